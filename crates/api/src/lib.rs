@@ -1,0 +1,515 @@
+//! The wire types of Symbolon's HTTP API v1.
+//!
+//! Requests refuse unknown fields. Money is `{"amount": "12.34", "currency": "USD"}`
+//! (a decimal string, never a float); ids are opaque strings; times are RFC 3339.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[cfg(feature = "openapi")]
+use utoipa::ToSchema;
+
+/// Money: a decimal string amount and an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Money {
+    #[cfg_attr(feature = "openapi", schema(example = "12.34"))]
+    pub amount: String,
+    #[cfg_attr(feature = "openapi", schema(example = "USD"))]
+    pub currency: String,
+}
+
+impl Money {
+    pub fn new(amount: impl Into<String>, currency: impl Into<String>) -> Self {
+        Self { amount: amount.into(), currency: currency.into() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Provider,
+    Holder,
+    Requester,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PassMode {
+    Shareable,
+    Unique,
+}
+
+// ---------------------------------------------------------------- accounts
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateAccount {
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AccountCreated {
+    pub id: String,
+    pub name: String,
+    /// The bearer key; shown once, stored only hashed.
+    pub api_key: String,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub created_at: String,
+}
+
+// ---------------------------------------------------------------- catalog
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateProduct {
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// A path such as `electronics/audio/headphones`.
+    pub category: String,
+    #[serde(default)]
+    pub specs: BTreeMap<String, String>,
+    pub price: Money,
+    pub stock: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Product {
+    pub id: String,
+    pub provider_id: String,
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub specs: BTreeMap<String, String>,
+    pub price: Money,
+    pub stock: i64,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreatePass {
+    pub product_id: String,
+    pub mode: PassMode,
+    /// Number of units; required for unique passes, refused for shareable ones.
+    #[serde(default)]
+    pub units: Option<i64>,
+    /// Commission paid to the holder, in basis points of the order total (0–10000).
+    pub commission_bps: i64,
+    /// RFC 3339; absent means no expiry.
+    #[serde(default)]
+    pub valid_until: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Pass {
+    pub id: String,
+    pub product_id: String,
+    pub provider_id: String,
+    pub title: String,
+    pub price: Money,
+    pub mode: PassMode,
+    pub units: Option<i64>,
+    pub commission_bps: i64,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    /// The provider-signed credential (compact JWS, `typ: vc+jwt`).
+    pub jws: String,
+    /// The pass's address.
+    pub url: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateGrant {
+    pub holder_id: String,
+    /// Units to hand over (unique passes only).
+    #[serde(default)]
+    pub units: Option<i64>,
+}
+
+/// A pass in a holder's wallet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Holding {
+    pub grant_id: String,
+    pub holder_id: String,
+    pub pass: Pass,
+    pub units_granted: Option<i64>,
+    pub units_left: Option<i64>,
+    pub granted_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Wallet {
+    pub items: Vec<Holding>,
+}
+
+// ---------------------------------------------------------------- holders
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HolderProfileUpdate {
+    /// Fields of focus, e.g. `["electronics/audio", "home"]`.
+    pub fields: Vec<String>,
+}
+
+/// A holder's public profile and reputation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct HolderPublic {
+    pub id: String,
+    pub name: String,
+    pub fields: Vec<String>,
+    /// Positive ratings / ratings; null without ratings.
+    pub positive_rate: Option<f64>,
+    pub ratings: u64,
+    /// Requests answered with an offer before the deadline / requests decided; null before any is decided.
+    pub success_rate: Option<f64>,
+    pub interactions: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DemandItem {
+    pub query: String,
+    pub category: Option<String>,
+    pub max_price: Option<Money>,
+}
+
+/// An interaction request in a holder's inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InboxItem {
+    pub id: String,
+    pub demand_id: String,
+    /// `pending`, `offered`, `declined` or `expired`.
+    pub status: String,
+    pub rank: i64,
+    pub item: DemandItem,
+    pub deadline: String,
+    /// The ids of this holder's passes that matched the demand.
+    pub matched_pass_ids: Vec<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Inbox {
+    pub items: Vec<InboxItem>,
+    /// Pass as `?after=` to get the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateOffer {
+    pub pass_id: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InteractionState {
+    pub id: String,
+    pub demand_id: String,
+    pub status: String,
+}
+
+// ---------------------------------------------------------------- requesters
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HolderCriteria {
+    #[serde(default)]
+    pub min_positive_rate: Option<f64>,
+    #[serde(default)]
+    pub min_success_rate: Option<f64>,
+    #[serde(default)]
+    pub min_ratings: Option<u64>,
+    #[serde(default)]
+    pub fields: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateDemand {
+    pub query: String,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub max_price: Option<Money>,
+    #[serde(default)]
+    pub holder: HolderCriteria,
+    /// At least 2 (default 2).
+    #[serde(default)]
+    pub min_holders: Option<u32>,
+    /// Default 5, at most 20.
+    #[serde(default)]
+    pub max_holders: Option<u32>,
+    /// Default 300.
+    #[serde(default)]
+    pub ttl_seconds: Option<u32>,
+}
+
+/// Why the exchange chose a holder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct MatchReason {
+    pub score: f64,
+    pub relevance: f64,
+    pub positive_lower_bound: f64,
+    pub success_lower_bound: f64,
+    pub matched_fields: Vec<String>,
+    pub matched_pass_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Contacted {
+    pub interaction_id: String,
+    pub holder_id: String,
+    pub holder_name: String,
+    /// 1 = best match.
+    pub rank: i64,
+    pub status: String,
+    pub why: MatchReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DemandCreated {
+    pub id: String,
+    pub status: String,
+    pub deadline: String,
+    pub contacted: Vec<Contacted>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PassSummary {
+    pub id: String,
+    pub jws: String,
+    pub url: String,
+    pub title: String,
+    pub price: Money,
+    pub mode: PassMode,
+    pub provider_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Offer {
+    pub id: String,
+    pub demand_id: String,
+    pub interaction_id: String,
+    /// `offered` or `accepted`.
+    pub status: String,
+    pub holder: HolderPublic,
+    pub pass: PassSummary,
+    pub note: Option<String>,
+    pub created_at: String,
+    pub accepted_at: Option<String>,
+    /// For an accepted shareable pass: the provider-signed licence (compact JWS).
+    pub licence: Option<String>,
+    /// For an accepted unique pass: the unit now owned by the requester.
+    pub unit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Demand {
+    pub id: String,
+    /// `open`, `closed` (deadline passed) or `accepted`.
+    pub status: String,
+    pub requester_id: String,
+    pub item: DemandItem,
+    pub holder: HolderCriteria,
+    pub min_holders: u32,
+    pub max_holders: u32,
+    pub ttl_seconds: u32,
+    pub deadline: String,
+    pub created_at: String,
+    pub accepted_offer_id: Option<String>,
+    pub contacted: Vec<Contacted>,
+    pub offers: Vec<Offer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    #[serde(default)]
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, e.g. `US`.
+    pub country: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodInput {
+    /// Only `sandbox_card` is built in.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub number: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PaymentMethod {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub last4: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RequesterProfileUpdate {
+    #[serde(default)]
+    pub ship_to: Option<Address>,
+    #[serde(default)]
+    pub payment_method: Option<PaymentMethodInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RequesterProfile {
+    pub ship_to: Option<Address>,
+    pub payment_method: Option<PaymentMethod>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    pub offer_id: String,
+    #[serde(default = "one")]
+    pub quantity: i64,
+    /// `true`: order and pay in one click with the saved payment method.
+    #[serde(default)]
+    pub pay: bool,
+    /// Defaults to the requester profile's address.
+    #[serde(default)]
+    pub ship_to: Option<Address>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Order {
+    pub id: String,
+    /// `placed`, `paid` or `shipped`.
+    pub status: String,
+    pub offer_id: String,
+    pub product_id: String,
+    pub pass_id: String,
+    pub requester_id: String,
+    pub provider_id: String,
+    pub holder_id: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub total: Money,
+    /// The holder's commission, paid by the provider.
+    pub commission: Money,
+    pub ship_to: Address,
+    pub payment_ref: Option<String>,
+    pub created_at: String,
+    pub paid_at: Option<String>,
+    pub shipped_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrderList {
+    pub items: Vec<Order>,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateRating {
+    pub positive: bool,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Rating {
+    pub id: String,
+    pub offer_id: String,
+    pub holder_id: String,
+    pub positive: bool,
+    pub comment: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Balances {
+    /// Currency → decimal string; negative when the account has paid out more than it received.
+    pub balances: BTreeMap<String, String>,
+}
+
+// ---------------------------------------------------------------- errors
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorDetail {
+    /// A stable code from the error table, e.g. `insufficient_holders`.
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub details: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    pub status: String,
+}

@@ -1,0 +1,116 @@
+//! `symbolon`: serve the exchange, run the demo, and call every API operation.
+
+mod commands;
+mod demo;
+mod output;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use symbolon_server::{ConfigLayer, ServerConfig};
+
+#[derive(Parser, Debug)]
+#[command(name = "symbolon", version, about = "Symbolon: demands met by at least two trustworthy holders with provider-signed passes")]
+struct Cli {
+    /// Server URL for API commands.
+    #[arg(long, global = true, env = "SYMBOLON_SERVER", default_value = "http://127.0.0.1:7878")]
+    server: String,
+    /// API key for API commands.
+    #[arg(long, global = true, env = "SYMBOLON_KEY", hide_env_values = true)]
+    key: Option<String>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the exchange server.
+    Serve(ServeArgs),
+    /// Start an embedded server in a temp dir and narrate the whole story.
+    Demo(demo::DemoArgs),
+    /// Print the OpenAPI 3.1 document.
+    Openapi,
+    #[command(flatten)]
+    Api(commands::ApiCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Listen address (`127.0.0.1:0` picks a free port). [default: 127.0.0.1:7878]
+    #[arg(long)]
+    listen: Option<String>,
+    /// Data directory (SQLite database). [default: ./symbolon-data]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Public base URL, used in pass links and issuer ids. [default: http://<listen address>]
+    #[arg(long)]
+    public_url: Option<String>,
+    /// Close or open registration.
+    #[arg(long)]
+    registration_open: Option<bool>,
+    /// TOML config file (settings: listen, data_dir, public_url, registration_open, seed).
+    #[arg(long, env = "SYMBOLON_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SYMBOLON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing("info,tower_http=warn,sqlx=warn");
+    let mut layers: Vec<(String, ConfigLayer)> = Vec::new();
+    if let Some(path) = &args.config {
+        layers.push((format!("config file {}", path.display()), ConfigLayer::from_file(path)?));
+    }
+    layers.push(("environment".into(), ConfigLayer::from_env(std::env::vars())?));
+    layers.push((
+        "flags".into(),
+        ConfigLayer {
+            listen: args.listen,
+            data_dir: args.data_dir,
+            public_url: args.public_url,
+            registration_open: args.registration_open,
+            seed: None,
+        },
+    ));
+    let refs: Vec<(&str, ConfigLayer)> = layers.iter().map(|(o, l)| (o.as_str(), l.clone())).collect();
+    let config = ServerConfig::layered(&refs)?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    println!("listening on http://{addr}");
+    symbolon_server::serve(listener, config, symbolon_server::shutdown_signal()).await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Demo(args) => {
+            init_tracing("warn");
+            demo::run(args).await
+        }
+        Command::Openapi => {
+            println!("{}", symbolon_server::openapi::openapi_json());
+            Ok(())
+        }
+        Command::Api(cmd) => {
+            init_tracing("warn");
+            commands::run(cmd, &commands::Context { server: cli.server, key: cli.key, json: cli.json }).await
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

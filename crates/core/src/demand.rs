@@ -1,0 +1,231 @@
+//! Demands: what a requester wants (the item) and from whom (holder criteria).
+
+use crate::category::TaxonomyPath;
+use crate::error::ValidationError;
+use crate::limits::*;
+use crate::money::Money;
+use crate::reputation::ReputationCounts;
+
+/// The item part of a demand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemSpec {
+    pub query: String,
+    pub category: Option<TaxonomyPath>,
+    pub max_price: Option<Money>,
+}
+
+/// Criteria on holders. Every criterion given must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HolderCriteria {
+    pub min_positive_rate: Option<f64>,
+    pub min_success_rate: Option<f64>,
+    pub min_ratings: Option<u64>,
+    /// At least one holder field must lie on the same branch as one of these.
+    pub fields: Vec<TaxonomyPath>,
+}
+
+/// The criteria a holder can fail, in report order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Criterion {
+    MinPositiveRate,
+    MinSuccessRate,
+    MinRatings,
+    Fields,
+}
+
+impl Criterion {
+    pub const ALL: [Criterion; 4] =
+        [Self::MinPositiveRate, Self::MinSuccessRate, Self::MinRatings, Self::Fields];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MinPositiveRate => "min_positive_rate",
+            Self::MinSuccessRate => "min_success_rate",
+            Self::MinRatings => "min_ratings",
+            Self::Fields => "fields",
+        }
+    }
+}
+
+impl HolderCriteria {
+    /// Whether a holder with these counts and fields meets `criterion`.
+    /// A criterion that is not set always holds. A holder with no ratings has
+    /// no positive rate and fails a `min_positive_rate`; likewise for success.
+    pub fn holds(&self, c: Criterion, rep: &ReputationCounts, fields: &[TaxonomyPath]) -> bool {
+        match c {
+            Criterion::MinPositiveRate => self
+                .min_positive_rate
+                .is_none_or(|min| rep.positive_rate().is_some_and(|r| r >= min)),
+            Criterion::MinSuccessRate => self
+                .min_success_rate
+                .is_none_or(|min| rep.success_rate().is_some_and(|r| r >= min)),
+            Criterion::MinRatings => self.min_ratings.is_none_or(|min| rep.ratings >= min),
+            Criterion::Fields => {
+                self.fields.is_empty()
+                    || self.fields.iter().any(|want| fields.iter().any(|f| f.same_branch(want)))
+            }
+        }
+    }
+
+    /// The criteria this holder fails (empty when it qualifies).
+    pub fn failures(&self, rep: &ReputationCounts, fields: &[TaxonomyPath]) -> Vec<Criterion> {
+        Criterion::ALL.into_iter().filter(|c| !self.holds(*c, rep, fields)).collect()
+    }
+}
+
+/// Checks a rate in [0, 1].
+pub fn validate_rate(field: &str, v: f64) -> Result<f64, ValidationError> {
+    if v.is_finite() && (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ValidationError::new(field, "must be a number between 0 and 1"))
+    }
+}
+
+/// Checks a free-text field: trimmed non-empty (unless `allow_empty`), at most `max` characters, no control characters but newlines and tabs.
+pub fn validate_text(
+    field: &str,
+    s: &str,
+    max: usize,
+    allow_empty: bool,
+) -> Result<String, ValidationError> {
+    let t = s.trim();
+    if t.is_empty() && !allow_empty {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if t.chars().count() > max {
+        return Err(ValidationError::new(field, format!("must be at most {max} characters")));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
+        return Err(ValidationError::new(field, "control characters are not allowed"));
+    }
+    Ok(t.to_string())
+}
+
+/// Checks an integer range.
+pub fn validate_range(field: &str, v: i64, min: i64, max: i64) -> Result<i64, ValidationError> {
+    if (min..=max).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ValidationError::new(field, format!("must be between {min} and {max}")))
+    }
+}
+
+/// Parses a list of taxonomy paths, deduplicated, at most [`MAX_FIELDS`].
+pub fn parse_fields(field: &str, raw: &[String]) -> Result<Vec<TaxonomyPath>, ValidationError> {
+    if raw.len() > MAX_FIELDS {
+        return Err(ValidationError::new(field, format!("at most {MAX_FIELDS} entries")));
+    }
+    let mut out: Vec<TaxonomyPath> = Vec::with_capacity(raw.len());
+    for (i, s) in raw.iter().enumerate() {
+        let p = TaxonomyPath::parse(s, &format!("{field}[{i}]"))?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// Fan-out and time limits of a demand, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fanout {
+    pub min_holders: u32,
+    pub max_holders: u32,
+    pub ttl_seconds: u32,
+}
+
+impl Fanout {
+    pub fn new(
+        min_holders: Option<u32>,
+        max_holders: Option<u32>,
+        ttl_seconds: Option<u32>,
+    ) -> Result<Self, ValidationError> {
+        let min = min_holders.unwrap_or(DEFAULT_MIN_HOLDERS);
+        if !(MIN_MIN_HOLDERS..=MAX_MAX_HOLDERS).contains(&min) {
+            return Err(ValidationError::new(
+                "min_holders",
+                format!("must be between {MIN_MIN_HOLDERS} and {MAX_MAX_HOLDERS}"),
+            ));
+        }
+        let max = max_holders.unwrap_or(DEFAULT_MAX_HOLDERS.max(min));
+        if !(min..=MAX_MAX_HOLDERS).contains(&max) {
+            return Err(ValidationError::new(
+                "max_holders",
+                format!("must be between min_holders ({min}) and {MAX_MAX_HOLDERS}"),
+            ));
+        }
+        let ttl = ttl_seconds.unwrap_or(DEFAULT_TTL_SECONDS);
+        if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
+            return Err(ValidationError::new(
+                "ttl_seconds",
+                format!("must be between {MIN_TTL_SECONDS} and {MAX_TTL_SECONDS}"),
+            ));
+        }
+        Ok(Self { min_holders: min, max_holders: max, ttl_seconds: ttl })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn path(s: &str) -> TaxonomyPath {
+        TaxonomyPath::parse(s, "f").unwrap()
+    }
+
+    #[test]
+    fn no_ratings_fails_min_positive_rate() {
+        let c = HolderCriteria { min_positive_rate: Some(0.0), ..Default::default() };
+        assert!(!c.holds(Criterion::MinPositiveRate, &ReputationCounts::default(), &[]));
+        let c = HolderCriteria::default();
+        assert!(c.failures(&ReputationCounts::default(), &[]).is_empty());
+    }
+
+    #[test]
+    fn fields_on_same_branch() {
+        let c = HolderCriteria { fields: vec![path("electronics/audio")], ..Default::default() };
+        let rep = ReputationCounts::default();
+        assert!(c.holds(Criterion::Fields, &rep, &[path("electronics")]));
+        assert!(c.holds(Criterion::Fields, &rep, &[path("electronics/audio/headphones")]));
+        assert!(!c.holds(Criterion::Fields, &rep, &[path("electronics/video")]));
+        assert!(!c.holds(Criterion::Fields, &rep, &[]));
+    }
+
+    #[test]
+    fn fanout_edges() {
+        assert_eq!(Fanout::new(None, None, None).unwrap(), Fanout { min_holders: 2, max_holders: 5, ttl_seconds: 300 });
+        assert_eq!(Fanout::new(Some(1), None, None).unwrap_err().field, "min_holders");
+        assert_eq!(Fanout::new(Some(8), None, None).unwrap().max_holders, 8);
+        assert_eq!(Fanout::new(Some(3), Some(2), None).unwrap_err().field, "max_holders");
+        assert!(Fanout::new(None, Some(MAX_MAX_HOLDERS), None).is_ok());
+        assert_eq!(Fanout::new(None, Some(MAX_MAX_HOLDERS + 1), None).unwrap_err().field, "max_holders");
+        assert!(Fanout::new(None, None, Some(MIN_TTL_SECONDS)).is_ok());
+        assert_eq!(Fanout::new(None, None, Some(MIN_TTL_SECONDS - 1)).unwrap_err().field, "ttl_seconds");
+        assert_eq!(Fanout::new(None, None, Some(MAX_TTL_SECONDS + 1)).unwrap_err().field, "ttl_seconds");
+    }
+
+    #[test]
+    fn text_limits() {
+        assert!(validate_text("t", &"x".repeat(10), 10, false).is_ok());
+        assert_eq!(validate_text("t", &"x".repeat(11), 10, false).unwrap_err().field, "t");
+        assert!(validate_text("t", "  ", 10, false).is_err());
+        assert!(validate_text("t", "a\u{0}b", 10, false).is_err());
+        assert!(validate_rate("r", f64::NAN).is_err());
+        assert!(validate_rate("r", 1.01).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn criteria_match_their_definition(pos in 0u64..50, extra in 0u64..50, off in 0u64..50, extra2 in 0u64..50,
+                                           minp in 0.0f64..=1.0, mins in 0.0f64..=1.0, minr in 0u64..100) {
+            let rep = ReputationCounts { positive: pos, ratings: pos + extra, offered: off, interactions: off + extra2 };
+            let c = HolderCriteria { min_positive_rate: Some(minp), min_success_rate: Some(mins), min_ratings: Some(minr), fields: vec![] };
+            let f = c.failures(&rep, &[]);
+            let ok_p = rep.ratings > 0 && (pos as f64 / rep.ratings as f64) >= minp;
+            let ok_s = rep.interactions > 0 && (off as f64 / rep.interactions as f64) >= mins;
+            prop_assert_eq!(f.contains(&Criterion::MinPositiveRate), !ok_p);
+            prop_assert_eq!(f.contains(&Criterion::MinSuccessRate), !ok_s);
+            prop_assert_eq!(f.contains(&Criterion::MinRatings), rep.ratings < minr);
+        }
+    }
+}

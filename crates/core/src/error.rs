@@ -1,0 +1,103 @@
+//! The one error table: every error the exchange reports to a client has a
+//! stable code and an HTTP status, defined here and nowhere else.
+
+use std::fmt;
+
+macro_rules! error_codes {
+    ($($variant:ident => ($code:literal, $status:literal, $doc:literal);)*) => {
+        /// A stable, documented error code. The HTTP layer renders it as
+        /// `{"error": {"code", "message", "details"?}}` with [`ErrorCode::http_status`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $(#[doc = $doc] $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The stable snake_case code clients match on.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+
+            /// The HTTP status the code is answered with.
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status,)* }
+            }
+
+            /// One line on what the code means.
+            pub fn description(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    MalformedJson => ("malformed_json", 400, "The body is not valid JSON.");
+    InvalidField => ("invalid_field", 400, "A field is missing, unknown or has a bad value; `details.field` names it.");
+    InvalidQuery => ("invalid_query", 400, "A query-string parameter has a bad value.");
+    Unauthorized => ("unauthorized", 401, "No API key, or an unknown one.");
+    PaymentDeclined => ("payment_declined", 402, "The payment method was declined; nothing was ordered.");
+    Forbidden => ("forbidden", 403, "The account lacks the role, or the object belongs to someone else.");
+    RegistrationClosed => ("registration_closed", 403, "This exchange does not accept new accounts.");
+    NotFound => ("not_found", 404, "No such object.");
+    RouteNotFound => ("route_not_found", 404, "No such endpoint.");
+    MethodNotAllowed => ("method_not_allowed", 405, "The endpoint does not accept this method.");
+    InteractionClosed => ("interaction_closed", 409, "The interaction request was already answered, declined or has expired.");
+    OfferAlreadyAccepted => ("offer_already_accepted", 409, "The offer (or another offer of the same demand) was already accepted.");
+    OfferNotAccepted => ("offer_not_accepted", 409, "The offer must be accepted before it can be ordered.");
+    AlreadyOrdered => ("already_ordered", 409, "An order was already placed from this offer.");
+    AlreadyRated => ("already_rated", 409, "The offer was already rated.");
+    UnitsExhausted => ("units_exhausted", 409, "No unit of the unique pass is left to grant or transfer.");
+    UnitAlreadySold => ("unit_already_sold", 409, "The unit was already sold.");
+    InsufficientStock => ("insufficient_stock", 409, "The product has not enough stock for the quantity.");
+    PassExpired => ("pass_expired", 409, "The pass is no longer (or not yet) valid.");
+    InvalidState => ("invalid_state", 409, "The object is not in a state that allows this operation.");
+    UnsupportedMediaType => ("unsupported_media_type", 415, "The body must be `application/json`.");
+    PayloadTooLarge => ("payload_too_large", 413, "The body exceeds the size limit.");
+    InsufficientHolders => ("insufficient_holders", 422, "Fewer holders qualify than `min_holders`; `details` counts the eliminations per criterion. Nobody was contacted.");
+    PaymentMethodMissing => ("payment_method_missing", 422, "`pay: true` needs a saved payment method in the requester profile.");
+    ShippingAddressMissing => ("shipping_address_missing", 422, "No `ship_to` in the request and none saved in the requester profile.");
+    PassSignatureInvalid => ("pass_signature_invalid", 422, "The pass does not verify against its provider's published keys.");
+    Internal => ("internal", 500, "An internal error; it has been logged.");
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A bad value in client input, naming the field (a JSON path such as `holder.min_positive_rate`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ValidationError {
+    pub field: String,
+    pub message: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_statuses_sane() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate code {code}");
+            assert!(code.as_str().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            let status = code.http_status();
+            assert!((400..600).contains(&status));
+            assert_eq!(status >= 500, *code == ErrorCode::Internal, "{code}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Every limit of the exchange, in one place. Each is enforced where input
+//! enters (the exchange services) and tested at its edge.
+
+/// Largest request body the HTTP API accepts (bytes). Larger bodies get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Account name length (characters).
+pub const MAX_NAME_CHARS: usize = 200;
+/// Product title length (characters).
+pub const MAX_TITLE_CHARS: usize = 300;
+/// Product description length (characters).
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+/// Number of `specs` entries on a product.
+pub const MAX_SPECS: usize = 64;
+/// Length of one spec name (characters).
+pub const MAX_SPEC_NAME_CHARS: usize = 100;
+/// Length of one spec value (characters).
+pub const MAX_SPEC_VALUE_CHARS: usize = 1_000;
+/// Segments in a category or field path (`a/b/c` has 3).
+pub const MAX_PATH_SEGMENTS: usize = 8;
+/// Characters in one path segment.
+pub const MAX_PATH_SEGMENT_CHARS: usize = 64;
+/// Fields of focus a holder may declare; fields a demand may request.
+pub const MAX_FIELDS: usize = 32;
+/// Product stock.
+pub const MAX_STOCK: i64 = 1_000_000_000;
+/// Units of a unique pass.
+pub const MAX_UNITS: i64 = 100_000;
+/// Quantity of one order.
+pub const MAX_ORDER_QUANTITY: i64 = 10_000;
+/// Commission in basis points (100% = 10 000).
+pub const MAX_COMMISSION_BPS: i64 = 10_000;
+/// Demand query length (characters).
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Smallest `min_holders` (the exchange always brings at least two holders).
+pub const MIN_MIN_HOLDERS: u32 = 2;
+/// Largest fan-out of one demand (`max_holders`).
+pub const MAX_MAX_HOLDERS: u32 = 20;
+/// Default `min_holders`.
+pub const DEFAULT_MIN_HOLDERS: u32 = 2;
+/// Default `max_holders`.
+pub const DEFAULT_MAX_HOLDERS: u32 = 5;
+/// Default demand time-to-live (seconds).
+pub const DEFAULT_TTL_SECONDS: u32 = 300;
+/// Shortest demand TTL (seconds).
+pub const MIN_TTL_SECONDS: u32 = 10;
+/// Longest demand TTL (seconds): 7 days.
+pub const MAX_TTL_SECONDS: u32 = 7 * 24 * 3600;
+/// Offer note and rating comment length (characters).
+pub const MAX_NOTE_CHARS: usize = 2_000;
+/// Address line length (characters).
+pub const MAX_ADDRESS_CHARS: usize = 200;
+/// Default page size of list endpoints.
+pub const DEFAULT_PAGE_LIMIT: u32 = 50;
+/// Largest page size of list endpoints.
+pub const MAX_PAGE_LIMIT: u32 = 200;
+/// Longest pass validity accepted at issue time (days).
+pub const MAX_PASS_VALIDITY_DAYS: i64 = 3_660;
+/// Largest money amount in minor units (10^15, i.e. 10 trillion in a 2-decimal currency).
+pub const MAX_MONEY_MINOR: i64 = 1_000_000_000_000_000;

@@ -1,0 +1,175 @@
+//! Records → wire types.
+
+use symbolon_api as api;
+use symbolon_core::state::{PassMode, Role};
+use symbolon_core::{Currency, Money, Timestamp};
+use symbolon_store as store;
+
+pub fn money(minor: i64, currency: &str) -> api::Money {
+    match Currency::parse(currency) {
+        Ok(c) => {
+            let m = Money::new(minor, c);
+            api::Money::new(m.amount_string(), c.as_str())
+        }
+        Err(_) => api::Money::new(minor.to_string(), currency),
+    }
+}
+
+pub fn ts(t: Timestamp) -> String {
+    t.to_rfc3339()
+}
+
+pub fn role(r: Role) -> api::Role {
+    match r {
+        Role::Provider => api::Role::Provider,
+        Role::Holder => api::Role::Holder,
+        Role::Requester => api::Role::Requester,
+    }
+}
+
+pub fn role_in(r: api::Role) -> Role {
+    match r {
+        api::Role::Provider => Role::Provider,
+        api::Role::Holder => Role::Holder,
+        api::Role::Requester => Role::Requester,
+    }
+}
+
+pub fn mode(m: PassMode) -> api::PassMode {
+    match m {
+        PassMode::Shareable => api::PassMode::Shareable,
+        PassMode::Unique => api::PassMode::Unique,
+    }
+}
+
+pub fn account(a: &store::Account) -> api::Account {
+    api::Account {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        roles: a.roles.iter().copied().map(role).collect(),
+        created_at: ts(a.created_at),
+    }
+}
+
+pub fn product(p: &store::Product) -> api::Product {
+    api::Product {
+        id: p.id.clone(),
+        provider_id: p.provider_id.clone(),
+        title: p.title.clone(),
+        description: p.description.clone(),
+        category: p.category.clone(),
+        specs: p.specs.iter().cloned().collect(),
+        price: money(p.price_minor, &p.currency),
+        stock: p.stock,
+        created_at: ts(p.created_at),
+    }
+}
+
+pub fn pass_url(public_url: &str, pass_id: &str) -> String {
+    format!("{public_url}/v1/passes/{pass_id}")
+}
+
+pub fn pass(public_url: &str, p: &store::Pass, product: &store::Product) -> api::Pass {
+    api::Pass {
+        id: p.id.clone(),
+        product_id: p.product_id.clone(),
+        provider_id: p.provider_id.clone(),
+        title: product.title.clone(),
+        price: money(product.price_minor, &product.currency),
+        mode: mode(p.mode),
+        units: p.units,
+        commission_bps: p.commission_bps,
+        valid_from: ts(p.valid_from),
+        valid_until: p.valid_until.map(ts),
+        jws: p.jws.clone(),
+        url: pass_url(public_url, &p.id),
+        created_at: ts(p.created_at),
+    }
+}
+
+pub fn pass_summary(public_url: &str, p: &store::Pass, product: &store::Product) -> api::PassSummary {
+    api::PassSummary {
+        id: p.id.clone(),
+        jws: p.jws.clone(),
+        url: pass_url(public_url, &p.id),
+        title: product.title.clone(),
+        price: money(product.price_minor, &product.currency),
+        mode: mode(p.mode),
+        provider_id: p.provider_id.clone(),
+    }
+}
+
+pub fn holding(public_url: &str, h: &store::Holding) -> api::Holding {
+    api::Holding {
+        grant_id: h.grant_id.clone(),
+        holder_id: h.holder_id.clone(),
+        pass: pass(public_url, &h.pass, &h.product),
+        units_granted: h.units_granted,
+        units_left: h.units_left,
+        granted_at: ts(h.granted_at),
+    }
+}
+
+pub fn holder_public(h: &store::HolderState) -> api::HolderPublic {
+    api::HolderPublic {
+        id: h.id.clone(),
+        name: h.name.clone(),
+        fields: h.fields.clone(),
+        positive_rate: h.reputation.positive_rate(),
+        ratings: h.reputation.ratings,
+        success_rate: h.reputation.success_rate(),
+        interactions: h.reputation.interactions,
+    }
+}
+
+pub fn demand_item(d: &store::DemandRecord) -> api::DemandItem {
+    api::DemandItem {
+        query: d.query.clone(),
+        category: d.category.clone(),
+        max_price: match (d.max_price_minor, &d.currency) {
+            (Some(m), Some(c)) => Some(money(m, c)),
+            _ => None,
+        },
+    }
+}
+
+pub fn address(a: &store::Address) -> api::Address {
+    api::Address {
+        name: a.name.clone(),
+        line1: a.line1.clone(),
+        line2: a.line2.clone(),
+        city: a.city.clone(),
+        postal_code: a.postal_code.clone(),
+        country: a.country.clone(),
+    }
+}
+
+pub fn order(o: &store::Order) -> api::Order {
+    api::Order {
+        id: o.id.clone(),
+        status: o.status.as_str().to_string(),
+        offer_id: o.offer_id.clone(),
+        product_id: o.product_id.clone(),
+        pass_id: o.pass_id.clone(),
+        requester_id: o.requester_id.clone(),
+        provider_id: o.provider_id.clone(),
+        holder_id: o.holder_id.clone(),
+        quantity: o.quantity,
+        unit_price: money(o.unit_price_minor, &o.currency),
+        total: money(o.total_minor, &o.currency),
+        commission: money(o.commission_minor, &o.currency),
+        ship_to: address(&o.ship_to),
+        payment_ref: o.payment_ref.clone(),
+        created_at: ts(o.created_at),
+        paid_at: o.paid_at.map(ts),
+        shipped_at: o.shipped_at.map(ts),
+    }
+}
+
+pub fn interaction_state(i: &store::Interaction, now: Timestamp) -> api::InteractionState {
+    api::InteractionState {
+        id: i.id.clone(),
+        demand_id: i.demand_id.clone(),
+        status: i.status.at(i.deadline.millis(), now.millis()).as_str().to_string(),
+    }
+}

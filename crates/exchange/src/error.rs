@@ -1,0 +1,92 @@
+use serde_json::Value;
+use std::error::Error as StdError;
+use symbolon_core::{ErrorCode, ValidationError};
+use symbolon_store::{Conflict, StoreError};
+
+/// An error of an exchange operation: a code from the error table, a message
+/// for the client and optional details. Internal errors carry their source,
+/// which is logged and never shown to the client.
+#[derive(Debug, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct ExchangeError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Option<Value>,
+    #[source]
+    pub source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+pub type ExchangeResult<T> = Result<T, ExchangeError>;
+
+impl ExchangeError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: None, source: None }
+    }
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ValidationError::new(field, message).into()
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("no such {what}"))
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+    pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self {
+            code: ErrorCode::Internal,
+            message: "internal error".into(),
+            details: None,
+            source: Some(source.into()),
+        }
+    }
+}
+
+impl From<ValidationError> for ExchangeError {
+    fn from(e: ValidationError) -> Self {
+        Self::new(ErrorCode::InvalidField, e.to_string())
+            .with_details(serde_json::json!({"field": e.field}))
+    }
+}
+
+/// The error table's mapping of store conflicts.
+pub fn conflict_code(c: Conflict) -> ErrorCode {
+    match c {
+        Conflict::InteractionClosed => ErrorCode::InteractionClosed,
+        Conflict::OfferAlreadyAccepted => ErrorCode::OfferAlreadyAccepted,
+        Conflict::OfferNotAccepted => ErrorCode::OfferNotAccepted,
+        Conflict::AlreadyOrdered => ErrorCode::AlreadyOrdered,
+        Conflict::AlreadyRated => ErrorCode::AlreadyRated,
+        Conflict::UnitsExhausted => ErrorCode::UnitsExhausted,
+        Conflict::UnitAlreadySold => ErrorCode::UnitAlreadySold,
+        Conflict::InsufficientStock => ErrorCode::InsufficientStock,
+        Conflict::InvalidState | Conflict::Duplicate => ErrorCode::InvalidState,
+    }
+}
+
+impl From<StoreError> for ExchangeError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::new(ErrorCode::NotFound, "no such object"),
+            StoreError::Conflict(c) => Self::new(conflict_code(c), c.to_string()),
+            other => Self::internal(other),
+        }
+    }
+}
+
+/// Maps a store `NotFound` to a message naming the object.
+pub(crate) trait OrNotFound<T> {
+    fn or_not_found(self, what: &str) -> ExchangeResult<T>;
+}
+
+impl<T> OrNotFound<T> for Result<T, StoreError> {
+    fn or_not_found(self, what: &str) -> ExchangeResult<T> {
+        self.map_err(|e| match e {
+            StoreError::NotFound => ExchangeError::not_found(what),
+            other => other.into(),
+        })
+    }
+}

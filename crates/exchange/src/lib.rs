@@ -1,0 +1,76 @@
+//! The exchange's use cases, independent of HTTP.
+//!
+//! [`Exchange`] holds the [`Store`], the [`Matcher`], the [`PaymentGateway`],
+//! the [`Clock`] and the id generator, and exposes one method per API
+//! operation. Each method authorizes the caller, validates its input (limits in
+//! [`symbolon_core::limits`]), and calls the store's atomic operations. The HTTP
+//! server is a thin adapter over these methods.
+
+mod convert;
+mod error;
+pub mod payment;
+mod service;
+
+pub use error::{ExchangeError, ExchangeResult};
+pub use payment::{PaymentError, PaymentGateway, SandboxGateway};
+
+use std::sync::Arc;
+use symbolon_core::ids::IdGen;
+use symbolon_core::Clock;
+use symbolon_match::Matcher;
+use symbolon_store::Store;
+
+/// Settings the services need.
+#[derive(Debug, Clone)]
+pub struct ExchangeConfig {
+    /// The public base URL (no trailing slash), used in pass ids, issuer ids and links.
+    pub public_url: String,
+    /// Whether anyone may create an account.
+    pub registration_open: bool,
+}
+
+/// The exchange.
+pub struct Exchange {
+    store: Arc<dyn Store>,
+    matcher: Arc<dyn Matcher>,
+    gateway: Arc<dyn PaymentGateway>,
+    clock: Arc<dyn Clock>,
+    ids: IdGen,
+    config: ExchangeConfig,
+}
+
+impl Exchange {
+    pub fn new(
+        store: Arc<dyn Store>,
+        matcher: Arc<dyn Matcher>,
+        gateway: Arc<dyn PaymentGateway>,
+        clock: Arc<dyn Clock>,
+        ids: IdGen,
+        config: ExchangeConfig,
+    ) -> Self {
+        let mut config = config;
+        config.public_url = config.public_url.trim_end_matches('/').to_string();
+        Self { store, matcher, gateway, clock, ids, config }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &ExchangeConfig {
+        &self.config
+    }
+
+    /// Marks interaction requests past their deadline as expired. Reputation
+    /// already counts them as expired from the deadline on; this keeps stored
+    /// statuses tidy. Safe to run concurrently and repeatedly.
+    pub async fn expire_due(&self) -> ExchangeResult<u64> {
+        Ok(self.store.expire_due(self.clock.now()).await?)
+    }
+}
+
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exchange").field("backend", &self.store.backend()).field("config", &self.config).finish()
+    }
+}

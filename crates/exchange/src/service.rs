@@ -1,0 +1,1003 @@
+//! One method per API operation.
+
+use crate::convert::{self, pass_url};
+use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
+use crate::payment::PaymentError;
+use crate::Exchange;
+use rand::RngCore;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use symbolon_api as api;
+use symbolon_core::demand::{
+    parse_fields, validate_range, validate_rate, validate_text, Fanout, HolderCriteria, ItemSpec,
+};
+use symbolon_core::ids::prefix;
+use symbolon_core::limits::*;
+use symbolon_core::state::{DemandStatus, InteractionStatus, OfferStatus, PassMode, Role};
+use symbolon_core::{ErrorCode, Money, TaxonomyPath, Timestamp, ValidationError};
+use symbolon_match::{check_item, text::Terms, HolderProfile, Listing, Market, MatchQuery};
+use symbolon_pass::{Jwks, ProviderKey};
+use symbolon_store::{self as store, Holding, OrderParty, Page, StoreError};
+
+/// Hex SHA-256 of an API key: keys are high-entropy, so a fast hash suffices.
+pub fn hash_api_key(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_secret() -> [u8; 32] {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    b
+}
+
+fn new_api_key() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let s: String = random_secret().iter().map(|b| ALPHABET[(b & 31) as usize] as char).collect();
+    format!("sk_{s}")
+}
+
+fn parse_money(field: &str, m: &api::Money) -> Result<Money, ValidationError> {
+    let money = Money::parse(&m.amount, &m.currency).map_err(|e| {
+        let sub = if e.contains("currency") { "currency" } else { "amount" };
+        ValidationError::new(format!("{field}.{sub}"), e)
+    })?;
+    if money.minor < 0 {
+        return Err(ValidationError::new(format!("{field}.amount"), "must not be negative"));
+    }
+    Ok(money)
+}
+
+fn require(account: &store::Account, role: Role) -> ExchangeResult<()> {
+    if account.has_role(role) {
+        Ok(())
+    } else {
+        Err(ExchangeError::forbidden(format!("this operation needs the `{role}` role")))
+    }
+}
+
+fn page(after: Option<&str>, limit: Option<u32>) -> ExchangeResult<Page> {
+    let after = match after {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ExchangeError::new(ErrorCode::InvalidQuery, "after: not a cursor from a previous page")
+                .with_details(json!({"field": "after"}))
+        })?),
+    };
+    let limit = limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+    if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+        return Err(ExchangeError::new(
+            ErrorCode::InvalidQuery,
+            format!("limit: must be between 1 and {MAX_PAGE_LIMIT}"),
+        )
+        .with_details(json!({"field": "limit"})));
+    }
+    Ok(Page { after, limit })
+}
+
+fn validate_address(field: &str, a: &api::Address) -> Result<store::Address, ValidationError> {
+    let f = |name: &str| format!("{field}.{name}");
+    let country = a.country.trim().to_ascii_uppercase();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(ValidationError::new(f("country"), "an ISO 3166-1 alpha-2 code, e.g. US"));
+    }
+    Ok(store::Address {
+        name: validate_text(&f("name"), &a.name, MAX_ADDRESS_CHARS, false)?,
+        line1: validate_text(&f("line1"), &a.line1, MAX_ADDRESS_CHARS, false)?,
+        line2: a
+            .line2
+            .as_deref()
+            .map(|l| validate_text(&f("line2"), l, MAX_ADDRESS_CHARS, true))
+            .transpose()?
+            .filter(|l| !l.is_empty()),
+        city: validate_text(&f("city"), &a.city, MAX_ADDRESS_CHARS, false)?,
+        postal_code: validate_text(&f("postal_code"), &a.postal_code, 32, false)?,
+        country,
+    })
+}
+
+impl Exchange {
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn issuer_id(&self, provider_id: &str) -> String {
+        format!("{}/v1/providers/{provider_id}", self.config.public_url)
+    }
+
+    async fn signing_key(&self, provider_id: &str) -> ExchangeResult<ProviderKey> {
+        let keys = self.store.provider_keys(provider_id).await?;
+        let newest = keys
+            .last()
+            .ok_or_else(|| ExchangeError::internal(format!("provider {provider_id} has no signing key")))?;
+        Ok(ProviderKey::from_secret_bytes(newest.secret))
+    }
+
+    // ------------------------------------------------------------ accounts
+
+    /// The account an API key belongs to.
+    pub async fn authenticate(&self, api_key: &str) -> ExchangeResult<store::Account> {
+        match self.store.account_by_key_hash(&hash_api_key(api_key)).await {
+            Ok(a) => Ok(a),
+            Err(StoreError::NotFound) => Err(ExchangeError::new(ErrorCode::Unauthorized, "unknown API key")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn create_account(&self, req: &api::CreateAccount) -> ExchangeResult<api::AccountCreated> {
+        if !self.config.registration_open {
+            return Err(ExchangeError::new(ErrorCode::RegistrationClosed, "registration is closed on this exchange"));
+        }
+        let name = validate_text("name", &req.name, MAX_NAME_CHARS, false)?;
+        if req.roles.is_empty() {
+            return Err(ExchangeError::field("roles", "at least one of provider, holder, requester"));
+        }
+        let mut roles: Vec<Role> = Vec::new();
+        for r in &req.roles {
+            let r = convert::role_in(*r);
+            if !roles.contains(&r) {
+                roles.push(r);
+            }
+        }
+        let now = self.now();
+        let id = self.ids.next(prefix::ACCOUNT);
+        let api_key = new_api_key();
+        let provider_key = roles.contains(&Role::Provider).then(|| {
+            let key = ProviderKey::from_secret_bytes(random_secret());
+            store::ProviderKeyRecord {
+                kid: key.kid(),
+                provider_id: id.clone(),
+                public_key: key.public_bytes(),
+                secret: key.secret_bytes(),
+                created_at: now,
+            }
+        });
+        let account = store::Account { id: id.clone(), name: name.clone(), roles: roles.clone(), created_at: now };
+        self.store
+            .create_account(&store::NewAccount { account, api_key_hash: hash_api_key(&api_key), provider_key })
+            .await?;
+        tracing::info!(account_id = %id, roles = ?roles, "account created");
+        Ok(api::AccountCreated { id, name, api_key, roles: roles.into_iter().map(convert::role).collect() })
+    }
+
+    pub fn whoami(&self, me: &store::Account) -> api::Account {
+        convert::account(me)
+    }
+
+    // ------------------------------------------------------------ catalog
+
+    pub async fn create_product(&self, me: &store::Account, req: &api::CreateProduct) -> ExchangeResult<api::Product> {
+        require(me, Role::Provider)?;
+        let title = validate_text("title", &req.title, MAX_TITLE_CHARS, false)?;
+        let description = validate_text("description", &req.description, MAX_DESCRIPTION_CHARS, true)?;
+        let category = TaxonomyPath::parse(&req.category, "category")?;
+        if req.specs.len() > MAX_SPECS {
+            return Err(ExchangeError::field("specs", format!("at most {MAX_SPECS} entries")));
+        }
+        let mut specs = Vec::with_capacity(req.specs.len());
+        for (k, v) in &req.specs {
+            let field = format!("specs.{k}");
+            let name = validate_text(&field, k, MAX_SPEC_NAME_CHARS, false)?;
+            let value = validate_text(&field, v, MAX_SPEC_VALUE_CHARS, true)?;
+            specs.push((name, value));
+        }
+        let price = parse_money("price", &req.price)?;
+        let stock = validate_range("stock", req.stock, 0, MAX_STOCK)?;
+        let p = store::Product {
+            id: self.ids.next(prefix::PRODUCT),
+            provider_id: me.id.clone(),
+            title,
+            description,
+            category: category.as_str().to_string(),
+            specs,
+            price_minor: price.minor,
+            currency: price.currency.as_str().to_string(),
+            stock,
+            created_at: self.now(),
+        };
+        self.store.create_product(&p).await?;
+        Ok(convert::product(&p))
+    }
+
+    pub async fn product(&self, id: &str) -> ExchangeResult<api::Product> {
+        Ok(convert::product(&self.store.product(id).await.or_not_found("product")?))
+    }
+
+    pub async fn create_pass(&self, me: &store::Account, req: &api::CreatePass) -> ExchangeResult<api::Pass> {
+        require(me, Role::Provider)?;
+        let product = match self.store.product(&req.product_id).await {
+            Ok(p) => p,
+            Err(StoreError::NotFound) => return Err(ExchangeError::field("product_id", "no such product")),
+            Err(e) => return Err(e.into()),
+        };
+        if product.provider_id != me.id {
+            return Err(ExchangeError::forbidden("the product belongs to another provider"));
+        }
+        let mode = match req.mode {
+            api::PassMode::Shareable => PassMode::Shareable,
+            api::PassMode::Unique => PassMode::Unique,
+        };
+        let units = match (mode, req.units) {
+            (PassMode::Unique, Some(u)) => Some(validate_range("units", u, 1, MAX_UNITS)?),
+            (PassMode::Unique, None) => return Err(ExchangeError::field("units", "required for a unique pass")),
+            (PassMode::Shareable, Some(_)) => {
+                return Err(ExchangeError::field("units", "only unique passes have units"))
+            }
+            (PassMode::Shareable, None) => None,
+        };
+        let commission_bps = validate_range("commission_bps", req.commission_bps, 0, MAX_COMMISSION_BPS)?;
+        let now = self.now();
+        let valid_until = match &req.valid_until {
+            None => None,
+            Some(s) => {
+                let t = Timestamp::parse_rfc3339(s)
+                    .ok_or_else(|| ExchangeError::field("valid_until", "not an RFC 3339 time"))?;
+                if t <= now {
+                    return Err(ExchangeError::field("valid_until", "must be in the future"));
+                }
+                if t > now.plus_seconds(MAX_PASS_VALIDITY_DAYS * 86_400) {
+                    return Err(ExchangeError::field(
+                        "valid_until",
+                        format!("at most {MAX_PASS_VALIDITY_DAYS} days ahead"),
+                    ));
+                }
+                Some(t)
+            }
+        };
+        let id = self.ids.next(prefix::PASS);
+        let url = pass_url(&self.config.public_url, &id);
+        let price = Money::parse(&convert::money(product.price_minor, &product.currency).amount, &product.currency)
+            .map_err(ExchangeError::internal)?;
+        let subject = symbolon_pass::PassSubject {
+            product_id: &product.id,
+            name: &product.title,
+            description: &product.description,
+            category: &product.category,
+            specs: &product.specs,
+            price,
+            link: &url,
+            order_endpoint: &format!("{}/v1/orders", self.config.public_url),
+        };
+        let terms = symbolon_pass::PassTerms { mode: mode.as_str(), units, commission_bps };
+        let claims = symbolon_pass::credential(&url, &self.issuer_id(&me.id), &me.name, &subject, &terms, now, valid_until);
+        let key = self.signing_key(&me.id).await?;
+        let jws = symbolon_pass::sign_compact(&claims, &key, symbolon_pass::PASS_TYP, Some("vc"));
+        let pass = store::Pass {
+            id,
+            product_id: product.id.clone(),
+            provider_id: me.id.clone(),
+            mode,
+            units,
+            commission_bps,
+            valid_from: now,
+            valid_until,
+            jws,
+            created_at: now,
+        };
+        self.store.create_pass(&pass).await?;
+        tracing::info!(pass_id = %pass.id, provider_id = %me.id, mode = %mode, "pass issued");
+        Ok(convert::pass(&self.config.public_url, &pass, &product))
+    }
+
+    pub async fn pass(&self, id: &str) -> ExchangeResult<api::Pass> {
+        let pass = self.store.pass(id).await.or_not_found("pass")?;
+        let product = self.store.product(&pass.product_id).await?;
+        Ok(convert::pass(&self.config.public_url, &pass, &product))
+    }
+
+    pub async fn jwks(&self, provider_id: &str) -> ExchangeResult<Jwks> {
+        let account = self.store.account(provider_id).await.or_not_found("provider")?;
+        if !account.has_role(Role::Provider) {
+            return Err(ExchangeError::not_found("provider"));
+        }
+        let keys = self.store.provider_keys(provider_id).await?;
+        Ok(Jwks { keys: keys.iter().map(|k| symbolon_pass::Jwk::from_public_bytes(&k.public_key)).collect() })
+    }
+
+    pub async fn grant(&self, me: &store::Account, pass_id: &str, req: &api::CreateGrant) -> ExchangeResult<api::Holding> {
+        require(me, Role::Provider)?;
+        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
+        if pass.provider_id != me.id {
+            return Err(ExchangeError::forbidden("the pass belongs to another provider"));
+        }
+        match self.store.account(&req.holder_id).await {
+            Ok(a) if a.has_role(Role::Holder) => {}
+            Ok(_) => return Err(ExchangeError::field("holder_id", "the account is not a holder")),
+            Err(StoreError::NotFound) => return Err(ExchangeError::field("holder_id", "no such holder")),
+            Err(e) => return Err(e.into()),
+        }
+        let units = match (pass.mode, req.units) {
+            (PassMode::Unique, Some(u)) => Some(validate_range("units", u, 1, MAX_UNITS)?),
+            (PassMode::Unique, None) => return Err(ExchangeError::field("units", "required for a unique pass")),
+            (PassMode::Shareable, Some(_)) => {
+                return Err(ExchangeError::field("units", "only unique passes have units"))
+            }
+            (PassMode::Shareable, None) => None,
+        };
+        let now = self.now();
+        if !pass.is_valid_at(now) {
+            return Err(ExchangeError::new(ErrorCode::PassExpired, "the pass is no longer valid"));
+        }
+        let grant = store::NewGrant {
+            id: self.ids.next(prefix::GRANT),
+            pass_id: pass.id.clone(),
+            holder_id: req.holder_id.clone(),
+            units,
+            created_at: now,
+        };
+        let h = self.store.grant(&grant).await?;
+        tracing::info!(pass_id = %pass.id, holder_id = %req.holder_id, units = ?units, "pass granted");
+        Ok(convert::holding(&self.config.public_url, &h))
+    }
+
+    // ------------------------------------------------------------ holders
+
+    pub async fn set_holder_profile(&self, me: &store::Account, req: &api::HolderProfileUpdate) -> ExchangeResult<api::HolderPublic> {
+        require(me, Role::Holder)?;
+        let fields = parse_fields("fields", &req.fields)?;
+        let fields: Vec<String> = fields.iter().map(|f| f.as_str().to_string()).collect();
+        self.store.set_holder_fields(&me.id, &fields).await?;
+        self.holder_public(&me.id).await
+    }
+
+    pub async fn holder_public(&self, id: &str) -> ExchangeResult<api::HolderPublic> {
+        let account = self.store.account(id).await.or_not_found("holder")?;
+        if !account.has_role(Role::Holder) {
+            return Err(ExchangeError::not_found("holder"));
+        }
+        let h = self.store.holder(id, self.now()).await.or_not_found("holder")?;
+        Ok(convert::holder_public(&h))
+    }
+
+    pub async fn wallet(&self, me: &store::Account) -> ExchangeResult<api::Wallet> {
+        require(me, Role::Holder)?;
+        let items = self.store.wallet(&me.id).await?;
+        Ok(api::Wallet { items: items.iter().map(|h| convert::holding(&self.config.public_url, h)).collect() })
+    }
+
+    pub async fn inbox(&self, me: &store::Account, after: Option<&str>, limit: Option<u32>) -> ExchangeResult<api::Inbox> {
+        require(me, Role::Holder)?;
+        let page = page(after, limit)?;
+        let items = self.store.inbox(&me.id, &page).await?;
+        let now = self.now();
+        let mut demands: HashMap<String, store::DemandRecord> = HashMap::new();
+        let mut out = Vec::with_capacity(items.len());
+        for i in &items {
+            if !demands.contains_key(&i.demand_id) {
+                let d = self.store.demand(&i.demand_id).await?;
+                demands.insert(i.demand_id.clone(), d);
+            }
+            let d = &demands[&i.demand_id];
+            out.push(api::InboxItem {
+                id: i.id.clone(),
+                demand_id: i.demand_id.clone(),
+                status: i.status.at(i.deadline.millis(), now.millis()).as_str().to_string(),
+                rank: i.rank,
+                item: convert::demand_item(d),
+                deadline: convert::ts(i.deadline),
+                matched_pass_ids: i.matched_pass_ids.clone(),
+                created_at: convert::ts(i.created_at),
+            });
+        }
+        let next = (items.len() as u32 == page.limit).then(|| items.last().map(|i| i.seq.to_string())).flatten();
+        Ok(api::Inbox { items: out, next })
+    }
+
+    async fn own_interaction(&self, me: &store::Account, id: &str) -> ExchangeResult<store::Interaction> {
+        require(me, Role::Holder)?;
+        let i = self.store.interaction(id).await.or_not_found("interaction")?;
+        if i.holder_id != me.id {
+            return Err(ExchangeError::forbidden("the interaction request is addressed to another holder"));
+        }
+        Ok(i)
+    }
+
+    pub async fn offer(&self, me: &store::Account, interaction_id: &str, req: &api::CreateOffer) -> ExchangeResult<api::Offer> {
+        let interaction = self.own_interaction(me, interaction_id).await?;
+        let now = self.now();
+        if interaction.status.at(interaction.deadline.millis(), now.millis()).is_final() {
+            return Err(ExchangeError::new(
+                ErrorCode::InteractionClosed,
+                format!("the interaction request is {}", interaction.status.at(interaction.deadline.millis(), now.millis())),
+            ));
+        }
+        let note = req
+            .note
+            .as_deref()
+            .map(|n| validate_text("note", n, MAX_NOTE_CHARS, true))
+            .transpose()?
+            .filter(|n| !n.is_empty());
+        let holding: Holding = match self.store.holding(&me.id, &req.pass_id).await {
+            Ok(h) => h,
+            Err(StoreError::NotFound) => return Err(ExchangeError::field("pass_id", "the pass is not in your wallet")),
+            Err(e) => return Err(e.into()),
+        };
+        if !holding.pass.is_valid_at(now) {
+            return Err(ExchangeError::new(ErrorCode::PassExpired, "the pass is no longer valid"));
+        }
+        if holding.pass.mode == PassMode::Unique && holding.units_left.unwrap_or(0) == 0 {
+            return Err(ExchangeError::new(ErrorCode::UnitsExhausted, "you have no unit of this pass left"));
+        }
+        let demand = self.store.demand(&interaction.demand_id).await?;
+        let item = item_of(&demand)?;
+        let listing = listing_of(&holding)?;
+        if !check_item(&item, &Terms::of_query(&item.query), &listing).passes() {
+            return Err(ExchangeError::field("pass_id", "the pass does not match the demand's item"));
+        }
+        // Verify the pass against the provider's published keys before relaying it.
+        let jwks = self.jwks(&holding.pass.provider_id).await?;
+        if let Err(e) = symbolon_pass::verify_pass(&holding.pass.jws, &jwks, now) {
+            tracing::warn!(pass_id = %holding.pass.id, error = %e, "pass failed verification");
+            return Err(ExchangeError::new(ErrorCode::PassSignatureInvalid, format!("the pass does not verify: {e}")));
+        }
+        let offer = self
+            .store
+            .create_offer(&store::NewOffer {
+                id: self.ids.next(prefix::OFFER),
+                interaction_id: interaction.id.clone(),
+                pass_id: holding.pass.id.clone(),
+                note,
+                created_at: now,
+            })
+            .await?;
+        tracing::info!(offer_id = %offer.id, interaction_id = %interaction.id, holder_id = %me.id, "offer made");
+        self.offer_view(&offer).await
+    }
+
+    pub async fn decline(&self, me: &store::Account, interaction_id: &str) -> ExchangeResult<api::InteractionState> {
+        let interaction = self.own_interaction(me, interaction_id).await?;
+        let now = self.now();
+        let i = self.store.decline(&interaction.id, now).await?;
+        Ok(convert::interaction_state(&i, now))
+    }
+
+    // ------------------------------------------------------------ demands
+
+    pub async fn create_demand(&self, me: &store::Account, req: &api::CreateDemand) -> ExchangeResult<api::DemandCreated> {
+        require(me, Role::Requester)?;
+        let query = validate_text("query", &req.query, MAX_QUERY_CHARS, false)?;
+        if Terms::of_query(&query).is_empty() {
+            return Err(ExchangeError::field("query", "must contain at least one word"));
+        }
+        let category = req.category.as_deref().map(|c| TaxonomyPath::parse(c, "category")).transpose()?;
+        let max_price = req.max_price.as_ref().map(|m| parse_money("max_price", m)).transpose()?;
+        let criteria = HolderCriteria {
+            min_positive_rate: req
+                .holder
+                .min_positive_rate
+                .map(|r| validate_rate("holder.min_positive_rate", r))
+                .transpose()?,
+            min_success_rate: req
+                .holder
+                .min_success_rate
+                .map(|r| validate_rate("holder.min_success_rate", r))
+                .transpose()?,
+            min_ratings: req
+                .holder
+                .min_ratings
+                .map(|r| validate_range("holder.min_ratings", r.min(i64::MAX as u64) as i64, 0, 1_000_000_000).map(|v| v as u64))
+                .transpose()?,
+            fields: parse_fields("holder.fields", req.holder.fields.as_deref().unwrap_or(&[]))?,
+        };
+        let fanout = Fanout::new(req.min_holders, req.max_holders, req.ttl_seconds)?;
+        let item = ItemSpec { query: query.clone(), category: category.clone(), max_price };
+        let now = self.now();
+
+        let snapshot = self.store.market(now).await?;
+        let market = market_of(&snapshot)?;
+        let outcome = self.matcher.rank(&market, &MatchQuery { item, criteria: criteria.clone() });
+        if (outcome.ranked.len() as u32) < fanout.min_holders {
+            tracing::info!(requester_id = %me.id, qualified = outcome.ranked.len(), min_holders = fanout.min_holders, "demand refused: insufficient holders");
+            let mut details = serde_json::to_value(&outcome.eliminations).map_err(ExchangeError::internal)?;
+            details["min_holders"] = fanout.min_holders.into();
+            return Err(ExchangeError::new(
+                ErrorCode::InsufficientHolders,
+                format!(
+                    "{} holder(s) qualify, {} needed; nobody was contacted",
+                    outcome.ranked.len(),
+                    fanout.min_holders
+                ),
+            )
+            .with_details(details));
+        }
+        let demand_id = self.ids.next(prefix::DEMAND);
+        let deadline = now.plus_seconds(fanout.ttl_seconds as i64);
+        let record = store::DemandRecord {
+            id: demand_id.clone(),
+            requester_id: me.id.clone(),
+            query,
+            category: category.map(|c| c.as_str().to_string()),
+            max_price_minor: max_price.map(|m| m.minor),
+            currency: max_price.map(|m| m.currency.as_str().to_string()),
+            min_positive_rate: criteria.min_positive_rate,
+            min_success_rate: criteria.min_success_rate,
+            min_ratings: criteria.min_ratings.map(|r| r as i64),
+            fields: criteria.fields.iter().map(|f| f.as_str().to_string()).collect(),
+            min_holders: fanout.min_holders as i64,
+            max_holders: fanout.max_holders as i64,
+            ttl_seconds: fanout.ttl_seconds as i64,
+            deadline: deadline.millis(),
+            created_at: now.millis(),
+            accepted_offer_id: None,
+        };
+        let requests: Vec<store::Interaction> = outcome
+            .ranked
+            .iter()
+            .take(fanout.max_holders as usize)
+            .enumerate()
+            .map(|(i, r)| store::Interaction {
+                id: self.ids.next(prefix::INTERACTION),
+                demand_id: demand_id.clone(),
+                holder_id: r.holder_id.clone(),
+                rank: i as i64 + 1,
+                status: InteractionStatus::Pending,
+                deadline,
+                matched_pass_ids: r.matched_pass_ids.clone(),
+                why: json!({
+                    "score": r.score,
+                    "relevance": r.relevance,
+                    "positive_lower_bound": r.positive_lower_bound,
+                    "success_lower_bound": r.success_lower_bound,
+                    "matched_fields": r.matched_fields,
+                    "matched_pass_ids": r.matched_pass_ids,
+                }),
+                created_at: now,
+                decided_at: None,
+                seq: 0,
+            })
+            .collect();
+        self.store.create_demand(&record, &requests).await?;
+        tracing::info!(demand_id = %demand_id, requester_id = %me.id, contacted = requests.len(), qualified = outcome.ranked.len(), "demand matched");
+        let names: HashMap<&str, &str> = snapshot.holders.iter().map(|h| (h.id.as_str(), h.name.as_str())).collect();
+        let contacted = requests
+            .iter()
+            .map(|i| contacted_of(i, names.get(i.holder_id.as_str()).copied().unwrap_or(""), now))
+            .collect::<ExchangeResult<Vec<_>>>()?;
+        Ok(api::DemandCreated {
+            id: demand_id,
+            status: DemandStatus::Open.as_str().to_string(),
+            deadline: convert::ts(deadline),
+            contacted,
+        })
+    }
+
+    pub async fn demand(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Demand> {
+        let d = self.store.demand(id).await.or_not_found("demand")?;
+        if d.requester_id != me.id {
+            return Err(ExchangeError::forbidden("the demand belongs to another requester"));
+        }
+        let now = self.now();
+        let interactions = self.store.demand_interactions(id).await?;
+        let mut contacted = Vec::with_capacity(interactions.len());
+        for i in &interactions {
+            let name = self.store.account(&i.holder_id).await?.name;
+            contacted.push(contacted_of(i, &name, now)?);
+        }
+        let mut offers = Vec::new();
+        for o in self.store.demand_offers(id).await? {
+            offers.push(self.offer_view(&o).await?);
+        }
+        let status = if d.accepted_offer_id.is_some() {
+            DemandStatus::Accepted
+        } else if now.millis() >= d.deadline {
+            DemandStatus::Closed
+        } else {
+            DemandStatus::Open
+        };
+        Ok(api::Demand {
+            id: d.id.clone(),
+            status: status.as_str().to_string(),
+            requester_id: d.requester_id.clone(),
+            item: convert::demand_item(&d),
+            holder: api::HolderCriteria {
+                min_positive_rate: d.min_positive_rate,
+                min_success_rate: d.min_success_rate,
+                min_ratings: d.min_ratings.map(|r| r as u64),
+                fields: (!d.fields.is_empty()).then(|| d.fields.clone()),
+            },
+            min_holders: d.min_holders as u32,
+            max_holders: d.max_holders as u32,
+            ttl_seconds: d.ttl_seconds as u32,
+            deadline: convert::ts(Timestamp::from_millis(d.deadline)),
+            created_at: convert::ts(Timestamp::from_millis(d.created_at)),
+            accepted_offer_id: d.accepted_offer_id.clone(),
+            contacted,
+            offers,
+        })
+    }
+
+    async fn offer_view(&self, o: &store::Offer) -> ExchangeResult<api::Offer> {
+        let holder = self.store.holder(&o.holder_id, self.now()).await?;
+        let pass = self.store.pass(&o.pass_id).await?;
+        let product = self.store.product(&pass.product_id).await?;
+        Ok(api::Offer {
+            id: o.id.clone(),
+            demand_id: o.demand_id.clone(),
+            interaction_id: o.interaction_id.clone(),
+            status: o.status.as_str().to_string(),
+            holder: convert::holder_public(&holder),
+            pass: convert::pass_summary(&self.config.public_url, &pass, &product),
+            note: o.note.clone(),
+            created_at: convert::ts(o.created_at),
+            accepted_at: o.accepted_at.map(convert::ts),
+            licence: o.licence_jws.clone(),
+            unit: o.unit_no.map(|n| format!("{}/units/{n}", o.pass_id)),
+        })
+    }
+
+    async fn own_offer(&self, me: &store::Account, id: &str) -> ExchangeResult<store::Offer> {
+        require(me, Role::Requester)?;
+        let o = self.store.offer(id).await.or_not_found("offer")?;
+        if o.requester_id != me.id {
+            return Err(ExchangeError::forbidden("the offer was made to another requester"));
+        }
+        Ok(o)
+    }
+
+    pub async fn accept_offer(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Offer> {
+        let offer = self.own_offer(me, id).await?;
+        if offer.status == OfferStatus::Accepted {
+            return Err(ExchangeError::new(ErrorCode::OfferAlreadyAccepted, "the offer was already accepted"));
+        }
+        let pass = self.store.pass(&offer.pass_id).await?;
+        let now = self.now();
+        if !pass.is_valid_at(now) {
+            return Err(ExchangeError::new(ErrorCode::PassExpired, "the pass is no longer valid"));
+        }
+        let licence_jws = if pass.mode == PassMode::Shareable {
+            let key = self.signing_key(&pass.provider_id).await?;
+            let claims = symbolon_pass::licence_claims(
+                &self.ids.next(prefix::LICENCE),
+                &pass_url(&self.config.public_url, &pass.id),
+                &self.issuer_id(&pass.provider_id),
+                &offer.holder_id,
+                &me.id,
+                &offer.id,
+                now,
+            );
+            Some(symbolon_pass::sign_compact(&claims, &key, symbolon_pass::LICENCE_TYP, None))
+        } else {
+            None
+        };
+        let accepted = self
+            .store
+            .accept_offer(&store::Acceptance { offer_id: offer.id.clone(), requester_id: me.id.clone(), licence_jws, at: now })
+            .await?;
+        tracing::info!(offer_id = %accepted.id, requester_id = %me.id, "offer accepted");
+        self.offer_view(&accepted).await
+    }
+
+    pub async fn rate(&self, me: &store::Account, offer_id: &str, req: &api::CreateRating) -> ExchangeResult<api::Rating> {
+        let offer = self.own_offer(me, offer_id).await?;
+        let comment = req
+            .comment
+            .as_deref()
+            .map(|c| validate_text("comment", c, MAX_NOTE_CHARS, true))
+            .transpose()?
+            .filter(|c| !c.is_empty());
+        let rating = store::Rating {
+            id: self.ids.next(prefix::RATING),
+            offer_id: offer.id.clone(),
+            holder_id: offer.holder_id.clone(),
+            requester_id: me.id.clone(),
+            positive: req.positive,
+            comment,
+            created_at: self.now(),
+        };
+        self.store.rate(&rating).await?;
+        tracing::info!(offer_id = %offer.id, holder_id = %offer.holder_id, positive = req.positive, "holder rated");
+        Ok(api::Rating {
+            id: rating.id,
+            offer_id: rating.offer_id,
+            holder_id: rating.holder_id,
+            positive: rating.positive,
+            comment: rating.comment,
+            created_at: convert::ts(rating.created_at),
+        })
+    }
+
+    // ------------------------------------------------------------ requesters and orders
+
+    pub async fn set_requester_profile(&self, me: &store::Account, req: &api::RequesterProfileUpdate) -> ExchangeResult<api::RequesterProfile> {
+        require(me, Role::Requester)?;
+        let current = match self.store.requester_profile(&me.id).await {
+            Ok(p) => Some(p),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let ship_to = match &req.ship_to {
+            Some(a) => Some(validate_address("ship_to", a)?),
+            None => current.as_ref().and_then(|c| c.ship_to.clone()),
+        };
+        let payment_method = match &req.payment_method {
+            Some(pm) => Some(self.gateway.tokenize(&pm.kind, &pm.number)?),
+            None => current.and_then(|c| c.payment_method),
+        };
+        let profile = store::RequesterProfile { account_id: me.id.clone(), ship_to, payment_method, updated_at: self.now() };
+        self.store.set_requester_profile(&profile).await?;
+        Ok(profile_view(&profile))
+    }
+
+    pub async fn requester_profile(&self, me: &store::Account) -> ExchangeResult<api::RequesterProfile> {
+        require(me, Role::Requester)?;
+        let p = self.store.requester_profile(&me.id).await.or_not_found("requester profile")?;
+        Ok(profile_view(&p))
+    }
+
+    pub async fn create_order(&self, me: &store::Account, req: &api::CreateOrder) -> ExchangeResult<api::Order> {
+        require(me, Role::Requester)?;
+        let offer = match self.store.offer(&req.offer_id).await {
+            Ok(o) => o,
+            Err(StoreError::NotFound) => return Err(ExchangeError::field("offer_id", "no such offer")),
+            Err(e) => return Err(e.into()),
+        };
+        if offer.requester_id != me.id {
+            return Err(ExchangeError::forbidden("the offer was made to another requester"));
+        }
+        if offer.status != OfferStatus::Accepted {
+            return Err(ExchangeError::new(ErrorCode::OfferNotAccepted, "accept the offer before ordering"));
+        }
+        let pass = self.store.pass(&offer.pass_id).await?;
+        let product = self.store.product(&pass.product_id).await?;
+        let quantity = validate_range("quantity", req.quantity, 1, MAX_ORDER_QUANTITY)?;
+        if pass.mode == PassMode::Unique && quantity != 1 {
+            return Err(ExchangeError::field("quantity", "an accepted unique pass transfers one unit: quantity must be 1"));
+        }
+        let profile = match self.store.requester_profile(&me.id).await {
+            Ok(p) => Some(p),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let ship_to = match &req.ship_to {
+            Some(a) => validate_address("ship_to", a)?,
+            None => profile.as_ref().and_then(|p| p.ship_to.clone()).ok_or_else(|| {
+                ExchangeError::new(ErrorCode::ShippingAddressMissing, "give `ship_to` or save one in the requester profile")
+            })?,
+        };
+        let unit_price = Money::parse(&convert::money(product.price_minor, &product.currency).amount, &product.currency)
+            .map_err(ExchangeError::internal)?;
+        let total = unit_price
+            .times(quantity)
+            .ok_or_else(|| ExchangeError::field("quantity", "the total is too large"))?;
+        let commission = total.basis_points(pass.commission_bps);
+        let now = self.now();
+        let order = store::Order {
+            id: self.ids.next(prefix::ORDER),
+            offer_id: offer.id.clone(),
+            requester_id: me.id.clone(),
+            provider_id: pass.provider_id.clone(),
+            holder_id: offer.holder_id.clone(),
+            product_id: product.id.clone(),
+            pass_id: pass.id.clone(),
+            quantity,
+            unit_price_minor: unit_price.minor,
+            total_minor: total.minor,
+            commission_minor: commission.minor,
+            currency: total.currency.as_str().to_string(),
+            status: symbolon_core::state::OrderStatus::Placed,
+            ship_to,
+            payment_ref: None,
+            created_at: now,
+            paid_at: None,
+            shipped_at: None,
+            seq: 0,
+        };
+        let placed = if req.pay {
+            let method = profile.and_then(|p| p.payment_method).ok_or_else(|| {
+                ExchangeError::new(ErrorCode::PaymentMethodMissing, "save a payment method in the requester profile to pay in one click")
+            })?;
+            let auth = self.authorize(&method, total, &order.id).await?;
+            let settlement = self.settlement(&order, &auth, now);
+            match self.store.place_order(&order, Some(&settlement)).await {
+                Ok(o) => {
+                    self.capture(&auth).await;
+                    o
+                }
+                Err(e) => {
+                    self.void(&auth).await;
+                    return Err(e.into());
+                }
+            }
+        } else {
+            self.store.place_order(&order, None).await?
+        };
+        tracing::info!(order_id = %placed.id, requester_id = %me.id, provider_id = %placed.provider_id, holder_id = %placed.holder_id, status = %placed.status, total = %total, "order placed");
+        Ok(convert::order(&placed))
+    }
+
+    pub async fn pay_order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {
+        require(me, Role::Requester)?;
+        let order = self.store.order(id).await.or_not_found("order")?;
+        if order.requester_id != me.id {
+            return Err(ExchangeError::forbidden("the order belongs to another requester"));
+        }
+        if !order.status.can_pay() {
+            return Err(ExchangeError::new(ErrorCode::InvalidState, format!("the order is already {}", order.status)));
+        }
+        let method = self
+            .store
+            .requester_profile(&me.id)
+            .await
+            .ok()
+            .and_then(|p| p.payment_method)
+            .ok_or_else(|| ExchangeError::new(ErrorCode::PaymentMethodMissing, "save a payment method in the requester profile first"))?;
+        let total = Money::parse(&convert::money(order.total_minor, &order.currency).amount, &order.currency)
+            .map_err(ExchangeError::internal)?;
+        let auth = self.authorize(&method, total, &order.id).await?;
+        let now = self.now();
+        let settlement = self.settlement(&order, &auth, now);
+        match self.store.pay_order(&order.id, &settlement).await {
+            Ok(o) => {
+                self.capture(&auth).await;
+                Ok(convert::order(&o))
+            }
+            Err(e) => {
+                self.void(&auth).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn authorize(&self, method: &store::StoredPaymentMethod, total: Money, reference: &str) -> ExchangeResult<String> {
+        self.gateway.authorize(method, total, reference).await.map_err(|e| match e {
+            PaymentError::Declined => ExchangeError::new(ErrorCode::PaymentDeclined, "the payment method was declined; nothing was ordered"),
+            other => ExchangeError::internal(other),
+        })
+    }
+
+    async fn capture(&self, auth: &str) {
+        if let Err(e) = self.gateway.capture(auth).await {
+            tracing::error!(authorization = auth, error = %e, "capture failed after the order was recorded");
+        }
+    }
+
+    async fn void(&self, auth: &str) {
+        if let Err(e) = self.gateway.void(auth).await {
+            tracing::error!(authorization = auth, error = %e, "void failed");
+        }
+    }
+
+    /// The double-entry postings of paying an order: the requester pays the
+    /// total to the provider; the provider pays the commission to the holder.
+    fn settlement(&self, order: &store::Order, auth: &str, at: Timestamp) -> store::Settlement {
+        let p = |account: &str, amount: i64, memo: &str| store::Posting {
+            account_id: account.to_string(),
+            currency: order.currency.clone(),
+            amount_minor: amount,
+            memo: format!("{memo} {}", order.id),
+        };
+        store::Settlement {
+            ledger_id: self.ids.next(prefix::LEDGER),
+            payment_ref: auth.to_string(),
+            postings: vec![
+                p(&order.requester_id, -order.total_minor, "payment for"),
+                p(&order.provider_id, order.total_minor, "payment for"),
+                p(&order.provider_id, -order.commission_minor, "commission on"),
+                p(&order.holder_id, order.commission_minor, "commission on"),
+            ],
+            at,
+        }
+    }
+
+    pub async fn orders(&self, me: &store::Account, role: Option<&str>, after: Option<&str>, limit: Option<u32>) -> ExchangeResult<api::OrderList> {
+        let role = match role {
+            Some(r) => Role::parse(r).ok_or_else(|| {
+                ExchangeError::new(ErrorCode::InvalidQuery, "role: one of provider, requester, holder")
+                    .with_details(json!({"field": "role"}))
+            })?,
+            None => [Role::Provider, Role::Requester, Role::Holder]
+                .into_iter()
+                .find(|r| me.has_role(*r))
+                .unwrap_or(Role::Requester),
+        };
+        require(me, role)?;
+        let page = page(after, limit)?;
+        let party = match role {
+            Role::Provider => OrderParty::Provider(&me.id),
+            Role::Requester => OrderParty::Requester(&me.id),
+            Role::Holder => OrderParty::Holder(&me.id),
+        };
+        let items = self.store.orders(party, &page).await?;
+        let next = (items.len() as u32 == page.limit).then(|| items.last().map(|o| o.seq.to_string())).flatten();
+        Ok(api::OrderList { items: items.iter().map(convert::order).collect(), next })
+    }
+
+    pub async fn order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {
+        let o = self.store.order(id).await.or_not_found("order")?;
+        if o.requester_id != me.id && o.provider_id != me.id && o.holder_id != me.id {
+            return Err(ExchangeError::forbidden("the order belongs to other accounts"));
+        }
+        Ok(convert::order(&o))
+    }
+
+    pub async fn ship_order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {
+        require(me, Role::Provider)?;
+        let o = self.store.order(id).await.or_not_found("order")?;
+        if o.provider_id != me.id {
+            return Err(ExchangeError::forbidden("the order is for another provider"));
+        }
+        if !o.status.can_ship() {
+            return Err(ExchangeError::new(ErrorCode::InvalidState, format!("the order is already {}", o.status)));
+        }
+        let shipped = self.store.ship_order(id, self.now()).await?;
+        tracing::info!(order_id = %id, provider_id = %me.id, "order shipped");
+        Ok(convert::order(&shipped))
+    }
+
+    pub async fn balances(&self, me: &store::Account) -> ExchangeResult<api::Balances> {
+        let rows = self.store.balances(&me.id).await?;
+        Ok(api::Balances {
+            balances: rows.into_iter().map(|(c, m)| { let amount = convert::money(m, &c).amount; (c, amount) }).collect(),
+        })
+    }
+}
+
+fn profile_view(p: &store::RequesterProfile) -> api::RequesterProfile {
+    api::RequesterProfile {
+        ship_to: p.ship_to.as_ref().map(convert::address),
+        payment_method: p
+            .payment_method
+            .as_ref()
+            .map(|m| api::PaymentMethod { kind: m.kind.clone(), last4: m.last4.clone() }),
+        updated_at: convert::ts(p.updated_at),
+    }
+}
+
+fn contacted_of(i: &store::Interaction, name: &str, now: Timestamp) -> ExchangeResult<api::Contacted> {
+    let why: api::MatchReason = serde_json::from_value(i.why.clone()).map_err(ExchangeError::internal)?;
+    Ok(api::Contacted {
+        interaction_id: i.id.clone(),
+        holder_id: i.holder_id.clone(),
+        holder_name: name.to_string(),
+        rank: i.rank,
+        status: i.status.at(i.deadline.millis(), now.millis()).as_str().to_string(),
+        why,
+    })
+}
+
+fn item_of(d: &store::DemandRecord) -> ExchangeResult<ItemSpec> {
+    let category = d
+        .category
+        .as_deref()
+        .map(|c| TaxonomyPath::parse(c, "category"))
+        .transpose()
+        .map_err(ExchangeError::internal)?;
+    let max_price = match (d.max_price_minor, &d.currency) {
+        (Some(m), Some(c)) => Some(Money::new(m, symbolon_core::Currency::parse(c).map_err(ExchangeError::internal)?)),
+        _ => None,
+    };
+    Ok(ItemSpec { query: d.query.clone(), category, max_price })
+}
+
+fn listing_of(h: &Holding) -> ExchangeResult<Listing> {
+    Ok(Listing {
+        holder_id: h.holder_id.clone(),
+        pass_id: h.pass.id.clone(),
+        title: h.product.title.clone(),
+        description: h.product.description.clone(),
+        specs: h.product.specs.clone(),
+        category: TaxonomyPath::parse(&h.product.category, "category").map_err(ExchangeError::internal)?,
+        price: Money::new(
+            h.product.price_minor,
+            symbolon_core::Currency::parse(&h.product.currency).map_err(ExchangeError::internal)?,
+        ),
+    })
+}
+
+fn market_of(s: &store::MarketSnapshot) -> ExchangeResult<Market> {
+    let listings = s.holdings.iter().map(listing_of).collect::<ExchangeResult<Vec<_>>>()?;
+    let holders = s
+        .holders
+        .iter()
+        .map(|h| {
+            let fields = h
+                .fields
+                .iter()
+                .filter_map(|f| TaxonomyPath::parse(f, "fields").ok())
+                .collect();
+            (h.id.clone(), HolderProfile { id: h.id.clone(), fields, reputation: h.reputation })
+        })
+        .collect();
+    Ok(Market { listings, holders })
+}

@@ -1,0 +1,49 @@
+//! Passes: provider-signed W3C Verifiable Credentials 2.0 in compact JWS form
+//! (VC-JOSE-COSE, `typ: vc+jwt`, `alg: EdDSA`).
+//!
+//! * [`ProviderKey`] signs; [`Jwk`]/[`Jwks`] publish the public half.
+//! * [`credential`] builds the pass claims; [`sign_compact`] and [`verify_compact`]
+//!   are the JWS primitives; [`verify_pass`] adds the validity window.
+//!
+//! Verification never lets the header choose the algorithm: the key must be an
+//! OKP/Ed25519 JWK and the header must say `EdDSA` or `Ed25519` (RFC 9864).
+
+mod credential;
+mod jws;
+
+pub use credential::{credential, licence_claims, PassSubject, PassTerms};
+pub use jws::{
+    sign_compact, thumbprint_kid, verify_compact, Jwk, Jwks, PassError, ProviderKey, Verified,
+};
+
+use symbolon_core::Timestamp;
+
+/// The JWS `typ` of a pass.
+pub const PASS_TYP: &str = "vc+jwt";
+/// The JWS `typ` of a licence given to a requester for a shareable pass.
+pub const LICENCE_TYP: &str = "pass-licence+jwt";
+
+/// Verifies a pass: signature against `jwks`, `typ`, and `validFrom`/`validUntil` at `now`.
+pub fn verify_pass(jws: &str, jwks: &Jwks, now: Timestamp) -> Result<Verified, PassError> {
+    let v = verify_compact(jws, jwks, PASS_TYP)?;
+    let time = |name: &str| -> Result<Option<Timestamp>, PassError> {
+        match v.claims.get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Timestamp::parse_rfc3339(s)
+                .map(Some)
+                .ok_or_else(|| PassError::Malformed(format!("{name} is not RFC 3339"))),
+            Some(_) => Err(PassError::Malformed(format!("{name} is not a string"))),
+        }
+    };
+    if let Some(from) = time("validFrom")? {
+        if now < from {
+            return Err(PassError::NotYetValid);
+        }
+    }
+    if let Some(until) = time("validUntil")? {
+        if now >= until {
+            return Err(PassError::Expired);
+        }
+    }
+    Ok(v)
+}

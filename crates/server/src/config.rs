@@ -1,0 +1,175 @@
+//! Server configuration, layered: built-in defaults < TOML file < `SYMBOLON_*`
+//! environment variables < command-line flags.
+
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7878";
+/// Default data directory.
+pub const DEFAULT_DATA_DIR: &str = "./symbolon-data";
+/// How often expired interaction requests are swept (seconds).
+pub const EXPIRY_SWEEP_SECONDS: u64 = 1;
+
+/// The resolved configuration.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Base URL clients reach the server at; defaults to `http://<listen address>`.
+    pub public_url: Option<String>,
+    pub registration_open: bool,
+    /// Seed for ids (tests replay runs with it); `None` draws from the OS.
+    pub seed: Option<u64>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7878))),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            public_url: None,
+            registration_open: true,
+            seed: None,
+        }
+    }
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("public_url", &self.public_url)
+            .field("registration_open", &self.registration_open)
+            .field("seed", &self.seed.map(|_| "[set]"))
+            .finish()
+    }
+}
+
+/// One layer: every setting optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub registration_open: Option<bool>,
+    pub seed: Option<u64>,
+}
+
+/// A configuration error, naming the setting and where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{origin}: {setting}: {message}")]
+    Invalid { origin: String, setting: &'static str, message: String },
+}
+
+impl ConfigLayer {
+    /// Reads a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+    }
+
+    /// Reads `SYMBOLON_LISTEN`, `SYMBOLON_DATA_DIR`, `SYMBOLON_PUBLIC_URL`,
+    /// `SYMBOLON_REGISTRATION_OPEN`, `SYMBOLON_SEED` from `vars`.
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut layer = Self::default();
+        for (k, v) in vars {
+            let bad = |setting: &'static str, message: &str| ConfigError::Invalid {
+                origin: format!("environment variable {k}"),
+                setting,
+                message: message.to_string(),
+            };
+            match k.as_str() {
+                "SYMBOLON_LISTEN" => layer.listen = Some(v),
+                "SYMBOLON_DATA_DIR" => layer.data_dir = Some(v.into()),
+                "SYMBOLON_PUBLIC_URL" => layer.public_url = Some(v),
+                "SYMBOLON_REGISTRATION_OPEN" => {
+                    layer.registration_open = Some(match v.to_ascii_lowercase().as_str() {
+                        "1" | "true" | "yes" | "on" => true,
+                        "0" | "false" | "no" | "off" => false,
+                        _ => return Err(bad("registration_open", "expected true or false")),
+                    })
+                }
+                "SYMBOLON_SEED" => {
+                    layer.seed = Some(v.parse().map_err(|_| bad("seed", "expected an unsigned integer"))?)
+                }
+                _ => {}
+            }
+        }
+        Ok(layer)
+    }
+}
+
+impl ServerConfig {
+    /// Applies layers in order (later wins) over the defaults.
+    pub fn layered(layers: &[(&str, ConfigLayer)]) -> Result<Self, ConfigError> {
+        let mut c = Self::default();
+        for (origin, l) in layers {
+            if let Some(listen) = &l.listen {
+                c.listen = listen.parse().map_err(|_| ConfigError::Invalid {
+                    origin: origin.to_string(),
+                    setting: "listen",
+                    message: format!("`{listen}` is not an address like 127.0.0.1:7878"),
+                })?;
+            }
+            if let Some(d) = &l.data_dir {
+                c.data_dir = d.clone();
+            }
+            if let Some(u) = &l.public_url {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "public_url",
+                        message: "must start with http:// or https://".into(),
+                    });
+                }
+                c.public_url = Some(u.trim_end_matches('/').to_string());
+            }
+            if let Some(r) = l.registration_open {
+                c.registration_open = r;
+            }
+            if let Some(s) = l.seed {
+                c.seed = Some(s);
+            }
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        let file: ConfigLayer = toml::from_str("listen = \"127.0.0.1:1\"\ndata_dir = \"/file\"\nregistration_open = false").unwrap();
+        let env = ConfigLayer::from_env([("SYMBOLON_DATA_DIR".to_string(), "/env".to_string()), ("PATH".into(), "x".into())]).unwrap();
+        let flags = ConfigLayer { listen: Some("127.0.0.1:3".into()), ..Default::default() };
+        let c = ServerConfig::layered(&[("file", file), ("env", env), ("flags", flags)]).unwrap();
+        assert_eq!(c.listen.port(), 3);
+        assert_eq!(c.data_dir, PathBuf::from("/env"));
+        assert!(!c.registration_open);
+        let d = ServerConfig::layered(&[]).unwrap();
+        assert_eq!(d.listen.to_string(), DEFAULT_LISTEN);
+        assert!(d.registration_open);
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let e = ConfigLayer::from_env([("SYMBOLON_REGISTRATION_OPEN".to_string(), "maybe".to_string())]).unwrap_err();
+        assert!(e.to_string().contains("registration_open"));
+        let e = ServerConfig::layered(&[("flags", ConfigLayer { listen: Some("nope".into()), ..Default::default() })]).unwrap_err();
+        assert!(e.to_string().contains("listen"));
+        assert!(toml::from_str::<ConfigLayer>("unknown = 1").is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! Extractors: JSON bodies with field-naming errors, query strings, and the caller's account.
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use symbolon_core::ErrorCode;
+use symbolon_exchange::ExchangeError;
+use symbolon_store::Account;
+
+/// A JSON body. Malformed JSON → 400 `malformed_json`; a wrong, missing or
+/// unknown field → 400 `invalid_field` naming it; over the size limit → 413;
+/// not `application/json` → 415.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|ct| {
+                let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as JSON with `Content-Type: application/json`"));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("the body exceeds {} bytes", symbolon_core::limits::MAX_BODY_BYTES),
+                )
+            } else {
+                ApiError::new(ErrorCode::MalformedJson, format!("cannot read the body: {e}"))
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Parses JSON, reporting the path of the offending field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            use serde_json::error::Category;
+            match inner.classify() {
+                Category::Syntax | Category::Eof | Category::Io => Err(ApiError::new(
+                    ErrorCode::MalformedJson,
+                    format!("the body is not valid JSON: {inner}"),
+                )),
+                Category::Data => {
+                    let msg = inner.to_string();
+                    // Unknown and missing fields name themselves in serde's message.
+                    let field = if path == "." {
+                        extract_backticked(&msg).unwrap_or_default()
+                    } else if msg.starts_with("missing field") {
+                        format!("{path}.{}", extract_backticked(&msg).unwrap_or_default())
+                    } else if msg.starts_with("unknown field") {
+                        let name = extract_backticked(&msg).unwrap_or_default();
+                        if path.ends_with(&name) { path.clone() } else { format!("{path}.{name}") }
+                    } else {
+                        path.clone()
+                    };
+                    let field = field.trim_start_matches('.').to_string();
+                    let clean = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                    Err(ApiError(
+                        ExchangeError::new(ErrorCode::InvalidField, format!("{field}: {clean}"))
+                            .with_details(json!({"field": field})),
+                    ))
+                }
+            }
+        }
+    }
+}
+
+fn extract_backticked(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let end = start + msg[start..].find('`')?;
+    Some(msg[start..end].to_string())
+}
+
+/// Query-string parameters; a bad one → 400 `invalid_query`.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        serde_urlencoded_like(q).map(Query)
+    }
+}
+
+fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| {
+        ApiError::new(ErrorCode::InvalidQuery, "the query string is malformed")
+    })?)
+    .map(|axum::extract::Query(v)| v)
+    .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.body_text()))
+}
+
+/// The authenticated caller (`Authorization: Bearer <api_key>`).
+pub struct Caller(pub Account);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let key = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "send `Authorization: Bearer <api_key>`"))?;
+        if key.len() > 200 {
+            return Err(ApiError::new(ErrorCode::Unauthorized, "unknown API key"));
+        }
+        let account = state.exchange.authenticate(key).await?;
+        Ok(Caller(account))
+    }
+}

@@ -1,0 +1,193 @@
+//! Symbolon's HTTP server.
+//!
+//! The only crate that knows HTTP (axum). Handlers ([`routes`]) are thin: they
+//! extract the caller and the body, call the [`Exchange`], and render its
+//! result or its error through the one error table.
+//!
+//! [`serve`] runs the server on a listener the caller bound (tests bind port 0)
+//! until `shutdown` resolves.
+
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+
+pub use config::{ConfigLayer, ServerConfig};
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::Router;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use symbolon_core::ids::IdGen;
+use symbolon_core::{Clock, ErrorCode, SystemClock};
+use symbolon_exchange::{Exchange, ExchangeConfig, SandboxGateway};
+use symbolon_match::ExactMatcher;
+use symbolon_store::{Store, StoreError};
+use symbolon_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState {
+    pub exchange: Arc<Exchange>,
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("cannot open the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The router over an exchange.
+pub fn router(exchange: Arc<Exchange>) -> Router {
+    use routes::*;
+    let v1 = Router::new()
+        .route("/accounts", post(create_account))
+        .route("/account", get(whoami))
+        .route("/products", post(create_product))
+        .route("/products/{id}", get(get_product))
+        .route("/passes", post(create_pass))
+        .route("/passes/{id}", get(get_pass))
+        .route("/passes/{id}/grants", post(grant))
+        .route("/providers/{id}/jwks.json", get(jwks))
+        .route("/holder/profile", put(holder_profile))
+        .route("/holders/{id}", get(get_holder))
+        .route("/wallet", get(wallet))
+        .route("/inbox", get(inbox))
+        .route("/interactions/{id}/offer", post(offer))
+        .route("/interactions/{id}/decline", post(decline))
+        .route("/demands", post(create_demand))
+        .route("/demands/{id}", get(get_demand))
+        .route("/offers/{id}/accept", post(accept))
+        .route("/offers/{id}/rating", post(rate))
+        .route("/requester/profile", put(set_requester_profile).get(get_requester_profile))
+        .route("/orders", post(create_order).get(list_orders))
+        .route("/orders/{id}", get(get_order))
+        .route("/orders/{id}/pay", post(pay_order))
+        .route("/orders/{id}/ship", post(ship_order))
+        .route("/balance", get(balance));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi_doc))
+        .nest("/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(symbolon_core::limits::MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(AppState { exchange })
+}
+
+async fn openapi_doc() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi::openapi_json())
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::new(ErrorCode::RouteNotFound, "no such endpoint; see /openapi.json")
+}
+
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::new(ErrorCode::MethodNotAllowed, "the endpoint does not accept this method")
+}
+
+/// Builds the exchange on the SQLite store in `config.data_dir`.
+pub async fn open_exchange(config: &ServerConfig, public_url: &str, clock: Arc<dyn Clock>) -> Result<Arc<Exchange>, ServeError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|source| ServeError::DataDir { path: config.data_dir.display().to_string(), source })?;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("symbolon.db")).await?);
+    let ids = match config.seed {
+        Some(seed) => IdGen::from_seed(seed),
+        None => IdGen::from_entropy(),
+    };
+    Ok(Arc::new(Exchange::new(
+        store,
+        Arc::new(ExactMatcher),
+        Arc::new(SandboxGateway::new()),
+        clock,
+        ids,
+        ExchangeConfig { public_url: public_url.to_string(), registration_open: config.registration_open },
+    )))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, then drains
+/// in-flight requests and closes the store.
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    serve_with_clock(listener, config, Arc::new(SystemClock), shutdown).await
+}
+
+/// [`serve`] with an injected clock (tests move time by hand).
+pub async fn serve_with_clock(
+    listener: TcpListener,
+    config: ServerConfig,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let exchange = open_exchange(&config, &public_url, clock).await?;
+    tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "serving");
+
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let sweeper = {
+        let exchange = exchange.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(config::EXPIRY_SWEEP_SECONDS));
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {
+                        match exchange.expire_due().await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(expired = n, "interaction requests expired"),
+                            Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+                        }
+                    }
+                    _ = stop_rx.changed() => break,
+                }
+            }
+        })
+    };
+
+    let app = router(exchange.clone());
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = stop_tx.send(true);
+    let _ = sweeper.await;
+    exchange.store().close().await;
+    tracing::info!("stopped");
+    result.map_err(ServeError::from)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

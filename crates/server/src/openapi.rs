@@ -1,0 +1,42 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! `docs/openapi.json` is the committed copy; a test fails when they drift.
+
+use crate::routes::*;
+use symbolon_api::*;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The API key returned by POST /v1/accounts")).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Symbolon API", version = "1", description = "The Symbolon exchange: demands to at least two qualified holders, provider-signed passes, one-click order and payment, reputation.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"?}}` with a stable code."),
+    modifiers(&BearerAuth),
+    paths(
+        healthz, create_account, whoami, create_product, get_product, create_pass, get_pass, grant, jwks,
+        holder_profile, wallet, inbox, offer, decline, create_demand, get_demand, accept, rate,
+        set_requester_profile, get_requester_profile, create_order, list_orders, get_order, pay_order,
+        ship_order, balance, get_holder
+    ),
+    components(schemas(ErrorBody, ErrorDetail, Money, Role, PassMode)),
+    tags(
+        (name = "accounts"), (name = "provider"), (name = "holder"), (name = "requester"),
+        (name = "orders"), (name = "public"), (name = "meta")
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as pretty JSON (what `/openapi.json` serves and `docs/openapi.json` holds).
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into())
+}

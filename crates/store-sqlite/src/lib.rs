@@ -1,0 +1,818 @@
+//! The Symbolon [`Store`] on SQLite.
+//!
+//! * WAL journal, `synchronous=FULL` (a committed transaction survives power loss), `foreign_keys=ON`.
+//! * One writer connection serializes every write transaction (SQLite allows one writer at a time;
+//!   queueing in the pool instead of retrying on `SQLITE_BUSY`); a small pool of readers serves reads.
+//! * Migrations are embedded from `migrations/` and run at open. A database migrated by a newer
+//!   binary is refused.
+//! * Queries are checked at run time (no database is needed to build).
+
+mod rows;
+
+use rows::*;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
+use symbolon_core::Timestamp;
+use symbolon_store::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The SQLite store.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let url = format!("sqlite://{}", path.display());
+        Self::connect(&url).await
+    }
+
+    /// Opens a `sqlite://…` URL.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(StoreError::backend)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.clone())
+            .await
+            .map_err(StoreError::backend)?;
+        check_schema_version(&writer).await?;
+        MIGRATOR.run(&writer).await.map_err(StoreError::backend)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(opts.read_only(true))
+            .await
+            .map_err(StoreError::backend)?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Closes both pools (checkpointing the WAL).
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+
+    /// The value of `PRAGMA <name>` on the writer connection, as text (`wal`, `2`, …): for tests
+    /// and diagnostics. `name` must be a bare pragma name.
+    pub async fn pragma(&self, name: &str) -> StoreResult<String> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::Backend(format!("not a pragma name: {name:?}").into()));
+        }
+        let row = sqlx::query(&format!("PRAGMA {name}")).fetch_one(&self.writer).await.map_err(db)?;
+        match row.try_get::<String, _>(0) {
+            Ok(v) => Ok(v),
+            Err(_) => row.try_get::<i64, _>(0).map(|v| v.to_string()).map_err(db),
+        }
+    }
+}
+
+/// The newest migration this binary knows.
+pub fn known_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+async fn check_schema_version(pool: &SqlitePool) -> StoreResult<()> {
+    let exists: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::backend)?;
+    if exists.is_none() {
+        return Ok(());
+    }
+    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::backend)?;
+    let known = known_schema_version();
+    match found {
+        Some(found) if found > known => Err(StoreError::SchemaTooNew { found, known }),
+        _ => Ok(()),
+    }
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() => Conflict::Duplicate.into(),
+        _ => StoreError::backend(e),
+    }
+}
+
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+
+const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.created_at AS g_at,
+    p.id AS p_id, p.product_id, p.provider_id, p.mode, p.units, p.commission_bps, p.valid_from,
+    p.valid_until, p.jws, p.created_at AS p_at,
+    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at,
+    (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id) AS granted,
+    (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id AND u.owner_id IS NULL) AS units_left
+  FROM grants g JOIN passes p ON p.id = g.pass_id JOIN products pr ON pr.id = p.product_id";
+
+const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
+const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at";
+const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id";
+
+impl SqliteStore {
+    async fn interaction_in<'e, E>(&self, ex: E, id: &str) -> StoreResult<Interaction>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    {
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE id = ?");
+        let row = sqlx::query(&q).bind(id).fetch_one(ex).await.map_err(db)?;
+        interaction_from(&row)
+    }
+
+    async fn offer_in<'e, E>(&self, ex: E, id: &str) -> StoreResult<Offer>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    {
+        let q = format!("SELECT {OFFER_COLS} FROM offers WHERE id = ?");
+        let row = sqlx::query(&q).bind(id).fetch_one(ex).await.map_err(db)?;
+        offer_from(&row)
+    }
+
+    async fn order_in<'e, E>(&self, ex: E, id: &str) -> StoreResult<Order>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    {
+        let q = format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?");
+        let row = sqlx::query(&q).bind(id).fetch_one(ex).await.map_err(db)?;
+        order_from(&row)
+    }
+
+    async fn holding_in<'e, E>(&self, ex: E, holder_id: &str, pass_id: &str) -> StoreResult<Holding>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    {
+        let q = format!("{HOLDING_SELECT} WHERE g.holder_id = ? AND g.pass_id = ?");
+        let row = sqlx::query(&q).bind(holder_id).bind(pass_id).fetch_one(ex).await.map_err(db)?;
+        holding_from(&row)
+    }
+
+    async fn settle(tx: &mut Tx<'_>, order_id: &str, s: &Settlement) -> StoreResult<()> {
+        sqlx::query("INSERT INTO ledger_transactions (id, order_id, payment_ref, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&s.ledger_id)
+            .bind(order_id)
+            .bind(&s.payment_ref)
+            .bind(s.at.millis())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        for p in &s.postings {
+            sqlx::query("INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor, memo) VALUES (?, ?, ?, ?, ?)")
+                .bind(&s.ledger_id)
+                .bind(&p.account_id)
+                .bind(&p.currency)
+                .bind(p.amount_minor)
+                .bind(&p.memo)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
+fn pending_expired(status: InteractionStatus, deadline: Timestamp, now: Timestamp) -> bool {
+    status == InteractionStatus::Pending && now >= deadline
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn create_account(&self, new: &NewAccount) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let a = &new.account;
+        sqlx::query("INSERT INTO accounts (id, name, roles, api_key_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+            .bind(&a.id)
+            .bind(&a.name)
+            .bind(roles_to_str(&a.roles))
+            .bind(&new.api_key_hash)
+            .bind(a.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if let Some(k) = &new.provider_key {
+            sqlx::query("INSERT INTO provider_keys (kid, provider_id, public_key, secret, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(&k.kid)
+                .bind(&k.provider_id)
+                .bind(&k.public_key[..])
+                .bind(&k.secret[..])
+                .bind(k.created_at.millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn account(&self, id: &str) -> StoreResult<Account> {
+        let row = sqlx::query("SELECT id, name, roles, created_at FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)?;
+        account_from(&row)
+    }
+
+    async fn account_by_key_hash(&self, hash: &str) -> StoreResult<Account> {
+        let row = sqlx::query("SELECT id, name, roles, created_at FROM accounts WHERE api_key_hash = ?")
+            .bind(hash)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)?;
+        account_from(&row)
+    }
+
+    async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>> {
+        let rows = sqlx::query("SELECT kid, provider_id, public_key, secret, created_at FROM provider_keys WHERE provider_id = ? ORDER BY created_at, kid")
+            .bind(provider_id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter().map(provider_key_from).collect()
+    }
+
+    async fn create_product(&self, p: &Product) -> StoreResult<()> {
+        sqlx::query("INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(&p.id)
+            .bind(&p.provider_id)
+            .bind(&p.title)
+            .bind(&p.description)
+            .bind(&p.category)
+            .bind(specs_to_json(&p.specs))
+            .bind(p.price_minor)
+            .bind(&p.currency)
+            .bind(p.stock)
+            .bind(p.created_at.millis())
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn product(&self, id: &str) -> StoreResult<Product> {
+        let row = sqlx::query("SELECT id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at FROM products WHERE id = ?")
+            .bind(id)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)?;
+        product_from(&row, "")
+    }
+
+    async fn create_pass(&self, p: &Pass) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(&p.id)
+            .bind(&p.product_id)
+            .bind(&p.provider_id)
+            .bind(p.mode.as_str())
+            .bind(p.units)
+            .bind(p.commission_bps)
+            .bind(p.valid_from.millis())
+            .bind(p.valid_until.map(|t| t.millis()))
+            .bind(&p.jws)
+            .bind(p.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if p.mode == PassMode::Unique {
+            let units = p.units.unwrap_or(0);
+            // A recursive CTE numbers the units in one statement.
+            sqlx::query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) INSERT INTO pass_units (pass_id, unit_no) SELECT ?, i FROM n WHERE ? > 0")
+                .bind(units)
+                .bind(&p.id)
+                .bind(units)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn pass(&self, id: &str) -> StoreResult<Pass> {
+        let row = sqlx::query("SELECT id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at FROM passes WHERE id = ?")
+            .bind(id)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)?;
+        pass_from(&row)
+    }
+
+    async fn grant(&self, g: &NewGrant) -> StoreResult<Holding> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let mode: String = sqlx::query_scalar("SELECT mode FROM passes WHERE id = ?")
+            .bind(&g.pass_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("INSERT INTO grants (id, pass_id, holder_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (holder_id, pass_id) DO NOTHING")
+            .bind(&g.id)
+            .bind(&g.pass_id)
+            .bind(&g.holder_id)
+            .bind(g.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if mode == PassMode::Unique.as_str() {
+            let want = g.units.unwrap_or(0);
+            let done = sqlx::query("UPDATE pass_units SET holder_id = ? WHERE rowid IN (SELECT rowid FROM pass_units WHERE pass_id = ? AND holder_id IS NULL ORDER BY unit_no LIMIT ?)")
+                .bind(&g.holder_id)
+                .bind(&g.pass_id)
+                .bind(want)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            if (done as i64) < want {
+                return Err(Conflict::UnitsExhausted.into());
+            }
+        }
+        let h = self.holding_in(&mut *tx, &g.holder_id, &g.pass_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(h)
+    }
+
+    async fn set_holder_fields(&self, holder_id: &str, fields: &[String]) -> StoreResult<()> {
+        sqlx::query("INSERT INTO holder_profiles (account_id, fields) VALUES (?, ?) ON CONFLICT (account_id) DO UPDATE SET fields = excluded.fields")
+            .bind(holder_id)
+            .bind(strings_to_json(fields))
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn holder(&self, holder_id: &str, now: Timestamp) -> StoreResult<HolderState> {
+        let row = sqlx::query(
+            "SELECT a.id, a.name, hp.fields,
+               (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id AND r.positive = 1) AS positive,
+               (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id) AS ratings,
+               (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status = 'offered') AS offered,
+               (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND (i.status <> 'pending' OR i.deadline <= ?)) AS decided
+             FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id WHERE a.id = ?",
+        )
+        .bind(now.millis())
+        .bind(holder_id)
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db)?;
+        holder_from(&row)
+    }
+
+    async fn wallet(&self, holder_id: &str) -> StoreResult<Vec<Holding>> {
+        let q = format!("{HOLDING_SELECT} WHERE g.holder_id = ? ORDER BY g.created_at, g.id");
+        let rows = sqlx::query(&q).bind(holder_id).fetch_all(&self.reader).await.map_err(db)?;
+        rows.iter().map(holding_from).collect()
+    }
+
+    async fn holding(&self, holder_id: &str, pass_id: &str) -> StoreResult<Holding> {
+        self.holding_in(&self.reader, holder_id, pass_id).await
+    }
+
+    async fn market(&self, now: Timestamp) -> StoreResult<MarketSnapshot> {
+        let mut conn = self.reader.acquire().await.map_err(db)?;
+        // One read transaction: holdings and reputations from the same snapshot.
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
+        let q = format!(
+            "{HOLDING_SELECT} WHERE p.valid_from <= ?1 AND (p.valid_until IS NULL OR p.valid_until > ?1) AND pr.stock > 0 ORDER BY g.holder_id, p.id"
+        );
+        let rows = sqlx::query(&q).bind(now.millis()).fetch_all(&mut *tx).await.map_err(db)?;
+        let mut holdings = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let h = holding_from(row)?;
+            if h.pass.mode == PassMode::Shareable || h.units_left.unwrap_or(0) > 0 {
+                holdings.push(h);
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT a.id, a.name, hp.fields,
+               COALESCE(r.positive, 0) AS positive, COALESCE(r.ratings, 0) AS ratings,
+               COALESCE(i.offered, 0) AS offered, COALESCE(i.decided, 0) AS decided
+             FROM accounts a
+             LEFT JOIN holder_profiles hp ON hp.account_id = a.id
+             LEFT JOIN (SELECT holder_id, SUM(positive) AS positive, COUNT(*) AS ratings FROM ratings GROUP BY holder_id) r ON r.holder_id = a.id
+             LEFT JOIN (SELECT holder_id, SUM(status = 'offered') AS offered,
+                               SUM(status <> 'pending' OR deadline <= ?) AS decided
+                        FROM interactions GROUP BY holder_id) i ON i.holder_id = a.id
+             WHERE a.id IN (SELECT DISTINCT holder_id FROM grants)
+             ORDER BY a.id",
+        )
+        .bind(now.millis())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let holders = rows.iter().map(holder_from).collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await.map_err(db)?;
+        Ok(MarketSnapshot { holdings, holders })
+    }
+
+    async fn create_demand(&self, d: &DemandRecord, requests: &[Interaction]) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let q = format!("INSERT INTO demands ({DEMAND_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        sqlx::query(&q)
+            .bind(&d.id)
+            .bind(&d.requester_id)
+            .bind(&d.query)
+            .bind(&d.category)
+            .bind(d.max_price_minor)
+            .bind(&d.currency)
+            .bind(d.min_positive_rate)
+            .bind(d.min_success_rate)
+            .bind(d.min_ratings)
+            .bind(strings_to_json(&d.fields))
+            .bind(d.min_holders)
+            .bind(d.max_holders)
+            .bind(d.ttl_seconds)
+            .bind(d.deadline)
+            .bind(d.created_at)
+            .bind(&d.accepted_offer_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for i in requests {
+            sqlx::query("INSERT INTO interactions (id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(&i.id)
+                .bind(&i.demand_id)
+                .bind(&i.holder_id)
+                .bind(i.rank)
+                .bind(i.status.as_str())
+                .bind(i.deadline.millis())
+                .bind(strings_to_json(&i.matched_pass_ids))
+                .bind(i.why.to_string())
+                .bind(i.created_at.millis())
+                .bind(i.decided_at.map(|t| t.millis()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
+        let q = format!("SELECT {DEMAND_COLS} FROM demands WHERE id = ?");
+        let row = sqlx::query(&q).bind(id).fetch_one(&self.reader).await.map_err(db)?;
+        demand_from(&row)
+    }
+
+    async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>> {
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE demand_id = ? ORDER BY rank, seq");
+        let rows = sqlx::query(&q).bind(demand_id).fetch_all(&self.reader).await.map_err(db)?;
+        rows.iter().map(interaction_from).collect()
+    }
+
+    async fn demand_offers(&self, demand_id: &str) -> StoreResult<Vec<Offer>> {
+        let q = format!("SELECT {OFFER_COLS} FROM offers WHERE demand_id = ? ORDER BY created_at, id");
+        let rows = sqlx::query(&q).bind(demand_id).fetch_all(&self.reader).await.map_err(db)?;
+        rows.iter().map(offer_from).collect()
+    }
+
+    async fn inbox(&self, holder_id: &str, page: &Page) -> StoreResult<Vec<Interaction>> {
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = ? AND seq >= ? ORDER BY seq LIMIT ?");
+        let rows = sqlx::query(&q)
+            .bind(holder_id)
+            .bind(page.after.unwrap_or(0))
+            .bind(page.limit as i64)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter().map(interaction_from).collect()
+    }
+
+    async fn interaction(&self, id: &str) -> StoreResult<Interaction> {
+        self.interaction_in(&self.reader, id).await
+    }
+
+    async fn create_offer(&self, o: &NewOffer) -> StoreResult<Offer> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let i = self.interaction_in(&mut *tx, &o.interaction_id).await?;
+        if i.status != InteractionStatus::Pending || pending_expired(i.status, i.deadline, o.created_at) {
+            return Err(Conflict::InteractionClosed.into());
+        }
+        let requester_id: String = sqlx::query_scalar("SELECT requester_id FROM demands WHERE id = ?")
+            .bind(&i.demand_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("UPDATE interactions SET status = 'offered', decided_at = ? WHERE id = ?")
+            .bind(o.created_at.millis())
+            .bind(&i.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("INSERT INTO offers (id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'offered', ?)")
+            .bind(&o.id)
+            .bind(&i.id)
+            .bind(&i.demand_id)
+            .bind(&i.holder_id)
+            .bind(&requester_id)
+            .bind(&o.pass_id)
+            .bind(&o.note)
+            .bind(o.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let offer = self.offer_in(&mut *tx, &o.id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(offer)
+    }
+
+    async fn decline(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let i = self.interaction_in(&mut *tx, interaction_id).await?;
+        if i.status != InteractionStatus::Pending || pending_expired(i.status, i.deadline, now) {
+            return Err(Conflict::InteractionClosed.into());
+        }
+        sqlx::query("UPDATE interactions SET status = 'declined', decided_at = ? WHERE id = ?")
+            .bind(now.millis())
+            .bind(interaction_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let i = self.interaction_in(&mut *tx, interaction_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(i)
+    }
+
+    async fn expire_due(&self, now: Timestamp) -> StoreResult<u64> {
+        let r = sqlx::query("UPDATE interactions SET status = 'expired', decided_at = deadline WHERE status = 'pending' AND deadline <= ?")
+            .bind(now.millis())
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn offer(&self, id: &str) -> StoreResult<Offer> {
+        self.offer_in(&self.reader, id).await
+    }
+
+    async fn accept_offer(&self, a: &Acceptance) -> StoreResult<Offer> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let offer = self.offer_in(&mut *tx, &a.offer_id).await?;
+        if offer.requester_id != a.requester_id {
+            return Err(StoreError::NotFound);
+        }
+        let accepted: Option<String> = sqlx::query_scalar("SELECT accepted_offer_id FROM demands WHERE id = ?")
+            .bind(&offer.demand_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        if offer.status == OfferStatus::Accepted || accepted.is_some() {
+            return Err(Conflict::OfferAlreadyAccepted.into());
+        }
+        let mode: String = sqlx::query_scalar("SELECT mode FROM passes WHERE id = ?")
+            .bind(&offer.pass_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mut unit_no: Option<i64> = None;
+        if mode == PassMode::Unique.as_str() {
+            let unit: Option<i64> = sqlx::query_scalar("SELECT unit_no FROM pass_units WHERE pass_id = ? AND holder_id = ? AND owner_id IS NULL ORDER BY unit_no LIMIT 1")
+                .bind(&offer.pass_id)
+                .bind(&offer.holder_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            let Some(n) = unit else {
+                return Err(Conflict::UnitsExhausted.into());
+            };
+            let done = sqlx::query("UPDATE pass_units SET owner_id = ?, offer_id = ? WHERE pass_id = ? AND unit_no = ? AND owner_id IS NULL")
+                .bind(&a.requester_id)
+                .bind(&offer.id)
+                .bind(&offer.pass_id)
+                .bind(n)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            if done != 1 {
+                return Err(Conflict::UnitAlreadySold.into());
+            }
+            unit_no = Some(n);
+        }
+        sqlx::query("UPDATE offers SET status = 'accepted', accepted_at = ?, licence_jws = ?, unit_no = ? WHERE id = ?")
+            .bind(a.at.millis())
+            .bind(&a.licence_jws)
+            .bind(unit_no)
+            .bind(&offer.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("UPDATE demands SET accepted_offer_id = ? WHERE id = ?")
+            .bind(&offer.id)
+            .bind(&offer.demand_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let offer = self.offer_in(&mut *tx, &a.offer_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(offer)
+    }
+
+    async fn set_requester_profile(&self, p: &RequesterProfile) -> StoreResult<()> {
+        sqlx::query("INSERT INTO requester_profiles (account_id, ship_to, payment_method, updated_at) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (account_id) DO UPDATE SET ship_to = excluded.ship_to, payment_method = excluded.payment_method, updated_at = excluded.updated_at")
+            .bind(&p.account_id)
+            .bind(p.ship_to.as_ref().map(to_json))
+            .bind(p.payment_method.as_ref().map(to_json))
+            .bind(p.updated_at.millis())
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn requester_profile(&self, account_id: &str) -> StoreResult<RequesterProfile> {
+        let row = sqlx::query("SELECT account_id, ship_to, payment_method, updated_at FROM requester_profiles WHERE account_id = ?")
+            .bind(account_id)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)?;
+        requester_profile_from(&row)
+    }
+
+    async fn place_order(&self, o: &Order, settlement: Option<&Settlement>) -> StoreResult<Order> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let offer = self.offer_in(&mut *tx, &o.offer_id).await?;
+        if offer.status != OfferStatus::Accepted {
+            return Err(Conflict::OfferNotAccepted.into());
+        }
+        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = ?")
+            .bind(&o.offer_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if existing.is_some() {
+            return Err(Conflict::AlreadyOrdered.into());
+        }
+        let done = sqlx::query("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?")
+            .bind(o.quantity)
+            .bind(&o.product_id)
+            .bind(o.quantity)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if done != 1 {
+            return Err(Conflict::InsufficientStock.into());
+        }
+        let q = format!("INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &ORDER_COLS[5..]);
+        sqlx::query(&q)
+            .bind(&o.id)
+            .bind(&o.offer_id)
+            .bind(&o.requester_id)
+            .bind(&o.provider_id)
+            .bind(&o.holder_id)
+            .bind(&o.product_id)
+            .bind(&o.pass_id)
+            .bind(o.quantity)
+            .bind(o.unit_price_minor)
+            .bind(o.total_minor)
+            .bind(o.commission_minor)
+            .bind(&o.currency)
+            .bind(if settlement.is_some() { OrderStatus::Paid.as_str() } else { OrderStatus::Placed.as_str() })
+            .bind(to_json(&o.ship_to))
+            .bind(settlement.map(|s| s.payment_ref.clone()))
+            .bind(o.created_at.millis())
+            .bind(settlement.map(|s| s.at.millis()))
+            .bind(None::<i64>)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if let Some(s) = settlement {
+            Self::settle(&mut tx, &o.id, s).await?;
+        }
+        let order = self.order_in(&mut *tx, &o.id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(order)
+    }
+
+    async fn pay_order(&self, order_id: &str, s: &Settlement) -> StoreResult<Order> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let done = sqlx::query("UPDATE orders SET status = 'paid', paid_at = ?, payment_ref = ? WHERE id = ? AND status = 'placed'")
+            .bind(s.at.millis())
+            .bind(&s.payment_ref)
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if done != 1 {
+            self.order_in(&mut *tx, order_id).await?;
+            return Err(Conflict::InvalidState.into());
+        }
+        Self::settle(&mut tx, order_id, s).await?;
+        let order = self.order_in(&mut *tx, order_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(order)
+    }
+
+    async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = ? WHERE id = ? AND status IN ('placed', 'paid')")
+            .bind(now.millis())
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if done != 1 {
+            self.order_in(&mut *tx, order_id).await?;
+            return Err(Conflict::InvalidState.into());
+        }
+        let order = self.order_in(&mut *tx, order_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(order)
+    }
+
+    async fn order(&self, id: &str) -> StoreResult<Order> {
+        self.order_in(&self.reader, id).await
+    }
+
+    async fn orders(&self, party: OrderParty<'_>, page: &Page) -> StoreResult<Vec<Order>> {
+        let (col, id) = match party {
+            OrderParty::Provider(id) => ("provider_id", id),
+            OrderParty::Requester(id) => ("requester_id", id),
+            OrderParty::Holder(id) => ("holder_id", id),
+        };
+        let q = format!("SELECT {ORDER_COLS} FROM orders WHERE {col} = ? AND seq > ? ORDER BY seq LIMIT ?");
+        let rows = sqlx::query(&q)
+            .bind(id)
+            .bind(page.after.unwrap_or(0))
+            .bind(page.limit as i64)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter().map(order_from).collect()
+    }
+
+    async fn balances(&self, account_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT currency, SUM(amount_minor) AS total FROM ledger_entries WHERE account_id = ? GROUP BY currency ORDER BY currency")
+            .bind(account_id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("currency").map_err(db)?, r.try_get("total").map_err(db)?)))
+            .collect()
+    }
+
+    async fn ledger_totals(&self) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT currency, SUM(amount_minor) AS total FROM ledger_entries GROUP BY currency ORDER BY currency")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("currency").map_err(db)?, r.try_get("total").map_err(db)?)))
+            .collect()
+    }
+
+    async fn rate(&self, r: &Rating) -> StoreResult<()> {
+        // Both the offer and the rating id are unique: tell a second rating of the offer
+        // (AlreadyRated) from a rating id that exists (Duplicate) inside the transaction.
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let rated: Option<String> = sqlx::query_scalar("SELECT id FROM ratings WHERE offer_id = ?")
+            .bind(&r.offer_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if rated.is_some() {
+            return Err(Conflict::AlreadyRated.into());
+        }
+        sqlx::query("INSERT INTO ratings (id, offer_id, holder_id, requester_id, positive, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .bind(&r.id)
+            .bind(&r.offer_id)
+            .bind(&r.holder_id)
+            .bind(&r.requester_id)
+            .bind(r.positive as i64)
+            .bind(&r.comment)
+            .bind(r.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+}

@@ -1,0 +1,131 @@
+//! Integration tests of the SQLite store: the store conformance suite, then what is
+//! specific to SQLite (the file on disk, schema versions, pragmas).
+
+use std::path::Path;
+use std::sync::Arc;
+use symbolon_core::state::Role;
+use symbolon_store::conformance::{self as fx, GuardedStore, World};
+use symbolon_store::{Conflict, OrderParty, Page, Store, StoreError};
+use symbolon_store_sqlite::{known_schema_version, SqliteStore};
+use tempfile::TempDir;
+
+/// A fresh database in its own temporary directory, removed after the store is dropped.
+async fn fresh_store() -> Arc<dyn Store> {
+    let dir = TempDir::new().expect("temp dir");
+    let store = SqliteStore::open(&db_path(&dir)).await.expect("open a fresh database");
+    Arc::new(GuardedStore::new(Arc::new(store), dir))
+}
+
+fn db_path(dir: &TempDir) -> std::path::PathBuf {
+    dir.path().join("symbolon.db")
+}
+
+mod conformance {
+    symbolon_store::store_conformance_suite!(super::fresh_store);
+}
+
+async fn raw_pool(path: &Path) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("raw connection")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_survives_close_and_reopen() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = db_path(&dir);
+    let store = SqliteStore::open(&path).await.expect("open");
+    let w = World::new(Arc::new(store.clone())).await;
+    let offer = w.accepted_offer(&w.holder1, &w.unique).await;
+    let input = fx::order_for("ord_1", &offer, &w.product, 2);
+    let order = store
+        .place_order(&input, Some(&fx::settlement_for("led_1", &input, fx::t(181))))
+        .await
+        .expect("place_order");
+    let holding = store.holding(&w.holder1, &w.unique.id).await.expect("holding");
+    let account = store.account(&w.provider).await.expect("account");
+    let keys = store.provider_keys(&w.provider).await.expect("keys");
+    store.close().await;
+    drop(w);
+
+    let reopened = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(reopened.account(&account.id).await.expect("account"), account);
+    assert_eq!(reopened.provider_keys(&account.id).await.expect("keys"), keys);
+    assert_eq!(reopened.holding("acc_holder1", "pas_unique").await.expect("holding"), holding);
+    assert_eq!(holding.units_left, Some(1));
+    assert_eq!(reopened.offer(&offer.id).await.expect("offer"), offer);
+    assert_eq!(reopened.order("ord_1").await.expect("order"), order);
+    assert_eq!(reopened.product("prd_main").await.expect("product").stock, 8);
+    let orders = reopened
+        .orders(OrderParty::Requester("acc_requester"), &Page { after: None, limit: 10 })
+        .await
+        .expect("orders");
+    assert_eq!(orders, vec![order]);
+    assert_eq!(reopened.ledger_totals().await.expect("totals"), vec![("EUR".to_string(), 0)]);
+    // The reopened store still writes, and ids stay unique across the reopen.
+    let dup = fx::new_account(&account.id, &[Role::Provider]);
+    assert!(matches!(
+        reopened.create_account(&dup).await,
+        Err(StoreError::Conflict(Conflict::Duplicate))
+    ));
+    reopened.close().await;
+}
+
+#[tokio::test]
+async fn known_schema_version_is_the_newest_migration() {
+    let known = known_schema_version();
+    assert_eq!(known, 1, "migrations/0001_init.sql is the newest migration");
+    let dir = TempDir::new().expect("temp dir");
+    let store = SqliteStore::open(&db_path(&dir)).await.expect("open");
+    store.close().await;
+    let pool = raw_pool(&db_path(&dir)).await;
+    let applied: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+        .fetch_one(&pool)
+        .await
+        .expect("applied version");
+    assert_eq!(applied, known, "a fresh database is migrated to the known version");
+    pool.close().await;
+    // Opening an up-to-date database again is fine.
+    SqliteStore::open(&db_path(&dir)).await.expect("reopen").close().await;
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let dir = TempDir::new().expect("temp dir");
+    SqliteStore::open(&db_path(&dir)).await.expect("open").close().await;
+    let known = known_schema_version();
+    let pool = raw_pool(&db_path(&dir)).await;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (?, 'from a newer Symbolon', 1, X'00', 0)",
+    )
+    .bind(known + 1)
+    .execute(&pool)
+    .await
+    .expect("record a newer migration");
+    pool.close().await;
+
+    match SqliteStore::open(&db_path(&dir)).await {
+        Err(StoreError::SchemaTooNew { found, known: k }) => {
+            assert_eq!((found, k), (known + 1, known));
+        }
+        Err(e) => panic!("expected SchemaTooNew, got {e:?}"),
+        Ok(_) => panic!("expected SchemaTooNew, the database opened"),
+    }
+    let msg = StoreError::SchemaTooNew { found: known + 1, known }.to_string();
+    assert!(msg.contains("upgrade the binary"), "{msg}");
+}
+
+#[tokio::test]
+async fn pragmas_are_wal_full_foreign_keys() {
+    let dir = TempDir::new().expect("temp dir");
+    let store = SqliteStore::open(&db_path(&dir)).await.expect("open");
+    assert_eq!(store.pragma("journal_mode").await.expect("journal_mode"), "wal");
+    assert_eq!(store.pragma("synchronous").await.expect("synchronous"), "2", "FULL");
+    assert_eq!(store.pragma("foreign_keys").await.expect("foreign_keys"), "1");
+    assert!(store.pragma("foreign_keys; DROP TABLE accounts").await.is_err(), "only bare names");
+
+    // Foreign keys are enforced: a product of an unknown provider is refused.
+    let p = fx::product("prd_orphan", "acc_nobody", 1, 100);
+    assert!(matches!(store.create_product(&p).await, Err(StoreError::Backend(_))));
+    assert!(matches!(store.product("prd_orphan").await, Err(StoreError::NotFound)));
+    store.close().await;
+}

@@ -1,0 +1,52 @@
+use std::error::Error as StdError;
+
+/// A state conflict detected inside a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error("the interaction request is no longer pending")]
+    InteractionClosed,
+    #[error("an offer of this demand was already accepted")]
+    OfferAlreadyAccepted,
+    #[error("the offer has not been accepted")]
+    OfferNotAccepted,
+    #[error("an order was already placed from this offer")]
+    AlreadyOrdered,
+    #[error("the offer was already rated")]
+    AlreadyRated,
+    #[error("no unit is left")]
+    UnitsExhausted,
+    #[error("the unit was already sold")]
+    UnitAlreadySold,
+    #[error("not enough stock")]
+    InsufficientStock,
+    #[error("the object is not in a state that allows this")]
+    InvalidState,
+    #[error("an object with this id already exists")]
+    Duplicate,
+}
+
+/// What a store operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// The database schema is newer than this binary knows.
+    #[error("the database was migrated by a newer Symbolon (schema version {found}, this binary knows up to {known}); upgrade the binary")]
+    SchemaTooNew { found: i64, known: i64 },
+    /// Anything the backend reports that is not the caller's fault.
+    #[error("storage backend error: {0}")]
+    Backend(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl StoreError {
+    pub fn backend(e: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Backend(Box::new(e))
+    }
+    pub fn corrupt(msg: impl Into<String>) -> Self {
+        Self::Backend(msg.into().into())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;

@@ -1,0 +1,90 @@
+use crate::error::StoreResult;
+use crate::model::*;
+use symbolon_core::Timestamp;
+
+/// Everything Symbolon persists. Each method is atomic.
+///
+/// Reputation is derived from interactions and ratings as of a moment `now`:
+/// a pending interaction whose deadline has passed counts as expired even
+/// before [`Store::expire_due`] has marked it.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name of the backend (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Flushes and closes connections; called once at shutdown.
+    async fn close(&self) {}
+
+    // --- accounts -------------------------------------------------------
+    /// Creates an account (and, for providers, its first signing key).
+    async fn create_account(&self, new: &NewAccount) -> StoreResult<()>;
+    async fn account(&self, id: &str) -> StoreResult<Account>;
+    /// The account whose API key hashes to `hash`.
+    async fn account_by_key_hash(&self, hash: &str) -> StoreResult<Account>;
+    /// A provider's signing keys, oldest first.
+    async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>>;
+
+    // --- catalog --------------------------------------------------------
+    async fn create_product(&self, product: &Product) -> StoreResult<()>;
+    async fn product(&self, id: &str) -> StoreResult<Product>;
+    /// Creates a pass; a unique pass gets its units numbered 1..=units.
+    async fn create_pass(&self, pass: &Pass) -> StoreResult<()>;
+    async fn pass(&self, id: &str) -> StoreResult<Pass>;
+    /// Puts a pass in a holder's wallet (again: adds units). Unique passes
+    /// take `units` from the units no holder has yet ([`crate::Conflict::UnitsExhausted`] if too few).
+    async fn grant(&self, grant: &NewGrant) -> StoreResult<Holding>;
+
+    // --- holders --------------------------------------------------------
+    async fn set_holder_fields(&self, holder_id: &str, fields: &[String]) -> StoreResult<()>;
+    /// A holder's fields and reputation at `now`.
+    async fn holder(&self, holder_id: &str, now: Timestamp) -> StoreResult<HolderState>;
+    /// The holder's wallet, in grant order.
+    async fn wallet(&self, holder_id: &str) -> StoreResult<Vec<Holding>>;
+    /// One pass in a holder's wallet.
+    async fn holding(&self, holder_id: &str, pass_id: &str) -> StoreResult<Holding>;
+    /// Every holding usable at `now` (pass valid, units left for unique passes,
+    /// product in stock) and the state of every holder behind them.
+    async fn market(&self, now: Timestamp) -> StoreResult<MarketSnapshot>;
+
+    // --- demands and interactions --------------------------------------
+    /// Records a demand and the interaction requests sent for it.
+    async fn create_demand(&self, demand: &DemandRecord, requests: &[Interaction]) -> StoreResult<()>;
+    async fn demand(&self, id: &str) -> StoreResult<DemandRecord>;
+    /// The interaction requests of a demand, best match first.
+    async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>>;
+    /// The offers made for a demand, oldest first.
+    async fn demand_offers(&self, demand_id: &str) -> StoreResult<Vec<Offer>>;
+    /// A holder's interaction requests, oldest first.
+    async fn inbox(&self, holder_id: &str, page: &Page) -> StoreResult<Vec<Interaction>>;
+    async fn interaction(&self, id: &str) -> StoreResult<Interaction>;
+    /// Answers a pending interaction with an offer, if `now` is before its deadline.
+    async fn create_offer(&self, offer: &NewOffer) -> StoreResult<Offer>;
+    /// Declines a pending interaction, if `now` is before its deadline.
+    async fn decline(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction>;
+    /// Marks every pending interaction whose deadline is at or before `now` as expired; returns how many.
+    async fn expire_due(&self, now: Timestamp) -> StoreResult<u64>;
+    async fn offer(&self, id: &str) -> StoreResult<Offer>;
+    /// Accepts an offer: one per demand. A unique pass transfers one of the
+    /// holder's units to the requester.
+    async fn accept_offer(&self, acceptance: &Acceptance) -> StoreResult<Offer>;
+
+    // --- requesters, orders, ledger ------------------------------------
+    async fn set_requester_profile(&self, profile: &RequesterProfile) -> StoreResult<()>;
+    async fn requester_profile(&self, account_id: &str) -> StoreResult<RequesterProfile>;
+    /// Places an order from an accepted offer, decrementing stock; with a
+    /// settlement the order is paid in the same transaction.
+    async fn place_order(&self, order: &Order, settlement: Option<&Settlement>) -> StoreResult<Order>;
+    /// Pays a placed order.
+    async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order>;
+    async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order>;
+    async fn order(&self, id: &str) -> StoreResult<Order>;
+    async fn orders(&self, party: OrderParty<'_>, page: &Page) -> StoreResult<Vec<Order>>;
+    /// Balances of an account per currency (only currencies with postings).
+    async fn balances(&self, account_id: &str) -> StoreResult<Vec<(String, i64)>>;
+    /// The sum of all postings per currency (zero in a sound ledger).
+    async fn ledger_totals(&self) -> StoreResult<Vec<(String, i64)>>;
+
+    // --- ratings --------------------------------------------------------
+    /// Records the one rating of an offer.
+    async fn rate(&self, rating: &Rating) -> StoreResult<()>;
+}
