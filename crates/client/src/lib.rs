@@ -86,6 +86,11 @@ impl Client {
         Self { base: self.base.clone(), key: Some(key.to_string()), http: self.http.clone() }
     }
 
+    /// The API key this client sends, if any.
+    pub fn api_key(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base
     }

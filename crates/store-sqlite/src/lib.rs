@@ -490,7 +490,7 @@ impl Store for SqliteStore {
     }
 
     async fn inbox(&self, holder_id: &str, page: &Page) -> StoreResult<Vec<Interaction>> {
-        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = ? AND seq >= ? ORDER BY seq LIMIT ?");
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = ? AND seq > ? ORDER BY seq LIMIT ?");
         let rows = sqlx::query(&q)
             .bind(holder_id)
             .bind(page.after.unwrap_or(0))

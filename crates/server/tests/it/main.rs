@@ -1,0 +1,10 @@
+//! Integration tests of the server, over real HTTP with the client crate,
+//! against a temp-dir SQLite database. One binary for all of them.
+
+mod architecture;
+mod errors;
+mod harness;
+mod isolation;
+mod openapi;
+mod restart;
+mod story;
