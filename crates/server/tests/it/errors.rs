@@ -125,3 +125,38 @@ async fn no_client_mistake_yields_a_500() {
     }
     srv.stop().await;
 }
+
+#[tokio::test]
+async fn closed_registration_refuses_new_accounts() {
+    let srv = TestServer::start_closed().await;
+    let r = srv.anon().create_account(&CreateAccount { name: "Eve".into(), roles: vec![Role::Requester] }).await;
+    assert_api_err(r, 403, "registration_closed");
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn limits_are_enforced_at_their_edges() {
+    use symbolon_core::limits::*;
+    let srv = TestServer::start().await;
+    let (_, p) = srv.account("Maker", &[Role::Provider]).await;
+    let (_, h) = srv.account("H", &[Role::Holder]).await;
+    let mut ok = product(&"t".repeat(MAX_TITLE_CHARS), "a", "1.00", MAX_STOCK);
+    p.create_product(&ok).await.unwrap();
+    ok.title.push('t');
+    assert_eq!(assert_api_err(p.create_product(&ok).await, 400, "invalid_field").unwrap()["field"], "title");
+    let mut specs = product("x", "a", "1", 1);
+    specs.specs = (0..MAX_SPECS).map(|i| (format!("k{i}"), "v".to_string())).collect();
+    p.create_product(&specs).await.unwrap();
+    specs.specs.insert("one-more".into(), "v".into());
+    assert_eq!(assert_api_err(p.create_product(&specs).await, 400, "invalid_field").unwrap()["field"], "specs");
+    let prod = p.create_product(&product("x", "a", "1", 1)).await.unwrap();
+    p.create_pass(&unique(&prod.id, MAX_UNITS, MAX_COMMISSION_BPS)).await.unwrap();
+    assert_api_err(p.create_pass(&unique(&prod.id, MAX_UNITS + 1, 0)).await, 400, "invalid_field");
+    assert_api_err(p.create_pass(&shareable(&prod.id, MAX_COMMISSION_BPS + 1)).await, 400, "invalid_field");
+    let fs: Vec<String> = (0..MAX_FIELDS).map(|i| format!("f{i}")).collect();
+    h.set_holder_profile(&HolderProfileUpdate { fields: fs.clone() }).await.unwrap();
+    let mut more = fs;
+    more.push("one/more".into());
+    assert_eq!(assert_api_err(h.set_holder_profile(&HolderProfileUpdate { fields: more }).await, 400, "invalid_field").unwrap()["field"], "fields");
+    srv.stop().await;
+}

@@ -35,11 +35,24 @@ impl TestServer {
         s
     }
 
+    /// A server on a fresh temp dir with registration closed.
+    pub async fn start_closed() -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        let mut s = Self::start_with(&dir, Arc::new(SystemClock), false).await;
+        s._tmp = Some(tmp);
+        s
+    }
+
     /// A server on an existing data dir (the caller keeps it alive).
     pub async fn start_at(dir: &Path, clock: Arc<dyn Clock>) -> Self {
+        Self::start_with(dir, clock, true).await
+    }
+
+    async fn start_with(dir: &Path, clock: Arc<dyn Clock>, registration_open: bool) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = ServerConfig { listen: addr, data_dir: dir.to_path_buf(), ..Default::default() };
+        let config = ServerConfig { listen: addr, data_dir: dir.to_path_buf(), registration_open, ..Default::default() };
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(symbolon_server::serve_with_clock(listener, config, clock, async move {
             let _ = rx.await;
