@@ -1,26 +1,1186 @@
-//! API commands (being written).
-use clap::Subcommand;
+//! The API commands: one subcommand (or group) per API operation, over the
+//! typed client. Readable tables by default; `--json` prints the API response.
+
+use crate::output::{self, Fields};
+use anyhow::{anyhow, bail};
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use symbolon_api as api;
+use symbolon_client::{Client, ClientError};
 
 #[derive(Subcommand, Debug)]
 pub enum ApiCommand {
-    /// Show the balance of the account.
+    /// Create an account, or show yours.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Show the balances of your account (per currency).
     Balance,
+    /// Check that the server is up.
+    Health,
+    /// Provider: create or show products.
+    #[command(subcommand)]
+    Product(ProductCommand),
+    /// Provider: create, show and grant passes; show a provider's keys.
+    #[command(subcommand)]
+    Pass(PassCommand),
+    /// Holder: set your fields; show a holder's public reputation.
+    #[command(subcommand)]
+    Holder(HolderCommand),
+    /// Holder: list the passes granted to you.
+    Wallet,
+    /// Holder: list the interaction requests sent to you.
+    Inbox(PageArgs),
+    /// Holder: answer an interaction request with an offer of one of your passes.
+    Offer(OfferArgs),
+    /// Holder: decline an interaction request.
+    Decline {
+        /// The interaction id (from `inbox`).
+        interaction: String,
+    },
+    /// Requester: create or show demands.
+    #[command(subcommand)]
+    Demand(DemandCommand),
+    /// Requester: accept an offer (receives the licence or unit).
+    Accept {
+        /// The offer id (from `demand show`).
+        offer: String,
+    },
+    /// Requester: rate the holder of an accepted offer.
+    Rate(RateArgs),
+    /// Requester: set or show your shipping address and payment method.
+    #[command(subcommand)]
+    Requester(RequesterCommand),
+    /// Orders: create (and pay in one click), list, show, pay, ship.
+    #[command(subcommand)]
+    Order(OrderCommand),
 }
 
+#[derive(Subcommand, Debug)]
+pub enum AccountCommand {
+    /// Register a new account (no key needed) and print its API key.
+    Create {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// A role of the account (repeat or comma-separate for several).
+        #[arg(long = "role", value_enum, required = true, value_delimiter = ',')]
+        roles: Vec<RoleArg>,
+    },
+    /// Show the account of the API key (whoami).
+    Show,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProductCommand {
+    /// Create a product.
+    Create(CreateProductArgs),
+    /// Show a product.
+    Show {
+        /// The product id.
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CreateProductArgs {
+    #[arg(long)]
+    title: String,
+    #[arg(long, default_value = "")]
+    description: String,
+    /// A category path, e.g. `electronics/audio/headphones`.
+    #[arg(long)]
+    category: String,
+    /// Unit price as a decimal string, e.g. `12.34`.
+    #[arg(long)]
+    price: String,
+    /// ISO 4217 currency, e.g. `USD`.
+    #[arg(long)]
+    currency: String,
+    /// Units in stock.
+    #[arg(long)]
+    stock: i64,
+    /// A specification `name=value` (repeatable).
+    #[arg(long = "spec", value_parser = parse_spec)]
+    specs: Vec<(String, String)>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PassCommand {
+    /// Issue a signed pass for one of your products.
+    Create(CreatePassArgs),
+    /// Show a pass (public).
+    Show {
+        /// The pass id.
+        id: String,
+    },
+    /// Grant a pass to a holder.
+    Grant {
+        /// The pass id.
+        pass: String,
+        /// The holder's account id.
+        #[arg(long)]
+        holder: String,
+        /// Units to hand over (unique passes only).
+        #[arg(long)]
+        units: Option<i64>,
+    },
+    /// Show a provider's public keys (JWK Set).
+    Jwks {
+        /// The provider's account id.
+        provider: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CreatePassArgs {
+    /// The product id.
+    #[arg(long)]
+    product: String,
+    #[arg(long, value_enum)]
+    mode: ModeArg,
+    /// Number of units (unique passes only).
+    #[arg(long)]
+    units: Option<i64>,
+    /// Holder's commission in basis points of the order total (0-10000; 1000 = 10%).
+    #[arg(long)]
+    commission_bps: i64,
+    /// Expiry, RFC 3339 (e.g. `2030-01-01T00:00:00Z`); default: none.
+    #[arg(long)]
+    valid_until: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HolderCommand {
+    /// Set your fields of focus.
+    Profile {
+        /// A field of focus, e.g. `electronics/audio` (repeatable).
+        #[arg(long = "field", required = true)]
+        fields: Vec<String>,
+    },
+    /// Show a holder's public profile and reputation.
+    Show {
+        /// The holder's account id.
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct PageArgs {
+    /// Cursor from the previous page (`next`).
+    #[arg(long)]
+    after: Option<String>,
+    /// Page size.
+    #[arg(long)]
+    limit: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+pub struct OfferArgs {
+    /// The interaction id (from `inbox`).
+    interaction: String,
+    /// The pass to offer (from `wallet`).
+    #[arg(long)]
+    pass: String,
+    /// A note to the requester.
+    #[arg(long)]
+    note: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemandCommand {
+    /// Post a demand: the exchange contacts the best qualifying holders.
+    Create(CreateDemandArgs),
+    /// Show a demand, the holders contacted (rank, score, why) and their offers.
+    Show {
+        /// The demand id.
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CreateDemandArgs {
+    /// What you are looking for, e.g. `noise cancelling headphones`.
+    query: String,
+    /// Category path the item must be in (or under).
+    #[arg(long)]
+    category: Option<String>,
+    /// Highest acceptable price, as a decimal string (with --currency).
+    #[arg(long, requires = "currency")]
+    max_price: Option<String>,
+    /// Currency of --max-price.
+    #[arg(long, requires = "max_price")]
+    currency: Option<String>,
+    /// Holders' least share of positive ratings (0-1).
+    #[arg(long)]
+    min_positive_rate: Option<f64>,
+    /// Holders' least share of requests answered in time (0-1).
+    #[arg(long)]
+    min_success_rate: Option<f64>,
+    /// Holders' least number of ratings.
+    #[arg(long)]
+    min_ratings: Option<u64>,
+    /// A field holders must focus on (repeatable).
+    #[arg(long = "field")]
+    fields: Vec<String>,
+    /// Least number of holders to contact (at least 2; default 2).
+    #[arg(long)]
+    min_holders: Option<u32>,
+    /// Most holders to contact (default 5, at most 20).
+    #[arg(long)]
+    max_holders: Option<u32>,
+    /// Seconds the holders have to answer (default 300).
+    #[arg(long = "ttl")]
+    ttl_seconds: Option<u32>,
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("verdict").required(true).args(["positive", "negative"])))]
+pub struct RateArgs {
+    /// The accepted offer's id.
+    offer: String,
+    /// A positive rating.
+    #[arg(long)]
+    positive: bool,
+    /// A negative rating.
+    #[arg(long)]
+    negative: bool,
+    #[arg(long)]
+    comment: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RequesterCommand {
+    /// Set your shipping address and/or payment method.
+    Profile(RequesterProfileArgs),
+    /// Show your requester profile.
+    Show,
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("update").required(true).multiple(true).args(["name", "card"])))]
+pub struct RequesterProfileArgs {
+    #[command(flatten)]
+    address: AddressArgs,
+    /// A sandbox card number (`4242424242424242` is approved).
+    #[arg(long)]
+    card: Option<String>,
+}
+
+/// A shipping address; `--name` needs the other required parts.
+#[derive(Args, Debug)]
+pub struct AddressArgs {
+    /// Ship to: recipient name.
+    #[arg(long, requires_all = ["line1", "city", "postal_code", "country"])]
+    name: Option<String>,
+    /// Ship to: street line.
+    #[arg(long, requires = "name")]
+    line1: Option<String>,
+    /// Ship to: second line.
+    #[arg(long, requires = "name")]
+    line2: Option<String>,
+    /// Ship to: city.
+    #[arg(long, requires = "name")]
+    city: Option<String>,
+    /// Ship to: postal code.
+    #[arg(long, requires = "name")]
+    postal_code: Option<String>,
+    /// Ship to: ISO 3166-1 alpha-2 country, e.g. `US`.
+    #[arg(long, requires = "name")]
+    country: Option<String>,
+}
+
+impl AddressArgs {
+    fn into_address(self) -> Option<api::Address> {
+        Some(api::Address {
+            name: self.name?,
+            line1: self.line1.unwrap_or_default(),
+            line2: self.line2,
+            city: self.city.unwrap_or_default(),
+            postal_code: self.postal_code.unwrap_or_default(),
+            country: self.country.unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrderCommand {
+    /// Order from an accepted offer (`--pay`: order and pay in one click).
+    Create(CreateOrderArgs),
+    /// List your orders as one role.
+    List {
+        /// Which side of the orders (default: your first of provider, requester, holder).
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show an order.
+    Show {
+        /// The order id.
+        id: String,
+    },
+    /// Requester: pay a placed order with the saved payment method.
+    Pay {
+        /// The order id.
+        id: String,
+    },
+    /// Provider: mark a paid order shipped.
+    Ship {
+        /// The order id.
+        id: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CreateOrderArgs {
+    /// The accepted offer's id.
+    #[arg(long)]
+    offer: String,
+    #[arg(long, default_value_t = 1)]
+    quantity: i64,
+    /// Pay at once with the saved payment method.
+    #[arg(long)]
+    pay: bool,
+    /// Ship elsewhere than the profile's address.
+    #[command(flatten)]
+    ship_to: AddressArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoleArg {
+    Provider,
+    Holder,
+    Requester,
+}
+
+impl From<RoleArg> for api::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Provider => api::Role::Provider,
+            RoleArg::Holder => api::Role::Holder,
+            RoleArg::Requester => api::Role::Requester,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModeArg {
+    Shareable,
+    Unique,
+}
+
+impl From<ModeArg> for api::PassMode {
+    fn from(m: ModeArg) -> Self {
+        match m {
+            ModeArg::Shareable => api::PassMode::Shareable,
+            ModeArg::Unique => api::PassMode::Unique,
+        }
+    }
+}
+
+fn parse_spec(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("expected `name=value`, got `{s}`")),
+    }
+}
+
+/// The global flags API commands use.
 pub struct Context {
     pub server: String,
     pub key: Option<String>,
     pub json: bool,
 }
 
+impl Context {
+    fn anon(&self) -> anyhow::Result<Client> {
+        Ok(Client::new(&self.server)?)
+    }
+
+    /// A client with the API key, or a clear error before any request.
+    fn authed(&self) -> anyhow::Result<Client> {
+        match self.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+            Some(k) => Ok(self.anon()?.with_key(k)),
+            None => bail!(
+                "this command needs an API key: pass --key KEY or set SYMBOLON_KEY \
+                 (`symbolon account create` prints one)"
+            ),
+        }
+    }
+
+    /// Prints `v` as JSON with `--json`, else runs `human`.
+    fn show<T: serde::Serialize>(&self, v: &T, human: impl FnOnce(&T)) {
+        if self.json {
+            output::print_json(v);
+        } else {
+            human(v);
+        }
+    }
+}
+
+/// Runs one API command; client errors come back readable (`code: message`
+/// plus details).
 pub async fn run(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
-    let client = symbolon_client::Client::new(&ctx.server)?;
-    let client = match &ctx.key { Some(k) => client.with_key(k), None => client };
+    dispatch(cmd, ctx)
+        .await
+        .map_err(|e| readable(e, &ctx.server))
+}
+
+/// Rewrites client errors for people: `<code>: <message>` and the details.
+fn readable(e: anyhow::Error, server: &str) -> anyhow::Error {
+    let Some(ce) = e.downcast_ref::<ClientError>() else {
+        return e;
+    };
+    match ce {
+        ClientError::Api {
+            code,
+            message,
+            details,
+            ..
+        } => {
+            let mut s = format!("{code}: {message}");
+            if let Some(d) = details {
+                s.push_str(&details_lines(d));
+            }
+            anyhow!(s)
+        }
+        ClientError::Transport(t) => {
+            let mut root: &dyn std::error::Error = t;
+            while let Some(next) = root.source() {
+                root = next;
+            }
+            anyhow!(
+                "cannot reach the server at {server}: {root}; \
+                 is `symbolon serve` running? (set --server or SYMBOLON_SERVER)"
+            )
+        }
+        ClientError::Decode { status, message } => {
+            anyhow!("unexpected response from {server} (HTTP {status}): {message}")
+        }
+        ClientError::BadUrl(u) => {
+            anyhow!("invalid server URL `{u}`: it must start with http:// or https://")
+        }
+    }
+}
+
+/// Error details as indented `key: value` lines (nested objects as dotted keys).
+fn details_lines(d: &serde_json::Value) -> String {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut String) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            serde_json::Value::Null if prefix.is_empty() => {}
+            serde_json::Value::String(s) => out.push_str(&format!("\n  {prefix}: {s}")),
+            other => out.push_str(&format!(
+                "\n  {}: {other}",
+                if prefix.is_empty() { "details" } else { prefix }
+            )),
+        }
+    }
+    let mut out = String::new();
+    walk("", d, &mut out);
+    out
+}
+
+async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
     match cmd {
+        ApiCommand::Account(AccountCommand::Create { name, roles }) => {
+            let client = ctx.anon()?;
+            let roles = roles.into_iter().map(api::Role::from).collect();
+            let created = client
+                .create_account(&api::CreateAccount { name, roles })
+                .await?;
+            ctx.show(&created, |a| {
+                let mut f = Fields::new();
+                f.add("id", &a.id)
+                    .add("name", &a.name)
+                    .add("roles", output::roles(&a.roles))
+                    .add("api_key", &a.api_key);
+                f.print();
+                println!();
+                println!("The key is shown only once. Use it with:");
+                println!("  export SYMBOLON_KEY={}", a.api_key);
+            });
+        }
+        ApiCommand::Account(AccountCommand::Show) => {
+            let a = ctx.authed()?.whoami().await?;
+            ctx.show(&a, |a| {
+                Fields::new()
+                    .add("id", &a.id)
+                    .add("name", &a.name)
+                    .add("roles", output::roles(&a.roles))
+                    .add("created", &a.created_at)
+                    .print();
+            });
+        }
         ApiCommand::Balance => {
-            let b = client.balance().await?;
-            crate::output::print_json(&b);
+            let b = ctx.authed()?.balance().await?;
+            ctx.show(&b, |b| {
+                let mut t = output::table(["Currency", "Balance"]);
+                for (currency, amount) in &b.balances {
+                    t.add_row([currency.as_str(), amount.as_str()]);
+                }
+                output::print_table(&t, "no balance yet (nothing paid or received)");
+            });
+        }
+        ApiCommand::Health => {
+            let h = ctx.anon()?.health().await?;
+            ctx.show(&h, |h| Fields::new().add("status", &h.status).print());
+        }
+        ApiCommand::Product(cmd) => product(cmd, ctx).await?,
+        ApiCommand::Pass(cmd) => pass(cmd, ctx).await?,
+        ApiCommand::Holder(HolderCommand::Profile { fields }) => {
+            let h = ctx
+                .authed()?
+                .set_holder_profile(&api::HolderProfileUpdate { fields })
+                .await?;
+            ctx.show(&h, print_holder);
+        }
+        ApiCommand::Holder(HolderCommand::Show { id }) => {
+            let h = ctx.anon()?.holder(&id).await?;
+            ctx.show(&h, print_holder);
+        }
+        ApiCommand::Wallet => {
+            let w = ctx.authed()?.wallet().await?;
+            ctx.show(&w, |w| {
+                let mut t = output::table([
+                    "Pass",
+                    "Title",
+                    "Price",
+                    "Mode",
+                    "Commission",
+                    "Units left",
+                    "Valid until",
+                    "Granted",
+                ]);
+                for h in &w.items {
+                    t.add_row([
+                        h.pass.id.clone(),
+                        h.pass.title.clone(),
+                        output::money(&h.pass.price),
+                        output::mode(h.pass.mode).to_string(),
+                        output::bps(h.pass.commission_bps),
+                        output::opt_num(h.units_left),
+                        output::opt_str(h.pass.valid_until.as_deref()),
+                        h.granted_at.clone(),
+                    ]);
+                }
+                output::print_table(&t, "the wallet is empty (no pass granted yet)");
+            });
+        }
+        ApiCommand::Inbox(page) => {
+            let inbox = ctx
+                .authed()?
+                .inbox(page.after.as_deref(), page.limit)
+                .await?;
+            ctx.show(&inbox, |inbox| {
+                let mut t = output::table([
+                    "Interaction",
+                    "Status",
+                    "Rank",
+                    "Query",
+                    "Category",
+                    "Max price",
+                    "Matched passes",
+                    "Deadline",
+                ]);
+                for i in &inbox.items {
+                    t.add_row([
+                        i.id.clone(),
+                        i.status.clone(),
+                        i.rank.to_string(),
+                        i.item.query.clone(),
+                        output::opt_str(i.item.category.as_deref()),
+                        output::opt_money(i.item.max_price.as_ref()),
+                        output::list(&i.matched_pass_ids),
+                        i.deadline.clone(),
+                    ]);
+                }
+                output::print_table(&t, "the inbox is empty");
+                output::print_next(inbox.next.as_deref());
+            });
+        }
+        ApiCommand::Offer(a) => {
+            let req = api::CreateOffer {
+                pass_id: a.pass,
+                note: a.note,
+            };
+            let o = ctx.authed()?.offer(&a.interaction, &req).await?;
+            ctx.show(&o, print_offer);
+        }
+        ApiCommand::Decline { interaction } => {
+            let s = ctx.authed()?.decline(&interaction).await?;
+            ctx.show(&s, |s| {
+                Fields::new()
+                    .add("interaction", &s.id)
+                    .add("demand", &s.demand_id)
+                    .add("status", &s.status)
+                    .print();
+            });
+        }
+        ApiCommand::Demand(cmd) => demand(cmd, ctx).await?,
+        ApiCommand::Accept { offer } => {
+            let o = ctx.authed()?.accept(&offer).await?;
+            ctx.show(&o, print_offer);
+        }
+        ApiCommand::Rate(a) => {
+            let req = api::CreateRating {
+                positive: a.positive,
+                comment: a.comment,
+            };
+            let r = ctx.authed()?.rate(&a.offer, &req).await?;
+            ctx.show(&r, |r| {
+                Fields::new()
+                    .add("rating", &r.id)
+                    .add("offer", &r.offer_id)
+                    .add("holder", &r.holder_id)
+                    .add("verdict", if r.positive { "positive" } else { "negative" })
+                    .opt("comment", r.comment.as_deref())
+                    .add("created", &r.created_at)
+                    .print();
+            });
+        }
+        ApiCommand::Requester(RequesterCommand::Profile(a)) => {
+            let req = api::RequesterProfileUpdate {
+                ship_to: a.address.into_address(),
+                payment_method: a.card.map(|number| api::PaymentMethodInput {
+                    kind: "sandbox_card".into(),
+                    number,
+                }),
+            };
+            let p = ctx.authed()?.set_requester_profile(&req).await?;
+            ctx.show(&p, print_requester_profile);
+        }
+        ApiCommand::Requester(RequesterCommand::Show) => {
+            let p = ctx.authed()?.requester_profile().await?;
+            ctx.show(&p, print_requester_profile);
+        }
+        ApiCommand::Order(cmd) => order(cmd, ctx).await?,
+    }
+    Ok(())
+}
+
+async fn product(cmd: ProductCommand, ctx: &Context) -> anyhow::Result<()> {
+    let client = ctx.authed()?;
+    let p = match cmd {
+        ProductCommand::Create(a) => {
+            let req = api::CreateProduct {
+                title: a.title,
+                description: a.description,
+                category: a.category,
+                specs: a.specs.into_iter().collect::<BTreeMap<_, _>>(),
+                price: api::Money::new(a.price, a.currency),
+                stock: a.stock,
+            };
+            client.create_product(&req).await?
+        }
+        ProductCommand::Show { id } => client.product(&id).await?,
+    };
+    ctx.show(&p, |p| {
+        let mut f = Fields::new();
+        f.add("id", &p.id)
+            .add("provider", &p.provider_id)
+            .add("title", &p.title)
+            .add(
+                "description",
+                if p.description.is_empty() {
+                    output::NONE
+                } else {
+                    p.description.as_str()
+                },
+            )
+            .add("category", &p.category)
+            .add("price", output::money(&p.price))
+            .add("stock", p.stock);
+        for (k, v) in &p.specs {
+            f.add(format!("spec {k}"), v);
+        }
+        f.add("created", &p.created_at).print();
+    });
+    Ok(())
+}
+
+async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
+    match cmd {
+        PassCommand::Create(a) => {
+            let req = api::CreatePass {
+                product_id: a.product,
+                mode: a.mode.into(),
+                units: a.units,
+                commission_bps: a.commission_bps,
+                valid_until: a.valid_until,
+            };
+            let p = ctx.authed()?.create_pass(&req).await?;
+            ctx.show(&p, print_pass);
+        }
+        PassCommand::Show { id } => {
+            let p = ctx.anon()?.pass(&id).await?;
+            ctx.show(&p, print_pass);
+        }
+        PassCommand::Grant {
+            pass,
+            holder,
+            units,
+        } => {
+            let h = ctx
+                .authed()?
+                .grant(
+                    &pass,
+                    &api::CreateGrant {
+                        holder_id: holder,
+                        units,
+                    },
+                )
+                .await?;
+            ctx.show(&h, |h| {
+                Fields::new()
+                    .add("grant", &h.grant_id)
+                    .add("holder", &h.holder_id)
+                    .add("pass", &h.pass.id)
+                    .add("title", &h.pass.title)
+                    .add("mode", output::mode(h.pass.mode))
+                    .opt("units granted", h.units_granted)
+                    .opt("units left", h.units_left)
+                    .add("granted", &h.granted_at)
+                    .print();
+            });
+        }
+        PassCommand::Jwks { provider } => {
+            let jwks = ctx.anon()?.jwks(&provider).await?;
+            ctx.show(&jwks, |jwks| {
+                let keys = jwks
+                    .get("keys")
+                    .and_then(|k| k.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                let s = |k: &serde_json::Value, f: &str| {
+                    k.get(f)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or(output::NONE)
+                        .to_string()
+                };
+                let mut t = output::table(["kid", "kty", "crv", "alg", "x"]);
+                for k in &keys {
+                    t.add_row([
+                        s(k, "kid"),
+                        s(k, "kty"),
+                        s(k, "crv"),
+                        s(k, "alg"),
+                        s(k, "x"),
+                    ]);
+                }
+                output::print_table(&t, "no keys published");
+            });
         }
     }
     Ok(())
+}
+
+async fn demand(cmd: DemandCommand, ctx: &Context) -> anyhow::Result<()> {
+    let client = ctx.authed()?;
+    match cmd {
+        DemandCommand::Create(a) => {
+            let req = api::CreateDemand {
+                query: a.query,
+                category: a.category,
+                max_price: a
+                    .max_price
+                    .zip(a.currency)
+                    .map(|(amount, currency)| api::Money::new(amount, currency)),
+                holder: api::HolderCriteria {
+                    min_positive_rate: a.min_positive_rate,
+                    min_success_rate: a.min_success_rate,
+                    min_ratings: a.min_ratings,
+                    fields: (!a.fields.is_empty()).then_some(a.fields),
+                },
+                min_holders: a.min_holders,
+                max_holders: a.max_holders,
+                ttl_seconds: a.ttl_seconds,
+            };
+            let d = client.create_demand(&req).await?;
+            ctx.show(&d, |d| {
+                Fields::new()
+                    .add("demand", &d.id)
+                    .add("status", &d.status)
+                    .add("deadline", &d.deadline)
+                    .print();
+                output::print_section(
+                    &format!("Contacted holders ({})", d.contacted.len()),
+                    &contacted_table(&d.contacted),
+                );
+            });
+        }
+        DemandCommand::Show { id } => {
+            let d = client.demand(&id).await?;
+            ctx.show(&d, print_demand);
+        }
+    }
+    Ok(())
+}
+
+async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
+    let client = ctx.authed()?;
+    let o = match cmd {
+        OrderCommand::Create(a) => {
+            let req = api::CreateOrder {
+                offer_id: a.offer,
+                quantity: a.quantity,
+                pay: a.pay,
+                ship_to: a.ship_to.into_address(),
+            };
+            client.create_order(&req).await?
+        }
+        OrderCommand::List { role, page } => {
+            let role = role.map(|r| output::role(r.into()));
+            let list = client
+                .orders(role, page.after.as_deref(), page.limit)
+                .await?;
+            ctx.show(&list, |list| {
+                let mut t = output::table([
+                    "Order",
+                    "Status",
+                    "Product",
+                    "Qty",
+                    "Total",
+                    "Commission",
+                    "Requester",
+                    "Holder",
+                    "Created",
+                ]);
+                for o in &list.items {
+                    t.add_row([
+                        o.id.clone(),
+                        o.status.clone(),
+                        o.product_id.clone(),
+                        o.quantity.to_string(),
+                        output::money(&o.total),
+                        output::money(&o.commission),
+                        o.requester_id.clone(),
+                        o.holder_id.clone(),
+                        o.created_at.clone(),
+                    ]);
+                }
+                output::print_table(&t, "no orders");
+                output::print_next(list.next.as_deref());
+            });
+            return Ok(());
+        }
+        OrderCommand::Show { id } => client.order(&id).await?,
+        OrderCommand::Pay { id } => client.pay_order(&id).await?,
+        OrderCommand::Ship { id } => client.ship_order(&id).await?,
+    };
+    ctx.show(&o, print_order);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- printers
+
+fn print_holder(h: &api::HolderPublic) {
+    let mut f = Fields::new();
+    output::holder_fields(&mut f, h);
+    f.print();
+}
+
+fn print_pass(p: &api::Pass) {
+    Fields::new()
+        .add("id", &p.id)
+        .add("title", &p.title)
+        .add("product", &p.product_id)
+        .add("provider", &p.provider_id)
+        .add("price", output::money(&p.price))
+        .add("mode", output::mode(p.mode))
+        .opt("units", p.units)
+        .add("commission", output::bps(p.commission_bps))
+        .add("valid from", &p.valid_from)
+        .opt("valid until", p.valid_until.as_deref())
+        .add("url", &p.url)
+        .add("created", &p.created_at)
+        .add("jws", &p.jws)
+        .print();
+}
+
+fn print_offer(o: &api::Offer) {
+    Fields::new()
+        .add("offer", &o.id)
+        .add("status", &o.status)
+        .add("demand", &o.demand_id)
+        .add("interaction", &o.interaction_id)
+        .add("holder", format!("{} ({})", o.holder.name, o.holder.id))
+        .add("holder positive rate", output::rate(o.holder.positive_rate))
+        .add("pass", &o.pass.id)
+        .add("title", &o.pass.title)
+        .add("price", output::money(&o.pass.price))
+        .add("mode", output::mode(o.pass.mode))
+        .add("provider", &o.pass.provider_id)
+        .opt("note", o.note.as_deref())
+        .add("created", &o.created_at)
+        .some("accepted", o.accepted_at.as_deref())
+        .some("unit", o.unit.as_deref())
+        .some("licence", o.licence.as_deref())
+        .print();
+}
+
+fn contacted_table(contacted: &[api::Contacted]) -> comfy_table::Table {
+    let mut t = output::table([
+        "Rank",
+        "Holder",
+        "Name",
+        "Status",
+        "Score",
+        "Why",
+        "Interaction",
+    ]);
+    for c in contacted {
+        let w = &c.why;
+        let mut why = vec![
+            format!("relevance {}", output::score(w.relevance)),
+            format!(
+                "positive LB {}, success LB {}",
+                output::score(w.positive_lower_bound),
+                output::score(w.success_lower_bound)
+            ),
+        ];
+        if !w.matched_fields.is_empty() {
+            why.push(format!("fields: {}", w.matched_fields.join(", ")));
+        }
+        why.push(format!("passes: {}", output::list(&w.matched_pass_ids)));
+        t.add_row([
+            c.rank.to_string(),
+            c.holder_id.clone(),
+            c.holder_name.clone(),
+            c.status.clone(),
+            output::score(w.score),
+            why.join("\n"),
+            c.interaction_id.clone(),
+        ]);
+    }
+    t
+}
+
+fn print_demand(d: &api::Demand) {
+    let criteria = &d.holder;
+    let mut crit = Vec::new();
+    if let Some(r) = criteria.min_positive_rate {
+        crit.push(format!("positive rate >= {}", output::rate(Some(r))));
+    }
+    if let Some(r) = criteria.min_success_rate {
+        crit.push(format!("success rate >= {}", output::rate(Some(r))));
+    }
+    if let Some(n) = criteria.min_ratings {
+        crit.push(format!("ratings >= {n}"));
+    }
+    if let Some(fields) = criteria.fields.as_ref().filter(|f| !f.is_empty()) {
+        crit.push(format!("fields: {}", fields.join(", ")));
+    }
+    Fields::new()
+        .add("demand", &d.id)
+        .add("status", &d.status)
+        .add("query", &d.item.query)
+        .opt("category", d.item.category.as_deref())
+        .add("max price", output::opt_money(d.item.max_price.as_ref()))
+        .add("holder criteria", output::list(&crit))
+        .add("holders", format!("{} to {}", d.min_holders, d.max_holders))
+        .add("ttl", format!("{} s", d.ttl_seconds))
+        .add("deadline", &d.deadline)
+        .opt("accepted offer", d.accepted_offer_id.as_deref())
+        .add("requester", &d.requester_id)
+        .add("created", &d.created_at)
+        .print();
+    output::print_section(
+        &format!("Contacted holders ({})", d.contacted.len()),
+        &contacted_table(&d.contacted),
+    );
+    let mut t = output::table([
+        "Offer",
+        "Status",
+        "Holder",
+        "Name",
+        "Positive rate",
+        "Pass",
+        "Title",
+        "Price",
+        "Note",
+    ]);
+    for o in &d.offers {
+        t.add_row([
+            o.id.clone(),
+            o.status.clone(),
+            o.holder.id.clone(),
+            o.holder.name.clone(),
+            output::rate(o.holder.positive_rate),
+            o.pass.id.clone(),
+            o.pass.title.clone(),
+            output::money(&o.pass.price),
+            output::opt_str(o.note.as_deref()),
+        ]);
+    }
+    output::print_section(&format!("Offers ({})", d.offers.len()), &t);
+}
+
+fn print_requester_profile(p: &api::RequesterProfile) {
+    Fields::new()
+        .add(
+            "ship to",
+            p.ship_to
+                .as_ref()
+                .map(output::address)
+                .unwrap_or_else(|| output::NONE.into()),
+        )
+        .add(
+            "payment method",
+            p.payment_method
+                .as_ref()
+                .map(|m| format!("{} ending {}", m.kind, m.last4))
+                .unwrap_or_else(|| output::NONE.into()),
+        )
+        .add("updated", &p.updated_at)
+        .print();
+}
+
+fn print_order(o: &api::Order) {
+    Fields::new()
+        .add("order", &o.id)
+        .add("status", &o.status)
+        .add("offer", &o.offer_id)
+        .add("product", &o.product_id)
+        .add("pass", &o.pass_id)
+        .add("quantity", o.quantity)
+        .add("unit price", output::money(&o.unit_price))
+        .add("total", output::money(&o.total))
+        .add("commission", output::money(&o.commission))
+        .add("requester", &o.requester_id)
+        .add("provider", &o.provider_id)
+        .add("holder", &o.holder_id)
+        .add("ship to", output::address(&o.ship_to))
+        .opt("payment", o.payment_ref.as_deref())
+        .add("created", &o.created_at)
+        .opt("paid", o.paid_at.as_deref())
+        .opt("shipped", o.shipped_at.as_deref())
+        .print();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(subcommand)]
+        cmd: ApiCommand,
+    }
+
+    fn parse(args: &[&str]) -> Result<ApiCommand, clap::Error> {
+        Cli::try_parse_from(std::iter::once("symbolon").chain(args.iter().copied())).map(|c| c.cmd)
+    }
+
+    #[test]
+    fn the_command_tree_is_valid() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn specs_parse_as_name_value() {
+        assert_eq!(
+            parse_spec("color = black").unwrap(),
+            ("color".into(), "black".into())
+        );
+        assert_eq!(parse_spec("a=b=c").unwrap(), ("a".into(), "b=c".into()));
+        assert!(parse_spec("nope").is_err());
+        assert!(parse_spec("=x").is_err());
+    }
+
+    #[test]
+    fn rate_needs_exactly_one_verdict() {
+        assert!(parse(&["rate", "off_1"]).is_err());
+        assert!(parse(&["rate", "off_1", "--positive", "--negative"]).is_err());
+        assert!(matches!(
+            parse(&["rate", "off_1", "--negative"]).unwrap(),
+            ApiCommand::Rate(RateArgs { negative: true, .. })
+        ));
+    }
+
+    #[test]
+    fn partial_addresses_and_lone_prices_are_refused() {
+        assert!(parse(&["requester", "profile"]).is_err());
+        assert!(parse(&["requester", "profile", "--name", "A", "--city", "X"]).is_err());
+        assert!(parse(&["requester", "profile", "--city", "X"]).is_err());
+        assert!(parse(&["requester", "profile", "--card", "4242424242424242"]).is_ok());
+        assert!(parse(&["demand", "create", "q", "--max-price", "10"]).is_err());
+        assert!(parse(&[
+            "demand",
+            "create",
+            "q",
+            "--max-price",
+            "10.50",
+            "--currency",
+            "USD"
+        ])
+        .is_ok());
+    }
+
+    #[test]
+    fn roles_repeat_or_comma_separate() {
+        let ApiCommand::Account(AccountCommand::Create { roles, .. }) = parse(&[
+            "account",
+            "create",
+            "--name",
+            "A",
+            "--role",
+            "provider,holder",
+            "--role",
+            "requester",
+        ])
+        .unwrap() else {
+            panic!("not account create")
+        };
+        assert_eq!(
+            roles,
+            vec![RoleArg::Provider, RoleArg::Holder, RoleArg::Requester]
+        );
+    }
+
+    #[test]
+    fn api_errors_read_as_code_message_and_details() {
+        let e = anyhow::Error::from(ClientError::Api {
+            status: 400,
+            code: "invalid_field".into(),
+            message: "min_holders: must be at least 2".into(),
+            details: Some(serde_json::json!({"field": "min_holders"})),
+        });
+        assert_eq!(
+            format!("{:#}", readable(e, "http://x")),
+            "invalid_field: min_holders: must be at least 2\n  field: min_holders"
+        );
+        let e = anyhow::Error::from(ClientError::Api {
+            status: 422,
+            code: "insufficient_holders".into(),
+            message: "1 holder(s) qualify, 2 needed".into(),
+            details: Some(serde_json::json!({"eliminated": {"query": 3}, "min_holders": 2})),
+        });
+        assert_eq!(
+            format!("{:#}", readable(e, "http://x")),
+            "insufficient_holders: 1 holder(s) qualify, 2 needed\n  eliminated.query: 3\n  min_holders: 2"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_is_named() {
+        let ctx = Context {
+            server: "http://127.0.0.1:1".into(),
+            key: None,
+            json: false,
+        };
+        let e = ctx.authed().unwrap_err().to_string();
+        assert!(e.contains("--key") && e.contains("SYMBOLON_KEY"), "{e}");
+    }
 }
