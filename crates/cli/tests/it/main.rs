@@ -397,3 +397,66 @@ fn the_whole_story_through_the_cli() {
         "{err}"
     );
 }
+
+/// SIGTERM and SIGINT stop the server gracefully (exit 0), and a restart on the
+/// same data dir serves the same accounts.
+#[cfg(unix)]
+#[test]
+fn signals_stop_the_server_gracefully_and_data_survives() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = || {
+        let mut child = command()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("first line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("listening line")
+            .to_string();
+        (child, url)
+    };
+    let stop = |child: &mut Child, signal: &str| {
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = child.wait().expect("wait");
+        assert!(exit.success(), "server exited with {exit:?} after {signal}");
+    };
+
+    let (mut child, url) = start();
+    let out = command()
+        .args([
+            "--server", &url, "--json", "account", "create", "--name", "Keeper", "--role", "holder",
+        ])
+        .output()
+        .expect("account create");
+    assert!(out.status.success());
+    let created: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let key = created["api_key"].as_str().expect("api_key").to_string();
+    stop(&mut child, "-TERM");
+
+    let (mut child, url) = start();
+    let out = command()
+        .args(["--server", &url, "--key", &key, "--json", "account", "show"])
+        .output()
+        .expect("account show");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let me: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(me["id"], created["id"]);
+    stop(&mut child, "-INT");
+}
