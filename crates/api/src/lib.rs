@@ -22,7 +22,10 @@ pub struct Money {
 
 impl Money {
     pub fn new(amount: impl Into<String>, currency: impl Into<String>) -> Self {
-        Self { amount: amount.into(), currency: currency.into() }
+        Self {
+            amount: amount.into(),
+            currency: currency.into(),
+        }
     }
 }
 

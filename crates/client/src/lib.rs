@@ -23,7 +23,12 @@ use symbolon_api::*;
 pub enum ClientError {
     /// The server answered with an error from its error table.
     #[error("{status} {code}: {message}")]
-    Api { status: u16, code: String, message: String, details: Option<serde_json::Value> },
+    Api {
+        status: u16,
+        code: String,
+        message: String,
+        details: Option<serde_json::Value>,
+    },
     /// The server could not be reached or the connection failed.
     #[error("cannot reach the server: {0}")]
     Transport(#[from] reqwest::Error),
@@ -62,7 +67,10 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).field("key", &self.key.as_ref().map(|_| "[redacted]")).finish()
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("key", &self.key.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 
@@ -78,12 +86,20 @@ impl Client {
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("symbolon-client/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { base, key: None, http })
+        Ok(Self {
+            base,
+            key: None,
+            http,
+        })
     }
 
     /// The same server, with an API key.
     pub fn with_key(&self, key: &str) -> Self {
-        Self { base: self.base.clone(), key: Some(key.to_string()), http: self.http.clone() }
+        Self {
+            base: self.base.clone(),
+            key: Some(key.to_string()),
+            http: self.http.clone(),
+        }
     }
 
     /// The API key this client sends, if any.
@@ -95,7 +111,12 @@ impl Client {
         &self.base
     }
 
-    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T> {
+    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(key) = &self.key {
             req = req.bearer_auth(key);
@@ -107,8 +128,10 @@ impl Client {
         let status = resp.status();
         let bytes = resp.bytes().await?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|e| ClientError::Decode { status: status.as_u16(), message: e.to_string() });
+            return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+                status: status.as_u16(),
+                message: e.to_string(),
+            });
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(e) => Err(ClientError::Api {
@@ -127,18 +150,31 @@ impl Client {
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.call::<(), T>(Method::GET, path, None).await
     }
-    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+    async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
         self.call(Method::POST, path, Some(body)).await
     }
     async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.call::<(), T>(Method::POST, path, None).await
     }
-    async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+    async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
         self.call(Method::PUT, path, Some(body)).await
     }
 
     /// Sends any request and returns the status and JSON body as they are (for tools and tests).
-    pub async fn raw(&self, method: Method, path: &str, body: Option<&serde_json::Value>) -> Result<(StatusCode, serde_json::Value)> {
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(StatusCode, serde_json::Value)> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(key) = &self.key {
             req = req.bearer_auth(key);
@@ -149,68 +185,140 @@ impl Client {
         let resp = req.send().await?;
         let status = resp.status();
         let bytes = resp.bytes().await?;
-        let v = if bytes.is_empty() { serde_json::Value::Null } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&bytes).into()))
+        let v = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                serde_json::Value::String(String::from_utf8_lossy(&bytes).into())
+            })
         };
         Ok((status, v))
     }
 
     // --- meta and accounts
-    pub async fn health(&self) -> Result<Health> { self.get("/healthz").await }
-    pub async fn create_account(&self, req: &CreateAccount) -> Result<AccountCreated> { self.post("/v1/accounts", req).await }
-    pub async fn whoami(&self) -> Result<Account> { self.get("/v1/account").await }
-    pub async fn balance(&self) -> Result<Balances> { self.get("/v1/balance").await }
+    pub async fn health(&self) -> Result<Health> {
+        self.get("/healthz").await
+    }
+    pub async fn create_account(&self, req: &CreateAccount) -> Result<AccountCreated> {
+        self.post("/v1/accounts", req).await
+    }
+    pub async fn whoami(&self) -> Result<Account> {
+        self.get("/v1/account").await
+    }
+    pub async fn balance(&self) -> Result<Balances> {
+        self.get("/v1/balance").await
+    }
 
     // --- provider
-    pub async fn create_product(&self, req: &CreateProduct) -> Result<Product> { self.post("/v1/products", req).await }
-    pub async fn product(&self, id: &str) -> Result<Product> { self.get(&format!("/v1/products/{}", enc(id))).await }
-    pub async fn create_pass(&self, req: &CreatePass) -> Result<Pass> { self.post("/v1/passes", req).await }
-    pub async fn grant(&self, pass_id: &str, req: &CreateGrant) -> Result<Holding> {
-        self.post(&format!("/v1/passes/{}/grants", enc(pass_id)), req).await
+    pub async fn create_product(&self, req: &CreateProduct) -> Result<Product> {
+        self.post("/v1/products", req).await
     }
-    pub async fn ship_order(&self, id: &str) -> Result<Order> { self.post_empty(&format!("/v1/orders/{}/ship", enc(id))).await }
+    pub async fn product(&self, id: &str) -> Result<Product> {
+        self.get(&format!("/v1/products/{}", enc(id))).await
+    }
+    pub async fn create_pass(&self, req: &CreatePass) -> Result<Pass> {
+        self.post("/v1/passes", req).await
+    }
+    pub async fn grant(&self, pass_id: &str, req: &CreateGrant) -> Result<Holding> {
+        self.post(&format!("/v1/passes/{}/grants", enc(pass_id)), req)
+            .await
+    }
+    pub async fn ship_order(&self, id: &str) -> Result<Order> {
+        self.post_empty(&format!("/v1/orders/{}/ship", enc(id)))
+            .await
+    }
 
     // --- public
-    pub async fn pass(&self, id: &str) -> Result<Pass> { self.get(&format!("/v1/passes/{}", enc(id))).await }
-    pub async fn holder(&self, id: &str) -> Result<HolderPublic> { self.get(&format!("/v1/holders/{}", enc(id))).await }
+    pub async fn pass(&self, id: &str) -> Result<Pass> {
+        self.get(&format!("/v1/passes/{}", enc(id))).await
+    }
+    pub async fn holder(&self, id: &str) -> Result<HolderPublic> {
+        self.get(&format!("/v1/holders/{}", enc(id))).await
+    }
     /// The provider's JWK Set, as JSON.
     pub async fn jwks(&self, provider_id: &str) -> Result<serde_json::Value> {
-        self.get(&format!("/v1/providers/{}/jwks.json", enc(provider_id))).await
+        self.get(&format!("/v1/providers/{}/jwks.json", enc(provider_id)))
+            .await
     }
 
     // --- holder
-    pub async fn set_holder_profile(&self, req: &HolderProfileUpdate) -> Result<HolderPublic> { self.put("/v1/holder/profile", req).await }
-    pub async fn wallet(&self) -> Result<Wallet> { self.get("/v1/wallet").await }
+    pub async fn set_holder_profile(&self, req: &HolderProfileUpdate) -> Result<HolderPublic> {
+        self.put("/v1/holder/profile", req).await
+    }
+    pub async fn wallet(&self) -> Result<Wallet> {
+        self.get("/v1/wallet").await
+    }
     pub async fn inbox(&self, after: Option<&str>, limit: Option<u32>) -> Result<Inbox> {
-        self.get(&format!("/v1/inbox{}", query(&[("after", after.map(str::to_string)), ("limit", limit.map(|l| l.to_string()))]))).await
+        self.get(&format!(
+            "/v1/inbox{}",
+            query(&[
+                ("after", after.map(str::to_string)),
+                ("limit", limit.map(|l| l.to_string()))
+            ])
+        ))
+        .await
     }
     pub async fn offer(&self, interaction_id: &str, req: &CreateOffer) -> Result<Offer> {
-        self.post(&format!("/v1/interactions/{}/offer", enc(interaction_id)), req).await
+        self.post(
+            &format!("/v1/interactions/{}/offer", enc(interaction_id)),
+            req,
+        )
+        .await
     }
     pub async fn decline(&self, interaction_id: &str) -> Result<InteractionState> {
-        self.post_empty(&format!("/v1/interactions/{}/decline", enc(interaction_id))).await
+        self.post_empty(&format!("/v1/interactions/{}/decline", enc(interaction_id)))
+            .await
     }
 
     // --- requester
-    pub async fn create_demand(&self, req: &CreateDemand) -> Result<DemandCreated> { self.post("/v1/demands", req).await }
-    pub async fn demand(&self, id: &str) -> Result<Demand> { self.get(&format!("/v1/demands/{}", enc(id))).await }
-    pub async fn accept(&self, offer_id: &str) -> Result<Offer> { self.post_empty(&format!("/v1/offers/{}/accept", enc(offer_id))).await }
-    pub async fn rate(&self, offer_id: &str, req: &CreateRating) -> Result<Rating> {
-        self.post(&format!("/v1/offers/{}/rating", enc(offer_id)), req).await
+    pub async fn create_demand(&self, req: &CreateDemand) -> Result<DemandCreated> {
+        self.post("/v1/demands", req).await
     }
-    pub async fn set_requester_profile(&self, req: &RequesterProfileUpdate) -> Result<RequesterProfile> {
+    pub async fn demand(&self, id: &str) -> Result<Demand> {
+        self.get(&format!("/v1/demands/{}", enc(id))).await
+    }
+    pub async fn accept(&self, offer_id: &str) -> Result<Offer> {
+        self.post_empty(&format!("/v1/offers/{}/accept", enc(offer_id)))
+            .await
+    }
+    pub async fn rate(&self, offer_id: &str, req: &CreateRating) -> Result<Rating> {
+        self.post(&format!("/v1/offers/{}/rating", enc(offer_id)), req)
+            .await
+    }
+    pub async fn set_requester_profile(
+        &self,
+        req: &RequesterProfileUpdate,
+    ) -> Result<RequesterProfile> {
         self.put("/v1/requester/profile", req).await
     }
-    pub async fn requester_profile(&self) -> Result<RequesterProfile> { self.get("/v1/requester/profile").await }
-    pub async fn create_order(&self, req: &CreateOrder) -> Result<Order> { self.post("/v1/orders", req).await }
-    pub async fn pay_order(&self, id: &str) -> Result<Order> { self.post_empty(&format!("/v1/orders/{}/pay", enc(id))).await }
+    pub async fn requester_profile(&self) -> Result<RequesterProfile> {
+        self.get("/v1/requester/profile").await
+    }
+    pub async fn create_order(&self, req: &CreateOrder) -> Result<Order> {
+        self.post("/v1/orders", req).await
+    }
+    pub async fn pay_order(&self, id: &str) -> Result<Order> {
+        self.post_empty(&format!("/v1/orders/{}/pay", enc(id)))
+            .await
+    }
 
     // --- orders
-    pub async fn order(&self, id: &str) -> Result<Order> { self.get(&format!("/v1/orders/{}", enc(id))).await }
-    pub async fn orders(&self, role: Option<&str>, after: Option<&str>, limit: Option<u32>) -> Result<OrderList> {
+    pub async fn order(&self, id: &str) -> Result<Order> {
+        self.get(&format!("/v1/orders/{}", enc(id))).await
+    }
+    pub async fn orders(
+        &self,
+        role: Option<&str>,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<OrderList> {
         self.get(&format!(
             "/v1/orders{}",
-            query(&[("role", role.map(str::to_string)), ("after", after.map(str::to_string)), ("limit", limit.map(|l| l.to_string()))])
+            query(&[
+                ("role", role.map(str::to_string)),
+                ("after", after.map(str::to_string)),
+                ("limit", limit.map(|l| l.to_string()))
+            ])
         ))
         .await
     }
@@ -230,6 +338,13 @@ fn enc(s: &str) -> String {
 }
 
 fn query(params: &[(&str, Option<String>)]) -> String {
-    let parts: Vec<String> = params.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", enc(v)))).collect();
-    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    let parts: Vec<String> = params
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", enc(v))))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
 }

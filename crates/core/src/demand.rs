@@ -34,8 +34,12 @@ pub enum Criterion {
 }
 
 impl Criterion {
-    pub const ALL: [Criterion; 4] =
-        [Self::MinPositiveRate, Self::MinSuccessRate, Self::MinRatings, Self::Fields];
+    pub const ALL: [Criterion; 4] = [
+        Self::MinPositiveRate,
+        Self::MinSuccessRate,
+        Self::MinRatings,
+        Self::Fields,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Self::MinPositiveRate => "min_positive_rate",
@@ -61,14 +65,20 @@ impl HolderCriteria {
             Criterion::MinRatings => self.min_ratings.is_none_or(|min| rep.ratings >= min),
             Criterion::Fields => {
                 self.fields.is_empty()
-                    || self.fields.iter().any(|want| fields.iter().any(|f| f.same_branch(want)))
+                    || self
+                        .fields
+                        .iter()
+                        .any(|want| fields.iter().any(|f| f.same_branch(want)))
             }
         }
     }
 
     /// The criteria this holder fails (empty when it qualifies).
     pub fn failures(&self, rep: &ReputationCounts, fields: &[TaxonomyPath]) -> Vec<Criterion> {
-        Criterion::ALL.into_iter().filter(|c| !self.holds(*c, rep, fields)).collect()
+        Criterion::ALL
+            .into_iter()
+            .filter(|c| !self.holds(*c, rep, fields))
+            .collect()
     }
 }
 
@@ -77,7 +87,10 @@ pub fn validate_rate(field: &str, v: f64) -> Result<f64, ValidationError> {
     if v.is_finite() && (0.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        Err(ValidationError::new(field, "must be a number between 0 and 1"))
+        Err(ValidationError::new(
+            field,
+            "must be a number between 0 and 1",
+        ))
     }
 }
 
@@ -93,10 +106,18 @@ pub fn validate_text(
         return Err(ValidationError::new(field, "must not be empty"));
     }
     if t.chars().count() > max {
-        return Err(ValidationError::new(field, format!("must be at most {max} characters")));
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
-        return Err(ValidationError::new(field, "control characters are not allowed"));
+    if t.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(ValidationError::new(
+            field,
+            "control characters are not allowed",
+        ));
     }
     Ok(t.to_string())
 }
@@ -106,14 +127,20 @@ pub fn validate_range(field: &str, v: i64, min: i64, max: i64) -> Result<i64, Va
     if (min..=max).contains(&v) {
         Ok(v)
     } else {
-        Err(ValidationError::new(field, format!("must be between {min} and {max}")))
+        Err(ValidationError::new(
+            field,
+            format!("must be between {min} and {max}"),
+        ))
     }
 }
 
 /// Parses a list of taxonomy paths, deduplicated, at most [`MAX_FIELDS`].
 pub fn parse_fields(field: &str, raw: &[String]) -> Result<Vec<TaxonomyPath>, ValidationError> {
     if raw.len() > MAX_FIELDS {
-        return Err(ValidationError::new(field, format!("at most {MAX_FIELDS} entries")));
+        return Err(ValidationError::new(
+            field,
+            format!("at most {MAX_FIELDS} entries"),
+        ));
     }
     let mut out: Vec<TaxonomyPath> = Vec::with_capacity(raw.len());
     for (i, s) in raw.iter().enumerate() {
@@ -160,7 +187,11 @@ impl Fanout {
                 format!("must be between {MIN_TTL_SECONDS} and {MAX_TTL_SECONDS}"),
             ));
         }
-        Ok(Self { min_holders: min, max_holders: max, ttl_seconds: ttl })
+        Ok(Self {
+            min_holders: min,
+            max_holders: max,
+            ttl_seconds: ttl,
+        })
     }
 }
 
@@ -175,39 +206,86 @@ mod tests {
 
     #[test]
     fn no_ratings_fails_min_positive_rate() {
-        let c = HolderCriteria { min_positive_rate: Some(0.0), ..Default::default() };
-        assert!(!c.holds(Criterion::MinPositiveRate, &ReputationCounts::default(), &[]));
+        let c = HolderCriteria {
+            min_positive_rate: Some(0.0),
+            ..Default::default()
+        };
+        assert!(!c.holds(
+            Criterion::MinPositiveRate,
+            &ReputationCounts::default(),
+            &[]
+        ));
         let c = HolderCriteria::default();
         assert!(c.failures(&ReputationCounts::default(), &[]).is_empty());
     }
 
     #[test]
     fn fields_on_same_branch() {
-        let c = HolderCriteria { fields: vec![path("electronics/audio")], ..Default::default() };
+        let c = HolderCriteria {
+            fields: vec![path("electronics/audio")],
+            ..Default::default()
+        };
         let rep = ReputationCounts::default();
         assert!(c.holds(Criterion::Fields, &rep, &[path("electronics")]));
-        assert!(c.holds(Criterion::Fields, &rep, &[path("electronics/audio/headphones")]));
+        assert!(c.holds(
+            Criterion::Fields,
+            &rep,
+            &[path("electronics/audio/headphones")]
+        ));
         assert!(!c.holds(Criterion::Fields, &rep, &[path("electronics/video")]));
         assert!(!c.holds(Criterion::Fields, &rep, &[]));
     }
 
     #[test]
     fn fanout_edges() {
-        assert_eq!(Fanout::new(None, None, None).unwrap(), Fanout { min_holders: 2, max_holders: 5, ttl_seconds: 300 });
-        assert_eq!(Fanout::new(Some(1), None, None).unwrap_err().field, "min_holders");
+        assert_eq!(
+            Fanout::new(None, None, None).unwrap(),
+            Fanout {
+                min_holders: 2,
+                max_holders: 5,
+                ttl_seconds: 300
+            }
+        );
+        assert_eq!(
+            Fanout::new(Some(1), None, None).unwrap_err().field,
+            "min_holders"
+        );
         assert_eq!(Fanout::new(Some(8), None, None).unwrap().max_holders, 8);
-        assert_eq!(Fanout::new(Some(3), Some(2), None).unwrap_err().field, "max_holders");
+        assert_eq!(
+            Fanout::new(Some(3), Some(2), None).unwrap_err().field,
+            "max_holders"
+        );
         assert!(Fanout::new(None, Some(MAX_MAX_HOLDERS), None).is_ok());
-        assert_eq!(Fanout::new(None, Some(MAX_MAX_HOLDERS + 1), None).unwrap_err().field, "max_holders");
+        assert_eq!(
+            Fanout::new(None, Some(MAX_MAX_HOLDERS + 1), None)
+                .unwrap_err()
+                .field,
+            "max_holders"
+        );
         assert!(Fanout::new(None, None, Some(MIN_TTL_SECONDS)).is_ok());
-        assert_eq!(Fanout::new(None, None, Some(MIN_TTL_SECONDS - 1)).unwrap_err().field, "ttl_seconds");
-        assert_eq!(Fanout::new(None, None, Some(MAX_TTL_SECONDS + 1)).unwrap_err().field, "ttl_seconds");
+        assert_eq!(
+            Fanout::new(None, None, Some(MIN_TTL_SECONDS - 1))
+                .unwrap_err()
+                .field,
+            "ttl_seconds"
+        );
+        assert_eq!(
+            Fanout::new(None, None, Some(MAX_TTL_SECONDS + 1))
+                .unwrap_err()
+                .field,
+            "ttl_seconds"
+        );
     }
 
     #[test]
     fn text_limits() {
         assert!(validate_text("t", &"x".repeat(10), 10, false).is_ok());
-        assert_eq!(validate_text("t", &"x".repeat(11), 10, false).unwrap_err().field, "t");
+        assert_eq!(
+            validate_text("t", &"x".repeat(11), 10, false)
+                .unwrap_err()
+                .field,
+            "t"
+        );
         assert!(validate_text("t", "  ", 10, false).is_err());
         assert!(validate_text("t", "a\u{0}b", 10, false).is_err());
         assert!(validate_rate("r", f64::NAN).is_err());

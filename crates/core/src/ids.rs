@@ -31,15 +31,22 @@ pub struct IdGen {
 
 impl IdGen {
     pub fn from_seed(seed: u64) -> Self {
-        Self { rng: Mutex::new(StdRng::seed_from_u64(seed)) }
+        Self {
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        }
     }
     pub fn from_entropy() -> Self {
-        Self { rng: Mutex::new(StdRng::from_os_rng()) }
+        Self {
+            rng: Mutex::new(StdRng::from_os_rng()),
+        }
     }
     /// A new id with the given prefix.
     pub fn next(&self, prefix: &str) -> String {
         let mut bytes = [0u8; 20];
-        self.rng.lock().unwrap_or_else(|e| e.into_inner()).fill_bytes(&mut bytes);
+        self.rng
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fill_bytes(&mut bytes);
         let mut s = String::with_capacity(prefix.len() + 21);
         s.push_str(prefix);
         s.push('_');

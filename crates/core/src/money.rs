@@ -12,7 +12,9 @@ impl Currency {
     pub fn parse(s: &str) -> Result<Self, String> {
         let b = s.as_bytes();
         if b.len() != 3 || !b.iter().all(|c| c.is_ascii_uppercase()) {
-            return Err(format!("`{s}` is not a currency code (three uppercase letters, e.g. USD)"));
+            return Err(format!(
+                "`{s}` is not a currency code (three uppercase letters, e.g. USD)"
+            ));
         }
         Ok(Self([b[0], b[1], b[2]]))
     }
@@ -68,7 +70,8 @@ impl Money {
             Some((i, f)) => (i, f),
             None => (digits, ""),
         };
-        let bad = || format!("`{amount}` is not a decimal amount with at most {exp} fraction digits");
+        let bad =
+            || format!("`{amount}` is not a decimal amount with at most {exp} fraction digits");
         if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
         }
@@ -80,14 +83,21 @@ impl Money {
         }
         let mut minor: i128 = int.parse::<i128>().map_err(|_| bad())?;
         for i in 0..exp {
-            let d = frac.as_bytes().get(i).map(|b| (b - b'0') as i128).unwrap_or(0);
+            let d = frac
+                .as_bytes()
+                .get(i)
+                .map(|b| (b - b'0') as i128)
+                .unwrap_or(0);
             minor = minor * 10 + d;
         }
         if minor > MAX_MONEY_MINOR as i128 {
             return Err(format!("`{amount}` is too large"));
         }
         let minor = minor as i64;
-        Ok(Self { minor: if neg { -minor } else { minor }, currency })
+        Ok(Self {
+            minor: if neg { -minor } else { minor },
+            currency,
+        })
     }
 
     /// The amount as a decimal string with exactly the currency's fraction digits.
@@ -99,20 +109,31 @@ impl Money {
             return format!("{sign}{abs}");
         }
         let scale = 10u64.pow(exp);
-        format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exp as usize)
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = exp as usize
+        )
     }
 
     /// `self × quantity`, or `None` on overflow past the money limit.
     pub fn times(&self, quantity: i64) -> Option<Money> {
         let m = self.minor.checked_mul(quantity)?;
-        (m.abs() <= MAX_MONEY_MINOR).then_some(Money { minor: m, currency: self.currency })
+        (m.abs() <= MAX_MONEY_MINOR).then_some(Money {
+            minor: m,
+            currency: self.currency,
+        })
     }
 
     /// `bps` basis points of this amount, rounded down to the minor unit
     /// (a commission never exceeds its exact value).
     pub fn basis_points(&self, bps: i64) -> Money {
         let m = (self.minor as i128 * bps as i128).div_euclid(10_000);
-        Money { minor: m as i64, currency: self.currency }
+        Money {
+            minor: m as i64,
+            currency: self.currency,
+        }
     }
 }
 
@@ -134,10 +155,15 @@ mod tests {
         assert_eq!(m.amount_string(), "12.34");
         assert_eq!(Money::parse("12.3", "USD").unwrap().minor, 1230);
         assert_eq!(Money::parse("12", "USD").unwrap().amount_string(), "12.00");
-        assert_eq!(Money::parse("-0.05", "USD").unwrap().amount_string(), "-0.05");
+        assert_eq!(
+            Money::parse("-0.05", "USD").unwrap().amount_string(),
+            "-0.05"
+        );
         assert_eq!(Money::parse("1500", "JPY").unwrap().amount_string(), "1500");
         assert_eq!(Money::parse("1.500", "KWD").unwrap().minor, 1500);
-        for bad in ["", "1.", ".5", "1.234", "1e3", "+1", "1,00", " 1", "NaN", "1.2.3"] {
+        for bad in [
+            "", "1.", ".5", "1.234", "1e3", "+1", "1,00", " 1", "NaN", "1.2.3",
+        ] {
             assert!(Money::parse(bad, "USD").is_err(), "{bad:?}");
         }
         assert!(Money::parse("1.5", "JPY").is_err());

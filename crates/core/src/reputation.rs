@@ -71,7 +71,12 @@ mod tests {
         let c = ReputationCounts::default();
         assert_eq!(c.positive_rate(), None);
         assert_eq!(c.success_rate(), None);
-        let c = ReputationCounts { positive: 3, ratings: 4, offered: 1, interactions: 3 };
+        let c = ReputationCounts {
+            positive: 3,
+            ratings: 4,
+            offered: 1,
+            interactions: 3,
+        };
         assert_eq!(c.positive_rate(), Some(0.75));
         assert_eq!(c.success_rate(), Some(1.0 / 3.0));
     }

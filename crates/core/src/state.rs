@@ -80,9 +80,18 @@ mod tests {
 
     #[test]
     fn pending_becomes_expired_at_deadline() {
-        assert_eq!(InteractionStatus::Pending.at(100, 99), InteractionStatus::Pending);
-        assert_eq!(InteractionStatus::Pending.at(100, 100), InteractionStatus::Expired);
-        assert_eq!(InteractionStatus::Offered.at(100, 500), InteractionStatus::Offered);
+        assert_eq!(
+            InteractionStatus::Pending.at(100, 99),
+            InteractionStatus::Pending
+        );
+        assert_eq!(
+            InteractionStatus::Pending.at(100, 100),
+            InteractionStatus::Expired
+        );
+        assert_eq!(
+            InteractionStatus::Offered.at(100, 500),
+            InteractionStatus::Offered
+        );
     }
 
     #[test]

@@ -87,7 +87,11 @@ pub fn pass(public_url: &str, p: &store::Pass, product: &store::Product) -> api:
     }
 }
 
-pub fn pass_summary(public_url: &str, p: &store::Pass, product: &store::Product) -> api::PassSummary {
+pub fn pass_summary(
+    public_url: &str,
+    p: &store::Pass,
+    product: &store::Product,
+) -> api::PassSummary {
     api::PassSummary {
         id: p.id.clone(),
         jws: p.jws.clone(),
@@ -170,6 +174,10 @@ pub fn interaction_state(i: &store::Interaction, now: Timestamp) -> api::Interac
     api::InteractionState {
         id: i.id.clone(),
         demand_id: i.demand_id.clone(),
-        status: i.status.at(i.deadline.millis(), now.millis()).as_str().to_string(),
+        status: i
+            .status
+            .at(i.deadline.millis(), now.millis())
+            .as_str()
+            .to_string(),
     }
 }

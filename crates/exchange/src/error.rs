@@ -20,7 +20,12 @@ pub type ExchangeResult<T> = Result<T, ExchangeError>;
 
 impl ExchangeError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: None, source: None }
+        Self {
+            code,
+            message: message.into(),
+            details: None,
+            source: None,
+        }
     }
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);

@@ -50,7 +50,14 @@ impl Exchange {
     ) -> Self {
         let mut config = config;
         config.public_url = config.public_url.trim_end_matches('/').to_string();
-        Self { store, matcher, gateway, clock, ids, config }
+        Self {
+            store,
+            matcher,
+            gateway,
+            clock,
+            ids,
+            config,
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -71,6 +78,9 @@ impl Exchange {
 
 impl std::fmt::Debug for Exchange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Exchange").field("backend", &self.store.backend()).field("config", &self.config).finish()
+        f.debug_struct("Exchange")
+            .field("backend", &self.store.backend())
+            .field("config", &self.config)
+            .finish()
     }
 }

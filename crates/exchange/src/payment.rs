@@ -22,7 +22,12 @@ pub trait PaymentGateway: Send + Sync + 'static {
     /// Turns a raw method into a stored token (the raw number is not kept).
     fn tokenize(&self, kind: &str, number: &str) -> Result<StoredPaymentMethod, ValidationError>;
     /// Reserves `amount` on the method; returns the authorization reference.
-    async fn authorize(&self, method: &StoredPaymentMethod, amount: Money, reference: &str) -> Result<String, PaymentError>;
+    async fn authorize(
+        &self,
+        method: &StoredPaymentMethod,
+        amount: Money,
+        reference: &str,
+    ) -> Result<String, PaymentError>;
     /// Captures an authorization once the order is recorded.
     async fn capture(&self, authorization: &str) -> Result<(), PaymentError>;
     /// Releases an authorization whose order could not be recorded.
@@ -61,7 +66,10 @@ impl SandboxGateway {
     }
     /// Whether an authorization was voided (for tests and the demo).
     pub fn was_voided(&self, authorization: &str) -> bool {
-        self.voided.lock().map(|v| v.contains(authorization)).unwrap_or(false)
+        self.voided
+            .lock()
+            .map(|v| v.contains(authorization))
+            .unwrap_or(false)
     }
 }
 
@@ -69,13 +77,26 @@ impl SandboxGateway {
 impl PaymentGateway for SandboxGateway {
     fn tokenize(&self, kind: &str, number: &str) -> Result<StoredPaymentMethod, ValidationError> {
         if kind != "sandbox_card" {
-            return Err(ValidationError::new("payment_method.type", "must be `sandbox_card`"));
+            return Err(ValidationError::new(
+                "payment_method.type",
+                "must be `sandbox_card`",
+            ));
         }
         let digits: String = number.chars().filter(|c| *c != ' ' && *c != '-').collect();
-        if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) || !luhn_ok(&digits) {
-            return Err(ValidationError::new("payment_method.number", "not a valid card number"));
+        if !(12..=19).contains(&digits.len())
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || !luhn_ok(&digits)
+        {
+            return Err(ValidationError::new(
+                "payment_method.number",
+                "not a valid card number",
+            ));
         }
-        let outcome = if digits == CARD_DECLINED { "decline" } else { "approve" };
+        let outcome = if digits == CARD_DECLINED {
+            "decline"
+        } else {
+            "approve"
+        };
         Ok(StoredPaymentMethod {
             kind: kind.to_string(),
             token: format!("sandbox_{outcome}_{}", &digits[digits.len() - 4..]),
@@ -83,7 +104,12 @@ impl PaymentGateway for SandboxGateway {
         })
     }
 
-    async fn authorize(&self, method: &StoredPaymentMethod, _amount: Money, reference: &str) -> Result<String, PaymentError> {
+    async fn authorize(
+        &self,
+        method: &StoredPaymentMethod,
+        _amount: Money,
+        reference: &str,
+    ) -> Result<String, PaymentError> {
         if method.token.starts_with("sandbox_decline_") {
             return Err(PaymentError::Declined);
         }
@@ -112,10 +138,25 @@ mod tests {
     #[test]
     fn test_cards() {
         let g = SandboxGateway::new();
-        assert_eq!(g.tokenize("sandbox_card", CARD_SUCCESS).unwrap().last4, "4242");
-        assert!(g.tokenize("sandbox_card", CARD_DECLINED).unwrap().token.contains("decline"));
-        assert_eq!(g.tokenize("sandbox_card", "4242424242424241").unwrap_err().field, "payment_method.number");
-        assert_eq!(g.tokenize("visa", CARD_SUCCESS).unwrap_err().field, "payment_method.type");
+        assert_eq!(
+            g.tokenize("sandbox_card", CARD_SUCCESS).unwrap().last4,
+            "4242"
+        );
+        assert!(g
+            .tokenize("sandbox_card", CARD_DECLINED)
+            .unwrap()
+            .token
+            .contains("decline"));
+        assert_eq!(
+            g.tokenize("sandbox_card", "4242424242424241")
+                .unwrap_err()
+                .field,
+            "payment_method.number"
+        );
+        assert_eq!(
+            g.tokenize("visa", CARD_SUCCESS).unwrap_err().field,
+            "payment_method.type"
+        );
         assert!(g.tokenize("sandbox_card", "4242 4242 4242 4242").is_ok());
     }
 }

@@ -34,17 +34,27 @@ fn random_secret() -> [u8; 32] {
 
 fn new_api_key() -> String {
     const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-    let s: String = random_secret().iter().map(|b| ALPHABET[(b & 31) as usize] as char).collect();
+    let s: String = random_secret()
+        .iter()
+        .map(|b| ALPHABET[(b & 31) as usize] as char)
+        .collect();
     format!("sk_{s}")
 }
 
 fn parse_money(field: &str, m: &api::Money) -> Result<Money, ValidationError> {
     let money = Money::parse(&m.amount, &m.currency).map_err(|e| {
-        let sub = if e.contains("currency") { "currency" } else { "amount" };
+        let sub = if e.contains("currency") {
+            "currency"
+        } else {
+            "amount"
+        };
         ValidationError::new(format!("{field}.{sub}"), e)
     })?;
     if money.minor < 0 {
-        return Err(ValidationError::new(format!("{field}.amount"), "must not be negative"));
+        return Err(ValidationError::new(
+            format!("{field}.amount"),
+            "must not be negative",
+        ));
     }
     Ok(money)
 }
@@ -53,7 +63,9 @@ fn require(account: &store::Account, role: Role) -> ExchangeResult<()> {
     if account.has_role(role) {
         Ok(())
     } else {
-        Err(ExchangeError::forbidden(format!("this operation needs the `{role}` role")))
+        Err(ExchangeError::forbidden(format!(
+            "this operation needs the `{role}` role"
+        )))
     }
 }
 
@@ -61,8 +73,11 @@ fn page(after: Option<&str>, limit: Option<u32>) -> ExchangeResult<Page> {
     let after = match after {
         None | Some("") => None,
         Some(s) => Some(s.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            ExchangeError::new(ErrorCode::InvalidQuery, "after: not a cursor from a previous page")
-                .with_details(json!({"field": "after"}))
+            ExchangeError::new(
+                ErrorCode::InvalidQuery,
+                "after: not a cursor from a previous page",
+            )
+            .with_details(json!({"field": "after"}))
         })?),
     };
     let limit = limit.unwrap_or(DEFAULT_PAGE_LIMIT);
@@ -80,7 +95,10 @@ fn validate_address(field: &str, a: &api::Address) -> Result<store::Address, Val
     let f = |name: &str| format!("{field}.{name}");
     let country = a.country.trim().to_ascii_uppercase();
     if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(ValidationError::new(f("country"), "an ISO 3166-1 alpha-2 code, e.g. US"));
+        return Err(ValidationError::new(
+            f("country"),
+            "an ISO 3166-1 alpha-2 code, e.g. US",
+        ));
     }
     Ok(store::Address {
         name: validate_text(&f("name"), &a.name, MAX_ADDRESS_CHARS, false)?,
@@ -108,9 +126,9 @@ impl Exchange {
 
     async fn signing_key(&self, provider_id: &str) -> ExchangeResult<ProviderKey> {
         let keys = self.store.provider_keys(provider_id).await?;
-        let newest = keys
-            .last()
-            .ok_or_else(|| ExchangeError::internal(format!("provider {provider_id} has no signing key")))?;
+        let newest = keys.last().ok_or_else(|| {
+            ExchangeError::internal(format!("provider {provider_id} has no signing key"))
+        })?;
         Ok(ProviderKey::from_secret_bytes(newest.secret))
     }
 
@@ -120,18 +138,30 @@ impl Exchange {
     pub async fn authenticate(&self, api_key: &str) -> ExchangeResult<store::Account> {
         match self.store.account_by_key_hash(&hash_api_key(api_key)).await {
             Ok(a) => Ok(a),
-            Err(StoreError::NotFound) => Err(ExchangeError::new(ErrorCode::Unauthorized, "unknown API key")),
+            Err(StoreError::NotFound) => Err(ExchangeError::new(
+                ErrorCode::Unauthorized,
+                "unknown API key",
+            )),
             Err(e) => Err(e.into()),
         }
     }
 
-    pub async fn create_account(&self, req: &api::CreateAccount) -> ExchangeResult<api::AccountCreated> {
+    pub async fn create_account(
+        &self,
+        req: &api::CreateAccount,
+    ) -> ExchangeResult<api::AccountCreated> {
         if !self.config.registration_open {
-            return Err(ExchangeError::new(ErrorCode::RegistrationClosed, "registration is closed on this exchange"));
+            return Err(ExchangeError::new(
+                ErrorCode::RegistrationClosed,
+                "registration is closed on this exchange",
+            ));
         }
         let name = validate_text("name", &req.name, MAX_NAME_CHARS, false)?;
         if req.roles.is_empty() {
-            return Err(ExchangeError::field("roles", "at least one of provider, holder, requester"));
+            return Err(ExchangeError::field(
+                "roles",
+                "at least one of provider, holder, requester",
+            ));
         }
         let mut roles: Vec<Role> = Vec::new();
         for r in &req.roles {
@@ -153,12 +183,26 @@ impl Exchange {
                 created_at: now,
             }
         });
-        let account = store::Account { id: id.clone(), name: name.clone(), roles: roles.clone(), created_at: now };
+        let account = store::Account {
+            id: id.clone(),
+            name: name.clone(),
+            roles: roles.clone(),
+            created_at: now,
+        };
         self.store
-            .create_account(&store::NewAccount { account, api_key_hash: hash_api_key(&api_key), provider_key })
+            .create_account(&store::NewAccount {
+                account,
+                api_key_hash: hash_api_key(&api_key),
+                provider_key,
+            })
             .await?;
         tracing::info!(account_id = %id, roles = ?roles, "account created");
-        Ok(api::AccountCreated { id, name, api_key, roles: roles.into_iter().map(convert::role).collect() })
+        Ok(api::AccountCreated {
+            id,
+            name,
+            api_key,
+            roles: roles.into_iter().map(convert::role).collect(),
+        })
     }
 
     pub fn whoami(&self, me: &store::Account) -> api::Account {
@@ -167,13 +211,21 @@ impl Exchange {
 
     // ------------------------------------------------------------ catalog
 
-    pub async fn create_product(&self, me: &store::Account, req: &api::CreateProduct) -> ExchangeResult<api::Product> {
+    pub async fn create_product(
+        &self,
+        me: &store::Account,
+        req: &api::CreateProduct,
+    ) -> ExchangeResult<api::Product> {
         require(me, Role::Provider)?;
         let title = validate_text("title", &req.title, MAX_TITLE_CHARS, false)?;
-        let description = validate_text("description", &req.description, MAX_DESCRIPTION_CHARS, true)?;
+        let description =
+            validate_text("description", &req.description, MAX_DESCRIPTION_CHARS, true)?;
         let category = TaxonomyPath::parse(&req.category, "category")?;
         if req.specs.len() > MAX_SPECS {
-            return Err(ExchangeError::field("specs", format!("at most {MAX_SPECS} entries")));
+            return Err(ExchangeError::field(
+                "specs",
+                format!("at most {MAX_SPECS} entries"),
+            ));
         }
         let mut specs = Vec::with_capacity(req.specs.len());
         for (k, v) in &req.specs {
@@ -201,18 +253,28 @@ impl Exchange {
     }
 
     pub async fn product(&self, id: &str) -> ExchangeResult<api::Product> {
-        Ok(convert::product(&self.store.product(id).await.or_not_found("product")?))
+        Ok(convert::product(
+            &self.store.product(id).await.or_not_found("product")?,
+        ))
     }
 
-    pub async fn create_pass(&self, me: &store::Account, req: &api::CreatePass) -> ExchangeResult<api::Pass> {
+    pub async fn create_pass(
+        &self,
+        me: &store::Account,
+        req: &api::CreatePass,
+    ) -> ExchangeResult<api::Pass> {
         require(me, Role::Provider)?;
         let product = match self.store.product(&req.product_id).await {
             Ok(p) => p,
-            Err(StoreError::NotFound) => return Err(ExchangeError::field("product_id", "no such product")),
+            Err(StoreError::NotFound) => {
+                return Err(ExchangeError::field("product_id", "no such product"))
+            }
             Err(e) => return Err(e.into()),
         };
         if product.provider_id != me.id {
-            return Err(ExchangeError::forbidden("the product belongs to another provider"));
+            return Err(ExchangeError::forbidden(
+                "the product belongs to another provider",
+            ));
         }
         let mode = match req.mode {
             api::PassMode::Shareable => PassMode::Shareable,
@@ -220,13 +282,19 @@ impl Exchange {
         };
         let units = match (mode, req.units) {
             (PassMode::Unique, Some(u)) => Some(validate_range("units", u, 1, MAX_UNITS)?),
-            (PassMode::Unique, None) => return Err(ExchangeError::field("units", "required for a unique pass")),
+            (PassMode::Unique, None) => {
+                return Err(ExchangeError::field("units", "required for a unique pass"))
+            }
             (PassMode::Shareable, Some(_)) => {
-                return Err(ExchangeError::field("units", "only unique passes have units"))
+                return Err(ExchangeError::field(
+                    "units",
+                    "only unique passes have units",
+                ))
             }
             (PassMode::Shareable, None) => None,
         };
-        let commission_bps = validate_range("commission_bps", req.commission_bps, 0, MAX_COMMISSION_BPS)?;
+        let commission_bps =
+            validate_range("commission_bps", req.commission_bps, 0, MAX_COMMISSION_BPS)?;
         let now = self.now();
         let valid_until = match &req.valid_until {
             None => None,
@@ -247,8 +315,11 @@ impl Exchange {
         };
         let id = self.ids.next(prefix::PASS);
         let url = pass_url(&self.config.public_url, &id);
-        let price = Money::parse(&convert::money(product.price_minor, &product.currency).amount, &product.currency)
-            .map_err(ExchangeError::internal)?;
+        let price = Money::parse(
+            &convert::money(product.price_minor, &product.currency).amount,
+            &product.currency,
+        )
+        .map_err(ExchangeError::internal)?;
         let subject = symbolon_pass::PassSubject {
             product_id: &product.id,
             name: &product.title,
@@ -259,8 +330,20 @@ impl Exchange {
             link: &url,
             order_endpoint: &format!("{}/v1/orders", self.config.public_url),
         };
-        let terms = symbolon_pass::PassTerms { mode: mode.as_str(), units, commission_bps };
-        let claims = symbolon_pass::credential(&url, &self.issuer_id(&me.id), &me.name, &subject, &terms, now, valid_until);
+        let terms = symbolon_pass::PassTerms {
+            mode: mode.as_str(),
+            units,
+            commission_bps,
+        };
+        let claims = symbolon_pass::credential(
+            &url,
+            &self.issuer_id(&me.id),
+            &me.name,
+            &subject,
+            &terms,
+            now,
+            valid_until,
+        );
         let key = self.signing_key(&me.id).await?;
         let jws = symbolon_pass::sign_compact(&claims, &key, symbolon_pass::PASS_TYP, Some("vc"));
         let pass = store::Pass {
@@ -287,37 +370,68 @@ impl Exchange {
     }
 
     pub async fn jwks(&self, provider_id: &str) -> ExchangeResult<Jwks> {
-        let account = self.store.account(provider_id).await.or_not_found("provider")?;
+        let account = self
+            .store
+            .account(provider_id)
+            .await
+            .or_not_found("provider")?;
         if !account.has_role(Role::Provider) {
             return Err(ExchangeError::not_found("provider"));
         }
         let keys = self.store.provider_keys(provider_id).await?;
-        Ok(Jwks { keys: keys.iter().map(|k| symbolon_pass::Jwk::from_public_bytes(&k.public_key)).collect() })
+        Ok(Jwks {
+            keys: keys
+                .iter()
+                .map(|k| symbolon_pass::Jwk::from_public_bytes(&k.public_key))
+                .collect(),
+        })
     }
 
-    pub async fn grant(&self, me: &store::Account, pass_id: &str, req: &api::CreateGrant) -> ExchangeResult<api::Holding> {
+    pub async fn grant(
+        &self,
+        me: &store::Account,
+        pass_id: &str,
+        req: &api::CreateGrant,
+    ) -> ExchangeResult<api::Holding> {
         require(me, Role::Provider)?;
         let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
         if pass.provider_id != me.id {
-            return Err(ExchangeError::forbidden("the pass belongs to another provider"));
+            return Err(ExchangeError::forbidden(
+                "the pass belongs to another provider",
+            ));
         }
         match self.store.account(&req.holder_id).await {
             Ok(a) if a.has_role(Role::Holder) => {}
-            Ok(_) => return Err(ExchangeError::field("holder_id", "the account is not a holder")),
-            Err(StoreError::NotFound) => return Err(ExchangeError::field("holder_id", "no such holder")),
+            Ok(_) => {
+                return Err(ExchangeError::field(
+                    "holder_id",
+                    "the account is not a holder",
+                ))
+            }
+            Err(StoreError::NotFound) => {
+                return Err(ExchangeError::field("holder_id", "no such holder"))
+            }
             Err(e) => return Err(e.into()),
         }
         let units = match (pass.mode, req.units) {
             (PassMode::Unique, Some(u)) => Some(validate_range("units", u, 1, MAX_UNITS)?),
-            (PassMode::Unique, None) => return Err(ExchangeError::field("units", "required for a unique pass")),
+            (PassMode::Unique, None) => {
+                return Err(ExchangeError::field("units", "required for a unique pass"))
+            }
             (PassMode::Shareable, Some(_)) => {
-                return Err(ExchangeError::field("units", "only unique passes have units"))
+                return Err(ExchangeError::field(
+                    "units",
+                    "only unique passes have units",
+                ))
             }
             (PassMode::Shareable, None) => None,
         };
         let now = self.now();
         if !pass.is_valid_at(now) {
-            return Err(ExchangeError::new(ErrorCode::PassExpired, "the pass is no longer valid"));
+            return Err(ExchangeError::new(
+                ErrorCode::PassExpired,
+                "the pass is no longer valid",
+            ));
         }
         let grant = store::NewGrant {
             id: self.ids.next(prefix::GRANT),
@@ -333,7 +447,11 @@ impl Exchange {
 
     // ------------------------------------------------------------ holders
 
-    pub async fn set_holder_profile(&self, me: &store::Account, req: &api::HolderProfileUpdate) -> ExchangeResult<api::HolderPublic> {
+    pub async fn set_holder_profile(
+        &self,
+        me: &store::Account,
+        req: &api::HolderProfileUpdate,
+    ) -> ExchangeResult<api::HolderPublic> {
         require(me, Role::Holder)?;
         let fields = parse_fields("fields", &req.fields)?;
         let fields: Vec<String> = fields.iter().map(|f| f.as_str().to_string()).collect();
@@ -346,17 +464,31 @@ impl Exchange {
         if !account.has_role(Role::Holder) {
             return Err(ExchangeError::not_found("holder"));
         }
-        let h = self.store.holder(id, self.now()).await.or_not_found("holder")?;
+        let h = self
+            .store
+            .holder(id, self.now())
+            .await
+            .or_not_found("holder")?;
         Ok(convert::holder_public(&h))
     }
 
     pub async fn wallet(&self, me: &store::Account) -> ExchangeResult<api::Wallet> {
         require(me, Role::Holder)?;
         let items = self.store.wallet(&me.id).await?;
-        Ok(api::Wallet { items: items.iter().map(|h| convert::holding(&self.config.public_url, h)).collect() })
+        Ok(api::Wallet {
+            items: items
+                .iter()
+                .map(|h| convert::holding(&self.config.public_url, h))
+                .collect(),
+        })
     }
 
-    pub async fn inbox(&self, me: &store::Account, after: Option<&str>, limit: Option<u32>) -> ExchangeResult<api::Inbox> {
+    pub async fn inbox(
+        &self,
+        me: &store::Account,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> ExchangeResult<api::Inbox> {
         require(me, Role::Holder)?;
         let page = page(after, limit)?;
         let items = self.store.inbox(&me.id, &page).await?;
@@ -372,7 +504,11 @@ impl Exchange {
             out.push(api::InboxItem {
                 id: i.id.clone(),
                 demand_id: i.demand_id.clone(),
-                status: i.status.at(i.deadline.millis(), now.millis()).as_str().to_string(),
+                status: i
+                    .status
+                    .at(i.deadline.millis(), now.millis())
+                    .as_str()
+                    .to_string(),
                 rank: i.rank,
                 item: convert::demand_item(d),
                 deadline: convert::ts(i.deadline),
@@ -380,26 +516,52 @@ impl Exchange {
                 created_at: convert::ts(i.created_at),
             });
         }
-        let next = (items.len() as u32 == page.limit).then(|| items.last().map(|i| i.seq.to_string())).flatten();
+        let next = (items.len() as u32 == page.limit)
+            .then(|| items.last().map(|i| i.seq.to_string()))
+            .flatten();
         Ok(api::Inbox { items: out, next })
     }
 
-    async fn own_interaction(&self, me: &store::Account, id: &str) -> ExchangeResult<store::Interaction> {
+    async fn own_interaction(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<store::Interaction> {
         require(me, Role::Holder)?;
-        let i = self.store.interaction(id).await.or_not_found("interaction")?;
+        let i = self
+            .store
+            .interaction(id)
+            .await
+            .or_not_found("interaction")?;
         if i.holder_id != me.id {
-            return Err(ExchangeError::forbidden("the interaction request is addressed to another holder"));
+            return Err(ExchangeError::forbidden(
+                "the interaction request is addressed to another holder",
+            ));
         }
         Ok(i)
     }
 
-    pub async fn offer(&self, me: &store::Account, interaction_id: &str, req: &api::CreateOffer) -> ExchangeResult<api::Offer> {
+    pub async fn offer(
+        &self,
+        me: &store::Account,
+        interaction_id: &str,
+        req: &api::CreateOffer,
+    ) -> ExchangeResult<api::Offer> {
         let interaction = self.own_interaction(me, interaction_id).await?;
         let now = self.now();
-        if interaction.status.at(interaction.deadline.millis(), now.millis()).is_final() {
+        if interaction
+            .status
+            .at(interaction.deadline.millis(), now.millis())
+            .is_final()
+        {
             return Err(ExchangeError::new(
                 ErrorCode::InteractionClosed,
-                format!("the interaction request is {}", interaction.status.at(interaction.deadline.millis(), now.millis())),
+                format!(
+                    "the interaction request is {}",
+                    interaction
+                        .status
+                        .at(interaction.deadline.millis(), now.millis())
+                ),
             ));
         }
         let note = req
@@ -410,26 +572,43 @@ impl Exchange {
             .filter(|n| !n.is_empty());
         let holding: Holding = match self.store.holding(&me.id, &req.pass_id).await {
             Ok(h) => h,
-            Err(StoreError::NotFound) => return Err(ExchangeError::field("pass_id", "the pass is not in your wallet")),
+            Err(StoreError::NotFound) => {
+                return Err(ExchangeError::field(
+                    "pass_id",
+                    "the pass is not in your wallet",
+                ))
+            }
             Err(e) => return Err(e.into()),
         };
         if !holding.pass.is_valid_at(now) {
-            return Err(ExchangeError::new(ErrorCode::PassExpired, "the pass is no longer valid"));
+            return Err(ExchangeError::new(
+                ErrorCode::PassExpired,
+                "the pass is no longer valid",
+            ));
         }
         if holding.pass.mode == PassMode::Unique && holding.units_left.unwrap_or(0) == 0 {
-            return Err(ExchangeError::new(ErrorCode::UnitsExhausted, "you have no unit of this pass left"));
+            return Err(ExchangeError::new(
+                ErrorCode::UnitsExhausted,
+                "you have no unit of this pass left",
+            ));
         }
         let demand = self.store.demand(&interaction.demand_id).await?;
         let item = item_of(&demand)?;
         let listing = listing_of(&holding)?;
         if !check_item(&item, &Terms::of_query(&item.query), &listing).passes() {
-            return Err(ExchangeError::field("pass_id", "the pass does not match the demand's item"));
+            return Err(ExchangeError::field(
+                "pass_id",
+                "the pass does not match the demand's item",
+            ));
         }
         // Verify the pass against the provider's published keys before relaying it.
         let jwks = self.jwks(&holding.pass.provider_id).await?;
         if let Err(e) = symbolon_pass::verify_pass(&holding.pass.jws, &jwks, now) {
             tracing::warn!(pass_id = %holding.pass.id, error = %e, "pass failed verification");
-            return Err(ExchangeError::new(ErrorCode::PassSignatureInvalid, format!("the pass does not verify: {e}")));
+            return Err(ExchangeError::new(
+                ErrorCode::PassSignatureInvalid,
+                format!("the pass does not verify: {e}"),
+            ));
         }
         let offer = self
             .store
@@ -445,7 +624,11 @@ impl Exchange {
         self.offer_view(&offer).await
     }
 
-    pub async fn decline(&self, me: &store::Account, interaction_id: &str) -> ExchangeResult<api::InteractionState> {
+    pub async fn decline(
+        &self,
+        me: &store::Account,
+        interaction_id: &str,
+    ) -> ExchangeResult<api::InteractionState> {
         let interaction = self.own_interaction(me, interaction_id).await?;
         let now = self.now();
         let i = self.store.decline(&interaction.id, now).await?;
@@ -454,14 +637,29 @@ impl Exchange {
 
     // ------------------------------------------------------------ demands
 
-    pub async fn create_demand(&self, me: &store::Account, req: &api::CreateDemand) -> ExchangeResult<api::DemandCreated> {
+    pub async fn create_demand(
+        &self,
+        me: &store::Account,
+        req: &api::CreateDemand,
+    ) -> ExchangeResult<api::DemandCreated> {
         require(me, Role::Requester)?;
         let query = validate_text("query", &req.query, MAX_QUERY_CHARS, false)?;
         if Terms::of_query(&query).is_empty() {
-            return Err(ExchangeError::field("query", "must contain at least one word"));
+            return Err(ExchangeError::field(
+                "query",
+                "must contain at least one word",
+            ));
         }
-        let category = req.category.as_deref().map(|c| TaxonomyPath::parse(c, "category")).transpose()?;
-        let max_price = req.max_price.as_ref().map(|m| parse_money("max_price", m)).transpose()?;
+        let category = req
+            .category
+            .as_deref()
+            .map(|c| TaxonomyPath::parse(c, "category"))
+            .transpose()?;
+        let max_price = req
+            .max_price
+            .as_ref()
+            .map(|m| parse_money("max_price", m))
+            .transpose()?;
         let criteria = HolderCriteria {
             min_positive_rate: req
                 .holder
@@ -476,20 +674,39 @@ impl Exchange {
             min_ratings: req
                 .holder
                 .min_ratings
-                .map(|r| validate_range("holder.min_ratings", r.min(i64::MAX as u64) as i64, 0, 1_000_000_000).map(|v| v as u64))
+                .map(|r| {
+                    validate_range(
+                        "holder.min_ratings",
+                        r.min(i64::MAX as u64) as i64,
+                        0,
+                        1_000_000_000,
+                    )
+                    .map(|v| v as u64)
+                })
                 .transpose()?,
             fields: parse_fields("holder.fields", req.holder.fields.as_deref().unwrap_or(&[]))?,
         };
         let fanout = Fanout::new(req.min_holders, req.max_holders, req.ttl_seconds)?;
-        let item = ItemSpec { query: query.clone(), category: category.clone(), max_price };
+        let item = ItemSpec {
+            query: query.clone(),
+            category: category.clone(),
+            max_price,
+        };
         let now = self.now();
 
         let snapshot = self.store.market(now).await?;
         let market = market_of(&snapshot)?;
-        let outcome = self.matcher.rank(&market, &MatchQuery { item, criteria: criteria.clone() });
+        let outcome = self.matcher.rank(
+            &market,
+            &MatchQuery {
+                item,
+                criteria: criteria.clone(),
+            },
+        );
         if (outcome.ranked.len() as u32) < fanout.min_holders {
             tracing::info!(requester_id = %me.id, qualified = outcome.ranked.len(), min_holders = fanout.min_holders, "demand refused: insufficient holders");
-            let mut details = serde_json::to_value(&outcome.eliminations).map_err(ExchangeError::internal)?;
+            let mut details =
+                serde_json::to_value(&outcome.eliminations).map_err(ExchangeError::internal)?;
             details["min_holders"] = fanout.min_holders.into();
             return Err(ExchangeError::new(
                 ErrorCode::InsufficientHolders,
@@ -513,7 +730,11 @@ impl Exchange {
             min_positive_rate: criteria.min_positive_rate,
             min_success_rate: criteria.min_success_rate,
             min_ratings: criteria.min_ratings.map(|r| r as i64),
-            fields: criteria.fields.iter().map(|f| f.as_str().to_string()).collect(),
+            fields: criteria
+                .fields
+                .iter()
+                .map(|f| f.as_str().to_string())
+                .collect(),
             min_holders: fanout.min_holders as i64,
             max_holders: fanout.max_holders as i64,
             ttl_seconds: fanout.ttl_seconds as i64,
@@ -549,10 +770,20 @@ impl Exchange {
             .collect();
         self.store.create_demand(&record, &requests).await?;
         tracing::info!(demand_id = %demand_id, requester_id = %me.id, contacted = requests.len(), qualified = outcome.ranked.len(), "demand matched");
-        let names: HashMap<&str, &str> = snapshot.holders.iter().map(|h| (h.id.as_str(), h.name.as_str())).collect();
+        let names: HashMap<&str, &str> = snapshot
+            .holders
+            .iter()
+            .map(|h| (h.id.as_str(), h.name.as_str()))
+            .collect();
         let contacted = requests
             .iter()
-            .map(|i| contacted_of(i, names.get(i.holder_id.as_str()).copied().unwrap_or(""), now))
+            .map(|i| {
+                contacted_of(
+                    i,
+                    names.get(i.holder_id.as_str()).copied().unwrap_or(""),
+                    now,
+                )
+            })
             .collect::<ExchangeResult<Vec<_>>>()?;
         Ok(api::DemandCreated {
             id: demand_id,
@@ -565,7 +796,9 @@ impl Exchange {
     pub async fn demand(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Demand> {
         let d = self.store.demand(id).await.or_not_found("demand")?;
         if d.requester_id != me.id {
-            return Err(ExchangeError::forbidden("the demand belongs to another requester"));
+            return Err(ExchangeError::forbidden(
+                "the demand belongs to another requester",
+            ));
         }
         let now = self.now();
         let interactions = self.store.demand_interactions(id).await?;
@@ -630,7 +863,9 @@ impl Exchange {
         require(me, Role::Requester)?;
         let o = self.store.offer(id).await.or_not_found("offer")?;
         if o.requester_id != me.id {
-            return Err(ExchangeError::forbidden("the offer was made to another requester"));
+            return Err(ExchangeError::forbidden(
+                "the offer was made to another requester",
+            ));
         }
         Ok(o)
     }
@@ -638,12 +873,18 @@ impl Exchange {
     pub async fn accept_offer(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Offer> {
         let offer = self.own_offer(me, id).await?;
         if offer.status == OfferStatus::Accepted {
-            return Err(ExchangeError::new(ErrorCode::OfferAlreadyAccepted, "the offer was already accepted"));
+            return Err(ExchangeError::new(
+                ErrorCode::OfferAlreadyAccepted,
+                "the offer was already accepted",
+            ));
         }
         let pass = self.store.pass(&offer.pass_id).await?;
         let now = self.now();
         if !pass.is_valid_at(now) {
-            return Err(ExchangeError::new(ErrorCode::PassExpired, "the pass is no longer valid"));
+            return Err(ExchangeError::new(
+                ErrorCode::PassExpired,
+                "the pass is no longer valid",
+            ));
         }
         let licence_jws = if pass.mode == PassMode::Shareable {
             let key = self.signing_key(&pass.provider_id).await?;
@@ -656,19 +897,34 @@ impl Exchange {
                 &offer.id,
                 now,
             );
-            Some(symbolon_pass::sign_compact(&claims, &key, symbolon_pass::LICENCE_TYP, None))
+            Some(symbolon_pass::sign_compact(
+                &claims,
+                &key,
+                symbolon_pass::LICENCE_TYP,
+                None,
+            ))
         } else {
             None
         };
         let accepted = self
             .store
-            .accept_offer(&store::Acceptance { offer_id: offer.id.clone(), requester_id: me.id.clone(), licence_jws, at: now })
+            .accept_offer(&store::Acceptance {
+                offer_id: offer.id.clone(),
+                requester_id: me.id.clone(),
+                licence_jws,
+                at: now,
+            })
             .await?;
         tracing::info!(offer_id = %accepted.id, requester_id = %me.id, "offer accepted");
         self.offer_view(&accepted).await
     }
 
-    pub async fn rate(&self, me: &store::Account, offer_id: &str, req: &api::CreateRating) -> ExchangeResult<api::Rating> {
+    pub async fn rate(
+        &self,
+        me: &store::Account,
+        offer_id: &str,
+        req: &api::CreateRating,
+    ) -> ExchangeResult<api::Rating> {
         let offer = self.own_offer(me, offer_id).await?;
         let comment = req
             .comment
@@ -699,7 +955,11 @@ impl Exchange {
 
     // ------------------------------------------------------------ requesters and orders
 
-    pub async fn set_requester_profile(&self, me: &store::Account, req: &api::RequesterProfileUpdate) -> ExchangeResult<api::RequesterProfile> {
+    pub async fn set_requester_profile(
+        &self,
+        me: &store::Account,
+        req: &api::RequesterProfileUpdate,
+    ) -> ExchangeResult<api::RequesterProfile> {
         require(me, Role::Requester)?;
         let current = match self.store.requester_profile(&me.id).await {
             Ok(p) => Some(p),
@@ -714,35 +974,61 @@ impl Exchange {
             Some(pm) => Some(self.gateway.tokenize(&pm.kind, &pm.number)?),
             None => current.and_then(|c| c.payment_method),
         };
-        let profile = store::RequesterProfile { account_id: me.id.clone(), ship_to, payment_method, updated_at: self.now() };
+        let profile = store::RequesterProfile {
+            account_id: me.id.clone(),
+            ship_to,
+            payment_method,
+            updated_at: self.now(),
+        };
         self.store.set_requester_profile(&profile).await?;
         Ok(profile_view(&profile))
     }
 
-    pub async fn requester_profile(&self, me: &store::Account) -> ExchangeResult<api::RequesterProfile> {
+    pub async fn requester_profile(
+        &self,
+        me: &store::Account,
+    ) -> ExchangeResult<api::RequesterProfile> {
         require(me, Role::Requester)?;
-        let p = self.store.requester_profile(&me.id).await.or_not_found("requester profile")?;
+        let p = self
+            .store
+            .requester_profile(&me.id)
+            .await
+            .or_not_found("requester profile")?;
         Ok(profile_view(&p))
     }
 
-    pub async fn create_order(&self, me: &store::Account, req: &api::CreateOrder) -> ExchangeResult<api::Order> {
+    pub async fn create_order(
+        &self,
+        me: &store::Account,
+        req: &api::CreateOrder,
+    ) -> ExchangeResult<api::Order> {
         require(me, Role::Requester)?;
         let offer = match self.store.offer(&req.offer_id).await {
             Ok(o) => o,
-            Err(StoreError::NotFound) => return Err(ExchangeError::field("offer_id", "no such offer")),
+            Err(StoreError::NotFound) => {
+                return Err(ExchangeError::field("offer_id", "no such offer"))
+            }
             Err(e) => return Err(e.into()),
         };
         if offer.requester_id != me.id {
-            return Err(ExchangeError::forbidden("the offer was made to another requester"));
+            return Err(ExchangeError::forbidden(
+                "the offer was made to another requester",
+            ));
         }
         if offer.status != OfferStatus::Accepted {
-            return Err(ExchangeError::new(ErrorCode::OfferNotAccepted, "accept the offer before ordering"));
+            return Err(ExchangeError::new(
+                ErrorCode::OfferNotAccepted,
+                "accept the offer before ordering",
+            ));
         }
         let pass = self.store.pass(&offer.pass_id).await?;
         let product = self.store.product(&pass.product_id).await?;
         let quantity = validate_range("quantity", req.quantity, 1, MAX_ORDER_QUANTITY)?;
         if pass.mode == PassMode::Unique && quantity != 1 {
-            return Err(ExchangeError::field("quantity", "an accepted unique pass transfers one unit: quantity must be 1"));
+            return Err(ExchangeError::field(
+                "quantity",
+                "an accepted unique pass transfers one unit: quantity must be 1",
+            ));
         }
         let profile = match self.store.requester_profile(&me.id).await {
             Ok(p) => Some(p),
@@ -751,12 +1037,21 @@ impl Exchange {
         };
         let ship_to = match &req.ship_to {
             Some(a) => validate_address("ship_to", a)?,
-            None => profile.as_ref().and_then(|p| p.ship_to.clone()).ok_or_else(|| {
-                ExchangeError::new(ErrorCode::ShippingAddressMissing, "give `ship_to` or save one in the requester profile")
-            })?,
+            None => profile
+                .as_ref()
+                .and_then(|p| p.ship_to.clone())
+                .ok_or_else(|| {
+                    ExchangeError::new(
+                        ErrorCode::ShippingAddressMissing,
+                        "give `ship_to` or save one in the requester profile",
+                    )
+                })?,
         };
-        let unit_price = Money::parse(&convert::money(product.price_minor, &product.currency).amount, &product.currency)
-            .map_err(ExchangeError::internal)?;
+        let unit_price = Money::parse(
+            &convert::money(product.price_minor, &product.currency).amount,
+            &product.currency,
+        )
+        .map_err(ExchangeError::internal)?;
         let total = unit_price
             .times(quantity)
             .ok_or_else(|| ExchangeError::field("quantity", "the total is too large"))?;
@@ -785,7 +1080,10 @@ impl Exchange {
         };
         let placed = if req.pay {
             let method = profile.and_then(|p| p.payment_method).ok_or_else(|| {
-                ExchangeError::new(ErrorCode::PaymentMethodMissing, "save a payment method in the requester profile to pay in one click")
+                ExchangeError::new(
+                    ErrorCode::PaymentMethodMissing,
+                    "save a payment method in the requester profile to pay in one click",
+                )
             })?;
             let auth = self.authorize(&method, total, &order.id).await?;
             let settlement = self.settlement(&order, &auth, now);
@@ -810,10 +1108,15 @@ impl Exchange {
         require(me, Role::Requester)?;
         let order = self.store.order(id).await.or_not_found("order")?;
         if order.requester_id != me.id {
-            return Err(ExchangeError::forbidden("the order belongs to another requester"));
+            return Err(ExchangeError::forbidden(
+                "the order belongs to another requester",
+            ));
         }
         if !order.status.can_pay() {
-            return Err(ExchangeError::new(ErrorCode::InvalidState, format!("the order is already {}", order.status)));
+            return Err(ExchangeError::new(
+                ErrorCode::InvalidState,
+                format!("the order is already {}", order.status),
+            ));
         }
         let method = self
             .store
@@ -821,9 +1124,17 @@ impl Exchange {
             .await
             .ok()
             .and_then(|p| p.payment_method)
-            .ok_or_else(|| ExchangeError::new(ErrorCode::PaymentMethodMissing, "save a payment method in the requester profile first"))?;
-        let total = Money::parse(&convert::money(order.total_minor, &order.currency).amount, &order.currency)
-            .map_err(ExchangeError::internal)?;
+            .ok_or_else(|| {
+                ExchangeError::new(
+                    ErrorCode::PaymentMethodMissing,
+                    "save a payment method in the requester profile first",
+                )
+            })?;
+        let total = Money::parse(
+            &convert::money(order.total_minor, &order.currency).amount,
+            &order.currency,
+        )
+        .map_err(ExchangeError::internal)?;
         let auth = self.authorize(&method, total, &order.id).await?;
         let now = self.now();
         let settlement = self.settlement(&order, &auth, now);
@@ -839,11 +1150,22 @@ impl Exchange {
         }
     }
 
-    async fn authorize(&self, method: &store::StoredPaymentMethod, total: Money, reference: &str) -> ExchangeResult<String> {
-        self.gateway.authorize(method, total, reference).await.map_err(|e| match e {
-            PaymentError::Declined => ExchangeError::new(ErrorCode::PaymentDeclined, "the payment method was declined; nothing was ordered"),
-            other => ExchangeError::internal(other),
-        })
+    async fn authorize(
+        &self,
+        method: &store::StoredPaymentMethod,
+        total: Money,
+        reference: &str,
+    ) -> ExchangeResult<String> {
+        self.gateway
+            .authorize(method, total, reference)
+            .await
+            .map_err(|e| match e {
+                PaymentError::Declined => ExchangeError::new(
+                    ErrorCode::PaymentDeclined,
+                    "the payment method was declined; nothing was ordered",
+                ),
+                other => ExchangeError::internal(other),
+            })
     }
 
     async fn capture(&self, auth: &str) {
@@ -880,11 +1202,20 @@ impl Exchange {
         }
     }
 
-    pub async fn orders(&self, me: &store::Account, role: Option<&str>, after: Option<&str>, limit: Option<u32>) -> ExchangeResult<api::OrderList> {
+    pub async fn orders(
+        &self,
+        me: &store::Account,
+        role: Option<&str>,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> ExchangeResult<api::OrderList> {
         let role = match role {
             Some(r) => Role::parse(r).ok_or_else(|| {
-                ExchangeError::new(ErrorCode::InvalidQuery, "role: one of provider, requester, holder")
-                    .with_details(json!({"field": "role"}))
+                ExchangeError::new(
+                    ErrorCode::InvalidQuery,
+                    "role: one of provider, requester, holder",
+                )
+                .with_details(json!({"field": "role"}))
             })?,
             None => [Role::Provider, Role::Requester, Role::Holder]
                 .into_iter()
@@ -899,14 +1230,21 @@ impl Exchange {
             Role::Holder => OrderParty::Holder(&me.id),
         };
         let items = self.store.orders(party, &page).await?;
-        let next = (items.len() as u32 == page.limit).then(|| items.last().map(|o| o.seq.to_string())).flatten();
-        Ok(api::OrderList { items: items.iter().map(convert::order).collect(), next })
+        let next = (items.len() as u32 == page.limit)
+            .then(|| items.last().map(|o| o.seq.to_string()))
+            .flatten();
+        Ok(api::OrderList {
+            items: items.iter().map(convert::order).collect(),
+            next,
+        })
     }
 
     pub async fn order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {
         let o = self.store.order(id).await.or_not_found("order")?;
         if o.requester_id != me.id && o.provider_id != me.id && o.holder_id != me.id {
-            return Err(ExchangeError::forbidden("the order belongs to other accounts"));
+            return Err(ExchangeError::forbidden(
+                "the order belongs to other accounts",
+            ));
         }
         Ok(convert::order(&o))
     }
@@ -915,10 +1253,15 @@ impl Exchange {
         require(me, Role::Provider)?;
         let o = self.store.order(id).await.or_not_found("order")?;
         if o.provider_id != me.id {
-            return Err(ExchangeError::forbidden("the order is for another provider"));
+            return Err(ExchangeError::forbidden(
+                "the order is for another provider",
+            ));
         }
         if !o.status.can_ship() {
-            return Err(ExchangeError::new(ErrorCode::InvalidState, format!("the order is already {}", o.status)));
+            return Err(ExchangeError::new(
+                ErrorCode::InvalidState,
+                format!("the order is already {}", o.status),
+            ));
         }
         let shipped = self.store.ship_order(id, self.now()).await?;
         tracing::info!(order_id = %id, provider_id = %me.id, "order shipped");
@@ -928,7 +1271,13 @@ impl Exchange {
     pub async fn balances(&self, me: &store::Account) -> ExchangeResult<api::Balances> {
         let rows = self.store.balances(&me.id).await?;
         Ok(api::Balances {
-            balances: rows.into_iter().map(|(c, m)| { let amount = convert::money(m, &c).amount; (c, amount) }).collect(),
+            balances: rows
+                .into_iter()
+                .map(|(c, m)| {
+                    let amount = convert::money(m, &c).amount;
+                    (c, amount)
+                })
+                .collect(),
         })
     }
 }
@@ -936,22 +1285,31 @@ impl Exchange {
 fn profile_view(p: &store::RequesterProfile) -> api::RequesterProfile {
     api::RequesterProfile {
         ship_to: p.ship_to.as_ref().map(convert::address),
-        payment_method: p
-            .payment_method
-            .as_ref()
-            .map(|m| api::PaymentMethod { kind: m.kind.clone(), last4: m.last4.clone() }),
+        payment_method: p.payment_method.as_ref().map(|m| api::PaymentMethod {
+            kind: m.kind.clone(),
+            last4: m.last4.clone(),
+        }),
         updated_at: convert::ts(p.updated_at),
     }
 }
 
-fn contacted_of(i: &store::Interaction, name: &str, now: Timestamp) -> ExchangeResult<api::Contacted> {
-    let why: api::MatchReason = serde_json::from_value(i.why.clone()).map_err(ExchangeError::internal)?;
+fn contacted_of(
+    i: &store::Interaction,
+    name: &str,
+    now: Timestamp,
+) -> ExchangeResult<api::Contacted> {
+    let why: api::MatchReason =
+        serde_json::from_value(i.why.clone()).map_err(ExchangeError::internal)?;
     Ok(api::Contacted {
         interaction_id: i.id.clone(),
         holder_id: i.holder_id.clone(),
         holder_name: name.to_string(),
         rank: i.rank,
-        status: i.status.at(i.deadline.millis(), now.millis()).as_str().to_string(),
+        status: i
+            .status
+            .at(i.deadline.millis(), now.millis())
+            .as_str()
+            .to_string(),
         why,
     })
 }
@@ -964,10 +1322,17 @@ fn item_of(d: &store::DemandRecord) -> ExchangeResult<ItemSpec> {
         .transpose()
         .map_err(ExchangeError::internal)?;
     let max_price = match (d.max_price_minor, &d.currency) {
-        (Some(m), Some(c)) => Some(Money::new(m, symbolon_core::Currency::parse(c).map_err(ExchangeError::internal)?)),
+        (Some(m), Some(c)) => Some(Money::new(
+            m,
+            symbolon_core::Currency::parse(c).map_err(ExchangeError::internal)?,
+        )),
         _ => None,
     };
-    Ok(ItemSpec { query: d.query.clone(), category, max_price })
+    Ok(ItemSpec {
+        query: d.query.clone(),
+        category,
+        max_price,
+    })
 }
 
 fn listing_of(h: &Holding) -> ExchangeResult<Listing> {
@@ -977,7 +1342,8 @@ fn listing_of(h: &Holding) -> ExchangeResult<Listing> {
         title: h.product.title.clone(),
         description: h.product.description.clone(),
         specs: h.product.specs.clone(),
-        category: TaxonomyPath::parse(&h.product.category, "category").map_err(ExchangeError::internal)?,
+        category: TaxonomyPath::parse(&h.product.category, "category")
+            .map_err(ExchangeError::internal)?,
         price: Money::new(
             h.product.price_minor,
             symbolon_core::Currency::parse(&h.product.currency).map_err(ExchangeError::internal)?,
@@ -986,7 +1352,11 @@ fn listing_of(h: &Holding) -> ExchangeResult<Listing> {
 }
 
 fn market_of(s: &store::MarketSnapshot) -> ExchangeResult<Market> {
-    let listings = s.holdings.iter().map(listing_of).collect::<ExchangeResult<Vec<_>>>()?;
+    let listings = s
+        .holdings
+        .iter()
+        .map(listing_of)
+        .collect::<ExchangeResult<Vec<_>>>()?;
     let holders = s
         .holders
         .iter()
@@ -996,7 +1366,14 @@ fn market_of(s: &store::MarketSnapshot) -> ExchangeResult<Market> {
                 .iter()
                 .filter_map(|f| TaxonomyPath::parse(f, "fields").ok())
                 .collect();
-            (h.id.clone(), HolderProfile { id: h.id.clone(), fields, reputation: h.reputation })
+            (
+                h.id.clone(),
+                HolderProfile {
+                    id: h.id.clone(),
+                    fields,
+                    reputation: h.reputation,
+                },
+            )
         })
         .collect();
     Ok(Market { listings, holders })

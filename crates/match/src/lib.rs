@@ -130,11 +130,18 @@ impl ItemCheck {
 /// Checks one listing against the item part of a demand.
 pub fn check_item(item: &ItemSpec, query_terms: &text::Terms, l: &Listing) -> ItemCheck {
     let relevance = text::relevance(query_terms, &l.title, &l.description, &l.specs);
-    let category_ok = item.category.as_ref().is_none_or(|c| l.category.is_under(c));
+    let category_ok = item
+        .category
+        .as_ref()
+        .is_none_or(|c| l.category.is_under(c));
     let price_ok = item
         .max_price
         .is_none_or(|max| max.currency == l.price.currency && l.price.minor <= max.minor);
-    ItemCheck { relevance, category_ok, price_ok }
+    ItemCheck {
+        relevance,
+        category_ok,
+        price_ok,
+    }
 }
 
 /// The score of a holder with this relevance and reputation.
@@ -162,15 +169,23 @@ impl Matcher for ExactMatcher {
             acc.any_category |= c.category_ok;
             acc.any_price |= c.price_ok;
             if c.passes() {
-                acc.matching.push((c.relevance, l.price.minor, l.pass_id.clone()));
+                acc.matching
+                    .push((c.relevance, l.price.minor, l.pass_id.clone()));
             }
         }
 
-        let mut e = Eliminations { holders_with_supply: per_holder.len() as u64, ..Default::default() };
+        let mut e = Eliminations {
+            holders_with_supply: per_holder.len() as u64,
+            ..Default::default()
+        };
         let mut bump = |name: &str| *e.eliminated.entry(name.to_string()).or_insert(0) += 1;
         let mut ranked = Vec::new();
         let mut matching_item = 0u64;
-        let empty = HolderProfile { id: String::new(), fields: vec![], reputation: ReputationCounts::default() };
+        let empty = HolderProfile {
+            id: String::new(),
+            fields: vec![],
+            reputation: ReputationCounts::default(),
+        };
         for (holder_id, mut acc) in per_holder {
             if !acc.any_relevant {
                 bump("query");
@@ -186,14 +201,17 @@ impl Matcher for ExactMatcher {
             }
             matching_item += 1;
             let profile = market.holders.get(holder_id).unwrap_or(&empty);
-            let failures = query.criteria.failures(&profile.reputation, &profile.fields);
+            let failures = query
+                .criteria
+                .failures(&profile.reputation, &profile.fields);
             for c in &failures {
                 bump(c.as_str());
             }
             if !failures.is_empty() {
                 continue;
             }
-            acc.matching.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+            acc.matching
+                .sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
             let relevance = acc.matching[0].0;
             let rep = profile.reputation;
             ranked.push(RankedHolder {
@@ -228,13 +246,20 @@ impl Matcher for ExactMatcher {
         e.holders_matching_item = matching_item;
         e.qualified = ranked.len() as u64;
         sort_ranked(&mut ranked);
-        MatchOutcome { ranked, eliminations: e }
+        MatchOutcome {
+            ranked,
+            eliminations: e,
+        }
     }
 }
 
 /// Best score first; ties by holder id.
 pub fn sort_ranked(ranked: &mut [RankedHolder]) {
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.holder_id.cmp(&b.holder_id)));
+    ranked.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.holder_id.cmp(&b.holder_id))
+    });
 }
 
 fn matched_fields(criteria: &HolderCriteria, fields: &[TaxonomyPath]) -> Vec<String> {

@@ -28,14 +28,23 @@ fn holder(id: &str, fields: &[&str], rep: (u64, u64, u64, u64)) -> (String, Hold
         HolderProfile {
             id: id.into(),
             fields: fields.iter().map(|f| path(f)).collect(),
-            reputation: ReputationCounts { positive: rep.0, ratings: rep.1, offered: rep.2, interactions: rep.3 },
+            reputation: ReputationCounts {
+                positive: rep.0,
+                ratings: rep.1,
+                offered: rep.2,
+                interactions: rep.3,
+            },
         },
     )
 }
 
 fn query(q: &str) -> MatchQuery {
     MatchQuery {
-        item: ItemSpec { query: q.into(), category: None, max_price: None },
+        item: ItemSpec {
+            query: q.into(),
+            category: None,
+            max_price: None,
+        },
         criteria: HolderCriteria::default(),
     }
 }
@@ -44,10 +53,26 @@ fn query(q: &str) -> MatchQuery {
 fn reputation_breaks_equal_relevance_with_wilson() {
     let market = Market {
         listings: vec![
-            listing("h_one", "p1", "Noise cancelling headphones", "electronics/audio", "100"),
-            listing("h_many", "p2", "Noise cancelling headphones", "electronics/audio", "100"),
+            listing(
+                "h_one",
+                "p1",
+                "Noise cancelling headphones",
+                "electronics/audio",
+                "100",
+            ),
+            listing(
+                "h_many",
+                "p2",
+                "Noise cancelling headphones",
+                "electronics/audio",
+                "100",
+            ),
         ],
-        holders: [holder("h_one", &[], (1, 1, 1, 1)), holder("h_many", &[], (95, 100, 95, 100))].into(),
+        holders: [
+            holder("h_one", &[], (1, 1, 1, 1)),
+            holder("h_many", &[], (95, 100, 95, 100)),
+        ]
+        .into(),
     };
     let out = ExactMatcher.rank(&market, &query("headphones"));
     let ids: Vec<_> = out.ranked.iter().map(|r| r.holder_id.as_str()).collect();
@@ -61,7 +86,13 @@ fn eliminations_count_each_criterion() {
             listing("a", "p1", "Wireless headphones", "electronics/audio", "80"),
             listing("b", "p2", "Wireless headphones", "electronics/audio", "300"),
             listing("c", "p3", "Coffee grinder", "home/kitchen", "50"),
-            listing("d", "p4", "Studio headphones", "electronics/audio/pro", "90"),
+            listing(
+                "d",
+                "p4",
+                "Studio headphones",
+                "electronics/audio/pro",
+                "90",
+            ),
         ],
         holders: [
             holder("a", &["electronics"], (9, 10, 5, 5)),
@@ -96,7 +127,10 @@ fn eliminations_count_each_criterion() {
 fn currency_mismatch_fails_max_price() {
     let mut l = listing("a", "p1", "Tea", "food", "1");
     l.price = Money::parse("1", "EUR").unwrap();
-    let market = Market { listings: vec![l], holders: [holder("a", &[], (0, 0, 0, 0))].into() };
+    let market = Market {
+        listings: vec![l],
+        holders: [holder("a", &[], (0, 0, 0, 0))].into(),
+    };
     let mut q = query("tea");
     q.item.max_price = Some(usd("100"));
     assert!(ExactMatcher.rank(&market, &q).ranked.is_empty());
@@ -105,19 +139,42 @@ fn currency_mismatch_fails_max_price() {
 /// A brute-force statement of the qualification rule, independent of the matcher's structure.
 fn qualifies(market: &Market, q: &MatchQuery, h: &HolderProfile) -> bool {
     let terms = text::Terms::of_query(&q.item.query);
-    let item_ok = market.listings.iter().filter(|l| l.holder_id == h.id).any(|l| {
-        text::relevance(&terms, &l.title, &l.description, &l.specs) > 0.0
-            && q.item.category.as_ref().is_none_or(|c| l.category.is_under(c))
-            && q.item.max_price.is_none_or(|m| l.price.currency == m.currency && l.price.minor <= m.minor)
-    });
+    let item_ok = market
+        .listings
+        .iter()
+        .filter(|l| l.holder_id == h.id)
+        .any(|l| {
+            text::relevance(&terms, &l.title, &l.description, &l.specs) > 0.0
+                && q.item
+                    .category
+                    .as_ref()
+                    .is_none_or(|c| l.category.is_under(c))
+                && q.item
+                    .max_price
+                    .is_none_or(|m| l.price.currency == m.currency && l.price.minor <= m.minor)
+        });
     item_ok && q.criteria.failures(&h.reputation, &h.fields).is_empty()
 }
 
 fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
     let words = prop::sample::select(vec!["red", "blue", "phone", "case", "耳机", "tv"]);
     let cats = prop::sample::select(vec!["a", "a/b", "a/b/c", "d"]);
-    let listing = (0usize..6, prop::collection::vec(words.clone(), 1..4), cats.clone(), 1i64..500);
-    let holders = prop::collection::vec((prop::collection::vec(cats.clone(), 0..3), 0u64..20, 0u64..20, 0u64..20, 0u64..20), 6);
+    let listing = (
+        0usize..6,
+        prop::collection::vec(words.clone(), 1..4),
+        cats.clone(),
+        1i64..500,
+    );
+    let holders = prop::collection::vec(
+        (
+            prop::collection::vec(cats.clone(), 0..3),
+            0u64..20,
+            0u64..20,
+            0u64..20,
+            0u64..20,
+        ),
+        6,
+    );
     (
         prop::collection::vec(listing, 0..20),
         holders,
@@ -148,15 +205,27 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
                 .enumerate()
                 .map(|(i, (f, a, b, c, d))| {
                     let id = format!("h{i}");
-                    (id.clone(), HolderProfile {
-                        id,
-                        fields: f.iter().map(|x| path(x)).collect(),
-                        reputation: ReputationCounts { positive: a.min(b), ratings: b, offered: c.min(d), interactions: d },
-                    })
+                    (
+                        id.clone(),
+                        HolderProfile {
+                            id,
+                            fields: f.iter().map(|x| path(x)).collect(),
+                            reputation: ReputationCounts {
+                                positive: a.min(b),
+                                ratings: b,
+                                offered: c.min(d),
+                                interactions: d,
+                            },
+                        },
+                    )
                 })
                 .collect();
             let q = MatchQuery {
-                item: ItemSpec { query: qw.join(" "), category: cat.map(path), max_price: maxp.map(|m| Money::new(m, usd)) },
+                item: ItemSpec {
+                    query: qw.join(" "),
+                    category: cat.map(path),
+                    max_price: maxp.map(|m| Money::new(m, usd)),
+                },
                 criteria: HolderCriteria {
                     min_positive_rate: minp,
                     min_success_rate: None,

@@ -108,7 +108,9 @@ mod tests {
     #[test]
     fn pass_verifies_inside_its_window_only() {
         let key = ProviderKey::from_secret_bytes([5; 32]);
-        let jwks = Jwks { keys: vec![key.jwk()] };
+        let jwks = Jwks {
+            keys: vec![key.jwk()],
+        };
         let specs = vec![("RAM".to_string(), "16 GB".to_string())];
         let subject = PassSubject {
             product_id: "prd_1",
@@ -120,16 +122,31 @@ mod tests {
             link: "http://x/v1/passes/pas_1",
             order_endpoint: "http://x/v1/orders",
         };
-        let terms = PassTerms { mode: "unique", units: Some(3), commission_bps: 500 };
+        let terms = PassTerms {
+            mode: "unique",
+            units: Some(3),
+            commission_bps: 500,
+        };
         let from = Timestamp::from_millis(1_000_000);
         let until = Timestamp::from_millis(2_000_000);
-        let vc = credential("http://x/v1/passes/pas_1", "http://x/v1/providers/acc_1", "Maker", &subject, &terms, from, Some(until));
+        let vc = credential(
+            "http://x/v1/passes/pas_1",
+            "http://x/v1/providers/acc_1",
+            "Maker",
+            &subject,
+            &terms,
+            from,
+            Some(until),
+        );
         assert_eq!(vc["iss"], vc["issuer"]["id"]);
         assert_eq!(vc["credentialSubject"]["price"]["amount"], "999.00");
         assert_eq!(vc["termsOfUse"][0]["units"], 3);
         let jws = sign_compact(&vc, &key, PASS_TYP, Some("vc"));
         assert!(verify_pass(&jws, &jwks, Timestamp::from_millis(1_500_000)).is_ok());
-        assert_eq!(verify_pass(&jws, &jwks, Timestamp::from_millis(999_999)), Err(PassError::NotYetValid));
+        assert_eq!(
+            verify_pass(&jws, &jwks, Timestamp::from_millis(999_999)),
+            Err(PassError::NotYetValid)
+        );
         assert_eq!(verify_pass(&jws, &jwks, until), Err(PassError::Expired));
     }
 }

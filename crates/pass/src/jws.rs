@@ -33,7 +33,9 @@ pub struct ProviderKey {
 impl ProviderKey {
     /// From 32 secret bytes (the caller draws them from a CSPRNG).
     pub fn from_secret_bytes(bytes: [u8; 32]) -> Self {
-        Self { key: SigningKey::from_bytes(&bytes) }
+        Self {
+            key: SigningKey::from_bytes(&bytes),
+        }
     }
     pub fn secret_bytes(&self) -> [u8; 32] {
         self.key.to_bytes()
@@ -84,14 +86,18 @@ impl Jwk {
 
     fn verifying_key(&self) -> Result<VerifyingKey, PassError> {
         if self.kty != "OKP" || self.crv != "Ed25519" {
-            return Err(PassError::WrongAlgorithm(format!("{}/{}", self.kty, self.crv)));
+            return Err(PassError::WrongAlgorithm(format!(
+                "{}/{}",
+                self.kty, self.crv
+            )));
         }
         let bytes = B64
             .decode(&self.x)
             .ok()
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
             .ok_or_else(|| PassError::Malformed("JWK x is not 32 base64url bytes".into()))?;
-        VerifyingKey::from_bytes(&bytes).map_err(|_| PassError::Malformed("JWK x is not a point".into()))
+        VerifyingKey::from_bytes(&bytes)
+            .map_err(|_| PassError::Malformed("JWK x is not a point".into()))
     }
 }
 
@@ -106,7 +112,10 @@ pub fn thumbprint_kid(x: &str) -> String {
     // RFC 7638: required members in lexicographic order, no whitespace.
     let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
     let digest = Sha256::digest(canonical.as_bytes());
-    format!("urn:ietf:params:oauth:jwk-thumbprint:sha-256:{}", B64.encode(digest))
+    format!(
+        "urn:ietf:params:oauth:jwk-thumbprint:sha-256:{}",
+        B64.encode(digest)
+    )
 }
 
 /// Signs `claims` as a compact JWS with header `{alg: EdDSA, typ, cty?, kid}`.
@@ -140,23 +149,33 @@ pub struct Verified {
 /// Verifies a compact JWS against a key set and expected `typ`.
 pub fn verify_compact(jws: &str, jwks: &Jwks, expected_typ: &str) -> Result<Verified, PassError> {
     let mut parts = jws.trim().split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(PassError::Malformed("a compact JWS has three dot-separated parts".into()));
+        return Err(PassError::Malformed(
+            "a compact JWS has three dot-separated parts".into(),
+        ));
     };
     let decode = |part: &str, what: &str| {
-        B64.decode(part).map_err(|_| PassError::Malformed(format!("{what} is not base64url")))
+        B64.decode(part)
+            .map_err(|_| PassError::Malformed(format!("{what} is not base64url")))
     };
     let header: serde_json::Value = serde_json::from_slice(&decode(h, "header")?)
         .map_err(|_| PassError::Malformed("header is not JSON".into()))?;
-    let alg = header.get("alg").and_then(|v| v.as_str()).unwrap_or_default();
+    let alg = header
+        .get("alg")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     if alg != "EdDSA" && alg != "Ed25519" {
         return Err(PassError::WrongAlgorithm(alg.to_string()));
     }
     if header.get("crit").is_some() {
         return Err(PassError::Malformed("unsupported crit header".into()));
     }
-    let typ = header.get("typ").and_then(|v| v.as_str()).unwrap_or_default();
+    let typ = header
+        .get("typ")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     if typ != expected_typ {
         return Err(PassError::WrongType(typ.to_string()));
     }
@@ -181,7 +200,11 @@ pub fn verify_compact(jws: &str, jwks: &Jwks, expected_typ: &str) -> Result<Veri
     if !claims.is_object() {
         return Err(PassError::Malformed("payload is not a JSON object".into()));
     }
-    Ok(Verified { header, claims, kid })
+    Ok(Verified {
+        header,
+        claims,
+        kid,
+    })
 }
 
 #[cfg(test)]
@@ -196,7 +219,9 @@ mod tests {
     #[test]
     fn sign_then_verify_and_reject_tampering() {
         let k = key(1);
-        let jwks = Jwks { keys: vec![k.jwk()] };
+        let jwks = Jwks {
+            keys: vec![k.jwk()],
+        };
         let claims = serde_json::json!({"hello": "world"});
         let jws = sign_compact(&claims, &k, "vc+jwt", Some("vc"));
         let v = verify_compact(&jws, &jwks, "vc+jwt").unwrap();
@@ -204,20 +229,45 @@ mod tests {
         assert_eq!(v.header["cty"], "vc");
 
         // Another key set: unknown key.
-        let other = Jwks { keys: vec![key(2).jwk()] };
-        assert!(matches!(verify_compact(&jws, &other, "vc+jwt"), Err(PassError::UnknownKey(_))));
+        let other = Jwks {
+            keys: vec![key(2).jwk()],
+        };
+        assert!(matches!(
+            verify_compact(&jws, &other, "vc+jwt"),
+            Err(PassError::UnknownKey(_))
+        ));
         // Payload swapped.
         let parts: Vec<&str> = jws.split('.').collect();
-        let forged = format!("{}.{}.{}", parts[0], B64.encode(br#"{"hello":"mallory"}"#), parts[2]);
-        assert_eq!(verify_compact(&forged, &jwks, "vc+jwt"), Err(PassError::BadSignature));
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            B64.encode(br#"{"hello":"mallory"}"#),
+            parts[2]
+        );
+        assert_eq!(
+            verify_compact(&forged, &jwks, "vc+jwt"),
+            Err(PassError::BadSignature)
+        );
         // alg none.
-        let none_header = B64.encode(format!(r#"{{"alg":"none","typ":"vc+jwt","kid":"{}"}}"#, k.kid()));
+        let none_header = B64.encode(format!(
+            r#"{{"alg":"none","typ":"vc+jwt","kid":"{}"}}"#,
+            k.kid()
+        ));
         let forged = format!("{none_header}.{}.", parts[1]);
-        assert!(matches!(verify_compact(&forged, &jwks, "vc+jwt"), Err(PassError::WrongAlgorithm(_))));
+        assert!(matches!(
+            verify_compact(&forged, &jwks, "vc+jwt"),
+            Err(PassError::WrongAlgorithm(_))
+        ));
         // Wrong typ.
-        assert!(matches!(verify_compact(&jws, &jwks, "other"), Err(PassError::WrongType(_))));
+        assert!(matches!(
+            verify_compact(&jws, &jwks, "other"),
+            Err(PassError::WrongType(_))
+        ));
         // Garbage.
-        assert!(matches!(verify_compact("a.b", &jwks, "vc+jwt"), Err(PassError::Malformed(_))));
+        assert!(matches!(
+            verify_compact("a.b", &jwks, "vc+jwt"),
+            Err(PassError::Malformed(_))
+        ));
     }
 
     #[test]

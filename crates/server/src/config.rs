@@ -28,7 +28,9 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
-            listen: DEFAULT_LISTEN.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7878))),
+            listen: DEFAULT_LISTEN
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 7878))),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             public_url: None,
             registration_open: true,
@@ -64,19 +66,31 @@ pub struct ConfigLayer {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{origin}: {setting}: {message}")]
-    Invalid { origin: String, setting: &'static str, message: String },
+    Invalid {
+        origin: String,
+        setting: &'static str,
+        message: String,
+    },
 }
 
 impl ConfigLayer {
     /// Reads a TOML file.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 
     /// Reads `SYMBOLON_LISTEN`, `SYMBOLON_DATA_DIR`, `SYMBOLON_PUBLIC_URL`,
@@ -101,7 +115,10 @@ impl ConfigLayer {
                     })
                 }
                 "SYMBOLON_SEED" => {
-                    layer.seed = Some(v.parse().map_err(|_| bad("seed", "expected an unsigned integer"))?)
+                    layer.seed = Some(
+                        v.parse()
+                            .map_err(|_| bad("seed", "expected an unsigned integer"))?,
+                    )
                 }
                 _ => {}
             }
@@ -152,9 +169,19 @@ mod tests {
 
     #[test]
     fn layers_apply_in_order() {
-        let file: ConfigLayer = toml::from_str("listen = \"127.0.0.1:1\"\ndata_dir = \"/file\"\nregistration_open = false").unwrap();
-        let env = ConfigLayer::from_env([("SYMBOLON_DATA_DIR".to_string(), "/env".to_string()), ("PATH".into(), "x".into())]).unwrap();
-        let flags = ConfigLayer { listen: Some("127.0.0.1:3".into()), ..Default::default() };
+        let file: ConfigLayer = toml::from_str(
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"/file\"\nregistration_open = false",
+        )
+        .unwrap();
+        let env = ConfigLayer::from_env([
+            ("SYMBOLON_DATA_DIR".to_string(), "/env".to_string()),
+            ("PATH".into(), "x".into()),
+        ])
+        .unwrap();
+        let flags = ConfigLayer {
+            listen: Some("127.0.0.1:3".into()),
+            ..Default::default()
+        };
         let c = ServerConfig::layered(&[("file", file), ("env", env), ("flags", flags)]).unwrap();
         assert_eq!(c.listen.port(), 3);
         assert_eq!(c.data_dir, PathBuf::from("/env"));
@@ -166,9 +193,20 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_setting() {
-        let e = ConfigLayer::from_env([("SYMBOLON_REGISTRATION_OPEN".to_string(), "maybe".to_string())]).unwrap_err();
+        let e = ConfigLayer::from_env([(
+            "SYMBOLON_REGISTRATION_OPEN".to_string(),
+            "maybe".to_string(),
+        )])
+        .unwrap_err();
         assert!(e.to_string().contains("registration_open"));
-        let e = ServerConfig::layered(&[("flags", ConfigLayer { listen: Some("nope".into()), ..Default::default() })]).unwrap_err();
+        let e = ServerConfig::layered(&[(
+            "flags",
+            ConfigLayer {
+                listen: Some("nope".into()),
+                ..Default::default()
+            },
+        )])
+        .unwrap_err();
         assert!(e.to_string().contains("listen"));
         assert!(toml::from_str::<ConfigLayer>("unknown = 1").is_err());
     }

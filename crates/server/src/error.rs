@@ -27,17 +27,26 @@ impl From<ExchangeError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status = StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if e.code == ErrorCode::Internal {
             // Logged with its cause; the client sees nothing of it.
             tracing::error!(error = %e, source = ?e.source, "internal error");
             let body = ErrorBody {
-                error: ErrorDetail { code: e.code.as_str().into(), message: "internal error".into(), details: None },
+                error: ErrorDetail {
+                    code: e.code.as_str().into(),
+                    message: "internal error".into(),
+                    details: None,
+                },
             };
             return (status, Json(body)).into_response();
         }
         let body = ErrorBody {
-            error: ErrorDetail { code: e.code.as_str().into(), message: e.message, details: e.details },
+            error: ErrorDetail {
+                code: e.code.as_str().into(),
+                message: e.message,
+                details: e.details,
+            },
         };
         (status, Json(body)).into_response()
     }

@@ -28,23 +28,40 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|ct| {
-                let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+                let mime = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
+                mime == "application/json"
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
             })
             .unwrap_or(false);
         if !is_json {
-            return Err(ApiError::new(ErrorCode::UnsupportedMediaType, "send the body as JSON with `Content-Type: application/json`"));
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("the body exceeds {} bytes", symbolon_core::limits::MAX_BODY_BYTES),
-                )
-            } else {
-                ApiError::new(ErrorCode::MalformedJson, format!("cannot read the body: {e}"))
-            }
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        format!(
+                            "the body exceeds {} bytes",
+                            symbolon_core::limits::MAX_BODY_BYTES
+                        ),
+                    )
+                } else {
+                    ApiError::new(
+                        ErrorCode::MalformedJson,
+                        format!("cannot read the body: {e}"),
+                    )
+                }
+            })?;
         parse_json(&bytes).map(Json)
     }
 }
@@ -53,7 +70,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if matches!(first, Some(b) if *b != b'{') {
-        return Err(ApiError::new(ErrorCode::MalformedJson, "the body must be a JSON object"));
+        return Err(ApiError::new(
+            ErrorCode::MalformedJson,
+            "the body must be a JSON object",
+        ));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(de) {
@@ -76,7 +96,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                         format!("{path}.{}", extract_backticked(&msg).unwrap_or_default())
                     } else if msg.starts_with("unknown field") {
                         let name = extract_backticked(&msg).unwrap_or_default();
-                        if path.ends_with(&name) { path.clone() } else { format!("{path}.{name}") }
+                        if path.ends_with(&name) {
+                            path.clone()
+                        } else {
+                            format!("{path}.{name}")
+                        }
                     } else {
                         path.clone()
                     };
@@ -111,9 +135,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 }
 
 fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(&format!("/?{q}").parse().map_err(|_| {
-        ApiError::new(ErrorCode::InvalidQuery, "the query string is malformed")
-    })?)
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{q}")
+            .parse()
+            .map_err(|_| ApiError::new(ErrorCode::InvalidQuery, "the query string is malformed"))?,
+    )
     .map(|axum::extract::Query(v)| v)
     .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.body_text()))
 }
@@ -124,14 +150,26 @@ pub struct Caller(pub Account);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let key = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "send `Authorization: Bearer <api_key>`"))?;
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "send `Authorization: Bearer <api_key>`",
+                )
+            })?;
         if key.len() > 200 {
             return Err(ApiError::new(ErrorCode::Unauthorized, "unknown API key"));
         }

@@ -42,7 +42,10 @@ pub struct AppState {
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("cannot create data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the store: {0}")]
     Store(#[from] StoreError),
     #[error("server error: {0}")]
@@ -71,7 +74,10 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
         .route("/demands/{id}", get(get_demand))
         .route("/offers/{id}/accept", post(accept))
         .route("/offers/{id}/rating", post(rate))
-        .route("/requester/profile", put(set_requester_profile).get(get_requester_profile))
+        .route(
+            "/requester/profile",
+            put(set_requester_profile).get(get_requester_profile),
+        )
         .route("/orders", post(create_order).get(list_orders))
         .route("/orders/{id}", get(get_order))
         .route("/orders/{id}/pay", post(pay_order))
@@ -89,22 +95,38 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
 }
 
 async fn openapi_doc() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], openapi::openapi_json())
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        openapi::openapi_json(),
+    )
 }
 
 async fn not_found() -> error::ApiError {
-    error::ApiError::new(ErrorCode::RouteNotFound, "no such endpoint; see /openapi.json")
+    error::ApiError::new(
+        ErrorCode::RouteNotFound,
+        "no such endpoint; see /openapi.json",
+    )
 }
 
 async fn method_not_allowed() -> error::ApiError {
-    error::ApiError::new(ErrorCode::MethodNotAllowed, "the endpoint does not accept this method")
+    error::ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "the endpoint does not accept this method",
+    )
 }
 
 /// Builds the exchange on the SQLite store in `config.data_dir`.
-pub async fn open_exchange(config: &ServerConfig, public_url: &str, clock: Arc<dyn Clock>) -> Result<Arc<Exchange>, ServeError> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|source| ServeError::DataDir { path: config.data_dir.display().to_string(), source })?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir.join("symbolon.db")).await?);
+pub async fn open_exchange(
+    config: &ServerConfig,
+    public_url: &str,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<Exchange>, ServeError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&config.data_dir.join("symbolon.db")).await?);
     let ids = match config.seed {
         Some(seed) => IdGen::from_seed(seed),
         None => IdGen::from_entropy(),
@@ -115,7 +137,10 @@ pub async fn open_exchange(config: &ServerConfig, public_url: &str, clock: Arc<d
         Arc::new(SandboxGateway::new()),
         clock,
         ids,
-        ExchangeConfig { public_url: public_url.to_string(), registration_open: config.registration_open },
+        ExchangeConfig {
+            public_url: public_url.to_string(),
+            registration_open: config.registration_open,
+        },
     )))
 }
 
@@ -137,7 +162,10 @@ pub async fn serve_with_clock(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let addr = listener.local_addr()?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
     let exchange = open_exchange(&config, &public_url, clock).await?;
     tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "serving");
 
@@ -162,7 +190,9 @@ pub async fn serve_with_clock(
     };
 
     let app = router(exchange.clone());
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
     let _ = stop_tx.send(true);
     let _ = sweeper.await;
     exchange.store().close().await;

@@ -13,7 +13,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("The API key returned by POST /v1/accounts")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The API key returned by POST /v1/accounts"))
+                    .build(),
+            ),
         );
     }
 }
@@ -38,5 +43,7 @@ pub struct ApiDoc;
 
 /// The document as pretty JSON (what `/openapi.json` serves and `docs/openapi.json` holds).
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".into())
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".into())
 }

@@ -42,12 +42,17 @@ pub struct OrderParams {
 
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
 pub async fn healthz() -> axum::Json<Health> {
-    ok(Health { status: "ok".into() })
+    ok(Health {
+        status: "ok".into(),
+    })
 }
 
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccount,
     responses((status = 201, body = AccountCreated), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create_account(State(s): State<AppState>, Json(req): Json<CreateAccount>) -> ApiResult<Created<AccountCreated>> {
+pub async fn create_account(
+    State(s): State<AppState>,
+    Json(req): Json<CreateAccount>,
+) -> ApiResult<Created<AccountCreated>> {
     Ok(created(s.exchange.create_account(&req).await?))
 }
 
@@ -59,149 +64,248 @@ pub async fn whoami(State(s): State<AppState>, Caller(me): Caller) -> axum::Json
 
 #[utoipa::path(post, path = "/v1/products", tag = "provider", security(("bearer" = [])), request_body = CreateProduct,
     responses((status = 201, body = Product), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create_product(State(s): State<AppState>, Caller(me): Caller, Json(req): Json<CreateProduct>) -> ApiResult<Created<Product>> {
+pub async fn create_product(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<CreateProduct>,
+) -> ApiResult<Created<Product>> {
     Ok(created(s.exchange.create_product(&me, &req).await?))
 }
 
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Product), (status = 404, body = ErrorBody)))]
-pub async fn get_product(State(s): State<AppState>, Caller(_me): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Product>> {
+pub async fn get_product(
+    State(s): State<AppState>,
+    Caller(_me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Product>> {
     Ok(ok(s.exchange.product(&id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/passes", tag = "provider", security(("bearer" = [])), request_body = CreatePass,
     responses((status = 201, body = Pass), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create_pass(State(s): State<AppState>, Caller(me): Caller, Json(req): Json<CreatePass>) -> ApiResult<Created<Pass>> {
+pub async fn create_pass(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<CreatePass>,
+) -> ApiResult<Created<Pass>> {
     Ok(created(s.exchange.create_pass(&me, &req).await?))
 }
 
 #[utoipa::path(get, path = "/v1/passes/{id}", tag = "public", params(("id" = String, Path)),
     responses((status = 200, body = Pass), (status = 404, body = ErrorBody)))]
-pub async fn get_pass(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<axum::Json<Pass>> {
+pub async fn get_pass(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Pass>> {
     Ok(ok(s.exchange.pass(&id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/passes/{id}/grants", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = CreateGrant,
     responses((status = 201, body = Holding), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn grant(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>, Json(req): Json<CreateGrant>) -> ApiResult<Created<Holding>> {
+pub async fn grant(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<CreateGrant>,
+) -> ApiResult<Created<Holding>> {
     Ok(created(s.exchange.grant(&me, &id, &req).await?))
 }
 
 #[utoipa::path(get, path = "/v1/providers/{id}/jwks.json", tag = "public", params(("id" = String, Path)),
     responses((status = 200, description = "The provider's JWK Set (RFC 7517) of Ed25519 keys", body = Object), (status = 404, body = ErrorBody)))]
-pub async fn jwks(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<axum::Json<symbolon_pass::Jwks>> {
+pub async fn jwks(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<symbolon_pass::Jwks>> {
     Ok(ok(s.exchange.jwks(&id).await?))
 }
 
 #[utoipa::path(put, path = "/v1/holder/profile", tag = "holder", security(("bearer" = [])), request_body = HolderProfileUpdate,
     responses((status = 200, body = HolderPublic), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn holder_profile(State(s): State<AppState>, Caller(me): Caller, Json(req): Json<HolderProfileUpdate>) -> ApiResult<axum::Json<HolderPublic>> {
+pub async fn holder_profile(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<HolderProfileUpdate>,
+) -> ApiResult<axum::Json<HolderPublic>> {
     Ok(ok(s.exchange.set_holder_profile(&me, &req).await?))
 }
 
 #[utoipa::path(get, path = "/v1/wallet", tag = "holder", security(("bearer" = [])),
     responses((status = 200, body = Wallet), (status = 403, body = ErrorBody)))]
-pub async fn wallet(State(s): State<AppState>, Caller(me): Caller) -> ApiResult<axum::Json<Wallet>> {
+pub async fn wallet(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<axum::Json<Wallet>> {
     Ok(ok(s.exchange.wallet(&me).await?))
 }
 
 #[utoipa::path(get, path = "/v1/inbox", tag = "holder", security(("bearer" = [])), params(PageParams),
     responses((status = 200, body = Inbox), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn inbox(State(s): State<AppState>, Caller(me): Caller, Query(p): Query<PageParams>) -> ApiResult<axum::Json<Inbox>> {
-    Ok(ok(s.exchange.inbox(&me, p.after.as_deref(), p.limit).await?))
+pub async fn inbox(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Query(p): Query<PageParams>,
+) -> ApiResult<axum::Json<Inbox>> {
+    Ok(ok(s
+        .exchange
+        .inbox(&me, p.after.as_deref(), p.limit)
+        .await?))
 }
 
 #[utoipa::path(post, path = "/v1/interactions/{id}/offer", tag = "holder", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = CreateOffer,
     responses((status = 201, body = Offer), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn offer(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>, Json(req): Json<CreateOffer>) -> ApiResult<Created<Offer>> {
+pub async fn offer(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<CreateOffer>,
+) -> ApiResult<Created<Offer>> {
     Ok(created(s.exchange.offer(&me, &id, &req).await?))
 }
 
 #[utoipa::path(post, path = "/v1/interactions/{id}/decline", tag = "holder", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = InteractionState), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn decline(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<InteractionState>> {
+pub async fn decline(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<InteractionState>> {
     Ok(ok(s.exchange.decline(&me, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/demands", tag = "requester", security(("bearer" = [])), request_body = CreateDemand,
     responses((status = 201, body = DemandCreated), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
               (status = 422, description = "insufficient_holders: details count eliminations per criterion", body = ErrorBody)))]
-pub async fn create_demand(State(s): State<AppState>, Caller(me): Caller, Json(req): Json<CreateDemand>) -> ApiResult<Created<DemandCreated>> {
+pub async fn create_demand(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<CreateDemand>,
+) -> ApiResult<Created<DemandCreated>> {
     Ok(created(s.exchange.create_demand(&me, &req).await?))
 }
 
 #[utoipa::path(get, path = "/v1/demands/{id}", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Demand), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_demand(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Demand>> {
+pub async fn get_demand(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Demand>> {
     Ok(ok(s.exchange.demand(&me, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/offers/{id}/accept", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Offer), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn accept(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Offer>> {
+pub async fn accept(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Offer>> {
     Ok(ok(s.exchange.accept_offer(&me, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/offers/{id}/rating", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = CreateRating,
     responses((status = 201, body = Rating), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn rate(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>, Json(req): Json<CreateRating>) -> ApiResult<Created<Rating>> {
+pub async fn rate(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<CreateRating>,
+) -> ApiResult<Created<Rating>> {
     Ok(created(s.exchange.rate(&me, &id, &req).await?))
 }
 
 #[utoipa::path(put, path = "/v1/requester/profile", tag = "requester", security(("bearer" = [])), request_body = RequesterProfileUpdate,
     responses((status = 200, body = RequesterProfile), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn set_requester_profile(State(s): State<AppState>, Caller(me): Caller, Json(req): Json<RequesterProfileUpdate>) -> ApiResult<axum::Json<RequesterProfile>> {
+pub async fn set_requester_profile(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<RequesterProfileUpdate>,
+) -> ApiResult<axum::Json<RequesterProfile>> {
     Ok(ok(s.exchange.set_requester_profile(&me, &req).await?))
 }
 
 #[utoipa::path(get, path = "/v1/requester/profile", tag = "requester", security(("bearer" = [])),
     responses((status = 200, body = RequesterProfile), (status = 404, body = ErrorBody)))]
-pub async fn get_requester_profile(State(s): State<AppState>, Caller(me): Caller) -> ApiResult<axum::Json<RequesterProfile>> {
+pub async fn get_requester_profile(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<axum::Json<RequesterProfile>> {
     Ok(ok(s.exchange.requester_profile(&me).await?))
 }
 
 #[utoipa::path(post, path = "/v1/orders", tag = "requester", security(("bearer" = [])), request_body = CreateOrder,
     responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 402, body = ErrorBody),
               (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_order(State(s): State<AppState>, Caller(me): Caller, Json(req): Json<CreateOrder>) -> ApiResult<Created<Order>> {
+pub async fn create_order(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<CreateOrder>,
+) -> ApiResult<Created<Order>> {
     Ok(created(s.exchange.create_order(&me, &req).await?))
 }
 
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])), params(OrderParams),
     responses((status = 200, body = OrderList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_orders(State(s): State<AppState>, Caller(me): Caller, Query(p): Query<OrderParams>) -> ApiResult<axum::Json<OrderList>> {
-    Ok(ok(s.exchange.orders(&me, p.role.as_deref(), p.after.as_deref(), p.limit).await?))
+pub async fn list_orders(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Query(p): Query<OrderParams>,
+) -> ApiResult<axum::Json<OrderList>> {
+    Ok(ok(s
+        .exchange
+        .orders(&me, p.role.as_deref(), p.after.as_deref(), p.limit)
+        .await?))
 }
 
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_order(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Order>> {
+pub async fn get_order(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Order>> {
     Ok(ok(s.exchange.order(&me, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/pay", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Order), (status = 402, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn pay_order(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Order>> {
+pub async fn pay_order(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Order>> {
     Ok(ok(s.exchange.pay_order(&me, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/ship", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn ship_order(State(s): State<AppState>, Caller(me): Caller, Path(id): Path<String>) -> ApiResult<axum::Json<Order>> {
+pub async fn ship_order(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Order>> {
     Ok(ok(s.exchange.ship_order(&me, &id).await?))
 }
 
 #[utoipa::path(get, path = "/v1/balance", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = Balances), (status = 401, body = ErrorBody)))]
-pub async fn balance(State(s): State<AppState>, Caller(me): Caller) -> ApiResult<axum::Json<Balances>> {
+pub async fn balance(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<axum::Json<Balances>> {
     Ok(ok(s.exchange.balances(&me).await?))
 }
 
 #[utoipa::path(get, path = "/v1/holders/{id}", tag = "public", params(("id" = String, Path)),
     responses((status = 200, body = HolderPublic), (status = 404, body = ErrorBody)))]
-pub async fn get_holder(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<axum::Json<HolderPublic>> {
+pub async fn get_holder(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<HolderPublic>> {
     Ok(ok(s.exchange.holder_public(&id).await?))
 }

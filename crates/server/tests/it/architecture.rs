@@ -2,7 +2,14 @@
 
 use std::path::PathBuf;
 
-const HTTP_CRATES: &[&str] = &["axum", "axum-core", "hyper", "tower", "tower-http", "reqwest"];
+const HTTP_CRATES: &[&str] = &[
+    "axum",
+    "axum-core",
+    "hyper",
+    "tower",
+    "tower-http",
+    "reqwest",
+];
 
 fn manifests() -> Vec<(String, toml::Value)> {
     let crates = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -15,12 +22,19 @@ fn manifests() -> Vec<(String, toml::Value)> {
             out.push((name, v));
         }
     }
-    assert!(out.len() >= 9, "expected the workspace crates, found {}", out.len());
+    assert!(
+        out.len() >= 9,
+        "expected the workspace crates, found {}",
+        out.len()
+    );
     out
 }
 
 fn deps(v: &toml::Value, table: &str) -> Vec<String> {
-    v.get(table).and_then(|t| t.as_table()).map(|t| t.keys().cloned().collect()).unwrap_or_default()
+    v.get(table)
+        .and_then(|t| t.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Only `symbolon-server` depends on axum.
@@ -28,7 +42,10 @@ fn deps(v: &toml::Value, table: &str) -> Vec<String> {
 fn only_the_server_knows_axum() {
     for (name, v) in manifests() {
         for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
-            if deps(&v, table).iter().any(|d| d == "axum" || d == "axum-core") {
+            if deps(&v, table)
+                .iter()
+                .any(|d| d == "axum" || d == "axum-core")
+            {
                 assert_eq!(name, "symbolon-server", "{name} depends on axum ({table})");
             }
         }
@@ -38,14 +55,25 @@ fn only_the_server_knows_axum() {
 /// Domain, pass, matching, store and service crates have no HTTP dependency at all.
 #[test]
 fn domain_crates_have_no_http_dependency() {
-    let pure = ["symbolon-core", "symbolon-pass", "symbolon-match", "symbolon-store", "symbolon-store-sqlite", "symbolon-exchange", "symbolon-api"];
+    let pure = [
+        "symbolon-core",
+        "symbolon-pass",
+        "symbolon-match",
+        "symbolon-store",
+        "symbolon-store-sqlite",
+        "symbolon-exchange",
+        "symbolon-api",
+    ];
     for (name, v) in manifests() {
         if !pure.contains(&name.as_str()) {
             continue;
         }
         for d in deps(&v, "dependencies") {
             assert!(!HTTP_CRATES.contains(&d.as_str()), "{name} depends on {d}");
-            assert!(d != "symbolon-server" && d != "symbolon-client", "{name} depends on {d}");
+            assert!(
+                d != "symbolon-server" && d != "symbolon-client",
+                "{name} depends on {d}"
+            );
         }
     }
 }
@@ -56,7 +84,10 @@ fn core_does_no_io() {
     for (name, v) in manifests() {
         if name == "symbolon-core" || name == "symbolon-pass" || name == "symbolon-match" {
             for d in deps(&v, "dependencies") {
-                assert!(!["tokio", "sqlx", "reqwest", "std-fs"].contains(&d.as_str()), "{name} depends on {d}");
+                assert!(
+                    !["tokio", "sqlx", "reqwest", "std-fs"].contains(&d.as_str()),
+                    "{name} depends on {d}"
+                );
             }
         }
     }

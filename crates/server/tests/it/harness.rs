@@ -50,13 +50,25 @@ impl TestServer {
     }
 
     async fn start_with(dir: &Path, clock: Arc<dyn Clock>, registration_open: bool) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = ServerConfig { listen: addr, data_dir: dir.to_path_buf(), registration_open, ..Default::default() };
+        let config = ServerConfig {
+            listen: addr,
+            data_dir: dir.to_path_buf(),
+            registration_open,
+            ..Default::default()
+        };
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(symbolon_server::serve_with_clock(listener, config, clock, async move {
-            let _ = rx.await;
-        }));
+        let task = tokio::spawn(symbolon_server::serve_with_clock(
+            listener,
+            config,
+            clock,
+            async move {
+                let _ = rx.await;
+            },
+        ));
         let url = format!("http://{addr}");
         let client = Client::new(&url).expect("client");
         for _ in 0..200 {
@@ -65,7 +77,12 @@ impl TestServer {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        Self { url, _tmp: None, stop: Some(tx), task: Some(task) }
+        Self {
+            url,
+            _tmp: None,
+            stop: Some(tx),
+            task: Some(task),
+        }
     }
 
     pub fn anon(&self) -> Client {
@@ -86,7 +103,10 @@ impl TestServer {
     pub async fn account(&self, name: &str, roles: &[Role]) -> (String, Client) {
         let created = self
             .anon()
-            .create_account(&CreateAccount { name: name.into(), roles: roles.to_vec() })
+            .create_account(&CreateAccount {
+                name: name.into(),
+                roles: roles.to_vec(),
+            })
             .await
             .expect("create account");
         (created.id, self.anon().with_key(&created.api_key))
@@ -94,7 +114,9 @@ impl TestServer {
 }
 
 pub fn manual_clock() -> Arc<ManualClock> {
-    Arc::new(ManualClock::new(Timestamp::parse_rfc3339("2026-11-28T12:00:00Z").expect("time")))
+    Arc::new(ManualClock::new(
+        Timestamp::parse_rfc3339("2026-11-28T12:00:00Z").expect("time"),
+    ))
 }
 
 pub fn usd(amount: &str) -> Money {
@@ -113,19 +135,36 @@ pub fn product(title: &str, category: &str, price: &str, stock: i64) -> CreatePr
 }
 
 pub fn shareable(product_id: &str, commission_bps: i64) -> CreatePass {
-    CreatePass { product_id: product_id.into(), mode: PassMode::Shareable, units: None, commission_bps, valid_until: None }
+    CreatePass {
+        product_id: product_id.into(),
+        mode: PassMode::Shareable,
+        units: None,
+        commission_bps,
+        valid_until: None,
+    }
 }
 
 pub fn unique(product_id: &str, units: i64, commission_bps: i64) -> CreatePass {
-    CreatePass { product_id: product_id.into(), mode: PassMode::Unique, units: Some(units), commission_bps, valid_until: None }
+    CreatePass {
+        product_id: product_id.into(),
+        mode: PassMode::Unique,
+        units: Some(units),
+        commission_bps,
+        valid_until: None,
+    }
 }
 
 pub fn grant(holder_id: &str) -> CreateGrant {
-    CreateGrant { holder_id: holder_id.into(), units: None }
+    CreateGrant {
+        holder_id: holder_id.into(),
+        units: None,
+    }
 }
 
 pub fn fields(fs: &[&str]) -> HolderProfileUpdate {
-    HolderProfileUpdate { fields: fs.iter().map(|s| s.to_string()).collect() }
+    HolderProfileUpdate {
+        fields: fs.iter().map(|s| s.to_string()).collect(),
+    }
 }
 
 pub fn demand(query: &str) -> CreateDemand {
@@ -154,19 +193,36 @@ pub fn address() -> Address {
 pub fn profile(card: &str) -> RequesterProfileUpdate {
     RequesterProfileUpdate {
         ship_to: Some(address()),
-        payment_method: Some(PaymentMethodInput { kind: "sandbox_card".into(), number: card.into() }),
+        payment_method: Some(PaymentMethodInput {
+            kind: "sandbox_card".into(),
+            number: card.into(),
+        }),
     }
 }
 
 pub fn order(offer_id: &str, quantity: i64, pay: bool) -> CreateOrder {
-    CreateOrder { offer_id: offer_id.into(), quantity, pay, ship_to: None }
+    CreateOrder {
+        offer_id: offer_id.into(),
+        quantity,
+        pay,
+        ship_to: None,
+    }
 }
 
 /// Asserts a client error's status and code.
 #[track_caller]
-pub fn assert_api_err<T: std::fmt::Debug>(r: Result<T, symbolon_client::ClientError>, status: u16, code: &str) -> Option<serde_json::Value> {
+pub fn assert_api_err<T: std::fmt::Debug>(
+    r: Result<T, symbolon_client::ClientError>,
+    status: u16,
+    code: &str,
+) -> Option<serde_json::Value> {
     match r {
-        Err(symbolon_client::ClientError::Api { status: s, code: c, details, message }) => {
+        Err(symbolon_client::ClientError::Api {
+            status: s,
+            code: c,
+            details,
+            message,
+        }) => {
             assert_eq!((s, c.as_str()), (status, code), "message: {message}");
             details
         }
@@ -176,5 +232,10 @@ pub fn assert_api_err<T: std::fmt::Debug>(r: Result<T, symbolon_client::ClientEr
 
 /// Sum of every account's balances must be zero: checked by summing what the API reports.
 pub async fn balance_of(c: &Client) -> Option<String> {
-    c.balance().await.expect("balance").balances.get("USD").cloned()
+    c.balance()
+        .await
+        .expect("balance")
+        .balances
+        .get("USD")
+        .cloned()
 }

@@ -11,22 +11,37 @@ async fn insufficient_holders_contacts_nobody_and_counts_eliminations() {
     let (b_id, b) = srv.account("B", &[Role::Holder]).await;
     let (c_id, c) = srv.account("C", &[Role::Holder]).await;
     let (_, r) = srv.account("R", &[Role::Requester]).await;
-    let tea = provider.create_product(&product("Green tea 绿茶 100g", "food/tea", "12.00", 50)).await.unwrap();
-    let pot = provider.create_product(&product("Cast iron teapot", "home/kitchen", "60.00", 5)).await.unwrap();
-    let tea_pass = provider.create_pass(&shareable(&tea.id, 500)).await.unwrap();
-    let pot_pass = provider.create_pass(&shareable(&pot.id, 500)).await.unwrap();
+    let tea = provider
+        .create_product(&product("Green tea 绿茶 100g", "food/tea", "12.00", 50))
+        .await
+        .unwrap();
+    let pot = provider
+        .create_product(&product("Cast iron teapot", "home/kitchen", "60.00", 5))
+        .await
+        .unwrap();
+    let tea_pass = provider
+        .create_pass(&shareable(&tea.id, 500))
+        .await
+        .unwrap();
+    let pot_pass = provider
+        .create_pass(&shareable(&pot.id, 500))
+        .await
+        .unwrap();
     provider.grant(&tea_pass.id, &grant(&a_id)).await.unwrap();
     provider.grant(&tea_pass.id, &grant(&b_id)).await.unwrap();
     provider.grant(&pot_pass.id, &grant(&c_id)).await.unwrap();
     a.set_holder_profile(&fields(&["food/tea"])).await.unwrap();
-    b.set_holder_profile(&fields(&["electronics"])).await.unwrap();
+    b.set_holder_profile(&fields(&["electronics"]))
+        .await
+        .unwrap();
     c.set_holder_profile(&fields(&["food"])).await.unwrap();
 
     let mut d = demand("绿茶");
     d.category = Some("food".into());
     d.max_price = Some(usd("20"));
     d.holder.fields = Some(vec!["food".into()]);
-    let details = assert_api_err(r.create_demand(&d).await, 422, "insufficient_holders").expect("details");
+    let details =
+        assert_api_err(r.create_demand(&d).await, 422, "insufficient_holders").expect("details");
     insta::assert_json_snapshot!("insufficient_holders_details", details);
     assert_eq!(details["holders_with_supply"], 3);
     assert_eq!(details["qualified"], 1);
@@ -34,7 +49,10 @@ async fn insufficient_holders_contacts_nobody_and_counts_eliminations() {
     assert_eq!(details["eliminated"]["query"], 1); // C sells teapots
     assert_eq!(details["eliminated"]["category"], 1); // C is in home/kitchen
     for h in [&a, &b, &c] {
-        assert!(h.inbox(None, None).await.unwrap().items.is_empty(), "nobody is contacted");
+        assert!(
+            h.inbox(None, None).await.unwrap().items.is_empty(),
+            "nobody is contacted"
+        );
     }
     // min_holders below 2 is refused, naming the field.
     d.min_holders = Some(1);
@@ -52,14 +70,30 @@ async fn parties_only_reach_their_own_objects() {
     let (b_id, b) = srv.account("B", &[Role::Holder]).await;
     let (_, r1) = srv.account("R1", &[Role::Requester]).await;
     let (_, r2) = srv.account("R2", &[Role::Requester]).await;
-    let prod = p1.create_product(&product("Mechanical keyboard", "electronics/computing", "120.00", 10)).await.unwrap();
+    let prod = p1
+        .create_product(&product(
+            "Mechanical keyboard",
+            "electronics/computing",
+            "120.00",
+            10,
+        ))
+        .await
+        .unwrap();
     let pass = p1.create_pass(&shareable(&prod.id, 800)).await.unwrap();
 
     // Providers: another provider's product and pass are off limits.
-    assert_api_err(p2.create_pass(&shareable(&prod.id, 800)).await, 403, "forbidden");
+    assert_api_err(
+        p2.create_pass(&shareable(&prod.id, 800)).await,
+        403,
+        "forbidden",
+    );
     assert_api_err(p2.grant(&pass.id, &grant(&a_id)).await, 403, "forbidden");
     // Roles: a holder cannot issue passes; a requester cannot grant.
-    assert_api_err(a.create_product(&product("x", "a", "1", 1)).await, 403, "forbidden");
+    assert_api_err(
+        a.create_product(&product("x", "a", "1", 1)).await,
+        403,
+        "forbidden",
+    );
     assert_api_err(r1.grant(&pass.id, &grant(&a_id)).await, 403, "forbidden");
 
     p1.grant(&pass.id, &grant(&a_id)).await.unwrap();
@@ -69,18 +103,61 @@ async fn parties_only_reach_their_own_objects() {
     let ib = b.inbox(None, None).await.unwrap().items.remove(0);
     assert_ne!(ia.id, ib.id);
     // Holders: only their own inbox; never another's interaction.
-    assert!(a.inbox(None, None).await.unwrap().items.iter().all(|i| i.id != ib.id));
-    assert_api_err(a.offer(&ib.id, &CreateOffer { pass_id: pass.id.clone(), note: None }).await, 403, "forbidden");
+    assert!(a
+        .inbox(None, None)
+        .await
+        .unwrap()
+        .items
+        .iter()
+        .all(|i| i.id != ib.id));
+    assert_api_err(
+        a.offer(
+            &ib.id,
+            &CreateOffer {
+                pass_id: pass.id.clone(),
+                note: None,
+            },
+        )
+        .await,
+        403,
+        "forbidden",
+    );
     assert_api_err(a.decline(&ib.id).await, 403, "forbidden");
-    let oa = a.offer(&ia.id, &CreateOffer { pass_id: pass.id.clone(), note: None }).await.unwrap();
+    let oa = a
+        .offer(
+            &ia.id,
+            &CreateOffer {
+                pass_id: pass.id.clone(),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
 
     // Requesters: another's demand, offer and order are off limits.
     assert_api_err(r2.demand(&d.id).await, 403, "forbidden");
     assert_api_err(r2.accept(&oa.id).await, 403, "forbidden");
-    assert_api_err(r2.rate(&oa.id, &CreateRating { positive: false, comment: None }).await, 403, "forbidden");
+    assert_api_err(
+        r2.rate(
+            &oa.id,
+            &CreateRating {
+                positive: false,
+                comment: None,
+            },
+        )
+        .await,
+        403,
+        "forbidden",
+    );
     r1.accept(&oa.id).await.unwrap();
-    assert_api_err(r2.create_order(&order(&oa.id, 1, false)).await, 403, "forbidden");
-    r1.set_requester_profile(&profile("4242424242424242")).await.unwrap();
+    assert_api_err(
+        r2.create_order(&order(&oa.id, 1, false)).await,
+        403,
+        "forbidden",
+    );
+    r1.set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
     let o = r1.create_order(&order(&oa.id, 1, true)).await.unwrap();
     assert_api_err(r2.order(&o.id).await, 403, "forbidden");
     assert_api_err(r2.pay_order(&o.id).await, 403, "forbidden");
@@ -89,7 +166,11 @@ async fn parties_only_reach_their_own_objects() {
     // Providers: never ship another provider's order, never list it.
     assert_api_err(p2.ship_order(&o.id).await, 403, "forbidden");
     assert!(p2.orders(None, None, None).await.unwrap().items.is_empty());
-    assert_api_err(b.orders(Some("provider"), None, None).await, 403, "forbidden");
+    assert_api_err(
+        b.orders(Some("provider"), None, None).await,
+        403,
+        "forbidden",
+    );
     assert_eq!(p1.ship_order(&o.id).await.unwrap().status, "shipped");
     srv.stop().await;
 }
@@ -101,7 +182,15 @@ async fn inbox_pages_oldest_first() {
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, _b) = srv.account("B", &[Role::Holder]).await;
     let (_, r) = srv.account("R", &[Role::Requester]).await;
-    let prod = p.create_product(&product("USB-C charger 65W", "electronics/power", "30.00", 100)).await.unwrap();
+    let prod = p
+        .create_product(&product(
+            "USB-C charger 65W",
+            "electronics/power",
+            "30.00",
+            100,
+        ))
+        .await
+        .unwrap();
     let pass = p.create_pass(&shareable(&prod.id, 500)).await.unwrap();
     p.grant(&pass.id, &grant(&a_id)).await.unwrap();
     p.grant(&pass.id, &grant(&b_id)).await.unwrap();

@@ -21,7 +21,13 @@ fn committed_openapi_matches_the_code() {
     );
     let doc: serde_json::Value = serde_json::from_str(&generated).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/v1/demands", "/v1/orders", "/v1/passes/{id}/grants", "/v1/providers/{id}/jwks.json", "/v1/inbox"] {
+    for path in [
+        "/v1/demands",
+        "/v1/orders",
+        "/v1/passes/{id}/grants",
+        "/v1/providers/{id}/jwks.json",
+        "/v1/inbox",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
 }
@@ -29,7 +35,9 @@ fn committed_openapi_matches_the_code() {
 #[tokio::test]
 async fn serves_openapi_json() {
     let srv = TestServer::start().await;
-    let resp = reqwest::get(format!("{}/openapi.json", srv.url)).await.unwrap();
+    let resp = reqwest::get(format!("{}/openapi.json", srv.url))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let v: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(v["openapi"], "3.1.0");

@@ -13,18 +13,50 @@ async fn restart_on_the_same_data_dir_keeps_everything() {
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, _b) = srv.account("B", &[Role::Holder]).await;
     let (_, r) = srv.account("R", &[Role::Requester]).await;
-    let prod = provider.create_product(&product("E-reader 电子书阅读器", "electronics/readers", "129.00", 4)).await.unwrap();
-    let pass = provider.create_pass(&shareable(&prod.id, 700)).await.unwrap();
+    let prod = provider
+        .create_product(&product(
+            "E-reader 电子书阅读器",
+            "electronics/readers",
+            "129.00",
+            4,
+        ))
+        .await
+        .unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 700))
+        .await
+        .unwrap();
     provider.grant(&pass.id, &grant(&a_id)).await.unwrap();
     provider.grant(&pass.id, &grant(&b_id)).await.unwrap();
-    a.set_holder_profile(&fields(&["electronics"])).await.unwrap();
-    r.set_requester_profile(&profile("4242424242424242")).await.unwrap();
+    a.set_holder_profile(&fields(&["electronics"]))
+        .await
+        .unwrap();
+    r.set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
     let d = r.create_demand(&demand("电子书")).await.unwrap();
     let i = a.inbox(None, None).await.unwrap().items.remove(0);
-    let o = a.offer(&i.id, &CreateOffer { pass_id: pass.id.clone(), note: None }).await.unwrap();
+    let o = a
+        .offer(
+            &i.id,
+            &CreateOffer {
+                pass_id: pass.id.clone(),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
     r.accept(&o.id).await.unwrap();
     let ord = r.create_order(&order(&o.id, 1, true)).await.unwrap();
-    r.rate(&o.id, &CreateRating { positive: true, comment: None }).await.unwrap();
+    r.rate(
+        &o.id,
+        &CreateRating {
+            positive: true,
+            comment: None,
+        },
+    )
+    .await
+    .unwrap();
 
     let before_demand = r.demand(&d.id).await.unwrap();
     let before_wallet = a.wallet().await.unwrap();
@@ -39,16 +71,29 @@ async fn restart_on_the_same_data_dir_keeps_everything() {
     let (provider, a, r) = (rebind(&provider), rebind(&a), rebind(&r));
     let after_demand = r.demand(&d.id).await.unwrap();
     // Status may move from open only by time; the record is the same.
-    assert_eq!(after_demand.offers, before_demand.offers.iter().map(|o| {
-        let mut o = o.clone();
-        o.pass.url = o.pass.url.replace(before_url(&before_pass.url), &srv.url);
-        o
-    }).collect::<Vec<_>>());
+    assert_eq!(
+        after_demand.offers,
+        before_demand
+            .offers
+            .iter()
+            .map(|o| {
+                let mut o = o.clone();
+                o.pass.url = o.pass.url.replace(before_url(&before_pass.url), &srv.url);
+                o
+            })
+            .collect::<Vec<_>>()
+    );
     assert_eq!(after_demand.contacted, before_demand.contacted);
-    assert_eq!(a.wallet().await.unwrap().items.len(), before_wallet.items.len());
+    assert_eq!(
+        a.wallet().await.unwrap().items.len(),
+        before_wallet.items.len()
+    );
     assert_eq!(srv.anon().holder(&a_id).await.unwrap(), before_holder);
     assert_eq!(srv.anon().jwks(&provider_id).await.unwrap(), before_jwks);
-    assert_eq!(srv.anon().pass(&pass.id).await.unwrap().jws, before_pass.jws);
+    assert_eq!(
+        srv.anon().pass(&pass.id).await.unwrap().jws,
+        before_pass.jws
+    );
     assert_eq!(r.order(&ord.id).await.unwrap().status, "paid");
     assert_eq!(balance_of(&provider).await.as_deref(), Some("119.97"));
     assert_eq!(balance_of(&a).await.as_deref(), Some("9.03"));

@@ -22,13 +22,27 @@ async fn demand_to_offers_to_one_click_order_to_rating() {
 
     // --- products and passes
     let headphones = provider
-        .create_product(&product("Noise cancelling headphones", "electronics/audio/headphones", "200.00", 10))
+        .create_product(&product(
+            "Noise cancelling headphones",
+            "electronics/audio/headphones",
+            "200.00",
+            10,
+        ))
         .await
         .unwrap();
     assert_eq!(headphones.price, usd("200.00"));
-    let grinder = provider.create_product(&product("Burr coffee grinder", "home/kitchen", "80.00", 5)).await.unwrap();
-    let hp_pass = provider.create_pass(&shareable(&headphones.id, 1000)).await.unwrap();
-    let grinder_pass = provider.create_pass(&unique(&grinder.id, 3, 500)).await.unwrap();
+    let grinder = provider
+        .create_product(&product("Burr coffee grinder", "home/kitchen", "80.00", 5))
+        .await
+        .unwrap();
+    let hp_pass = provider
+        .create_pass(&shareable(&headphones.id, 1000))
+        .await
+        .unwrap();
+    let grinder_pass = provider
+        .create_pass(&unique(&grinder.id, 3, 500))
+        .await
+        .unwrap();
     assert!(hp_pass.url.ends_with(&format!("/v1/passes/{}", hp_pass.id)));
     assert_eq!(hp_pass.jws.split('.').count(), 3);
 
@@ -36,34 +50,98 @@ async fn demand_to_offers_to_one_click_order_to_rating() {
     for h in [&h1_id, &h2_id, &h3_id] {
         provider.grant(&hp_pass.id, &grant(h)).await.unwrap();
     }
-    let g = provider.grant(&grinder_pass.id, &CreateGrant { holder_id: h4_id.clone(), units: Some(2) }).await.unwrap();
+    let g = provider
+        .grant(
+            &grinder_pass.id,
+            &CreateGrant {
+                holder_id: h4_id.clone(),
+                units: Some(2),
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!((g.units_granted, g.units_left), (Some(2), Some(2)));
-    h1.set_holder_profile(&fields(&["electronics/audio"])).await.unwrap();
-    h2.set_holder_profile(&fields(&["electronics"])).await.unwrap();
-    h3.set_holder_profile(&fields(&["home/kitchen"])).await.unwrap();
-    h4.set_holder_profile(&fields(&["home/kitchen"])).await.unwrap();
+    h1.set_holder_profile(&fields(&["electronics/audio"]))
+        .await
+        .unwrap();
+    h2.set_holder_profile(&fields(&["electronics"]))
+        .await
+        .unwrap();
+    h3.set_holder_profile(&fields(&["home/kitchen"]))
+        .await
+        .unwrap();
+    h4.set_holder_profile(&fields(&["home/kitchen"]))
+        .await
+        .unwrap();
     assert_eq!(h1.wallet().await.unwrap().items.len(), 1);
 
     // --- an earlier demand builds reputations from real interactions:
     // h1 offers (then is rated positive), h2 declines, h3 lets it expire.
     let d0 = r0.create_demand(&demand("headphones")).await.unwrap();
     let contacted0: HashSet<String> = d0.contacted.iter().map(|c| c.holder_id.clone()).collect();
-    assert_eq!(contacted0, HashSet::from([h1_id.clone(), h2_id.clone(), h3_id.clone()]));
+    assert_eq!(
+        contacted0,
+        HashSet::from([h1_id.clone(), h2_id.clone(), h3_id.clone()])
+    );
     let i0 = |c: &symbolon_client::Client| {
         let c = c.clone();
         async move { c.inbox(None, None).await.unwrap().items.remove(0) }
     };
-    let off0 = h1.offer(&i0(&h1).await.id, &CreateOffer { pass_id: hp_pass.id.clone(), note: None }).await.unwrap();
+    let off0 = h1
+        .offer(
+            &i0(&h1).await.id,
+            &CreateOffer {
+                pass_id: hp_pass.id.clone(),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
     h2.decline(&i0(&h2).await.id).await.unwrap();
-    r0.rate(&off0.id, &CreateRating { positive: true, comment: Some("fast".into()) }).await.unwrap();
+    r0.rate(
+        &off0.id,
+        &CreateRating {
+            positive: true,
+            comment: Some("fast".into()),
+        },
+    )
+    .await
+    .unwrap();
     clock.advance_seconds(301); // d0's TTL is 300 s: h3's request expires.
     let i3 = i0(&h3).await;
     assert_eq!(i3.status, "expired");
-    assert_api_err(h3.offer(&i3.id, &CreateOffer { pass_id: hp_pass.id.clone(), note: None }).await, 409, "interaction_closed");
+    assert_api_err(
+        h3.offer(
+            &i3.id,
+            &CreateOffer {
+                pass_id: hp_pass.id.clone(),
+                note: None,
+            },
+        )
+        .await,
+        409,
+        "interaction_closed",
+    );
     let rep1 = srv.anon().holder(&h1_id).await.unwrap();
-    assert_eq!((rep1.positive_rate, rep1.ratings, rep1.success_rate, rep1.interactions), (Some(1.0), 1, Some(1.0), 1));
+    assert_eq!(
+        (
+            rep1.positive_rate,
+            rep1.ratings,
+            rep1.success_rate,
+            rep1.interactions
+        ),
+        (Some(1.0), 1, Some(1.0), 1)
+    );
     let rep2 = srv.anon().holder(&h2_id).await.unwrap();
-    assert_eq!((rep2.positive_rate, rep2.ratings, rep2.success_rate, rep2.interactions), (None, 0, Some(0.0), 1));
+    assert_eq!(
+        (
+            rep2.positive_rate,
+            rep2.ratings,
+            rep2.success_rate,
+            rep2.interactions
+        ),
+        (None, 0, Some(0.0), 1)
+    );
     let rep3 = srv.anon().holder(&h3_id).await.unwrap();
     assert_eq!((rep3.success_rate, rep3.interactions), (Some(0.0), 1));
 
@@ -75,17 +153,37 @@ async fn demand_to_offers_to_one_click_order_to_rating() {
     d.ttl_seconds = Some(600);
     let created = requester.create_demand(&d).await.unwrap();
     assert_eq!(created.status, "open");
-    let ranked: Vec<&str> = created.contacted.iter().map(|c| c.holder_id.as_str()).collect();
-    assert_eq!(ranked, vec![h1_id.as_str(), h2_id.as_str()], "exactly the qualifying holders, best first");
+    let ranked: Vec<&str> = created
+        .contacted
+        .iter()
+        .map(|c| c.holder_id.as_str())
+        .collect();
+    assert_eq!(
+        ranked,
+        vec![h1_id.as_str(), h2_id.as_str()],
+        "exactly the qualifying holders, best first"
+    );
     assert_eq!(created.contacted[0].rank, 1);
     assert!(created.contacted[0].why.score > created.contacted[1].why.score);
-    assert_eq!(created.contacted[0].why.matched_fields, vec!["electronics/audio"]);
-    assert_eq!(created.contacted[0].why.matched_pass_ids, vec![hp_pass.id.clone()]);
+    assert_eq!(
+        created.contacted[0].why.matched_fields,
+        vec!["electronics/audio"]
+    );
+    assert_eq!(
+        created.contacted[0].why.matched_pass_ids,
+        vec![hp_pass.id.clone()]
+    );
 
     // --- interaction requests in exactly their inboxes
     let in1 = h1.inbox(None, None).await.unwrap().items;
     let in2 = h2.inbox(None, None).await.unwrap().items;
-    let mine = |items: &[InboxItem]| items.iter().filter(|i| i.demand_id == created.id).cloned().collect::<Vec<_>>();
+    let mine = |items: &[InboxItem]| {
+        items
+            .iter()
+            .filter(|i| i.demand_id == created.id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     let (r1, r2) = (mine(&in1), mine(&in2));
     assert_eq!((r1.len(), r2.len()), (1, 1));
     assert!(mine(&h3.inbox(None, None).await.unwrap().items).is_empty());
@@ -96,16 +194,48 @@ async fn demand_to_offers_to_one_click_order_to_rating() {
     assert_eq!(r1[0].matched_pass_ids, vec![hp_pass.id.clone()]);
 
     // --- offers, whose passes verify against the provider's JWKS
-    let o1 = h1.offer(&r1[0].id, &CreateOffer { pass_id: hp_pass.id.clone(), note: Some("ships today".into()) }).await.unwrap();
-    let o2 = h2.offer(&r2[0].id, &CreateOffer { pass_id: hp_pass.id.clone(), note: None }).await.unwrap();
-    assert_api_err(h1.offer(&r1[0].id, &CreateOffer { pass_id: hp_pass.id.clone(), note: None }).await, 409, "interaction_closed");
+    let o1 = h1
+        .offer(
+            &r1[0].id,
+            &CreateOffer {
+                pass_id: hp_pass.id.clone(),
+                note: Some("ships today".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let o2 = h2
+        .offer(
+            &r2[0].id,
+            &CreateOffer {
+                pass_id: hp_pass.id.clone(),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_api_err(
+        h1.offer(
+            &r1[0].id,
+            &CreateOffer {
+                pass_id: hp_pass.id.clone(),
+                note: None,
+            },
+        )
+        .await,
+        409,
+        "interaction_closed",
+    );
     let view = requester.demand(&created.id).await.unwrap();
     assert_eq!(view.offers.len(), 2);
     let jwks: Jwks = serde_json::from_value(srv.anon().jwks(&provider_id).await.unwrap()).unwrap();
     assert_eq!(jwks.keys.len(), 1);
     for offer in &view.offers {
         let v = verify_pass(&offer.pass.jws, &jwks, clock.now()).expect("pass verifies");
-        assert_eq!(v.claims["credentialSubject"]["name"], "Noise cancelling headphones");
+        assert_eq!(
+            v.claims["credentialSubject"]["name"],
+            "Noise cancelling headphones"
+        );
         assert_eq!(v.claims["credentialSubject"]["price"]["amount"], "200.00");
         assert_eq!(v.claims["termsOfUse"][0]["commission"]["basisPoints"], 1000);
         assert_eq!(v.claims["iss"], v.claims["issuer"]["id"]);
@@ -123,26 +253,66 @@ async fn demand_to_offers_to_one_click_order_to_rating() {
     let lv = verify_compact(&licence, &jwks, LICENCE_TYP).unwrap();
     assert_eq!(lv.claims["sub"], requester_id.as_str());
     assert_eq!(lv.claims["holder"], h1_id.as_str());
-    assert_api_err(requester.accept(&o1.id).await, 409, "offer_already_accepted");
-    assert_api_err(requester.accept(&o2.id).await, 409, "offer_already_accepted");
-    assert_eq!(requester.demand(&created.id).await.unwrap().status, "accepted");
+    assert_api_err(
+        requester.accept(&o1.id).await,
+        409,
+        "offer_already_accepted",
+    );
+    assert_api_err(
+        requester.accept(&o2.id).await,
+        409,
+        "offer_already_accepted",
+    );
+    assert_eq!(
+        requester.demand(&created.id).await.unwrap().status,
+        "accepted"
+    );
 
     // --- one-click order + pay; a declined card first leaves nothing behind
-    requester.set_requester_profile(&profile("4000000000000002")).await.unwrap();
-    assert_api_err(requester.create_order(&order(&o1.id, 2, true)).await, 402, "payment_declined");
-    assert!(requester.orders(None, None, None).await.unwrap().items.is_empty());
+    requester
+        .set_requester_profile(&profile("4000000000000002"))
+        .await
+        .unwrap();
+    assert_api_err(
+        requester.create_order(&order(&o1.id, 2, true)).await,
+        402,
+        "payment_declined",
+    );
+    assert!(requester
+        .orders(None, None, None)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     assert_eq!(provider.product(&headphones.id).await.unwrap().stock, 10);
     assert_eq!(balance_of(&requester).await, None);
-    assert_api_err(requester.create_order(&order(&o1.id, 11, false)).await, 409, "insufficient_stock");
-    requester.set_requester_profile(&profile("4242424242424242")).await.unwrap();
-    let placed = requester.create_order(&order(&o1.id, 2, true)).await.unwrap();
+    assert_api_err(
+        requester.create_order(&order(&o1.id, 11, false)).await,
+        409,
+        "insufficient_stock",
+    );
+    requester
+        .set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
+    let placed = requester
+        .create_order(&order(&o1.id, 2, true))
+        .await
+        .unwrap();
     assert_eq!(placed.status, "paid");
     assert_eq!(placed.total, usd("400.00"));
     assert_eq!(placed.commission, usd("40.00"));
-    assert_eq!((placed.provider_id.as_str(), placed.holder_id.as_str()), (provider_id.as_str(), h1_id.as_str()));
+    assert_eq!(
+        (placed.provider_id.as_str(), placed.holder_id.as_str()),
+        (provider_id.as_str(), h1_id.as_str())
+    );
     assert_eq!(placed.ship_to, address());
     assert_eq!(provider.product(&headphones.id).await.unwrap().stock, 8);
-    assert_api_err(requester.create_order(&order(&o1.id, 1, true)).await, 409, "already_ordered");
+    assert_api_err(
+        requester.create_order(&order(&o1.id, 1, true)).await,
+        409,
+        "already_ordered",
+    );
 
     // --- balances exact, summing to zero
     assert_eq!(balance_of(&provider).await.as_deref(), Some("360.00"));
@@ -152,27 +322,90 @@ async fn demand_to_offers_to_one_click_order_to_rating() {
 
     // --- the provider sees and ships the order
     let provider_orders = provider.orders(None, None, None).await.unwrap();
-    assert_eq!(provider_orders.items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), vec![placed.id.as_str()]);
+    assert_eq!(
+        provider_orders
+            .items
+            .iter()
+            .map(|o| o.id.as_str())
+            .collect::<Vec<_>>(),
+        vec![placed.id.as_str()]
+    );
     let shipped = provider.ship_order(&placed.id).await.unwrap();
     assert_eq!(shipped.status, "shipped");
     assert!(shipped.shipped_at.is_some());
     assert_api_err(provider.ship_order(&placed.id).await, 409, "invalid_state");
-    assert_eq!(h1.orders(Some("holder"), None, None).await.unwrap().items.len(), 1);
+    assert_eq!(
+        h1.orders(Some("holder"), None, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 
     // --- ratings: once per offer, only by the requester that received it
-    requester.rate(&o1.id, &CreateRating { positive: true, comment: None }).await.unwrap();
-    assert_api_err(requester.rate(&o1.id, &CreateRating { positive: false, comment: None }).await, 409, "already_rated");
-    requester.rate(&o2.id, &CreateRating { positive: false, comment: Some("slow".into()) }).await.unwrap();
+    requester
+        .rate(
+            &o1.id,
+            &CreateRating {
+                positive: true,
+                comment: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_api_err(
+        requester
+            .rate(
+                &o1.id,
+                &CreateRating {
+                    positive: false,
+                    comment: None,
+                },
+            )
+            .await,
+        409,
+        "already_rated",
+    );
+    requester
+        .rate(
+            &o2.id,
+            &CreateRating {
+                positive: false,
+                comment: Some("slow".into()),
+            },
+        )
+        .await
+        .unwrap();
 
     // h1: 2 positive of 2 ratings; offered 2 of 2 decided.
     let rep1 = srv.anon().holder(&h1_id).await.unwrap();
-    assert_eq!((rep1.positive_rate, rep1.ratings, rep1.success_rate, rep1.interactions), (Some(1.0), 2, Some(1.0), 2));
+    assert_eq!(
+        (
+            rep1.positive_rate,
+            rep1.ratings,
+            rep1.success_rate,
+            rep1.interactions
+        ),
+        (Some(1.0), 2, Some(1.0), 2)
+    );
     // h2: 0 of 1 positive; offered 1 of 2 decided (one decline).
     let rep2 = srv.anon().holder(&h2_id).await.unwrap();
-    assert_eq!((rep2.positive_rate, rep2.ratings, rep2.success_rate, rep2.interactions), (Some(0.0), 1, Some(0.5), 2));
+    assert_eq!(
+        (
+            rep2.positive_rate,
+            rep2.ratings,
+            rep2.success_rate,
+            rep2.interactions
+        ),
+        (Some(0.0), 1, Some(0.5), 2)
+    );
     // h4 was never contacted: no rates at all.
     let rep4 = srv.anon().holder(&h4_id).await.unwrap();
-    assert_eq!((rep4.positive_rate, rep4.success_rate, rep4.interactions), (None, None, 0));
+    assert_eq!(
+        (rep4.positive_rate, rep4.success_rate, rep4.interactions),
+        (None, None, 0)
+    );
 
     srv.stop().await;
 }
@@ -184,24 +417,78 @@ async fn unique_pass_transfers_one_unit_per_accepted_offer() {
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, b) = srv.account("B", &[Role::Holder]).await;
     let (_, r) = srv.account("R", &[Role::Requester]).await;
-    let p = provider.create_product(&product("Signed vinyl record", "music/vinyl", "50.00", 100)).await.unwrap();
+    let p = provider
+        .create_product(&product("Signed vinyl record", "music/vinyl", "50.00", 100))
+        .await
+        .unwrap();
     let pass = provider.create_pass(&unique(&p.id, 2, 0)).await.unwrap();
-    provider.grant(&pass.id, &CreateGrant { holder_id: a_id.clone(), units: Some(1) }).await.unwrap();
-    provider.grant(&pass.id, &CreateGrant { holder_id: b_id.clone(), units: Some(1) }).await.unwrap();
-    assert_api_err(provider.grant(&pass.id, &CreateGrant { holder_id: a_id.clone(), units: Some(1) }).await, 409, "units_exhausted");
-    r.set_requester_profile(&profile("4242424242424242")).await.unwrap();
+    provider
+        .grant(
+            &pass.id,
+            &CreateGrant {
+                holder_id: a_id.clone(),
+                units: Some(1),
+            },
+        )
+        .await
+        .unwrap();
+    provider
+        .grant(
+            &pass.id,
+            &CreateGrant {
+                holder_id: b_id.clone(),
+                units: Some(1),
+            },
+        )
+        .await
+        .unwrap();
+    assert_api_err(
+        provider
+            .grant(
+                &pass.id,
+                &CreateGrant {
+                    holder_id: a_id.clone(),
+                    units: Some(1),
+                },
+            )
+            .await,
+        409,
+        "units_exhausted",
+    );
+    r.set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
 
     let d = r.create_demand(&demand("vinyl")).await.unwrap();
     assert_eq!(d.contacted.len(), 2);
     let ia = a.inbox(None, None).await.unwrap().items.remove(0);
-    let oa = a.offer(&ia.id, &CreateOffer { pass_id: pass.id.clone(), note: None }).await.unwrap();
+    let oa = a
+        .offer(
+            &ia.id,
+            &CreateOffer {
+                pass_id: pass.id.clone(),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
     let acc = r.accept(&oa.id).await.unwrap();
-    assert_eq!(acc.unit.as_deref(), Some(format!("{}/units/1", pass.id).as_str()));
+    assert_eq!(
+        acc.unit.as_deref(),
+        Some(format!("{}/units/1", pass.id).as_str())
+    );
     assert_eq!(acc.licence, None);
     assert_eq!(a.wallet().await.unwrap().items[0].units_left, Some(0));
-    assert_api_err(r.create_order(&order(&oa.id, 2, true)).await, 400, "invalid_field");
+    assert_api_err(
+        r.create_order(&order(&oa.id, 2, true)).await,
+        400,
+        "invalid_field",
+    );
     let o = r.create_order(&order(&oa.id, 1, true)).await.unwrap();
-    assert_eq!((o.total.amount.as_str(), o.commission.amount.as_str()), ("50.00", "0.00"));
+    assert_eq!(
+        (o.total.amount.as_str(), o.commission.amount.as_str()),
+        ("50.00", "0.00")
+    );
 
     // A's unit is gone: a new demand reaches only B, so it is refused.
     let refused = r.create_demand(&demand("vinyl")).await;
@@ -218,25 +505,67 @@ async fn one_click_order_without_payment_then_pay() {
     let (h1_id, h1) = srv.account("A", &[Role::Holder]).await;
     let (h2_id, _h2) = srv.account("B", &[Role::Holder]).await;
     let (_, r) = srv.account("R", &[Role::Requester]).await;
-    let p = provider.create_product(&product("Espresso machine", "home/kitchen/coffee", "99.99", 3)).await.unwrap();
+    let p = provider
+        .create_product(&product(
+            "Espresso machine",
+            "home/kitchen/coffee",
+            "99.99",
+            3,
+        ))
+        .await
+        .unwrap();
     let pass = provider.create_pass(&shareable(&p.id, 1000)).await.unwrap();
     provider.grant(&pass.id, &grant(&h1_id)).await.unwrap();
     provider.grant(&pass.id, &grant(&h2_id)).await.unwrap();
     r.create_demand(&demand("espresso")).await.unwrap();
     let i = h1.inbox(None, None).await.unwrap().items.remove(0);
-    let o = h1.offer(&i.id, &CreateOffer { pass_id: pass.id.clone(), note: None }).await.unwrap();
-    assert_api_err(r.create_order(&order(&o.id, 1, false)).await, 409, "offer_not_accepted");
+    let o = h1
+        .offer(
+            &i.id,
+            &CreateOffer {
+                pass_id: pass.id.clone(),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_api_err(
+        r.create_order(&order(&o.id, 1, false)).await,
+        409,
+        "offer_not_accepted",
+    );
     r.accept(&o.id).await.unwrap();
-    assert_api_err(r.create_order(&order(&o.id, 1, false)).await, 422, "shipping_address_missing");
-    r.set_requester_profile(&RequesterProfileUpdate { ship_to: Some(address()), payment_method: None }).await.unwrap();
+    assert_api_err(
+        r.create_order(&order(&o.id, 1, false)).await,
+        422,
+        "shipping_address_missing",
+    );
+    r.set_requester_profile(&RequesterProfileUpdate {
+        ship_to: Some(address()),
+        payment_method: None,
+    })
+    .await
+    .unwrap();
     let placed = r.create_order(&order(&o.id, 1, false)).await.unwrap();
     assert_eq!(placed.status, "placed");
     assert_eq!(placed.commission, usd("9.99")); // 10% of 99.99, rounded down to the cent
     assert_eq!(balance_of(&r).await, None);
     assert_api_err(r.pay_order(&placed.id).await, 422, "payment_method_missing");
-    r.set_requester_profile(&RequesterProfileUpdate { ship_to: None, payment_method: Some(PaymentMethodInput { kind: "sandbox_card".into(), number: "4242424242424242".into() }) }).await.unwrap();
+    r.set_requester_profile(&RequesterProfileUpdate {
+        ship_to: None,
+        payment_method: Some(PaymentMethodInput {
+            kind: "sandbox_card".into(),
+            number: "4242424242424242".into(),
+        }),
+    })
+    .await
+    .unwrap();
     let prof = r.requester_profile().await.unwrap();
-    assert_eq!(prof.ship_to, Some(address()), "a partial update keeps the saved address");
+    assert_eq!(
+        prof.ship_to,
+        Some(address()),
+        "a partial update keeps the saved address"
+    );
     assert_eq!(prof.payment_method.unwrap().last4, "4242");
     let paid = r.pay_order(&placed.id).await.unwrap();
     assert_eq!(paid.status, "paid");
