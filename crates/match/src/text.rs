@@ -122,29 +122,37 @@ impl Terms {
 }
 
 /// Relevance of a product to the query terms, in [0, 1].
+///
+/// Streams the document's tokens once per field, best-weighted field first,
+/// recording for each term the best weight seen; no per-document sets are built.
 pub fn relevance(terms: &Terms, title: &str, description: &str, specs: &[(String, String)]) -> f64 {
     if terms.is_empty() {
         return 0.0;
     }
-    let title = tokens(title);
-    let description = tokens(description);
-    let mut spec_tokens = HashSet::new();
-    for (k, v) in specs {
-        spec_tokens.extend(tokens(k));
-        spec_tokens.extend(tokens(v));
+    let mut best = vec![0u32; terms.0.len()];
+    let mut found = 0usize;
+    let mut visit = |text: &str, weight: u32, best: &mut [u32], found: &mut usize| {
+        for_each_token(text, |t| {
+            if let Some(i) = terms.0.iter().position(|x| *x == t) {
+                if best[i] == 0 {
+                    *found += 1;
+                }
+                best[i] = best[i].max(weight);
+            }
+        });
+    };
+    visit(title, W_TITLE, &mut best, &mut found);
+    if best.iter().any(|w| *w < W_TITLE) {
+        for (k, v) in specs {
+            visit(k, W_SPECS, &mut best, &mut found);
+            visit(v, W_SPECS, &mut best, &mut found);
+        }
+        if best.iter().any(|w| *w < W_SPECS) {
+            visit(description, W_DESCRIPTION, &mut best, &mut found);
+        }
     }
-    let mut sum = 0u32;
-    for t in &terms.0 {
-        sum += if title.contains(t) {
-            W_TITLE
-        } else if spec_tokens.contains(t) {
-            W_SPECS
-        } else if description.contains(t) {
-            W_DESCRIPTION
-        } else {
-            0
-        };
-    }
+    let _ = found;
+    let sum: u32 = best.iter().sum();
     sum as f64 / (W_TITLE as f64 * terms.0.len() as f64)
 }
 

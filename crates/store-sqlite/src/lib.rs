@@ -64,6 +64,16 @@ impl SqliteStore {
 
     /// Closes both pools (checkpointing the WAL).
     pub async fn close(&self) {
+        // `Pool::close` can return while a connection is still open (sqlx#3217), and then the
+        // last close does not checkpoint: checkpoint explicitly first.
+        if !self.writer.is_closed() {
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.writer)
+                .await
+            {
+                tracing::warn!(error = %e, "checkpointing the WAL at close failed");
+            }
+        }
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -72,9 +82,14 @@ impl SqliteStore {
     /// and diagnostics. `name` must be a bare pragma name.
     pub async fn pragma(&self, name: &str) -> StoreResult<String> {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(StoreError::Backend(format!("not a pragma name: {name:?}").into()));
+            return Err(StoreError::Backend(
+                format!("not a pragma name: {name:?}").into(),
+            ));
         }
-        let row = sqlx::query(&format!("PRAGMA {name}")).fetch_one(&self.writer).await.map_err(db)?;
+        let row = sqlx::query(&format!("PRAGMA {name}"))
+            .fetch_one(&self.writer)
+            .await
+            .map_err(db)?;
         match row.try_get::<String, _>(0) {
             Ok(v) => Ok(v),
             Err(_) => row.try_get::<i64, _>(0).map(|v| v.to_string()).map_err(db),
@@ -164,7 +179,12 @@ impl SqliteStore {
         E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
     {
         let q = format!("{HOLDING_SELECT} WHERE g.holder_id = ? AND g.pass_id = ?");
-        let row = sqlx::query(&q).bind(holder_id).bind(pass_id).fetch_one(ex).await.map_err(db)?;
+        let row = sqlx::query(&q)
+            .bind(holder_id)
+            .bind(pass_id)
+            .fetch_one(ex)
+            .await
+            .map_err(db)?;
         holding_from(&row)
     }
 
@@ -200,6 +220,10 @@ fn pending_expired(status: InteractionStatus, deadline: Timestamp, now: Timestam
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn close(&self) {
+        SqliteStore::close(self).await
     }
 
     async fn create_account(&self, new: &NewAccount) -> StoreResult<()> {
@@ -238,11 +262,12 @@ impl Store for SqliteStore {
     }
 
     async fn account_by_key_hash(&self, hash: &str) -> StoreResult<Account> {
-        let row = sqlx::query("SELECT id, name, roles, created_at FROM accounts WHERE api_key_hash = ?")
-            .bind(hash)
-            .fetch_one(&self.reader)
-            .await
-            .map_err(db)?;
+        let row =
+            sqlx::query("SELECT id, name, roles, created_at FROM accounts WHERE api_key_hash = ?")
+                .bind(hash)
+                .fetch_one(&self.reader)
+                .await
+                .map_err(db)?;
         account_from(&row)
     }
 
@@ -337,7 +362,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         if mode == PassMode::Unique.as_str() {
-            let want = g.units.unwrap_or(0);
+            let want = g.units.unwrap_or(0).max(0);
             let done = sqlx::query("UPDATE pass_units SET holder_id = ? WHERE rowid IN (SELECT rowid FROM pass_units WHERE pass_id = ? AND holder_id IS NULL ORDER BY unit_no LIMIT ?)")
                 .bind(&g.holder_id)
                 .bind(&g.pass_id)
@@ -384,7 +409,11 @@ impl Store for SqliteStore {
 
     async fn wallet(&self, holder_id: &str) -> StoreResult<Vec<Holding>> {
         let q = format!("{HOLDING_SELECT} WHERE g.holder_id = ? ORDER BY g.created_at, g.id");
-        let rows = sqlx::query(&q).bind(holder_id).fetch_all(&self.reader).await.map_err(db)?;
+        let rows = sqlx::query(&q)
+            .bind(holder_id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
         rows.iter().map(holding_from).collect()
     }
 
@@ -399,7 +428,11 @@ impl Store for SqliteStore {
         let q = format!(
             "{HOLDING_SELECT} WHERE p.valid_from <= ?1 AND (p.valid_until IS NULL OR p.valid_until > ?1) AND pr.stock > 0 ORDER BY g.holder_id, p.id"
         );
-        let rows = sqlx::query(&q).bind(now.millis()).fetch_all(&mut *tx).await.map_err(db)?;
+        let rows = sqlx::query(&q)
+            .bind(now.millis())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
         let mut holdings = Vec::with_capacity(rows.len());
         for row in &rows {
             let h = holding_from(row)?;
@@ -424,7 +457,10 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        let holders = rows.iter().map(holder_from).collect::<StoreResult<Vec<_>>>()?;
+        let holders = rows
+            .iter()
+            .map(holder_from)
+            .collect::<StoreResult<Vec<_>>>()?;
         tx.commit().await.map_err(db)?;
         Ok(MarketSnapshot { holdings, holders })
     }
@@ -473,19 +509,34 @@ impl Store for SqliteStore {
 
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
         let q = format!("SELECT {DEMAND_COLS} FROM demands WHERE id = ?");
-        let row = sqlx::query(&q).bind(id).fetch_one(&self.reader).await.map_err(db)?;
+        let row = sqlx::query(&q)
+            .bind(id)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)?;
         demand_from(&row)
     }
 
     async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>> {
-        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE demand_id = ? ORDER BY rank, seq");
-        let rows = sqlx::query(&q).bind(demand_id).fetch_all(&self.reader).await.map_err(db)?;
+        let q = format!(
+            "SELECT {INTERACTION_COLS} FROM interactions WHERE demand_id = ? ORDER BY rank, seq"
+        );
+        let rows = sqlx::query(&q)
+            .bind(demand_id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
         rows.iter().map(interaction_from).collect()
     }
 
     async fn demand_offers(&self, demand_id: &str) -> StoreResult<Vec<Offer>> {
-        let q = format!("SELECT {OFFER_COLS} FROM offers WHERE demand_id = ? ORDER BY created_at, id");
-        let rows = sqlx::query(&q).bind(demand_id).fetch_all(&self.reader).await.map_err(db)?;
+        let q =
+            format!("SELECT {OFFER_COLS} FROM offers WHERE demand_id = ? ORDER BY created_at, id");
+        let rows = sqlx::query(&q)
+            .bind(demand_id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
         rows.iter().map(offer_from).collect()
     }
 
@@ -508,14 +559,17 @@ impl Store for SqliteStore {
     async fn create_offer(&self, o: &NewOffer) -> StoreResult<Offer> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         let i = self.interaction_in(&mut *tx, &o.interaction_id).await?;
-        if i.status != InteractionStatus::Pending || pending_expired(i.status, i.deadline, o.created_at) {
+        if i.status != InteractionStatus::Pending
+            || pending_expired(i.status, i.deadline, o.created_at)
+        {
             return Err(Conflict::InteractionClosed.into());
         }
-        let requester_id: String = sqlx::query_scalar("SELECT requester_id FROM demands WHERE id = ?")
-            .bind(&i.demand_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+        let requester_id: String =
+            sqlx::query_scalar("SELECT requester_id FROM demands WHERE id = ?")
+                .bind(&i.demand_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
         sqlx::query("UPDATE interactions SET status = 'offered', decided_at = ? WHERE id = ?")
             .bind(o.created_at.millis())
             .bind(&i.id)
@@ -575,11 +629,12 @@ impl Store for SqliteStore {
         if offer.requester_id != a.requester_id {
             return Err(StoreError::NotFound);
         }
-        let accepted: Option<String> = sqlx::query_scalar("SELECT accepted_offer_id FROM demands WHERE id = ?")
-            .bind(&offer.demand_id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db)?;
+        let accepted: Option<String> =
+            sqlx::query_scalar("SELECT accepted_offer_id FROM demands WHERE id = ?")
+                .bind(&offer.demand_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
         if offer.status == OfferStatus::Accepted || accepted.is_some() {
             return Err(Conflict::OfferAlreadyAccepted.into());
         }
@@ -660,11 +715,12 @@ impl Store for SqliteStore {
         if offer.status != OfferStatus::Accepted {
             return Err(Conflict::OfferNotAccepted.into());
         }
-        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = ?")
-            .bind(&o.offer_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = ?")
+                .bind(&o.offer_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
         if existing.is_some() {
             return Err(Conflict::AlreadyOrdered.into());
         }
@@ -679,7 +735,10 @@ impl Store for SqliteStore {
         if done != 1 {
             return Err(Conflict::InsufficientStock.into());
         }
-        let q = format!("INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &ORDER_COLS[5..]);
+        let q = format!(
+            "INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &ORDER_COLS[5..]
+        );
         sqlx::query(&q)
             .bind(&o.id)
             .bind(&o.offer_id)
@@ -693,7 +752,11 @@ impl Store for SqliteStore {
             .bind(o.total_minor)
             .bind(o.commission_minor)
             .bind(&o.currency)
-            .bind(if settlement.is_some() { OrderStatus::Paid.as_str() } else { OrderStatus::Placed.as_str() })
+            .bind(if settlement.is_some() {
+                OrderStatus::Paid.as_str()
+            } else {
+                OrderStatus::Placed.as_str()
+            })
             .bind(to_json(&o.ship_to))
             .bind(settlement.map(|s| s.payment_ref.clone()))
             .bind(o.created_at.millis())
@@ -758,7 +821,9 @@ impl Store for SqliteStore {
             OrderParty::Requester(id) => ("requester_id", id),
             OrderParty::Holder(id) => ("holder_id", id),
         };
-        let q = format!("SELECT {ORDER_COLS} FROM orders WHERE {col} = ? AND seq > ? ORDER BY seq LIMIT ?");
+        let q = format!(
+            "SELECT {ORDER_COLS} FROM orders WHERE {col} = ? AND seq > ? ORDER BY seq LIMIT ?"
+        );
         let rows = sqlx::query(&q)
             .bind(id)
             .bind(page.after.unwrap_or(0))
@@ -776,7 +841,12 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         rows.iter()
-            .map(|r| Ok((r.try_get("currency").map_err(db)?, r.try_get("total").map_err(db)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("currency").map_err(db)?,
+                    r.try_get("total").map_err(db)?,
+                ))
+            })
             .collect()
     }
 
@@ -786,7 +856,12 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         rows.iter()
-            .map(|r| Ok((r.try_get("currency").map_err(db)?, r.try_get("total").map_err(db)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get("currency").map_err(db)?,
+                    r.try_get("total").map_err(db)?,
+                ))
+            })
             .collect()
     }
 

@@ -40,7 +40,11 @@ pub fn specs_to_json(v: &[(String, String)]) -> String {
 }
 
 pub fn roles_to_str(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 pub fn account_from(row: &SqliteRow) -> StoreResult<Account> {
@@ -50,7 +54,12 @@ pub fn account_from(row: &SqliteRow) -> StoreResult<Account> {
         .filter(|s| !s.is_empty())
         .map(|s| Role::parse(s).ok_or_else(|| StoreError::corrupt(format!("role {s}"))))
         .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Account { id: get(row, "id")?, name: get(row, "name")?, roles, created_at: ts(row, "created_at")? })
+    Ok(Account {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        roles,
+        created_at: ts(row, "created_at")?,
+    })
 }
 
 pub fn provider_key_from(row: &SqliteRow) -> StoreResult<ProviderKeyRecord> {
@@ -70,7 +79,11 @@ pub fn provider_key_from(row: &SqliteRow) -> StoreResult<ProviderKeyRecord> {
 /// A product; `at` names the created_at column (aliased in joins).
 pub fn product_from(row: &SqliteRow, joined: &str) -> StoreResult<Product> {
     let specs: String = get(row, "specs")?;
-    let (id_col, at_col) = if joined.is_empty() { ("id", "created_at") } else { ("product_id", "pr_at") };
+    let (id_col, at_col) = if joined.is_empty() {
+        ("id", "created_at")
+    } else {
+        ("product_id", "pr_at")
+    };
     Ok(Product {
         id: get(row, id_col)?,
         provider_id: get(row, "provider_id")?,
@@ -91,7 +104,8 @@ pub fn pass_from(row: &SqliteRow) -> StoreResult<Pass> {
         id: get(row, "p_id")?,
         product_id: get(row, "product_id")?,
         provider_id: get(row, "provider_id")?,
-        mode: PassMode::parse(&mode).ok_or_else(|| StoreError::corrupt(format!("pass mode {mode}")))?,
+        mode: PassMode::parse(&mode)
+            .ok_or_else(|| StoreError::corrupt(format!("pass mode {mode}")))?,
         units: get(row, "units")?,
         commission_bps: get(row, "commission_bps")?,
         valid_from: ts(row, "valid_from")?,
@@ -188,7 +202,8 @@ pub fn offer_from(row: &SqliteRow) -> StoreResult<Offer> {
         requester_id: get(row, "requester_id")?,
         pass_id: get(row, "pass_id")?,
         note: get(row, "note")?,
-        status: OfferStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("offer status {status}")))?,
+        status: OfferStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("offer status {status}")))?,
         created_at: ts(row, "created_at")?,
         accepted_at: opt_ts(row, "accepted_at")?,
         licence_jws: get(row, "licence_jws")?,
@@ -212,7 +227,8 @@ pub fn order_from(row: &SqliteRow) -> StoreResult<Order> {
         total_minor: get(row, "total_minor")?,
         commission_minor: get(row, "commission_minor")?,
         currency: get(row, "currency")?,
-        status: OrderStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("order status {status}")))?,
+        status: OrderStatus::parse(&status)
+            .ok_or_else(|| StoreError::corrupt(format!("order status {status}")))?,
         ship_to: json(&ship_to, "ship_to")?,
         payment_ref: get(row, "payment_ref")?,
         created_at: ts(row, "created_at")?,

@@ -25,13 +25,13 @@
 //! inserting an object whose id exists fails with [`Conflict::Duplicate`]; and a failed
 //! operation changes nothing.
 
+use crate::HolderState;
 use crate::{
     Acceptance, Account, Address, Conflict, DemandRecord, Holding, Interaction, MarketSnapshot,
     NewAccount, NewGrant, NewOffer, Offer, Order, OrderParty, Page, Pass, Posting, Product,
     ProviderKeyRecord, Rating, RequesterProfile, Settlement, Store, StoreError, StoreResult,
     StoredPaymentMethod,
 };
-use crate::HolderState;
 use std::any::Any;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -170,7 +170,10 @@ pub struct GuardedStore {
 
 impl GuardedStore {
     pub fn new(inner: Arc<dyn Store>, guard: impl Any + Send + Sync) -> Self {
-        Self { inner, _guard: Box::new(guard) }
+        Self {
+            inner,
+            _guard: Box::new(guard),
+        }
     }
 }
 
@@ -178,6 +181,9 @@ impl GuardedStore {
 impl Store for GuardedStore {
     fn backend(&self) -> &'static str {
         self.inner.backend()
+    }
+    async fn close(&self) {
+        self.inner.close().await
     }
     async fn create_account(&self, new: &NewAccount) -> StoreResult<()> {
         self.inner.create_account(new).await
@@ -221,7 +227,11 @@ impl Store for GuardedStore {
     async fn market(&self, now: Timestamp) -> StoreResult<MarketSnapshot> {
         self.inner.market(now).await
     }
-    async fn create_demand(&self, demand: &DemandRecord, requests: &[Interaction]) -> StoreResult<()> {
+    async fn create_demand(
+        &self,
+        demand: &DemandRecord,
+        requests: &[Interaction],
+    ) -> StoreResult<()> {
         self.inner.create_demand(demand, requests).await
     }
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
@@ -260,7 +270,11 @@ impl Store for GuardedStore {
     async fn requester_profile(&self, account_id: &str) -> StoreResult<RequesterProfile> {
         self.inner.requester_profile(account_id).await
     }
-    async fn place_order(&self, order: &Order, settlement: Option<&Settlement>) -> StoreResult<Order> {
+    async fn place_order(
+        &self,
+        order: &Order,
+        settlement: Option<&Settlement>,
+    ) -> StoreResult<Order> {
         self.inner.place_order(order, settlement).await
     }
     async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order> {
@@ -335,7 +349,10 @@ fn sorted(mut v: Vec<(String, i64)>) -> Vec<(String, i64)> {
 /// Asserts every currency of the ledger sums to zero.
 async fn assert_ledger_balanced(store: &dyn Store) {
     let totals = store.ledger_totals().await.must("ledger_totals");
-    assert!(totals.iter().all(|(_, t)| *t == 0), "the ledger does not balance: {totals:?}");
+    assert!(
+        totals.iter().all(|(_, t)| *t == 0),
+        "the ledger does not balance: {totals:?}"
+    );
 }
 
 async fn join_all<T: Send + 'static>(mut set: JoinSet<T>) -> Vec<T> {
@@ -397,7 +414,9 @@ pub fn new_account(id: &str, roles: &[Role]) -> NewAccount {
             created_at: T0,
         },
         api_key_hash: key_hash(id),
-        provider_key: roles.contains(&Role::Provider).then(|| provider_key(&format!("key_{id}"), id, T0)),
+        provider_key: roles
+            .contains(&Role::Provider)
+            .then(|| provider_key(&format!("key_{id}"), id, T0)),
     }
 }
 
@@ -414,7 +433,10 @@ pub fn product(id: &str, provider_id: &str, stock: i64, price_minor: i64) -> Pro
         title: format!("Title of {id}"),
         description: "A pair of studio headphones.".into(),
         category: "electronics/audio/headphones".into(),
-        specs: vec![("impedance".into(), "32 ohm".into()), ("colour".into(), "black".into())],
+        specs: vec![
+            ("impedance".into(), "32 ohm".into()),
+            ("colour".into(), "black".into()),
+        ],
         price_minor,
         currency: CURRENCY.into(),
         stock,
@@ -438,8 +460,20 @@ pub fn pass(id: &str, product: &Product, mode: PassMode, units: Option<i64>) -> 
     }
 }
 
-pub fn new_grant(id: &str, pass_id: &str, holder_id: &str, units: Option<i64>, at: Timestamp) -> NewGrant {
-    NewGrant { id: id.into(), pass_id: pass_id.into(), holder_id: holder_id.into(), units, created_at: at }
+pub fn new_grant(
+    id: &str,
+    pass_id: &str,
+    holder_id: &str,
+    units: Option<i64>,
+    at: Timestamp,
+) -> NewGrant {
+    NewGrant {
+        id: id.into(),
+        pass_id: pass_id.into(),
+        holder_id: holder_id.into(),
+        units,
+        created_at: at,
+    }
 }
 
 pub fn demand_record(id: &str, requester_id: &str, deadline: Timestamp) -> DemandRecord {
@@ -464,7 +498,13 @@ pub fn demand_record(id: &str, requester_id: &str, deadline: Timestamp) -> Deman
 }
 
 /// A pending interaction request, as handed to [`Store::create_demand`].
-pub fn interaction(id: &str, demand_id: &str, holder_id: &str, rank: i64, deadline: Timestamp) -> Interaction {
+pub fn interaction(
+    id: &str,
+    demand_id: &str,
+    holder_id: &str,
+    rank: i64,
+    deadline: Timestamp,
+) -> Interaction {
     Interaction {
         id: id.into(),
         demand_id: demand_id.into(),
@@ -531,7 +571,11 @@ pub fn settlement_for(ledger_id: &str, order: &Order, at: Timestamp) -> Settleme
         payment_ref: format!("pay_{}", order.id),
         postings: vec![
             posting(&order.requester_id, -order.total_minor, "payment"),
-            posting(&order.provider_id, order.total_minor - order.commission_minor, "sale"),
+            posting(
+                &order.provider_id,
+                order.total_minor - order.commission_minor,
+                "sale",
+            ),
             posting(&order.holder_id, order.commission_minor, "commission"),
         ],
         at,
@@ -572,21 +616,41 @@ pub struct World {
 impl World {
     pub async fn new(store: Arc<dyn Store>) -> Self {
         let s = &*store;
-        let provider = create_account(s, "acc_provider", &[Role::Provider]).await.id;
-        let requester = create_account(s, "acc_requester", &[Role::Requester]).await.id;
+        let provider = create_account(s, "acc_provider", &[Role::Provider])
+            .await
+            .id;
+        let requester = create_account(s, "acc_requester", &[Role::Requester])
+            .await
+            .id;
         let holder1 = create_account(s, "acc_holder1", &[Role::Holder]).await.id;
         let holder2 = create_account(s, "acc_holder2", &[Role::Holder]).await.id;
         let product = product("prd_main", &provider, 10, 2_500);
         s.create_product(&product).await.must("create product");
         let shareable = pass("pas_shareable", &product, PassMode::Shareable, None);
         let unique = pass("pas_unique", &product, PassMode::Unique, Some(4));
-        s.create_pass(&shareable).await.must("create shareable pass");
+        s.create_pass(&shareable)
+            .await
+            .must("create shareable pass");
         s.create_pass(&unique).await.must("create unique pass");
         for (i, h) in [&holder1, &holder2].into_iter().enumerate() {
-            s.grant(&new_grant(&format!("grt_s{i}"), &shareable.id, h, None, T0)).await.must("grant shareable");
-            s.grant(&new_grant(&format!("grt_u{i}"), &unique.id, h, Some(2), T0)).await.must("grant unique");
+            s.grant(&new_grant(&format!("grt_s{i}"), &shareable.id, h, None, T0))
+                .await
+                .must("grant shareable");
+            s.grant(&new_grant(&format!("grt_u{i}"), &unique.id, h, Some(2), T0))
+                .await
+                .must("grant unique");
         }
-        Self { store, provider, requester, holder1, holder2, product, shareable, unique, next: AtomicU64::new(1) }
+        Self {
+            store,
+            provider,
+            requester,
+            holder1,
+            holder2,
+            product,
+            shareable,
+            unique,
+            next: AtomicU64::new(1),
+        }
     }
 
     pub fn store(&self) -> &dyn Store {
@@ -625,7 +689,10 @@ impl World {
     }
 
     pub async fn grant(&self, pass: &Pass, holder: &str, units: Option<i64>) -> Holding {
-        self.store.grant(&new_grant(&self.id("grt"), &pass.id, holder, units, T0)).await.must("grant")
+        self.store
+            .grant(&new_grant(&self.id("grt"), &pass.id, holder, units, T0))
+            .await
+            .must("grant")
     }
 
     /// A demand of the fixture requester sent to `holders` (rank = position), deadline [`DEADLINE`].
@@ -634,15 +701,27 @@ impl World {
         self.demand_by(&self.requester, holders, DEADLINE).await
     }
 
-    pub async fn demand_by(&self, requester: &str, holders: &[&str], deadline: Timestamp) -> Vec<Interaction> {
+    pub async fn demand_by(
+        &self,
+        requester: &str,
+        holders: &[&str],
+        deadline: Timestamp,
+    ) -> Vec<Interaction> {
         let d = demand_record(&self.id("dem"), requester, deadline);
         let requests: Vec<Interaction> = holders
             .iter()
             .enumerate()
             .map(|(i, h)| interaction(&self.id("int"), &d.id, h, i as i64 + 1, deadline))
             .collect();
-        self.store.create_demand(&d, &requests).await.must("create_demand");
-        let stored = self.store.demand_interactions(&d.id).await.must("demand_interactions");
+        self.store
+            .create_demand(&d, &requests)
+            .await
+            .must("create_demand");
+        let stored = self
+            .store
+            .demand_interactions(&d.id)
+            .await
+            .must("demand_interactions");
         assert_eq!(stored.len(), holders.len());
         stored
     }
@@ -664,7 +743,8 @@ impl World {
         Acceptance {
             offer_id: offer.id.clone(),
             requester_id: offer.requester_id.clone(),
-            licence_jws: (offer.pass_id == self.shareable.id).then(|| format!("licence-for-{}", offer.id)),
+            licence_jws: (offer.pass_id == self.shareable.id)
+                .then(|| format!("licence-for-{}", offer.id)),
             at: t(120),
         }
     }
@@ -678,7 +758,8 @@ impl World {
         let requests = self.demand_by(requester, &[holder], DEADLINE).await;
         let offer = self.offer(&requests[0], &pass.id).await;
         let mut acc = self.acceptance(&offer);
-        acc.licence_jws = (pass.mode == PassMode::Shareable).then(|| format!("licence-for-{}", offer.id));
+        acc.licence_jws =
+            (pass.mode == PassMode::Shareable).then(|| format!("licence-for-{}", offer.id));
         self.store.accept_offer(&acc).await.must("accept_offer")
     }
 
@@ -704,45 +785,102 @@ pub async fn accounts_round_trip(store: Arc<dyn Store>) {
     let provider = new_account("acc_p", &[Role::Provider]);
     let multi = new_account("acc_multi", &[Role::Holder, Role::Requester]);
     s.create_account(&provider).await.must("create provider");
-    s.create_account(&multi).await.must("create holder+requester");
+    s.create_account(&multi)
+        .await
+        .must("create holder+requester");
 
     assert_eq!(s.account("acc_p").await.must("account"), provider.account);
     let m = s.account("acc_multi").await.must("account");
     assert_eq!(m, multi.account);
     assert!(m.has_role(Role::Holder) && m.has_role(Role::Requester) && !m.has_role(Role::Provider));
-    assert_eq!(s.account_by_key_hash(&key_hash("acc_multi")).await.must("by key"), multi.account);
-    assert_eq!(s.account_by_key_hash(&key_hash("acc_p")).await.must("by key"), provider.account);
+    assert_eq!(
+        s.account_by_key_hash(&key_hash("acc_multi"))
+            .await
+            .must("by key"),
+        multi.account
+    );
+    assert_eq!(
+        s.account_by_key_hash(&key_hash("acc_p"))
+            .await
+            .must("by key"),
+        provider.account
+    );
 
     let keys = s.provider_keys("acc_p").await.must("provider_keys");
-    assert_eq!(keys, vec![provider.provider_key.clone().expect("provider key")]);
-    assert_eq!(keys[0].secret, bytes32("key_acc_p", 2), "the secret survives the round trip");
-    assert!(s.provider_keys("acc_multi").await.must("provider_keys").is_empty(), "no keys for a non-provider");
+    assert_eq!(
+        keys,
+        vec![provider.provider_key.clone().expect("provider key")]
+    );
+    assert_eq!(
+        keys[0].secret,
+        bytes32("key_acc_p", 2),
+        "the secret survives the round trip"
+    );
+    assert!(
+        s.provider_keys("acc_multi")
+            .await
+            .must("provider_keys")
+            .is_empty(),
+        "no keys for a non-provider"
+    );
 }
 
 /// Unknown accounts, duplicate ids and key hashes; a failed create_account creates nothing.
 pub async fn account_errors(store: Arc<dyn Store>) {
     let s = &*store;
-    assert_err!(s.account("acc_nope").await, StoreError::NotFound, "unknown account");
-    assert_err!(s.account_by_key_hash("no-such-hash").await, StoreError::NotFound, "unknown key hash");
+    assert_err!(
+        s.account("acc_nope").await,
+        StoreError::NotFound,
+        "unknown account"
+    );
+    assert_err!(
+        s.account_by_key_hash("no-such-hash").await,
+        StoreError::NotFound,
+        "unknown key hash"
+    );
 
     let first = new_account("acc_a", &[Role::Provider]);
     s.create_account(&first).await.must("create");
 
     let mut same_id = new_account("acc_a", &[Role::Holder]);
     same_id.api_key_hash = "another-hash".into();
-    assert_err!(s.create_account(&same_id).await, StoreError::Conflict(Conflict::Duplicate), "duplicate account id");
-    assert_eq!(s.account("acc_a").await.must("account"), first.account, "the first account is untouched");
+    assert_err!(
+        s.create_account(&same_id).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "duplicate account id"
+    );
+    assert_eq!(
+        s.account("acc_a").await.must("account"),
+        first.account,
+        "the first account is untouched"
+    );
 
     let mut same_hash = new_account("acc_b", &[Role::Holder]);
     same_hash.api_key_hash = key_hash("acc_a");
-    assert_err!(s.create_account(&same_hash).await, StoreError::Conflict(Conflict::Duplicate), "duplicate API key hash");
-    assert_err!(s.account("acc_b").await, StoreError::NotFound, "no account for a duplicate key hash");
+    assert_err!(
+        s.create_account(&same_hash).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "duplicate API key hash"
+    );
+    assert_err!(
+        s.account("acc_b").await,
+        StoreError::NotFound,
+        "no account for a duplicate key hash"
+    );
 
     // A provider whose key id exists: neither the account nor the key is created.
     let mut same_kid = new_account("acc_c", &[Role::Provider]);
     same_kid.provider_key = Some(provider_key("key_acc_a", "acc_c", T0));
-    assert_err!(s.create_account(&same_kid).await, StoreError::Conflict(Conflict::Duplicate), "duplicate key id");
-    assert_err!(s.account("acc_c").await, StoreError::NotFound, "the account of a failed create is not created");
+    assert_err!(
+        s.create_account(&same_kid).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "duplicate key id"
+    );
+    assert_err!(
+        s.account("acc_c").await,
+        StoreError::NotFound,
+        "the account of a failed create is not created"
+    );
     assert_eq!(s.provider_keys("acc_a").await.must("keys").len(), 1);
     assert!(s.provider_keys("acc_c").await.must("keys").is_empty());
 }
@@ -761,14 +899,28 @@ pub async fn product_round_trip(store: Arc<dyn Store>) {
 
     let mut empty = product("prd_2", "acc_p", 0, 0);
     empty.specs.clear();
-    s.create_product(&empty).await.must("create product without specs or stock");
+    s.create_product(&empty)
+        .await
+        .must("create product without specs or stock");
     assert_eq!(s.product("prd_2").await.must("product"), empty);
 
-    assert_err!(s.product("prd_nope").await, StoreError::NotFound, "unknown product");
+    assert_err!(
+        s.product("prd_nope").await,
+        StoreError::NotFound,
+        "unknown product"
+    );
     let mut dup = product("prd_1", "acc_p", 1, 1);
     dup.title = "another".into();
-    assert_err!(s.create_product(&dup).await, StoreError::Conflict(Conflict::Duplicate), "duplicate product id");
-    assert_eq!(s.product("prd_1").await.must("product"), p, "the first product is untouched");
+    assert_err!(
+        s.create_product(&dup).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "duplicate product id"
+    );
+    assert_eq!(
+        s.product("prd_1").await.must("product"),
+        p,
+        "the first product is untouched"
+    );
 }
 
 /// create_pass and pass for both modes, NotFound, Duplicate.
@@ -787,17 +939,33 @@ pub async fn pass_round_trip(store: Arc<dyn Store>) {
     assert_eq!(s.pass("pas_s").await.must("pass"), shareable);
     assert_eq!(s.pass("pas_u").await.must("pass"), unique);
 
-    assert_err!(s.pass("pas_nope").await, StoreError::NotFound, "unknown pass");
+    assert_err!(
+        s.pass("pas_nope").await,
+        StoreError::NotFound,
+        "unknown pass"
+    );
     let dup = pass("pas_u", &p, PassMode::Unique, Some(10));
-    assert_err!(s.create_pass(&dup).await, StoreError::Conflict(Conflict::Duplicate), "duplicate pass id");
-    assert_eq!(s.pass("pas_u").await.must("pass"), unique, "the first pass is untouched");
+    assert_err!(
+        s.create_pass(&dup).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "duplicate pass id"
+    );
+    assert_eq!(
+        s.pass("pas_u").await.must("pass"),
+        unique,
+        "the first pass is untouched"
+    );
 
     // The failed duplicate did not add units: exactly 3 can be granted.
     create_account(s, "acc_h", &[Role::Holder]).await;
-    let g = s.grant(&new_grant("grt_1", "pas_u", "acc_h", Some(3), T0)).await.must("grant all units");
+    let g = s
+        .grant(&new_grant("grt_1", "pas_u", "acc_h", Some(3), T0))
+        .await
+        .must("grant all units");
     assert_eq!((g.units_granted, g.units_left), (Some(3), Some(3)));
     assert_err!(
-        s.grant(&new_grant("grt_2", "pas_u", "acc_h", Some(1), T0)).await,
+        s.grant(&new_grant("grt_2", "pas_u", "acc_h", Some(1), T0))
+            .await,
         StoreError::Conflict(Conflict::UnitsExhausted),
         "a unique pass has exactly its units"
     );
@@ -820,9 +988,14 @@ pub async fn unique_pass_units_are_numbered(store: Arc<dyn Store>) {
     let p = w.add_pass(&w.product, PassMode::Unique, Some(5)).await;
     let h = w.add_holder().await;
     assert_eq!(w.grant(&p, &h, Some(2)).await.units_granted, Some(2));
-    assert_eq!(w.grant(&p, &w.holder1, Some(3)).await.units_granted, Some(3));
+    assert_eq!(
+        w.grant(&p, &w.holder1, Some(3)).await.units_granted,
+        Some(3)
+    );
     assert_err!(
-        w.store.grant(&new_grant(&w.id("grt"), &p.id, &w.holder2, Some(1), T0)).await,
+        w.store
+            .grant(&new_grant(&w.id("grt"), &p.id, &w.holder2, Some(1), T0))
+            .await,
         StoreError::Conflict(Conflict::UnitsExhausted),
         "all 5 units are granted"
     );
@@ -843,7 +1016,11 @@ pub async fn grant_shareable_pass(store: Arc<dyn Store>) {
     let again = w.grant(&w.shareable, &h, None).await;
     assert_eq!((again.units_granted, again.units_left), (None, None));
     let wallet = w.store.wallet(&h).await.must("wallet");
-    assert_eq!(wallet.len(), 1, "granting a pass again does not add a second holding");
+    assert_eq!(
+        wallet.len(),
+        1,
+        "granting a pass again does not add a second holding"
+    );
     assert_eq!(wallet[0].pass.id, w.shareable.id);
 }
 
@@ -857,11 +1034,21 @@ pub async fn grant_adds_units(store: Arc<dyn Store>) {
     assert_eq!(first.holder_id, h);
     assert_eq!(first.pass, p);
     let second = w.grant(&p, &h, Some(2)).await;
-    assert_eq!((second.units_granted, second.units_left), (Some(3), Some(3)));
+    assert_eq!(
+        (second.units_granted, second.units_left),
+        (Some(3), Some(3))
+    );
     let holding = w.store.holding(&h, &p.id).await.must("holding");
-    assert_eq!((holding.units_granted, holding.units_left), (Some(3), Some(3)));
+    assert_eq!(
+        (holding.units_granted, holding.units_left),
+        (Some(3), Some(3))
+    );
     let wallet = w.store.wallet(&h).await.must("wallet");
-    assert_eq!(wallet.iter().filter(|x| x.pass.id == p.id).count(), 1, "one holding per pass");
+    assert_eq!(
+        wallet.iter().filter(|x| x.pass.id == p.id).count(),
+        1,
+        "one holding per pass"
+    );
 
     // After a transfer, units_granted stays and units_left drops; a further grant adds to both.
     w.accepted_offer(&h, &p).await;
@@ -880,14 +1067,36 @@ pub async fn grant_units_exhausted_changes_nothing(store: Arc<dyn Store>) {
     w.grant(&p, &a, Some(2)).await;
 
     let g = new_grant(&w.id("grt"), &p.id, &b, Some(2), T0);
-    assert_err!(w.store.grant(&g).await, StoreError::Conflict(Conflict::UnitsExhausted), "2 wanted, 1 left");
-    assert_err!(w.store.holding(&b, &p.id).await, StoreError::NotFound, "no holding from a failed first grant");
-    assert!(w.store.wallet(&b).await.must("wallet").iter().all(|h| h.pass.id != p.id));
+    assert_err!(
+        w.store.grant(&g).await,
+        StoreError::Conflict(Conflict::UnitsExhausted),
+        "2 wanted, 1 left"
+    );
+    assert_err!(
+        w.store.holding(&b, &p.id).await,
+        StoreError::NotFound,
+        "no holding from a failed first grant"
+    );
+    assert!(w
+        .store
+        .wallet(&b)
+        .await
+        .must("wallet")
+        .iter()
+        .all(|h| h.pass.id != p.id));
 
     let g = new_grant(&w.id("grt"), &p.id, &a, Some(2), T0);
-    assert_err!(w.store.grant(&g).await, StoreError::Conflict(Conflict::UnitsExhausted), "2 more wanted, 1 left");
+    assert_err!(
+        w.store.grant(&g).await,
+        StoreError::Conflict(Conflict::UnitsExhausted),
+        "2 more wanted, 1 left"
+    );
     let held = w.store.holding(&a, &p.id).await.must("holding");
-    assert_eq!((held.units_granted, held.units_left), (Some(2), Some(2)), "the units granted before stay");
+    assert_eq!(
+        (held.units_granted, held.units_left),
+        (Some(2), Some(2)),
+        "the units granted before stay"
+    );
 
     // The last unit was not taken by the failed grants.
     let last = w.grant(&p, &b, Some(1)).await;
@@ -900,24 +1109,43 @@ pub async fn grant_errors(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let h = w.add_holder().await;
     assert_err!(
-        w.store.grant(&new_grant(&w.id("grt"), "pas_nope", &h, None, T0)).await,
+        w.store
+            .grant(&new_grant(&w.id("grt"), "pas_nope", &h, None, T0))
+            .await,
         StoreError::NotFound,
         "grant of an unknown pass"
     );
     let p = w.add_pass(&w.product, PassMode::Unique, Some(5)).await;
     // `grt_s0` is holder 1's grant of the shareable pass.
     assert_err!(
-        w.store.grant(&new_grant("grt_s0", &p.id, &h, Some(2), T0)).await,
+        w.store
+            .grant(&new_grant("grt_s0", &p.id, &h, Some(2), T0))
+            .await,
         StoreError::Conflict(Conflict::Duplicate),
         "duplicate grant id"
     );
-    assert_err!(w.store.holding(&h, &p.id).await, StoreError::NotFound, "no holding from a duplicate grant");
+    assert_err!(
+        w.store.holding(&h, &p.id).await,
+        StoreError::NotFound,
+        "no holding from a duplicate grant"
+    );
     // No unit was taken by the failed grant.
     assert_eq!(w.grant(&p, &h, Some(5)).await.units_left, Some(5));
 
-    assert_err!(w.store.holding(&h, &w.unique.id).await, StoreError::NotFound, "pass not granted to this holder");
-    assert_err!(w.store.holding("acc_nope", &w.shareable.id).await, StoreError::NotFound, "unknown holder");
-    assert!(w.store.wallet("acc_nope").await.must("wallet").is_empty(), "wallet of an unknown holder");
+    assert_err!(
+        w.store.holding(&h, &w.unique.id).await,
+        StoreError::NotFound,
+        "pass not granted to this holder"
+    );
+    assert_err!(
+        w.store.holding("acc_nope", &w.shareable.id).await,
+        StoreError::NotFound,
+        "unknown holder"
+    );
+    assert!(
+        w.store.wallet("acc_nope").await.must("wallet").is_empty(),
+        "wallet of an unknown holder"
+    );
 }
 
 /// The wallet lists a holder's passes in grant order, with their products and units.
@@ -929,19 +1157,35 @@ pub async fn wallet_in_grant_order(store: Arc<dyn Store>) {
     let p2 = w.add_product(3).await;
     let late = w.add_pass(&p2, PassMode::Shareable, None).await;
     let mid = w.add_pass(&w.product, PassMode::Unique, Some(2)).await;
-    s.grant(&new_grant("grt_z", &late.id, &h, None, t(30))).await.must("grant");
-    s.grant(&new_grant("grt_y", &mid.id, &h, Some(2), t(20))).await.must("grant");
-    s.grant(&new_grant("grt_x", &w.shareable.id, &h, None, t(10))).await.must("grant");
+    s.grant(&new_grant("grt_z", &late.id, &h, None, t(30)))
+        .await
+        .must("grant");
+    s.grant(&new_grant("grt_y", &mid.id, &h, Some(2), t(20)))
+        .await
+        .must("grant");
+    s.grant(&new_grant("grt_x", &w.shareable.id, &h, None, t(10)))
+        .await
+        .must("grant");
 
     let wallet = s.wallet(&h).await.must("wallet");
     let ids: Vec<&str> = wallet.iter().map(|x| x.pass.id.as_str()).collect();
-    assert_eq!(ids, [w.shareable.id.as_str(), mid.id.as_str(), late.id.as_str()], "grant order");
+    assert_eq!(
+        ids,
+        [w.shareable.id.as_str(), mid.id.as_str(), late.id.as_str()],
+        "grant order"
+    );
     assert_eq!(wallet[0].grant_id, "grt_x");
     assert_eq!(wallet[0].granted_at, t(10));
     assert_eq!(wallet[0].product, w.product);
-    assert_eq!((wallet[0].units_granted, wallet[0].units_left), (None, None));
+    assert_eq!(
+        (wallet[0].units_granted, wallet[0].units_left),
+        (None, None)
+    );
     assert_eq!(wallet[1].pass, mid);
-    assert_eq!((wallet[1].units_granted, wallet[1].units_left), (Some(2), Some(2)));
+    assert_eq!(
+        (wallet[1].units_granted, wallet[1].units_left),
+        (Some(2), Some(2))
+    );
     assert_eq!(wallet[2].product, p2);
     assert!(wallet.iter().all(|x| x.holder_id == h));
     assert_eq!(s.holding(&h, &mid.id).await.must("holding"), wallet[1]);
@@ -967,16 +1211,38 @@ pub async fn holder_fields_round_trip(store: Arc<dyn Store>) {
     assert_eq!(h.reputation, ReputationCounts::default());
 
     let fields = vec!["electronics/audio".to_string(), "music/jazz".to_string()];
-    s.set_holder_fields(&w.holder1, &fields).await.must("set fields");
+    s.set_holder_fields(&w.holder1, &fields)
+        .await
+        .must("set fields");
     assert_eq!(s.holder(&w.holder1, T0).await.must("holder").fields, fields);
     let fewer = vec!["books".to_string()];
-    s.set_holder_fields(&w.holder1, &fewer).await.must("overwrite fields");
+    s.set_holder_fields(&w.holder1, &fewer)
+        .await
+        .must("overwrite fields");
     assert_eq!(s.holder(&w.holder1, T0).await.must("holder").fields, fewer);
-    s.set_holder_fields(&w.holder1, &[]).await.must("clear fields");
-    assert!(s.holder(&w.holder1, T0).await.must("holder").fields.is_empty());
-    assert!(s.holder(&w.holder2, T0).await.must("holder").fields.is_empty(), "other holders untouched");
+    s.set_holder_fields(&w.holder1, &[])
+        .await
+        .must("clear fields");
+    assert!(s
+        .holder(&w.holder1, T0)
+        .await
+        .must("holder")
+        .fields
+        .is_empty());
+    assert!(
+        s.holder(&w.holder2, T0)
+            .await
+            .must("holder")
+            .fields
+            .is_empty(),
+        "other holders untouched"
+    );
 
-    assert_err!(s.holder("acc_nope", T0).await, StoreError::NotFound, "unknown holder");
+    assert_err!(
+        s.holder("acc_nope", T0).await,
+        StoreError::NotFound,
+        "unknown holder"
+    );
 }
 
 /// Reputation: positive/ratings from ratings; offered/interactions from requests, where a
@@ -990,7 +1256,9 @@ pub async fn holder_reputation_counts(store: Arc<dyn Store>) {
     // Three requests answered with offers, rated +, +, −.
     for (i, positive) in [true, true, false].into_iter().enumerate() {
         let offer = w.accepted_offer(h1, &w.shareable).await;
-        s.rate(&rating(&format!("rat_{i}"), &offer, positive)).await.must("rate");
+        s.rate(&rating(&format!("rat_{i}"), &offer, positive))
+            .await
+            .must("rate");
     }
     // One declined by holder 1 (holder 2 answered the same demand with an offer).
     let d4 = w.demand(&[h1, h2]).await;
@@ -999,26 +1267,58 @@ pub async fn holder_reputation_counts(store: Arc<dyn Store>) {
     // One expired by expire_due.
     let d7 = w.demand_by(&w.requester, &[h1], t(5_000)).await;
     assert_eq!(s.expire_due(t(5_000)).await.must("expire_due"), 1);
-    assert_eq!(s.interaction(&d7[0].id).await.must("interaction").status, InteractionStatus::Expired);
+    assert_eq!(
+        s.interaction(&d7[0].id).await.must("interaction").status,
+        InteractionStatus::Expired
+    );
     // One pending, due exactly at `now`; one pending, due after `now`.
     let due = w.demand_by(&w.requester, &[h1], now).await;
     let later = w.demand_by(&w.requester, &[h1], t(7_201)).await;
 
-    let rep = |positive, ratings, offered, interactions| ReputationCounts { positive, ratings, offered, interactions };
-    assert_eq!(s.holder(h1, now).await.must("holder").reputation, rep(2, 3, 3, 6), "at the deadline of `due`");
+    let rep = |positive, ratings, offered, interactions| ReputationCounts {
+        positive,
+        ratings,
+        offered,
+        interactions,
+    };
     assert_eq!(
-        s.holder(h1, Timestamp::from_millis(now.millis() - 1)).await.must("holder").reputation,
+        s.holder(h1, now).await.must("holder").reputation,
+        rep(2, 3, 3, 6),
+        "at the deadline of `due`"
+    );
+    assert_eq!(
+        s.holder(h1, Timestamp::from_millis(now.millis() - 1))
+            .await
+            .must("holder")
+            .reputation,
         rep(2, 3, 3, 5),
         "just before the deadline of `due`"
     );
-    assert_eq!(s.holder(h1, t(7_201)).await.must("holder").reputation, rep(2, 3, 3, 7), "both due");
-    assert_eq!(s.holder(h2, now).await.must("holder").reputation, rep(0, 0, 1, 1), "holder 2");
+    assert_eq!(
+        s.holder(h1, t(7_201)).await.must("holder").reputation,
+        rep(2, 3, 3, 7),
+        "both due"
+    );
+    assert_eq!(
+        s.holder(h2, now).await.must("holder").reputation,
+        rep(0, 0, 1, 1),
+        "holder 2"
+    );
 
     // expire_due changes the stored status, not the counts.
     assert_eq!(s.expire_due(now).await.must("expire_due"), 1);
-    assert_eq!(s.interaction(&due[0].id).await.must("interaction").status, InteractionStatus::Expired);
-    assert_eq!(s.interaction(&later[0].id).await.must("interaction").status, InteractionStatus::Pending);
-    assert_eq!(s.holder(h1, now).await.must("holder").reputation, rep(2, 3, 3, 6));
+    assert_eq!(
+        s.interaction(&due[0].id).await.must("interaction").status,
+        InteractionStatus::Expired
+    );
+    assert_eq!(
+        s.interaction(&later[0].id).await.must("interaction").status,
+        InteractionStatus::Pending
+    );
+    assert_eq!(
+        s.holder(h1, now).await.must("holder").reputation,
+        rep(2, 3, 3, 6)
+    );
     let r = s.holder(h1, now).await.must("holder").reputation;
     assert_eq!(r.positive_rate(), Some(2.0 / 3.0));
     assert_eq!(r.success_rate(), Some(0.5));
@@ -1057,15 +1357,20 @@ pub async fn market_lists_usable_holdings(store: Arc<dyn Store>) {
     w.grant(&used, &h3, Some(1)).await;
     w.accepted_offer(&h3, &used).await; // holder 3's only unit goes to the requester
 
-    // Reputation: holder 1 has one rated offer; holder 2 one request past its deadline.
+    // Reputation: holder 1 has one rated offer; holder 2 one pending request due exactly at `now`.
     let offer = w.accepted_offer(&h1, &w.shareable).await;
     s.rate(&rating("rat_1", &offer, true)).await.must("rate");
-    w.demand(&[&h2]).await;
-    s.set_holder_fields(&h1, &["electronics".to_string()]).await.must("fields");
+    w.demand_by(&w.requester, &[&h2], now).await;
+    s.set_holder_fields(&h1, &["electronics".to_string()])
+        .await
+        .must("fields");
 
     let m = s.market(now).await.must("market");
-    let got: BTreeSet<(String, String)> =
-        m.holdings.iter().map(|x| (x.holder_id.clone(), x.pass.id.clone())).collect();
+    let got: BTreeSet<(String, String)> = m
+        .holdings
+        .iter()
+        .map(|x| (x.holder_id.clone(), x.pass.id.clone()))
+        .collect();
     assert_eq!(m.holdings.len(), got.len(), "no holding is listed twice");
     let want: BTreeSet<(String, String)> = [
         (&h1, &w.shareable.id),
@@ -1079,30 +1384,78 @@ pub async fn market_lists_usable_holdings(store: Arc<dyn Store>) {
     .collect();
     assert_eq!(got, want, "usable holdings at {now:?}");
     for x in &m.holdings {
-        assert_eq!(x, &s.holding(&x.holder_id, &x.pass.id).await.must("holding"), "market holding = holding()");
+        assert_eq!(
+            x,
+            &s.holding(&x.holder_id, &x.pass.id).await.must("holding"),
+            "market holding = holding()"
+        );
     }
-    let u1 = m.holdings.iter().find(|x| x.holder_id == h1 && x.pass.id == w.unique.id).expect("unique holding");
+    let u1 = m
+        .holdings
+        .iter()
+        .find(|x| x.holder_id == h1 && x.pass.id == w.unique.id)
+        .expect("unique holding");
     assert_eq!((u1.units_granted, u1.units_left), (Some(2), Some(2)));
 
     // Every holder behind a holding is listed once, with its state at `now`.
     let holder_ids: Vec<&str> = m.holders.iter().map(|x| x.id.as_str()).collect();
-    assert_eq!(holder_ids.iter().collect::<BTreeSet<_>>().len(), holder_ids.len(), "no holder is listed twice");
+    assert_eq!(
+        holder_ids.iter().collect::<BTreeSet<_>>().len(),
+        holder_ids.len(),
+        "no holder is listed twice"
+    );
     for x in &m.holdings {
-        assert!(holder_ids.contains(&x.holder_id.as_str()), "holder {} of a holding is listed", x.holder_id);
+        assert!(
+            holder_ids.contains(&x.holder_id.as_str()),
+            "holder {} of a holding is listed",
+            x.holder_id
+        );
     }
     for x in &m.holders {
-        assert_eq!(x, &s.holder(&x.id, now).await.must("holder"), "market holder = holder()");
+        assert_eq!(
+            x,
+            &s.holder(&x.id, now).await.must("holder"),
+            "market holder = holder()"
+        );
     }
-    let state = |id: &str| m.holders.iter().find(|x| x.id == id).expect("holder listed").clone();
+    let state = |id: &str| {
+        m.holders
+            .iter()
+            .find(|x| x.id == id)
+            .expect("holder listed")
+            .clone()
+    };
     let s1 = state(&h1);
     assert_eq!(s1.fields, vec!["electronics".to_string()]);
-    assert_eq!(s1.reputation, ReputationCounts { positive: 1, ratings: 1, offered: 1, interactions: 1 });
-    assert_eq!(state(&h2).reputation, ReputationCounts { positive: 0, ratings: 0, offered: 0, interactions: 1 });
+    assert_eq!(
+        s1.reputation,
+        ReputationCounts {
+            positive: 1,
+            ratings: 1,
+            offered: 1,
+            interactions: 1
+        }
+    );
+    assert_eq!(
+        state(&h2).reputation,
+        ReputationCounts {
+            positive: 0,
+            ratings: 0,
+            offered: 0,
+            interactions: 1
+        }
+    );
 
     // Before `just_valid` starts and after stock runs out.
-    let before = s.market(Timestamp::from_millis(now.millis() - 1)).await.must("market");
+    let before = s
+        .market(Timestamp::from_millis(now.millis() - 1))
+        .await
+        .must("market");
     assert!(before.holdings.iter().all(|x| x.pass.id != just_valid.id));
-    assert!(before.holdings.iter().any(|x| x.pass.id == expired.id), "`expired` is valid before its end");
+    assert!(
+        before.holdings.iter().any(|x| x.pass.id == expired.id),
+        "`expired` is valid before its end"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1131,31 +1484,60 @@ pub async fn demand_round_trip(store: Arc<dyn Store>) {
     bare.min_success_rate = Some(0.25);
     bare.min_ratings = None;
     bare.fields.clear();
-    s.create_demand(&bare, &[]).await.must("create_demand without requests");
+    s.create_demand(&bare, &[])
+        .await
+        .must("create_demand without requests");
     assert_eq!(s.demand("dem_2").await.must("demand"), bare);
-    assert!(s.demand_interactions("dem_2").await.must("interactions").is_empty());
+    assert!(s
+        .demand_interactions("dem_2")
+        .await
+        .must("interactions")
+        .is_empty());
 
-    let stored = s.demand_interactions("dem_1").await.must("demand_interactions");
+    let stored = s
+        .demand_interactions("dem_1")
+        .await
+        .must("demand_interactions");
     let ids: Vec<&str> = stored.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(ids, ["int_a", "int_b", "int_c"], "best match first");
     for got in &stored {
-        let mut want = requests.iter().find(|r| r.id == got.id).expect("sent").clone();
+        let mut want = requests
+            .iter()
+            .find(|r| r.id == got.id)
+            .expect("sent")
+            .clone();
         want.seq = got.seq;
         assert_eq!(got, &want, "request {} round trip", got.id);
         assert_eq!(&s.interaction(&got.id).await.must("interaction"), got);
     }
     let seqs: BTreeSet<i64> = stored.iter().map(|i| i.seq).collect();
     assert_eq!(seqs.len(), 3, "distinct seqs");
-    assert!(s.demand_offers("dem_1").await.must("demand_offers").is_empty());
+    assert!(s
+        .demand_offers("dem_1")
+        .await
+        .must("demand_offers")
+        .is_empty());
 }
 
 /// Unknown demands and requests; duplicate ids; a failed create_demand creates nothing.
 pub async fn demand_errors(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
-    assert_err!(s.demand("dem_nope").await, StoreError::NotFound, "unknown demand");
-    assert_err!(s.interaction("int_nope").await, StoreError::NotFound, "unknown interaction");
-    assert!(s.demand_interactions("dem_nope").await.must("interactions").is_empty());
+    assert_err!(
+        s.demand("dem_nope").await,
+        StoreError::NotFound,
+        "unknown demand"
+    );
+    assert_err!(
+        s.interaction("int_nope").await,
+        StoreError::NotFound,
+        "unknown interaction"
+    );
+    assert!(s
+        .demand_interactions("dem_nope")
+        .await
+        .must("interactions")
+        .is_empty());
     assert!(s.demand_offers("dem_nope").await.must("offers").is_empty());
 
     let first = w.demand(&[&w.holder1]).await;
@@ -1166,7 +1548,11 @@ pub async fn demand_errors(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::Duplicate),
         "duplicate demand id"
     );
-    assert_eq!(s.demand(&d_id).await.must("demand").deadline, DEADLINE.millis(), "first demand untouched");
+    assert_eq!(
+        s.demand(&d_id).await.must("demand").deadline,
+        DEADLINE.millis(),
+        "first demand untouched"
+    );
 
     // A new demand reusing a request id: neither the demand nor its other requests are created.
     let d = demand_record("dem_new", &w.requester, DEADLINE);
@@ -1179,10 +1565,26 @@ pub async fn demand_errors(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::Duplicate),
         "duplicate interaction id"
     );
-    assert_err!(s.demand("dem_new").await, StoreError::NotFound, "the demand of a failed create is not created");
-    assert_err!(s.interaction("int_fresh").await, StoreError::NotFound, "nor its requests");
-    assert!(s.inbox(&w.holder2, &page(None, 100)).await.must("inbox").is_empty());
-    assert_eq!(s.interaction(&first[0].id).await.must("interaction"), first[0], "first request untouched");
+    assert_err!(
+        s.demand("dem_new").await,
+        StoreError::NotFound,
+        "the demand of a failed create is not created"
+    );
+    assert_err!(
+        s.interaction("int_fresh").await,
+        StoreError::NotFound,
+        "nor its requests"
+    );
+    assert!(s
+        .inbox(&w.holder2, &page(None, 100))
+        .await
+        .must("inbox")
+        .is_empty());
+    assert_eq!(
+        s.interaction(&first[0].id).await.must("interaction"),
+        first[0],
+        "first request untouched"
+    );
 }
 
 /// inbox: a holder's own requests, oldest first, paged by seq.
@@ -1195,7 +1597,12 @@ pub async fn inbox_pages_oldest_first(store: Arc<dyn Store>) {
         // Holder 1 is rank 2 on odd demands, so rank does not decide inbox order.
         let holders: Vec<&str> = if i % 2 == 1 { vec![h2, h1] } else { vec![h1] };
         let requests = w.demand(&holders).await;
-        mine.push(requests.into_iter().find(|r| r.holder_id == h1).expect("holder 1 request"));
+        mine.push(
+            requests
+                .into_iter()
+                .find(|r| r.holder_id == h1)
+                .expect("holder 1 request"),
+        );
     }
     let all = s.inbox(h1, &page(None, 100)).await.must("inbox");
     assert_eq!(all, mine, "all of holder 1's requests, oldest first");
@@ -1204,8 +1611,12 @@ pub async fn inbox_pages_oldest_first(store: Arc<dyn Store>) {
     let mut paged = Vec::new();
     let mut after = None;
     let mut sizes = Vec::new();
-    loop {
+    for _ in 0..10 {
         let p = s.inbox(h1, &page(after, 2)).await.must("inbox page");
+        assert!(
+            p.iter().all(|i| after.is_none_or(|a| i.seq > a)),
+            "a page holds only items after its cursor"
+        );
         sizes.push(p.len());
         let Some(last) = p.last() else { break };
         after = Some(last.seq);
@@ -1216,9 +1627,19 @@ pub async fn inbox_pages_oldest_first(store: Arc<dyn Store>) {
 
     let other = s.inbox(h2, &page(None, 100)).await.must("inbox");
     assert_eq!(other.len(), 2);
-    assert!(other.iter().all(|i| i.holder_id == h2), "only the holder's own requests");
-    assert_eq!(s.inbox(h1, &page(Some(mine[2].seq), 1)).await.must("inbox"), vec![mine[3].clone()]);
-    assert!(s.inbox("acc_nope", &page(None, 10)).await.must("inbox").is_empty());
+    assert!(
+        other.iter().all(|i| i.holder_id == h2),
+        "only the holder's own requests"
+    );
+    assert_eq!(
+        s.inbox(h1, &page(Some(mine[2].seq), 1)).await.must("inbox"),
+        vec![mine[3].clone()]
+    );
+    assert!(s
+        .inbox("acc_nope", &page(None, 10))
+        .await
+        .must("inbox")
+        .is_empty());
 }
 
 /// create_offer on a pending request: the offer, and the request becomes offered.
@@ -1254,7 +1675,13 @@ pub async fn create_offer_marks_interaction_offered(store: Arc<dyn Store>) {
     let i = s.interaction(&requests[0].id).await.must("interaction");
     assert_eq!(i.status, InteractionStatus::Offered);
     assert_eq!(i.decided_at, Some(t(60)));
-    assert_eq!(s.interaction(&requests[1].id).await.must("interaction").status, InteractionStatus::Pending);
+    assert_eq!(
+        s.interaction(&requests[1].id)
+            .await
+            .must("interaction")
+            .status,
+        InteractionStatus::Pending
+    );
 
     let mut second = new.clone();
     second.id = "ofr_2".into();
@@ -1263,10 +1690,20 @@ pub async fn create_offer_marks_interaction_offered(store: Arc<dyn Store>) {
     second.created_at = t(90);
     let o2 = s.create_offer(&second).await.must("create_offer");
     assert_eq!(o2.note, None);
-    let offers = s.demand_offers(&requests[0].demand_id).await.must("demand_offers");
+    let offers = s
+        .demand_offers(&requests[0].demand_id)
+        .await
+        .must("demand_offers");
     assert_eq!(offers, vec![want, o2], "oldest first");
     assert_eq!(w.stock(&w.product.id).await, 10, "offers take no stock");
-    assert_eq!(s.holding(&w.holder1, &w.unique.id).await.must("holding").units_left, Some(2), "nor units");
+    assert_eq!(
+        s.holding(&w.holder1, &w.unique.id)
+            .await
+            .must("holding")
+            .units_left,
+        Some(2),
+        "nor units"
+    );
 }
 
 /// create_offer at or after the deadline → InteractionClosed, changing nothing.
@@ -1286,10 +1723,22 @@ pub async fn create_offer_after_deadline_is_closed(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::InteractionClosed),
         "offer at the deadline"
     );
-    assert_err!(s.offer("ofr_late").await, StoreError::NotFound, "no offer created");
+    assert_err!(
+        s.offer("ofr_late").await,
+        StoreError::NotFound,
+        "no offer created"
+    );
     let i = s.interaction(&requests[0].id).await.must("interaction");
-    assert_eq!((i.status, i.decided_at), (InteractionStatus::Pending, None), "request untouched");
-    assert!(s.demand_offers(&requests[0].demand_id).await.must("offers").is_empty());
+    assert_eq!(
+        (i.status, i.decided_at),
+        (InteractionStatus::Pending, None),
+        "request untouched"
+    );
+    assert!(s
+        .demand_offers(&requests[0].demand_id)
+        .await
+        .must("offers")
+        .is_empty());
 
     let just_in_time = NewOffer {
         id: "ofr_ok".into(),
@@ -1298,7 +1747,9 @@ pub async fn create_offer_after_deadline_is_closed(store: Arc<dyn Store>) {
         note: None,
         created_at: Timestamp::from_millis(DEADLINE.millis() - 1),
     };
-    s.create_offer(&just_in_time).await.must("offer 1 ms before the deadline");
+    s.create_offer(&just_in_time)
+        .await
+        .must("offer 1 ms before the deadline");
 
     // After expire_due too.
     s.expire_due(DEADLINE).await.must("expire_due");
@@ -1324,17 +1775,38 @@ pub async fn create_offer_after_decline_or_offer_is_closed(store: Arc<dyn Store>
         note: None,
         created_at: t(60),
     };
-    assert_err!(s.create_offer(&new).await, StoreError::Conflict(Conflict::InteractionClosed), "after decline");
-    assert_eq!(s.interaction(&requests[0].id).await.must("i").status, InteractionStatus::Declined);
+    assert_err!(
+        s.create_offer(&new).await,
+        StoreError::Conflict(Conflict::InteractionClosed),
+        "after decline"
+    );
+    assert_eq!(
+        s.interaction(&requests[0].id).await.must("i").status,
+        InteractionStatus::Declined
+    );
 
     new.interaction_id = requests[1].id.clone();
     let first = s.create_offer(&new).await.must("first offer");
     new.id = "ofr_2".into();
     new.created_at = t(61);
-    assert_err!(s.create_offer(&new).await, StoreError::Conflict(Conflict::InteractionClosed), "second offer");
-    assert_err!(s.offer("ofr_2").await, StoreError::NotFound, "no second offer");
-    assert_eq!(s.demand_offers(&requests[1].demand_id).await.must("offers"), vec![first]);
-    assert_eq!(s.interaction(&requests[1].id).await.must("i").decided_at, Some(t(60)));
+    assert_err!(
+        s.create_offer(&new).await,
+        StoreError::Conflict(Conflict::InteractionClosed),
+        "second offer"
+    );
+    assert_err!(
+        s.offer("ofr_2").await,
+        StoreError::NotFound,
+        "no second offer"
+    );
+    assert_eq!(
+        s.demand_offers(&requests[1].demand_id).await.must("offers"),
+        vec![first]
+    );
+    assert_eq!(
+        s.interaction(&requests[1].id).await.must("i").decided_at,
+        Some(t(60))
+    );
 }
 
 /// create_offer on an unknown request; a duplicate offer id leaves the request pending.
@@ -1348,8 +1820,16 @@ pub async fn create_offer_errors(store: Arc<dyn Store>) {
         note: None,
         created_at: t(60),
     };
-    assert_err!(s.create_offer(&new).await, StoreError::NotFound, "unknown interaction");
-    assert_err!(s.offer("ofr_nope").await, StoreError::NotFound, "unknown offer");
+    assert_err!(
+        s.create_offer(&new).await,
+        StoreError::NotFound,
+        "unknown interaction"
+    );
+    assert_err!(
+        s.offer("ofr_nope").await,
+        StoreError::NotFound,
+        "unknown offer"
+    );
 
     let a = w.demand(&[&w.holder1]).await;
     let b = w.demand(&[&w.holder1]).await;
@@ -1361,10 +1841,22 @@ pub async fn create_offer_errors(store: Arc<dyn Store>) {
         note: None,
         created_at: t(70),
     };
-    assert_err!(s.create_offer(&dup).await, StoreError::Conflict(Conflict::Duplicate), "duplicate offer id");
+    assert_err!(
+        s.create_offer(&dup).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "duplicate offer id"
+    );
     let i = s.interaction(&b[0].id).await.must("interaction");
-    assert_eq!((i.status, i.decided_at), (InteractionStatus::Pending, None), "request still pending");
-    assert_eq!(s.offer(&first.id).await.must("offer"), first, "first offer untouched");
+    assert_eq!(
+        (i.status, i.decided_at),
+        (InteractionStatus::Pending, None),
+        "request still pending"
+    );
+    assert_eq!(
+        s.offer(&first.id).await.must("offer"),
+        first,
+        "first offer untouched"
+    );
     w.offer(&b[0], &w.shareable.id).await; // and it can still be answered
 }
 
@@ -1378,7 +1870,10 @@ pub async fn decline_interaction(store: Arc<dyn Store>) {
     want.status = InteractionStatus::Declined;
     want.decided_at = Some(t(30));
     assert_eq!(d, want);
-    assert_eq!(s.interaction(&requests[0].id).await.must("interaction"), want);
+    assert_eq!(
+        s.interaction(&requests[0].id).await.must("interaction"),
+        want
+    );
 
     assert_err!(
         s.decline(&requests[0].id, t(40)).await,
@@ -1390,15 +1885,25 @@ pub async fn decline_interaction(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::InteractionClosed),
         "decline at the deadline"
     );
-    assert_eq!(s.interaction(&requests[1].id).await.must("i").status, InteractionStatus::Pending);
+    assert_eq!(
+        s.interaction(&requests[1].id).await.must("i").status,
+        InteractionStatus::Pending
+    );
     w.offer(&requests[1], &w.shareable.id).await;
     assert_err!(
         s.decline(&requests[1].id, t(70)).await,
         StoreError::Conflict(Conflict::InteractionClosed),
         "decline after an offer"
     );
-    assert_eq!(s.interaction(&requests[1].id).await.must("i").status, InteractionStatus::Offered);
-    assert_err!(s.decline("int_nope", t(30)).await, StoreError::NotFound, "unknown interaction");
+    assert_eq!(
+        s.interaction(&requests[1].id).await.must("i").status,
+        InteractionStatus::Offered
+    );
+    assert_err!(
+        s.decline("int_nope", t(30)).await,
+        StoreError::NotFound,
+        "unknown interaction"
+    );
 }
 
 /// expire_due marks pending requests due at or before `now` and counts them.
@@ -1413,19 +1918,46 @@ pub async fn expire_due_marks_due_interactions(store: Arc<dyn Store>) {
     s.decline(&b[0].id, t(50)).await.must("decline");
     let c = w.demand_by(&r, &[h1], t(300)).await;
 
-    assert_eq!(s.expire_due(t(99)).await.must("expire_due"), 0, "nothing due yet");
-    assert_eq!(s.expire_due(t(200)).await.must("expire_due"), 2, "a[1] and b[1], deadline inclusive");
+    assert_eq!(
+        s.expire_due(t(99)).await.must("expire_due"),
+        0,
+        "nothing due yet"
+    );
+    assert_eq!(
+        s.expire_due(t(200)).await.must("expire_due"),
+        2,
+        "a[1] and b[1], deadline inclusive"
+    );
     for i in [&a[1], &b[1]] {
         let got = s.interaction(&i.id).await.must("interaction");
         assert_eq!(got.status, InteractionStatus::Expired);
-        assert!(got.decided_at.is_some(), "an expired request has a decision time");
+        assert!(
+            got.decided_at.is_some(),
+            "an expired request has a decision time"
+        );
     }
-    assert_eq!(s.interaction(&a[0].id).await.must("i").status, InteractionStatus::Offered);
-    assert_eq!(s.interaction(&b[0].id).await.must("i").status, InteractionStatus::Declined);
-    assert_eq!(s.interaction(&c[0].id).await.must("i").status, InteractionStatus::Pending);
-    assert_eq!(s.expire_due(t(200)).await.must("expire_due"), 0, "already expired");
+    assert_eq!(
+        s.interaction(&a[0].id).await.must("i").status,
+        InteractionStatus::Offered
+    );
+    assert_eq!(
+        s.interaction(&b[0].id).await.must("i").status,
+        InteractionStatus::Declined
+    );
+    assert_eq!(
+        s.interaction(&c[0].id).await.must("i").status,
+        InteractionStatus::Pending
+    );
+    assert_eq!(
+        s.expire_due(t(200)).await.must("expire_due"),
+        0,
+        "already expired"
+    );
     assert_eq!(s.expire_due(t(10_000)).await.must("expire_due"), 1, "c");
-    assert_eq!(s.interaction(&c[0].id).await.must("i").status, InteractionStatus::Expired);
+    assert_eq!(
+        s.interaction(&c[0].id).await.must("i").status,
+        InteractionStatus::Expired
+    );
     assert_eq!(s.expire_due(t(10_000)).await.must("expire_due"), 0);
 }
 
@@ -1453,10 +1985,23 @@ pub async fn accept_shareable_sets_licence(store: Arc<dyn Store>) {
     want.unit_no = None;
     assert_eq!(accepted, want);
     assert_eq!(s.offer(&offer.id).await.must("offer"), want);
-    assert_eq!(s.demand(&offer.demand_id).await.must("demand").accepted_offer_id, Some(offer.id.clone()));
-    assert_eq!(s.demand_offers(&offer.demand_id).await.must("offers"), vec![want]);
+    assert_eq!(
+        s.demand(&offer.demand_id)
+            .await
+            .must("demand")
+            .accepted_offer_id,
+        Some(offer.id.clone())
+    );
+    assert_eq!(
+        s.demand_offers(&offer.demand_id).await.must("offers"),
+        vec![want]
+    );
     let h = s.holding(&w.holder1, &w.shareable.id).await.must("holding");
-    assert_eq!((h.units_granted, h.units_left), (None, None), "a shareable pass has no units");
+    assert_eq!(
+        (h.units_granted, h.units_left),
+        (None, None),
+        "a shareable pass has no units"
+    );
 }
 
 /// Accepting a unique offer transfers one of the holder's units.
@@ -1465,7 +2010,12 @@ pub async fn accept_unique_transfers_one_unit(store: Arc<dyn Store>) {
     let s = w.store();
     let requests = w.demand(&[&w.holder1]).await;
     let offer = w.offer(&requests[0], &w.unique.id).await;
-    let acc = Acceptance { offer_id: offer.id.clone(), requester_id: w.requester.clone(), licence_jws: None, at: t(120) };
+    let acc = Acceptance {
+        offer_id: offer.id.clone(),
+        requester_id: w.requester.clone(),
+        licence_jws: None,
+        at: t(120),
+    };
     let accepted = s.accept_offer(&acc).await.must("accept_offer");
     assert_eq!(accepted.status, OfferStatus::Accepted);
     assert_eq!(accepted.accepted_at, Some(t(120)));
@@ -1474,16 +2024,33 @@ pub async fn accept_unique_transfers_one_unit(store: Arc<dyn Store>) {
     assert_eq!(s.offer(&offer.id).await.must("offer"), accepted);
 
     let h = s.holding(&w.holder1, &w.unique.id).await.must("holding");
-    assert_eq!((h.units_granted, h.units_left), (Some(2), Some(1)), "one unit left");
+    assert_eq!(
+        (h.units_granted, h.units_left),
+        (Some(2), Some(1)),
+        "one unit left"
+    );
     let other = s.holding(&w.holder2, &w.unique.id).await.must("holding");
-    assert_eq!((other.units_granted, other.units_left), (Some(2), Some(2)), "other holders keep theirs");
+    assert_eq!(
+        (other.units_granted, other.units_left),
+        (Some(2), Some(2)),
+        "other holders keep theirs"
+    );
     let wallet = s.wallet(&w.holder1).await.must("wallet");
-    let u = wallet.iter().find(|x| x.pass.id == w.unique.id).expect("in wallet");
+    let u = wallet
+        .iter()
+        .find(|x| x.pass.id == w.unique.id)
+        .expect("in wallet");
     assert_eq!(u.units_left, Some(1));
 
     let second = w.accepted_offer(&w.holder1, &w.unique).await;
     assert_eq!(second.unit_no, Some(2));
-    assert_eq!(s.holding(&w.holder1, &w.unique.id).await.must("holding").units_left, Some(0));
+    assert_eq!(
+        s.holding(&w.holder1, &w.unique.id)
+            .await
+            .must("holding")
+            .units_left,
+        Some(0)
+    );
 }
 
 /// One accepted offer per demand: any second accept → OfferAlreadyAccepted, changing nothing.
@@ -1493,7 +2060,9 @@ pub async fn accept_one_offer_per_demand(store: Arc<dyn Store>) {
     let requests = w.demand(&[&w.holder1, &w.holder2]).await;
     let o1 = w.offer(&requests[0], &w.unique.id).await;
     let o2 = w.offer(&requests[1], &w.unique.id).await;
-    s.accept_offer(&w.acceptance(&o1)).await.must("first accept");
+    s.accept_offer(&w.acceptance(&o1))
+        .await
+        .must("first accept");
 
     let mut again = w.acceptance(&o1);
     again.at = t(130);
@@ -1507,12 +2076,30 @@ pub async fn accept_one_offer_per_demand(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::OfferAlreadyAccepted),
         "another offer of the same demand"
     );
-    assert_eq!(s.offer(&o2.id).await.must("offer"), o2, "the other offer is untouched");
+    assert_eq!(
+        s.offer(&o2.id).await.must("offer"),
+        o2,
+        "the other offer is untouched"
+    );
     let first = s.offer(&o1.id).await.must("offer");
-    assert_eq!((first.accepted_at, first.unit_no), (Some(t(120)), Some(1)), "the accepted offer is untouched");
-    assert_eq!(s.demand(&o1.demand_id).await.must("demand").accepted_offer_id, Some(o1.id.clone()));
+    assert_eq!(
+        (first.accepted_at, first.unit_no),
+        (Some(t(120)), Some(1)),
+        "the accepted offer is untouched"
+    );
+    assert_eq!(
+        s.demand(&o1.demand_id)
+            .await
+            .must("demand")
+            .accepted_offer_id,
+        Some(o1.id.clone())
+    );
     let h2 = s.holding(&w.holder2, &w.unique.id).await.must("holding");
-    assert_eq!(h2.units_left, Some(2), "no unit of the losing holder was transferred");
+    assert_eq!(
+        h2.units_left,
+        Some(2),
+        "no unit of the losing holder was transferred"
+    );
     let h1 = s.holding(&w.holder1, &w.unique.id).await.must("holding");
     assert_eq!(h1.units_left, Some(1), "exactly one unit transferred");
 }
@@ -1526,15 +2113,41 @@ pub async fn accept_wrong_requester_is_not_found(store: Arc<dyn Store>) {
     let offer = w.offer(&requests[0], &w.unique.id).await;
     let mut acc = w.acceptance(&offer);
     acc.requester_id = other;
-    assert_err!(s.accept_offer(&acc).await, StoreError::NotFound, "another requester's offer");
-    assert_eq!(s.offer(&offer.id).await.must("offer"), offer, "offer untouched");
-    assert_eq!(s.demand(&offer.demand_id).await.must("demand").accepted_offer_id, None);
-    assert_eq!(s.holding(&w.holder1, &w.unique.id).await.must("holding").units_left, Some(2));
+    assert_err!(
+        s.accept_offer(&acc).await,
+        StoreError::NotFound,
+        "another requester's offer"
+    );
+    assert_eq!(
+        s.offer(&offer.id).await.must("offer"),
+        offer,
+        "offer untouched"
+    );
+    assert_eq!(
+        s.demand(&offer.demand_id)
+            .await
+            .must("demand")
+            .accepted_offer_id,
+        None
+    );
+    assert_eq!(
+        s.holding(&w.holder1, &w.unique.id)
+            .await
+            .must("holding")
+            .units_left,
+        Some(2)
+    );
 
     let mut unknown = w.acceptance(&offer);
     unknown.offer_id = "ofr_nope".into();
-    assert_err!(s.accept_offer(&unknown).await, StoreError::NotFound, "unknown offer");
-    s.accept_offer(&w.acceptance(&offer)).await.must("the right requester");
+    assert_err!(
+        s.accept_offer(&unknown).await,
+        StoreError::NotFound,
+        "unknown offer"
+    );
+    s.accept_offer(&w.acceptance(&offer))
+        .await
+        .must("the right requester");
 }
 
 /// Accepting a unique offer whose holder has no units left → UnitsExhausted, changing nothing.
@@ -1549,21 +2162,47 @@ pub async fn accept_unique_without_units_left(store: Arc<dyn Store>) {
     let b = w.demand(&[&h]).await;
     let oa = w.offer(&a[0], &p.id).await;
     let ob = w.offer(&b[0], &p.id).await;
-    assert_eq!(s.accept_offer(&w.acceptance(&oa)).await.must("accept").unit_no, Some(1));
+    assert_eq!(
+        s.accept_offer(&w.acceptance(&oa))
+            .await
+            .must("accept")
+            .unit_no,
+        Some(1)
+    );
     assert_err!(
         s.accept_offer(&w.acceptance(&ob)).await,
         StoreError::Conflict(Conflict::UnitsExhausted),
         "the holder's only unit is gone"
     );
     assert_eq!(s.offer(&ob.id).await.must("offer"), ob, "offer untouched");
-    assert_eq!(s.demand(&ob.demand_id).await.must("demand").accepted_offer_id, None, "demand still open");
-    assert_eq!(s.holding(&w.holder1, &p.id).await.must("holding").units_left, Some(2), "others' units untouched");
+    assert_eq!(
+        s.demand(&ob.demand_id)
+            .await
+            .must("demand")
+            .accepted_offer_id,
+        None,
+        "demand still open"
+    );
+    assert_eq!(
+        s.holding(&w.holder1, &p.id)
+            .await
+            .must("holding")
+            .units_left,
+        Some(2),
+        "others' units untouched"
+    );
     let held = s.holding(&h, &p.id).await.must("holding");
     assert_eq!((held.units_granted, held.units_left), (Some(1), Some(0)));
 
     // Granted another unit, the holder can deliver.
     w.grant(&p, &h, Some(1)).await;
-    assert_eq!(s.accept_offer(&w.acceptance(&ob)).await.must("accept").unit_no, Some(4));
+    assert_eq!(
+        s.accept_offer(&w.acceptance(&ob))
+            .await
+            .must("accept")
+            .unit_no,
+        Some(4)
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1582,10 +2221,21 @@ pub async fn place_order_without_settlement(store: Arc<dyn Store>) {
     assert_eq!(order.status, OrderStatus::Placed);
     assert_eq!((order.payment_ref.clone(), order.paid_at), (None, None));
     assert_eq!(s.order(&input.id).await.must("order"), want);
-    assert_eq!(w.stock(&w.product.id).await, 7, "stock decremented by the quantity");
-    assert!(s.ledger_totals().await.must("ledger_totals").is_empty(), "no postings");
+    assert_eq!(
+        w.stock(&w.product.id).await,
+        7,
+        "stock decremented by the quantity"
+    );
+    assert!(
+        s.ledger_totals().await.must("ledger_totals").is_empty(),
+        "no postings"
+    );
     assert!(s.balances(&w.requester).await.must("balances").is_empty());
-    assert_err!(s.order("ord_nope").await, StoreError::NotFound, "unknown order");
+    assert_err!(
+        s.order("ord_nope").await,
+        StoreError::NotFound,
+        "unknown order"
+    );
 }
 
 /// place_order with a settlement: paid in the same step, postings recorded.
@@ -1594,7 +2244,10 @@ pub async fn place_order_with_settlement(store: Arc<dyn Store>) {
     let s = w.store();
     let input = w.order_input(2).await;
     let settlement = settlement_for("led_1", &input, t(181));
-    let order = s.place_order(&input, Some(&settlement)).await.must("place_order");
+    let order = s
+        .place_order(&input, Some(&settlement))
+        .await
+        .must("place_order");
     let mut want = input.clone();
     want.seq = order.seq;
     want.status = OrderStatus::Paid;
@@ -1604,10 +2257,22 @@ pub async fn place_order_with_settlement(store: Arc<dyn Store>) {
     assert_eq!(s.order(&input.id).await.must("order"), want);
     assert_eq!(w.stock(&w.product.id).await, 8);
 
-    assert_eq!(s.balances(&w.requester).await.must("balances"), vec![(CURRENCY.to_string(), -5_000)]);
-    assert_eq!(s.balances(&w.provider).await.must("balances"), vec![(CURRENCY.to_string(), 4_500)]);
-    assert_eq!(s.balances(&w.holder1).await.must("balances"), vec![(CURRENCY.to_string(), 500)]);
-    assert_eq!(s.ledger_totals().await.must("ledger_totals"), vec![(CURRENCY.to_string(), 0)]);
+    assert_eq!(
+        s.balances(&w.requester).await.must("balances"),
+        vec![(CURRENCY.to_string(), -5_000)]
+    );
+    assert_eq!(
+        s.balances(&w.provider).await.must("balances"),
+        vec![(CURRENCY.to_string(), 4_500)]
+    );
+    assert_eq!(
+        s.balances(&w.holder1).await.must("balances"),
+        vec![(CURRENCY.to_string(), 500)]
+    );
+    assert_eq!(
+        s.ledger_totals().await.must("ledger_totals"),
+        vec![(CURRENCY.to_string(), 0)]
+    );
 }
 
 /// place_order from an offer not accepted → OfferNotAccepted; unknown offer → NotFound.
@@ -1625,11 +2290,18 @@ pub async fn place_order_requires_accepted_offer(store: Arc<dyn Store>) {
     );
     assert_err!(s.order("ord_1").await, StoreError::NotFound, "no order");
     assert_eq!(w.stock(&w.product.id).await, 10, "stock untouched");
-    assert!(s.ledger_totals().await.must("totals").is_empty(), "ledger untouched");
+    assert!(
+        s.ledger_totals().await.must("totals").is_empty(),
+        "ledger untouched"
+    );
 
     let mut unknown = input.clone();
     unknown.offer_id = "ofr_nope".into();
-    assert_err!(s.place_order(&unknown, None).await, StoreError::NotFound, "unknown offer");
+    assert_err!(
+        s.place_order(&unknown, None).await,
+        StoreError::NotFound,
+        "unknown offer"
+    );
     assert_eq!(w.stock(&w.product.id).await, 10);
 }
 
@@ -1638,7 +2310,10 @@ pub async fn place_order_once_per_offer(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let input = w.order_input(1).await;
-    let first = s.place_order(&input, Some(&settlement_for("led_1", &input, t(181)))).await.must("first");
+    let first = s
+        .place_order(&input, Some(&settlement_for("led_1", &input, t(181))))
+        .await
+        .must("first");
     let mut second = input.clone();
     second.id = "ord_second".into();
     let settlement = settlement_for("led_2", &second, t(182));
@@ -1647,10 +2322,23 @@ pub async fn place_order_once_per_offer(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::AlreadyOrdered),
         "second order of one offer"
     );
-    assert_err!(s.order("ord_second").await, StoreError::NotFound, "no second order");
+    assert_err!(
+        s.order("ord_second").await,
+        StoreError::NotFound,
+        "no second order"
+    );
     assert_eq!(w.stock(&w.product.id).await, 9, "stock decremented once");
-    assert_eq!(s.balances(&w.requester).await.must("balances"), vec![(CURRENCY.to_string(), -2_500)], "paid once");
-    assert_eq!(s.orders(OrderParty::Requester(&w.requester), &page(None, 10)).await.must("orders"), vec![first]);
+    assert_eq!(
+        s.balances(&w.requester).await.must("balances"),
+        vec![(CURRENCY.to_string(), -2_500)],
+        "paid once"
+    );
+    assert_eq!(
+        s.orders(OrderParty::Requester(&w.requester), &page(None, 10))
+            .await
+            .must("orders"),
+        vec![first]
+    );
 }
 
 /// Too little stock → InsufficientStock, leaving stock, orders and ledger untouched.
@@ -1670,8 +2358,15 @@ pub async fn place_order_insufficient_stock_changes_nothing(store: Arc<dyn Store
     );
     assert_eq!(w.stock(&product.id).await, 2, "stock untouched");
     assert_err!(s.order("ord_1").await, StoreError::NotFound, "no order");
-    assert!(s.orders(OrderParty::Requester(&w.requester), &page(None, 10)).await.must("orders").is_empty());
-    assert!(s.ledger_totals().await.must("totals").is_empty(), "ledger untouched");
+    assert!(s
+        .orders(OrderParty::Requester(&w.requester), &page(None, 10))
+        .await
+        .must("orders")
+        .is_empty());
+    assert!(
+        s.ledger_totals().await.must("totals").is_empty(),
+        "ledger untouched"
+    );
     assert!(s.balances(&w.requester).await.must("balances").is_empty());
 
     // The same offer can still be ordered with a quantity in stock (the ledger id is reusable too).
@@ -1679,7 +2374,10 @@ pub async fn place_order_insufficient_stock_changes_nothing(store: Arc<dyn Store
     fits.quantity = 2;
     fits.total_minor = 2_000;
     fits.commission_minor = 200;
-    let order = s.place_order(&fits, Some(&settlement_for("led_1", &fits, t(190)))).await.must("place_order");
+    let order = s
+        .place_order(&fits, Some(&settlement_for("led_1", &fits, t(190))))
+        .await
+        .must("place_order");
     assert_eq!(order.status, OrderStatus::Paid);
     assert_eq!(w.stock(&product.id).await, 0);
     assert_ledger_balanced(s).await;
@@ -1690,7 +2388,9 @@ pub async fn place_order_duplicate_id(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let first = w.order_input(1).await;
-    s.place_order(&first, Some(&settlement_for("led_1", &first, t(181)))).await.must("first");
+    s.place_order(&first, Some(&settlement_for("led_1", &first, t(181))))
+        .await
+        .must("first");
 
     let mut dup = w.order_input(1).await;
     let next_id = dup.id.clone();
@@ -1704,14 +2404,20 @@ pub async fn place_order_duplicate_id(store: Arc<dyn Store>) {
 
     dup.id = next_id;
     assert_err!(
-        s.place_order(&dup, Some(&settlement_for("led_1", &dup, t(182)))).await,
+        s.place_order(&dup, Some(&settlement_for("led_1", &dup, t(182))))
+            .await,
         StoreError::Conflict(Conflict::Duplicate),
         "duplicate ledger id"
     );
     assert_eq!(w.stock(&w.product.id).await, 9, "stock untouched");
     assert_err!(s.order(&dup.id).await, StoreError::NotFound, "no order");
-    assert_eq!(s.balances(&w.requester).await.must("balances"), vec![(CURRENCY.to_string(), -2_500)]);
-    s.place_order(&dup, None).await.must("the offer can still be ordered");
+    assert_eq!(
+        s.balances(&w.requester).await.must("balances"),
+        vec![(CURRENCY.to_string(), -2_500)]
+    );
+    s.place_order(&dup, None)
+        .await
+        .must("the offer can still be ordered");
 }
 
 /// pay_order: placed → paid; again → InvalidState (no second posting); unknown → NotFound.
@@ -1728,7 +2434,10 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
     want.paid_at = Some(t(240));
     assert_eq!(paid, want);
     assert_eq!(s.order(&input.id).await.must("order"), want);
-    assert_eq!(s.balances(&w.holder1).await.must("balances"), vec![(CURRENCY.to_string(), 250)]);
+    assert_eq!(
+        s.balances(&w.holder1).await.must("balances"),
+        vec![(CURRENCY.to_string(), 250)]
+    );
 
     let again = settlement_for("led_2", &input, t(250));
     assert_err!(
@@ -1736,11 +2445,23 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::InvalidState),
         "pay twice"
     );
-    assert_eq!(s.order(&input.id).await.must("order"), want, "order untouched");
-    assert_eq!(s.balances(&w.holder1).await.must("balances"), vec![(CURRENCY.to_string(), 250)], "paid once");
+    assert_eq!(
+        s.order(&input.id).await.must("order"),
+        want,
+        "order untouched"
+    );
+    assert_eq!(
+        s.balances(&w.holder1).await.must("balances"),
+        vec![(CURRENCY.to_string(), 250)],
+        "paid once"
+    );
     assert_ledger_balanced(s).await;
 
-    assert_err!(s.pay_order("ord_nope", &again).await, StoreError::NotFound, "unknown order");
+    assert_err!(
+        s.pay_order("ord_nope", &again).await,
+        StoreError::NotFound,
+        "unknown order"
+    );
     assert_eq!(w.stock(&w.product.id).await, 9, "paying takes no stock");
 
     // A shipped order cannot be paid either.
@@ -1748,11 +2469,15 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
     s.place_order(&other, None).await.must("place_order");
     s.ship_order(&other.id, t(300)).await.must("ship_order");
     assert_err!(
-        s.pay_order(&other.id, &settlement_for("led_3", &other, t(310))).await,
+        s.pay_order(&other.id, &settlement_for("led_3", &other, t(310)))
+            .await,
         StoreError::Conflict(Conflict::InvalidState),
         "pay a shipped order"
     );
-    assert_eq!(s.balances(&w.holder1).await.must("balances"), vec![(CURRENCY.to_string(), 250)]);
+    assert_eq!(
+        s.balances(&w.holder1).await.must("balances"),
+        vec![(CURRENCY.to_string(), 250)]
+    );
 }
 
 /// ship_order: placed or paid → shipped; again → InvalidState; unknown → NotFound.
@@ -1762,7 +2487,9 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
     let placed = w.order_input(1).await;
     s.place_order(&placed, None).await.must("place_order");
     let paid = w.order_input(1).await;
-    s.place_order(&paid, Some(&settlement_for("led_1", &paid, t(181)))).await.must("place_order");
+    s.place_order(&paid, Some(&settlement_for("led_1", &paid, t(181))))
+        .await
+        .must("place_order");
 
     let shipped = s.ship_order(&placed.id, t(300)).await.must("ship placed");
     assert_eq!(shipped.status, OrderStatus::Shipped);
@@ -1778,8 +2505,16 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::InvalidState),
         "ship twice"
     );
-    assert_eq!(s.order(&placed.id).await.must("order").shipped_at, Some(t(300)), "untouched");
-    assert_err!(s.ship_order("ord_nope", t(400)).await, StoreError::NotFound, "unknown order");
+    assert_eq!(
+        s.order(&placed.id).await.must("order").shipped_at,
+        Some(t(300)),
+        "untouched"
+    );
+    assert_err!(
+        s.ship_order("ord_nope", t(400)).await,
+        StoreError::NotFound,
+        "unknown order"
+    );
 }
 
 /// orders per party (provider, requester, holder), oldest first, paged by seq.
@@ -1795,21 +2530,57 @@ pub async fn orders_per_party_paginated(store: Arc<dyn Store>) {
         let input = order_for(&format!("ord_{i}"), o, &w.product, 1);
         placed.push(s.place_order(&input, None).await.must("place_order"));
     }
-    assert_eq!(all_orders(s, OrderParty::Provider(&w.provider)).await, placed, "provider sees all, oldest first");
-    assert_eq!(all_orders(s, OrderParty::Requester(&w.requester)).await, vec![placed[0].clone(), placed[1].clone()]);
-    assert_eq!(all_orders(s, OrderParty::Requester(&r2)).await, vec![placed[2].clone()]);
-    assert_eq!(all_orders(s, OrderParty::Holder(&w.holder1)).await, vec![placed[0].clone(), placed[2].clone()]);
-    assert_eq!(all_orders(s, OrderParty::Holder(&w.holder2)).await, vec![placed[1].clone()]);
-    assert!(all_orders(s, OrderParty::Provider(&w.requester)).await.is_empty(), "a requester is no provider");
-    assert!(all_orders(s, OrderParty::Holder("acc_nope")).await.is_empty());
+    assert_eq!(
+        all_orders(s, OrderParty::Provider(&w.provider)).await,
+        placed,
+        "provider sees all, oldest first"
+    );
+    assert_eq!(
+        all_orders(s, OrderParty::Requester(&w.requester)).await,
+        vec![placed[0].clone(), placed[1].clone()]
+    );
+    assert_eq!(
+        all_orders(s, OrderParty::Requester(&r2)).await,
+        vec![placed[2].clone()]
+    );
+    assert_eq!(
+        all_orders(s, OrderParty::Holder(&w.holder1)).await,
+        vec![placed[0].clone(), placed[2].clone()]
+    );
+    assert_eq!(
+        all_orders(s, OrderParty::Holder(&w.holder2)).await,
+        vec![placed[1].clone()]
+    );
+    assert!(
+        all_orders(s, OrderParty::Provider(&w.requester))
+            .await
+            .is_empty(),
+        "a requester is no provider"
+    );
+    assert!(all_orders(s, OrderParty::Holder("acc_nope"))
+        .await
+        .is_empty());
 
     let p = OrderParty::Provider(&w.provider);
     let first = s.orders(p, &page(None, 2)).await.must("page 1");
     assert_eq!(first, placed[..2].to_vec());
-    let second = s.orders(p, &page(Some(first[1].seq), 2)).await.must("page 2");
+    let second = s
+        .orders(p, &page(Some(first[1].seq), 2))
+        .await
+        .must("page 2");
     assert_eq!(second, placed[2..].to_vec());
-    assert!(s.orders(p, &page(Some(second[0].seq), 2)).await.must("page 3").is_empty());
-    let h1_second = s.orders(OrderParty::Holder(&w.holder1), &page(Some(placed[0].seq), 1)).await.must("page");
+    assert!(s
+        .orders(p, &page(Some(second[0].seq), 2))
+        .await
+        .must("page 3")
+        .is_empty());
+    let h1_second = s
+        .orders(
+            OrderParty::Holder(&w.holder1),
+            &page(Some(placed[0].seq), 1),
+        )
+        .await
+        .must("page");
     assert_eq!(h1_second, vec![placed[2].clone()]);
 }
 
@@ -1821,7 +2592,10 @@ async fn all_orders(s: &dyn Store, party: OrderParty<'_>) -> Vec<Order> {
 pub async fn balances_and_ledger_totals(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
-    assert!(s.ledger_totals().await.must("totals").is_empty(), "empty ledger");
+    assert!(
+        s.ledger_totals().await.must("totals").is_empty(),
+        "empty ledger"
+    );
     assert!(s.balances(&w.provider).await.must("balances").is_empty());
 
     let mut chf = product(&w.id("prd"), &w.provider, 5, 4_000);
@@ -1831,21 +2605,40 @@ pub async fn balances_and_ledger_totals(store: Arc<dyn Store>) {
     w.grant(&chf_pass, &w.holder2, None).await;
 
     let a = w.order_input(2).await; // 50.00 EUR from holder 1
-    s.place_order(&a, Some(&settlement_for("led_a", &a, t(181)))).await.must("order a");
+    s.place_order(&a, Some(&settlement_for("led_a", &a, t(181))))
+        .await
+        .must("order a");
     let offer = w.accepted_offer(&w.holder2, &chf_pass).await;
     let b = order_for("ord_chf", &offer, &chf, 1); // 40.00 CHF from holder 2
     s.place_order(&b, None).await.must("order b");
-    s.pay_order(&b.id, &settlement_for("led_b", &b, t(240))).await.must("pay b");
+    s.pay_order(&b.id, &settlement_for("led_b", &b, t(240)))
+        .await
+        .must("pay b");
     let c = w.order_input(1).await; // placed, not paid: no postings
     s.place_order(&c, None).await.must("order c");
 
     let eur = |v: i64| (CURRENCY.to_string(), v);
     let chf_ = |v: i64| ("CHF".to_string(), v);
-    assert_eq!(sorted(s.balances(&w.requester).await.must("b")), vec![chf_(-4_000), eur(-5_000)]);
-    assert_eq!(sorted(s.balances(&w.provider).await.must("b")), vec![chf_(3_600), eur(4_500)]);
-    assert_eq!(sorted(s.balances(&w.holder1).await.must("b")), vec![eur(500)]);
-    assert_eq!(sorted(s.balances(&w.holder2).await.must("b")), vec![chf_(400)]);
-    assert_eq!(sorted(s.ledger_totals().await.must("totals")), vec![chf_(0), eur(0)]);
+    assert_eq!(
+        sorted(s.balances(&w.requester).await.must("b")),
+        vec![chf_(-4_000), eur(-5_000)]
+    );
+    assert_eq!(
+        sorted(s.balances(&w.provider).await.must("b")),
+        vec![chf_(3_600), eur(4_500)]
+    );
+    assert_eq!(
+        sorted(s.balances(&w.holder1).await.must("b")),
+        vec![eur(500)]
+    );
+    assert_eq!(
+        sorted(s.balances(&w.holder2).await.must("b")),
+        vec![chf_(400)]
+    );
+    assert_eq!(
+        sorted(s.ledger_totals().await.must("totals")),
+        vec![chf_(0), eur(0)]
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1867,7 +2660,11 @@ pub async fn rate_once(store: Arc<dyn Store>) {
         "second rating of an offer"
     );
     let rep = s.holder(&w.holder1, t(500)).await.must("holder").reputation;
-    assert_eq!((rep.positive, rep.ratings), (1, 1), "the first rating stands");
+    assert_eq!(
+        (rep.positive, rep.ratings),
+        (1, 1),
+        "the first rating stands"
+    );
 
     let other = w.accepted_offer(&w.holder1, &w.shareable).await;
     assert_err!(
@@ -1875,17 +2672,30 @@ pub async fn rate_once(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::Duplicate),
         "a rating id that exists, for another offer"
     );
-    s.rate(&rating("rat_3", &other, false)).await.must("rate the other offer");
+    s.rate(&rating("rat_3", &other, false))
+        .await
+        .must("rate the other offer");
     let rep = s.holder(&w.holder1, t(500)).await.must("holder").reputation;
     assert_eq!((rep.positive, rep.ratings), (1, 2));
-    assert_eq!(s.holder(&w.holder2, t(500)).await.must("holder").reputation.ratings, 0);
+    assert_eq!(
+        s.holder(&w.holder2, t(500))
+            .await
+            .must("holder")
+            .reputation
+            .ratings,
+        0
+    );
 }
 
 /// set_requester_profile and requester_profile: round trip, overwrite, NotFound.
 pub async fn requester_profile_round_trip(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
-    assert_err!(s.requester_profile(&w.requester).await, StoreError::NotFound, "no profile yet");
+    assert_err!(
+        s.requester_profile(&w.requester).await,
+        StoreError::NotFound,
+        "no profile yet"
+    );
     let full = RequesterProfile {
         account_id: w.requester.clone(),
         ship_to: Some(address("Ada Lovelace")),
@@ -1897,19 +2707,42 @@ pub async fn requester_profile_round_trip(store: Arc<dyn Store>) {
         updated_at: t(10),
     };
     s.set_requester_profile(&full).await.must("set profile");
-    assert_eq!(s.requester_profile(&w.requester).await.must("profile"), full);
+    assert_eq!(
+        s.requester_profile(&w.requester).await.must("profile"),
+        full
+    );
 
     let mut other = full.clone();
-    other.ship_to = Some(Address { line2: None, ..address("Charles Babbage") });
+    other.ship_to = Some(Address {
+        line2: None,
+        ..address("Charles Babbage")
+    });
     other.payment_method = None;
     other.updated_at = t(20);
-    s.set_requester_profile(&other).await.must("overwrite profile");
-    assert_eq!(s.requester_profile(&w.requester).await.must("profile"), other);
+    s.set_requester_profile(&other)
+        .await
+        .must("overwrite profile");
+    assert_eq!(
+        s.requester_profile(&w.requester).await.must("profile"),
+        other
+    );
 
-    let empty = RequesterProfile { account_id: w.requester.clone(), ship_to: None, payment_method: None, updated_at: t(30) };
+    let empty = RequesterProfile {
+        account_id: w.requester.clone(),
+        ship_to: None,
+        payment_method: None,
+        updated_at: t(30),
+    };
     s.set_requester_profile(&empty).await.must("clear profile");
-    assert_eq!(s.requester_profile(&w.requester).await.must("profile"), empty);
-    assert_err!(s.requester_profile("acc_nope").await, StoreError::NotFound, "unknown account");
+    assert_eq!(
+        s.requester_profile(&w.requester).await.must("profile"),
+        empty
+    );
+    assert_err!(
+        s.requester_profile("acc_nope").await,
+        StoreError::NotFound,
+        "unknown account"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1946,13 +2779,25 @@ pub async fn concurrent_accepts_one_wins(store: Arc<dyn Store>) {
     let winners: Vec<&Offer> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     assert_eq!(winners.len(), 1, "exactly one accept succeeds: {results:?}");
     assert!(
-        results.iter().filter(|r| r.is_err()).all(|r| is_conflict(r, Conflict::OfferAlreadyAccepted)),
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| is_conflict(r, Conflict::OfferAlreadyAccepted)),
         "the others fail with OfferAlreadyAccepted: {results:?}"
     );
     let demand_id = &requests[0].demand_id;
-    assert_eq!(s.demand(demand_id).await.must("demand").accepted_offer_id, Some(winners[0].id.clone()));
+    assert_eq!(
+        s.demand(demand_id).await.must("demand").accepted_offer_id,
+        Some(winners[0].id.clone())
+    );
     let accepted = s.demand_offers(demand_id).await.must("offers");
-    assert_eq!(accepted.iter().filter(|o| o.status == OfferStatus::Accepted).count(), 1);
+    assert_eq!(
+        accepted
+            .iter()
+            .filter(|o| o.status == OfferStatus::Accepted)
+            .count(),
+        1
+    );
 
     // The same unique offer accepted by 20 tasks: one transfer.
     let req = w.demand(&[&w.holder1]).await;
@@ -1967,9 +2812,23 @@ pub async fn concurrent_accepts_one_wins(store: Arc<dyn Store>) {
         });
     }
     let results = join_all(set).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one accept of the same offer: {results:?}");
-    assert!(results.iter().filter(|r| r.is_err()).all(|r| is_conflict(r, Conflict::OfferAlreadyAccepted)));
-    assert_eq!(s.holding(&w.holder1, &w.unique.id).await.must("holding").units_left, Some(1), "one unit moved");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "one accept of the same offer: {results:?}"
+    );
+    assert!(results
+        .iter()
+        .filter(|r| r.is_err())
+        .all(|r| is_conflict(r, Conflict::OfferAlreadyAccepted)));
+    assert_eq!(
+        s.holding(&w.holder1, &w.unique.id)
+            .await
+            .must("holding")
+            .units_left,
+        Some(1),
+        "one unit moved"
+    );
 }
 
 /// 10 concurrent orders (from 10 accepted offers) of a product with stock 3: exactly 3 succeed.
@@ -1997,17 +2856,33 @@ pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
         });
     }
     let results = join_all(set).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3, "exactly 3 orders: {results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        3,
+        "exactly 3 orders: {results:?}"
+    );
     assert!(
-        results.iter().filter(|r| r.is_err()).all(|r| is_conflict(r, Conflict::InsufficientStock)),
+        results
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| is_conflict(r, Conflict::InsufficientStock)),
         "the others fail with InsufficientStock: {results:?}"
     );
     assert_eq!(w.stock(&product.id).await, 0, "stock ends at 0");
-    let orders = s.orders(OrderParty::Provider(&w.provider), &page(None, 100)).await.must("orders");
+    let orders = s
+        .orders(OrderParty::Provider(&w.provider), &page(None, 100))
+        .await
+        .must("orders");
     assert_eq!(orders.len(), 3);
     assert!(orders.iter().all(|o| o.status == OrderStatus::Paid));
-    assert_eq!(sorted(s.ledger_totals().await.must("totals")), vec![(CURRENCY.to_string(), 0)]);
-    assert_eq!(s.balances(&w.requester).await.must("balances"), vec![(CURRENCY.to_string(), -3_000)]);
+    assert_eq!(
+        sorted(s.ledger_totals().await.must("totals")),
+        vec![(CURRENCY.to_string(), 0)]
+    );
+    assert_eq!(
+        s.balances(&w.requester).await.must("balances"),
+        vec![(CURRENCY.to_string(), -3_000)]
+    );
 }
 
 /// Two concurrent ratings of the same offer: exactly one counts.
@@ -2026,8 +2901,17 @@ pub async fn concurrent_ratings_count_once(store: Arc<dyn Store>) {
         });
     }
     let results = join_all(set).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "one rating: {results:?}");
-    assert!(results.iter().any(|r| is_conflict(r, Conflict::AlreadyRated)), "the other: {results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "one rating: {results:?}"
+    );
+    assert!(
+        results
+            .iter()
+            .any(|r| is_conflict(r, Conflict::AlreadyRated)),
+        "the other: {results:?}"
+    );
     let rep = s.holder(&w.holder1, t(500)).await.must("holder").reputation;
     assert_eq!(rep.ratings, 1, "exactly one rating counts");
 }
@@ -2053,8 +2937,15 @@ pub async fn concurrent_unique_grants_never_overgrant(store: Arc<dyn Store>) {
         });
     }
     let results = join_all(set).await;
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2, "two grants of 2 out of 5 units: {results:?}");
-    assert!(results.iter().filter(|r| r.is_err()).all(|r| is_conflict(r, Conflict::UnitsExhausted)));
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        2,
+        "two grants of 2 out of 5 units: {results:?}"
+    );
+    assert!(results
+        .iter()
+        .filter(|r| r.is_err())
+        .all(|r| is_conflict(r, Conflict::UnitsExhausted)));
     let mut granted = 0;
     for h in &holders {
         match s.holding(h, &p.id).await {
@@ -2065,7 +2956,10 @@ pub async fn concurrent_unique_grants_never_overgrant(store: Arc<dyn Store>) {
     }
     assert_eq!(granted, 4);
     let last = w.grant(&p, &holders[0], Some(1)).await;
-    assert!(last.units_granted == Some(1) || last.units_granted == Some(3), "the fifth unit is still there");
+    assert!(
+        last.units_granted == Some(1) || last.units_granted == Some(3),
+        "the fifth unit is still there"
+    );
 }
 
 /// Concurrent accepts of offers of a holder's 2 units (10 demands): exactly 2 transfer.
@@ -2088,11 +2982,28 @@ pub async fn concurrent_unique_accepts_never_double_transfer(store: Arc<dyn Stor
         });
     }
     let results = join_all(set).await;
-    let units: BTreeSet<i64> = results.iter().filter_map(|r| r.as_ref().ok()).filter_map(|o| o.unit_no).collect();
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2, "two units, two accepts: {results:?}");
+    let units: BTreeSet<i64> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .filter_map(|o| o.unit_no)
+        .collect();
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        2,
+        "two units, two accepts: {results:?}"
+    );
     assert_eq!(units, BTreeSet::from([1, 2]), "each unit transferred once");
-    assert!(results.iter().filter(|r| r.is_err()).all(|r| is_conflict(r, Conflict::UnitsExhausted)));
+    assert!(results
+        .iter()
+        .filter(|r| r.is_err())
+        .all(|r| is_conflict(r, Conflict::UnitsExhausted)));
     let h = s.holding(&w.holder1, &w.unique.id).await.must("holding");
     assert_eq!((h.units_granted, h.units_left), (Some(2), Some(0)));
-    assert_eq!(s.holding(&w.holder2, &w.unique.id).await.must("holding").units_left, Some(2));
+    assert_eq!(
+        s.holding(&w.holder2, &w.unique.id)
+            .await
+            .must("holding")
+            .units_left,
+        Some(2)
+    );
 }

@@ -48,7 +48,11 @@ pub trait Store: Send + Sync + 'static {
 
     // --- demands and interactions --------------------------------------
     /// Records a demand and the interaction requests sent for it.
-    async fn create_demand(&self, demand: &DemandRecord, requests: &[Interaction]) -> StoreResult<()>;
+    async fn create_demand(
+        &self,
+        demand: &DemandRecord,
+        requests: &[Interaction],
+    ) -> StoreResult<()>;
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord>;
     /// The interaction requests of a demand, best match first.
     async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>>;
@@ -73,7 +77,11 @@ pub trait Store: Send + Sync + 'static {
     async fn requester_profile(&self, account_id: &str) -> StoreResult<RequesterProfile>;
     /// Places an order from an accepted offer, decrementing stock; with a
     /// settlement the order is paid in the same transaction.
-    async fn place_order(&self, order: &Order, settlement: Option<&Settlement>) -> StoreResult<Order>;
+    async fn place_order(
+        &self,
+        order: &Order,
+        settlement: Option<&Settlement>,
+    ) -> StoreResult<Order>;
     /// Pays a placed order.
     async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order>;
     async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order>;

@@ -12,7 +12,9 @@ use tempfile::TempDir;
 /// A fresh database in its own temporary directory, removed after the store is dropped.
 async fn fresh_store() -> Arc<dyn Store> {
     let dir = TempDir::new().expect("temp dir");
-    let store = SqliteStore::open(&db_path(&dir)).await.expect("open a fresh database");
+    let store = SqliteStore::open(&db_path(&dir))
+        .await
+        .expect("open a fresh database");
     Arc::new(GuardedStore::new(Arc::new(store), dir))
 }
 
@@ -24,8 +26,23 @@ mod conformance {
     symbolon_store::store_conformance_suite!(super::fresh_store);
 }
 
+/// The same cases through `run_all`, each against its own fresh database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn run_all_runs_every_case() {
+    let names: Vec<&str> = symbolon_store::conformance::cases()
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(unique.len(), names.len(), "case names are unique");
+    assert!(names.len() >= 40, "{} cases", names.len());
+    symbolon_store::conformance::run_all(fresh_store).await;
+}
+
 async fn raw_pool(path: &Path) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await.expect("raw connection")
+    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("raw connection")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,29 +54,59 @@ async fn data_survives_close_and_reopen() {
     let offer = w.accepted_offer(&w.holder1, &w.unique).await;
     let input = fx::order_for("ord_1", &offer, &w.product, 2);
     let order = store
-        .place_order(&input, Some(&fx::settlement_for("led_1", &input, fx::t(181))))
+        .place_order(
+            &input,
+            Some(&fx::settlement_for("led_1", &input, fx::t(181))),
+        )
         .await
         .expect("place_order");
-    let holding = store.holding(&w.holder1, &w.unique.id).await.expect("holding");
+    let holding = store
+        .holding(&w.holder1, &w.unique.id)
+        .await
+        .expect("holding");
     let account = store.account(&w.provider).await.expect("account");
     let keys = store.provider_keys(&w.provider).await.expect("keys");
     store.close().await;
     drop(w);
 
     let reopened = SqliteStore::open(&path).await.expect("reopen");
-    assert_eq!(reopened.account(&account.id).await.expect("account"), account);
-    assert_eq!(reopened.provider_keys(&account.id).await.expect("keys"), keys);
-    assert_eq!(reopened.holding("acc_holder1", "pas_unique").await.expect("holding"), holding);
+    assert_eq!(
+        reopened.account(&account.id).await.expect("account"),
+        account
+    );
+    assert_eq!(
+        reopened.provider_keys(&account.id).await.expect("keys"),
+        keys
+    );
+    assert_eq!(
+        reopened
+            .holding("acc_holder1", "pas_unique")
+            .await
+            .expect("holding"),
+        holding
+    );
     assert_eq!(holding.units_left, Some(1));
     assert_eq!(reopened.offer(&offer.id).await.expect("offer"), offer);
     assert_eq!(reopened.order("ord_1").await.expect("order"), order);
-    assert_eq!(reopened.product("prd_main").await.expect("product").stock, 8);
+    assert_eq!(
+        reopened.product("prd_main").await.expect("product").stock,
+        8
+    );
     let orders = reopened
-        .orders(OrderParty::Requester("acc_requester"), &Page { after: None, limit: 10 })
+        .orders(
+            OrderParty::Requester("acc_requester"),
+            &Page {
+                after: None,
+                limit: 10,
+            },
+        )
         .await
         .expect("orders");
     assert_eq!(orders, vec![order]);
-    assert_eq!(reopened.ledger_totals().await.expect("totals"), vec![("EUR".to_string(), 0)]);
+    assert_eq!(
+        reopened.ledger_totals().await.expect("totals"),
+        vec![("EUR".to_string(), 0)]
+    );
     // The reopened store still writes, and ids stay unique across the reopen.
     let dup = fx::new_account(&account.id, &[Role::Provider]);
     assert!(matches!(
@@ -77,20 +124,32 @@ async fn known_schema_version_is_the_newest_migration() {
     let store = SqliteStore::open(&db_path(&dir)).await.expect("open");
     store.close().await;
     let pool = raw_pool(&db_path(&dir)).await;
-    let applied: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
-        .fetch_one(&pool)
-        .await
-        .expect("applied version");
-    assert_eq!(applied, known, "a fresh database is migrated to the known version");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+            .fetch_one(&pool)
+            .await
+            .expect("applied version");
+    assert_eq!(
+        applied, known,
+        "a fresh database is migrated to the known version"
+    );
     pool.close().await;
     // Opening an up-to-date database again is fine.
-    SqliteStore::open(&db_path(&dir)).await.expect("reopen").close().await;
+    SqliteStore::open(&db_path(&dir))
+        .await
+        .expect("reopen")
+        .close()
+        .await;
 }
 
 #[tokio::test]
 async fn a_newer_schema_is_refused() {
     let dir = TempDir::new().expect("temp dir");
-    SqliteStore::open(&db_path(&dir)).await.expect("open").close().await;
+    SqliteStore::open(&db_path(&dir))
+        .await
+        .expect("open")
+        .close()
+        .await;
     let known = known_schema_version();
     let pool = raw_pool(&db_path(&dir)).await;
     sqlx::query(
@@ -110,7 +169,11 @@ async fn a_newer_schema_is_refused() {
         Err(e) => panic!("expected SchemaTooNew, got {e:?}"),
         Ok(_) => panic!("expected SchemaTooNew, the database opened"),
     }
-    let msg = StoreError::SchemaTooNew { found: known + 1, known }.to_string();
+    let msg = StoreError::SchemaTooNew {
+        found: known + 1,
+        known,
+    }
+    .to_string();
     assert!(msg.contains("upgrade the binary"), "{msg}");
 }
 
@@ -118,14 +181,60 @@ async fn a_newer_schema_is_refused() {
 async fn pragmas_are_wal_full_foreign_keys() {
     let dir = TempDir::new().expect("temp dir");
     let store = SqliteStore::open(&db_path(&dir)).await.expect("open");
-    assert_eq!(store.pragma("journal_mode").await.expect("journal_mode"), "wal");
-    assert_eq!(store.pragma("synchronous").await.expect("synchronous"), "2", "FULL");
-    assert_eq!(store.pragma("foreign_keys").await.expect("foreign_keys"), "1");
-    assert!(store.pragma("foreign_keys; DROP TABLE accounts").await.is_err(), "only bare names");
+    assert_eq!(
+        store.pragma("journal_mode").await.expect("journal_mode"),
+        "wal"
+    );
+    assert_eq!(
+        store.pragma("synchronous").await.expect("synchronous"),
+        "2",
+        "FULL"
+    );
+    assert_eq!(
+        store.pragma("foreign_keys").await.expect("foreign_keys"),
+        "1"
+    );
+    assert!(
+        store
+            .pragma("foreign_keys; DROP TABLE accounts")
+            .await
+            .is_err(),
+        "only bare names"
+    );
 
     // Foreign keys are enforced: a product of an unknown provider is refused.
     let p = fx::product("prd_orphan", "acc_nobody", 1, 100);
-    assert!(matches!(store.create_product(&p).await, Err(StoreError::Backend(_))));
-    assert!(matches!(store.product("prd_orphan").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.create_product(&p).await,
+        Err(StoreError::Backend(_))
+    ));
+    assert!(matches!(
+        store.product("prd_orphan").await,
+        Err(StoreError::NotFound)
+    ));
     store.close().await;
+}
+
+#[tokio::test]
+async fn closing_through_the_trait_closes_the_database() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = db_path(&dir);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).await.expect("open"));
+    fx::create_account(&*store, "acc_a", &[Role::Holder]).await;
+    store.close().await;
+    assert!(
+        matches!(store.account("acc_a").await, Err(StoreError::Backend(_))),
+        "a closed store serves no more requests"
+    );
+    let wal = path.with_file_name("symbolon.db-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the WAL was checkpointed on close"
+    );
+    let reopened = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(
+        reopened.account("acc_a").await.expect("account").id,
+        "acc_a"
+    );
+    reopened.close().await;
 }
