@@ -130,28 +130,23 @@ pub fn relevance(terms: &Terms, title: &str, description: &str, specs: &[(String
         return 0.0;
     }
     let mut best = vec![0u32; terms.0.len()];
-    let mut found = 0usize;
-    let mut visit = |text: &str, weight: u32, best: &mut [u32], found: &mut usize| {
+    let visit = |text: &str, weight: u32, best: &mut [u32]| {
         for_each_token(text, |t| {
             if let Some(i) = terms.0.iter().position(|x| *x == t) {
-                if best[i] == 0 {
-                    *found += 1;
-                }
                 best[i] = best[i].max(weight);
             }
         });
     };
-    visit(title, W_TITLE, &mut best, &mut found);
+    visit(title, W_TITLE, &mut best);
     if best.iter().any(|w| *w < W_TITLE) {
         for (k, v) in specs {
-            visit(k, W_SPECS, &mut best, &mut found);
-            visit(v, W_SPECS, &mut best, &mut found);
+            visit(k, W_SPECS, &mut best);
+            visit(v, W_SPECS, &mut best);
         }
         if best.iter().any(|w| *w < W_SPECS) {
-            visit(description, W_DESCRIPTION, &mut best, &mut found);
+            visit(description, W_DESCRIPTION, &mut best);
         }
     }
-    let _ = found;
     let sum: u32 = best.iter().sum();
     sum as f64 / (W_TITLE as f64 * terms.0.len() as f64)
 }
