@@ -52,7 +52,7 @@ const CATS: &[&str] = &[
 fn market(listings: usize, holders: usize, seed: u64) -> Market {
     let mut rng = StdRng::seed_from_u64(seed);
     let usd = Currency::parse("USD").unwrap();
-    let mut title = |rng: &mut StdRng| {
+    let title = |rng: &mut StdRng| {
         (0..4)
             .map(|_| WORDS[rng.random_range(0..WORDS.len())])
             .collect::<Vec<_>>()
