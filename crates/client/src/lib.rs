@@ -111,12 +111,13 @@ impl Client {
         &self.base
     }
 
-    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+    /// Sends one request and returns the status and body bytes.
+    async fn send<B: Serialize + ?Sized>(
         &self,
         method: Method,
         path: &str,
         body: Option<&B>,
-    ) -> Result<T> {
+    ) -> Result<(StatusCode, Vec<u8>)> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(key) = &self.key {
             req = req.bearer_auth(key);
@@ -126,7 +127,16 @@ impl Client {
         }
         let resp = req.send().await?;
         let status = resp.status();
-        let bytes = resp.bytes().await?;
+        Ok((status, resp.bytes().await?.to_vec()))
+    }
+
+    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T> {
+        let (status, bytes) = self.send(method, path, body).await?;
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
                 status: status.as_u16(),
@@ -175,16 +185,7 @@ impl Client {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, serde_json::Value)> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(key) = &self.key {
-            req = req.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let resp = req.send().await?;
-        let status = resp.status();
-        let bytes = resp.bytes().await?;
+        let (status, bytes) = self.send(method, path, body).await?;
         let v = if bytes.is_empty() {
             serde_json::Value::Null
         } else {

@@ -174,10 +174,6 @@ pub fn interaction_state(i: &store::Interaction, now: Timestamp) -> api::Interac
     api::InteractionState {
         id: i.id.clone(),
         demand_id: i.demand_id.clone(),
-        status: i
-            .status
-            .at(i.deadline.millis(), now.millis())
-            .as_str()
-            .to_string(),
+        status: i.status_at(now).as_str().to_string(),
     }
 }

@@ -59,6 +59,29 @@ fn parse_money(field: &str, m: &api::Money) -> Result<Money, ValidationError> {
     Ok(money)
 }
 
+/// A store lookup of an object the request body names: `NotFound` becomes a 400 naming the field.
+fn referenced<T>(r: Result<T, StoreError>, field: &str, message: &str) -> ExchangeResult<T> {
+    r.map_err(|e| match e {
+        StoreError::NotFound => ExchangeError::field(field, message),
+        other => other.into(),
+    })
+}
+
+/// Units of a pass or a grant: required for unique passes, refused for shareable ones.
+fn units_for(mode: PassMode, units: Option<i64>) -> ExchangeResult<Option<i64>> {
+    match (mode, units) {
+        (PassMode::Unique, Some(u)) => Ok(Some(validate_range("units", u, 1, MAX_UNITS)?)),
+        (PassMode::Unique, None) => {
+            Err(ExchangeError::field("units", "required for a unique pass"))
+        }
+        (PassMode::Shareable, Some(_)) => Err(ExchangeError::field(
+            "units",
+            "only unique passes have units",
+        )),
+        (PassMode::Shareable, None) => Ok(None),
+    }
+}
+
 fn require(account: &store::Account, role: Role) -> ExchangeResult<()> {
     if account.has_role(role) {
         Ok(())
@@ -264,13 +287,11 @@ impl Exchange {
         req: &api::CreatePass,
     ) -> ExchangeResult<api::Pass> {
         require(me, Role::Provider)?;
-        let product = match self.store.product(&req.product_id).await {
-            Ok(p) => p,
-            Err(StoreError::NotFound) => {
-                return Err(ExchangeError::field("product_id", "no such product"))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let product = referenced(
+            self.store.product(&req.product_id).await,
+            "product_id",
+            "no such product",
+        )?;
         if product.provider_id != me.id {
             return Err(ExchangeError::forbidden(
                 "the product belongs to another provider",
@@ -280,19 +301,7 @@ impl Exchange {
             api::PassMode::Shareable => PassMode::Shareable,
             api::PassMode::Unique => PassMode::Unique,
         };
-        let units = match (mode, req.units) {
-            (PassMode::Unique, Some(u)) => Some(validate_range("units", u, 1, MAX_UNITS)?),
-            (PassMode::Unique, None) => {
-                return Err(ExchangeError::field("units", "required for a unique pass"))
-            }
-            (PassMode::Shareable, Some(_)) => {
-                return Err(ExchangeError::field(
-                    "units",
-                    "only unique passes have units",
-                ))
-            }
-            (PassMode::Shareable, None) => None,
-        };
+        let units = units_for(mode, req.units)?;
         let commission_bps =
             validate_range("commission_bps", req.commission_bps, 0, MAX_COMMISSION_BPS)?;
         let now = self.now();
@@ -400,32 +409,18 @@ impl Exchange {
                 "the pass belongs to another provider",
             ));
         }
-        match self.store.account(&req.holder_id).await {
-            Ok(a) if a.has_role(Role::Holder) => {}
-            Ok(_) => {
-                return Err(ExchangeError::field(
-                    "holder_id",
-                    "the account is not a holder",
-                ))
-            }
-            Err(StoreError::NotFound) => {
-                return Err(ExchangeError::field("holder_id", "no such holder"))
-            }
-            Err(e) => return Err(e.into()),
+        let holder = referenced(
+            self.store.account(&req.holder_id).await,
+            "holder_id",
+            "no such holder",
+        )?;
+        if !holder.has_role(Role::Holder) {
+            return Err(ExchangeError::field(
+                "holder_id",
+                "the account is not a holder",
+            ));
         }
-        let units = match (pass.mode, req.units) {
-            (PassMode::Unique, Some(u)) => Some(validate_range("units", u, 1, MAX_UNITS)?),
-            (PassMode::Unique, None) => {
-                return Err(ExchangeError::field("units", "required for a unique pass"))
-            }
-            (PassMode::Shareable, Some(_)) => {
-                return Err(ExchangeError::field(
-                    "units",
-                    "only unique passes have units",
-                ))
-            }
-            (PassMode::Shareable, None) => None,
-        };
+        let units = units_for(pass.mode, req.units)?;
         let now = self.now();
         if !pass.is_valid_at(now) {
             return Err(ExchangeError::new(
@@ -504,11 +499,7 @@ impl Exchange {
             out.push(api::InboxItem {
                 id: i.id.clone(),
                 demand_id: i.demand_id.clone(),
-                status: i
-                    .status
-                    .at(i.deadline.millis(), now.millis())
-                    .as_str()
-                    .to_string(),
+                status: i.status_at(now).as_str().to_string(),
                 rank: i.rank,
                 item: convert::demand_item(d),
                 deadline: convert::ts(i.deadline),
@@ -549,19 +540,10 @@ impl Exchange {
     ) -> ExchangeResult<api::Offer> {
         let interaction = self.own_interaction(me, interaction_id).await?;
         let now = self.now();
-        if interaction
-            .status
-            .at(interaction.deadline.millis(), now.millis())
-            .is_final()
-        {
+        if interaction.status_at(now).is_final() {
             return Err(ExchangeError::new(
                 ErrorCode::InteractionClosed,
-                format!(
-                    "the interaction request is {}",
-                    interaction
-                        .status
-                        .at(interaction.deadline.millis(), now.millis())
-                ),
+                format!("the interaction request is {}", interaction.status_at(now)),
             ));
         }
         let note = req
@@ -570,16 +552,11 @@ impl Exchange {
             .map(|n| validate_text("note", n, MAX_NOTE_CHARS, true))
             .transpose()?
             .filter(|n| !n.is_empty());
-        let holding: Holding = match self.store.holding(&me.id, &req.pass_id).await {
-            Ok(h) => h,
-            Err(StoreError::NotFound) => {
-                return Err(ExchangeError::field(
-                    "pass_id",
-                    "the pass is not in your wallet",
-                ))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let holding: Holding = referenced(
+            self.store.holding(&me.id, &req.pass_id).await,
+            "pass_id",
+            "the pass is not in your wallet",
+        )?;
         if !holding.pass.is_valid_at(now) {
             return Err(ExchangeError::new(
                 ErrorCode::PassExpired,
@@ -1003,13 +980,11 @@ impl Exchange {
         req: &api::CreateOrder,
     ) -> ExchangeResult<api::Order> {
         require(me, Role::Requester)?;
-        let offer = match self.store.offer(&req.offer_id).await {
-            Ok(o) => o,
-            Err(StoreError::NotFound) => {
-                return Err(ExchangeError::field("offer_id", "no such offer"))
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let offer = referenced(
+            self.store.offer(&req.offer_id).await,
+            "offer_id",
+            "no such offer",
+        )?;
         if offer.requester_id != me.id {
             return Err(ExchangeError::forbidden(
                 "the offer was made to another requester",
@@ -1305,11 +1280,7 @@ fn contacted_of(
         holder_id: i.holder_id.clone(),
         holder_name: name.to_string(),
         rank: i.rank,
-        status: i
-            .status
-            .at(i.deadline.millis(), now.millis())
-            .as_str()
-            .to_string(),
+        status: i.status_at(now).as_str().to_string(),
         why,
     })
 }

@@ -163,6 +163,13 @@ pub struct Interaction {
     pub seq: i64,
 }
 
+impl Interaction {
+    /// The status as seen at `now`: a pending request past its deadline is expired.
+    pub fn status_at(&self, now: Timestamp) -> InteractionStatus {
+        self.status.at(self.deadline.millis(), now.millis())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOffer {
     pub id: String,
