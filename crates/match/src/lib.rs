@@ -84,9 +84,12 @@ pub struct RankedHolder {
 
 /// How many holders each criterion eliminated.
 ///
-/// Item criteria count holders with supply none of whose listings passes that
-/// criterion; holder criteria count, among the holders with a matching listing,
-/// those failing that criterion. A holder failing several criteria counts under each.
+/// Item criteria form a funnel over each holder's listings, in the order
+/// `query` → `category` → `max_price`: a holder is counted under the first
+/// stage that leaves it with no listing, so `holders_with_supply −
+/// holders_matching_item` is the sum of the three. Holder criteria are then
+/// checked independently among the holders with a matching listing: a holder
+/// failing several counts under each.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Eliminations {
     pub holders_with_supply: u64,
@@ -157,8 +160,7 @@ impl Matcher for ExactMatcher {
         #[derive(Default)]
         struct Acc {
             any_relevant: bool,
-            any_category: bool,
-            any_price: bool,
+            any_relevant_in_category: bool,
             matching: Vec<(f64, i64, String)>,
         }
         let mut per_holder: BTreeMap<&str, Acc> = BTreeMap::new();
@@ -166,8 +168,7 @@ impl Matcher for ExactMatcher {
             let c = check_item(&query.item, &terms, l);
             let acc = per_holder.entry(l.holder_id.as_str()).or_default();
             acc.any_relevant |= c.relevance > 0.0;
-            acc.any_category |= c.category_ok;
-            acc.any_price |= c.price_ok;
+            acc.any_relevant_in_category |= c.relevance > 0.0 && c.category_ok;
             if c.passes() {
                 acc.matching
                     .push((c.relevance, l.price.minor, l.pass_id.clone()));
@@ -189,11 +190,9 @@ impl Matcher for ExactMatcher {
         for (holder_id, mut acc) in per_holder {
             if !acc.any_relevant {
                 bump("query");
-            }
-            if query.item.category.is_some() && !acc.any_category {
+            } else if !acc.any_relevant_in_category {
                 bump("category");
-            }
-            if query.item.max_price.is_some() && !acc.any_price {
+            } else if acc.matching.is_empty() {
                 bump("max_price");
             }
             if acc.matching.is_empty() {

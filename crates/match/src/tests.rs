@@ -115,9 +115,9 @@ fn eliminations_count_each_criterion() {
     assert_eq!(e.holders_with_supply, 4);
     assert_eq!(e.holders_matching_item, 2); // a and d
     assert_eq!(e.qualified, 1);
-    assert_eq!(e.eliminated["query"], 1); // c
-    assert_eq!(e.eliminated["category"], 1); // c
-    assert_eq!(e.eliminated["max_price"], 1); // b
+    assert_eq!(e.eliminated["query"], 1); // c: no headphones at all
+    assert_eq!(e.eliminated["category"], 0);
+    assert_eq!(e.eliminated["max_price"], 1); // b: headphones, too dear
     assert_eq!(e.eliminated["min_positive_rate"], 1); // d
     assert_eq!(e.eliminated["fields"], 1); // d
     assert!(!e.eliminated.contains_key("min_ratings"));
@@ -250,6 +250,10 @@ proptest! {
             prop_assert!(w[0].score > w[1].score || (w[0].score == w[1].score && w[0].holder_id < w[1].holder_id));
         }
         prop_assert_eq!(out.eliminations.qualified as usize, out.ranked.len());
+        // The item funnel accounts for every holder with supply that matched no item.
+        let e = &out.eliminations;
+        let item: u64 = ["query", "category", "max_price"].iter().map(|k| e.eliminated.get(*k).copied().unwrap_or(0)).sum();
+        prop_assert_eq!(e.holders_with_supply - e.holders_matching_item, item);
         // Deterministic.
         prop_assert_eq!(ExactMatcher.rank(&market, &q), out);
     }

@@ -5,6 +5,10 @@
 //! so Chinese queries match without a dictionary. A query's terms are its
 //! distinct tokens (for a CJK run of two or more characters, its pairs).
 //!
+//! Query words that carry no meaning on their own are not terms: single ASCII
+//! characters (`c`, `6`) and a few English stop words ([`STOP_WORDS`]) — unless
+//! nothing else is left of the query.
+//!
 //! `relevance` = Σ over query terms of the best field weight the term appears in
 //! (title 3, specs 2, description 1) ÷ (3 × number of terms): 1.0 when every
 //! term is in the title, 0 when no term appears anywhere.
@@ -65,6 +69,15 @@ pub fn tokens(s: &str) -> HashSet<String> {
     out
 }
 
+/// English words dropped from queries (when other terms remain).
+pub const STOP_WORDS: &[&str] = &[
+    "a", "an", "and", "the", "for", "with", "of", "in", "on", "to", "by", "or", "from",
+];
+
+fn is_weak(term: &str) -> bool {
+    (term.len() == 1 && term.is_ascii()) || STOP_WORDS.contains(&term)
+}
+
 /// The terms of a query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Terms(pub Vec<String>);
@@ -112,6 +125,9 @@ impl Terms {
         }
         if !word.is_empty() {
             push(word);
+        }
+        if terms.iter().any(|t| !is_weak(t)) {
+            terms.retain(|t| !is_weak(t));
         }
         Terms(terms)
     }
@@ -174,6 +190,24 @@ mod tests {
         // Mixed text.
         let t = Terms::of_query("华为 Mate60 手机");
         assert_eq!(t.0, vec!["华为", "mate60", "手机"]);
+    }
+
+    #[test]
+    fn weak_words_are_not_terms_unless_alone() {
+        assert_eq!(
+            Terms::of_query("Wi-Fi 6 router for the office").0,
+            vec!["wi", "fi", "router", "office"]
+        );
+        assert_eq!(Terms::of_query("the 6").0, vec!["the", "6"]);
+        assert_eq!(
+            relevance(
+                &Terms::of_query("router for kids"),
+                "Noise cancelling headphones for kids",
+                "",
+                &[]
+            ),
+            1.0 / 2.0
+        );
     }
 
     #[test]
