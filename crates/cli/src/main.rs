@@ -10,10 +10,19 @@ use std::path::PathBuf;
 use symbolon_server::{ConfigLayer, ServerConfig};
 
 #[derive(Parser, Debug)]
-#[command(name = "symbolon", version, about = "Symbolon: demands met by at least two trustworthy holders with provider-signed passes")]
+#[command(
+    name = "symbolon",
+    version,
+    about = "Symbolon: demands met by at least two trustworthy holders with provider-signed passes"
+)]
 struct Cli {
     /// Server URL for API commands.
-    #[arg(long, global = true, env = "SYMBOLON_SERVER", default_value = "http://127.0.0.1:7878")]
+    #[arg(
+        long,
+        global = true,
+        env = "SYMBOLON_SERVER",
+        default_value = "http://127.0.0.1:7878"
+    )]
     server: String,
     /// API key for API commands.
     #[arg(long, global = true, env = "SYMBOLON_KEY", hide_env_values = true)]
@@ -60,16 +69,26 @@ fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SYMBOLON_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .try_init();
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing("info,tower_http=warn,sqlx=warn");
     let mut layers: Vec<(String, ConfigLayer)> = Vec::new();
     if let Some(path) = &args.config {
-        layers.push((format!("config file {}", path.display()), ConfigLayer::from_file(path)?));
+        layers.push((
+            format!("config file {}", path.display()),
+            ConfigLayer::from_file(path)?,
+        ));
     }
-    layers.push(("environment".into(), ConfigLayer::from_env(std::env::vars())?));
+    layers.push((
+        "environment".into(),
+        ConfigLayer::from_env(std::env::vars())?,
+    ));
     layers.push((
         "flags".into(),
         ConfigLayer {
@@ -80,7 +99,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             seed: None,
         },
     ));
-    let refs: Vec<(&str, ConfigLayer)> = layers.iter().map(|(o, l)| (o.as_str(), l.clone())).collect();
+    let refs: Vec<(&str, ConfigLayer)> = layers
+        .iter()
+        .map(|(o, l)| (o.as_str(), l.clone()))
+        .collect();
     let config = ServerConfig::layered(&refs)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -106,7 +128,15 @@ async fn main() {
         }
         Command::Api(cmd) => {
             init_tracing("warn");
-            commands::run(cmd, &commands::Context { server: cli.server, key: cli.key, json: cli.json }).await
+            commands::run(
+                cmd,
+                &commands::Context {
+                    server: cli.server,
+                    key: cli.key,
+                    json: cli.json,
+                },
+            )
+            .await
         }
     };
     if let Err(e) = result {
