@@ -451,7 +451,8 @@ pub struct Order {
     pub total: Money,
     /// The holder's commission, paid by the provider.
     pub commission: Money,
-    pub ship_to: Address,
+    /// Shown to the requester and the provider; hidden from the holder.
+    pub ship_to: Option<Address>,
     pub payment_ref: Option<String>,
     pub created_at: String,
     pub paid_at: Option<String>,

@@ -1059,7 +1059,10 @@ fn print_order(o: &api::Order) {
         .add("requester", &o.requester_id)
         .add("provider", &o.provider_id)
         .add("holder", &o.holder_id)
-        .add("ship to", output::address(&o.ship_to))
+        .opt(
+            "ship to",
+            o.ship_to.as_ref().map(output::address).as_deref(),
+        )
         .opt("payment", o.payment_ref.as_deref())
         .add("created", &o.created_at)
         .opt("paid", o.paid_at.as_deref())

@@ -1156,17 +1156,15 @@ async fn order_phase(cast: &Cast, requester: &Acct, offers: &[api::Offer]) -> Re
             accepted.holder.name
         ),
     );
-    kv(
-        "ship to",
-        &format!(
-            "{}, {}, {} {} {}",
-            order.ship_to.name,
-            order.ship_to.line1,
-            order.ship_to.city,
-            order.ship_to.postal_code,
-            order.ship_to.country
-        ),
-    );
+    if let Some(a) = &order.ship_to {
+        kv(
+            "ship to",
+            &format!(
+                "{}, {}, {} {} {}",
+                a.name, a.line1, a.city, a.postal_code, a.country
+            ),
+        );
+    }
     kv("payment", order.payment_ref.as_deref().unwrap_or("—"));
 
     let holder = cast

@@ -31,8 +31,10 @@ str_enum! {
 
 str_enum! {
     /// An interaction request sent to a holder.
-    /// `pending → offered | declined | expired`; the last three are final.
-    InteractionStatus { Pending = "pending", Offered = "offered", Declined = "declined", Expired = "expired" }
+    /// `pending → offered | declined | expired | withdrawn`; the last four are final.
+    /// `withdrawn`: the requester accepted another holder's offer first; it does not
+    /// count in the holder's success rate.
+    InteractionStatus { Pending = "pending", Offered = "offered", Declined = "declined", Expired = "expired", Withdrawn = "withdrawn" }
 }
 
 impl InteractionStatus {
@@ -46,6 +48,10 @@ impl InteractionStatus {
     }
     pub fn is_final(self) -> bool {
         self != Self::Pending
+    }
+    /// Whether it counts in the success rate's denominator (offered, declined or expired).
+    pub fn is_decided(self) -> bool {
+        matches!(self, Self::Offered | Self::Declined | Self::Expired)
     }
 }
 

@@ -162,11 +162,20 @@ pub fn order(o: &store::Order) -> api::Order {
         unit_price: money(o.unit_price_minor, &o.currency),
         total: money(o.total_minor, &o.currency),
         commission: money(o.commission_minor, &o.currency),
-        ship_to: address(&o.ship_to),
+        ship_to: Some(address(&o.ship_to)),
         payment_ref: o.payment_ref.clone(),
         created_at: ts(o.created_at),
         paid_at: o.paid_at.map(ts),
         shipped_at: o.shipped_at.map(ts),
+    }
+}
+
+/// An order as the holder that brought it sees it: without the buyer's address or payment reference.
+pub fn order_for_holder(o: &store::Order) -> api::Order {
+    api::Order {
+        ship_to: None,
+        payment_ref: None,
+        ..order(o)
     }
 }
 

@@ -671,7 +671,10 @@ impl Exchange {
         };
         let now = self.now();
 
-        let snapshot = self.store.market(now).await?;
+        let mut snapshot = self.store.market(now).await?;
+        // A requester is never matched with itself (an account may be both holder and requester).
+        snapshot.holdings.retain(|h| h.holder_id != me.id);
+        snapshot.holders.retain(|h| h.id != me.id);
         let market = market_of(&snapshot)?;
         let outcome = self.matcher.rank(
             &market,
@@ -938,27 +941,26 @@ impl Exchange {
         req: &api::RequesterProfileUpdate,
     ) -> ExchangeResult<api::RequesterProfile> {
         require(me, Role::Requester)?;
-        let current = match self.store.requester_profile(&me.id).await {
-            Ok(p) => Some(p),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let ship_to = match &req.ship_to {
-            Some(a) => Some(validate_address("ship_to", a)?),
-            None => current.as_ref().and_then(|c| c.ship_to.clone()),
-        };
-        let payment_method = match &req.payment_method {
-            Some(pm) => Some(self.gateway.tokenize(&pm.kind, &pm.number)?),
-            None => current.and_then(|c| c.payment_method),
-        };
-        let profile = store::RequesterProfile {
+        let ship_to = req
+            .ship_to
+            .as_ref()
+            .map(|a| validate_address("ship_to", a))
+            .transpose()?;
+        let payment_method = req
+            .payment_method
+            .as_ref()
+            .map(|pm| self.gateway.tokenize(&pm.kind, &pm.number))
+            .transpose()?;
+        // Fields left out keep what is saved; the store merges atomically.
+        let update = store::RequesterProfile {
             account_id: me.id.clone(),
             ship_to,
             payment_method,
             updated_at: self.now(),
         };
-        self.store.set_requester_profile(&profile).await?;
-        Ok(profile_view(&profile))
+        self.store.set_requester_profile(&update).await?;
+        let saved = self.store.requester_profile(&me.id).await?;
+        Ok(profile_view(&saved))
     }
 
     pub async fn requester_profile(
@@ -997,6 +999,12 @@ impl Exchange {
             ));
         }
         let pass = self.store.pass(&offer.pass_id).await?;
+        if !pass.is_valid_at(self.now()) {
+            return Err(ExchangeError::new(
+                ErrorCode::PassExpired,
+                "the pass is no longer valid",
+            ));
+        }
         let product = self.store.product(&pass.product_id).await?;
         let quantity = validate_range("quantity", req.quantity, 1, MAX_ORDER_QUANTITY)?;
         if pass.mode == PassMode::Unique && quantity != 1 {
@@ -1093,24 +1101,34 @@ impl Exchange {
                 format!("the order is already {}", order.status),
             ));
         }
-        let method = self
-            .store
-            .requester_profile(&me.id)
-            .await
-            .ok()
-            .and_then(|p| p.payment_method)
-            .ok_or_else(|| {
-                ExchangeError::new(
-                    ErrorCode::PaymentMethodMissing,
-                    "save a payment method in the requester profile first",
-                )
-            })?;
+        let profile = match self.store.requester_profile(&me.id).await {
+            Ok(p) => Some(p),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let method = profile.and_then(|p| p.payment_method).ok_or_else(|| {
+            ExchangeError::new(
+                ErrorCode::PaymentMethodMissing,
+                "save a payment method in the requester profile first",
+            )
+        })?;
         let total = Money::parse(
             &convert::money(order.total_minor, &order.currency).amount,
             &order.currency,
         )
         .map_err(ExchangeError::internal)?;
-        let auth = self.authorize(&method, total, &order.id).await?;
+        // A reference unique to this attempt: a concurrent second attempt that
+        // loses the race voids its own authorization, never the winner's.
+        let attempt = self.ids.next(prefix::LEDGER);
+        let auth = self
+            .authorize(&method, total, &format!("{}_{attempt}", order.id))
+            .await
+            .map_err(|mut e| {
+                if e.code == ErrorCode::PaymentDeclined {
+                    e.message = "the payment method was declined; the order stays unpaid".into();
+                }
+                e
+            })?;
         let now = self.now();
         let settlement = self.settlement(&order, &auth, now);
         match self.store.pay_order(&order.id, &settlement).await {
@@ -1205,11 +1223,15 @@ impl Exchange {
             Role::Holder => OrderParty::Holder(&me.id),
         };
         let items = self.store.orders(party, &page).await?;
+        let view = |o: &store::Order| match role {
+            Role::Holder => convert::order_for_holder(o),
+            _ => convert::order(o),
+        };
         let next = (items.len() as u32 == page.limit)
             .then(|| items.last().map(|o| o.seq.to_string()))
             .flatten();
         Ok(api::OrderList {
-            items: items.iter().map(convert::order).collect(),
+            items: items.iter().map(view).collect(),
             next,
         })
     }

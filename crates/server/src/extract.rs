@@ -144,6 +144,23 @@ fn serde_urlencoded_like<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
     .map_err(|e| ApiError::new(ErrorCode::InvalidQuery, e.body_text()))
 }
 
+/// Path parameters; one that cannot be decoded (e.g. invalid UTF-8) names no object → 404.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no such object ({})", e.body_text()),
+            )),
+        }
+    }
+}
+
 /// The authenticated caller (`Authorization: Bearer <api_key>`).
 pub struct Caller(pub Account);
 

@@ -1,9 +1,9 @@
 //! Thin handlers: extract, call the exchange, answer.
 
 use crate::error::ApiResult;
-use crate::extract::{Caller, Json, Query};
+use crate::extract::{Caller, Json, Path, Query};
 use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use symbolon_api::*;

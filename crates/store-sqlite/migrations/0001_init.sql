@@ -92,7 +92,7 @@ CREATE TABLE interactions (
     demand_id        TEXT NOT NULL REFERENCES demands(id),
     holder_id        TEXT NOT NULL REFERENCES accounts(id),
     rank             INTEGER NOT NULL,
-    status           TEXT NOT NULL CHECK (status IN ('pending', 'offered', 'declined', 'expired')),
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'offered', 'declined', 'expired', 'withdrawn')),
     deadline         INTEGER NOT NULL,
     matched_pass_ids TEXT NOT NULL,
     why              TEXT NOT NULL,

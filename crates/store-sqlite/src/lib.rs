@@ -396,7 +396,7 @@ impl Store for SqliteStore {
                (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id AND r.positive = 1) AS positive,
                (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id) AS ratings,
                (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status = 'offered') AS offered,
-               (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND (i.status <> 'pending' OR i.deadline <= ?)) AS decided
+               (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND (i.status IN ('offered', 'declined', 'expired') OR (i.status = 'pending' AND i.deadline <= ?))) AS decided
              FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id WHERE a.id = ?",
         )
         .bind(now.millis())
@@ -448,7 +448,7 @@ impl Store for SqliteStore {
              LEFT JOIN holder_profiles hp ON hp.account_id = a.id
              LEFT JOIN (SELECT holder_id, SUM(positive) AS positive, COUNT(*) AS ratings FROM ratings GROUP BY holder_id) r ON r.holder_id = a.id
              LEFT JOIN (SELECT holder_id, SUM(status = 'offered') AS offered,
-                               SUM(status <> 'pending' OR deadline <= ?) AS decided
+                               SUM(status IN ('offered', 'declined', 'expired') OR (status = 'pending' AND deadline <= ?)) AS decided
                         FROM interactions GROUP BY holder_id) i ON i.holder_id = a.id
              WHERE a.id IN (SELECT DISTINCT holder_id FROM grants)
              ORDER BY a.id",
@@ -645,6 +645,17 @@ impl Store for SqliteStore {
             .map_err(db)?;
         let mut unit_no: Option<i64> = None;
         if mode == PassMode::Unique.as_str() {
+            // A unit is transferred only while the product can still be ordered.
+            let stock: i64 = sqlx::query_scalar(
+                "SELECT pr.stock FROM passes p JOIN products pr ON pr.id = p.product_id WHERE p.id = ?",
+            )
+            .bind(&offer.pass_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            if stock <= 0 {
+                return Err(Conflict::InsufficientStock.into());
+            }
             let unit: Option<i64> = sqlx::query_scalar("SELECT unit_no FROM pass_units WHERE pass_id = ? AND holder_id = ? AND owner_id IS NULL ORDER BY unit_no LIMIT 1")
                 .bind(&offer.pass_id)
                 .bind(&offer.holder_id)
@@ -676,6 +687,15 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        // The other holders' pending requests are withdrawn: they no longer
+        // need answering and do not count against their success rate.
+        sqlx::query("UPDATE interactions SET status = 'withdrawn', decided_at = ? WHERE demand_id = ? AND status = 'pending' AND deadline > ?")
+            .bind(a.at.millis())
+            .bind(&offer.demand_id)
+            .bind(a.at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         sqlx::query("UPDATE demands SET accepted_offer_id = ? WHERE id = ?")
             .bind(&offer.id)
             .bind(&offer.demand_id)
@@ -689,7 +709,7 @@ impl Store for SqliteStore {
 
     async fn set_requester_profile(&self, p: &RequesterProfile) -> StoreResult<()> {
         sqlx::query("INSERT INTO requester_profiles (account_id, ship_to, payment_method, updated_at) VALUES (?, ?, ?, ?)
-                     ON CONFLICT (account_id) DO UPDATE SET ship_to = excluded.ship_to, payment_method = excluded.payment_method, updated_at = excluded.updated_at")
+                     ON CONFLICT (account_id) DO UPDATE SET ship_to = COALESCE(excluded.ship_to, ship_to), payment_method = COALESCE(excluded.payment_method, payment_method), updated_at = excluded.updated_at")
             .bind(&p.account_id)
             .bind(p.ship_to.as_ref().map(to_json))
             .bind(p.payment_method.as_ref().map(to_json))

@@ -110,6 +110,8 @@ macro_rules! __store_conformance_cases {
             accept_one_offer_per_demand,
             accept_wrong_requester_is_not_found,
             accept_unique_without_units_left,
+            accept_withdraws_other_pending_requests,
+            accept_unique_needs_stock,
             place_order_without_settlement,
             place_order_with_settlement,
             place_order_requires_accepted_offer,
@@ -2712,6 +2714,7 @@ pub async fn requester_profile_round_trip(store: Arc<dyn Store>) {
         full
     );
 
+    // A None field keeps what is saved; a Some field replaces it.
     let mut other = full.clone();
     other.ship_to = Some(Address {
         line2: None,
@@ -2721,10 +2724,13 @@ pub async fn requester_profile_round_trip(store: Arc<dyn Store>) {
     other.updated_at = t(20);
     s.set_requester_profile(&other)
         .await
-        .must("overwrite profile");
+        .must("update the address");
+    let mut expected = other.clone();
+    expected.payment_method = full.payment_method.clone();
     assert_eq!(
         s.requester_profile(&w.requester).await.must("profile"),
-        other
+        expected,
+        "the saved payment method is kept"
     );
 
     let empty = RequesterProfile {
@@ -2733,15 +2739,12 @@ pub async fn requester_profile_round_trip(store: Arc<dyn Store>) {
         payment_method: None,
         updated_at: t(30),
     };
-    s.set_requester_profile(&empty).await.must("clear profile");
+    s.set_requester_profile(&empty).await.must("touch profile");
+    expected.updated_at = t(30);
     assert_eq!(
         s.requester_profile(&w.requester).await.must("profile"),
-        empty
-    );
-    assert_err!(
-        s.requester_profile("acc_nope").await,
-        StoreError::NotFound,
-        "unknown account"
+        expected,
+        "an empty update changes nothing but the time"
     );
 }
 
@@ -3005,5 +3008,57 @@ pub async fn concurrent_unique_accepts_never_double_transfer(store: Arc<dyn Stor
             .must("holding")
             .units_left,
         Some(2)
+    );
+}
+
+/// Accepting an offer withdraws the demand's other pending requests: they can
+/// no longer be answered and do not count in those holders' success rates.
+pub async fn accept_withdraws_other_pending_requests(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let requests = w.demand(&[&w.holder1, &w.holder2]).await;
+    let o1 = w.offer(&requests[0], &w.shareable.id).await;
+    s.accept_offer(&w.acceptance(&o1)).await.must("accept");
+    let other = s.interaction(&requests[1].id).await.must("interaction");
+    assert_eq!(other.status, InteractionStatus::Withdrawn);
+    let late = NewOffer {
+        id: w.id("ofr"),
+        interaction_id: requests[1].id.clone(),
+        pass_id: w.shareable.id.clone(),
+        note: None,
+        created_at: t(130),
+    };
+    assert_err!(
+        s.create_offer(&late).await,
+        StoreError::Conflict(Conflict::InteractionClosed),
+        "a withdrawn request cannot be answered"
+    );
+    // Long after the deadline, the withdrawn request still does not count.
+    let h2 = s.holder(&w.holder2, t(100_000)).await.must("holder");
+    assert_eq!((h2.reputation.offered, h2.reputation.interactions), (0, 0));
+    let h1 = s.holder(&w.holder1, t(100_000)).await.must("holder");
+    assert_eq!((h1.reputation.offered, h1.reputation.interactions), (1, 1));
+    assert_eq!(s.expire_due(t(100_000)).await.must("expire"), 0);
+}
+
+/// A unit of a unique pass is not transferred when the product is out of stock.
+pub async fn accept_unique_needs_stock(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let product = w.add_product(0).await;
+    let pass = w.add_pass(&product, PassMode::Unique, Some(2)).await;
+    w.grant(&pass, &w.holder1, Some(2)).await;
+    let requests = w.demand(&[&w.holder1]).await;
+    let offer = w.offer(&requests[0], &pass.id).await;
+    assert_err!(
+        s.accept_offer(&w.acceptance(&offer)).await,
+        StoreError::Conflict(Conflict::InsufficientStock),
+        "no stock"
+    );
+    let h = s.holding(&w.holder1, &pass.id).await.must("holding");
+    assert_eq!(h.units_left, Some(2), "no unit moved");
+    assert_eq!(
+        s.offer(&offer.id).await.must("offer").status,
+        OfferStatus::Offered
     );
 }

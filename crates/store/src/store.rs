@@ -69,10 +69,12 @@ pub trait Store: Send + Sync + 'static {
     async fn expire_due(&self, now: Timestamp) -> StoreResult<u64>;
     async fn offer(&self, id: &str) -> StoreResult<Offer>;
     /// Accepts an offer: one per demand. A unique pass transfers one of the
-    /// holder's units to the requester.
+    /// holder's units to the requester (only while the product has stock).
+    /// The demand's other pending requests become `withdrawn`.
     async fn accept_offer(&self, acceptance: &Acceptance) -> StoreResult<Offer>;
 
     // --- requesters, orders, ledger ------------------------------------
+    /// Saves a requester profile; a `None` field keeps what is saved (merged atomically).
     async fn set_requester_profile(&self, profile: &RequesterProfile) -> StoreResult<()>;
     async fn requester_profile(&self, account_id: &str) -> StoreResult<RequesterProfile>;
     /// Places an order from an accepted offer, decrementing stock; with a

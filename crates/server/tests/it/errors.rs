@@ -251,6 +251,13 @@ async fn transport_level_errors_use_the_same_shape() {
     );
     let resp = send(Method::DELETE, "/v1/accounts").send().await.unwrap();
     assert_eq!(resp.status(), 405);
+    // An undecodable path parameter.
+    let resp = send(Method::GET, "/v1/passes/%FF").send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["error"]["code"],
+        "not_found"
+    );
     // Unknown objects.
     assert_api_err(srv.anon().pass("pas_nope").await, 404, "not_found");
     assert_api_err(srv.anon().holder("acc_nope").await, 404, "not_found");

@@ -215,3 +215,75 @@ async fn inbox_pages_oldest_first() {
     assert_api_err(a.inbox(Some("xyz"), None).await, 400, "invalid_query");
     srv.stop().await;
 }
+
+/// An account that is both holder and requester is never matched with itself,
+/// and the other holders' requests are withdrawn once an offer is accepted.
+#[tokio::test]
+async fn no_self_dealing_and_withdrawn_requests_do_not_count() {
+    let srv = TestServer::start().await;
+    let (_, p) = srv.account("Maker", &[Role::Provider]).await;
+    let (both_id, both) = srv.account("Both", &[Role::Holder, Role::Requester]).await;
+    let (a_id, a) = srv.account("A", &[Role::Holder]).await;
+    let (b_id, b) = srv.account("B", &[Role::Holder]).await;
+    let prod = p
+        .create_product(&product(
+            "Travel mug 保温杯",
+            "home/kitchen/drinkware",
+            "32.00",
+            50,
+        ))
+        .await
+        .unwrap();
+    let pass = p.create_pass(&shareable(&prod.id, 1100)).await.unwrap();
+    for h in [&both_id, &a_id, &b_id] {
+        p.grant(&pass.id, &grant(h)).await.unwrap();
+    }
+    let d = both.create_demand(&demand("保温杯")).await.unwrap();
+    let contacted: Vec<&str> = d.contacted.iter().map(|c| c.holder_id.as_str()).collect();
+    assert!(
+        !contacted.contains(&both_id.as_str()),
+        "never matched with itself: {contacted:?}"
+    );
+    assert_eq!(contacted.len(), 2);
+    assert!(both.inbox(None, None).await.unwrap().items.is_empty());
+
+    let ia = a.inbox(None, None).await.unwrap().items.remove(0);
+    let oa = a
+        .offer(
+            &ia.id,
+            &CreateOffer {
+                pass_id: pass.id.clone(),
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    both.accept(&oa.id).await.unwrap();
+    let ib = b.inbox(None, None).await.unwrap().items.remove(0);
+    assert_eq!(ib.status, "withdrawn");
+    assert_api_err(
+        b.offer(
+            &ib.id,
+            &CreateOffer {
+                pass_id: pass.id.clone(),
+                note: None,
+            },
+        )
+        .await,
+        409,
+        "interaction_closed",
+    );
+    let rep_b = srv.anon().holder(&b_id).await.unwrap();
+    assert_eq!(
+        (rep_b.success_rate, rep_b.interactions),
+        (None, 0),
+        "a withdrawn request is not held against B"
+    );
+    let view = both.demand(&d.id).await.unwrap();
+    let statuses: Vec<&str> = view.contacted.iter().map(|c| c.status.as_str()).collect();
+    assert!(
+        statuses.contains(&"offered") && statuses.contains(&"withdrawn"),
+        "{statuses:?}"
+    );
+    srv.stop().await;
+}

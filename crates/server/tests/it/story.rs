@@ -306,7 +306,7 @@ async fn demand_to_offers_to_one_click_order_to_rating() {
         (placed.provider_id.as_str(), placed.holder_id.as_str()),
         (provider_id.as_str(), h1_id.as_str())
     );
-    assert_eq!(placed.ship_to, address());
+    assert_eq!(placed.ship_to, Some(address()));
     assert_eq!(provider.product(&headphones.id).await.unwrap().stock, 8);
     assert_api_err(
         requester.create_order(&order(&o1.id, 1, true)).await,
