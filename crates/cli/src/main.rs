@@ -57,10 +57,14 @@ struct ServeArgs {
     /// Public base URL, used in pass links and issuer ids. [default: http://<listen address>]
     #[arg(long)]
     public_url: Option<String>,
+    /// Database: `sqlite://PATH` or `postgres://USER@HOST/DB` (several replicas may share one
+    /// PostgreSQL database). [default: SQLite in --data-dir]
+    #[arg(long)]
+    database_url: Option<String>,
     /// Close or open registration.
     #[arg(long)]
     registration_open: Option<bool>,
-    /// TOML config file (settings: listen, data_dir, public_url, registration_open, seed).
+    /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open, seed).
     #[arg(long, env = "SYMBOLON_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -97,6 +101,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             public_url: args.public_url,
             registration_open: args.registration_open,
             seed: None,
+            database_url: args.database_url,
         },
     ));
     let refs: Vec<(&str, ConfigLayer)> = layers

@@ -23,6 +23,8 @@ pub struct ServerConfig {
     pub registration_open: bool,
     /// Seed for ids (tests replay runs with it); `None` draws from the OS.
     pub seed: Option<u64>,
+    /// `sqlite://…` or `postgres://…`; `None` means SQLite in `data_dir`.
+    pub database_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -35,7 +37,22 @@ impl Default for ServerConfig {
             public_url: None,
             registration_open: true,
             seed: None,
+            database_url: None,
         }
+    }
+}
+
+/// A database URL with any password replaced by `***`, for logs and `Debug`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -47,6 +64,10 @@ impl fmt::Debug for ServerConfig {
             .field("public_url", &self.public_url)
             .field("registration_open", &self.registration_open)
             .field("seed", &self.seed.map(|_| "[set]"))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .finish()
     }
 }
@@ -60,6 +81,7 @@ pub struct ConfigLayer {
     pub public_url: Option<String>,
     pub registration_open: Option<bool>,
     pub seed: Option<u64>,
+    pub database_url: Option<String>,
 }
 
 /// A configuration error, naming the setting and where it came from.
@@ -93,7 +115,7 @@ impl ConfigLayer {
         })
     }
 
-    /// Reads `SYMBOLON_LISTEN`, `SYMBOLON_DATA_DIR`, `SYMBOLON_PUBLIC_URL`,
+    /// Reads `SYMBOLON_LISTEN`, `SYMBOLON_DATA_DIR`, `SYMBOLON_PUBLIC_URL`, `SYMBOLON_DATABASE_URL`,
     /// `SYMBOLON_REGISTRATION_OPEN`, `SYMBOLON_SEED` from `vars`.
     pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut layer = Self::default();
@@ -107,6 +129,7 @@ impl ConfigLayer {
                 "SYMBOLON_LISTEN" => layer.listen = Some(v),
                 "SYMBOLON_DATA_DIR" => layer.data_dir = Some(v.into()),
                 "SYMBOLON_PUBLIC_URL" => layer.public_url = Some(v),
+                "SYMBOLON_DATABASE_URL" => layer.database_url = Some(v),
                 "SYMBOLON_REGISTRATION_OPEN" => {
                     layer.registration_open = Some(match v.to_ascii_lowercase().as_str() {
                         "1" | "true" | "yes" | "on" => true,
@@ -158,6 +181,20 @@ impl ServerConfig {
             if let Some(s) = l.seed {
                 c.seed = Some(s);
             }
+            if let Some(u) = &l.database_url {
+                let known = ["sqlite:", "postgres://", "postgresql://"];
+                if !known.iter().any(|k| u.starts_with(k)) {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "database_url",
+                        message: format!(
+                            "`{}` must start with sqlite:, postgres:// or postgresql://",
+                            redact_url(u)
+                        ),
+                    });
+                }
+                c.database_url = Some(u.clone());
+            }
         }
         Ok(c)
     }
@@ -189,6 +226,31 @@ mod tests {
         let d = ServerConfig::layered(&[]).unwrap();
         assert_eq!(d.listen.to_string(), DEFAULT_LISTEN);
         assert!(d.registration_open);
+    }
+
+    #[test]
+    fn database_url_is_layered_checked_and_redacted() {
+        let env = ConfigLayer::from_env([(
+            "SYMBOLON_DATABASE_URL".to_string(),
+            "postgres://u:secret@h/db".to_string(),
+        )])
+        .unwrap();
+        let c = ServerConfig::layered(&[("env", env)]).unwrap();
+        assert_eq!(c.database_url.as_deref(), Some("postgres://u:secret@h/db"));
+        let dbg = format!("{c:?}");
+        assert!(
+            !dbg.contains("secret") && dbg.contains("postgres://u:***@h/db"),
+            "{dbg}"
+        );
+        let bad = ConfigLayer {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        };
+        assert!(ServerConfig::layered(&[("flags", bad)])
+            .unwrap_err()
+            .to_string()
+            .contains("database_url"));
+        assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
     }
 
     #[test]

@@ -115,18 +115,33 @@ async fn method_not_allowed() -> error::ApiError {
     )
 }
 
-/// Builds the exchange on the SQLite store in `config.data_dir`.
+/// Opens the store the configuration names: `database_url` (`sqlite:…` or
+/// `postgres://…`), or else SQLite in `data_dir`. Migrations run here.
+pub async fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, ServeError> {
+    match config.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(
+            Arc::new(symbolon_store_postgres::PostgresStore::connect(url).await?),
+        ),
+        Some(url) => Ok(Arc::new(SqliteStore::connect(url).await?)),
+        None => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
+                path: config.data_dir.display().to_string(),
+                source,
+            })?;
+            Ok(Arc::new(
+                SqliteStore::open(&config.data_dir.join("symbolon.db")).await?,
+            ))
+        }
+    }
+}
+
+/// Builds the exchange on the configured store.
 pub async fn open_exchange(
     config: &ServerConfig,
     public_url: &str,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Exchange>, ServeError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
-        path: config.data_dir.display().to_string(),
-        source,
-    })?;
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&config.data_dir.join("symbolon.db")).await?);
+    let store = open_store(config).await?;
     let ids = match config.seed {
         Some(seed) => IdGen::from_seed(seed),
         None => IdGen::from_entropy(),

@@ -19,6 +19,18 @@
 //! A factory whose store depends on a resource that must outlive it (a temporary directory,
 //! a scratch schema) wraps the store in a [`GuardedStore`].
 //!
+//! A backend whose database may be absent (a server named by an environment variable) uses the
+//! `optional` form, with a factory returning `Option<Arc<dyn Store>>`: a case whose factory
+//! returns `None` is skipped and passes (the factory says why, once):
+//!
+//! ```ignore
+//! async fn fresh_store() -> Option<Arc<dyn Store>> { /* None when no server is configured */ }
+//!
+//! mod conformance {
+//!     symbolon_store::store_conformance_suite!(optional super::fresh_store);
+//! }
+//! ```
+//!
 //! Beyond what the [`Store`] docs say, the suite pins a few behaviours every backend shares:
 //! single-object getters fail with [`StoreError::NotFound`] for unknown ids; listings of
 //! unknown parents (wallet, inbox, orders, balances, a demand's requests and offers) are empty;
@@ -70,8 +82,14 @@ where
 
 /// Instantiates the conformance suite: one `#[tokio::test]` per case, each against a fresh
 /// store from `$make` (a path to an `async fn() -> Arc<dyn Store>`).
+///
+/// `store_conformance_suite!(optional $make)` takes an `async fn() -> Option<Arc<dyn Store>>`
+/// instead; a case whose factory returns `None` is skipped (and passes).
 #[macro_export]
 macro_rules! store_conformance_suite {
+    (optional $make:path) => {
+        $crate::__store_conformance_cases!(optional_tests $make);
+    };
     ($make:path) => {
         $crate::__store_conformance_cases!(tests $make);
     };
@@ -142,6 +160,18 @@ macro_rules! __store_conformance_expand {
             async fn $case() {
                 let store: ::std::sync::Arc<dyn $crate::Store> = $make().await;
                 $crate::conformance::$case(store).await;
+            }
+        )*
+    };
+    ([optional_tests $make:path] $($case:ident),* $(,)?) => {
+        $(
+            #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let store: ::std::option::Option<::std::sync::Arc<dyn $crate::Store>> =
+                    $make().await;
+                if let ::std::option::Option::Some(store) = store {
+                    $crate::conformance::$case(store).await;
+                }
             }
         )*
     };

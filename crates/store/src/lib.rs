@@ -1,7 +1,7 @@
 //! The storage contract of Symbolon.
 //!
 //! One [`Store`] trait; one crate per backend implements it (`store-sqlite`,
-//! later `store-postgres`) and runs the [`conformance`] suite. Every method that
+//! later `store-postgres`) and runs the `conformance` suite (feature `conformance`). Every method that
 //! changes state is one transaction: it either applies completely or not at all,
 //! and it re-checks the state it depends on inside that transaction (stock,
 //! units, statuses), so concurrent requests never oversell or double count.

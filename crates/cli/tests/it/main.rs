@@ -1,5 +1,7 @@
 //! End-to-end: a real `symbolon serve` and the whole story driven through the CLI.
 
+mod replicas;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Output, Stdio};

@@ -59,6 +59,7 @@ fn domain_crates_have_no_http_dependency() {
         "symbolon-core",
         "symbolon-pass",
         "symbolon-match",
+        "symbolon-store-postgres",
         "symbolon-store",
         "symbolon-store-sqlite",
         "symbolon-exchange",

@@ -9,57 +9,156 @@ use symbolon_server::ServerConfig;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// Which store a test server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests may use (`SYMBOLON_TEST_POSTGRES_URL`), if any.
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("SYMBOLON_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let host_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[host_start..].find('/') {
+        Some(i) => &base[..host_start + i],
+        None => base,
+    };
+    format!("{base}/{db}{query}")
+}
+
+/// A fresh PostgreSQL database for one test, dropped by [`TestServer::stop`].
+pub struct PgDb {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDb {
+    pub async fn create() -> Self {
+        use sqlx::Connection;
+        let admin = postgres_admin_url().expect("SYMBOLON_TEST_POSTGRES_URL");
+        let name = format!("symbolon_test_{:016x}", rand_u64());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+        let _ = conn.close().await;
+        Self {
+            url: with_database(&admin, &name),
+            admin,
+            name,
+        }
+    }
+
+    pub async fn drop_db(&self) {
+        use sqlx::Connection;
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await;
+            let _ = conn.close().await;
+        }
+    }
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}
+
 pub struct TestServer {
     pub url: String,
+    pub backend: Backend,
     _tmp: Option<tempfile::TempDir>,
+    pg: Option<PgDb>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), symbolon_server::ServeError>>>,
 }
 
 impl TestServer {
-    /// A server on a fresh temp dir with the wall clock.
+    /// A server on a fresh temp-dir SQLite database with the wall clock.
     pub async fn start() -> Self {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let dir = tmp.path().to_path_buf();
-        let mut s = Self::start_at(&dir, Arc::new(SystemClock)).await;
-        s._tmp = Some(tmp);
-        s
+        Self::start_on(Backend::Sqlite, Arc::new(SystemClock)).await
     }
 
-    /// A server on a fresh temp dir with a clock the test moves.
-    pub async fn start_with_clock(clock: Arc<ManualClock>) -> Self {
+    /// A server on a fresh database of `backend` (PostgreSQL: a new database on
+    /// `SYMBOLON_TEST_POSTGRES_URL`, so parallel tests never share state).
+    pub async fn start_on(backend: Backend, clock: Arc<dyn Clock>) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let dir = tmp.path().to_path_buf();
-        let mut s = Self::start_at(&dir, clock).await;
+        let mut config = ServerConfig {
+            data_dir: tmp.path().to_path_buf(),
+            ..Default::default()
+        };
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let db = PgDb::create().await;
+                config.database_url = Some(db.url.clone());
+                Some(db)
+            }
+        };
+        let mut s = Self::launch(config, clock).await;
+        s.backend = backend;
         s._tmp = Some(tmp);
+        s.pg = pg;
         s
     }
 
     /// A server on a fresh temp dir with registration closed.
     pub async fn start_closed() -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let dir = tmp.path().to_path_buf();
-        let mut s = Self::start_with(&dir, Arc::new(SystemClock), false).await;
+        let config = ServerConfig {
+            data_dir: tmp.path().to_path_buf(),
+            registration_open: false,
+            ..Default::default()
+        };
+        let mut s = Self::launch(config, Arc::new(SystemClock)).await;
         s._tmp = Some(tmp);
         s
     }
 
     /// A server on an existing data dir (the caller keeps it alive).
     pub async fn start_at(dir: &Path, clock: Arc<dyn Clock>) -> Self {
-        Self::start_with(dir, clock, true).await
+        Self::launch(
+            ServerConfig {
+                data_dir: dir.to_path_buf(),
+                ..Default::default()
+            },
+            clock,
+        )
+        .await
     }
 
-    async fn start_with(dir: &Path, clock: Arc<dyn Clock>, registration_open: bool) -> Self {
+    async fn launch(mut config: ServerConfig, clock: Arc<dyn Clock>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = ServerConfig {
-            listen: addr,
-            data_dir: dir.to_path_buf(),
-            registration_open,
-            ..Default::default()
-        };
+        config.listen = addr;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(symbolon_server::serve_with_clock(
             listener,
@@ -71,15 +170,20 @@ impl TestServer {
         ));
         let url = format!("http://{addr}");
         let client = Client::new(&url).expect("client");
-        for _ in 0..200 {
+        for _ in 0..250 {
             if client.health().await.is_ok() {
+                break;
+            }
+            if task.is_finished() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         Self {
             url,
+            backend: Backend::Sqlite,
             _tmp: None,
+            pg: None,
             stop: Some(tx),
             task: Some(task),
         }
@@ -89,13 +193,16 @@ impl TestServer {
         Client::new(&self.url).expect("client")
     }
 
-    /// Stops gracefully and waits for the server to finish.
+    /// Stops gracefully, waits for the server to finish, and drops a PostgreSQL test database.
     pub async fn stop(mut self) -> Option<tempfile::TempDir> {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
             task.await.expect("server task").expect("server result");
+        }
+        if let Some(pg) = self.pg.take() {
+            pg.drop_db().await;
         }
         self._tmp.take()
     }
@@ -207,6 +314,40 @@ pub fn order(offer_id: &str, quantity: i64, pay: bool) -> CreateOrder {
         pay,
         ship_to: None,
     }
+}
+
+/// Says, past the test harness's output capture, that a PostgreSQL test was skipped.
+pub fn say_skipped(test: &str) {
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "PostgreSQL suite skipped ({test}): SYMBOLON_TEST_POSTGRES_URL is unset"
+    );
+}
+
+/// Runs each named `async fn(Backend)` as two tests: `name::sqlite` and
+/// `name::postgres` (which passes, saying so, when `SYMBOLON_TEST_POSTGRES_URL` is unset).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use $crate::harness::Backend;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::harness::postgres_admin_url().is_none() {
+                    $crate::harness::say_skipped(concat!(module_path!(), "::postgres"));
+                    return;
+                }
+                super::$name(Backend::Postgres).await
+            }
+        }
+    )*};
 }
 
 /// Asserts a client error's status and code.

@@ -1,11 +1,11 @@
 //! Nobody sees or touches what belongs to someone else; a refused demand contacts nobody.
 
 use crate::harness::*;
+use crate::on_both_backends;
 use symbolon_client::api::*;
 
-#[tokio::test]
-async fn insufficient_holders_contacts_nobody_and_counts_eliminations() {
-    let srv = TestServer::start().await;
+async fn insufficient_holders_contacts_nobody_and_counts_eliminations(backend: Backend) {
+    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, b) = srv.account("B", &[Role::Holder]).await;
@@ -61,9 +61,8 @@ async fn insufficient_holders_contacts_nobody_and_counts_eliminations() {
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn parties_only_reach_their_own_objects() {
-    let srv = TestServer::start().await;
+async fn parties_only_reach_their_own_objects(backend: Backend) {
+    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
     let (_, p1) = srv.account("Maker one", &[Role::Provider]).await;
     let (_, p2) = srv.account("Maker two", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
@@ -175,9 +174,8 @@ async fn parties_only_reach_their_own_objects() {
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn inbox_pages_oldest_first() {
-    let srv = TestServer::start().await;
+async fn inbox_pages_oldest_first(backend: Backend) {
+    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
     let (_, p) = srv.account("Maker", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, _b) = srv.account("B", &[Role::Holder]).await;
@@ -218,9 +216,8 @@ async fn inbox_pages_oldest_first() {
 
 /// An account that is both holder and requester is never matched with itself,
 /// and the other holders' requests are withdrawn once an offer is accepted.
-#[tokio::test]
-async fn no_self_dealing_and_withdrawn_requests_do_not_count() {
-    let srv = TestServer::start().await;
+async fn no_self_dealing_and_withdrawn_requests_do_not_count(backend: Backend) {
+    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
     let (_, p) = srv.account("Maker", &[Role::Provider]).await;
     let (both_id, both) = srv.account("Both", &[Role::Holder, Role::Requester]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
@@ -287,3 +284,10 @@ async fn no_self_dealing_and_withdrawn_requests_do_not_count() {
     );
     srv.stop().await;
 }
+
+on_both_backends!(
+    insufficient_holders_contacts_nobody_and_counts_eliminations,
+    parties_only_reach_their_own_objects,
+    inbox_pages_oldest_first,
+    no_self_dealing_and_withdrawn_requests_do_not_count
+);

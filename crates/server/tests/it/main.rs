@@ -2,6 +2,7 @@
 //! against a temp-dir SQLite database. One binary for all of them.
 
 mod architecture;
+mod concurrency;
 mod errors;
 mod harness;
 mod isolation;

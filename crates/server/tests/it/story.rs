@@ -1,15 +1,15 @@
 //! The whole exchange, end to end, as the acceptance story.
 
 use crate::harness::*;
+use crate::on_both_backends;
 use std::collections::HashSet;
 use symbolon_client::api::*;
 use symbolon_core::Clock;
 use symbolon_pass::{verify_compact, verify_pass, Jwks, LICENCE_TYP};
 
-#[tokio::test]
-async fn demand_to_offers_to_one_click_order_to_rating() {
+async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
     let clock = manual_clock();
-    let srv = TestServer::start_with_clock(clock.clone()).await;
+    let srv = TestServer::start_on(backend, clock.clone()).await;
 
     // --- registration
     let (provider_id, provider) = srv.account("Acme Audio", &[Role::Provider]).await;
@@ -410,9 +410,8 @@ async fn demand_to_offers_to_one_click_order_to_rating() {
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn unique_pass_transfers_one_unit_per_accepted_offer() {
-    let srv = TestServer::start().await;
+async fn unique_pass_transfers_one_unit_per_accepted_offer(backend: Backend) {
+    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, b) = srv.account("B", &[Role::Holder]).await;
@@ -498,9 +497,8 @@ async fn unique_pass_transfers_one_unit_per_accepted_offer() {
     srv.stop().await;
 }
 
-#[tokio::test]
-async fn one_click_order_without_payment_then_pay() {
-    let srv = TestServer::start().await;
+async fn one_click_order_without_payment_then_pay(backend: Backend) {
+    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (h1_id, h1) = srv.account("A", &[Role::Holder]).await;
     let (h2_id, _h2) = srv.account("B", &[Role::Holder]).await;
@@ -575,3 +573,9 @@ async fn one_click_order_without_payment_then_pay() {
     assert_eq!(balance_of(&h1).await.as_deref(), Some("9.99"));
     srv.stop().await;
 }
+
+on_both_backends!(
+    demand_to_offers_to_one_click_order_to_rating,
+    unique_pass_transfers_one_unit_per_accepted_offer,
+    one_click_order_without_payment_then_pay
+);

@@ -1,0 +1,1127 @@
+//! The Symbolon [`Store`] on PostgreSQL.
+//!
+//! Several server processes may share one database, so every guarantee of the [`Store`]
+//! trait holds across connections and processes, not only inside one pool.
+//!
+//! # Isolation and locking
+//!
+//! Transactions run at PostgreSQL's default `READ COMMITTED` level. Every state-changing
+//! method is one transaction that first takes row locks on the rows its checks depend on, and
+//! then re-reads them: in `READ COMMITTED` each statement sees everything committed before it
+//! started, so a check made after acquiring the lock sees the final state of any transaction
+//! that held it. Concretely:
+//!
+//! * **grant**: locks the pass row (`FOR NO KEY UPDATE`), so grants of one pass are serialized
+//!   and two grants never hand out the same free unit of a unique pass.
+//! * **create_offer / decline**: lock the interaction row, then check it is still pending.
+//! * **accept_offer**: locks the demand row (one accepted offer per demand: concurrent accepts
+//!   of offers of one demand queue here and the losers see `accepted_offer_id`), then the offer
+//!   row; for a unique pass it takes a share lock on the product row (a unit moves only while
+//!   the product is in stock, and no order can take the last stock meanwhile) and locks the
+//!   holder's grant row, so concurrent transfers of one holder's units are serialized and each
+//!   takes the lowest unit still free. The demand's other pending requests are withdrawn with
+//!   their rows locked in `seq` order.
+//! * **place_order**: locks the offer row (one order per offer), then decrements stock with a
+//!   conditional `UPDATE products SET stock = stock - q WHERE id = … AND stock >= q` (PostgreSQL
+//!   re-evaluates the condition on the newest row version after waiting for a concurrent writer,
+//!   so stock is never oversold).
+//! * **pay_order / ship_order / expire_due**: conditional `UPDATE`s on the status
+//!   (`expire_due` locks the due rows in `seq` order first, as accept does).
+//! * **rate**: the unique constraint `ratings_one_per_offer` decides between concurrent ratings
+//!   of one offer; its violation is reported as [`Conflict::AlreadyRated`].
+//! * **set_requester_profile**: one `INSERT … ON CONFLICT DO UPDATE` merging with `COALESCE`.
+//!
+//! Locks are `FOR NO KEY UPDATE` rather than `FOR UPDATE` so they do not block the `KEY SHARE`
+//! locks foreign-key checks take on parent rows. Locks are taken in one order (demand → offer →
+//! product → grant → units; interactions in `seq` order) so that transactions do not deadlock;
+//! should PostgreSQL still report a deadlock (`40P01`) or a serialization failure (`40001`), the
+//! whole transaction is retried (up to 4 attempts, short backoff) before the error is returned.
+//!
+//! `market` reads holdings and reputations in one `REPEATABLE READ, READ ONLY` transaction,
+//! so both come from the same snapshot.
+//!
+//! # Connections
+//!
+//! One pool of at most [`MAX_CONNECTIONS`] connections (acquire timeout 30 s, idle connections
+//! closed after 10 min, every connection replaced after 30 min). Each session runs with
+//! `statement_timeout = 30s` (which also bounds lock waits) and
+//! `idle_in_transaction_session_timeout = 60s`, unless the URL's `options` set them.
+//! Queries are prepared and cached per connection, so a pooler in front of PostgreSQL must run
+//! in session mode.
+//!
+//! # Schema
+//!
+//! Migrations are embedded from `migrations/` and run at connect (sqlx takes an advisory lock,
+//! so processes starting together migrate once). A database migrated by a newer binary is
+//! refused with [`StoreError::SchemaTooNew`] before anything is migrated. Queries are checked at
+//! run time (no database is needed to build).
+
+mod rows;
+
+use rows::*;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Row};
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
+use symbolon_core::Timestamp;
+use symbolon_store::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The most connections one store opens.
+pub const MAX_CONNECTIONS: u32 = 10;
+/// How long a request waits for a free connection.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Session settings applied to every connection unless the URL's `options` set them.
+const SESSION_SETTINGS: [(&str, &str); 2] = [
+    ("statement_timeout", "30s"),
+    ("idle_in_transaction_session_timeout", "60s"),
+];
+/// Attempts of a transaction that failed with a deadlock or a serialization failure.
+const MAX_ATTEMPTS: u32 = 4;
+
+/// The PostgreSQL store. Cloning shares the pool.
+#[derive(Clone, Debug)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to a `postgres://…` URL and migrates the database. A server that cannot be
+    /// reached is retried until [`ACQUIRE_TIMEOUT`] has passed (so a server still starting is
+    /// waited for).
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(StoreError::backend)?;
+        Self::connect_with(options).await
+    }
+
+    /// Connects with explicit options and migrates the database (as [`PostgresStore::connect`]).
+    pub async fn connect_with(options: PgConnectOptions) -> StoreResult<Self> {
+        let options = with_session_defaults(options);
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
+            .connect_with(options)
+            .await
+            .map_err(StoreError::backend)?;
+        let migrated = async {
+            check_schema_version(&pool).await?;
+            MIGRATOR.run(&pool).await.map_err(StoreError::backend)
+        }
+        .await;
+        if let Err(e) = migrated {
+            pool.close().await;
+            return Err(e);
+        }
+        Ok(Self { pool })
+    }
+
+    /// Closes the pool: waits for connections in use to be returned, then closes them all.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The connection pool, for diagnostics and tests.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+fn with_session_defaults(options: PgConnectOptions) -> PgConnectOptions {
+    let given = options.get_options().unwrap_or_default().to_string();
+    let missing: Vec<(&str, &str)> = SESSION_SETTINGS
+        .into_iter()
+        .filter(|(k, _)| !given.contains(&format!("{k}=")))
+        .collect();
+    let options = if options.get_application_name().is_none() {
+        options.application_name("symbolon")
+    } else {
+        options
+    };
+    if missing.is_empty() {
+        options
+    } else {
+        options.options(missing)
+    }
+}
+
+/// The newest migration this binary knows.
+pub fn known_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+async fn check_schema_version(pool: &PgPool) -> StoreResult<()> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::backend)?;
+    if !exists {
+        return Ok(());
+    }
+    let found: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+        .fetch_one(pool)
+        .await
+        .map_err(StoreError::backend)?;
+    let known = known_schema_version();
+    match found {
+        Some(found) if found > known => Err(StoreError::SchemaTooNew { found, known }),
+        _ => Ok(()),
+    }
+}
+
+fn db(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() => Conflict::Duplicate.into(),
+        _ => StoreError::backend(e),
+    }
+}
+
+/// A deadlock or a serialization failure: the transaction was rolled back and may be retried.
+fn is_retryable(e: &StoreError) -> bool {
+    let StoreError::Backend(b) = e else {
+        return false;
+    };
+    match b.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(d)) => {
+            matches!(d.code().as_deref(), Some("40001") | Some("40P01"))
+        }
+        _ => false,
+    }
+}
+
+/// Runs the transaction `run` makes, again if it failed with a deadlock or serialization failure.
+async fn retrying<T, F, Fut>(op: &'static str, mut run: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = StoreResult<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match run().await {
+            Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                tracing::debug!(op, attempt, error = %e, "retrying a transaction");
+                tokio::time::sleep(Duration::from_millis(10 << attempt)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.created_at AS g_at,
+    p.id AS p_id, p.product_id, p.provider_id, p.mode, p.units, p.commission_bps, p.valid_from,
+    p.valid_until, p.jws, p.created_at AS p_at,
+    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at,
+    (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id) AS granted,
+    (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id AND u.owner_id IS NULL) AS units_left
+  FROM grants g JOIN passes p ON p.id = g.pass_id JOIN products pr ON pr.id = p.product_id";
+
+const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
+const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at";
+const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id";
+
+/// Reputation counts of one holder at `$1`: decided = offered, declined or expired, or pending
+/// with its deadline at or before `$1`; withdrawn requests never count.
+const HOLDER_SELECT: &str = "SELECT a.id, a.name, hp.fields,
+   (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id AND r.positive) AS positive,
+   (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id) AS ratings,
+   (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status = 'offered') AS offered,
+   (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id
+      AND (i.status IN ('offered', 'declined', 'expired') OR (i.status = 'pending' AND i.deadline <= $1))) AS decided
+ FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id WHERE a.id = $2";
+
+/// The same counts for every holder with a grant, at `$1`.
+const MARKET_HOLDERS_SELECT: &str = "SELECT a.id, a.name, hp.fields,
+   COALESCE(r.positive, 0) AS positive, COALESCE(r.ratings, 0) AS ratings,
+   COALESCE(i.offered, 0) AS offered, COALESCE(i.decided, 0) AS decided
+ FROM accounts a
+ LEFT JOIN holder_profiles hp ON hp.account_id = a.id
+ LEFT JOIN (SELECT holder_id, COUNT(*) FILTER (WHERE positive) AS positive, COUNT(*) AS ratings
+            FROM ratings GROUP BY holder_id) r ON r.holder_id = a.id
+ LEFT JOIN (SELECT holder_id, COUNT(*) FILTER (WHERE status = 'offered') AS offered,
+                   COUNT(*) FILTER (WHERE status IN ('offered', 'declined', 'expired')
+                                       OR (status = 'pending' AND deadline <= $1)) AS decided
+            FROM interactions GROUP BY holder_id) i ON i.holder_id = a.id
+ WHERE a.id IN (SELECT holder_id FROM grants)
+ ORDER BY a.id COLLATE \"C\"";
+
+impl PostgresStore {
+    async fn interaction_in<'e, E>(ex: E, id: &str, lock: bool) -> StoreResult<Interaction>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+    {
+        let q = format!(
+            "SELECT {INTERACTION_COLS} FROM interactions WHERE id = $1{}",
+            if lock { " FOR NO KEY UPDATE" } else { "" }
+        );
+        let row = sqlx::query(&q).bind(id).fetch_one(ex).await.map_err(db)?;
+        interaction_from(&row)
+    }
+
+    async fn offer_in<'e, E>(ex: E, id: &str, lock: bool) -> StoreResult<Offer>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+    {
+        let q = format!(
+            "SELECT {OFFER_COLS} FROM offers WHERE id = $1{}",
+            if lock { " FOR NO KEY UPDATE" } else { "" }
+        );
+        let row = sqlx::query(&q).bind(id).fetch_one(ex).await.map_err(db)?;
+        offer_from(&row)
+    }
+
+    async fn order_in<'e, E>(ex: E, id: &str) -> StoreResult<Order>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+    {
+        let q = format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1");
+        let row = sqlx::query(&q).bind(id).fetch_one(ex).await.map_err(db)?;
+        order_from(&row)
+    }
+
+    async fn holding_in<'e, E>(ex: E, holder_id: &str, pass_id: &str) -> StoreResult<Holding>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+    {
+        let q = format!("{HOLDING_SELECT} WHERE g.holder_id = $1 AND g.pass_id = $2");
+        let row = sqlx::query(&q)
+            .bind(holder_id)
+            .bind(pass_id)
+            .fetch_one(ex)
+            .await
+            .map_err(db)?;
+        holding_from(&row)
+    }
+
+    async fn settle(tx: &mut Tx, order_id: &str, s: &Settlement) -> StoreResult<()> {
+        sqlx::query("INSERT INTO ledger_transactions (id, order_id, payment_ref, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&s.ledger_id)
+            .bind(order_id)
+            .bind(&s.payment_ref)
+            .bind(s.at.millis())
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        for p in &s.postings {
+            sqlx::query("INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor, memo) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&s.ledger_id)
+                .bind(&p.account_id)
+                .bind(&p.currency)
+                .bind(p.amount_minor)
+                .bind(&p.memo)
+                .execute(&mut **tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    async fn totals(&self, account_id: Option<&str>) -> StoreResult<Vec<(String, i64)>> {
+        // SUM of BIGINT is NUMERIC in PostgreSQL: cast back (a sum past i64 fails loudly).
+        let q = format!(
+            "SELECT currency, SUM(amount_minor)::BIGINT AS total FROM ledger_entries {}
+             GROUP BY currency ORDER BY currency COLLATE \"C\"",
+            if account_id.is_some() {
+                "WHERE account_id = $1"
+            } else {
+                ""
+            }
+        );
+        let mut query = sqlx::query(&q);
+        if let Some(id) = account_id {
+            query = query.bind(id);
+        }
+        let rows = query.fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("currency").map_err(db)?,
+                    r.try_get("total").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
+    // --- the transactions of the state-changing methods (run through `retrying`) ---
+
+    async fn create_account_tx(&self, new: &NewAccount) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let a = &new.account;
+        sqlx::query("INSERT INTO accounts (id, name, roles, api_key_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&a.id)
+            .bind(&a.name)
+            .bind(roles_to_str(&a.roles))
+            .bind(&new.api_key_hash)
+            .bind(a.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if let Some(k) = &new.provider_key {
+            sqlx::query("INSERT INTO provider_keys (kid, provider_id, public_key, secret, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&k.kid)
+                .bind(&k.provider_id)
+                .bind(&k.public_key[..])
+                .bind(&k.secret[..])
+                .bind(k.created_at.millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn create_pass_tx(&self, p: &Pass) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(&p.id)
+            .bind(&p.product_id)
+            .bind(&p.provider_id)
+            .bind(p.mode.as_str())
+            .bind(p.units)
+            .bind(p.commission_bps)
+            .bind(p.valid_from.millis())
+            .bind(p.valid_until.map(|t| t.millis()))
+            .bind(&p.jws)
+            .bind(p.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if p.mode == PassMode::Unique {
+            sqlx::query("INSERT INTO pass_units (pass_id, unit_no) SELECT $1, n FROM generate_series(1::BIGINT, $2::BIGINT) AS n")
+                .bind(&p.id)
+                .bind(p.units.unwrap_or(0))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn grant_tx(&self, g: &NewGrant) -> StoreResult<Holding> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // The pass row lock serializes the grants of one pass: free units are picked by one
+        // grant at a time.
+        let mode: String =
+            sqlx::query_scalar("SELECT mode FROM passes WHERE id = $1 FOR NO KEY UPDATE")
+                .bind(&g.pass_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        sqlx::query("INSERT INTO grants (id, pass_id, holder_id, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (holder_id, pass_id) DO NOTHING")
+            .bind(&g.id)
+            .bind(&g.pass_id)
+            .bind(&g.holder_id)
+            .bind(g.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if mode == PassMode::Unique.as_str() {
+            let want = g.units.unwrap_or(0).max(0);
+            let done = sqlx::query(
+                "UPDATE pass_units SET holder_id = $1 WHERE pass_id = $2 AND unit_no IN
+                   (SELECT unit_no FROM pass_units WHERE pass_id = $2 AND holder_id IS NULL ORDER BY unit_no LIMIT $3)",
+            )
+            .bind(&g.holder_id)
+            .bind(&g.pass_id)
+            .bind(want)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            if (done as i64) < want {
+                return Err(Conflict::UnitsExhausted.into());
+            }
+        }
+        let h = Self::holding_in(&mut *tx, &g.holder_id, &g.pass_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(h)
+    }
+
+    async fn market_tx(&self, now: Timestamp) -> StoreResult<MarketSnapshot> {
+        // One snapshot for holdings and reputations.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .await
+            .map_err(db)?;
+        let q = format!(
+            "{HOLDING_SELECT} WHERE p.valid_from <= $1 AND (p.valid_until IS NULL OR p.valid_until > $1) AND pr.stock > 0
+             ORDER BY g.holder_id COLLATE \"C\", p.id COLLATE \"C\""
+        );
+        let rows = sqlx::query(&q)
+            .bind(now.millis())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mut holdings = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let h = holding_from(row)?;
+            if h.pass.mode == PassMode::Shareable || h.units_left.unwrap_or(0) > 0 {
+                holdings.push(h);
+            }
+        }
+        let rows = sqlx::query(MARKET_HOLDERS_SELECT)
+            .bind(now.millis())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        let holders = rows
+            .iter()
+            .map(holder_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        tx.commit().await.map_err(db)?;
+        Ok(MarketSnapshot { holdings, holders })
+    }
+
+    async fn create_demand_tx(
+        &self,
+        d: &DemandRecord,
+        requests: &[Interaction],
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let q = format!("INSERT INTO demands ({DEMAND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)");
+        sqlx::query(&q)
+            .bind(&d.id)
+            .bind(&d.requester_id)
+            .bind(&d.query)
+            .bind(&d.category)
+            .bind(d.max_price_minor)
+            .bind(&d.currency)
+            .bind(d.min_positive_rate)
+            .bind(d.min_success_rate)
+            .bind(d.min_ratings)
+            .bind(strings_to_json(&d.fields))
+            .bind(d.min_holders)
+            .bind(d.max_holders)
+            .bind(d.ttl_seconds)
+            .bind(d.deadline)
+            .bind(d.created_at)
+            .bind(&d.accepted_offer_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        for i in requests {
+            sqlx::query("INSERT INTO interactions (id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(&i.id)
+                .bind(&i.demand_id)
+                .bind(&i.holder_id)
+                .bind(i.rank)
+                .bind(i.status.as_str())
+                .bind(i.deadline.millis())
+                .bind(strings_to_json(&i.matched_pass_ids))
+                .bind(i.why.to_string())
+                .bind(i.created_at.millis())
+                .bind(i.decided_at.map(|t| t.millis()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn create_offer_tx(&self, o: &NewOffer) -> StoreResult<Offer> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let i = Self::interaction_in(&mut *tx, &o.interaction_id, true).await?;
+        if i.status != InteractionStatus::Pending
+            || pending_expired(i.status, i.deadline, o.created_at)
+        {
+            return Err(Conflict::InteractionClosed.into());
+        }
+        let requester_id: String =
+            sqlx::query_scalar("SELECT requester_id FROM demands WHERE id = $1")
+                .bind(&i.demand_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        sqlx::query("UPDATE interactions SET status = 'offered', decided_at = $1 WHERE id = $2")
+            .bind(o.created_at.millis())
+            .bind(&i.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("INSERT INTO offers (id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'offered', $8)")
+            .bind(&o.id)
+            .bind(&i.id)
+            .bind(&i.demand_id)
+            .bind(&i.holder_id)
+            .bind(&requester_id)
+            .bind(&o.pass_id)
+            .bind(&o.note)
+            .bind(o.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let offer = Self::offer_in(&mut *tx, &o.id, false).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(offer)
+    }
+
+    async fn decline_tx(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let i = Self::interaction_in(&mut *tx, interaction_id, true).await?;
+        if i.status != InteractionStatus::Pending || pending_expired(i.status, i.deadline, now) {
+            return Err(Conflict::InteractionClosed.into());
+        }
+        sqlx::query("UPDATE interactions SET status = 'declined', decided_at = $1 WHERE id = $2")
+            .bind(now.millis())
+            .bind(interaction_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let i = Self::interaction_in(&mut *tx, interaction_id, false).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(i)
+    }
+
+    async fn expire_due_tx(&self, now: Timestamp) -> StoreResult<u64> {
+        let r = sqlx::query(
+            "WITH due AS (SELECT seq FROM interactions WHERE status = 'pending' AND deadline <= $1
+                          ORDER BY seq FOR NO KEY UPDATE)
+             UPDATE interactions i SET status = 'expired', decided_at = i.deadline
+             FROM due WHERE i.seq = due.seq AND i.status = 'pending'",
+        )
+        .bind(now.millis())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected())
+    }
+
+    async fn accept_offer_tx(&self, a: &Acceptance) -> StoreResult<Offer> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // Who may accept and which demand it is never change: read them before locking.
+        let row = sqlx::query("SELECT demand_id, requester_id FROM offers WHERE id = $1")
+            .bind(&a.offer_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let demand_id: String = row.try_get("demand_id").map_err(db)?;
+        let requester_id: String = row.try_get("requester_id").map_err(db)?;
+        if requester_id != a.requester_id {
+            return Err(StoreError::NotFound);
+        }
+        // The demand row lock makes the accepts of one demand's offers take turns.
+        let accepted: Option<String> = sqlx::query_scalar(
+            "SELECT accepted_offer_id FROM demands WHERE id = $1 FOR NO KEY UPDATE",
+        )
+        .bind(&demand_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let offer = Self::offer_in(&mut *tx, &a.offer_id, true).await?;
+        if offer.status == OfferStatus::Accepted || accepted.is_some() {
+            return Err(Conflict::OfferAlreadyAccepted.into());
+        }
+        let row = sqlx::query("SELECT mode, product_id FROM passes WHERE id = $1")
+            .bind(&offer.pass_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let mode: String = row.try_get("mode").map_err(db)?;
+        let product_id: String = row.try_get("product_id").map_err(db)?;
+        let mut unit_no: Option<i64> = None;
+        if mode == PassMode::Unique.as_str() {
+            // A unit is transferred only while the product can still be ordered; the share
+            // lock keeps orders from taking the last stock until this transaction ends.
+            let stock: i64 =
+                sqlx::query_scalar("SELECT stock FROM products WHERE id = $1 FOR SHARE")
+                    .bind(&product_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            if stock <= 0 {
+                return Err(Conflict::InsufficientStock.into());
+            }
+            // The holder's grant row lock makes transfers of the holder's units take turns;
+            // the next statement then sees every transfer committed before.
+            sqlx::query(
+                "SELECT 1 FROM grants WHERE holder_id = $1 AND pass_id = $2 FOR NO KEY UPDATE",
+            )
+            .bind(&offer.holder_id)
+            .bind(&offer.pass_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+            let unit: Option<i64> = sqlx::query_scalar("SELECT unit_no FROM pass_units WHERE pass_id = $1 AND holder_id = $2 AND owner_id IS NULL ORDER BY unit_no LIMIT 1")
+                .bind(&offer.pass_id)
+                .bind(&offer.holder_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+            let Some(n) = unit else {
+                return Err(Conflict::UnitsExhausted.into());
+            };
+            let done = sqlx::query("UPDATE pass_units SET owner_id = $1, offer_id = $2 WHERE pass_id = $3 AND unit_no = $4 AND owner_id IS NULL")
+                .bind(&a.requester_id)
+                .bind(&offer.id)
+                .bind(&offer.pass_id)
+                .bind(n)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+            if done != 1 {
+                return Err(Conflict::UnitAlreadySold.into());
+            }
+            unit_no = Some(n);
+        }
+        sqlx::query("UPDATE offers SET status = 'accepted', accepted_at = $1, licence_jws = $2, unit_no = $3 WHERE id = $4")
+            .bind(a.at.millis())
+            .bind(&a.licence_jws)
+            .bind(unit_no)
+            .bind(&offer.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        // The other holders' pending requests are withdrawn: they no longer need answering
+        // and do not count against their success rate. Rows are locked in seq order.
+        sqlx::query(
+            "WITH open AS (SELECT seq FROM interactions WHERE demand_id = $1 AND status = 'pending' AND deadline > $2
+                           ORDER BY seq FOR NO KEY UPDATE)
+             UPDATE interactions i SET status = 'withdrawn', decided_at = $2
+             FROM open WHERE i.seq = open.seq AND i.status = 'pending'",
+        )
+        .bind(&offer.demand_id)
+        .bind(a.at.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query("UPDATE demands SET accepted_offer_id = $1 WHERE id = $2")
+            .bind(&offer.id)
+            .bind(&offer.demand_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let offer = Self::offer_in(&mut *tx, &a.offer_id, false).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(offer)
+    }
+
+    async fn place_order_tx(
+        &self,
+        o: &Order,
+        settlement: Option<&Settlement>,
+    ) -> StoreResult<Order> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // The offer row lock makes the orders of one offer take turns.
+        let offer = Self::offer_in(&mut *tx, &o.offer_id, true).await?;
+        if offer.status != OfferStatus::Accepted {
+            return Err(Conflict::OfferNotAccepted.into());
+        }
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = $1")
+                .bind(&o.offer_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        if existing.is_some() {
+            return Err(Conflict::AlreadyOrdered.into());
+        }
+        let done =
+            sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
+                .bind(o.quantity)
+                .bind(&o.product_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+        if done != 1 {
+            return Err(Conflict::InsufficientStock.into());
+        }
+        let q = format!(
+            "INSERT INTO orders ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            &ORDER_COLS[5..]
+        );
+        sqlx::query(&q)
+            .bind(&o.id)
+            .bind(&o.offer_id)
+            .bind(&o.requester_id)
+            .bind(&o.provider_id)
+            .bind(&o.holder_id)
+            .bind(&o.product_id)
+            .bind(&o.pass_id)
+            .bind(o.quantity)
+            .bind(o.unit_price_minor)
+            .bind(o.total_minor)
+            .bind(o.commission_minor)
+            .bind(&o.currency)
+            .bind(if settlement.is_some() {
+                OrderStatus::Paid.as_str()
+            } else {
+                OrderStatus::Placed.as_str()
+            })
+            .bind(to_json(&o.ship_to))
+            .bind(settlement.map(|s| s.payment_ref.clone()))
+            .bind(o.created_at.millis())
+            .bind(settlement.map(|s| s.at.millis()))
+            .bind(None::<i64>)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if let Some(s) = settlement {
+            Self::settle(&mut tx, &o.id, s).await?;
+        }
+        let order = Self::order_in(&mut *tx, &o.id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(order)
+    }
+
+    async fn pay_order_tx(&self, order_id: &str, s: &Settlement) -> StoreResult<Order> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query("UPDATE orders SET status = 'paid', paid_at = $1, payment_ref = $2 WHERE id = $3 AND status = 'placed'")
+            .bind(s.at.millis())
+            .bind(&s.payment_ref)
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if done != 1 {
+            Self::order_in(&mut *tx, order_id).await?;
+            return Err(Conflict::InvalidState.into());
+        }
+        Self::settle(&mut tx, order_id, s).await?;
+        let order = Self::order_in(&mut *tx, order_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(order)
+    }
+
+    async fn ship_order_tx(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = $1 WHERE id = $2 AND status IN ('placed', 'paid')")
+            .bind(now.millis())
+            .bind(order_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        if done != 1 {
+            Self::order_in(&mut *tx, order_id).await?;
+            return Err(Conflict::InvalidState.into());
+        }
+        let order = Self::order_in(&mut *tx, order_id).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(order)
+    }
+
+    async fn rate_tx(&self, r: &Rating) -> StoreResult<()> {
+        // Both the offer and the rating id are unique: tell a second rating of the offer
+        // (AlreadyRated) from a rating id that exists (Duplicate). A concurrent rating of the
+        // same offer that commits between the check and the insert trips the named constraint.
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let rated: Option<String> =
+            sqlx::query_scalar("SELECT id FROM ratings WHERE offer_id = $1")
+                .bind(&r.offer_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+        if rated.is_some() {
+            return Err(Conflict::AlreadyRated.into());
+        }
+        sqlx::query("INSERT INTO ratings (id, offer_id, holder_id, requester_id, positive, comment, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(&r.id)
+            .bind(&r.offer_id)
+            .bind(&r.holder_id)
+            .bind(&r.requester_id)
+            .bind(r.positive)
+            .bind(&r.comment)
+            .bind(r.created_at.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.constraint() == Some("ratings_one_per_offer") => {
+                    Conflict::AlreadyRated.into()
+                }
+                _ => db(e),
+            })?;
+        tx.commit().await.map_err(db)
+    }
+}
+
+fn pending_expired(status: InteractionStatus, deadline: Timestamp, now: Timestamp) -> bool {
+    status == InteractionStatus::Pending && now >= deadline
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn close(&self) {
+        PostgresStore::close(self).await
+    }
+
+    async fn create_account(&self, new: &NewAccount) -> StoreResult<()> {
+        retrying("create_account", || self.create_account_tx(new)).await
+    }
+
+    async fn account(&self, id: &str) -> StoreResult<Account> {
+        let row = sqlx::query("SELECT id, name, roles, created_at FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        account_from(&row)
+    }
+
+    async fn account_by_key_hash(&self, hash: &str) -> StoreResult<Account> {
+        let row =
+            sqlx::query("SELECT id, name, roles, created_at FROM accounts WHERE api_key_hash = $1")
+                .bind(hash)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        account_from(&row)
+    }
+
+    async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>> {
+        let rows = sqlx::query("SELECT kid, provider_id, public_key, secret, created_at FROM provider_keys WHERE provider_id = $1 ORDER BY created_at, kid COLLATE \"C\"")
+            .bind(provider_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(provider_key_from).collect()
+    }
+
+    async fn create_product(&self, p: &Product) -> StoreResult<()> {
+        sqlx::query("INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(&p.id)
+            .bind(&p.provider_id)
+            .bind(&p.title)
+            .bind(&p.description)
+            .bind(&p.category)
+            .bind(specs_to_json(&p.specs))
+            .bind(p.price_minor)
+            .bind(&p.currency)
+            .bind(p.stock)
+            .bind(p.created_at.millis())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn product(&self, id: &str) -> StoreResult<Product> {
+        let row = sqlx::query("SELECT id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at FROM products WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        product_from(&row, "")
+    }
+
+    async fn create_pass(&self, p: &Pass) -> StoreResult<()> {
+        retrying("create_pass", || self.create_pass_tx(p)).await
+    }
+
+    async fn pass(&self, id: &str) -> StoreResult<Pass> {
+        let row = sqlx::query("SELECT id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at FROM passes WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        pass_from(&row)
+    }
+
+    async fn grant(&self, g: &NewGrant) -> StoreResult<Holding> {
+        retrying("grant", || self.grant_tx(g)).await
+    }
+
+    async fn set_holder_fields(&self, holder_id: &str, fields: &[String]) -> StoreResult<()> {
+        sqlx::query("INSERT INTO holder_profiles (account_id, fields) VALUES ($1, $2) ON CONFLICT (account_id) DO UPDATE SET fields = EXCLUDED.fields")
+            .bind(holder_id)
+            .bind(strings_to_json(fields))
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn holder(&self, holder_id: &str, now: Timestamp) -> StoreResult<HolderState> {
+        let row = sqlx::query(HOLDER_SELECT)
+            .bind(now.millis())
+            .bind(holder_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        holder_from(&row)
+    }
+
+    async fn wallet(&self, holder_id: &str) -> StoreResult<Vec<Holding>> {
+        let q = format!(
+            "{HOLDING_SELECT} WHERE g.holder_id = $1 ORDER BY g.created_at, g.id COLLATE \"C\""
+        );
+        let rows = sqlx::query(&q)
+            .bind(holder_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(holding_from).collect()
+    }
+
+    async fn holding(&self, holder_id: &str, pass_id: &str) -> StoreResult<Holding> {
+        Self::holding_in(&self.pool, holder_id, pass_id).await
+    }
+
+    async fn market(&self, now: Timestamp) -> StoreResult<MarketSnapshot> {
+        retrying("market", || self.market_tx(now)).await
+    }
+
+    async fn create_demand(&self, d: &DemandRecord, requests: &[Interaction]) -> StoreResult<()> {
+        retrying("create_demand", || self.create_demand_tx(d, requests)).await
+    }
+
+    async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
+        let q = format!("SELECT {DEMAND_COLS} FROM demands WHERE id = $1");
+        let row = sqlx::query(&q)
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        demand_from(&row)
+    }
+
+    async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>> {
+        let q = format!(
+            "SELECT {INTERACTION_COLS} FROM interactions WHERE demand_id = $1 ORDER BY rank, seq"
+        );
+        let rows = sqlx::query(&q)
+            .bind(demand_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(interaction_from).collect()
+    }
+
+    async fn demand_offers(&self, demand_id: &str) -> StoreResult<Vec<Offer>> {
+        let q = format!(
+            "SELECT {OFFER_COLS} FROM offers WHERE demand_id = $1 ORDER BY created_at, id COLLATE \"C\""
+        );
+        let rows = sqlx::query(&q)
+            .bind(demand_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(offer_from).collect()
+    }
+
+    async fn inbox(&self, holder_id: &str, page: &Page) -> StoreResult<Vec<Interaction>> {
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+        let rows = sqlx::query(&q)
+            .bind(holder_id)
+            .bind(page.after.unwrap_or(0))
+            .bind(i64::from(page.limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(interaction_from).collect()
+    }
+
+    async fn interaction(&self, id: &str) -> StoreResult<Interaction> {
+        Self::interaction_in(&self.pool, id, false).await
+    }
+
+    async fn create_offer(&self, o: &NewOffer) -> StoreResult<Offer> {
+        retrying("create_offer", || self.create_offer_tx(o)).await
+    }
+
+    async fn decline(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction> {
+        retrying("decline", || self.decline_tx(interaction_id, now)).await
+    }
+
+    async fn expire_due(&self, now: Timestamp) -> StoreResult<u64> {
+        retrying("expire_due", || self.expire_due_tx(now)).await
+    }
+
+    async fn offer(&self, id: &str) -> StoreResult<Offer> {
+        Self::offer_in(&self.pool, id, false).await
+    }
+
+    async fn accept_offer(&self, a: &Acceptance) -> StoreResult<Offer> {
+        retrying("accept_offer", || self.accept_offer_tx(a)).await
+    }
+
+    async fn set_requester_profile(&self, p: &RequesterProfile) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO requester_profiles AS rp (account_id, ship_to, payment_method, updated_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (account_id) DO UPDATE SET
+               ship_to = COALESCE(EXCLUDED.ship_to, rp.ship_to),
+               payment_method = COALESCE(EXCLUDED.payment_method, rp.payment_method),
+               updated_at = EXCLUDED.updated_at",
+        )
+        .bind(&p.account_id)
+        .bind(p.ship_to.as_ref().map(to_json))
+        .bind(p.payment_method.as_ref().map(to_json))
+        .bind(p.updated_at.millis())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn requester_profile(&self, account_id: &str) -> StoreResult<RequesterProfile> {
+        let row = sqlx::query("SELECT account_id, ship_to, payment_method, updated_at FROM requester_profiles WHERE account_id = $1")
+            .bind(account_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        requester_profile_from(&row)
+    }
+
+    async fn place_order(&self, o: &Order, settlement: Option<&Settlement>) -> StoreResult<Order> {
+        retrying("place_order", || self.place_order_tx(o, settlement)).await
+    }
+
+    async fn pay_order(&self, order_id: &str, s: &Settlement) -> StoreResult<Order> {
+        retrying("pay_order", || self.pay_order_tx(order_id, s)).await
+    }
+
+    async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
+        retrying("ship_order", || self.ship_order_tx(order_id, now)).await
+    }
+
+    async fn order(&self, id: &str) -> StoreResult<Order> {
+        Self::order_in(&self.pool, id).await
+    }
+
+    async fn orders(&self, party: OrderParty<'_>, page: &Page) -> StoreResult<Vec<Order>> {
+        let (col, id) = match party {
+            OrderParty::Provider(id) => ("provider_id", id),
+            OrderParty::Requester(id) => ("requester_id", id),
+            OrderParty::Holder(id) => ("holder_id", id),
+        };
+        let q = format!(
+            "SELECT {ORDER_COLS} FROM orders WHERE {col} = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        );
+        let rows = sqlx::query(&q)
+            .bind(id)
+            .bind(page.after.unwrap_or(0))
+            .bind(i64::from(page.limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(order_from).collect()
+    }
+
+    async fn balances(&self, account_id: &str) -> StoreResult<Vec<(String, i64)>> {
+        self.totals(Some(account_id)).await
+    }
+
+    async fn ledger_totals(&self) -> StoreResult<Vec<(String, i64)>> {
+        self.totals(None).await
+    }
+
+    async fn rate(&self, r: &Rating) -> StoreResult<()> {
+        retrying("rate", || self.rate_tx(r)).await
+    }
+}
