@@ -95,7 +95,11 @@ async fn two_replicas_on_one_postgres_database_are_one_exchange() {
         );
         return;
     };
-    let name = format!("symbolon_test_replicas_{}", std::process::id());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let name = format!("symbolon_test_{secs}_replicas{}", std::process::id());
     admin_exec(
         &admin,
         &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),

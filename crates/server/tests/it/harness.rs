@@ -48,7 +48,12 @@ impl PgDb {
     pub async fn create() -> Self {
         use sqlx::Connection;
         let admin = postgres_admin_url().expect("SYMBOLON_TEST_POSTGRES_URL");
-        let name = format!("symbolon_test_{:016x}", rand_u64());
+        // `symbolon_test_<unix seconds>_<random>`: the scheme whose stale leftovers the store tests sweep.
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let name = format!("symbolon_test_{secs}_{:016x}", rand_u64());
         let mut conn = sqlx::PgConnection::connect(&admin)
             .await
             .expect("connect to PostgreSQL");
