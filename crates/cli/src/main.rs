@@ -112,9 +112,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let addr = listener.local_addr()?;
-    println!("listening on http://{addr}");
-    symbolon_server::serve(listener, config, symbolon_server::shutdown_signal()).await?;
+    // Announce only once the store is open and migrated.
+    let server = symbolon_server::prepare(
+        listener,
+        config,
+        std::sync::Arc::new(symbolon_core::SystemClock),
+    )
+    .await?;
+    println!("listening on http://{}", server.local_addr()?);
+    server.run(symbolon_server::shutdown_signal()).await?;
     Ok(())
 }
 

@@ -87,7 +87,7 @@ pub struct ConfigLayer {
 /// A configuration error, naming the setting and where it came from.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -41,14 +41,14 @@ pub struct AppState {
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("cannot create data directory {path}: {source}")]
+    #[error("cannot create data directory {path}")]
     DataDir {
         path: String,
         source: std::io::Error,
     },
-    #[error("cannot open the store: {0}")]
+    #[error("cannot open the store")]
     Store(#[from] StoreError),
-    #[error("server error: {0}")]
+    #[error("server I/O error")]
     Io(#[from] std::io::Error),
 }
 
@@ -176,43 +176,74 @@ pub async fn serve_with_clock(
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    prepare(listener, config, clock).await?.run(shutdown).await
+}
+
+/// A server whose store is open and migrated, ready to accept connections.
+pub struct Prepared {
+    listener: TcpListener,
+    exchange: Arc<Exchange>,
+}
+
+/// Opens the store (running migrations) so that a caller can announce
+/// readiness only once the server can really answer.
+pub async fn prepare(
+    listener: TcpListener,
+    config: ServerConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Prepared, ServeError> {
     let addr = listener.local_addr()?;
     let public_url = config
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let exchange = open_exchange(&config, &public_url, clock).await?;
-    tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "serving");
+    tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "ready");
+    Ok(Prepared { listener, exchange })
+}
 
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let sweeper = {
-        let exchange = exchange.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(config::EXPIRY_SWEEP_SECONDS));
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {
-                        match exchange.expire_due().await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(expired = n, "interaction requests expired"),
-                            Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+impl Prepared {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests and closes the store.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let Prepared { listener, exchange } = self;
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let sweeper = {
+            let exchange = exchange.clone();
+            tokio::spawn(async move {
+                let mut tick =
+                    tokio::time::interval(Duration::from_secs(config::EXPIRY_SWEEP_SECONDS));
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {
+                            match exchange.expire_due().await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(expired = n, "interaction requests expired"),
+                                Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+                            }
                         }
+                        _ = stop_rx.changed() => break,
                     }
-                    _ = stop_rx.changed() => break,
                 }
-            }
-        })
-    };
-
-    let app = router(exchange.clone());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
-    let _ = stop_tx.send(true);
-    let _ = sweeper.await;
-    exchange.store().close().await;
-    tracing::info!("stopped");
-    result.map_err(ServeError::from)
+            })
+        };
+        let app = router(exchange.clone());
+        let result = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = sweeper.await;
+        exchange.store().close().await;
+        tracing::info!("stopped");
+        result.map_err(ServeError::from)
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.
