@@ -8,6 +8,7 @@
 
 mod error;
 mod model;
+mod rows;
 mod store;
 
 #[cfg(feature = "conformance")]
