@@ -676,18 +676,25 @@ impl Exchange {
         snapshot.holdings.retain(|h| h.holder_id != me.id);
         snapshot.holders.retain(|h| h.id != me.id);
         let market = market_of(&snapshot)?;
-        let outcome = self.matcher.rank(
-            &market,
-            &MatchQuery {
-                item,
-                criteria: criteria.clone(),
-            },
-        );
+        let match_query = MatchQuery {
+            item,
+            criteria: criteria.clone(),
+        };
+        let outcome = self.matcher.rank(&market, &match_query);
         if (outcome.ranked.len() as u32) < fanout.min_holders {
             tracing::info!(requester_id = %me.id, qualified = outcome.ranked.len(), min_holders = fanout.min_holders, "demand refused: insufficient holders");
             let mut details =
                 serde_json::to_value(&outcome.eliminations).map_err(ExchangeError::internal)?;
             details["min_holders"] = fanout.min_holders.into();
+            // The smallest relaxation of each criterion that alone would be enough.
+            let relaxations = symbolon_match::explain::relaxations(
+                self.matcher.as_ref(),
+                &market,
+                &match_query,
+                fanout.min_holders as u64,
+            );
+            details["relaxations"] =
+                serde_json::to_value(&relaxations).map_err(ExchangeError::internal)?;
             return Err(ExchangeError::new(
                 ErrorCode::InsufficientHolders,
                 format!(

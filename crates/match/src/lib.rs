@@ -19,11 +19,12 @@
 //! [`ExactMatcher`] evaluates every listing: it is the reference the indexed
 //! engine is tested against.
 
+pub mod explain;
 pub mod text;
 
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use symbolon_core::demand::{Criterion, HolderCriteria, ItemSpec};
+pub use symbolon_core::demand::{Criterion, HolderCriteria, ItemSpec};
 use symbolon_core::reputation::ReputationCounts;
 use symbolon_core::{Money, TaxonomyPath};
 

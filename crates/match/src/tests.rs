@@ -258,3 +258,40 @@ proptest! {
         prop_assert_eq!(ExactMatcher.rank(&market, &q), out);
     }
 }
+
+proptest! {
+    /// Every relaxation offered, applied alone, qualifies exactly the holders it claims,
+    /// at least `min_holders`; a numeric one is the strictest value present that does.
+    #[test]
+    fn relaxations_are_sufficient_and_minimal((market, q) in arb_market(), k in 2u64..5) {
+        use crate::explain::{relaxations, RelaxedTo};
+        let count = |q: &MatchQuery| ExactMatcher.rank(&market, q).ranked.len() as u64;
+        for (name, r) in relaxations(&ExactMatcher, &market, &q, k) {
+            let mut relaxed = q.clone();
+            match (name.as_str(), &r.to) {
+                ("min_positive_rate", RelaxedTo::Rate(v)) => relaxed.criteria.min_positive_rate = Some(*v),
+                ("min_positive_rate", RelaxedTo::Dropped) => relaxed.criteria.min_positive_rate = None,
+                ("min_ratings", RelaxedTo::Count(v)) => relaxed.criteria.min_ratings = Some(*v),
+                ("fields", RelaxedTo::Dropped) => relaxed.criteria.fields.clear(),
+                ("max_price", RelaxedTo::Price { amount, currency }) => relaxed.item.max_price = Some(Money::parse(amount, currency).unwrap()),
+                ("max_price", RelaxedTo::Dropped) => relaxed.item.max_price = None,
+                ("category", RelaxedTo::Category(c)) => relaxed.item.category = Some(path(c)),
+                ("category", RelaxedTo::Dropped) => relaxed.item.category = None,
+                other => panic!("unexpected relaxation {other:?}"),
+            }
+            prop_assert_eq!(count(&relaxed), r.qualified);
+            prop_assert!(r.qualified >= k);
+            if let ("min_ratings", RelaxedTo::Count(v)) = (name.as_str(), &r.to) {
+                // No stricter value present in the market would do.
+                for h in market.holders.values() {
+                    let n = h.reputation.ratings;
+                    if n > *v && Some(n) < q.criteria.min_ratings {
+                        let mut stricter = q.clone();
+                        stricter.criteria.min_ratings = Some(n);
+                        prop_assert!(count(&stricter) < k);
+                    }
+                }
+            }
+        }
+    }
+}

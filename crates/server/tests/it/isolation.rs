@@ -46,6 +46,15 @@ async fn insufficient_holders_contacts_nobody_and_counts_eliminations(backend: B
     assert_eq!(details["holders_with_supply"], 3);
     assert_eq!(details["qualified"], 1);
     assert_eq!(details["eliminated"]["fields"], 1); // B
+                                                    // Dropping the fields criterion alone would let B in: two qualify.
+    assert_eq!(
+        details["relaxations"]["fields"],
+        serde_json::json!({"to": null, "qualified": 2})
+    );
+    assert!(
+        details["relaxations"].get("max_price").is_none(),
+        "no price would bring C's teapot in"
+    );
     assert_eq!(details["eliminated"]["query"], 1); // C sells teapots
     assert_eq!(details["eliminated"]["category"], 0); // C was already out on the query
     for h in [&a, &b, &c] {
