@@ -80,64 +80,53 @@ pub fn relaxations(
         })
     };
 
-    // Rates: candidate thresholds are the rates holders have, below the current minimum, highest first.
-    let rates = |current: f64, rate: fn(&crate::HolderProfile) -> Option<f64>| {
-        let mut v: Vec<f64> = market
+    // Rates: candidate thresholds are the rates holders have, below the current minimum,
+    // highest first; `slot` names the criterion's field in a query.
+    type RateOf = fn(&crate::HolderProfile) -> Option<f64>;
+    type RateSlot = fn(&mut MatchQuery) -> &mut Option<f64>;
+    let rate_criteria: [(&str, Option<f64>, RateOf, RateSlot); 2] = [
+        (
+            "min_positive_rate",
+            query.criteria.min_positive_rate,
+            |h| h.reputation.positive_rate(),
+            |q| &mut q.criteria.min_positive_rate,
+        ),
+        (
+            "min_success_rate",
+            query.criteria.min_success_rate,
+            |h| h.reputation.success_rate(),
+            |q| &mut q.criteria.min_success_rate,
+        ),
+    ];
+    for (name, current, rate, slot) in rate_criteria {
+        let Some(current) = current else {
+            continue;
+        };
+        let mut candidates: Vec<f64> = market
             .holders
             .values()
             .filter_map(rate)
             .filter(|r| *r < current)
             .collect();
-        v.sort_by(|a, b| b.total_cmp(a));
-        v.dedup();
-        v
-    };
-    if let Some(current) = query.criteria.min_positive_rate {
-        let candidates = rates(current, |h| h.reputation.positive_rate());
-        let found = first_reaching(&candidates, min_holders, |r| {
+        candidates.sort_by(|a, b| b.total_cmp(a));
+        candidates.dedup();
+        let with = |value: Option<f64>| {
             let mut q = query.clone();
-            q.criteria.min_positive_rate = Some(*r);
-            count(matcher, market, &q)
+            *slot(&mut q) = value;
+            q
+        };
+        let found = first_reaching(&candidates, min_holders, |r| {
+            count(matcher, market, &with(Some(*r)))
         });
         let r = match found {
             Some((r, n)) => Some(Relaxation {
                 to: RelaxedTo::Rate(r),
                 qualified: n,
             }),
-            None => dropped(MatchQuery {
-                criteria: crate::HolderCriteria {
-                    min_positive_rate: None,
-                    ..query.criteria.clone()
-                },
-                ..query.clone()
-            }),
+            None => dropped(with(None)),
         };
         if let Some(r) = r {
-            out.insert("min_positive_rate".to_string(), r);
-        }
-    }
-    if let Some(current) = query.criteria.min_success_rate {
-        let candidates = rates(current, |h| h.reputation.success_rate());
-        let found = first_reaching(&candidates, min_holders, |r| {
-            let mut q = query.clone();
-            q.criteria.min_success_rate = Some(*r);
-            count(matcher, market, &q)
-        });
-        let r = match found {
-            Some((r, n)) => Some(Relaxation {
-                to: RelaxedTo::Rate(r),
-                qualified: n,
-            }),
-            None => dropped(MatchQuery {
-                criteria: crate::HolderCriteria {
-                    min_success_rate: None,
-                    ..query.criteria.clone()
-                },
-                ..query.clone()
-            }),
-        };
-        if let Some(r) = r {
-            out.insert("min_success_rate".to_string(), r);
+            out.insert(name.to_string(), r);
         }
     }
     if let Some(current) = query.criteria.min_ratings {
