@@ -28,6 +28,32 @@ fn command() -> Command {
     c
 }
 
+/// Starts `symbolon serve` on a free port with `--data-dir dir` and any extra flags;
+/// returns the process and the URL from its `listening on …` line.
+fn spawn_serve(dir: &std::path::Path, extra: &[&str]) -> (Child, String) {
+    let mut child = command()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("read the first line");
+    match line.trim().strip_prefix("listening on ") {
+        Some(url) => (child, url.to_string()),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("unexpected first line from the server: {line:?}");
+        }
+    }
+}
+
 /// A running server; killed when dropped.
 struct Server {
     child: Child,
@@ -38,26 +64,7 @@ struct Server {
 impl Server {
     fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut child = command()
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the first line");
-        let url = match line.trim().strip_prefix("listening on ") {
-            Some(url) => url.to_string(),
-            None => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("unexpected first line from the server: {line:?}");
-            }
-        };
+        let (child, url) = spawn_serve(dir.path(), &[]);
         Self {
             child,
             url,
@@ -406,26 +413,7 @@ fn the_whole_story_through_the_cli() {
 #[test]
 fn signals_stop_the_server_gracefully_and_data_survives() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let start = || {
-        let mut child = command()
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("listening line")
-            .to_string();
-        (child, url)
-    };
+    let start = || spawn_serve(dir.path(), &[]);
     let stop = |child: &mut Child, signal: &str| {
         let status = Command::new("kill")
             .args([signal, &child.id().to_string()])

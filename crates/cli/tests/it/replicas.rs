@@ -1,8 +1,7 @@
 //! Two `symbolon serve` processes on one PostgreSQL database behave as one exchange.
 
-use super::command;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use super::spawn_serve;
+use std::process::Child;
 use std::time::{Duration, Instant};
 use symbolon_client::api::*;
 use symbolon_client::Client;
@@ -14,30 +13,7 @@ struct Replica {
 
 impl Replica {
     fn start(database_url: &str, dir: &std::path::Path) -> Self {
-        let mut child = command()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--database-url",
-                database_url,
-                "--data-dir",
-            ])
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start a replica");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected line {line:?}"))
-            .to_string();
+        let (child, url) = spawn_serve(dir, &["--database-url", database_url]);
         Self { child, url }
     }
 }
