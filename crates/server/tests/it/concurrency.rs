@@ -3,10 +3,8 @@
 use crate::harness::*;
 use crate::on_both_backends;
 use std::collections::HashMap;
-use std::sync::Arc;
 use symbolon_client::api::*;
 use symbolon_client::Client;
-use symbolon_core::SystemClock;
 
 /// A balance in cents (0 when the account has none).
 async fn cents(c: &Client) -> i64 {
@@ -24,7 +22,7 @@ async fn cents(c: &Client) -> i64 {
 /// has 10 units: exactly 10 orders are paid, the others get `units_exhausted`,
 /// and the ledger sums to zero.
 async fn fifty_parallel_one_click_orders_sell_exactly_ten_units(backend: Backend) {
-    let srv = TestServer::start_on(backend, Arc::new(SystemClock)).await;
+    let srv = TestServer::on(backend).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, b) = srv.account("B", &[Role::Holder]).await;

@@ -110,6 +110,11 @@ impl TestServer {
         Self::start_on(Backend::Sqlite, Arc::new(SystemClock)).await
     }
 
+    /// A server on a fresh database of `backend` with the wall clock.
+    pub async fn on(backend: Backend) -> Self {
+        Self::start_on(backend, Arc::new(SystemClock)).await
+    }
+
     /// A server on a fresh database of `backend` (PostgreSQL: a new database on
     /// `SYMBOLON_TEST_POSTGRES_URL`, so parallel tests never share state).
     pub async fn start_on(backend: Backend, clock: Arc<dyn Clock>) -> Self {

@@ -5,7 +5,7 @@ use crate::on_both_backends;
 use symbolon_client::api::*;
 
 async fn insufficient_holders_contacts_nobody_and_counts_eliminations(backend: Backend) {
-    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
+    let srv = TestServer::on(backend).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, b) = srv.account("B", &[Role::Holder]).await;
@@ -71,7 +71,7 @@ async fn insufficient_holders_contacts_nobody_and_counts_eliminations(backend: B
 }
 
 async fn parties_only_reach_their_own_objects(backend: Backend) {
-    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
+    let srv = TestServer::on(backend).await;
     let (_, p1) = srv.account("Maker one", &[Role::Provider]).await;
     let (_, p2) = srv.account("Maker two", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
@@ -184,7 +184,7 @@ async fn parties_only_reach_their_own_objects(backend: Backend) {
 }
 
 async fn inbox_pages_oldest_first(backend: Backend) {
-    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
+    let srv = TestServer::on(backend).await;
     let (_, p) = srv.account("Maker", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
     let (b_id, _b) = srv.account("B", &[Role::Holder]).await;
@@ -226,7 +226,7 @@ async fn inbox_pages_oldest_first(backend: Backend) {
 /// An account that is both holder and requester is never matched with itself,
 /// and the other holders' requests are withdrawn once an offer is accepted.
 async fn no_self_dealing_and_withdrawn_requests_do_not_count(backend: Backend) {
-    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
+    let srv = TestServer::on(backend).await;
     let (_, p) = srv.account("Maker", &[Role::Provider]).await;
     let (both_id, both) = srv.account("Both", &[Role::Holder, Role::Requester]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;

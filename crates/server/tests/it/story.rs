@@ -411,10 +411,10 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
 }
 
 async fn unique_pass_transfers_one_unit_per_accepted_offer(backend: Backend) {
-    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
+    let srv = TestServer::on(backend).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
-    let (b_id, b) = srv.account("B", &[Role::Holder]).await;
+    let (b_id, _b) = srv.account("B", &[Role::Holder]).await;
     let (_, r) = srv.account("R", &[Role::Requester]).await;
     let p = provider
         .create_product(&product("Signed vinyl record", "music/vinyl", "50.00", 100))
@@ -493,12 +493,11 @@ async fn unique_pass_transfers_one_unit_per_accepted_offer(backend: Backend) {
     let refused = r.create_demand(&demand("vinyl")).await;
     let details = assert_api_err(refused, 422, "insufficient_holders").unwrap();
     assert_eq!(details["qualified"], 1);
-    let _ = b;
     srv.stop().await;
 }
 
 async fn one_click_order_without_payment_then_pay(backend: Backend) {
-    let srv = TestServer::start_on(backend, std::sync::Arc::new(symbolon_core::SystemClock)).await;
+    let srv = TestServer::on(backend).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (h1_id, h1) = srv.account("A", &[Role::Holder]).await;
     let (h2_id, _h2) = srv.account("B", &[Role::Holder]).await;
