@@ -280,6 +280,11 @@ pub struct CreateDemand {
     /// Default 300.
     #[serde(default)]
     pub ttl_seconds: Option<u32>,
+    /// A standing demand: when fewer than `min_holders` qualify, the demand is
+    /// stored as `waiting` (nobody contacted) and matched again as supply
+    /// changes, until enough holders qualify or its TTL ends. Default false.
+    #[serde(default)]
+    pub wait: Option<bool>,
 }
 
 /// Why the exchange chose a holder.

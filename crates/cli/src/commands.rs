@@ -231,6 +231,10 @@ pub struct CreateDemandArgs {
     /// Seconds the holders have to answer (default 300).
     #[arg(long = "ttl")]
     ttl_seconds: Option<u32>,
+    /// Keep the demand waiting when fewer than `min_holders` qualify; holders
+    /// are contacted as soon as enough do (until the TTL ends).
+    #[arg(long)]
+    wait: bool,
 }
 
 #[derive(Args, Debug)]
@@ -804,6 +808,7 @@ async fn demand(cmd: DemandCommand, ctx: &Context) -> anyhow::Result<()> {
                 min_holders: a.min_holders,
                 max_holders: a.max_holders,
                 ttl_seconds: a.ttl_seconds,
+                wait: a.wait.then_some(true),
             };
             let d = client.create_demand(&req).await?;
             ctx.show(&d, |d| {

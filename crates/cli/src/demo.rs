@@ -494,6 +494,7 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
                 min_holders: None,
                 max_holders: None,
                 ttl_seconds: None,
+                wait: None,
             })
             .await
             .with_context(|| format!("past demand #{n} `{}` by {}", past.query, requester.name))?;
@@ -741,6 +742,7 @@ async fn demand_phase(cast: &Cast, requester: &Acct) -> Result<Asked> {
         min_holders: Some(2),
         max_holders: Some(5),
         ttl_seconds: Some(600),
+        wait: None,
     };
     println!();
     kv("query", "降噪耳机 (noise-cancelling headphones)");

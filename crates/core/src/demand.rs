@@ -73,6 +73,13 @@ impl HolderCriteria {
         }
     }
 
+    /// Whether this holder meets every criterion.
+    pub fn qualifies(&self, rep: &ReputationCounts, fields: &[TaxonomyPath]) -> bool {
+        Criterion::ALL
+            .into_iter()
+            .all(|c| self.holds(c, rep, fields))
+    }
+
     /// The criteria this holder fails (empty when it qualifies).
     pub fn failures(&self, rep: &ReputationCounts, fields: &[TaxonomyPath]) -> Vec<Criterion> {
         Criterion::ALL

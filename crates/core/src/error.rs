@@ -61,6 +61,7 @@ error_codes! {
     PaymentMethodMissing => ("payment_method_missing", 422, "`pay: true` needs a saved payment method in the requester profile.");
     ShippingAddressMissing => ("shipping_address_missing", 422, "No `ship_to` in the request and none saved in the requester profile.");
     PassSignatureInvalid => ("pass_signature_invalid", 422, "The pass does not verify against its provider's published keys.");
+    TooManyWaitingDemands => ("too_many_waiting_demands", 429, "The requester already has `MAX_WAITING_DEMANDS_PER_REQUESTER` (20) standing demands waiting.");
     Internal => ("internal", 500, "An internal error; it has been logged.");
 }
 

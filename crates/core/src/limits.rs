@@ -45,6 +45,11 @@ pub const DEFAULT_TTL_SECONDS: u32 = 300;
 pub const MIN_TTL_SECONDS: u32 = 10;
 /// Longest demand TTL (seconds): 7 days.
 pub const MAX_TTL_SECONDS: u32 = 7 * 24 * 3600;
+/// Standing demands (`wait: true`) one requester may have waiting at once.
+pub const MAX_WAITING_DEMANDS_PER_REQUESTER: u64 = 20;
+/// The matching engine re-reads the market at least this often (ms), even when
+/// the market version is unchanged (passes becoming valid later).
+pub const MAX_MARKET_SYNC_AGE_MS: i64 = 60_000;
 /// Offer note and rating comment length (characters).
 pub const MAX_NOTE_CHARS: usize = 2_000;
 /// Address line length (characters).

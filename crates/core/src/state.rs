@@ -63,7 +63,7 @@ str_enum! {
 str_enum! {
     /// A demand: `open` while holders may answer, `closed` after its deadline,
     /// `accepted` once the requester accepted an offer.
-    DemandStatus { Open = "open", Closed = "closed", Accepted = "accepted" }
+    DemandStatus { Waiting = "waiting", Open = "open", Closed = "closed", Accepted = "accepted", Expired = "expired" }
 }
 
 str_enum! {

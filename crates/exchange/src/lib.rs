@@ -1,6 +1,6 @@
 //! The exchange's use cases, independent of HTTP.
 //!
-//! [`Exchange`] holds the [`Store`], the [`Matcher`], the [`PaymentGateway`],
+//! [`Exchange`] holds the [`Store`], the matching [`Engine`], the [`PaymentGateway`],
 //! the [`Clock`] and the id generator, and exposes one method per API
 //! operation. Each method authorizes the caller, validates its input (limits in
 //! [`symbolon_core::limits`]), and calls the store's atomic operations. The HTTP
@@ -14,10 +14,11 @@ mod service;
 pub use error::{ExchangeError, ExchangeResult};
 pub use payment::{PaymentError, PaymentGateway, SandboxGateway};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use symbolon_core::ids::IdGen;
-use symbolon_core::Clock;
-use symbolon_match::Matcher;
+use symbolon_core::{Clock, Timestamp};
+use symbolon_match::engine::Engine;
 use symbolon_store::Store;
 
 /// Settings the services need.
@@ -32,17 +33,32 @@ pub struct ExchangeConfig {
 /// The exchange.
 pub struct Exchange {
     store: Arc<dyn Store>,
-    matcher: Arc<dyn Matcher>,
+    engine: Arc<Engine>,
+    sync: tokio::sync::Mutex<SyncMark>,
     gateway: Arc<dyn PaymentGateway>,
     clock: Arc<dyn Clock>,
     ids: IdGen,
     config: ExchangeConfig,
 }
 
+/// What the engine was last synced to.
+#[derive(Debug, Default)]
+struct SyncMark {
+    /// The store's market version at the last sync.
+    version: Option<i64>,
+    synced_at: Option<Timestamp>,
+    /// The first moment a synced holding stops being valid.
+    stale_at: Option<Timestamp>,
+    /// Holder names, for the contacted list.
+    names: Arc<HashMap<String, String>>,
+    /// The market version standing demands were last re-matched at.
+    rematched: Option<i64>,
+}
+
 impl Exchange {
     pub fn new(
         store: Arc<dyn Store>,
-        matcher: Arc<dyn Matcher>,
+        engine: Arc<Engine>,
         gateway: Arc<dyn PaymentGateway>,
         clock: Arc<dyn Clock>,
         ids: IdGen,
@@ -52,7 +68,8 @@ impl Exchange {
         config.public_url = config.public_url.trim_end_matches('/').to_string();
         Self {
             store,
-            matcher,
+            engine,
+            sync: Default::default(),
             gateway,
             clock,
             ids,

@@ -8,6 +8,7 @@ use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::sync::Arc;
 use symbolon_api as api;
 use symbolon_core::demand::{
     parse_fields, validate_range, validate_rate, validate_text, Fanout, HolderCriteria, ItemSpec,
@@ -16,7 +17,11 @@ use symbolon_core::ids::prefix;
 use symbolon_core::limits::*;
 use symbolon_core::state::{DemandStatus, InteractionStatus, OfferStatus, PassMode, Role};
 use symbolon_core::{ErrorCode, Money, TaxonomyPath, Timestamp, ValidationError};
-use symbolon_match::{check_item, text::Terms, HolderProfile, Listing, Market, MatchQuery};
+use symbolon_match::engine::SyncStats;
+use symbolon_match::{
+    check_item, text::Terms, HolderProfile, Listing, Market, MatchQuery, Matcher, PassDoc,
+    RankedHolder,
+};
 use symbolon_pass::{Jwks, ProviderKey};
 use symbolon_store::{self as store, Holding, OrderParty, Page, StoreError};
 
@@ -571,8 +576,8 @@ impl Exchange {
         }
         let demand = self.store.demand(&interaction.demand_id).await?;
         let item = item_of(&demand)?;
-        let listing = listing_of(&holding)?;
-        if !check_item(&item, &Terms::of_query(&item.query), &listing).passes() {
+        let doc = pass_doc_of(&holding)?;
+        if !check_item(&item, &Terms::of_query(&item.query), &doc).passes() {
             return Err(ExchangeError::field(
                 "pass_id",
                 "the pass does not match the demand's item",
@@ -670,26 +675,35 @@ impl Exchange {
             max_price,
         };
         let now = self.now();
+        let wait = req.wait.unwrap_or(false);
+        if wait && self.store.count_waiting(&me.id, now).await? >= MAX_WAITING_DEMANDS_PER_REQUESTER
+        {
+            return Err(ExchangeError::new(
+                ErrorCode::TooManyWaitingDemands,
+                format!(
+                    "at most {MAX_WAITING_DEMANDS_PER_REQUESTER} standing demands may wait at once"
+                ),
+            ));
+        }
 
-        let mut snapshot = self.store.market(now).await?;
-        // A requester is never matched with itself (an account may be both holder and requester).
-        snapshot.holdings.retain(|h| h.holder_id != me.id);
-        snapshot.holders.retain(|h| h.id != me.id);
-        let market = market_of(&snapshot)?;
+        let names = self.fresh_market().await?;
         let match_query = MatchQuery {
             item,
             criteria: criteria.clone(),
+            // A requester is never matched with itself (an account may be both holder and requester).
+            exclude_holder: Some(me.id.clone()),
         };
-        let outcome = self.matcher.rank(&market, &match_query);
-        if (outcome.ranked.len() as u32) < fanout.min_holders {
-            tracing::info!(requester_id = %me.id, qualified = outcome.ranked.len(), min_holders = fanout.min_holders, "demand refused: insufficient holders");
+        let ranked = self.engine.rank(&match_query, fanout.max_holders as usize);
+        let enough = ranked.len() as u32 >= fanout.min_holders;
+        if !enough && !wait {
+            tracing::info!(requester_id = %me.id, qualified = ranked.len(), min_holders = fanout.min_holders, "demand refused: insufficient holders");
+            let eliminations = self.engine.eliminations(&match_query);
             let mut details =
-                serde_json::to_value(&outcome.eliminations).map_err(ExchangeError::internal)?;
+                serde_json::to_value(&eliminations).map_err(ExchangeError::internal)?;
             details["min_holders"] = fanout.min_holders.into();
             // The smallest relaxation of each criterion that alone would be enough.
             let relaxations = symbolon_match::explain::relaxations(
-                self.matcher.as_ref(),
-                &market,
+                self.engine.as_ref(),
                 &match_query,
                 fanout.min_holders as u64,
             );
@@ -699,7 +713,7 @@ impl Exchange {
                 ErrorCode::InsufficientHolders,
                 format!(
                     "{} holder(s) qualify, {} needed; nobody was contacted",
-                    outcome.ranked.len(),
+                    ranked.len(),
                     fanout.min_holders
                 ),
             )
@@ -728,15 +742,53 @@ impl Exchange {
             deadline: deadline.millis(),
             created_at: now.millis(),
             accepted_offer_id: None,
+            waiting: !enough,
         };
-        let requests: Vec<store::Interaction> = outcome
-            .ranked
+        if !enough {
+            self.store.create_demand(&record, &[]).await?;
+            tracing::info!(demand_id = %demand_id, requester_id = %me.id, qualified = ranked.len(), min_holders = fanout.min_holders, "standing demand waiting for holders");
+            return Ok(api::DemandCreated {
+                id: demand_id,
+                status: DemandStatus::Waiting.as_str().to_string(),
+                deadline: convert::ts(deadline),
+                contacted: vec![],
+            });
+        }
+        let requests = self.requests_for(&demand_id, &ranked, deadline, now);
+        self.store.create_demand(&record, &requests).await?;
+        tracing::info!(demand_id = %demand_id, requester_id = %me.id, contacted = requests.len(), "demand matched");
+        let contacted = requests
             .iter()
-            .take(fanout.max_holders as usize)
+            .map(|i| {
+                contacted_of(
+                    i,
+                    names.get(&i.holder_id).map(String::as_str).unwrap_or(""),
+                    now,
+                )
+            })
+            .collect::<ExchangeResult<Vec<_>>>()?;
+        Ok(api::DemandCreated {
+            id: demand_id,
+            status: DemandStatus::Open.as_str().to_string(),
+            deadline: convert::ts(deadline),
+            contacted,
+        })
+    }
+
+    /// The interaction requests for the ranked holders, best first.
+    fn requests_for(
+        &self,
+        demand_id: &str,
+        ranked: &[RankedHolder],
+        deadline: Timestamp,
+        now: Timestamp,
+    ) -> Vec<store::Interaction> {
+        ranked
+            .iter()
             .enumerate()
             .map(|(i, r)| store::Interaction {
                 id: self.ids.next(prefix::INTERACTION),
-                demand_id: demand_id.clone(),
+                demand_id: demand_id.to_string(),
                 holder_id: r.holder_id.clone(),
                 rank: i as i64 + 1,
                 status: InteractionStatus::Pending,
@@ -754,30 +806,140 @@ impl Exchange {
                 decided_at: None,
                 seq: 0,
             })
-            .collect();
-        self.store.create_demand(&record, &requests).await?;
-        tracing::info!(demand_id = %demand_id, requester_id = %me.id, contacted = requests.len(), qualified = outcome.ranked.len(), "demand matched");
-        let names: HashMap<&str, &str> = snapshot
-            .holders
+            .collect()
+    }
+
+    /// Brings the matching engine up to the store's market version (a cheap
+    /// read when nothing changed) and returns holder names. Every replica
+    /// checks the shared version before matching, so a committed change is
+    /// seen by the next demand anywhere.
+    pub async fn fresh_market(&self) -> ExchangeResult<Arc<HashMap<String, String>>> {
+        self.sync_engine(false).await.map(|(names, _)| names)
+    }
+
+    /// Checks the engine's index against the store at start-up and brings it
+    /// up to date (a missing index is rebuilt), logging the rate.
+    pub async fn sync_index(&self) -> ExchangeResult<SyncStats> {
+        let store_version = self.store.market_version().await?;
+        let index_version = self.engine.indexed_version();
+        let started = std::time::Instant::now();
+        let (_, stats) = self.sync_engine(true).await?;
+        let stats = stats.unwrap_or_default();
+        let secs = started.elapsed().as_secs_f64().max(1e-6);
+        tracing::info!(
+            store_version,
+            index_version = ?index_version,
+            indexed = stats.indexed,
+            passes = stats.passes,
+            listings = stats.listings,
+            holders = stats.holders,
+            passes_per_second = (stats.indexed as f64 / secs) as u64,
+            ms = (secs * 1000.0) as u64,
+            "search index ready"
+        );
+        Ok(stats)
+    }
+
+    /// Syncs the engine (always when `force`), logging progress and rate.
+    pub(crate) async fn sync_engine(
+        &self,
+        force: bool,
+    ) -> ExchangeResult<(Arc<HashMap<String, String>>, Option<SyncStats>)> {
+        let mut mark = self.sync.lock().await;
+        let now = self.now();
+        let version = self.store.market_version().await?;
+        let stale = force
+            || mark.version != Some(version)
+            || mark.stale_at.is_some_and(|t| now >= t)
+            || mark
+                .synced_at
+                .is_none_or(|t| now.millis() - t.millis() >= MAX_MARKET_SYNC_AGE_MS);
+        if !stale {
+            return Ok((mark.names.clone(), None));
+        }
+        let started = std::time::Instant::now();
+        let snapshot = self.store.market(now).await?;
+        let market = market_of(&snapshot)?;
+        let progress = |done: u64, total: u64| {
+            if total >= 10_000 {
+                let secs = started.elapsed().as_secs_f64().max(1e-9);
+                tracing::info!(
+                    done,
+                    total,
+                    per_second = (done as f64 / secs) as u64,
+                    "indexing passes"
+                );
+            }
+        };
+        let stats = self
+            .engine
+            .sync_versioned(&market, version, &progress)
+            .map_err(ExchangeError::internal)?;
+        mark.version = Some(version);
+        mark.synced_at = Some(now);
+        mark.stale_at = snapshot
+            .holdings
             .iter()
-            .map(|h| (h.id.as_str(), h.name.as_str()))
-            .collect();
-        let contacted = requests
-            .iter()
-            .map(|i| {
-                contacted_of(
-                    i,
-                    names.get(i.holder_id.as_str()).copied().unwrap_or(""),
-                    now,
-                )
-            })
-            .collect::<ExchangeResult<Vec<_>>>()?;
-        Ok(api::DemandCreated {
-            id: demand_id,
-            status: DemandStatus::Open.as_str().to_string(),
-            deadline: convert::ts(deadline),
-            contacted,
-        })
+            .filter_map(|h| h.pass.valid_until)
+            .filter(|u| *u > now)
+            .min();
+        mark.names = Arc::new(
+            snapshot
+                .holders
+                .iter()
+                .map(|h| (h.id.clone(), h.name.clone()))
+                .collect(),
+        );
+        tracing::debug!(
+            version,
+            indexed = stats.indexed,
+            passes = stats.passes,
+            listings = stats.listings,
+            holders = stats.holders,
+            ms = started.elapsed().as_millis() as u64,
+            "matching engine synced"
+        );
+        Ok((mark.names.clone(), Some(stats)))
+    }
+
+    /// Re-matches standing demands when the market changed since the last
+    /// time: each waiting demand whose query now qualifies `min_holders` gets
+    /// its interaction requests (once, even with several replicas). Returns
+    /// how many demands were activated.
+    pub async fn rematch_waiting(&self) -> ExchangeResult<u64> {
+        let now = self.now();
+        let waiting = self.store.waiting_demands(now).await?;
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        self.fresh_market().await?;
+        let version = {
+            let mut mark = self.sync.lock().await;
+            if mark.rematched.is_some() && mark.rematched == mark.version {
+                return Ok(0);
+            }
+            mark.rematched = mark.version;
+            mark.version
+        };
+        let mut activated = 0;
+        for d in waiting {
+            let query = MatchQuery {
+                item: item_of(&d)?,
+                criteria: criteria_of(&d)?,
+                exclude_holder: Some(d.requester_id.clone()),
+            };
+            let ranked = self.engine.rank(&query, d.max_holders as usize);
+            if (ranked.len() as i64) < d.min_holders {
+                continue;
+            }
+            let deadline = Timestamp::from_millis(d.deadline);
+            let requests = self.requests_for(&d.id, &ranked, deadline, now);
+            if self.store.activate_demand(&d.id, &requests, now).await? {
+                activated += 1;
+                tracing::info!(demand_id = %d.id, contacted = requests.len(), version, "standing demand matched");
+            }
+        }
+        Ok(activated)
     }
 
     pub async fn demand(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Demand> {
@@ -800,6 +962,10 @@ impl Exchange {
         }
         let status = if d.accepted_offer_id.is_some() {
             DemandStatus::Accepted
+        } else if d.waiting && now.millis() >= d.deadline {
+            DemandStatus::Expired
+        } else if d.waiting {
+            DemandStatus::Waiting
         } else if now.millis() >= d.deadline {
             DemandStatus::Closed
         } else {
@@ -1314,6 +1480,20 @@ fn contacted_of(
     })
 }
 
+fn criteria_of(d: &store::DemandRecord) -> ExchangeResult<HolderCriteria> {
+    Ok(HolderCriteria {
+        min_positive_rate: d.min_positive_rate,
+        min_success_rate: d.min_success_rate,
+        min_ratings: d.min_ratings.map(|r| r as u64),
+        fields: d
+            .fields
+            .iter()
+            .map(|f| TaxonomyPath::parse(f, "fields"))
+            .collect::<Result<_, _>>()
+            .map_err(ExchangeError::internal)?,
+    })
+}
+
 fn item_of(d: &store::DemandRecord) -> ExchangeResult<ItemSpec> {
     let category = d
         .category
@@ -1335,9 +1515,8 @@ fn item_of(d: &store::DemandRecord) -> ExchangeResult<ItemSpec> {
     })
 }
 
-fn listing_of(h: &Holding) -> ExchangeResult<Listing> {
-    Ok(Listing {
-        holder_id: h.holder_id.clone(),
+fn pass_doc_of(h: &Holding) -> ExchangeResult<PassDoc> {
+    Ok(PassDoc {
         pass_id: h.pass.id.clone(),
         title: h.product.title.clone(),
         description: h.product.description.clone(),
@@ -1352,11 +1531,21 @@ fn listing_of(h: &Holding) -> ExchangeResult<Listing> {
 }
 
 fn market_of(s: &store::MarketSnapshot) -> ExchangeResult<Market> {
+    let mut passes = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for h in &s.holdings {
+        if seen.insert(h.pass.id.as_str()) {
+            passes.push(pass_doc_of(h)?);
+        }
+    }
     let listings = s
         .holdings
         .iter()
-        .map(listing_of)
-        .collect::<ExchangeResult<Vec<_>>>()?;
+        .map(|h| Listing {
+            holder_id: h.holder_id.clone(),
+            pass_id: h.pass.id.clone(),
+        })
+        .collect();
     let holders = s
         .holders
         .iter()
@@ -1376,5 +1565,9 @@ fn market_of(s: &store::MarketSnapshot) -> ExchangeResult<Market> {
             )
         })
         .collect();
-    Ok(Market { listings, holders })
+    Ok(Market {
+        passes,
+        listings,
+        holders,
+    })
 }

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use symbolon_core::demand::{HolderCriteria, ItemSpec};
 use symbolon_core::reputation::ReputationCounts;
 use symbolon_core::{Currency, Money, TaxonomyPath};
-use symbolon_match::{ExactMatcher, HolderProfile, Listing, Market, MatchQuery, Matcher};
+use symbolon_match::engine::Engine;
+use symbolon_match::{ExactMatcher, HolderProfile, Listing, Market, MatchQuery, Matcher, PassDoc};
 
 const WORDS: &[&str] = &[
     "wireless",
@@ -58,9 +59,9 @@ fn market(listings: usize, holders: usize, seed: u64) -> Market {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    let listings = (0..listings)
-        .map(|i| Listing {
-            holder_id: format!("h{}", rng.random_range(0..holders)),
+    let mut out = Vec::new();
+    let passes = (0..listings)
+        .map(|i| PassDoc {
             pass_id: format!("p{i}"),
             title: title(&mut rng),
             description: title(&mut rng),
@@ -69,6 +70,12 @@ fn market(listings: usize, holders: usize, seed: u64) -> Market {
             price: Money::new(rng.random_range(500..50_000), usd),
         })
         .collect();
+    for i in 0..listings {
+        out.push(Listing {
+            holder_id: format!("h{}", rng.random_range(0..holders)),
+            pass_id: format!("p{i}"),
+        });
+    }
     let holders: HashMap<String, HolderProfile> = (0..holders)
         .map(|i| {
             let ratings = rng.random_range(0..200u64);
@@ -91,36 +98,47 @@ fn market(listings: usize, holders: usize, seed: u64) -> Market {
             )
         })
         .collect();
-    Market { listings, holders }
+    Market {
+        passes,
+        listings: out,
+        holders,
+    }
 }
 
 fn query(q: &str) -> MatchQuery {
-    MatchQuery {
-        item: ItemSpec {
+    MatchQuery::new(
+        ItemSpec {
             query: q.into(),
             category: Some(TaxonomyPath::parse("electronics", "c").unwrap()),
             max_price: Some(Money::new(30_000, Currency::parse("USD").unwrap())),
         },
-        criteria: HolderCriteria {
+        HolderCriteria {
             min_positive_rate: Some(0.5),
             min_ratings: Some(5),
             ..Default::default()
         },
-    }
+    )
 }
 
 fn bench(c: &mut Criterion) {
-    let mut g = c.benchmark_group("exact_matcher");
+    // Exact and indexed side by side, on the same market and queries.
+    let mut g = c.benchmark_group("matchers");
     for &(listings, holders) in &[(1_000usize, 200usize), (10_000, 2_000)] {
         let m = market(listings, holders, 42);
+        let exact = ExactMatcher::new(m.clone());
+        let engine = Engine::in_memory().unwrap();
+        engine.sync(&m).unwrap();
         for q in ["noise cancelling headphones", "降噪耳机"] {
+            let query = query(q);
             g.bench_with_input(
-                BenchmarkId::new(format!("{listings}_listings"), q),
-                &q,
-                |b, q| {
-                    let query = query(q);
-                    b.iter(|| ExactMatcher.rank(&m, &query))
-                },
+                BenchmarkId::new(format!("exact/{listings}_listings"), q),
+                &query,
+                |b, query| b.iter(|| exact.rank(query, 10)),
+            );
+            g.bench_with_input(
+                BenchmarkId::new(format!("engine/{listings}_listings"), q),
+                &query,
+                |b, query| b.iter(|| engine.rank(query, 10)),
             );
         }
     }

@@ -7,9 +7,10 @@
 //! search over the values present in the market, each probe ranked by the
 //! matcher itself — the explanation can never disagree with matching.
 
-use crate::{Market, MatchQuery, Matcher};
+use crate::{MatchQuery, Matcher};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use symbolon_core::reputation::ReputationCounts;
 use symbolon_core::Money;
 
 /// The relaxed value of one criterion.
@@ -36,8 +37,14 @@ pub struct Relaxation {
     pub qualified: u64,
 }
 
-fn count(m: &dyn Matcher, market: &Market, q: &MatchQuery) -> u64 {
-    m.rank(market, q).ranked.len() as u64
+/// Whether `q` qualifies `need` holders: the qualified count, capped at `need`.
+fn count(m: &dyn Matcher, need: u64, q: &MatchQuery) -> u64 {
+    m.rank(q, need as usize).len() as u64
+}
+
+/// How many holders `q` qualifies (exhaustive; once per relaxation offered).
+fn full(m: &dyn Matcher, q: &MatchQuery) -> u64 {
+    m.eliminations(q).qualified
 }
 
 /// The first candidate (in order of increasing relaxation) whose query reaches
@@ -67,34 +74,34 @@ fn first_reaching<T: Clone>(
 /// query text (which is not relaxed), are absent.
 pub fn relaxations(
     matcher: &dyn Matcher,
-    market: &Market,
     query: &MatchQuery,
     min_holders: u64,
 ) -> BTreeMap<String, Relaxation> {
     let mut out = BTreeMap::new();
+    let facts = matcher.facts();
     let dropped = |q: MatchQuery| {
-        let n = count(matcher, market, &q);
-        (n >= min_holders).then_some(Relaxation {
+        let n = count(matcher, min_holders, &q);
+        (n >= min_holders).then(|| Relaxation {
             to: RelaxedTo::Dropped,
-            qualified: n,
+            qualified: full(matcher, &q),
         })
     };
 
     // Rates: candidate thresholds are the rates holders have, below the current minimum,
     // highest first; `slot` names the criterion's field in a query.
-    type RateOf = fn(&crate::HolderProfile) -> Option<f64>;
+    type RateOf = fn(&ReputationCounts) -> Option<f64>;
     type RateSlot = fn(&mut MatchQuery) -> &mut Option<f64>;
     let rate_criteria: [(&str, Option<f64>, RateOf, RateSlot); 2] = [
         (
             "min_positive_rate",
             query.criteria.min_positive_rate,
-            |h| h.reputation.positive_rate(),
+            |r| r.positive_rate(),
             |q| &mut q.criteria.min_positive_rate,
         ),
         (
             "min_success_rate",
             query.criteria.min_success_rate,
-            |h| h.reputation.success_rate(),
+            |r| r.success_rate(),
             |q| &mut q.criteria.min_success_rate,
         ),
     ];
@@ -102,9 +109,9 @@ pub fn relaxations(
         let Some(current) = current else {
             continue;
         };
-        let mut candidates: Vec<f64> = market
-            .holders
-            .values()
+        let mut candidates: Vec<f64> = facts
+            .reputations
+            .iter()
             .filter_map(rate)
             .filter(|r| *r < current)
             .collect();
@@ -116,12 +123,12 @@ pub fn relaxations(
             q
         };
         let found = first_reaching(&candidates, min_holders, |r| {
-            count(matcher, market, &with(Some(*r)))
+            count(matcher, min_holders, &with(Some(*r)))
         });
         let r = match found {
-            Some((r, n)) => Some(Relaxation {
+            Some((r, _)) => Some(Relaxation {
                 to: RelaxedTo::Rate(r),
-                qualified: n,
+                qualified: full(matcher, &with(Some(r))),
             }),
             None => dropped(with(None)),
         };
@@ -130,10 +137,10 @@ pub fn relaxations(
         }
     }
     if let Some(current) = query.criteria.min_ratings {
-        let mut candidates: Vec<u64> = market
-            .holders
-            .values()
-            .map(|h| h.reputation.ratings)
+        let mut candidates: Vec<u64> = facts
+            .reputations
+            .iter()
+            .map(|r| r.ratings)
             .filter(|r| *r < current)
             .collect();
         candidates.sort_by(|a, b| b.cmp(a));
@@ -141,14 +148,16 @@ pub fn relaxations(
         let found = first_reaching(&candidates, min_holders, |r| {
             let mut q = query.clone();
             q.criteria.min_ratings = Some(*r);
-            count(matcher, market, &q)
+            count(matcher, min_holders, &q)
         });
-        if let Some((r, n)) = found {
+        if let Some((r, _)) = found {
+            let mut q = query.clone();
+            q.criteria.min_ratings = Some(r);
             out.insert(
                 "min_ratings".to_string(),
                 Relaxation {
                     to: RelaxedTo::Count(r),
-                    qualified: n,
+                    qualified: full(matcher, &q),
                 },
             );
         }
@@ -161,28 +170,30 @@ pub fn relaxations(
         }
     }
     if let Some(max) = query.item.max_price {
-        let mut candidates: Vec<i64> = market
-            .listings
+        let mut candidates: Vec<i64> = facts
+            .prices
             .iter()
-            .filter(|l| l.price.currency == max.currency && l.price.minor > max.minor)
-            .map(|l| l.price.minor)
+            .filter(|p| p.currency == max.currency && p.minor > max.minor)
+            .map(|p| p.minor)
             .collect();
         candidates.sort_unstable();
         candidates.dedup();
         let found = first_reaching(&candidates, min_holders, |p| {
             let mut q = query.clone();
             q.item.max_price = Some(Money::new(*p, max.currency));
-            count(matcher, market, &q)
+            count(matcher, min_holders, &q)
         });
         let r = match found {
-            Some((p, n)) => {
+            Some((p, _)) => {
                 let m = Money::new(p, max.currency);
+                let mut q = query.clone();
+                q.item.max_price = Some(m);
                 Some(Relaxation {
                     to: RelaxedTo::Price {
                         amount: m.amount_string(),
                         currency: m.currency.as_str().to_string(),
                     },
-                    qualified: n,
+                    qualified: full(matcher, &q),
                 })
             }
             None => {
@@ -207,11 +218,11 @@ pub fn relaxations(
             };
             let mut q = query.clone();
             q.item.category = Some(parent.clone());
-            let n = count(matcher, market, &q);
+            let n = count(matcher, min_holders, &q);
             if n >= min_holders {
                 found = Some(Relaxation {
                     to: RelaxedTo::Category(parent.as_str().to_string()),
-                    qualified: n,
+                    qualified: full(matcher, &q),
                 });
                 break;
             }
@@ -231,7 +242,7 @@ pub fn relaxations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ExactMatcher, HolderProfile, Listing};
+    use crate::{ExactMatcher, HolderProfile, Listing, Market, PassDoc};
     use symbolon_core::demand::{HolderCriteria, ItemSpec};
     use symbolon_core::reputation::ReputationCounts;
     use symbolon_core::{Currency, TaxonomyPath};
@@ -245,11 +256,15 @@ mod tests {
         // Five holders of headphones: positive rates 1/1, 19/20, 11/12, 9/10, none.
         let reps = [(1, 1), (19, 20), (11, 12), (9, 10), (0, 0)];
         let mut listings = Vec::new();
+        let mut passes = Vec::new();
         let mut holders = std::collections::HashMap::new();
         for (i, (pos, n)) in reps.into_iter().enumerate() {
             let id = format!("h{i}");
             listings.push(Listing {
                 holder_id: id.clone(),
+                pass_id: format!("p{i}"),
+            });
+            passes.push(PassDoc {
                 pass_id: format!("p{i}"),
                 title: "Noise cancelling headphones".into(),
                 description: String::new(),
@@ -275,18 +290,22 @@ mod tests {
                 },
             );
         }
-        Market { listings, holders }
+        Market {
+            passes,
+            listings,
+            holders,
+        }
     }
 
     fn query() -> MatchQuery {
-        MatchQuery {
-            item: ItemSpec {
+        MatchQuery::new(
+            ItemSpec {
                 query: "headphones".into(),
                 category: None,
                 max_price: None,
             },
-            criteria: HolderCriteria::default(),
-        }
+            HolderCriteria::default(),
+        )
     }
 
     #[test]
@@ -295,7 +314,7 @@ mod tests {
         let mut q = query();
         q.criteria.min_positive_rate = Some(0.95);
         // 1/1 and 19/20 qualify at 0.95; three needed: 11/12 = 0.9166… is the next rate down.
-        let r = relaxations(&ExactMatcher, &m, &q, 3);
+        let r = relaxations(&ExactMatcher::new(m.clone()), &q, 3);
         assert_eq!(
             r["min_positive_rate"],
             Relaxation {
@@ -304,10 +323,10 @@ mod tests {
             }
         );
         // Four needed: 0.9 (9/10).
-        let r = relaxations(&ExactMatcher, &m, &q, 4);
+        let r = relaxations(&ExactMatcher::new(m.clone()), &q, 4);
         assert_eq!(r["min_positive_rate"].to, RelaxedTo::Rate(0.9));
         // Five needed: only dropping it lets the holder without ratings in.
-        let r = relaxations(&ExactMatcher, &m, &q, 5);
+        let r = relaxations(&ExactMatcher::new(m.clone()), &q, 5);
         assert_eq!(
             r["min_positive_rate"],
             Relaxation {
@@ -320,7 +339,9 @@ mod tests {
             serde_json::json!({"to": null, "qualified": 5})
         );
         // Six can never qualify: absent.
-        assert!(!relaxations(&ExactMatcher, &m, &q, 6).contains_key("min_positive_rate"));
+        assert!(
+            !relaxations(&ExactMatcher::new(m.clone()), &q, 6).contains_key("min_positive_rate")
+        );
     }
 
     #[test]
@@ -329,7 +350,7 @@ mod tests {
         let usd = Currency::parse("USD").unwrap();
         let mut q = query();
         q.criteria.min_ratings = Some(15);
-        let r = relaxations(&ExactMatcher, &m, &q, 2);
+        let r = relaxations(&ExactMatcher::new(m.clone()), &q, 2);
         assert_eq!(
             r["min_ratings"],
             Relaxation {
@@ -339,7 +360,7 @@ mod tests {
         );
         let mut q = query();
         q.item.max_price = Some(Money::new(12_000, usd));
-        let r = relaxations(&ExactMatcher, &m, &q, 3);
+        let r = relaxations(&ExactMatcher::new(m.clone()), &q, 3);
         assert_eq!(
             r["max_price"],
             Relaxation {
@@ -352,7 +373,7 @@ mod tests {
         );
         let mut q = query();
         q.criteria.fields = vec![path("electronics/audio")];
-        let r = relaxations(&ExactMatcher, &m, &q, 3);
+        let r = relaxations(&ExactMatcher::new(m.clone()), &q, 3);
         assert_eq!(
             r["fields"],
             Relaxation {
@@ -364,12 +385,12 @@ mod tests {
         let mut q = query();
         q.criteria.min_ratings = Some(15);
         q.item.max_price = Some(Money::new(12_000, usd));
-        let r = relaxations(&ExactMatcher, &m, &q, 2);
+        let r = relaxations(&ExactMatcher::new(m.clone()), &q, 2);
         assert!(r.is_empty(), "{r:?}");
         // Category: the earbuds holder (h4) is reached by widening to electronics/audio.
         let mut q = query();
         q.item.category = Some(path("electronics/audio/earbuds"));
-        let r = relaxations(&ExactMatcher, &m, &q, 2);
+        let r = relaxations(&ExactMatcher::new(m.clone()), &q, 2);
         assert_eq!(
             r["category"],
             Relaxation {

@@ -19,6 +19,7 @@
 //! [`ExactMatcher`] evaluates every listing: it is the reference the indexed
 //! engine is tested against.
 
+pub mod engine;
 pub mod explain;
 pub mod text;
 
@@ -35,16 +36,25 @@ pub const W_POSITIVE: f64 = 0.25;
 /// Weight of the success-rate Wilson bound in the score.
 pub const W_SUCCESS: f64 = 0.15;
 
-/// One pass in one holder's wallet, as the matcher sees it.
+/// A pass as the matcher sees it: the product text and the item facts.
+///
+/// Pass documents are immutable once issued, so an index can keep them while
+/// the volatile state (who holds what, reputations) changes around them.
 #[derive(Debug, Clone)]
-pub struct Listing {
-    pub holder_id: String,
+pub struct PassDoc {
     pub pass_id: String,
     pub title: String,
     pub description: String,
     pub specs: Vec<(String, String)>,
     pub category: TaxonomyPath,
     pub price: Money,
+}
+
+/// One usable pass in one holder's wallet (valid, units left if unique, product in stock).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Listing {
+    pub holder_id: String,
+    pub pass_id: String,
 }
 
 /// A holder's matching-relevant state.
@@ -55,9 +65,10 @@ pub struct HolderProfile {
     pub reputation: ReputationCounts,
 }
 
-/// The supply at one moment.
+/// The supply at one moment. Every listing's pass is in `passes`.
 #[derive(Debug, Clone, Default)]
 pub struct Market {
+    pub passes: Vec<PassDoc>,
     pub listings: Vec<Listing>,
     pub holders: HashMap<String, HolderProfile>,
 }
@@ -67,6 +78,22 @@ pub struct Market {
 pub struct MatchQuery {
     pub item: ItemSpec,
     pub criteria: HolderCriteria,
+    /// A holder never matched (the requester itself, when it is also a holder).
+    pub exclude_holder: Option<String>,
+}
+
+impl MatchQuery {
+    pub fn new(item: ItemSpec, criteria: HolderCriteria) -> Self {
+        Self {
+            item,
+            criteria,
+            exclude_holder: None,
+        }
+    }
+
+    fn excludes(&self, holder_id: &str) -> bool {
+        self.exclude_holder.as_deref() == Some(holder_id)
+    }
 }
 
 /// A qualifying holder, with the reasons it was chosen.
@@ -77,7 +104,7 @@ pub struct RankedHolder {
     pub relevance: f64,
     pub positive_lower_bound: f64,
     pub success_lower_bound: f64,
-    /// The holder's listings that match the item, best first.
+    /// The holder's listings that match the item, best first (ties: lower price, then pass id).
     pub matched_pass_ids: Vec<String>,
     /// The holder's fields on the branch of a requested field.
     pub matched_fields: Vec<String>,
@@ -100,22 +127,29 @@ pub struct Eliminations {
     pub eliminated: BTreeMap<String, u64>,
 }
 
-/// The matcher's answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MatchOutcome {
-    /// Every qualifying holder, best first.
-    pub ranked: Vec<RankedHolder>,
-    pub eliminations: Eliminations,
+/// The values present in a market, from which [`explain`] draws candidate relaxations.
+#[derive(Debug, Clone, Default)]
+pub struct MarketFacts {
+    pub reputations: Vec<ReputationCounts>,
+    pub prices: Vec<Money>,
 }
 
-/// A matcher: the exact scorer here, an indexed engine later.
+/// A matcher: [`ExactMatcher`] (the reference) or [`engine::Engine`] (indexed).
+/// Both answer the same for the same market; a proptest holds them to it.
 pub trait Matcher: Send + Sync {
-    fn rank(&self, market: &Market, query: &MatchQuery) -> MatchOutcome;
+    /// The best `limit` qualifying holders, best first (all of them when fewer qualify).
+    fn rank(&self, query: &MatchQuery, limit: usize) -> Vec<RankedHolder>;
+    /// Which criterion eliminated how many holders (evaluates every listing).
+    fn eliminations(&self, query: &MatchQuery) -> Eliminations;
+    /// The reputations and prices present, for explanations.
+    fn facts(&self) -> MarketFacts;
 }
 
-/// Evaluates every listing exhaustively.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ExactMatcher;
+/// Evaluates every listing of a market it owns.
+#[derive(Debug, Default, Clone)]
+pub struct ExactMatcher {
+    market: Market,
+}
 
 /// The item checks of one listing.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -131,16 +165,10 @@ impl ItemCheck {
     }
 }
 
-/// Checks one listing against the item part of a demand.
-pub fn check_item(item: &ItemSpec, query_terms: &text::Terms, l: &Listing) -> ItemCheck {
-    let relevance = text::relevance(query_terms, &l.title, &l.description, &l.specs);
-    let category_ok = item
-        .category
-        .as_ref()
-        .is_none_or(|c| l.category.is_under(c));
-    let price_ok = item
-        .max_price
-        .is_none_or(|max| max.currency == l.price.currency && l.price.minor <= max.minor);
+/// Checks one pass against the item part of a demand.
+pub fn check_item(item: &ItemSpec, query_terms: &text::Terms, p: &PassDoc) -> ItemCheck {
+    let relevance = text::relevance(query_terms, &p.title, &p.description, &p.specs);
+    let (category_ok, price_ok) = item_filters(item, &p.category, p.price);
     ItemCheck {
         relevance,
         category_ok,
@@ -148,107 +176,228 @@ pub fn check_item(item: &ItemSpec, query_terms: &text::Terms, l: &Listing) -> It
     }
 }
 
+/// The category and price checks of an item (relevance aside).
+pub fn item_filters(item: &ItemSpec, category: &TaxonomyPath, price: Money) -> (bool, bool) {
+    let category_ok = item.category.as_ref().is_none_or(|c| category.is_under(c));
+    let price_ok = item
+        .max_price
+        .is_none_or(|max| max.currency == price.currency && price.minor <= max.minor);
+    (category_ok, price_ok)
+}
+
 /// The score of a holder with this relevance and reputation.
 pub fn score(relevance: f64, rep: &ReputationCounts) -> f64 {
-    W_RELEVANCE * relevance
-        + W_POSITIVE * rep.positive_lower_bound()
-        + W_SUCCESS * rep.success_lower_bound()
+    W_RELEVANCE * relevance + reputation_score(rep)
+}
+
+/// The reputation part of the score: `0.25 · wilson(positive) + 0.15 · wilson(success)`.
+pub fn reputation_score(rep: &ReputationCounts) -> f64 {
+    W_POSITIVE * rep.positive_lower_bound() + W_SUCCESS * rep.success_lower_bound()
+}
+
+/// A holder's entry in the ranking, from its matching listings
+/// `(relevance, price, pass id)` in any order.
+pub(crate) fn ranked_holder(
+    profile: &HolderProfile,
+    criteria: &HolderCriteria,
+    mut matching: Vec<(f64, i64, String)>,
+) -> RankedHolder {
+    matching.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let relevance = matching[0].0;
+    let rep = profile.reputation;
+    RankedHolder {
+        holder_id: profile.id.clone(),
+        score: score(relevance, &rep),
+        relevance,
+        positive_lower_bound: rep.positive_lower_bound(),
+        success_lower_bound: rep.success_lower_bound(),
+        matched_pass_ids: matching.into_iter().map(|m| m.2).collect(),
+        matched_fields: matched_fields(criteria, &profile.fields),
+    }
+}
+
+/// Per holder: whether some listing is relevant, relevant in the category, and fully matching.
+#[derive(Default)]
+pub(crate) struct Funnel {
+    pub any_relevant: bool,
+    pub any_relevant_in_category: bool,
+    pub any_matching: bool,
+}
+
+/// Counts eliminations from each holder's funnel and profile; `qualified` is
+/// counted here too. `holders` yields (funnel, profile) for every holder with supply.
+pub(crate) fn count_eliminations<'a>(
+    query: &MatchQuery,
+    holders: impl Iterator<Item = (Funnel, &'a HolderProfile)>,
+) -> Eliminations {
+    let mut e = Eliminations::default();
+    let mut bump = |name: &str| *e.eliminated.entry(name.to_string()).or_insert(0) += 1;
+    let (mut supply, mut matching_item, mut qualified) = (0u64, 0u64, 0u64);
+    for (f, profile) in holders {
+        supply += 1;
+        if !f.any_relevant {
+            bump("query");
+        } else if !f.any_relevant_in_category {
+            bump("category");
+        } else if !f.any_matching {
+            bump("max_price");
+        }
+        if !f.any_matching {
+            continue;
+        }
+        matching_item += 1;
+        let failures = query
+            .criteria
+            .failures(&profile.reputation, &profile.fields);
+        for c in &failures {
+            bump(c.as_str());
+        }
+        if failures.is_empty() {
+            qualified += 1;
+        }
+    }
+    // Only criteria the demand sets appear, with zero when nobody failed them.
+    for c in Criterion::ALL {
+        let set = match c {
+            Criterion::MinPositiveRate => query.criteria.min_positive_rate.is_some(),
+            Criterion::MinSuccessRate => query.criteria.min_success_rate.is_some(),
+            Criterion::MinRatings => query.criteria.min_ratings.is_some(),
+            Criterion::Fields => !query.criteria.fields.is_empty(),
+        };
+        if set {
+            e.eliminated.entry(c.as_str().to_string()).or_insert(0);
+        }
+    }
+    e.eliminated.entry("query".into()).or_insert(0);
+    if query.item.category.is_some() {
+        e.eliminated.entry("category".into()).or_insert(0);
+    }
+    if query.item.max_price.is_some() {
+        e.eliminated.entry("max_price".into()).or_insert(0);
+    }
+    e.holders_with_supply = supply;
+    e.holders_matching_item = matching_item;
+    e.qualified = qualified;
+    e
+}
+
+/// A holder with no profile in the market: no fields, no reputation.
+fn bare_profile(id: &str) -> HolderProfile {
+    HolderProfile {
+        id: id.to_string(),
+        fields: vec![],
+        reputation: ReputationCounts::default(),
+    }
+}
+
+impl ExactMatcher {
+    /// Duplicate listings count once.
+    pub fn new(mut market: Market) -> Self {
+        market.listings.sort_by(|a, b| {
+            (a.holder_id.as_str(), a.pass_id.as_str())
+                .cmp(&(b.holder_id.as_str(), b.pass_id.as_str()))
+        });
+        market.listings.dedup();
+        Self { market }
+    }
+
+    pub fn market(&self) -> &Market {
+        &self.market
+    }
+
+    /// Every holder with supply: its funnel, and its matching listings.
+    fn evaluate(&self, query: &MatchQuery) -> BTreeMap<&str, (Funnel, Vec<(f64, i64, String)>)> {
+        let terms = text::Terms::of_query(&query.item.query);
+        let checks: HashMap<&str, (ItemCheck, &PassDoc)> = self
+            .market
+            .passes
+            .iter()
+            .map(|p| (p.pass_id.as_str(), (check_item(&query.item, &terms, p), p)))
+            .collect();
+        let mut per_holder: BTreeMap<&str, (Funnel, Vec<(f64, i64, String)>)> = BTreeMap::new();
+        for l in &self.market.listings {
+            if query.excludes(&l.holder_id) {
+                continue;
+            }
+            let Some((c, p)) = checks.get(l.pass_id.as_str()) else {
+                continue;
+            };
+            let (f, matching) = per_holder.entry(l.holder_id.as_str()).or_default();
+            f.any_relevant |= c.relevance > 0.0;
+            f.any_relevant_in_category |= c.relevance > 0.0 && c.category_ok;
+            if c.passes() {
+                f.any_matching = true;
+                matching.push((c.relevance, p.price.minor, p.pass_id.clone()));
+            }
+        }
+        per_holder
+    }
 }
 
 impl Matcher for ExactMatcher {
-    fn rank(&self, market: &Market, query: &MatchQuery) -> MatchOutcome {
-        let terms = text::Terms::of_query(&query.item.query);
-        #[derive(Default)]
-        struct Acc {
-            any_relevant: bool,
-            any_relevant_in_category: bool,
-            matching: Vec<(f64, i64, String)>,
-        }
-        let mut per_holder: BTreeMap<&str, Acc> = BTreeMap::new();
-        for l in &market.listings {
-            let c = check_item(&query.item, &terms, l);
-            let acc = per_holder.entry(l.holder_id.as_str()).or_default();
-            acc.any_relevant |= c.relevance > 0.0;
-            acc.any_relevant_in_category |= c.relevance > 0.0 && c.category_ok;
-            if c.passes() {
-                acc.matching
-                    .push((c.relevance, l.price.minor, l.pass_id.clone()));
-            }
-        }
-
-        let mut e = Eliminations {
-            holders_with_supply: per_holder.len() as u64,
-            ..Default::default()
-        };
-        let mut bump = |name: &str| *e.eliminated.entry(name.to_string()).or_insert(0) += 1;
+    fn rank(&self, query: &MatchQuery, limit: usize) -> Vec<RankedHolder> {
         let mut ranked = Vec::new();
-        let mut matching_item = 0u64;
-        let empty = HolderProfile {
-            id: String::new(),
-            fields: vec![],
-            reputation: ReputationCounts::default(),
-        };
-        for (holder_id, mut acc) in per_holder {
-            if !acc.any_relevant {
-                bump("query");
-            } else if !acc.any_relevant_in_category {
-                bump("category");
-            } else if acc.matching.is_empty() {
-                bump("max_price");
-            }
-            if acc.matching.is_empty() {
+        for (holder_id, (_, matching)) in self.evaluate(query) {
+            if matching.is_empty() {
                 continue;
             }
-            matching_item += 1;
-            let profile = market.holders.get(holder_id).unwrap_or(&empty);
-            let failures = query
-                .criteria
-                .failures(&profile.reputation, &profile.fields);
-            for c in &failures {
-                bump(c.as_str());
-            }
-            if !failures.is_empty() {
-                continue;
-            }
-            acc.matching
-                .sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-            let relevance = acc.matching[0].0;
-            let rep = profile.reputation;
-            ranked.push(RankedHolder {
-                holder_id: holder_id.to_string(),
-                score: score(relevance, &rep),
-                relevance,
-                positive_lower_bound: rep.positive_lower_bound(),
-                success_lower_bound: rep.success_lower_bound(),
-                matched_pass_ids: acc.matching.into_iter().map(|m| m.2).collect(),
-                matched_fields: matched_fields(&query.criteria, &profile.fields),
-            });
-        }
-        // Only criteria the demand sets appear, with zero when nobody failed them.
-        for c in Criterion::ALL {
-            let set = match c {
-                Criterion::MinPositiveRate => query.criteria.min_positive_rate.is_some(),
-                Criterion::MinSuccessRate => query.criteria.min_success_rate.is_some(),
-                Criterion::MinRatings => query.criteria.min_ratings.is_some(),
-                Criterion::Fields => !query.criteria.fields.is_empty(),
+            let bare;
+            let profile = match self.market.holders.get(holder_id) {
+                Some(p) => p,
+                None => {
+                    bare = bare_profile(holder_id);
+                    &bare
+                }
             };
-            if set {
-                e.eliminated.entry(c.as_str().to_string()).or_insert(0);
+            if query
+                .criteria
+                .qualifies(&profile.reputation, &profile.fields)
+            {
+                ranked.push(ranked_holder(profile, &query.criteria, matching));
             }
         }
-        e.eliminated.entry("query".into()).or_insert(0);
-        if query.item.category.is_some() {
-            e.eliminated.entry("category".into()).or_insert(0);
-        }
-        if query.item.max_price.is_some() {
-            e.eliminated.entry("max_price".into()).or_insert(0);
-        }
-        e.holders_matching_item = matching_item;
-        e.qualified = ranked.len() as u64;
         sort_ranked(&mut ranked);
-        MatchOutcome {
-            ranked,
-            eliminations: e,
+        ranked.truncate(limit);
+        ranked
+    }
+
+    fn eliminations(&self, query: &MatchQuery) -> Eliminations {
+        let evaluated = self.evaluate(query);
+        let bare: Vec<HolderProfile> = evaluated
+            .keys()
+            .filter(|h| !self.market.holders.contains_key(**h))
+            .map(|h| bare_profile(h))
+            .collect();
+        let profile = |h: &str| {
+            self.market
+                .holders
+                .get(h)
+                .or_else(|| bare.iter().find(|b| b.id == h))
+                .expect("every evaluated holder has a profile")
+        };
+        count_eliminations(
+            query,
+            evaluated.into_iter().map(|(h, (f, _))| (f, profile(h))),
+        )
+    }
+
+    fn facts(&self) -> MarketFacts {
+        MarketFacts {
+            reputations: self.market.holders.values().map(|h| h.reputation).collect(),
+            prices: {
+                let held: std::collections::HashSet<&str> = self
+                    .market
+                    .listings
+                    .iter()
+                    .map(|l| l.pass_id.as_str())
+                    .collect();
+                self.market
+                    .passes
+                    .iter()
+                    .filter(|p| held.contains(p.pass_id.as_str()))
+                    .map(|p| p.price)
+                    .collect()
+            },
         }
     }
 }

@@ -1,5 +1,6 @@
 use super::*;
 use proptest::prelude::*;
+use std::collections::HashMap;
 use symbolon_core::demand::ItemSpec;
 
 fn path(s: &str) -> TaxonomyPath {
@@ -10,16 +11,44 @@ fn usd(s: &str) -> Money {
     Money::parse(s, "USD").unwrap()
 }
 
-fn listing(holder: &str, pass: &str, title: &str, category: &str, price: &str) -> Listing {
-    Listing {
-        holder_id: holder.into(),
-        pass_id: pass.into(),
-        title: title.into(),
-        description: String::new(),
-        specs: vec![],
-        category: path(category),
-        price: usd(price),
+/// One pass held by one holder.
+fn listing(
+    holder: &str,
+    pass: &str,
+    title: &str,
+    category: &str,
+    price: &str,
+) -> (PassDoc, Listing) {
+    (
+        PassDoc {
+            pass_id: pass.into(),
+            title: title.into(),
+            description: String::new(),
+            specs: vec![],
+            category: path(category),
+            price: usd(price),
+        },
+        Listing {
+            holder_id: holder.into(),
+            pass_id: pass.into(),
+        },
+    )
+}
+
+fn market_of(listings: Vec<(PassDoc, Listing)>, holders: HashMap<String, HolderProfile>) -> Market {
+    let (passes, listings) = listings.into_iter().unzip();
+    Market {
+        passes,
+        listings,
+        holders,
     }
+}
+
+/// Both matchers over the same market.
+fn matchers(market: &Market) -> (ExactMatcher, engine::Engine) {
+    let engine = engine::Engine::in_memory().unwrap();
+    engine.sync(market).unwrap();
+    (ExactMatcher::new(market.clone()), engine)
 }
 
 fn holder(id: &str, fields: &[&str], rep: (u64, u64, u64, u64)) -> (String, HolderProfile) {
@@ -39,20 +68,20 @@ fn holder(id: &str, fields: &[&str], rep: (u64, u64, u64, u64)) -> (String, Hold
 }
 
 fn query(q: &str) -> MatchQuery {
-    MatchQuery {
-        item: ItemSpec {
+    MatchQuery::new(
+        ItemSpec {
             query: q.into(),
             category: None,
             max_price: None,
         },
-        criteria: HolderCriteria::default(),
-    }
+        HolderCriteria::default(),
+    )
 }
 
 #[test]
 fn reputation_breaks_equal_relevance_with_wilson() {
-    let market = Market {
-        listings: vec![
+    let market = market_of(
+        vec![
             listing(
                 "h_one",
                 "p1",
@@ -68,21 +97,24 @@ fn reputation_breaks_equal_relevance_with_wilson() {
                 "100",
             ),
         ],
-        holders: [
+        [
             holder("h_one", &[], (1, 1, 1, 1)),
             holder("h_many", &[], (95, 100, 95, 100)),
         ]
         .into(),
-    };
-    let out = ExactMatcher.rank(&market, &query("headphones"));
-    let ids: Vec<_> = out.ranked.iter().map(|r| r.holder_id.as_str()).collect();
-    assert_eq!(ids, vec!["h_many", "h_one"]);
+    );
+    let (exact, engine) = matchers(&market);
+    for m in [&exact as &dyn Matcher, &engine] {
+        let out = m.rank(&query("headphones"), 10);
+        let ids: Vec<_> = out.iter().map(|r| r.holder_id.as_str()).collect();
+        assert_eq!(ids, vec!["h_many", "h_one"]);
+    }
 }
 
 #[test]
 fn eliminations_count_each_criterion() {
-    let market = Market {
-        listings: vec![
+    let market = market_of(
+        vec![
             listing("a", "p1", "Wireless headphones", "electronics/audio", "80"),
             listing("b", "p2", "Wireless headphones", "electronics/audio", "300"),
             listing("c", "p3", "Coffee grinder", "home/kitchen", "50"),
@@ -94,24 +126,28 @@ fn eliminations_count_each_criterion() {
                 "90",
             ),
         ],
-        holders: [
+        [
             holder("a", &["electronics"], (9, 10, 5, 5)),
             holder("b", &["electronics/audio"], (10, 10, 5, 5)),
             holder("c", &["home"], (10, 10, 5, 5)),
             holder("d", &["music"], (1, 10, 5, 5)),
         ]
         .into(),
-    };
+    );
     let mut q = query("headphones");
     q.item.category = Some(path("electronics/audio"));
     q.item.max_price = Some(usd("100"));
     q.criteria.min_positive_rate = Some(0.8);
     q.criteria.fields = vec![path("electronics/audio")];
-    let out = ExactMatcher.rank(&market, &q);
-    assert_eq!(out.ranked.len(), 1);
-    assert_eq!(out.ranked[0].holder_id, "a");
-    assert_eq!(out.ranked[0].matched_fields, vec!["electronics"]);
-    let e = &out.eliminations;
+    let (exact, engine) = matchers(&market);
+    for m in [&exact as &dyn Matcher, &engine] {
+        let ranked = m.rank(&q, 10);
+        assert_eq!(ranked.len(), 1);
+        assert_eq!(ranked[0].holder_id, "a");
+        assert_eq!(ranked[0].matched_fields, vec!["electronics"]);
+    }
+    let e = &exact.eliminations(&q);
+    assert_eq!(e, &engine.eliminations(&q));
     assert_eq!(e.holders_with_supply, 4);
     assert_eq!(e.holders_matching_item, 2); // a and d
     assert_eq!(e.qualified, 1);
@@ -126,14 +162,15 @@ fn eliminations_count_each_criterion() {
 #[test]
 fn currency_mismatch_fails_max_price() {
     let mut l = listing("a", "p1", "Tea", "food", "1");
-    l.price = Money::parse("1", "EUR").unwrap();
-    let market = Market {
-        listings: vec![l],
-        holders: [holder("a", &[], (0, 0, 0, 0))].into(),
-    };
+    l.0.price = Money::parse("1", "EUR").unwrap();
+    let market = market_of(vec![l], [holder("a", &[], (0, 0, 0, 0))].into());
     let mut q = query("tea");
     q.item.max_price = Some(usd("100"));
-    assert!(ExactMatcher.rank(&market, &q).ranked.is_empty());
+    let (exact, engine) = matchers(&market);
+    assert!(exact.rank(&q, 10).is_empty());
+    assert!(engine.rank(&q, 10).is_empty());
+    q.item.max_price = Some(Money::parse("1", "EUR").unwrap());
+    assert_eq!(engine.rank(&q, 10).len(), 1);
 }
 
 /// A brute-force statement of the qualification rule, independent of the matcher's structure.
@@ -142,7 +179,8 @@ fn qualifies(market: &Market, q: &MatchQuery, h: &HolderProfile) -> bool {
     let item_ok = market
         .listings
         .iter()
-        .filter(|l| l.holder_id == h.id)
+        .filter(|l| l.holder_id == h.id && q.exclude_holder.as_deref() != Some(&h.id))
+        .filter_map(|l| market.passes.iter().find(|p| p.pass_id == l.pass_id))
         .any(|l| {
             text::relevance(&terms, &l.title, &l.description, &l.specs) > 0.0
                 && q.item
@@ -157,13 +195,27 @@ fn qualifies(market: &Market, q: &MatchQuery, h: &HolderProfile) -> bool {
 }
 
 fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
-    let words = prop::sample::select(vec!["red", "blue", "phone", "case", "耳机", "tv"]);
+    let words = prop::sample::select(vec![
+        "red",
+        "blue",
+        "phone",
+        "case",
+        "耳机",
+        "降噪",
+        "tv",
+        "WH-1000XM5",
+        "wh1000xm5",
+        "the",
+    ]);
     let cats = prop::sample::select(vec!["a", "a/b", "a/b/c", "d"]);
-    let listing = (
-        0usize..6,
+    // A pass: title, specs, description words, category, price, holders.
+    let pass = (
         prop::collection::vec(words.clone(), 1..4),
+        prop::collection::vec(words.clone(), 0..2),
+        prop::collection::vec(words.clone(), 0..3),
         cats.clone(),
         1i64..500,
+        prop::collection::vec(0usize..8, 0..4),
     );
     let holders = prop::collection::vec(
         (
@@ -173,10 +225,10 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
             0u64..20,
             0u64..20,
         ),
-        6,
+        8,
     );
     (
-        prop::collection::vec(listing, 0..20),
+        prop::collection::vec(pass, 0..30),
         holders,
         prop::collection::vec(words, 1..3),
         prop::option::of(cats.clone()),
@@ -184,78 +236,110 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
         prop::option::of(0.0f64..1.0),
         prop::option::of(0u64..10),
         prop::collection::vec(cats, 0..2),
+        (prop::option::of(0.0f64..1.0), prop::option::of(0usize..9)),
     )
-        .prop_map(|(ls, hs, qw, cat, maxp, minp, minr, fields)| {
-            let usd = symbolon_core::Currency::parse("USD").unwrap();
-            let listings = ls
-                .into_iter()
-                .enumerate()
-                .map(|(i, (h, w, c, p))| Listing {
-                    holder_id: format!("h{h}"),
-                    pass_id: format!("p{i}"),
-                    title: w.join(" "),
-                    description: String::new(),
-                    specs: vec![],
-                    category: path(c),
-                    price: Money::new(p, usd),
-                })
-                .collect();
-            let holders = hs
-                .into_iter()
-                .enumerate()
-                .map(|(i, (f, a, b, c, d))| {
-                    let id = format!("h{i}");
-                    (
-                        id.clone(),
-                        HolderProfile {
-                            id,
-                            fields: f.iter().map(|x| path(x)).collect(),
-                            reputation: ReputationCounts {
-                                positive: a.min(b),
-                                ratings: b,
-                                offered: c.min(d),
-                                interactions: d,
+        .prop_map(
+            |(ps, hs, qw, cat, maxp, minp, minr, fields, (mins, exclude))| {
+                let usd = symbolon_core::Currency::parse("USD").unwrap();
+                let mut passes = Vec::new();
+                let mut listings = Vec::new();
+                for (i, (t, sp, d, c, p, holders)) in ps.into_iter().enumerate() {
+                    passes.push(PassDoc {
+                        pass_id: format!("p{i}"),
+                        title: t.join(" "),
+                        description: d.join(" "),
+                        specs: sp
+                            .into_iter()
+                            .map(|v| ("model".to_string(), v.to_string()))
+                            .collect(),
+                        category: path(c),
+                        price: Money::new(p, usd),
+                    });
+                    listings.extend(holders.into_iter().map(|h| Listing {
+                        holder_id: format!("h{h}"),
+                        pass_id: format!("p{i}"),
+                    }));
+                }
+                let holders = hs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (f, a, b, c, d))| {
+                        let id = format!("h{i}");
+                        (
+                            id.clone(),
+                            HolderProfile {
+                                id,
+                                fields: f.iter().map(|x| path(x)).collect(),
+                                reputation: ReputationCounts {
+                                    positive: a.min(b),
+                                    ratings: b,
+                                    offered: c.min(d),
+                                    interactions: d,
+                                },
                             },
-                        },
-                    )
-                })
-                .collect();
-            let q = MatchQuery {
-                item: ItemSpec {
-                    query: qw.join(" "),
-                    category: cat.map(path),
-                    max_price: maxp.map(|m| Money::new(m, usd)),
-                },
-                criteria: HolderCriteria {
-                    min_positive_rate: minp,
-                    min_success_rate: None,
-                    min_ratings: minr,
-                    fields: fields.iter().map(|f| path(f)).collect(),
-                },
-            };
-            (Market { listings, holders }, q)
-        })
+                        )
+                    })
+                    .collect();
+                let q = MatchQuery {
+                    item: ItemSpec {
+                        query: qw.join(" "),
+                        category: cat.map(path),
+                        max_price: maxp.map(|m| Money::new(m, usd)),
+                    },
+                    criteria: HolderCriteria {
+                        min_positive_rate: minp,
+                        min_success_rate: mins,
+                        min_ratings: minr,
+                        fields: fields.iter().map(|f| path(f)).collect(),
+                    },
+                    exclude_holder: exclude.map(|h| format!("h{h}")),
+                };
+                (
+                    Market {
+                        passes,
+                        listings,
+                        holders,
+                    },
+                    q,
+                )
+            },
+        )
 }
 
 proptest! {
     #[test]
     fn ranks_exactly_the_qualifying_holders_best_first((market, q) in arb_market()) {
-        let out = ExactMatcher.rank(&market, &q);
+        let exact = ExactMatcher::new(market.clone());
+        let ranked = exact.rank(&q, usize::MAX);
         let mut expected: Vec<&str> = market.holders.values().filter(|h| qualifies(&market, &q, h)).map(|h| h.id.as_str()).collect();
         expected.sort();
-        let mut got: Vec<&str> = out.ranked.iter().map(|r| r.holder_id.as_str()).collect();
+        let mut got: Vec<&str> = ranked.iter().map(|r| r.holder_id.as_str()).collect();
         got.sort();
         prop_assert_eq!(got, expected);
-        for w in out.ranked.windows(2) {
+        for w in ranked.windows(2) {
             prop_assert!(w[0].score > w[1].score || (w[0].score == w[1].score && w[0].holder_id < w[1].holder_id));
         }
-        prop_assert_eq!(out.eliminations.qualified as usize, out.ranked.len());
+        let e = exact.eliminations(&q);
+        prop_assert_eq!(e.qualified as usize, ranked.len());
         // The item funnel accounts for every holder with supply that matched no item.
-        let e = &out.eliminations;
         let item: u64 = ["query", "category", "max_price"].iter().map(|k| e.eliminated.get(*k).copied().unwrap_or(0)).sum();
         prop_assert_eq!(e.holders_with_supply - e.holders_matching_item, item);
         // Deterministic.
-        prop_assert_eq!(ExactMatcher.rank(&market, &q), out);
+        prop_assert_eq!(exact.rank(&q, usize::MAX), ranked);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// The oracle: the indexed engine returns the same holders, in the same
+    /// order, with the same reasons, as the exhaustive evaluation — for every
+    /// limit — and the same eliminations.
+    #[test]
+    fn engine_agrees_with_the_exact_scorer((market, q) in arb_market(), limit in 1usize..6) {
+        let (exact, engine) = matchers(&market);
+        prop_assert_eq!(engine.rank(&q, limit), exact.rank(&q, limit));
+        prop_assert_eq!(engine.rank(&q, usize::MAX), exact.rank(&q, usize::MAX));
+        prop_assert_eq!(engine.eliminations(&q), exact.eliminations(&q));
     }
 }
 
@@ -265,12 +349,15 @@ proptest! {
     #[test]
     fn relaxations_are_sufficient_and_minimal((market, q) in arb_market(), k in 2u64..5) {
         use crate::explain::{relaxations, RelaxedTo};
-        let count = |q: &MatchQuery| ExactMatcher.rank(&market, q).ranked.len() as u64;
-        for (name, r) in relaxations(&ExactMatcher, &market, &q, k) {
+        let exact = ExactMatcher::new(market.clone());
+        let count = |q: &MatchQuery| exact.rank(q, usize::MAX).len() as u64;
+        for (name, r) in relaxations(&exact, &q, k) {
             let mut relaxed = q.clone();
             match (name.as_str(), &r.to) {
                 ("min_positive_rate", RelaxedTo::Rate(v)) => relaxed.criteria.min_positive_rate = Some(*v),
                 ("min_positive_rate", RelaxedTo::Dropped) => relaxed.criteria.min_positive_rate = None,
+                ("min_success_rate", RelaxedTo::Rate(v)) => relaxed.criteria.min_success_rate = Some(*v),
+                ("min_success_rate", RelaxedTo::Dropped) => relaxed.criteria.min_success_rate = None,
                 ("min_ratings", RelaxedTo::Count(v)) => relaxed.criteria.min_ratings = Some(*v),
                 ("fields", RelaxedTo::Dropped) => relaxed.criteria.fields.clear(),
                 ("max_price", RelaxedTo::Price { amount, currency }) => relaxed.item.max_price = Some(Money::parse(amount, currency).unwrap()),
@@ -294,4 +381,148 @@ proptest! {
             }
         }
     }
+}
+
+fn engine_of(market: &Market) -> engine::Engine {
+    matchers(market).1
+}
+
+fn ids(ranked: &[RankedHolder]) -> Vec<&str> {
+    ranked.iter().map(|r| r.holder_id.as_str()).collect()
+}
+
+#[test]
+fn chinese_and_model_numbers_through_the_index() {
+    let market = market_of(
+        vec![
+            listing(
+                "h1",
+                "p1",
+                "索尼 WH-1000XM5 无线降噪耳机",
+                "electronics/audio",
+                "2999",
+            ),
+            listing(
+                "h2",
+                "p2",
+                "Sony WH1000XM5 headphones",
+                "electronics/audio",
+                "399",
+            ),
+            listing("h3", "p3", "蓝牙音箱", "electronics/audio", "199"),
+        ],
+        [].into(),
+    );
+    let engine = engine_of(&market);
+    assert_eq!(ids(&engine.rank(&query("降噪耳机"), 10)), vec!["h1"]);
+    let both = engine.rank(&query("WH1000XM5"), 10);
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both.iter().all(|r| r.relevance == 1.0));
+    assert_eq!(engine.rank(&query("wh-1000xm5"), 10).len(), 2);
+    assert!(engine.rank(&query("WH-1000XM4"), 10).is_empty());
+    // Mixed query: Chinese words and a model number.
+    let mixed = engine.rank(&query("索尼 WH-1000XM5 耳机"), 10);
+    assert_eq!(mixed[0].holder_id, "h1");
+}
+
+#[test]
+fn a_strict_criterion_beyond_the_first_window_still_finds_the_holders() {
+    // 500 perfect-relevance passes held by holders with no ratings, then two
+    // passes that match only in their description, held by trusted holders.
+    let mut listings: Vec<(PassDoc, Listing)> = (0..500)
+        .map(|i| {
+            listing(
+                &format!("weak{i:03}"),
+                &format!("p{i}"),
+                "Wireless headphones",
+                "electronics/audio",
+                "100",
+            )
+        })
+        .collect();
+    let mut holders: HashMap<String, HolderProfile> = HashMap::new();
+    for (i, h) in ["trusted1", "trusted2"].iter().enumerate() {
+        let (mut p, l) = listing(h, &format!("q{i}"), "Audio kit", "electronics/audio", "100");
+        p.description = "with wireless headphones".into();
+        listings.push((p, l));
+        holders.extend([holder(h, &["electronics"], (50, 50, 50, 50))]);
+    }
+    let market = market_of(listings, holders);
+    let (exact, engine) = matchers(&market);
+    let mut q = query("wireless headphones");
+    q.criteria.min_positive_rate = Some(0.9);
+    assert!(engine::FIRST_WINDOW < 500);
+    let got = engine.rank(&q, 2);
+    assert_eq!(ids(&got), vec!["trusted1", "trusted2"]);
+    assert_eq!(got, exact.rank(&q, 2));
+    // Without the criterion the perfect-relevance holders come first, ties by id.
+    let open = engine.rank(&query("wireless headphones"), 3);
+    assert_eq!(open, exact.rank(&query("wireless headphones"), 3));
+}
+
+#[test]
+fn reputation_can_beat_relevance_across_windows() {
+    // The best holder has a lower-relevance pass: the engine must look past
+    // the perfect matches to find it (0.6·2/3 + 0.37 > 0.6·1 + 0).
+    let mut listings: Vec<(PassDoc, Listing)> = (0..300)
+        .map(|i| {
+            listing(
+                &format!("h{i:03}"),
+                &format!("p{i}"),
+                "red phone case",
+                "a",
+                "1",
+            )
+        })
+        .collect();
+    let (mut p, l) = listing("star", "s", "phone case", "a", "1");
+    p.specs = vec![("color".into(), "red".into())];
+    listings.push((p, l));
+    let market = market_of(
+        listings,
+        [holder("star", &[], (1000, 1000, 1000, 1000))].into(),
+    );
+    let (exact, engine) = matchers(&market);
+    let got = engine.rank(&query("red phone case"), 2);
+    assert_eq!(got[0].holder_id, "star");
+    assert_eq!(got, exact.rank(&query("red phone case"), 2));
+}
+
+#[test]
+fn the_index_persists_and_volatile_state_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut market = market_of(
+        vec![
+            listing("a", "p1", "Espresso machine", "home/kitchen", "300"),
+            listing("b", "p2", "Espresso grinder", "home/kitchen", "100"),
+        ],
+        [
+            holder("a", &[], (0, 0, 0, 0)),
+            holder("b", &[], (0, 0, 0, 0)),
+        ]
+        .into(),
+    );
+    {
+        let engine = engine::Engine::open(dir.path()).unwrap();
+        let stats = engine.sync_versioned(&market, 7, &|_, _| {}).unwrap();
+        assert_eq!(stats.indexed, 2);
+        assert_eq!(ids(&engine.rank(&query("espresso"), 5)), vec!["a", "b"]);
+    }
+    let engine = engine::Engine::open(dir.path()).unwrap();
+    assert_eq!(engine.indexed_passes(), 2);
+    assert_eq!(engine.indexed_version(), Some(7));
+    // Nothing held until the volatile state is loaded; no re-indexing then.
+    assert!(engine.rank(&query("espresso"), 5).is_empty());
+    // A rating makes b the better holder: only the in-memory state changes.
+    market
+        .holders
+        .insert("b".into(), holder("b", &[], (40, 40, 40, 40)).1);
+    let stats = engine.sync(&market).unwrap();
+    assert_eq!(stats.indexed, 0);
+    assert_eq!(ids(&engine.rank(&query("espresso"), 5)), vec!["b", "a"]);
+    // Category and price filters come from the stored documents.
+    let mut q = query("espresso");
+    q.item.category = Some(path("home"));
+    q.item.max_price = Some(usd("150"));
+    assert_eq!(ids(&engine.rank(&q, 5)), vec!["b"]);
 }

@@ -1,19 +1,27 @@
-//! Text relevance for the exact scorer.
+//! Text: tokens, query terms and relevance — shared by the exact scorer and the
+//! index, so both see exactly the same words.
 //!
-//! Tokens: lowercase runs of letters and digits (so `WH-1000XM5` gives `wh` and
-//! `1000xm5`); CJK text gives one token per character and one per adjacent pair,
-//! so Chinese queries match without a dictionary. A query's terms are its
-//! distinct tokens (for a CJK run of two or more characters, its pairs).
+//! **Document tokens.** Lowercase runs of letters and digits; words joined by
+//! `-`, `/`, `.` or `_` without spaces (a model number like `WH-1000XM5`) give
+//! their parts *and* the joined form (`wh`, `1000xm5`, `wh1000xm5`), so
+//! `WH1000XM5` and `WH-1000XM5` find each other. CJK text gives one token per
+//! character and one per adjacent pair.
 //!
-//! Query words that carry no meaning on their own are not terms: single ASCII
-//! characters (`c`, `6`) and a few English stop words ([`STOP_WORDS`]) — unless
-//! nothing else is left of the query.
+//! **Query terms.** A joined word is one term (`wh1000xm5`). A CJK run is cut
+//! into words by jieba (`降噪耳机` → `降噪` `耳机`); a word of two characters is
+//! a term, a longer word gives its adjacent pairs, and single characters left
+//! between words are paired with each other when adjacent. Pairs therefore
+//! never straddle two words, and every term is a document token.
+//!
+//! Query words that carry no meaning on their own are not terms: single
+//! characters and a few English stop words ([`STOP_WORDS`]) — unless nothing
+//! else is left of the query.
 //!
 //! `relevance` = Σ over query terms of the best field weight the term appears in
 //! (title 3, specs 2, description 1) ÷ (3 × number of terms): 1.0 when every
 //! term is in the title, 0 when no term appears anywhere.
 
-use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// Weight of a term found in the title.
 pub const W_TITLE: u32 = 3;
@@ -21,6 +29,11 @@ pub const W_TITLE: u32 = 3;
 pub const W_SPECS: u32 = 2;
 /// Weight of a term found in the description.
 pub const W_DESCRIPTION: u32 = 1;
+
+/// Most terms a query contributes (the rest are ignored).
+pub const MAX_QUERY_TERMS: usize = 64;
+
+static JIEBA: LazyLock<jieba_rs::Jieba> = LazyLock::new(jieba_rs::Jieba::new);
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -32,39 +45,103 @@ fn is_cjk(c: char) -> bool {
         | 0x20000..=0x2FA1F)
 }
 
-/// Calls `emit` for every token of `s` (document side: CJK unigrams and bigrams).
-fn for_each_token(s: &str, mut emit: impl FnMut(String)) {
+fn is_joiner(c: char) -> bool {
+    matches!(c, '-' | '/' | '.' | '_')
+}
+
+/// One piece of text: an alphanumeric compound (its parts) or a CJK run.
+enum Piece<'a> {
+    Compound(&'a [String]),
+    Cjk(&'a [char]),
+}
+
+/// Splits lowercased `s` into compounds and CJK runs.
+fn for_each_piece(s: &str, mut emit: impl FnMut(Piece<'_>)) {
+    let mut parts: Vec<String> = Vec::new();
     let mut word = String::new();
-    let mut prev_cjk: Option<char> = None;
+    let mut joined = false; // the last character was a joiner after a word
+    let mut run: Vec<char> = Vec::new();
+    let flush_word = |word: &mut String, parts: &mut Vec<String>| {
+        if !word.is_empty() {
+            parts.push(std::mem::take(word));
+        }
+    };
     for c in s.chars().flat_map(char::to_lowercase) {
         if is_cjk(c) {
-            if !word.is_empty() {
-                emit(std::mem::take(&mut word));
+            flush_word(&mut word, &mut parts);
+            if !parts.is_empty() {
+                emit(Piece::Compound(&parts));
+                parts.clear();
             }
-            emit(c.to_string());
-            if let Some(p) = prev_cjk {
-                emit(format!("{p}{c}"));
+            joined = false;
+            run.push(c);
+            continue;
+        }
+        if !run.is_empty() {
+            emit(Piece::Cjk(&run));
+            run.clear();
+        }
+        if c.is_alphanumeric() {
+            if word.is_empty() && !joined && !parts.is_empty() {
+                emit(Piece::Compound(&parts));
+                parts.clear();
             }
-            prev_cjk = Some(c);
+            word.push(c);
+            joined = false;
+        } else if is_joiner(c) && !word.is_empty() {
+            flush_word(&mut word, &mut parts);
+            joined = true;
         } else {
-            prev_cjk = None;
-            if c.is_alphanumeric() {
-                word.push(c);
-            } else if !word.is_empty() {
-                emit(std::mem::take(&mut word));
+            flush_word(&mut word, &mut parts);
+            if !parts.is_empty() {
+                emit(Piece::Compound(&parts));
+                parts.clear();
             }
+            joined = false;
         }
     }
-    if !word.is_empty() {
-        emit(word);
+    flush_word(&mut word, &mut parts);
+    if !parts.is_empty() {
+        emit(Piece::Compound(&parts));
+    }
+    if !run.is_empty() {
+        emit(Piece::Cjk(&run));
     }
 }
 
+/// Calls `emit` for every token of a document field (repeats included).
+pub fn for_each_token(s: &str, mut emit: impl FnMut(&str)) {
+    let mut buf = String::new();
+    for_each_piece(s, |piece| match piece {
+        Piece::Compound(parts) => {
+            for p in parts {
+                emit(p);
+            }
+            if parts.len() > 1 {
+                buf.clear();
+                parts.iter().for_each(|p| buf.push_str(p));
+                emit(&buf);
+            }
+        }
+        Piece::Cjk(run) => {
+            for (i, c) in run.iter().enumerate() {
+                buf.clear();
+                buf.push(*c);
+                emit(&buf);
+                if let Some(next) = run.get(i + 1) {
+                    buf.push(*next);
+                    emit(&buf);
+                }
+            }
+        }
+    });
+}
+
 /// The distinct tokens of a document field.
-pub fn tokens(s: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
+pub fn tokens(s: &str) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
     for_each_token(s, |t| {
-        out.insert(t);
+        out.insert(t.to_string());
     });
     out
 }
@@ -75,57 +152,53 @@ pub const STOP_WORDS: &[&str] = &[
 ];
 
 fn is_weak(term: &str) -> bool {
-    (term.len() == 1 && term.is_ascii()) || STOP_WORDS.contains(&term)
+    term.chars().count() == 1 || STOP_WORDS.contains(&term)
 }
 
 /// The terms of a query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Terms(pub Vec<String>);
 
+/// The terms of one CJK run of a query (see the module docs).
+fn cjk_terms(run: &[char], push: &mut dyn FnMut(String)) {
+    if run.len() == 1 {
+        push(run[0].to_string());
+        return;
+    }
+    let text: String = run.iter().collect();
+    let mut singles: Vec<char> = Vec::new();
+    let flush = |singles: &mut Vec<char>, push: &mut dyn FnMut(String)| {
+        match singles.len() {
+            0 => {}
+            1 => push(singles[0].to_string()),
+            _ => singles.windows(2).for_each(|w| push(w.iter().collect())),
+        }
+        singles.clear();
+    };
+    for token in JIEBA.cut(&text, false) {
+        let chars: Vec<char> = token.word.chars().collect();
+        if chars.len() == 1 {
+            singles.push(chars[0]);
+            continue;
+        }
+        flush(&mut singles, push);
+        chars.windows(2).for_each(|w| push(w.iter().collect()));
+    }
+    flush(&mut singles, push);
+}
+
 impl Terms {
     pub fn of_query(q: &str) -> Self {
         let mut terms: Vec<String> = Vec::new();
         let mut push = |t: String| {
-            if !terms.contains(&t) {
+            if !terms.contains(&t) && terms.len() < MAX_QUERY_TERMS {
                 terms.push(t);
             }
         };
-        // CJK runs: pairs (or the single character of a one-character run).
-        let mut run: Vec<char> = Vec::new();
-        let mut word = String::new();
-        let flush_run = |run: &mut Vec<char>, push: &mut dyn FnMut(String)| {
-            if run.len() == 1 {
-                push(run[0].to_string());
-            } else {
-                for w in run.windows(2) {
-                    push(w.iter().collect());
-                }
-            }
-            run.clear();
-        };
-        for c in q.chars().flat_map(char::to_lowercase) {
-            if is_cjk(c) {
-                if !word.is_empty() {
-                    push(std::mem::take(&mut word));
-                }
-                run.push(c);
-            } else {
-                if !run.is_empty() {
-                    flush_run(&mut run, &mut push);
-                }
-                if c.is_alphanumeric() {
-                    word.push(c);
-                } else if !word.is_empty() {
-                    push(std::mem::take(&mut word));
-                }
-            }
-        }
-        if !run.is_empty() {
-            flush_run(&mut run, &mut push);
-        }
-        if !word.is_empty() {
-            push(word);
-        }
+        for_each_piece(q, |piece| match piece {
+            Piece::Compound(parts) => push(parts.concat()),
+            Piece::Cjk(run) => cjk_terms(run, &mut push),
+        });
         if terms.iter().any(|t| !is_weak(t)) {
             terms.retain(|t| !is_weak(t));
         }
@@ -148,7 +221,7 @@ pub fn relevance(terms: &Terms, title: &str, description: &str, specs: &[(String
     let mut best = vec![0u32; terms.0.len()];
     let visit = |text: &str, weight: u32, best: &mut [u32]| {
         for_each_token(text, |t| {
-            if let Some(i) = terms.0.iter().position(|x| *x == t) {
+            if let Some(i) = terms.0.iter().position(|x| x == t) {
                 best[i] = best[i].max(weight);
             }
         });
@@ -174,29 +247,47 @@ mod tests {
     #[test]
     fn model_numbers_and_case() {
         let t = Terms::of_query("Sony WH-1000XM5");
-        assert_eq!(t.0, vec!["sony", "wh", "1000xm5"]);
+        assert_eq!(t.0, vec!["sony", "wh1000xm5"]);
         assert_eq!(relevance(&t, "SONY wh-1000xm5 headphones", "", &[]), 1.0);
+        // Written with or without the hyphen, either way round.
+        let t = Terms::of_query("WH1000XM5");
+        assert_eq!(relevance(&t, "Sony WH-1000XM5", "", &[]), 1.0);
+        assert_eq!(relevance(&t, "Sony WH/1000XM5", "", &[]), 1.0);
+        let t = Terms::of_query("wh-1000xm5");
+        assert_eq!(relevance(&t, "Sony WH1000XM5", "", &[]), 1.0);
+        assert_eq!(relevance(&t, "Sony WH-1000XM4", "", &[]), 0.0);
+        let mut doc = tokens("USB-C 2.0 hub, a-b");
+        let mut want: Vec<&str> = vec!["usb", "c", "usbc", "2", "0", "20", "hub", "a", "b", "ab"];
+        want.sort();
+        let mut got: Vec<String> = doc.drain().collect();
+        got.sort();
+        assert_eq!(got, want);
     }
 
     #[test]
     fn chinese_without_spaces() {
         let t = Terms::of_query("降噪耳机");
-        assert_eq!(t.0, vec!["降噪", "噪耳", "耳机"]);
-        assert_eq!(relevance(&t, "索尼降噪耳机", "", &[]), 1.0);
-        // Only "耳机" appears: 1 of 3 terms in the title.
+        assert_eq!(t.0, vec!["降噪", "耳机"]);
+        assert_eq!(relevance(&t, "索尼 WH-1000XM5 无线降噪耳机", "", &[]), 1.0);
+        // Only "耳机" appears: 1 of 2 terms in the title.
         let r = relevance(&t, "蓝牙耳机", "", &[]);
-        assert!((r - 1.0 / 3.0).abs() < 1e-12);
+        assert!((r - 1.0 / 2.0).abs() < 1e-12);
         assert_eq!(relevance(&Terms::of_query("机"), "耳机", "", &[]), 1.0);
         // Mixed text.
         let t = Terms::of_query("华为 Mate60 手机");
         assert_eq!(t.0, vec!["华为", "mate60", "手机"]);
+        assert_eq!(relevance(&t, "华为Mate60 5G手机", "", &[]), 1.0);
+        // A longer word gives its pairs; pairs never straddle two words.
+        let t = Terms::of_query("笔记本电脑");
+        assert!(t.0.iter().all(|x| x.chars().count() == 2), "{t:?}");
+        assert_eq!(relevance(&t, "联想笔记本电脑", "", &[]), 1.0);
     }
 
     #[test]
     fn weak_words_are_not_terms_unless_alone() {
         assert_eq!(
             Terms::of_query("Wi-Fi 6 router for the office").0,
-            vec!["wi", "fi", "router", "office"]
+            vec!["wifi", "router", "office"]
         );
         assert_eq!(Terms::of_query("the 6").0, vec!["the", "6"]);
         assert_eq!(

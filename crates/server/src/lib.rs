@@ -26,7 +26,7 @@ use std::time::Duration;
 use symbolon_core::ids::IdGen;
 use symbolon_core::{Clock, ErrorCode, SystemClock};
 use symbolon_exchange::{Exchange, ExchangeConfig, SandboxGateway};
-use symbolon_match::ExactMatcher;
+use symbolon_match::engine::Engine;
 use symbolon_store::{Store, StoreError};
 use symbolon_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
@@ -50,6 +50,10 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error("server I/O error")]
     Io(#[from] std::io::Error),
+    #[error("cannot open the search index")]
+    Index(#[from] symbolon_match::engine::EngineError),
+    #[error("cannot build the search index")]
+    IndexSync(#[source] symbolon_exchange::ExchangeError),
 }
 
 /// The router over an exchange.
@@ -135,6 +139,20 @@ pub async fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, ServeEr
     }
 }
 
+/// The matching engine, its index in `<data_dir>/index`. When that directory
+/// is in use by another process (replicas sharing a data dir), this one keeps
+/// its index in memory and says so.
+pub fn open_engine(config: &ServerConfig) -> Result<Arc<Engine>, ServeError> {
+    let dir = config.data_dir.join("index");
+    match Engine::open(&dir) {
+        Ok(engine) => Ok(Arc::new(engine)),
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "search index directory unusable; indexing in memory");
+            Ok(Arc::new(Engine::in_memory()?))
+        }
+    }
+}
+
 /// Builds the exchange on the configured store.
 pub async fn open_exchange(
     config: &ServerConfig,
@@ -148,7 +166,7 @@ pub async fn open_exchange(
     };
     Ok(Arc::new(Exchange::new(
         store,
-        Arc::new(ExactMatcher),
+        open_engine(config)?,
         Arc::new(SandboxGateway::new()),
         clock,
         ids,
@@ -198,6 +216,7 @@ pub async fn prepare(
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let exchange = open_exchange(&config, &public_url, clock).await?;
+    exchange.sync_index().await.map_err(ServeError::IndexSync)?;
     tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "ready");
     Ok(Prepared { listener, exchange })
 }
@@ -227,6 +246,9 @@ impl Prepared {
                                 Ok(0) => {}
                                 Ok(n) => tracing::info!(expired = n, "interaction requests expired"),
                                 Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+                            }
+                            if let Err(e) = exchange.rematch_waiting().await {
+                                tracing::warn!(error = %e, "re-matching standing demands failed");
                             }
                         }
                         _ = stop_rx.changed() => break,

@@ -144,7 +144,7 @@ const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.cr
 const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
 const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
 const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at";
-const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id";
+const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id, waiting";
 
 impl SqliteStore {
     async fn interaction_in<'e, E>(&self, ex: E, id: &str) -> StoreResult<Interaction>
@@ -467,7 +467,7 @@ impl Store for SqliteStore {
 
     async fn create_demand(&self, d: &DemandRecord, requests: &[Interaction]) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let q = format!("INSERT INTO demands ({DEMAND_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        let q = format!("INSERT INTO demands ({DEMAND_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         sqlx::query(&q)
             .bind(&d.id)
             .bind(&d.requester_id)
@@ -485,26 +485,64 @@ impl Store for SqliteStore {
             .bind(d.deadline)
             .bind(d.created_at)
             .bind(&d.accepted_offer_id)
+            .bind(d.waiting as i64)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        for i in requests {
-            sqlx::query("INSERT INTO interactions (id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                .bind(&i.id)
-                .bind(&i.demand_id)
-                .bind(&i.holder_id)
-                .bind(i.rank)
-                .bind(i.status.as_str())
-                .bind(i.deadline.millis())
-                .bind(strings_to_json(&i.matched_pass_ids))
-                .bind(i.why.to_string())
-                .bind(i.created_at.millis())
-                .bind(i.decided_at.map(|t| t.millis()))
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
+        insert_interactions(&mut tx, requests).await?;
         tx.commit().await.map_err(db)
+    }
+
+    async fn waiting_demands(&self, now: Timestamp) -> StoreResult<Vec<DemandRecord>> {
+        let q = format!("SELECT {DEMAND_COLS} FROM demands WHERE waiting = 1 AND deadline > ? ORDER BY created_at, id");
+        let rows = sqlx::query(&q)
+            .bind(now.millis())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter().map(demand_from).collect()
+    }
+
+    async fn count_waiting(&self, requester_id: &str, now: Timestamp) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM demands WHERE requester_id = ? AND waiting = 1 AND deadline > ?",
+        )
+        .bind(requester_id)
+        .bind(now.millis())
+        .fetch_one(&self.reader)
+        .await
+        .map_err(db)?;
+        Ok(n as u64)
+    }
+
+    async fn activate_demand(
+        &self,
+        demand_id: &str,
+        requests: &[Interaction],
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let r = sqlx::query(
+            "UPDATE demands SET waiting = 0 WHERE id = ? AND waiting = 1 AND deadline > ?",
+        )
+        .bind(demand_id)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if r.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_interactions(&mut tx, requests).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(true)
+    }
+
+    async fn market_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT v FROM market_version WHERE id = 1")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)
     }
 
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
@@ -910,4 +948,28 @@ impl Store for SqliteStore {
             .map_err(db)?;
         tx.commit().await.map_err(db)
     }
+}
+
+/// Inserts interaction requests (one statement each, in the caller's transaction).
+async fn insert_interactions(
+    conn: &mut sqlx::SqliteConnection,
+    requests: &[Interaction],
+) -> StoreResult<()> {
+    for i in requests {
+        sqlx::query("INSERT INTO interactions (id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(&i.id)
+            .bind(&i.demand_id)
+            .bind(&i.holder_id)
+            .bind(i.rank)
+            .bind(i.status.as_str())
+            .bind(i.deadline.millis())
+            .bind(strings_to_json(&i.matched_pass_ids))
+            .bind(i.why.to_string())
+            .bind(i.created_at.millis())
+            .bind(i.decided_at.map(|t| t.millis()))
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+    }
+    Ok(())
 }

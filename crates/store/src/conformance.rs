@@ -147,6 +147,9 @@ macro_rules! __store_conformance_cases {
             concurrent_ratings_count_once,
             concurrent_unique_grants_never_overgrant,
             concurrent_unique_accepts_never_double_transfer,
+            market_version_grows_with_every_matching_change,
+            waiting_demand_activates_once,
+            concurrent_activations_contact_once,
         }
     };
 }
@@ -268,6 +271,23 @@ impl Store for GuardedStore {
     }
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
         self.inner.demand(id).await
+    }
+    async fn waiting_demands(&self, now: Timestamp) -> StoreResult<Vec<DemandRecord>> {
+        self.inner.waiting_demands(now).await
+    }
+    async fn count_waiting(&self, requester_id: &str, now: Timestamp) -> StoreResult<u64> {
+        self.inner.count_waiting(requester_id, now).await
+    }
+    async fn activate_demand(
+        &self,
+        demand_id: &str,
+        requests: &[Interaction],
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.inner.activate_demand(demand_id, requests, now).await
+    }
+    async fn market_version(&self) -> StoreResult<i64> {
+        self.inner.market_version().await
     }
     async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>> {
         self.inner.demand_interactions(demand_id).await
@@ -526,6 +546,7 @@ pub fn demand_record(id: &str, requester_id: &str, deadline: Timestamp) -> Deman
         deadline: deadline.millis(),
         created_at: T0.millis(),
         accepted_offer_id: None,
+        waiting: false,
     }
 }
 
@@ -3090,5 +3111,146 @@ pub async fn accept_unique_needs_stock(store: Arc<dyn Store>) {
     assert_eq!(
         s.offer(&offer.id).await.must("offer").status,
         OfferStatus::Offered
+    );
+}
+
+/// market_version: unchanged by reads, grows with a pass, a grant, holder
+/// fields, an interaction, an offer, a decline and a rating.
+pub async fn market_version_grows_with_every_matching_change(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let mut last = s.market_version().await.must("market_version");
+    let grew = |what: &'static str, v: i64, last: &mut i64| {
+        assert!(v > *last, "{what}: version {v} after {last}");
+        *last = v;
+    };
+    s.market(t(1)).await.must("market");
+    assert_eq!(
+        s.market_version().await.must("version"),
+        last,
+        "a read changes nothing"
+    );
+    let pass = w.add_pass(&w.product, PassMode::Shareable, None).await;
+    grew("pass", s.market_version().await.must("version"), &mut last);
+    w.grant(&pass, &w.holder1, None).await;
+    grew("grant", s.market_version().await.must("version"), &mut last);
+    s.set_holder_fields(&w.holder1, &["music".to_string()])
+        .await
+        .must("fields");
+    grew(
+        "fields",
+        s.market_version().await.must("version"),
+        &mut last,
+    );
+    let requests = w.demand(&[&w.holder1, &w.holder2]).await;
+    grew(
+        "interaction requests",
+        s.market_version().await.must("version"),
+        &mut last,
+    );
+    s.decline(&requests[1].id, t(10)).await.must("decline");
+    grew(
+        "decline",
+        s.market_version().await.must("version"),
+        &mut last,
+    );
+    w.offer(&requests[0], &pass.id).await;
+    grew("offer", s.market_version().await.must("version"), &mut last);
+    let accepted = w.accepted_offer(&w.holder2, &w.shareable).await;
+    last = s.market_version().await.must("version");
+    s.rate(&rating("rat_v", &accepted, true)).await.must("rate");
+    grew(
+        "rating",
+        s.market_version().await.must("version"),
+        &mut last,
+    );
+}
+
+/// A waiting demand: listed and counted until activated; activation sends its
+/// requests once, and never after its deadline.
+pub async fn waiting_demand_activates_once(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let mut d = demand_record("dem_wait", &w.requester, DEADLINE);
+    d.waiting = true;
+    s.create_demand(&d, &[]).await.must("create waiting demand");
+    let mut late = demand_record("dem_late", &w.requester, t(50));
+    late.waiting = true;
+    s.create_demand(&late, &[])
+        .await
+        .must("create short demand");
+    assert!(s.demand("dem_wait").await.must("demand").waiting);
+    let ids = |v: Vec<DemandRecord>| v.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.waiting_demands(t(10)).await.must("waiting")),
+        vec!["dem_late", "dem_wait"]
+    );
+    assert_eq!(
+        ids(s.waiting_demands(t(50)).await.must("waiting")),
+        vec!["dem_wait"]
+    );
+    assert_eq!(s.count_waiting(&w.requester, t(10)).await.must("count"), 2);
+    assert_eq!(s.count_waiting(&w.holder1, t(10)).await.must("count"), 0);
+
+    let requests = vec![interaction("int_w1", "dem_wait", &w.holder1, 1, DEADLINE)];
+    assert!(s
+        .activate_demand("dem_wait", &requests, t(20))
+        .await
+        .must("activate"));
+    assert!(!s.demand("dem_wait").await.must("demand").waiting);
+    let again = vec![interaction("int_w2", "dem_wait", &w.holder2, 1, DEADLINE)];
+    assert!(!s
+        .activate_demand("dem_wait", &again, t(21))
+        .await
+        .must("activate again"));
+    let stored = s.demand_interactions("dem_wait").await.must("interactions");
+    assert_eq!(stored.len(), 1, "the second activation wrote nothing");
+    assert_eq!(stored[0].holder_id, w.holder1);
+    // Past its deadline a waiting demand cannot be activated.
+    let late_requests = vec![interaction("int_w3", "dem_late", &w.holder1, 1, t(50))];
+    assert!(!s
+        .activate_demand("dem_late", &late_requests, t(50))
+        .await
+        .must("activate late"));
+    assert!(s
+        .demand_interactions("dem_late")
+        .await
+        .must("none")
+        .is_empty());
+    assert_eq!(s.count_waiting(&w.requester, t(30)).await.must("count"), 1);
+}
+
+/// Replicas racing to activate one waiting demand: exactly one contacts the holders.
+pub async fn concurrent_activations_contact_once(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store.clone();
+    let mut d = demand_record("dem_race", &w.requester, DEADLINE);
+    d.waiting = true;
+    s.create_demand(&d, &[]).await.must("create");
+    let mut set = JoinSet::new();
+    for n in 0..10 {
+        let s = s.clone();
+        let holder = w.holder1.clone();
+        set.spawn(async move {
+            let requests = vec![interaction(
+                &format!("int_r{n}"),
+                "dem_race",
+                &holder,
+                1,
+                DEADLINE,
+            )];
+            s.activate_demand("dem_race", &requests, t(5))
+                .await
+                .must("activate")
+        });
+    }
+    let won = join_all(set).await.into_iter().filter(|w| *w).count();
+    assert_eq!(won, 1);
+    assert_eq!(
+        s.demand_interactions("dem_race")
+            .await
+            .must("interactions")
+            .len(),
+        1
     );
 }

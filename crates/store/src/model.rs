@@ -142,6 +142,8 @@ pub struct DemandRecord {
     pub deadline: i64,
     pub created_at: i64,
     pub accepted_offer_id: Option<String>,
+    /// A standing demand with nobody contacted yet.
+    pub waiting: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

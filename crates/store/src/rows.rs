@@ -178,6 +178,7 @@ macro_rules! sql_row_mappers {
                 deadline: get(row, "deadline")?,
                 created_at: get(row, "created_at")?,
                 accepted_offer_id: get(row, "accepted_offer_id")?,
+                waiting: get::<i64>(row, "waiting")? == 1,
             })
         }
 

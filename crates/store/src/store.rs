@@ -54,6 +54,23 @@ pub trait Store: Send + Sync + 'static {
         requests: &[Interaction],
     ) -> StoreResult<()>;
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord>;
+    /// Standing demands still waiting for holders at `now` (deadline after it), oldest first.
+    async fn waiting_demands(&self, now: Timestamp) -> StoreResult<Vec<DemandRecord>>;
+    /// How many standing demands of this requester are waiting at `now`.
+    async fn count_waiting(&self, requester_id: &str, now: Timestamp) -> StoreResult<u64>;
+    /// Sends a waiting demand's interaction requests, if it is still waiting
+    /// and before its deadline; `false` (and nothing written) otherwise — so
+    /// replicas racing to activate one demand contact its holders once.
+    async fn activate_demand(
+        &self,
+        demand_id: &str,
+        requests: &[Interaction],
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// A number that grows with every committed change that can change
+    /// matching (passes, grants, stock, units, holder fields, interactions,
+    /// ratings). Equal numbers mean the same market, on every replica.
+    async fn market_version(&self) -> StoreResult<i64>;
     /// The interaction requests of a demand, best match first.
     async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>>;
     /// The offers made for a demand, oldest first.

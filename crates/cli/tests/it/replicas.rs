@@ -158,6 +158,7 @@ async fn two_replicas_on_one_postgres_database_are_one_exchange() {
         min_holders: None,
         max_holders: None,
         ttl_seconds: None,
+        wait: None,
     };
     let refused = req_b.create_demand(&d).await.unwrap_err();
     assert_eq!(refused.code(), Some("insufficient_holders"));

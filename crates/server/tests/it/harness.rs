@@ -293,6 +293,7 @@ pub fn demand(query: &str) -> CreateDemand {
         min_holders: None,
         max_holders: None,
         ttl_seconds: None,
+        wait: None,
     }
 }
 

@@ -283,7 +283,10 @@ async fn known_schema_version_is_the_newest_migration() {
         return;
     };
     let known = known_schema_version();
-    assert_eq!(known, 1, "migrations/0001_init.sql is the newest migration");
+    assert_eq!(
+        known, 2,
+        "migrations/0002_market_version_and_waiting.sql is the newest migration"
+    );
     db.connect().await.close().await;
     let mut conn = db.raw().await;
     let applied: i64 =

@@ -119,7 +119,10 @@ async fn data_survives_close_and_reopen() {
 #[tokio::test]
 async fn known_schema_version_is_the_newest_migration() {
     let known = known_schema_version();
-    assert_eq!(known, 1, "migrations/0001_init.sql is the newest migration");
+    assert_eq!(
+        known, 2,
+        "migrations/0002_market_version_and_waiting.sql is the newest migration"
+    );
     let dir = TempDir::new().expect("temp dir");
     let store = SqliteStore::open(&db_path(&dir)).await.expect("open");
     store.close().await;
