@@ -6,6 +6,7 @@ mod concurrency;
 mod errors;
 mod harness;
 mod isolation;
+mod matching;
 mod openapi;
 mod restart;
 mod story;
