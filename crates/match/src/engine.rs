@@ -411,7 +411,6 @@ impl Engine {
         {
             let mut writer = self.writer.lock().expect("writer lock");
             let docs = self.docs();
-            let mut next_key = docs.passes.len() as u64;
             let new: Vec<_> = {
                 let mut seen = std::collections::HashSet::new();
                 market
@@ -422,9 +421,9 @@ impl Engine {
             };
             let total = new.len() as u64;
             let f = self.fields;
-            for p in new {
+            for (key, p) in (docs.passes.len() as u64..).zip(new) {
                 let mut doc = TantivyDocument::new();
-                doc.add_u64(f.key, next_key);
+                doc.add_u64(f.key, key);
                 doc.add_text(f.pass_id, &p.pass_id);
                 doc.add_text(f.title, &p.title);
                 let mut specs = String::new();
@@ -440,7 +439,6 @@ impl Engine {
                 doc.add_i64(f.price, p.price.minor);
                 doc.add_text(f.currency, p.price.currency.as_str());
                 writer.add_document(doc)?;
-                next_key += 1;
                 indexed += 1;
                 if indexed % 10_000 == 0 {
                     progress(indexed, total);

@@ -195,12 +195,15 @@ pub fn reputation_score(rep: &ReputationCounts) -> f64 {
     W_POSITIVE * rep.positive_lower_bound() + W_SUCCESS * rep.success_lower_bound()
 }
 
+/// A matching listing: (relevance, price in minor units, pass id).
+pub(crate) type MatchingListing = (f64, i64, String);
+
 /// A holder's entry in the ranking, from its matching listings
 /// `(relevance, price, pass id)` in any order.
 pub(crate) fn ranked_holder(
     profile: &HolderProfile,
     criteria: &HolderCriteria,
-    mut matching: Vec<(f64, i64, String)>,
+    mut matching: Vec<MatchingListing>,
 ) -> RankedHolder {
     matching.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let relevance = matching[0].0;
@@ -306,7 +309,7 @@ impl ExactMatcher {
     }
 
     /// Every holder with supply: its funnel, and its matching listings.
-    fn evaluate(&self, query: &MatchQuery) -> BTreeMap<&str, (Funnel, Vec<(f64, i64, String)>)> {
+    fn evaluate(&self, query: &MatchQuery) -> BTreeMap<&str, (Funnel, Vec<MatchingListing>)> {
         let terms = text::Terms::of_query(&query.item.query);
         let checks: HashMap<&str, (ItemCheck, &PassDoc)> = self
             .market
@@ -314,7 +317,7 @@ impl ExactMatcher {
             .iter()
             .map(|p| (p.pass_id.as_str(), (check_item(&query.item, &terms, p), p)))
             .collect();
-        let mut per_holder: BTreeMap<&str, (Funnel, Vec<(f64, i64, String)>)> = BTreeMap::new();
+        let mut per_holder: BTreeMap<&str, (Funnel, Vec<MatchingListing>)> = BTreeMap::new();
         for l in &self.market.listings {
             if query.excludes(&l.holder_id) {
                 continue;
