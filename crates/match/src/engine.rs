@@ -469,8 +469,31 @@ impl Engine {
         Ok(stats)
     }
 
-    /// The query: per term the best field weight, summed; item filters as zero-score musts.
-    fn query(&self, item: &crate::ItemSpec, terms: &Terms, filtered: bool) -> Box<dyn Query> {
+    /// Each term's idf weight, from title document frequencies in the index.
+    fn weights(&self, docs: &Docs, terms: &Terms) -> Vec<u32> {
+        let n = docs.searcher.num_docs();
+        terms
+            .0
+            .iter()
+            .map(|t| {
+                let df = docs
+                    .searcher
+                    .doc_freq(&Term::from_field_text(self.fields.title, t))
+                    .unwrap_or(0);
+                text::idf_weight(df, n)
+            })
+            .collect()
+    }
+
+    /// The query: per term its weight times the best field weight, summed;
+    /// item filters as zero-score musts.
+    fn query(
+        &self,
+        item: &crate::ItemSpec,
+        terms: &Terms,
+        weights: &[u32],
+        filtered: bool,
+    ) -> Box<dyn Query> {
         let f = self.fields;
         let weighted = |field: Field, term: &str, w: u32| -> Box<dyn Query> {
             Box::new(BoostQuery::new(
@@ -488,11 +511,12 @@ impl Engine {
             terms
                 .0
                 .iter()
-                .map(|t| {
+                .zip(weights)
+                .map(|(t, w)| {
                     let q: Box<dyn Query> = Box::new(DisjunctionMaxQuery::new(vec![
-                        weighted(f.title, t, W_TITLE),
-                        weighted(f.specs, t, W_SPECS),
-                        weighted(f.description, t, W_DESCRIPTION),
+                        weighted(f.title, t, W_TITLE * w),
+                        weighted(f.specs, t, W_SPECS * w),
+                        weighted(f.description, t, W_DESCRIPTION * w),
                     ]));
                     (Occur::Should, q)
                 })
@@ -537,7 +561,7 @@ impl Engine {
         &self,
         docs: &Docs,
         query: &dyn Query,
-        n_terms: usize,
+        weights: &[u32],
         keys: &[u32],
     ) -> Result<HashMap<u32, f64>, EngineError> {
         let mut targets: Vec<(DocAddress, u32)> = keys
@@ -566,7 +590,7 @@ impl Engine {
                     at = scorer.seek(addr.doc_id);
                 }
                 if at == addr.doc_id {
-                    out.insert(key, relevance_of(scorer.score(), n_terms));
+                    out.insert(key, relevance_of(scorer.score(), weights));
                 }
                 i += 1;
             }
@@ -581,7 +605,8 @@ impl Engine {
         }
         let docs = self.docs();
         let state = self.state();
-        let q = self.query(&query.item, &terms, true);
+        let weights = self.weights(&docs, &terms);
+        let q = self.query(&query.item, &terms, &weights, true);
         let excluded = query
             .exclude_holder
             .as_deref()
@@ -596,7 +621,7 @@ impl Engine {
             let top = docs.searcher.search(&*q, &TopDocs::with_limit(window))?;
             for (s, addr) in &top[processed.min(top.len())..] {
                 let key = docs.doc_keys[addr.segment_ord as usize][addr.doc_id as usize];
-                let rel = relevance_of(*s, terms.0.len());
+                let rel = relevance_of(*s, &weights);
                 let Some(holders) = state.pass_holders.get(key as usize) else {
                     continue;
                 };
@@ -623,7 +648,7 @@ impl Engine {
                             .cmp(&state.holders[b.1 as usize].id)
                     })
                 });
-                let last_rel = relevance_of(top[top.len() - 1].0, terms.0.len());
+                let last_rel = relevance_of(top[top.len() - 1].0, &weights);
                 if qualified[limit - 1].0 > W_RELEVANCE * last_rel + state.max_rep + EPSILON {
                     break;
                 }
@@ -643,7 +668,7 @@ impl Engine {
             .iter()
             .flat_map(|(_, h, _)| state.holder_passes[*h as usize].iter().copied())
             .collect();
-        let rel = self.relevances(&docs, &*q, terms.0.len(), &keys)?;
+        let rel = self.relevances(&docs, &*q, &weights, &keys)?;
         let mut ranked: Vec<RankedHolder> = qualified
             .iter()
             .map(|(_, h, _)| {
@@ -669,7 +694,7 @@ impl Engine {
         // Every pass with a term of the query, whatever its category and price.
         let mut relevant = vec![false; docs.passes.len()];
         if !terms.is_empty() {
-            let q = self.query(&query.item, &terms, false);
+            let q = self.query(&query.item, &terms, &vec![1; terms.0.len()], false);
             for addr in docs.searcher.search(&*q, &DocSetCollector)? {
                 let key = docs.doc_keys[addr.segment_ord as usize][addr.doc_id as usize];
                 relevant[key as usize] = true;
@@ -698,10 +723,10 @@ impl Engine {
     }
 }
 
-/// Relevance from the index score (an exact small integer in `f32`).
-fn relevance_of(score: f32, n_terms: usize) -> f64 {
-    let sum = score.round() as u32;
-    sum as f64 / (W_TITLE as f64 * n_terms as f64)
+/// Relevance from the index score (an exact integer in `f32`: weights are
+/// integers and their weighted sum stays far below 2^24).
+fn relevance_of(score: f32, weights: &[u32]) -> f64 {
+    text::relevance_of_sum(score.round() as u64, weights)
 }
 
 fn build_state(market: &Market, keys: &HashMap<String, u32>) -> State {

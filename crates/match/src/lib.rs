@@ -165,9 +165,21 @@ impl ItemCheck {
     }
 }
 
-/// Checks one pass against the item part of a demand.
+/// Checks one pass against the item part of a demand (terms weighing the same;
+/// whether the pass matches does not depend on the weights).
 pub fn check_item(item: &ItemSpec, query_terms: &text::Terms, p: &PassDoc) -> ItemCheck {
-    let relevance = text::relevance(query_terms, &p.title, &p.description, &p.specs);
+    check_item_weighted(item, query_terms, &vec![1; query_terms.0.len()], p)
+}
+
+/// Checks one pass against the item part of a demand, terms weighted by `weights`.
+pub fn check_item_weighted(
+    item: &ItemSpec,
+    query_terms: &text::Terms,
+    weights: &[u32],
+    p: &PassDoc,
+) -> ItemCheck {
+    let relevance =
+        text::weighted_relevance(query_terms, weights, &p.title, &p.description, &p.specs);
     let (category_ok, price_ok) = item_filters(item, &p.category, p.price);
     ItemCheck {
         relevance,
@@ -294,8 +306,10 @@ fn bare_profile(id: &str) -> HolderProfile {
 }
 
 impl ExactMatcher {
-    /// Duplicate listings count once.
+    /// Duplicate listings count once; of passes with the same id, the first counts.
     pub fn new(mut market: Market) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        market.passes.retain(|p| seen.insert(p.pass_id.clone()));
         market.listings.sort_by(|a, b| {
             (a.holder_id.as_str(), a.pass_id.as_str())
                 .cmp(&(b.holder_id.as_str(), b.pass_id.as_str()))
@@ -311,11 +325,24 @@ impl ExactMatcher {
     /// Every holder with supply: its funnel, and its matching listings.
     fn evaluate(&self, query: &MatchQuery) -> BTreeMap<&str, (Funnel, Vec<MatchingListing>)> {
         let terms = text::Terms::of_query(&query.item.query);
+        // Term weights from title document frequencies over the passes.
+        let mut df = vec![0u64; terms.0.len()];
+        for p in &self.market.passes {
+            let title = text::tokens(&p.title);
+            for (i, t) in terms.0.iter().enumerate() {
+                df[i] += title.contains(t) as u64;
+            }
+        }
+        let n = self.market.passes.len() as u64;
+        let weights: Vec<u32> = df.iter().map(|d| text::idf_weight(*d, n)).collect();
         let checks: HashMap<&str, (ItemCheck, &PassDoc)> = self
             .market
             .passes
             .iter()
-            .map(|p| (p.pass_id.as_str(), (check_item(&query.item, &terms, p), p)))
+            .map(|p| {
+                let c = check_item_weighted(&query.item, &terms, &weights, p);
+                (p.pass_id.as_str(), (c, p))
+            })
             .collect();
         let mut per_holder: BTreeMap<&str, (Funnel, Vec<MatchingListing>)> = BTreeMap::new();
         for l in &self.market.listings {

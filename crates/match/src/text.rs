@@ -17,9 +17,10 @@
 //! characters and a few English stop words ([`STOP_WORDS`]) — unless nothing
 //! else is left of the query.
 //!
-//! `relevance` = Σ over query terms of the best field weight the term appears in
-//! (title 3, specs 2, description 1) ÷ (3 × number of terms): 1.0 when every
-//! term is in the title, 0 when no term appears anywhere.
+//! `relevance` = Σ over query terms of `idf × the best field weight the term
+//! appears in` (title 3, specs 2, description 1) ÷ (3 × Σ idf): 1.0 when every
+//! term is in the title, 0 when no term appears anywhere. The idf ([`idf_weight`])
+//! makes a rare model number count for more than a common word like "black".
 
 use std::sync::LazyLock;
 
@@ -210,11 +211,39 @@ impl Terms {
     }
 }
 
-/// Relevance of a product to the query terms, in [0, 1].
+/// The weight of a term by its rarity: `round(100 · ln(1 + (n + 1) / (df + 1)))`
+/// where `df` is how many of the `n` pass documents have the term in their
+/// title. Integers (≥ 69), so weighted sums stay exact in `f32` inside the index.
+pub fn idf_weight(df: u64, n: u64) -> u32 {
+    (100.0 * (1.0 + (n as f64 + 1.0) / (df as f64 + 1.0)).ln()).round() as u32
+}
+
+/// Relevance from a weighted sum: `sum ÷ (3 × Σ term weights)`.
+pub fn relevance_of_sum(sum: u64, weights: &[u32]) -> f64 {
+    let total: u64 = weights.iter().map(|w| *w as u64).sum();
+    if total == 0 {
+        return 0.0;
+    }
+    sum as f64 / (W_TITLE as f64 * total as f64)
+}
+
+/// Relevance of a product to the query terms, in [0, 1], every term weighing the same.
+pub fn relevance(terms: &Terms, title: &str, description: &str, specs: &[(String, String)]) -> f64 {
+    weighted_relevance(terms, &vec![1; terms.0.len()], title, description, specs)
+}
+
+/// Relevance of a product to the query terms, in [0, 1]: Σ over terms of
+/// `weight × best field weight` ÷ (3 × Σ weights).
 ///
 /// Streams the document's tokens once per field, best-weighted field first,
 /// recording for each term the best weight seen; no per-document sets are built.
-pub fn relevance(terms: &Terms, title: &str, description: &str, specs: &[(String, String)]) -> f64 {
+pub fn weighted_relevance(
+    terms: &Terms,
+    weights: &[u32],
+    title: &str,
+    description: &str,
+    specs: &[(String, String)],
+) -> f64 {
     if terms.is_empty() {
         return 0.0;
     }
@@ -236,8 +265,12 @@ pub fn relevance(terms: &Terms, title: &str, description: &str, specs: &[(String
             visit(description, W_DESCRIPTION, &mut best);
         }
     }
-    let sum: u32 = best.iter().sum();
-    sum as f64 / (W_TITLE as f64 * terms.0.len() as f64)
+    let sum: u64 = best
+        .iter()
+        .zip(weights)
+        .map(|(b, w)| *b as u64 * *w as u64)
+        .sum();
+    relevance_of_sum(sum, weights)
 }
 
 #[cfg(test)]
