@@ -12,13 +12,14 @@
 //!   relevance of [`crate::text::relevance`] exactly: per term, the best field
 //!   weight (a disjunction-max of constant-score term queries weighted 3/2/1),
 //!   summed over terms — small integers, exact in `f32`. Passes come back best
-//!   first in a window; each is expanded to the holders that hold it, a holder
-//!   is scored the first time it is seen (its best relevance, since passes come
-//!   in descending relevance), filtered by the holder criteria, and kept. The
+//!   first (by coverage) in a window; each is expanded to the holders that
+//!   hold it, a holder is filtered by the holder criteria once and keeps its
+//!   best relevance (coverage × title-length factor) over the window. The
 //!   window widens (×4) until the `limit`-th holder's score is above anything
-//!   an unseen holder could still reach (`0.60 · relevance of the window's last
-//!   pass + the best reputation score of any holder`) or the passes run out —
-//!   so a strict criterion never produces a false "insufficient holders".
+//!   a holder could still reach through an unseen pass (`0.60 · coverage of the
+//!   window's last pass + the best reputation score of any holder`) or the
+//!   passes run out — so a strict criterion never produces a false
+//!   "insufficient holders".
 //! - **Persistence.** With [`Engine::open`] the index lives in a directory and
 //!   survives restarts; documents already there are not re-indexed.
 
@@ -138,6 +139,7 @@ struct Fields {
     category: Field,
     price: Field,
     currency: Field,
+    title_len: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -169,6 +171,7 @@ fn schema() -> (Schema, Fields) {
                 .set_stored(),
         ),
         currency: b.add_text_field("currency", STRING | STORED),
+        title_len: b.add_u64_field("title_len", NumericOptions::default().set_stored()),
     };
     (b.build(), fields)
 }
@@ -179,6 +182,8 @@ struct PassMeta {
     id: String,
     category: TaxonomyPath,
     price: Money,
+    /// [`text::length_factor`] of the title.
+    length_factor: f64,
 }
 
 /// The volatile state: replaced wholesale by a sync.
@@ -377,10 +382,15 @@ impl Engine {
             .and_then(|v| v.as_str())
             .and_then(|c| Currency::parse(c).ok())
             .ok_or_else(|| corrupt("currency"))?;
+        let title_len = doc
+            .get_first(f.title_len)
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| corrupt("title length"))?;
         Ok(PassMeta {
             id,
             category,
             price: Money::new(minor, currency),
+            length_factor: text::length_factor(title_len.min(u32::MAX as u64) as u32),
         })
     }
 
@@ -438,6 +448,7 @@ impl Engine {
                 doc.add_facet(f.category, Facet::from_path(p.category.segments()));
                 doc.add_i64(f.price, p.price.minor);
                 doc.add_text(f.currency, p.price.currency.as_str());
+                doc.add_u64(f.title_len, text::title_len(&p.title) as u64);
                 writer.add_document(doc)?;
                 indexed += 1;
                 if indexed % 10_000 == 0 {
@@ -495,15 +506,31 @@ impl Engine {
         filtered: bool,
     ) -> Box<dyn Query> {
         let f = self.fields;
-        let weighted = |field: Field, term: &str, w: u32| -> Box<dyn Query> {
+        let term_query = |field: Field, t: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, t),
+                IndexRecordOption::Basic,
+            ))
+        };
+        // Term `i` in `field` (the joined form, or all its parts), scoring `w`.
+        let weighted = |field: Field, i: usize, w: u32| -> Box<dyn Query> {
+            let parts = terms.parts(i);
+            let present = if parts.is_empty() {
+                term_query(field, &terms.0[i])
+            } else {
+                let all_parts = BooleanQuery::new(
+                    parts
+                        .iter()
+                        .map(|p| (Occur::Must, term_query(field, p)))
+                        .collect(),
+                );
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, term_query(field, &terms.0[i])),
+                    (Occur::Should, Box::new(all_parts)),
+                ]))
+            };
             Box::new(BoostQuery::new(
-                Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, term),
-                        IndexRecordOption::Basic,
-                    )),
-                    1.0,
-                )),
+                Box::new(ConstScoreQuery::new(present, 1.0)),
                 w as f32,
             ))
         };
@@ -512,11 +539,12 @@ impl Engine {
                 .0
                 .iter()
                 .zip(weights)
-                .map(|(t, w)| {
+                .enumerate()
+                .map(|(i, (_, w))| {
                     let q: Box<dyn Query> = Box::new(DisjunctionMaxQuery::new(vec![
-                        weighted(f.title, t, W_TITLE * w),
-                        weighted(f.specs, t, W_SPECS * w),
-                        weighted(f.description, t, W_DESCRIPTION * w),
+                        weighted(f.title, i, W_TITLE * w),
+                        weighted(f.specs, i, W_SPECS * w),
+                        weighted(f.description, i, W_DESCRIPTION * w),
                     ]));
                     (Occur::Should, q)
                 })
@@ -590,7 +618,8 @@ impl Engine {
                     at = scorer.seek(addr.doc_id);
                 }
                 if at == addr.doc_id {
-                    out.insert(key, relevance_of(scorer.score(), weights));
+                    let factor = docs.passes[key as usize].length_factor;
+                    out.insert(key, relevance_of(scorer.score(), weights) * factor);
                 }
                 i += 1;
             }
@@ -611,8 +640,9 @@ impl Engine {
             .exclude_holder
             .as_deref()
             .and_then(|h| state.holder_index.get(h).copied());
-        let mut seen = vec![false; state.holders.len()];
-        // (score, holder index, relevance) of qualified holders.
+        // Holder → its index in `qualified`, or None when it fails the criteria.
+        let mut seen: HashMap<u32, Option<usize>> = HashMap::new();
+        // (score, holder index, best relevance so far) of qualified holders.
         let mut qualified: Vec<(f64, u32, f64)> = Vec::new();
         let all = (docs.searcher.num_docs() as usize).max(1);
         let mut window = FIRST_WINDOW.max(limit.saturating_mul(8)).min(all);
@@ -621,18 +651,28 @@ impl Engine {
             let top = docs.searcher.search(&*q, &TopDocs::with_limit(window))?;
             for (s, addr) in &top[processed.min(top.len())..] {
                 let key = docs.doc_keys[addr.segment_ord as usize][addr.doc_id as usize];
-                let rel = relevance_of(*s, &weights);
+                let rel = relevance_of(*s, &weights) * docs.passes[key as usize].length_factor;
                 let Some(holders) = state.pass_holders.get(key as usize) else {
                     continue;
                 };
                 for &h in holders {
-                    if seen[h as usize] || Some(h) == excluded {
+                    if Some(h) == excluded {
                         continue;
                     }
-                    seen[h as usize] = true;
-                    let p = &state.holders[h as usize];
-                    if query.criteria.qualifies(&p.reputation, &p.fields) {
-                        qualified.push((W_RELEVANCE * rel + state.rep_scores[h as usize], h, rel));
+                    let slot = *seen.entry(h).or_insert_with(|| {
+                        let p = &state.holders[h as usize];
+                        query.criteria.qualifies(&p.reputation, &p.fields).then(|| {
+                            qualified.push((f64::NEG_INFINITY, h, 0.0));
+                            qualified.len() - 1
+                        })
+                    });
+                    // A holder's relevance is its best pass's (the title-length
+                    // factor can put a later pass of the window above an earlier one).
+                    if let Some(i) = slot {
+                        if rel > qualified[i].2 {
+                            qualified[i] =
+                                (W_RELEVANCE * rel + state.rep_scores[h as usize], h, rel);
+                        }
                     }
                 }
             }
@@ -641,15 +681,13 @@ impl Engine {
                 break; // every matching pass has been seen
             }
             if qualified.len() >= limit {
-                qualified.sort_by(|a, b| {
-                    b.0.total_cmp(&a.0).then_with(|| {
-                        state.holders[a.1 as usize]
-                            .id
-                            .cmp(&state.holders[b.1 as usize].id)
-                    })
-                });
-                let last_rel = relevance_of(top[top.len() - 1].0, &weights);
-                if qualified[limit - 1].0 > W_RELEVANCE * last_rel + state.max_rep + EPSILON {
+                // Unseen passes cover the query no better than the window's
+                // last (their length factor is at most 1): neither an unseen
+                // holder nor a seen one improving could pass the limit-th.
+                let mut scores: Vec<f64> = qualified.iter().map(|q| q.0).collect();
+                scores.sort_by(|a, b| b.total_cmp(a));
+                let last_coverage = relevance_of(top[top.len() - 1].0, &weights);
+                if scores[limit - 1] > W_RELEVANCE * last_coverage + state.max_rep + EPSILON {
                     break;
                 }
             }

@@ -417,7 +417,8 @@ fn chinese_and_model_numbers_through_the_index() {
     assert_eq!(ids(&engine.rank(&query("降噪耳机"), 10)), vec!["h1"]);
     let both = engine.rank(&query("WH1000XM5"), 10);
     assert_eq!(both.len(), 2, "{both:?}");
-    assert!(both.iter().all(|r| r.relevance == 1.0));
+    // Full coverage; only the title-length factor (≤ 5 %) separates them.
+    assert!(both.iter().all(|r| r.relevance >= 0.95), "{both:?}");
     assert_eq!(engine.rank(&query("wh-1000xm5"), 10).len(), 2);
     assert!(engine.rank(&query("WH-1000XM4"), 10).is_empty());
     // Mixed query: Chinese words and a model number.

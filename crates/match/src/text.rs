@@ -21,6 +21,8 @@
 //! appears in` (title 3, specs 2, description 1) ÷ (3 × Σ idf): 1.0 when every
 //! term is in the title, 0 when no term appears anywhere. The idf ([`idf_weight`])
 //! makes a rare model number count for more than a common word like "black".
+//! The coverage is then scaled by at most 5 % for long titles ([`length_factor`]),
+//! so among products covering the query equally the one about it comes first.
 
 use std::sync::LazyLock;
 
@@ -156,9 +158,10 @@ fn is_weak(term: &str) -> bool {
     term.chars().count() == 1 || STOP_WORDS.contains(&term)
 }
 
-/// The terms of a query.
+/// The terms of a query. A term joined from a compound (`wh1000xm5` from
+/// `WH-1000XM5`) also matches a field holding all its parts (`WH 1000XM5`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Terms(pub Vec<String>);
+pub struct Terms(pub Vec<String>, Vec<Vec<String>>);
 
 /// The terms of one CJK run of a query (see the module docs).
 fn cjk_terms(run: &[char], push: &mut dyn FnMut(String)) {
@@ -190,20 +193,35 @@ fn cjk_terms(run: &[char], push: &mut dyn FnMut(String)) {
 
 impl Terms {
     pub fn of_query(q: &str) -> Self {
-        let mut terms: Vec<String> = Vec::new();
-        let mut push = |t: String| {
-            if !terms.contains(&t) && terms.len() < MAX_QUERY_TERMS {
-                terms.push(t);
+        let mut terms: Vec<(String, Vec<String>)> = Vec::new();
+        let mut push = |t: String, parts: Vec<String>| {
+            if !terms.iter().any(|(x, _)| *x == t) && terms.len() < MAX_QUERY_TERMS {
+                terms.push((t, parts));
             }
         };
         for_each_piece(q, |piece| match piece {
-            Piece::Compound(parts) => push(parts.concat()),
-            Piece::Cjk(run) => cjk_terms(run, &mut push),
+            Piece::Compound(parts) if parts.len() > 1 => push(parts.concat(), parts.to_vec()),
+            Piece::Compound(parts) => push(parts[0].clone(), vec![]),
+            Piece::Cjk(run) => cjk_terms(run, &mut |t| push(t, vec![])),
         });
-        if terms.iter().any(|t| !is_weak(t)) {
-            terms.retain(|t| !is_weak(t));
+        if terms.iter().any(|(t, _)| !is_weak(t)) {
+            terms.retain(|(t, _)| !is_weak(t));
         }
-        Terms(terms)
+        let (words, parts) = terms.into_iter().unzip();
+        Terms(words, parts)
+    }
+
+    /// The parts of term `i` when it was joined from a compound (else empty).
+    pub fn parts(&self, i: usize) -> &[String] {
+        self.1.get(i).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Whether term `i` is in a field with these tokens.
+    fn in_field(&self, i: usize, field: &std::collections::HashSet<String>) -> bool {
+        field.contains(&self.0[i]) || {
+            let parts = self.parts(i);
+            !parts.is_empty() && parts.iter().all(|p| field.contains(p))
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -215,7 +233,26 @@ impl Terms {
 /// where `df` is how many of the `n` pass documents have the term in their
 /// title. Integers (≥ 69), so weighted sums stay exact in `f32` inside the index.
 pub fn idf_weight(df: u64, n: u64) -> u32 {
-    (100.0 * (1.0 + (n as f64 + 1.0) / (df as f64 + 1.0)).ln()).round() as u32
+    let idf = (1.0 + (n as f64 + 1.0) / (df as f64 + 1.0)).ln();
+    (10.0 * idf * idf * idf).round() as u32
+}
+
+/// Title tokens beyond which the length factor stops falling.
+pub const LENGTH_CAP: u32 = 100;
+/// Most a long title loses (5 %): a tie-breaker towards the product that is
+/// about the query rather than mentioning it among many words.
+pub const LENGTH_PENALTY: f64 = 0.05;
+
+/// How many tokens a title has (repeats, joined model numbers and CJK pairs included).
+pub fn title_len(title: &str) -> u32 {
+    let mut n = 0u32;
+    for_each_token(title, |_| n = n.saturating_add(1));
+    n
+}
+
+/// The length factor: `1 − 0.05 · min(title tokens, 100) / 100`, in [0.95, 1].
+pub fn length_factor(title_len: u32) -> f64 {
+    1.0 - LENGTH_PENALTY * title_len.min(LENGTH_CAP) as f64 / LENGTH_CAP as f64
 }
 
 /// Relevance from a weighted sum: `sum ÷ (3 × Σ term weights)`.
@@ -227,17 +264,28 @@ pub fn relevance_of_sum(sum: u64, weights: &[u32]) -> f64 {
     sum as f64 / (W_TITLE as f64 * total as f64)
 }
 
-/// Relevance of a product to the query terms, in [0, 1], every term weighing the same.
+/// Coverage of the query terms by a product, in [0, 1], every term weighing
+/// the same and no length factor: 1.0 when every term is in the title.
 pub fn relevance(terms: &Terms, title: &str, description: &str, specs: &[(String, String)]) -> f64 {
-    weighted_relevance(terms, &vec![1; terms.0.len()], title, description, specs)
+    coverage(terms, &vec![1; terms.0.len()], title, description, specs)
 }
 
-/// Relevance of a product to the query terms, in [0, 1]: Σ over terms of
+/// Relevance as matchers rank by it: weighted [`coverage`] × the title's [`length_factor`].
+pub fn weighted_relevance(
+    terms: &Terms,
+    weights: &[u32],
+    title: &str,
+    description: &str,
+    specs: &[(String, String)],
+) -> f64 {
+    coverage(terms, weights, title, description, specs) * length_factor(title_len(title))
+}
+
+/// Coverage of the query terms by a product, in [0, 1]: Σ over terms of
 /// `weight × best field weight` ÷ (3 × Σ weights).
 ///
-/// Streams the document's tokens once per field, best-weighted field first,
-/// recording for each term the best weight seen; no per-document sets are built.
-pub fn weighted_relevance(
+/// A field is the title, all specs (names and values), or the description.
+pub fn coverage(
     terms: &Terms,
     weights: &[u32],
     title: &str,
@@ -248,21 +296,23 @@ pub fn weighted_relevance(
         return 0.0;
     }
     let mut best = vec![0u32; terms.0.len()];
-    let visit = |text: &str, weight: u32, best: &mut [u32]| {
-        for_each_token(text, |t| {
-            if let Some(i) = terms.0.iter().position(|x| x == t) {
-                best[i] = best[i].max(weight);
+    let visit = |field: &std::collections::HashSet<String>, weight: u32, best: &mut [u32]| {
+        for (i, b) in best.iter_mut().enumerate() {
+            if *b < weight && terms.in_field(i, field) {
+                *b = weight;
             }
-        });
-    };
-    visit(title, W_TITLE, &mut best);
-    if best.iter().any(|w| *w < W_TITLE) {
-        for (k, v) in specs {
-            visit(k, W_SPECS, &mut best);
-            visit(v, W_SPECS, &mut best);
         }
+    };
+    visit(&tokens(title), W_TITLE, &mut best);
+    if best.iter().any(|w| *w < W_TITLE) {
+        let mut spec_tokens = std::collections::HashSet::new();
+        for (k, v) in specs {
+            spec_tokens.extend(tokens(k));
+            spec_tokens.extend(tokens(v));
+        }
+        visit(&spec_tokens, W_SPECS, &mut best);
         if best.iter().any(|w| *w < W_SPECS) {
-            visit(description, W_DESCRIPTION, &mut best);
+            visit(&tokens(description), W_DESCRIPTION, &mut best);
         }
     }
     let sum: u64 = best
@@ -281,6 +331,10 @@ mod tests {
     fn model_numbers_and_case() {
         let t = Terms::of_query("Sony WH-1000XM5");
         assert_eq!(t.0, vec!["sony", "wh1000xm5"]);
+        assert_eq!(t.parts(1), ["wh", "1000xm5"]);
+        // Written apart in the document: all parts in one field match.
+        assert_eq!(relevance(&t, "Sony WH 1000XM5", "", &[]), 1.0);
+        assert_eq!(relevance(&t, "Sony WH", "", &[]), 0.5);
         assert_eq!(relevance(&t, "SONY wh-1000xm5 headphones", "", &[]), 1.0);
         // Written with or without the hyphen, either way round.
         let t = Terms::of_query("WH1000XM5");
@@ -332,6 +386,33 @@ mod tests {
             ),
             1.0 / 2.0
         );
+    }
+
+    #[test]
+    fn rare_terms_weigh_more_and_long_titles_a_little_less() {
+        let t = Terms::of_query("black wh1000xm5");
+        // "black" is in every title, the model number in one: it weighs more.
+        let (common, rare) = (idf_weight(100, 100), idf_weight(1, 100));
+        assert!(rare > common * 5, "{rare} vs {common}");
+        let w = [common, rare];
+        let only_model = coverage(&t, &w, "WH-1000XM5", "", &[]);
+        let only_colour = coverage(&t, &w, "black", "", &[]);
+        assert!(
+            only_model > 0.8 && only_colour < 0.2,
+            "{only_model} {only_colour}"
+        );
+        // Equal coverage: the shorter title ranks higher, by at most 5 %.
+        let short = weighted_relevance(&t, &w, "Black WH-1000XM5", "", &[]);
+        let long = weighted_relevance(
+            &t,
+            &w,
+            &format!("Black WH-1000XM5 {}", "word ".repeat(200)),
+            "",
+            &[],
+        );
+        assert!(short > long && long >= 0.95 * short, "{short} {long}");
+        assert_eq!(length_factor(0), 1.0);
+        assert_eq!(length_factor(LENGTH_CAP * 3), 1.0 - LENGTH_PENALTY);
     }
 
     #[test]

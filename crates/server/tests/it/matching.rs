@@ -79,7 +79,8 @@ async fn standing_demand_waits_then_contacts_when_supply_arrives(backend: Backen
     let mut expected = vec![h1_id.as_str(), h2_id.as_str()];
     expected.sort();
     assert_eq!(contacted, expected);
-    assert!(d.contacted.iter().all(|c| c.why.relevance == 1.0));
+    // Every query term in the title (only the title-length factor, ≤ 5 %, below 1).
+    assert!(d.contacted.iter().all(|c| c.why.relevance >= 0.95));
 
     // The holders answer; the offers reach the requester.
     for h in [&h1, &h2] {
