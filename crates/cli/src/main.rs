@@ -42,6 +42,9 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+    /// Benchmarks: the matching engine against SQL full-text baselines, and relevance.
+    #[command(subcommand)]
+    Bench(symbolon_bench::BenchCommand),
     #[command(flatten)]
     Api(commands::ApiCommand),
 }
@@ -136,6 +139,10 @@ async fn main() {
         Command::Openapi => {
             println!("{}", symbolon_server::openapi::openapi_json());
             Ok(())
+        }
+        Command::Bench(cmd) => {
+            init_tracing("warn");
+            symbolon_bench::run(cmd, cli.json).await
         }
         Command::Api(cmd) => {
             init_tracing("warn");
