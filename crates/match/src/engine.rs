@@ -193,8 +193,8 @@ struct State {
     holders: Vec<HolderProfile>,
     /// Reputation part of each holder's score.
     rep_scores: Vec<f64>,
-    /// The best reputation score of any holder (bounds unseen holders).
-    max_rep: f64,
+    /// The best reputation score among each pass's holders, by pass key.
+    pass_max_rep: Vec<f64>,
     /// Holders of each pass, by pass key.
     pass_holders: Vec<Vec<u32>>,
     /// Passes of each holder, by holder index.
@@ -207,7 +207,9 @@ struct Docs {
     passes: Vec<PassMeta>,
     keys: HashMap<String, u32>,
     /// Per segment: doc id → pass key.
-    doc_keys: Vec<Vec<u32>>,
+    doc_keys: Vec<Arc<Vec<u32>>>,
+    /// Segment id → its position in `doc_keys`.
+    segment_ords: HashMap<tantivy::index::SegmentId, usize>,
     /// Pass key → its document.
     key_docs: Vec<Option<DocAddress>>,
     searcher: Searcher,
@@ -273,6 +275,7 @@ impl Engine {
                 passes: vec![],
                 keys: HashMap::new(),
                 doc_keys: vec![],
+                segment_ords: HashMap::new(),
                 key_docs: vec![],
                 searcher: reader.searcher(),
             })),
@@ -334,7 +337,7 @@ impl Engine {
                     None => Some(self.pass_meta(&store.get(doc)?)?),
                 };
             }
-            doc_keys.push(keys);
+            doc_keys.push(Arc::new(keys));
         }
         let passes: Vec<PassMeta> = passes
             .into_iter()
@@ -346,10 +349,17 @@ impl Engine {
             .enumerate()
             .map(|(k, p)| (p.id.clone(), k as u32))
             .collect();
+        let segment_ords = searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .map(|(ord, r)| (r.segment_id(), ord))
+            .collect();
         *self.docs.write().expect("docs lock") = Arc::new(Docs {
             passes,
             keys,
             doc_keys,
+            segment_ords,
             key_docs,
             searcher,
         });
@@ -627,6 +637,37 @@ impl Engine {
         Ok(out)
     }
 
+    /// Top passes by *reach*: the best score any holder could get through
+    /// the pass — `0.60 · relevance + the best reputation score among its
+    /// holders` — with the index score alongside.
+    fn best_reach(
+        &self,
+        docs: &Arc<Docs>,
+        state: &Arc<State>,
+        weights: &[u32],
+        window: usize,
+    ) -> impl tantivy::collector::Collector<Fruit = Vec<((f64, f32), DocAddress)>> {
+        let (docs, state, weights) = (docs.clone(), state.clone(), Arc::new(weights.to_vec()));
+        TopDocs::with_limit(window).tweak_score(move |segment: &tantivy::SegmentReader| {
+            let keys = docs
+                .segment_ords
+                .get(&segment.segment_id())
+                .map(|ord| docs.doc_keys[*ord].clone())
+                .unwrap_or_default();
+            let (docs, state, weights) = (docs.clone(), state.clone(), weights.clone());
+            move |doc: tantivy::DocId, score: f32| {
+                let key = keys.get(doc as usize).copied().unwrap_or(u32::MAX) as usize;
+                let reach = match (docs.passes.get(key), state.pass_max_rep.get(key)) {
+                    (Some(p), Some(rep)) if rep.is_finite() => {
+                        W_RELEVANCE * (relevance_of(score, &weights) * p.length_factor) + rep
+                    }
+                    _ => f64::NEG_INFINITY, // nobody holds it
+                };
+                (reach, score)
+            }
+        })
+    }
+
     fn try_rank(&self, query: &MatchQuery, limit: usize) -> Result<Vec<RankedHolder>, EngineError> {
         let terms = Terms::of_query(&query.item.query);
         if terms.is_empty() || limit == 0 {
@@ -648,8 +689,10 @@ impl Engine {
         let mut window = FIRST_WINDOW.max(limit.saturating_mul(8)).min(all);
         let mut processed = 0usize;
         loop {
-            let top = docs.searcher.search(&*q, &TopDocs::with_limit(window))?;
-            for (s, addr) in &top[processed.min(top.len())..] {
+            let top = docs
+                .searcher
+                .search(&*q, &self.best_reach(&docs, &state, &weights, window))?;
+            for ((_, s), addr) in &top[processed.min(top.len())..] {
                 let key = docs.doc_keys[addr.segment_ord as usize][addr.doc_id as usize];
                 let rel = relevance_of(*s, &weights) * docs.passes[key as usize].length_factor;
                 let Some(holders) = state.pass_holders.get(key as usize) else {
@@ -681,13 +724,14 @@ impl Engine {
                 break; // every matching pass has been seen
             }
             if qualified.len() >= limit {
-                // Unseen passes cover the query no better than the window's
-                // last (their length factor is at most 1): neither an unseen
-                // holder nor a seen one improving could pass the limit-th.
+                // Passes come best reach first: no holder can score more
+                // through an unseen pass than the window's last pass allows,
+                // so neither an unseen holder nor a seen one improving could
+                // pass the limit-th.
                 let mut scores: Vec<f64> = qualified.iter().map(|q| q.0).collect();
                 scores.sort_by(|a, b| b.total_cmp(a));
-                let last_coverage = relevance_of(top[top.len() - 1].0, &weights);
-                if scores[limit - 1] > W_RELEVANCE * last_coverage + state.max_rep + EPSILON {
+                let reach = top[top.len() - 1].0 .0;
+                if scores[limit - 1] > reach + EPSILON {
                     break;
                 }
             }
@@ -804,7 +848,15 @@ fn build_state(market: &Market, keys: &HashMap<String, u32>) -> State {
         list.dedup();
         list.shrink_to_fit();
     }
-    s.max_rep = s.rep_scores.iter().copied().fold(0.0, f64::max);
+    s.pass_max_rep = s
+        .pass_holders
+        .iter()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| s.rep_scores[*h as usize])
+                .fold(f64::NEG_INFINITY, f64::max)
+        })
+        .collect();
     s
 }
 
