@@ -1,0 +1,50 @@
+//! Prints the Walmart-Amazon queries whose match is not ranked first (diagnostics).
+use std::path::Path;
+use symbolon_bench::relevance::{query_text, Dataset};
+use symbolon_match::engine::Engine;
+use symbolon_match::{HolderCriteria, ItemSpec, MatchQuery, Matcher};
+
+fn main() {
+    let dir = std::env::args().nth(1).expect("data dir");
+    let d = Dataset::load(Path::new(&dir)).unwrap();
+    let market = d.market();
+    let titles: std::collections::HashMap<String, String> = market
+        .passes
+        .iter()
+        .map(|p| (p.pass_id.clone(), format!("{} | {:?}", p.title, p.specs)))
+        .collect();
+    let engine = Engine::in_memory().unwrap();
+    engine.sync(&market).unwrap();
+    let mut shown = 0;
+    let queries: std::collections::HashMap<&str, _> =
+        d.queries.iter().map(|q| (q.id.as_str(), q)).collect();
+    for (qid, aid) in &d.pairs {
+        let Some(q) = queries.get(qid.as_str()) else {
+            continue;
+        };
+        let want = &format!("a{aid}");
+        let text = query_text(q);
+        let r = engine.rank(
+            &MatchQuery::new(
+                ItemSpec {
+                    query: text.clone(),
+                    category: None,
+                    max_price: None,
+                },
+                HolderCriteria::default(),
+            ),
+            3,
+        );
+        let got: Vec<String> = r.iter().map(|h| h.matched_pass_ids[0].clone()).collect();
+        if got.first() != Some(want) && shown < 25 {
+            shown += 1;
+            println!(
+                "Q: {text}\n  want {want}: {}",
+                titles.get(want).map(String::as_str).unwrap_or("?")
+            );
+            for (h, g) in r.iter().zip(&got) {
+                println!("  got {g} ({:.4}): {}", h.relevance, titles[g]);
+            }
+        }
+    }
+}
