@@ -106,3 +106,60 @@ fn before_url(pass_url: &str) -> &str {
     // "http://127.0.0.1:PORT/v1/passes/…" → "http://127.0.0.1:PORT"
     pass_url.split("/v1/").next().unwrap_or(pass_url)
 }
+
+/// The search index lives in the data dir: kept across a restart, and rebuilt
+/// from the store when it is missing or unreadable — matching answers the same.
+#[tokio::test]
+async fn a_missing_or_broken_index_is_rebuilt_at_start_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let index = tmp.path().join("index");
+    let srv = TestServer::start_at(tmp.path(), Arc::new(SystemClock)).await;
+    let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
+    let (_, r) = srv.account("R", &[Role::Requester]).await;
+    let mut holders = Vec::new();
+    for name in ["A", "B", "C"] {
+        holders.push(srv.account(name, &[Role::Holder]).await.0);
+    }
+    let prod = provider
+        .create_product(&product(
+            "Sony WH-1000XM5 无线降噪耳机",
+            "electronics/audio",
+            "299.00",
+            9,
+        ))
+        .await
+        .unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 700))
+        .await
+        .unwrap();
+    for h in &holders {
+        provider.grant(&pass.id, &grant(h)).await.unwrap();
+    }
+    let contacted = |d: DemandCreated| {
+        let mut ids: Vec<String> = d.contacted.into_iter().map(|c| c.holder_id).collect();
+        ids.sort();
+        ids
+    };
+    let before = contacted(r.create_demand(&demand("降噪耳机")).await.unwrap());
+    assert_eq!(before.len(), 3);
+    assert!(
+        index.join("meta.json").exists(),
+        "the index is in the data dir"
+    );
+    srv.stop().await;
+
+    for damage in ["kept", "deleted", "garbage"] {
+        match damage {
+            "deleted" => std::fs::remove_dir_all(&index).unwrap(),
+            "garbage" => std::fs::write(index.join("meta.json"), b"not json").unwrap(),
+            _ => {}
+        }
+        let srv = TestServer::start_at(tmp.path(), Arc::new(SystemClock)).await;
+        let r = srv.anon().with_key(r.api_key().expect("key"));
+        let after = contacted(r.create_demand(&demand("WH1000XM5")).await.unwrap());
+        assert_eq!(after, before, "index {damage}: the same holders match");
+        assert!(index.join("meta.json").exists());
+        srv.stop().await;
+    }
+}
