@@ -56,6 +56,8 @@ pub const WIDEN_FACTOR: usize = 4;
 pub const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Name of the tokenizer registered on the index.
 const TOKENIZER: &str = "symbolon";
+/// Light query terms (see [`Engine`]'s MaxScore step) carry at most this share of the weight.
+pub const COMMON_SHARE: f64 = 0.2;
 /// Slack for floating-point reassociation in the stopping bound.
 const EPSILON: f64 = 1e-9;
 
@@ -195,6 +197,8 @@ struct State {
     rep_scores: Vec<f64>,
     /// The best reputation score among each pass's holders, by pass key.
     pass_max_rep: Vec<f64>,
+    /// The best reputation score of any holder.
+    max_rep: f64,
     /// Holders of each pass, by pass key.
     pass_holders: Vec<Vec<u32>>,
     /// Passes of each holder, by holder index.
@@ -508,12 +512,15 @@ impl Engine {
 
     /// The query: per term its weight times the best field weight, summed;
     /// item filters as zero-score musts.
+    /// With `rare`, a document must have at least one of the terms marked
+    /// true (the others still add to its score).
     fn query(
         &self,
         item: &crate::ItemSpec,
         terms: &Terms,
         weights: &[u32],
         filtered: bool,
+        rare: Option<&[bool]>,
     ) -> Box<dyn Query> {
         let f = self.fields;
         let term_query = |field: Field, t: &str| -> Box<dyn Query> {
@@ -544,22 +551,37 @@ impl Engine {
                 w as f32,
             ))
         };
-        let text: Box<dyn Query> = Box::new(BooleanQuery::new(
-            terms
-                .0
-                .iter()
-                .zip(weights)
-                .enumerate()
-                .map(|(i, (_, w))| {
-                    let q: Box<dyn Query> = Box::new(DisjunctionMaxQuery::new(vec![
-                        weighted(f.title, i, W_TITLE * w),
-                        weighted(f.specs, i, W_SPECS * w),
-                        weighted(f.description, i, W_DESCRIPTION * w),
-                    ]));
-                    (Occur::Should, q)
-                })
-                .collect(),
-        ));
+        let per_term: Vec<Box<dyn Query>> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let q: Box<dyn Query> = Box::new(DisjunctionMaxQuery::new(vec![
+                    weighted(f.title, i, W_TITLE * w),
+                    weighted(f.specs, i, W_SPECS * w),
+                    weighted(f.description, i, W_DESCRIPTION * w),
+                ]));
+                q
+            })
+            .collect();
+        let text: Box<dyn Query> = match rare {
+            Some(rare) => {
+                let (mut required, mut optional) = (Vec::new(), Vec::new());
+                for (q, r) in per_term.into_iter().zip(rare) {
+                    if *r {
+                        required.push((Occur::Should, q));
+                    } else {
+                        optional.push((Occur::Should, q));
+                    }
+                }
+                let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+                    vec![(Occur::Must, Box::new(BooleanQuery::new(required)))];
+                clauses.extend(optional);
+                Box::new(BooleanQuery::new(clauses))
+            }
+            None => Box::new(BooleanQuery::new(
+                per_term.into_iter().map(|q| (Occur::Should, q)).collect(),
+            )),
+        };
         if !filtered {
             return text;
         }
@@ -637,46 +659,17 @@ impl Engine {
         Ok(out)
     }
 
-    /// Top passes by *reach*: the best score any holder could get through
-    /// the pass — `0.60 · relevance + the best reputation score among its
-    /// holders` — with the index score alongside.
-    fn best_reach(
+    /// Qualified holders `(score, holder, relevance)` from passes matching
+    /// `q`, best first, widening the window until the `limit`-th is final.
+    fn collect(
         &self,
         docs: &Arc<Docs>,
         state: &Arc<State>,
+        q: &dyn Query,
         weights: &[u32],
-        window: usize,
-    ) -> impl tantivy::collector::Collector<Fruit = Vec<((f64, f32), DocAddress)>> {
-        let (docs, state, weights) = (docs.clone(), state.clone(), Arc::new(weights.to_vec()));
-        TopDocs::with_limit(window).tweak_score(move |segment: &tantivy::SegmentReader| {
-            let keys = docs
-                .segment_ords
-                .get(&segment.segment_id())
-                .map(|ord| docs.doc_keys[*ord].clone())
-                .unwrap_or_default();
-            let (docs, state, weights) = (docs.clone(), state.clone(), weights.clone());
-            move |doc: tantivy::DocId, score: f32| {
-                let key = keys.get(doc as usize).copied().unwrap_or(u32::MAX) as usize;
-                let reach = match (docs.passes.get(key), state.pass_max_rep.get(key)) {
-                    (Some(p), Some(rep)) if rep.is_finite() => {
-                        W_RELEVANCE * (relevance_of(score, &weights) * p.length_factor) + rep
-                    }
-                    _ => f64::NEG_INFINITY, // nobody holds it
-                };
-                (reach, score)
-            }
-        })
-    }
-
-    fn try_rank(&self, query: &MatchQuery, limit: usize) -> Result<Vec<RankedHolder>, EngineError> {
-        let terms = Terms::of_query(&query.item.query);
-        if terms.is_empty() || limit == 0 {
-            return Ok(vec![]);
-        }
-        let docs = self.docs();
-        let state = self.state();
-        let weights = self.weights(&docs, &terms);
-        let q = self.query(&query.item, &terms, &weights, true);
+        query: &MatchQuery,
+        limit: usize,
+    ) -> Result<Vec<(f64, u32, f64)>, EngineError> {
         let excluded = query
             .exclude_holder
             .as_deref()
@@ -691,10 +684,10 @@ impl Engine {
         loop {
             let top = docs
                 .searcher
-                .search(&*q, &self.best_reach(&docs, &state, &weights, window))?;
+                .search(q, &self.best_reach(docs, state, weights, window))?;
             for ((_, s), addr) in &top[processed.min(top.len())..] {
                 let key = docs.doc_keys[addr.segment_ord as usize][addr.doc_id as usize];
-                let rel = relevance_of(*s, &weights) * docs.passes[key as usize].length_factor;
+                let rel = relevance_of(*s, weights) * docs.passes[key as usize].length_factor;
                 let Some(holders) = state.pass_holders.get(key as usize) else {
                     continue;
                 };
@@ -744,6 +737,86 @@ impl Engine {
                     .cmp(&state.holders[b.1 as usize].id)
             })
         });
+        Ok(qualified)
+    }
+
+    /// Top passes by *reach*: the best score any holder could get through
+    /// the pass — `0.60 · relevance + the best reputation score among its
+    /// holders` — with the index score alongside.
+    fn best_reach(
+        &self,
+        docs: &Arc<Docs>,
+        state: &Arc<State>,
+        weights: &[u32],
+        window: usize,
+    ) -> impl tantivy::collector::Collector<Fruit = Vec<((f64, f32), DocAddress)>> {
+        let (docs, state, weights) = (docs.clone(), state.clone(), Arc::new(weights.to_vec()));
+        TopDocs::with_limit(window).tweak_score(move |segment: &tantivy::SegmentReader| {
+            let keys = docs
+                .segment_ords
+                .get(&segment.segment_id())
+                .map(|ord| docs.doc_keys[*ord].clone())
+                .unwrap_or_default();
+            let (docs, state, weights) = (docs.clone(), state.clone(), weights.clone());
+            move |doc: tantivy::DocId, score: f32| {
+                let key = keys.get(doc as usize).copied().unwrap_or(u32::MAX) as usize;
+                let reach = match (docs.passes.get(key), state.pass_max_rep.get(key)) {
+                    (Some(p), Some(rep)) if rep.is_finite() => {
+                        W_RELEVANCE * (relevance_of(score, &weights) * p.length_factor) + rep
+                    }
+                    _ => f64::NEG_INFINITY, // nobody holds it
+                };
+                (reach, score)
+            }
+        })
+    }
+
+    fn try_rank(&self, query: &MatchQuery, limit: usize) -> Result<Vec<RankedHolder>, EngineError> {
+        let terms = Terms::of_query(&query.item.query);
+        if terms.is_empty() || limit == 0 {
+            return Ok(vec![]);
+        }
+        let docs = self.docs();
+        let state = self.state();
+        let weights = self.weights(&docs, &terms);
+        let q = self.query(&query.item, &terms, &weights, true, None);
+        // MaxScore: the lightest terms whose weights add up to at most
+        // COMMON_SHARE of the total cannot, alone, give a pass much relevance.
+        // First look only at passes with some other term; that is the answer
+        // when its limit-th holder beats what a pass with only light terms
+        // could reach.
+        let mut order: Vec<usize> = (0..weights.len()).collect();
+        order.sort_by_key(|i| weights[*i]);
+        let total: u64 = weights.iter().map(|w| *w as u64).sum();
+        let mut light = 0u64;
+        let mut rare = vec![true; weights.len()];
+        for i in order {
+            if (light + weights[i] as u64) as f64 > COMMON_SHARE * total as f64 {
+                break;
+            }
+            light += weights[i] as u64;
+            rare[i] = false;
+        }
+        let mut qualified = None;
+        if rare.iter().any(|r| !r) {
+            let q_rare = self.query(&query.item, &terms, &weights, true, Some(&rare));
+            let found = self.collect(&docs, &state, &*q_rare, &weights, query, limit)?;
+            let light_reach = W_RELEVANCE * (light as f64 / total as f64) + state.max_rep;
+            if found.len() >= limit && found[limit - 1].0 > light_reach + EPSILON {
+                qualified = Some(found);
+            }
+        }
+        let mut qualified = match qualified {
+            Some(q) => q,
+            None => self.collect(&docs, &state, &*q, &weights, query, limit)?,
+        };
+        qualified.sort_by(|a, b| {
+            b.0.total_cmp(&a.0).then_with(|| {
+                state.holders[a.1 as usize]
+                    .id
+                    .cmp(&state.holders[b.1 as usize].id)
+            })
+        });
         qualified.truncate(limit);
         // Each chosen holder's matching listings, for the reasons and the offer.
         let keys: Vec<u32> = qualified
@@ -776,7 +849,7 @@ impl Engine {
         // Every pass with a term of the query, whatever its category and price.
         let mut relevant = vec![false; docs.passes.len()];
         if !terms.is_empty() {
-            let q = self.query(&query.item, &terms, &vec![1; terms.0.len()], false);
+            let q = self.query(&query.item, &terms, &vec![1; terms.0.len()], false, None);
             for addr in docs.searcher.search(&*q, &DocSetCollector)? {
                 let key = docs.doc_keys[addr.segment_ord as usize][addr.doc_id as usize];
                 relevant[key as usize] = true;
@@ -857,6 +930,7 @@ fn build_state(market: &Market, keys: &HashMap<String, u32>) -> State {
                 .fold(f64::NEG_INFINITY, f64::max)
         })
         .collect();
+    s.max_rep = s.rep_scores.iter().copied().fold(0.0, f64::max);
     s
 }
 

@@ -230,7 +230,7 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
     (
         prop::collection::vec(pass, 0..30),
         holders,
-        prop::collection::vec(words, 1..3),
+        prop::collection::vec(words, 1..5),
         prop::option::of(cats.clone()),
         prop::option::of(1i64..500),
         prop::option::of(0.0f64..1.0),
