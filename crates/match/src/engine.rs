@@ -806,17 +806,11 @@ impl Engine {
                 qualified = Some(found);
             }
         }
+        // Best first already (`collect` sorts).
         let mut qualified = match qualified {
             Some(q) => q,
             None => self.collect(&docs, &state, &*q, &weights, query, limit)?,
         };
-        qualified.sort_by(|a, b| {
-            b.0.total_cmp(&a.0).then_with(|| {
-                state.holders[a.1 as usize]
-                    .id
-                    .cmp(&state.holders[b.1 as usize].id)
-            })
-        });
         qualified.truncate(limit);
         // Each chosen holder's matching listings, for the reasons and the offer.
         let keys: Vec<u32> = qualified
