@@ -1,5 +1,57 @@
+use crate::StatusEntry;
 use serde_json::{json, Value};
 use symbolon_core::{Money, Timestamp};
+
+/// Something a holder of the pass can do, with its endpoint, so a client
+/// needs nothing but the pass to act on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassAction {
+    /// `order`, `order_and_pay`, `open_sealed` or `view`.
+    pub kind: &'static str,
+    /// HTTP method.
+    pub method: &'static str,
+    pub target: String,
+    /// A JSON body to send, if any.
+    pub body: Option<Value>,
+}
+
+impl PassAction {
+    fn to_json(&self) -> Value {
+        let mut v = json!({"type": self.kind, "method": self.method, "target": self.target});
+        if let Some(b) = &self.body {
+            v["body"] = b.clone();
+        }
+        v
+    }
+}
+
+/// Whether `gtin` is a GTIN-8/12/13/14 with a correct check digit.
+pub fn valid_gtin(gtin: &str) -> bool {
+    let len = gtin.len();
+    if !matches!(len, 8 | 12 | 13 | 14) || !gtin.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let digits: Vec<u32> = gtin.bytes().map(|b| u32::from(b - b'0')).collect();
+    let (body, check) = digits.split_at(len - 1);
+    // Weights 3,1,3,… from the right of the body.
+    let sum: u32 = body
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| if i % 2 == 0 { d * 3 } else { *d })
+        .sum();
+    (10 - sum % 10) % 10 == check[0]
+}
+
+/// A GS1 Digital Link URI for a GTIN (padded to GTIN-14), optionally for one serial.
+pub fn gs1_digital_link(gtin: &str, serial: Option<&str>) -> String {
+    let mut s = format!("https://id.gs1.org/01/{gtin:0>14}");
+    if let Some(serial) = serial {
+        s.push_str("/21/");
+        s.push_str(serial);
+    }
+    s
+}
 
 /// The product a pass describes.
 #[derive(Debug, Clone)]
@@ -14,6 +66,10 @@ pub struct PassSubject<'a> {
     pub link: &'a str,
     /// Where a holder of the pass places an order.
     pub order_endpoint: &'a str,
+    /// The product's GTIN, if known (checked with [`valid_gtin`]).
+    pub gtin: Option<&'a str>,
+    pub actions: &'a [PassAction],
+    pub status: Option<&'a StatusEntry>,
 }
 
 /// The distribution terms of a pass.
@@ -59,6 +115,7 @@ pub fn credential(
         "iat": valid_from.seconds(),
         "validFrom": valid_from.to_rfc3339(),
         "credentialSubject": {
+            "id": subject.gtin.map(|g| gs1_digital_link(g, None)).unwrap_or_else(|| format!("{pass_url}#product")),
             "type": "Product",
             "productId": subject.product_id,
             "name": subject.name,
@@ -68,9 +125,16 @@ pub fn credential(
             "price": {"amount": subject.price.amount_string(), "currency": subject.price.currency.as_str()},
             "link": subject.link,
             "orderEndpoint": subject.order_endpoint,
+            "actions": subject.actions.iter().map(PassAction::to_json).collect::<Vec<_>>(),
         },
         "termsOfUse": [terms_json],
     });
+    if let Some(gtin) = subject.gtin {
+        vc["credentialSubject"]["gtin"] = gtin.into();
+    }
+    if let Some(status) = subject.status {
+        vc["credentialStatus"] = status.to_json();
+    }
     if let Some(until) = valid_until {
         vc["validUntil"] = until.to_rfc3339().into();
     }
@@ -121,6 +185,14 @@ mod tests {
             price: Money::parse("999.00", "USD").unwrap(),
             link: "http://x/v1/passes/pas_1",
             order_endpoint: "http://x/v1/orders",
+            gtin: Some("09521234543213"),
+            actions: &[PassAction {
+                kind: "view",
+                method: "GET",
+                target: "http://x/p/pas_1".into(),
+                body: None,
+            }],
+            status: None,
         };
         let terms = PassTerms {
             mode: "unique",
@@ -141,6 +213,11 @@ mod tests {
         assert_eq!(vc["iss"], vc["issuer"]["id"]);
         assert_eq!(vc["credentialSubject"]["price"]["amount"], "999.00");
         assert_eq!(vc["termsOfUse"][0]["units"], 3);
+        assert_eq!(
+            vc["credentialSubject"]["id"],
+            "https://id.gs1.org/01/09521234543213"
+        );
+        assert_eq!(vc["credentialSubject"]["actions"][0]["type"], "view");
         let jws = sign_compact(&vc, &key, PASS_TYP, Some("vc"));
         assert!(verify_pass(&jws, &jwks, Timestamp::from_millis(1_500_000)).is_ok());
         assert_eq!(
@@ -148,5 +225,19 @@ mod tests {
             Err(PassError::NotYetValid)
         );
         assert_eq!(verify_pass(&jws, &jwks, until), Err(PassError::Expired));
+    }
+
+    #[test]
+    fn gtin_check_digits() {
+        assert!(valid_gtin("09521234543213"));
+        assert!(valid_gtin("4006381333931"));
+        assert!(valid_gtin("96385074"));
+        assert!(!valid_gtin("4006381333932"));
+        assert!(!valid_gtin("40063813339a1"));
+        assert!(!valid_gtin("123"));
+        assert_eq!(
+            gs1_digital_link("4006381333931", Some("7")),
+            "https://id.gs1.org/01/04006381333931/21/7"
+        );
     }
 }

@@ -22,6 +22,30 @@ pub enum PassError {
     Expired,
     #[error("not yet valid")]
     NotYetValid,
+    #[error("revoked by its issuer")]
+    Revoked,
+    #[error("revocation status unavailable: {0}")]
+    StatusUnavailable(String),
+    #[error("broken transfer chain: {0}")]
+    BrokenChain(String),
+}
+
+impl PassError {
+    /// A stable, machine-readable name of the reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            PassError::Malformed(_) => "malformed",
+            PassError::WrongAlgorithm(_) => "wrong_algorithm",
+            PassError::WrongType(_) => "wrong_type",
+            PassError::UnknownKey(_) => "unknown_key",
+            PassError::BadSignature => "bad_signature",
+            PassError::Expired => "expired",
+            PassError::NotYetValid => "not_yet_valid",
+            PassError::Revoked => "revoked",
+            PassError::StatusUnavailable(_) => "status_unavailable",
+            PassError::BrokenChain(_) => "broken_chain",
+        }
+    }
 }
 
 /// A provider's Ed25519 signing key. `Debug` never shows the secret.

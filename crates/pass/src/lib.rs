@@ -4,17 +4,25 @@
 //! * [`ProviderKey`] signs; [`Jwk`]/[`Jwks`] publish the public half.
 //! * [`credential`] builds the pass claims; [`sign_compact`] and [`verify_compact`]
 //!   are the JWS primitives; [`verify_pass`] adds the validity window.
+//! * [`status`]: revocation through a Bitstring Status List credential.
+//! * [`transfer`]: a unit's ownership as a hash chain of signed statements.
 //!
 //! Verification never lets the header choose the algorithm: the key must be an
 //! OKP/Ed25519 JWK and the header must say `EdDSA` or `Ed25519` (RFC 9864).
 
 mod credential;
 mod jws;
+pub mod status;
+pub mod transfer;
 
-pub use credential::{credential, licence_claims, PassSubject, PassTerms};
+pub use credential::{
+    credential, gs1_digital_link, licence_claims, valid_gtin, PassAction, PassSubject, PassTerms,
+};
 pub use jws::{
     sign_compact, thumbprint_kid, verify_compact, Jwk, Jwks, PassError, ProviderKey, Verified,
 };
+pub use status::{check_status, StatusEntry};
+pub use transfer::{link_hash, sign_transfer, verify_chain, Chain, Transfer, TRANSFER_TYP};
 
 use symbolon_core::Timestamp;
 
