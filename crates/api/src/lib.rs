@@ -90,6 +90,9 @@ pub struct CreateProduct {
     pub specs: BTreeMap<String, String>,
     pub price: Money,
     pub stock: i64,
+    /// GTIN-8/12/13/14 with a valid check digit; the pass's subject then gets a GS1 Digital Link id.
+    #[serde(default)]
+    pub gtin: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,6 +107,7 @@ pub struct Product {
     pub price: Money,
     pub stock: i64,
     pub created_at: String,
+    pub gtin: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,8 +141,13 @@ pub struct Pass {
     pub valid_until: Option<String>,
     /// The provider-signed credential (compact JWS, `typ: vc+jwt`).
     pub jws: String,
-    /// The pass's address.
+    /// The pass's address (the credential's `id`).
     pub url: String,
+    /// The pass's web page (the credential's `link`).
+    pub page: String,
+    /// `active`, `revoked`, `expired` or `not_yet_valid`.
+    pub status: String,
+    pub revoked_at: Option<String>,
     pub created_at: String,
 }
 
@@ -445,12 +454,16 @@ pub struct Order {
     pub id: String,
     /// `placed`, `paid` or `shipped`.
     pub status: String,
-    pub offer_id: String,
+    /// The accepted offer it came from; `null` when placed from the pass page.
+    pub offer_id: Option<String>,
     pub product_id: String,
     pub pass_id: String,
     pub requester_id: String,
     pub provider_id: String,
-    pub holder_id: String,
+    /// The holder credited with it (and its commission), if any.
+    pub holder_id: Option<String>,
+    /// The unit a page order of a unique pass transferred.
+    pub unit_no: Option<i64>,
     pub quantity: i64,
     pub unit_price: Money,
     pub total: Money,
@@ -521,4 +534,79 @@ pub struct ErrorDetail {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Health {
     pub status: String,
+}
+
+// ---------------------------------------------------------------- verifiable passes
+
+/// An order placed on a pass directly (the pass's `order` / `order_and_pay` actions, and its page).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreatePassOrder {
+    /// 1–`MAX_ORDER_QUANTITY` (default 1; unique passes: 1).
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    /// Pay at once with the saved payment method (one click).
+    #[serde(default)]
+    pub pay: bool,
+    /// The holder whose link brought the buyer: credited with the order and its commission. It must hold the pass.
+    #[serde(default)]
+    pub via: Option<String>,
+    /// Defaults to the saved profile's address.
+    #[serde(default)]
+    pub ship_to: Option<Address>,
+}
+
+/// Hands a unit one owns to another account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TransferUnit {
+    pub to: String,
+}
+
+/// One signed transfer of a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UnitTransferView {
+    pub seq: i64,
+    pub from: String,
+    pub to: String,
+    /// The statement: compact JWS, `typ: pass-transfer+jwt`, linked to the one before by `prev`.
+    pub jws: String,
+    pub created_at: String,
+}
+
+/// A unit's ownership history; verifies offline with the pass and its issuer's keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UnitHistory {
+    pub pass_id: String,
+    pub unit_no: i64,
+    /// The unit's id (the statements' `unit`).
+    pub unit_id: String,
+    pub pass_jws: String,
+    pub jwks_url: String,
+    pub owner: Option<String>,
+    pub holder: Option<String>,
+    pub transfers: Vec<UnitTransferView>,
+}
+
+/// A provider's signing key as the provider sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SigningKey {
+    pub kid: String,
+    /// Signs new passes.
+    pub active: bool,
+    /// Still in the published JWKS (active, or retired with passes not yet expired).
+    pub published: bool,
+    pub created_at: String,
+    pub retired_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SigningKeys {
+    pub keys: Vec<SigningKey>,
 }

@@ -683,6 +683,7 @@ async fn product(cmd: ProductCommand, ctx: &Context) -> anyhow::Result<()> {
                 specs: a.specs.into_iter().collect::<BTreeMap<_, _>>(),
                 price: api::Money::new(a.price, a.currency),
                 stock: a.stock,
+                gtin: None,
             };
             client.create_product(&req).await?
         }
@@ -869,7 +870,7 @@ async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
                         output::money(&o.total),
                         output::money(&o.commission),
                         o.requester_id.clone(),
-                        o.holder_id.clone(),
+                        o.holder_id.clone().unwrap_or_else(|| "—".into()),
                         o.created_at.clone(),
                     ]);
                 }
@@ -1054,7 +1055,10 @@ fn print_order(o: &api::Order) {
     Fields::new()
         .add("order", &o.id)
         .add("status", &o.status)
-        .add("offer", &o.offer_id)
+        .add(
+            "offer",
+            o.offer_id.as_deref().unwrap_or("— (ordered on the pass)"),
+        )
         .add("product", &o.product_id)
         .add("pass", &o.pass_id)
         .add("quantity", o.quantity)
@@ -1063,7 +1067,7 @@ fn print_order(o: &api::Order) {
         .add("commission", output::money(&o.commission))
         .add("requester", &o.requester_id)
         .add("provider", &o.provider_id)
-        .add("holder", &o.holder_id)
+        .add("holder", o.holder_id.as_deref().unwrap_or("—"))
         .opt(
             "ship to",
             o.ship_to.as_ref().map(output::address).as_deref(),

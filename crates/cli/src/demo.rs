@@ -330,6 +330,7 @@ async fn catalog_phase(anon: &Client) -> Result<Cast> {
                     .collect(),
                 price: usd(item.price),
                 stock: item.stock,
+                gtin: None,
             })
             .await
             .with_context(|| format!("listing product `{}`", item.key))?;
@@ -1169,9 +1170,10 @@ async fn order_phase(cast: &Cast, requester: &Acct, offers: &[api::Offer]) -> Re
     }
     kv("payment", order.payment_ref.as_deref().unwrap_or("—"));
 
+    let holder_id = order.holder_id.clone().unwrap_or_default();
     let holder = cast
-        .holder_by_id(&order.holder_id)
-        .ok_or_else(|| anyhow!("the order names an unknown holder {}", order.holder_id))?;
+        .holder_by_id(&holder_id)
+        .ok_or_else(|| anyhow!("the order names an unknown holder {holder_id}"))?;
     let parties: [(&str, &Acct); 3] = [
         ("requester", requester),
         ("provider", &cast.provider),
@@ -1232,7 +1234,7 @@ async fn order_phase(cast: &Cast, requester: &Acct, offers: &[api::Offer]) -> Re
     Ok(Deal {
         offer_id: accepted.id,
         order_id: order.id,
-        holder_id: order.holder_id,
+        holder_id,
         total_minor: total,
         commission_minor: commission,
         balances,

@@ -105,6 +105,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             registration_open: args.registration_open,
             seed: None,
             database_url: args.database_url,
+            // Secrets come from the environment or the config file, never from flags (they would show in `ps`).
+            master_key: None,
         },
     ));
     let refs: Vec<(&str, ConfigLayer)> = layers

@@ -54,6 +54,7 @@ error_codes! {
     UnitAlreadySold => ("unit_already_sold", 409, "The unit was already sold.");
     InsufficientStock => ("insufficient_stock", 409, "The product has not enough stock for the quantity.");
     PassExpired => ("pass_expired", 409, "The pass is no longer (or not yet) valid.");
+    PassRevoked => ("pass_revoked", 409, "The pass was revoked by its provider.");
     InvalidState => ("invalid_state", 409, "The object is not in a state that allows this operation.");
     UnsupportedMediaType => ("unsupported_media_type", 415, "The body must be `application/json`.");
     PayloadTooLarge => ("payload_too_large", 413, "The body exceeds the size limit.");

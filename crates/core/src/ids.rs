@@ -22,6 +22,7 @@ pub mod prefix {
     pub const RATING: &str = "rat";
     pub const LEDGER: &str = "led";
     pub const KEY: &str = "key";
+    pub const TRANSFER: &str = "trf";
 }
 
 /// Generates ids. Seeded: the same seed yields the same sequence.
@@ -40,6 +41,15 @@ impl IdGen {
             rng: Mutex::new(StdRng::from_os_rng()),
         }
     }
+    /// A uniformly random number below `n` (`n` > 0).
+    pub fn below(&self, n: u32) -> u32 {
+        use rand::Rng;
+        self.rng
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .random_range(0..n.max(1))
+    }
+
     /// A new id with the given prefix.
     pub fn next(&self, prefix: &str) -> String {
         let mut bytes = [0u8; 20];

@@ -62,3 +62,20 @@ pub const MAX_PAGE_LIMIT: u32 = 200;
 pub const MAX_PASS_VALIDITY_DAYS: i64 = 3_660;
 /// Largest money amount in minor units (10^15, i.e. 10 trillion in a 2-decimal currency).
 pub const MAX_MONEY_MINOR: i64 = 1_000_000_000_000_000;
+
+// ---------------------------------------------------------------- passes (issue 5)
+
+/// Random draws of a free bit in a provider's revocation status list before giving up
+/// (a list has 131 072 bits; a draw collides only as the list fills).
+pub const MAX_STATUS_INDEX_DRAWS: u32 = 16;
+/// How long a served status list credential is valid (`validUntil` − `validFrom`):
+/// verifiers re-fetch after this, so a revocation reaches them within it.
+pub const STATUS_LIST_TTL_SECONDS: i64 = 600;
+/// Recent purchases and reviews shown on a pass page.
+pub const PASS_PAGE_RECENT: u32 = 10;
+/// How long a web sign-in lasts.
+pub const WEB_SESSION_TTL_SECONDS: i64 = 12 * 3600;
+/// Transfers of one unit (a unit changing hands more often is refused).
+pub const MAX_UNIT_TRANSFERS: i64 = 1_000;
+/// Signing keys a provider may have (active, retired and published, or not).
+pub const MAX_SIGNING_KEYS: usize = 100;

@@ -62,6 +62,7 @@ pub fn product(p: &store::Product) -> api::Product {
         price: money(p.price_minor, &p.currency),
         stock: p.stock,
         created_at: ts(p.created_at),
+        gtin: p.gtin.clone(),
     }
 }
 
@@ -69,7 +70,30 @@ pub fn pass_url(public_url: &str, pass_id: &str) -> String {
     format!("{public_url}/v1/passes/{pass_id}")
 }
 
-pub fn pass(public_url: &str, p: &store::Pass, product: &store::Product) -> api::Pass {
+/// The pass's web page (its credential's `link`).
+pub fn page_url(public_url: &str, pass_id: &str) -> String {
+    format!("{public_url}/p/{pass_id}")
+}
+
+/// `active`, `revoked`, `expired` or `not_yet_valid` at `now`.
+pub fn pass_status(p: &store::Pass, now: symbolon_core::Timestamp) -> &'static str {
+    if p.revoked_at.is_some() {
+        "revoked"
+    } else if now < p.valid_from {
+        "not_yet_valid"
+    } else if p.valid_until.is_some_and(|u| now >= u) {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+pub fn pass(
+    public_url: &str,
+    p: &store::Pass,
+    product: &store::Product,
+    now: symbolon_core::Timestamp,
+) -> api::Pass {
     api::Pass {
         id: p.id.clone(),
         product_id: p.product_id.clone(),
@@ -83,6 +107,9 @@ pub fn pass(public_url: &str, p: &store::Pass, product: &store::Product) -> api:
         valid_until: p.valid_until.map(ts),
         jws: p.jws.clone(),
         url: pass_url(public_url, &p.id),
+        page: page_url(public_url, &p.id),
+        status: pass_status(p, now).to_string(),
+        revoked_at: p.revoked_at.map(ts),
         created_at: ts(p.created_at),
     }
 }
@@ -103,11 +130,15 @@ pub fn pass_summary(
     }
 }
 
-pub fn holding(public_url: &str, h: &store::Holding) -> api::Holding {
+pub fn holding(
+    public_url: &str,
+    h: &store::Holding,
+    now: symbolon_core::Timestamp,
+) -> api::Holding {
     api::Holding {
         grant_id: h.grant_id.clone(),
         holder_id: h.holder_id.clone(),
-        pass: pass(public_url, &h.pass, &h.product),
+        pass: pass(public_url, &h.pass, &h.product, now),
         units_granted: h.units_granted,
         units_left: h.units_left,
         granted_at: ts(h.granted_at),
@@ -158,6 +189,7 @@ pub fn order(o: &store::Order) -> api::Order {
         requester_id: o.requester_id.clone(),
         provider_id: o.provider_id.clone(),
         holder_id: o.holder_id.clone(),
+        unit_no: o.unit_no,
         quantity: o.quantity,
         unit_price: money(o.unit_price_minor, &o.currency),
         total: money(o.total_minor, &o.currency),

@@ -8,10 +8,14 @@
 
 mod convert;
 mod error;
+pub mod keyring;
+mod passes;
 pub mod payment;
 mod service;
 
 pub use error::{ExchangeError, ExchangeResult};
+pub use keyring::{KeyringError, MasterKey};
+pub use passes::PassPage;
 pub use payment::{PaymentError, PaymentGateway, SandboxGateway};
 
 use std::collections::HashMap;
@@ -28,6 +32,8 @@ pub struct ExchangeConfig {
     pub public_url: String,
     /// Whether anyone may create an account.
     pub registration_open: bool,
+    /// Seals provider signing keys at rest and signs web sessions.
+    pub master_key: MasterKey,
 }
 
 /// The exchange.

@@ -22,7 +22,7 @@ use symbolon_match::{
     check_item, text::Terms, HolderProfile, Listing, Market, MatchQuery, Matcher, PassDoc,
     RankedHolder,
 };
-use symbolon_pass::{Jwks, ProviderKey};
+use symbolon_pass::ProviderKey;
 use symbolon_store::{self as store, Holding, OrderParty, Page, StoreError};
 
 /// Hex SHA-256 of an API key: keys are high-entropy, so a fast hash suffices.
@@ -31,7 +31,7 @@ pub fn hash_api_key(key: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn random_secret() -> [u8; 32] {
+pub(crate) fn random_secret() -> [u8; 32] {
     let mut b = [0u8; 32];
     rand::rng().fill_bytes(&mut b);
     b
@@ -87,7 +87,24 @@ fn units_for(mode: PassMode, units: Option<i64>) -> ExchangeResult<Option<i64>> 
     }
 }
 
-fn require(account: &store::Account, role: Role) -> ExchangeResult<()> {
+/// The pass can be granted, offered or ordered at `now`.
+pub(crate) fn usable(pass: &store::Pass, now: Timestamp) -> ExchangeResult<()> {
+    if pass.revoked_at.is_some() {
+        return Err(ExchangeError::new(
+            ErrorCode::PassRevoked,
+            "the pass was revoked by its provider",
+        ));
+    }
+    if !pass.is_valid_at(now) {
+        return Err(ExchangeError::new(
+            ErrorCode::PassExpired,
+            "the pass is no longer valid",
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn require(account: &store::Account, role: Role) -> ExchangeResult<()> {
     if account.has_role(role) {
         Ok(())
     } else {
@@ -119,7 +136,10 @@ fn page(after: Option<&str>, limit: Option<u32>) -> ExchangeResult<Page> {
     Ok(Page { after, limit })
 }
 
-fn validate_address(field: &str, a: &api::Address) -> Result<store::Address, ValidationError> {
+pub(crate) fn validate_address(
+    field: &str,
+    a: &api::Address,
+) -> Result<store::Address, ValidationError> {
     let f = |name: &str| format!("{field}.{name}");
     let country = a.country.trim().to_ascii_uppercase();
     if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -144,7 +164,7 @@ fn validate_address(field: &str, a: &api::Address) -> Result<store::Address, Val
 }
 
 impl Exchange {
-    fn now(&self) -> Timestamp {
+    pub(crate) fn now(&self) -> Timestamp {
         self.clock.now()
     }
 
@@ -152,12 +172,42 @@ impl Exchange {
         format!("{}/v1/providers/{provider_id}", self.config.public_url)
     }
 
-    async fn signing_key(&self, provider_id: &str) -> ExchangeResult<ProviderKey> {
+    /// The provider's active custodial signing key (the newest not retired).
+    pub(crate) async fn signing_key(&self, provider_id: &str) -> ExchangeResult<ProviderKey> {
         let keys = self.store.provider_keys(provider_id).await?;
-        let newest = keys.last().ok_or_else(|| {
-            ExchangeError::internal(format!("provider {provider_id} has no signing key"))
-        })?;
-        Ok(ProviderKey::from_secret_bytes(newest.secret))
+        let newest = keys
+            .iter()
+            .rev()
+            .find(|k| k.retired_at.is_none() && k.secret.is_some())
+            .ok_or_else(|| {
+                ExchangeError::internal(format!(
+                    "provider {provider_id} has no active custodial signing key"
+                ))
+            })?;
+        let seed = self
+            .config
+            .master_key
+            .open(&newest.kid, newest.secret.as_deref().unwrap_or_default())
+            .map_err(ExchangeError::internal)?;
+        Ok(ProviderKey::from_secret_bytes(seed))
+    }
+
+    /// A new custodial key record, its seed sealed under the master key.
+    pub(crate) fn new_key_record(
+        &self,
+        provider_id: &str,
+        now: Timestamp,
+    ) -> store::ProviderKeyRecord {
+        let key = ProviderKey::from_secret_bytes(random_secret());
+        let kid = key.kid();
+        store::ProviderKeyRecord {
+            secret: Some(self.config.master_key.seal(&kid, &key.secret_bytes())),
+            kid,
+            provider_id: provider_id.to_string(),
+            public_key: key.public_bytes(),
+            created_at: now,
+            retired_at: None,
+        }
     }
 
     // ------------------------------------------------------------ accounts
@@ -201,16 +251,9 @@ impl Exchange {
         let now = self.now();
         let id = self.ids.next(prefix::ACCOUNT);
         let api_key = new_api_key();
-        let provider_key = roles.contains(&Role::Provider).then(|| {
-            let key = ProviderKey::from_secret_bytes(random_secret());
-            store::ProviderKeyRecord {
-                kid: key.kid(),
-                provider_id: id.clone(),
-                public_key: key.public_bytes(),
-                secret: key.secret_bytes(),
-                created_at: now,
-            }
-        });
+        let provider_key = roles
+            .contains(&Role::Provider)
+            .then(|| self.new_key_record(&id, now));
         let account = store::Account {
             id: id.clone(),
             name: name.clone(),
@@ -264,6 +307,16 @@ impl Exchange {
         }
         let price = parse_money("price", &req.price)?;
         let stock = validate_range("stock", req.stock, 0, MAX_STOCK)?;
+        let gtin = match &req.gtin {
+            None => None,
+            Some(g) if symbolon_pass::valid_gtin(g.trim()) => Some(g.trim().to_string()),
+            Some(_) => {
+                return Err(ExchangeError::field(
+                    "gtin",
+                    "not a GTIN-8, -12, -13 or -14 with a valid check digit",
+                ))
+            }
+        };
         let p = store::Product {
             id: self.ids.next(prefix::PRODUCT),
             provider_id: me.id.clone(),
@@ -275,6 +328,7 @@ impl Exchange {
             currency: price.currency.as_str().to_string(),
             stock,
             created_at: self.now(),
+            gtin,
         };
         self.store.create_product(&p).await?;
         Ok(convert::product(&p))
@@ -334,71 +388,114 @@ impl Exchange {
             &product.currency,
         )
         .map_err(ExchangeError::internal)?;
-        let subject = symbolon_pass::PassSubject {
-            product_id: &product.id,
-            name: &product.title,
-            description: &product.description,
-            category: &product.category,
-            specs: &product.specs,
-            price,
-            link: &url,
-            order_endpoint: &format!("{}/v1/orders", self.config.public_url),
-        };
-        let terms = symbolon_pass::PassTerms {
-            mode: mode.as_str(),
-            units,
-            commission_bps,
-        };
-        let claims = symbolon_pass::credential(
-            &url,
-            &self.issuer_id(&me.id),
-            &me.name,
-            &subject,
-            &terms,
-            now,
-            valid_until,
-        );
+        let page = convert::page_url(&self.config.public_url, &id);
+        let order_endpoint = format!("{url}/orders");
+        let mut actions = vec![
+            symbolon_pass::PassAction {
+                kind: "order",
+                method: "POST",
+                target: order_endpoint.clone(),
+                body: Some(serde_json::json!({"quantity": 1, "pay": false})),
+            },
+            symbolon_pass::PassAction {
+                kind: "order_and_pay",
+                method: "POST",
+                target: order_endpoint.clone(),
+                body: Some(serde_json::json!({"quantity": 1, "pay": true})),
+            },
+            symbolon_pass::PassAction {
+                kind: "view",
+                method: "GET",
+                target: page.clone(),
+                body: None,
+            },
+        ];
+        if mode == PassMode::Unique {
+            actions.push(symbolon_pass::PassAction {
+                kind: "unit_history",
+                method: "GET",
+                target: format!("{url}/units/{{unit}}/history"),
+                body: None,
+            });
+        }
         let key = self.signing_key(&me.id).await?;
-        let jws = symbolon_pass::sign_compact(&claims, &key, symbolon_pass::PASS_TYP, Some("vc"));
-        let pass = store::Pass {
-            id,
-            product_id: product.id.clone(),
-            provider_id: me.id.clone(),
-            mode,
-            units,
-            commission_bps,
-            valid_from: now,
-            valid_until,
-            jws,
-            created_at: now,
+        let list_url = self.status_list_url(&me.id);
+        // A random bit of the provider's status list (herd privacy); a taken
+        // bit is drawn again.
+        let mut attempt = 0;
+        let pass = loop {
+            attempt += 1;
+            let status = symbolon_pass::StatusEntry {
+                index: self.ids.below(symbolon_pass::status::STATUS_LIST_BITS),
+                list_url: list_url.clone(),
+            };
+            let subject = symbolon_pass::PassSubject {
+                product_id: &product.id,
+                name: &product.title,
+                description: &product.description,
+                category: &product.category,
+                specs: &product.specs,
+                price: price.clone(),
+                link: &page,
+                order_endpoint: &order_endpoint,
+                gtin: product.gtin.as_deref(),
+                actions: &actions,
+                status: Some(&status),
+            };
+            let terms = symbolon_pass::PassTerms {
+                mode: mode.as_str(),
+                units,
+                commission_bps,
+            };
+            let claims = symbolon_pass::credential(
+                &url,
+                &self.issuer_id(&me.id),
+                &me.name,
+                &subject,
+                &terms,
+                now,
+                valid_until,
+            );
+            let jws =
+                symbolon_pass::sign_compact(&claims, &key, symbolon_pass::PASS_TYP, Some("vc"));
+            let pass = store::Pass {
+                id: id.clone(),
+                product_id: product.id.clone(),
+                provider_id: me.id.clone(),
+                mode,
+                units,
+                commission_bps,
+                valid_from: now,
+                valid_until,
+                jws,
+                created_at: now,
+                kid: Some(key.kid()),
+                status_index: Some(i64::from(status.index)),
+                revoked_at: None,
+            };
+            match self.store.create_pass(&pass).await {
+                Ok(()) => break pass,
+                Err(StoreError::Conflict(symbolon_store::Conflict::Duplicate))
+                    if attempt < MAX_STATUS_INDEX_DRAWS =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e.into()),
+            }
         };
-        self.store.create_pass(&pass).await?;
-        tracing::info!(pass_id = %pass.id, provider_id = %me.id, mode = %mode, "pass issued");
-        Ok(convert::pass(&self.config.public_url, &pass, &product))
+        tracing::info!(pass_id = %pass.id, provider_id = %me.id, mode = %mode, kid = ?pass.kid, "pass issued");
+        Ok(convert::pass(&self.config.public_url, &pass, &product, now))
     }
 
     pub async fn pass(&self, id: &str) -> ExchangeResult<api::Pass> {
         let pass = self.store.pass(id).await.or_not_found("pass")?;
         let product = self.store.product(&pass.product_id).await?;
-        Ok(convert::pass(&self.config.public_url, &pass, &product))
-    }
-
-    pub async fn jwks(&self, provider_id: &str) -> ExchangeResult<Jwks> {
-        let account = self
-            .store
-            .account(provider_id)
-            .await
-            .or_not_found("provider")?;
-        if !account.has_role(Role::Provider) {
-            return Err(ExchangeError::not_found("provider"));
-        }
-        let keys = self.store.provider_keys(provider_id).await?;
-        Ok(Jwks {
-            keys: keys
-                .iter()
-                .map(|k| symbolon_pass::Jwk::from_public_bytes(&k.public_key))
-                .collect(),
-        })
+        Ok(convert::pass(
+            &self.config.public_url,
+            &pass,
+            &product,
+            self.now(),
+        ))
     }
 
     pub async fn grant(
@@ -427,12 +524,7 @@ impl Exchange {
         }
         let units = units_for(pass.mode, req.units)?;
         let now = self.now();
-        if !pass.is_valid_at(now) {
-            return Err(ExchangeError::new(
-                ErrorCode::PassExpired,
-                "the pass is no longer valid",
-            ));
-        }
+        usable(&pass, now)?;
         let grant = store::NewGrant {
             id: self.ids.next(prefix::GRANT),
             pass_id: pass.id.clone(),
@@ -442,7 +534,7 @@ impl Exchange {
         };
         let h = self.store.grant(&grant).await?;
         tracing::info!(pass_id = %pass.id, holder_id = %req.holder_id, units = ?units, "pass granted");
-        Ok(convert::holding(&self.config.public_url, &h))
+        Ok(convert::holding(&self.config.public_url, &h, now))
     }
 
     // ------------------------------------------------------------ holders
@@ -475,10 +567,11 @@ impl Exchange {
     pub async fn wallet(&self, me: &store::Account) -> ExchangeResult<api::Wallet> {
         require(me, Role::Holder)?;
         let items = self.store.wallet(&me.id).await?;
+        let now = self.now();
         Ok(api::Wallet {
             items: items
                 .iter()
-                .map(|h| convert::holding(&self.config.public_url, h))
+                .map(|h| convert::holding(&self.config.public_url, h, now))
                 .collect(),
         })
     }
@@ -1033,12 +1126,7 @@ impl Exchange {
         }
         let pass = self.store.pass(&offer.pass_id).await?;
         let now = self.now();
-        if !pass.is_valid_at(now) {
-            return Err(ExchangeError::new(
-                ErrorCode::PassExpired,
-                "the pass is no longer valid",
-            ));
-        }
+        usable(&pass, now)?;
         let licence_jws = if pass.mode == PassMode::Shareable {
             let key = self.signing_key(&pass.provider_id).await?;
             let claims = symbolon_pass::licence_claims(
@@ -1059,15 +1147,53 @@ impl Exchange {
         } else {
             None
         };
-        let accepted = self
-            .store
-            .accept_offer(&store::Acceptance {
-                offer_id: offer.id.clone(),
-                requester_id: me.id.clone(),
-                licence_jws,
-                at: now,
-            })
-            .await?;
+        // A unique pass: the first unsold unit of the holder's goes to the
+        // requester with a signed transfer statement. Another sale racing for
+        // the same unit makes the store refuse; then the next unit is tried.
+        let mut attempt = 0;
+        let accepted = loop {
+            attempt += 1;
+            let transfer = if pass.mode == PassMode::Unique {
+                let Some(unit_no) = self.store.free_unit(&pass.id, &offer.holder_id).await? else {
+                    return Err(ExchangeError::new(
+                        ErrorCode::UnitsExhausted,
+                        "the holder has no unsold unit of this pass left",
+                    ));
+                };
+                Some(
+                    self.signed_transfer(
+                        &pass,
+                        unit_no,
+                        1,
+                        &offer.holder_id,
+                        &me.id,
+                        &pass.jws,
+                        now,
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
+            match self
+                .store
+                .accept_offer(&store::Acceptance {
+                    offer_id: offer.id.clone(),
+                    requester_id: me.id.clone(),
+                    licence_jws: licence_jws.clone(),
+                    transfer,
+                    at: now,
+                })
+                .await
+            {
+                Err(StoreError::Conflict(symbolon_store::Conflict::UnitAlreadySold))
+                    if attempt < 4 =>
+                {
+                    continue
+                }
+                other => break other?,
+            }
+        };
         tracing::info!(offer_id = %accepted.id, requester_id = %me.id, "offer accepted");
         self.offer_view(&accepted).await
     }
@@ -1215,10 +1341,10 @@ impl Exchange {
         let now = self.now();
         let order = store::Order {
             id: self.ids.next(prefix::ORDER),
-            offer_id: offer.id.clone(),
+            offer_id: Some(offer.id.clone()),
             requester_id: me.id.clone(),
             provider_id: pass.provider_id.clone(),
-            holder_id: offer.holder_id.clone(),
+            holder_id: Some(offer.holder_id.clone()),
             product_id: product.id.clone(),
             pass_id: pass.id.clone(),
             quantity,
@@ -1232,6 +1358,7 @@ impl Exchange {
             created_at: now,
             paid_at: None,
             shipped_at: None,
+            unit_no: offer.unit_no,
             seq: 0,
         };
         let placed = if req.pay {
@@ -1243,7 +1370,11 @@ impl Exchange {
             })?;
             let auth = self.authorize(&method, total, &order.id).await?;
             let settlement = self.settlement(&order, &auth, now);
-            match self.store.place_order(&order, Some(&settlement)).await {
+            match self
+                .store
+                .place_order(&order, None, Some(&settlement))
+                .await
+            {
                 Ok(o) => {
                     self.capture(&auth).await;
                     o
@@ -1254,9 +1385,9 @@ impl Exchange {
                 }
             }
         } else {
-            self.store.place_order(&order, None).await?
+            self.store.place_order(&order, None, None).await?
         };
-        tracing::info!(order_id = %placed.id, requester_id = %me.id, provider_id = %placed.provider_id, holder_id = %placed.holder_id, status = %placed.status, total = %total, "order placed");
+        tracing::info!(order_id = %placed.id, requester_id = %me.id, provider_id = %placed.provider_id, holder_id = ?placed.holder_id, status = %placed.status, total = %total, "order placed");
         Ok(convert::order(&placed))
     }
 
@@ -1316,7 +1447,7 @@ impl Exchange {
         }
     }
 
-    async fn authorize(
+    pub(crate) async fn authorize(
         &self,
         method: &store::StoredPaymentMethod,
         total: Money,
@@ -1334,13 +1465,13 @@ impl Exchange {
             })
     }
 
-    async fn capture(&self, auth: &str) {
+    pub(crate) async fn capture(&self, auth: &str) {
         if let Err(e) = self.gateway.capture(auth).await {
             tracing::error!(authorization = auth, error = %e, "capture failed after the order was recorded");
         }
     }
 
-    async fn void(&self, auth: &str) {
+    pub(crate) async fn void(&self, auth: &str) {
         if let Err(e) = self.gateway.void(auth).await {
             tracing::error!(authorization = auth, error = %e, "void failed");
         }
@@ -1348,22 +1479,34 @@ impl Exchange {
 
     /// The double-entry postings of paying an order: the requester pays the
     /// total to the provider; the provider pays the commission to the holder.
-    fn settlement(&self, order: &store::Order, auth: &str, at: Timestamp) -> store::Settlement {
+    pub(crate) fn settlement(
+        &self,
+        order: &store::Order,
+        auth: &str,
+        at: Timestamp,
+    ) -> store::Settlement {
         let p = |account: &str, amount: i64, memo: &str| store::Posting {
             account_id: account.to_string(),
             currency: order.currency.clone(),
             amount_minor: amount,
             memo: format!("{memo} {}", order.id),
         };
+        let mut postings = vec![
+            p(&order.requester_id, -order.total_minor, "payment for"),
+            p(&order.provider_id, order.total_minor, "payment for"),
+        ];
+        if let Some(holder) = &order.holder_id {
+            postings.push(p(
+                &order.provider_id,
+                -order.commission_minor,
+                "commission on",
+            ));
+            postings.push(p(holder, order.commission_minor, "commission on"));
+        }
         store::Settlement {
             ledger_id: self.ids.next(prefix::LEDGER),
             payment_ref: auth.to_string(),
-            postings: vec![
-                p(&order.requester_id, -order.total_minor, "payment for"),
-                p(&order.provider_id, order.total_minor, "payment for"),
-                p(&order.provider_id, -order.commission_minor, "commission on"),
-                p(&order.holder_id, order.commission_minor, "commission on"),
-            ],
+            postings,
             at,
         }
     }
@@ -1411,10 +1554,17 @@ impl Exchange {
 
     pub async fn order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {
         let o = self.store.order(id).await.or_not_found("order")?;
-        if o.requester_id != me.id && o.provider_id != me.id && o.holder_id != me.id {
+        if o.requester_id != me.id
+            && o.provider_id != me.id
+            && o.holder_id.as_deref() != Some(me.id.as_str())
+        {
             return Err(ExchangeError::forbidden(
                 "the order belongs to other accounts",
             ));
+        }
+        if o.requester_id != me.id && o.provider_id != me.id {
+            // Holders never see the buyer's address or payment reference.
+            return Ok(convert::order_for_holder(&o));
         }
         Ok(convert::order(&o))
     }

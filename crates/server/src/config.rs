@@ -25,6 +25,10 @@ pub struct ServerConfig {
     pub seed: Option<u64>,
     /// `sqlite://…` or `postgres://…`; `None` means SQLite in `data_dir`.
     pub database_url: Option<String>,
+    /// The master key (base64url or hex, 32 bytes) sealing provider signing
+    /// keys and signing web sessions; `None`: `<data_dir>/master.key`,
+    /// created (mode 0600) on first start. Replicas must share it.
+    pub master_key: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +42,7 @@ impl Default for ServerConfig {
             registration_open: true,
             seed: None,
             database_url: None,
+            master_key: None,
         }
     }
 }
@@ -68,12 +73,16 @@ impl fmt::Debug for ServerConfig {
                 "database_url",
                 &self.database_url.as_deref().map(redact_url),
             )
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
 
 /// One layer: every setting optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigLayer {
     pub listen: Option<String>,
@@ -82,6 +91,27 @@ pub struct ConfigLayer {
     pub registration_open: Option<bool>,
     pub seed: Option<u64>,
     pub database_url: Option<String>,
+    pub master_key: Option<String>,
+}
+
+impl fmt::Debug for ConfigLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigLayer")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("public_url", &self.public_url)
+            .field("registration_open", &self.registration_open)
+            .field("seed", &self.seed.map(|_| "[set]"))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 /// A configuration error, naming the setting and where it came from.
@@ -116,7 +146,7 @@ impl ConfigLayer {
     }
 
     /// Reads `SYMBOLON_LISTEN`, `SYMBOLON_DATA_DIR`, `SYMBOLON_PUBLIC_URL`, `SYMBOLON_DATABASE_URL`,
-    /// `SYMBOLON_REGISTRATION_OPEN`, `SYMBOLON_SEED` from `vars`.
+    /// `SYMBOLON_REGISTRATION_OPEN`, `SYMBOLON_SEED`, `SYMBOLON_MASTER_KEY` from `vars`.
     pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut layer = Self::default();
         for (k, v) in vars {
@@ -130,6 +160,7 @@ impl ConfigLayer {
                 "SYMBOLON_DATA_DIR" => layer.data_dir = Some(v.into()),
                 "SYMBOLON_PUBLIC_URL" => layer.public_url = Some(v),
                 "SYMBOLON_DATABASE_URL" => layer.database_url = Some(v),
+                "SYMBOLON_MASTER_KEY" => layer.master_key = Some(v),
                 "SYMBOLON_REGISTRATION_OPEN" => {
                     layer.registration_open = Some(match v.to_ascii_lowercase().as_str() {
                         "1" | "true" | "yes" | "on" => true,
@@ -195,6 +226,14 @@ impl ServerConfig {
                 }
                 c.database_url = Some(u.clone());
             }
+            if let Some(k) = &l.master_key {
+                symbolon_exchange::MasterKey::parse(k).map_err(|e| ConfigError::Invalid {
+                    origin: origin.to_string(),
+                    setting: "master_key",
+                    message: e.to_string(),
+                })?;
+                c.master_key = Some(k.clone());
+            }
         }
         Ok(c)
     }
@@ -251,6 +290,25 @@ mod tests {
             .to_string()
             .contains("database_url"));
         assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+    }
+
+    #[test]
+    fn master_key_is_checked_and_redacted() {
+        let key = symbolon_exchange::MasterKey::generate().encode();
+        let env =
+            ConfigLayer::from_env([("SYMBOLON_MASTER_KEY".to_string(), key.clone())]).unwrap();
+        assert!(!format!("{env:?}").contains(&key));
+        let c = ServerConfig::layered(&[("env", env)]).unwrap();
+        assert_eq!(c.master_key.as_deref(), Some(key.as_str()));
+        assert!(!format!("{c:?}").contains(&key));
+        let bad = ConfigLayer {
+            master_key: Some("too-short".into()),
+            ..Default::default()
+        };
+        let e = ServerConfig::layered(&[("flags", bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("master_key") && !e.contains("too-short"), "{e}");
     }
 
     #[test]

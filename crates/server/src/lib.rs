@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod routes;
+pub mod web;
 
 pub use config::{ConfigLayer, ServerConfig};
 
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use symbolon_core::ids::IdGen;
 use symbolon_core::{Clock, ErrorCode, SystemClock};
-use symbolon_exchange::{Exchange, ExchangeConfig, SandboxGateway};
+use symbolon_exchange::{Exchange, ExchangeConfig, MasterKey, SandboxGateway};
 use symbolon_match::engine::Engine;
 use symbolon_store::{Store, StoreError};
 use symbolon_store_sqlite::SqliteStore;
@@ -54,6 +55,10 @@ pub enum ServeError {
     Index(#[from] symbolon_match::engine::EngineError),
     #[error("cannot build the search index")]
     IndexSync(#[source] symbolon_exchange::ExchangeError),
+    #[error("cannot load the master key")]
+    MasterKey(#[from] symbolon_exchange::KeyringError),
+    #[error("cannot seal signing keys under the master key")]
+    SealKeys(#[source] symbolon_exchange::ExchangeError),
 }
 
 /// The router over an exchange.
@@ -67,6 +72,13 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
         .route("/passes", post(create_pass))
         .route("/passes/{id}", get(get_pass))
         .route("/passes/{id}/grants", post(grant))
+        .route("/passes/{id}/revoke", post(revoke_pass))
+        .route("/passes/{id}/orders", post(pass_order))
+        .route("/passes/{id}/units/{unit}/history", get(unit_history))
+        .route("/passes/{id}/units/{unit}/transfer", post(transfer_unit))
+        .route("/providers/{id}/status/revocation", get(status_list))
+        .route("/provider/keys", get(signing_keys))
+        .route("/provider/keys/rotate", post(rotate_key))
         .route("/providers/{id}/jwks.json", get(jwks))
         .route("/holder/profile", put(holder_profile))
         .route("/holders/{id}", get(get_holder))
@@ -90,6 +102,11 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_doc))
+        .route(
+            "/.well-known/jwt-vc-issuer/v1/providers/{id}",
+            get(issuer_metadata),
+        )
+        .merge(web::router())
         .nest("/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -160,6 +177,16 @@ pub async fn open_exchange(
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Exchange>, ServeError> {
     let store = open_store(config).await?;
+    let master_key = match &config.master_key {
+        Some(k) => MasterKey::parse(k)?,
+        None => {
+            std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
+                path: config.data_dir.display().to_string(),
+                source,
+            })?;
+            MasterKey::load_or_create(&config.data_dir.join("master.key"))?
+        }
+    };
     let ids = match config.seed {
         Some(seed) => IdGen::from_seed(seed),
         None => IdGen::from_entropy(),
@@ -173,6 +200,7 @@ pub async fn open_exchange(
         ExchangeConfig {
             public_url: public_url.to_string(),
             registration_open: config.registration_open,
+            master_key,
         },
     )))
 }
@@ -216,6 +244,10 @@ pub async fn prepare(
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let exchange = open_exchange(&config, &public_url, clock).await?;
+    exchange
+        .seal_legacy_keys()
+        .await
+        .map_err(ServeError::SealKeys)?;
     exchange.sync_index().await.map_err(ServeError::IndexSync)?;
     tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "ready");
     Ok(Prepared { listener, exchange })

@@ -31,7 +31,8 @@ impl Modify for BearerAuth {
         healthz, create_account, whoami, create_product, get_product, create_pass, get_pass, grant, jwks,
         holder_profile, wallet, inbox, offer, decline, create_demand, get_demand, accept, rate,
         set_requester_profile, get_requester_profile, create_order, list_orders, get_order, pay_order,
-        ship_order, balance, get_holder
+        ship_order, balance, get_holder, revoke_pass, status_list, issuer_metadata, signing_keys, rotate_key,
+        unit_history, transfer_unit, pass_order
     ),
     components(schemas(ErrorBody, ErrorDetail, Money, Role, PassMode)),
     tags(

@@ -309,3 +309,96 @@ pub async fn get_holder(
 ) -> ApiResult<axum::Json<HolderPublic>> {
     Ok(ok(s.exchange.holder_public(&id).await?))
 }
+
+// ---------------------------------------------------------------- verifiable passes
+
+#[utoipa::path(post, path = "/v1/passes/{id}/revoke", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "The pass, now `revoked`; its bit is set in the provider's status list. Revoking again changes nothing.", body = Pass),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_pass(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Pass>> {
+    Ok(ok(s.exchange.revoke_pass(&me, &id).await?))
+}
+
+#[utoipa::path(get, path = "/v1/providers/{id}/status/revocation", tag = "public", params(("id" = String, Path)),
+    responses((status = 200, description = "The provider's revocation list: a Bitstring Status List credential as a compact JWS (`application/vc+jwt`), valid for 10 minutes", content_type = "application/vc+jwt", body = String),
+        (status = 404, body = ErrorBody)))]
+pub async fn status_list(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let jws = s.exchange.status_list(&id).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/vc+jwt"),
+            (axum::http::header::CACHE_CONTROL, "max-age=60"),
+        ],
+        jws,
+    ))
+}
+
+#[utoipa::path(get, path = "/.well-known/jwt-vc-issuer/v1/providers/{id}", tag = "public", params(("id" = String, Path)),
+    responses((status = 200, description = "SD-JWT VC issuer metadata: `{issuer, jwks_uri}`", body = Object), (status = 404, body = ErrorBody)))]
+pub async fn issuer_metadata(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    Ok(ok(s.exchange.issuer_metadata(&id).await?))
+}
+
+#[utoipa::path(get, path = "/v1/provider/keys", tag = "provider", security(("bearer" = [])),
+    responses((status = 200, body = SigningKeys), (status = 403, body = ErrorBody)))]
+pub async fn signing_keys(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<axum::Json<SigningKeys>> {
+    Ok(ok(s.exchange.signing_keys(&me).await?))
+}
+
+#[utoipa::path(post, path = "/v1/provider/keys/rotate", tag = "provider", security(("bearer" = [])),
+    responses((status = 200, description = "A new key signs from now on; retired keys stay published until their passes expire", body = SigningKeys), (status = 403, body = ErrorBody)))]
+pub async fn rotate_key(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<axum::Json<SigningKeys>> {
+    Ok(ok(s.exchange.rotate_key(&me).await?))
+}
+
+#[utoipa::path(get, path = "/v1/passes/{id}/units/{unit}/history", tag = "public",
+    params(("id" = String, Path), ("unit" = i64, Path, description = "Unit number, 1…units")),
+    responses((status = 200, body = UnitHistory), (status = 404, body = ErrorBody)))]
+pub async fn unit_history(
+    State(s): State<AppState>,
+    Path((id, unit)): Path<(String, i64)>,
+) -> ApiResult<axum::Json<UnitHistory>> {
+    Ok(ok(s.exchange.unit_history(&id, unit).await?))
+}
+
+#[utoipa::path(post, path = "/v1/passes/{id}/units/{unit}/transfer", tag = "requester", security(("bearer" = [])),
+    params(("id" = String, Path), ("unit" = i64, Path)), request_body = TransferUnit,
+    responses((status = 200, body = UnitHistory), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn transfer_unit(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path((id, unit)): Path<(String, i64)>,
+    Json(req): Json<TransferUnit>,
+) -> ApiResult<axum::Json<UnitHistory>> {
+    Ok(ok(s.exchange.transfer_unit(&me, &id, unit, &req).await?))
+}
+
+#[utoipa::path(post, path = "/v1/passes/{id}/orders", tag = "orders", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = CreatePassOrder,
+    responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 402, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn pass_order(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<CreatePassOrder>,
+) -> ApiResult<Created<Order>> {
+    Ok(created(s.exchange.pass_order(&me, &id, &req).await?))
+}

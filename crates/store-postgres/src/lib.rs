@@ -218,15 +218,18 @@ type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.created_at AS g_at,
     p.id AS p_id, p.product_id, p.provider_id, p.mode, p.units, p.commission_bps, p.valid_from,
-    p.valid_until, p.jws, p.created_at AS p_at,
-    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at,
+    p.valid_until, p.jws, p.created_at AS p_at, p.kid, p.status_index, p.revoked_at,
+    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at, pr.gtin,
     (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id) AS granted,
     (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id AND u.owner_id IS NULL) AS units_left
   FROM grants g JOIN passes p ON p.id = g.pass_id JOIN products pr ON pr.id = p.product_id";
 
 const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
 const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
-const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no";
+const PASS_COLS: &str = "id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at, kid, status_index, revoked_at";
+const KEY_COLS: &str = "kid, provider_id, public_key, secret, created_at, retired_at";
+const TRANSFER_COLS: &str = "id, pass_id, unit_no, seq, from_id, to_id, jws, created_at";
 const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id, waiting";
 
 /// Reputation counts of one holder at `$1`: decided = offered, declined or expired, or pending
@@ -302,6 +305,78 @@ impl PostgresStore {
         holding_from(&row)
     }
 
+    async fn insert_key(tx: &mut Tx, k: &ProviderKeyRecord) -> StoreResult<()> {
+        sqlx::query("INSERT INTO provider_keys (kid, provider_id, public_key, secret, created_at, retired_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&k.kid)
+            .bind(&k.provider_id)
+            .bind(&k.public_key[..])
+            .bind(k.secret.as_deref())
+            .bind(k.created_at.millis())
+            .bind(k.retired_at.map(|t| t.millis()))
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Records a transfer and moves the unit (see the SQLite store); the unit
+    /// row lock makes transfers of one unit take turns.
+    async fn apply_transfer(tx: &mut Tx, t: &UnitTransfer) -> StoreResult<()> {
+        let unit = sqlx::query("SELECT holder_id, owner_id FROM pass_units WHERE pass_id = $1 AND unit_no = $2 FOR NO KEY UPDATE")
+            .bind(&t.pass_id)
+            .bind(t.unit_no)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db)?;
+        let Some(unit) = unit else {
+            return Err(Conflict::UnitAlreadySold.into());
+        };
+        let holder: Option<String> = unit.try_get("holder_id").map_err(db)?;
+        let owner: Option<String> = unit.try_get("owner_id").map_err(db)?;
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(seq) FROM unit_transfers WHERE pass_id = $1 AND unit_no = $2",
+        )
+        .bind(&t.pass_id)
+        .bind(t.unit_no)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)?;
+        let from_ok = if t.seq == 1 {
+            owner.is_none() && holder.as_deref() == Some(t.from_id.as_str())
+        } else {
+            owner.as_deref() == Some(t.from_id.as_str())
+        };
+        if last.unwrap_or(0) != t.seq - 1 || !from_ok {
+            return Err(Conflict::UnitAlreadySold.into());
+        }
+        sqlx::query("UPDATE pass_units SET owner_id = $1 WHERE pass_id = $2 AND unit_no = $3")
+            .bind(&t.to_id)
+            .bind(&t.pass_id)
+            .bind(t.unit_no)
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        let q = format!(
+            "INSERT INTO unit_transfers ({TRANSFER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        );
+        sqlx::query(&q)
+            .bind(&t.id)
+            .bind(&t.pass_id)
+            .bind(t.unit_no)
+            .bind(t.seq)
+            .bind(&t.from_id)
+            .bind(&t.to_id)
+            .bind(&t.jws)
+            .bind(t.created_at.millis())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| match db(e) {
+                StoreError::Conflict(Conflict::Duplicate) => Conflict::UnitAlreadySold.into(),
+                other => other,
+            })?;
+        Ok(())
+    }
+
     async fn settle(tx: &mut Tx, order_id: &str, s: &Settlement) -> StoreResult<()> {
         sqlx::query("INSERT INTO ledger_transactions (id, order_id, payment_ref, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&s.ledger_id)
@@ -366,22 +441,14 @@ impl PostgresStore {
             .await
             .map_err(db)?;
         if let Some(k) = &new.provider_key {
-            sqlx::query("INSERT INTO provider_keys (kid, provider_id, public_key, secret, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(&k.kid)
-                .bind(&k.provider_id)
-                .bind(&k.public_key[..])
-                .bind(&k.secret[..])
-                .bind(k.created_at.millis())
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            Self::insert_key(&mut tx, k).await?;
         }
         tx.commit().await.map_err(db)
     }
 
     async fn create_pass_tx(&self, p: &Pass) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at, kid, status_index, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
             .bind(&p.id)
             .bind(&p.product_id)
             .bind(&p.provider_id)
@@ -392,6 +459,9 @@ impl PostgresStore {
             .bind(p.valid_until.map(|t| t.millis()))
             .bind(&p.jws)
             .bind(p.created_at.millis())
+            .bind(&p.kid)
+            .bind(p.status_index)
+            .bind(p.revoked_at.map(|t| t.millis()))
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -454,7 +524,7 @@ impl PostgresStore {
             .await
             .map_err(db)?;
         let q = format!(
-            "{HOLDING_SELECT} WHERE p.valid_from <= $1 AND (p.valid_until IS NULL OR p.valid_until > $1) AND pr.stock > 0
+            "{HOLDING_SELECT} WHERE p.valid_from <= $1 AND (p.valid_until IS NULL OR p.valid_until > $1) AND p.revoked_at IS NULL AND pr.stock > 0
              ORDER BY g.holder_id COLLATE \"C\", p.id COLLATE \"C\""
         );
         let rows = sqlx::query(&q)
@@ -627,37 +697,25 @@ impl PostgresStore {
             if stock <= 0 {
                 return Err(Conflict::InsufficientStock.into());
             }
-            // The holder's grant row lock makes transfers of the holder's units take turns;
-            // the next statement then sees every transfer committed before.
-            sqlx::query(
-                "SELECT 1 FROM grants WHERE holder_id = $1 AND pass_id = $2 FOR NO KEY UPDATE",
-            )
-            .bind(&offer.holder_id)
-            .bind(&offer.pass_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let unit: Option<i64> = sqlx::query_scalar("SELECT unit_no FROM pass_units WHERE pass_id = $1 AND holder_id = $2 AND owner_id IS NULL ORDER BY unit_no LIMIT 1")
-                .bind(&offer.pass_id)
-                .bind(&offer.holder_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-            let Some(n) = unit else {
+            let Some(t) = &a.transfer else {
                 return Err(Conflict::UnitsExhausted.into());
             };
-            let done = sqlx::query("UPDATE pass_units SET owner_id = $1, offer_id = $2 WHERE pass_id = $3 AND unit_no = $4 AND owner_id IS NULL")
-                .bind(&a.requester_id)
+            if t.pass_id != offer.pass_id
+                || t.from_id != offer.holder_id
+                || t.to_id != a.requester_id
+                || t.seq != 1
+            {
+                return Err(StoreError::corrupt("the transfer does not match the offer"));
+            }
+            Self::apply_transfer(&mut tx, t).await?;
+            sqlx::query("UPDATE pass_units SET offer_id = $1 WHERE pass_id = $2 AND unit_no = $3")
                 .bind(&offer.id)
-                .bind(&offer.pass_id)
-                .bind(n)
+                .bind(&t.pass_id)
+                .bind(t.unit_no)
                 .execute(&mut *tx)
                 .await
-                .map_err(db)?
-                .rows_affected();
-            if done != 1 {
-                return Err(Conflict::UnitAlreadySold.into());
-            }
+                .map_err(db)?;
+            let n = t.unit_no;
             unit_no = Some(n);
         }
         sqlx::query("UPDATE offers SET status = 'accepted', accepted_at = $1, licence_jws = $2, unit_no = $3 WHERE id = $4")
@@ -695,22 +753,28 @@ impl PostgresStore {
     async fn place_order_tx(
         &self,
         o: &Order,
+        transfer: Option<&UnitTransfer>,
         settlement: Option<&Settlement>,
     ) -> StoreResult<Order> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        // The offer row lock makes the orders of one offer take turns.
-        let offer = Self::offer_in(&mut *tx, &o.offer_id, true).await?;
-        if offer.status != OfferStatus::Accepted {
-            return Err(Conflict::OfferNotAccepted.into());
+        if let Some(offer_id) = &o.offer_id {
+            // The offer row lock makes the orders of one offer take turns.
+            let offer = Self::offer_in(&mut *tx, offer_id, true).await?;
+            if offer.status != OfferStatus::Accepted {
+                return Err(Conflict::OfferNotAccepted.into());
+            }
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = $1")
+                    .bind(offer_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            if existing.is_some() {
+                return Err(Conflict::AlreadyOrdered.into());
+            }
         }
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = $1")
-                .bind(&o.offer_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        if existing.is_some() {
-            return Err(Conflict::AlreadyOrdered.into());
+        if let Some(t) = transfer {
+            Self::apply_transfer(&mut tx, t).await?;
         }
         let done =
             sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
@@ -724,7 +788,7 @@ impl PostgresStore {
             return Err(Conflict::InsufficientStock.into());
         }
         let q = format!(
-            "INSERT INTO orders ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            "INSERT INTO orders ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
             &ORDER_COLS[5..]
         );
         sqlx::query(&q)
@@ -750,6 +814,7 @@ impl PostgresStore {
             .bind(o.created_at.millis())
             .bind(settlement.map(|s| s.at.millis()))
             .bind(None::<i64>)
+            .bind(transfer.map(|t| t.unit_no))
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -871,7 +936,8 @@ impl Store for PostgresStore {
     }
 
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>> {
-        let rows = sqlx::query("SELECT kid, provider_id, public_key, secret, created_at FROM provider_keys WHERE provider_id = $1 ORDER BY created_at, kid COLLATE \"C\"")
+        let q = format!("SELECT {KEY_COLS} FROM provider_keys WHERE provider_id = $1 ORDER BY created_at, kid COLLATE \"C\"");
+        let rows = sqlx::query(&q)
             .bind(provider_id)
             .fetch_all(&self.pool)
             .await
@@ -880,7 +946,7 @@ impl Store for PostgresStore {
     }
 
     async fn create_product(&self, p: &Product) -> StoreResult<()> {
-        sqlx::query("INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+        sqlx::query("INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at, gtin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&p.id)
             .bind(&p.provider_id)
             .bind(&p.title)
@@ -891,6 +957,7 @@ impl Store for PostgresStore {
             .bind(&p.currency)
             .bind(p.stock)
             .bind(p.created_at.millis())
+            .bind(&p.gtin)
             .execute(&self.pool)
             .await
             .map_err(db)?;
@@ -898,7 +965,7 @@ impl Store for PostgresStore {
     }
 
     async fn product(&self, id: &str) -> StoreResult<Product> {
-        let row = sqlx::query("SELECT id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at FROM products WHERE id = $1")
+        let row = sqlx::query("SELECT id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at, gtin FROM products WHERE id = $1")
             .bind(id)
             .fetch_one(&self.pool)
             .await
@@ -911,7 +978,8 @@ impl Store for PostgresStore {
     }
 
     async fn pass(&self, id: &str) -> StoreResult<Pass> {
-        let row = sqlx::query("SELECT id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at FROM passes WHERE id = $1")
+        let q = format!("SELECT {PASS_COLS} FROM passes WHERE id = $1");
+        let row = sqlx::query(&q)
             .bind(id)
             .fetch_one(&self.pool)
             .await
@@ -1119,8 +1187,16 @@ impl Store for PostgresStore {
         requester_profile_from(&row)
     }
 
-    async fn place_order(&self, o: &Order, settlement: Option<&Settlement>) -> StoreResult<Order> {
-        retrying("place_order", || self.place_order_tx(o, settlement)).await
+    async fn place_order(
+        &self,
+        o: &Order,
+        transfer: Option<&UnitTransfer>,
+        settlement: Option<&Settlement>,
+    ) -> StoreResult<Order> {
+        retrying("place_order", || {
+            self.place_order_tx(o, transfer, settlement)
+        })
+        .await
     }
 
     async fn pay_order(&self, order_id: &str, s: &Settlement) -> StoreResult<Order> {
@@ -1160,6 +1236,185 @@ impl Store for PostgresStore {
 
     async fn ledger_totals(&self) -> StoreResult<Vec<(String, i64)>> {
         self.totals(None).await
+    }
+
+    async fn add_provider_key(
+        &self,
+        key: &ProviderKeyRecord,
+        retire_others: bool,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        if retire_others {
+            sqlx::query("UPDATE provider_keys SET retired_at = $1 WHERE provider_id = $2 AND retired_at IS NULL")
+                .bind(key.created_at.millis())
+                .bind(&key.provider_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        Self::insert_key(&mut tx, key).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn unsealed_provider_keys(&self) -> StoreResult<Vec<ProviderKeyRecord>> {
+        let q = format!("SELECT {KEY_COLS} FROM provider_keys WHERE octet_length(secret) = 32 ORDER BY kid COLLATE \"C\"");
+        let rows = sqlx::query(&q).fetch_all(&self.pool).await.map_err(db)?;
+        rows.iter().map(provider_key_from).collect()
+    }
+
+    async fn set_provider_key_secret(
+        &self,
+        kid: &str,
+        plain: &[u8],
+        sealed: &[u8],
+    ) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE provider_keys SET secret = $1 WHERE kid = $2 AND secret = $3")
+                .bind(sealed)
+                .bind(kid)
+                .bind(plain)
+                .execute(&self.pool)
+                .await
+                .map_err(db)?
+                .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn pass_kids_in_use(
+        &self,
+        provider_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Option<String>>> {
+        sqlx::query_scalar("SELECT DISTINCT kid FROM passes WHERE provider_id = $1 AND (valid_until IS NULL OR valid_until > $2)")
+            .bind(provider_id)
+            .bind(now.millis())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn revoke_pass(&self, pass_id: &str, at: Timestamp) -> StoreResult<Pass> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE passes SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(at.millis())
+            .bind(pass_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let q = format!("SELECT {PASS_COLS} FROM passes WHERE id = $1");
+        let row = sqlx::query(&q)
+            .bind(pass_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let pass = pass_from(&row)?;
+        tx.commit().await.map_err(db)?;
+        Ok(pass)
+    }
+
+    async fn revoked_status_indices(&self, provider_id: &str) -> StoreResult<Vec<i64>> {
+        sqlx::query_scalar("SELECT status_index FROM passes WHERE provider_id = $1 AND revoked_at IS NOT NULL AND status_index IS NOT NULL ORDER BY status_index")
+            .bind(provider_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn unit(&self, pass_id: &str, unit_no: i64) -> StoreResult<Unit> {
+        let row = sqlx::query("SELECT pass_id, unit_no, holder_id, owner_id FROM pass_units WHERE pass_id = $1 AND unit_no = $2")
+            .bind(pass_id)
+            .bind(unit_no)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(Unit {
+            pass_id: row.try_get("pass_id").map_err(db)?,
+            unit_no: row.try_get("unit_no").map_err(db)?,
+            holder_id: row.try_get("holder_id").map_err(db)?,
+            owner_id: row.try_get("owner_id").map_err(db)?,
+        })
+    }
+
+    async fn free_unit(&self, pass_id: &str, holder_id: &str) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar("SELECT unit_no FROM pass_units WHERE pass_id = $1 AND holder_id = $2 AND owner_id IS NULL ORDER BY unit_no LIMIT 1")
+            .bind(pass_id)
+            .bind(holder_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn unit_history(&self, pass_id: &str, unit_no: i64) -> StoreResult<Vec<UnitTransfer>> {
+        let q = format!("SELECT {TRANSFER_COLS} FROM unit_transfers WHERE pass_id = $1 AND unit_no = $2 ORDER BY seq");
+        let rows = sqlx::query(&q)
+            .bind(pass_id)
+            .bind(unit_no)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(unit_transfer_from).collect()
+    }
+
+    async fn transfer_unit(&self, t: &UnitTransfer) -> StoreResult<()> {
+        retrying("transfer_unit", || async {
+            let mut tx = self.pool.begin().await.map_err(db)?;
+            Self::apply_transfer(&mut tx, t).await?;
+            tx.commit().await.map_err(db)
+        })
+        .await
+    }
+
+    async fn pass_activity(&self, pass_id: &str, recent: u32) -> StoreResult<PassActivity> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let (orders, quantity): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(quantity), 0)::BIGINT FROM orders WHERE pass_id = $1",
+        )
+        .bind(pass_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT created_at, quantity FROM orders WHERE pass_id = $1 ORDER BY seq DESC LIMIT $2",
+        )
+        .bind(pass_id)
+        .bind(i64::from(recent))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (positive, ratings): (i64, i64) = sqlx::query_as("SELECT COUNT(*) FILTER (WHERE r.positive), COUNT(*) FROM ratings r JOIN offers o ON o.id = r.offer_id WHERE o.pass_id = $1")
+            .bind(pass_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let reviews: Vec<(bool, Option<String>, i64)> = sqlx::query_as("SELECT r.positive, r.comment, r.created_at FROM ratings r JOIN offers o ON o.id = r.offer_id WHERE o.pass_id = $1 ORDER BY r.created_at DESC, r.id COLLATE \"C\" LIMIT $2")
+            .bind(pass_id)
+            .bind(i64::from(recent))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(PassActivity {
+            orders,
+            quantity,
+            recent: rows
+                .into_iter()
+                .map(|(at, q)| (Timestamp::from_millis(at), q))
+                .collect(),
+            reviews: reviews
+                .into_iter()
+                .map(|(positive, comment, at)| Review {
+                    positive,
+                    comment,
+                    created_at: Timestamp::from_millis(at),
+                })
+                .collect(),
+            positive,
+            ratings,
+        })
     }
 
     async fn rate(&self, r: &Rating) -> StoreResult<()> {

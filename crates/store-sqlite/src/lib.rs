@@ -135,15 +135,18 @@ type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
 
 const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.created_at AS g_at,
     p.id AS p_id, p.product_id, p.provider_id, p.mode, p.units, p.commission_bps, p.valid_from,
-    p.valid_until, p.jws, p.created_at AS p_at,
-    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at,
+    p.valid_until, p.jws, p.created_at AS p_at, p.kid, p.status_index, p.revoked_at,
+    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at, pr.gtin,
     (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id) AS granted,
     (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id AND u.owner_id IS NULL) AS units_left
   FROM grants g JOIN passes p ON p.id = g.pass_id JOIN products pr ON pr.id = p.product_id";
 
 const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
 const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
-const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no";
+const PASS_COLS: &str = "id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at, kid, status_index, revoked_at";
+const KEY_COLS: &str = "kid, provider_id, public_key, secret, created_at, retired_at";
+const TRANSFER_COLS: &str = "id, pass_id, unit_no, seq, from_id, to_id, jws, created_at";
 const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id, waiting";
 
 impl SqliteStore {
@@ -186,6 +189,71 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         holding_from(&row)
+    }
+
+    async fn insert_key(tx: &mut Tx<'_>, k: &ProviderKeyRecord) -> StoreResult<()> {
+        sqlx::query("INSERT INTO provider_keys (kid, provider_id, public_key, secret, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(&k.kid)
+            .bind(&k.provider_id)
+            .bind(&k.public_key[..])
+            .bind(k.secret.as_deref())
+            .bind(k.created_at.millis())
+            .bind(k.retired_at.map(|t| t.millis()))
+            .execute(&mut **tx)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// Records a transfer and moves the unit: the first (`seq` 1) from the
+    /// holder it was granted to while unsold, later ones from its owner, each
+    /// right after the one before. Anything else: the unit was already sold.
+    async fn apply_transfer(tx: &mut Tx<'_>, t: &UnitTransfer) -> StoreResult<()> {
+        let last: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(seq) FROM unit_transfers WHERE pass_id = ? AND unit_no = ?",
+        )
+        .bind(&t.pass_id)
+        .bind(t.unit_no)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db)?;
+        if last.unwrap_or(0) != t.seq - 1 {
+            return Err(Conflict::UnitAlreadySold.into());
+        }
+        let moved = if t.seq == 1 {
+            sqlx::query("UPDATE pass_units SET owner_id = ? WHERE pass_id = ? AND unit_no = ? AND holder_id = ? AND owner_id IS NULL")
+        } else {
+            sqlx::query("UPDATE pass_units SET owner_id = ? WHERE pass_id = ? AND unit_no = ? AND owner_id = ?")
+        }
+        .bind(&t.to_id)
+        .bind(&t.pass_id)
+        .bind(t.unit_no)
+        .bind(&t.from_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if moved != 1 {
+            return Err(Conflict::UnitAlreadySold.into());
+        }
+        let q =
+            format!("INSERT INTO unit_transfers ({TRANSFER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        sqlx::query(&q)
+            .bind(&t.id)
+            .bind(&t.pass_id)
+            .bind(t.unit_no)
+            .bind(t.seq)
+            .bind(&t.from_id)
+            .bind(&t.to_id)
+            .bind(&t.jws)
+            .bind(t.created_at.millis())
+            .execute(&mut **tx)
+            .await
+            .map_err(|e| match db(e) {
+                StoreError::Conflict(Conflict::Duplicate) => Conflict::UnitAlreadySold.into(),
+                other => other,
+            })?;
+        Ok(())
     }
 
     async fn settle(tx: &mut Tx<'_>, order_id: &str, s: &Settlement) -> StoreResult<()> {
@@ -239,15 +307,7 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         if let Some(k) = &new.provider_key {
-            sqlx::query("INSERT INTO provider_keys (kid, provider_id, public_key, secret, created_at) VALUES (?, ?, ?, ?, ?)")
-                .bind(&k.kid)
-                .bind(&k.provider_id)
-                .bind(&k.public_key[..])
-                .bind(&k.secret[..])
-                .bind(k.created_at.millis())
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
+            Self::insert_key(&mut tx, k).await?;
         }
         tx.commit().await.map_err(db)
     }
@@ -272,7 +332,10 @@ impl Store for SqliteStore {
     }
 
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>> {
-        let rows = sqlx::query("SELECT kid, provider_id, public_key, secret, created_at FROM provider_keys WHERE provider_id = ? ORDER BY created_at, kid")
+        let q = format!(
+            "SELECT {KEY_COLS} FROM provider_keys WHERE provider_id = ? ORDER BY created_at, kid"
+        );
+        let rows = sqlx::query(&q)
             .bind(provider_id)
             .fetch_all(&self.reader)
             .await
@@ -281,7 +344,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_product(&self, p: &Product) -> StoreResult<()> {
-        sqlx::query("INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at, gtin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&p.id)
             .bind(&p.provider_id)
             .bind(&p.title)
@@ -292,6 +355,7 @@ impl Store for SqliteStore {
             .bind(&p.currency)
             .bind(p.stock)
             .bind(p.created_at.millis())
+            .bind(&p.gtin)
             .execute(&self.writer)
             .await
             .map_err(db)?;
@@ -299,7 +363,7 @@ impl Store for SqliteStore {
     }
 
     async fn product(&self, id: &str) -> StoreResult<Product> {
-        let row = sqlx::query("SELECT id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at FROM products WHERE id = ?")
+        let row = sqlx::query("SELECT id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at, gtin FROM products WHERE id = ?")
             .bind(id)
             .fetch_one(&self.reader)
             .await
@@ -309,7 +373,7 @@ impl Store for SqliteStore {
 
     async fn create_pass(&self, p: &Pass) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at, kid, status_index, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&p.id)
             .bind(&p.product_id)
             .bind(&p.provider_id)
@@ -320,6 +384,9 @@ impl Store for SqliteStore {
             .bind(p.valid_until.map(|t| t.millis()))
             .bind(&p.jws)
             .bind(p.created_at.millis())
+            .bind(&p.kid)
+            .bind(p.status_index)
+            .bind(p.revoked_at.map(|t| t.millis()))
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -338,7 +405,8 @@ impl Store for SqliteStore {
     }
 
     async fn pass(&self, id: &str) -> StoreResult<Pass> {
-        let row = sqlx::query("SELECT id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at FROM passes WHERE id = ?")
+        let q = format!("SELECT {PASS_COLS} FROM passes WHERE id = ?");
+        let row = sqlx::query(&q)
             .bind(id)
             .fetch_one(&self.reader)
             .await
@@ -426,7 +494,7 @@ impl Store for SqliteStore {
         // One read transaction: holdings and reputations from the same snapshot.
         let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
         let q = format!(
-            "{HOLDING_SELECT} WHERE p.valid_from <= ?1 AND (p.valid_until IS NULL OR p.valid_until > ?1) AND pr.stock > 0 ORDER BY g.holder_id, p.id"
+            "{HOLDING_SELECT} WHERE p.valid_from <= ?1 AND (p.valid_until IS NULL OR p.valid_until > ?1) AND p.revoked_at IS NULL AND pr.stock > 0 ORDER BY g.holder_id, p.id"
         );
         let rows = sqlx::query(&q)
             .bind(now.millis())
@@ -694,28 +762,25 @@ impl Store for SqliteStore {
             if stock <= 0 {
                 return Err(Conflict::InsufficientStock.into());
             }
-            let unit: Option<i64> = sqlx::query_scalar("SELECT unit_no FROM pass_units WHERE pass_id = ? AND holder_id = ? AND owner_id IS NULL ORDER BY unit_no LIMIT 1")
-                .bind(&offer.pass_id)
-                .bind(&offer.holder_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-            let Some(n) = unit else {
+            let Some(t) = &a.transfer else {
                 return Err(Conflict::UnitsExhausted.into());
             };
-            let done = sqlx::query("UPDATE pass_units SET owner_id = ?, offer_id = ? WHERE pass_id = ? AND unit_no = ? AND owner_id IS NULL")
-                .bind(&a.requester_id)
+            if t.pass_id != offer.pass_id
+                || t.from_id != offer.holder_id
+                || t.to_id != a.requester_id
+                || t.seq != 1
+            {
+                return Err(StoreError::corrupt("the transfer does not match the offer"));
+            }
+            Self::apply_transfer(&mut tx, t).await?;
+            sqlx::query("UPDATE pass_units SET offer_id = ? WHERE pass_id = ? AND unit_no = ?")
                 .bind(&offer.id)
-                .bind(&offer.pass_id)
-                .bind(n)
+                .bind(&t.pass_id)
+                .bind(t.unit_no)
                 .execute(&mut *tx)
                 .await
-                .map_err(db)?
-                .rows_affected();
-            if done != 1 {
-                return Err(Conflict::UnitAlreadySold.into());
-            }
-            unit_no = Some(n);
+                .map_err(db)?;
+            unit_no = Some(t.unit_no);
         }
         sqlx::query("UPDATE offers SET status = 'accepted', accepted_at = ?, licence_jws = ?, unit_no = ? WHERE id = ?")
             .bind(a.at.millis())
@@ -767,20 +832,30 @@ impl Store for SqliteStore {
         requester_profile_from(&row)
     }
 
-    async fn place_order(&self, o: &Order, settlement: Option<&Settlement>) -> StoreResult<Order> {
+    async fn place_order(
+        &self,
+        o: &Order,
+        transfer: Option<&UnitTransfer>,
+        settlement: Option<&Settlement>,
+    ) -> StoreResult<Order> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let offer = self.offer_in(&mut *tx, &o.offer_id).await?;
-        if offer.status != OfferStatus::Accepted {
-            return Err(Conflict::OfferNotAccepted.into());
+        if let Some(offer_id) = &o.offer_id {
+            let offer = self.offer_in(&mut *tx, offer_id).await?;
+            if offer.status != OfferStatus::Accepted {
+                return Err(Conflict::OfferNotAccepted.into());
+            }
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = ?")
+                    .bind(offer_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            if existing.is_some() {
+                return Err(Conflict::AlreadyOrdered.into());
+            }
         }
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = ?")
-                .bind(&o.offer_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-        if existing.is_some() {
-            return Err(Conflict::AlreadyOrdered.into());
+        if let Some(t) = transfer {
+            Self::apply_transfer(&mut tx, t).await?;
         }
         let done = sqlx::query("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?")
             .bind(o.quantity)
@@ -794,7 +869,7 @@ impl Store for SqliteStore {
             return Err(Conflict::InsufficientStock.into());
         }
         let q = format!(
-            "INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &ORDER_COLS[5..]
         );
         sqlx::query(&q)
@@ -820,6 +895,7 @@ impl Store for SqliteStore {
             .bind(o.created_at.millis())
             .bind(settlement.map(|s| s.at.millis()))
             .bind(None::<i64>)
+            .bind(transfer.map(|t| t.unit_no))
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -921,6 +997,179 @@ impl Store for SqliteStore {
                 ))
             })
             .collect()
+    }
+
+    async fn add_provider_key(
+        &self,
+        key: &ProviderKeyRecord,
+        retire_others: bool,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        if retire_others {
+            sqlx::query("UPDATE provider_keys SET retired_at = ? WHERE provider_id = ? AND retired_at IS NULL")
+                .bind(key.created_at.millis())
+                .bind(&key.provider_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        Self::insert_key(&mut tx, key).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn unsealed_provider_keys(&self) -> StoreResult<Vec<ProviderKeyRecord>> {
+        let q =
+            format!("SELECT {KEY_COLS} FROM provider_keys WHERE length(secret) = 32 ORDER BY kid");
+        let rows = sqlx::query(&q).fetch_all(&self.reader).await.map_err(db)?;
+        rows.iter().map(provider_key_from).collect()
+    }
+
+    async fn set_provider_key_secret(
+        &self,
+        kid: &str,
+        plain: &[u8],
+        sealed: &[u8],
+    ) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE provider_keys SET secret = ? WHERE kid = ? AND secret = ?")
+            .bind(sealed)
+            .bind(kid)
+            .bind(plain)
+            .execute(&self.writer)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn pass_kids_in_use(
+        &self,
+        provider_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Option<String>>> {
+        sqlx::query_scalar("SELECT DISTINCT kid FROM passes WHERE provider_id = ? AND (valid_until IS NULL OR valid_until > ?)")
+            .bind(provider_id)
+            .bind(now.millis())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)
+    }
+
+    async fn revoke_pass(&self, pass_id: &str, at: Timestamp) -> StoreResult<Pass> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        sqlx::query("UPDATE passes SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+            .bind(at.millis())
+            .bind(pass_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let q = format!("SELECT {PASS_COLS} FROM passes WHERE id = ?");
+        let row = sqlx::query(&q)
+            .bind(pass_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let pass = pass_from(&row)?;
+        tx.commit().await.map_err(db)?;
+        Ok(pass)
+    }
+
+    async fn revoked_status_indices(&self, provider_id: &str) -> StoreResult<Vec<i64>> {
+        sqlx::query_scalar("SELECT status_index FROM passes WHERE provider_id = ? AND revoked_at IS NOT NULL AND status_index IS NOT NULL ORDER BY status_index")
+            .bind(provider_id)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)
+    }
+
+    async fn unit(&self, pass_id: &str, unit_no: i64) -> StoreResult<Unit> {
+        let row = sqlx::query("SELECT pass_id, unit_no, holder_id, owner_id FROM pass_units WHERE pass_id = ? AND unit_no = ?")
+            .bind(pass_id)
+            .bind(unit_no)
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)?;
+        Ok(Unit {
+            pass_id: sqlx::Row::try_get(&row, "pass_id").map_err(db)?,
+            unit_no: sqlx::Row::try_get(&row, "unit_no").map_err(db)?,
+            holder_id: sqlx::Row::try_get(&row, "holder_id").map_err(db)?,
+            owner_id: sqlx::Row::try_get(&row, "owner_id").map_err(db)?,
+        })
+    }
+
+    async fn free_unit(&self, pass_id: &str, holder_id: &str) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar("SELECT unit_no FROM pass_units WHERE pass_id = ? AND holder_id = ? AND owner_id IS NULL ORDER BY unit_no LIMIT 1")
+            .bind(pass_id)
+            .bind(holder_id)
+            .fetch_optional(&self.writer)
+            .await
+            .map_err(db)
+    }
+
+    async fn unit_history(&self, pass_id: &str, unit_no: i64) -> StoreResult<Vec<UnitTransfer>> {
+        let q = format!("SELECT {TRANSFER_COLS} FROM unit_transfers WHERE pass_id = ? AND unit_no = ? ORDER BY seq");
+        let rows = sqlx::query(&q)
+            .bind(pass_id)
+            .bind(unit_no)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter().map(unit_transfer_from).collect()
+    }
+
+    async fn transfer_unit(&self, t: &UnitTransfer) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        Self::apply_transfer(&mut tx, t).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn pass_activity(&self, pass_id: &str, recent: u32) -> StoreResult<PassActivity> {
+        let mut conn = self.reader.acquire().await.map_err(db)?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
+        let (orders, quantity): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(quantity), 0) FROM orders WHERE pass_id = ?",
+        )
+        .bind(pass_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT created_at, quantity FROM orders WHERE pass_id = ? ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(pass_id)
+        .bind(i64::from(recent))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let (positive, ratings): (i64, i64) = sqlx::query_as("SELECT COALESCE(SUM(r.positive), 0), COUNT(*) FROM ratings r JOIN offers o ON o.id = r.offer_id WHERE o.pass_id = ?")
+            .bind(pass_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let reviews: Vec<(i64, Option<String>, i64)> = sqlx::query_as("SELECT r.positive, r.comment, r.created_at FROM ratings r JOIN offers o ON o.id = r.offer_id WHERE o.pass_id = ? ORDER BY r.created_at DESC, r.id LIMIT ?")
+            .bind(pass_id)
+            .bind(i64::from(recent))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(PassActivity {
+            orders,
+            quantity,
+            recent: rows
+                .into_iter()
+                .map(|(at, q)| (Timestamp::from_millis(at), q))
+                .collect(),
+            reviews: reviews
+                .into_iter()
+                .map(|(p, comment, at)| Review {
+                    positive: p == 1,
+                    comment,
+                    created_at: Timestamp::from_millis(at),
+                })
+                .collect(),
+            positive,
+            ratings,
+        })
     }
 
     async fn rate(&self, r: &Rating) -> StoreResult<()> {

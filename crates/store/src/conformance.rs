@@ -40,9 +40,9 @@
 use crate::HolderState;
 use crate::{
     Acceptance, Account, Address, Conflict, DemandRecord, Holding, Interaction, MarketSnapshot,
-    NewAccount, NewGrant, NewOffer, Offer, Order, OrderParty, Page, Pass, Posting, Product,
-    ProviderKeyRecord, Rating, RequesterProfile, Settlement, Store, StoreError, StoreResult,
-    StoredPaymentMethod,
+    NewAccount, NewGrant, NewOffer, Offer, Order, OrderParty, Page, Pass, PassActivity, Posting,
+    Product, ProviderKeyRecord, Rating, RequesterProfile, Settlement, Store, StoreError,
+    StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
 };
 use std::any::Any;
 use std::collections::BTreeSet;
@@ -325,9 +325,56 @@ impl Store for GuardedStore {
     async fn place_order(
         &self,
         order: &Order,
+        transfer: Option<&UnitTransfer>,
         settlement: Option<&Settlement>,
     ) -> StoreResult<Order> {
-        self.inner.place_order(order, settlement).await
+        self.inner.place_order(order, transfer, settlement).await
+    }
+    async fn add_provider_key(
+        &self,
+        key: &ProviderKeyRecord,
+        retire_others: bool,
+    ) -> StoreResult<()> {
+        self.inner.add_provider_key(key, retire_others).await
+    }
+    async fn unsealed_provider_keys(&self) -> StoreResult<Vec<ProviderKeyRecord>> {
+        self.inner.unsealed_provider_keys().await
+    }
+    async fn set_provider_key_secret(
+        &self,
+        kid: &str,
+        plain: &[u8],
+        sealed: &[u8],
+    ) -> StoreResult<bool> {
+        self.inner.set_provider_key_secret(kid, plain, sealed).await
+    }
+    async fn pass_kids_in_use(
+        &self,
+        provider_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Option<String>>> {
+        self.inner.pass_kids_in_use(provider_id, now).await
+    }
+    async fn revoke_pass(&self, pass_id: &str, at: Timestamp) -> StoreResult<Pass> {
+        self.inner.revoke_pass(pass_id, at).await
+    }
+    async fn revoked_status_indices(&self, provider_id: &str) -> StoreResult<Vec<i64>> {
+        self.inner.revoked_status_indices(provider_id).await
+    }
+    async fn unit(&self, pass_id: &str, unit_no: i64) -> StoreResult<Unit> {
+        self.inner.unit(pass_id, unit_no).await
+    }
+    async fn free_unit(&self, pass_id: &str, holder_id: &str) -> StoreResult<Option<i64>> {
+        self.inner.free_unit(pass_id, holder_id).await
+    }
+    async fn unit_history(&self, pass_id: &str, unit_no: i64) -> StoreResult<Vec<UnitTransfer>> {
+        self.inner.unit_history(pass_id, unit_no).await
+    }
+    async fn transfer_unit(&self, transfer: &UnitTransfer) -> StoreResult<()> {
+        self.inner.transfer_unit(transfer).await
+    }
+    async fn pass_activity(&self, pass_id: &str, recent: u32) -> StoreResult<PassActivity> {
+        self.inner.pass_activity(pass_id, recent).await
     }
     async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order> {
         self.inner.pay_order(order_id, settlement).await
@@ -451,8 +498,9 @@ pub fn provider_key(kid: &str, provider_id: &str, at: Timestamp) -> ProviderKeyR
         kid: kid.into(),
         provider_id: provider_id.into(),
         public_key: bytes32(kid, 1),
-        secret: bytes32(kid, 2),
+        secret: Some(bytes32(kid, 2).to_vec()),
         created_at: at,
+        retired_at: None,
     }
 }
 
@@ -493,6 +541,7 @@ pub fn product(id: &str, provider_id: &str, stock: i64, price_minor: i64) -> Pro
         currency: CURRENCY.into(),
         stock,
         created_at: T0,
+        gtin: Some("4006381333931".into()),
     }
 }
 
@@ -509,6 +558,9 @@ pub fn pass(id: &str, product: &Product, mode: PassMode, units: Option<i64>) -> 
         valid_until: None,
         jws: format!("jws-of-{id}"),
         created_at: T0,
+        kid: Some(format!("key_{}", product.provider_id)),
+        status_index: None,
+        revoked_at: None,
     }
 }
 
@@ -589,10 +641,10 @@ pub fn order_for(id: &str, offer: &Offer, product: &Product, quantity: i64) -> O
     let total = product.price_minor * quantity;
     Order {
         id: id.into(),
-        offer_id: offer.id.clone(),
+        offer_id: Some(offer.id.clone()),
         requester_id: offer.requester_id.clone(),
         provider_id: product.provider_id.clone(),
-        holder_id: offer.holder_id.clone(),
+        holder_id: Some(offer.holder_id.clone()),
         product_id: product.id.clone(),
         pass_id: offer.pass_id.clone(),
         quantity,
@@ -606,7 +658,30 @@ pub fn order_for(id: &str, offer: &Offer, product: &Product, quantity: i64) -> O
         created_at: t(180),
         paid_at: None,
         shipped_at: None,
+        unit_no: None,
         seq: 0,
+    }
+}
+
+/// Transfer statement `seq` of a unit from `from` to `to` (the signature is
+/// the exchange's business; the store keeps the text).
+pub fn unit_transfer(
+    pass_id: &str,
+    unit_no: i64,
+    seq: i64,
+    from: &str,
+    to: &str,
+    at: Timestamp,
+) -> UnitTransfer {
+    UnitTransfer {
+        id: format!("trf_{pass_id}_{unit_no}_{seq}_{to}"),
+        pass_id: pass_id.into(),
+        unit_no,
+        seq,
+        from_id: from.into(),
+        to_id: to.into(),
+        jws: format!("statement-{seq}-of-{pass_id}-{unit_no}"),
+        created_at: at,
     }
 }
 
@@ -629,7 +704,11 @@ pub fn settlement_for(ledger_id: &str, order: &Order, at: Timestamp) -> Settleme
                 order.total_minor - order.commission_minor,
                 "sale",
             ),
-            posting(&order.holder_id, order.commission_minor, "commission"),
+            posting(
+                order.holder_id.as_deref().unwrap_or(&order.provider_id),
+                order.commission_minor,
+                "commission",
+            ),
         ],
         at,
     }
@@ -791,13 +870,38 @@ impl World {
         self.store.create_offer(&new).await.must("create_offer")
     }
 
-    /// The offer's requester accepting `offer` at `t(120)`; the world's shareable pass comes with a licence.
-    pub fn acceptance(&self, offer: &Offer) -> Acceptance {
+    /// The offer's requester accepting `offer` at `t(120)`; the world's shareable pass comes with a licence,
+    /// a unique pass with the transfer of the holder's first unsold unit (none when it has none left).
+    pub async fn acceptance(&self, offer: &Offer) -> Acceptance {
+        let unique = self.store.pass(&offer.pass_id).await.must("pass").mode == PassMode::Unique;
+        let unit = if unique {
+            self.store
+                .free_unit(&offer.pass_id, &offer.holder_id)
+                .await
+                .must("free_unit")
+        } else {
+            None
+        };
+        self.acceptance_of_unit(offer, unit)
+    }
+
+    /// [`acceptance`](Self::acceptance) transferring unit `unit` (for a unique pass).
+    pub fn acceptance_of_unit(&self, offer: &Offer, unit: Option<i64>) -> Acceptance {
         Acceptance {
             offer_id: offer.id.clone(),
             requester_id: offer.requester_id.clone(),
             licence_jws: (offer.pass_id == self.shareable.id)
                 .then(|| format!("licence-for-{}", offer.id)),
+            transfer: unit.map(|n| {
+                unit_transfer(
+                    &offer.pass_id,
+                    n,
+                    1,
+                    &offer.holder_id,
+                    &offer.requester_id,
+                    t(120),
+                )
+            }),
             at: t(120),
         }
     }
@@ -810,7 +914,7 @@ impl World {
     pub async fn accepted_offer_by(&self, requester: &str, holder: &str, pass: &Pass) -> Offer {
         let requests = self.demand_by(requester, &[holder], DEADLINE).await;
         let offer = self.offer(&requests[0], &pass.id).await;
-        let mut acc = self.acceptance(&offer);
+        let mut acc = self.acceptance(&offer).await;
         acc.licence_jws =
             (pass.mode == PassMode::Shareable).then(|| format!("licence-for-{}", offer.id));
         self.store.accept_offer(&acc).await.must("accept_offer")
@@ -866,7 +970,7 @@ pub async fn accounts_round_trip(store: Arc<dyn Store>) {
     );
     assert_eq!(
         keys[0].secret,
-        bytes32("key_acc_p", 2),
+        Some(bytes32("key_acc_p", 2).to_vec()),
         "the secret survives the round trip"
     );
     assert!(
@@ -2028,6 +2132,7 @@ pub async fn accept_shareable_sets_licence(store: Arc<dyn Store>) {
         offer_id: offer.id.clone(),
         requester_id: w.requester.clone(),
         licence_jws: Some("eyJhbGciOiJFZERTQSJ9.licence.sig".into()),
+        transfer: None,
         at: t(120),
     };
     let accepted = s.accept_offer(&acc).await.must("accept_offer");
@@ -2067,6 +2172,14 @@ pub async fn accept_unique_transfers_one_unit(store: Arc<dyn Store>) {
         offer_id: offer.id.clone(),
         requester_id: w.requester.clone(),
         licence_jws: None,
+        transfer: Some(unit_transfer(
+            &offer.pass_id,
+            1,
+            1,
+            &offer.holder_id,
+            &w.requester,
+            t(120),
+        )),
         at: t(120),
     };
     let accepted = s.accept_offer(&acc).await.must("accept_offer");
@@ -2113,11 +2226,11 @@ pub async fn accept_one_offer_per_demand(store: Arc<dyn Store>) {
     let requests = w.demand(&[&w.holder1, &w.holder2]).await;
     let o1 = w.offer(&requests[0], &w.unique.id).await;
     let o2 = w.offer(&requests[1], &w.unique.id).await;
-    s.accept_offer(&w.acceptance(&o1))
+    s.accept_offer(&w.acceptance(&o1).await)
         .await
         .must("first accept");
 
-    let mut again = w.acceptance(&o1);
+    let mut again = w.acceptance(&o1).await;
     again.at = t(130);
     assert_err!(
         s.accept_offer(&again).await,
@@ -2125,7 +2238,7 @@ pub async fn accept_one_offer_per_demand(store: Arc<dyn Store>) {
         "the same offer again"
     );
     assert_err!(
-        s.accept_offer(&w.acceptance(&o2)).await,
+        s.accept_offer(&w.acceptance(&o2).await).await,
         StoreError::Conflict(Conflict::OfferAlreadyAccepted),
         "another offer of the same demand"
     );
@@ -2164,7 +2277,7 @@ pub async fn accept_wrong_requester_is_not_found(store: Arc<dyn Store>) {
     let other = w.add_requester().await;
     let requests = w.demand(&[&w.holder1]).await;
     let offer = w.offer(&requests[0], &w.unique.id).await;
-    let mut acc = w.acceptance(&offer);
+    let mut acc = w.acceptance(&offer).await;
     acc.requester_id = other;
     assert_err!(
         s.accept_offer(&acc).await,
@@ -2191,14 +2304,14 @@ pub async fn accept_wrong_requester_is_not_found(store: Arc<dyn Store>) {
         Some(2)
     );
 
-    let mut unknown = w.acceptance(&offer);
+    let mut unknown = w.acceptance(&offer).await;
     unknown.offer_id = "ofr_nope".into();
     assert_err!(
         s.accept_offer(&unknown).await,
         StoreError::NotFound,
         "unknown offer"
     );
-    s.accept_offer(&w.acceptance(&offer))
+    s.accept_offer(&w.acceptance(&offer).await)
         .await
         .must("the right requester");
 }
@@ -2216,14 +2329,14 @@ pub async fn accept_unique_without_units_left(store: Arc<dyn Store>) {
     let oa = w.offer(&a[0], &p.id).await;
     let ob = w.offer(&b[0], &p.id).await;
     assert_eq!(
-        s.accept_offer(&w.acceptance(&oa))
+        s.accept_offer(&w.acceptance(&oa).await)
             .await
             .must("accept")
             .unit_no,
         Some(1)
     );
     assert_err!(
-        s.accept_offer(&w.acceptance(&ob)).await,
+        s.accept_offer(&w.acceptance(&ob).await).await,
         StoreError::Conflict(Conflict::UnitsExhausted),
         "the holder's only unit is gone"
     );
@@ -2250,7 +2363,7 @@ pub async fn accept_unique_without_units_left(store: Arc<dyn Store>) {
     // Granted another unit, the holder can deliver.
     w.grant(&p, &h, Some(1)).await;
     assert_eq!(
-        s.accept_offer(&w.acceptance(&ob))
+        s.accept_offer(&w.acceptance(&ob).await)
             .await
             .must("accept")
             .unit_no,
@@ -2267,7 +2380,7 @@ pub async fn place_order_without_settlement(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let input = w.order_input(3).await;
-    let order = s.place_order(&input, None).await.must("place_order");
+    let order = s.place_order(&input, None, None).await.must("place_order");
     let mut want = input.clone();
     want.seq = order.seq;
     assert_eq!(order, want, "a placed order as given");
@@ -2298,7 +2411,7 @@ pub async fn place_order_with_settlement(store: Arc<dyn Store>) {
     let input = w.order_input(2).await;
     let settlement = settlement_for("led_1", &input, t(181));
     let order = s
-        .place_order(&input, Some(&settlement))
+        .place_order(&input, None, Some(&settlement))
         .await
         .must("place_order");
     let mut want = input.clone();
@@ -2337,7 +2450,7 @@ pub async fn place_order_requires_accepted_offer(store: Arc<dyn Store>) {
     let input = order_for("ord_1", &offer, &w.product, 1);
     let settlement = settlement_for("led_1", &input, t(181));
     assert_err!(
-        s.place_order(&input, Some(&settlement)).await,
+        s.place_order(&input, None, Some(&settlement)).await,
         StoreError::Conflict(Conflict::OfferNotAccepted),
         "offer not accepted"
     );
@@ -2349,9 +2462,9 @@ pub async fn place_order_requires_accepted_offer(store: Arc<dyn Store>) {
     );
 
     let mut unknown = input.clone();
-    unknown.offer_id = "ofr_nope".into();
+    unknown.offer_id = Some("ofr_nope".into());
     assert_err!(
-        s.place_order(&unknown, None).await,
+        s.place_order(&unknown, None, None).await,
         StoreError::NotFound,
         "unknown offer"
     );
@@ -2364,14 +2477,14 @@ pub async fn place_order_once_per_offer(store: Arc<dyn Store>) {
     let s = w.store();
     let input = w.order_input(1).await;
     let first = s
-        .place_order(&input, Some(&settlement_for("led_1", &input, t(181))))
+        .place_order(&input, None, Some(&settlement_for("led_1", &input, t(181))))
         .await
         .must("first");
     let mut second = input.clone();
     second.id = "ord_second".into();
     let settlement = settlement_for("led_2", &second, t(182));
     assert_err!(
-        s.place_order(&second, Some(&settlement)).await,
+        s.place_order(&second, None, Some(&settlement)).await,
         StoreError::Conflict(Conflict::AlreadyOrdered),
         "second order of one offer"
     );
@@ -2405,7 +2518,7 @@ pub async fn place_order_insufficient_stock_changes_nothing(store: Arc<dyn Store
     let input = order_for("ord_1", &offer, &product, 3);
     let settlement = settlement_for("led_1", &input, t(181));
     assert_err!(
-        s.place_order(&input, Some(&settlement)).await,
+        s.place_order(&input, None, Some(&settlement)).await,
         StoreError::Conflict(Conflict::InsufficientStock),
         "3 wanted, 2 in stock"
     );
@@ -2428,7 +2541,7 @@ pub async fn place_order_insufficient_stock_changes_nothing(store: Arc<dyn Store
     fits.total_minor = 2_000;
     fits.commission_minor = 200;
     let order = s
-        .place_order(&fits, Some(&settlement_for("led_1", &fits, t(190))))
+        .place_order(&fits, None, Some(&settlement_for("led_1", &fits, t(190))))
         .await
         .must("place_order");
     assert_eq!(order.status, OrderStatus::Paid);
@@ -2441,7 +2554,7 @@ pub async fn place_order_duplicate_id(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let first = w.order_input(1).await;
-    s.place_order(&first, Some(&settlement_for("led_1", &first, t(181))))
+    s.place_order(&first, None, Some(&settlement_for("led_1", &first, t(181))))
         .await
         .must("first");
 
@@ -2449,7 +2562,7 @@ pub async fn place_order_duplicate_id(store: Arc<dyn Store>) {
     let next_id = dup.id.clone();
     dup.id = first.id.clone();
     assert_err!(
-        s.place_order(&dup, None).await,
+        s.place_order(&dup, None, None).await,
         StoreError::Conflict(Conflict::Duplicate),
         "duplicate order id"
     );
@@ -2457,7 +2570,7 @@ pub async fn place_order_duplicate_id(store: Arc<dyn Store>) {
 
     dup.id = next_id;
     assert_err!(
-        s.place_order(&dup, Some(&settlement_for("led_1", &dup, t(182))))
+        s.place_order(&dup, None, Some(&settlement_for("led_1", &dup, t(182))))
             .await,
         StoreError::Conflict(Conflict::Duplicate),
         "duplicate ledger id"
@@ -2468,7 +2581,7 @@ pub async fn place_order_duplicate_id(store: Arc<dyn Store>) {
         s.balances(&w.requester).await.must("balances"),
         vec![(CURRENCY.to_string(), -2_500)]
     );
-    s.place_order(&dup, None)
+    s.place_order(&dup, None, None)
         .await
         .must("the offer can still be ordered");
 }
@@ -2478,7 +2591,7 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let input = w.order_input(1).await;
-    let placed = s.place_order(&input, None).await.must("place_order");
+    let placed = s.place_order(&input, None, None).await.must("place_order");
     let settlement = settlement_for("led_1", &input, t(240));
     let paid = s.pay_order(&input.id, &settlement).await.must("pay_order");
     let mut want = placed.clone();
@@ -2519,7 +2632,7 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
 
     // A shipped order cannot be paid either.
     let other = w.order_input(1).await;
-    s.place_order(&other, None).await.must("place_order");
+    s.place_order(&other, None, None).await.must("place_order");
     s.ship_order(&other.id, t(300)).await.must("ship_order");
     assert_err!(
         s.pay_order(&other.id, &settlement_for("led_3", &other, t(310)))
@@ -2538,9 +2651,9 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let placed = w.order_input(1).await;
-    s.place_order(&placed, None).await.must("place_order");
+    s.place_order(&placed, None, None).await.must("place_order");
     let paid = w.order_input(1).await;
-    s.place_order(&paid, Some(&settlement_for("led_1", &paid, t(181))))
+    s.place_order(&paid, None, Some(&settlement_for("led_1", &paid, t(181))))
         .await
         .must("place_order");
 
@@ -2581,7 +2694,7 @@ pub async fn orders_per_party_paginated(store: Arc<dyn Store>) {
     let mut placed = Vec::new();
     for (i, o) in [&o1, &o2, &o3].into_iter().enumerate() {
         let input = order_for(&format!("ord_{i}"), o, &w.product, 1);
-        placed.push(s.place_order(&input, None).await.must("place_order"));
+        placed.push(s.place_order(&input, None, None).await.must("place_order"));
     }
     assert_eq!(
         all_orders(s, OrderParty::Provider(&w.provider)).await,
@@ -2658,17 +2771,17 @@ pub async fn balances_and_ledger_totals(store: Arc<dyn Store>) {
     w.grant(&chf_pass, &w.holder2, None).await;
 
     let a = w.order_input(2).await; // 50.00 EUR from holder 1
-    s.place_order(&a, Some(&settlement_for("led_a", &a, t(181))))
+    s.place_order(&a, None, Some(&settlement_for("led_a", &a, t(181))))
         .await
         .must("order a");
     let offer = w.accepted_offer(&w.holder2, &chf_pass).await;
     let b = order_for("ord_chf", &offer, &chf, 1); // 40.00 CHF from holder 2
-    s.place_order(&b, None).await.must("order b");
+    s.place_order(&b, None, None).await.must("order b");
     s.pay_order(&b.id, &settlement_for("led_b", &b, t(240)))
         .await
         .must("pay b");
     let c = w.order_input(1).await; // placed, not paid: no postings
-    s.place_order(&c, None).await.must("order c");
+    s.place_order(&c, None, None).await.must("order c");
 
     let eur = |v: i64| (CURRENCY.to_string(), v);
     let chf_ = |v: i64| ("CHF".to_string(), v);
@@ -2823,7 +2936,7 @@ pub async fn concurrent_accepts_one_wins(store: Arc<dyn Store>) {
     let barrier = Arc::new(Barrier::new(TASKS));
     let mut set = JoinSet::new();
     for o in &offers {
-        let (store, acc, barrier) = (w.store.clone(), w.acceptance(o), barrier.clone());
+        let (store, acc, barrier) = (w.store.clone(), w.acceptance(o).await, barrier.clone());
         set.spawn(async move {
             barrier.wait().await;
             store.accept_offer(&acc).await
@@ -2859,7 +2972,7 @@ pub async fn concurrent_accepts_one_wins(store: Arc<dyn Store>) {
     let barrier = Arc::new(Barrier::new(TASKS));
     let mut set = JoinSet::new();
     for _ in 0..TASKS {
-        let (store, acc, barrier) = (w.store.clone(), w.acceptance(&offer), barrier.clone());
+        let (store, acc, barrier) = (w.store.clone(), w.acceptance(&offer).await, barrier.clone());
         set.spawn(async move {
             barrier.wait().await;
             store.accept_offer(&acc).await
@@ -2906,7 +3019,7 @@ pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
         let settlement = settlement_for(&format!("led_{i}"), &input, t(181));
         set.spawn(async move {
             barrier.wait().await;
-            store.place_order(&input, Some(&settlement)).await
+            store.place_order(&input, None, Some(&settlement)).await
         });
     }
     let results = join_all(set).await;
@@ -3028,8 +3141,10 @@ pub async fn concurrent_unique_accepts_never_double_transfer(store: Arc<dyn Stor
     }
     let barrier = Arc::new(Barrier::new(DEMANDS));
     let mut set = JoinSet::new();
-    for o in &offers {
-        let (store, acc, barrier) = (w.store.clone(), w.acceptance(o), barrier.clone());
+    for (i, o) in offers.iter().enumerate() {
+        // Half the acceptances name unit 1, half unit 2: each unit goes once.
+        let acc = w.acceptance_of_unit(o, Some(1 + (i as i64 % 2)));
+        let (store, barrier) = (w.store.clone(), barrier.clone());
         set.spawn(async move {
             barrier.wait().await;
             store.accept_offer(&acc).await
@@ -3050,9 +3165,15 @@ pub async fn concurrent_unique_accepts_never_double_transfer(store: Arc<dyn Stor
     assert!(results
         .iter()
         .filter(|r| r.is_err())
-        .all(|r| is_conflict(r, Conflict::UnitsExhausted)));
+        .all(|r| is_conflict(r, Conflict::UnitAlreadySold)));
     let h = s.holding(&w.holder1, &w.unique.id).await.must("holding");
     assert_eq!((h.units_granted, h.units_left), (Some(2), Some(0)));
+    for unit in [1, 2] {
+        let history = s.unit_history(&w.unique.id, unit).await.must("history");
+        assert_eq!(history.len(), 1, "unit {unit} has one sale recorded");
+        let u = s.unit(&w.unique.id, unit).await.must("unit");
+        assert_eq!(u.owner_id.as_deref(), Some(history[0].to_id.as_str()));
+    }
     assert_eq!(
         s.holding(&w.holder2, &w.unique.id)
             .await
@@ -3069,7 +3190,9 @@ pub async fn accept_withdraws_other_pending_requests(store: Arc<dyn Store>) {
     let s = w.store();
     let requests = w.demand(&[&w.holder1, &w.holder2]).await;
     let o1 = w.offer(&requests[0], &w.shareable.id).await;
-    s.accept_offer(&w.acceptance(&o1)).await.must("accept");
+    s.accept_offer(&w.acceptance(&o1).await)
+        .await
+        .must("accept");
     let other = s.interaction(&requests[1].id).await.must("interaction");
     assert_eq!(other.status, InteractionStatus::Withdrawn);
     let late = NewOffer {
@@ -3102,7 +3225,7 @@ pub async fn accept_unique_needs_stock(store: Arc<dyn Store>) {
     let requests = w.demand(&[&w.holder1]).await;
     let offer = w.offer(&requests[0], &pass.id).await;
     assert_err!(
-        s.accept_offer(&w.acceptance(&offer)).await,
+        s.accept_offer(&w.acceptance(&offer).await).await,
         StoreError::Conflict(Conflict::InsufficientStock),
         "no stock"
     );

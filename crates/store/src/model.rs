@@ -19,14 +19,19 @@ impl Account {
     }
 }
 
-/// A provider's signing key. `secret` is the 32-byte Ed25519 seed.
+/// A provider's signing key. `secret` is the Ed25519 seed sealed under the
+/// server's master key (see the exchange's `keyring`); a 32-byte value is a
+/// seed stored before sealing existed. `None`: the provider keeps the secret
+/// and signs its passes itself.
 #[derive(Clone, PartialEq)]
 pub struct ProviderKeyRecord {
     pub kid: String,
     pub provider_id: String,
     pub public_key: [u8; 32],
-    pub secret: [u8; 32],
+    pub secret: Option<Vec<u8>>,
     pub created_at: Timestamp,
+    /// When a newer key replaced it for signing.
+    pub retired_at: Option<Timestamp>,
 }
 
 impl std::fmt::Debug for ProviderKeyRecord {
@@ -60,6 +65,7 @@ pub struct Product {
     pub currency: String,
     pub stock: i64,
     pub created_at: Timestamp,
+    pub gtin: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,12 +81,68 @@ pub struct Pass {
     pub valid_until: Option<Timestamp>,
     pub jws: String,
     pub created_at: Timestamp,
+    /// The signing key's id (`None` for passes issued before schema v3).
+    pub kid: Option<String>,
+    /// The pass's bit in its provider's revocation status list.
+    pub status_index: Option<i64>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 impl Pass {
+    /// Inside its validity window and not revoked.
     pub fn is_valid_at(&self, now: Timestamp) -> bool {
-        self.valid_from <= now && self.valid_until.is_none_or(|u| now < u)
+        self.revoked_at.is_none()
+            && self.valid_from <= now
+            && self.valid_until.is_none_or(|u| now < u)
     }
+}
+
+/// A unit of a unique pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub pass_id: String,
+    pub unit_no: i64,
+    /// The holder it was granted to, if any yet.
+    pub holder_id: Option<String>,
+    /// Its owner, once sold.
+    pub owner_id: Option<String>,
+}
+
+/// One signed transfer of a unit's ownership (see `symbolon_pass::transfer`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitTransfer {
+    pub id: String,
+    pub pass_id: String,
+    pub unit_no: i64,
+    /// 1 for the first sale, then 2, 3, …
+    pub seq: i64,
+    pub from_id: String,
+    pub to_id: String,
+    pub jws: String,
+    pub created_at: Timestamp,
+}
+
+/// What a pass page shows of a pass's trade.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PassActivity {
+    /// Orders placed under the pass.
+    pub orders: i64,
+    /// Units ordered in all.
+    pub quantity: i64,
+    /// The most recent orders: `(placed at, quantity)`, newest first.
+    pub recent: Vec<(Timestamp, i64)>,
+    /// Ratings of offers of this pass, newest first.
+    pub reviews: Vec<Review>,
+    pub positive: i64,
+    pub ratings: i64,
+}
+
+/// A rating shown on a pass page (no rater identity).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub positive: bool,
+    pub comment: Option<String>,
+    pub created_at: Timestamp,
 }
 
 /// A request to put a pass in a holder's wallet.
@@ -205,6 +267,9 @@ pub struct Acceptance {
     pub offer_id: String,
     pub requester_id: String,
     pub licence_jws: Option<String>,
+    /// For a unique pass: the signed transfer of one of the holder's unsold
+    /// units to the requester (the store checks it is still unsold).
+    pub transfer: Option<UnitTransfer>,
     pub at: Timestamp,
 }
 
@@ -247,10 +312,12 @@ pub struct Posting {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
     pub id: String,
-    pub offer_id: String,
+    /// The accepted offer it came from; `None` when placed from the pass page.
+    pub offer_id: Option<String>,
     pub requester_id: String,
     pub provider_id: String,
-    pub holder_id: String,
+    /// The holder credited with the order (and its commission), if any.
+    pub holder_id: Option<String>,
     pub product_id: String,
     pub pass_id: String,
     pub quantity: i64,
@@ -264,6 +331,8 @@ pub struct Order {
     pub created_at: Timestamp,
     pub paid_at: Option<Timestamp>,
     pub shipped_at: Option<Timestamp>,
+    /// The unit transferred by a page order of a unique pass.
+    pub unit_no: Option<i64>,
     /// Insertion order, for pagination.
     pub seq: i64,
 }

@@ -80,8 +80,9 @@ macro_rules! sql_row_mappers {
                 kid: get(row, "kid")?,
                 provider_id: get(row, "provider_id")?,
                 public_key: arr("public_key")?,
-                secret: arr("secret")?,
+                secret: get(row, "secret")?,
                 created_at: ts(row, "created_at")?,
+                retired_at: opt_ts(row, "retired_at")?,
             })
         }
 
@@ -104,6 +105,7 @@ macro_rules! sql_row_mappers {
                 currency: get(row, "currency")?,
                 stock: get(row, "stock")?,
                 created_at: ts(row, at_col)?,
+                gtin: get(row, "gtin")?,
             })
         }
 
@@ -121,6 +123,9 @@ macro_rules! sql_row_mappers {
                 valid_until: opt_ts(row, "valid_until")?,
                 jws: get(row, "jws")?,
                 created_at: ts(row, "p_at")?,
+                kid: get(row, "kid")?,
+                status_index: get(row, "status_index")?,
+                revoked_at: opt_ts(row, "revoked_at")?,
             })
         }
 
@@ -244,7 +249,21 @@ macro_rules! sql_row_mappers {
                 created_at: ts(row, "created_at")?,
                 paid_at: opt_ts(row, "paid_at")?,
                 shipped_at: opt_ts(row, "shipped_at")?,
+                unit_no: get(row, "unit_no")?,
                 seq: get(row, "seq")?,
+            })
+        }
+
+        pub fn unit_transfer_from(row: &$row) -> StoreResult<UnitTransfer> {
+            Ok(UnitTransfer {
+                id: get(row, "id")?,
+                pass_id: get(row, "pass_id")?,
+                unit_no: get(row, "unit_no")?,
+                seq: get(row, "seq")?,
+                from_id: get(row, "from_id")?,
+                to_id: get(row, "to_id")?,
+                jws: get(row, "jws")?,
+                created_at: ts(row, "created_at")?,
             })
         }
 

@@ -23,6 +23,29 @@ pub trait Store: Send + Sync + 'static {
     async fn account_by_key_hash(&self, hash: &str) -> StoreResult<Account>;
     /// A provider's signing keys, oldest first.
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>>;
+    /// Adds a key; with `retire_others` (rotation) the provider's active keys
+    /// are retired at the new key's `created_at`, in the same transaction.
+    async fn add_provider_key(
+        &self,
+        key: &ProviderKeyRecord,
+        retire_others: bool,
+    ) -> StoreResult<()>;
+    /// Keys whose secret is still a 32-byte unsealed seed (written before schema v3).
+    async fn unsealed_provider_keys(&self) -> StoreResult<Vec<ProviderKeyRecord>>;
+    /// Replaces a key's unsealed seed `plain` by `sealed`; `false` if it was no longer `plain`.
+    async fn set_provider_key_secret(
+        &self,
+        kid: &str,
+        plain: &[u8],
+        sealed: &[u8],
+    ) -> StoreResult<bool>;
+    /// The `kid`s of the provider's passes not yet expired at `now` (`None`
+    /// for passes from before schema v3): retired keys stay published for them.
+    async fn pass_kids_in_use(
+        &self,
+        provider_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<Option<String>>>;
 
     // --- catalog --------------------------------------------------------
     async fn create_product(&self, product: &Product) -> StoreResult<()>;
@@ -33,6 +56,21 @@ pub trait Store: Send + Sync + 'static {
     /// Puts a pass in a holder's wallet (again: adds units). Unique passes
     /// take `units` from the units no holder has yet ([`crate::Conflict::UnitsExhausted`] if too few).
     async fn grant(&self, grant: &NewGrant) -> StoreResult<Holding>;
+
+    /// Revokes a pass (once: revoking again keeps the first time) and returns it.
+    async fn revoke_pass(&self, pass_id: &str, at: Timestamp) -> StoreResult<Pass>;
+    /// The status list indices of the provider's revoked passes.
+    async fn revoked_status_indices(&self, provider_id: &str) -> StoreResult<Vec<i64>>;
+    async fn unit(&self, pass_id: &str, unit_no: i64) -> StoreResult<Unit>;
+    /// The lowest-numbered unsold unit the holder holds.
+    async fn free_unit(&self, pass_id: &str, holder_id: &str) -> StoreResult<Option<i64>>;
+    /// A unit's transfers, oldest first.
+    async fn unit_history(&self, pass_id: &str, unit_no: i64) -> StoreResult<Vec<UnitTransfer>>;
+    /// Records a transfer by the unit's owner: `seq` must follow the last
+    /// transfer and `from_id` must own the unit ([`crate::Conflict::UnitAlreadySold`] otherwise).
+    async fn transfer_unit(&self, transfer: &UnitTransfer) -> StoreResult<()>;
+    /// Orders and reviews of a pass, for its page (`recent` of each, newest first).
+    async fn pass_activity(&self, pass_id: &str, recent: u32) -> StoreResult<PassActivity>;
 
     // --- holders --------------------------------------------------------
     async fn set_holder_fields(&self, holder_id: &str, fields: &[String]) -> StoreResult<()>;
@@ -94,11 +132,14 @@ pub trait Store: Send + Sync + 'static {
     /// Saves a requester profile; a `None` field keeps what is saved (merged atomically).
     async fn set_requester_profile(&self, profile: &RequesterProfile) -> StoreResult<()>;
     async fn requester_profile(&self, account_id: &str) -> StoreResult<RequesterProfile>;
-    /// Places an order from an accepted offer, decrementing stock; with a
-    /// settlement the order is paid in the same transaction.
+    /// Places an order — from an accepted offer, or from the pass page when
+    /// `offer_id` is `None` — decrementing stock; a page order of a unique pass
+    /// carries the transfer of the unit; with a settlement the order is paid,
+    /// all in one transaction.
     async fn place_order(
         &self,
         order: &Order,
+        transfer: Option<&UnitTransfer>,
         settlement: Option<&Settlement>,
     ) -> StoreResult<Order>;
     /// Pays a placed order.

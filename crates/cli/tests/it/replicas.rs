@@ -123,6 +123,7 @@ async fn two_replicas_on_one_postgres_database_are_one_exchange() {
             specs: Default::default(),
             price: Money::new("150.00", "USD"),
             stock: 10,
+            gtin: None,
         })
         .await
         .unwrap();

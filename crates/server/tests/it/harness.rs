@@ -248,6 +248,7 @@ pub fn product(title: &str, category: &str, price: &str, stock: i64) -> CreatePr
         specs: Default::default(),
         price: usd(price),
         stock,
+        gtin: None,
     }
 }
 

@@ -303,7 +303,10 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
     assert_eq!(placed.total, usd("400.00"));
     assert_eq!(placed.commission, usd("40.00"));
     assert_eq!(
-        (placed.provider_id.as_str(), placed.holder_id.as_str()),
+        (
+            placed.provider_id.as_str(),
+            placed.holder_id.as_deref().unwrap_or_default()
+        ),
         (provider_id.as_str(), h1_id.as_str())
     );
     assert_eq!(placed.ship_to, Some(address()));

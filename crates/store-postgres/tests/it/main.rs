@@ -204,6 +204,7 @@ async fn data_survives_close_and_reconnect() {
     let order = store
         .place_order(
             &input,
+            None,
             Some(&fx::settlement_for("led_1", &input, fx::t(181))),
         )
         .await
@@ -284,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 2,
-        "migrations/0002_market_version_and_waiting.sql is the newest migration"
+        known, 3,
+        "migrations/0003_verifiable_passes.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;
@@ -511,7 +512,7 @@ async fn two_processes_never_oversell_or_double_transfer() {
         let settlement = fx::settlement_for(&format!("led_{i}"), &input, fx::t(181));
         set.spawn(async move {
             barrier.wait().await;
-            store.place_order(&input, Some(&settlement)).await
+            store.place_order(&input, None, Some(&settlement)).await
         });
     }
     let mut ok = 0;
@@ -543,7 +544,10 @@ async fn two_processes_never_oversell_or_double_transfer() {
         .chain(std::iter::repeat_n(&offers[0], 6))
         .enumerate()
     {
-        let (store, acc, barrier) = (stores[i % 2].clone(), w.acceptance(o), barrier.clone());
+        // Each acceptance names one of the two units (the exchange picks the
+        // first unsold one and retries on a lost race; here the races are kept).
+        let acc = w.acceptance_of_unit(o, Some(3 + (i as i64 % 2)));
+        let (store, barrier) = (stores[i % 2].clone(), barrier.clone());
         set.spawn(async move {
             barrier.wait().await;
             store.accept_offer(&acc).await
@@ -554,7 +558,9 @@ async fn two_processes_never_oversell_or_double_transfer() {
         match r.expect("task") {
             Ok(o) => units.push(o.unit_no.expect("a unit")),
             Err(StoreError::Conflict(
-                Conflict::UnitsExhausted | Conflict::OfferAlreadyAccepted,
+                Conflict::UnitsExhausted
+                | Conflict::UnitAlreadySold
+                | Conflict::OfferAlreadyAccepted,
             )) => {}
             Err(e) => panic!("unexpected error: {e:?}"),
         }
@@ -591,7 +597,7 @@ async fn concurrent_expiry_accepts_and_offers_do_not_deadlock() {
     let barrier = Arc::new(Barrier::new(work.len() * 2 + 2));
     let mut set = JoinSet::new();
     for (i, (requests, first)) in work.iter().enumerate() {
-        let mut acc = w.acceptance(first);
+        let mut acc = w.acceptance(first).await;
         acc.at = fx::t(90);
         let (store, gate) = (stores[i % 2].clone(), barrier.clone());
         set.spawn(async move {

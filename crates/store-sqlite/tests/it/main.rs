@@ -56,6 +56,7 @@ async fn data_survives_close_and_reopen() {
     let order = store
         .place_order(
             &input,
+            None,
             Some(&fx::settlement_for("led_1", &input, fx::t(181))),
         )
         .await
@@ -120,8 +121,8 @@ async fn data_survives_close_and_reopen() {
 async fn known_schema_version_is_the_newest_migration() {
     let known = known_schema_version();
     assert_eq!(
-        known, 2,
-        "migrations/0002_market_version_and_waiting.sql is the newest migration"
+        known, 3,
+        "migrations/0003_verifiable_passes.sql is the newest migration"
     );
     let dir = TempDir::new().expect("temp dir");
     let store = SqliteStore::open(&db_path(&dir)).await.expect("open");
@@ -240,4 +241,80 @@ async fn closing_through_the_trait_closes_the_database() {
         "acc_a"
     );
     reopened.close().await;
+}
+
+/// A database at schema v2 with an order, its ledger and an unsealed signing
+/// key migrates to v3: the rebuilt `orders` keeps every row, every foreign key
+/// still holds, and the key is found for sealing.
+#[tokio::test]
+async fn a_v2_database_with_orders_migrates_to_v3() {
+    let dir = TempDir::new().expect("temp dir");
+    let path = db_path(&dir);
+    {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.expect("pool");
+        let mut v2 =
+            sqlx::migrate::Migrator::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
+                .await
+                .expect("migrations");
+        v2.migrations = v2
+            .migrations
+            .iter()
+            .filter(|m| m.version <= 2)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        v2.run(&pool).await.expect("migrate to v2");
+        for sql in [
+            "INSERT INTO accounts VALUES ('acc_p','P','provider','h1',1), ('acc_h','H','holder','h2',1), ('acc_r','R','requester','h3',1)",
+            "INSERT INTO provider_keys VALUES ('kid_p','acc_p',zeroblob(32),randomblob(32),1)",
+            "INSERT INTO products VALUES ('prd_1','acc_p','T','D','a/b','[]',1000,'EUR',5,1)",
+            "INSERT INTO passes VALUES ('pas_1','prd_1','acc_p','shareable',NULL,500,1,NULL,'jws',1)",
+            "INSERT INTO demands (id, requester_id, query, fields, min_holders, max_holders, ttl_seconds, deadline, created_at) VALUES ('dem_1','acc_r','q','[]',2,5,60,999999,1)",
+            "INSERT INTO interactions (id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at) VALUES ('int_1','dem_1','acc_h',1,'offered',999999,'[]','{}',1)",
+            "INSERT INTO offers (id, interaction_id, demand_id, holder_id, requester_id, pass_id, status, created_at) VALUES ('ofr_1','int_1','dem_1','acc_h','acc_r','pas_1','accepted',2)",
+            "INSERT INTO orders (id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, created_at) VALUES ('ord_1','ofr_1','acc_r','acc_p','acc_h','prd_1','pas_1',2,1000,2000,100,'EUR','paid','{\"name\":\"R\",\"line1\":\"1 St\",\"city\":\"C\",\"postal_code\":\"1\",\"country\":\"FR\"}',3)",
+            "INSERT INTO ledger_transactions VALUES ('led_1','ord_1','pay_1',3)",
+            "INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor, memo) VALUES ('led_1','acc_r','EUR',-2000,'m'), ('led_1','acc_p','EUR',1900,'m'), ('led_1','acc_h','EUR',100,'m')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+        }
+        pool.close().await;
+    }
+    let store = SqliteStore::open(&path).await.expect("open migrates to v3");
+    let order = store.order("ord_1").await.expect("the order survived");
+    assert_eq!(order.offer_id.as_deref(), Some("ofr_1"));
+    assert_eq!(order.holder_id.as_deref(), Some("acc_h"));
+    assert_eq!((order.quantity, order.total_minor), (2, 2000));
+    assert_eq!(
+        store.ledger_totals().await.expect("totals"),
+        vec![("EUR".to_string(), 0)]
+    );
+    let keys = store.unsealed_provider_keys().await.expect("keys");
+    assert_eq!(keys.len(), 1, "the v2 key is found for sealing");
+    store.close().await;
+    let pool = raw_pool(&path).await;
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&pool)
+        .await
+        .expect("foreign_key_check");
+    assert!(
+        broken.is_empty(),
+        "foreign keys broken by the rebuild: {broken:?}"
+    );
+    let refs: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'ledger_transactions'")
+            .fetch_one(&pool)
+            .await
+            .expect("schema");
+    assert!(refs.contains("REFERENCES orders(id)"), "{refs}");
+    // New orders continue the sequence after the migrated ones.
+    let seq: i64 = sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'orders'")
+        .fetch_one(&pool)
+        .await
+        .expect("sequence");
+    assert!(seq >= 1);
 }

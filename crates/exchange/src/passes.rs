@@ -1,0 +1,582 @@
+//! Passes anyone can verify: published keys and their rotation, revocation
+//! through a status list, unit ownership as a signed hash chain, orders
+//! placed on a pass directly (its actions and its page), and web sessions
+//! for the pass page.
+
+use crate::convert::{self, pass_url};
+use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
+use crate::service::{random_secret, require, usable, validate_address};
+use crate::Exchange;
+use serde_json::{json, Value};
+use symbolon_api as api;
+use symbolon_core::demand::validate_range;
+use symbolon_core::ids::prefix;
+use symbolon_core::limits::*;
+use symbolon_core::state::{PassMode, Role};
+use symbolon_core::{ErrorCode, Money, Timestamp};
+use symbolon_pass::{Jwk, Jwks};
+use symbolon_store::{self as store, Conflict, StoreError};
+
+/// What a pass page shows.
+#[derive(Debug, Clone)]
+pub struct PassPage {
+    pub pass: api::Pass,
+    pub product: api::Product,
+    pub provider_name: String,
+    /// The pass's decoded credential (its claims), as signed.
+    pub credential: Value,
+    pub activity: store::PassActivity,
+    /// The crediting holder (`?via=`), when it holds the pass: `(id, name)`.
+    pub via: Option<(String, String)>,
+    pub issuer_metadata_url: String,
+    pub jwks_url: String,
+}
+
+impl Exchange {
+    pub(crate) fn status_list_url(&self, provider_id: &str) -> String {
+        format!("{}/status/revocation", self.issuer_id_pub(provider_id))
+    }
+
+    pub(crate) fn issuer_id_pub(&self, provider_id: &str) -> String {
+        format!("{}/v1/providers/{provider_id}", self.config.public_url)
+    }
+
+    fn unit_id(&self, pass_id: &str, unit_no: i64) -> String {
+        format!(
+            "{}/units/{unit_no}",
+            pass_url(&self.config.public_url, pass_id)
+        )
+    }
+
+    async fn provider(&self, provider_id: &str) -> ExchangeResult<store::Account> {
+        let account = self
+            .store
+            .account(provider_id)
+            .await
+            .or_not_found("provider")?;
+        if !account.has_role(Role::Provider) {
+            return Err(ExchangeError::not_found("provider"));
+        }
+        Ok(account)
+    }
+
+    /// Signs statement `seq` of a unit: `from` hands it to `to`; `prev_jws`
+    /// is the statement before (the pass itself for the first).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn signed_transfer(
+        &self,
+        pass: &store::Pass,
+        unit_no: i64,
+        seq: i64,
+        from: &str,
+        to: &str,
+        prev_jws: &str,
+        now: Timestamp,
+    ) -> ExchangeResult<store::UnitTransfer> {
+        let key = self.signing_key(&pass.provider_id).await?;
+        let id = self.ids.next(prefix::TRANSFER);
+        let unit_id = self.unit_id(&pass.id, unit_no);
+        let pass_id = pass_url(&self.config.public_url, &pass.id);
+        let issuer = self.issuer_id_pub(&pass.provider_id);
+        let prev = symbolon_pass::link_hash(prev_jws);
+        let jws = symbolon_pass::sign_transfer(
+            &symbolon_pass::Transfer {
+                id: &id,
+                unit_id: &unit_id,
+                pass_id: &pass_id,
+                issuer_id: &issuer,
+                seq: seq as u32,
+                from,
+                to,
+                prev: &prev,
+                at: now,
+            },
+            &key,
+        );
+        Ok(store::UnitTransfer {
+            id,
+            pass_id: pass.id.clone(),
+            unit_no,
+            seq,
+            from_id: from.to_string(),
+            to_id: to.to_string(),
+            jws,
+            created_at: now,
+        })
+    }
+
+    // ------------------------------------------------------------ keys
+
+    /// The published keys: every active key, and every retired one while a
+    /// pass it signed has not expired (a pass from before key ids were
+    /// recorded keeps every key published).
+    pub async fn jwks(&self, provider_id: &str) -> ExchangeResult<Jwks> {
+        self.provider(provider_id).await?;
+        let keys = self.store.provider_keys(provider_id).await?;
+        let in_use = self.store.pass_kids_in_use(provider_id, self.now()).await?;
+        let keep_all = in_use.iter().any(Option::is_none);
+        Ok(Jwks {
+            keys: keys
+                .iter()
+                .filter(|k| {
+                    k.retired_at.is_none()
+                        || keep_all
+                        || in_use.iter().any(|u| u.as_deref() == Some(k.kid.as_str()))
+                })
+                .map(|k| Jwk::from_public_bytes(&k.public_key))
+                .collect(),
+        })
+    }
+
+    /// SD-JWT VC issuer metadata (`/.well-known/jwt-vc-issuer/…`).
+    pub async fn issuer_metadata(&self, provider_id: &str) -> ExchangeResult<Value> {
+        let p = self.provider(provider_id).await?;
+        let issuer = self.issuer_id_pub(provider_id);
+        Ok(json!({
+            "issuer": issuer,
+            "jwks_uri": format!("{issuer}/jwks.json"),
+            "name": p.name,
+            "status_list": self.status_list_url(provider_id),
+        }))
+    }
+
+    pub async fn signing_keys(&self, me: &store::Account) -> ExchangeResult<api::SigningKeys> {
+        require(me, Role::Provider)?;
+        let keys = self.store.provider_keys(&me.id).await?;
+        let published = self.jwks(&me.id).await?;
+        Ok(api::SigningKeys {
+            keys: keys
+                .iter()
+                .map(|k| api::SigningKey {
+                    kid: k.kid.clone(),
+                    active: k.retired_at.is_none(),
+                    published: published.keys.iter().any(|j| j.kid == k.kid),
+                    created_at: k.created_at.to_rfc3339(),
+                    retired_at: k.retired_at.map(Timestamp::to_rfc3339),
+                })
+                .collect(),
+        })
+    }
+
+    /// Rotation: a new key is published and signs from now on; the old ones
+    /// are retired and stay published until their passes expire. Both happen
+    /// in one transaction, so no pass is ever signed by an unpublished key.
+    pub async fn rotate_key(&self, me: &store::Account) -> ExchangeResult<api::SigningKeys> {
+        require(me, Role::Provider)?;
+        if self.store.provider_keys(&me.id).await?.len() >= MAX_SIGNING_KEYS {
+            return Err(ExchangeError::new(
+                ErrorCode::InvalidState,
+                format!("a provider has at most {MAX_SIGNING_KEYS} signing keys"),
+            ));
+        }
+        let record = self.new_key_record(&me.id, self.now());
+        self.store.add_provider_key(&record, true).await?;
+        tracing::info!(provider_id = %me.id, kid = %record.kid, "signing key rotated");
+        self.signing_keys(me).await
+    }
+
+    /// Seals signing keys stored before sealing existed (start-up).
+    pub async fn seal_legacy_keys(&self) -> ExchangeResult<u64> {
+        let mut sealed = 0;
+        for k in self.store.unsealed_provider_keys().await? {
+            let Some(plain) = k.secret.as_deref() else {
+                continue;
+            };
+            let Ok(seed) = <[u8; 32]>::try_from(plain) else {
+                continue;
+            };
+            let wrapped = self.config.master_key.seal(&k.kid, &seed);
+            if self
+                .store
+                .set_provider_key_secret(&k.kid, plain, &wrapped)
+                .await?
+            {
+                sealed += 1;
+            }
+        }
+        if sealed > 0 {
+            tracing::info!(keys = sealed, "sealed signing keys under the master key");
+        }
+        Ok(sealed)
+    }
+
+    // ------------------------------------------------------------ revocation
+
+    pub async fn revoke_pass(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Pass> {
+        require(me, Role::Provider)?;
+        let pass = self.store.pass(id).await.or_not_found("pass")?;
+        if pass.provider_id != me.id {
+            return Err(ExchangeError::forbidden(
+                "the pass belongs to another provider",
+            ));
+        }
+        let now = self.now();
+        let pass = self.store.revoke_pass(id, now).await?;
+        tracing::info!(pass_id = %id, provider_id = %me.id, "pass revoked");
+        let product = self.store.product(&pass.product_id).await?;
+        Ok(convert::pass(&self.config.public_url, &pass, &product, now))
+    }
+
+    /// The provider's revocation list as a signed Bitstring Status List
+    /// credential, valid for [`STATUS_LIST_TTL_SECONDS`].
+    pub async fn status_list(&self, provider_id: &str) -> ExchangeResult<String> {
+        self.provider(provider_id).await?;
+        let revoked: Vec<u32> = self
+            .store
+            .revoked_status_indices(provider_id)
+            .await?
+            .into_iter()
+            .filter_map(|i| u32::try_from(i).ok())
+            .collect();
+        let now = self.now();
+        let claims = symbolon_pass::status::status_list_credential(
+            &self.status_list_url(provider_id),
+            &self.issuer_id_pub(provider_id),
+            &symbolon_pass::status::encode_list(&revoked),
+            now,
+            now.plus_seconds(STATUS_LIST_TTL_SECONDS),
+        );
+        let key = self.signing_key(provider_id).await?;
+        Ok(symbolon_pass::sign_compact(
+            &claims,
+            &key,
+            symbolon_pass::PASS_TYP,
+            Some("vc"),
+        ))
+    }
+
+    // ------------------------------------------------------------ units
+
+    pub async fn unit_history(
+        &self,
+        pass_id: &str,
+        unit_no: i64,
+    ) -> ExchangeResult<api::UnitHistory> {
+        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
+        let unit = self
+            .store
+            .unit(pass_id, unit_no)
+            .await
+            .or_not_found("unit")?;
+        let transfers = self.store.unit_history(pass_id, unit_no).await?;
+        Ok(api::UnitHistory {
+            pass_id: pass.id.clone(),
+            unit_no,
+            unit_id: self.unit_id(&pass.id, unit_no),
+            pass_jws: pass.jws.clone(),
+            jwks_url: format!("{}/jwks.json", self.issuer_id_pub(&pass.provider_id)),
+            owner: unit.owner_id,
+            holder: unit.holder_id,
+            transfers: transfers
+                .into_iter()
+                .map(|t| api::UnitTransferView {
+                    seq: t.seq,
+                    from: t.from_id,
+                    to: t.to_id,
+                    jws: t.jws,
+                    created_at: t.created_at.to_rfc3339(),
+                })
+                .collect(),
+        })
+    }
+
+    /// The owner of a unit hands it to another account (a resale, a gift):
+    /// the next signed statement of its chain. Only the current owner can,
+    /// once per point in the chain.
+    pub async fn transfer_unit(
+        &self,
+        me: &store::Account,
+        pass_id: &str,
+        unit_no: i64,
+        req: &api::TransferUnit,
+    ) -> ExchangeResult<api::UnitHistory> {
+        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
+        if pass.mode != PassMode::Unique {
+            return Err(ExchangeError::new(
+                ErrorCode::InvalidState,
+                "only units of unique passes change owner",
+            ));
+        }
+        let unit = self
+            .store
+            .unit(pass_id, unit_no)
+            .await
+            .or_not_found("unit")?;
+        if unit.owner_id.as_deref() != Some(me.id.as_str()) {
+            return Err(ExchangeError::forbidden("the unit belongs to someone else"));
+        }
+        if req.to == me.id {
+            return Err(ExchangeError::field("to", "the unit is already yours"));
+        }
+        match self.store.account(&req.to).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound) => return Err(ExchangeError::field("to", "no such account")),
+            Err(e) => return Err(e.into()),
+        }
+        let now = self.now();
+        usable(&pass, now)?;
+        let history = self.store.unit_history(pass_id, unit_no).await?;
+        let seq = history.len() as i64 + 1;
+        if seq > MAX_UNIT_TRANSFERS {
+            return Err(ExchangeError::new(
+                ErrorCode::InvalidState,
+                format!("a unit changes hands at most {MAX_UNIT_TRANSFERS} times"),
+            ));
+        }
+        let prev = history.last().map(|t| t.jws.as_str()).unwrap_or(&pass.jws);
+        let t = self
+            .signed_transfer(&pass, unit_no, seq, &me.id, &req.to, prev, now)
+            .await?;
+        self.store.transfer_unit(&t).await?;
+        tracing::info!(pass_id, unit_no, seq, from = %me.id, to = %req.to, "unit transferred");
+        self.unit_history(pass_id, unit_no).await
+    }
+
+    // ------------------------------------------------------------ orders on a pass
+
+    /// An order placed on the pass itself (its `order`/`order_and_pay`
+    /// actions, its page). `via` credits the holder whose link brought the
+    /// buyer — it must hold the pass — with the order and its commission; a
+    /// unique pass needs one, and transfers one of its unsold units.
+    pub async fn pass_order(
+        &self,
+        me: &store::Account,
+        pass_id: &str,
+        req: &api::CreatePassOrder,
+    ) -> ExchangeResult<api::Order> {
+        require(me, Role::Requester)?;
+        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
+        let now = self.now();
+        usable(&pass, now)?;
+        let product = self.store.product(&pass.product_id).await?;
+        let quantity =
+            validate_range("quantity", req.quantity.unwrap_or(1), 1, MAX_ORDER_QUANTITY)?;
+        let holder = match &req.via {
+            None => None,
+            Some(via) => match self.store.holding(via, &pass.id).await {
+                Ok(_) if *via == me.id => {
+                    return Err(ExchangeError::field("via", "a holder cannot credit itself"))
+                }
+                Ok(_) => Some(via.clone()),
+                Err(StoreError::NotFound) => {
+                    return Err(ExchangeError::field(
+                        "via",
+                        "no holder of this pass has that id",
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        if pass.mode == PassMode::Unique {
+            if quantity != 1 {
+                return Err(ExchangeError::field(
+                    "quantity",
+                    "a unique pass transfers one unit per order: quantity must be 1",
+                ));
+            }
+            if holder.is_none() {
+                return Err(ExchangeError::field(
+                    "via",
+                    "units of a unique pass are sold by their holders: order through a holder's link",
+                ));
+            }
+        }
+        let profile = match self.store.requester_profile(&me.id).await {
+            Ok(p) => Some(p),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let ship_to = match &req.ship_to {
+            Some(a) => validate_address("ship_to", a)?,
+            None => profile
+                .as_ref()
+                .and_then(|p| p.ship_to.clone())
+                .ok_or_else(|| {
+                    ExchangeError::new(
+                        ErrorCode::ShippingAddressMissing,
+                        "give `ship_to` or save one in the requester profile",
+                    )
+                })?,
+        };
+        let unit_price = Money::parse(
+            &convert::money(product.price_minor, &product.currency).amount,
+            &product.currency,
+        )
+        .map_err(ExchangeError::internal)?;
+        let total = unit_price
+            .times(quantity)
+            .ok_or_else(|| ExchangeError::field("quantity", "the total is too large"))?;
+        let commission = if holder.is_some() {
+            total.basis_points(pass.commission_bps)
+        } else {
+            total.basis_points(0)
+        };
+        let method = if req.pay {
+            Some(
+                profile
+                    .as_ref()
+                    .and_then(|p| p.payment_method.clone())
+                    .ok_or_else(|| {
+                        ExchangeError::new(
+                            ErrorCode::PaymentMethodMissing,
+                            "save a payment method in the requester profile to pay in one click",
+                        )
+                    })?,
+            )
+        } else {
+            None
+        };
+        let mut attempt = 0;
+        let placed = loop {
+            attempt += 1;
+            let transfer = match (&holder, pass.mode) {
+                (Some(h), PassMode::Unique) => {
+                    let Some(unit_no) = self.store.free_unit(&pass.id, h).await? else {
+                        return Err(ExchangeError::new(
+                            ErrorCode::UnitsExhausted,
+                            "the holder has no unsold unit of this pass left",
+                        ));
+                    };
+                    Some(
+                        self.signed_transfer(&pass, unit_no, 1, h, &me.id, &pass.jws, now)
+                            .await?,
+                    )
+                }
+                _ => None,
+            };
+            let order = store::Order {
+                id: self.ids.next(prefix::ORDER),
+                offer_id: None,
+                requester_id: me.id.clone(),
+                provider_id: pass.provider_id.clone(),
+                holder_id: holder.clone(),
+                product_id: product.id.clone(),
+                pass_id: pass.id.clone(),
+                quantity,
+                unit_price_minor: unit_price.minor,
+                total_minor: total.minor,
+                commission_minor: commission.minor,
+                currency: total.currency.as_str().to_string(),
+                status: symbolon_core::state::OrderStatus::Placed,
+                ship_to: ship_to.clone(),
+                payment_ref: None,
+                created_at: now,
+                paid_at: None,
+                shipped_at: None,
+                unit_no: transfer.as_ref().map(|t| t.unit_no),
+                seq: 0,
+            };
+            let result = match &method {
+                Some(method) => {
+                    let auth = self.authorize(method, total.clone(), &order.id).await?;
+                    let settlement = self.settlement(&order, &auth, now);
+                    match self
+                        .store
+                        .place_order(&order, transfer.as_ref(), Some(&settlement))
+                        .await
+                    {
+                        Ok(o) => {
+                            self.capture(&auth).await;
+                            Ok(o)
+                        }
+                        Err(e) => {
+                            self.void(&auth).await;
+                            Err(e)
+                        }
+                    }
+                }
+                None => {
+                    self.store
+                        .place_order(&order, transfer.as_ref(), None)
+                        .await
+                }
+            };
+            match result {
+                Err(StoreError::Conflict(Conflict::UnitAlreadySold)) if attempt < 4 => continue,
+                other => break other?,
+            }
+        };
+        tracing::info!(order_id = %placed.id, pass_id, requester_id = %me.id, holder_id = ?placed.holder_id, status = %placed.status, total = %total, "order placed on a pass");
+        Ok(convert::order(&placed))
+    }
+
+    // ------------------------------------------------------------ the pass page
+
+    pub async fn pass_page(&self, pass_id: &str, via: Option<&str>) -> ExchangeResult<PassPage> {
+        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
+        let product = self.store.product(&pass.product_id).await?;
+        let provider = self.store.account(&pass.provider_id).await?;
+        let activity = self.store.pass_activity(pass_id, PASS_PAGE_RECENT).await?;
+        let via = match via {
+            Some(h) if self.store.holding(h, pass_id).await.is_ok() => {
+                let a = self.store.account(h).await?;
+                Some((a.id, a.name))
+            }
+            _ => None,
+        };
+        let credential = symbolon_pass::verify_compact(
+            &pass.jws,
+            &self.jwks(&pass.provider_id).await?,
+            symbolon_pass::PASS_TYP,
+        )
+        .map(|v| v.claims)
+        .map_err(ExchangeError::internal)?;
+        let issuer = self.issuer_id_pub(&pass.provider_id);
+        Ok(PassPage {
+            pass: convert::pass(&self.config.public_url, &pass, &product, self.now()),
+            product: convert::product(&product),
+            provider_name: provider.name,
+            credential,
+            activity,
+            via,
+            issuer_metadata_url: format!(
+                "{}/.well-known/jwt-vc-issuer/v1/providers/{}",
+                self.config.public_url, pass.provider_id
+            ),
+            jwks_url: format!("{issuer}/jwks.json"),
+        })
+    }
+
+    // ------------------------------------------------------------ web sessions
+
+    /// Signs in with an API key: a session token `account.expiry.mac`
+    /// (stateless, signed with the master key, so every replica accepts it).
+    pub async fn web_sign_in(&self, api_key: &str) -> ExchangeResult<(store::Account, String)> {
+        let account = self.authenticate(api_key).await?;
+        let expires = self.now().plus_seconds(WEB_SESSION_TTL_SECONDS).millis();
+        let body = format!("{}.{expires}", account.id);
+        let mac = self.config.master_key.mac("web-session", &body);
+        Ok((account, format!("{body}.{mac}")))
+    }
+
+    /// The account of a session token, if it is genuine and unexpired.
+    pub async fn web_session(&self, token: &str) -> Option<store::Account> {
+        let (body, mac) = token.rsplit_once('.')?;
+        if !self.config.master_key.verify_mac("web-session", body, mac) {
+            return None;
+        }
+        let (account, expires) = body.split_once('.')?;
+        if self.now().millis() >= expires.parse::<i64>().ok()? {
+            return None;
+        }
+        self.store.account(account).await.ok()
+    }
+
+    /// The CSRF token of forms posted with a session (or a pre-session nonce).
+    pub fn csrf_token(&self, session: &str) -> String {
+        self.config.master_key.mac("csrf", session)
+    }
+
+    pub fn csrf_ok(&self, session: &str, token: &str) -> bool {
+        self.config.master_key.verify_mac("csrf", session, token)
+    }
+
+    /// A random nonce (for the CSRF token of the sign-in form).
+    pub fn nonce(&self) -> String {
+        random_secret()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
