@@ -1,6 +1,7 @@
 -- Symbolon schema v3 (PostgreSQL): passes anyone can verify. See the SQLite migration for the why.
 
 ALTER TABLE provider_keys ADD COLUMN retired_at BIGINT;
+ALTER TABLE provider_keys ALTER COLUMN secret DROP NOT NULL;
 ALTER TABLE products ADD COLUMN gtin TEXT;
 ALTER TABLE passes ADD COLUMN kid TEXT;
 ALTER TABLE passes ADD COLUMN status_index BIGINT;

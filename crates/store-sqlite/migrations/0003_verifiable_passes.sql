@@ -4,7 +4,20 @@
 -- key (a 32-byte plaintext row from v1/v2 is sealed at start-up); rotation
 -- retires a key, which stays published while passes signed with it are valid.
 -- A key with no secret is the provider's own (it signs passes itself).
-ALTER TABLE provider_keys ADD COLUMN retired_at INTEGER;
+-- (Rebuilt to let `secret` be NULL; nothing references provider_keys.)
+CREATE TABLE provider_keys_v3 (
+    kid          TEXT PRIMARY KEY,
+    provider_id  TEXT NOT NULL REFERENCES accounts(id),
+    public_key   BLOB NOT NULL,
+    secret       BLOB,
+    created_at   INTEGER NOT NULL,
+    retired_at   INTEGER
+) STRICT;
+INSERT INTO provider_keys_v3 (kid, provider_id, public_key, secret, created_at)
+SELECT kid, provider_id, public_key, secret, created_at FROM provider_keys;
+DROP TABLE provider_keys;
+ALTER TABLE provider_keys_v3 RENAME TO provider_keys;
+CREATE INDEX provider_keys_by_provider ON provider_keys(provider_id, created_at);
 
 -- A product may carry a GTIN (its pass then gets a GS1 Digital Link id).
 ALTER TABLE products ADD COLUMN gtin TEXT;

@@ -150,6 +150,12 @@ macro_rules! __store_conformance_cases {
             market_version_grows_with_every_matching_change,
             waiting_demand_activates_once,
             concurrent_activations_contact_once,
+            unit_transfers_form_a_chain_and_never_double_sell,
+            concurrent_transfers_move_a_unit_once,
+            revocation_and_status_indices,
+            provider_key_rotation_and_sealing,
+            page_orders_without_offer_and_pass_activity,
+            page_order_of_a_unique_unit_transfers_it_atomically,
         }
     };
 }
@@ -3376,4 +3382,366 @@ pub async fn concurrent_activations_contact_once(store: Arc<dyn Store>) {
             .len(),
         1
     );
+}
+
+// ---------------------------------------------------------------------------
+// Verifiable passes: units, revocation, keys, orders on a pass
+// ---------------------------------------------------------------------------
+
+/// A sold unit changes owner only from its owner, statement after statement;
+/// a second transfer from the same point, a skipped number or a transfer by a
+/// former owner is refused and changes nothing.
+pub async fn unit_transfers_form_a_chain_and_never_double_sell(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let sold = w.accepted_offer(&w.holder1, &w.unique).await;
+    let unit = sold.unit_no.expect("a unit was sold");
+    let pass = &w.unique.id;
+    let (b, c, d) = (
+        w.requester.clone(),
+        w.add_requester().await,
+        w.add_requester().await,
+    );
+    let history = s.unit_history(pass, unit).await.must("history");
+    assert_eq!(history.len(), 1, "the sale is statement 1");
+    assert_eq!(
+        (history[0].from_id.as_str(), history[0].to_id.as_str()),
+        (w.holder1.as_str(), b.as_str())
+    );
+    // b → c (statement 2).
+    s.transfer_unit(&unit_transfer(pass, unit, 2, &b, &c, t(200)))
+        .await
+        .must("b transfers to c");
+    // b again, from the same point (a double sale), or with the next number (no longer the owner).
+    assert_err!(
+        s.transfer_unit(&unit_transfer(pass, unit, 2, &b, &d, t(201)))
+            .await,
+        StoreError::Conflict(Conflict::UnitAlreadySold),
+        "a second sale from the same point"
+    );
+    assert_err!(
+        s.transfer_unit(&unit_transfer(pass, unit, 3, &b, &d, t(201)))
+            .await,
+        StoreError::Conflict(Conflict::UnitAlreadySold),
+        "a sale by a former owner"
+    );
+    assert_err!(
+        s.transfer_unit(&unit_transfer(pass, unit, 5, &c, &d, t(201)))
+            .await,
+        StoreError::Conflict(Conflict::UnitAlreadySold),
+        "a skipped statement number"
+    );
+    // c → d (statement 3): the third hop.
+    s.transfer_unit(&unit_transfer(pass, unit, 3, &c, &d, t(202)))
+        .await
+        .must("c transfers to d");
+    let history = s.unit_history(pass, unit).await.must("history");
+    let hops: Vec<(i64, &str, &str)> = history
+        .iter()
+        .map(|h| (h.seq, h.from_id.as_str(), h.to_id.as_str()))
+        .collect();
+    assert_eq!(
+        hops,
+        vec![
+            (1, w.holder1.as_str(), b.as_str()),
+            (2, b.as_str(), c.as_str()),
+            (3, c.as_str(), d.as_str())
+        ]
+    );
+    assert_eq!(
+        history[2].jws,
+        unit_transfer(pass, unit, 3, &c, &d, t(202)).jws
+    );
+    let u = s.unit(pass, unit).await.must("unit");
+    assert_eq!(u.owner_id.as_deref(), Some(d.as_str()));
+    assert_eq!(u.holder_id.as_deref(), Some(w.holder1.as_str()));
+    // An unsold unit cannot be transferred as if sold; a missing unit is NotFound.
+    let unsold = s
+        .free_unit(pass, &w.holder1)
+        .await
+        .must("free_unit")
+        .expect("holder 1 has a second unit");
+    assert_err!(
+        s.transfer_unit(&unit_transfer(pass, unsold, 2, &b, &c, t(203)))
+            .await,
+        StoreError::Conflict(Conflict::UnitAlreadySold),
+        "statement 2 of a unit never sold"
+    );
+    assert_err!(s.unit(pass, 99).await, StoreError::NotFound, "no unit 99");
+    assert!(s.unit_history(pass, 99).await.must("history").is_empty());
+}
+
+/// Ten owners-to-be race for one unit: it moves once.
+pub async fn concurrent_transfers_move_a_unit_once(store: Arc<dyn Store>) {
+    const TASKS: usize = 10;
+    let w = World::new(store).await;
+    let sold = w.accepted_offer(&w.holder1, &w.unique).await;
+    let unit = sold.unit_no.expect("unit");
+    let mut targets = Vec::new();
+    for _ in 0..TASKS {
+        targets.push(w.add_requester().await);
+    }
+    let barrier = Arc::new(Barrier::new(TASKS));
+    let mut set = JoinSet::new();
+    for to in &targets {
+        let t2 = unit_transfer(&w.unique.id, unit, 2, &w.requester, to, t(300));
+        let (store, barrier) = (w.store.clone(), barrier.clone());
+        set.spawn(async move {
+            barrier.wait().await;
+            store.transfer_unit(&t2).await
+        });
+    }
+    let results = join_all(set).await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(results
+        .iter()
+        .filter(|r| r.is_err())
+        .all(|r| is_conflict(r, Conflict::UnitAlreadySold)));
+    let history = w
+        .store
+        .unit_history(&w.unique.id, unit)
+        .await
+        .must("history");
+    assert_eq!(history.len(), 2);
+    let owner = w.store.unit(&w.unique.id, unit).await.must("unit").owner_id;
+    assert_eq!(owner.as_deref(), Some(history[1].to_id.as_str()));
+}
+
+/// Revocation is recorded once, lists the pass's status index, takes the pass
+/// out of the market; status indices are unique per provider.
+pub async fn revocation_and_status_indices(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let mut a = pass(&w.id("pas"), &w.product, PassMode::Shareable, None);
+    a.status_index = Some(7);
+    let mut b = pass(&w.id("pas"), &w.product, PassMode::Shareable, None);
+    b.status_index = Some(9);
+    s.create_pass(&a).await.must("pass a");
+    s.create_pass(&b).await.must("pass b");
+    let mut clash = pass(&w.id("pas"), &w.product, PassMode::Shareable, None);
+    clash.status_index = Some(7);
+    assert_err!(
+        s.create_pass(&clash).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "a status index is the provider's once"
+    );
+    assert_eq!(s.pass(&a.id).await.must("pass").status_index, Some(7));
+    w.grant(&a, &w.holder1, None).await;
+    let in_market = |m: &MarketSnapshot, id: &str| m.holdings.iter().any(|h| h.pass.id == id);
+    assert!(in_market(&s.market(t(10)).await.must("market"), &a.id));
+    assert!(s
+        .revoked_status_indices(&w.provider)
+        .await
+        .must("indices")
+        .is_empty());
+    let revoked = s.revoke_pass(&a.id, t(20)).await.must("revoke");
+    assert_eq!(revoked.revoked_at, Some(t(20)));
+    assert!(!revoked.is_valid_at(t(21)));
+    let again = s.revoke_pass(&a.id, t(30)).await.must("revoke again");
+    assert_eq!(
+        again.revoked_at,
+        Some(t(20)),
+        "the first revocation time stays"
+    );
+    assert_eq!(
+        s.revoked_status_indices(&w.provider).await.must("indices"),
+        vec![7]
+    );
+    assert!(
+        !in_market(&s.market(t(40)).await.must("market"), &a.id),
+        "a revoked pass is not matched"
+    );
+    assert_err!(
+        s.revoke_pass("pas_nope", t(40)).await,
+        StoreError::NotFound,
+        "unknown pass"
+    );
+    let kids = s.pass_kids_in_use(&w.provider, t(40)).await.must("kids");
+    assert_eq!(kids, vec![Some(format!("key_{}", w.provider))]);
+}
+
+/// Rotation retires the active keys in the same step; unsealed 32-byte
+/// secrets are listed and replaced once.
+pub async fn provider_key_rotation_and_sealing(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let mut next = provider_key("key_next", &w.provider, t(100));
+    next.secret = Some(vec![42; 60]);
+    s.add_provider_key(&next, true).await.must("rotate");
+    let keys = s.provider_keys(&w.provider).await.must("keys");
+    assert_eq!(keys.len(), 2);
+    assert_eq!(
+        keys[0].retired_at,
+        Some(t(100)),
+        "the old key retired at the new key's birth"
+    );
+    assert_eq!(keys[1].kid, "key_next");
+    assert_eq!(keys[1].retired_at, None);
+    // A key without a secret (the provider signs itself) is kept as such.
+    let mut own = provider_key("key_own", &w.provider, t(200));
+    own.secret = None;
+    s.add_provider_key(&own, false).await.must("own key");
+    assert_eq!(
+        s.provider_keys(&w.provider).await.must("keys")[2].secret,
+        None
+    );
+    // Sealing: the fixture key's secret is 32 plain bytes.
+    let unsealed = s.unsealed_provider_keys().await.must("unsealed");
+    let plain = unsealed
+        .iter()
+        .find(|k| k.kid == format!("key_{}", w.provider))
+        .and_then(|k| k.secret.clone())
+        .expect("the 32-byte fixture secret is listed");
+    assert!(unsealed
+        .iter()
+        .all(|k| k.secret.as_ref().is_some_and(|s| s.len() == 32)));
+    let kid = format!("key_{}", w.provider);
+    assert!(s
+        .set_provider_key_secret(&kid, &plain, &[1; 72])
+        .await
+        .must("seal"));
+    assert!(
+        !s.set_provider_key_secret(&kid, &plain, &[2; 72])
+            .await
+            .must("seal again"),
+        "no longer plain"
+    );
+    assert_eq!(
+        s.provider_keys(&w.provider).await.must("keys")[0].secret,
+        Some(vec![1; 72])
+    );
+    assert!(!s
+        .unsealed_provider_keys()
+        .await
+        .must("unsealed")
+        .iter()
+        .any(|k| k.kid == kid));
+    assert_err!(
+        s.add_provider_key(&next, false).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "a kid is added once"
+    );
+}
+
+/// An order placed on a pass (no offer; with or without a crediting holder),
+/// and what the pass page shows of the pass's trade.
+pub async fn page_orders_without_offer_and_pass_activity(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let offer = w.accepted_offer(&w.holder1, &w.shareable).await;
+    s.rate(&rating(&w.id("rat"), &offer, true))
+        .await
+        .must("rate");
+    let mut direct = order_for(&w.id("ord"), &offer, &w.product, 3);
+    direct.offer_id = None;
+    direct.holder_id = None;
+    direct.commission_minor = 0;
+    let mut settlement = settlement_for(&w.id("led"), &direct, t(181));
+    settlement.postings.retain(|p| p.amount_minor != 0);
+    let placed = s
+        .place_order(&direct, None, Some(&settlement))
+        .await
+        .must("an order without offer or holder");
+    assert_eq!(
+        (placed.offer_id.clone(), placed.holder_id.clone()),
+        (None, None)
+    );
+    assert_eq!(placed.status, OrderStatus::Paid);
+    let mut via = order_for(&w.id("ord"), &offer, &w.product, 1);
+    via.offer_id = None;
+    via.created_at = t(190);
+    s.place_order(&via, None, None)
+        .await
+        .must("an order credited to holder 1");
+    let holder_orders = s
+        .orders(OrderParty::Holder(&w.holder1), &page(None, 10))
+        .await
+        .must("orders");
+    assert_eq!(holder_orders.len(), 1, "the credited order is the holder's");
+    assert_eq!(w.stock(&w.product.id).await, 10 - 4);
+    assert_ledger_balanced(s).await;
+    let a = s.pass_activity(&w.shareable.id, 10).await.must("activity");
+    assert_eq!((a.orders, a.quantity), (2, 4));
+    assert_eq!(a.recent, vec![(t(190), 1), (t(180), 3)], "newest first");
+    assert_eq!((a.positive, a.ratings), (1, 1));
+    assert_eq!(a.reviews.len(), 1);
+    assert!(a.reviews[0].positive);
+    assert_eq!(a.reviews[0].comment.as_deref(), Some("great"));
+    let limited = s.pass_activity(&w.shareable.id, 1).await.must("activity");
+    assert_eq!((limited.orders, limited.recent.len()), (2, 1));
+    let none = s.pass_activity(&w.unique.id, 10).await.must("activity");
+    assert_eq!(none, PassActivity::default());
+}
+
+/// A page order of a unique pass carries the unit's first transfer: both
+/// happen, or neither (out of stock, or the unit already sold).
+pub async fn page_order_of_a_unique_unit_transfers_it_atomically(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let offer = w.accepted_offer(&w.holder1, &w.shareable).await; // for order_for's fields
+    let unit = s
+        .free_unit(&w.unique.id, &w.holder2)
+        .await
+        .must("free_unit")
+        .expect("holder 2 holds units");
+    let transfer = unit_transfer(&w.unique.id, unit, 1, &w.holder2, &w.requester, t(180));
+    let mut o = order_for(&w.id("ord"), &offer, &w.product, 1);
+    o.offer_id = None;
+    o.holder_id = Some(w.holder2.clone());
+    o.pass_id = w.unique.id.clone();
+    o.unit_no = Some(unit);
+    let placed = s
+        .place_order(&o, Some(&transfer), None)
+        .await
+        .must("page order");
+    assert_eq!(placed.unit_no, Some(unit));
+    assert_eq!(
+        s.unit(&w.unique.id, unit)
+            .await
+            .must("unit")
+            .owner_id
+            .as_deref(),
+        Some(w.requester.as_str())
+    );
+    let stock = w.stock(&w.product.id).await;
+    let mut again = o.clone();
+    again.id = w.id("ord");
+    assert_err!(
+        s.place_order(&again, Some(&transfer), None).await,
+        StoreError::Conflict(Conflict::UnitAlreadySold),
+        "the same unit sold twice"
+    );
+    assert_eq!(
+        w.stock(&w.product.id).await,
+        stock,
+        "no stock taken by the refused order"
+    );
+    assert_err!(
+        s.order(&again.id).await,
+        StoreError::NotFound,
+        "no order recorded"
+    );
+    // Out of stock: the unit stays unsold.
+    let empty = w.add_product(0).await;
+    let p = w.add_pass(&empty, PassMode::Unique, Some(1)).await;
+    w.grant(&p, &w.holder1, Some(1)).await;
+    let t1 = unit_transfer(&p.id, 1, 1, &w.holder1, &w.requester, t(180));
+    let mut o2 = order_for(&w.id("ord"), &offer, &empty, 1);
+    o2.offer_id = None;
+    o2.pass_id = p.id.clone();
+    assert_err!(
+        s.place_order(&o2, Some(&t1), None).await,
+        StoreError::Conflict(Conflict::InsufficientStock),
+        "no stock"
+    );
+    assert_eq!(
+        s.unit(&p.id, 1).await.must("unit").owner_id,
+        None,
+        "the unit was not transferred"
+    );
+    assert!(s.unit_history(&p.id, 1).await.must("history").is_empty());
 }
