@@ -129,6 +129,61 @@ pub enum PassCommand {
         /// The provider's account id.
         provider: String,
     },
+    /// Verify a pass: signature, algorithm, validity, revocation. Prints its
+    /// content and ✓, or exits 1 naming the reason (bad_signature,
+    /// unknown_key, expired, not_yet_valid, revoked, wrong_algorithm,
+    /// malformed). Needs no account; with --jwks it needs no network.
+    Verify(VerifyArgs),
+    /// Provider: revoke a pass (its bit is set in your status list).
+    Revoke {
+        /// The pass id.
+        pass: String,
+    },
+    /// Provider: list your signing keys, or rotate (a new key signs from now on).
+    Keys {
+        /// Make a new signing key; the old ones stay published until their passes expire.
+        #[arg(long)]
+        rotate: bool,
+    },
+    /// A unit's ownership history (public); verified offline against the issuer's keys.
+    History {
+        /// The pass id.
+        pass: String,
+        /// The unit number.
+        unit: i64,
+        /// Pin the issuer's keys (JWK Set file) instead of fetching them.
+        #[arg(long)]
+        jwks: Option<std::path::PathBuf>,
+    },
+    /// Owner: hand a unit you own to another account (the next signed statement of its chain).
+    Transfer {
+        /// The pass id.
+        pass: String,
+        /// The unit number.
+        unit: i64,
+        /// The receiving account id.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// A compact JWS, a file holding one (or the API's pass JSON), or a URL
+    /// (`…/v1/passes/{id}` or the pass page `…/p/{id}`).
+    pub pass: String,
+    /// Pin the issuer's keys: a JWK Set file (no network needed for keys).
+    #[arg(long)]
+    pub jwks: Option<std::path::PathBuf>,
+    /// The issuer's status list credential from a file (revocation offline).
+    #[arg(long)]
+    pub status_list: Option<std::path::PathBuf>,
+    /// Use no network at all (revocation unchecked unless --status-list).
+    #[arg(long)]
+    pub offline: bool,
+    /// Fail when revocation cannot be checked.
+    #[arg(long)]
+    pub require_status: bool,
 }
 
 #[derive(Args, Debug)]
@@ -758,6 +813,101 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
                     .print();
             });
         }
+        PassCommand::Verify(a) => {
+            let opts = crate::verify::Options {
+                jwks_file: a.jwks,
+                status_file: a.status_list,
+                offline: a.offline,
+                require_status: a.require_status,
+            };
+            let now = symbolon_core::Clock::now(&symbolon_core::SystemClock);
+            let outcome =
+                crate::verify::verify(crate::verify::Source::parse(&a.pass), &opts, now).await?;
+            if ctx.json {
+                output::print_json(&outcome);
+            } else {
+                crate::verify::print(&outcome);
+            }
+            if !outcome.valid {
+                std::process::exit(1);
+            }
+        }
+        PassCommand::Revoke { pass } => {
+            let p = ctx.authed()?.revoke_pass(&pass).await?;
+            ctx.show(&p, print_pass);
+        }
+        PassCommand::Keys { rotate } => {
+            let c = ctx.authed()?;
+            let keys = if rotate {
+                c.rotate_key().await?
+            } else {
+                c.signing_keys().await?
+            };
+            ctx.show(&keys, |k| {
+                let mut t = output::table(["kid", "active", "published", "created", "retired"]);
+                for key in &k.keys {
+                    t.add_row([
+                        key.kid.clone(),
+                        key.active.to_string(),
+                        key.published.to_string(),
+                        key.created_at.clone(),
+                        key.retired_at
+                            .clone()
+                            .unwrap_or_else(|| output::NONE.into()),
+                    ]);
+                }
+                output::print_table(&t, "no keys");
+            });
+        }
+        PassCommand::History { pass, unit, jwks } => {
+            let h = ctx.anon()?.unit_history(&pass, unit).await?;
+            let keys: symbolon_pass::Jwks = match jwks {
+                Some(p) => serde_json::from_str(&std::fs::read_to_string(&p)?)?,
+                None => {
+                    let iss = h.jwks_url.clone();
+                    reqwest::get(&iss).await?.error_for_status()?.json().await?
+                }
+            };
+            let statements: Vec<String> = h.transfers.iter().map(|t| t.jws.clone()).collect();
+            let chain = symbolon_pass::verify_chain(&h.pass_jws, &statements, &keys);
+            ctx.show(&h, |h| {
+                let mut t = output::table(["#", "from", "to", "at"]);
+                for tr in &h.transfers {
+                    t.add_row([
+                        tr.seq.to_string(),
+                        tr.from.clone(),
+                        tr.to.clone(),
+                        tr.created_at.clone(),
+                    ]);
+                }
+                output::print_table(&t, "never sold");
+                match &chain {
+                    Ok(c) => println!(
+                        "✓ chain of {} signed transfer(s) verifies; owner {}",
+                        c.hops.len(),
+                        c.owner.as_deref().unwrap_or("— (unsold)")
+                    ),
+                    Err(e) => eprintln!("✗ {}: {e}", e.reason()),
+                }
+            });
+            if let Err(e) = chain {
+                anyhow::bail!("the unit's history does not verify: {e}");
+            }
+        }
+        PassCommand::Transfer { pass, unit, to } => {
+            let h = ctx
+                .authed()?
+                .transfer_unit(&pass, unit, &api::TransferUnit { to })
+                .await?;
+            ctx.show(&h, |h| {
+                Fields::new()
+                    .add("pass", &h.pass_id)
+                    .add("unit", h.unit_no)
+                    .add("owner", h.owner.as_deref().unwrap_or(output::NONE))
+                    .add("transfers", h.transfers.len())
+                    .print();
+            });
+        }
         PassCommand::Jwks { provider } => {
             let jwks = ctx.anon()?.jwks(&provider).await?;
             ctx.show(&jwks, |jwks| {
@@ -907,7 +1057,9 @@ fn print_pass(p: &api::Pass) {
         .add("commission", output::bps(p.commission_bps))
         .add("valid from", &p.valid_from)
         .opt("valid until", p.valid_until.as_deref())
+        .add("status", &p.status)
         .add("url", &p.url)
+        .add("page", &p.page)
         .add("created", &p.created_at)
         .add("jws", &p.jws)
         .print();

@@ -3,6 +3,7 @@
 mod commands;
 mod demo;
 mod output;
+mod verify;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};

@@ -241,6 +241,48 @@ impl Client {
         self.get(&format!("/v1/providers/{}/jwks.json", enc(provider_id)))
             .await
     }
+    /// The provider's revocation list: a signed status list credential (compact JWS).
+    pub async fn status_list(&self, provider_id: &str) -> Result<String> {
+        let path = format!("/v1/providers/{}/status/revocation", enc(provider_id));
+        let (status, bytes) = self.send::<()>(Method::GET, &path, None).await?;
+        if status.is_success() {
+            return Ok(String::from_utf8_lossy(&bytes).into_owned());
+        }
+        self.call::<(), String>(Method::GET, &path, None).await
+    }
+    pub async fn unit_history(&self, pass_id: &str, unit: i64) -> Result<UnitHistory> {
+        self.get(&format!("/v1/passes/{}/units/{unit}/history", enc(pass_id)))
+            .await
+    }
+
+    // --- verifiable passes
+    pub async fn revoke_pass(&self, pass_id: &str) -> Result<Pass> {
+        self.post_empty(&format!("/v1/passes/{}/revoke", enc(pass_id)))
+            .await
+    }
+    pub async fn signing_keys(&self) -> Result<SigningKeys> {
+        self.get("/v1/provider/keys").await
+    }
+    pub async fn rotate_key(&self) -> Result<SigningKeys> {
+        self.post_empty("/v1/provider/keys/rotate").await
+    }
+    pub async fn transfer_unit(
+        &self,
+        pass_id: &str,
+        unit: i64,
+        req: &TransferUnit,
+    ) -> Result<UnitHistory> {
+        self.post(
+            &format!("/v1/passes/{}/units/{unit}/transfer", enc(pass_id)),
+            req,
+        )
+        .await
+    }
+    /// Orders on a pass directly (its `order` / `order_and_pay` actions).
+    pub async fn pass_order(&self, pass_id: &str, req: &CreatePassOrder) -> Result<Order> {
+        self.post(&format!("/v1/passes/{}/orders", enc(pass_id)), req)
+            .await
+    }
 
     // --- holder
     pub async fn set_holder_profile(&self, req: &HolderProfileUpdate) -> Result<HolderPublic> {

@@ -79,3 +79,7 @@ pub const WEB_SESSION_TTL_SECONDS: i64 = 12 * 3600;
 pub const MAX_UNIT_TRANSFERS: i64 = 1_000;
 /// Signing keys a provider may have (active, retired and published, or not).
 pub const MAX_SIGNING_KEYS: usize = 100;
+/// Times a sale retries with the holder's next unsold unit after losing a race for one.
+/// Each lost race means another unit was sold, so a holder with fewer units never
+/// needs this many; beyond it the buyer gets 409 `unit_already_sold` and may retry.
+pub const MAX_UNIT_RACE_RETRIES: u32 = 32;

@@ -492,7 +492,11 @@ impl Exchange {
                 }
             };
             match result {
-                Err(StoreError::Conflict(Conflict::UnitAlreadySold)) if attempt < 4 => continue,
+                Err(StoreError::Conflict(Conflict::UnitAlreadySold))
+                    if attempt < MAX_UNIT_RACE_RETRIES =>
+                {
+                    continue
+                }
                 other => break other?,
             }
         };

@@ -1187,7 +1187,7 @@ impl Exchange {
                 .await
             {
                 Err(StoreError::Conflict(symbolon_store::Conflict::UnitAlreadySold))
-                    if attempt < 4 =>
+                    if attempt < MAX_UNIT_RACE_RETRIES =>
                 {
                     continue
                 }

@@ -74,6 +74,11 @@ impl ProviderKey {
     pub fn kid(&self) -> String {
         self.jwk().kid
     }
+
+    #[cfg(test)]
+    pub(crate) fn key_for_tests(&self) -> &SigningKey {
+        &self.key
+    }
 }
 
 impl fmt::Debug for ProviderKey {
@@ -189,7 +194,7 @@ pub fn verify_compact(jws: &str, jwks: &Jwks, expected_typ: &str) -> Result<Veri
     let alg = header
         .get("alg")
         .and_then(|v| v.as_str())
-        .unwrap_or_default();
+        .ok_or_else(|| PassError::Malformed("header has no alg".into()))?;
     if alg != "EdDSA" && alg != "Ed25519" {
         return Err(PassError::WrongAlgorithm(alg.to_string()));
     }

@@ -13,6 +13,8 @@
 mod credential;
 mod jws;
 pub mod status;
+#[cfg(test)]
+mod tests;
 pub mod transfer;
 
 pub use credential::{
@@ -54,4 +56,33 @@ pub fn verify_pass(jws: &str, jwks: &Jwks, now: Timestamp) -> Result<Verified, P
         }
     }
     Ok(v)
+}
+
+/// Everything a verifier checks, in order: the signature against `jwks`
+/// (the algorithm fixed by the key), `typ`, the validity window at `now`, and
+/// — given the issuer's status list credential — revocation.
+pub fn verify_full(
+    jws: &str,
+    jwks: &Jwks,
+    status_list: Option<&str>,
+    now: Timestamp,
+) -> Result<Verified, PassError> {
+    let v = verify_pass(jws, jwks, now)?;
+    if let Some(list) = status_list {
+        check_status(&v.claims, list, jwks, now)?;
+    }
+    Ok(v)
+}
+
+/// The claims of a compact JWS, decoded without verifying anything (to learn
+/// which issuer's keys to fetch). Never trust the result.
+pub fn peek_claims(jws: &str) -> Result<serde_json::Value, PassError> {
+    use base64::Engine;
+    let payload = jws.trim().split('.').nth(1).ok_or_else(|| {
+        PassError::Malformed("a compact JWS has three dot-separated parts".into())
+    })?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| PassError::Malformed("payload is not base64url".into()))?;
+    serde_json::from_slice(&bytes).map_err(|_| PassError::Malformed("payload is not JSON".into()))
 }

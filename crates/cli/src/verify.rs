@@ -1,0 +1,274 @@
+//! `symbolon pass verify`: checks a pass with nothing but standard
+//! cryptography — offline when the issuer's keys are pinned with `--jwks`.
+
+use anyhow::Context as _;
+use serde_json::{json, Value};
+use symbolon_core::Timestamp;
+use symbolon_pass::{Jwks, PassError};
+
+/// Where the pass comes from.
+pub enum Source {
+    /// A compact JWS given on the command line.
+    Jws(String),
+    /// A file holding a compact JWS or the API's pass JSON.
+    File(std::path::PathBuf),
+    /// A URL: the pass API (`/v1/passes/{id}`) or its page (`/p/{id}`).
+    Url(String),
+}
+
+impl Source {
+    pub fn parse(arg: &str) -> Self {
+        let a = arg.trim();
+        if a.starts_with("http://") || a.starts_with("https://") {
+            Source::Url(a.to_string())
+        } else if a.starts_with("ey")
+            && a.matches('.').count() == 2
+            && !std::path::Path::new(a).exists()
+        {
+            Source::Jws(a.to_string())
+        } else {
+            Source::File(a.into())
+        }
+    }
+}
+
+/// The outcome, also printed as JSON with `--json`.
+#[derive(Debug, serde::Serialize)]
+pub struct Outcome {
+    pub valid: bool,
+    /// The failure's stable name (`bad_signature`, `unknown_key`, `expired`,
+    /// `not_yet_valid`, `revoked`, `wrong_algorithm`, `malformed`, …).
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    /// `checked`, or `unchecked` with why.
+    pub revocation: String,
+    pub kid: Option<String>,
+    pub claims: Option<Value>,
+}
+
+fn jws_of(text: &str) -> Result<String, PassError> {
+    let t = text.trim();
+    if t.starts_with('{') {
+        let v: Value = serde_json::from_str(t)
+            .map_err(|_| PassError::Malformed("the file is neither a JWS nor JSON".into()))?;
+        return v
+            .get("jws")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| PassError::Malformed("the JSON has no `jws` member".into()));
+    }
+    Ok(t.to_string())
+}
+
+async fn fetch(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+    let r = http
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {url}"))?;
+    let status = r.status();
+    let body = r.text().await.with_context(|| format!("reading {url}"))?;
+    if !status.is_success() {
+        anyhow::bail!("{url} answered {status}");
+    }
+    Ok(body)
+}
+
+/// `/p/{id}` (the page) → `/v1/passes/{id}` (the pass as JSON).
+fn api_url(url: &str) -> String {
+    match url.split_once("/p/") {
+        Some((base, rest)) if !rest.contains('/') => {
+            let id = rest.split(['?', '#']).next().unwrap_or(rest);
+            format!("{base}/v1/passes/{id}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub struct Options {
+    pub jwks_file: Option<std::path::PathBuf>,
+    pub status_file: Option<std::path::PathBuf>,
+    pub offline: bool,
+    pub require_status: bool,
+}
+
+/// Verifies; `Err` only for what is not the pass's fault (an unreadable file,
+/// an unreachable issuer when its keys are needed).
+pub async fn verify(source: Source, opts: &Options, now: Timestamp) -> anyhow::Result<Outcome> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build()?;
+    let raw = match &source {
+        Source::Jws(j) => j.clone(),
+        Source::File(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        Source::Url(u) => {
+            anyhow::ensure!(
+                !opts.offline,
+                "--offline: give the pass as a JWS or a file, not a URL"
+            );
+            fetch(&http, &api_url(u)).await?
+        }
+    };
+    let fail = |e: PassError, claims: Option<Value>| Outcome {
+        valid: false,
+        reason: Some(e.reason().to_string()),
+        message: Some(e.to_string()),
+        revocation: "unchecked".into(),
+        kid: None,
+        claims,
+    };
+    let jws = match jws_of(&raw) {
+        Ok(j) => j,
+        Err(e) => return Ok(fail(e, None)),
+    };
+    let peeked = match symbolon_pass::peek_claims(&jws) {
+        Ok(c) => c,
+        Err(e) => return Ok(fail(e, None)),
+    };
+    let jwks: Jwks = match &opts.jwks_file {
+        Some(p) => serde_json::from_str(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        )
+        .with_context(|| format!("{} is not a JWK Set", p.display()))?,
+        None => {
+            anyhow::ensure!(
+                !opts.offline,
+                "--offline needs the issuer's keys: --jwks FILE"
+            );
+            let iss = peeked.get("iss").and_then(Value::as_str).ok_or_else(|| {
+                anyhow::anyhow!("the pass names no issuer (`iss`); pin its keys with --jwks")
+            })?;
+            let text = fetch(&http, &format!("{iss}/jwks.json")).await?;
+            serde_json::from_str(&text).context("the issuer's JWKS is not a JWK Set")?
+        }
+    };
+    // The signature, type and validity first: only a genuine pass's status URL is followed.
+    let verified = match symbolon_pass::verify_pass(&jws, &jwks, now) {
+        Ok(v) => v,
+        Err(e) => return Ok(fail(e, Some(peeked))),
+    };
+    let entry = symbolon_pass::StatusEntry::of(&verified.claims);
+    let list = match (&opts.status_file, &entry) {
+        (_, Err(e)) => return Ok(fail(e.clone(), Some(verified.claims))),
+        (_, Ok(None)) => Err("the pass has no status entry".to_string()),
+        (Some(p), Ok(Some(_))) => std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| format!("cannot read {}: {e}", p.display())),
+        (None, Ok(Some(_))) if opts.offline => Err("offline".to_string()),
+        (None, Ok(Some(entry))) => fetch(&http, &entry.list_url)
+            .await
+            .map_err(|e| format!("{e:#}")),
+    };
+    let revocation = match &list {
+        Ok(list) => match symbolon_pass::check_status(&verified.claims, list, &jwks, now) {
+            Ok(()) => "checked".to_string(),
+            Err(e) => return Ok(fail(e, Some(verified.claims))),
+        },
+        Err(why) if opts.require_status => {
+            return Ok(fail(
+                PassError::StatusUnavailable(why.clone()),
+                Some(verified.claims),
+            ))
+        }
+        Err(why) => format!("unchecked ({why})"),
+    };
+    Ok(Outcome {
+        valid: true,
+        reason: None,
+        message: None,
+        revocation,
+        kid: Some(verified.kid),
+        claims: Some(verified.claims),
+    })
+}
+
+/// The human rendering.
+pub fn print(o: &Outcome) {
+    let c = o.claims.clone().unwrap_or(json!({}));
+    let s = |v: &Value| v.as_str().unwrap_or("—").to_string();
+    let subject = &c["credentialSubject"];
+    if !subject.is_null() {
+        println!("{}", s(&subject["name"]));
+        let price = &subject["price"];
+        println!(
+            "  price      {} {}",
+            s(&price["amount"]),
+            s(&price["currency"])
+        );
+        println!("  category   {}", s(&subject["category"]));
+        println!(
+            "  issuer     {} ({})",
+            s(&c["issuer"]["name"]),
+            s(&c["iss"])
+        );
+        println!(
+            "  valid      {} → {}",
+            s(&c["validFrom"]),
+            s(&c["validUntil"])
+        );
+        if let Some(terms) = c["termsOfUse"].get(0) {
+            println!(
+                "  terms      {} · commission {} bp{}",
+                s(&terms["mode"]),
+                terms["commission"]["basisPoints"],
+                terms
+                    .get("units")
+                    .map(|u| format!(" · {u} units"))
+                    .unwrap_or_default()
+            );
+        }
+        if let Some(specs) = subject["specs"].as_array() {
+            for sp in specs {
+                println!("  spec       {}: {}", s(&sp["name"]), s(&sp["value"]));
+            }
+        }
+        if let Some(actions) = subject["actions"].as_array() {
+            for a in actions {
+                println!(
+                    "  action     {} {} {}",
+                    s(&a["type"]),
+                    s(&a["method"]),
+                    s(&a["target"])
+                );
+            }
+        }
+        println!("  page       {}", s(&subject["link"]));
+    }
+    if let Some(kid) = &o.kid {
+        println!("  key        {kid}");
+    }
+    println!("  revocation {}", o.revocation);
+    if o.valid {
+        println!("✓ valid pass");
+    } else {
+        eprintln!(
+            "✗ {}: {}",
+            o.reason.as_deref().unwrap_or("invalid"),
+            o.message.as_deref().unwrap_or("")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_and_urls() {
+        assert!(matches!(Source::parse("https://x/p/pas_1"), Source::Url(_)));
+        assert!(matches!(Source::parse("eyJh.eyJ.sig"), Source::Jws(_)));
+        assert!(matches!(Source::parse("pass.jws"), Source::File(_)));
+        assert_eq!(
+            api_url("https://x/p/pas_1?via=acc_h"),
+            "https://x/v1/passes/pas_1"
+        );
+        assert_eq!(
+            api_url("https://x/v1/passes/pas_1"),
+            "https://x/v1/passes/pas_1"
+        );
+        assert_eq!(jws_of("{\"jws\":\"a.b.c\"}").unwrap(), "a.b.c");
+        assert!(jws_of("{\"x\":1}").is_err());
+    }
+}
