@@ -358,6 +358,8 @@ pub struct Offer {
     pub licence: Option<String>,
     /// For an accepted unique pass: the unit now owned by the requester.
     pub unit: Option<String>,
+    /// Its number (for `/v1/passes/{id}/units/{unit}/history`).
+    pub unit_no: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

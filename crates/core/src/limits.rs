@@ -83,3 +83,5 @@ pub const MAX_SIGNING_KEYS: usize = 100;
 /// Each lost race means another unit was sold, so a holder with fewer units never
 /// needs this many; beyond it the buyer gets 409 `unit_already_sold` and may retry.
 pub const MAX_UNIT_RACE_RETRIES: u32 = 32;
+/// How far a served status list's `validFrom` is back-dated, for verifiers whose clocks lag.
+pub const STATUS_LIST_CLOCK_SKEW_SECONDS: i64 = 60;

@@ -233,7 +233,9 @@ impl Exchange {
             &self.status_list_url(provider_id),
             &self.issuer_id_pub(provider_id),
             &symbolon_pass::status::encode_list(&revoked),
-            now,
+            // Back-dated a little, so a verifier whose clock runs slightly
+            // behind does not see a list that is "not yet valid".
+            now.plus_seconds(-STATUS_LIST_CLOCK_SKEW_SECONDS),
             now.plus_seconds(STATUS_LIST_TTL_SECONDS),
         );
         let key = self.signing_key(provider_id).await?;

@@ -1102,6 +1102,7 @@ impl Exchange {
             accepted_at: o.accepted_at.map(convert::ts),
             licence: o.licence_jws.clone(),
             unit: o.unit_no.map(|n| format!("{}/units/{n}", o.pass_id)),
+            unit_no: o.unit_no,
         })
     }
 

@@ -936,7 +936,7 @@ impl Store for PostgresStore {
     }
 
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>> {
-        let q = format!("SELECT {KEY_COLS} FROM provider_keys WHERE provider_id = $1 ORDER BY created_at, kid COLLATE \"C\"");
+        let q = format!("SELECT {KEY_COLS} FROM provider_keys WHERE provider_id = $1 ORDER BY created_at, retired_at IS NULL, kid COLLATE \"C\"");
         let rows = sqlx::query(&q)
             .bind(provider_id)
             .fetch_all(&self.pool)

@@ -333,7 +333,7 @@ impl Store for SqliteStore {
 
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>> {
         let q = format!(
-            "SELECT {KEY_COLS} FROM provider_keys WHERE provider_id = ? ORDER BY created_at, kid"
+            "SELECT {KEY_COLS} FROM provider_keys WHERE provider_id = ? ORDER BY created_at, retired_at IS NULL, kid"
         );
         let rows = sqlx::query(&q)
             .bind(provider_id)

@@ -8,5 +8,6 @@ mod harness;
 mod isolation;
 mod matching;
 mod openapi;
+mod passes;
 mod restart;
 mod story;
