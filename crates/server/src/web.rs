@@ -184,7 +184,7 @@ label{display:block;font-size:.85rem;color:#444;margin:.5rem 0 .15rem}input{widt
 .buttons{display:flex;gap:.6rem;margin-top:1rem;flex-wrap:wrap}button{flex:1 1 10rem;font:inherit;font-weight:600;padding:.8rem 1rem;border-radius:10px;border:0;cursor:pointer}
 button.primary{background:#1f6feb;color:#fff}button.secondary{background:#e7eefc;color:#174ea6}
 .error{background:#fdecec;color:#9b1c1c;border-radius:8px;padding:.6rem .8rem;margin-bottom:1rem}
-.qr svg{width:10rem;height:10rem}.row{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
+.qr svg{width:10rem;height:10rem}#link{word-break:break-all}summary{color:#174ea6;margin-top:.6rem}.row{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
 code{font-size:.8rem;word-break:break-all}details summary{cursor:pointer}";
 
 fn layout(
@@ -481,6 +481,12 @@ fn render_pass_page(
             form.values.get("quantity").map(|q| esc(q)).unwrap_or_else(|| "1".into()),
         );
     }
+    // Signed out, the address and card fields are folded away: a saved
+    // profile makes them unnecessary; a first order unfolds them.
+    let fold = me.is_none();
+    if fold {
+        b.push_str("<details id=\"new-buyer\"><summary>New here? Add your address and card</summary>");
+    }
     if has_address {
         if let Some(a) = profile.and_then(|p| p.ship_to.as_ref()) {
             let _ = write!(
@@ -513,6 +519,9 @@ fn render_pass_page(
     }
     if !has_card {
         b.push_str("<label for=\"card_number\">Card number (for Order &amp; pay)</label><input id=\"card_number\" name=\"card_number\" inputmode=\"numeric\" autocomplete=\"cc-number\">");
+    }
+    if fold {
+        b.push_str("</details>");
     }
     b.push_str(
         "<div class=\"buttons\"><button class=\"secondary\" type=\"submit\" name=\"action\" value=\"order\" id=\"btn-order\">Order</button>\

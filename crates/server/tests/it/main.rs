@@ -2,6 +2,7 @@
 //! against a temp-dir SQLite database. One binary for all of them.
 
 mod architecture;
+mod browser;
 mod concurrency;
 mod errors;
 mod harness;
