@@ -485,7 +485,9 @@ fn render_pass_page(
     // profile makes them unnecessary; a first order unfolds them.
     let fold = me.is_none();
     if fold {
-        b.push_str("<details id=\"new-buyer\"><summary>New here? Add your address and card</summary>");
+        b.push_str(
+            "<details id=\"new-buyer\"><summary>New here? Add your address and card</summary>",
+        );
     }
     if has_address {
         if let Some(a) = profile.and_then(|p| p.ship_to.as_ref()) {

@@ -1,6 +1,7 @@
 //! End-to-end: a real `symbolon serve` and the whole story driven through the CLI.
 
 mod replicas;
+mod verify;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -116,6 +117,20 @@ impl Server {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).expect("utf-8")
+    }
+}
+
+impl Server {
+    /// Runs the CLI with no server at all (for offline commands).
+    fn offline_runner() -> impl Fn(&[&str]) -> Output {
+        |args: &[&str]| {
+            command()
+                .args(["--server", "http://127.0.0.1:9"])
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .expect("run the CLI")
+        }
     }
 }
 

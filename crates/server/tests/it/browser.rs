@@ -48,7 +48,10 @@ async fn start_driver(path: &str) -> (Driver, String) {
     let url = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     (Driver(child), url)
@@ -78,29 +81,65 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     let (h2_id, h2) = srv.account("Hugo", &[Role::Holder]).await;
     let (_, earlier) = srv.account("Earlier buyer", &[Role::Requester]).await;
     let (buyer_id, buyer) = srv.account("Ada", &[Role::Requester]).await;
-    let mut p = product("Trail camera TC-40 <4K>", "electronics/cameras/trail", "129.00", 20);
+    let mut p = product(
+        "Trail camera TC-40 <4K>",
+        "electronics/cameras/trail",
+        "129.00",
+        20,
+    );
     p.description = "Weatherproof trail camera with 0.2 s trigger & night vision.".into();
     p.gtin = Some("4006381333931".into());
     p.specs.insert("Resolution".into(), "24 MP".into());
     p.specs.insert("Battery".into(), "8 × AA".into());
     let prod = provider.create_product(&p).await.unwrap();
-    let pass = provider.create_pass(&shareable(&prod.id, 1_000)).await.unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 1_000))
+        .await
+        .unwrap();
     provider.grant(&pass.id, &grant(&h1_id)).await.unwrap();
     provider.grant(&pass.id, &grant(&h2_id)).await.unwrap();
-    earlier.set_requester_profile(&profile("4242424242424242")).await.unwrap();
-    let d = earlier.create_demand(&demand("trail camera")).await.unwrap();
-    let req = h2.inbox(None, None).await.unwrap().items.into_iter().find(|i| i.demand_id == d.id).unwrap();
+    earlier
+        .set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
+    let d = earlier
+        .create_demand(&demand("trail camera"))
+        .await
+        .unwrap();
+    let req = h2
+        .inbox(None, None)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|i| i.demand_id == d.id)
+        .unwrap();
     let o = h2
-        .offer(&req.id, &CreateOffer { pass_id: pass.id.clone(), note: None })
+        .offer(
+            &req.id,
+            &CreateOffer {
+                pass_id: pass.id.clone(),
+                note: None,
+            },
+        )
         .await
         .unwrap();
     earlier.accept(&o.id).await.unwrap();
     earlier.create_order(&order(&o.id, 2, true)).await.unwrap();
     earlier
-        .rate(&o.id, &CreateRating { positive: true, comment: Some("Sharp pictures, quick delivery".into()) })
+        .rate(
+            &o.id,
+            &CreateRating {
+                positive: true,
+                comment: Some("Sharp pictures, quick delivery".into()),
+            },
+        )
         .await
         .unwrap();
-    buyer.set_requester_profile(&profile("4242424242424242")).await.unwrap();
+    buyer
+        .set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
     let _ = h1;
 
     // ---- the browser
@@ -123,30 +162,67 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     browser.goto(&page).await.unwrap();
     let text = |id: &'static str| {
         let b = browser.clone();
-        async move { b.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("#{id}")).text().await.unwrap() }
+        async move {
+            b.find(Locator::Id(id))
+                .await
+                .unwrap_or_else(|_| panic!("#{id}"))
+                .text()
+                .await
+                .unwrap()
+        }
     };
     // Every section.
-    assert!(text("intro").await.contains("Trail camera TC-40 <4K>"), "escaped title shown as text");
-    assert!(text("description").await.contains("0.2 s trigger & night vision"));
+    assert!(
+        text("intro").await.contains("Trail camera TC-40 <4K>"),
+        "escaped title shown as text"
+    );
+    assert!(text("description")
+        .await
+        .contains("0.2 s trigger & night vision"));
     assert_eq!(text("price").await, "129.00 USD");
     assert!(text("provider").await.contains("Nordlicht Optics"));
-    assert_eq!(text("via").await, "Hana's Outdoor Shop", "the holder whose link this is");
+    assert_eq!(
+        text("via").await,
+        "Hana's Outdoor Shop",
+        "the holder whose link this is"
+    );
     let specs = text("specs").await;
-    assert!(specs.contains("Resolution") && specs.contains("24 MP") && specs.contains("4006381333931"), "{specs}");
+    assert!(
+        specs.contains("Resolution") && specs.contains("24 MP") && specs.contains("4006381333931"),
+        "{specs}"
+    );
     assert_eq!(text("order-count").await, "1");
-    let purchases = browser.find_all(Locator::Css("#purchases li.purchase")).await.unwrap();
+    let purchases = browser
+        .find_all(Locator::Css("#purchases li.purchase"))
+        .await
+        .unwrap();
     assert_eq!(purchases.len(), 1);
-    assert!(purchases[0].text().await.unwrap().contains("ordered 2"), "anonymised: quantity and date");
-    assert!(!text("purchases").await.contains("Earlier buyer"), "buyers are anonymous");
+    assert!(
+        purchases[0].text().await.unwrap().contains("ordered 2"),
+        "anonymised: quantity and date"
+    );
+    assert!(
+        !text("purchases").await.contains("Earlier buyer"),
+        "buyers are anonymous"
+    );
     let reviews = text("reviews").await;
-    assert!(reviews.contains("Sharp pictures, quick delivery") && reviews.contains("100%"), "{reviews}");
-    let qr = browser.find(Locator::Css("#qr svg")).await.expect("a QR code as SVG");
+    assert!(
+        reviews.contains("Sharp pictures, quick delivery") && reviews.contains("100%"),
+        "{reviews}"
+    );
+    let qr = browser
+        .find(Locator::Css("#qr svg"))
+        .await
+        .expect("a QR code as SVG");
     assert!(qr.html(false).await.unwrap().contains("<svg"));
     assert!(text("verify").await.contains("symbolon pass verify"));
     // Structured data: schema.org Product/Offer JSON-LD and Open Graph.
     let ld: serde_json::Value = serde_json::from_str(
         &browser
-            .execute("return document.querySelector('script[type=\"application/ld+json\"]').textContent", vec![])
+            .execute(
+                "return document.querySelector('script[type=\"application/ld+json\"]').textContent",
+                vec![],
+            )
             .await
             .unwrap()
             .as_str()
@@ -169,10 +245,16 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     assert_eq!(og.as_deref(), Some("Trail camera TC-40 <4K>"));
     // The page fits a phone: nothing scrolls sideways.
     let overflow = browser
-        .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            vec![],
+        )
         .await
         .unwrap();
-    assert!(overflow.as_i64().unwrap_or(0) <= 0, "horizontal overflow {overflow}");
+    assert!(
+        overflow.as_i64().unwrap_or(0) <= 0,
+        "horizontal overflow {overflow}"
+    );
     let dir = artefact_dir();
     std::fs::create_dir_all(&dir).unwrap();
     let full_height = browser
@@ -181,7 +263,9 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
         .unwrap()
         .as_u64()
         .unwrap_or(PHONE.1 as u64) as u32;
-    let _ = browser.set_window_size(PHONE.0, full_height.max(PHONE.1)).await;
+    let _ = browser
+        .set_window_size(PHONE.0, full_height.max(PHONE.1))
+        .await;
     let png = browser.screenshot().await.unwrap();
     assert_eq!(&png[1..4], b"PNG");
     std::fs::write(dir.join("pass-page-phone.png"), &png).unwrap();
@@ -195,12 +279,30 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
         .await
         .unwrap();
     let typed = browser
-        .execute("return document.getElementById('api_key').value.length", vec![])
+        .execute(
+            "return document.getElementById('api_key').value.length",
+            vec![],
+        )
         .await
         .unwrap();
-    assert_eq!(typed.as_u64(), Some(buyer.api_key().unwrap().len() as u64), "the key was typed");
-    browser.find(Locator::Id("btn-order-pay")).await.unwrap().click().await.unwrap();
-    let headline = match browser.wait().at_most(Duration::from_secs(15)).for_element(Locator::Id("headline")).await {
+    assert_eq!(
+        typed.as_u64(),
+        Some(buyer.api_key().unwrap().len() as u64),
+        "the key was typed"
+    );
+    browser
+        .find(Locator::Id("btn-order-pay"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let headline = match browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("headline"))
+        .await
+    {
         Ok(h) => h,
         Err(e) => panic!(
             "no confirmation ({e}); the browser shows {}:\n{}",
@@ -211,25 +313,53 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     assert_eq!(headline.text().await.unwrap(), "Order placed and paid");
     let order_id = text("order-id").await;
     assert_eq!(text("order-total").await, "129.00 USD");
-    std::fs::write(dir.join("pass-page-confirmation-phone.png"), browser.screenshot().await.unwrap()).unwrap();
+    std::fs::write(
+        dir.join("pass-page-confirmation-phone.png"),
+        browser.screenshot().await.unwrap(),
+    )
+    .unwrap();
 
     // Signed in now: back on the page, one click is enough.
     browser.goto(&page).await.unwrap();
     assert!(text("signed-in").await.contains("Ada"));
-    assert!(browser.find(Locator::Id("api_key")).await.is_err(), "no sign-in field once signed in");
+    assert!(
+        browser.find(Locator::Id("api_key")).await.is_err(),
+        "no sign-in field once signed in"
+    );
     assert!(text("ship-to").await.contains("Ada Lovelace"));
-    browser.find(Locator::Id("btn-order")).await.unwrap().click().await.unwrap();
-    let headline = browser.wait().for_element(Locator::Id("headline")).await.unwrap();
+    browser
+        .find(Locator::Id("btn-order"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let headline = browser
+        .wait()
+        .for_element(Locator::Id("headline"))
+        .await
+        .unwrap();
     assert_eq!(headline.text().await.unwrap(), "Order placed");
     browser.close().await.unwrap();
 
     // ---- the record: the order, the ledger, the holder credited
     let o = buyer.order(&order_id).await.unwrap();
-    assert_eq!((o.status.as_str(), o.requester_id.as_str()), ("paid", buyer_id.as_str()));
-    assert_eq!(o.holder_id.as_deref(), Some(h1_id.as_str()), "credited to the holder whose link it was");
+    assert_eq!(
+        (o.status.as_str(), o.requester_id.as_str()),
+        ("paid", buyer_id.as_str())
+    );
+    assert_eq!(
+        o.holder_id.as_deref(),
+        Some(h1_id.as_str()),
+        "credited to the holder whose link it was"
+    );
     assert_eq!(o.commission.amount, "12.90");
     assert_eq!(o.offer_id, None);
-    assert_eq!(balance_of(&h1).await.as_deref(), Some("12.90"), "the commission was paid to the holder");
+    assert_eq!(
+        balance_of(&h1).await.as_deref(),
+        Some("12.90"),
+        "the commission was paid to the holder"
+    );
     assert_eq!(balance_of(&buyer).await.as_deref(), Some("-129.00"));
     let orders = buyer.orders(None, None, None).await.unwrap();
     assert_eq!(orders.items.len(), 2, "Order & pay, then Order");
@@ -243,18 +373,47 @@ async fn page_forms_need_the_csrf_token_and_cookies_are_http_only() {
     let srv = TestServer::start().await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (_, buyer) = srv.account("Ada", &[Role::Requester]).await;
-    let prod = provider.create_product(&product("Lamp", "home/lighting", "20.00", 5)).await.unwrap();
-    let pass = provider.create_pass(&shareable(&prod.id, 100)).await.unwrap();
-    buyer.set_requester_profile(&profile("4242424242424242")).await.unwrap();
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let page = http.get(format!("{}/p/{}", srv.url, pass.id)).send().await.unwrap();
+    let prod = provider
+        .create_product(&product("Lamp", "home/lighting", "20.00", 5))
+        .await
+        .unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 100))
+        .await
+        .unwrap();
+    buyer
+        .set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(format!("{}/p/{}", srv.url, pass.id))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
-    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     let pre = page.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(pre.contains("HttpOnly") && pre.contains("SameSite=Lax"), "{pre}");
+    assert!(
+        pre.contains("HttpOnly") && pre.contains("SameSite=Lax"),
+        "{pre}"
+    );
     let cookie = pre.split(';').next().unwrap().to_string();
     let html = page.text().await.unwrap();
-    let csrf = html.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let post = |body: String, cookie: Option<String>| {
         let mut r = http
             .post(format!("{}/p/{}/order", srv.url, pass.id))
@@ -268,28 +427,74 @@ async fn page_forms_need_the_csrf_token_and_cookies_are_http_only() {
     let key = buyer.api_key().unwrap();
     // No token, a wrong token, or the token without its cookie: refused, nothing ordered.
     for (body, c) in [
-        (format!("api_key={key}&action=order_and_pay"), Some(cookie.clone())),
-        (format!("api_key={key}&action=order_and_pay&csrf=AAAA"), Some(cookie.clone())),
-        (format!("api_key={key}&action=order_and_pay&csrf={csrf}"), None),
+        (
+            format!("api_key={key}&action=order_and_pay"),
+            Some(cookie.clone()),
+        ),
+        (
+            format!("api_key={key}&action=order_and_pay&csrf=AAAA"),
+            Some(cookie.clone()),
+        ),
+        (
+            format!("api_key={key}&action=order_and_pay&csrf={csrf}"),
+            None,
+        ),
     ] {
         assert_eq!(post(body, c).await.unwrap().status(), 403);
     }
-    assert!(buyer.orders(None, None, None).await.unwrap().items.is_empty());
+    assert!(buyer
+        .orders(None, None, None)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     // A wrong API key: 401 and the page again with the error.
-    let r = post(format!("api_key=sk_wrong&action=order&csrf={csrf}"), Some(cookie.clone())).await.unwrap();
+    let r = post(
+        format!("api_key=sk_wrong&action=order&csrf={csrf}"),
+        Some(cookie.clone()),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("id=\"error\""));
     // The right one: 303 to the confirmation, with an HttpOnly session cookie.
-    let r = post(format!("api_key={key}&action=order&csrf={csrf}"), Some(cookie)).await.unwrap();
+    let r = post(
+        format!("api_key={key}&action=order&csrf={csrf}"),
+        Some(cookie),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 303);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/o/ord_"));
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/o/ord_"));
     let session = r.headers()["set-cookie"].to_str().unwrap();
-    assert!(session.starts_with("sym_session=") && session.contains("HttpOnly") && session.contains("SameSite=Lax"));
+    assert!(
+        session.starts_with("sym_session=")
+            && session.contains("HttpOnly")
+            && session.contains("SameSite=Lax")
+    );
     assert!(!session.contains("Secure"), "not on an http public URL");
     assert_eq!(buyer.orders(None, None, None).await.unwrap().items.len(), 1);
     // Sign-in redirects only to local paths.
-    let login = http.get(format!("{}/login?next=https://evil.example/", srv.url)).send().await.unwrap();
-    assert!(login.text().await.unwrap().contains("name=\"next\" value=\"/login\""));
+    let login = http
+        .get(format!("{}/login?next=https://evil.example/", srv.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(login
+        .text()
+        .await
+        .unwrap()
+        .contains("name=\"next\" value=\"/login\""));
     // An unknown pass: a 404 page.
-    assert_eq!(http.get(format!("{}/p/pas_nope", srv.url)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        http.get(format!("{}/p/pas_nope", srv.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
