@@ -470,7 +470,7 @@ impl Exchange {
             };
             let result = match &method {
                 Some(method) => {
-                    let auth = self.authorize(method, total.clone(), &order.id).await?;
+                    let auth = self.authorize(method, total, &order.id).await?;
                     let settlement = self.settlement(&order, &auth, now);
                     match self
                         .store

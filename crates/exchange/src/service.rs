@@ -435,7 +435,7 @@ impl Exchange {
                 description: &product.description,
                 category: &product.category,
                 specs: &product.specs,
-                price: price.clone(),
+                price,
                 link: &page,
                 order_endpoint: &order_endpoint,
                 gtin: product.gtin.as_deref(),

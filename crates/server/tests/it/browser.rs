@@ -217,19 +217,14 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     assert!(qr.html(false).await.unwrap().contains("<svg"));
     assert!(text("verify").await.contains("symbolon pass verify"));
     // Structured data: schema.org Product/Offer JSON-LD and Open Graph.
-    let ld: serde_json::Value = serde_json::from_str(
-        &browser
-            .execute(
-                "return document.querySelector('script[type=\"application/ld+json\"]').textContent",
-                vec![],
-            )
-            .await
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
-    .unwrap();
+    let ld_text = browser
+        .execute(
+            "return document.querySelector('script[type=\"application/ld+json\"]').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let ld: serde_json::Value = serde_json::from_str(ld_text.as_str().unwrap()).unwrap();
     assert_eq!(ld["@type"], "Product");
     assert_eq!(ld["offers"]["@type"], "Offer");
     assert_eq!(ld["offers"]["price"], "129.00");
