@@ -612,3 +612,22 @@ pub struct SigningKey {
 pub struct SigningKeys {
     pub keys: Vec<SigningKey>,
 }
+
+/// A public key the provider keeps the private half of (it signs passes itself with `symbolon pass sign`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RegisterSigningKey {
+    /// An OKP/Ed25519 public JWK: `{"kty":"OKP","crv":"Ed25519","x":…}`. A private `d` is refused.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub jwk: serde_json::Value,
+}
+
+/// A pass the provider signed itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UploadPass {
+    /// The compact JWS (`typ: vc+jwt`), signed with one of the provider's active keys.
+    pub jws: String,
+}

@@ -155,6 +155,14 @@ pub enum PassCommand {
         #[arg(long)]
         jwks: Option<std::path::PathBuf>,
     },
+    /// Provider: make an Ed25519 key you keep yourself (a JWK file, mode 0600) and register its public half.
+    Keygen {
+        /// Where to write the private key (JWK).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Provider: sign a pass with your own key (from `pass keygen`) and upload it; the server verifies it.
+    Sign(SignPassArgs),
     /// Owner: hand a unit you own to another account (the next signed statement of its chain).
     Transfer {
         /// The pass id.
@@ -165,6 +173,33 @@ pub enum PassCommand {
         #[arg(long)]
         to: String,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct SignPassArgs {
+    /// Your private key (JWK file from `pass keygen`).
+    #[arg(long)]
+    pub key_file: std::path::PathBuf,
+    /// The product id.
+    #[arg(long)]
+    pub product: String,
+    #[arg(long, value_enum)]
+    pub mode: ModeArg,
+    /// Units of a unique pass.
+    #[arg(long)]
+    pub units: Option<i64>,
+    /// The holder's commission in basis points (100 = 1%).
+    #[arg(long)]
+    pub commission_bps: i64,
+    /// RFC 3339 end of validity.
+    #[arg(long)]
+    pub valid_until: Option<String>,
+    /// Also write the signed pass (compact JWS) to this file.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// Sign only; do not upload.
+    #[arg(long)]
+    pub no_upload: bool,
 }
 
 #[derive(Args, Debug)]
@@ -830,6 +865,60 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
             }
             if !outcome.valid {
                 std::process::exit(1);
+            }
+        }
+        PassCommand::Keygen { out } => {
+            let c = ctx.authed()?;
+            let (key, jwk) = crate::verify::generate_key_file(&out)?;
+            let keys = c.register_key(&api::RegisterSigningKey { jwk }).await?;
+            ctx.show(&keys, |_| {
+                println!("wrote {} (keep it secret; mode 0600)", out.display());
+                println!("registered and published key {}", key.kid());
+            });
+        }
+        PassCommand::Sign(a) => {
+            let c = ctx.authed()?;
+            let key = crate::verify::read_key_file(&a.key_file)?;
+            let me = c.whoami().await?;
+            let meta = c.issuer_metadata(&me.id).await?;
+            let issuer = meta["issuer"]
+                .as_str()
+                .ok_or_else(|| anyhow!("the server sent no issuer"))?
+                .to_string();
+            let public_url = issuer
+                .strip_suffix(&format!("/v1/providers/{}", me.id))
+                .ok_or_else(|| anyhow!("unexpected issuer id {issuer}"))?
+                .to_string();
+            let product = c.product(&a.product).await?;
+            let valid_until = a
+                .valid_until
+                .as_deref()
+                .map(|s| {
+                    symbolon_core::Timestamp::parse_rfc3339(s)
+                        .ok_or_else(|| anyhow!("--valid-until: not an RFC 3339 time"))
+                })
+                .transpose()?;
+            let jws = crate::verify::sign_pass(
+                &key,
+                &crate::verify::PassDraft {
+                    public_url: &public_url,
+                    issuer: &issuer,
+                    issuer_name: &me.name,
+                    product: &product,
+                    mode: a.mode.into(),
+                    units: a.units,
+                    commission_bps: a.commission_bps,
+                    valid_until,
+                },
+            )?;
+            if let Some(out) = &a.out {
+                std::fs::write(out, &jws)?;
+            }
+            if a.no_upload {
+                println!("{jws}");
+            } else {
+                let p = c.upload_pass(&api::UploadPass { jws }).await?;
+                ctx.show(&p, print_pass);
             }
         }
         PassCommand::Revoke { pass } => {

@@ -251,6 +251,130 @@ pub fn print(o: &Outcome) {
     }
 }
 
+// ---------------------------------------------------------------- signing passes yourself
+
+/// Writes a new Ed25519 private key as a JWK (mode 0600); returns it and its public JWK.
+pub fn generate_key_file(
+    out: &std::path::Path,
+) -> anyhow::Result<(symbolon_pass::ProviderKey, Value)> {
+    use base64::Engine;
+    let mut seed = [0u8; 32];
+    getrandom_fill(&mut seed)?;
+    let key = symbolon_pass::ProviderKey::from_secret_bytes(seed);
+    let public = serde_json::to_value(key.jwk())?;
+    let mut private = public.clone();
+    private["d"] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(seed)
+        .into();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    let mut f = opts
+        .open(out)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", out.display()))?;
+    f.write_all(serde_json::to_string_pretty(&private)?.as_bytes())?;
+    Ok((key, public))
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> anyhow::Result<()> {
+    use rand::RngCore;
+    // A CSPRNG seeded from the OS (as the server draws custodial keys).
+    rand::rng().fill_bytes(buf);
+    Ok(())
+}
+
+/// Reads a private key written by [`generate_key_file`].
+pub fn read_key_file(path: &std::path::Path) -> anyhow::Result<symbolon_pass::ProviderKey> {
+    use base64::Engine;
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?,
+    )
+    .with_context(|| format!("{} is not a JWK", path.display()))?;
+    anyhow::ensure!(
+        v["kty"] == "OKP" && v["crv"] == "Ed25519",
+        "{}: not an Ed25519 key",
+        path.display()
+    );
+    let d = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(v["d"].as_str().unwrap_or_default())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| anyhow::anyhow!("{}: no private key `d`", path.display()))?;
+    Ok(symbolon_pass::ProviderKey::from_secret_bytes(d))
+}
+
+/// What a self-signed pass says.
+pub struct PassDraft<'a> {
+    pub public_url: &'a str,
+    pub issuer: &'a str,
+    pub issuer_name: &'a str,
+    pub product: &'a symbolon_api::Product,
+    pub mode: symbolon_api::PassMode,
+    pub units: Option<i64>,
+    pub commission_bps: i64,
+    pub valid_until: Option<Timestamp>,
+}
+
+/// Builds the credential exactly as the exchange issues it and signs it.
+pub fn sign_pass(key: &symbolon_pass::ProviderKey, d: &PassDraft<'_>) -> anyhow::Result<String> {
+    use symbolon_core::ids::IdGen;
+    let ids = IdGen::from_entropy();
+    let id = ids.next(symbolon_core::ids::prefix::PASS);
+    let url = format!("{}/v1/passes/{id}", d.public_url);
+    let page = format!("{}/p/{id}", d.public_url);
+    let unique = d.mode == symbolon_api::PassMode::Unique;
+    let actions = symbolon_pass::standard_actions(&url, &page, unique);
+    let status = symbolon_pass::StatusEntry {
+        index: ids.below(symbolon_pass::status::STATUS_LIST_BITS),
+        list_url: format!("{}/status/revocation", d.issuer),
+    };
+    let specs: Vec<(String, String)> = d
+        .product
+        .specs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let price = symbolon_core::Money::parse(&d.product.price.amount, &d.product.price.currency)
+        .map_err(|e| anyhow::anyhow!("the product's price: {e}"))?;
+    let claims = symbolon_pass::credential(
+        &url,
+        d.issuer,
+        d.issuer_name,
+        &symbolon_pass::PassSubject {
+            product_id: &d.product.id,
+            name: &d.product.title,
+            description: &d.product.description,
+            category: &d.product.category,
+            specs: &specs,
+            price,
+            link: &page,
+            order_endpoint: &format!("{url}/orders"),
+            gtin: d.product.gtin.as_deref(),
+            actions: &actions,
+            status: Some(&status),
+        },
+        &symbolon_pass::PassTerms {
+            mode: if unique { "unique" } else { "shareable" },
+            units: d.units,
+            commission_bps: d.commission_bps,
+        },
+        symbolon_core::Clock::now(&symbolon_core::SystemClock),
+        d.valid_until,
+    );
+    Ok(symbolon_pass::sign_compact(
+        &claims,
+        key,
+        symbolon_pass::PASS_TYP,
+        Some("vc"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -263,6 +263,20 @@ impl Client {
     pub async fn signing_keys(&self) -> Result<SigningKeys> {
         self.get("/v1/provider/keys").await
     }
+    pub async fn register_key(&self, req: &RegisterSigningKey) -> Result<SigningKeys> {
+        self.post("/v1/provider/keys", req).await
+    }
+    /// Issues a pass the provider signed itself.
+    pub async fn upload_pass(&self, req: &UploadPass) -> Result<Pass> {
+        self.post("/v1/passes/upload", req).await
+    }
+    pub async fn issuer_metadata(&self, provider_id: &str) -> Result<serde_json::Value> {
+        self.get(&format!(
+            "/.well-known/jwt-vc-issuer/v1/providers/{}",
+            enc(provider_id)
+        ))
+        .await
+    }
     pub async fn rotate_key(&self) -> Result<SigningKeys> {
         self.post_empty("/v1/provider/keys/rotate").await
     }

@@ -25,6 +25,13 @@ pub mod prefix {
     pub const TRANSFER: &str = "trf";
 }
 
+/// Whether `id` has the shape of an id with `prefix` (`prefix_` and 20 base-32 characters).
+pub fn looks_like(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
+        .and_then(|r| r.strip_prefix('_'))
+        .is_some_and(|r| r.len() == 20 && r.bytes().all(|b| ALPHABET.contains(&b)))
+}
+
 /// Generates ids. Seeded: the same seed yields the same sequence.
 pub struct IdGen {
     rng: Mutex<StdRng>,
@@ -36,6 +43,11 @@ impl IdGen {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
         }
     }
+    /// A new id drawn from the OS (for ids made outside the server, e.g. a provider signing a pass itself).
+    pub fn fresh(prefix: &str) -> String {
+        Self::from_entropy().next(prefix)
+    }
+
     pub fn from_entropy() -> Self {
         Self {
             rng: Mutex::new(StdRng::from_os_rng()),

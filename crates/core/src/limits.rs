@@ -85,3 +85,5 @@ pub const MAX_SIGNING_KEYS: usize = 100;
 pub const MAX_UNIT_RACE_RETRIES: u32 = 32;
 /// How far a served status list's `validFrom` is back-dated, for verifiers whose clocks lag.
 pub const STATUS_LIST_CLOCK_SKEW_SECONDS: i64 = 60;
+/// The largest pass (compact JWS) a provider may upload.
+pub const MAX_PASS_JWS_BYTES: usize = 64 * 1024;

@@ -175,6 +175,236 @@ impl Exchange {
         self.signing_keys(me).await
     }
 
+    /// Registers a public key the provider holds the private half of: it is
+    /// published at once and may sign passes the provider uploads.
+    pub async fn register_key(
+        &self,
+        me: &store::Account,
+        req: &api::RegisterSigningKey,
+    ) -> ExchangeResult<api::SigningKeys> {
+        require(me, Role::Provider)?;
+        let bad = |m: &str| ExchangeError::field("jwk", m.to_string());
+        let obj = req
+            .jwk
+            .as_object()
+            .ok_or_else(|| bad("a JSON object (a JWK)"))?;
+        if obj.contains_key("d") {
+            return Err(bad("a private key (`d`): send only the public half"));
+        }
+        let get = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or_default();
+        if get("kty") != "OKP" || get("crv") != "Ed25519" {
+            return Err(bad("only OKP/Ed25519 keys (kty OKP, crv Ed25519)"));
+        }
+        let public = base64_url_32(get("x")).ok_or_else(|| bad("x: 32 bytes in base64url"))?;
+        let jwk = Jwk::from_public_bytes(&public);
+        if jwk.check().is_err() {
+            return Err(bad("x: not an Ed25519 public key"));
+        }
+        let keys = self.store.provider_keys(&me.id).await?;
+        if keys.iter().any(|k| k.kid == jwk.kid) {
+            return Err(ExchangeError::new(
+                ErrorCode::InvalidState,
+                "the key is already registered",
+            ));
+        }
+        if keys.len() >= MAX_SIGNING_KEYS {
+            return Err(ExchangeError::new(
+                ErrorCode::InvalidState,
+                format!("a provider has at most {MAX_SIGNING_KEYS} signing keys"),
+            ));
+        }
+        let record = store::ProviderKeyRecord {
+            kid: jwk.kid.clone(),
+            provider_id: me.id.clone(),
+            public_key: public,
+            secret: None,
+            created_at: self.now(),
+            retired_at: None,
+        };
+        self.store.add_provider_key(&record, false).await?;
+        tracing::info!(provider_id = %me.id, kid = %record.kid, "provider-held signing key registered");
+        self.signing_keys(me).await
+    }
+
+    /// Accepts a pass the provider signed itself (`symbolon pass sign`): its
+    /// signature must verify against one of the provider's active keys, and
+    /// its content must be exactly the credential this exchange would issue
+    /// for that product and those terms — so the page, the matching and the
+    /// orders see what the provider signed.
+    pub async fn upload_pass(
+        &self,
+        me: &store::Account,
+        req: &api::UploadPass,
+    ) -> ExchangeResult<api::Pass> {
+        require(me, Role::Provider)?;
+        if req.jws.len() > MAX_PASS_JWS_BYTES {
+            return Err(ExchangeError::field(
+                "jws",
+                format!("at most {MAX_PASS_JWS_BYTES} bytes"),
+            ));
+        }
+        let keys = self.store.provider_keys(&me.id).await?;
+        let active = Jwks {
+            keys: keys
+                .iter()
+                .filter(|k| k.retired_at.is_none())
+                .map(|k| Jwk::from_public_bytes(&k.public_key))
+                .collect(),
+        };
+        let v = symbolon_pass::verify_compact(&req.jws, &active, symbolon_pass::PASS_TYP).map_err(
+            |e| {
+                ExchangeError::new(
+                    ErrorCode::PassSignatureInvalid,
+                    format!("the pass does not verify against your active keys: {e}"),
+                )
+                .with_details(json!({"reason": e.reason()}))
+            },
+        )?;
+        let c = &v.claims;
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        let field = |f: &str, m: &str| ExchangeError::field(&format!("jws.{f}"), m.to_string());
+        let url = text(&c["id"]).ok_or_else(|| field("id", "missing"))?;
+        let prefix = format!("{}/v1/passes/", self.config.public_url);
+        let id = url
+            .strip_prefix(&prefix)
+            .filter(|id| symbolon_core::ids::looks_like(id, prefix::PASS))
+            .ok_or_else(|| {
+                field(
+                    "id",
+                    &format!("must be {prefix}pas_<20 base-32 characters>"),
+                )
+            })?
+            .to_string();
+        let product_id = text(&c["credentialSubject"]["productId"])
+            .ok_or_else(|| field("credentialSubject.productId", "missing"))?;
+        let product = match self.store.product(&product_id).await {
+            Ok(p) if p.provider_id == me.id => p,
+            Ok(_) => {
+                return Err(ExchangeError::forbidden(
+                    "the product belongs to another provider",
+                ))
+            }
+            Err(StoreError::NotFound) => {
+                return Err(field("credentialSubject.productId", "no such product"))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let terms = &c["termsOfUse"][0];
+        let mode = match terms["mode"].as_str() {
+            Some("shareable") => PassMode::Shareable,
+            Some("unique") => PassMode::Unique,
+            _ => return Err(field("termsOfUse.mode", "shareable or unique")),
+        };
+        let units = crate::service::units_for(mode, terms.get("units").and_then(Value::as_i64))?;
+        let commission_bps = validate_range(
+            "jws.termsOfUse.commission.basisPoints",
+            terms["commission"]["basisPoints"].as_i64().unwrap_or(-1),
+            0,
+            MAX_COMMISSION_BPS,
+        )?;
+        let time = |f: &str| -> ExchangeResult<Option<Timestamp>> {
+            match &c[f] {
+                Value::Null => Ok(None),
+                v => v
+                    .as_str()
+                    .and_then(Timestamp::parse_rfc3339)
+                    .map(Some)
+                    .ok_or_else(|| field(f, "an RFC 3339 time")),
+            }
+        };
+        let valid_from = time("validFrom")?.ok_or_else(|| field("validFrom", "missing"))?;
+        let valid_until = time("validUntil")?;
+        let now = self.now();
+        if valid_until.is_some_and(|u| u <= now) {
+            return Err(field("validUntil", "must be in the future"));
+        }
+        if valid_until.is_some_and(|u| u > now.plus_seconds(MAX_PASS_VALIDITY_DAYS * 86_400)) {
+            return Err(field(
+                "validUntil",
+                &format!("at most {MAX_PASS_VALIDITY_DAYS} days ahead"),
+            ));
+        }
+        let status = symbolon_pass::StatusEntry::of(c)
+            .map_err(|e| field("credentialStatus", &e.to_string()))?
+            .filter(|s| s.list_url == self.status_list_url(&me.id))
+            .ok_or_else(|| {
+                field(
+                    "credentialStatus",
+                    "a BitstringStatusListEntry in your status list",
+                )
+            })?;
+        // The credential must be exactly what this exchange would issue.
+        let page = convert::page_url(&self.config.public_url, &id);
+        let price = Money::parse(
+            &convert::money(product.price_minor, &product.currency).amount,
+            &product.currency,
+        )
+        .map_err(ExchangeError::internal)?;
+        let actions = symbolon_pass::standard_actions(&url, &page, mode == PassMode::Unique);
+        let expected = symbolon_pass::credential(
+            &url,
+            &self.issuer_id_pub(&me.id),
+            &me.name,
+            &symbolon_pass::PassSubject {
+                product_id: &product.id,
+                name: &product.title,
+                description: &product.description,
+                category: &product.category,
+                specs: &product.specs,
+                price,
+                link: &page,
+                order_endpoint: &format!("{url}/orders"),
+                gtin: product.gtin.as_deref(),
+                actions: &actions,
+                status: Some(&status),
+            },
+            &symbolon_pass::PassTerms {
+                mode: mode.as_str(),
+                units,
+                commission_bps,
+            },
+            valid_from,
+            valid_until,
+        );
+        if let Some(differs) = expected
+            .as_object()
+            .into_iter()
+            .flatten()
+            .chain(c.as_object().into_iter().flatten())
+            .map(|(k, _)| k)
+            .find(|k| expected.get(k.as_str()) != c.get(k.as_str()))
+        {
+            return Err(field(
+                differs,
+                "differs from the credential this exchange issues for the product and terms (see `symbolon pass sign`)",
+            ));
+        }
+        let pass = store::Pass {
+            id,
+            product_id: product.id.clone(),
+            provider_id: me.id.clone(),
+            mode,
+            units,
+            commission_bps,
+            valid_from,
+            valid_until,
+            jws: req.jws.trim().to_string(),
+            created_at: now,
+            kid: Some(v.kid.clone()),
+            status_index: Some(i64::from(status.index)),
+            revoked_at: None,
+        };
+        self.store.create_pass(&pass).await.map_err(|e| match e {
+            StoreError::Conflict(Conflict::Duplicate) => ExchangeError::new(
+                ErrorCode::InvalidState,
+                "a pass with this id or status index exists: sign again with fresh ones",
+            ),
+            other => other.into(),
+        })?;
+        tracing::info!(pass_id = %pass.id, provider_id = %me.id, kid = %v.kid, "provider-signed pass accepted");
+        Ok(convert::pass(&self.config.public_url, &pass, &product, now))
+    }
+
     /// Seals signing keys stored before sealing existed (start-up).
     pub async fn seal_legacy_keys(&self) -> ExchangeResult<u64> {
         let mut sealed = 0;
@@ -585,4 +815,12 @@ impl Exchange {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+fn base64_url_32(s: &str) -> Option<[u8; 32]> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()?;
+    <[u8; 32]>::try_from(bytes).ok()
 }

@@ -73,7 +73,7 @@ fn referenced<T>(r: Result<T, StoreError>, field: &str, message: &str) -> Exchan
 }
 
 /// Units of a pass or a grant: required for unique passes, refused for shareable ones.
-fn units_for(mode: PassMode, units: Option<i64>) -> ExchangeResult<Option<i64>> {
+pub(crate) fn units_for(mode: PassMode, units: Option<i64>) -> ExchangeResult<Option<i64>> {
     match (mode, units) {
         (PassMode::Unique, Some(u)) => Ok(Some(validate_range("units", u, 1, MAX_UNITS)?)),
         (PassMode::Unique, None) => {
@@ -390,34 +390,7 @@ impl Exchange {
         .map_err(ExchangeError::internal)?;
         let page = convert::page_url(&self.config.public_url, &id);
         let order_endpoint = format!("{url}/orders");
-        let mut actions = vec![
-            symbolon_pass::PassAction {
-                kind: "order",
-                method: "POST",
-                target: order_endpoint.clone(),
-                body: Some(serde_json::json!({"quantity": 1, "pay": false})),
-            },
-            symbolon_pass::PassAction {
-                kind: "order_and_pay",
-                method: "POST",
-                target: order_endpoint.clone(),
-                body: Some(serde_json::json!({"quantity": 1, "pay": true})),
-            },
-            symbolon_pass::PassAction {
-                kind: "view",
-                method: "GET",
-                target: page.clone(),
-                body: None,
-            },
-        ];
-        if mode == PassMode::Unique {
-            actions.push(symbolon_pass::PassAction {
-                kind: "unit_history",
-                method: "GET",
-                target: format!("{url}/units/{{unit}}/history"),
-                body: None,
-            });
-        }
+        let actions = symbolon_pass::standard_actions(&url, &page, mode == PassMode::Unique);
         let key = self.signing_key(&me.id).await?;
         let list_url = self.status_list_url(&me.id);
         // A random bit of the provider's status list (herd privacy); a taken

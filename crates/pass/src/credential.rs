@@ -25,6 +25,48 @@ impl PassAction {
     }
 }
 
+/// The actions every pass carries: `order` and `order_and_pay` (POST to
+/// `<pass>/orders`), `view` (its page) and, for unique passes, `unit_history`.
+/// The exchange issues passes with exactly these, and accepts provider-signed
+/// uploads only with exactly these.
+pub fn standard_actions(pass_url: &str, page_url: &str, unique: bool) -> Vec<PassAction> {
+    let orders = format!("{pass_url}/orders");
+    let mut actions = vec![
+        PassAction {
+            kind: "order",
+            method: "POST",
+            target: orders.clone(),
+            body: Some(json!({"quantity": 1, "pay": false})),
+        },
+        PassAction {
+            kind: "order_and_pay",
+            method: "POST",
+            target: orders,
+            body: Some(json!({"quantity": 1, "pay": true})),
+        },
+        PassAction {
+            kind: "view",
+            method: "GET",
+            target: page_url.to_string(),
+            body: None,
+        },
+    ];
+    if unique {
+        actions.push(PassAction {
+            kind: "unit_history",
+            method: "GET",
+            target: format!("{pass_url}/units/{{unit}}/history"),
+            body: None,
+        });
+    }
+    actions
+}
+
+/// The JSON of a list of actions (as it appears in `credentialSubject.actions`).
+pub fn actions_json(actions: &[PassAction]) -> Value {
+    Value::Array(actions.iter().map(PassAction::to_json).collect())
+}
+
 /// Whether `gtin` is a GTIN-8/12/13/14 with a correct check digit.
 pub fn valid_gtin(gtin: &str) -> bool {
     let len = gtin.len();

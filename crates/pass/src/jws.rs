@@ -113,6 +113,11 @@ impl Jwk {
         }
     }
 
+    /// Checks that the key is an OKP/Ed25519 key whose `x` is a curve point.
+    pub fn check(&self) -> Result<(), PassError> {
+        self.verifying_key().map(|_| ())
+    }
+
     fn verifying_key(&self) -> Result<VerifyingKey, PassError> {
         if self.kty != "OKP" || self.crv != "Ed25519" {
             return Err(PassError::WrongAlgorithm(format!(

@@ -18,7 +18,8 @@ mod tests;
 pub mod transfer;
 
 pub use credential::{
-    credential, gs1_digital_link, licence_claims, valid_gtin, PassAction, PassSubject, PassTerms,
+    actions_json, credential, gs1_digital_link, licence_claims, standard_actions, valid_gtin,
+    PassAction, PassSubject, PassTerms,
 };
 pub use jws::{
     sign_compact, thumbprint_kid, verify_compact, Jwk, Jwks, PassError, ProviderKey, Verified,

@@ -32,7 +32,7 @@ impl Modify for BearerAuth {
         holder_profile, wallet, inbox, offer, decline, create_demand, get_demand, accept, rate,
         set_requester_profile, get_requester_profile, create_order, list_orders, get_order, pay_order,
         ship_order, balance, get_holder, revoke_pass, status_list, issuer_metadata, signing_keys, rotate_key,
-        unit_history, transfer_unit, pass_order
+        unit_history, transfer_unit, pass_order, register_key, upload_pass
     ),
     components(schemas(ErrorBody, ErrorDetail, Money, Role, PassMode)),
     tags(

@@ -402,3 +402,25 @@ pub async fn pass_order(
 ) -> ApiResult<Created<Order>> {
     Ok(created(s.exchange.pass_order(&me, &id, &req).await?))
 }
+
+#[utoipa::path(post, path = "/v1/provider/keys", tag = "provider", security(("bearer" = [])), request_body = RegisterSigningKey,
+    responses((status = 200, description = "The key is published at once and may sign passes you upload", body = SigningKeys),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn register_key(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<RegisterSigningKey>,
+) -> ApiResult<axum::Json<SigningKeys>> {
+    Ok(ok(s.exchange.register_key(&me, &req).await?))
+}
+
+#[utoipa::path(post, path = "/v1/passes/upload", tag = "provider", security(("bearer" = [])), request_body = UploadPass,
+    responses((status = 201, description = "A pass you signed yourself (`symbolon pass sign`), verified and issued", body = Pass),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_pass(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<UploadPass>,
+) -> ApiResult<Created<Pass>> {
+    Ok(created(s.exchange.upload_pass(&me, &req).await?))
+}

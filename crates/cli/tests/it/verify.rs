@@ -232,3 +232,119 @@ fn reqwest_blocking_get(url: &str) -> String {
             .unwrap()
     })
 }
+
+/// A provider keeps its own key: `pass keygen` registers it, `pass sign`
+/// signs a pass locally and uploads it, and anyone verifies it.
+#[test]
+fn a_provider_signs_a_pass_itself() {
+    let srv = Server::start();
+    let (provider_id, pk) = account(&srv, "Own Key Ltd", &["provider"]);
+    let product = srv.json(
+        Some(&pk),
+        &[
+            "product",
+            "create",
+            "--title",
+            "Rain jacket",
+            "--category",
+            "apparel/outdoor",
+            "--price",
+            "89.90",
+            "--currency",
+            "EUR",
+            "--stock",
+            "3",
+            "--spec",
+            "size=M",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key.json");
+    let out = srv.run(
+        Some(&pk),
+        false,
+        &["pass", "keygen", "--out", key.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let keys = srv.json(Some(&pk), &["pass", "keys"]);
+    assert_eq!(
+        keys["keys"].as_array().unwrap().len(),
+        2,
+        "custodial + own key: {keys}"
+    );
+    let jws_file = dir.path().join("own.jws");
+    let pass = srv.json(
+        Some(&pk),
+        &[
+            "pass",
+            "sign",
+            "--key-file",
+            key.to_str().unwrap(),
+            "--product",
+            s(&product["id"]),
+            "--mode",
+            "unique",
+            "--units",
+            "2",
+            "--commission-bps",
+            "700",
+            "--out",
+            jws_file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(pass["mode"], "unique");
+    assert_eq!(pass["status"], "active");
+    assert_eq!(std::fs::read_to_string(&jws_file).unwrap(), s(&pass["jws"]));
+    // The private key never left the machine: the kid is the provider-held key's.
+    let own_kid = keys["keys"][1]["kid"].as_str().unwrap().to_string();
+    let header: serde_json::Value = {
+        use base64::Engine;
+        let h = s(&pass["jws"]).split('.').next().unwrap().to_string();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(
+        keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == header["kid"]),
+        "signed by a registered key"
+    );
+    let _ = own_kid;
+    let out = verify(&srv, &[jws_file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Rain jacket") && stdout(&out).contains("✓ valid pass"));
+    // Uploading the same pass again is refused.
+    let again = srv.run(
+        Some(&pk),
+        false,
+        &[
+            "pass",
+            "sign",
+            "--key-file",
+            key.to_str().unwrap(),
+            "--product",
+            s(&product["id"]),
+            "--mode",
+            "shareable",
+            "--commission-bps",
+            "700",
+            "--no-upload",
+        ],
+    );
+    assert!(again.status.success());
+    let _ = provider_id;
+}

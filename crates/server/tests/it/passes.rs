@@ -552,3 +552,234 @@ async fn signing_keys_are_sealed_at_rest() {
         "internal",
     );
 }
+
+/// Builds the credential the exchange issues for `prod`, as a provider
+/// signing itself would (the CLI's `pass sign` does the same).
+fn own_claims(
+    srv: &TestServer,
+    provider_id: &str,
+    name: &str,
+    prod: &Product,
+    index: u32,
+) -> serde_json::Value {
+    let id = symbolon_core::ids::IdGen::fresh("pas");
+    let url = format!("{}/v1/passes/{id}", srv.url);
+    let page = format!("{}/p/{id}", srv.url);
+    let issuer = format!("{}/v1/providers/{provider_id}", srv.url);
+    let actions = symbolon_pass::standard_actions(&url, &page, false);
+    let status = symbolon_pass::StatusEntry {
+        index,
+        list_url: format!("{issuer}/status/revocation"),
+    };
+    let specs: Vec<(String, String)> = prod
+        .specs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    symbolon_pass::credential(
+        &url,
+        &issuer,
+        name,
+        &symbolon_pass::PassSubject {
+            product_id: &prod.id,
+            name: &prod.title,
+            description: &prod.description,
+            category: &prod.category,
+            specs: &specs,
+            price: symbolon_core::Money::parse(&prod.price.amount, &prod.price.currency).unwrap(),
+            link: &page,
+            order_endpoint: &format!("{url}/orders"),
+            gtin: prod.gtin.as_deref(),
+            actions: &actions,
+            status: Some(&status),
+        },
+        &symbolon_pass::PassTerms {
+            mode: "shareable",
+            units: None,
+            commission_bps: 400,
+        },
+        symbolon_core::SystemClock.now(),
+        None,
+    )
+}
+
+async fn a_provider_signs_passes_itself_and_the_server_checks_them(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let (provider_id, provider) = srv.account("Own Key Ltd", &[Role::Provider]).await;
+    let prod = provider
+        .create_product(&product("Rain jacket", "apparel/outdoor", "89.90", 3))
+        .await
+        .unwrap();
+    let own = symbolon_pass::ProviderKey::from_secret_bytes([77; 32]);
+    let jwk = serde_json::to_value(own.jwk()).unwrap();
+    // Bad registrations: a private key, another curve, garbage.
+    let mut private = jwk.clone();
+    private["d"] = "AAAA".into();
+    assert_api_err(
+        provider
+            .register_key(&RegisterSigningKey { jwk: private })
+            .await,
+        400,
+        "invalid_field",
+    );
+    let mut x25519 = jwk.clone();
+    x25519["crv"] = "X25519".into();
+    assert_api_err(
+        provider
+            .register_key(&RegisterSigningKey { jwk: x25519 })
+            .await,
+        400,
+        "invalid_field",
+    );
+    assert_api_err(
+        provider
+            .register_key(&RegisterSigningKey {
+                jwk: serde_json::json!({"kty": "OKP", "crv": "Ed25519", "x": "short"}),
+            })
+            .await,
+        400,
+        "invalid_field",
+    );
+    let upload = |jws: String| {
+        let p = provider.clone();
+        async move { p.upload_pass(&UploadPass { jws }).await }
+    };
+    // Before its key is registered, a self-signed pass is refused.
+    let claims = own_claims(&srv, &provider_id, "Own Key Ltd", &prod, 10);
+    let jws = symbolon_pass::sign_compact(&claims, &own, symbolon_pass::PASS_TYP, Some("vc"));
+    assert_api_err(upload(jws.clone()).await, 422, "pass_signature_invalid");
+    let keys = provider
+        .register_key(&RegisterSigningKey { jwk: jwk.clone() })
+        .await
+        .unwrap();
+    assert_eq!(keys.keys.len(), 2);
+    assert_api_err(
+        provider.register_key(&RegisterSigningKey { jwk }).await,
+        409,
+        "invalid_state",
+    );
+
+    let pass = upload(jws.clone()).await.unwrap();
+    assert_eq!(pass.jws, jws, "stored exactly as signed");
+    assert_eq!(pass.url, claims["id"]);
+    let published = jwks_of(&srv.anon(), &provider_id).await;
+    let v = symbolon_pass::verify_pass(&pass.jws, &published, symbolon_core::SystemClock.now())
+        .unwrap();
+    assert_eq!(v.kid, own.kid());
+    // It trades like any pass: an order on it.
+    let (_, buyer) = srv.account("Ada", &[Role::Requester]).await;
+    buyer
+        .set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
+    let o = buyer
+        .pass_order(
+            &pass.id,
+            &CreatePassOrder {
+                quantity: None,
+                pay: true,
+                via: None,
+                ship_to: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(o.status, "paid");
+    // The same pass twice, or its status bit reused: refused.
+    assert_api_err(upload(jws).await, 409, "invalid_state");
+    let reuse = own_claims(&srv, &provider_id, "Own Key Ltd", &prod, 10);
+    assert_api_err(
+        upload(symbolon_pass::sign_compact(
+            &reuse,
+            &own,
+            symbolon_pass::PASS_TYP,
+            Some("vc"),
+        ))
+        .await,
+        409,
+        "invalid_state",
+    );
+    // Content that is not what the exchange lists: refused, naming the member.
+    let mut cheap = own_claims(&srv, &provider_id, "Own Key Ltd", &prod, 11);
+    cheap["credentialSubject"]["price"]["amount"] = "1.00".into();
+    let details = assert_api_err(
+        upload(symbolon_pass::sign_compact(
+            &cheap,
+            &own,
+            symbolon_pass::PASS_TYP,
+            Some("vc"),
+        ))
+        .await,
+        400,
+        "invalid_field",
+    );
+    assert_eq!(details.unwrap()["field"], "jws.credentialSubject");
+    let mut foreign = own_claims(&srv, &provider_id, "Own Key Ltd", &prod, 12);
+    foreign["id"] = "https://elsewhere.example/v1/passes/pas_aaaaaaaaaaaaaaaaaaaa".into();
+    assert_api_err(
+        upload(symbolon_pass::sign_compact(
+            &foreign,
+            &own,
+            symbolon_pass::PASS_TYP,
+            Some("vc"),
+        ))
+        .await,
+        400,
+        "invalid_field",
+    );
+    // A tampered signature, a wrong typ, garbage.
+    let good = symbolon_pass::sign_compact(
+        &own_claims(&srv, &provider_id, "Own Key Ltd", &prod, 13),
+        &own,
+        symbolon_pass::PASS_TYP,
+        Some("vc"),
+    );
+    let mut bytes = good.into_bytes();
+    let last = bytes.len() - 2;
+    bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
+    let details = assert_api_err(
+        upload(String::from_utf8(bytes).unwrap()).await,
+        422,
+        "pass_signature_invalid",
+    );
+    assert_eq!(details.unwrap()["reason"], "bad_signature");
+    let wrong_typ = symbolon_pass::sign_compact(
+        &own_claims(&srv, &provider_id, "Own Key Ltd", &prod, 14),
+        &own,
+        "jwt",
+        None,
+    );
+    assert_api_err(upload(wrong_typ).await, 422, "pass_signature_invalid");
+    assert_api_err(
+        upload("garbage".into()).await,
+        422,
+        "pass_signature_invalid",
+    );
+    assert_api_err(upload("x".repeat(70_000)).await, 400, "invalid_field");
+    // Another provider cannot upload passes of this provider's products.
+    let (other_id, other) = srv.account("Other", &[Role::Provider]).await;
+    let other_key = symbolon_pass::ProviderKey::from_secret_bytes([78; 32]);
+    other
+        .register_key(&RegisterSigningKey {
+            jwk: serde_json::to_value(other_key.jwk()).unwrap(),
+        })
+        .await
+        .unwrap();
+    let theirs = own_claims(&srv, &other_id, "Other", &prod, 15);
+    assert_api_err(
+        other
+            .upload_pass(&UploadPass {
+                jws: symbolon_pass::sign_compact(
+                    &theirs,
+                    &other_key,
+                    symbolon_pass::PASS_TYP,
+                    Some("vc"),
+                ),
+            })
+            .await,
+        403,
+        "forbidden",
+    );
+}
+
+on_both_backends!(a_provider_signs_passes_itself_and_the_server_checks_them);
