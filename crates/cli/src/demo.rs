@@ -1015,7 +1015,12 @@ async fn offers_phase(cast: &Cast, requester: &Acct, asked: &Asked) -> Result<Ve
             keys.insert(o.pass.provider_id.clone(), jwks);
         }
         let jwks = &keys[&o.pass.provider_id];
-        let v = symbolon_pass::verify_pass(&o.pass.jws, jwks, now).map_err(|e| {
+        let list = requester
+            .client
+            .status_list(&o.pass.provider_id)
+            .await
+            .context("fetching the provider's revocation list")?;
+        let v = symbolon_pass::verify_full(&o.pass.jws, jwks, Some(&list), now).map_err(|e| {
             anyhow!(
                 "the pass {} offered by {} does not verify: {e}",
                 o.pass.id,
@@ -1030,11 +1035,14 @@ async fn offers_phase(cast: &Cast, requester: &Acct, asked: &Asked) -> Result<Ve
             o.pass.id
         );
         println!(
-            "  ✓ {}'s pass: EdDSA signature valid (key …{}, “{}”); title and price match",
+            "  ✓ {}'s pass: EdDSA signature valid (key …{}, “{}”), not revoked; title and price match",
             o.holder.name,
             tail(&v.kid, 8),
             v.claims["issuer"]["name"].as_str().unwrap_or("?"),
         );
+        if let Some(page) = v.claims["credentialSubject"]["link"].as_str() {
+            println!("    its page: {page}?via={}", o.holder.id);
+        }
     }
     ensure!(
         offers.len() >= 2,
