@@ -493,3 +493,63 @@ async fn page_forms_need_the_csrf_token_and_cookies_are_http_only() {
         404
     );
 }
+
+/// Behind https, the session and CSRF cookies are `Secure` too.
+#[tokio::test]
+async fn cookies_are_secure_on_an_https_public_url() {
+    let srv = TestServer::start_with_public_url("https://exchange.example").await;
+    let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
+    let (_, buyer) = srv.account("Ada", &[Role::Requester]).await;
+    let prod = provider
+        .create_product(&product("Lamp", "home/lighting", "20.00", 5))
+        .await
+        .unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 100))
+        .await
+        .unwrap();
+    assert!(pass.page.starts_with("https://exchange.example/p/"));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(format!("{}/p/{}", srv.url, pass.id))
+        .send()
+        .await
+        .unwrap();
+    let pre = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(pre.contains("; Secure"), "{pre}");
+    let html = page.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = http
+        .post(format!("{}/login", srv.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", pre.split(';').next().unwrap())
+        .body(format!(
+            "api_key={}&csrf={csrf}&next=/p/{}",
+            buyer.api_key().unwrap(),
+            pass.id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("/p/{}", pass.id)
+    );
+    let session = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        session.starts_with("sym_session=")
+            && session.contains("; Secure")
+            && session.contains("HttpOnly")
+    );
+}

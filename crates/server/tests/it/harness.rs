@@ -151,6 +151,19 @@ impl TestServer {
         s
     }
 
+    /// A server on a fresh temp dir announcing `public_url` (e.g. https behind a proxy).
+    pub async fn start_with_public_url(public_url: &str) -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let config = ServerConfig {
+            data_dir: tmp.path().to_path_buf(),
+            public_url: Some(public_url.to_string()),
+            ..Default::default()
+        };
+        let mut s = Self::launch(config, Arc::new(SystemClock)).await;
+        s._tmp = Some(tmp);
+        s
+    }
+
     /// A server on an existing data dir (the caller keeps it alive).
     pub async fn start_at(dir: &Path, clock: Arc<dyn Clock>) -> Self {
         Self::launch(
