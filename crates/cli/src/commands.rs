@@ -958,7 +958,25 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
                 }
             };
             let statements: Vec<String> = h.transfers.iter().map(|t| t.jws.clone()).collect();
-            let chain = symbolon_pass::verify_chain(&h.pass_jws, &statements, &keys);
+            let chain =
+                symbolon_pass::verify_chain(&h.pass_jws, &statements, &keys).and_then(|c| {
+                    // The chain must be about the unit asked for, of the pass asked for.
+                    let want = format!("/v1/passes/{pass}/units/{unit}");
+                    if !statements.is_empty() && !c.unit_id.ends_with(&want) {
+                        return Err(symbolon_pass::PassError::BrokenChain(format!(
+                            "the history is about {}, not {want}",
+                            c.unit_id
+                        )));
+                    }
+                    let claims = symbolon_pass::peek_claims(&h.pass_jws)?;
+                    let pass_id = claims["id"].as_str().unwrap_or_default();
+                    if !pass_id.ends_with(&format!("/v1/passes/{pass}")) {
+                        return Err(symbolon_pass::PassError::BrokenChain(format!(
+                            "the history is about pass {pass_id}"
+                        )));
+                    }
+                    Ok(c)
+                });
             ctx.show(&h, |h| {
                 let mut t = output::table(["#", "from", "to", "at"]);
                 for tr in &h.transfers {

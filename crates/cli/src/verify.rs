@@ -74,6 +74,15 @@ async fn fetch(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
     Ok(body)
 }
 
+/// `scheme://host[:port]` of a URL.
+pub fn origin(url: &str) -> &str {
+    let after = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after..].find(['/', '?', '#']) {
+        Some(i) => &url[..after + i],
+        None => url,
+    }
+}
+
 /// `/p/{id}` (the page) → `/v1/passes/{id}` (the pass as JSON).
 fn api_url(url: &str) -> String {
     match url.split_once("/p/") {
@@ -140,12 +149,26 @@ pub async fn verify(source: Source, opts: &Options, now: Timestamp) -> anyhow::R
             let iss = peeked.get("iss").and_then(Value::as_str).ok_or_else(|| {
                 anyhow::anyhow!("the pass names no issuer (`iss`); pin its keys with --jwks")
             })?;
+            // Keys come from the issuer the pass names; a pass fetched from an
+            // exchange must name an issuer on that exchange, so a pass served
+            // there cannot bring keys from elsewhere.
+            if let Source::Url(u) = &source {
+                if origin(iss) != origin(u) {
+                    return Ok(fail(
+                        PassError::UnknownKey(format!(
+                            "the pass names issuer {iss}, not on {}; pin its keys with --jwks",
+                            origin(u)
+                        )),
+                        Some(peeked),
+                    ));
+                }
+            }
             let text = fetch(&http, &format!("{iss}/jwks.json")).await?;
             serde_json::from_str(&text).context("the issuer's JWKS is not a JWK Set")?
         }
     };
     // The signature, type and validity first: only a genuine pass's status URL is followed.
-    let verified = match symbolon_pass::verify_pass(&jws, &jwks, now) {
+    let verified = match symbolon_pass::verify_product_pass(&jws, &jwks, now) {
         Ok(v) => v,
         Err(e) => return Ok(fail(e, Some(peeked))),
     };
@@ -394,5 +417,14 @@ mod tests {
         );
         assert_eq!(jws_of("{\"jws\":\"a.b.c\"}").unwrap(), "a.b.c");
         assert!(jws_of("{\"x\":1}").is_err());
+        assert_eq!(
+            origin("https://x.example:8443/v1/providers/a"),
+            "https://x.example:8443"
+        );
+        assert_eq!(origin("http://x"), "http://x");
+        assert_ne!(
+            origin("https://evil.example/x"),
+            origin("https://x.example/p/1")
+        );
     }
 }

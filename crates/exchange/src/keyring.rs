@@ -86,11 +86,13 @@ impl MasterKey {
             return Self::parse(&text);
         }
         let key = Self::generate();
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        // A random temporary name: replicas starting together (even with the
+        // same pid, as in containers) never write the same temporary file.
+        let tmp = path.with_extension(format!("tmp-{}", &Self::generate().encode()[..12]));
         {
             use std::io::Write;
             let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
+            opts.write(true).create_new(true);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt;
@@ -102,13 +104,14 @@ impl MasterKey {
         }
         let linked = std::fs::hard_link(&tmp, path);
         let _ = std::fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => Ok(key),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Self::parse(&std::fs::read_to_string(path).map_err(err)?)
+        if let Err(e) = linked {
+            // Another process linked its key first (AlreadyExists) — fine; anything else is not.
+            if !path.exists() {
+                return Err(err(e));
             }
-            Err(e) => Err(err(e)),
         }
+        // Whoever won the race, every process uses the key on disk.
+        Self::parse(&std::fs::read_to_string(path).map_err(err)?)
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {

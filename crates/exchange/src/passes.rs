@@ -108,20 +108,22 @@ impl Exchange {
     // ------------------------------------------------------------ keys
 
     /// The published keys: every active key, and every retired one while a
-    /// pass it signed has not expired (a pass from before key ids were
-    /// recorded keeps every key published).
+    /// pass issued before its retirement has not expired — the key signed
+    /// that pass, or statements and licences about it (transfers, licences
+    /// and status lists are signed by whichever key was active).
     pub async fn jwks(&self, provider_id: &str) -> ExchangeResult<Jwks> {
         self.provider(provider_id).await?;
         let keys = self.store.provider_keys(provider_id).await?;
-        let in_use = self.store.pass_kids_in_use(provider_id, self.now()).await?;
-        let keep_all = in_use.iter().any(Option::is_none);
+        let oldest = self
+            .store
+            .oldest_unexpired_pass(provider_id, self.now())
+            .await?;
         Ok(Jwks {
             keys: keys
                 .iter()
-                .filter(|k| {
-                    k.retired_at.is_none()
-                        || keep_all
-                        || in_use.iter().any(|u| u.as_deref() == Some(k.kid.as_str()))
+                .filter(|k| match k.retired_at {
+                    None => true,
+                    Some(retired) => oldest.is_some_and(|o| o <= retired),
                 })
                 .map(|k| Jwk::from_public_bytes(&k.public_key))
                 .collect(),
@@ -379,6 +381,15 @@ impl Exchange {
                 "differs from the credential this exchange issues for the product and terms (see `symbolon pass sign`)",
             ));
         }
+        // Byte for byte: no duplicate members or other encodings that another
+        // JSON parser could read differently from what was checked here.
+        let payload = req.jws.trim().split('.').nth(1).unwrap_or_default();
+        if payload != symbolon_pass::encode_claims(&expected) {
+            return Err(field(
+                "credentialSubject",
+                "the payload must be the exact serialization `symbolon pass sign` produces",
+            ));
+        }
         let pass = store::Pass {
             id,
             product_id: product.id.clone(),
@@ -405,7 +416,8 @@ impl Exchange {
         Ok(convert::pass(&self.config.public_url, &pass, &product, now))
     }
 
-    /// Seals signing keys stored before sealing existed (start-up).
+    /// Start-up: seals signing keys stored before sealing existed, and checks
+    /// that the master key opens the sealed ones.
     pub async fn seal_legacy_keys(&self) -> ExchangeResult<u64> {
         let mut sealed = 0;
         for k in self.store.unsealed_provider_keys().await? {
@@ -426,6 +438,19 @@ impl Exchange {
         }
         if sealed > 0 {
             tracing::info!(keys = sealed, "sealed signing keys under the master key");
+        }
+        // A wrong or lost master key is refused at start-up, not discovered
+        // later as failures to sign.
+        if let Some(k) = self.store.any_sealed_provider_key().await? {
+            self.config
+                .master_key
+                .open(&k.kid, k.secret.as_deref().unwrap_or_default())
+                .map_err(|_| {
+                    ExchangeError::internal(
+                        "the master key does not open the signing keys in the database: \
+                         a wrong SYMBOLON_MASTER_KEY, or a lost <data-dir>/master.key",
+                    )
+                })?;
         }
         Ok(sealed)
     }

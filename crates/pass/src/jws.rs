@@ -152,6 +152,11 @@ pub fn thumbprint_kid(x: &str) -> String {
     )
 }
 
+/// The payload segment [`sign_compact`] makes of `claims` (base64url of their compact JSON).
+pub fn encode_claims(claims: &serde_json::Value) -> String {
+    B64.encode(claims.to_string().as_bytes())
+}
+
 /// Signs `claims` as a compact JWS with header `{alg: EdDSA, typ, cty?, kid}`.
 pub fn sign_compact(
     claims: &serde_json::Value,
@@ -166,7 +171,7 @@ pub fn sign_compact(
     let signing_input = format!(
         "{}.{}",
         B64.encode(header.to_string().as_bytes()),
-        B64.encode(claims.to_string().as_bytes())
+        encode_claims(claims)
     );
     let sig: Signature = key.key.sign(signing_input.as_bytes());
     format!("{signing_input}.{}", B64.encode(sig.to_bytes()))

@@ -22,7 +22,8 @@ pub use credential::{
     PassAction, PassSubject, PassTerms,
 };
 pub use jws::{
-    sign_compact, thumbprint_kid, verify_compact, Jwk, Jwks, PassError, ProviderKey, Verified,
+    encode_claims, sign_compact, thumbprint_kid, verify_compact, Jwk, Jwks, PassError, ProviderKey,
+    Verified,
 };
 pub use status::{check_status, StatusEntry};
 pub use transfer::{link_hash, sign_transfer, verify_chain, Chain, Transfer, TRANSFER_TYP};
@@ -59,6 +60,21 @@ pub fn verify_pass(jws: &str, jwks: &Jwks, now: Timestamp) -> Result<Verified, P
     Ok(v)
 }
 
+/// [`verify_pass`] for a product pass: the credential's `type` must name
+/// `ProductPass` (a status list, also `vc+jwt`, is not a pass).
+pub fn verify_product_pass(jws: &str, jwks: &Jwks, now: Timestamp) -> Result<Verified, PassError> {
+    let v = verify_pass(jws, jwks, now)?;
+    let is_pass = v
+        .claims
+        .get("type")
+        .and_then(|t| t.as_array())
+        .is_some_and(|t| t.iter().any(|x| x == "ProductPass"));
+    if !is_pass {
+        return Err(PassError::Malformed("not a ProductPass credential".into()));
+    }
+    Ok(v)
+}
+
 /// Everything a verifier checks, in order: the signature against `jwks`
 /// (the algorithm fixed by the key), `typ`, the validity window at `now`, and
 /// — given the issuer's status list credential — revocation.
@@ -68,7 +84,7 @@ pub fn verify_full(
     status_list: Option<&str>,
     now: Timestamp,
 ) -> Result<Verified, PassError> {
-    let v = verify_pass(jws, jwks, now)?;
+    let v = verify_product_pass(jws, jwks, now)?;
     if let Some(list) = status_list {
         check_status(&v.claims, list, jwks, now)?;
     }

@@ -247,6 +247,16 @@ fn malformed() {
 }
 
 #[test]
+fn a_status_list_is_not_a_pass() {
+    assert_eq!(
+        verify_full(&list(&[]), &jwks(), None, now())
+            .unwrap_err()
+            .reason(),
+        "malformed"
+    );
+}
+
+#[test]
 fn peek_reads_claims_without_trusting_them() {
     let jws = sign_compact(&claims(3), &key(), PASS_TYP, Some("vc"));
     assert_eq!(peek_claims(&jws).unwrap()["iss"], ISS);

@@ -544,7 +544,7 @@ fn render_pass_page(
         jwks = esc(&page.jwks_url),
         meta = esc(&page.issuer_metadata_url),
         api = esc(&p.url),
-        kid = esc(page.credential.get("kid").and_then(|k| k.as_str()).unwrap_or_else(|| kid_of(&p.jws).unwrap_or_default().leak())),
+        kid = esc(&kid_of(&p.jws).unwrap_or_default()),
         jws = esc(&p.jws),
     );
     let _ = public_url;
@@ -830,8 +830,14 @@ pub struct LoginQuery {
 
 /// Only a local path may be a redirect target (no open redirect).
 fn safe_next(next: Option<&str>) -> String {
+    // A local path of plain characters only: browsers drop tabs and newlines
+    // from URLs, so `/\t/evil.example` would become `//evil.example`.
+    let plain = |n: &str| {
+        n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_-.?=&%".contains(&b))
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && plain(n) => n.to_string(),
         _ => "/login".to_string(),
     }
 }
@@ -914,4 +920,39 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         return error_page(StatusCode::FORBIDDEN, "The form expired; please try again.");
     }
     redirect("/login", vec![w.cookie(SESSION_COOKIE, "", 0)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_local_paths_are_redirect_targets() {
+        assert_eq!(safe_next(Some("/p/pas_1?via=acc_2")), "/p/pas_1?via=acc_2");
+        assert_eq!(safe_next(Some("/o/ord_1")), "/o/ord_1");
+        for evil in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/login", "{evil:?}");
+        }
+        assert_eq!(safe_next(None), "/login");
+    }
+
+    #[test]
+    fn escaping_covers_markup_and_quotes() {
+        assert_eq!(
+            esc(r#"<a href="x" onclick='y'>&</a>"#),
+            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        );
+        assert_eq!(
+            json_ld(&serde_json::json!({"n": "</script><script>"})),
+            r#"{"n":"\u003c/script>\u003cscript>"}"#
+        );
+    }
 }

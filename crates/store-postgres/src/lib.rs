@@ -342,7 +342,10 @@ impl PostgresStore {
         .await
         .map_err(db)?;
         let from_ok = if t.seq == 1 {
-            owner.is_none() && holder.as_deref() == Some(t.from_id.as_str())
+            // A sale by the holder of an unsold unit, or the first hand-over
+            // of a unit sold before statements were recorded.
+            (owner.is_none() && holder.as_deref() == Some(t.from_id.as_str()))
+                || owner.as_deref() == Some(t.from_id.as_str())
         } else {
             owner.as_deref() == Some(t.from_id.as_str())
         };
@@ -1245,7 +1248,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         if retire_others {
-            sqlx::query("UPDATE provider_keys SET retired_at = $1 WHERE provider_id = $2 AND retired_at IS NULL")
+            sqlx::query("UPDATE provider_keys SET retired_at = $1 WHERE provider_id = $2 AND retired_at IS NULL AND secret IS NOT NULL")
                 .bind(key.created_at.millis())
                 .bind(&key.provider_id)
                 .execute(&mut *tx)
@@ -1280,17 +1283,27 @@ impl Store for PostgresStore {
         Ok(done == 1)
     }
 
-    async fn pass_kids_in_use(
+    async fn oldest_unexpired_pass(
         &self,
         provider_id: &str,
         now: Timestamp,
-    ) -> StoreResult<Vec<Option<String>>> {
-        sqlx::query_scalar("SELECT DISTINCT kid FROM passes WHERE provider_id = $1 AND (valid_until IS NULL OR valid_until > $2)")
+    ) -> StoreResult<Option<Timestamp>> {
+        let at: Option<i64> = sqlx::query_scalar("SELECT MIN(created_at) FROM passes WHERE provider_id = $1 AND (valid_until IS NULL OR valid_until > $2)")
             .bind(provider_id)
             .bind(now.millis())
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await
-            .map_err(db)
+            .map_err(db)?;
+        Ok(at.map(Timestamp::from_millis))
+    }
+
+    async fn any_sealed_provider_key(&self) -> StoreResult<Option<ProviderKeyRecord>> {
+        let q = format!("SELECT {KEY_COLS} FROM provider_keys WHERE octet_length(secret) > 32 ORDER BY created_at LIMIT 1");
+        let row = sqlx::query(&q)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(provider_key_from).transpose()
     }
 
     async fn revoke_pass(&self, pass_id: &str, at: Timestamp) -> StoreResult<Pass> {

@@ -221,7 +221,9 @@ impl SqliteStore {
             return Err(Conflict::UnitAlreadySold.into());
         }
         let moved = if t.seq == 1 {
-            sqlx::query("UPDATE pass_units SET owner_id = ? WHERE pass_id = ? AND unit_no = ? AND holder_id = ? AND owner_id IS NULL")
+            // The first statement: a sale by the holder of an unsold unit, or the
+            // first hand-over of a unit sold before statements were recorded.
+            sqlx::query("UPDATE pass_units SET owner_id = ?1 WHERE pass_id = ?2 AND unit_no = ?3 AND ((holder_id = ?4 AND owner_id IS NULL) OR owner_id = ?4)")
         } else {
             sqlx::query("UPDATE pass_units SET owner_id = ? WHERE pass_id = ? AND unit_no = ? AND owner_id = ?")
         }
@@ -1006,7 +1008,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         if retire_others {
-            sqlx::query("UPDATE provider_keys SET retired_at = ? WHERE provider_id = ? AND retired_at IS NULL")
+            sqlx::query("UPDATE provider_keys SET retired_at = ? WHERE provider_id = ? AND retired_at IS NULL AND secret IS NOT NULL")
                 .bind(key.created_at.millis())
                 .bind(&key.provider_id)
                 .execute(&mut *tx)
@@ -1041,17 +1043,27 @@ impl Store for SqliteStore {
         Ok(done == 1)
     }
 
-    async fn pass_kids_in_use(
+    async fn oldest_unexpired_pass(
         &self,
         provider_id: &str,
         now: Timestamp,
-    ) -> StoreResult<Vec<Option<String>>> {
-        sqlx::query_scalar("SELECT DISTINCT kid FROM passes WHERE provider_id = ? AND (valid_until IS NULL OR valid_until > ?)")
+    ) -> StoreResult<Option<Timestamp>> {
+        let at: Option<i64> = sqlx::query_scalar("SELECT MIN(created_at) FROM passes WHERE provider_id = ? AND (valid_until IS NULL OR valid_until > ?)")
             .bind(provider_id)
             .bind(now.millis())
-            .fetch_all(&self.reader)
+            .fetch_one(&self.reader)
             .await
-            .map_err(db)
+            .map_err(db)?;
+        Ok(at.map(Timestamp::from_millis))
+    }
+
+    async fn any_sealed_provider_key(&self) -> StoreResult<Option<ProviderKeyRecord>> {
+        let q = format!("SELECT {KEY_COLS} FROM provider_keys WHERE length(secret) > 32 ORDER BY created_at LIMIT 1");
+        let row = sqlx::query(&q)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db)?;
+        row.as_ref().map(provider_key_from).transpose()
     }
 
     async fn revoke_pass(&self, pass_id: &str, at: Timestamp) -> StoreResult<Pass> {

@@ -354,12 +354,15 @@ impl Store for GuardedStore {
     ) -> StoreResult<bool> {
         self.inner.set_provider_key_secret(kid, plain, sealed).await
     }
-    async fn pass_kids_in_use(
+    async fn oldest_unexpired_pass(
         &self,
         provider_id: &str,
         now: Timestamp,
-    ) -> StoreResult<Vec<Option<String>>> {
-        self.inner.pass_kids_in_use(provider_id, now).await
+    ) -> StoreResult<Option<Timestamp>> {
+        self.inner.oldest_unexpired_pass(provider_id, now).await
+    }
+    async fn any_sealed_provider_key(&self) -> StoreResult<Option<ProviderKeyRecord>> {
+        self.inner.any_sealed_provider_key().await
     }
     async fn revoke_pass(&self, pass_id: &str, at: Timestamp) -> StoreResult<Pass> {
         self.inner.revoke_pass(pass_id, at).await
@@ -3560,8 +3563,36 @@ pub async fn revocation_and_status_indices(store: Arc<dyn Store>) {
         StoreError::NotFound,
         "unknown pass"
     );
-    let kids = s.pass_kids_in_use(&w.provider, t(40)).await.must("kids");
-    assert_eq!(kids, vec![Some(format!("key_{}", w.provider))]);
+    assert_eq!(
+        s.oldest_unexpired_pass(&w.provider, t(40))
+            .await
+            .must("oldest"),
+        Some(T0),
+        "fixture passes never expire"
+    );
+    assert_eq!(
+        s.oldest_unexpired_pass("acc_nobody", t(40))
+            .await
+            .must("oldest"),
+        None
+    );
+    let mut short = pass(&w.id("pas"), &w.product, PassMode::Shareable, None);
+    short.valid_until = Some(t(50));
+    short.created_at = t(-100);
+    s.create_pass(&short).await.must("short pass");
+    assert_eq!(
+        s.oldest_unexpired_pass(&w.provider, t(49))
+            .await
+            .must("oldest"),
+        Some(t(-100))
+    );
+    assert_eq!(
+        s.oldest_unexpired_pass(&w.provider, t(50))
+            .await
+            .must("oldest"),
+        Some(T0),
+        "a pass stops counting at its end"
+    );
 }
 
 /// Rotation retires the active keys in the same step; unsealed 32-byte
@@ -3569,10 +3600,36 @@ pub async fn revocation_and_status_indices(store: Arc<dyn Store>) {
 pub async fn provider_key_rotation_and_sealing(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
+    // A provider-held key (no secret) is not retired by rotating the custodial key.
+    let mut held = provider_key("key_held", &w.provider, t(50));
+    held.secret = None;
+    s.add_provider_key(&held, false)
+        .await
+        .must("provider-held key");
+    assert_eq!(
+        s.any_sealed_provider_key().await.must("sealed"),
+        None,
+        "fixture secrets are 32 plain bytes"
+    );
     let mut next = provider_key("key_next", &w.provider, t(100));
     next.secret = Some(vec![42; 60]);
     s.add_provider_key(&next, true).await.must("rotate");
-    let keys = s.provider_keys(&w.provider).await.must("keys");
+    assert_eq!(
+        s.any_sealed_provider_key()
+            .await
+            .must("sealed")
+            .map(|k| k.kid),
+        Some("key_next".to_string())
+    );
+    let all = s.provider_keys(&w.provider).await.must("keys");
+    assert_eq!(
+        all.iter()
+            .find(|k| k.kid == "key_held")
+            .map(|k| k.retired_at),
+        Some(None),
+        "rotation retires only custodial keys"
+    );
+    let keys: Vec<ProviderKeyRecord> = all.into_iter().filter(|k| k.kid != "key_held").collect();
     assert_eq!(keys.len(), 2);
     assert_eq!(
         keys[0].retired_at,
@@ -3585,9 +3642,13 @@ pub async fn provider_key_rotation_and_sealing(store: Arc<dyn Store>) {
     let mut own = provider_key("key_own", &w.provider, t(200));
     own.secret = None;
     s.add_provider_key(&own, false).await.must("own key");
+    let own_key = s.provider_keys(&w.provider).await.must("keys");
     assert_eq!(
-        s.provider_keys(&w.provider).await.must("keys")[2].secret,
-        None
+        own_key
+            .iter()
+            .find(|k| k.kid == "key_own")
+            .map(|k| k.secret.clone()),
+        Some(None)
     );
     // Sealing: the fixture key's secret is 32 plain bytes.
     let unsealed = s.unsealed_provider_keys().await.must("unsealed");

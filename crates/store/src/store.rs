@@ -39,13 +39,16 @@ pub trait Store: Send + Sync + 'static {
         plain: &[u8],
         sealed: &[u8],
     ) -> StoreResult<bool>;
-    /// The `kid`s of the provider's passes not yet expired at `now` (`None`
-    /// for passes from before schema v3): retired keys stay published for them.
-    async fn pass_kids_in_use(
+    /// When the oldest of the provider's passes not yet expired at `now` was
+    /// issued: a retired key stays published while a pass issued before its
+    /// retirement lives (it signed that pass, or statements and licences about it).
+    async fn oldest_unexpired_pass(
         &self,
         provider_id: &str,
         now: Timestamp,
-    ) -> StoreResult<Vec<Option<String>>>;
+    ) -> StoreResult<Option<Timestamp>>;
+    /// One provider key whose secret is sealed (start-up checks the master key opens it).
+    async fn any_sealed_provider_key(&self) -> StoreResult<Option<ProviderKeyRecord>>;
 
     // --- catalog --------------------------------------------------------
     async fn create_product(&self, product: &Product) -> StoreResult<()>;

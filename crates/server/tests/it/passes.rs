@@ -140,7 +140,9 @@ async fn rotation_publishes_new_keys_and_keeps_old_ones_for_their_passes(backend
     .unwrap()
     .kid;
 
+    clock.advance_seconds(1);
     let keys = provider.rotate_key().await.unwrap();
+    clock.advance_seconds(1);
     assert_eq!(keys.keys.len(), 2);
     assert!(
         !keys.keys[0].active && keys.keys[0].published,
@@ -166,6 +168,19 @@ async fn rotation_publishes_new_keys_and_keeps_old_ones_for_their_passes(backend
     assert_eq!(jwks.keys[0].kid, vn.kid);
     let keys = provider.signing_keys().await.unwrap();
     assert!(!keys.keys[0].published);
+    // Rotating again retires the second key, which stays published: a pass
+    // issued while it was active lives (statements and licences about that
+    // pass may carry its signature).
+    clock.advance_seconds(1);
+    let keys = provider.rotate_key().await.unwrap();
+    let published: Vec<&str> = keys
+        .keys
+        .iter()
+        .filter(|k| k.published)
+        .map(|k| k.kid.as_str())
+        .collect();
+    assert_eq!(published, vec![vn.kid.as_str(), keys.keys[2].kid.as_str()]);
+    assert_eq!(jwks_of(&srv.anon(), &provider_id).await.keys.len(), 2);
     // Only providers have keys.
     let (_, holder) = srv.account("Hal", &[Role::Holder]).await;
     assert_api_err(holder.rotate_key().await, 403, "forbidden");
@@ -541,16 +556,21 @@ async fn signing_keys_are_sealed_at_rest() {
     )
     .expect("signed after restart with the same key");
     assert_eq!(jwks.keys.len(), 1);
-    // Without the master key file the sealed key cannot be used: the server says so.
+    // Without the master key file the sealed keys cannot be opened: the
+    // server refuses to start (rather than failing later to sign).
     srv.stop().await;
     std::fs::remove_file(&key_file).unwrap();
-    let srv = TestServer::start_at(dir.path(), manual_clock()).await;
-    let provider = srv.anon().with_key(provider.api_key().unwrap());
-    assert_api_err(
-        provider.create_pass(&shareable(&prod.id, 100)).await,
-        500,
-        "internal",
-    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = symbolon_server::ServerConfig {
+        data_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let err = match symbolon_server::prepare(listener, config, manual_clock()).await {
+        Ok(_) => panic!("a server started with the wrong master key"),
+        Err(e) => format!("{e}: {:?}", std::error::Error::source(&e)),
+    };
+    assert!(err.contains("master key"), "{err}");
+    let _ = provider;
 }
 
 /// Builds the credential the exchange issues for `prod`, as a provider

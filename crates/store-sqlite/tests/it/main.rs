@@ -273,6 +273,8 @@ async fn a_v2_database_with_orders_migrates_to_v3() {
             "INSERT INTO provider_keys VALUES ('kid_p','acc_p',zeroblob(32),randomblob(32),1)",
             "INSERT INTO products VALUES ('prd_1','acc_p','T','D','a/b','[]',1000,'EUR',5,1)",
             "INSERT INTO passes VALUES ('pas_1','prd_1','acc_p','shareable',NULL,500,1,NULL,'jws',1)",
+            "INSERT INTO passes VALUES ('pas_u','prd_1','acc_p','unique',1,500,1,NULL,'jws-u',1)",
+            "INSERT INTO pass_units (pass_id, unit_no, holder_id, owner_id) VALUES ('pas_u',1,'acc_h','acc_r')",
             "INSERT INTO demands (id, requester_id, query, fields, min_holders, max_holders, ttl_seconds, deadline, created_at) VALUES ('dem_1','acc_r','q','[]',2,5,60,999999,1)",
             "INSERT INTO interactions (id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at) VALUES ('int_1','dem_1','acc_h',1,'offered',999999,'[]','{}',1)",
             "INSERT INTO offers (id, interaction_id, demand_id, holder_id, requester_id, pass_id, status, created_at) VALUES ('ofr_1','int_1','dem_1','acc_h','acc_r','pas_1','accepted',2)",
@@ -295,6 +297,41 @@ async fn a_v2_database_with_orders_migrates_to_v3() {
     );
     let keys = store.unsealed_provider_keys().await.expect("keys");
     assert_eq!(keys.len(), 1, "the v2 key is found for sealing");
+    // A unit sold before v3 has no statements; its owner can still hand it on.
+    store
+        .transfer_unit(&fx::unit_transfer(
+            "pas_u",
+            1,
+            1,
+            "acc_r",
+            "acc_p",
+            fx::t(10),
+        ))
+        .await
+        .expect("the first statement of a unit sold before v3");
+    assert_eq!(
+        store
+            .unit("pas_u", 1)
+            .await
+            .expect("unit")
+            .owner_id
+            .as_deref(),
+        Some("acc_p")
+    );
+    assert!(
+        store
+            .transfer_unit(&fx::unit_transfer(
+                "pas_u",
+                1,
+                1,
+                "acc_r",
+                "acc_h",
+                fx::t(11)
+            ))
+            .await
+            .is_err(),
+        "and only once"
+    );
     store.close().await;
     let pool = raw_pool(&path).await;
     let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
