@@ -57,6 +57,23 @@ impl ClientError {
 
 pub type Result<T> = std::result::Result<T, ClientError>;
 
+/// Attempts of one request on network errors (idempotent requests only).
+pub const MAX_ATTEMPTS: u32 = 4;
+/// The first retry's delay; each next one doubles (100, 200, 400 ms).
+pub const RETRY_BASE_MS: u64 = 100;
+
+/// A fresh idempotency key: 128 random bits, hex.
+pub fn new_idempotency_key() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rng().fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+async fn tokio_sleep_ms(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
 /// A client bound to one server and, optionally, one API key.
 #[derive(Clone)]
 pub struct Client {
@@ -118,16 +135,45 @@ impl Client {
         path: &str,
         body: Option<&B>,
     ) -> Result<(StatusCode, Vec<u8>)> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(key) = &self.key {
-            req = req.bearer_auth(key);
+        // Every authenticated POST carries an Idempotency-Key, the same on
+        // each retry, so retrying after a network error never repeats its effect.
+        let idempotency_key =
+            (method == Method::POST && self.key.is_some()).then(new_idempotency_key);
+        let retryable = idempotency_key.is_some() || method == Method::GET;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.base));
+            if let Some(key) = &self.key {
+                req = req.bearer_auth(key);
+            }
+            if let Some(k) = &idempotency_key {
+                req = req.header("Idempotency-Key", k);
+            }
+            if let Some(body) = body {
+                req = req.json(body);
+            }
+            let sent = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    resp.bytes().await.map(|b| (status, b.to_vec()))
+                }
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(r) => return Ok(r),
+                Err(e)
+                    if retryable
+                        && attempt < MAX_ATTEMPTS
+                        && (e.is_connect() || e.is_timeout() || e.is_request() || e.is_body()) =>
+                {
+                    tokio_sleep_ms(RETRY_BASE_MS << (attempt - 1)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let resp = req.send().await?;
-        let status = resp.status();
-        Ok((status, resp.bytes().await?.to_vec()))
     }
 
     async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(

@@ -56,6 +56,7 @@ error_codes! {
     PassExpired => ("pass_expired", 409, "The pass is no longer (or not yet) valid.");
     PassRevoked => ("pass_revoked", 409, "The pass was revoked by its provider.");
     InvalidState => ("invalid_state", 409, "The object is not in a state that allows this operation.");
+    IdempotencyError => ("idempotency_error", 409, "The `Idempotency-Key` was used with other parameters, or its first request is still running (retry later).");
     UnsupportedMediaType => ("unsupported_media_type", 415, "The body must be `application/json`.");
     PayloadTooLarge => ("payload_too_large", 413, "The body exceeds the size limit.");
     InsufficientHolders => ("insufficient_holders", 422, "Fewer holders qualify than `min_holders`; `details` counts the eliminations per criterion. Nobody was contacted.");

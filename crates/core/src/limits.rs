@@ -87,3 +87,11 @@ pub const MAX_UNIT_RACE_RETRIES: u32 = 32;
 pub const STATUS_LIST_CLOCK_SKEW_SECONDS: i64 = 60;
 /// The largest pass (compact JWS) a provider may upload.
 pub const MAX_PASS_JWS_BYTES: usize = 64 * 1024;
+/// Longest `Idempotency-Key` header accepted (Stripe's limit).
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+/// How long a used idempotency key is kept (the same key after this is a new request).
+pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 3600;
+/// A request still "running" under its key after this long was cut off (a crash): the key runs again.
+pub const IDEMPOTENCY_LOCK_SECONDS: i64 = 60;
+/// The largest response stored for replay.
+pub const MAX_IDEMPOTENT_RESPONSE_BYTES: usize = 4 * 1024 * 1024;

@@ -8,6 +8,7 @@
 
 mod convert;
 mod error;
+mod idempotency;
 pub mod keyring;
 mod passes;
 pub mod payment;

@@ -10,6 +10,7 @@
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod openapi;
 pub mod routes;
 pub mod web;
@@ -99,7 +100,13 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
         .route("/orders/{id}", get(get_order))
         .route("/orders/{id}/pay", post(pay_order))
         .route("/orders/{id}/ship", post(ship_order))
-        .route("/balance", get(balance));
+        .route("/balance", get(balance))
+        .layer(axum::middleware::from_fn_with_state(
+            AppState {
+                exchange: exchange.clone(),
+            },
+            idempotency::layer,
+        ));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_doc))
@@ -282,6 +289,11 @@ impl Prepared {
                             }
                             if let Err(e) = exchange.rematch_waiting().await {
                                 tracing::warn!(error = %e, "re-matching standing demands failed");
+                            }
+                            match exchange.idempotency_prune().await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(keys = n, "idempotency keys older than 24 h forgotten"),
+                                Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
                             }
                         }
                         _ = stop_rx.changed() => break,

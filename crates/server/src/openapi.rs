@@ -23,10 +23,39 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Documents the `Idempotency-Key` header on every POST.
+struct IdempotencyHeader;
+
+impl Modify for IdempotencyHeader {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::Required;
+        for item in openapi.paths.paths.values_mut() {
+            let Some(op) = item.post.as_mut() else {
+                continue;
+            };
+            if op.security.is_none() {
+                continue; // anonymous POSTs (registration) are not stored
+            }
+            let p = ParameterBuilder::new()
+                .name("Idempotency-Key")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Makes the POST safe to retry (Stripe semantics): the same key with the same request replays the first answer (`Idempotent-Replayed: true`); with another request, or while the first still runs → 409 `idempotency_error`. Keys are per account, 1–255 visible ASCII characters, kept 24 h.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(255))))
+                .build();
+            op.parameters.get_or_insert_with(Vec::new).push(p);
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Symbolon API", version = "1", description = "The Symbolon exchange: demands to at least two qualified holders, provider-signed passes, one-click order and payment, reputation.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"?}}` with a stable code."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &IdempotencyHeader),
     paths(
         healthz, create_account, whoami, create_product, get_product, create_pass, get_pass, grant, jwks,
         holder_profile, wallet, inbox, offer, decline, create_demand, get_demand, accept, rate,

@@ -1430,6 +1430,104 @@ impl Store for PostgresStore {
         })
     }
 
+    async fn idempotency_begin(
+        &self,
+        account_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<IdempotencyStart> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        // ON CONFLICT waits for a concurrent inserter to finish, so exactly one runs.
+        let inserted = sqlx::query("INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, locked_at) VALUES ($1, $2, $3, 'running', $4, $4) ON CONFLICT (account_id, key) DO NOTHING")
+            .bind(account_id)
+            .bind(key)
+            .bind(fingerprint)
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        let start = if inserted == 1 {
+            IdempotencyStart::Run
+        } else {
+            let (fp, state, status, content_type, body, locked_at): (String, String, Option<i32>, Option<String>, Option<Vec<u8>>, i64) = sqlx::query_as(
+                "SELECT fingerprint, state, status, content_type, body, locked_at FROM idempotency_keys WHERE account_id = $1 AND key = $2 FOR UPDATE",
+            )
+            .bind(account_id)
+            .bind(key)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            if fp != fingerprint {
+                IdempotencyStart::Mismatch
+            } else if state == "done" {
+                IdempotencyStart::Replay(StoredResponse {
+                    status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+                    content_type,
+                    body: body.unwrap_or_default(),
+                })
+            } else if locked_at < stale_before.millis() {
+                sqlx::query(
+                    "UPDATE idempotency_keys SET locked_at = $1 WHERE account_id = $2 AND key = $3",
+                )
+                .bind(now.millis())
+                .bind(account_id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                IdempotencyStart::Run
+            } else {
+                IdempotencyStart::InProgress
+            }
+        };
+        tx.commit().await.map_err(db)?;
+        Ok(start)
+    }
+
+    async fn idempotency_finish(
+        &self,
+        account_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE idempotency_keys SET state = 'done', status = $1, content_type = $2, body = $3 WHERE account_id = $4 AND key = $5 AND state = 'running'")
+            .bind(i32::from(response.status))
+            .bind(&response.content_type)
+            .bind(&response.body)
+            .bind(account_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn idempotency_release(&self, account_id: &str, key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2 AND state = 'running'",
+        )
+        .bind(account_id)
+        .bind(key)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+                .bind(before.millis())
+                .execute(&self.pool)
+                .await
+                .map_err(db)?
+                .rows_affected(),
+        )
+    }
+
     async fn rate(&self, r: &Rating) -> StoreResult<()> {
         retrying("rate", || self.rate_tx(r)).await
     }

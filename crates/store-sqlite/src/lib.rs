@@ -1184,6 +1184,103 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn idempotency_begin(
+        &self,
+        account_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<IdempotencyStart> {
+        let mut tx = self.writer.begin().await.map_err(db)?;
+        let row: Option<(String, String, Option<i64>, Option<String>, Option<Vec<u8>>, i64)> = sqlx::query_as(
+            "SELECT fingerprint, state, status, content_type, body, locked_at FROM idempotency_keys WHERE account_id = ? AND key = ?",
+        )
+        .bind(account_id)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let start = match row {
+            None => {
+                sqlx::query("INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, locked_at) VALUES (?, ?, ?, 'running', ?, ?)")
+                    .bind(account_id)
+                    .bind(key)
+                    .bind(fingerprint)
+                    .bind(now.millis())
+                    .bind(now.millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                IdempotencyStart::Run
+            }
+            Some((fp, _, _, _, _, _)) if fp != fingerprint => IdempotencyStart::Mismatch,
+            Some((_, state, status, content_type, body, _)) if state == "done" => {
+                IdempotencyStart::Replay(StoredResponse {
+                    status: status.and_then(|s| u16::try_from(s).ok()).unwrap_or(500),
+                    content_type,
+                    body: body.unwrap_or_default(),
+                })
+            }
+            Some((_, _, _, _, _, locked_at)) if locked_at < stale_before.millis() => {
+                sqlx::query(
+                    "UPDATE idempotency_keys SET locked_at = ? WHERE account_id = ? AND key = ?",
+                )
+                .bind(now.millis())
+                .bind(account_id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                IdempotencyStart::Run
+            }
+            Some(_) => IdempotencyStart::InProgress,
+        };
+        tx.commit().await.map_err(db)?;
+        Ok(start)
+    }
+
+    async fn idempotency_finish(
+        &self,
+        account_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?, body = ? WHERE account_id = ? AND key = ? AND state = 'running'")
+            .bind(i64::from(response.status))
+            .bind(&response.content_type)
+            .bind(&response.body)
+            .bind(account_id)
+            .bind(key)
+            .execute(&self.writer)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn idempotency_release(&self, account_id: &str, key: &str) -> StoreResult<()> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE account_id = ? AND key = ? AND state = 'running'",
+        )
+        .bind(account_id)
+        .bind(key)
+        .execute(&self.writer)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM idempotency_keys WHERE created_at < ?")
+                .bind(before.millis())
+                .execute(&self.writer)
+                .await
+                .map_err(db)?
+                .rows_affected(),
+        )
+    }
+
     async fn rate(&self, r: &Rating) -> StoreResult<()> {
         // Both the offer and the rating id are unique: tell a second rating of the offer
         // (AlreadyRated) from a rating id that exists (Duplicate) inside the transaction.

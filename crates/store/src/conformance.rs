@@ -44,6 +44,7 @@ use crate::{
     Product, ProviderKeyRecord, Rating, RequesterProfile, Settlement, Store, StoreError,
     StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
 };
+use crate::{IdempotencyStart, StoredResponse};
 use std::any::Any;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -156,6 +157,8 @@ macro_rules! __store_conformance_cases {
             provider_key_rotation_and_sealing,
             page_orders_without_offer_and_pass_activity,
             page_order_of_a_unique_unit_transfers_it_atomically,
+            idempotency_keys_run_once_and_replay,
+            concurrent_idempotent_requests_run_once,
         }
     };
 }
@@ -384,6 +387,34 @@ impl Store for GuardedStore {
     }
     async fn pass_activity(&self, pass_id: &str, recent: u32) -> StoreResult<PassActivity> {
         self.inner.pass_activity(pass_id, recent).await
+    }
+    async fn idempotency_begin(
+        &self,
+        account_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<IdempotencyStart> {
+        self.inner
+            .idempotency_begin(account_id, key, fingerprint, now, stale_before)
+            .await
+    }
+    async fn idempotency_finish(
+        &self,
+        account_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()> {
+        self.inner
+            .idempotency_finish(account_id, key, response)
+            .await
+    }
+    async fn idempotency_release(&self, account_id: &str, key: &str) -> StoreResult<()> {
+        self.inner.idempotency_release(account_id, key).await
+    }
+    async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.idempotency_prune(before).await
     }
     async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order> {
         self.inner.pay_order(order_id, settlement).await
@@ -3805,4 +3836,128 @@ pub async fn page_order_of_a_unique_unit_transfers_it_atomically(store: Arc<dyn 
         "the unit was not transferred"
     );
     assert!(s.unit_history(&p.id, 1).await.must("history").is_empty());
+}
+
+// ---------------------------------------------------------------------------
+// Idempotency keys
+// ---------------------------------------------------------------------------
+
+/// A key runs once, then replays; other parameters are a mismatch; a running
+/// key is in progress until its lock goes stale; keys are per account; pruning
+/// forgets old keys.
+pub async fn idempotency_keys_run_once_and_replay(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let (a, b) = (w.requester.clone(), w.provider.clone());
+    let stale = t(-60);
+    assert_eq!(
+        s.idempotency_begin(&a, "k1", "fp1", t(0), stale)
+            .await
+            .must("begin"),
+        IdempotencyStart::Run
+    );
+    assert_eq!(
+        s.idempotency_begin(&a, "k1", "fp1", t(1), t(1 - 60))
+            .await
+            .must("begin"),
+        IdempotencyStart::InProgress
+    );
+    assert_eq!(
+        s.idempotency_begin(&a, "k1", "fp2", t(1), t(1 - 60))
+            .await
+            .must("begin"),
+        IdempotencyStart::Mismatch
+    );
+    // Another account's key of the same name is its own.
+    assert_eq!(
+        s.idempotency_begin(&b, "k1", "fp9", t(1), t(1 - 60))
+            .await
+            .must("begin"),
+        IdempotencyStart::Run
+    );
+    let resp = StoredResponse {
+        status: 201,
+        content_type: Some("application/json".into()),
+        body: br#"{"id":"ord_1"}"#.to_vec(),
+    };
+    s.idempotency_finish(&a, "k1", &resp).await.must("finish");
+    assert_eq!(
+        s.idempotency_begin(&a, "k1", "fp1", t(2), t(2 - 60))
+            .await
+            .must("begin"),
+        IdempotencyStart::Replay(resp.clone())
+    );
+    assert_eq!(
+        s.idempotency_begin(&a, "k1", "fp2", t(2), t(2 - 60))
+            .await
+            .must("begin"),
+        IdempotencyStart::Mismatch,
+        "a finished key with other parameters"
+    );
+    // A crashed request's lock goes stale: the key runs again.
+    assert_eq!(
+        s.idempotency_begin(&a, "k2", "fp", t(0), stale)
+            .await
+            .must("begin"),
+        IdempotencyStart::Run
+    );
+    assert_eq!(
+        s.idempotency_begin(&a, "k2", "fp", t(30), t(30 - 60))
+            .await
+            .must("begin"),
+        IdempotencyStart::InProgress
+    );
+    assert_eq!(
+        s.idempotency_begin(&a, "k2", "fp", t(61), t(61 - 60))
+            .await
+            .must("begin"),
+        IdempotencyStart::Run,
+        "the lock of a request cut off by a crash expires"
+    );
+    // Released keys start over.
+    s.idempotency_release(&a, "k2").await.must("release");
+    assert_eq!(
+        s.idempotency_begin(&a, "k2", "other", t(62), t(2))
+            .await
+            .must("begin"),
+        IdempotencyStart::Run
+    );
+    // Pruning.
+    assert_eq!(
+        s.idempotency_prune(t(2)).await.must("prune"),
+        2,
+        "k1 of a and of b"
+    );
+    assert_eq!(
+        s.idempotency_begin(&a, "k1", "fp2", t(100), t(40))
+            .await
+            .must("begin"),
+        IdempotencyStart::Run
+    );
+}
+
+/// Twenty tasks begin the same key at once: one runs.
+pub async fn concurrent_idempotent_requests_run_once(store: Arc<dyn Store>) {
+    const TASKS: usize = 20;
+    let w = World::new(store).await;
+    let barrier = Arc::new(Barrier::new(TASKS));
+    let mut set = JoinSet::new();
+    for _ in 0..TASKS {
+        let (store, barrier, who) = (w.store.clone(), barrier.clone(), w.requester.clone());
+        set.spawn(async move {
+            barrier.wait().await;
+            store
+                .idempotency_begin(&who, "same", "fp", t(0), t(-60))
+                .await
+        });
+    }
+    let results = join_all(set).await;
+    let runs = results
+        .iter()
+        .filter(|r| matches!(r, Ok(IdempotencyStart::Run)))
+        .count();
+    assert_eq!(runs, 1, "{results:?}");
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, Ok(IdempotencyStart::Run | IdempotencyStart::InProgress))));
 }

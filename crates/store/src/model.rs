@@ -373,3 +373,24 @@ pub enum OrderParty<'a> {
 }
 
 pub use symbolon_core::state::Role as AccountRole;
+
+/// The stored answer to a request made with an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// What [`crate::Store::idempotency_begin`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyStart {
+    /// First use (or a crashed attempt whose lock expired): run the request, then finish or release.
+    Run,
+    /// Already answered: replay this.
+    Replay(StoredResponse),
+    /// The key was used with different parameters.
+    Mismatch,
+    /// A request with this key is still running.
+    InProgress,
+}

@@ -155,6 +155,31 @@ pub trait Store: Send + Sync + 'static {
     /// The sum of all postings per currency (zero in a sound ledger).
     async fn ledger_totals(&self) -> StoreResult<Vec<(String, i64)>>;
 
+    // --- idempotency keys ---------------------------------------------------
+    /// Claims `(account, key)` for a request with `fingerprint`, atomically:
+    /// a new key (or one whose running lock is older than `stale_before`) is
+    /// locked at `now` and [`IdempotencyStart::Run`]; a finished one replays;
+    /// a different fingerprint is a mismatch; a fresh lock is in progress.
+    async fn idempotency_begin(
+        &self,
+        account_id: &str,
+        key: &str,
+        fingerprint: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
+    ) -> StoreResult<IdempotencyStart>;
+    /// Stores the response of a running key.
+    async fn idempotency_finish(
+        &self,
+        account_id: &str,
+        key: &str,
+        response: &StoredResponse,
+    ) -> StoreResult<()>;
+    /// Forgets a running key (the request failed in a way worth retrying).
+    async fn idempotency_release(&self, account_id: &str, key: &str) -> StoreResult<()>;
+    /// Deletes keys created before `before`; returns how many.
+    async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64>;
+
     // --- ratings --------------------------------------------------------
     /// Records the one rating of an offer.
     async fn rate(&self, rating: &Rating) -> StoreResult<()>;

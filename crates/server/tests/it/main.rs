@@ -6,6 +6,7 @@ mod browser;
 mod concurrency;
 mod errors;
 mod harness;
+mod idempotency;
 mod interop;
 mod isolation;
 mod matching;
