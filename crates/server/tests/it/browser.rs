@@ -81,6 +81,7 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     let (h2_id, h2) = srv.account("Hugo", &[Role::Holder]).await;
     let (_, earlier) = srv.account("Earlier buyer", &[Role::Requester]).await;
     let (buyer_id, buyer) = srv.account("Ada", &[Role::Requester]).await;
+    let (_, newcomer) = srv.account("Grace", &[Role::Requester]).await;
     let mut p = product(
         "Trail camera TC-40 <4K>",
         "electronics/cameras/trail",
@@ -335,6 +336,71 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
         .await
         .unwrap();
     assert_eq!(headline.text().await.unwrap(), "Order placed");
+    // ---- sign out; a newcomer without a saved profile uses the short form
+    browser.goto(&page).await.unwrap();
+    browser
+        .find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Id("login"))
+        .await
+        .unwrap();
+    browser.goto(&page).await.unwrap();
+    browser
+        .find(Locator::Id("api_key"))
+        .await
+        .unwrap()
+        .send_keys(newcomer.api_key().unwrap())
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("#new-buyer summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for (id, value) in [
+        ("name", "Grace Hopper"),
+        ("line1", "1 Navy Way"),
+        ("city", "Arlington"),
+        ("postal_code", "22202"),
+        ("country", "us"),
+        ("card_number", "4242 4242 4242 4242"),
+    ] {
+        browser
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    browser
+        .find(Locator::Id("btn-order-pay"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let headline = browser
+        .wait()
+        .for_element(Locator::Id("headline"))
+        .await
+        .unwrap();
+    assert_eq!(headline.text().await.unwrap(), "Order placed and paid");
+    let saved = newcomer.requester_profile().await.unwrap();
+    assert_eq!(
+        saved.ship_to.unwrap().city,
+        "Arlington",
+        "the short form saved the address"
+    );
+    assert_eq!(saved.payment_method.unwrap().last4, "4242");
     browser.close().await.unwrap();
 
     // ---- the record: the order, the ledger, the holder credited
@@ -352,8 +418,8 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     assert_eq!(o.offer_id, None);
     assert_eq!(
         balance_of(&h1).await.as_deref(),
-        Some("12.90"),
-        "the commission was paid to the holder"
+        Some("25.80"),
+        "commission on the two paid orders made through the holder's link"
     );
     assert_eq!(balance_of(&buyer).await.as_deref(), Some("-129.00"));
     let orders = buyer.orders(None, None, None).await.unwrap();
