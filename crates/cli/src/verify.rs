@@ -282,7 +282,8 @@ pub fn generate_key_file(
 ) -> anyhow::Result<(symbolon_pass::ProviderKey, Value)> {
     use base64::Engine;
     let mut seed = [0u8; 32];
-    getrandom_fill(&mut seed)?;
+    // A CSPRNG seeded from the OS (as the server draws custodial keys).
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
     let key = symbolon_pass::ProviderKey::from_secret_bytes(seed);
     let public = serde_json::to_value(key.jwk())?;
     let mut private = public.clone();
@@ -302,13 +303,6 @@ pub fn generate_key_file(
         .with_context(|| format!("cannot create {} (it must not exist yet)", out.display()))?;
     f.write_all(serde_json::to_string_pretty(&private)?.as_bytes())?;
     Ok((key, public))
-}
-
-fn getrandom_fill(buf: &mut [u8]) -> anyhow::Result<()> {
-    use rand::RngCore;
-    // A CSPRNG seeded from the OS (as the server draws custodial keys).
-    rand::rng().fill_bytes(buf);
-    Ok(())
 }
 
 /// Reads a private key written by [`generate_key_file`].

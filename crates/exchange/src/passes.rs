@@ -5,7 +5,9 @@
 
 use crate::convert::{self, pass_url};
 use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
-use crate::service::{random_secret, require, usable, validate_address};
+use crate::service::{
+    one_click_method, order_amounts, product_price, random_secret, require, usable,
+};
 use crate::Exchange;
 use serde_json::{json, Value};
 use symbolon_api as api;
@@ -13,7 +15,7 @@ use symbolon_core::demand::validate_range;
 use symbolon_core::ids::prefix;
 use symbolon_core::limits::*;
 use symbolon_core::state::{PassMode, Role};
-use symbolon_core::{ErrorCode, Money, Timestamp};
+use symbolon_core::{ErrorCode, Timestamp};
 use symbolon_pass::{Jwk, Jwks};
 use symbolon_store::{self as store, Conflict, StoreError};
 
@@ -23,8 +25,6 @@ pub struct PassPage {
     pub pass: api::Pass,
     pub product: api::Product,
     pub provider_name: String,
-    /// The pass's decoded credential (its claims), as signed.
-    pub credential: Value,
     pub activity: store::PassActivity,
     /// The crediting holder (`?via=`), when it holds the pass: `(id, name)`.
     pub via: Option<(String, String)>,
@@ -34,11 +34,7 @@ pub struct PassPage {
 
 impl Exchange {
     pub(crate) fn status_list_url(&self, provider_id: &str) -> String {
-        format!("{}/status/revocation", self.issuer_id_pub(provider_id))
-    }
-
-    pub(crate) fn issuer_id_pub(&self, provider_id: &str) -> String {
-        format!("{}/v1/providers/{provider_id}", self.config.public_url)
+        format!("{}/status/revocation", self.issuer_id(provider_id))
     }
 
     fn unit_id(&self, pass_id: &str, unit_no: i64) -> String {
@@ -77,7 +73,7 @@ impl Exchange {
         let id = self.ids.next(prefix::TRANSFER);
         let unit_id = self.unit_id(&pass.id, unit_no);
         let pass_id = pass_url(&self.config.public_url, &pass.id);
-        let issuer = self.issuer_id_pub(&pass.provider_id);
+        let issuer = self.issuer_id(&pass.provider_id);
         let prev = symbolon_pass::link_hash(prev_jws);
         let jws = symbolon_pass::sign_transfer(
             &symbolon_pass::Transfer {
@@ -133,7 +129,7 @@ impl Exchange {
     /// SD-JWT VC issuer metadata (`/.well-known/jwt-vc-issuer/…`).
     pub async fn issuer_metadata(&self, provider_id: &str) -> ExchangeResult<Value> {
         let p = self.provider(provider_id).await?;
-        let issuer = self.issuer_id_pub(provider_id);
+        let issuer = self.issuer_id(provider_id);
         Ok(json!({
             "issuer": issuer,
             "jwks_uri": format!("{issuer}/jwks.json"),
@@ -337,15 +333,11 @@ impl Exchange {
             })?;
         // The credential must be exactly what this exchange would issue.
         let page = convert::page_url(&self.config.public_url, &id);
-        let price = Money::parse(
-            &convert::money(product.price_minor, &product.currency).amount,
-            &product.currency,
-        )
-        .map_err(ExchangeError::internal)?;
+        let price = product_price(&product)?;
         let actions = symbolon_pass::standard_actions(&url, &page, mode == PassMode::Unique);
         let expected = symbolon_pass::credential(
             &url,
-            &self.issuer_id_pub(&me.id),
+            &self.issuer_id(&me.id),
             &me.name,
             &symbolon_pass::PassSubject {
                 product_id: &product.id,
@@ -486,7 +478,7 @@ impl Exchange {
         let now = self.now();
         let claims = symbolon_pass::status::status_list_credential(
             &self.status_list_url(provider_id),
-            &self.issuer_id_pub(provider_id),
+            &self.issuer_id(provider_id),
             &symbolon_pass::status::encode_list(&revoked),
             // Back-dated a little, so a verifier whose clock runs slightly
             // behind does not see a list that is "not yet valid".
@@ -521,7 +513,7 @@ impl Exchange {
             unit_no,
             unit_id: self.unit_id(&pass.id, unit_no),
             pass_jws: pass.jws.clone(),
-            jwks_url: format!("{}/jwks.json", self.issuer_id_pub(&pass.provider_id)),
+            jwks_url: format!("{}/jwks.json", self.issuer_id(&pass.provider_id)),
             owner: unit.owner_id,
             holder: unit.holder_id,
             transfers: transfers
@@ -638,51 +630,15 @@ impl Exchange {
                 ));
             }
         }
-        let profile = match self.store.requester_profile(&me.id).await {
-            Ok(p) => Some(p),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let ship_to = match &req.ship_to {
-            Some(a) => validate_address("ship_to", a)?,
-            None => profile
-                .as_ref()
-                .and_then(|p| p.ship_to.clone())
-                .ok_or_else(|| {
-                    ExchangeError::new(
-                        ErrorCode::ShippingAddressMissing,
-                        "give `ship_to` or save one in the requester profile",
-                    )
-                })?,
-        };
-        let unit_price = Money::parse(
-            &convert::money(product.price_minor, &product.currency).amount,
-            &product.currency,
-        )
-        .map_err(ExchangeError::internal)?;
-        let total = unit_price
-            .times(quantity)
-            .ok_or_else(|| ExchangeError::field("quantity", "the total is too large"))?;
-        let commission = if holder.is_some() {
-            total.basis_points(pass.commission_bps)
+        let (profile, ship_to) = self.order_profile(me, req.ship_to.as_ref()).await?;
+        // The commission goes to a crediting holder; without one there is none.
+        let bps = if holder.is_some() {
+            pass.commission_bps
         } else {
-            total.basis_points(0)
+            0
         };
-        let method = if req.pay {
-            Some(
-                profile
-                    .as_ref()
-                    .and_then(|p| p.payment_method.clone())
-                    .ok_or_else(|| {
-                        ExchangeError::new(
-                            ErrorCode::PaymentMethodMissing,
-                            "save a payment method in the requester profile to pay in one click",
-                        )
-                    })?,
-            )
-        } else {
-            None
-        };
+        let (unit_price, total, commission) = order_amounts(&product, quantity, bps)?;
+        let method = one_click_method(profile.as_ref(), req.pay)?;
         let mut attempt = 0;
         let placed = loop {
             attempt += 1;
@@ -723,31 +679,9 @@ impl Exchange {
                 unit_no: transfer.as_ref().map(|t| t.unit_no),
                 seq: 0,
             };
-            let result = match &method {
-                Some(method) => {
-                    let auth = self.authorize(method, total, &order.id).await?;
-                    let settlement = self.settlement(&order, &auth, now);
-                    match self
-                        .store
-                        .place_order(&order, transfer.as_ref(), Some(&settlement))
-                        .await
-                    {
-                        Ok(o) => {
-                            self.capture(&auth).await;
-                            Ok(o)
-                        }
-                        Err(e) => {
-                            self.void(&auth).await;
-                            Err(e)
-                        }
-                    }
-                }
-                None => {
-                    self.store
-                        .place_order(&order, transfer.as_ref(), None)
-                        .await
-                }
-            };
+            let result = self
+                .record_order(&order, transfer.as_ref(), method.as_ref(), total)
+                .await?;
             match result {
                 Err(StoreError::Conflict(Conflict::UnitAlreadySold))
                     if attempt < MAX_UNIT_RACE_RETRIES =>
@@ -775,15 +709,11 @@ impl Exchange {
             }
             _ => None,
         };
-        // The page shows what the pass says; verifying it is the client's
-        // business (and still possible after its key left the JWKS).
-        let credential = symbolon_pass::peek_claims(&pass.jws).map_err(ExchangeError::internal)?;
-        let issuer = self.issuer_id_pub(&pass.provider_id);
+        let issuer = self.issuer_id(&pass.provider_id);
         Ok(PassPage {
             pass: convert::pass(&self.config.public_url, &pass, &product, self.now()),
             product: convert::product(&product),
             provider_name: provider.name,
-            credential,
             activity,
             via,
             issuer_metadata_url: format!(

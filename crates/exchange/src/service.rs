@@ -104,6 +104,47 @@ pub(crate) fn usable(pass: &store::Pass, now: Timestamp) -> ExchangeResult<()> {
     Ok(())
 }
 
+/// A product's price as money (it is stored as minor units and a currency code).
+pub(crate) fn product_price(product: &store::Product) -> ExchangeResult<Money> {
+    Money::parse(
+        &convert::money(product.price_minor, &product.currency).amount,
+        &product.currency,
+    )
+    .map_err(ExchangeError::internal)
+}
+
+/// Unit price, total and commission (`commission_bps` of the total) of `quantity` of `product`.
+pub(crate) fn order_amounts(
+    product: &store::Product,
+    quantity: i64,
+    commission_bps: i64,
+) -> ExchangeResult<(Money, Money, Money)> {
+    let unit_price = product_price(product)?;
+    let total = unit_price
+        .times(quantity)
+        .ok_or_else(|| ExchangeError::field("quantity", "the total is too large"))?;
+    Ok((unit_price, total, total.basis_points(commission_bps)))
+}
+
+/// The saved payment method to charge now, when the order is to be paid in one click.
+pub(crate) fn one_click_method(
+    profile: Option<&store::RequesterProfile>,
+    pay: bool,
+) -> ExchangeResult<Option<store::StoredPaymentMethod>> {
+    if !pay {
+        return Ok(None);
+    }
+    profile
+        .and_then(|p| p.payment_method.clone())
+        .map(Some)
+        .ok_or_else(|| {
+            ExchangeError::new(
+                ErrorCode::PaymentMethodMissing,
+                "save a payment method in the requester profile to pay in one click",
+            )
+        })
+}
+
 pub(crate) fn require(account: &store::Account, role: Role) -> ExchangeResult<()> {
     if account.has_role(role) {
         Ok(())
@@ -168,7 +209,7 @@ impl Exchange {
         self.clock.now()
     }
 
-    fn issuer_id(&self, provider_id: &str) -> String {
+    pub(crate) fn issuer_id(&self, provider_id: &str) -> String {
         format!("{}/v1/providers/{provider_id}", self.config.public_url)
     }
 
@@ -383,11 +424,7 @@ impl Exchange {
         };
         let id = self.ids.next(prefix::PASS);
         let url = pass_url(&self.config.public_url, &id);
-        let price = Money::parse(
-            &convert::money(product.price_minor, &product.currency).amount,
-            &product.currency,
-        )
-        .map_err(ExchangeError::internal)?;
+        let price = product_price(&product)?;
         let page = convert::page_url(&self.config.public_url, &id);
         let order_endpoint = format!("{url}/orders");
         let actions = symbolon_pass::standard_actions(&url, &page, mode == PassMode::Unique);
@@ -1286,32 +1323,9 @@ impl Exchange {
                 "an accepted unique pass transfers one unit: quantity must be 1",
             ));
         }
-        let profile = match self.store.requester_profile(&me.id).await {
-            Ok(p) => Some(p),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let ship_to = match &req.ship_to {
-            Some(a) => validate_address("ship_to", a)?,
-            None => profile
-                .as_ref()
-                .and_then(|p| p.ship_to.clone())
-                .ok_or_else(|| {
-                    ExchangeError::new(
-                        ErrorCode::ShippingAddressMissing,
-                        "give `ship_to` or save one in the requester profile",
-                    )
-                })?,
-        };
-        let unit_price = Money::parse(
-            &convert::money(product.price_minor, &product.currency).amount,
-            &product.currency,
-        )
-        .map_err(ExchangeError::internal)?;
-        let total = unit_price
-            .times(quantity)
-            .ok_or_else(|| ExchangeError::field("quantity", "the total is too large"))?;
-        let commission = total.basis_points(pass.commission_bps);
+        let (profile, ship_to) = self.order_profile(me, req.ship_to.as_ref()).await?;
+        let (unit_price, total, commission) =
+            order_amounts(&product, quantity, pass.commission_bps)?;
         let now = self.now();
         let order = store::Order {
             id: self.ids.next(prefix::ORDER),
@@ -1335,34 +1349,66 @@ impl Exchange {
             unit_no: offer.unit_no,
             seq: 0,
         };
-        let placed = if req.pay {
-            let method = profile.and_then(|p| p.payment_method).ok_or_else(|| {
-                ExchangeError::new(
-                    ErrorCode::PaymentMethodMissing,
-                    "save a payment method in the requester profile to pay in one click",
-                )
-            })?;
-            let auth = self.authorize(&method, total, &order.id).await?;
-            let settlement = self.settlement(&order, &auth, now);
-            match self
-                .store
-                .place_order(&order, None, Some(&settlement))
-                .await
-            {
-                Ok(o) => {
-                    self.capture(&auth).await;
-                    o
-                }
-                Err(e) => {
-                    self.void(&auth).await;
-                    return Err(e.into());
-                }
-            }
-        } else {
-            self.store.place_order(&order, None, None).await?
-        };
+        let method = one_click_method(profile.as_ref(), req.pay)?;
+        let placed = self
+            .record_order(&order, None, method.as_ref(), total)
+            .await??;
         tracing::info!(order_id = %placed.id, requester_id = %me.id, provider_id = %placed.provider_id, holder_id = ?placed.holder_id, status = %placed.status, total = %total, "order placed");
         Ok(convert::order(&placed))
+    }
+
+    /// The requester's saved profile, if any, and where an order ships:
+    /// `given`, or else the saved address.
+    pub(crate) async fn order_profile(
+        &self,
+        me: &store::Account,
+        given: Option<&api::Address>,
+    ) -> ExchangeResult<(Option<store::RequesterProfile>, store::Address)> {
+        let profile = match self.store.requester_profile(&me.id).await {
+            Ok(p) => Some(p),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let ship_to = match given {
+            Some(a) => validate_address("ship_to", a)?,
+            None => profile
+                .as_ref()
+                .and_then(|p| p.ship_to.clone())
+                .ok_or_else(|| {
+                    ExchangeError::new(
+                        ErrorCode::ShippingAddressMissing,
+                        "give `ship_to` or save one in the requester profile",
+                    )
+                })?,
+        };
+        Ok((profile, ship_to))
+    }
+
+    /// Records an order; with a payment method it is paid in the same step:
+    /// authorize, record with the settlement, then capture — or void when the
+    /// store refuses. The store's refusal is the inner error, so callers can
+    /// retry a lost race.
+    pub(crate) async fn record_order(
+        &self,
+        order: &store::Order,
+        transfer: Option<&store::UnitTransfer>,
+        method: Option<&store::StoredPaymentMethod>,
+        total: Money,
+    ) -> ExchangeResult<Result<store::Order, StoreError>> {
+        let Some(method) = method else {
+            return Ok(self.store.place_order(order, transfer, None).await);
+        };
+        let auth = self.authorize(method, total, &order.id).await?;
+        let settlement = self.settlement(order, &auth, order.created_at);
+        let placed = self
+            .store
+            .place_order(order, transfer, Some(&settlement))
+            .await;
+        match &placed {
+            Ok(_) => self.capture(&auth).await,
+            Err(_) => self.void(&auth).await,
+        }
+        Ok(placed)
     }
 
     pub async fn pay_order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {

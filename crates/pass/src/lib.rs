@@ -94,12 +94,22 @@ pub fn verify_full(
 /// The claims of a compact JWS, decoded without verifying anything (to learn
 /// which issuer's keys to fetch). Never trust the result.
 pub fn peek_claims(jws: &str) -> Result<serde_json::Value, PassError> {
+    peek_part(jws, 1, "payload")
+}
+
+/// The protected header of a compact JWS (its `kid`, `alg`), decoded without
+/// verifying anything.
+pub fn peek_header(jws: &str) -> Result<serde_json::Value, PassError> {
+    peek_part(jws, 0, "header")
+}
+
+fn peek_part(jws: &str, index: usize, what: &str) -> Result<serde_json::Value, PassError> {
     use base64::Engine;
-    let payload = jws.trim().split('.').nth(1).ok_or_else(|| {
+    let part = jws.trim().split('.').nth(index).ok_or_else(|| {
         PassError::Malformed("a compact JWS has three dot-separated parts".into())
     })?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| PassError::Malformed("payload is not base64url".into()))?;
-    serde_json::from_slice(&bytes).map_err(|_| PassError::Malformed("payload is not JSON".into()))
+        .decode(part)
+        .map_err(|_| PassError::Malformed(format!("{what} is not base64url")))?;
+    serde_json::from_slice(&bytes).map_err(|_| PassError::Malformed(format!("{what} is not JSON")))
 }

@@ -7,7 +7,7 @@
 //! bits; bit `i` (most significant bit of byte `i / 8` first) set means the
 //! pass with index `i` is revoked.
 
-use crate::{Jwks, PassError, PASS_TYP};
+use crate::{Jwks, PassError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use flate2::read::GzDecoder;
@@ -181,9 +181,6 @@ pub fn check_status(
     }
     Ok(())
 }
-
-/// The typ a status list credential is signed with (the same as a pass).
-pub const STATUS_LIST_TYP: &str = PASS_TYP;
 
 #[cfg(test)]
 mod tests {

@@ -161,6 +161,19 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
     }
 }
 
+/// Longer bearer tokens are refused before any lookup.
+pub const MAX_API_KEY_CHARS: usize = 200;
+
+/// The API key of `Authorization: Bearer <api_key>`, if the header has one.
+pub fn bearer_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let header = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+}
+
 /// The authenticated caller (`Authorization: Bearer <api_key>`).
 pub struct Caller(pub Account);
 
@@ -171,23 +184,13 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let key = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Unauthorized,
-                    "send `Authorization: Bearer <api_key>`",
-                )
-            })?;
-        if key.len() > 200 {
+        let key = bearer_key(&parts.headers).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "send `Authorization: Bearer <api_key>`",
+            )
+        })?;
+        if key.len() > MAX_API_KEY_CHARS {
             return Err(ApiError::new(ErrorCode::Unauthorized, "unknown API key"));
         }
         let account = state.exchange.authenticate(key).await?;

@@ -12,10 +12,11 @@
 //! Anonymous POSTs (registration) are not stored: their answers carry API keys.
 
 use crate::error::ApiError;
+use crate::extract::{bearer_key, MAX_API_KEY_CHARS};
 use crate::AppState;
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -74,16 +75,8 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
             .into_response()
         }
     };
-    let bearer = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200)
+    let bearer = bearer_key(req.headers())
+        .filter(|k| k.len() <= MAX_API_KEY_CHARS)
         .map(str::to_string);
     let Some(bearer) = bearer else {
         return next.run(req).await;

@@ -249,7 +249,6 @@ struct FormState<'a> {
 
 fn render_pass_page(
     page: &PassPage,
-    public_url: &str,
     me: Option<&Account>,
     profile: Option<&api::RequesterProfile>,
     csrf: &str,
@@ -547,19 +546,16 @@ fn render_pass_page(
         kid = esc(&kid_of(&p.jws).unwrap_or_default()),
         jws = esc(&p.jws),
     );
-    let _ = public_url;
     layout(&product.title, &head, me, csrf, &b)
 }
 
 /// The `kid` in a compact JWS's header.
 fn kid_of(jws: &str) -> Option<String> {
-    use base64::Engine;
-    let h = jws.split('.').next()?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(h)
-        .ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    v.get("kid")?.as_str().map(str::to_string)
+    symbolon_pass::peek_header(jws)
+        .ok()?
+        .get("kid")?
+        .as_str()
+        .map(str::to_string)
 }
 
 fn error_page(status: StatusCode, message: &str) -> Response {
@@ -618,7 +614,6 @@ async fn show_pass_page(
     };
     let body = render_pass_page(
         &page,
-        &ex.config().public_url,
         me,
         profile.as_ref(),
         &csrf,
