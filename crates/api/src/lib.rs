@@ -513,6 +513,116 @@ pub struct Balances {
     pub balances: BTreeMap<String, String>,
 }
 
+// ---------------------------------------------------------------- events and webhooks
+
+/// An event, as streamed (`data:` of an SSE event whose `id:` is `id`), paged
+/// and sent to webhooks (the body; `webhook-id` is `id`). The same event
+/// always has the same id: use it to drop duplicates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Event {
+    /// `evt_<n>`; ids of one account's events grow in the order they happened.
+    #[cfg_attr(feature = "openapi", schema(example = "evt_42"))]
+    pub id: String,
+    /// `interaction.requested`, `interaction.expired`, `interaction.withdrawn`,
+    /// `offer.created`, `offer.accepted`, `order.placed`, `order.paid`,
+    /// `order.shipped` or `rating.created`.
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "openapi", schema(example = "interaction.requested"))]
+    pub kind: String,
+    /// When it happened (RFC 3339).
+    pub timestamp: String,
+    /// The ids and facts of the change (amounts in minor units, as `*_minor`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    /// Pass as `after` to get what follows (the last event's id, or `after` itself when empty).
+    pub next_after: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhook {
+    /// An `http(s)` URL; loopback and private addresses are refused unless the
+    /// exchange allows them (`--allow-private-webhooks`).
+    #[cfg_attr(feature = "openapi", schema(example = "https://hooks.example.com/symbolon"))]
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Webhook {
+    pub id: String,
+    pub url: String,
+    /// `whsec_…`, only in the answers to creation and rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    pub created_at: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    /// The first failed attempt since the last success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+    /// Events not yet delivered.
+    pub pending: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookList {
+    pub items: Vec<Webhook>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReplayWebhook {
+    /// Re-send every event after this id (`evt_…`); all kept events when absent.
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Replay {
+    /// Events queued for delivery.
+    pub queued: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookAttempt {
+    pub event_id: String,
+    /// 1 for the first attempt of that event.
+    pub attempt: i64,
+    pub at: String,
+    /// The endpoint's HTTP status, if it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    /// `delivered`, `retry` or `disabled`.
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct WebhookAttempts {
+    /// Newest first.
+    pub items: Vec<WebhookAttempt>,
+}
+
 // ---------------------------------------------------------------- errors
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -68,7 +68,15 @@ struct ServeArgs {
     /// Close or open registration.
     #[arg(long)]
     registration_open: Option<bool>,
-    /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open, seed).
+    /// Let webhooks reach loopback and private addresses (tests, on-premise);
+    /// also `SYMBOLON_ALLOW_PRIVATE_WEBHOOKS=1`.
+    #[arg(long)]
+    allow_private_webhooks: bool,
+    /// Webhook retry delays, e.g. `5s,5m,30m,2h` (the last repeats). [default: 5s,5m,30m,2h,5h,10h,10h]
+    #[arg(long)]
+    webhook_retry_schedule: Option<String>,
+    /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open,
+    /// seed, master_key, allow_private_webhooks, webhook_retry_schedule).
     #[arg(long, env = "SYMBOLON_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -108,6 +116,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             database_url: args.database_url,
             // Secrets come from the environment or the config file, never from flags (they would show in `ps`).
             master_key: None,
+            allow_private_webhooks: args.allow_private_webhooks.then_some(true),
+            webhook_retry_schedule: args.webhook_retry_schedule,
         },
     ));
     let refs: Vec<(&str, ConfigLayer)> = layers

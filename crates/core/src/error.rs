@@ -64,6 +64,8 @@ error_codes! {
     ShippingAddressMissing => ("shipping_address_missing", 422, "No `ship_to` in the request and none saved in the requester profile.");
     PassSignatureInvalid => ("pass_signature_invalid", 422, "The pass does not verify against its provider's published keys.");
     TooManyWaitingDemands => ("too_many_waiting_demands", 429, "The requester already has `MAX_WAITING_DEMANDS_PER_REQUESTER` (20) standing demands waiting.");
+    TooManyWebhooks => ("too_many_webhooks", 429, "The account already has `MAX_WEBHOOKS_PER_ACCOUNT` (10) webhook endpoints.");
+    TooManyStreams => ("too_many_streams", 429, "The account already holds `MAX_STREAMS_PER_ACCOUNT` (16) event streams open.");
     Internal => ("internal", 500, "An internal error; it has been logged.");
 }
 

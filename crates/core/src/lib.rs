@@ -12,6 +12,7 @@ pub mod limits;
 pub mod money;
 pub mod reputation;
 pub mod state;
+pub mod webhook;
 
 pub use category::TaxonomyPath;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

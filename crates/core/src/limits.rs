@@ -95,3 +95,43 @@ pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 3600;
 pub const IDEMPOTENCY_LOCK_SECONDS: i64 = 60;
 /// The largest response stored for replay.
 pub const MAX_IDEMPOTENT_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Events in one `GET /v1/events` page (default and maximum).
+pub const EVENT_PAGE_DEFAULT: u32 = 100;
+pub const EVENT_PAGE_MAX: u32 = 500;
+/// How long events are kept (those a webhook delivery still waits for are kept longer).
+pub const EVENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+/// Event streams (`GET /v1/events` as SSE) one account may hold open at once.
+pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
+/// How often each replica looks for events committed by any replica (streams
+/// connected to it wake within this, so an event reaches them in well under 1 s).
+pub const EVENT_POLL_MILLIS: u64 = 200;
+/// Seconds between SSE keep-alive comments.
+pub const SSE_KEEPALIVE_SECONDS: u64 = 15;
+/// Webhook endpoints one account may register.
+pub const MAX_WEBHOOKS_PER_ACCOUNT: usize = 10;
+/// The longest webhook URL accepted.
+pub const MAX_WEBHOOK_URL_BYTES: usize = 2048;
+/// Events one `POST /v1/webhooks/{id}/replay` queues at most.
+pub const MAX_REPLAY_EVENTS: u32 = 10_000;
+/// A webhook attempt not answered within this fails (and is retried).
+pub const WEBHOOK_TIMEOUT_SECONDS: u64 = 15;
+/// A claimed delivery is leased this long; a worker that crashes loses it after.
+pub const WEBHOOK_LEASE_SECONDS: i64 = 60;
+/// Deliveries one worker claims at a time (and sends concurrently).
+pub const WEBHOOK_CLAIM_BATCH: u32 = 16;
+/// After a rotation, the previous secret still signs (a second signature) this long.
+pub const WEBHOOK_PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
+/// An endpoint failing without a single success for this long is disabled
+/// (its undelivered events wait; enabling it resumes them).
+pub const WEBHOOK_DISABLE_AFTER_SECONDS: i64 = 5 * 24 * 3600;
+/// The longest `Retry-After` honoured.
+pub const MAX_RETRY_AFTER_SECONDS: i64 = 24 * 3600;
+/// The retry schedule: the delay before attempt n+1 after n failed attempts;
+/// past its end the last delay repeats (until delivered or the endpoint is
+/// disabled). Each delay gets ±20 % jitter.
+pub const WEBHOOK_RETRY_SCHEDULE_SECONDS: &[i64] =
+    &[5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600];
+/// Attempts of one endpoint listed at most.
+pub const WEBHOOK_ATTEMPTS_LISTED: u32 = 100;
+/// How far a webhook's timestamp may be from the verifier's clock (either way).
+pub const WEBHOOK_TOLERANCE_SECONDS: i64 = 5 * 60;

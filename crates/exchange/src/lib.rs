@@ -8,6 +8,7 @@
 
 mod convert;
 mod error;
+pub mod events;
 mod idempotency;
 pub mod keyring;
 mod passes;
@@ -15,6 +16,7 @@ pub mod payment;
 mod service;
 
 pub use error::{ExchangeError, ExchangeResult};
+pub use events::{AttemptOutcome, EventHub, OutboundWebhook, WebhookPolicy};
 pub use keyring::{KeyringError, MasterKey};
 pub use passes::PassPage;
 pub use payment::{PaymentError, PaymentGateway, SandboxGateway};
@@ -33,8 +35,10 @@ pub struct ExchangeConfig {
     pub public_url: String,
     /// Whether anyone may create an account.
     pub registration_open: bool,
-    /// Seals provider signing keys at rest and signs web sessions.
+    /// Seals provider signing keys and webhook secrets at rest and signs web sessions.
     pub master_key: MasterKey,
+    /// Webhook delivery: private endpoints, retry schedule, failure period.
+    pub webhooks: WebhookPolicy,
 }
 
 /// The exchange.
@@ -46,6 +50,7 @@ pub struct Exchange {
     clock: Arc<dyn Clock>,
     ids: IdGen,
     config: ExchangeConfig,
+    hub: Arc<events::EventHub>,
 }
 
 /// What the engine was last synced to.
@@ -81,6 +86,7 @@ impl Exchange {
             clock,
             ids,
             config,
+            hub: Arc::default(),
         }
     }
 

@@ -29,6 +29,11 @@ pub struct ServerConfig {
     /// keys and signing web sessions; `None`: `<data_dir>/master.key`,
     /// created (mode 0600) on first start. Replicas must share it.
     pub master_key: Option<String>,
+    /// Let webhooks reach loopback and private addresses (tests, on-premise).
+    pub allow_private_webhooks: bool,
+    /// The webhook retry schedule; empty means the default
+    /// (`symbolon_core::limits::WEBHOOK_RETRY_SCHEDULE_SECONDS`).
+    pub webhook_retry_schedule: Vec<std::time::Duration>,
 }
 
 impl Default for ServerConfig {
@@ -43,7 +48,49 @@ impl Default for ServerConfig {
             seed: None,
             database_url: None,
             master_key: None,
+            allow_private_webhooks: false,
+            webhook_retry_schedule: Vec::new(),
         }
+    }
+}
+
+/// Parses `200ms,5s,5m,2h` into durations.
+pub fn parse_schedule(text: &str) -> Result<Vec<std::time::Duration>, String> {
+    use std::time::Duration;
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let split = part
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(|| format!("`{part}` needs a unit (ms, s, m or h)"))?;
+        let (n, unit) = part.split_at(split);
+        let n: u64 = n
+            .parse()
+            .map_err(|_| format!("`{part}` is not a number with a unit"))?;
+        out.push(match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n * 60),
+            "h" => Duration::from_secs(n * 3600),
+            _ => return Err(format!("`{part}`: the unit must be ms, s, m or h")),
+        });
+    }
+    if out.len() > 32 {
+        return Err("at most 32 delays".into());
+    }
+    Ok(out)
+}
+
+impl ServerConfig {
+    /// The webhook policy these settings give.
+    pub fn webhook_policy(&self) -> symbolon_exchange::WebhookPolicy {
+        let mut p = symbolon_exchange::WebhookPolicy {
+            allow_private: self.allow_private_webhooks,
+            ..Default::default()
+        };
+        if !self.webhook_retry_schedule.is_empty() {
+            p.retry_schedule = self.webhook_retry_schedule.clone();
+        }
+        p
     }
 }
 
@@ -77,6 +124,8 @@ impl fmt::Debug for ServerConfig {
                 "master_key",
                 &self.master_key.as_ref().map(|_| "[redacted]"),
             )
+            .field("allow_private_webhooks", &self.allow_private_webhooks)
+            .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .finish()
     }
 }
@@ -92,6 +141,9 @@ pub struct ConfigLayer {
     pub seed: Option<u64>,
     pub database_url: Option<String>,
     pub master_key: Option<String>,
+    pub allow_private_webhooks: Option<bool>,
+    /// e.g. `"5s,5m,30m"`.
+    pub webhook_retry_schedule: Option<String>,
 }
 
 impl fmt::Debug for ConfigLayer {
@@ -110,6 +162,8 @@ impl fmt::Debug for ConfigLayer {
                 "master_key",
                 &self.master_key.as_ref().map(|_| "[redacted]"),
             )
+            .field("allow_private_webhooks", &self.allow_private_webhooks)
+            .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .finish()
     }
 }
@@ -168,6 +222,14 @@ impl ConfigLayer {
                         _ => return Err(bad("registration_open", "expected true or false")),
                     })
                 }
+                "SYMBOLON_ALLOW_PRIVATE_WEBHOOKS" => {
+                    layer.allow_private_webhooks = Some(match v.to_ascii_lowercase().as_str() {
+                        "1" | "true" | "yes" | "on" => true,
+                        "0" | "false" | "no" | "off" => false,
+                        _ => return Err(bad("allow_private_webhooks", "expected true or false")),
+                    })
+                }
+                "SYMBOLON_WEBHOOK_RETRY_SCHEDULE" => layer.webhook_retry_schedule = Some(v),
                 "SYMBOLON_SEED" => {
                     layer.seed = Some(
                         v.parse()
@@ -233,6 +295,17 @@ impl ServerConfig {
                     message: e.to_string(),
                 })?;
                 c.master_key = Some(k.clone());
+            }
+            if let Some(a) = l.allow_private_webhooks {
+                c.allow_private_webhooks = a;
+            }
+            if let Some(text) = &l.webhook_retry_schedule {
+                c.webhook_retry_schedule =
+                    parse_schedule(text).map_err(|message| ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "webhook_retry_schedule",
+                        message,
+                    })?;
             }
         }
         Ok(c)

@@ -8,7 +8,9 @@
 //! until `shutdown` resolves.
 
 pub mod config;
+pub mod delivery;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod idempotency;
 pub mod openapi;
@@ -101,6 +103,19 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
         .route("/orders/{id}/pay", post(pay_order))
         .route("/orders/{id}/ship", post(ship_order))
         .route("/balance", get(balance))
+        .route("/events", get(events::events))
+        .route(
+            "/webhooks",
+            post(events::create_webhook).get(events::list_webhooks),
+        )
+        .route(
+            "/webhooks/{id}",
+            get(events::get_webhook).delete(events::delete_webhook),
+        )
+        .route("/webhooks/{id}/rotate", post(events::rotate_webhook))
+        .route("/webhooks/{id}/enable", post(events::enable_webhook))
+        .route("/webhooks/{id}/replay", post(events::replay_webhook))
+        .route("/webhooks/{id}/attempts", get(events::webhook_attempts))
         .layer(axum::middleware::from_fn_with_state(
             AppState {
                 exchange: exchange.clone(),
@@ -209,6 +224,7 @@ pub async fn open_exchange(
             public_url: public_url.to_string(),
             registration_open: config.registration_open,
             master_key,
+            webhooks: config.webhook_policy(),
         },
     )))
 }
@@ -274,11 +290,14 @@ impl Prepared {
     ) -> Result<(), ServeError> {
         let Prepared { listener, exchange } = self;
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(delivery::run_worker(exchange.clone(), stop_rx.clone()));
+        let poller = tokio::spawn(delivery::run_poller(exchange.clone(), stop_rx.clone()));
         let sweeper = {
             let exchange = exchange.clone();
             tokio::spawn(async move {
                 let mut tick =
                     tokio::time::interval(Duration::from_secs(config::EXPIRY_SWEEP_SECONDS));
+                let mut sweeps: u64 = 0;
                 loop {
                     tokio::select! {
                         _ = tick.tick() => {
@@ -295,6 +314,14 @@ impl Prepared {
                                 Ok(n) => tracing::info!(keys = n, "idempotency keys older than 24 h forgotten"),
                                 Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
                             }
+                            sweeps += 1;
+                            if sweeps % 60 == 1 {
+                                match exchange.prune_events().await {
+                                    Ok(0) => {}
+                                    Ok(n) => tracing::info!(events = n, "old events pruned"),
+                                    Err(e) => tracing::warn!(error = %e, "pruning events failed"),
+                                }
+                            }
                         }
                         _ = stop_rx.changed() => break,
                     }
@@ -302,11 +329,21 @@ impl Prepared {
             })
         };
         let app = router(exchange.clone());
+        let hub = exchange.hub().clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Open event streams would hold the graceful shutdown forever.
+            hub.close();
+        };
         let result = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
+        let _ = poller.await;
+        // In-flight webhook attempts finish (bounded by their timeout); an
+        // interrupted one is retried by whichever replica claims it next.
+        let _ = worker.await;
         exchange.store().close().await;
         tracing::info!("stopped");
         result.map_err(ServeError::from)

@@ -61,12 +61,16 @@ impl Modify for IdempotencyHeader {
         holder_profile, wallet, inbox, offer, decline, create_demand, get_demand, accept, rate,
         set_requester_profile, get_requester_profile, create_order, list_orders, get_order, pay_order,
         ship_order, balance, get_holder, revoke_pass, status_list, issuer_metadata, signing_keys, rotate_key,
-        unit_history, transfer_unit, pass_order, register_key, upload_pass
+        unit_history, transfer_unit, pass_order, register_key, upload_pass,
+        crate::events::events, crate::events::create_webhook, crate::events::list_webhooks,
+        crate::events::get_webhook, crate::events::delete_webhook, crate::events::rotate_webhook,
+        crate::events::enable_webhook, crate::events::replay_webhook, crate::events::webhook_attempts
     ),
     components(schemas(ErrorBody, ErrorDetail, Money, Role, PassMode)),
     tags(
         (name = "accounts"), (name = "provider"), (name = "holder"), (name = "requester"),
-        (name = "orders"), (name = "public"), (name = "meta")
+        (name = "orders"), (name = "public"), (name = "meta"),
+        (name = "events", description = "Every event is delivered at least once and carries one id (SSE `id`, `webhook-id`, dedupe key). Webhooks follow Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256(id.timestamp.body)>` with the `whsec_` secret. Retries: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h (±20 % jitter); 2xx succeeds, 410 disables the endpoint, 429/502/504 honour `Retry-After`; an endpoint failing for 5 days is disabled, its events kept until it is enabled again.")
     )
 )]
 pub struct ApiDoc;

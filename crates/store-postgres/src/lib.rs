@@ -905,6 +905,25 @@ fn pending_expired(status: InteractionStatus, deadline: Timestamp, now: Timestam
     status == InteractionStatus::Pending && now >= deadline
 }
 
+/// The shared outbox SQL (already PostgreSQL's dialect).
+fn sql(q: &str) -> String {
+    q.to_string()
+}
+
+symbolon_store::sql_outbox_methods!(
+    PostgresStore,
+    write = pool,
+    read = pool,
+    sql = sql,
+    claim = "WITH due AS (
+       SELECT d.endpoint_id, d.event_seq FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       WHERE d.state = 'pending' AND d.next_attempt_at <= $3 AND d.lease_until <= $3 AND e.disabled_at IS NULL
+       ORDER BY d.next_attempt_at, d.event_seq LIMIT $4 FOR UPDATE OF d SKIP LOCKED)
+     UPDATE webhook_deliveries w SET lease_until = $1, leased_by = $2 FROM due
+     WHERE w.endpoint_id = due.endpoint_id AND w.event_seq = due.event_seq
+     RETURNING w.endpoint_id, w.event_seq, w.attempts"
+);
+
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
@@ -1526,6 +1545,92 @@ impl Store for PostgresStore {
                 .map_err(db)?
                 .rows_affected(),
         )
+    }
+
+    async fn events_after(
+        &self,
+        account_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        self.outbox_events_after(account_id, after, limit).await
+    }
+
+    async fn last_event_seq(&self) -> StoreResult<i64> {
+        self.outbox_last_event_seq().await
+    }
+
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
+        self.outbox_prune_events(before).await
+    }
+
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        self.outbox_create_webhook(endpoint).await
+    }
+
+    async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.outbox_webhooks(account_id).await
+    }
+
+    async fn webhook(&self, account_id: &str, id: &str) -> StoreResult<WebhookEndpoint> {
+        self.outbox_webhook(account_id, id).await
+    }
+
+    async fn delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()> {
+        self.outbox_delete_webhook(account_id, id).await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        secret: &[u8],
+        previous: &[u8],
+        previous_until: Timestamp,
+    ) -> StoreResult<()> {
+        self.outbox_rotate_webhook_secret(id, secret, previous, previous_until)
+            .await
+    }
+
+    async fn enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+        self.outbox_enable_webhook(id, now).await
+    }
+
+    async fn replay_webhook(
+        &self,
+        id: &str,
+        after: i64,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        self.outbox_replay_webhook(id, after, now, limit).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        owner: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        self.outbox_claim_deliveries(now, lease_until, owner, limit)
+            .await
+    }
+
+    async fn finish_delivery(
+        &self,
+        owner: &str,
+        attempt: &DeliveryAttempt,
+        result: &DeliveryResult,
+    ) -> StoreResult<bool> {
+        self.outbox_finish_delivery(owner, attempt, result).await
+    }
+
+    async fn webhook_attempts(
+        &self,
+        endpoint_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.outbox_webhook_attempts(endpoint_id, limit).await
     }
 
     async fn rate(&self, r: &Rating) -> StoreResult<()> {

@@ -45,6 +45,7 @@ use crate::{
     StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
 };
 use crate::{IdempotencyStart, StoredResponse};
+use crate::{DeliveryAttempt, DeliveryJob, DeliveryResult, EventRecord, WebhookEndpoint};
 use std::any::Any;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -159,6 +160,9 @@ macro_rules! __store_conformance_cases {
             page_order_of_a_unique_unit_transfers_it_atomically,
             idempotency_keys_run_once_and_replay,
             concurrent_idempotent_requests_run_once,
+            events_follow_every_change_in_its_transaction,
+            webhook_deliveries_are_leased_retried_and_never_dropped,
+            concurrent_claims_lease_each_delivery_once,
         }
     };
 }
@@ -415,6 +419,81 @@ impl Store for GuardedStore {
     }
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
         self.inner.idempotency_prune(before).await
+    }
+    async fn events_after(
+        &self,
+        account_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        self.inner.events_after(account_id, after, limit).await
+    }
+    async fn last_event_seq(&self) -> StoreResult<i64> {
+        self.inner.last_event_seq().await
+    }
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.prune_events(before).await
+    }
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        self.inner.create_webhook(endpoint).await
+    }
+    async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.inner.webhooks(account_id).await
+    }
+    async fn webhook(&self, account_id: &str, id: &str) -> StoreResult<WebhookEndpoint> {
+        self.inner.webhook(account_id, id).await
+    }
+    async fn delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()> {
+        self.inner.delete_webhook(account_id, id).await
+    }
+    async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        secret: &[u8],
+        previous: &[u8],
+        previous_until: Timestamp,
+    ) -> StoreResult<()> {
+        self.inner
+            .rotate_webhook_secret(id, secret, previous, previous_until)
+            .await
+    }
+    async fn enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+        self.inner.enable_webhook(id, now).await
+    }
+    async fn replay_webhook(
+        &self,
+        id: &str,
+        after: i64,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        self.inner.replay_webhook(id, after, now, limit).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        owner: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        self.inner
+            .claim_deliveries(now, lease_until, owner, limit)
+            .await
+    }
+    async fn finish_delivery(
+        &self,
+        owner: &str,
+        attempt: &DeliveryAttempt,
+        result: &DeliveryResult,
+    ) -> StoreResult<bool> {
+        self.inner.finish_delivery(owner, attempt, result).await
+    }
+    async fn webhook_attempts(
+        &self,
+        endpoint_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.inner.webhook_attempts(endpoint_id, limit).await
     }
     async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order> {
         self.inner.pay_order(order_id, settlement).await
@@ -3960,4 +4039,387 @@ pub async fn concurrent_idempotent_requests_run_once(store: Arc<dyn Store>) {
     assert!(results
         .iter()
         .all(|r| matches!(r, Ok(IdempotencyStart::Run | IdempotencyStart::InProgress))));
+}
+
+// ---------------------------------------------------------------------------
+// Events (the outbox) and webhook deliveries
+// ---------------------------------------------------------------------------
+
+fn kinds(events: &[EventRecord]) -> Vec<&str> {
+    events.iter().map(|e| e.kind.as_str()).collect()
+}
+
+async fn all_events(s: &dyn Store, account: &str) -> Vec<EventRecord> {
+    s.events_after(account, 0, 1000).await.must("events_after")
+}
+
+fn data(e: &EventRecord) -> serde_json::Value {
+    serde_json::from_str(&e.data).expect("event data is JSON")
+}
+
+/// Every change a party must hear about writes its event in the same
+/// transaction: requests, offers, acceptance, withdrawal, orders placed, paid
+/// and shipped (to requester, provider and holder), ratings and expiry (once).
+/// A failed change writes none; `seq` grows and pages resume after it.
+pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    assert_eq!(s.last_event_seq().await.must("seq"), 0);
+    let requests = w.demand(&[&w.holder1, &w.holder2]).await;
+    let h1 = all_events(s, &w.holder1).await;
+    assert_eq!(kinds(&h1), ["interaction.requested"]);
+    let d = data(&h1[0]);
+    assert_eq!(d["interaction_id"], requests[0].id.as_str());
+    assert_eq!(d["demand_id"], requests[0].demand_id.as_str());
+    assert_eq!(d["deadline"], requests[0].deadline.millis());
+    assert!(d["query"].is_string() && d["matched_pass_ids"].is_array(), "{d}");
+    assert_eq!(h1[0].created_at, requests[0].created_at);
+
+    let offer = w.offer(&requests[0], &w.shareable.id).await;
+    let r = all_events(s, &w.requester).await;
+    assert_eq!(kinds(&r), ["offer.created"]);
+    assert_eq!(data(&r[0])["offer_id"], offer.id.as_str());
+    assert_eq!(data(&r[0])["holder_id"], w.holder1.as_str());
+
+    // A change that fails writes no event.
+    let before = s.last_event_seq().await.must("seq");
+    let again = NewOffer {
+        id: w.id("ofr"),
+        interaction_id: requests[0].id.clone(),
+        pass_id: w.shareable.id.clone(),
+        note: None,
+        created_at: t(61),
+    };
+    assert!(s.create_offer(&again).await.is_err());
+    assert_eq!(s.last_event_seq().await.must("seq"), before);
+
+    s.accept_offer(&w.acceptance(&offer).await)
+        .await
+        .must("accept");
+    assert_eq!(
+        kinds(&all_events(s, &w.holder1).await),
+        ["interaction.requested", "offer.accepted"]
+    );
+    assert_eq!(
+        kinds(&all_events(s, &w.holder2).await),
+        ["interaction.requested", "interaction.withdrawn"]
+    );
+
+    let order = order_for(&w.id("ord"), &offer, &w.product, 1);
+    let paid = s
+        .place_order(
+            &order,
+            None,
+            Some(&settlement_for(&w.id("ldg"), &order, t(200))),
+        )
+        .await
+        .must("place_order");
+    s.ship_order(&paid.id, t(300)).await.must("ship");
+    for who in [&w.requester, &w.provider, &w.holder1] {
+        let evs = all_events(s, who).await;
+        let orders: Vec<_> = evs.iter().filter(|e| e.kind.starts_with("order.")).collect();
+        assert_eq!(
+            orders.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+            ["order.placed", "order.paid", "order.shipped"],
+            "{who}"
+        );
+        assert!(orders.iter().all(|e| data(e)["order_id"] == paid.id.as_str()));
+        assert_eq!(data(orders[0])["total_minor"], paid.total_minor);
+        assert_eq!(orders[2].created_at, t(300));
+    }
+    s.rate(&rating(&w.id("rat"), &offer, true))
+        .await
+        .must("rate");
+    let h1 = all_events(s, &w.holder1).await;
+    assert_eq!(h1.last().map(|e| e.kind.as_str()), Some("rating.created"));
+    assert_eq!(data(h1.last().unwrap())["positive"], true);
+
+    // Expiry: once, however often it runs.
+    let late = w.demand_by(&w.requester, &[&w.holder2], t(500)).await;
+    assert_eq!(s.expire_due(t(501)).await.must("expire"), 1);
+    assert_eq!(s.expire_due(t(502)).await.must("expire"), 0);
+    let h2 = all_events(s, &w.holder2).await;
+    assert_eq!(
+        kinds(&h2),
+        [
+            "interaction.requested",
+            "interaction.withdrawn",
+            "interaction.requested",
+            "interaction.expired"
+        ]
+    );
+    assert_eq!(data(&h2[3])["interaction_id"], late[0].id.as_str());
+    assert_eq!(h2[3].created_at, t(500), "an expiry happens at the deadline");
+
+    // Sequence numbers grow; paging resumes exactly after a seq.
+    let mut everyone = Vec::new();
+    for who in [&w.requester, &w.provider, &w.holder1, &w.holder2] {
+        let evs = all_events(s, who).await;
+        assert!(evs.windows(2).all(|p| p[0].seq < p[1].seq));
+        assert!(evs.iter().all(|e| &e.account_id == who));
+        let first = s.events_after(who, 0, 1).await.must("page");
+        let rest = s.events_after(who, first[0].seq, 1000).await.must("page");
+        assert_eq!(first.len() + rest.len(), evs.len());
+        assert_eq!(rest.first(), evs.get(1));
+        everyone.extend(evs.into_iter().map(|e| e.seq));
+    }
+    everyone.sort_unstable();
+    everyone.dedup();
+    assert_eq!(
+        everyone.last().copied(),
+        Some(s.last_event_seq().await.must("seq"))
+    );
+    // Pruning keeps nothing old but what a delivery still waits for.
+    let mut old = Vec::new();
+    for who in [&w.requester, &w.provider, &w.holder1, &w.holder2] {
+        old.extend(all_events(s, who).await.into_iter().filter(|e| e.created_at < t(100)).map(|e| (e.kind, e.created_at)));
+    }
+    assert_eq!(s.prune_events(t(100)).await.must("prune"), old.len() as u64, "{old:?}");
+    assert_eq!(all_events(s, &w.holder1).await.len(), h1.len() - 1);
+}
+
+fn endpoint(w: &World, account: &str) -> WebhookEndpoint {
+    WebhookEndpoint {
+        id: w.id("whk"),
+        account_id: account.into(),
+        url: "https://hooks.example.com/symbolon".into(),
+        secret: b"sealed-secret".to_vec(),
+        previous_secret: None,
+        previous_until: None,
+        created_at: t(0),
+        disabled_at: None,
+        disabled_reason: None,
+        failing_since: None,
+        pending: 0,
+    }
+}
+
+fn attempt(job: &DeliveryJob, at: Timestamp, status: Option<i64>, outcome: &str) -> DeliveryAttempt {
+    DeliveryAttempt {
+        endpoint_id: job.endpoint.id.clone(),
+        event_seq: job.event.seq,
+        attempt: job.attempts + 1,
+        at,
+        status,
+        error: None,
+        duration_ms: 3,
+        outcome: outcome.into(),
+    }
+}
+
+/// Deliveries are rows: claimed under a lease (a second worker gets nothing
+/// until it runs out), retried on schedule, finished only by the lease
+/// holder; a disabled endpoint keeps its deliveries, which resume when it is
+/// enabled; replay queues delivered events again; deleting drops them.
+pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let e = endpoint(&w, &w.holder1);
+    s.create_webhook(&e).await.must("create_webhook");
+    assert_err!(
+        s.webhook(&w.holder2, &e.id).await,
+        StoreError::NotFound,
+        "another account's endpoint"
+    );
+    let requests = w.demand(&[&w.holder1]).await;
+    let at = requests[0].created_at;
+    assert_eq!(s.webhook(&w.holder1, &e.id).await.must("get").pending, 1);
+    assert!(s
+        .claim_deliveries(at.plus_seconds(-1), at.plus_seconds(60), "a", 10)
+        .await
+        .must("claim")
+        .is_empty());
+    let jobs = s
+        .claim_deliveries(at, at.plus_seconds(60), "a", 10)
+        .await
+        .must("claim");
+    assert_eq!(jobs.len(), 1);
+    let job = jobs[0].clone();
+    assert_eq!((job.attempts, job.event.kind.as_str()), (0, "interaction.requested"));
+    assert_eq!(job.endpoint.secret, e.secret);
+    assert!(s
+        .claim_deliveries(at.plus_seconds(1), at.plus_seconds(61), "b", 10)
+        .await
+        .must("claim")
+        .is_empty(), "leased");
+    // Worker a died: its lease runs out and b takes the delivery over.
+    let jobs_b = s
+        .claim_deliveries(at.plus_seconds(60), at.plus_seconds(120), "b", 10)
+        .await
+        .must("claim");
+    assert_eq!(jobs_b.len(), 1);
+    let late = attempt(&job, at.plus_seconds(61), Some(200), "delivered");
+    assert!(!s
+        .finish_delivery("a", &late, &DeliveryResult::Delivered)
+        .await
+        .must("finish"), "a lost its lease");
+    let retry_at = at.plus_seconds(70);
+    let failed = attempt(&jobs_b[0], at.plus_seconds(62), Some(500), "retry");
+    assert!(s
+        .finish_delivery(
+            "b",
+            &failed,
+            &DeliveryResult::Retry {
+                at: retry_at,
+                disable_if_failing_since: at.plus_seconds(-3600)
+            }
+        )
+        .await
+        .must("finish"));
+    let ep = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert_eq!((ep.pending, ep.failing_since), (1, Some(at.plus_seconds(62))));
+    assert!(ep.disabled_at.is_none());
+    assert!(s
+        .claim_deliveries(at.plus_seconds(69), at.plus_seconds(200), "c", 10)
+        .await
+        .must("claim")
+        .is_empty(), "not due yet");
+    let jobs_c = s
+        .claim_deliveries(retry_at, at.plus_seconds(200), "c", 10)
+        .await
+        .must("claim");
+    assert_eq!(jobs_c[0].attempts, 1);
+    let ok = attempt(&jobs_c[0], retry_at, Some(204), "delivered");
+    assert!(s
+        .finish_delivery("c", &ok, &DeliveryResult::Delivered)
+        .await
+        .must("finish"));
+    let ep = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert_eq!((ep.pending, ep.failing_since), (0, None));
+    let attempts = s.webhook_attempts(&e.id, 10).await.must("attempts");
+    assert_eq!(
+        attempts.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(),
+        ["delivered", "retry", "delivered"],
+        "newest first, the lost lease's attempt recorded too"
+    );
+    assert_eq!(attempts[0], ok);
+
+    // 410: disabled; new events wait, never dropped; enabling resumes them.
+    w.demand(&[&w.holder1]).await;
+    let jobs = s
+        .claim_deliveries(t(1000), t(1060), "a", 10)
+        .await
+        .must("claim");
+    assert_eq!(jobs.len(), 1);
+    s.finish_delivery(
+        "a",
+        &attempt(&jobs[0], t(1000), Some(410), "disabled"),
+        &DeliveryResult::Disable {
+            reason: "410 Gone".into(),
+        },
+    )
+    .await
+    .must("finish");
+    let ep = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert_eq!(ep.disabled_reason.as_deref(), Some("410 Gone"));
+    w.demand(&[&w.holder1]).await;
+    assert!(s
+        .claim_deliveries(t(2000), t(2060), "a", 10)
+        .await
+        .must("claim")
+        .is_empty());
+    assert_eq!(s.webhook(&w.holder1, &e.id).await.must("get").pending, 2);
+    s.enable_webhook(&e.id, t(2000)).await.must("enable");
+    let jobs = s
+        .claim_deliveries(t(2000), t(2060), "a", 10)
+        .await
+        .must("claim");
+    assert_eq!(jobs.len(), 2);
+    for j in &jobs {
+        s.finish_delivery("a", &attempt(j, t(2001), Some(200), "delivered"), &DeliveryResult::Delivered)
+            .await
+            .must("finish");
+    }
+    // A failure period: failing since long enough disables the endpoint.
+    w.demand(&[&w.holder1]).await;
+    let j = s.claim_deliveries(t(3000), t(3060), "a", 10).await.must("claim");
+    s.finish_delivery(
+        "a",
+        &attempt(&j[0], t(3000), None, "retry"),
+        &DeliveryResult::Retry {
+            at: t(3010),
+            disable_if_failing_since: t(3000),
+        },
+    )
+    .await
+    .must("finish");
+    let ep = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert!(ep.disabled_at.is_some() && ep.pending == 1, "{ep:?}");
+    s.enable_webhook(&e.id, t(3001)).await.must("enable");
+
+    // Replay queues every event after a point again.
+    let evs = all_events(s, &w.holder1).await;
+    assert_eq!(
+        s.replay_webhook(&e.id, evs[0].seq, t(4000), 100)
+            .await
+            .must("replay"),
+        evs.len() as u64 - 1
+    );
+    assert_eq!(
+        s.webhook(&w.holder1, &e.id).await.must("get").pending,
+        evs.len() as i64 - 1
+    );
+    assert_eq!(
+        s.replay_webhook(&e.id, 0, t(4000), 2).await.must("replay"),
+        2,
+        "limited"
+    );
+    // Rotation keeps the previous secret for a while.
+    s.rotate_webhook_secret(&e.id, b"new", b"sealed-secret", t(5000))
+        .await
+        .must("rotate");
+    let ep = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert_eq!(
+        (ep.secret.as_slice(), ep.previous_secret.as_deref(), ep.previous_until),
+        (&b"new"[..], Some(&b"sealed-secret"[..]), Some(t(5000)))
+    );
+    assert_eq!(s.webhooks(&w.holder1).await.must("list").len(), 1);
+    assert_err!(
+        s.delete_webhook(&w.holder2, &e.id).await,
+        StoreError::NotFound,
+        "another account's endpoint"
+    );
+    s.delete_webhook(&w.holder1, &e.id).await.must("delete");
+    assert!(s.webhooks(&w.holder1).await.must("list").is_empty());
+    assert!(s.webhook_attempts(&e.id, 10).await.must("attempts").is_empty());
+    assert!(s
+        .claim_deliveries(t(9000), t(9060), "a", 10)
+        .await
+        .must("claim")
+        .is_empty());
+}
+
+/// Eight workers claim at once: each due delivery is leased to exactly one.
+pub async fn concurrent_claims_lease_each_delivery_once(store: Arc<dyn Store>) {
+    const WORKERS: usize = 8;
+    let w = World::new(store).await;
+    let s = w.store();
+    s.create_webhook(&endpoint(&w, &w.holder1)).await.must("create");
+    s.create_webhook(&endpoint(&w, &w.holder1)).await.must("create");
+    for _ in 0..15 {
+        w.demand(&[&w.holder1]).await;
+    }
+    let barrier = Arc::new(Barrier::new(WORKERS));
+    let mut set = JoinSet::new();
+    for i in 0..WORKERS {
+        let (store, barrier) = (w.store.clone(), barrier.clone());
+        set.spawn(async move {
+            barrier.wait().await;
+            store
+                .claim_deliveries(t(10_000), t(10_060), &format!("w{i}"), 7)
+                .await
+        });
+    }
+    let mut claimed: Vec<(String, i64)> = Vec::new();
+    for r in join_all(set).await {
+        claimed.extend(
+            r.must("claim")
+                .into_iter()
+                .map(|j| (j.endpoint.id, j.event.seq)),
+        );
+    }
+    let n = claimed.len();
+    claimed.sort();
+    claimed.dedup();
+    assert_eq!((n, claimed.len()), (30, 30), "each of 2 × 15 deliveries once");
 }

@@ -9,6 +9,8 @@
 mod error;
 mod model;
 mod rows;
+#[doc(hidden)]
+pub mod outbox;
 mod store;
 
 #[cfg(feature = "conformance")]

@@ -394,3 +394,75 @@ pub enum IdempotencyStart {
     /// A request with this key is still running.
     InProgress,
 }
+
+/// One event of the outbox, addressed to one account. Written by the store in
+/// the transaction of the change that causes it; `seq` grows in commit order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub account_id: String,
+    /// `interaction.requested`, `offer.created`, `order.paid`, …
+    pub kind: String,
+    /// A JSON object.
+    pub data: String,
+    pub created_at: Timestamp,
+}
+
+/// A webhook endpoint. Secrets are stored sealed (the exchange seals and opens them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub account_id: String,
+    pub url: String,
+    pub secret: Vec<u8>,
+    /// After a rotation, the previous secret still signs until `previous_until`.
+    pub previous_secret: Option<Vec<u8>>,
+    pub previous_until: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub disabled_at: Option<Timestamp>,
+    pub disabled_reason: Option<String>,
+    /// The first failed attempt since the last success.
+    pub failing_since: Option<Timestamp>,
+    /// Deliveries not yet made (read-only; counted on read).
+    pub pending: i64,
+}
+
+/// A due delivery claimed by a worker (leased until the lease it asked for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryJob {
+    pub endpoint: WebhookEndpoint,
+    pub event: EventRecord,
+    /// Attempts made before this one.
+    pub attempts: i64,
+}
+
+/// One attempt to deliver an event to an endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub endpoint_id: String,
+    pub event_seq: i64,
+    /// 1 for the first attempt.
+    pub attempt: i64,
+    pub at: Timestamp,
+    /// The HTTP status, if the endpoint answered.
+    pub status: Option<i64>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+    /// `delivered`, `retry` or `disabled`.
+    pub outcome: String,
+}
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryResult {
+    /// 2xx: done; the endpoint is healthy again.
+    Delivered,
+    /// Try again at `at`; the endpoint is disabled if it has been failing
+    /// since `disable_if_failing_since` or earlier.
+    Retry {
+        at: Timestamp,
+        disable_if_failing_since: Timestamp,
+    },
+    /// The endpoint asked to stop (410): it is disabled; the delivery waits.
+    Disable { reason: String },
+}

@@ -55,6 +55,45 @@ macro_rules! sql_row_mappers {
                 .join(",")
         }
 
+        pub fn event_from(row: &$row) -> StoreResult<EventRecord> {
+            Ok(EventRecord {
+                seq: get(row, "seq")?,
+                account_id: get(row, "account_id")?,
+                kind: get(row, "type")?,
+                data: get(row, "data")?,
+                created_at: ts(row, "created_at")?,
+            })
+        }
+
+        pub fn webhook_from(row: &$row) -> StoreResult<WebhookEndpoint> {
+            Ok(WebhookEndpoint {
+                id: get(row, "id")?,
+                account_id: get(row, "account_id")?,
+                url: get(row, "url")?,
+                secret: get(row, "secret")?,
+                previous_secret: get(row, "previous_secret")?,
+                previous_until: opt_ts(row, "previous_until")?,
+                created_at: ts(row, "created_at")?,
+                disabled_at: opt_ts(row, "disabled_at")?,
+                disabled_reason: get(row, "disabled_reason")?,
+                failing_since: opt_ts(row, "failing_since")?,
+                pending: get(row, "pending")?,
+            })
+        }
+
+        pub fn attempt_from(row: &$row) -> StoreResult<DeliveryAttempt> {
+            Ok(DeliveryAttempt {
+                endpoint_id: get(row, "endpoint_id")?,
+                event_seq: get(row, "event_seq")?,
+                attempt: get(row, "attempt")?,
+                at: ts(row, "at")?,
+                status: get(row, "status")?,
+                error: get(row, "error")?,
+                duration_ms: get(row, "duration_ms")?,
+                outcome: get(row, "outcome")?,
+            })
+        }
+
         pub fn account_from(row: &$row) -> StoreResult<Account> {
             let roles: String = get(row, "roles")?;
             let roles = roles

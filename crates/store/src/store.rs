@@ -180,6 +180,70 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes keys created before `before`; returns how many.
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64>;
 
+    // --- events (the outbox) and webhooks ----------------------------------
+    /// The account's events with `seq > after`, oldest first, at most `limit`.
+    async fn events_after(
+        &self,
+        account_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>>;
+    /// The highest event `seq` committed (0 if none).
+    async fn last_event_seq(&self) -> StoreResult<i64>;
+    /// Deletes events created before `before` that no delivery still waits
+    /// for; returns how many.
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64>;
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    /// The account's endpoints, oldest first.
+    async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>>;
+    /// One of the account's endpoints ([`crate::StoreError::NotFound`] for another account's).
+    async fn webhook(&self, account_id: &str, id: &str) -> StoreResult<WebhookEndpoint>;
+    /// Deletes an endpoint with its deliveries and attempts.
+    async fn delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()>;
+    /// Replaces the endpoint's secret, keeping `previous` until `previous_until`.
+    async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        secret: &[u8],
+        previous: &[u8],
+        previous_until: Timestamp,
+    ) -> StoreResult<()>;
+    /// Re-enables a disabled endpoint; its waiting deliveries become due at `now`.
+    async fn enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()>;
+    /// Queues again every event of the endpoint's account with `seq > after`
+    /// (at most `limit`, oldest first), due at `now`; returns how many.
+    async fn replay_webhook(
+        &self,
+        id: &str,
+        after: i64,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64>;
+    /// Claims up to `limit` due deliveries of enabled endpoints for `owner`
+    /// until `lease_until`. A claim whose lease ran out (a crashed worker) is
+    /// due again. Replicas never claim the same delivery at once.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        owner: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>>;
+    /// Records an attempt and its result; `false` (nothing changed but the
+    /// attempt's record) if `owner` no longer holds the lease.
+    async fn finish_delivery(
+        &self,
+        owner: &str,
+        attempt: &DeliveryAttempt,
+        result: &DeliveryResult,
+    ) -> StoreResult<bool>;
+    /// The endpoint's latest attempts, newest first.
+    async fn webhook_attempts(
+        &self,
+        endpoint_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryAttempt>>;
+
     // --- ratings --------------------------------------------------------
     /// Records the one rating of an offer.
     async fn rate(&self, rating: &Rating) -> StoreResult<()>;

@@ -1,0 +1,697 @@
+//! Events and webhooks: reading the outbox, and the delivery policy.
+//!
+//! The store writes every event in the transaction of the change that causes
+//! it (see the backends' migration v5). This module pages through them (for
+//! SSE and polling clients), keeps webhook endpoints (secrets sealed under the
+//! master key), and decides, for each attempt the server's delivery worker
+//! makes, what happens next: done, retry on the schedule (or after
+//! `Retry-After`), or disable. The HTTP sending itself is the server's.
+
+use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
+use crate::Exchange;
+use rand::RngCore;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use symbolon_api as api;
+use symbolon_core::limits::*;
+use symbolon_core::webhook;
+use symbolon_core::{ErrorCode, Timestamp};
+use symbolon_store::{self as store, DeliveryAttempt, DeliveryJob, DeliveryResult, EventRecord};
+
+/// The prefix of event ids.
+pub const EVENT_ID_PREFIX: &str = "evt_";
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookPolicy {
+    /// Allow endpoints on loopback and private addresses (tests, on-premise).
+    pub allow_private: bool,
+    /// Delay before attempt n+1 after n failures; the last repeats.
+    pub retry_schedule: Vec<Duration>,
+    /// Failing without a success this long disables an endpoint.
+    pub disable_after: Duration,
+}
+
+impl Default for WebhookPolicy {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry_schedule: WEBHOOK_RETRY_SCHEDULE_SECONDS
+                .iter()
+                .map(|s| Duration::from_secs(*s as u64))
+                .collect(),
+            disable_after: Duration::from_secs(WEBHOOK_DISABLE_AFTER_SECONDS as u64),
+        }
+    }
+}
+
+/// Wakes event streams when any replica commits events: the server polls the
+/// store's last `seq` every [`EVENT_POLL_MILLIS`] and publishes it here.
+#[derive(Debug)]
+pub struct EventHub {
+    latest: tokio::sync::watch::Sender<i64>,
+    closing: tokio::sync::watch::Sender<bool>,
+    streams: Mutex<HashMap<String, usize>>,
+}
+
+impl Default for EventHub {
+    fn default() -> Self {
+        Self {
+            latest: tokio::sync::watch::channel(0).0,
+            closing: tokio::sync::watch::channel(false).0,
+            streams: Mutex::default(),
+        }
+    }
+}
+
+impl EventHub {
+    /// Publishes the last committed `seq` (wakes streams if it moved).
+    pub fn publish(&self, seq: i64) {
+        self.latest.send_if_modified(|v| {
+            if seq > *v {
+                *v = seq;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// A receiver that changes whenever events were committed.
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.latest.subscribe()
+    }
+
+    /// Ends every stream (the server is shutting down; clients reconnect
+    /// with `Last-Event-ID`, to this replica once restarted or to another).
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Changes to `true` when streams must end.
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Registers an open stream of `account`; dropped when the stream ends.
+    pub fn open_stream(self: &Arc<Self>, account: &str) -> ExchangeResult<StreamSlot> {
+        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let n = streams.entry(account.to_string()).or_default();
+        if *n >= MAX_STREAMS_PER_ACCOUNT {
+            return Err(ExchangeError::new(
+                ErrorCode::TooManyStreams,
+                format!("at most {MAX_STREAMS_PER_ACCOUNT} event streams per account"),
+            ));
+        }
+        *n += 1;
+        Ok(StreamSlot {
+            hub: self.clone(),
+            account: account.to_string(),
+        })
+    }
+}
+
+/// One open stream, counted against its account until dropped.
+#[derive(Debug)]
+pub struct StreamSlot {
+    hub: Arc<EventHub>,
+    account: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut streams = self.hub.streams.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = streams.get_mut(&self.account) {
+            *n -= 1;
+            if *n == 0 {
+                streams.remove(&self.account);
+            }
+        }
+    }
+}
+
+/// `evt_<seq>`.
+pub fn event_id(seq: i64) -> String {
+    format!("{EVENT_ID_PREFIX}{seq}")
+}
+
+/// The `seq` a cursor names: `evt_<n>` or `<n>`; empty means the beginning.
+pub fn parse_cursor(field: &str, cursor: &str) -> ExchangeResult<i64> {
+    let digits = cursor.trim();
+    let digits = digits.strip_prefix(EVENT_ID_PREFIX).unwrap_or(digits);
+    if digits.is_empty() {
+        return Ok(0);
+    }
+    match digits.parse::<i64>() {
+        Ok(n) if n >= 0 && digits.bytes().all(|b| b.is_ascii_digit()) => Ok(n),
+        _ => Err(ExchangeError::field(
+            field,
+            format!("`{cursor}` is not an event id (`evt_<n>`)"),
+        )),
+    }
+}
+
+/// The wire form of an event (also the webhook body and the SSE `data:`).
+pub fn event_out(e: &EventRecord) -> api::Event {
+    let mut data: serde_json::Value =
+        serde_json::from_str(&e.data).unwrap_or_else(|_| serde_json::json!({}));
+    if let Some(deadline) = data.get("deadline").and_then(|d| d.as_i64()) {
+        data["deadline"] = Timestamp::from_millis(deadline).to_rfc3339().into();
+    }
+    api::Event {
+        id: event_id(e.seq),
+        kind: e.kind.clone(),
+        timestamp: e.created_at.to_rfc3339(),
+        data,
+    }
+}
+
+/// The exact bytes sent as a webhook body.
+pub fn event_body(e: &EventRecord) -> Vec<u8> {
+    serde_json::to_vec(&event_out(e)).expect("an event serializes")
+}
+
+/// Whether an address may receive webhooks when private ones are not allowed:
+/// not loopback, private (RFC 1918, unique local), link-local, shared
+/// (100.64/10), unspecified, multicast, broadcast or documentation ranges.
+pub fn is_public_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x64 && s[1] == 0xff9b))
+        }
+    }
+}
+
+/// Checks a webhook URL: `http(s)`, a host, bounded length, and (unless
+/// private endpoints are allowed) no loopback or private literal address and
+/// no `localhost`. Names are checked again when resolved, at every attempt.
+pub fn check_webhook_url(raw: &str, allow_private: bool) -> ExchangeResult<url::Url> {
+    let bad = |m: &str| ExchangeError::field("url", m.to_string());
+    if raw.len() > MAX_WEBHOOK_URL_BYTES {
+        return Err(bad(&format!(
+            "longer than {MAX_WEBHOOK_URL_BYTES} bytes"
+        )));
+    }
+    let url = url::Url::parse(raw).map_err(|e| bad(&format!("not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("only http and https URLs are allowed"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials in the URL are not allowed"));
+    }
+    let host = url.host().ok_or_else(|| bad("the URL has no host"))?;
+    if !allow_private {
+        let private = match host {
+            url::Host::Ipv4(ip) => !is_public_ip(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => !is_public_ip(IpAddr::V6(ip)),
+            url::Host::Domain(d) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost")
+            }
+        };
+        if private {
+            return Err(bad(
+                "loopback and private addresses are not allowed (the exchange may allow them with --allow-private-webhooks)",
+            ));
+        }
+    }
+    Ok(url)
+}
+
+/// A webhook request ready to send.
+#[derive(Debug, Clone)]
+pub struct OutboundWebhook {
+    pub url: String,
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+/// What an attempt got back.
+#[derive(Debug, Clone, Default)]
+pub struct AttemptOutcome {
+    /// The HTTP status, if the endpoint answered.
+    pub status: Option<u16>,
+    /// Why there was no answer (connect error, timeout, refused address).
+    pub error: Option<String>,
+    /// `Retry-After` in seconds, if sent.
+    pub retry_after: Option<i64>,
+    pub duration: Duration,
+}
+
+/// Decides what follows an attempt, made at `now` after `attempts_before`
+/// earlier ones. `jitter_percent` in 80..=120 scales scheduled delays.
+pub fn next_step(
+    policy: &WebhookPolicy,
+    outcome: &AttemptOutcome,
+    attempts_before: i64,
+    now: Timestamp,
+    jitter_percent: u32,
+) -> (&'static str, DeliveryResult) {
+    match outcome.status {
+        Some(s) if (200..300).contains(&s) => ("delivered", DeliveryResult::Delivered),
+        Some(410) => (
+            "disabled",
+            DeliveryResult::Disable {
+                reason: "the endpoint answered 410 Gone".into(),
+            },
+        ),
+        status => {
+            let honoured = match (status, outcome.retry_after) {
+                (Some(429 | 502 | 504), Some(secs)) => {
+                    Some(secs.clamp(0, MAX_RETRY_AFTER_SECONDS) * 1000)
+                }
+                _ => None,
+            };
+            let delay_ms = honoured.unwrap_or_else(|| {
+                let schedule = &policy.retry_schedule;
+                let base = if schedule.is_empty() {
+                    Duration::from_secs(5)
+                } else {
+                    let i = usize::try_from(attempts_before).unwrap_or(0);
+                    schedule[i.min(schedule.len() - 1)]
+                };
+                (base.as_millis() as i64).saturating_mul(i64::from(jitter_percent)) / 100
+            });
+            let disable_ms = policy.disable_after.as_millis() as i64;
+            (
+                "retry",
+                DeliveryResult::Retry {
+                    at: Timestamp::from_millis(now.millis().saturating_add(delay_ms)),
+                    disable_if_failing_since: Timestamp::from_millis(
+                        now.millis().saturating_sub(disable_ms),
+                    ),
+                },
+            )
+        }
+    }
+}
+
+fn webhook_out(e: &store::WebhookEndpoint, secret: Option<String>) -> api::Webhook {
+    api::Webhook {
+        id: e.id.clone(),
+        url: e.url.clone(),
+        secret,
+        created_at: e.created_at.to_rfc3339(),
+        status: if e.disabled_at.is_some() {
+            "disabled"
+        } else {
+            "active"
+        }
+        .into(),
+        disabled_at: e.disabled_at.map(Timestamp::to_rfc3339),
+        disabled_reason: e.disabled_reason.clone(),
+        failing_since: e.failing_since.map(Timestamp::to_rfc3339),
+        pending: e.pending,
+    }
+}
+
+fn attempt_out(a: &DeliveryAttempt) -> api::WebhookAttempt {
+    api::WebhookAttempt {
+        event_id: event_id(a.event_seq),
+        attempt: a.attempt,
+        at: a.at.to_rfc3339(),
+        status: a.status,
+        error: a.error.clone(),
+        duration_ms: a.duration_ms,
+        outcome: a.outcome.clone(),
+    }
+}
+
+fn new_secret() -> [u8; webhook::SECRET_BYTES] {
+    let mut s = [0u8; webhook::SECRET_BYTES];
+    rand::rng().fill_bytes(&mut s);
+    s
+}
+
+impl Exchange {
+    pub fn hub(&self) -> &Arc<EventHub> {
+        &self.hub
+    }
+
+    pub fn webhook_policy(&self) -> &WebhookPolicy {
+        &self.config.webhooks
+    }
+
+    /// The account's events after `after` (`evt_…`), oldest first: the page a
+    /// polling client asks for, and what a stream replays.
+    pub async fn events_page(
+        &self,
+        me: &store::Account,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> ExchangeResult<api::EventPage> {
+        let after = parse_cursor("after", after.unwrap_or(""))?;
+        let limit = match limit {
+            None => EVENT_PAGE_DEFAULT,
+            Some(n) if (1..=EVENT_PAGE_MAX).contains(&n) => n,
+            Some(_) => {
+                return Err(ExchangeError::field(
+                    "limit",
+                    format!("between 1 and {EVENT_PAGE_MAX}"),
+                ))
+            }
+        };
+        let events = self.store.events_after(&me.id, after, limit).await?;
+        let next = events.last().map(|e| e.seq).unwrap_or(after);
+        Ok(api::EventPage {
+            events: events.iter().map(event_out).collect(),
+            next_after: event_id(next),
+        })
+    }
+
+    /// Raw events of `account_id` after `seq` (for streams).
+    pub async fn events_after(
+        &self,
+        account_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> ExchangeResult<Vec<EventRecord>> {
+        Ok(self.store.events_after(account_id, after, limit).await?)
+    }
+
+    /// Reads the last committed event `seq` and publishes it to the hub.
+    pub async fn poll_events(&self) -> ExchangeResult<i64> {
+        let seq = self.store.last_event_seq().await?;
+        self.hub.publish(seq);
+        Ok(seq)
+    }
+
+    /// Deletes events past [`EVENT_RETENTION_SECONDS`] that no delivery waits for.
+    pub async fn prune_events(&self) -> ExchangeResult<u64> {
+        let before = self.now().plus_seconds(-EVENT_RETENTION_SECONDS);
+        Ok(self.store.prune_events(before).await?)
+    }
+
+    pub async fn create_webhook(
+        &self,
+        me: &store::Account,
+        req: api::CreateWebhook,
+    ) -> ExchangeResult<api::Webhook> {
+        let url = check_webhook_url(req.url.trim(), self.config.webhooks.allow_private)?;
+        if self.store.webhooks(&me.id).await?.len() >= MAX_WEBHOOKS_PER_ACCOUNT {
+            return Err(ExchangeError::new(
+                ErrorCode::TooManyWebhooks,
+                format!("at most {MAX_WEBHOOKS_PER_ACCOUNT} webhook endpoints per account"),
+            ));
+        }
+        let id = self.ids.next("whk");
+        let secret = new_secret();
+        let endpoint = store::WebhookEndpoint {
+            id: id.clone(),
+            account_id: me.id.clone(),
+            url: url.to_string(),
+            secret: self.config.master_key.seal(&id, &secret),
+            previous_secret: None,
+            previous_until: None,
+            created_at: self.now(),
+            disabled_at: None,
+            disabled_reason: None,
+            failing_since: None,
+            pending: 0,
+        };
+        self.store.create_webhook(&endpoint).await?;
+        tracing::info!(account = %me.id, webhook = %id, "webhook endpoint registered");
+        Ok(webhook_out(&endpoint, Some(webhook::encode_secret(&secret))))
+    }
+
+    pub async fn list_webhooks(&self, me: &store::Account) -> ExchangeResult<api::WebhookList> {
+        let items = self.store.webhooks(&me.id).await?;
+        Ok(api::WebhookList {
+            items: items.iter().map(|e| webhook_out(e, None)).collect(),
+        })
+    }
+
+    pub async fn get_webhook(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Webhook> {
+        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+        Ok(webhook_out(&e, None))
+    }
+
+    pub async fn delete_webhook(&self, me: &store::Account, id: &str) -> ExchangeResult<()> {
+        self.store
+            .delete_webhook(&me.id, id)
+            .await
+            .or_not_found("webhook")
+    }
+
+    /// A new secret; the previous one keeps signing (a second signature) for
+    /// [`WEBHOOK_PREVIOUS_SECRET_SECONDS`], so receivers can switch without loss.
+    pub async fn rotate_webhook(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Webhook> {
+        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+        let secret = new_secret();
+        let until = self.now().plus_seconds(WEBHOOK_PREVIOUS_SECRET_SECONDS);
+        self.store
+            .rotate_webhook_secret(&e.id, &self.config.master_key.seal(&e.id, &secret), &e.secret, until)
+            .await?;
+        let e = self.store.webhook(&me.id, id).await?;
+        Ok(webhook_out(&e, Some(webhook::encode_secret(&secret))))
+    }
+
+    /// Re-enables a disabled endpoint; what waited is delivered now.
+    pub async fn enable_webhook(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Webhook> {
+        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+        self.store.enable_webhook(&e.id, self.now()).await?;
+        let e = self.store.webhook(&me.id, id).await?;
+        Ok(webhook_out(&e, None))
+    }
+
+    /// Queues the account's events after `after` for the endpoint again.
+    pub async fn replay_webhook(
+        &self,
+        me: &store::Account,
+        id: &str,
+        req: api::ReplayWebhook,
+    ) -> ExchangeResult<api::Replay> {
+        let after = parse_cursor("after", req.after.as_deref().unwrap_or(""))?;
+        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+        let queued = self
+            .store
+            .replay_webhook(&e.id, after, self.now(), MAX_REPLAY_EVENTS)
+            .await?;
+        Ok(api::Replay { queued })
+    }
+
+    pub async fn webhook_attempts(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<api::WebhookAttempts> {
+        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+        let items = self
+            .store
+            .webhook_attempts(&e.id, WEBHOOK_ATTEMPTS_LISTED)
+            .await?;
+        Ok(api::WebhookAttempts {
+            items: items.iter().map(attempt_out).collect(),
+        })
+    }
+
+    /// Claims due deliveries for the worker `owner`.
+    pub async fn claim_deliveries(&self, owner: &str) -> ExchangeResult<Vec<DeliveryJob>> {
+        let now = self.now();
+        Ok(self
+            .store
+            .claim_deliveries(
+                now,
+                now.plus_seconds(WEBHOOK_LEASE_SECONDS),
+                owner,
+                WEBHOOK_CLAIM_BATCH,
+            )
+            .await?)
+    }
+
+    /// The signed request for a claimed delivery: signed with the current
+    /// secret and, within its grace period after a rotation, the previous one.
+    pub fn outbound(&self, job: &DeliveryJob) -> ExchangeResult<OutboundWebhook> {
+        let now = self.now();
+        let e = &job.endpoint;
+        let id = event_id(job.event.seq);
+        let body = event_body(&job.event);
+        let ts = now.seconds();
+        let mut signatures = Vec::with_capacity(2);
+        let open = |sealed: &[u8]| {
+            self.config
+                .master_key
+                .open(&e.id, sealed)
+                .map_err(ExchangeError::internal)
+        };
+        signatures.push(webhook::sign(&open(&e.secret)?, &id, ts, &body));
+        if let (Some(prev), Some(until)) = (&e.previous_secret, e.previous_until) {
+            if now < until {
+                signatures.push(webhook::sign(&open(prev)?, &id, ts, &body));
+            }
+        }
+        Ok(OutboundWebhook {
+            url: e.url.clone(),
+            headers: vec![
+                ("webhook-id", id),
+                ("webhook-timestamp", ts.to_string()),
+                ("webhook-signature", signatures.join(" ")),
+            ],
+            body,
+        })
+    }
+
+    /// Records an attempt and schedules what follows; `false` if the lease was lost.
+    pub async fn finish_delivery(
+        &self,
+        owner: &str,
+        job: &DeliveryJob,
+        outcome: &AttemptOutcome,
+    ) -> ExchangeResult<bool> {
+        let now = self.now();
+        let jitter = 80 + self.ids.below(41);
+        let (label, result) = next_step(
+            &self.config.webhooks,
+            outcome,
+            job.attempts,
+            now,
+            jitter,
+        );
+        let attempt = DeliveryAttempt {
+            endpoint_id: job.endpoint.id.clone(),
+            event_seq: job.event.seq,
+            attempt: job.attempts + 1,
+            at: now,
+            status: outcome.status.map(i64::from),
+            error: outcome.error.clone(),
+            duration_ms: outcome.duration.as_millis() as i64,
+            outcome: label.into(),
+        };
+        match &result {
+            DeliveryResult::Delivered => {
+                tracing::debug!(webhook = %job.endpoint.id, event = job.event.seq, "webhook delivered")
+            }
+            DeliveryResult::Retry { at, .. } => tracing::info!(
+                webhook = %job.endpoint.id, event = job.event.seq, status = ?outcome.status,
+                error = ?outcome.error, next = %at.to_rfc3339(), "webhook attempt failed; retrying"
+            ),
+            DeliveryResult::Disable { reason } => tracing::warn!(
+                webhook = %job.endpoint.id, %reason, "webhook endpoint disabled"
+            ),
+        }
+        Ok(self.store.finish_delivery(owner, &attempt, &result).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(status: Option<u16>, retry_after: Option<i64>) -> AttemptOutcome {
+        AttemptOutcome {
+            status,
+            retry_after,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_retry_schedule_backs_off_with_jitter_and_honours_retry_after() {
+        let p = WebhookPolicy::default();
+        let now = Timestamp::from_millis(1_000_000);
+        let at = |o: &AttemptOutcome, n: i64, jitter: u32| match next_step(&p, o, n, now, jitter).1 {
+            DeliveryResult::Retry { at, .. } => at.millis() - now.millis(),
+            other => panic!("{other:?}"),
+        };
+        let fail = outcome(Some(500), None);
+        assert_eq!(at(&fail, 0, 100), 5_000);
+        assert_eq!(at(&fail, 1, 100), 300_000);
+        assert_eq!(at(&fail, 2, 80), 1_440_000, "30 min − 20 %");
+        assert_eq!(at(&fail, 6, 120), 43_200_000, "10 h + 20 %");
+        assert_eq!(at(&fail, 60, 100), 36_000_000, "the last delay repeats");
+        assert_eq!(at(&outcome(None, None), 0, 100), 5_000, "no answer");
+        assert_eq!(at(&outcome(Some(302), None), 0, 100), 5_000, "redirects fail");
+        for s in [429, 502, 504] {
+            assert_eq!(at(&outcome(Some(s), Some(120)), 0, 100), 120_000, "{s}");
+        }
+        assert_eq!(
+            at(&outcome(Some(429), Some(10 * 86_400)), 0, 100),
+            86_400_000,
+            "capped"
+        );
+        assert_eq!(at(&outcome(Some(500), Some(120)), 0, 100), 5_000, "only 429/502/504");
+        assert_eq!(next_step(&p, &outcome(Some(204), None), 3, now, 100).0, "delivered");
+        assert!(matches!(
+            next_step(&p, &outcome(Some(410), None), 0, now, 100).1,
+            DeliveryResult::Disable { .. }
+        ));
+        match next_step(&p, &fail, 0, now, 100).1 {
+            DeliveryResult::Retry {
+                disable_if_failing_since,
+                ..
+            } => assert_eq!(
+                now.millis() - disable_if_failing_since.millis(),
+                WEBHOOK_DISABLE_AFTER_SECONDS * 1000
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn private_addresses_are_refused_unless_allowed() {
+        for bad in [
+            "http://127.0.0.1:8080/h",
+            "http://localhost/h",
+            "http://api.localhost/h",
+            "http://10.1.2.3/h",
+            "http://172.16.0.1/h",
+            "http://192.168.1.1/h",
+            "http://169.254.169.254/latest/meta-data",
+            "http://100.64.0.1/h",
+            "http://0.0.0.0/h",
+            "http://[::1]/h",
+            "http://[fd00::1]/h",
+            "http://[fe80::1]/h",
+            "http://[::ffff:127.0.0.1]/h",
+        ] {
+            assert!(check_webhook_url(bad, false).is_err(), "{bad}");
+            assert!(check_webhook_url(bad, true).is_ok(), "{bad} allowed");
+        }
+        for bad in ["ftp://example.com/", "file:///etc/passwd", "example.com", "http://u:p@example.com/"] {
+            assert!(check_webhook_url(bad, true).is_err(), "{bad}");
+        }
+        let long = format!("https://example.com/{}", "a".repeat(MAX_WEBHOOK_URL_BYTES));
+        assert!(check_webhook_url(&long, false).is_err());
+        for good in ["https://hooks.example.com/x", "http://93.184.216.34/h", "https://[2606:4700::1]/"] {
+            assert!(check_webhook_url(good, false).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn cursors() {
+        assert_eq!(parse_cursor("after", "").unwrap(), 0);
+        assert_eq!(parse_cursor("after", "evt_42").unwrap(), 42);
+        assert_eq!(parse_cursor("after", "42").unwrap(), 42);
+        for bad in ["evt_-1", "evt_x", "-3", "evt_+4", "12345678901234567890"] {
+            assert!(parse_cursor("after", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The webhook delivery worker (one per replica) and the event poller.
+//!
+//! The worker claims due deliveries from the store under a lease, sends each
+//! signed request (no redirects, a timeout, addresses checked at every
+//! resolution), and records the attempt; the exchange decides what follows.
+//! Everything it needs is in the database: a replica that dies mid-send loses
+//! its lease and another sends again (receivers dedupe on `webhook-id`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use symbolon_core::limits::{EVENT_POLL_MILLIS, WEBHOOK_TIMEOUT_SECONDS};
+use symbolon_exchange::events::{check_webhook_url, is_public_ip};
+use symbolon_exchange::{AttemptOutcome, Exchange};
+use symbolon_store::DeliveryJob;
+use tokio::sync::watch;
+
+/// Resolves names and drops loopback and private addresses (unless allowed),
+/// so a public name cannot be pointed at the inside later (DNS rebinding).
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow = self.allow_private;
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|a| allow || is_public_ip(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err("the host has no public address".into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+fn http_client(allow_private: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(WEBHOOK_TIMEOUT_SECONDS))
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("Symbolon-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+async fn attempt(client: &reqwest::Client, exchange: &Exchange, job: &DeliveryJob) -> AttemptOutcome {
+    let started = Instant::now();
+    let mut outcome = AttemptOutcome::default();
+    let allow = exchange.webhook_policy().allow_private;
+    let sent = match (check_webhook_url(&job.endpoint.url, allow), exchange.outbound(job)) {
+        (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
+        (Ok(_), Ok(out)) => {
+            let mut req = client
+                .post(&out.url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json");
+            for (k, v) in &out.headers {
+                req = req.header(*k, v);
+            }
+            req.body(out.body).send().await.map_err(|e| {
+                let mut msg = e.to_string();
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    msg = format!("{msg}: {s}");
+                    src = s.source();
+                }
+                msg
+            })
+        }
+    };
+    match sent {
+        Ok(resp) => {
+            outcome.status = Some(resp.status().as_u16());
+            outcome.retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<i64>().ok());
+        }
+        Err(e) => outcome.error = Some(e.chars().take(500).collect()),
+    }
+    outcome.duration = started.elapsed();
+    outcome
+}
+
+/// Runs until `stop` turns true: claims due deliveries, sends them
+/// concurrently, records each attempt. Wakes on new events or every 500 ms.
+pub async fn run_worker(exchange: Arc<Exchange>, mut stop: watch::Receiver<bool>) {
+    let owner = symbolon_core::ids::IdGen::fresh("wrk");
+    let client = http_client(exchange.webhook_policy().allow_private);
+    let mut wake = exchange.hub().subscribe();
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let jobs = match exchange.claim_deliveries(&owner).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming webhook deliveries failed");
+                Vec::new()
+            }
+        };
+        if jobs.is_empty() {
+            tokio::select! {
+                _ = wake.changed() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => return,
+            }
+            continue;
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for job in jobs {
+            let (exchange, client, owner) = (exchange.clone(), client.clone(), owner.clone());
+            set.spawn(async move {
+                let outcome = attempt(&client, &exchange, &job).await;
+                if let Err(e) = exchange.finish_delivery(&owner, &job, &outcome).await {
+                    tracing::warn!(error = %e, webhook = %job.endpoint.id, "recording a webhook attempt failed");
+                }
+            });
+        }
+        while set.join_next().await.is_some() {}
+    }
+}
+
+/// Polls the store's last event `seq` and wakes streams and the worker when it moves.
+pub async fn run_poller(exchange: Arc<Exchange>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(EVENT_POLL_MILLIS));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = exchange.poll_events().await {
+                    tracing::warn!(error = %e, "polling for events failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}

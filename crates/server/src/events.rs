@@ -1,0 +1,222 @@
+//! `GET /v1/events` (a page, or Server-Sent Events) and the webhook endpoints' API.
+//!
+//! A stream replays from the cursor (`Last-Event-ID`, else `?after=`) and then
+//! goes on reading the same store query whenever the [`EventHub`] says events
+//! were committed, by any replica: replay and live are one loop over
+//! commit-ordered `seq`, so nothing falls between them.
+//!
+//! [`EventHub`]: symbolon_exchange::EventHub
+
+use crate::error::ApiResult;
+use crate::extract::{Caller, Json, Path, Query};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use symbolon_api::*;
+use symbolon_core::limits::{EVENT_PAGE_DEFAULT, SSE_KEEPALIVE_SECONDS};
+use symbolon_exchange::events::{event_out, parse_cursor, StreamSlot};
+use symbolon_exchange::Exchange;
+use symbolon_store::EventRecord;
+
+/// Event list parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EventParams {
+    /// Events after this id (`evt_…`); from the oldest kept when absent. A
+    /// stream's `Last-Event-ID` header takes precedence.
+    pub after: Option<String>,
+    /// Page size, 1–500 (default 100); pages only.
+    pub limit: Option<u32>,
+}
+
+/// The account's events: as a JSON page, or, with `Accept: text/event-stream`,
+/// as a stream that never ends (keep-alive comments every 15 s).
+#[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])), params(EventParams,
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume a stream after this event id (sent by SSE clients on reconnect).")),
+    responses(
+        (status = 200, description = "A page of events (JSON), or a stream: each SSE event has `id:` = the event id, `event:` = its type and `data:` = the Event JSON.",
+            content((EventPage = "application/json"), (String = "text/event-stream"))),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn events(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    headers: HeaderMap,
+    Query(p): Query<EventParams>,
+) -> ApiResult<Response> {
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+    if !wants_stream {
+        let page = s
+            .exchange
+            .events_page(&me, p.after.as_deref(), p.limit)
+            .await?;
+        return Ok(axum::Json(page).into_response());
+    }
+    let cursor = match headers.get("last-event-id") {
+        Some(v) => parse_cursor("Last-Event-ID", v.to_str().unwrap_or("?"))?,
+        None => parse_cursor("after", p.after.as_deref().unwrap_or(""))?,
+    };
+    let slot = s.exchange.hub().open_stream(&me.id)?;
+    tracing::debug!(account = %me.id, cursor, "event stream opened");
+    let state = StreamState {
+        exchange: s.exchange.clone(),
+        wake: s.exchange.hub().subscribe(),
+        closing: s.exchange.hub().closing(),
+        account: me.id,
+        cursor,
+        buffer: VecDeque::new(),
+        _slot: slot,
+    };
+    let stream = futures_util::stream::unfold(state, next_event);
+    let sse = Sse::new(stream).keep_alive(
+        KeepAlive::new().interval(Duration::from_secs(SSE_KEEPALIVE_SECONDS)),
+    );
+    Ok(([("x-accel-buffering", "no")], sse).into_response())
+}
+
+struct StreamState {
+    exchange: Arc<Exchange>,
+    wake: tokio::sync::watch::Receiver<i64>,
+    closing: tokio::sync::watch::Receiver<bool>,
+    account: String,
+    cursor: i64,
+    buffer: VecDeque<EventRecord>,
+    _slot: StreamSlot,
+}
+
+async fn next_event(mut st: StreamState) -> Option<(Result<SseEvent, Infallible>, StreamState)> {
+    loop {
+        if *st.closing.borrow() {
+            return None;
+        }
+        if let Some(e) = st.buffer.pop_front() {
+            st.cursor = e.seq;
+            let out = event_out(&e);
+            let json = serde_json::to_string(&out).unwrap_or_else(|_| "{}".into());
+            let sse = SseEvent::default().id(out.id).event(out.kind).data(json);
+            return Some((Ok(sse), st));
+        }
+        // Mark what the hub says now as seen before reading, so a commit
+        // after the read wakes us.
+        st.wake.borrow_and_update();
+        match st
+            .exchange
+            .events_after(&st.account, st.cursor, EVENT_PAGE_DEFAULT)
+            .await
+        {
+            Ok(events) if !events.is_empty() => st.buffer.extend(events),
+            Ok(_) => {
+                tokio::select! {
+                    _ = st.wake.changed() => {}
+                    _ = st.closing.changed() => {}
+                    // A safety net: a replica whose poller stalled still delivers.
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(account = %st.account, error = %e, "event stream read failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/v1/webhooks", tag = "events", security(("bearer" = [])), request_body = CreateWebhook,
+    responses((status = 201, body = Webhook, description = "The endpoint, with its `whsec_` secret (shown only here and on rotation)."),
+        (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn create_webhook(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<CreateWebhook>,
+) -> ApiResult<(StatusCode, axum::Json<Webhook>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(s.exchange.create_webhook(&me, req).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks", tag = "events", security(("bearer" = [])),
+    responses((status = 200, body = WebhookList)))]
+pub async fn list_webhooks(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<axum::Json<WebhookList>> {
+    Ok(axum::Json(s.exchange.list_webhooks(&me).await?))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "events", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Webhook), (status = 404, body = ErrorBody)))]
+pub async fn get_webhook(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Webhook>> {
+    Ok(axum::Json(s.exchange.get_webhook(&me, &id).await?))
+}
+
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "events", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted, with its pending deliveries."), (status = 404, body = ErrorBody)))]
+pub async fn delete_webhook(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.exchange.delete_webhook(&me, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate", tag = "events", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Webhook, description = "A new secret; for 24 h messages carry a signature with each of the new and the previous secret."),
+        (status = 404, body = ErrorBody)))]
+pub async fn rotate_webhook(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Webhook>> {
+    Ok(axum::Json(s.exchange.rotate_webhook(&me, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/{id}/enable", tag = "events", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Webhook, description = "Enabled again; the events that waited are delivered now."), (status = 404, body = ErrorBody)))]
+pub async fn enable_webhook(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Webhook>> {
+    Ok(axum::Json(s.exchange.enable_webhook(&me, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/webhooks/{id}/replay", tag = "events", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ReplayWebhook,
+    responses((status = 202, body = Replay), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn replay_webhook(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<ReplayWebhook>,
+) -> ApiResult<(StatusCode, axum::Json<Replay>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(s.exchange.replay_webhook(&me, &id, req).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks/{id}/attempts", tag = "events", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = WebhookAttempts), (status = 404, body = ErrorBody)))]
+pub async fn webhook_attempts(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<WebhookAttempts>> {
+    Ok(axum::Json(s.exchange.webhook_attempts(&me, &id).await?))
+}

@@ -1,0 +1,369 @@
+//! The outbox and webhook queries, shared by the SQL backends.
+//!
+//! The events themselves are written by triggers (each backend's migration
+//! v5), in the transaction of the change that causes them. What is here reads
+//! them and keeps webhook delivery state: SQL written once with `$n`
+//! placeholders (SQLite reads them as `?n`), expanded per backend by
+//! [`sql_outbox_methods!`] into inherent `outbox_*` methods the backends'
+//! `Store` impls delegate to. Only claiming differs: PostgreSQL uses
+//! `FOR UPDATE SKIP LOCKED`, SQLite (one writer) a plain conditional update.
+
+/// Columns of an endpoint, with its count of waiting deliveries.
+pub const WEBHOOK_SELECT: &str = "SELECT e.id, e.account_id, e.url, e.secret, e.previous_secret, e.previous_until,
+    e.created_at, e.disabled_at, e.disabled_reason, e.failing_since,
+    (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') AS pending
+  FROM webhook_endpoints e";
+
+/// Expands to `impl $store { async fn outbox_…() }`. `$write`/`$read` name the
+/// pools, `$sql` turns the shared SQL into the backend's dialect, `$claim` is
+/// the backend's claim statement (`$1` lease_until, `$2` owner, `$3` now, `$4`
+/// limit; returning `endpoint_id, event_seq, attempts`).
+#[macro_export]
+macro_rules! sql_outbox_methods {
+    ($store:ty, write = $w:ident, read = $r:ident, sql = $sql:path, claim = $claim:expr) => {
+        impl $store {
+            async fn outbox_events_after(
+                &self,
+                account_id: &str,
+                after: i64,
+                limit: u32,
+            ) -> StoreResult<Vec<EventRecord>> {
+                let rows = sqlx::query(&$sql(
+                    "SELECT seq, account_id, type, data, created_at FROM events
+                     WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                ))
+                .bind(account_id)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.$r)
+                .await
+                .map_err(db)?;
+                rows.iter().map(event_from).collect()
+            }
+
+            async fn outbox_last_event_seq(&self) -> StoreResult<i64> {
+                sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM events")
+                    .fetch_one(&self.$r)
+                    .await
+                    .map_err(db)
+            }
+
+            async fn outbox_prune_events(&self, before: Timestamp) -> StoreResult<u64> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
+                sqlx::query(&$sql(
+                    "DELETE FROM webhook_deliveries WHERE state = 'delivered' AND event_seq IN
+                       (SELECT seq FROM events WHERE created_at < $1)",
+                ))
+                .bind(before.millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                let n = sqlx::query(&$sql(
+                    "DELETE FROM events WHERE created_at < $1 AND NOT EXISTS
+                       (SELECT 1 FROM webhook_deliveries d WHERE d.event_seq = events.seq)",
+                ))
+                .bind(before.millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                tx.commit().await.map_err(db)?;
+                Ok(n)
+            }
+
+            async fn outbox_create_webhook(&self, e: &WebhookEndpoint) -> StoreResult<()> {
+                sqlx::query(&$sql(
+                    "INSERT INTO webhook_endpoints (id, account_id, url, secret, previous_secret, previous_until,
+                       created_at, disabled_at, disabled_reason, failing_since)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                ))
+                .bind(&e.id)
+                .bind(&e.account_id)
+                .bind(&e.url)
+                .bind(&e.secret)
+                .bind(&e.previous_secret)
+                .bind(e.previous_until.map(Timestamp::millis))
+                .bind(e.created_at.millis())
+                .bind(e.disabled_at.map(Timestamp::millis))
+                .bind(&e.disabled_reason)
+                .bind(e.failing_since.map(Timestamp::millis))
+                .execute(&self.$w)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn outbox_webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
+                let q = format!(
+                    "{} WHERE e.account_id = $1 ORDER BY e.created_at, e.id",
+                    symbolon_store::outbox::WEBHOOK_SELECT
+                );
+                let rows = sqlx::query(&$sql(&q))
+                    .bind(account_id)
+                    .fetch_all(&self.$r)
+                    .await
+                    .map_err(db)?;
+                rows.iter().map(webhook_from).collect()
+            }
+
+            async fn outbox_webhook(&self, account_id: &str, id: &str) -> StoreResult<WebhookEndpoint> {
+                let q = format!(
+                    "{} WHERE e.account_id = $1 AND e.id = $2",
+                    symbolon_store::outbox::WEBHOOK_SELECT
+                );
+                let row = sqlx::query(&$sql(&q))
+                    .bind(account_id)
+                    .bind(id)
+                    .fetch_optional(&self.$w)
+                    .await
+                    .map_err(db)?
+                    .ok_or(StoreError::NotFound)?;
+                webhook_from(&row)
+            }
+
+            async fn outbox_delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()> {
+                let n = sqlx::query(&$sql(
+                    "DELETE FROM webhook_endpoints WHERE account_id = $1 AND id = $2",
+                ))
+                .bind(account_id)
+                .bind(id)
+                .execute(&self.$w)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn outbox_rotate_webhook_secret(
+                &self,
+                id: &str,
+                secret: &[u8],
+                previous: &[u8],
+                previous_until: Timestamp,
+            ) -> StoreResult<()> {
+                let n = sqlx::query(&$sql(
+                    "UPDATE webhook_endpoints SET secret = $1, previous_secret = $2, previous_until = $3 WHERE id = $4",
+                ))
+                .bind(secret)
+                .bind(previous)
+                .bind(previous_until.millis())
+                .bind(id)
+                .execute(&self.$w)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn outbox_enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
+                let n = sqlx::query(&$sql(
+                    "UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL
+                     WHERE id = $1",
+                ))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query(&$sql(
+                    "UPDATE webhook_deliveries SET next_attempt_at = $1
+                     WHERE endpoint_id = $2 AND state = 'pending' AND next_attempt_at > $1",
+                ))
+                .bind(now.millis())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                tx.commit().await.map_err(db)
+            }
+
+            async fn outbox_replay_webhook(
+                &self,
+                id: &str,
+                after: i64,
+                now: Timestamp,
+                limit: u32,
+            ) -> StoreResult<u64> {
+                let n = sqlx::query(&$sql(
+                    "INSERT INTO webhook_deliveries (endpoint_id, event_seq, state, next_attempt_at)
+                     SELECT e.id, ev.seq, 'pending', $1 FROM webhook_endpoints e
+                       JOIN events ev ON ev.account_id = e.account_id
+                     WHERE e.id = $2 AND ev.seq > $3 ORDER BY ev.seq LIMIT $4
+                     ON CONFLICT (endpoint_id, event_seq) DO UPDATE SET
+                       state = 'pending', next_attempt_at = excluded.next_attempt_at, delivered_at = NULL",
+                ))
+                .bind(now.millis())
+                .bind(id)
+                .bind(after)
+                .bind(i64::from(limit))
+                .execute(&self.$w)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                Ok(n)
+            }
+
+            async fn outbox_claim_deliveries(
+                &self,
+                now: Timestamp,
+                lease_until: Timestamp,
+                owner: &str,
+                limit: u32,
+            ) -> StoreResult<Vec<DeliveryJob>> {
+                let claimed: Vec<(String, i64, i64)> = sqlx::query_as(&$sql($claim))
+                    .bind(lease_until.millis())
+                    .bind(owner)
+                    .bind(now.millis())
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.$w)
+                    .await
+                    .map_err(db)?;
+                let mut jobs = Vec::with_capacity(claimed.len());
+                for (endpoint_id, seq, attempts) in claimed {
+                    let q = format!("{} WHERE e.id = $1", symbolon_store::outbox::WEBHOOK_SELECT);
+                    let endpoint = sqlx::query(&$sql(&q))
+                        .bind(&endpoint_id)
+                        .fetch_optional(&self.$w)
+                        .await
+                        .map_err(db)?;
+                    let event = sqlx::query(&$sql(
+                        "SELECT seq, account_id, type, data, created_at FROM events WHERE seq = $1",
+                    ))
+                    .bind(seq)
+                    .fetch_optional(&self.$w)
+                    .await
+                    .map_err(db)?;
+                    // Deleted since the claim: nothing to deliver.
+                    if let (Some(endpoint), Some(event)) = (endpoint, event) {
+                        jobs.push(DeliveryJob {
+                            endpoint: webhook_from(&endpoint)?,
+                            event: event_from(&event)?,
+                            attempts,
+                        });
+                    }
+                }
+                Ok(jobs)
+            }
+
+            async fn outbox_finish_delivery(
+                &self,
+                owner: &str,
+                a: &DeliveryAttempt,
+                result: &DeliveryResult,
+            ) -> StoreResult<bool> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
+                sqlx::query(&$sql(
+                    "INSERT INTO webhook_attempts (endpoint_id, event_seq, attempt, at, status, error, duration_ms, outcome)
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE EXISTS (SELECT 1 FROM webhook_endpoints WHERE id = $1)",
+                ))
+                .bind(&a.endpoint_id)
+                .bind(a.event_seq)
+                .bind(a.attempt)
+                .bind(a.at.millis())
+                .bind(a.status)
+                .bind(&a.error)
+                .bind(a.duration_ms)
+                .bind(&a.outcome)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                let (state, next, delivered_at) = match result {
+                    DeliveryResult::Delivered => ("delivered", a.at, Some(a.at.millis())),
+                    DeliveryResult::Retry { at, .. } => ("pending", *at, None),
+                    DeliveryResult::Disable { .. } => ("pending", a.at, None),
+                };
+                let held = sqlx::query(&$sql(
+                    "UPDATE webhook_deliveries SET state = $1, next_attempt_at = $2, delivered_at = $3,
+                       attempts = attempts + 1, lease_until = 0, leased_by = NULL
+                     WHERE endpoint_id = $4 AND event_seq = $5 AND leased_by = $6 AND state = 'pending'",
+                ))
+                .bind(state)
+                .bind(next.millis())
+                .bind(delivered_at)
+                .bind(&a.endpoint_id)
+                .bind(a.event_seq)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected()
+                    == 1;
+                match result {
+                    DeliveryResult::Delivered => {
+                        sqlx::query(&$sql("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1"))
+                            .bind(&a.endpoint_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db)?;
+                    }
+                    DeliveryResult::Retry {
+                        disable_if_failing_since,
+                        ..
+                    } => {
+                        sqlx::query(&$sql(
+                            "UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $1) WHERE id = $2",
+                        ))
+                        .bind(a.at.millis())
+                        .bind(&a.endpoint_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                        sqlx::query(&$sql(
+                            "UPDATE webhook_endpoints SET disabled_at = $1,
+                               disabled_reason = 'failing for longer than the failure period'
+                             WHERE id = $2 AND disabled_at IS NULL AND failing_since <= $3",
+                        ))
+                        .bind(a.at.millis())
+                        .bind(&a.endpoint_id)
+                        .bind(disable_if_failing_since.millis())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    }
+                    DeliveryResult::Disable { reason } => {
+                        sqlx::query(&$sql(
+                            "UPDATE webhook_endpoints SET disabled_at = $1, disabled_reason = $2,
+                               failing_since = COALESCE(failing_since, $1)
+                             WHERE id = $3 AND disabled_at IS NULL",
+                        ))
+                        .bind(a.at.millis())
+                        .bind(reason)
+                        .bind(&a.endpoint_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    }
+                }
+                tx.commit().await.map_err(db)?;
+                Ok(held)
+            }
+
+            async fn outbox_webhook_attempts(
+                &self,
+                endpoint_id: &str,
+                limit: u32,
+            ) -> StoreResult<Vec<DeliveryAttempt>> {
+                let rows = sqlx::query(&$sql(
+                    "SELECT endpoint_id, event_seq, attempt, at, status, error, duration_ms, outcome
+                     FROM webhook_attempts WHERE endpoint_id = $1 ORDER BY id DESC LIMIT $2",
+                ))
+                .bind(endpoint_id)
+                .bind(i64::from(limit))
+                .fetch_all(&self.$r)
+                .await
+                .map_err(db)?;
+                rows.iter().map(attempt_from).collect()
+            }
+        }
+    };
+}
