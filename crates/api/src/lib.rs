@@ -551,7 +551,10 @@ pub struct EventPage {
 pub struct CreateWebhook {
     /// An `http(s)` URL; loopback and private addresses are refused unless the
     /// exchange allows them (`--allow-private-webhooks`).
-    #[cfg_attr(feature = "openapi", schema(example = "https://hooks.example.com/symbolon"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "https://hooks.example.com/symbolon")
+    )]
     pub url: String,
 }
 

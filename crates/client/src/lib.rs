@@ -425,6 +425,151 @@ impl Client {
         ))
         .await
     }
+
+    // --- events and webhooks
+    /// A page of my events after `after` (`evt_…`).
+    pub async fn events(&self, after: Option<&str>, limit: Option<u32>) -> Result<EventPage> {
+        self.get(&format!(
+            "/v1/events{}",
+            query(&[
+                ("after", after.map(str::to_string)),
+                ("limit", limit.map(|l| l.to_string()))
+            ])
+        ))
+        .await
+    }
+    /// Opens a live stream of my events after `last_event_id` (all kept events when `None`).
+    pub async fn event_stream(&self, last_event_id: Option<&str>) -> Result<EventStream> {
+        let mut req = self
+            .http
+            .get(format!("{}/v1/events", self.base))
+            .header(reqwest::header::ACCEPT, "text/event-stream")
+            // A stream lives as long as the connection; keep-alives arrive every 15 s.
+            .timeout(Duration::from_secs(365 * 24 * 3600));
+        if let Some(key) = &self.key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(id) = last_event_id {
+            req = req.header("Last-Event-ID", id);
+        }
+        let resp = req.send().await?;
+        let status = resp.status();
+        if !status.is_success() {
+            let bytes = resp.bytes().await?;
+            return Err(match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(e) => ClientError::Api {
+                    status: status.as_u16(),
+                    code: e.error.code,
+                    message: e.error.message,
+                    details: e.error.details,
+                },
+                Err(_) => ClientError::Decode {
+                    status: status.as_u16(),
+                    message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                },
+            });
+        }
+        Ok(EventStream {
+            resp,
+            buf: String::new(),
+            last_id: last_event_id.map(str::to_string),
+        })
+    }
+    pub async fn create_webhook(&self, url: &str) -> Result<Webhook> {
+        self.post("/v1/webhooks", &CreateWebhook { url: url.into() })
+            .await
+    }
+    pub async fn webhooks(&self) -> Result<WebhookList> {
+        self.get("/v1/webhooks").await
+    }
+    pub async fn webhook(&self, id: &str) -> Result<Webhook> {
+        self.get(&format!("/v1/webhooks/{}", enc(id))).await
+    }
+    pub async fn delete_webhook(&self, id: &str) -> Result<()> {
+        let (status, _) = self
+            .raw(Method::DELETE, &format!("/v1/webhooks/{}", enc(id)), None)
+            .await?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            self.get::<serde_json::Value>(&format!("/v1/webhooks/{}", enc(id)))
+                .await
+                .map(|_| ())
+        }
+    }
+    pub async fn rotate_webhook(&self, id: &str) -> Result<Webhook> {
+        self.post_empty(&format!("/v1/webhooks/{}/rotate", enc(id)))
+            .await
+    }
+    pub async fn enable_webhook(&self, id: &str) -> Result<Webhook> {
+        self.post_empty(&format!("/v1/webhooks/{}/enable", enc(id)))
+            .await
+    }
+    pub async fn replay_webhook(&self, id: &str, after: Option<&str>) -> Result<Replay> {
+        self.post(
+            &format!("/v1/webhooks/{}/replay", enc(id)),
+            &ReplayWebhook {
+                after: after.map(str::to_string),
+            },
+        )
+        .await
+    }
+    pub async fn webhook_attempts(&self, id: &str) -> Result<WebhookAttempts> {
+        self.get(&format!("/v1/webhooks/{}/attempts", enc(id)))
+            .await
+    }
+}
+
+/// A live event stream (`GET /v1/events` as Server-Sent Events).
+///
+/// [`next`](Self::next) yields events in order; when the connection drops,
+/// open a new stream with the last id seen ([`last_id`](Self::last_id)): the
+/// server resumes exactly after it.
+pub struct EventStream {
+    resp: reqwest::Response,
+    buf: String,
+    last_id: Option<String>,
+}
+
+impl EventStream {
+    /// The next event; `Ok(None)` when the server closed the stream.
+    pub async fn next(&mut self) -> Result<Option<Event>> {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(d) = line.strip_prefix("data:") {
+                        if !data.is_empty() {
+                            data.push('\n');
+                        }
+                        data.push_str(d.strip_prefix(' ').unwrap_or(d));
+                    }
+                }
+                if data.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                let event: Event =
+                    serde_json::from_str(&data).map_err(|e| ClientError::Decode {
+                        status: 200,
+                        message: format!("event data: {e}"),
+                    })?;
+                self.last_id = Some(event.id.clone());
+                return Ok(Some(event));
+            }
+            match self.resp.chunk().await? {
+                Some(bytes) => self
+                    .buf
+                    .push_str(&String::from_utf8_lossy(&bytes).replace("\r\n", "\n")),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The id of the last event returned.
+    pub fn last_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
+    }
 }
 
 /// Percent-encodes a path segment.

@@ -42,7 +42,8 @@ pub fn decode_secret(secret: &str) -> Result<Vec<u8>, VerifyError> {
 }
 
 fn mac(secret: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    let mut m =
+        <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes keys of any length");
     m.update(id.as_bytes());
     m.update(b".");
     m.update(timestamp.to_string().as_bytes());
@@ -113,7 +114,10 @@ mod tests {
         );
         // Several signatures (rotation): any one valid suffices.
         let both = format!("v1,AAAA {EXPECTED}");
-        assert_eq!(verify(SECRET, ID, &TS.to_string(), &both, BODY, TS + 299, 300), Ok(()));
+        assert_eq!(
+            verify(SECRET, ID, &TS.to_string(), &both, BODY, TS + 299, 300),
+            Ok(())
+        );
     }
 
     #[test]
@@ -138,7 +142,10 @@ mod tests {
         let tag = STANDARD.decode(&EXPECTED[3..]).unwrap();
         for n in 0..tag.len() {
             let sig = format!("v1,{}", STANDARD.encode(&tag[..n]));
-            assert!(verify(SECRET, ID, &ts, &sig, BODY, TS, 300).is_err(), "{n} bytes");
+            assert!(
+                verify(SECRET, ID, &ts, &sig, BODY, TS, 300).is_err(),
+                "{n} bytes"
+            );
         }
     }
 

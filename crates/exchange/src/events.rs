@@ -215,9 +215,7 @@ pub fn is_public_ip(ip: IpAddr) -> bool {
 pub fn check_webhook_url(raw: &str, allow_private: bool) -> ExchangeResult<url::Url> {
     let bad = |m: &str| ExchangeError::field("url", m.to_string());
     if raw.len() > MAX_WEBHOOK_URL_BYTES {
-        return Err(bad(&format!(
-            "longer than {MAX_WEBHOOK_URL_BYTES} bytes"
-        )));
+        return Err(bad(&format!("longer than {MAX_WEBHOOK_URL_BYTES} bytes")));
     }
     let url = url::Url::parse(raw).map_err(|e| bad(&format!("not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -439,7 +437,10 @@ impl Exchange {
         };
         self.store.create_webhook(&endpoint).await?;
         tracing::info!(account = %me.id, webhook = %id, "webhook endpoint registered");
-        Ok(webhook_out(&endpoint, Some(webhook::encode_secret(&secret))))
+        Ok(webhook_out(
+            &endpoint,
+            Some(webhook::encode_secret(&secret)),
+        ))
     }
 
     pub async fn list_webhooks(&self, me: &store::Account) -> ExchangeResult<api::WebhookList> {
@@ -450,7 +451,11 @@ impl Exchange {
     }
 
     pub async fn get_webhook(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Webhook> {
-        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+        let e = self
+            .store
+            .webhook(&me.id, id)
+            .await
+            .or_not_found("webhook")?;
         Ok(webhook_out(&e, None))
     }
 
@@ -463,20 +468,41 @@ impl Exchange {
 
     /// A new secret; the previous one keeps signing (a second signature) for
     /// [`WEBHOOK_PREVIOUS_SECRET_SECONDS`], so receivers can switch without loss.
-    pub async fn rotate_webhook(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Webhook> {
-        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+    pub async fn rotate_webhook(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<api::Webhook> {
+        let e = self
+            .store
+            .webhook(&me.id, id)
+            .await
+            .or_not_found("webhook")?;
         let secret = new_secret();
         let until = self.now().plus_seconds(WEBHOOK_PREVIOUS_SECRET_SECONDS);
         self.store
-            .rotate_webhook_secret(&e.id, &self.config.master_key.seal(&e.id, &secret), &e.secret, until)
+            .rotate_webhook_secret(
+                &e.id,
+                &self.config.master_key.seal(&e.id, &secret),
+                &e.secret,
+                until,
+            )
             .await?;
         let e = self.store.webhook(&me.id, id).await?;
         Ok(webhook_out(&e, Some(webhook::encode_secret(&secret))))
     }
 
     /// Re-enables a disabled endpoint; what waited is delivered now.
-    pub async fn enable_webhook(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Webhook> {
-        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+    pub async fn enable_webhook(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<api::Webhook> {
+        let e = self
+            .store
+            .webhook(&me.id, id)
+            .await
+            .or_not_found("webhook")?;
         self.store.enable_webhook(&e.id, self.now()).await?;
         let e = self.store.webhook(&me.id, id).await?;
         Ok(webhook_out(&e, None))
@@ -490,7 +516,11 @@ impl Exchange {
         req: api::ReplayWebhook,
     ) -> ExchangeResult<api::Replay> {
         let after = parse_cursor("after", req.after.as_deref().unwrap_or(""))?;
-        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+        let e = self
+            .store
+            .webhook(&me.id, id)
+            .await
+            .or_not_found("webhook")?;
         let queued = self
             .store
             .replay_webhook(&e.id, after, self.now(), MAX_REPLAY_EVENTS)
@@ -503,7 +533,11 @@ impl Exchange {
         me: &store::Account,
         id: &str,
     ) -> ExchangeResult<api::WebhookAttempts> {
-        let e = self.store.webhook(&me.id, id).await.or_not_found("webhook")?;
+        let e = self
+            .store
+            .webhook(&me.id, id)
+            .await
+            .or_not_found("webhook")?;
         let items = self
             .store
             .webhook_attempts(&e.id, WEBHOOK_ATTEMPTS_LISTED)
@@ -568,13 +602,7 @@ impl Exchange {
     ) -> ExchangeResult<bool> {
         let now = self.now();
         let jitter = 80 + self.ids.below(41);
-        let (label, result) = next_step(
-            &self.config.webhooks,
-            outcome,
-            job.attempts,
-            now,
-            jitter,
-        );
+        let (label, result) = next_step(&self.config.webhooks, outcome, job.attempts, now, jitter);
         let attempt = DeliveryAttempt {
             endpoint_id: job.endpoint.id.clone(),
             event_seq: job.event.seq,
@@ -617,7 +645,8 @@ mod tests {
     fn the_retry_schedule_backs_off_with_jitter_and_honours_retry_after() {
         let p = WebhookPolicy::default();
         let now = Timestamp::from_millis(1_000_000);
-        let at = |o: &AttemptOutcome, n: i64, jitter: u32| match next_step(&p, o, n, now, jitter).1 {
+        let at = |o: &AttemptOutcome, n: i64, jitter: u32| match next_step(&p, o, n, now, jitter).1
+        {
             DeliveryResult::Retry { at, .. } => at.millis() - now.millis(),
             other => panic!("{other:?}"),
         };
@@ -628,7 +657,11 @@ mod tests {
         assert_eq!(at(&fail, 6, 120), 43_200_000, "10 h + 20 %");
         assert_eq!(at(&fail, 60, 100), 36_000_000, "the last delay repeats");
         assert_eq!(at(&outcome(None, None), 0, 100), 5_000, "no answer");
-        assert_eq!(at(&outcome(Some(302), None), 0, 100), 5_000, "redirects fail");
+        assert_eq!(
+            at(&outcome(Some(302), None), 0, 100),
+            5_000,
+            "redirects fail"
+        );
         for s in [429, 502, 504] {
             assert_eq!(at(&outcome(Some(s), Some(120)), 0, 100), 120_000, "{s}");
         }
@@ -637,8 +670,15 @@ mod tests {
             86_400_000,
             "capped"
         );
-        assert_eq!(at(&outcome(Some(500), Some(120)), 0, 100), 5_000, "only 429/502/504");
-        assert_eq!(next_step(&p, &outcome(Some(204), None), 3, now, 100).0, "delivered");
+        assert_eq!(
+            at(&outcome(Some(500), Some(120)), 0, 100),
+            5_000,
+            "only 429/502/504"
+        );
+        assert_eq!(
+            next_step(&p, &outcome(Some(204), None), 3, now, 100).0,
+            "delivered"
+        );
         assert!(matches!(
             next_step(&p, &outcome(Some(410), None), 0, now, 100).1,
             DeliveryResult::Disable { .. }
@@ -675,12 +715,21 @@ mod tests {
             assert!(check_webhook_url(bad, false).is_err(), "{bad}");
             assert!(check_webhook_url(bad, true).is_ok(), "{bad} allowed");
         }
-        for bad in ["ftp://example.com/", "file:///etc/passwd", "example.com", "http://u:p@example.com/"] {
+        for bad in [
+            "ftp://example.com/",
+            "file:///etc/passwd",
+            "example.com",
+            "http://u:p@example.com/",
+        ] {
             assert!(check_webhook_url(bad, true).is_err(), "{bad}");
         }
         let long = format!("https://example.com/{}", "a".repeat(MAX_WEBHOOK_URL_BYTES));
         assert!(check_webhook_url(&long, false).is_err());
-        for good in ["https://hooks.example.com/x", "http://93.184.216.34/h", "https://[2606:4700::1]/"] {
+        for good in [
+            "https://hooks.example.com/x",
+            "http://93.184.216.34/h",
+            "https://[2606:4700::1]/",
+        ] {
             assert!(check_webhook_url(good, false).is_ok(), "{good}");
         }
     }

@@ -48,11 +48,18 @@ fn http_client(allow_private: bool) -> reqwest::Client {
         .unwrap_or_else(|_| reqwest::Client::new())
 }
 
-async fn attempt(client: &reqwest::Client, exchange: &Exchange, job: &DeliveryJob) -> AttemptOutcome {
+async fn attempt(
+    client: &reqwest::Client,
+    exchange: &Exchange,
+    job: &DeliveryJob,
+) -> AttemptOutcome {
     let started = Instant::now();
     let mut outcome = AttemptOutcome::default();
     let allow = exchange.webhook_policy().allow_private;
-    let sent = match (check_webhook_url(&job.endpoint.url, allow), exchange.outbound(job)) {
+    let sent = match (
+        check_webhook_url(&job.endpoint.url, allow),
+        exchange.outbound(job),
+    ) {
         (Err(e), _) | (_, Err(e)) => Err(e.to_string()),
         (Ok(_), Ok(out)) => {
             let mut req = client

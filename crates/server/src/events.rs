@@ -78,9 +78,8 @@ pub async fn events(
         _slot: slot,
     };
     let stream = futures_util::stream::unfold(state, next_event);
-    let sse = Sse::new(stream).keep_alive(
-        KeepAlive::new().interval(Duration::from_secs(SSE_KEEPALIVE_SECONDS)),
-    );
+    let sse = Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(SSE_KEEPALIVE_SECONDS)));
     Ok(([("x-accel-buffering", "no")], sse).into_response())
 }
 

@@ -44,8 +44,8 @@ use crate::{
     Product, ProviderKeyRecord, Rating, RequesterProfile, Settlement, Store, StoreError,
     StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
 };
-use crate::{IdempotencyStart, StoredResponse};
 use crate::{DeliveryAttempt, DeliveryJob, DeliveryResult, EventRecord, WebhookEndpoint};
+use crate::{IdempotencyStart, StoredResponse};
 use std::any::Any;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -4072,7 +4072,10 @@ pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>
     assert_eq!(d["interaction_id"], requests[0].id.as_str());
     assert_eq!(d["demand_id"], requests[0].demand_id.as_str());
     assert_eq!(d["deadline"], requests[0].deadline.millis());
-    assert!(d["query"].is_string() && d["matched_pass_ids"].is_array(), "{d}");
+    assert!(
+        d["query"].is_string() && d["matched_pass_ids"].is_array(),
+        "{d}"
+    );
     assert_eq!(h1[0].created_at, requests[0].created_at);
 
     let offer = w.offer(&requests[0], &w.shareable.id).await;
@@ -4117,13 +4120,18 @@ pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>
     s.ship_order(&paid.id, t(300)).await.must("ship");
     for who in [&w.requester, &w.provider, &w.holder1] {
         let evs = all_events(s, who).await;
-        let orders: Vec<_> = evs.iter().filter(|e| e.kind.starts_with("order.")).collect();
+        let orders: Vec<_> = evs
+            .iter()
+            .filter(|e| e.kind.starts_with("order."))
+            .collect();
         assert_eq!(
             orders.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
             ["order.placed", "order.paid", "order.shipped"],
             "{who}"
         );
-        assert!(orders.iter().all(|e| data(e)["order_id"] == paid.id.as_str()));
+        assert!(orders
+            .iter()
+            .all(|e| data(e)["order_id"] == paid.id.as_str()));
         assert_eq!(data(orders[0])["total_minor"], paid.total_minor);
         assert_eq!(orders[2].created_at, t(300));
     }
@@ -4149,7 +4157,11 @@ pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>
         ]
     );
     assert_eq!(data(&h2[3])["interaction_id"], late[0].id.as_str());
-    assert_eq!(h2[3].created_at, t(500), "an expiry happens at the deadline");
+    assert_eq!(
+        h2[3].created_at,
+        t(500),
+        "an expiry happens at the deadline"
+    );
 
     // Sequence numbers grow; paging resumes exactly after a seq.
     let mut everyone = Vec::new();
@@ -4172,9 +4184,19 @@ pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>
     // Pruning keeps nothing old but what a delivery still waits for.
     let mut old = Vec::new();
     for who in [&w.requester, &w.provider, &w.holder1, &w.holder2] {
-        old.extend(all_events(s, who).await.into_iter().filter(|e| e.created_at < t(100)).map(|e| (e.kind, e.created_at)));
+        old.extend(
+            all_events(s, who)
+                .await
+                .into_iter()
+                .filter(|e| e.created_at < t(100))
+                .map(|e| (e.kind, e.created_at)),
+        );
     }
-    assert_eq!(s.prune_events(t(100)).await.must("prune"), old.len() as u64, "{old:?}");
+    assert_eq!(
+        s.prune_events(t(100)).await.must("prune"),
+        old.len() as u64,
+        "{old:?}"
+    );
     assert_eq!(all_events(s, &w.holder1).await.len(), h1.len() - 1);
 }
 
@@ -4194,7 +4216,12 @@ fn endpoint(w: &World, account: &str) -> WebhookEndpoint {
     }
 }
 
-fn attempt(job: &DeliveryJob, at: Timestamp, status: Option<i64>, outcome: &str) -> DeliveryAttempt {
+fn attempt(
+    job: &DeliveryJob,
+    at: Timestamp,
+    status: Option<i64>,
+    outcome: &str,
+) -> DeliveryAttempt {
     DeliveryAttempt {
         endpoint_id: job.endpoint.id.clone(),
         event_seq: job.event.seq,
@@ -4235,13 +4262,18 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
         .must("claim");
     assert_eq!(jobs.len(), 1);
     let job = jobs[0].clone();
-    assert_eq!((job.attempts, job.event.kind.as_str()), (0, "interaction.requested"));
+    assert_eq!(
+        (job.attempts, job.event.kind.as_str()),
+        (0, "interaction.requested")
+    );
     assert_eq!(job.endpoint.secret, e.secret);
-    assert!(s
-        .claim_deliveries(at.plus_seconds(1), at.plus_seconds(61), "b", 10)
-        .await
-        .must("claim")
-        .is_empty(), "leased");
+    assert!(
+        s.claim_deliveries(at.plus_seconds(1), at.plus_seconds(61), "b", 10)
+            .await
+            .must("claim")
+            .is_empty(),
+        "leased"
+    );
     // Worker a died: its lease runs out and b takes the delivery over.
     let jobs_b = s
         .claim_deliveries(at.plus_seconds(60), at.plus_seconds(120), "b", 10)
@@ -4249,10 +4281,12 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
         .must("claim");
     assert_eq!(jobs_b.len(), 1);
     let late = attempt(&job, at.plus_seconds(61), Some(200), "delivered");
-    assert!(!s
-        .finish_delivery("a", &late, &DeliveryResult::Delivered)
-        .await
-        .must("finish"), "a lost its lease");
+    assert!(
+        !s.finish_delivery("a", &late, &DeliveryResult::Delivered)
+            .await
+            .must("finish"),
+        "a lost its lease"
+    );
     let retry_at = at.plus_seconds(70);
     let failed = attempt(&jobs_b[0], at.plus_seconds(62), Some(500), "retry");
     assert!(s
@@ -4267,13 +4301,18 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
         .await
         .must("finish"));
     let ep = s.webhook(&w.holder1, &e.id).await.must("get");
-    assert_eq!((ep.pending, ep.failing_since), (1, Some(at.plus_seconds(62))));
+    assert_eq!(
+        (ep.pending, ep.failing_since),
+        (1, Some(at.plus_seconds(62)))
+    );
     assert!(ep.disabled_at.is_none());
-    assert!(s
-        .claim_deliveries(at.plus_seconds(69), at.plus_seconds(200), "c", 10)
-        .await
-        .must("claim")
-        .is_empty(), "not due yet");
+    assert!(
+        s.claim_deliveries(at.plus_seconds(69), at.plus_seconds(200), "c", 10)
+            .await
+            .must("claim")
+            .is_empty(),
+        "not due yet"
+    );
     let jobs_c = s
         .claim_deliveries(retry_at, at.plus_seconds(200), "c", 10)
         .await
@@ -4288,7 +4327,10 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
     assert_eq!((ep.pending, ep.failing_since), (0, None));
     let attempts = s.webhook_attempts(&e.id, 10).await.must("attempts");
     assert_eq!(
-        attempts.iter().map(|a| a.outcome.as_str()).collect::<Vec<_>>(),
+        attempts
+            .iter()
+            .map(|a| a.outcome.as_str())
+            .collect::<Vec<_>>(),
         ["delivered", "retry", "delivered"],
         "newest first, the lost lease's attempt recorded too"
     );
@@ -4326,13 +4368,20 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
         .must("claim");
     assert_eq!(jobs.len(), 2);
     for j in &jobs {
-        s.finish_delivery("a", &attempt(j, t(2001), Some(200), "delivered"), &DeliveryResult::Delivered)
-            .await
-            .must("finish");
+        s.finish_delivery(
+            "a",
+            &attempt(j, t(2001), Some(200), "delivered"),
+            &DeliveryResult::Delivered,
+        )
+        .await
+        .must("finish");
     }
     // A failure period: failing since long enough disables the endpoint.
     w.demand(&[&w.holder1]).await;
-    let j = s.claim_deliveries(t(3000), t(3060), "a", 10).await.must("claim");
+    let j = s
+        .claim_deliveries(t(3000), t(3060), "a", 10)
+        .await
+        .must("claim");
     s.finish_delivery(
         "a",
         &attempt(&j[0], t(3000), None, "retry"),
@@ -4370,7 +4419,11 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
         .must("rotate");
     let ep = s.webhook(&w.holder1, &e.id).await.must("get");
     assert_eq!(
-        (ep.secret.as_slice(), ep.previous_secret.as_deref(), ep.previous_until),
+        (
+            ep.secret.as_slice(),
+            ep.previous_secret.as_deref(),
+            ep.previous_until
+        ),
         (&b"new"[..], Some(&b"sealed-secret"[..]), Some(t(5000)))
     );
     assert_eq!(s.webhooks(&w.holder1).await.must("list").len(), 1);
@@ -4381,7 +4434,11 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
     );
     s.delete_webhook(&w.holder1, &e.id).await.must("delete");
     assert!(s.webhooks(&w.holder1).await.must("list").is_empty());
-    assert!(s.webhook_attempts(&e.id, 10).await.must("attempts").is_empty());
+    assert!(s
+        .webhook_attempts(&e.id, 10)
+        .await
+        .must("attempts")
+        .is_empty());
     assert!(s
         .claim_deliveries(t(9000), t(9060), "a", 10)
         .await
@@ -4394,8 +4451,12 @@ pub async fn concurrent_claims_lease_each_delivery_once(store: Arc<dyn Store>) {
     const WORKERS: usize = 8;
     let w = World::new(store).await;
     let s = w.store();
-    s.create_webhook(&endpoint(&w, &w.holder1)).await.must("create");
-    s.create_webhook(&endpoint(&w, &w.holder1)).await.must("create");
+    s.create_webhook(&endpoint(&w, &w.holder1))
+        .await
+        .must("create");
+    s.create_webhook(&endpoint(&w, &w.holder1))
+        .await
+        .must("create");
     for _ in 0..15 {
         w.demand(&[&w.holder1]).await;
     }
@@ -4421,5 +4482,9 @@ pub async fn concurrent_claims_lease_each_delivery_once(store: Arc<dyn Store>) {
     let n = claimed.len();
     claimed.sort();
     claimed.dedup();
-    assert_eq!((n, claimed.len()), (30, 30), "each of 2 × 15 deliveries once");
+    assert_eq!(
+        (n, claimed.len()),
+        (30, 30),
+        "each of 2 × 15 deliveries once"
+    );
 }

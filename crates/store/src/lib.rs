@@ -8,9 +8,9 @@
 
 mod error;
 mod model;
-mod rows;
 #[doc(hidden)]
 pub mod outbox;
+mod rows;
 mod store;
 
 #[cfg(feature = "conformance")]

@@ -102,6 +102,8 @@ pub struct TestServer {
     pg: Option<PgDb>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), symbolon_server::ServeError>>>,
+    config: ServerConfig,
+    clock: Arc<dyn Clock>,
 }
 
 impl TestServer {
@@ -118,11 +120,21 @@ impl TestServer {
     /// A server on a fresh database of `backend` (PostgreSQL: a new database on
     /// `SYMBOLON_TEST_POSTGRES_URL`, so parallel tests never share state).
     pub async fn start_on(backend: Backend, clock: Arc<dyn Clock>) -> Self {
+        Self::configured(backend, clock, |_| {}).await
+    }
+
+    /// [`start_on`](Self::start_on) with settings changed by `tweak`.
+    pub async fn configured(
+        backend: Backend,
+        clock: Arc<dyn Clock>,
+        tweak: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let mut config = ServerConfig {
             data_dir: tmp.path().to_path_buf(),
             ..Default::default()
         };
+        tweak(&mut config);
         let pg = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
@@ -176,17 +188,67 @@ impl TestServer {
         .await
     }
 
-    async fn launch(mut config: ServerConfig, clock: Arc<dyn Clock>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+    /// Another server (a replica) on the same database and settings, with its own data dir.
+    pub async fn replica(&self) -> (Self, tempfile::TempDir) {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let mut config = self.config.clone();
+        if config.database_url.is_none() {
+            // SQLite: the same database file (WAL lets two servers share it).
+            let file = config.data_dir.join("symbolon.db");
+            config.database_url = Some(format!("sqlite://{}", file.display()));
+        }
+        config.data_dir = tmp.path().to_path_buf();
+        let mut s = Self::launch(config, self.clock.clone()).await;
+        s.backend = self.backend;
+        (s, tmp)
+    }
+
+    /// Stops gracefully and starts again on the same database (SQLite file
+    /// or PostgreSQL database), at the same address.
+    pub async fn restart(mut self) -> Self {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server result");
+        }
+        let mut next =
+            Self::launch_at(self.config.clone(), self.clock.clone(), self.config.listen).await;
+        next.backend = self.backend;
+        next._tmp = self._tmp.take();
+        next.pg = self.pg.take();
+        next
+    }
+
+    async fn launch(config: ServerConfig, clock: Arc<dyn Clock>) -> Self {
+        let any = "127.0.0.1:0".parse().expect("address");
+        Self::launch_at(config, clock, any).await
+    }
+
+    async fn launch_at(
+        mut config: ServerConfig,
+        clock: Arc<dyn Clock>,
+        at: std::net::SocketAddr,
+    ) -> Self {
+        let mut listener = None;
+        for _ in 0..100 {
+            match tokio::net::TcpListener::bind(at).await {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                // The old listener's port may linger for a moment after a restart.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+        let listener = listener.expect("bind");
         let addr = listener.local_addr().expect("addr");
         config.listen = addr;
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(symbolon_server::serve_with_clock(
             listener,
-            config,
-            clock,
+            config.clone(),
+            clock.clone(),
             async move {
                 let _ = rx.await;
             },
@@ -209,6 +271,8 @@ impl TestServer {
             pg: None,
             stop: Some(tx),
             task: Some(task),
+            config,
+            clock,
         }
     }
 

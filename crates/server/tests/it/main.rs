@@ -5,6 +5,7 @@ mod architecture;
 mod browser;
 mod concurrency;
 mod errors;
+mod events;
 mod harness;
 mod idempotency;
 mod interop;

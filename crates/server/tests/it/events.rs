@@ -1,0 +1,608 @@
+//! Delivery: the outbox seen through `GET /v1/events` (pages and SSE with
+//! `Last-Event-ID` across a restart and across replicas), Standard Webhooks
+//! (retries until an endpoint recovers, 410, enable, replay, rotation, the
+//! reference Python verifier), and expiry as an event counted in
+//! `success_rate` once, however many replicas sweep.
+
+use crate::harness::*;
+use crate::on_both_backends;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use symbolon_client::api::*;
+use symbolon_client::{Client, EventStream};
+use symbolon_core::webhook;
+
+struct Market {
+    provider: Client,
+    h1_id: String,
+    h1: Client,
+    h2_id: String,
+    h2: Client,
+    requester: Client,
+    pass_id: String,
+}
+
+async fn market(srv: &TestServer) -> Market {
+    let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
+    let (h1_id, h1) = srv.account("Hana", &[Role::Holder]).await;
+    let (h2_id, h2) = srv.account("Hugo", &[Role::Holder]).await;
+    let (_, requester) = srv.account("Rita", &[Role::Requester]).await;
+    let prod = provider
+        .create_product(&product("Espresso grinder", "home/kitchen", "120.00", 100))
+        .await
+        .unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 500))
+        .await
+        .unwrap();
+    for id in [&h1_id, &h2_id] {
+        provider.grant(&pass.id, &grant(id)).await.unwrap();
+    }
+    for h in [&h1, &h2] {
+        h.set_holder_profile(&fields(&["home"])).await.unwrap();
+    }
+    requester
+        .set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
+    Market {
+        provider,
+        h1_id,
+        h1,
+        h2_id,
+        h2,
+        requester,
+        pass_id: pass.id,
+    }
+}
+
+async fn next_within(stream: &mut EventStream, secs: u64) -> Option<Event> {
+    tokio::time::timeout(Duration::from_secs(secs), stream.next())
+        .await
+        .expect("an event within the timeout")
+        .expect("stream read")
+}
+
+fn demand_of(e: &Event) -> &str {
+    e.data["demand_id"].as_str().unwrap_or_default()
+}
+
+async fn all_events(c: &Client) -> Vec<Event> {
+    c.events(None, Some(500)).await.unwrap().events
+}
+
+async fn events_resume_with_last_event_id_across_a_restart(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let m = market(&srv).await;
+    let mut stream = m.h1.event_stream(None).await.unwrap();
+    let d1 = m
+        .requester
+        .create_demand(&demand("espresso grinder"))
+        .await
+        .unwrap();
+    let e1 = next_within(&mut stream, 10)
+        .await
+        .expect("the first request");
+    assert_eq!(
+        (e1.kind.as_str(), demand_of(&e1)),
+        ("interaction.requested", d1.id.as_str())
+    );
+    let last = stream.last_id().unwrap().to_string();
+
+    // The server restarts: the stream ends (it does not hold the shutdown).
+    let srv = srv.restart().await;
+    let ended = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("the stream ends when the server stops");
+    assert!(matches!(ended, Ok(None) | Err(_)), "{ended:?}");
+    let h1 = srv.anon().with_key(m.h1.api_key().unwrap());
+    let requester = srv.anon().with_key(m.requester.api_key().unwrap());
+
+    // While the holder is away, a second request; once back, a third, live.
+    let d2 = requester
+        .create_demand(&demand("espresso grinder"))
+        .await
+        .unwrap();
+    let mut stream = h1.event_stream(Some(&last)).await.unwrap();
+    let e2 = next_within(&mut stream, 10)
+        .await
+        .expect("the missed request");
+    let d3 = requester
+        .create_demand(&demand("espresso grinder"))
+        .await
+        .unwrap();
+    let e3 = next_within(&mut stream, 10)
+        .await
+        .expect("the live request");
+    assert_eq!(
+        [demand_of(&e2), demand_of(&e3)],
+        [d2.id.as_str(), d3.id.as_str()],
+        "resumed exactly after the last event seen: no gap, no repeat"
+    );
+    let page = all_events(&h1).await;
+    assert_eq!(
+        page.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        [e1.id.as_str(), e2.id.as_str(), e3.id.as_str()],
+        "the stream and the page agree"
+    );
+    // ?after= on a page resumes the same way, and bad cursors are refused.
+    let rest = h1.events(Some(&e1.id), None).await.unwrap();
+    assert_eq!(rest.events, page[1..].to_vec());
+    assert_eq!(rest.next_after, e3.id);
+    assert_api_err(h1.events(Some("evt_x"), None).await, 400, "invalid_field");
+    assert_api_err(h1.events(None, Some(0)).await, 400, "invalid_field");
+    // Each account sees only its own events.
+    assert!(all_events(&m.provider_on(&srv)).await.is_empty());
+    srv.stop().await;
+}
+
+impl Market {
+    fn provider_on(&self, srv: &TestServer) -> Client {
+        srv.anon().with_key(self.provider.api_key().unwrap())
+    }
+}
+
+async fn an_event_reaches_a_stream_on_another_replica(backend: Backend) {
+    let a = TestServer::on(backend).await;
+    let (b, _dir) = a.replica().await;
+    let m = market(&a).await;
+    let h1_on_b = b.anon().with_key(m.h1.api_key().unwrap());
+    let mut stream = h1_on_b.event_stream(None).await.unwrap();
+    let mut latencies = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let d = m
+            .requester
+            .create_demand(&demand("espresso grinder"))
+            .await
+            .unwrap();
+        let e = next_within(&mut stream, 10).await.expect("an event");
+        latencies.push(started.elapsed());
+        assert_eq!(demand_of(&e), d.id);
+    }
+    latencies.sort();
+    eprintln!("cross-replica event latency (made on A, streamed from B): {latencies:?}");
+    assert!(
+        latencies[1] < Duration::from_secs(1),
+        "median {:?} (replicas poll every 200 ms)",
+        latencies[1]
+    );
+    drop(stream);
+    b.stop().await;
+    a.stop().await;
+}
+
+async fn expiry_is_an_event_and_counts_in_success_rate_once(backend: Backend) {
+    let clock = manual_clock();
+    let srv = TestServer::start_on(backend, clock.clone()).await;
+    // A second replica sweeps the same database.
+    let (replica, _dir) = srv.replica().await;
+    let m = market(&srv).await;
+    let mut d = demand("espresso grinder");
+    d.ttl_seconds = Some(10);
+    m.requester.create_demand(&d).await.unwrap();
+    let i = m.h1.inbox(None, None).await.unwrap().items.remove(0);
+    m.h1.offer(
+        &i.id,
+        &CreateOffer {
+            pass_id: m.pass_id.clone(),
+            note: None,
+        },
+    )
+    .await
+    .unwrap();
+    clock.advance_seconds(11);
+    let mut expired = Vec::new();
+    for _ in 0..100 {
+        expired = all_events(&m.h2)
+            .await
+            .into_iter()
+            .filter(|e| e.kind == "interaction.expired")
+            .collect();
+        if !expired.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(expired.len(), 1, "the expiry is an event");
+    // Both replicas sweep every second: still one expiry.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let h2_events = all_events(&m.h2).await;
+    assert_eq!(
+        h2_events
+            .iter()
+            .filter(|e| e.kind == "interaction.expired")
+            .count(),
+        1,
+        "{h2_events:?}"
+    );
+    assert_eq!(
+        expired[0].data["interaction_id"],
+        serde_json::json!(m.h2.inbox(None, None).await.unwrap().items[0].id)
+    );
+    let h2 = m.requester.holder(&m.h2_id).await.unwrap();
+    assert_eq!((h2.success_rate, h2.interactions), (Some(0.0), 1));
+    let h1 = m.requester.holder(&m.h1_id).await.unwrap();
+    assert_eq!((h1.success_rate, h1.interactions), (Some(1.0), 1));
+    assert!(all_events(&m.h1)
+        .await
+        .iter()
+        .all(|e| e.kind != "interaction.expired"));
+    replica.stop().await;
+    srv.stop().await;
+}
+
+// ---------------------------------------------------------------- webhooks
+
+#[derive(Debug, Clone)]
+struct Received {
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+}
+
+/// A webhook receiver: answers from a script of statuses (then 200) and
+/// records every request.
+#[derive(Default)]
+struct Receiver {
+    script: Mutex<Vec<(u16, Option<&'static str>)>>,
+    then: Mutex<u16>,
+    got: Mutex<Vec<Received>>,
+}
+
+async fn receive(
+    State(r): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    body: String,
+) -> impl IntoResponse {
+    r.got.lock().unwrap().push(Received {
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+            .collect(),
+        body,
+    });
+    let next = {
+        let mut script = r.script.lock().unwrap();
+        if script.is_empty() {
+            (*r.then.lock().unwrap(), None)
+        } else {
+            script.remove(0)
+        }
+    };
+    let mut resp = StatusCode::from_u16(next.0).unwrap().into_response();
+    if let Some(after) = next.1 {
+        resp.headers_mut()
+            .insert("retry-after", after.parse().unwrap());
+    }
+    resp
+}
+
+async fn start_receiver() -> (String, Arc<Receiver>) {
+    let r = Arc::new(Receiver {
+        then: Mutex::new(200),
+        ..Default::default()
+    });
+    let app = axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(r.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, r)
+}
+
+/// Waits until the receiver holds every event of `ids`, by `webhook-id`.
+async fn wait_for(r: &Receiver, ids: &[String]) {
+    for _ in 0..300 {
+        let got: std::collections::BTreeSet<String> = r
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.header("webhook-id").to_string())
+            .collect();
+        if ids.iter().all(|id| got.contains(id)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the receiver did not get {ids:?}");
+}
+
+/// Waits until nothing waits for the endpoint (every event got a 2xx).
+async fn wait_delivered(c: &Client, id: &str) -> Webhook {
+    for _ in 0..300 {
+        let w = c.webhook(id).await.unwrap();
+        if w.pending == 0 {
+            return w;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("webhook {id} kept pending deliveries");
+}
+
+async fn wait_status(c: &Client, id: &str, status: &str) -> Webhook {
+    for _ in 0..300 {
+        let w = c.webhook(id).await.unwrap();
+        if w.status == status {
+            return w;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("webhook {id} never became {status}");
+}
+
+fn verify_all(msgs: &[Received], secret: &str) {
+    let now = time_now();
+    for m in msgs {
+        assert_eq!(
+            webhook::verify(
+                secret,
+                m.header("webhook-id"),
+                m.header("webhook-timestamp"),
+                m.header("webhook-signature"),
+                m.body.as_bytes(),
+                now,
+                300
+            ),
+            Ok(()),
+            "{m:?}"
+        );
+        let event: Event = serde_json::from_str(&m.body).unwrap();
+        assert_eq!(
+            event.id,
+            m.header("webhook-id"),
+            "one id: the event's and the webhook's"
+        );
+        assert_eq!(m.header("content-type"), "application/json");
+    }
+}
+
+fn time_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+async fn a_failing_webhook_endpoint_recovers_and_receives_every_event(backend: Backend) {
+    let srv = TestServer::configured(backend, Arc::new(symbolon_core::SystemClock), |c| {
+        c.allow_private_webhooks = true;
+        c.webhook_retry_schedule = vec![Duration::from_millis(100), Duration::from_millis(200)];
+    })
+    .await;
+    let m = market(&srv).await;
+    let (url, rx) = start_receiver().await;
+    // Failing for a while: errors, a throttle with Retry-After, a gateway timeout.
+    *rx.script.lock().unwrap() = vec![
+        (500, None),
+        (500, None),
+        (429, Some("1")),
+        (503, None),
+        (504, Some("0")),
+    ];
+    let hook = m.h1.create_webhook(&url).await.unwrap();
+    let secret = hook.secret.clone().expect("the secret, once");
+    assert!(secret.starts_with("whsec_"));
+    assert_eq!(
+        m.h1.webhook(&hook.id).await.unwrap().secret,
+        None,
+        "never shown again"
+    );
+    for _ in 0..3 {
+        m.requester
+            .create_demand(&demand("espresso grinder"))
+            .await
+            .unwrap();
+    }
+    let ids: Vec<String> = all_events(&m.h1).await.into_iter().map(|e| e.id).collect();
+    assert_eq!(ids.len(), 3);
+    wait_for(&rx, &ids).await;
+    let got = rx.got.lock().unwrap().clone();
+    verify_all(&got, &secret);
+    let w = wait_delivered(&m.h1, &hook.id).await;
+    assert_eq!((w.pending, w.failing_since.as_deref()), (0, None), "{w:?}");
+    let attempts = m.h1.webhook_attempts(&hook.id).await.unwrap().items;
+    let statuses: Vec<Option<i64>> = attempts.iter().rev().map(|a| a.status).collect();
+    for s in [500, 429, 503, 504, 200] {
+        assert!(statuses.contains(&Some(s)), "{s} in {statuses:?}");
+    }
+    assert_eq!(
+        attempts.iter().filter(|a| a.outcome == "delivered").count(),
+        3,
+        "each event delivered once it could be: {attempts:?}"
+    );
+    assert!(attempts
+        .iter()
+        .any(|a| a.outcome == "retry" && a.attempt >= 2));
+
+    // 410 disables the endpoint; what happens meanwhile waits for it.
+    *rx.then.lock().unwrap() = 410;
+    m.requester
+        .create_demand(&demand("espresso grinder"))
+        .await
+        .unwrap();
+    let w = wait_status(&m.h1, &hook.id, "disabled").await;
+    assert!(w.disabled_reason.unwrap().contains("410"));
+    m.requester
+        .create_demand(&demand("espresso grinder"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        m.h1.webhook(&hook.id).await.unwrap().pending,
+        2,
+        "kept, not dropped"
+    );
+    *rx.then.lock().unwrap() = 200;
+    m.h1.enable_webhook(&hook.id).await.unwrap();
+    let ids: Vec<String> = all_events(&m.h1).await.into_iter().map(|e| e.id).collect();
+    assert_eq!(ids.len(), 5);
+    wait_for(&rx, &ids).await;
+    wait_delivered(&m.h1, &hook.id).await;
+    // Replay from a point re-sends with the same ids (receivers dedupe on them).
+    let before = rx.got.lock().unwrap().len();
+    let replay = m.h1.replay_webhook(&hook.id, Some(&ids[2])).await.unwrap();
+    assert_eq!(replay.queued, 2);
+    for _ in 0..100 {
+        if rx.got.lock().unwrap().len() >= before + 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let replayed: Vec<String> = rx.got.lock().unwrap()[before..]
+        .iter()
+        .map(|m| m.header("webhook-id").to_string())
+        .collect();
+    assert_eq!(replayed, ids[3..].to_vec());
+
+    // Rotation: for a while each message carries both signatures.
+    let rotated = m.h1.rotate_webhook(&hook.id).await.unwrap();
+    let new_secret = rotated.secret.unwrap();
+    assert_ne!(new_secret, secret);
+    let before = rx.got.lock().unwrap().len();
+    m.requester
+        .create_demand(&demand("espresso grinder"))
+        .await
+        .unwrap();
+    let ids: Vec<String> = all_events(&m.h1).await.into_iter().map(|e| e.id).collect();
+    wait_for(&rx, &ids[5..]).await;
+    let fresh = rx.got.lock().unwrap()[before..].to_vec();
+    assert_eq!(fresh[0].header("webhook-signature").split(' ').count(), 2);
+    verify_all(&fresh, &new_secret);
+    verify_all(&fresh, &secret);
+
+    // The reference verifier (Python `standardwebhooks`) accepts them all.
+    let all = rx.got.lock().unwrap().clone();
+    let mut captured: Vec<serde_json::Value> = Vec::new();
+    for m in &all[..all.len() - fresh.len()] {
+        captured.push(capture(m, &secret));
+    }
+    for m in &fresh {
+        captured.push(capture(m, &new_secret));
+        captured.push(capture(m, &secret));
+    }
+    python_verifies(&captured);
+
+    // Deleting stops deliveries; other accounts cannot see or delete it.
+    assert_api_err(m.h2.webhook(&hook.id).await, 404, "not_found");
+    assert_api_err(m.h2.delete_webhook(&hook.id).await, 404, "not_found");
+    m.h1.delete_webhook(&hook.id).await.unwrap();
+    assert!(m.h1.webhooks().await.unwrap().items.is_empty());
+    srv.stop().await;
+}
+
+fn capture(m: &Received, secret: &str) -> serde_json::Value {
+    serde_json::json!({
+        "secret": secret,
+        "headers": {
+            "webhook-id": m.header("webhook-id"),
+            "webhook-timestamp": m.header("webhook-timestamp"),
+            "webhook-signature": m.header("webhook-signature"),
+        },
+        "body": m.body,
+    })
+}
+
+fn python_verifies(captured: &[serde_json::Value]) {
+    let available = std::process::Command::new("python3")
+        .args(["-c", "import standardwebhooks"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !available {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the Standard Webhooks interop check: pip install standardwebhooks"
+        );
+        eprintln!("standardwebhooks interop skipped: pip install standardwebhooks");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("webhooks.json");
+    std::fs::write(&file, serde_json::to_vec(captured).unwrap()).unwrap();
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/interop/verify_webhooks.py"
+    );
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg(&file)
+        .output()
+        .expect("python3");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("verified {} messages", captured.len())),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn webhook_urls_are_checked_and_limited() {
+    let srv = TestServer::start().await;
+    let (_, h) = srv.account("Hana", &[Role::Holder]).await;
+    for bad in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://10.0.0.8/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/hook",
+        "ftp://hooks.example.com/",
+        "not a url",
+    ] {
+        let err = h.create_webhook(bad).await.unwrap_err();
+        assert_eq!(
+            (err.status(), err.code()),
+            (Some(400), Some("invalid_field")),
+            "{bad}"
+        );
+        match err {
+            symbolon_client::ClientError::Api { details, .. } => {
+                assert_eq!(details.unwrap()["field"], "url", "{bad}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    for i in 0..symbolon_core::limits::MAX_WEBHOOKS_PER_ACCOUNT {
+        h.create_webhook(&format!("https://hooks.example.com/{i}"))
+            .await
+            .unwrap();
+    }
+    assert_api_err(
+        h.create_webhook("https://hooks.example.com/one-too-many")
+            .await,
+        429,
+        "too_many_webhooks",
+    );
+    assert_eq!(
+        h.webhooks().await.unwrap().items.len(),
+        symbolon_core::limits::MAX_WEBHOOKS_PER_ACCOUNT
+    );
+    srv.stop().await;
+}
+
+on_both_backends!(
+    events_resume_with_last_event_id_across_a_restart,
+    an_event_reaches_a_stream_on_another_replica,
+    expiry_is_an_event_and_counts_in_success_rate_once,
+    a_failing_webhook_endpoint_recovers_and_receives_every_event,
+);
