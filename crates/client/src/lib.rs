@@ -80,6 +80,8 @@ pub struct Client {
     base: String,
     key: Option<String>,
     http: reqwest::Client,
+    /// A pinned Idempotency-Key (see [`Client::with_idempotency_key`]).
+    idempotency_key: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -107,6 +109,7 @@ impl Client {
             base,
             key: None,
             http,
+            idempotency_key: None,
         })
     }
 
@@ -116,6 +119,17 @@ impl Client {
             base: self.base.clone(),
             key: Some(key.to_string()),
             http: self.http.clone(),
+            idempotency_key: None,
+        }
+    }
+
+    /// The same client, sending `key` as the `Idempotency-Key` of its POSTs:
+    /// for callers that retry a request beyond the client's own retries (a
+    /// server restarting, a process resuming work) and must not repeat it.
+    pub fn with_idempotency_key(&self, key: &str) -> Self {
+        Self {
+            idempotency_key: Some(key.to_string()),
+            ..self.clone()
         }
     }
 
@@ -137,8 +151,11 @@ impl Client {
     ) -> Result<(StatusCode, Vec<u8>)> {
         // Every authenticated POST carries an Idempotency-Key, the same on
         // each retry, so retrying after a network error never repeats its effect.
-        let idempotency_key =
-            (method == Method::POST && self.key.is_some()).then(new_idempotency_key);
+        let idempotency_key = (method == Method::POST && self.key.is_some()).then(|| {
+            self.idempotency_key
+                .clone()
+                .unwrap_or_else(new_idempotency_key)
+        });
         let retryable = idempotency_key.is_some() || method == Method::GET;
         let mut attempt = 0;
         loop {

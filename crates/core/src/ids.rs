@@ -69,14 +69,19 @@ impl IdGen {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .fill_bytes(&mut bytes);
-        let mut s = String::with_capacity(prefix.len() + 21);
-        s.push_str(prefix);
-        s.push('_');
-        for b in bytes {
-            s.push(ALPHABET[(b & 31) as usize] as char);
-        }
-        s
+        format_id(prefix, &bytes)
     }
+}
+
+/// The id `prefix_…` made of 20 given bytes (5 bits of each).
+pub fn format_id(prefix: &str, bytes: &[u8; 20]) -> String {
+    let mut s = String::with_capacity(prefix.len() + 21);
+    s.push_str(prefix);
+    s.push('_');
+    for b in bytes {
+        s.push(ALPHABET[(b & 31) as usize] as char);
+    }
+    s
 }
 
 impl std::fmt::Debug for IdGen {

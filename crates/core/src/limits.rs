@@ -91,8 +91,10 @@ pub const MAX_PASS_JWS_BYTES: usize = 64 * 1024;
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
 /// How long a used idempotency key is kept (the same key after this is a new request).
 pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 3600;
-/// A request still "running" under its key after this long was cut off (a crash): the key runs again.
-pub const IDEMPOTENCY_LOCK_SECONDS: i64 = 60;
+/// A request still "running" under its key after this long was cut off (a
+/// crash): the key runs again. Safe even if the first run is merely slow: a
+/// re-run makes the same ids and answers what the first run created.
+pub const IDEMPOTENCY_LOCK_SECONDS: i64 = 10;
 /// The largest response stored for replay.
 pub const MAX_IDEMPOTENT_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Events in one `GET /v1/events` page (default and maximum).
@@ -115,8 +117,9 @@ pub const MAX_WEBHOOK_URL_BYTES: usize = 2048;
 pub const MAX_REPLAY_EVENTS: u32 = 10_000;
 /// A webhook attempt not answered within this fails (and is retried).
 pub const WEBHOOK_TIMEOUT_SECONDS: u64 = 15;
-/// A claimed delivery is leased this long; a worker that crashes loses it after.
-pub const WEBHOOK_LEASE_SECONDS: i64 = 60;
+/// A claimed delivery is leased this long (the attempt's timeout and a
+/// margin); a worker that crashes loses it after, and another sends it again.
+pub const WEBHOOK_LEASE_SECONDS: i64 = WEBHOOK_TIMEOUT_SECONDS as i64 + 5;
 /// Deliveries one worker claims at a time (and sends concurrently).
 pub const WEBHOOK_CLAIM_BATCH: u32 = 16;
 /// After a rotation, the previous secret still signs (a second signature) this long.

@@ -414,13 +414,27 @@ impl Exchange {
         req: api::CreateWebhook,
     ) -> ExchangeResult<api::Webhook> {
         let url = check_webhook_url(req.url.trim(), self.config.webhooks.allow_private)?;
+        if let Some(done) = self
+            .made_by_earlier_run(
+                "whk",
+                |id| async move { self.store.webhook(&me.id, &id).await },
+            )
+            .await
+        {
+            let secret = self
+                .config
+                .master_key
+                .open(&done.id, &done.secret)
+                .map_err(ExchangeError::internal)?;
+            return Ok(webhook_out(&done, Some(webhook::encode_secret(&secret))));
+        }
         if self.store.webhooks(&me.id).await?.len() >= MAX_WEBHOOKS_PER_ACCOUNT {
             return Err(ExchangeError::new(
                 ErrorCode::TooManyWebhooks,
                 format!("at most {MAX_WEBHOOKS_PER_ACCOUNT} webhook endpoints per account"),
             ));
         }
-        let id = self.ids.next("whk");
+        let id = self.new_id("whk");
         let secret = new_secret();
         let endpoint = store::WebhookEndpoint {
             id: id.clone(),

@@ -1,8 +1,19 @@
 //! Idempotency keys: the exchange's side of `Idempotency-Key` (the HTTP
 //! middleware lives in the server). Times and TTLs are decided here.
+//!
+//! A request run under a key makes its ids from the key ([`with_request_ids`]):
+//! the n-th id of a prefix is derived from (account, key, prefix, n). If a
+//! crash cuts a request off after its transaction committed but before its
+//! response was stored, the retry runs again, makes the same ids, and finds
+//! what the first run wrote (the operations that create an object look for
+//! it first and answer it) instead of doing it twice.
 
 use crate::error::ExchangeResult;
 use crate::Exchange;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Mutex;
 use symbolon_core::limits::{IDEMPOTENCY_KEY_TTL_SECONDS, IDEMPOTENCY_LOCK_SECONDS};
 use symbolon_store as store;
 
@@ -50,5 +61,93 @@ impl Exchange {
             .store
             .idempotency_prune(self.now().plus_seconds(-IDEMPOTENCY_KEY_TTL_SECONDS))
             .await?)
+    }
+}
+
+struct RequestIds {
+    seed: [u8; 32],
+    counters: Mutex<HashMap<String, u32>>,
+}
+
+impl RequestIds {
+    fn derive(&self, prefix: &str, n: u32) -> String {
+        let mut h = Sha256::new();
+        h.update(self.seed);
+        h.update(prefix.as_bytes());
+        h.update(n.to_be_bytes());
+        let digest = h.finalize();
+        let mut bytes = [0u8; 20];
+        bytes.copy_from_slice(&digest[..20]);
+        symbolon_core::ids::format_id(prefix, &bytes)
+    }
+}
+
+tokio::task_local! {
+    static REQUEST_IDS: RequestIds;
+}
+
+/// Runs `fut` (one request of `account` under idempotency `key`) with ids
+/// derived from the key.
+pub async fn with_request_ids<F: Future>(account_id: &str, key: &str, fut: F) -> F::Output {
+    let mut h = Sha256::new();
+    h.update(b"symbolon request ids\0");
+    h.update(account_id.as_bytes());
+    h.update([0u8]);
+    h.update(key.as_bytes());
+    let ids = RequestIds {
+        seed: h.finalize().into(),
+        counters: Mutex::default(),
+    };
+    REQUEST_IDS.scope(ids, fut).await
+}
+
+impl Exchange {
+    /// A new id: derived from the request's idempotency key when there is
+    /// one, random otherwise.
+    pub(crate) fn new_id(&self, prefix: &str) -> String {
+        REQUEST_IDS
+            .try_with(|r| {
+                let mut counters = r.counters.lock().unwrap_or_else(|e| e.into_inner());
+                let n = counters.entry(prefix.to_string()).or_default();
+                let id = r.derive(prefix, *n);
+                *n += 1;
+                id
+            })
+            .unwrap_or_else(|_| self.ids.next(prefix))
+    }
+
+    /// The first id of `prefix` this request makes, if it runs under an
+    /// idempotency key: an object with that id exists only if an earlier run
+    /// of the same request created it.
+    pub(crate) fn first_request_id(&self, prefix: &str) -> Option<String> {
+        REQUEST_IDS.try_with(|r| r.derive(prefix, 0)).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn ids_derive_from_account_and_key() {
+        let ids = |account: &'static str, key: &'static str| async move {
+            with_request_ids(account, key, async {
+                let r = REQUEST_IDS
+                    .with(|r| (r.derive("dem", 0), r.derive("dem", 1), r.derive("int", 0)));
+                r
+            })
+            .await
+        };
+        let a = ids("acc_a", "k1").await;
+        assert_eq!(
+            a,
+            ids("acc_a", "k1").await,
+            "the same request, the same ids"
+        );
+        assert_ne!(a.0, a.1);
+        assert!(a.0.starts_with("dem_") && a.2.starts_with("int_"));
+        assert!(symbolon_core::ids::looks_like(&a.0, "dem"));
+        assert_ne!(a, ids("acc_a", "k2").await, "another key");
+        assert_ne!(a, ids("acc_b", "k1").await, "another account");
     }
 }

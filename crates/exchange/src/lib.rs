@@ -9,7 +9,7 @@
 mod convert;
 mod error;
 pub mod events;
-mod idempotency;
+pub mod idempotency;
 pub mod keyring;
 mod passes;
 pub mod payment;

@@ -70,7 +70,7 @@ impl Exchange {
         now: Timestamp,
     ) -> ExchangeResult<store::UnitTransfer> {
         let key = self.signing_key(&pass.provider_id).await?;
-        let id = self.ids.next(prefix::TRANSFER);
+        let id = self.new_id(prefix::TRANSFER);
         let unit_id = self.unit_id(&pass.id, unit_no);
         let pass_id = pass_url(&self.config.public_url, &pass.id);
         let issuer = self.issuer_id(&pass.provider_id);
@@ -594,6 +594,17 @@ impl Exchange {
         req: &api::CreatePassOrder,
     ) -> ExchangeResult<api::Order> {
         require(me, Role::Requester)?;
+        if let Some(done) = self
+            .made_by_earlier_run(
+                prefix::ORDER,
+                |id| async move { self.store.order(&id).await },
+            )
+            .await
+        {
+            if done.requester_id == me.id {
+                return Ok(crate::convert::order(&done));
+            }
+        }
         let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
         let now = self.now();
         usable(&pass, now)?;
@@ -658,7 +669,7 @@ impl Exchange {
                 _ => None,
             };
             let order = store::Order {
-                id: self.ids.next(prefix::ORDER),
+                id: self.new_id(prefix::ORDER),
                 offer_id: None,
                 requester_id: me.id.clone(),
                 provider_id: pass.provider_id.clone(),

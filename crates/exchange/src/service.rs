@@ -290,7 +290,7 @@ impl Exchange {
             }
         }
         let now = self.now();
-        let id = self.ids.next(prefix::ACCOUNT);
+        let id = self.new_id(prefix::ACCOUNT);
         let api_key = new_api_key();
         let provider_key = roles
             .contains(&Role::Provider)
@@ -359,7 +359,7 @@ impl Exchange {
             }
         };
         let p = store::Product {
-            id: self.ids.next(prefix::PRODUCT),
+            id: self.new_id(prefix::PRODUCT),
             provider_id: me.id.clone(),
             title,
             description,
@@ -422,7 +422,7 @@ impl Exchange {
                 Some(t)
             }
         };
-        let id = self.ids.next(prefix::PASS);
+        let id = self.new_id(prefix::PASS);
         let url = pass_url(&self.config.public_url, &id);
         let price = product_price(&product)?;
         let page = convert::page_url(&self.config.public_url, &id);
@@ -536,7 +536,7 @@ impl Exchange {
         let now = self.now();
         usable(&pass, now)?;
         let grant = store::NewGrant {
-            id: self.ids.next(prefix::GRANT),
+            id: self.new_id(prefix::GRANT),
             pass_id: pass.id.clone(),
             holder_id: req.holder_id.clone(),
             units,
@@ -646,6 +646,17 @@ impl Exchange {
         interaction_id: &str,
         req: &api::CreateOffer,
     ) -> ExchangeResult<api::Offer> {
+        if let Some(done) = self
+            .made_by_earlier_run(
+                prefix::OFFER,
+                |id| async move { self.store.offer(&id).await },
+            )
+            .await
+        {
+            if done.holder_id == me.id {
+                return self.offer_view(&done).await;
+            }
+        }
         let interaction = self.own_interaction(me, interaction_id).await?;
         let now = self.now();
         if interaction.status_at(now).is_final() {
@@ -698,7 +709,7 @@ impl Exchange {
         let offer = self
             .store
             .create_offer(&store::NewOffer {
-                id: self.ids.next(prefix::OFFER),
+                id: self.new_id(prefix::OFFER),
                 interaction_id: interaction.id.clone(),
                 pass_id: holding.pass.id.clone(),
                 note,
@@ -728,6 +739,23 @@ impl Exchange {
         req: &api::CreateDemand,
     ) -> ExchangeResult<api::DemandCreated> {
         require(me, Role::Requester)?;
+        if let Some(done) = self
+            .made_by_earlier_run(
+                prefix::DEMAND,
+                |id| async move { self.store.demand(&id).await },
+            )
+            .await
+        {
+            if done.requester_id == me.id {
+                let d = self.demand(me, &done.id).await?;
+                return Ok(api::DemandCreated {
+                    id: d.id,
+                    status: d.status,
+                    deadline: d.deadline,
+                    contacted: d.contacted,
+                });
+            }
+        }
         let query = validate_text("query", &req.query, MAX_QUERY_CHARS, false)?;
         if Terms::of_query(&query).is_empty() {
             return Err(ExchangeError::field(
@@ -822,7 +850,7 @@ impl Exchange {
             )
             .with_details(details));
         }
-        let demand_id = self.ids.next(prefix::DEMAND);
+        let demand_id = self.new_id(prefix::DEMAND);
         let deadline = now.plus_seconds(fanout.ttl_seconds as i64);
         let record = store::DemandRecord {
             id: demand_id.clone(),
@@ -890,7 +918,7 @@ impl Exchange {
             .iter()
             .enumerate()
             .map(|(i, r)| store::Interaction {
-                id: self.ids.next(prefix::INTERACTION),
+                id: self.new_id(prefix::INTERACTION),
                 demand_id: demand_id.to_string(),
                 holder_id: r.holder_id.clone(),
                 rank: i as i64 + 1,
@@ -1141,7 +1169,7 @@ impl Exchange {
         let licence_jws = if pass.mode == PassMode::Shareable {
             let key = self.signing_key(&pass.provider_id).await?;
             let claims = symbolon_pass::licence_claims(
-                &self.ids.next(prefix::LICENCE),
+                &self.new_id(prefix::LICENCE),
                 &pass_url(&self.config.public_url, &pass.id),
                 &self.issuer_id(&pass.provider_id),
                 &offer.holder_id,
@@ -1223,7 +1251,7 @@ impl Exchange {
             .transpose()?
             .filter(|c| !c.is_empty());
         let rating = store::Rating {
-            id: self.ids.next(prefix::RATING),
+            id: self.new_id(prefix::RATING),
             offer_id: offer.id.clone(),
             holder_id: offer.holder_id.clone(),
             requester_id: me.id.clone(),
@@ -1292,6 +1320,17 @@ impl Exchange {
         req: &api::CreateOrder,
     ) -> ExchangeResult<api::Order> {
         require(me, Role::Requester)?;
+        if let Some(done) = self
+            .made_by_earlier_run(
+                prefix::ORDER,
+                |id| async move { self.store.order(&id).await },
+            )
+            .await
+        {
+            if done.requester_id == me.id {
+                return Ok(convert::order(&done));
+            }
+        }
         let offer = referenced(
             self.store.offer(&req.offer_id).await,
             "offer_id",
@@ -1328,7 +1367,7 @@ impl Exchange {
             order_amounts(&product, quantity, pass.commission_bps)?;
         let now = self.now();
         let order = store::Order {
-            id: self.ids.next(prefix::ORDER),
+            id: self.new_id(prefix::ORDER),
             offer_id: Some(offer.id.clone()),
             requester_id: me.id.clone(),
             provider_id: pass.provider_id.clone(),
@@ -1443,7 +1482,7 @@ impl Exchange {
         .map_err(ExchangeError::internal)?;
         // A reference unique to this attempt: a concurrent second attempt that
         // loses the race voids its own authorization, never the winner's.
-        let attempt = self.ids.next(prefix::LEDGER);
+        let attempt = self.new_id(prefix::LEDGER);
         let auth = self
             .authorize(&method, total, &format!("{}_{attempt}", order.id))
             .await
@@ -1524,7 +1563,7 @@ impl Exchange {
             postings.push(p(holder, order.commission_minor, "commission on"));
         }
         store::Settlement {
-            ledger_id: self.ids.next(prefix::LEDGER),
+            ledger_id: self.new_id(prefix::LEDGER),
             payment_ref: auth.to_string(),
             postings,
             at,
@@ -1570,6 +1609,17 @@ impl Exchange {
             items: items.iter().map(view).collect(),
             next,
         })
+    }
+
+    /// The object this request created in an earlier run cut off before its
+    /// answer was stored (see [`crate::idempotency`]), if any.
+    pub(crate) async fn made_by_earlier_run<T, F, Fut>(&self, prefix: &str, get: F) -> Option<T>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        let id = self.first_request_id(prefix)?;
+        get(id).await.ok()
     }
 
     pub async fn order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {

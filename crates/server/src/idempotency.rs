@@ -123,9 +123,12 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
             resp
         }
         Ok(IdempotencyStart::Run) => {
-            let resp = next
-                .run(Request::from_parts(parts, Body::from(bytes)))
-                .await;
+            let resp = symbolon_exchange::idempotency::with_request_ids(
+                &account.id,
+                &key,
+                next.run(Request::from_parts(parts, Body::from(bytes))),
+            )
+            .await;
             let (rparts, rbody) = resp.into_parts();
             let rbytes = match to_bytes(rbody, MAX_IDEMPOTENT_RESPONSE_BYTES).await {
                 Ok(b) => b,

@@ -25,7 +25,7 @@ impl Drop for Replica {
     }
 }
 
-fn with_database(url: &str, db: &str) -> String {
+pub(crate) fn with_database(url: &str, db: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (url, String::new()),
@@ -38,7 +38,7 @@ fn with_database(url: &str, db: &str) -> String {
     format!("{base}/{db}{query}")
 }
 
-async fn admin_exec(admin: &str, sql: &str) {
+pub(crate) async fn admin_exec(admin: &str, sql: &str) {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(admin)
         .await

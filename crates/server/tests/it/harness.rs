@@ -276,6 +276,61 @@ impl TestServer {
         }
     }
 
+    /// Runs one SQL statement on the server's database (tests simulate what
+    /// only a crash could do); returns the rows affected.
+    pub async fn exec_sql(&self, sql: &str) -> u64 {
+        use sqlx::Connection;
+        match &self.config.database_url {
+            Some(url) if url.starts_with("postgres") => {
+                let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::query(sql)
+                    .execute(&mut c)
+                    .await
+                    .expect(sql)
+                    .rows_affected()
+            }
+            other => {
+                let url = other.clone().unwrap_or_else(|| {
+                    format!(
+                        "sqlite://{}",
+                        self.config.data_dir.join("symbolon.db").display()
+                    )
+                });
+                let mut c = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("connect");
+                sqlx::query(sql)
+                    .execute(&mut c)
+                    .await
+                    .expect(sql)
+                    .rows_affected()
+            }
+        }
+    }
+
+    /// `SELECT COUNT(*) …` on the server's database.
+    pub async fn count_sql(&self, sql: &str) -> i64 {
+        use sqlx::Connection;
+        match &self.config.database_url {
+            Some(url) if url.starts_with("postgres") => {
+                let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+            }
+            other => {
+                let url = other.clone().unwrap_or_else(|| {
+                    format!(
+                        "sqlite://{}",
+                        self.config.data_dir.join("symbolon.db").display()
+                    )
+                });
+                let mut c = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+            }
+        }
+    }
+
     pub fn anon(&self) -> Client {
         Client::new(&self.url).expect("client")
     }

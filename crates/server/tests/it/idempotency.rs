@@ -5,6 +5,7 @@
 use crate::harness::*;
 use crate::on_both_backends;
 use symbolon_client::api::*;
+use symbolon_client::Client;
 
 async fn post(
     http: &reqwest::Client,
@@ -145,7 +146,122 @@ async fn a_retried_post_replays_and_never_orders_twice(backend: Backend) {
     );
 }
 
-on_both_backends!(a_retried_post_replays_and_never_orders_twice);
+/// A crash after a request's transaction committed but before its answer was
+/// stored leaves the key unanswered (simulated by deleting the stored
+/// answers): the retry runs again, makes the same ids, finds what the first
+/// run created and answers it. Nothing is done twice.
+async fn a_request_cut_off_after_its_commit_is_not_done_twice(backend: Backend) {
+    let srv = TestServer::configured(
+        backend,
+        std::sync::Arc::new(symbolon_core::SystemClock),
+        |c| c.allow_private_webhooks = true,
+    )
+    .await;
+    let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
+    let (h1_id, h1) = srv.account("Hana", &[Role::Holder]).await;
+    let (h2_id, _h2) = srv.account("Hugo", &[Role::Holder]).await;
+    let (_, buyer) = srv.account("Ada", &[Role::Requester]).await;
+    let prod = provider
+        .create_product(&product("Kettle", "home/kitchen", "30.00", 50))
+        .await
+        .unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 100))
+        .await
+        .unwrap();
+    for h in [&h1_id, &h2_id] {
+        provider.grant(&pass.id, &grant(h)).await.unwrap();
+    }
+    buyer
+        .set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let forget = || srv.exec_sql("DELETE FROM idempotency_keys");
+    let twice = |path: &str, who: &Client, key: &'static str, body: serde_json::Value| {
+        let (http, url, api_key) = (
+            http.clone(),
+            format!("{}{path}", srv.url),
+            who.api_key().unwrap().to_string(),
+        );
+        async move {
+            let (s1, _, b1) = post(&http, &url, &api_key, Some(key), &body).await;
+            forget().await;
+            let (s2, replayed, b2) = post(&http, &url, &api_key, Some(key), &body).await;
+            assert_eq!((s1, s2, replayed), (201, 201, None), "{b1} / {b2}");
+            (b1, b2)
+        }
+    };
+
+    let (d1, d2) = twice(
+        "/v1/demands",
+        &buyer,
+        "demand-1",
+        serde_json::json!({"query": "kettle"}),
+    )
+    .await;
+    assert_eq!(d1["id"], d2["id"], "the same demand");
+    assert_eq!(srv.count_sql("SELECT COUNT(*) FROM demands").await, 1);
+    assert_eq!(srv.count_sql("SELECT COUNT(*) FROM interactions").await, 2);
+
+    let inbox = h1.inbox(None, None).await.unwrap();
+    let path = format!("/v1/interactions/{}/offer", inbox.items[0].id);
+    let (o1, o2) = twice(
+        &path,
+        &h1,
+        "offer-1",
+        serde_json::json!({"pass_id": pass.id}),
+    )
+    .await;
+    assert_eq!(o1["id"], o2["id"], "the same offer");
+    assert_eq!(srv.count_sql("SELECT COUNT(*) FROM offers").await, 1);
+
+    let offer_id = o1["id"].as_str().unwrap().to_string();
+    buyer.accept(&offer_id).await.unwrap();
+    let (r1, r2) = twice(
+        "/v1/orders",
+        &buyer,
+        "order-1",
+        serde_json::json!({"offer_id": offer_id, "pay": true}),
+    )
+    .await;
+    assert_eq!(r1, r2, "the same order, paid once");
+    assert_eq!(srv.count_sql("SELECT COUNT(*) FROM orders").await, 1);
+    assert_eq!(
+        srv.count_sql("SELECT COUNT(*) FROM ledger_transactions")
+            .await,
+        1
+    );
+    assert_eq!(
+        balance_of(&buyer).await.as_deref(),
+        Some("-30.00"),
+        "paid once"
+    );
+
+    let (w1, w2) = twice(
+        "/v1/webhooks",
+        &h1,
+        "hook-1",
+        serde_json::json!({"url": "http://127.0.0.1:9/hook"}),
+    )
+    .await;
+    assert_eq!(
+        (&w1["id"], &w1["secret"]),
+        (&w2["id"], &w2["secret"]),
+        "the same endpoint and secret"
+    );
+    assert_eq!(h1.webhooks().await.unwrap().items.len(), 1);
+    // Without a key, nothing is derived: two requests are two demands.
+    buyer.create_demand(&demand("kettle")).await.unwrap();
+    buyer.create_demand(&demand("kettle")).await.unwrap();
+    assert_eq!(srv.count_sql("SELECT COUNT(*) FROM demands").await, 3);
+    srv.stop().await;
+}
+
+on_both_backends!(
+    a_retried_post_replays_and_never_orders_twice,
+    a_request_cut_off_after_its_commit_is_not_done_twice,
+);
 
 #[test]
 fn client_keys_are_fresh_128_bit_hex() {
