@@ -53,6 +53,54 @@ pub enum ApiCommand {
     /// Orders: create (and pay in one click), list, show, pay, ship.
     #[command(subcommand)]
     Order(OrderCommand),
+    /// Your events (interaction requests, offers, orders, ratings, expiries):
+    /// a page, or `--follow` to stream them live (resuming after a drop).
+    Events(EventsArgs),
+    /// Webhook endpoints (Standard Webhooks): add, list, show, remove, rotate,
+    /// enable, replay, attempts.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Events after this id (`evt_…`).
+    #[arg(long)]
+    after: Option<String>,
+    /// Page size (1–500).
+    #[arg(long)]
+    limit: Option<u32>,
+    /// Stream events as they happen (Server-Sent Events); reconnects and
+    /// resumes after the last event seen. One line per event (JSON with `--json`).
+    #[arg(long)]
+    follow: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WebhookCommand {
+    /// Register an endpoint; prints its `whsec_` secret (shown once).
+    Add {
+        /// An http(s) URL.
+        url: String,
+    },
+    /// List your endpoints.
+    List,
+    /// Show an endpoint.
+    Show { id: String },
+    /// Delete an endpoint (and what waits for it).
+    Rm { id: String },
+    /// A new secret; the old one keeps signing for 24 h.
+    Rotate { id: String },
+    /// Enable a disabled endpoint; what waited is delivered.
+    Enable { id: String },
+    /// Re-send every event after `--after` (all kept events without it).
+    Replay {
+        id: String,
+        #[arg(long)]
+        after: Option<String>,
+    },
+    /// The latest delivery attempts.
+    Attempts { id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -624,6 +672,118 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                 }
                 output::print_table(&t, "no balance yet (nothing paid or received)");
             });
+        }
+        ApiCommand::Events(args) => {
+            let c = ctx.authed()?;
+            if !args.follow {
+                let page = c.events(args.after.as_deref(), args.limit).await?;
+                ctx.show(&page, |p| {
+                    let mut t = output::table(["Event", "Type", "At", "Data"]);
+                    for e in &p.events {
+                        t.add_row([
+                            e.id.clone(),
+                            e.kind.clone(),
+                            e.timestamp.clone(),
+                            e.data.to_string(),
+                        ]);
+                    }
+                    output::print_table(&t, "no events");
+                    output::print_next(Some(&p.next_after));
+                });
+                return Ok(());
+            }
+            let mut last = args.after.clone();
+            loop {
+                let mut stream = match c.event_stream(last.as_deref()).await {
+                    Ok(s) => s,
+                    Err(ClientError::Transport(e)) => {
+                        tracing::warn!(error = %e, "event stream unavailable; retrying");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                loop {
+                    match stream.next().await {
+                        Ok(Some(e)) => {
+                            if ctx.json {
+                                println!("{}", serde_json::to_string(&e)?);
+                            } else {
+                                println!("{}  {:<22} {}  {}", e.id, e.kind, e.timestamp, e.data);
+                            }
+                            last = Some(e.id);
+                        }
+                        Ok(None) | Err(_) => break,
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+        }
+        ApiCommand::Webhook(cmd) => {
+            let c = ctx.authed()?;
+            let show_one = |w: &symbolon_client::api::Webhook| {
+                Fields::new()
+                    .add("id", &w.id)
+                    .add("url", &w.url)
+                    .add("status", &w.status)
+                    .some("secret", w.secret.as_deref())
+                    .some("disabled", w.disabled_reason.as_deref())
+                    .some("failing since", w.failing_since.as_deref())
+                    .add("pending", w.pending)
+                    .add("created", &w.created_at)
+                    .print()
+            };
+            match cmd {
+                WebhookCommand::Add { url } => ctx.show(&c.create_webhook(&url).await?, show_one),
+                WebhookCommand::Show { id } => ctx.show(&c.webhook(&id).await?, show_one),
+                WebhookCommand::Rotate { id } => ctx.show(&c.rotate_webhook(&id).await?, show_one),
+                WebhookCommand::Enable { id } => ctx.show(&c.enable_webhook(&id).await?, show_one),
+                WebhookCommand::Rm { id } => {
+                    c.delete_webhook(&id).await?;
+                    ctx.show(&serde_json::json!({"deleted": id}), |_| {
+                        println!("deleted {id}")
+                    });
+                }
+                WebhookCommand::List => {
+                    let l = c.webhooks().await?;
+                    ctx.show(&l, |l| {
+                        let mut t =
+                            output::table(["Webhook", "URL", "Status", "Pending", "Created"]);
+                        for w in &l.items {
+                            t.add_row([
+                                w.id.clone(),
+                                w.url.clone(),
+                                w.status.clone(),
+                                w.pending.to_string(),
+                                w.created_at.clone(),
+                            ]);
+                        }
+                        output::print_table(&t, "no webhook endpoints");
+                    });
+                }
+                WebhookCommand::Replay { id, after } => {
+                    let r = c.replay_webhook(&id, after.as_deref()).await?;
+                    ctx.show(&r, |r| println!("{} events queued", r.queued));
+                }
+                WebhookCommand::Attempts { id } => {
+                    let a = c.webhook_attempts(&id).await?;
+                    ctx.show(&a, |a| {
+                        let mut t =
+                            output::table(["Event", "Attempt", "At", "Status", "Outcome", "Error"]);
+                        for x in &a.items {
+                            t.add_row([
+                                x.event_id.clone(),
+                                x.attempt.to_string(),
+                                x.at.clone(),
+                                output::opt_num(x.status),
+                                x.outcome.clone(),
+                                output::opt_str(x.error.as_deref()),
+                            ]);
+                        }
+                        output::print_table(&t, "no attempts yet");
+                    });
+                }
+            }
         }
         ApiCommand::Health => {
             let h = ctx.anon()?.health().await?;

@@ -132,9 +132,7 @@ mod tests {
     async fn ids_derive_from_account_and_key() {
         let ids = |account: &'static str, key: &'static str| async move {
             with_request_ids(account, key, async {
-                let r = REQUEST_IDS
-                    .with(|r| (r.derive("dem", 0), r.derive("dem", 1), r.derive("int", 0)));
-                r
+                REQUEST_IDS.with(|r| (r.derive("dem", 0), r.derive("dem", 1), r.derive("int", 0)))
             })
             .await
         };

@@ -704,7 +704,7 @@ async fn crash_and_audit(database_url: Option<String>, backend: &str) {
     }
 
     // The audit, in the database itself.
-    let ledger = ledger.lock().unwrap();
+    let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     let db = Audit::open(&dir, database_url.as_deref()).await;
     let demands = db.ids("SELECT id FROM demands").await;
     let offers = db.ids("SELECT id FROM offers").await;

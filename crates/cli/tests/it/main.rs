@@ -466,3 +466,54 @@ fn signals_stop_the_server_gracefully_and_data_survives() {
     assert_eq!(me["id"], created["id"]);
     stop(&mut child, "-INT");
 }
+
+#[test]
+fn events_and_webhooks_through_the_cli() {
+    let srv = Server::start();
+    let (_, hk) = account(&srv, "Hana", &["holder"]);
+    let page = srv.json(Some(&hk), &["events"]);
+    assert_eq!(page["events"], serde_json::json!([]));
+    assert_eq!(page["next_after"], "evt_0");
+    let bad = srv.run(Some(&hk), false, &["events", "--after", "yesterday"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid_field"));
+
+    let w = srv.json(
+        Some(&hk),
+        &["webhook", "add", "https://hooks.example.com/symbolon"],
+    );
+    let id = s(&w["id"]).to_string();
+    assert!(s(&w["secret"]).starts_with("whsec_"));
+    assert_eq!(w["status"], "active");
+    let list = srv.text(Some(&hk), &["webhook", "list"]);
+    assert!(
+        list.contains(&id) && list.contains("hooks.example.com"),
+        "{list}"
+    );
+    let rotated = srv.json(Some(&hk), &["webhook", "rotate", &id]);
+    assert_ne!(rotated["secret"], w["secret"]);
+    assert_eq!(
+        srv.json(Some(&hk), &["webhook", "show", &id])["secret"],
+        Value::Null
+    );
+    assert_eq!(
+        srv.json(Some(&hk), &["webhook", "replay", &id])["queued"],
+        0
+    );
+    assert_eq!(
+        srv.json(Some(&hk), &["webhook", "attempts", &id])["items"],
+        serde_json::json!([])
+    );
+    let private = srv.run(
+        Some(&hk),
+        false,
+        &["webhook", "add", "http://127.0.0.1:8080/x"],
+    );
+    assert!(!private.status.success());
+    assert!(String::from_utf8_lossy(&private.stderr).contains("private"));
+    srv.text(Some(&hk), &["webhook", "rm", &id]);
+    assert_eq!(
+        srv.json(Some(&hk), &["webhook", "list"])["items"],
+        serde_json::json!([])
+    );
+}
