@@ -703,18 +703,14 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                     }
                     Err(e) => return Err(e.into()),
                 };
-                loop {
-                    match stream.next().await {
-                        Ok(Some(e)) => {
-                            if ctx.json {
-                                println!("{}", serde_json::to_string(&e)?);
-                            } else {
-                                println!("{}  {:<22} {}  {}", e.id, e.kind, e.timestamp, e.data);
-                            }
-                            last = Some(e.id);
-                        }
-                        Ok(None) | Err(_) => break,
+                // Until the server closes the stream or the connection drops.
+                while let Ok(Some(e)) = stream.next().await {
+                    if ctx.json {
+                        println!("{}", serde_json::to_string(&e)?);
+                    } else {
+                        println!("{}  {:<22} {}  {}", e.id, e.kind, e.timestamp, e.data);
                     }
+                    last = Some(e.id);
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             }

@@ -488,7 +488,7 @@ impl Client {
         }
         Ok(EventStream {
             resp,
-            buf: String::new(),
+            buf: Vec::new(),
             last_id: last_event_id.map(str::to_string),
         })
     }
@@ -544,7 +544,8 @@ impl Client {
 /// server resumes exactly after it.
 pub struct EventStream {
     resp: reqwest::Response,
-    buf: String,
+    /// Bytes received, decoded only as whole events (a character may be split across chunks).
+    buf: Vec<u8>,
     last_id: Option<String>,
 }
 
@@ -552,8 +553,10 @@ impl EventStream {
     /// The next event; `Ok(None)` when the server closed the stream.
     pub async fn next(&mut self) -> Result<Option<Event>> {
         loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
+            let end = self.buf.windows(2).position(|w| w == b"\n\n");
+            if let Some(end) = end {
+                let bytes: Vec<u8> = self.buf.drain(..end + 2).collect();
+                let block = String::from_utf8_lossy(&bytes);
                 let mut data = String::new();
                 for line in block.lines() {
                     if let Some(d) = line.strip_prefix("data:") {
@@ -575,9 +578,16 @@ impl EventStream {
                 return Ok(Some(event));
             }
             match self.resp.chunk().await? {
-                Some(bytes) => self
-                    .buf
-                    .push_str(&String::from_utf8_lossy(&bytes).replace("\r\n", "\n")),
+                Some(bytes) => {
+                    // Our server ends lines with \n; tolerate \r\n from proxies.
+                    self.buf.extend(bytes.iter().filter(|b| **b != b'\r'));
+                    if self.buf.len() > 4 * 1024 * 1024 {
+                        return Err(ClientError::Decode {
+                            status: 200,
+                            message: "an event larger than 4 MiB".into(),
+                        });
+                    }
+                }
                 None => return Ok(None),
             }
         }

@@ -67,6 +67,7 @@ error_codes! {
     TooManyWebhooks => ("too_many_webhooks", 429, "The account already has `MAX_WEBHOOKS_PER_ACCOUNT` (10) webhook endpoints.");
     TooManyStreams => ("too_many_streams", 429, "The account already holds `MAX_STREAMS_PER_ACCOUNT` (16) event streams open.");
     Internal => ("internal", 500, "An internal error; it has been logged.");
+    Unavailable => ("unavailable", 503, "The request was stopped (it overran `IDEMPOTENT_REQUEST_TIMEOUT_SECONDS`); retry it with the same `Idempotency-Key`.");
 }
 
 impl fmt::Display for ErrorCode {
@@ -108,7 +109,11 @@ mod tests {
                 .all(|c| c.is_ascii_lowercase() || c == '_'));
             let status = code.http_status();
             assert!((400..600).contains(&status));
-            assert_eq!(status >= 500, *code == ErrorCode::Internal, "{code}");
+            assert_eq!(
+                status >= 500,
+                matches!(code, ErrorCode::Internal | ErrorCode::Unavailable),
+                "{code}"
+            );
         }
     }
 }

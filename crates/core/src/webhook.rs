@@ -75,7 +75,7 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| VerifyError::BadTimestamp)?;
-    if (now_seconds - ts).abs() > tolerance_seconds {
+    if now_seconds.abs_diff(ts) > tolerance_seconds.unsigned_abs() {
         return Err(VerifyError::Stale);
     }
     for sig in signatures.split(' ') {

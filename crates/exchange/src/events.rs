@@ -198,12 +198,26 @@ pub fn is_public_ip(ip: IpAddr) -> bool {
                 return is_public_ip(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            // 6to4 and IPv4-compatible addresses carry an IPv4 address.
+            if s[0] == 0x2002 {
+                let v4 = std::net::Ipv4Addr::new(
+                    (s[1] >> 8) as u8,
+                    s[1] as u8,
+                    (s[2] >> 8) as u8,
+                    s[2] as u8,
+                );
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            if s[..6] == [0; 6] {
+                return false;
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x2001 && s[1] == 0)
                 || (s[0] == 0x64 && s[1] == 0xff9b))
         }
     }
@@ -282,13 +296,7 @@ pub fn next_step(
             },
         ),
         status => {
-            let honoured = match (status, outcome.retry_after) {
-                (Some(429 | 502 | 504), Some(secs)) => {
-                    Some(secs.clamp(0, MAX_RETRY_AFTER_SECONDS) * 1000)
-                }
-                _ => None,
-            };
-            let delay_ms = honoured.unwrap_or_else(|| {
+            let scheduled = {
                 let schedule = &policy.retry_schedule;
                 let base = if schedule.is_empty() {
                     Duration::from_secs(5)
@@ -297,7 +305,15 @@ pub fn next_step(
                     schedule[i.min(schedule.len() - 1)]
                 };
                 (base.as_millis() as i64).saturating_mul(i64::from(jitter_percent)) / 100
-            });
+            };
+            // A throttling endpoint's Retry-After is a floor: never sooner
+            // than it asks, never sooner than the schedule.
+            let delay_ms = match (status, outcome.retry_after) {
+                (Some(429 | 502 | 503 | 504), Some(secs)) => {
+                    scheduled.max(secs.clamp(0, MAX_RETRY_AFTER_SECONDS) * 1000)
+                }
+                _ => scheduled,
+            };
             let disable_ms = policy.disable_after.as_millis() as i64;
             (
                 "retry",
@@ -676,9 +692,14 @@ mod tests {
             5_000,
             "redirects fail"
         );
-        for s in [429, 502, 504] {
+        for s in [429, 502, 503, 504] {
             assert_eq!(at(&outcome(Some(s), Some(120)), 0, 100), 120_000, "{s}");
         }
+        assert_eq!(
+            at(&outcome(Some(429), Some(0)), 1, 100),
+            300_000,
+            "Retry-After never shortens the schedule"
+        );
         assert_eq!(
             at(&outcome(Some(429), Some(10 * 86_400)), 0, 100),
             86_400_000,
@@ -725,6 +746,9 @@ mod tests {
             "http://[fd00::1]/h",
             "http://[fe80::1]/h",
             "http://[::ffff:127.0.0.1]/h",
+            "http://[2002:7f00:1::]/h",
+            "http://[::127.0.0.1]/h",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/h",
         ] {
             assert!(check_webhook_url(bad, false).is_err(), "{bad}");
             assert!(check_webhook_url(bad, true).is_ok(), "{bad} allowed");

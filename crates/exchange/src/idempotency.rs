@@ -86,14 +86,23 @@ tokio::task_local! {
     static REQUEST_IDS: RequestIds;
 }
 
-/// Runs `fut` (one request of `account` under idempotency `key`) with ids
-/// derived from the key.
-pub async fn with_request_ids<F: Future>(account_id: &str, key: &str, fut: F) -> F::Output {
+/// Runs `fut` (one request of `account` under idempotency `key`, whose
+/// method, path and body hash to `fingerprint`) with ids derived from them.
+/// A key reused for another request derives other ids; reused for the same
+/// request after its 24 h, it answers what that request created.
+pub async fn with_request_ids<F: Future>(
+    account_id: &str,
+    key: &str,
+    fingerprint: &str,
+    fut: F,
+) -> F::Output {
     let mut h = Sha256::new();
     h.update(b"symbolon request ids\0");
     h.update(account_id.as_bytes());
     h.update([0u8]);
     h.update(key.as_bytes());
+    h.update([0u8]);
+    h.update(fingerprint.as_bytes());
     let ids = RequestIds {
         seed: h.finalize().into(),
         counters: Mutex::default(),
@@ -131,7 +140,7 @@ mod tests {
     #[tokio::test]
     async fn ids_derive_from_account_and_key() {
         let ids = |account: &'static str, key: &'static str| async move {
-            with_request_ids(account, key, async {
+            with_request_ids(account, key, "fp", async {
                 REQUEST_IDS.with(|r| (r.derive("dem", 0), r.derive("dem", 1), r.derive("int", 0)))
             })
             .await

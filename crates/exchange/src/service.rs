@@ -1437,7 +1437,12 @@ impl Exchange {
         let Some(method) = method else {
             return Ok(self.store.place_order(order, transfer, None).await);
         };
-        let auth = self.authorize(method, total, &order.id).await?;
+        // A reference unique to this attempt (random even under a request's
+        // derived ids): a second run that loses the race voids only its own.
+        let attempt = self.ids.next(prefix::LEDGER);
+        let auth = self
+            .authorize(method, total, &format!("{}_{attempt}", order.id))
+            .await?;
         let settlement = self.settlement(order, &auth, order.created_at);
         let placed = self
             .store
@@ -1482,7 +1487,7 @@ impl Exchange {
         .map_err(ExchangeError::internal)?;
         // A reference unique to this attempt: a concurrent second attempt that
         // loses the race voids its own authorization, never the winner's.
-        let attempt = self.new_id(prefix::LEDGER);
+        let attempt = self.ids.next(prefix::LEDGER);
         let auth = self
             .authorize(&method, total, &format!("{}_{attempt}", order.id))
             .await
@@ -1563,7 +1568,7 @@ impl Exchange {
             postings.push(p(holder, order.commission_minor, "commission on"));
         }
         store::Settlement {
-            ledger_id: self.new_id(prefix::LEDGER),
+            ledger_id: self.ids.next(prefix::LEDGER),
             payment_ref: auth.to_string(),
             postings,
             at,

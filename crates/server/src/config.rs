@@ -66,13 +66,17 @@ pub fn parse_schedule(text: &str) -> Result<Vec<std::time::Duration>, String> {
         let n: u64 = n
             .parse()
             .map_err(|_| format!("`{part}` is not a number with a unit"))?;
-        out.push(match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
+        let too_long = || format!("`{part}` is longer than a week");
+        let ms = match unit {
+            "ms" => Some(n),
+            "s" => n.checked_mul(1000),
+            "m" => n.checked_mul(60_000),
+            "h" => n.checked_mul(3_600_000),
             _ => return Err(format!("`{part}`: the unit must be ms, s, m or h")),
-        });
+        }
+        .filter(|ms| *ms <= 7 * 24 * 3_600_000)
+        .ok_or_else(too_long)?;
+        out.push(Duration::from_millis(ms));
     }
     if out.len() > 32 {
         return Err("at most 32 delays".into());

@@ -37,15 +37,17 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-fn http_client(allow_private: bool) -> reqwest::Client {
+/// The webhook HTTP client: no redirects, no proxies from the environment
+/// (they would bypass the resolver), timeouts, the guarded resolver.
+pub fn http_client(allow_private: bool) -> reqwest::Result<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
         .timeout(Duration::from_secs(WEBHOOK_TIMEOUT_SECONDS))
         .connect_timeout(Duration::from_secs(5))
         .user_agent(concat!("Symbolon-Webhooks/", env!("CARGO_PKG_VERSION")))
         .dns_resolver(Arc::new(GuardedResolver { allow_private }))
         .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
 }
 
 async fn attempt(
@@ -96,9 +98,12 @@ async fn attempt(
 
 /// Runs until `stop` turns true: claims due deliveries, sends them
 /// concurrently, records each attempt. Wakes on new events or every 500 ms.
-pub async fn run_worker(exchange: Arc<Exchange>, mut stop: watch::Receiver<bool>) {
+pub async fn run_worker(
+    exchange: Arc<Exchange>,
+    client: reqwest::Client,
+    mut stop: watch::Receiver<bool>,
+) {
     let owner = symbolon_core::ids::IdGen::fresh("wrk");
-    let client = http_client(exchange.webhook_policy().allow_private);
     let mut wake = exchange.hub().subscribe();
     loop {
         if *stop.borrow() {

@@ -23,7 +23,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use symbolon_core::limits::{
-    MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, MAX_IDEMPOTENT_RESPONSE_BYTES,
+    IDEMPOTENT_REQUEST_TIMEOUT_SECONDS, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS,
+    MAX_IDEMPOTENT_RESPONSE_BYTES,
 };
 use symbolon_core::ErrorCode;
 use symbolon_exchange::ExchangeError;
@@ -123,12 +124,29 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
             resp
         }
         Ok(IdempotencyStart::Run) => {
-            let resp = symbolon_exchange::idempotency::with_request_ids(
+            // A request that overruns is stopped before its key's lock lapses,
+            // so a retry never runs beside it (a retry after the stop finds,
+            // through the derived ids, whatever it had committed).
+            let run = symbolon_exchange::idempotency::with_request_ids(
                 &account.id,
                 &key,
+                &fp,
                 next.run(Request::from_parts(parts, Body::from(bytes))),
+            );
+            let Ok(resp) = tokio::time::timeout(
+                std::time::Duration::from_secs(IDEMPOTENT_REQUEST_TIMEOUT_SECONDS),
+                run,
             )
-            .await;
+            .await
+            else {
+                let _ = s.exchange.idempotency_release(&account.id, &key).await;
+                tracing::warn!(account = %account.id, "an idempotent request overran its time and was stopped");
+                return ApiError::new(
+                    ErrorCode::Unavailable,
+                    "the request took too long and was stopped; retry it with the same Idempotency-Key",
+                )
+                .into_response();
+            };
             let (rparts, rbody) = resp.into_parts();
             let rbytes = match to_bytes(rbody, MAX_IDEMPOTENT_RESPONSE_BYTES).await {
                 Ok(b) => b,

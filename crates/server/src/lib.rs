@@ -60,6 +60,8 @@ pub enum ServeError {
     IndexSync(#[source] symbolon_exchange::ExchangeError),
     #[error("cannot load the master key")]
     MasterKey(#[from] symbolon_exchange::KeyringError),
+    #[error("cannot build the webhook HTTP client")]
+    WebhookClient(#[source] reqwest::Error),
     #[error("cannot seal signing keys under the master key")]
     SealKeys(#[source] symbolon_exchange::ExchangeError),
 }
@@ -290,7 +292,13 @@ impl Prepared {
     ) -> Result<(), ServeError> {
         let Prepared { listener, exchange } = self;
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(delivery::run_worker(exchange.clone(), stop_rx.clone()));
+        let client = delivery::http_client(exchange.webhook_policy().allow_private)
+            .map_err(ServeError::WebhookClient)?;
+        let worker = tokio::spawn(delivery::run_worker(
+            exchange.clone(),
+            client,
+            stop_rx.clone(),
+        ));
         let poller = tokio::spawn(delivery::run_poller(exchange.clone(), stop_rx.clone()));
         let sweeper = {
             let exchange = exchange.clone();

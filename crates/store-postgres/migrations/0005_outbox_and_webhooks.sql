@@ -70,7 +70,9 @@ BEGIN
     UPDATE market_version SET events = events + 1 WHERE id = 1 RETURNING events INTO n;
     INSERT INTO events (seq, account_id, type, data, created_at) VALUES (n, account, kind, body, at);
     INSERT INTO webhook_deliveries (endpoint_id, event_seq, state, next_attempt_at)
-    SELECT id, n, 'pending', at FROM webhook_endpoints WHERE account_id = account;
+    -- KEY SHARE: wait for (and skip) an endpoint being deleted, rather than
+    -- fail this transaction's foreign-key check once the delete commits.
+    SELECT id, n, 'pending', at FROM webhook_endpoints WHERE account_id = account FOR KEY SHARE;
 END;
 $$ LANGUAGE plpgsql;
 

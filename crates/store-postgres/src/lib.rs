@@ -680,6 +680,22 @@ impl PostgresStore {
         if offer.status == OfferStatus::Accepted || accepted.is_some() {
             return Err(Conflict::OfferAlreadyAccepted.into());
         }
+        // The other holders' pending requests are withdrawn: they no longer need answering
+        // and do not count against their success rate. Rows are locked in seq order, and
+        // before anything here touches `market_version` (events, unit and offer triggers):
+        // offers, declines and expiry also lock interactions first, so no lock cycle forms.
+        sqlx::query(
+            "WITH open AS (SELECT seq FROM interactions WHERE demand_id = $1 AND status = 'pending' AND deadline > $2
+                           ORDER BY seq FOR NO KEY UPDATE)
+             UPDATE interactions i SET status = 'withdrawn', decided_at = $2
+             FROM open WHERE i.seq = open.seq AND i.status = 'pending' AND i.id <> $3",
+        )
+        .bind(&offer.demand_id)
+        .bind(a.at.millis())
+        .bind(&offer.interaction_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         let row = sqlx::query("SELECT mode, product_id FROM passes WHERE id = $1")
             .bind(&offer.pass_id)
             .fetch_one(&mut *tx)
@@ -729,19 +745,6 @@ impl PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        // The other holders' pending requests are withdrawn: they no longer need answering
-        // and do not count against their success rate. Rows are locked in seq order.
-        sqlx::query(
-            "WITH open AS (SELECT seq FROM interactions WHERE demand_id = $1 AND status = 'pending' AND deadline > $2
-                           ORDER BY seq FOR NO KEY UPDATE)
-             UPDATE interactions i SET status = 'withdrawn', decided_at = $2
-             FROM open WHERE i.seq = open.seq AND i.status = 'pending'",
-        )
-        .bind(&offer.demand_id)
-        .bind(a.at.millis())
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
         sqlx::query("UPDATE demands SET accepted_offer_id = $1 WHERE id = $2")
             .bind(&offer.id)
             .bind(&offer.demand_id)

@@ -286,9 +286,18 @@ fn pending_expired(status: InteractionStatus, deadline: Timestamp, now: Timestam
     status == InteractionStatus::Pending && now >= deadline
 }
 
-/// The shared outbox SQL in SQLite's dialect (`$n` → `?n`).
+/// The shared outbox SQL in SQLite's dialect (`$n` → `?n`; any other `$` is kept).
 fn sql(q: &str) -> String {
-    q.replace('$', "?")
+    let mut out = String::with_capacity(q.len());
+    let mut chars = q.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 symbolon_store::sql_outbox_methods!(

@@ -4280,12 +4280,18 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
         .await
         .must("claim");
     assert_eq!(jobs_b.len(), 1);
-    let late = attempt(&job, at.plus_seconds(61), Some(200), "delivered");
+    let late = attempt(&job, at.plus_seconds(61), Some(410), "disabled");
+    let stale = DeliveryResult::Disable {
+        reason: "stale".into(),
+    };
     assert!(
-        !s.finish_delivery("a", &late, &DeliveryResult::Delivered)
-            .await
-            .must("finish"),
+        !s.finish_delivery("a", &late, &stale).await.must("finish"),
         "a lost its lease"
+    );
+    let ep = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert!(
+        ep.disabled_at.is_none() && ep.failing_since.is_none(),
+        "a worker without the lease changes nothing but the attempt log: {ep:?}"
     );
     let retry_at = at.plus_seconds(70);
     let failed = attempt(&jobs_b[0], at.plus_seconds(62), Some(500), "retry");
@@ -4331,7 +4337,7 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
             .iter()
             .map(|a| a.outcome.as_str())
             .collect::<Vec<_>>(),
-        ["delivered", "retry", "delivered"],
+        ["delivered", "retry", "disabled"],
         "newest first, the lost lease's attempt recorded too"
     );
     assert_eq!(attempts[0], ok);

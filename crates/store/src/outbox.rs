@@ -176,8 +176,8 @@ macro_rules! sql_outbox_methods {
                     return Err(StoreError::NotFound);
                 }
                 sqlx::query(&$sql(
-                    "UPDATE webhook_deliveries SET next_attempt_at = $1
-                     WHERE endpoint_id = $2 AND state = 'pending' AND next_attempt_at > $1",
+                    "UPDATE webhook_deliveries SET next_attempt_at = $1, attempts = 0
+                     WHERE endpoint_id = $2 AND state = 'pending'",
                 ))
                 .bind(now.millis())
                 .bind(id)
@@ -200,7 +200,8 @@ macro_rules! sql_outbox_methods {
                        JOIN events ev ON ev.account_id = e.account_id
                      WHERE e.id = $2 AND ev.seq > $3 ORDER BY ev.seq LIMIT $4
                      ON CONFLICT (endpoint_id, event_seq) DO UPDATE SET
-                       state = 'pending', next_attempt_at = excluded.next_attempt_at, delivered_at = NULL",
+                       state = 'pending', next_attempt_at = excluded.next_attempt_at, delivered_at = NULL,
+                       attempts = 0, lease_until = 0, leased_by = NULL",
                 ))
                 .bind(now.millis())
                 .bind(id)
@@ -298,6 +299,12 @@ macro_rules! sql_outbox_methods {
                 .map_err(db)?
                 .rows_affected()
                     == 1;
+                if !held {
+                    // Another worker took the delivery over: its word counts,
+                    // not this one's (only the attempt is recorded).
+                    tx.commit().await.map_err(db)?;
+                    return Ok(false);
+                }
                 match result {
                     DeliveryResult::Delivered => {
                         sqlx::query(&$sql("UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1"))
