@@ -626,6 +626,80 @@ pub struct WebhookAttempts {
     pub items: Vec<WebhookAttempt>,
 }
 
+// ---------------------------------------------------------------- sealed secrets
+
+/// An account's public keys for sealed secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetPartyKeys {
+    /// X25519 in age's format (`age1…`); shares are wrapped to it.
+    pub age_recipient: String,
+    /// The public Ed25519 JWK that signs seal headers (providers).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub signing_jwk: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PartyKeys {
+    pub account_id: String,
+    pub age_recipient: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub signing_jwk: serde_json::Value,
+    /// SHA-256 of the recipient, 16 bytes in hex groups: compare it out of band.
+    pub fingerprint: String,
+    pub updated_at: String,
+}
+
+/// A pass's sealed payload (standard base64 of an age v1 file) and its
+/// provider-signed header (a compact JWS, `typ` `pass-seal+jwt`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PassSeal {
+    pub header: String,
+    pub payload: String,
+}
+
+/// A share wrapped (age, standard base64) to its recipient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ShareToHolder {
+    pub holder_id: String,
+    pub wrapped: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WrappedShares {
+    /// One or more wrapped shares (at most 16).
+    pub wrapped: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SealedShare {
+    pub id: String,
+    pub pass_id: String,
+    pub sender_id: String,
+    /// `holder` (from the provider), `offer` (from the holder, with an offer) or
+    /// `release` (from the provider, once the order is paid).
+    pub kind: String,
+    pub offer_id: Option<String>,
+    pub order_id: Option<String>,
+    pub wrapped: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SealedShares {
+    pub items: Vec<SealedShare>,
+}
+
 // ---------------------------------------------------------------- errors
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -60,6 +60,75 @@ pub enum ApiCommand {
     /// enable, replay, attempts.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Your keys for sealed secrets (kept in $SYMBOLON_HOME, mode 0600).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Provider: seal a secret into a pass, on this machine (only the payload,
+    /// the signed header and wrapped shares ever reach the exchange).
+    Seal(SealArgs),
+    /// Requester: open the sealed secret of a paid order with the holder's
+    /// and the provider's shares.
+    Open(OpenArgs),
+    /// Provider: the agent that releases the shares of paid orders.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Generate your X25519 (age) identity and Ed25519 signing key, keep them
+    /// locally and register the public halves (again, with the same keys, unless --force).
+    Init {
+        /// Replace existing keys (shares wrapped to the old ones become unreadable).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print your recipient (`age1…`) and its fingerprint, for out-of-band checks.
+    Show,
+}
+
+#[derive(Args, Debug)]
+pub struct SealArgs {
+    #[arg(long)]
+    pass: String,
+    /// The secret (at most 64 KiB).
+    #[arg(long)]
+    secret_file: std::path::PathBuf,
+    /// Shares needed to open (default 2: the holder's and the provider's).
+    #[arg(long, default_value_t = 2)]
+    threshold: u8,
+    /// Shares made: 1 for holders, the rest kept by the provider's side
+    /// (it releases threshold − 1 of them after payment).
+    #[arg(long, default_value_t = 2)]
+    shares: u8,
+}
+
+#[derive(Args, Debug)]
+pub struct OpenArgs {
+    #[arg(long)]
+    order: String,
+    /// Write the secret here (mode 0600) instead of stdout.
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+    /// Also write the rebuilt age identity (for `age -d -i FILE`).
+    #[arg(long)]
+    export_identity: Option<std::path::PathBuf>,
+    /// Also write the sealed payload (an age file, zstd inside).
+    #[arg(long)]
+    save_payload: Option<std::path::PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProviderCommand {
+    /// Follow your events and release the shares of every paid order of a
+    /// pass you sealed (resumes where it stopped).
+    Agent {
+        /// Handle what is there, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Release the shares of one paid order by hand.
+    Release { order: String },
 }
 
 #[derive(Args, Debug)]
@@ -781,6 +850,92 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                 }
             }
         }
+        ApiCommand::Keys(cmd) => {
+            let c = ctx.authed()?;
+            match cmd {
+                KeysCommand::Init { force } => {
+                    let k = crate::sealing::keys_init(&c, force).await?;
+                    ctx.show(&k, |k| {
+                        Fields::new()
+                            .add("account", &k.account_id)
+                            .add("recipient", &k.age_recipient)
+                            .add("fingerprint", &k.fingerprint)
+                            .add(
+                                "keystore",
+                                crate::sealing::home()
+                                    .map(|h| h.display().to_string())
+                                    .unwrap_or_default(),
+                            )
+                            .print()
+                    });
+                }
+                KeysCommand::Show => {
+                    let (recipient, fingerprint, registered) =
+                        crate::sealing::keys_show(&c).await?;
+                    let v = serde_json::json!({"recipient": recipient, "fingerprint": fingerprint, "registered": registered});
+                    ctx.show(&v, |_| {
+                        Fields::new()
+                            .add("recipient", &recipient)
+                            .add("fingerprint", &fingerprint)
+                            .add(
+                                "registered",
+                                if registered {
+                                    "yes, the exchange has these keys"
+                                } else {
+                                    "NO — run `symbolon keys init`"
+                                },
+                            )
+                            .print()
+                    });
+                }
+            }
+        }
+        ApiCommand::Seal(a) => {
+            let c = ctx.authed()?;
+            let h = crate::sealing::seal_pass(&c, &a.pass, &a.secret_file, a.threshold, a.shares)
+                .await?;
+            let v = serde_json::json!({"pass": h.pass, "seal": h.seal, "k": h.k, "n": h.n, "recipient": h.recipient, "payload_bytes": h.payload_bytes});
+            ctx.show(&v, |_| {
+                Fields::new()
+                    .add("pass", &h.pass)
+                    .add("seal", &h.seal)
+                    .add("threshold", format!("{} of {}", h.k, h.n))
+                    .add(
+                        "payload",
+                        format!("{} bytes (age, zstd inside)", h.payload_bytes),
+                    )
+                    .print()
+            });
+        }
+        ApiCommand::Open(a) => {
+            let c = ctx.authed()?;
+            let secret = crate::sealing::open(
+                &c,
+                &a.order,
+                &crate::sealing::OpenTargets {
+                    out: a.out.as_deref(),
+                    export_identity: a.export_identity.as_deref(),
+                    save_payload: a.save_payload.as_deref(),
+                },
+            )
+            .await?;
+            if a.out.is_none() {
+                use std::io::Write;
+                std::io::stdout().write_all(&secret)?;
+            }
+        }
+        ApiCommand::Provider(cmd) => {
+            let c = ctx.authed()?;
+            match cmd {
+                ProviderCommand::Agent { once } => crate::sealing::agent(&c, once).await?,
+                ProviderCommand::Release { order } => match crate::sealing::release(&c, &order)
+                    .await?
+                {
+                    Some(n) => println!("released {n} share(s) for {order}"),
+                    None => bail!("you sealed nothing into the pass of {order} on this machine"),
+                },
+            }
+        }
         ApiCommand::Health => {
             let h = ctx.anon()?.health().await?;
             ctx.show(&h, |h| Fields::new().add("status", &h.status).print());
@@ -863,7 +1018,13 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                 pass_id: a.pass,
                 note: a.note,
             };
-            let o = ctx.authed()?.offer(&a.interaction, &req).await?;
+            let c = ctx.authed()?;
+            let o = c.offer(&a.interaction, &req).await?;
+            if let Some(fingerprint) = crate::sealing::share_with_offer(&c, &o).await? {
+                eprintln!(
+                    "sealed pass: your share went to the requester (key fingerprint {fingerprint})"
+                );
+            }
             ctx.show(&o, print_offer);
         }
         ApiCommand::Decline { interaction } => {
@@ -991,6 +1152,14 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
                     },
                 )
                 .await?;
+            if let Some(share) =
+                crate::sealing::give_holder_share(&ctx.authed()?, &pass, &h.holder_id).await?
+            {
+                eprintln!(
+                    "sealed pass: the holder's share was wrapped to its key ({})",
+                    share.id
+                );
+            }
             ctx.show(&h, |h| {
                 Fields::new()
                     .add("grant", &h.grant_id)

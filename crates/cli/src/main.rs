@@ -3,6 +3,7 @@
 mod commands;
 mod demo;
 mod output;
+mod sealing;
 mod verify;
 
 use anyhow::Context;

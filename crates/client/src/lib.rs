@@ -443,6 +443,50 @@ impl Client {
         .await
     }
 
+    // --- sealed secrets
+    pub async fn set_party_keys(&self, req: &SetPartyKeys) -> Result<PartyKeys> {
+        self.put("/v1/account/keys", req).await
+    }
+    pub async fn party_keys(&self, account_id: &str) -> Result<PartyKeys> {
+        self.get(&format!("/v1/accounts/{}/keys", enc(account_id)))
+            .await
+    }
+    pub async fn put_seal(&self, pass_id: &str, req: &PassSeal) -> Result<PassSeal> {
+        self.put(&format!("/v1/passes/{}/seal", enc(pass_id)), req)
+            .await
+    }
+    pub async fn pass_seal(&self, pass_id: &str) -> Result<PassSeal> {
+        self.get(&format!("/v1/passes/{}/seal", enc(pass_id))).await
+    }
+    pub async fn share_to_holder(&self, pass_id: &str, req: &ShareToHolder) -> Result<SealedShare> {
+        self.post(&format!("/v1/passes/{}/shares", enc(pass_id)), req)
+            .await
+    }
+    pub async fn my_shares(&self, pass_id: &str) -> Result<SealedShares> {
+        self.get(&format!("/v1/passes/{}/shares", enc(pass_id)))
+            .await
+    }
+    pub async fn share_with_offer(
+        &self,
+        offer_id: &str,
+        req: &WrappedShares,
+    ) -> Result<SealedShares> {
+        self.post(&format!("/v1/offers/{}/shares", enc(offer_id)), req)
+            .await
+    }
+    pub async fn offer_requester_keys(&self, offer_id: &str) -> Result<PartyKeys> {
+        self.get(&format!("/v1/offers/{}/requester/keys", enc(offer_id)))
+            .await
+    }
+    pub async fn release_shares(
+        &self,
+        order_id: &str,
+        req: &WrappedShares,
+    ) -> Result<SealedShares> {
+        self.post(&format!("/v1/orders/{}/shares", enc(order_id)), req)
+            .await
+    }
+
     // --- events and webhooks
     /// A page of my events after `after` (`evt_…`).
     pub async fn events(&self, after: Option<&str>, limit: Option<u32>) -> Result<EventPage> {

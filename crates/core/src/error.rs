@@ -54,6 +54,9 @@ error_codes! {
     UnitAlreadySold => ("unit_already_sold", 409, "The unit was already sold.");
     InsufficientStock => ("insufficient_stock", 409, "The product has not enough stock for the quantity.");
     PassExpired => ("pass_expired", 409, "The pass is no longer (or not yet) valid.");
+    AlreadySealed => ("already_sealed", 409, "The pass already carries a sealed secret.");
+    NotSealed => ("not_sealed", 409, "The pass carries no sealed secret.");
+    PartyKeysMissing => ("party_keys_missing", 409, "The account has not registered its keys (`symbolon keys init`).");
     PassRevoked => ("pass_revoked", 409, "The pass was revoked by its provider.");
     InvalidState => ("invalid_state", 409, "The object is not in a state that allows this operation.");
     IdempotencyError => ("idempotency_error", 409, "The `Idempotency-Key` was used with other parameters, or its first request is still running (retry later).");

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod keyring;
 mod passes;
 pub mod payment;
+mod seals;
 mod service;
 
 pub use error::{ExchangeError, ExchangeResult};

@@ -130,6 +130,118 @@ async fn next_event(mut st: StreamState) -> Option<(Result<SseEvent, Infallible>
     }
 }
 
+// ---------------------------------------------------------------- sealed secrets
+
+#[utoipa::path(put, path = "/v1/account/keys", tag = "sealed secrets", security(("bearer" = [])), request_body = SetPartyKeys,
+    responses((status = 200, body = PartyKeys), (status = 400, body = ErrorBody)))]
+pub async fn set_party_keys(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Json(req): Json<SetPartyKeys>,
+) -> ApiResult<axum::Json<PartyKeys>> {
+    Ok(axum::Json(s.exchange.set_party_keys(&me, &req).await?))
+}
+
+#[utoipa::path(get, path = "/v1/accounts/{id}/keys", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = PartyKeys), (status = 409, body = ErrorBody)))]
+pub async fn party_keys(
+    State(s): State<AppState>,
+    Caller(_me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PartyKeys>> {
+    Ok(axum::Json(s.exchange.party_keys(&id).await?))
+}
+
+#[utoipa::path(put, path = "/v1/passes/{id}/seal", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = PassSeal,
+    responses((status = 201, body = PassSeal), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn put_seal(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<PassSeal>,
+) -> ApiResult<(StatusCode, axum::Json<PassSeal>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(s.exchange.put_seal(&me, &id, &req).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/passes/{id}/seal", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = PassSeal), (status = 409, body = ErrorBody)))]
+pub async fn get_seal(
+    State(s): State<AppState>,
+    Caller(_me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PassSeal>> {
+    Ok(axum::Json(s.exchange.pass_seal(&id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/passes/{id}/shares", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = ShareToHolder,
+    responses((status = 201, body = SealedShare), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn share_to_holder(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<ShareToHolder>,
+) -> ApiResult<(StatusCode, axum::Json<SealedShare>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(s.exchange.share_to_holder(&me, &id, &req).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/passes/{id}/shares", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = SealedShares, description = "The shares wrapped to me for this pass.")))]
+pub async fn my_shares(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<SealedShares>> {
+    Ok(axum::Json(s.exchange.my_shares(&me, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/offers/{id}/shares", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = WrappedShares,
+    responses((status = 201, body = SealedShares), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn share_with_offer(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<WrappedShares>,
+) -> ApiResult<(StatusCode, axum::Json<SealedShares>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(s.exchange.share_with_offer(&me, &id, &req).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/offers/{id}/requester/keys", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = PartyKeys), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn offer_requester_keys(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PartyKeys>> {
+    Ok(axum::Json(s.exchange.offer_requester_keys(&me, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/orders/{id}/shares", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = WrappedShares,
+    responses((status = 201, body = SealedShares), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn release_shares(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<WrappedShares>,
+) -> ApiResult<(StatusCode, axum::Json<SealedShares>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(s.exchange.release_shares(&me, &id, &req).await?),
+    ))
+}
+
 #[utoipa::path(post, path = "/v1/webhooks", tag = "events", security(("bearer" = [])), request_body = CreateWebhook,
     responses((status = 201, body = Webhook, description = "The endpoint, with its `whsec_` secret (shown only here and on rotation)."),
         (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]

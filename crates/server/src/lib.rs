@@ -106,6 +106,22 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
         .route("/orders/{id}/ship", post(ship_order))
         .route("/balance", get(balance))
         .route("/events", get(events::events))
+        .route("/account/keys", put(events::set_party_keys))
+        .route("/accounts/{id}/keys", get(events::party_keys))
+        .route(
+            "/passes/{id}/seal",
+            put(events::put_seal).get(events::get_seal),
+        )
+        .route(
+            "/passes/{id}/shares",
+            post(events::share_to_holder).get(events::my_shares),
+        )
+        .route("/offers/{id}/shares", post(events::share_with_offer))
+        .route(
+            "/offers/{id}/requester/keys",
+            get(events::offer_requester_keys),
+        )
+        .route("/orders/{id}/shares", post(events::release_shares))
         .route(
             "/webhooks",
             post(events::create_webhook).get(events::list_webhooks),

@@ -927,6 +927,8 @@ symbolon_store::sql_outbox_methods!(
      RETURNING w.endpoint_id, w.event_seq, w.attempts"
 );
 
+symbolon_store::sql_seal_methods!(PostgresStore, write = pool, read = pool, sql = sql);
+
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
@@ -1634,6 +1636,30 @@ impl Store for PostgresStore {
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>> {
         self.outbox_webhook_attempts(endpoint_id, limit).await
+    }
+
+    async fn set_party_keys(&self, keys: &PartyKeys) -> StoreResult<()> {
+        self.seals_set_party_keys(keys).await
+    }
+
+    async fn party_keys(&self, account_id: &str) -> StoreResult<PartyKeys> {
+        self.seals_party_keys(account_id).await
+    }
+
+    async fn put_seal(&self, seal: &PassSeal) -> StoreResult<()> {
+        self.seals_put_seal(seal).await
+    }
+
+    async fn pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal> {
+        self.seals_pass_seal(pass_id).await
+    }
+
+    async fn add_share(&self, share: &SealedShare) -> StoreResult<()> {
+        self.seals_add_share(share).await
+    }
+
+    async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>> {
+        self.seals_shares_for(recipient_id, pass_id).await
     }
 
     async fn rate(&self, r: &Rating) -> StoreResult<()> {

@@ -313,6 +313,8 @@ symbolon_store::sql_outbox_methods!(
      RETURNING endpoint_id, event_seq, attempts"
 );
 
+symbolon_store::sql_seal_methods!(SqliteStore, write = writer, read = reader, sql = sql);
+
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -1392,6 +1394,30 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>> {
         self.outbox_webhook_attempts(endpoint_id, limit).await
+    }
+
+    async fn set_party_keys(&self, keys: &PartyKeys) -> StoreResult<()> {
+        self.seals_set_party_keys(keys).await
+    }
+
+    async fn party_keys(&self, account_id: &str) -> StoreResult<PartyKeys> {
+        self.seals_party_keys(account_id).await
+    }
+
+    async fn put_seal(&self, seal: &PassSeal) -> StoreResult<()> {
+        self.seals_put_seal(seal).await
+    }
+
+    async fn pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal> {
+        self.seals_pass_seal(pass_id).await
+    }
+
+    async fn add_share(&self, share: &SealedShare) -> StoreResult<()> {
+        self.seals_add_share(share).await
+    }
+
+    async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>> {
+        self.seals_shares_for(recipient_id, pass_id).await
     }
 
     async fn rate(&self, r: &Rating) -> StoreResult<()> {

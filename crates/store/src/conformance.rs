@@ -46,6 +46,7 @@ use crate::{
 };
 use crate::{DeliveryAttempt, DeliveryJob, DeliveryResult, EventRecord, WebhookEndpoint};
 use crate::{IdempotencyStart, StoredResponse};
+use crate::{PartyKeys, PassSeal, SealedShare};
 use std::any::Any;
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -163,6 +164,7 @@ macro_rules! __store_conformance_cases {
             events_follow_every_change_in_its_transaction,
             webhook_deliveries_are_leased_retried_and_never_dropped,
             concurrent_claims_lease_each_delivery_once,
+            sealed_secrets_round_trip,
         }
     };
 }
@@ -419,6 +421,24 @@ impl Store for GuardedStore {
     }
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
         self.inner.idempotency_prune(before).await
+    }
+    async fn set_party_keys(&self, keys: &PartyKeys) -> StoreResult<()> {
+        self.inner.set_party_keys(keys).await
+    }
+    async fn party_keys(&self, account_id: &str) -> StoreResult<PartyKeys> {
+        self.inner.party_keys(account_id).await
+    }
+    async fn put_seal(&self, seal: &PassSeal) -> StoreResult<()> {
+        self.inner.put_seal(seal).await
+    }
+    async fn pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal> {
+        self.inner.pass_seal(pass_id).await
+    }
+    async fn add_share(&self, share: &SealedShare) -> StoreResult<()> {
+        self.inner.add_share(share).await
+    }
+    async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>> {
+        self.inner.shares_for(recipient_id, pass_id).await
     }
     async fn events_after(
         &self,
@@ -4492,5 +4512,84 @@ pub async fn concurrent_claims_lease_each_delivery_once(store: Arc<dyn Store>) {
         (n, claimed.len()),
         (30, 30),
         "each of 2 × 15 deliveries once"
+    );
+}
+
+/// Sealed secrets: keys replace, a pass is sealed once, shares are listed to
+/// their recipient only.
+pub async fn sealed_secrets_round_trip(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    assert_err!(
+        s.party_keys(&w.holder1).await,
+        StoreError::NotFound,
+        "no keys yet"
+    );
+    let keys = |r: &str, at| PartyKeys {
+        account_id: w.holder1.clone(),
+        age_recipient: r.into(),
+        signing_jwk: "{}".into(),
+        updated_at: t(at),
+    };
+    s.set_party_keys(&keys("age1first", 0)).await.must("keys");
+    s.set_party_keys(&keys("age1second", 1)).await.must("keys");
+    assert_eq!(
+        s.party_keys(&w.holder1).await.must("keys"),
+        keys("age1second", 1)
+    );
+    let seal = PassSeal {
+        pass_id: w.shareable.id.clone(),
+        seal_id: "seal_1".into(),
+        header_jws: "h.e.s".into(),
+        payload: b"age-encryption.org/v1\n...".to_vec(),
+        created_at: t(2),
+    };
+    assert_err!(
+        s.pass_seal(&seal.pass_id).await,
+        StoreError::NotFound,
+        "unsealed"
+    );
+    s.put_seal(&seal).await.must("seal");
+    assert_err!(
+        s.put_seal(&seal).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "sealed once"
+    );
+    assert_eq!(s.pass_seal(&seal.pass_id).await.must("seal"), seal);
+    let share = |id: &str, to: &str, kind: &str| SealedShare {
+        id: id.into(),
+        pass_id: seal.pass_id.clone(),
+        recipient_id: to.into(),
+        sender_id: w.provider.clone(),
+        kind: kind.into(),
+        offer_id: None,
+        order_id: None,
+        wrapped: vec![1, 2, 3],
+        created_at: t(3),
+    };
+    s.add_share(&share("shr_1", &w.holder1, "holder"))
+        .await
+        .must("share");
+    s.add_share(&share("shr_2", &w.holder2, "holder"))
+        .await
+        .must("share");
+    s.add_share(&share("shr_3", &w.requester, "release"))
+        .await
+        .must("share");
+    assert_eq!(
+        s.shares_for(&w.holder1, &seal.pass_id).await.must("shares"),
+        vec![share("shr_1", &w.holder1, "holder")]
+    );
+    assert!(s
+        .shares_for(&w.holder1, &w.unique.id)
+        .await
+        .must("shares")
+        .is_empty());
+    assert_eq!(
+        s.shares_for(&w.requester, &seal.pass_id)
+            .await
+            .must("shares")
+            .len(),
+        1
     );
 }

@@ -11,6 +11,8 @@ mod model;
 #[doc(hidden)]
 pub mod outbox;
 mod rows;
+#[doc(hidden)]
+pub mod seals;
 mod store;
 
 #[cfg(feature = "conformance")]

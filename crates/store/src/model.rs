@@ -466,3 +466,40 @@ pub enum DeliveryResult {
     /// The endpoint asked to stop (410): it is disabled; the delivery waits.
     Disable { reason: String },
 }
+
+/// An account's public keys for sealed secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyKeys {
+    pub account_id: String,
+    /// X25519, age's `age1…`.
+    pub age_recipient: String,
+    /// The account's public Ed25519 JWK (JSON), which signs seal headers.
+    pub signing_jwk: String,
+    pub updated_at: Timestamp,
+}
+
+/// A pass's sealed payload and its signed header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassSeal {
+    pub pass_id: String,
+    pub seal_id: String,
+    pub header_jws: String,
+    /// An age v1 file.
+    pub payload: Vec<u8>,
+    pub created_at: Timestamp,
+}
+
+/// A share wrapped (age) to its recipient; the store never sees it unwrapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedShare {
+    pub id: String,
+    pub pass_id: String,
+    pub recipient_id: String,
+    pub sender_id: String,
+    /// `holder`, `offer` or `release`.
+    pub kind: String,
+    pub offer_id: Option<String>,
+    pub order_id: Option<String>,
+    pub wrapped: Vec<u8>,
+    pub created_at: Timestamp,
+}

@@ -244,6 +244,17 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>>;
 
+    // --- sealed secrets ----------------------------------------------------
+    /// Sets (replaces) an account's public keys.
+    async fn set_party_keys(&self, keys: &PartyKeys) -> StoreResult<()>;
+    async fn party_keys(&self, account_id: &str) -> StoreResult<PartyKeys>;
+    /// Stores a pass's seal, once ([`crate::Conflict::Duplicate`] if it has one).
+    async fn put_seal(&self, seal: &PassSeal) -> StoreResult<()>;
+    async fn pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal>;
+    async fn add_share(&self, share: &SealedShare) -> StoreResult<()>;
+    /// The shares wrapped to `recipient_id` for a pass, oldest first.
+    async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>>;
+
     // --- ratings --------------------------------------------------------
     /// Records the one rating of an offer.
     async fn rate(&self, rating: &Rating) -> StoreResult<()>;

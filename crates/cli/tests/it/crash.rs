@@ -760,7 +760,7 @@ async fn crash_and_audit(database_url: Option<String>, backend: &str) {
     let events: usize = outbox.values().map(BTreeSet::len).sum();
     let stream_deliveries: usize = streamed.lock().unwrap().values().map(Vec::len).sum();
     let webhook_ids: usize = hooked.lock().unwrap().values().map(BTreeSet::len).sum();
-    eprintln!(
+    let figures = format!(
         "crash test ({backend}): {kills} kills in {load_secs:.1} s; {} operations in {} HTTP requests ({} retried); \
          {} demands, {} offers, {} orders paid, {} ratings, {units_sold} units sold; \
          {events} events, {stream_deliveries} streamed over {} reconnects, {webhook_ids} delivered by webhook; \
@@ -774,6 +774,15 @@ async fn crash_and_audit(database_url: Option<String>, backend: &str) {
         ratings,
         reconnects.load(Ordering::Relaxed),
         ledger.already,
+    );
+    eprintln!("{figures}");
+    // Tests' output is captured; `.ci/run` prints this file.
+    let artefacts =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/test-artefacts");
+    let _ = std::fs::create_dir_all(&artefacts);
+    let _ = std::fs::write(
+        artefacts.join(format!("crash-{backend}.txt")),
+        format!("{figures}; seed {seed}\n"),
     );
     assert_eq!(lost, 0, "requests answered 2xx missing from the store");
     assert_eq!(

@@ -2,6 +2,7 @@
 
 mod crash;
 mod replicas;
+mod sealed;
 mod verify;
 
 use serde_json::Value;

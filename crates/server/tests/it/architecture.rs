@@ -58,6 +58,7 @@ fn domain_crates_have_no_http_dependency() {
     let pure = [
         "symbolon-core",
         "symbolon-pass",
+        "symbolon-seal",
         "symbolon-match",
         "symbolon-store-postgres",
         "symbolon-store",

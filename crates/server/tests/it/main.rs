@@ -14,4 +14,5 @@ mod matching;
 mod openapi;
 mod passes;
 mod restart;
+mod sealed;
 mod story;
