@@ -72,6 +72,9 @@ pub enum ApiCommand {
     /// Provider: the agent that releases the shares of paid orders.
     #[command(subcommand)]
     Provider(ProviderCommand),
+    /// Send a sealed pass's share again (when the automatic step could not).
+    #[command(subcommand)]
+    Share(ShareCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -85,6 +88,27 @@ pub enum KeysCommand {
     },
     /// Print your recipient (`age1…`) and its fingerprint, for out-of-band checks.
     Show,
+    /// Accept an account's current keys after checking their fingerprint with
+    /// its owner (keys are trusted on first use; a changed key is refused).
+    Trust { account: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ShareCommand {
+    /// Provider: (re)send a holder its share of a sealed pass.
+    Send {
+        #[arg(long)]
+        pass: String,
+        #[arg(long)]
+        holder: String,
+    },
+    /// Holder: (re)send the requester of your offer your share.
+    Offer {
+        offer: String,
+        /// The pass offered.
+        #[arg(long)]
+        pass: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -869,6 +893,17 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                             .print()
                     });
                 }
+                KeysCommand::Trust { account } => {
+                    let k = crate::sealing::trust(&c, &account).await?;
+                    ctx.show(&k, |k| {
+                        Fields::new()
+                            .add("account", &k.account_id)
+                            .add("recipient", &k.age_recipient)
+                            .add("fingerprint", &k.fingerprint)
+                            .add("trusted", "yes")
+                            .print()
+                    });
+                }
                 KeysCommand::Show => {
                     let (recipient, fingerprint, registered) =
                         crate::sealing::keys_show(&c).await?;
@@ -887,6 +922,25 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                             )
                             .print()
                     });
+                }
+            }
+        }
+        ApiCommand::Share(cmd) => {
+            let c = ctx.authed()?;
+            match cmd {
+                ShareCommand::Send { pass, holder } => {
+                    match crate::sealing::give_holder_share(&c, &pass, &holder).await? {
+                        Some(s) => println!("sent share {} to {holder}", s.id),
+                        None => bail!("you sealed nothing into {pass} on this machine"),
+                    }
+                }
+                ShareCommand::Offer { offer, pass } => {
+                    match crate::sealing::share_with_offer(&c, &offer, &pass).await? {
+                        Some(fp) => {
+                            println!("sent your share to the requester (key fingerprint {fp})")
+                        }
+                        None => bail!("the pass is not sealed"),
+                    }
                 }
             }
         }
@@ -1020,10 +1074,16 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
             };
             let c = ctx.authed()?;
             let o = c.offer(&a.interaction, &req).await?;
-            if let Some(fingerprint) = crate::sealing::share_with_offer(&c, &o).await? {
-                eprintln!(
+            match crate::sealing::share_with_offer(&c, &o.id, &o.pass.id).await {
+                Ok(Some(fingerprint)) => eprintln!(
                     "sealed pass: your share went to the requester (key fingerprint {fingerprint})"
-                );
+                ),
+                Ok(None) => {}
+                Err(e) => eprintln!(
+                    "warning: the offer is made, but your share of the sealed pass was not sent: {e:#}\n\
+                     send it later with `symbolon share offer {} --pass {}`",
+                    o.id, o.pass.id
+                ),
             }
             ctx.show(&o, print_offer);
         }
@@ -1152,13 +1212,17 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
                     },
                 )
                 .await?;
-            if let Some(share) =
-                crate::sealing::give_holder_share(&ctx.authed()?, &pass, &h.holder_id).await?
-            {
-                eprintln!(
+            match crate::sealing::give_holder_share(&ctx.authed()?, &pass, &h.holder_id).await {
+                Ok(Some(share)) => eprintln!(
                     "sealed pass: the holder's share was wrapped to its key ({})",
                     share.id
-                );
+                ),
+                Ok(None) => {}
+                Err(e) => eprintln!(
+                    "warning: granted, but the holder's share of the sealed pass was not sent: {e:#}\n\
+                     send it later with `symbolon share send --pass {pass} --holder {}`",
+                    h.holder_id
+                ),
             }
             ctx.show(&h, |h| {
                 Fields::new()

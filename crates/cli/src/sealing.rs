@@ -8,6 +8,7 @@ use anyhow::{bail, Context as _};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use symbolon_client::api;
 use symbolon_client::{Client, ClientError};
@@ -43,15 +44,53 @@ pub fn home() -> anyhow::Result<PathBuf> {
     }
 }
 
+/// Ids become file names: only `[A-Za-z0-9_-]`.
+fn component(id: &str) -> anyhow::Result<&str> {
+    if id.is_empty()
+        || id.len() > 128
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        bail!("`{id}` is not an id");
+    }
+    Ok(id)
+}
+
 fn account_dir(account_id: &str) -> anyhow::Result<PathBuf> {
-    Ok(home()?.join("accounts").join(account_id))
+    Ok(home()?.join("accounts").join(component(account_id)?))
+}
+
+fn seal_path(account_id: &str, pass_id: &str) -> anyhow::Result<PathBuf> {
+    Ok(account_dir(account_id)?
+        .join("seals")
+        .join(format!("{}.json", component(pass_id)?)))
 }
 
 /// Writes `bytes` to `path` with mode 0600, atomically (a temp file renamed).
 pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = private_temp(path, bytes)?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// A temp file beside `path` (mode 0600, in a 0700 directory when we create
+/// it) holding `bytes`, synced; persist it to publish.
+fn private_temp(path: &Path, bytes: &[u8]) -> anyhow::Result<tempfile::NamedTempFile> {
     use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     #[cfg(unix)]
     {
@@ -61,9 +100,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     }
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    Ok(tmp)
 }
 
 fn load_keystore(account_id: &str) -> anyhow::Result<(seal::Identity, symbolon_pass::ProviderKey)> {
@@ -87,6 +124,104 @@ fn load_keystore(account_id: &str) -> anyhow::Result<(seal::Identity, symbolon_p
     ))
 }
 
+/// Every identity of the account: the current one first, then archived ones
+/// (`keys init --force` keeps the old keys, so shares wrapped to them still open).
+fn identities(account_id: &str) -> anyhow::Result<Vec<seal::Identity>> {
+    let (current, _) = load_keystore(account_id)?;
+    let mut all = vec![current];
+    let dir = account_dir(account_id)?.join("archive");
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            if let Ok(text) = std::fs::read_to_string(e.path()) {
+                if let Ok(ks) = serde_json::from_str::<Keystore>(&text) {
+                    if let Ok(id) = seal::Identity::parse(&ks.age_identity) {
+                        all.push(id);
+                    }
+                }
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn unwrap_any(
+    ids: &[seal::Identity],
+    wrapped: &[u8],
+) -> Result<seal::ShareEnvelope, seal::SealError> {
+    let mut last = seal::SealError::Unwrap("no identity".into());
+    for id in ids {
+        match seal::unwrap(id, wrapped) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Counterparties' keys as first seen (trust on first use): the exchange
+/// distributes keys, so a key that changes later is refused until the user
+/// checks its fingerprint with its owner and runs `symbolon keys trust`.
+#[derive(Serialize, Deserialize, Default)]
+struct KnownKeys {
+    keys: BTreeMap<String, Known>,
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq)]
+struct Known {
+    age_recipient: String,
+    signing_kid: String,
+}
+
+fn known(k: &api::PartyKeys) -> Known {
+    Known {
+        age_recipient: k.age_recipient.clone(),
+        signing_kid: k.signing_jwk["kid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+/// The keys of `keys.account_id`, checked against what this account saw before.
+fn trusted(me: &str, keys: api::PartyKeys) -> anyhow::Result<api::PartyKeys> {
+    let path = account_dir(me)?.join("known_keys.json");
+    let mut book: KnownKeys = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let seen = known(&keys);
+    match book.keys.get(&keys.account_id) {
+        Some(k) if *k == seen => Ok(keys),
+        Some(k) => bail!(
+            "the exchange now gives other keys for {} (fingerprint {} before, {} now); check the new \
+             fingerprint with its owner, then run `symbolon keys trust {}`",
+            keys.account_id,
+            seal::fingerprint(&k.age_recipient),
+            keys.fingerprint,
+            keys.account_id
+        ),
+        None => {
+            book.keys.insert(keys.account_id.clone(), seen);
+            write_private(&path, serde_json::to_string_pretty(&book)?.as_bytes())?;
+            Ok(keys)
+        }
+    }
+}
+
+/// `keys trust ACCOUNT`: accepts an account's current keys (after checking its fingerprint).
+pub async fn trust(c: &Client, account: &str) -> anyhow::Result<api::PartyKeys> {
+    let me = c.whoami().await?;
+    let keys = c.party_keys(account).await?;
+    let path = account_dir(&me.id)?.join("known_keys.json");
+    let mut book: KnownKeys = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    book.keys.insert(keys.account_id.clone(), known(&keys));
+    write_private(&path, serde_json::to_string_pretty(&book)?.as_bytes())?;
+    Ok(keys)
+}
+
 fn public_keys(identity: &seal::Identity, key: &symbolon_pass::ProviderKey) -> api::SetPartyKeys {
     api::SetPartyKeys {
         age_recipient: identity.recipient().to_string(),
@@ -102,6 +237,17 @@ pub async fn keys_init(c: &Client, force: bool) -> anyhow::Result<api::PartyKeys
     let (identity, key) = if path.exists() && !force {
         load_keystore(&me.id)?
     } else {
+        if path.exists() {
+            // Archived, not deleted: shares wrapped to the old key still open.
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let archive = account_dir(&me.id)?
+                .join("archive")
+                .join(format!("keys.{stamp}.json"));
+            write_private(&archive, &std::fs::read(&path)?)?;
+        }
         let identity = seal::Identity::generate();
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
@@ -160,11 +306,12 @@ pub async fn seal_pass(
     let secret = std::fs::read(secret_file)?;
     let sealed = seal::seal(pass_id, &secret, k, n)?;
     let header = seal::sign_header(&sealed.header, &key);
-    let path = account_dir(&me.id)?
-        .join("seals")
-        .join(format!("{pass_id}.json"));
-    // Kept before the upload: a seal the exchange has but whose shares are lost could never open.
-    write_private(
+    // The shares are on disk before the upload (a seal the exchange has but
+    // whose shares are lost could never open), beside the final file until
+    // the upload succeeds, so a racing or failed run never replaces the
+    // shares of the seal the exchange keeps.
+    let path = seal_path(&me.id, pass_id)?;
+    let pending = private_temp(
         &path,
         serde_json::to_string_pretty(&SealFile {
             header: sealed.header.clone(),
@@ -180,24 +327,34 @@ pub async fn seal_pass(
         },
     )
     .await?;
+    pending
+        .persist(&path)
+        .with_context(|| format!("sealed, but cannot keep the shares in {}", path.display()))?;
     Ok(sealed.header)
 }
 
 fn load_seal(account_id: &str, pass_id: &str) -> anyhow::Result<Option<SealFile>> {
-    let path = account_dir(account_id)?
-        .join("seals")
-        .join(format!("{pass_id}.json"));
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(
-            serde_json::from_str(&text).context("a damaged seal file")?,
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
+    let path = seal_path(account_id, pass_id)?;
+    let sf: SealFile = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).context("a damaged seal file")?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if sf.shares.len() < sf.header.k as usize || sf.header.k < 2 {
+        bail!(
+            "the seal file {} is damaged (too few shares)",
+            path.display()
+        );
     }
+    Ok(Some(sf))
 }
 
-/// After a grant: gives the holder its share (share 1), wrapped to its key.
-/// `None` when this provider sealed nothing into the pass.
+fn already_sent(e: &ClientError) -> bool {
+    e.code() == Some("shares_already_sent")
+}
+
+/// Gives a holder its share (share 1), wrapped to its key. `None` when this
+/// provider sealed nothing into the pass.
 pub async fn give_holder_share(
     c: &Client,
     pass_id: &str,
@@ -207,7 +364,7 @@ pub async fn give_holder_share(
     let Some(sf) = load_seal(&me.id, pass_id)? else {
         return Ok(None);
     };
-    let keys = c.party_keys(holder_id).await?;
+    let keys = trusted(&me.id, c.party_keys(holder_id).await?)?;
     let wrapped = seal::wrap(&keys.age_recipient, &sf.shares[0])?;
     let share = c
         .share_to_holder(
@@ -221,30 +378,47 @@ pub async fn give_holder_share(
     Ok(Some(share))
 }
 
-/// After an offer of a sealed pass: re-wraps the holder's share to the
-/// requester. `None` when the pass is not sealed.
-pub async fn share_with_offer(c: &Client, offer: &api::Offer) -> anyhow::Result<Option<String>> {
-    match c.pass_seal(&offer.pass.id).await {
+/// Sends the requester of an offer of a sealed pass the holder's share,
+/// re-wrapped to the requester's key. `None` when the pass is not sealed.
+pub async fn share_with_offer(
+    c: &Client,
+    offer_id: &str,
+    pass_id: &str,
+) -> anyhow::Result<Option<String>> {
+    match c.pass_seal(pass_id).await {
         Err(ClientError::Api { code, .. }) if code == "not_sealed" => return Ok(None),
         other => other?,
     };
     let me = c.whoami().await?;
-    let (identity, _) = load_keystore(&me.id)?;
-    let mine = c.my_shares(&offer.pass.id).await?;
-    let Some(share) = mine.items.iter().rev().find(|s| s.kind == "holder") else {
-        bail!("the pass is sealed but its provider has not given you a share yet");
+    let ids = identities(&me.id)?;
+    let mine = c.my_shares(pass_id).await?;
+    // Newest first; a share wrapped to a key this account no longer has is skipped.
+    let envelope = mine
+        .items
+        .iter()
+        .filter(|s| s.kind == "holder")
+        .filter_map(|s| STANDARD.decode(&s.wrapped).ok())
+        .find_map(|w| unwrap_any(&ids, &w).ok())
+        .filter(|e| e.index == 1 && e.pass == pass_id);
+    let Some(envelope) = envelope else {
+        bail!("the pass is sealed but its provider has not given you a share you can read yet");
     };
-    let envelope = seal::unwrap(&identity, &STANDARD.decode(&share.wrapped)?)?;
-    let requester = c.offer_requester_keys(&offer.id).await?;
+    let requester = trusted(&me.id, c.offer_requester_keys(offer_id).await?)?;
     let wrapped = seal::wrap(&requester.age_recipient, &envelope)?;
-    c.with_idempotency_key(&format!("offer-share-{}", offer.id))
+    match c
         .share_with_offer(
-            &offer.id,
+            offer_id,
             &api::WrappedShares {
                 wrapped: vec![STANDARD.encode(wrapped)],
             },
         )
-        .await?;
+        .await
+    {
+        Err(e) if already_sent(&e) => {}
+        other => {
+            other?;
+        }
+    }
     Ok(Some(requester.fingerprint))
 }
 
@@ -259,67 +433,96 @@ pub async fn release(c: &Client, order_id: &str) -> anyhow::Result<Option<usize>
     if order.status == "placed" {
         bail!("order {order_id} is not paid yet");
     }
-    let keys = c.party_keys(&order.requester_id).await?;
+    let keys = trusted(&me.id, c.party_keys(&order.requester_id).await?)?;
     let k = sf.header.k as usize;
     let mut wrapped = Vec::new();
     for s in &sf.shares[1..k] {
         wrapped.push(STANDARD.encode(seal::wrap(&keys.age_recipient, s)?));
     }
-    c.with_idempotency_key(&format!("release-{order_id}"))
+    match c
         .release_shares(order_id, &api::WrappedShares { wrapped })
-        .await?;
+        .await
+    {
+        Err(e) if already_sent(&e) => {}
+        other => {
+            other?;
+        }
+    }
     Ok(Some(k - 1))
 }
 
 /// `provider agent`: follows the provider's events and releases the shares
-/// of every paid order of a sealed pass. Resumes after the last event it
-/// handled (kept in the keystore), so a restart neither misses nor repeats.
+/// of every paid order of a sealed pass. It resumes after the last event it
+/// handled (kept in the keystore), and keeps orders whose release failed (a
+/// requester without keys yet, the exchange down) to try again later.
 pub async fn agent(c: &Client, once: bool) -> anyhow::Result<()> {
     let me = c.whoami().await?;
-    let cursor_path = account_dir(&me.id)?.join("agent.cursor");
+    let dir = account_dir(&me.id)?;
+    let cursor_path = dir.join("agent.cursor");
+    let pending_path = dir.join("agent.pending");
     let mut cursor = std::fs::read_to_string(&cursor_path)
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-    let handle = |e: api::Event| async move {
-        if e.kind == "order.paid" {
-            if let Some(order) = e.data["order_id"].as_str() {
-                match release(c, order).await {
-                    Ok(Some(n)) => println!("released {n} share(s) for {order}"),
-                    Ok(None) => {}
-                    Err(err) => eprintln!("cannot release the shares of {order}: {err:#}"),
+    let mut pending: Vec<String> = std::fs::read_to_string(&pending_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let mut last_retry = std::time::Instant::now();
+    loop {
+        let events: Vec<api::Event> = if once {
+            c.events(cursor.as_deref(), Some(500)).await?.events
+        } else {
+            let mut stream = match c.event_stream(cursor.as_deref()).await {
+                Ok(s) => s,
+                Err(ClientError::Transport(e)) => {
+                    tracing::warn!(error = %e, "event stream unavailable; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            // One event at a time (or none within 30 s, to retry what failed).
+            match tokio::time::timeout(std::time::Duration::from_secs(30), stream.next()).await {
+                Ok(Ok(Some(e))) => vec![e],
+                Ok(_) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    vec![]
+                }
+                Err(_) => vec![],
+            }
+        };
+        let idle = events.is_empty();
+        for e in events {
+            if e.kind == "order.paid" {
+                if let Some(order) = e.data["order_id"].as_str() {
+                    pending.push(order.to_string());
                 }
             }
+            cursor = Some(e.id);
         }
-        e.id
-    };
-    if once {
-        loop {
-            let page = c.events(cursor.as_deref(), Some(500)).await?;
-            if page.events.is_empty() {
-                return Ok(());
+        if !pending.is_empty() && (!idle || once || last_retry.elapsed().as_secs() >= 30) {
+            let mut still = Vec::new();
+            for order in std::mem::take(&mut pending) {
+                match release(c, &order).await {
+                    Ok(Some(n)) => println!("released {n} share(s) for {order}"),
+                    Ok(None) => {}
+                    Err(err) => {
+                        eprintln!("cannot release the shares of {order} yet: {err:#}");
+                        still.push(order);
+                    }
+                }
             }
-            for e in page.events {
-                cursor = Some(handle(e).await);
-                write_private(&cursor_path, cursor.as_deref().unwrap_or("").as_bytes())?;
-            }
+            pending = still;
+            last_retry = std::time::Instant::now();
         }
-    }
-    loop {
-        let mut stream = match c.event_stream(cursor.as_deref()).await {
-            Ok(s) => s,
-            Err(ClientError::Transport(e)) => {
-                tracing::warn!(error = %e, "event stream unavailable; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                continue;
-            }
-            Err(e) => return Err(e.into()),
-        };
-        while let Ok(Some(e)) = stream.next().await {
-            cursor = Some(handle(e).await);
-            write_private(&cursor_path, cursor.as_deref().unwrap_or("").as_bytes())?;
+        write_private(&pending_path, serde_json::to_string(&pending)?.as_bytes())?;
+        if let Some(c) = &cursor {
+            write_private(&cursor_path, c.as_bytes())?;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if once && idle {
+            return Ok(());
+        }
     }
 }
 
@@ -330,15 +533,16 @@ pub struct OpenTargets<'a> {
     pub save_payload: Option<&'a Path>,
 }
 
-/// `open`: unwraps the holder's and the provider's shares of an order,
-/// rebuilds the identity, checks the signed header, decrypts and
-/// decompresses. Nothing is written unless all of it succeeds.
+/// `open`: unwraps the holder's share (index 1, sent with the order's offer)
+/// and the provider's (released for this order), rebuilds the identity,
+/// checks the signed header, decrypts and decompresses. Nothing is written
+/// unless all of it succeeds.
 pub async fn open(c: &Client, order_id: &str, to: &OpenTargets<'_>) -> anyhow::Result<Vec<u8>> {
     let me = c.whoami().await?;
-    let (identity, _) = load_keystore(&me.id)?;
+    let ids = identities(&me.id)?;
     let order = c.order(order_id).await?;
     let sealed = c.pass_seal(&order.pass_id).await?;
-    let provider = c.party_keys(&order.provider_id).await?;
+    let provider = trusted(&me.id, c.party_keys(&order.provider_id).await?)?;
     let jwk: symbolon_pass::Jwk = serde_json::from_value(provider.signing_jwk)?;
     let header = seal::verify_header(&sealed.header, &symbolon_pass::Jwks { keys: vec![jwk] })?;
     if header.pass != order.pass_id {
@@ -349,22 +553,39 @@ pub async fn open(c: &Client, order_id: &str, to: &OpenTargets<'_>) -> anyhow::R
     let shares = c.my_shares(&order.pass_id).await?;
     let mut envelopes = Vec::new();
     for s in &shares.items {
-        let mine = (s.kind == "offer" && s.offer_id.is_some() && s.offer_id == order.offer_id)
-            || (s.kind == "release" && s.order_id.as_deref() == Some(order_id));
-        if mine {
-            envelopes.push(seal::unwrap(&identity, &STANDARD.decode(&s.wrapped)?)?);
+        let from_holder = s.kind == "offer" && s.offer_id.is_some() && s.offer_id == order.offer_id;
+        let from_provider = s.kind == "release" && s.order_id.as_deref() == Some(order_id);
+        if !(from_holder || from_provider) {
+            continue;
+        }
+        // A share that does not unwrap, or claims an index its sender may not
+        // give, is left out rather than trusted.
+        let Ok(Some(w)) = STANDARD.decode(&s.wrapped).map(Some) else {
+            continue;
+        };
+        match unwrap_any(&ids, &w) {
+            Ok(e) if from_holder && e.index == 1 => envelopes.push(e),
+            Ok(e) if from_provider && e.index >= 2 => envelopes.push(e),
+            _ => {}
         }
     }
     let rebuilt = seal::combine(&header, &envelopes)?;
     let secret = seal::open(&rebuilt, &payload)?;
-    if let Some(p) = to.export_identity {
-        write_private(p, format!("{}\n", rebuilt.secret()).as_bytes())?;
+    // All or nothing: every target is written beside its place, then renamed.
+    let mut staged = Vec::new();
+    let identity_text = format!("{}\n", rebuilt.secret());
+    for (target, bytes) in [
+        (to.export_identity, identity_text.as_bytes()),
+        (to.save_payload, payload.as_slice()),
+        (to.out, secret.as_slice()),
+    ] {
+        if let Some(p) = target {
+            staged.push((private_temp(p, bytes)?, p));
+        }
     }
-    if let Some(p) = to.save_payload {
-        write_private(p, &payload)?;
-    }
-    if let Some(p) = to.out {
-        write_private(p, &secret)?;
+    for (tmp, p) in staged {
+        tmp.persist(p)
+            .with_context(|| format!("cannot write {}", p.display()))?;
     }
     Ok(secret)
 }

@@ -55,6 +55,7 @@ error_codes! {
     InsufficientStock => ("insufficient_stock", 409, "The product has not enough stock for the quantity.");
     PassExpired => ("pass_expired", 409, "The pass is no longer (or not yet) valid.");
     AlreadySealed => ("already_sealed", 409, "The pass already carries a sealed secret.");
+    SharesAlreadySent => ("shares_already_sent", 409, "The share(s) for this offer or order were already sent.");
     NotSealed => ("not_sealed", 409, "The pass carries no sealed secret.");
     PartyKeysMissing => ("party_keys_missing", 409, "The account has not registered its keys (`symbolon keys init`).");
     PassRevoked => ("pass_revoked", 409, "The pass was revoked by its provider.");

@@ -94,10 +94,10 @@ pub const IDEMPOTENCY_KEY_TTL_SECONDS: i64 = 24 * 3600;
 /// A request still "running" under its key after this long was cut off (a
 /// crash): the key runs again, making the same ids, and answers what the
 /// first run created. Requests are stopped before it (see below).
-pub const IDEMPOTENCY_LOCK_SECONDS: i64 = 10;
+pub const IDEMPOTENCY_LOCK_SECONDS: i64 = 30;
 /// A POST run under an `Idempotency-Key` is stopped (503, key released) after
 /// this long: shorter than the lock, so a retry never runs beside it.
-pub const IDEMPOTENT_REQUEST_TIMEOUT_SECONDS: u64 = 8;
+pub const IDEMPOTENT_REQUEST_TIMEOUT_SECONDS: u64 = 25;
 /// The largest response stored for replay.
 pub const MAX_IDEMPOTENT_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Events in one `GET /v1/events` page (default and maximum).

@@ -219,16 +219,28 @@ impl Exchange {
             return Err(ExchangeError::forbidden("the offer is another holder's"));
         }
         self.sealed(&offer.pass_id).await?;
-        self.add_shares(
-            me,
-            &offer.pass_id,
-            &offer.requester_id,
-            "offer",
-            Some(&offer.id),
-            None,
-            req,
-        )
-        .await
+        if req.wrapped.len() != 1 {
+            return Err(ExchangeError::field(
+                "wrapped",
+                "an offer carries exactly one share",
+            ));
+        }
+        let sent = self
+            .add_shares(
+                me,
+                &offer.pass_id,
+                &offer.requester_id,
+                "offer",
+                Some(&offer.id),
+                None,
+                req,
+            )
+            .await;
+        match sent {
+            // The unique index: an offer carries one share.
+            Err(e) if e.code == ErrorCode::InvalidState => Err(already_sent()),
+            other => other,
+        }
     }
 
     /// The provider releases its share(s) to the requester of a paid order.
@@ -249,6 +261,16 @@ impl Exchange {
             ));
         }
         self.sealed(&order.pass_id).await?;
+        let sent = self
+            .store
+            .shares_for(&order.requester_id, &order.pass_id)
+            .await?;
+        if sent
+            .iter()
+            .any(|s| s.order_id.as_deref() == Some(order.id.as_str()))
+        {
+            return Err(already_sent());
+        }
         self.add_shares(
             me,
             &order.pass_id,
@@ -342,6 +364,13 @@ impl Exchange {
         tracing::info!(pass_id, kind, to, "sealed share relayed");
         Ok(share_out(&share))
     }
+}
+
+fn already_sent() -> ExchangeError {
+    ExchangeError::new(
+        ErrorCode::SharesAlreadySent,
+        "the share(s) for this offer or order were already sent",
+    )
 }
 
 fn public_bytes(jwk: &symbolon_pass::Jwk) -> ExchangeResult<[u8; 32]> {

@@ -259,7 +259,12 @@ pub fn verify_header(jws: &str, keys: &symbolon_pass::Jwks) -> Result<Header, Se
         .map_err(|e| SealError::BadHeader(e.to_string()))?;
     let header: Header =
         serde_json::from_value(v.claims).map_err(|e| SealError::BadHeader(e.to_string()))?;
-    if header.v != 1 || header.zip != "zstd" || header.k < 2 || header.k > header.n {
+    if header.v != 1
+        || header.zip != "zstd"
+        || header.k < 2
+        || header.k > header.n
+        || header.n > MAX_SHARES
+    {
         return Err(SealError::BadHeader(
             "unsupported version, compression or threshold".into(),
         ));
@@ -308,6 +313,9 @@ pub fn combine(header: &Header, shares: &[ShareEnvelope]) -> Result<Identity, Se
                 "share {} of {}",
                 s.index, s.seal
             )));
+        }
+        if s.index == 0 || s.index > header.n {
+            return Err(SealError::WrongShares);
         }
         if !seen.insert(s.index) {
             continue;

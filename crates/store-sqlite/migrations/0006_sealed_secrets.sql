@@ -30,3 +30,6 @@ CREATE TABLE sealed_shares (
     created_at   INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX sealed_shares_by_recipient ON sealed_shares(recipient_id, pass_id, created_at);
+-- An offer carries one share; a holder cannot pile up forged ones.
+CREATE UNIQUE INDEX sealed_shares_one_per_offer ON sealed_shares(offer_id) WHERE kind = 'offer';
+CREATE INDEX sealed_shares_by_order ON sealed_shares(order_id) WHERE kind = 'release';

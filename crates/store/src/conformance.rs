@@ -4592,4 +4592,15 @@ pub async fn sealed_secrets_round_trip(store: Arc<dyn Store>) {
             .len(),
         1
     );
+    // One share per offer.
+    let offer_share = |id: &str| SealedShare {
+        offer_id: Some("ofr_1".into()),
+        ..share(id, &w.requester, "offer")
+    };
+    s.add_share(&offer_share("shr_4")).await.must("share");
+    assert_err!(
+        s.add_share(&offer_share("shr_5")).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "a second share with one offer"
+    );
 }

@@ -104,7 +104,7 @@ macro_rules! sql_seal_methods {
                 let rows: Vec<(String, String, String, String, String, Option<String>, Option<String>, Vec<u8>, i64)> =
                     sqlx::query_as(&$sql(
                         "SELECT id, pass_id, recipient_id, sender_id, kind, offer_id, order_id, wrapped, created_at
-                         FROM sealed_shares WHERE recipient_id = $1 AND pass_id = $2 ORDER BY created_at, id LIMIT 100",
+                         FROM sealed_shares WHERE recipient_id = $1 AND pass_id = $2 ORDER BY created_at DESC, id DESC LIMIT 100",
                     ))
                     .bind(recipient_id)
                     .bind(pass_id)

@@ -252,7 +252,7 @@ pub trait Store: Send + Sync + 'static {
     async fn put_seal(&self, seal: &PassSeal) -> StoreResult<()>;
     async fn pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal>;
     async fn add_share(&self, share: &SealedShare) -> StoreResult<()>;
-    /// The shares wrapped to `recipient_id` for a pass, oldest first.
+    /// The shares wrapped to `recipient_id` for a pass, newest first (at most 100).
     async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>>;
 
     // --- ratings --------------------------------------------------------

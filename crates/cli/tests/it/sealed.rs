@@ -391,6 +391,39 @@ fn a_sealed_secret_opens_only_with_both_shares_and_the_exchange_never_sees_it() 
     // Another requester cannot use Rita's order.
     let foreign = r2.run(&node, &["open", "--order", &order1]);
     assert!(!foreign.status.success());
+    assert!(String::from_utf8_lossy(&foreign.stderr).contains("forbidden"));
+    #[cfg(unix)]
+    for f in [&out_file, &identity_file, &payload_file] {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(f).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{f:?}"
+        );
+    }
+    // Keys are trusted on first use: a holder whose keys change is refused
+    // until the provider accepts the new ones.
+    h2.json(&node, &["keys", "init", "--force"]);
+    let changed = provider.run(
+        &node,
+        &["share", "send", "--pass", &pass_id, "--holder", &h2.id],
+    );
+    assert!(!changed.status.success());
+    assert!(
+        String::from_utf8_lossy(&changed.stderr).contains("other keys"),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+    provider.json(&node, &["keys", "trust", &h2.id]);
+    let resent = provider.run(
+        &node,
+        &["share", "send", "--pass", &pass_id, "--holder", &h2.id],
+    );
+    assert!(
+        resent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resent.stderr)
+    );
     let _ = agent.kill();
     let _ = agent.wait();
 
@@ -475,6 +508,26 @@ fn a_sealed_secret_opens_only_with_both_shares_and_the_exchange_never_sees_it() 
         "the dump has the data ({} bytes)",
         dump.len()
     );
+    // Positive controls: what the exchange does store is found by the same scan.
+    let stored_share = rt_block(async {
+        let c = symbolon_client::Client::new(&node.url)
+            .unwrap()
+            .with_key(&r1.key);
+        let items = c.my_shares(&pass_id).await.unwrap().items;
+        base64::engine::general_purpose::STANDARD
+            .decode(&items[0].wrapped)
+            .unwrap()
+    });
+    let sealed_payload = std::fs::read(&payload_file).unwrap();
+    for (what, present) in [
+        ("a wrapped share", &stored_share),
+        ("the sealed payload", &sealed_payload),
+    ] {
+        assert!(
+            dump.windows(present.len()).any(|w| w == present.as_slice()),
+            "{what} is in the dump"
+        );
+    }
     assert!(
         log.len() > 1_000,
         "the log has the requests ({} bytes)",
@@ -488,6 +541,10 @@ fn a_sealed_secret_opens_only_with_both_shares_and_the_exchange_never_sees_it() 
             );
         }
     }
+}
+
+fn rt_block<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Runtime::new().unwrap().block_on(f)
 }
 
 /// Every row of every table, as bytes (text as is, blobs raw, numbers as text).

@@ -268,12 +268,31 @@ async fn the_sealed_secret_api_refuses_what_it_can_check() {
     );
     provider.release_shares(&order.id, &release).await.unwrap();
     let got = buyer.my_shares(&pass.id).await.unwrap();
-    assert_eq!(
-        got.items
-            .iter()
-            .map(|s| s.kind.as_str())
-            .collect::<Vec<_>>(),
-        ["offer", "release"]
+    let mut kinds: Vec<&str> = got.items.iter().map(|s| s.kind.as_str()).collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["offer", "release"]);
+    // Once each: a second share with the offer, or a second release, is refused.
+    assert_api_err(
+        holder.share_with_offer(&offer.id, &shares).await,
+        409,
+        "shares_already_sent",
+    );
+    assert_api_err(
+        provider.release_shares(&order.id, &release).await,
+        409,
+        "shares_already_sent",
+    );
+    assert_api_err(
+        holder
+            .share_with_offer(
+                &offer.id,
+                &WrappedShares {
+                    wrapped: vec![to_buyer.clone(), to_buyer.clone()],
+                },
+            )
+            .await,
+        400,
+        "invalid_field",
     );
     srv.stop().await;
 }
