@@ -787,15 +787,7 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
             }
             let mut last = args.after.clone();
             loop {
-                let mut stream = match c.event_stream(last.as_deref()).await {
-                    Ok(s) => s,
-                    Err(ClientError::Transport(e)) => {
-                        tracing::warn!(error = %e, "event stream unavailable; retrying");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
-                };
+                let mut stream = crate::sealing::follow(&c, last.as_deref()).await?;
                 // Until the server closes the stream or the connection drops.
                 while let Ok(Some(e)) = stream.next().await {
                     if ctx.json {

@@ -451,6 +451,24 @@ pub async fn release(c: &Client, order_id: &str) -> anyhow::Result<Option<usize>
     Ok(Some(k - 1))
 }
 
+/// Opens the account's event stream after `after`, waiting out network
+/// errors (the server restarting); other errors end it.
+pub async fn follow(
+    c: &Client,
+    after: Option<&str>,
+) -> anyhow::Result<symbolon_client::EventStream> {
+    loop {
+        match c.event_stream(after).await {
+            Ok(s) => return Ok(s),
+            Err(ClientError::Transport(e)) => {
+                tracing::warn!(error = %e, "event stream unavailable; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// `provider agent`: follows the provider's events and releases the shares
 /// of every paid order of a sealed pass. It resumes after the last event it
 /// handled (kept in the keystore), and keeps orders whose release failed (a
@@ -473,15 +491,7 @@ pub async fn agent(c: &Client, once: bool) -> anyhow::Result<()> {
         let events: Vec<api::Event> = if once {
             c.events(cursor.as_deref(), Some(500)).await?.events
         } else {
-            let mut stream = match c.event_stream(cursor.as_deref()).await {
-                Ok(s) => s,
-                Err(ClientError::Transport(e)) => {
-                    tracing::warn!(error = %e, "event stream unavailable; retrying");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let mut stream = follow(c, cursor.as_deref()).await?;
             // One event at a time (or none within 30 s, to retry what failed).
             match tokio::time::timeout(std::time::Duration::from_secs(30), stream.next()).await {
                 Ok(Ok(Some(e))) => vec![e],
