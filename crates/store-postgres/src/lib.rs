@@ -680,22 +680,6 @@ impl PostgresStore {
         if offer.status == OfferStatus::Accepted || accepted.is_some() {
             return Err(Conflict::OfferAlreadyAccepted.into());
         }
-        // The other holders' pending requests are withdrawn: they no longer need answering
-        // and do not count against their success rate. Rows are locked in seq order, and
-        // before anything here touches `market_version` (events, unit and offer triggers):
-        // offers, declines and expiry also lock interactions first, so no lock cycle forms.
-        sqlx::query(
-            "WITH open AS (SELECT seq FROM interactions WHERE demand_id = $1 AND status = 'pending' AND deadline > $2
-                           ORDER BY seq FOR NO KEY UPDATE)
-             UPDATE interactions i SET status = 'withdrawn', decided_at = $2
-             FROM open WHERE i.seq = open.seq AND i.status = 'pending' AND i.id <> $3",
-        )
-        .bind(&offer.demand_id)
-        .bind(a.at.millis())
-        .bind(&offer.interaction_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
         let row = sqlx::query("SELECT mode, product_id FROM passes WHERE id = $1")
             .bind(&offer.pass_id)
             .fetch_one(&mut *tx)
@@ -716,6 +700,25 @@ impl PostgresStore {
             if stock <= 0 {
                 return Err(Conflict::InsufficientStock.into());
             }
+        }
+        // The other holders' pending requests are withdrawn: they no longer need answering
+        // and do not count against their success rate. Lock order: the product's stock
+        // (unique passes, above), then interactions in seq order, then `market_version`
+        // (events, unit and offer triggers) — the order orders (stock → version), offers,
+        // declines and expiry (interaction → version) also take, so no cycle forms.
+        sqlx::query(
+            "WITH open AS (SELECT seq FROM interactions WHERE demand_id = $1 AND status = 'pending' AND deadline > $2
+                           ORDER BY seq FOR NO KEY UPDATE)
+             UPDATE interactions i SET status = 'withdrawn', decided_at = $2
+             FROM open WHERE i.seq = open.seq AND i.status = 'pending' AND i.id <> $3",
+        )
+        .bind(&offer.demand_id)
+        .bind(a.at.millis())
+        .bind(&offer.interaction_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if mode == PassMode::Unique.as_str() {
             let Some(t) = &a.transfer else {
                 return Err(Conflict::UnitsExhausted.into());
             };
