@@ -182,13 +182,19 @@ fn known(k: &api::PartyKeys) -> Known {
     }
 }
 
-/// The keys of `keys.account_id`, checked against what this account saw before.
-fn trusted(me: &str, keys: api::PartyKeys) -> anyhow::Result<api::PartyKeys> {
+/// The account's book of counterparties' keys, and where it is kept.
+fn known_book(me: &str) -> anyhow::Result<(PathBuf, KnownKeys)> {
     let path = account_dir(me)?.join("known_keys.json");
-    let mut book: KnownKeys = std::fs::read_to_string(&path)
+    let book = std::fs::read_to_string(&path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
+    Ok((path, book))
+}
+
+/// The keys of `keys.account_id`, checked against what this account saw before.
+fn trusted(me: &str, keys: api::PartyKeys) -> anyhow::Result<api::PartyKeys> {
+    let (path, mut book) = known_book(me)?;
     let seen = known(&keys);
     match book.keys.get(&keys.account_id) {
         Some(k) if *k == seen => Ok(keys),
@@ -212,11 +218,7 @@ fn trusted(me: &str, keys: api::PartyKeys) -> anyhow::Result<api::PartyKeys> {
 pub async fn trust(c: &Client, account: &str) -> anyhow::Result<api::PartyKeys> {
     let me = c.whoami().await?;
     let keys = c.party_keys(account).await?;
-    let path = account_dir(&me.id)?.join("known_keys.json");
-    let mut book: KnownKeys = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
+    let (path, mut book) = known_book(&me.id)?;
     book.keys.insert(keys.account_id.clone(), known(&keys));
     write_private(&path, serde_json::to_string_pretty(&book)?.as_bytes())?;
     Ok(keys)

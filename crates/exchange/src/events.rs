@@ -480,12 +480,17 @@ impl Exchange {
         })
     }
 
+    /// One of the caller's endpoints (404 for another account's).
+    async fn own_webhook(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<store::WebhookEndpoint> {
+        self.store.webhook(&me.id, id).await.or_not_found("webhook")
+    }
+
     pub async fn get_webhook(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Webhook> {
-        let e = self
-            .store
-            .webhook(&me.id, id)
-            .await
-            .or_not_found("webhook")?;
+        let e = self.own_webhook(me, id).await?;
         Ok(webhook_out(&e, None))
     }
 
@@ -503,11 +508,7 @@ impl Exchange {
         me: &store::Account,
         id: &str,
     ) -> ExchangeResult<api::Webhook> {
-        let e = self
-            .store
-            .webhook(&me.id, id)
-            .await
-            .or_not_found("webhook")?;
+        let e = self.own_webhook(me, id).await?;
         let secret = new_secret();
         let until = self.now().plus_seconds(WEBHOOK_PREVIOUS_SECRET_SECONDS);
         self.store
@@ -528,11 +529,7 @@ impl Exchange {
         me: &store::Account,
         id: &str,
     ) -> ExchangeResult<api::Webhook> {
-        let e = self
-            .store
-            .webhook(&me.id, id)
-            .await
-            .or_not_found("webhook")?;
+        let e = self.own_webhook(me, id).await?;
         self.store.enable_webhook(&e.id, self.now()).await?;
         let e = self.store.webhook(&me.id, id).await?;
         Ok(webhook_out(&e, None))
@@ -546,11 +543,7 @@ impl Exchange {
         req: api::ReplayWebhook,
     ) -> ExchangeResult<api::Replay> {
         let after = parse_cursor("after", req.after.as_deref().unwrap_or(""))?;
-        let e = self
-            .store
-            .webhook(&me.id, id)
-            .await
-            .or_not_found("webhook")?;
+        let e = self.own_webhook(me, id).await?;
         let queued = self
             .store
             .replay_webhook(&e.id, after, self.now(), MAX_REPLAY_EVENTS)
@@ -563,11 +556,7 @@ impl Exchange {
         me: &store::Account,
         id: &str,
     ) -> ExchangeResult<api::WebhookAttempts> {
-        let e = self
-            .store
-            .webhook(&me.id, id)
-            .await
-            .or_not_found("webhook")?;
+        let e = self.own_webhook(me, id).await?;
         let items = self
             .store
             .webhook_attempts(&e.id, WEBHOOK_ATTEMPTS_LISTED)

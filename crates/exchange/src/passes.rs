@@ -450,13 +450,7 @@ impl Exchange {
     // ------------------------------------------------------------ revocation
 
     pub async fn revoke_pass(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Pass> {
-        require(me, Role::Provider)?;
-        let pass = self.store.pass(id).await.or_not_found("pass")?;
-        if pass.provider_id != me.id {
-            return Err(ExchangeError::forbidden(
-                "the pass belongs to another provider",
-            ));
-        }
+        self.own_pass(me, id).await?;
         let now = self.now();
         let pass = self.store.revoke_pass(id, now).await?;
         tracing::info!(pass_id = %id, provider_id = %me.id, "pass revoked");

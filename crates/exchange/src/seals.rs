@@ -5,12 +5,11 @@
 //! (`symbolon-seal`, driven by the CLI).
 
 use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
-use crate::service::require;
 use crate::Exchange;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use symbolon_api as api;
-use symbolon_core::state::{OrderStatus, Role};
+use symbolon_core::state::OrderStatus;
 use symbolon_core::ErrorCode;
 use symbolon_seal as seal;
 use symbolon_store::{self as store, Conflict, StoreError};
@@ -104,11 +103,7 @@ impl Exchange {
         pass_id: &str,
         req: &api::PassSeal,
     ) -> ExchangeResult<api::PassSeal> {
-        require(me, Role::Provider)?;
-        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
-        if pass.provider_id != me.id {
-            return Err(ExchangeError::forbidden("the pass is another provider's"));
-        }
+        let pass = self.own_pass(me, pass_id).await?;
         let keys = self.store.party_keys(&me.id).await.map_err(|_| {
             ExchangeError::new(
                 ErrorCode::PartyKeysMissing,
@@ -183,11 +178,7 @@ impl Exchange {
         pass_id: &str,
         req: &api::ShareToHolder,
     ) -> ExchangeResult<api::SealedShare> {
-        require(me, Role::Provider)?;
-        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
-        if pass.provider_id != me.id {
-            return Err(ExchangeError::forbidden("the pass is another provider's"));
-        }
+        self.own_pass(me, pass_id).await?;
         self.sealed(pass_id).await?;
         self.store
             .holding(&req.holder_id, pass_id)
@@ -195,16 +186,9 @@ impl Exchange {
             .map_err(|_| {
                 ExchangeError::field("holder_id", "that account does not hold the pass")
             })?;
-        self.add_share(
-            me,
-            pass_id,
-            &req.holder_id,
-            "holder",
-            None,
-            None,
-            &req.wrapped,
-        )
-        .await
+        let bytes = wrapped("wrapped", &req.wrapped)?;
+        self.add_share(me, pass_id, &req.holder_id, "holder", None, None, bytes)
+            .await
     }
 
     /// The holder of an offer sends the requester its share, re-wrapped.
@@ -325,11 +309,15 @@ impl Exchange {
                 format!("1 to {} shares", seal::MAX_SHARES),
             ));
         }
-        for (i, w) in req.wrapped.iter().enumerate() {
-            wrapped(&format!("wrapped[{i}]"), w)?;
-        }
+        // All checked before any is stored.
+        let all = req
+            .wrapped
+            .iter()
+            .enumerate()
+            .map(|(i, w)| wrapped(&format!("wrapped[{i}]"), w))
+            .collect::<ExchangeResult<Vec<_>>>()?;
         let mut items = Vec::new();
-        for w in &req.wrapped {
+        for w in all {
             items.push(
                 self.add_share(me, pass_id, to, kind, offer_id, order_id, w)
                     .await?,
@@ -347,7 +335,7 @@ impl Exchange {
         kind: &str,
         offer_id: Option<&str>,
         order_id: Option<&str>,
-        b64: &str,
+        wrapped: Vec<u8>,
     ) -> ExchangeResult<api::SealedShare> {
         let share = store::SealedShare {
             id: self.new_id("shr"),
@@ -357,7 +345,7 @@ impl Exchange {
             kind: kind.to_string(),
             offer_id: offer_id.map(str::to_string),
             order_id: order_id.map(str::to_string),
-            wrapped: wrapped("wrapped", b64)?,
+            wrapped,
             created_at: self.now(),
         };
         self.store.add_share(&share).await?;

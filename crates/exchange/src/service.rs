@@ -514,13 +514,7 @@ impl Exchange {
         pass_id: &str,
         req: &api::CreateGrant,
     ) -> ExchangeResult<api::Holding> {
-        require(me, Role::Provider)?;
-        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
-        if pass.provider_id != me.id {
-            return Err(ExchangeError::forbidden(
-                "the pass belongs to another provider",
-            ));
-        }
+        let pass = self.own_pass(me, pass_id).await?;
         let holder = referenced(
             self.store.account(&req.holder_id).await,
             "holder_id",
@@ -1142,6 +1136,22 @@ impl Exchange {
             unit: o.unit_no.map(|n| format!("{}/units/{n}", o.pass_id)),
             unit_no: o.unit_no,
         })
+    }
+
+    /// One of the caller's passes (a provider's own, else 403; 404 if none).
+    pub(crate) async fn own_pass(
+        &self,
+        me: &store::Account,
+        pass_id: &str,
+    ) -> ExchangeResult<store::Pass> {
+        require(me, Role::Provider)?;
+        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
+        if pass.provider_id != me.id {
+            return Err(ExchangeError::forbidden(
+                "the pass belongs to another provider",
+            ));
+        }
+        Ok(pass)
     }
 
     async fn own_offer(&self, me: &store::Account, id: &str) -> ExchangeResult<store::Offer> {

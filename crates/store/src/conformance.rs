@@ -228,6 +228,107 @@ impl GuardedStore {
 }
 
 #[async_trait::async_trait]
+impl crate::OutboxStore for GuardedStore {
+    async fn events_after(
+        &self,
+        account_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<EventRecord>> {
+        self.inner.events_after(account_id, after, limit).await
+    }
+    async fn last_event_seq(&self) -> StoreResult<i64> {
+        self.inner.last_event_seq().await
+    }
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.prune_events(before).await
+    }
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
+        self.inner.create_webhook(endpoint).await
+    }
+    async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
+        self.inner.webhooks(account_id).await
+    }
+    async fn webhook(&self, account_id: &str, id: &str) -> StoreResult<WebhookEndpoint> {
+        self.inner.webhook(account_id, id).await
+    }
+    async fn delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()> {
+        self.inner.delete_webhook(account_id, id).await
+    }
+    async fn rotate_webhook_secret(
+        &self,
+        id: &str,
+        secret: &[u8],
+        previous: &[u8],
+        previous_until: Timestamp,
+    ) -> StoreResult<()> {
+        self.inner
+            .rotate_webhook_secret(id, secret, previous, previous_until)
+            .await
+    }
+    async fn enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+        self.inner.enable_webhook(id, now).await
+    }
+    async fn replay_webhook(
+        &self,
+        id: &str,
+        after: i64,
+        now: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        self.inner.replay_webhook(id, after, now, limit).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        owner: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryJob>> {
+        self.inner
+            .claim_deliveries(now, lease_until, owner, limit)
+            .await
+    }
+    async fn finish_delivery(
+        &self,
+        owner: &str,
+        attempt: &DeliveryAttempt,
+        result: &DeliveryResult,
+    ) -> StoreResult<bool> {
+        self.inner.finish_delivery(owner, attempt, result).await
+    }
+    async fn webhook_attempts(
+        &self,
+        endpoint_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryAttempt>> {
+        self.inner.webhook_attempts(endpoint_id, limit).await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::SealStore for GuardedStore {
+    async fn set_party_keys(&self, keys: &PartyKeys) -> StoreResult<()> {
+        self.inner.set_party_keys(keys).await
+    }
+    async fn party_keys(&self, account_id: &str) -> StoreResult<PartyKeys> {
+        self.inner.party_keys(account_id).await
+    }
+    async fn put_seal(&self, seal: &PassSeal) -> StoreResult<()> {
+        self.inner.put_seal(seal).await
+    }
+    async fn pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal> {
+        self.inner.pass_seal(pass_id).await
+    }
+    async fn add_share(&self, share: &SealedShare) -> StoreResult<()> {
+        self.inner.add_share(share).await
+    }
+    async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>> {
+        self.inner.shares_for(recipient_id, pass_id).await
+    }
+}
+
+#[async_trait::async_trait]
 impl Store for GuardedStore {
     fn backend(&self) -> &'static str {
         self.inner.backend()
@@ -421,99 +522,6 @@ impl Store for GuardedStore {
     }
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
         self.inner.idempotency_prune(before).await
-    }
-    async fn set_party_keys(&self, keys: &PartyKeys) -> StoreResult<()> {
-        self.inner.set_party_keys(keys).await
-    }
-    async fn party_keys(&self, account_id: &str) -> StoreResult<PartyKeys> {
-        self.inner.party_keys(account_id).await
-    }
-    async fn put_seal(&self, seal: &PassSeal) -> StoreResult<()> {
-        self.inner.put_seal(seal).await
-    }
-    async fn pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal> {
-        self.inner.pass_seal(pass_id).await
-    }
-    async fn add_share(&self, share: &SealedShare) -> StoreResult<()> {
-        self.inner.add_share(share).await
-    }
-    async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>> {
-        self.inner.shares_for(recipient_id, pass_id).await
-    }
-    async fn events_after(
-        &self,
-        account_id: &str,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<EventRecord>> {
-        self.inner.events_after(account_id, after, limit).await
-    }
-    async fn last_event_seq(&self) -> StoreResult<i64> {
-        self.inner.last_event_seq().await
-    }
-    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
-        self.inner.prune_events(before).await
-    }
-    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
-        self.inner.create_webhook(endpoint).await
-    }
-    async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
-        self.inner.webhooks(account_id).await
-    }
-    async fn webhook(&self, account_id: &str, id: &str) -> StoreResult<WebhookEndpoint> {
-        self.inner.webhook(account_id, id).await
-    }
-    async fn delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()> {
-        self.inner.delete_webhook(account_id, id).await
-    }
-    async fn rotate_webhook_secret(
-        &self,
-        id: &str,
-        secret: &[u8],
-        previous: &[u8],
-        previous_until: Timestamp,
-    ) -> StoreResult<()> {
-        self.inner
-            .rotate_webhook_secret(id, secret, previous, previous_until)
-            .await
-    }
-    async fn enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()> {
-        self.inner.enable_webhook(id, now).await
-    }
-    async fn replay_webhook(
-        &self,
-        id: &str,
-        after: i64,
-        now: Timestamp,
-        limit: u32,
-    ) -> StoreResult<u64> {
-        self.inner.replay_webhook(id, after, now, limit).await
-    }
-    async fn claim_deliveries(
-        &self,
-        now: Timestamp,
-        lease_until: Timestamp,
-        owner: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<DeliveryJob>> {
-        self.inner
-            .claim_deliveries(now, lease_until, owner, limit)
-            .await
-    }
-    async fn finish_delivery(
-        &self,
-        owner: &str,
-        attempt: &DeliveryAttempt,
-        result: &DeliveryResult,
-    ) -> StoreResult<bool> {
-        self.inner.finish_delivery(owner, attempt, result).await
-    }
-    async fn webhook_attempts(
-        &self,
-        endpoint_id: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<DeliveryAttempt>> {
-        self.inner.webhook_attempts(endpoint_id, limit).await
     }
     async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order> {
         self.inner.pay_order(order_id, settlement).await

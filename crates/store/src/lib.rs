@@ -5,6 +5,9 @@
 //! changes state is one transaction: it either applies completely or not at all,
 //! and it re-checks the state it depends on inside that transaction (stock,
 //! units, statuses), so concurrent requests never oversell or double count.
+//! Its outbox and sealed-secret parts are the supertraits [`OutboxStore`] and
+//! [`SealStore`]; the SQL backends implement those once, through the shared
+//! `sql_outbox_methods!` and `sql_seal_methods!`.
 
 mod error;
 mod model;
@@ -20,4 +23,4 @@ pub mod conformance;
 
 pub use error::{Conflict, StoreError, StoreResult};
 pub use model::*;
-pub use store::Store;
+pub use store::{OutboxStore, SealStore, Store};

@@ -4,8 +4,7 @@
 //! v5), in the transaction of the change that causes them. What is here reads
 //! them and keeps webhook delivery state: SQL written once with `$n`
 //! placeholders (SQLite reads them as `?n`), expanded per backend by
-//! [`sql_outbox_methods!`] into inherent `outbox_*` methods the backends'
-//! `Store` impls delegate to. Only claiming differs: PostgreSQL uses
+//! [`sql_outbox_methods!`] into that backend's [`crate::OutboxStore`] impl. Only claiming differs: PostgreSQL uses
 //! `FOR UPDATE SKIP LOCKED`, SQLite (one writer) a plain conditional update.
 
 /// Columns of an endpoint, with its count of waiting deliveries.
@@ -14,15 +13,16 @@ pub const WEBHOOK_SELECT: &str = "SELECT e.id, e.account_id, e.url, e.secret, e.
     (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') AS pending
   FROM webhook_endpoints e";
 
-/// Expands to `impl $store { async fn outbox_…() }`. `$write`/`$read` name the
+/// Expands to `impl OutboxStore for $store`. `$write`/`$read` name the
 /// pools, `$sql` turns the shared SQL into the backend's dialect, `$claim` is
 /// the backend's claim statement (`$1` lease_until, `$2` owner, `$3` now, `$4`
 /// limit; returning `endpoint_id, event_seq, attempts`).
 #[macro_export]
 macro_rules! sql_outbox_methods {
     ($store:ty, write = $w:ident, read = $r:ident, sql = $sql:path, claim = $claim:expr) => {
-        impl $store {
-            async fn outbox_events_after(
+        #[async_trait::async_trait]
+        impl symbolon_store::OutboxStore for $store {
+            async fn events_after(
                 &self,
                 account_id: &str,
                 after: i64,
@@ -41,14 +41,14 @@ macro_rules! sql_outbox_methods {
                 rows.iter().map(event_from).collect()
             }
 
-            async fn outbox_last_event_seq(&self) -> StoreResult<i64> {
+            async fn last_event_seq(&self) -> StoreResult<i64> {
                 sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM events")
                     .fetch_one(&self.$r)
                     .await
                     .map_err(db)
             }
 
-            async fn outbox_prune_events(&self, before: Timestamp) -> StoreResult<u64> {
+            async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
                 let mut tx = self.$w.begin().await.map_err(db)?;
                 sqlx::query(&$sql(
                     "DELETE FROM webhook_deliveries WHERE state = 'delivered' AND event_seq IN
@@ -71,7 +71,7 @@ macro_rules! sql_outbox_methods {
                 Ok(n)
             }
 
-            async fn outbox_create_webhook(&self, e: &WebhookEndpoint) -> StoreResult<()> {
+            async fn create_webhook(&self, e: &WebhookEndpoint) -> StoreResult<()> {
                 sqlx::query(&$sql(
                     "INSERT INTO webhook_endpoints (id, account_id, url, secret, previous_secret, previous_until,
                        created_at, disabled_at, disabled_reason, failing_since)
@@ -93,7 +93,7 @@ macro_rules! sql_outbox_methods {
                 Ok(())
             }
 
-            async fn outbox_webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
+            async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
                 let q = format!(
                     "{} WHERE e.account_id = $1 ORDER BY e.created_at, e.id",
                     symbolon_store::outbox::WEBHOOK_SELECT
@@ -106,7 +106,7 @@ macro_rules! sql_outbox_methods {
                 rows.iter().map(webhook_from).collect()
             }
 
-            async fn outbox_webhook(&self, account_id: &str, id: &str) -> StoreResult<WebhookEndpoint> {
+            async fn webhook(&self, account_id: &str, id: &str) -> StoreResult<WebhookEndpoint> {
                 let q = format!(
                     "{} WHERE e.account_id = $1 AND e.id = $2",
                     symbolon_store::outbox::WEBHOOK_SELECT
@@ -121,7 +121,7 @@ macro_rules! sql_outbox_methods {
                 webhook_from(&row)
             }
 
-            async fn outbox_delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()> {
+            async fn delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()> {
                 let n = sqlx::query(&$sql(
                     "DELETE FROM webhook_endpoints WHERE account_id = $1 AND id = $2",
                 ))
@@ -137,7 +137,7 @@ macro_rules! sql_outbox_methods {
                 Ok(())
             }
 
-            async fn outbox_rotate_webhook_secret(
+            async fn rotate_webhook_secret(
                 &self,
                 id: &str,
                 secret: &[u8],
@@ -161,7 +161,7 @@ macro_rules! sql_outbox_methods {
                 Ok(())
             }
 
-            async fn outbox_enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()> {
+            async fn enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()> {
                 let mut tx = self.$w.begin().await.map_err(db)?;
                 let n = sqlx::query(&$sql(
                     "UPDATE webhook_endpoints SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL
@@ -187,7 +187,7 @@ macro_rules! sql_outbox_methods {
                 tx.commit().await.map_err(db)
             }
 
-            async fn outbox_replay_webhook(
+            async fn replay_webhook(
                 &self,
                 id: &str,
                 after: i64,
@@ -214,7 +214,7 @@ macro_rules! sql_outbox_methods {
                 Ok(n)
             }
 
-            async fn outbox_claim_deliveries(
+            async fn claim_deliveries(
                 &self,
                 now: Timestamp,
                 lease_until: Timestamp,
@@ -256,7 +256,7 @@ macro_rules! sql_outbox_methods {
                 Ok(jobs)
             }
 
-            async fn outbox_finish_delivery(
+            async fn finish_delivery(
                 &self,
                 owner: &str,
                 a: &DeliveryAttempt,
@@ -355,7 +355,7 @@ macro_rules! sql_outbox_methods {
                 Ok(held)
             }
 
-            async fn outbox_webhook_attempts(
+            async fn webhook_attempts(
                 &self,
                 endpoint_id: &str,
                 limit: u32,

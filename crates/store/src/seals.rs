@@ -2,12 +2,13 @@
 //! the dialect trick). The store keeps public keys, sealed payloads and
 //! wrapped shares only: nothing here can open a secret.
 
-/// Expands to `impl $store { async fn seals_…() }`.
+/// Expands to `impl SealStore for $store`.
 #[macro_export]
 macro_rules! sql_seal_methods {
     ($store:ty, write = $w:ident, read = $r:ident, sql = $sql:path) => {
-        impl $store {
-            async fn seals_set_party_keys(&self, k: &PartyKeys) -> StoreResult<()> {
+        #[async_trait::async_trait]
+        impl symbolon_store::SealStore for $store {
+            async fn set_party_keys(&self, k: &PartyKeys) -> StoreResult<()> {
                 sqlx::query(&$sql(
                     "INSERT INTO party_keys (account_id, age_recipient, signing_jwk, updated_at)
                      VALUES ($1, $2, $3, $4)
@@ -24,7 +25,7 @@ macro_rules! sql_seal_methods {
                 Ok(())
             }
 
-            async fn seals_party_keys(&self, account_id: &str) -> StoreResult<PartyKeys> {
+            async fn party_keys(&self, account_id: &str) -> StoreResult<PartyKeys> {
                 let row: Option<(String, String, String, i64)> = sqlx::query_as(&$sql(
                     "SELECT account_id, age_recipient, signing_jwk, updated_at FROM party_keys WHERE account_id = $1",
                 ))
@@ -41,7 +42,7 @@ macro_rules! sql_seal_methods {
                 })
             }
 
-            async fn seals_put_seal(&self, s: &PassSeal) -> StoreResult<()> {
+            async fn put_seal(&self, s: &PassSeal) -> StoreResult<()> {
                 sqlx::query(&$sql(
                     "INSERT INTO pass_seals (pass_id, seal_id, header_jws, payload, created_at)
                      VALUES ($1, $2, $3, $4, $5)",
@@ -57,7 +58,7 @@ macro_rules! sql_seal_methods {
                 Ok(())
             }
 
-            async fn seals_pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal> {
+            async fn pass_seal(&self, pass_id: &str) -> StoreResult<PassSeal> {
                 let row: Option<(String, String, String, Vec<u8>, i64)> = sqlx::query_as(&$sql(
                     "SELECT pass_id, seal_id, header_jws, payload, created_at FROM pass_seals WHERE pass_id = $1",
                 ))
@@ -75,7 +76,7 @@ macro_rules! sql_seal_methods {
                 })
             }
 
-            async fn seals_add_share(&self, s: &SealedShare) -> StoreResult<()> {
+            async fn add_share(&self, s: &SealedShare) -> StoreResult<()> {
                 sqlx::query(&$sql(
                     "INSERT INTO sealed_shares (id, pass_id, recipient_id, sender_id, kind, offer_id, order_id, wrapped, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -95,7 +96,7 @@ macro_rules! sql_seal_methods {
                 Ok(())
             }
 
-            async fn seals_shares_for(
+            async fn shares_for(
                 &self,
                 recipient_id: &str,
                 pass_id: &str,

@@ -8,7 +8,7 @@ use symbolon_core::Timestamp;
 /// a pending interaction whose deadline has passed counts as expired even
 /// before [`Store::expire_due`] has marked it.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     /// A short name of the backend (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 
@@ -180,6 +180,15 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes keys created before `before`; returns how many.
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64>;
 
+    // --- ratings --------------------------------------------------------
+    /// Records the one rating of an offer.
+    async fn rate(&self, rating: &Rating) -> StoreResult<()>;
+}
+
+/// The outbox and webhook deliveries (part of every [`Store`]). The SQL
+/// backends implement it once, through `sql_outbox_methods!`.
+#[async_trait::async_trait]
+pub trait OutboxStore: Send + Sync {
     // --- events (the outbox) and webhooks ----------------------------------
     /// The account's events with `seq > after`, oldest first, at most `limit`.
     async fn events_after(
@@ -243,7 +252,12 @@ pub trait Store: Send + Sync + 'static {
         endpoint_id: &str,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryAttempt>>;
+}
 
+/// Sealed secrets' public keys, payloads and wrapped shares (part of every
+/// [`Store`]). The SQL backends implement it once, through `sql_seal_methods!`.
+#[async_trait::async_trait]
+pub trait SealStore: Send + Sync {
     // --- sealed secrets ----------------------------------------------------
     /// Sets (replaces) an account's public keys.
     async fn set_party_keys(&self, keys: &PartyKeys) -> StoreResult<()>;
@@ -254,8 +268,4 @@ pub trait Store: Send + Sync + 'static {
     async fn add_share(&self, share: &SealedShare) -> StoreResult<()>;
     /// The shares wrapped to `recipient_id` for a pass, newest first (at most 100).
     async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>>;
-
-    // --- ratings --------------------------------------------------------
-    /// Records the one rating of an offer.
-    async fn rate(&self, rating: &Rating) -> StoreResult<()>;
 }
