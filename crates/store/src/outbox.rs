@@ -221,6 +221,20 @@ macro_rules! sql_outbox_methods {
                 owner: &str,
                 limit: u32,
             ) -> StoreResult<Vec<DeliveryJob>> {
+                // Workers poll twice a second: look on a reader first, so an
+                // idle poll never takes the write lock.
+                let due: Option<i64> = sqlx::query_scalar(&$sql(
+                    "SELECT d.event_seq FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+                     WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND d.lease_until <= $1
+                       AND e.disabled_at IS NULL LIMIT 1",
+                ))
+                .bind(now.millis())
+                .fetch_optional(&self.$r)
+                .await
+                .map_err(db)?;
+                if due.is_none() {
+                    return Ok(Vec::new());
+                }
                 let claimed: Vec<(String, i64, i64)> = sqlx::query_as(&$sql($claim))
                     .bind(lease_until.millis())
                     .bind(owner)

@@ -188,15 +188,12 @@ impl TestServer {
         .await
     }
 
-    /// Another server (a replica) on the same database and settings, with its own data dir.
+    /// Another server (a replica) on the same PostgreSQL database and settings, with its own data dir.
     pub async fn replica(&self) -> (Self, tempfile::TempDir) {
         let tmp = tempfile::tempdir().expect("temp dir");
+        // Replicas share a PostgreSQL database; one process owns a SQLite file.
+        assert_eq!(self.backend, Backend::Postgres, "replicas need PostgreSQL");
         let mut config = self.config.clone();
-        if config.database_url.is_none() {
-            // SQLite: the same database file (WAL lets two servers share it).
-            let file = config.data_dir.join("symbolon.db");
-            config.database_url = Some(format!("sqlite://{}", file.display()));
-        }
         config.data_dir = tmp.path().to_path_buf();
         let mut s = Self::launch(config, self.clock.clone()).await;
         s.backend = self.backend;
