@@ -13,6 +13,7 @@
 use crate::api::Market;
 use crate::market::Demand;
 use crate::progress::Progress;
+use crate::scratch::ScratchDb;
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
@@ -339,6 +340,7 @@ impl Baseline for SqliteFts {
 pub struct PgFts {
     conn: Option<PgConnection>,
     admin_url: String,
+    scratch: ScratchDb,
     pub database: String,
 }
 
@@ -390,27 +392,12 @@ impl PgFts {
     /// Creates `symbolon_bench_<random>` through `url` and loads `market` with
     /// array inserts (one statement per 20 000 rows). On failure the database is dropped.
     pub async fn load(url: &str, market: &Market, progress: Progress) -> anyhow::Result<Self> {
-        let mut admin = PgConnection::connect(url)
-            .await
-            .with_context(|| format!("connecting to PostgreSQL at {url}"))?;
-        let database = format!(
-            "symbolon_bench_{}_{:08x}",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            rand::random::<u32>()
-        );
-        admin
-            .execute(
-                format!("CREATE DATABASE {database} ENCODING 'UTF8' TEMPLATE template0").as_str(),
-            )
-            .await
-            .with_context(|| format!("creating database {database}"))?;
-        admin.close().await.ok();
+        let scratch = ScratchDb::create(url, "symbolon_bench").await?;
         let mut me = Self {
             conn: None,
             admin_url: url.to_string(),
-            database,
+            database: scratch.database.clone(),
+            scratch,
         };
         match me.fill(market, progress).await {
             Ok(()) => Ok(me),
@@ -567,13 +554,7 @@ impl PgFts {
         if let Some(c) = self.conn.take() {
             c.close().await.ok();
         }
-        let mut admin = PgConnection::connect(&self.admin_url).await?;
-        admin
-            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database).as_str())
-            .await
-            .with_context(|| format!("dropping database {}", self.database))?;
-        admin.close().await.ok();
-        Ok(())
+        self.scratch.drop_database().await
     }
 }
 

@@ -17,6 +17,7 @@ pub mod matching;
 pub mod progress;
 pub mod relevance;
 pub mod render;
+pub mod scratch;
 pub mod stats;
 pub mod vocab;
 

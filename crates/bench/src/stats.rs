@@ -8,6 +8,7 @@ use std::time::Duration;
 pub struct Latency {
     pub count: usize,
     pub p50_ms: f64,
+    pub p90_ms: f64,
     pub p99_ms: f64,
     pub p999_ms: f64,
     pub mean_ms: f64,
@@ -35,6 +36,7 @@ impl Latency {
         Self {
             count: ms.len(),
             p50_ms: quantile(&ms, 0.50),
+            p90_ms: quantile(&ms, 0.90),
             p99_ms: quantile(&ms, 0.99),
             p999_ms: quantile(&ms, 0.999),
             mean_ms: mean,

@@ -17,6 +17,7 @@
 #[path = "demo_catalog.rs"]
 mod catalog;
 
+use crate::embedded::Embedded;
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use catalog::{HolderPlan, PassPlan, CATALOG, HISTORY, HOLDERS, PAST_REQUESTERS, PROVIDER_NAME};
 use clap::Args;
@@ -28,7 +29,6 @@ use symbolon_client::{Client, ClientError};
 use symbolon_core::reputation::wilson_lower_bound;
 use symbolon_core::{Clock, Currency, SystemClock, TaxonomyPath};
 use symbolon_server::ServerConfig;
-use tokio::sync::oneshot;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -78,9 +78,16 @@ impl DemoSummary {
 /// Runs the demo: embedded server, story, then (with `--keep`) keys and a wait for Ctrl-C.
 pub async fn demo(args: &DemoArgs) -> Result<DemoSummary> {
     let started = Instant::now();
-    let server = Embedded::start(args.seed)
-        .await
-        .context("starting the embedded server")?;
+    let server = Embedded::start(
+        "symbolon-demo-",
+        ServerConfig {
+            registration_open: true,
+            seed: Some(args.seed),
+            ..Default::default()
+        },
+    )
+    .await
+    .context("starting the embedded server")?;
     println!(
         "Symbolon demo — an embedded exchange at {} (data in a temp dir)",
         server.url
@@ -108,80 +115,6 @@ pub async fn demo(args: &DemoArgs) -> Result<DemoSummary> {
         server.stop().await?;
     }
     Ok(summary)
-}
-
-// ---------------------------------------------------------------- embedded server
-
-struct Embedded {
-    url: String,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), symbolon_server::ServeError>>,
-    dir: tempfile::TempDir,
-}
-
-impl Embedded {
-    async fn start(seed: u64) -> Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("symbolon-demo-")
-            .tempdir()
-            .context("creating a temp dir")?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("binding 127.0.0.1:0")?;
-        let addr = listener.local_addr().context("reading the bound address")?;
-        // Spelled out in full, with the defaults behind in case settings are added.
-        #[allow(clippy::needless_update)]
-        let config = ServerConfig {
-            data_dir: dir.path().to_path_buf(),
-            listen: addr,
-            public_url: None,
-            registration_open: true,
-            seed: Some(seed),
-            ..Default::default()
-        };
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(symbolon_server::serve(listener, config, async move {
-            let _ = stopped.await;
-        }));
-        let server = Self {
-            url: format!("http://{addr}"),
-            stop,
-            task,
-            dir,
-        };
-        let client = Client::new(&server.url)?;
-        let mut attempt = 0;
-        loop {
-            match client.health().await {
-                Ok(_) => return Ok(server),
-                Err(e) => {
-                    if server.task.is_finished() {
-                        return match server.task.await {
-                            Ok(Err(serve)) => {
-                                Err(anyhow!(serve)).context("the server stopped at start")
-                            }
-                            _ => Err(anyhow!(e)).context("the server stopped at start"),
-                        };
-                    }
-                    attempt += 1;
-                    if attempt > 100 {
-                        return Err(anyhow!(e)).context("the server did not answer /healthz");
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-            }
-        }
-    }
-
-    /// Graceful shutdown: stop accepting, drain, close the store; then remove the temp dir.
-    async fn stop(self) -> Result<()> {
-        let _ = self.stop.send(());
-        self.task
-            .await
-            .context("the server task panicked")?
-            .context("the server stopped with an error")?;
-        self.dir.close().context("removing the temp dir")
-    }
 }
 
 // ---------------------------------------------------------------- accounts

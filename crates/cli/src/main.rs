@@ -1,7 +1,9 @@
 //! `symbolon`: serve the exchange, run the demo, and call every API operation.
 
+mod bench_delivery;
 mod commands;
 mod demo;
+mod embedded;
 mod output;
 mod sealing;
 mod verify;
@@ -44,11 +46,21 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print the OpenAPI 3.1 document.
     Openapi,
-    /// Benchmarks: the matching engine against SQL full-text baselines, and relevance.
+    /// Benchmarks: the matching engine against SQL full-text baselines, relevance, and
+    /// event delivery.
     #[command(subcommand)]
-    Bench(symbolon_bench::BenchCommand),
+    Bench(Bench),
     #[command(flatten)]
     Api(commands::ApiCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum Bench {
+    #[command(flatten)]
+    Engine(symbolon_bench::BenchCommand),
+    /// Event delivery by SSE and webhook: latency from the write to the party, and
+    /// throughput under a burst, on SQLite (and two PostgreSQL replicas with --postgres-url).
+    Delivery(bench_delivery::DeliveryArgs),
 }
 
 #[derive(Args, Debug)]
@@ -76,8 +88,12 @@ struct ServeArgs {
     /// Webhook retry delays, e.g. `5s,5m,30m,2h` (the last repeats). [default: 5s,5m,30m,2h,5h,10h,10h]
     #[arg(long)]
     webhook_retry_schedule: Option<String>,
+    /// How often to look for events committed by other replicas, 10ms–60s (this replica's own
+    /// writes go out at once). [default: 200ms]
+    #[arg(long)]
+    event_poll: Option<String>,
     /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open,
-    /// seed, master_key, allow_private_webhooks, webhook_retry_schedule).
+    /// seed, master_key, allow_private_webhooks, webhook_retry_schedule, event_poll).
     #[arg(long, env = "SYMBOLON_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -119,6 +135,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             master_key: None,
             allow_private_webhooks: args.allow_private_webhooks.then_some(true),
             webhook_retry_schedule: args.webhook_retry_schedule,
+            event_poll: args.event_poll,
         },
     ));
     let refs: Vec<(&str, ConfigLayer)> = layers
@@ -154,9 +171,20 @@ async fn main() {
             println!("{}", symbolon_server::openapi::openapi_json());
             Ok(())
         }
-        Command::Bench(cmd) => {
+        Command::Bench(Bench::Engine(cmd)) => {
             init_tracing("warn");
             symbolon_bench::run(cmd, cli.json).await
+        }
+        Command::Bench(Bench::Delivery(args)) => {
+            init_tracing("warn");
+            let progress = symbolon_bench::progress::Progress { show: !cli.json };
+            bench_delivery::run(&args, progress).await.map(|report| {
+                if cli.json {
+                    output::print_json(&report);
+                } else {
+                    println!("{}", bench_delivery::render(&report));
+                }
+            })
         }
         Command::Api(cmd) => {
             init_tracing("warn");

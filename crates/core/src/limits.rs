@@ -110,6 +110,9 @@ pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
 /// How often each replica looks for events committed by any replica (streams
 /// connected to it wake within this, so an event reaches them in well under 1 s).
 pub const EVENT_POLL_MILLIS: u64 = 200;
+/// A stream that heard no wake for this many poll periods reads the store
+/// anyway (a safety net for a stalled poller: 1 s at the default period).
+pub const STREAM_RECHECK_POLLS: u32 = 5;
 /// Seconds between SSE keep-alive comments.
 pub const SSE_KEEPALIVE_SECONDS: u64 = 15;
 /// Webhook endpoints one account may register.

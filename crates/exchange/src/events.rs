@@ -48,11 +48,14 @@ impl Default for WebhookPolicy {
 }
 
 /// Wakes event streams when any replica commits events: the server polls the
-/// store's last `seq` every [`EVENT_POLL_MILLIS`] and publishes it here.
+/// store's last `seq` every [`EVENT_POLL_MILLIS`] and publishes it here. A
+/// write on this replica [kicks](EventHub::kick) the poller, so its own
+/// events go out at once; other replicas' events arrive within one period.
 #[derive(Debug)]
 pub struct EventHub {
     latest: tokio::sync::watch::Sender<i64>,
     closing: tokio::sync::watch::Sender<bool>,
+    kick: tokio::sync::Notify,
     streams: Mutex<HashMap<String, usize>>,
 }
 
@@ -61,6 +64,7 @@ impl Default for EventHub {
         Self {
             latest: tokio::sync::watch::channel(0).0,
             closing: tokio::sync::watch::channel(false).0,
+            kick: tokio::sync::Notify::new(),
             streams: Mutex::default(),
         }
     }
@@ -77,6 +81,19 @@ impl EventHub {
                 false
             }
         });
+    }
+
+    /// Asks the poller to read the last `seq` now rather than at its next
+    /// tick: this replica may just have committed events. Kicks that come
+    /// while a poll runs are kept (one more poll follows), never lost.
+    pub fn kick(&self) {
+        self.kick.notify_one();
+    }
+
+    /// Resolves at the next [`kick`](Self::kick) (or at once for one that came
+    /// since the last call).
+    pub async fn kicked(&self) {
+        self.kick.notified().await;
     }
 
     /// A receiver that changes whenever events were committed.
@@ -372,6 +389,12 @@ impl Exchange {
 
     pub fn webhook_policy(&self) -> &WebhookPolicy {
         &self.config.webhooks
+    }
+
+    /// The event poll period; a stream that heard no wake for
+    /// [`STREAM_RECHECK_POLLS`] periods reads the store anyway.
+    pub fn event_poll(&self) -> Duration {
+        self.config.event_poll
     }
 
     /// The account's events after `after` (`evt_…`), oldest first: the page a

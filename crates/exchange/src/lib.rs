@@ -40,6 +40,9 @@ pub struct ExchangeConfig {
     pub master_key: MasterKey,
     /// Webhook delivery: private endpoints, retry schedule, failure period.
     pub webhooks: WebhookPolicy,
+    /// How often the server looks for events committed by any replica
+    /// (default [`symbolon_core::limits::EVENT_POLL_MILLIS`]).
+    pub event_poll: std::time::Duration,
 }
 
 /// The exchange.

@@ -34,7 +34,13 @@ pub struct ServerConfig {
     /// The webhook retry schedule; empty means the default
     /// (`symbolon_core::limits::WEBHOOK_RETRY_SCHEDULE_SECONDS`).
     pub webhook_retry_schedule: Vec<std::time::Duration>,
+    /// How often this replica looks for events committed by other replicas
+    /// (its own writes wake its streams and webhook worker at once).
+    pub event_poll: std::time::Duration,
 }
+
+/// The shortest and longest [`ServerConfig::event_poll`] accepted.
+pub const EVENT_POLL_RANGE_MILLIS: (u64, u64) = (10, 60_000);
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -50,6 +56,7 @@ impl Default for ServerConfig {
             master_key: None,
             allow_private_webhooks: false,
             webhook_retry_schedule: Vec::new(),
+            event_poll: std::time::Duration::from_millis(symbolon_core::limits::EVENT_POLL_MILLIS),
         }
     }
 }
@@ -82,6 +89,19 @@ pub fn parse_schedule(text: &str) -> Result<Vec<std::time::Duration>, String> {
         return Err("at most 32 delays".into());
     }
     Ok(out)
+}
+
+/// Parses one duration within [`EVENT_POLL_RANGE_MILLIS`].
+fn parse_event_poll(text: &str) -> Result<std::time::Duration, String> {
+    let (lo, hi) = EVENT_POLL_RANGE_MILLIS;
+    match parse_schedule(text)?.as_slice() {
+        [d] if (lo..=hi).contains(&(d.as_millis() as u64)) => Ok(*d),
+        [_] => Err(format!(
+            "`{text}` must be between {lo}ms and {}s",
+            hi / 1000
+        )),
+        _ => Err(format!("`{text}` must be one duration, e.g. 200ms")),
+    }
 }
 
 impl ServerConfig {
@@ -130,6 +150,7 @@ impl fmt::Debug for ServerConfig {
             )
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
+            .field("event_poll", &self.event_poll)
             .finish()
     }
 }
@@ -148,6 +169,8 @@ pub struct ConfigLayer {
     pub allow_private_webhooks: Option<bool>,
     /// e.g. `"5s,5m,30m"`.
     pub webhook_retry_schedule: Option<String>,
+    /// e.g. `"200ms"` or `"1s"`.
+    pub event_poll: Option<String>,
 }
 
 impl fmt::Debug for ConfigLayer {
@@ -168,6 +191,7 @@ impl fmt::Debug for ConfigLayer {
             )
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
+            .field("event_poll", &self.event_poll)
             .finish()
     }
 }
@@ -234,6 +258,7 @@ impl ConfigLayer {
                     })
                 }
                 "SYMBOLON_WEBHOOK_RETRY_SCHEDULE" => layer.webhook_retry_schedule = Some(v),
+                "SYMBOLON_EVENT_POLL" => layer.event_poll = Some(v),
                 "SYMBOLON_SEED" => {
                     layer.seed = Some(
                         v.parse()
@@ -310,6 +335,13 @@ impl ServerConfig {
                         setting: "webhook_retry_schedule",
                         message,
                     })?;
+            }
+            if let Some(text) = &l.event_poll {
+                c.event_poll = parse_event_poll(text).map_err(|message| ConfigError::Invalid {
+                    origin: origin.to_string(),
+                    setting: "event_poll",
+                    message,
+                })?;
             }
         }
         Ok(c)
@@ -406,5 +438,32 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().contains("listen"));
         assert!(toml::from_str::<ConfigLayer>("unknown = 1").is_err());
+    }
+
+    #[test]
+    fn event_poll_is_one_duration_within_its_range() {
+        let at = |text: &str| {
+            let env =
+                ConfigLayer::from_env([("SYMBOLON_EVENT_POLL".to_string(), text.to_string())])
+                    .unwrap();
+            ServerConfig::layered(&[("env", env)]).map(|c| c.event_poll)
+        };
+        assert_eq!(
+            ServerConfig::default().event_poll.as_millis() as u64,
+            symbolon_core::limits::EVENT_POLL_MILLIS
+        );
+        let (lo, hi) = EVENT_POLL_RANGE_MILLIS;
+        assert_eq!(at(&format!("{lo}ms")).unwrap().as_millis() as u64, lo);
+        assert_eq!(at(&format!("{hi}ms")).unwrap().as_millis() as u64, hi);
+        for bad in [
+            format!("{}ms", lo - 1),
+            format!("{}ms", hi + 1),
+            "1s,2s".into(),
+            "".into(),
+            "fast".into(),
+        ] {
+            let e = at(&bad).unwrap_err().to_string();
+            assert!(e.starts_with("env: event_poll:"), "{bad}: {e}");
+        }
     }
 }

@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use symbolon_core::limits::{EVENT_POLL_MILLIS, WEBHOOK_TIMEOUT_SECONDS};
+use symbolon_core::limits::WEBHOOK_TIMEOUT_SECONDS;
 use symbolon_exchange::events::{check_webhook_url, is_public_ip};
 use symbolon_exchange::{AttemptOutcome, Exchange};
 use symbolon_store::DeliveryJob;
@@ -138,18 +138,21 @@ pub async fn run_worker(
     }
 }
 
-/// Polls the store's last event `seq` and wakes streams and the worker when it moves.
+/// Polls the store's last event `seq` every [`Exchange::event_poll`], and at
+/// once when this replica [kicks](symbolon_exchange::EventHub::kick) it after
+/// a write, and wakes streams and the worker when it moves.
 pub async fn run_poller(exchange: Arc<Exchange>, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(EVENT_POLL_MILLIS));
+    let mut tick = tokio::time::interval(exchange.event_poll());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let hub = exchange.hub().clone();
     loop {
         tokio::select! {
-            _ = tick.tick() => {
-                if let Err(e) = exchange.poll_events().await {
-                    tracing::warn!(error = %e, "polling for events failed");
-                }
-            }
+            _ = tick.tick() => {}
+            _ = hub.kicked() => {}
             _ = stop.changed() => return,
+        }
+        if let Err(e) = exchange.poll_events().await {
+            tracing::warn!(error = %e, "polling for events failed");
         }
     }
 }

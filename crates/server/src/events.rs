@@ -20,7 +20,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use symbolon_api::*;
-use symbolon_core::limits::{EVENT_PAGE_DEFAULT, SSE_KEEPALIVE_SECONDS};
+use symbolon_core::limits::{EVENT_PAGE_DEFAULT, SSE_KEEPALIVE_SECONDS, STREAM_RECHECK_POLLS};
 use symbolon_exchange::events::{event_out, parse_cursor, StreamSlot};
 use symbolon_exchange::Exchange;
 use symbolon_store::EventRecord;
@@ -119,7 +119,7 @@ async fn next_event(mut st: StreamState) -> Option<(Result<SseEvent, Infallible>
                     _ = st.wake.changed() => {}
                     _ = st.closing.changed() => {}
                     // A safety net: a replica whose poller stalled still delivers.
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = tokio::time::sleep(st.exchange.event_poll() * STREAM_RECHECK_POLLS) => {}
                 }
             }
             Err(e) => {

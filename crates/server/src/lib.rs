@@ -151,9 +151,32 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
         .nest("/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            AppState {
+                exchange: exchange.clone(),
+            },
+            kick_after_writes,
+        ))
         .layer(DefaultBodyLimit::max(symbolon_core::limits::MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(AppState { exchange })
+}
+
+/// A write has committed by the time it is answered, and may have written
+/// events (a web form's answer is a redirect, a refusal writes none, but a
+/// spare poll costs one indexed read): the poller reads them now, so this
+/// replica's streams and webhooks need not wait for its next tick.
+async fn kick_after_writes(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let write = !req.method().is_safe();
+    let resp = next.run(req).await;
+    if write {
+        s.exchange.hub().kick();
+    }
+    resp
 }
 
 async fn openapi_doc() -> impl IntoResponse {
@@ -243,6 +266,7 @@ pub async fn open_exchange(
             registration_open: config.registration_open,
             master_key,
             webhooks: config.webhook_policy(),
+            event_poll: config.event_poll,
         },
     )))
 }
@@ -325,13 +349,22 @@ impl Prepared {
                 loop {
                     tokio::select! {
                         _ = tick.tick() => {
+                            // Expiries and activated standing demands are events.
+                            let mut changed = 0;
                             match exchange.expire_due().await {
                                 Ok(0) => {}
-                                Ok(n) => tracing::info!(expired = n, "interaction requests expired"),
+                                Ok(n) => {
+                                    changed += n;
+                                    tracing::info!(expired = n, "interaction requests expired");
+                                }
                                 Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
                             }
-                            if let Err(e) = exchange.rematch_waiting().await {
-                                tracing::warn!(error = %e, "re-matching standing demands failed");
+                            match exchange.rematch_waiting().await {
+                                Ok(n) => changed += n,
+                                Err(e) => tracing::warn!(error = %e, "re-matching standing demands failed"),
+                            }
+                            if changed > 0 {
+                                exchange.hub().kick();
                             }
                             match exchange.idempotency_prune().await {
                                 Ok(0) => {}

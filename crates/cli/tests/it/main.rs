@@ -518,3 +518,65 @@ fn events_and_webhooks_through_the_cli() {
         serde_json::json!([])
     );
 }
+
+/// `symbolon bench delivery` measures every event it asked for, on SQLite and
+/// (when a test PostgreSQL is set) on two PostgreSQL replicas, with nothing
+/// lost or seen twice on a stream.
+#[test]
+fn bench_delivery_counts_every_event() {
+    let mut args = vec![
+        "--json".to_string(),
+        "bench".into(),
+        "delivery".into(),
+        "--demands".into(),
+        "4".into(),
+        "--burst".into(),
+        "9".into(),
+        "--concurrency".into(),
+        "3".into(),
+        "--holders".into(),
+        "3".into(),
+    ];
+    let pg = std::env::var("SYMBOLON_TEST_POSTGRES_URL").ok();
+    if let Some(url) = &pg {
+        args.extend(["--postgres-url".into(), url.clone()]);
+    }
+    let out = command().args(&args).output().expect("run the bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let runs = r["runs"].as_array().expect("runs");
+    assert_eq!(runs.len(), 1 + usize::from(pg.is_some()), "{r}");
+    for run in runs {
+        assert_eq!(run["post"]["count"], 4, "{run}");
+        assert_eq!(run["stream"]["count"], 12, "{run}");
+        assert_eq!(run["webhook"]["count"], 12, "{run}");
+        let b = &run["burst"];
+        assert_eq!(b["events"], 27, "{run}");
+        assert_eq!(b["stream_duplicates"], 0, "{run}");
+        assert!(
+            b["stream_events_per_second"].as_f64().unwrap_or(0.0) > 0.0,
+            "{run}"
+        );
+        assert!(
+            b["webhook_events_per_second"].as_f64().unwrap_or(0.0) > 0.0,
+            "{run}"
+        );
+        let p = &run["stream"];
+        assert!(p["p50_ms"].as_f64() <= p["p99_ms"].as_f64(), "{run}");
+        match run["backend"].as_str() {
+            Some("postgres") => assert_eq!(run["stream_other_replica"]["count"], 12, "{run}"),
+            _ => assert_eq!(run["stream_other_replica"], Value::Null, "{run}"),
+        }
+    }
+    // Bad arguments are refused before anything starts.
+    let bad = command()
+        .args(["bench", "delivery", "--holders", "1"])
+        .output()
+        .expect("run the bench");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--holders"));
+}

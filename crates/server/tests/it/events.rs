@@ -145,6 +145,32 @@ impl Market {
     }
 }
 
+/// A write wakes its own replica's poller: with the poll period at its
+/// longest (60 s), each request still reaches the holder's stream, which
+/// only the kick after the write can explain within the 20 s allowed.
+async fn a_write_wakes_its_own_replicas_streams_at_once(backend: Backend) {
+    let srv = TestServer::configured(backend, Arc::new(symbolon_core::SystemClock), |c| {
+        c.event_poll = Duration::from_millis(symbolon_server::config::EVENT_POLL_RANGE_MILLIS.1);
+    })
+    .await;
+    let m = market(&srv).await;
+    let mut stream = m.h1.event_stream(None).await.unwrap();
+    for _ in 0..3 {
+        let d = m
+            .requester
+            .create_demand(&demand("espresso grinder"))
+            .await
+            .unwrap();
+        let e = next_within(&mut stream, 20).await.expect("an event");
+        assert_eq!(
+            (e.kind.as_str(), demand_of(&e)),
+            ("interaction.requested", d.id.as_str())
+        );
+    }
+    drop(stream);
+    srv.stop().await;
+}
+
 /// Replicas share a PostgreSQL database (one process owns a SQLite file).
 async fn an_event_reaches_a_stream_on_another_replica() {
     if postgres_admin_url().is_none() {
@@ -621,6 +647,7 @@ async fn an_event_reaches_a_stream_on_another_replica_postgres() {
 
 on_both_backends!(
     events_resume_with_last_event_id_across_a_restart,
+    a_write_wakes_its_own_replicas_streams_at_once,
     expiry_is_an_event_and_counts_in_success_rate_once,
     a_failing_webhook_endpoint_recovers_and_receives_every_event,
 );
