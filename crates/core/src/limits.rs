@@ -107,8 +107,9 @@ pub const EVENT_PAGE_MAX: u32 = 500;
 pub const EVENT_RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 /// Event streams (`GET /v1/events` as SSE) one account may hold open at once.
 pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
-/// How often each replica looks for events committed by any replica (streams
-/// connected to it wake within this, so an event reaches them in well under 1 s).
+/// How often each replica looks for events committed by any replica, whatever
+/// else wakes it (its own writes; PostgreSQL `NOTIFY` for other replicas'):
+/// the bound on delivery delay when notifications are lost.
 pub const EVENT_POLL_MILLIS: u64 = 200;
 /// A stream that heard no wake for this many poll periods reads the store
 /// anyway (a safety net for a stalled poller: 1 s at the default period).

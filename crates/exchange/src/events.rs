@@ -50,7 +50,9 @@ impl Default for WebhookPolicy {
 /// Wakes event streams when any replica commits events: the server polls the
 /// store's last `seq` every [`EVENT_POLL_MILLIS`] and publishes it here. A
 /// write on this replica [kicks](EventHub::kick) the poller, so its own
-/// events go out at once; other replicas' events arrive within one period.
+/// events go out at once; so does a store wake-up (PostgreSQL `NOTIFY`) for
+/// another replica's. Without wake-ups, or while the listener reconnects,
+/// other replicas' events arrive within one period.
 #[derive(Debug)]
 pub struct EventHub {
     latest: tokio::sync::watch::Sender<i64>,

@@ -35,7 +35,8 @@ pub struct ServerConfig {
     /// (`symbolon_core::limits::WEBHOOK_RETRY_SCHEDULE_SECONDS`).
     pub webhook_retry_schedule: Vec<std::time::Duration>,
     /// How often this replica looks for events committed by other replicas
-    /// (its own writes wake its streams and webhook worker at once).
+    /// even when nothing woke it (its own writes and, on PostgreSQL,
+    /// `NOTIFY` wake its streams and webhook worker at once).
     pub event_poll: std::time::Duration,
 }
 

@@ -138,6 +138,48 @@ pub async fn run_worker(
     }
 }
 
+/// Kicks the poller whenever the store says some process committed events
+/// (PostgreSQL `LISTEN`/`NOTIFY`), so streams on every replica wake at once;
+/// returns at once for a backend without wake-ups (the poll period alone).
+pub async fn run_listener(exchange: Arc<Exchange>, mut stop: watch::Receiver<bool>) {
+    let mut wakeups = None;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let Some(w) = wakeups.as_mut() else {
+            match exchange.store().event_wakeups().await {
+                Ok(None) => return,
+                Ok(Some(w)) => {
+                    tracing::debug!("listening for events committed by other replicas");
+                    wakeups = Some(w);
+                    // Anything committed before the LISTEN took effect.
+                    exchange.hub().kick();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening for events failed; polling meanwhile");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+            }
+            continue;
+        };
+        tokio::select! {
+            woke = w.next() => match woke {
+                Ok(()) => exchange.hub().kick(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the event listener lost its connection; polling meanwhile");
+                    wakeups = None;
+                    exchange.hub().kick();
+                }
+            },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// Polls the store's last event `seq` every [`Exchange::event_poll`], and at
 /// once when this replica [kicks](symbolon_exchange::EventHub::kick) it after
 /// a write, and wakes streams and the worker when it moves.

@@ -340,6 +340,7 @@ impl Prepared {
             stop_rx.clone(),
         ));
         let poller = tokio::spawn(delivery::run_poller(exchange.clone(), stop_rx.clone()));
+        let listener_task = tokio::spawn(delivery::run_listener(exchange.clone(), stop_rx.clone()));
         let sweeper = {
             let exchange = exchange.clone();
             tokio::spawn(async move {
@@ -398,6 +399,7 @@ impl Prepared {
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
         let _ = poller.await;
+        let _ = listener_task.await;
         // In-flight webhook attempts finish (bounded by their timeout); an
         // interrupted one is retried by whichever replica claims it next.
         let _ = worker.await;

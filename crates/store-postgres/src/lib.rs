@@ -150,6 +150,22 @@ fn with_session_defaults(options: PgConnectOptions) -> PgConnectOptions {
     }
 }
 
+/// The channel the `events` trigger notifies at commit (migration 0007).
+pub const EVENTS_CHANNEL: &str = "symbolon_events";
+
+/// `LISTEN symbolon_events` on a connection of its own (taken from the pool
+/// for as long as the listener lives).
+struct PgWakeups(sqlx::postgres::PgListener);
+
+#[async_trait::async_trait]
+impl EventWakeups for PgWakeups {
+    async fn next(&mut self) -> StoreResult<()> {
+        // `Ok(None)`: the connection was lost and is back; notifications sent
+        // meanwhile are gone, so this is a wake-up too (the caller polls).
+        self.0.try_recv().await.map(|_| ()).map_err(db)
+    }
+}
+
 /// The newest migration this binary knows.
 pub fn known_schema_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
@@ -940,6 +956,14 @@ impl Store for PostgresStore {
 
     async fn close(&self) {
         PostgresStore::close(self).await
+    }
+
+    async fn event_wakeups(&self) -> StoreResult<Option<Box<dyn EventWakeups>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(db)?;
+        listener.listen(EVENTS_CHANNEL).await.map_err(db)?;
+        Ok(Some(Box::new(PgWakeups(listener))))
     }
 
     async fn create_account(&self, new: &NewAccount) -> StoreResult<()> {

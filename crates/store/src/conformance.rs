@@ -162,6 +162,7 @@ macro_rules! __store_conformance_cases {
             idempotency_keys_run_once_and_replay,
             concurrent_idempotent_requests_run_once,
             events_follow_every_change_in_its_transaction,
+            event_wakeups_follow_commits,
             webhook_deliveries_are_leased_retried_and_never_dropped,
             concurrent_claims_lease_each_delivery_once,
             sealed_secrets_round_trip,
@@ -335,6 +336,9 @@ impl Store for GuardedStore {
     }
     async fn close(&self) {
         self.inner.close().await
+    }
+    async fn event_wakeups(&self) -> StoreResult<Option<Box<dyn crate::EventWakeups>>> {
+        self.inner.event_wakeups().await
     }
     async fn create_account(&self, new: &NewAccount) -> StoreResult<()> {
         self.inner.create_account(new).await
@@ -4083,6 +4087,35 @@ async fn all_events(s: &dyn Store, account: &str) -> Vec<EventRecord> {
 
 fn data(e: &EventRecord) -> serde_json::Value {
     serde_json::from_str(&e.data).expect("event data is JSON")
+}
+
+/// A backend with wake-ups wakes a listener when events commit (SQLite has
+/// none: one process owns its file, and that process knows its own writes).
+pub async fn event_wakeups_follow_commits(store: Arc<dyn Store>) {
+    let expected = matches!(store.backend(), "postgres");
+    let w = World::new(store).await;
+    let s = w.store();
+    let Some(mut wakeups) = s.event_wakeups().await.must("event wakeups") else {
+        assert!(!expected, "{} must offer event wake-ups", s.backend());
+        return;
+    };
+    assert!(
+        expected,
+        "{} offers wake-ups the suite does not expect",
+        s.backend()
+    );
+    // The market set-up wrote no events, so the first wake-up is the demand's.
+    w.demand(&[&w.holder1, &w.holder2]).await;
+    let woke = tokio::time::timeout(std::time::Duration::from_secs(30), wakeups.next()).await;
+    assert!(
+        matches!(woke, Ok(Ok(()))),
+        "no wake-up after a commit: {woke:?}"
+    );
+    // Another commit wakes it again (one notification per transaction).
+    let requests = w.demand(&[&w.holder1]).await;
+    let woke = tokio::time::timeout(std::time::Duration::from_secs(30), wakeups.next()).await;
+    assert!(matches!(woke, Ok(Ok(()))), "no second wake-up: {woke:?}");
+    assert_eq!(requests.len(), 1);
 }
 
 /// Every change a party must hear about writes its event in the same

@@ -23,4 +23,4 @@ pub mod conformance;
 
 pub use error::{Conflict, StoreError, StoreResult};
 pub use model::*;
-pub use store::{OutboxStore, SealStore, Store};
+pub use store::{EventWakeups, OutboxStore, SealStore, Store};

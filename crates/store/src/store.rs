@@ -2,6 +2,14 @@ use crate::error::StoreResult;
 use crate::model::*;
 use symbolon_core::Timestamp;
 
+/// A live subscription to "events were committed" (see [`Store::event_wakeups`]).
+#[async_trait::async_trait]
+pub trait EventWakeups: Send {
+    /// Waits for the next commit of events by any process. An error means
+    /// the connection was lost; the next call reconnects.
+    async fn next(&mut self) -> StoreResult<()>;
+}
+
 /// Everything Symbolon persists. Each method is atomic.
 ///
 /// Reputation is derived from interactions and ratings as of a moment `now`:
@@ -14,6 +22,16 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
 
     /// Flushes and closes connections; called once at shutdown.
     async fn close(&self) {}
+
+    /// Wake-ups when any process commits events, for backends shared by
+    /// several processes (PostgreSQL: `LISTEN symbolon_events`, notified by
+    /// a trigger on `events` at commit). `None`: the backend has none, and
+    /// replicas rely on polling [`OutboxStore::last_event_seq`]. A wake-up is
+    /// a hint to poll, never a substitute: notifications sent while the
+    /// listener reconnects are lost.
+    async fn event_wakeups(&self) -> StoreResult<Option<Box<dyn EventWakeups>>> {
+        Ok(None)
+    }
 
     // --- accounts -------------------------------------------------------
     /// Creates an account (and, for providers, its first signing key).

@@ -285,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 6,
-        "migrations/0006_sealed_secrets.sql is the newest migration"
+        known, 7,
+        "migrations/0007_event_notifications.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;
