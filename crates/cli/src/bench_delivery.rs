@@ -10,7 +10,8 @@
 //! `interaction.requested` event arrives on each holder's stream (on the
 //! replica that took the write, and on the other replica) and at each
 //! holder's webhook receiver (a local hyper server answering 204). The POST's
-//! own round trip is reported beside them.
+//! own round trip is reported beside them, and so is a client without SSE
+//! that pages `GET /v1/events?after=` every poll period (one holder).
 //!
 //! Throughput: `--burst` demands sent by `--concurrency` requesters at once;
 //! the time until every holder has every event on its stream and at its
@@ -96,6 +97,9 @@ pub struct BackendRun {
     pub stream_other_replica: Option<Latency>,
     /// POST sent → the webhook request at the holder's receiver.
     pub webhook: Latency,
+    /// POST sent → the event in a page, for one holder paging every poll period
+    /// (a client without SSE; the comparison for the stream).
+    pub page_poll: Latency,
     pub burst: Burst,
 }
 
@@ -104,6 +108,8 @@ pub struct BackendRun {
 pub struct Burst {
     /// Events expected on each channel (demands × holders).
     pub events: usize,
+    /// From the first POST sent to the last one answered (the writes themselves).
+    pub posted_seconds: f64,
     /// From the first POST sent to the last event on a stream.
     pub stream_seconds: f64,
     pub stream_events_per_second: f64,
@@ -202,6 +208,8 @@ enum Channel {
     Stream,
     OtherReplica,
     Webhook,
+    /// `GET /v1/events?after=` every poll period, as a client without SSE does.
+    PagePoll,
 }
 
 /// First arrival of each (channel, holder, demand), and every event id seen.
@@ -285,6 +293,31 @@ fn follow(
             }
         }
         Ok(())
+    })
+}
+
+/// Pages through `client`'s events every `period` (a client that polls),
+/// recording each `interaction.requested`.
+fn poll_pages(
+    client: Client,
+    holder: usize,
+    period: Duration,
+    arrivals: Arc<Arrivals>,
+) -> tokio::task::JoinHandle<Result<()>> {
+    tokio::spawn(async move {
+        let mut after: Option<String> = None;
+        loop {
+            let page = client.events(after.as_deref(), Some(500)).await?;
+            let at = Instant::now();
+            for e in &page.events {
+                if e.kind == "interaction.requested" {
+                    let demand = e.data["demand_id"].as_str().unwrap_or_default();
+                    arrivals.record(Channel::PagePoll, holder, &e.id, demand, at);
+                }
+            }
+            after = Some(page.next_after);
+            tokio::time::sleep(period).await;
+        }
     })
 }
 
@@ -415,6 +448,11 @@ async fn measure(
         holder.create_webhook(&format!("{hook_base}/h/{h}")).await?;
         followers.push(follow(holder.clone(), Channel::Stream, h, arrivals.clone()));
         keys.push((Channel::Stream, h));
+        if h == 0 {
+            let period = ServerConfig::default().event_poll;
+            followers.push(poll_pages(holder.clone(), 0, period, arrivals.clone()));
+            keys.push((Channel::PagePoll, 0));
+        }
         keys.push((Channel::Webhook, h));
         if let Some(b) = b {
             let on_b = Client::new(&b.url)?.with_key(holder.api_key().unwrap_or_default());
@@ -442,6 +480,7 @@ async fn measure(
         stream: Latency::of(lat.get(&Channel::Stream).map_or(&[][..], |v| v)),
         stream_other_replica: lat.remove(&Channel::OtherReplica).map(|v| Latency::of(&v)),
         webhook: Latency::of(lat.get(&Channel::Webhook).map_or(&[][..], |v| v)),
+        page_poll: Latency::of(lat.get(&Channel::PagePoll).map_or(&[][..], |v| v)),
         burst,
     })
 }
@@ -519,6 +558,7 @@ async fn timed(
                 .context("sending a demand")?,
         );
     }
+    let posted_seconds = started.elapsed().as_secs_f64();
     pb.finish_and_clear();
     let mut last: HashMap<Channel, Instant> = HashMap::new();
     for id in &ids {
@@ -536,6 +576,7 @@ async fn timed(
     let (stream_seconds, webhook_seconds) = (secs(Channel::Stream), secs(Channel::Webhook));
     let burst = Burst {
         events,
+        posted_seconds,
         stream_seconds,
         stream_events_per_second: rate(stream_seconds),
         webhook_seconds,
@@ -577,6 +618,7 @@ pub fn render(r: &DeliveryReport) -> String {
             row("SSE, other replica", o);
         }
         row("webhook", &run.webhook);
+        row("page poll every period (1 holder)", &run.page_poll);
     }
     out.push_str(&t.to_string());
     let mut t = Table::new();
@@ -584,6 +626,7 @@ pub fn render(r: &DeliveryReport) -> String {
     t.set_header([
         "backend",
         "events",
+        "POSTs: all answered",
         "SSE: all in",
         "SSE events/s",
         "webhooks: all in",
@@ -596,6 +639,7 @@ pub fn render(r: &DeliveryReport) -> String {
         t.add_row(vec![
             run.backend.to_string(),
             b.events.to_string(),
+            format!("{:.2} s", b.posted_seconds),
             format!("{:.2} s", b.stream_seconds),
             fmt_rate(b.stream_events_per_second),
             format!("{:.2} s", b.webhook_seconds),

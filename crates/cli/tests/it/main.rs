@@ -554,6 +554,7 @@ fn bench_delivery_counts_every_event() {
         assert_eq!(run["post"]["count"], 4, "{run}");
         assert_eq!(run["stream"]["count"], 12, "{run}");
         assert_eq!(run["webhook"]["count"], 12, "{run}");
+        assert_eq!(run["page_poll"]["count"], 4, "{run}");
         let b = &run["burst"];
         assert_eq!(b["events"], 27, "{run}");
         assert_eq!(b["stream_duplicates"], 0, "{run}");

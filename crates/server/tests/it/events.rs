@@ -171,14 +171,22 @@ async fn a_write_wakes_its_own_replicas_streams_at_once(backend: Backend) {
     srv.stop().await;
 }
 
-/// Replicas share a PostgreSQL database (one process owns a SQLite file).
+/// Replicas share a PostgreSQL database (one process owns a SQLite file):
+/// an event made on A reaches a stream on B, polling every `event_poll`.
 /// How soon is for `symbolon bench delivery` to say, not a test.
-async fn an_event_reaches_a_stream_on_another_replica() {
+async fn an_event_reaches_a_stream_on_another_replica(event_poll: Duration, name: &str) {
     if postgres_admin_url().is_none() {
-        say_skipped("events::an_event_reaches_a_stream_on_another_replica");
+        say_skipped(name);
         return;
     }
-    let a = TestServer::on(Backend::Postgres).await;
+    let a = TestServer::configured(
+        Backend::Postgres,
+        Arc::new(symbolon_core::SystemClock),
+        |c| {
+            c.event_poll = event_poll;
+        },
+    )
+    .await;
     let (b, _dir) = a.replica().await;
     let m = market(&a).await;
     let h1_on_b = b.anon().with_key(m.h1.api_key().unwrap());
@@ -189,7 +197,7 @@ async fn an_event_reaches_a_stream_on_another_replica() {
             .create_demand(&demand("espresso grinder"))
             .await
             .unwrap();
-        let e = next_within(&mut stream, 10).await.expect("an event");
+        let e = next_within(&mut stream, 20).await.expect("an event");
         assert_eq!(demand_of(&e), d.id);
     }
     drop(stream);
@@ -633,7 +641,12 @@ async fn webhook_urls_are_checked_and_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_reaches_a_stream_on_another_replica_postgres() {
-    an_event_reaches_a_stream_on_another_replica().await
+    let poll = Duration::from_millis(symbolon_core::limits::EVENT_POLL_MILLIS);
+    an_event_reaches_a_stream_on_another_replica(
+        poll,
+        "events::an_event_reaches_a_stream_on_another_replica_postgres",
+    )
+    .await
 }
 
 /// PostgreSQL `NOTIFY` wakes the other replica: with both polling only every
@@ -641,35 +654,12 @@ async fn an_event_reaches_a_stream_on_another_replica_postgres() {
 /// allowed, which only the notification can explain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_replica_hears_of_an_event_through_notify_postgres() {
-    if postgres_admin_url().is_none() {
-        say_skipped("events::another_replica_hears_of_an_event_through_notify_postgres");
-        return;
-    }
-    let a = TestServer::configured(
-        Backend::Postgres,
-        Arc::new(symbolon_core::SystemClock),
-        |c| {
-            c.event_poll =
-                Duration::from_millis(symbolon_server::config::EVENT_POLL_RANGE_MILLIS.1);
-        },
+    let poll = Duration::from_millis(symbolon_server::config::EVENT_POLL_RANGE_MILLIS.1);
+    an_event_reaches_a_stream_on_another_replica(
+        poll,
+        "events::another_replica_hears_of_an_event_through_notify_postgres",
     )
-    .await;
-    let (b, _dir) = a.replica().await;
-    let m = market(&a).await;
-    let h1_on_b = b.anon().with_key(m.h1.api_key().unwrap());
-    let mut stream = h1_on_b.event_stream(None).await.unwrap();
-    for _ in 0..3 {
-        let d = m
-            .requester
-            .create_demand(&demand("espresso grinder"))
-            .await
-            .unwrap();
-        let e = next_within(&mut stream, 20).await.expect("an event");
-        assert_eq!(demand_of(&e), d.id);
-    }
-    drop(stream);
-    b.stop().await;
-    a.stop().await;
+    .await
 }
 
 on_both_backends!(
