@@ -339,9 +339,7 @@ impl Baseline for SqliteFts {
 /// A fresh PostgreSQL database `symbolon_bench_<random>`, dropped by [`PgFts::drop_database`].
 pub struct PgFts {
     conn: Option<PgConnection>,
-    admin_url: String,
-    scratch: ScratchDb,
-    pub database: String,
+    pub scratch: ScratchDb,
 }
 
 const PG_SCHEMA: &[&str] = &[
@@ -395,8 +393,6 @@ impl PgFts {
         let scratch = ScratchDb::create(url, "symbolon_bench").await?;
         let mut me = Self {
             conn: None,
-            admin_url: url.to_string(),
-            database: scratch.database.clone(),
             scratch,
         };
         match me.fill(market, progress).await {
@@ -409,12 +405,10 @@ impl PgFts {
     }
 
     async fn fill(&mut self, market: &Market, progress: Progress) -> anyhow::Result<()> {
-        let opts = PgConnectOptions::from_str(&self.admin_url)?
-            .database(&self.database)
-            .disable_statement_logging();
+        let opts = PgConnectOptions::from_str(&self.scratch.url()?)?.disable_statement_logging();
         let mut conn = PgConnection::connect_with(&opts)
             .await
-            .with_context(|| format!("connecting to database {}", self.database))?;
+            .with_context(|| format!("connecting to database {}", self.scratch.database))?;
         conn.execute("SET synchronous_commit = off").await?;
         conn.execute("SET maintenance_work_mem = '512MB'").await?;
         for s in PG_SCHEMA {

@@ -18,6 +18,7 @@
 //! webhook, and events per second. Every event id is counted, so duplicates
 //! and losses show.
 
+use crate::demo::{register, Acct};
 use crate::embedded::Embedded;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -267,6 +268,14 @@ impl Arrivals {
         }
     }
 
+    /// Records `e` if it is an interaction request (the only events measured).
+    fn record_event(&self, ch: Channel, holder: usize, e: &api::Event, at: Instant) {
+        if e.kind == "interaction.requested" {
+            let demand = e.data["demand_id"].as_str().unwrap_or_default();
+            self.record(ch, holder, &e.id, demand, at);
+        }
+    }
+
     fn duplicates(&self, ch: Channel) -> usize {
         lock(&self.duplicates).get(&ch).copied().unwrap_or(0)
     }
@@ -286,11 +295,7 @@ fn follow(
     tokio::spawn(async move {
         let mut stream = client.event_stream(None).await?;
         while let Some(e) = stream.next().await? {
-            let at = Instant::now();
-            if e.kind == "interaction.requested" {
-                let demand = e.data["demand_id"].as_str().unwrap_or_default();
-                arrivals.record(ch, holder, &e.id, demand, at);
-            }
+            arrivals.record_event(ch, holder, &e, Instant::now());
         }
         Ok(())
     })
@@ -310,10 +315,7 @@ fn poll_pages(
             let page = client.events(after.as_deref(), Some(500)).await?;
             let at = Instant::now();
             for e in &page.events {
-                if e.kind == "interaction.requested" {
-                    let demand = e.data["demand_id"].as_str().unwrap_or_default();
-                    arrivals.record(Channel::PagePoll, holder, &e.id, demand, at);
-                }
+                arrivals.record_event(Channel::PagePoll, holder, e, at);
             }
             after = Some(page.next_after);
             tokio::time::sleep(period).await;
@@ -339,15 +341,10 @@ async fn receiver(arrivals: Arc<Arrivals>) -> Result<(String, tokio::task::JoinH
                             .and_then(|h| h.parse::<usize>().ok());
                         let body = req.into_body().collect().await?.to_bytes();
                         let at = Instant::now();
-                        let event: serde_json::Value =
-                            serde_json::from_slice(&body).unwrap_or_default();
-                        let status = match (holder, event["id"].as_str()) {
-                            (Some(h), Some(id)) => {
-                                if event["type"] == "interaction.requested" {
-                                    let demand =
-                                        event["data"]["demand_id"].as_str().unwrap_or_default();
-                                    arrivals.record(Channel::Webhook, h, id, demand, at);
-                                }
+                        let event = serde_json::from_slice::<api::Event>(&body);
+                        let status = match (holder, event) {
+                            (Some(h), Ok(e)) => {
+                                arrivals.record_event(Channel::Webhook, h, &e, at);
                                 204
                             }
                             _ => 400,
@@ -372,17 +369,6 @@ async fn receiver(arrivals: Arc<Arrivals>) -> Result<(String, tokio::task::JoinH
 
 // ---------------------------------------------------------------- the run
 
-async fn register(anon: &Client, name: &str, role: api::Role) -> Result<(String, Client)> {
-    let a = anon
-        .create_account(&api::CreateAccount {
-            name: name.to_string(),
-            roles: vec![role],
-        })
-        .await
-        .with_context(|| format!("registering {name}"))?;
-    Ok((a.id, anon.with_key(&a.api_key)))
-}
-
 fn demand(holders: usize) -> api::CreateDemand {
     api::CreateDemand {
         query: "espresso grinder".into(),
@@ -404,7 +390,9 @@ async fn measure(
     b: Option<&Embedded>,
 ) -> Result<BackendRun> {
     let anon = Client::new(&a.url)?;
-    let (_, provider) = register(&anon, "Bench Maker", api::Role::Provider).await?;
+    let provider = register(&anon, "Bench Maker", api::Role::Provider)
+        .await?
+        .client;
     let product = provider
         .create_product(&api::CreateProduct {
             title: "Espresso grinder".into(),
@@ -430,7 +418,9 @@ async fn measure(
     let mut followers = Vec::new();
     let mut keys = Vec::new();
     for h in 0..args.holders {
-        let (id, holder) = register(&anon, &format!("Bench Holder {h}"), api::Role::Holder).await?;
+        let Acct {
+            id, client: holder, ..
+        } = register(&anon, &format!("Bench Holder {h}"), api::Role::Holder).await?;
         holder
             .set_holder_profile(&api::HolderProfileUpdate {
                 fields: vec!["home".into()],
@@ -465,7 +455,7 @@ async fn measure(
         requesters.push(
             register(&anon, &format!("Bench Requester {r}"), api::Role::Requester)
                 .await?
-                .1,
+                .client,
         );
     }
     let result = timed(args, progress, &requesters, &arrivals, &keys).await;

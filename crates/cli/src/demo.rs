@@ -120,14 +120,15 @@ pub async fn demo(args: &DemoArgs) -> Result<DemoSummary> {
 // ---------------------------------------------------------------- accounts
 
 #[derive(Clone)]
-struct Acct {
-    id: String,
-    name: String,
-    key: String,
-    client: Client,
+pub(crate) struct Acct {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) key: String,
+    pub(crate) client: Client,
 }
 
-async fn register(anon: &Client, name: &str, role: api::Role) -> Result<Acct> {
+/// Registers an account with one role, and a client holding its key.
+pub(crate) async fn register(anon: &Client, name: &str, role: api::Role) -> Result<Acct> {
     let created = anon
         .create_account(&api::CreateAccount {
             name: name.to_string(),

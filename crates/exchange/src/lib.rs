@@ -106,7 +106,12 @@ impl Exchange {
     /// already counts them as expired from the deadline on; this keeps stored
     /// statuses tidy. Safe to run concurrently and repeatedly.
     pub async fn expire_due(&self) -> ExchangeResult<u64> {
-        Ok(self.store.expire_due(self.clock.now()).await?)
+        let n = self.store.expire_due(self.clock.now()).await?;
+        if n > 0 {
+            // Expiries are events: streams and webhooks need not wait for a tick.
+            self.hub.kick();
+        }
+        Ok(n)
     }
 }
 

@@ -1064,6 +1064,10 @@ impl Exchange {
                 tracing::info!(demand_id = %d.id, contacted = requests.len(), version, "standing demand matched");
             }
         }
+        if activated > 0 {
+            // Activated demands wrote interaction requests, which are events.
+            self.hub.kick();
+        }
         Ok(activated)
     }
 

@@ -350,22 +350,13 @@ impl Prepared {
                 loop {
                     tokio::select! {
                         _ = tick.tick() => {
-                            // Expiries and activated standing demands are events.
-                            let mut changed = 0;
                             match exchange.expire_due().await {
                                 Ok(0) => {}
-                                Ok(n) => {
-                                    changed += n;
-                                    tracing::info!(expired = n, "interaction requests expired");
-                                }
+                                Ok(n) => tracing::info!(expired = n, "interaction requests expired"),
                                 Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
                             }
-                            match exchange.rematch_waiting().await {
-                                Ok(n) => changed += n,
-                                Err(e) => tracing::warn!(error = %e, "re-matching standing demands failed"),
-                            }
-                            if changed > 0 {
-                                exchange.hub().kick();
+                            if let Err(e) = exchange.rematch_waiting().await {
+                                tracing::warn!(error = %e, "re-matching standing demands failed");
                             }
                             match exchange.idempotency_prune().await {
                                 Ok(0) => {}

@@ -145,6 +145,22 @@ impl Market {
     }
 }
 
+/// Three demands, one at a time, each with the next event on `stream`
+/// (waiting up to 20 s for each): (demand id, event) pairs.
+async fn three_demands_on(m: &Market, stream: &mut EventStream) -> Vec<(String, Event)> {
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let d = m
+            .requester
+            .create_demand(&demand("espresso grinder"))
+            .await
+            .unwrap();
+        let e = next_within(stream, 20).await.expect("an event");
+        out.push((d.id, e));
+    }
+    out
+}
+
 /// A write wakes its own replica's poller: with the poll period at its
 /// longest (60 s), each request still reaches the holder's stream, which
 /// only the kick after the write can explain within the 20 s allowed.
@@ -155,16 +171,10 @@ async fn a_write_wakes_its_own_replicas_streams_at_once(backend: Backend) {
     .await;
     let m = market(&srv).await;
     let mut stream = m.h1.event_stream(None).await.unwrap();
-    for _ in 0..3 {
-        let d = m
-            .requester
-            .create_demand(&demand("espresso grinder"))
-            .await
-            .unwrap();
-        let e = next_within(&mut stream, 20).await.expect("an event");
+    for (d, e) in three_demands_on(&m, &mut stream).await {
         assert_eq!(
             (e.kind.as_str(), demand_of(&e)),
-            ("interaction.requested", d.id.as_str())
+            ("interaction.requested", d.as_str())
         );
     }
     drop(stream);
@@ -191,14 +201,8 @@ async fn an_event_reaches_a_stream_on_another_replica(event_poll: Duration, name
     let m = market(&a).await;
     let h1_on_b = b.anon().with_key(m.h1.api_key().unwrap());
     let mut stream = h1_on_b.event_stream(None).await.unwrap();
-    for _ in 0..3 {
-        let d = m
-            .requester
-            .create_demand(&demand("espresso grinder"))
-            .await
-            .unwrap();
-        let e = next_within(&mut stream, 20).await.expect("an event");
-        assert_eq!(demand_of(&e), d.id);
+    for (d, e) in three_demands_on(&m, &mut stream).await {
+        assert_eq!(demand_of(&e), d);
     }
     drop(stream);
     b.stop().await;
