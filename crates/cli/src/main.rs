@@ -92,8 +92,13 @@ struct ServeArgs {
     /// writes go out at once). [default: 200ms]
     #[arg(long)]
     event_poll: Option<String>,
+    /// How long an unpaid order may be paid in before it expires, 1m–7 days (unpaid orders hold
+    /// no stock). [default: 30m]
+    #[arg(long)]
+    unpaid_order_ttl: Option<String>,
     /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open,
-    /// seed, master_key, allow_private_webhooks, webhook_retry_schedule, event_poll).
+    /// seed, master_key, allow_private_webhooks, webhook_retry_schedule, event_poll,
+    /// unpaid_order_ttl).
     #[arg(long, env = "SYMBOLON_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -136,6 +141,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             allow_private_webhooks: args.allow_private_webhooks.then_some(true),
             webhook_retry_schedule: args.webhook_retry_schedule,
             event_poll: args.event_poll,
+            unpaid_order_ttl: args.unpaid_order_ttl,
         },
     ));
     let refs: Vec<(&str, ConfigLayer)> = layers

@@ -19,6 +19,9 @@ impl Timestamp {
     pub fn plus_seconds(self, s: i64) -> Self {
         Self(self.0.saturating_add(s.saturating_mul(1000)))
     }
+    pub fn plus_millis(self, ms: i64) -> Self {
+        Self(self.0.saturating_add(ms))
+    }
     pub fn seconds(self) -> i64 {
         self.0.div_euclid(1000)
     }

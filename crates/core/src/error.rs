@@ -50,6 +50,8 @@ error_codes! {
     OfferNotAccepted => ("offer_not_accepted", 409, "The offer must be accepted before it can be ordered.");
     AlreadyOrdered => ("already_ordered", 409, "An order was already placed from this offer.");
     AlreadyRated => ("already_rated", 409, "The offer was already rated.");
+    RatingNotAllowed => ("rating_not_allowed", 409, "Only the requester of the accepted offer may rate its holder, once the order placed from it is paid.");
+    OrderExpired => ("order_expired", 409, "The unpaid order passed its payment deadline (`pay_by`); place a new one.");
     UnitsExhausted => ("units_exhausted", 409, "No unit of the unique pass is left to grant or transfer.");
     UnitAlreadySold => ("unit_already_sold", 409, "The unit was already sold.");
     InsufficientStock => ("insufficient_stock", 409, "The product has not enough stock for the quantity.");
@@ -68,6 +70,8 @@ error_codes! {
     ShippingAddressMissing => ("shipping_address_missing", 422, "No `ship_to` in the request and none saved in the requester profile.");
     PassSignatureInvalid => ("pass_signature_invalid", 422, "The pass does not verify against its provider's published keys.");
     TooManyWaitingDemands => ("too_many_waiting_demands", 429, "The requester already has `MAX_WAITING_DEMANDS_PER_REQUESTER` (20) standing demands waiting.");
+    TooManyOpenDemands => ("too_many_open_demands", 429, "The requester already has `MAX_OPEN_DEMANDS_PER_REQUESTER` (100) demands open; wait for one to close or accept an offer.");
+    TooManyUnpaidOrders => ("too_many_unpaid_orders", 429, "The requester already has `MAX_UNPAID_ORDERS_PER_REQUESTER` (20) unpaid orders open, or their quantities would exceed `MAX_UNPAID_QUANTITY_PER_REQUESTER`; pay or let one expire.");
     TooManyWebhooks => ("too_many_webhooks", 429, "The account already has `MAX_WEBHOOKS_PER_ACCOUNT` (10) webhook endpoints.");
     TooManyStreams => ("too_many_streams", 429, "The account already holds `MAX_STREAMS_PER_ACCOUNT` (16) event streams open.");
     Internal => ("internal", 500, "An internal error; it has been logged.");

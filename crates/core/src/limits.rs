@@ -27,6 +27,19 @@ pub const MAX_STOCK: i64 = 1_000_000_000;
 pub const MAX_UNITS: i64 = 100_000;
 /// Quantity of one order.
 pub const MAX_ORDER_QUANTITY: i64 = 10_000;
+/// Unpaid orders one requester may have open at once (placed, not yet paid or
+/// expired). Unpaid orders hold no stock and no unit — stock is taken and a
+/// unit changes hands only in the transaction that records the payment — so
+/// this bounds bookkeeping, not stock. Checked inside the placing transaction.
+pub const MAX_UNPAID_ORDERS_PER_REQUESTER: u64 = 20;
+/// Total quantity over one requester's open unpaid orders.
+pub const MAX_UNPAID_QUANTITY_PER_REQUESTER: i64 = 10_000;
+/// Default time an unpaid order may be paid in (`unpaid_order_ttl`); after it
+/// the order expires (`order.expired`) and paying it is refused.
+pub const DEFAULT_UNPAID_ORDER_TTL_SECONDS: u64 = 30 * 60;
+/// Shortest and longest `unpaid_order_ttl` the server accepts.
+pub const MIN_UNPAID_ORDER_TTL_SECONDS: u64 = 60;
+pub const MAX_UNPAID_ORDER_TTL_SECONDS: u64 = 7 * 24 * 3600;
 /// Commission in basis points (100% = 10 000).
 pub const MAX_COMMISSION_BPS: i64 = 10_000;
 /// Demand query length (characters).
@@ -41,12 +54,27 @@ pub const DEFAULT_MIN_HOLDERS: u32 = 2;
 pub const DEFAULT_MAX_HOLDERS: u32 = 5;
 /// Default demand time-to-live (seconds).
 pub const DEFAULT_TTL_SECONDS: u32 = 300;
-/// Shortest demand TTL (seconds).
-pub const MIN_TTL_SECONDS: u32 = 10;
+/// Shortest demand TTL (seconds): a holder gets at least a minute to answer
+/// before a request counts as expired against it.
+pub const MIN_TTL_SECONDS: u32 = 60;
 /// Longest demand TTL (seconds): 7 days.
 pub const MAX_TTL_SECONDS: u32 = 7 * 24 * 3600;
 /// Standing demands (`wait: true`) one requester may have waiting at once.
 pub const MAX_WAITING_DEMANDS_PER_REQUESTER: u64 = 20;
+/// Demands one requester may have open at once (before their deadline and not
+/// accepted, waiting ones included): bounds how many interaction requests one
+/// account can have outstanding with holders. Checked inside the transaction
+/// that records the demand.
+pub const MAX_OPEN_DEMANDS_PER_REQUESTER: u64 = 100;
+/// Reputation: a holder's expired requests count once per requester per UTC
+/// day (of the deadline), so one account sending many demands it never meant
+/// to follow up cannot sink a holder's success rate; answers and declines
+/// count one by one. The length of that day, in milliseconds.
+pub const EXPIRY_COUNT_WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// Standing demands re-matched per sweep (about once a second) at most; the
+/// rest wait for the next sweeps, oldest-checked first, so a market change
+/// costs bounded work however many demands wait.
+pub const MAX_REMATCH_PER_SWEEP: usize = 50;
 /// The matching engine re-reads the market at least this often (ms), even when
 /// the market version is unchanged (passes becoming valid later).
 pub const MAX_MARKET_SYNC_AGE_MS: i64 = 60_000;

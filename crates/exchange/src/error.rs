@@ -69,6 +69,11 @@ pub fn conflict_code(c: Conflict) -> ErrorCode {
         Conflict::UnitAlreadySold => ErrorCode::UnitAlreadySold,
         Conflict::InsufficientStock => ErrorCode::InsufficientStock,
         Conflict::InvalidState | Conflict::Duplicate => ErrorCode::InvalidState,
+        Conflict::RatingNotAllowed => ErrorCode::RatingNotAllowed,
+        Conflict::OrderExpired => ErrorCode::OrderExpired,
+        Conflict::TooManyOpenDemands => ErrorCode::TooManyOpenDemands,
+        Conflict::TooManyWaitingDemands => ErrorCode::TooManyWaitingDemands,
+        Conflict::TooManyUnpaidOrders => ErrorCode::TooManyUnpaidOrders,
     }
 }
 

@@ -43,6 +43,9 @@ pub struct ExchangeConfig {
     /// How often the server looks for events committed by any replica
     /// (default [`symbolon_core::limits::EVENT_POLL_MILLIS`]).
     pub event_poll: std::time::Duration,
+    /// How long an unpaid order may be paid in before it expires
+    /// (default [`symbolon_core::limits::DEFAULT_UNPAID_ORDER_TTL_SECONDS`]).
+    pub unpaid_order_ttl: std::time::Duration,
 }
 
 /// The exchange.

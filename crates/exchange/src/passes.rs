@@ -644,58 +644,33 @@ impl Exchange {
         };
         let (unit_price, total, commission) = order_amounts(&product, quantity, bps)?;
         let method = one_click_method(profile.as_ref(), req.pay)?;
-        let mut attempt = 0;
-        let placed = loop {
-            attempt += 1;
-            let transfer = match (&holder, pass.mode) {
-                (Some(h), PassMode::Unique) => {
-                    let Some(unit_no) = self.store.free_unit(&pass.id, h).await? else {
-                        return Err(ExchangeError::new(
-                            ErrorCode::UnitsExhausted,
-                            "the holder has no unsold unit of this pass left",
-                        ));
-                    };
-                    Some(
-                        self.signed_transfer(&pass, unit_no, 1, h, &me.id, &pass.jws, now)
-                            .await?,
-                    )
-                }
-                _ => None,
-            };
-            let order = store::Order {
-                id: self.new_id(prefix::ORDER),
-                offer_id: None,
-                requester_id: me.id.clone(),
-                provider_id: pass.provider_id.clone(),
-                holder_id: holder.clone(),
-                product_id: product.id.clone(),
-                pass_id: pass.id.clone(),
-                quantity,
-                unit_price_minor: unit_price.minor,
-                total_minor: total.minor,
-                commission_minor: commission.minor,
-                currency: total.currency.as_str().to_string(),
-                status: symbolon_core::state::OrderStatus::Placed,
-                ship_to: ship_to.clone(),
-                payment_ref: None,
-                created_at: now,
-                paid_at: None,
-                shipped_at: None,
-                unit_no: transfer.as_ref().map(|t| t.unit_no),
-                seq: 0,
-            };
-            let result = self
-                .record_order(&order, transfer.as_ref(), method.as_ref(), total)
-                .await?;
-            match result {
-                Err(StoreError::Conflict(Conflict::UnitAlreadySold))
-                    if attempt < MAX_UNIT_RACE_RETRIES =>
-                {
-                    continue
-                }
-                other => break other?,
-            }
+        let order = store::Order {
+            id: self.new_id(prefix::ORDER),
+            offer_id: None,
+            requester_id: me.id.clone(),
+            provider_id: pass.provider_id.clone(),
+            holder_id: holder.clone(),
+            product_id: product.id.clone(),
+            pass_id: pass.id.clone(),
+            quantity,
+            unit_price_minor: unit_price.minor,
+            total_minor: total.minor,
+            commission_minor: commission.minor,
+            currency: total.currency.as_str().to_string(),
+            status: symbolon_core::state::OrderStatus::Placed,
+            ship_to,
+            payment_ref: None,
+            created_at: now,
+            paid_at: None,
+            shipped_at: None,
+            unit_no: None,
+            pay_by: self.pay_by(now, method.is_some()),
+            seq: 0,
         };
+        // Unpaid, it takes nothing (a unique pass's unit moves when it is paid).
+        let placed = self
+            .record_order_retrying(&order, &pass, method.as_ref(), total)
+            .await?;
         tracing::info!(order_id = %placed.id, pass_id, requester_id = %me.id, holder_id = ?placed.holder_id, status = %placed.status, total = %total, "order placed on a pass");
         Ok(convert::order(&placed))
     }

@@ -1200,53 +1200,17 @@ impl Exchange {
         } else {
             None
         };
-        // A unique pass: the first unsold unit of the holder's goes to the
-        // requester with a signed transfer statement. Another sale racing for
-        // the same unit makes the store refuse; then the next unit is tried.
-        let mut attempt = 0;
-        let accepted = loop {
-            attempt += 1;
-            let transfer = if pass.mode == PassMode::Unique {
-                let Some(unit_no) = self.store.free_unit(&pass.id, &offer.holder_id).await? else {
-                    return Err(ExchangeError::new(
-                        ErrorCode::UnitsExhausted,
-                        "the holder has no unsold unit of this pass left",
-                    ));
-                };
-                Some(
-                    self.signed_transfer(
-                        &pass,
-                        unit_no,
-                        1,
-                        &offer.holder_id,
-                        &me.id,
-                        &pass.jws,
-                        now,
-                    )
-                    .await?,
-                )
-            } else {
-                None
-            };
-            match self
-                .store
-                .accept_offer(&store::Acceptance {
-                    offer_id: offer.id.clone(),
-                    requester_id: me.id.clone(),
-                    licence_jws: licence_jws.clone(),
-                    transfer,
-                    at: now,
-                })
-                .await
-            {
-                Err(StoreError::Conflict(symbolon_store::Conflict::UnitAlreadySold))
-                    if attempt < MAX_UNIT_RACE_RETRIES =>
-                {
-                    continue
-                }
-                other => break other?,
-            }
-        };
+        // Nothing changes hands yet: a unique pass's unit goes to the
+        // requester only when the order placed from this offer is paid.
+        let accepted = self
+            .store
+            .accept_offer(&store::Acceptance {
+                offer_id: offer.id.clone(),
+                requester_id: me.id.clone(),
+                licence_jws,
+                at: now,
+            })
+            .await?;
         tracing::info!(offer_id = %accepted.id, requester_id = %me.id, "offer accepted");
         self.offer_view(&accepted).await
     }
@@ -1258,6 +1222,13 @@ impl Exchange {
         req: &api::CreateRating,
     ) -> ExchangeResult<api::Rating> {
         let offer = self.own_offer(me, offer_id).await?;
+        // Only a buyer rates (the store checks the same inside its transaction).
+        if offer.status != OfferStatus::Accepted {
+            return Err(ExchangeError::new(
+                ErrorCode::RatingNotAllowed,
+                "only the offer you accepted can be rated, once its order is paid",
+            ));
+        }
         let comment = req
             .comment
             .as_deref()
@@ -1380,6 +1351,7 @@ impl Exchange {
         let (unit_price, total, commission) =
             order_amounts(&product, quantity, pass.commission_bps)?;
         let now = self.now();
+        let method = one_click_method(profile.as_ref(), req.pay)?;
         let order = store::Order {
             id: self.new_id(prefix::ORDER),
             offer_id: Some(offer.id.clone()),
@@ -1400,12 +1372,12 @@ impl Exchange {
             paid_at: None,
             shipped_at: None,
             unit_no: offer.unit_no,
+            pay_by: self.pay_by(now, method.is_some()),
             seq: 0,
         };
-        let method = one_click_method(profile.as_ref(), req.pay)?;
         let placed = self
-            .record_order(&order, None, method.as_ref(), total)
-            .await??;
+            .record_order_retrying(&order, &pass, method.as_ref(), total)
+            .await?;
         tracing::info!(order_id = %placed.id, requester_id = %me.id, provider_id = %placed.provider_id, holder_id = ?placed.holder_id, status = %placed.status, total = %total, "order placed");
         Ok(convert::order(&placed))
     }
@@ -1435,6 +1407,63 @@ impl Exchange {
                 })?,
         };
         Ok((profile, ship_to))
+    }
+
+    /// When an order placed at `now` must be paid by: `None` when it is paid
+    /// as it is placed.
+    pub(crate) fn pay_by(&self, now: Timestamp, paid_now: bool) -> Option<Timestamp> {
+        (!paid_now).then(|| now.plus_millis(self.config.unpaid_order_ttl.as_millis() as i64))
+    }
+
+    /// The signed first transfer of one of `holder`'s unsold units of a
+    /// unique pass to `buyer`, at `now` (`UnitsExhausted` if none is left).
+    pub(crate) async fn first_sale(
+        &self,
+        pass: &store::Pass,
+        holder: &str,
+        buyer: &str,
+        now: Timestamp,
+    ) -> ExchangeResult<store::UnitTransfer> {
+        let Some(unit_no) = self.store.free_unit(&pass.id, holder).await? else {
+            return Err(ExchangeError::new(
+                ErrorCode::UnitsExhausted,
+                "the holder has no unsold unit of this pass left",
+            ));
+        };
+        self.signed_transfer(pass, unit_no, 1, holder, buyer, &pass.jws, now)
+            .await
+    }
+
+    /// [`Self::record_order`] for an order of `pass`: when it is paid as it is
+    /// placed and the pass is unique, one of the holder's unsold units goes
+    /// with the payment — the next one when a concurrent sale took the first.
+    pub(crate) async fn record_order_retrying(
+        &self,
+        order: &store::Order,
+        pass: &store::Pass,
+        method: Option<&store::StoredPaymentMethod>,
+        total: Money,
+    ) -> ExchangeResult<store::Order> {
+        let unit_moves = method.is_some() && pass.mode == PassMode::Unique && order.unit_no.is_none();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let transfer = match (&order.holder_id, unit_moves) {
+                (Some(holder), true) => Some(
+                    self.first_sale(pass, holder, &order.requester_id, order.created_at)
+                        .await?,
+                ),
+                _ => None,
+            };
+            match self
+                .record_order(order, transfer.as_ref(), method, total)
+                .await?
+            {
+                Err(StoreError::Conflict(symbolon_store::Conflict::UnitAlreadySold))
+                    if attempt < MAX_UNIT_RACE_RETRIES => {}
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// Records an order; with a payment method it is paid in the same step:
@@ -1477,6 +1506,14 @@ impl Exchange {
                 "the order belongs to another requester",
             ));
         }
+        if order.status == symbolon_core::state::OrderStatus::Expired
+            || (order.status.can_pay() && order.pay_by.is_some_and(|t| t <= self.now()))
+        {
+            return Err(ExchangeError::new(
+                ErrorCode::OrderExpired,
+                "the order was not paid in time and has expired; place a new one",
+            ));
+        }
         if !order.status.can_pay() {
             return Err(ExchangeError::new(
                 ErrorCode::InvalidState,
@@ -1513,9 +1550,37 @@ impl Exchange {
             })?;
         let now = self.now();
         let settlement = self.settlement(&order, &auth, now);
-        match self.store.pay_order(&order.id, &settlement).await {
+        // A unique pass's unit changes hands with the payment: one of the
+        // holder's unsold units, the next one when a concurrent sale took it.
+        let pass = self.store.pass(&order.pass_id).await?;
+        let unit_moves = pass.mode == PassMode::Unique && order.unit_no.is_none();
+        let mut attempt = 0;
+        let paid = loop {
+            attempt += 1;
+            let transfer = match (&order.holder_id, unit_moves) {
+                (Some(holder), true) => match self.first_sale(&pass, holder, &me.id, now).await {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        self.void(&auth).await;
+                        return Err(e);
+                    }
+                },
+                _ => None,
+            };
+            match self
+                .store
+                .pay_order(&order.id, &settlement, transfer.as_ref())
+                .await
+            {
+                Err(StoreError::Conflict(symbolon_store::Conflict::UnitAlreadySold))
+                    if attempt < MAX_UNIT_RACE_RETRIES => {}
+                other => break other,
+            }
+        };
+        match paid {
             Ok(o) => {
                 self.capture(&auth).await;
+                tracing::info!(order_id = %o.id, requester_id = %me.id, unit_no = ?o.unit_no, "order paid");
                 Ok(convert::order(&o))
             }
             Err(e) => {
@@ -1667,14 +1732,27 @@ impl Exchange {
             ));
         }
         if !o.status.can_ship() {
-            return Err(ExchangeError::new(
-                ErrorCode::InvalidState,
-                format!("the order is already {}", o.status),
-            ));
+            let why = match o.status {
+                symbolon_core::state::OrderStatus::Placed => {
+                    "the order is not paid yet: only paid orders ship".to_string()
+                }
+                s => format!("the order is {s}"),
+            };
+            return Err(ExchangeError::new(ErrorCode::InvalidState, why));
         }
         let shipped = self.store.ship_order(id, self.now()).await?;
         tracing::info!(order_id = %id, provider_id = %me.id, "order shipped");
         Ok(convert::order(&shipped))
+    }
+
+    /// Expires unpaid orders past their `pay_by` (the sweeper calls it);
+    /// wakes this replica's streams when any expired.
+    pub async fn expire_unpaid_orders(&self) -> ExchangeResult<u64> {
+        let n = self.store.expire_unpaid_orders(self.now()).await?;
+        if n > 0 {
+            self.hub.kick();
+        }
+        Ok(n)
     }
 
     pub async fn balances(&self, me: &store::Account) -> ExchangeResult<api::Balances> {

@@ -38,6 +38,8 @@ pub struct ServerConfig {
     /// even when nothing woke it (its own writes and, on PostgreSQL,
     /// `NOTIFY` wake its streams and webhook worker at once).
     pub event_poll: std::time::Duration,
+    /// How long an unpaid order may be paid in before it expires.
+    pub unpaid_order_ttl: std::time::Duration,
 }
 
 /// The shortest and longest [`ServerConfig::event_poll`] accepted.
@@ -58,6 +60,9 @@ impl Default for ServerConfig {
             allow_private_webhooks: false,
             webhook_retry_schedule: Vec::new(),
             event_poll: std::time::Duration::from_millis(symbolon_core::limits::EVENT_POLL_MILLIS),
+            unpaid_order_ttl: std::time::Duration::from_secs(
+                symbolon_core::limits::DEFAULT_UNPAID_ORDER_TTL_SECONDS,
+            ),
         }
     }
 }
@@ -94,16 +99,37 @@ pub fn parse_schedule(text: &str) -> Result<Vec<std::time::Duration>, String> {
 
 /// Parses one duration within [`EVENT_POLL_RANGE_MILLIS`].
 fn parse_event_poll(text: &str) -> Result<std::time::Duration, String> {
-    let (lo, hi) = EVENT_POLL_RANGE_MILLIS;
+    parse_duration_within(text, EVENT_POLL_RANGE_MILLIS, "200ms")
+}
+
+/// Parses one duration (`200ms`, `5s`, `30m`, `2h`) within `(lo, hi)` milliseconds.
+fn parse_duration_within(
+    text: &str,
+    (lo, hi): (u64, u64),
+    example: &str,
+) -> Result<std::time::Duration, String> {
+    let show = |ms: u64| match ms {
+        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
+        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
+        ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        ms => format!("{ms}ms"),
+    };
     match parse_schedule(text)?.as_slice() {
         [d] if (lo..=hi).contains(&(d.as_millis() as u64)) => Ok(*d),
         [_] => Err(format!(
-            "`{text}` must be between {lo}ms and {}s",
-            hi / 1000
+            "`{text}` must be between {} and {}",
+            show(lo),
+            show(hi)
         )),
-        _ => Err(format!("`{text}` must be one duration, e.g. 200ms")),
+        _ => Err(format!("`{text}` must be one duration, e.g. {example}")),
     }
 }
+
+/// The shortest and longest [`ServerConfig::unpaid_order_ttl`] accepted (ms).
+pub const UNPAID_ORDER_TTL_RANGE_MILLIS: (u64, u64) = (
+    symbolon_core::limits::MIN_UNPAID_ORDER_TTL_SECONDS * 1000,
+    symbolon_core::limits::MAX_UNPAID_ORDER_TTL_SECONDS * 1000,
+);
 
 impl ServerConfig {
     /// The webhook policy these settings give.
@@ -152,6 +178,7 @@ impl fmt::Debug for ServerConfig {
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("event_poll", &self.event_poll)
+            .field("unpaid_order_ttl", &self.unpaid_order_ttl)
             .finish()
     }
 }
@@ -172,6 +199,8 @@ pub struct ConfigLayer {
     pub webhook_retry_schedule: Option<String>,
     /// e.g. `"200ms"` or `"1s"`.
     pub event_poll: Option<String>,
+    /// e.g. `"30m"`.
+    pub unpaid_order_ttl: Option<String>,
 }
 
 impl fmt::Debug for ConfigLayer {
@@ -193,6 +222,7 @@ impl fmt::Debug for ConfigLayer {
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("event_poll", &self.event_poll)
+            .field("unpaid_order_ttl", &self.unpaid_order_ttl)
             .finish()
     }
 }
@@ -260,6 +290,7 @@ impl ConfigLayer {
                 }
                 "SYMBOLON_WEBHOOK_RETRY_SCHEDULE" => layer.webhook_retry_schedule = Some(v),
                 "SYMBOLON_EVENT_POLL" => layer.event_poll = Some(v),
+                "SYMBOLON_UNPAID_ORDER_TTL" => layer.unpaid_order_ttl = Some(v),
                 "SYMBOLON_SEED" => {
                     layer.seed = Some(
                         v.parse()
@@ -343,6 +374,16 @@ impl ServerConfig {
                     setting: "event_poll",
                     message,
                 })?;
+            }
+            if let Some(text) = &l.unpaid_order_ttl {
+                c.unpaid_order_ttl =
+                    parse_duration_within(text, UNPAID_ORDER_TTL_RANGE_MILLIS, "30m").map_err(
+                        |message| ConfigError::Invalid {
+                            origin: origin.to_string(),
+                            setting: "unpaid_order_ttl",
+                            message,
+                        },
+                    )?;
             }
         }
         Ok(c)
@@ -466,5 +507,38 @@ mod tests {
             let e = at(&bad).unwrap_err().to_string();
             assert!(e.starts_with("env: event_poll:"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn unpaid_order_ttl_is_one_duration_within_its_range() {
+        let at = |text: &str| {
+            let env = ConfigLayer::from_env([(
+                "SYMBOLON_UNPAID_ORDER_TTL".to_string(),
+                text.to_string(),
+            )])
+            .unwrap();
+            ServerConfig::layered(&[("env", env)]).map(|c| c.unpaid_order_ttl)
+        };
+        assert_eq!(
+            ServerConfig::default().unpaid_order_ttl.as_secs(),
+            symbolon_core::limits::DEFAULT_UNPAID_ORDER_TTL_SECONDS
+        );
+        let (lo, hi) = UNPAID_ORDER_TTL_RANGE_MILLIS;
+        assert_eq!(at(&format!("{lo}ms")).unwrap().as_millis() as u64, lo);
+        assert_eq!(at(&format!("{hi}ms")).unwrap().as_millis() as u64, hi);
+        assert_eq!(at("30m").unwrap().as_secs(), 1800);
+        for bad in [format!("{}ms", lo - 1), format!("{}ms", hi + 1), "soon".into()] {
+            let e = at(&bad).unwrap_err().to_string();
+            assert!(e.starts_with("env: unpaid_order_ttl:"), "{bad}: {e}");
+        }
+        let file: ConfigLayer = toml::from_str("unpaid_order_ttl = \"2h\"").unwrap();
+        let flags = ConfigLayer {
+            unpaid_order_ttl: Some("45m".into()),
+            ..Default::default()
+        };
+        let c = ServerConfig::layered(&[("file", file.clone())]).unwrap();
+        assert_eq!(c.unpaid_order_ttl.as_secs(), 7200);
+        let c = ServerConfig::layered(&[("file", file), ("flags", flags)]).unwrap();
+        assert_eq!(c.unpaid_order_ttl.as_secs(), 2700);
     }
 }

@@ -267,6 +267,7 @@ pub async fn open_exchange(
             master_key,
             webhooks: config.webhook_policy(),
             event_poll: config.event_poll,
+            unpaid_order_ttl: config.unpaid_order_ttl,
         },
     )))
 }
@@ -354,6 +355,11 @@ impl Prepared {
                                 Ok(0) => {}
                                 Ok(n) => tracing::info!(expired = n, "interaction requests expired"),
                                 Err(e) => tracing::warn!(error = %e, "expiry sweep failed"),
+                            }
+                            match exchange.expire_unpaid_orders().await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(expired = n, "unpaid orders expired"),
+                                Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed"),
                             }
                             if let Err(e) = exchange.rematch_waiting().await {
                                 tracing::warn!(error = %e, "re-matching standing demands failed");

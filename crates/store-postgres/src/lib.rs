@@ -65,6 +65,10 @@ use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
+use symbolon_core::limits::{
+    EXPIRY_COUNT_WINDOW_MS, MAX_OPEN_DEMANDS_PER_REQUESTER, MAX_UNPAID_ORDERS_PER_REQUESTER,
+    MAX_UNPAID_QUANTITY_PER_REQUESTER, MAX_WAITING_DEMANDS_PER_REQUESTER,
+};
 use symbolon_core::Timestamp;
 use symbolon_store::*;
 
@@ -242,34 +246,39 @@ const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.cr
 
 const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
 const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
-const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by";
 const PASS_COLS: &str = "id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at, kid, status_index, revoked_at";
 const KEY_COLS: &str = "kid, provider_id, public_key, secret, created_at, retired_at";
 const TRANSFER_COLS: &str = "id, pass_id, unit_no, seq, from_id, to_id, jws, created_at";
 const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id, waiting";
 
-/// Reputation counts of one holder at `$1`: decided = offered, declined or expired, or pending
-/// with its deadline at or before `$1`; withdrawn requests never count.
+/// Reputation counts of one holder at `$1`: decided = offered or declined, plus the expired
+/// ones (or pending with their deadline at or before `$1`) counted once per requester and
+/// window `$3` of their deadline; withdrawn requests never count.
 const HOLDER_SELECT: &str = "SELECT a.id, a.name, hp.fields,
    (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id AND r.positive) AS positive,
    (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id) AS ratings,
    (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status = 'offered') AS offered,
-   (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id
-      AND (i.status IN ('offered', 'declined', 'expired') OR (i.status = 'pending' AND i.deadline <= $1))) AS decided
+   (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status IN ('offered', 'declined'))
+   + (SELECT COUNT(DISTINCT d.requester_id || '/' || (i.deadline / $3)) FROM interactions i JOIN demands d ON d.id = i.demand_id
+      WHERE i.holder_id = a.id AND (i.status = 'expired' OR (i.status = 'pending' AND i.deadline <= $1))) AS decided
  FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id WHERE a.id = $2";
 
 /// The same counts for every holder with a grant, at `$1`.
 const MARKET_HOLDERS_SELECT: &str = "SELECT a.id, a.name, hp.fields,
    COALESCE(r.positive, 0) AS positive, COALESCE(r.ratings, 0) AS ratings,
-   COALESCE(i.offered, 0) AS offered, COALESCE(i.decided, 0) AS decided
+   COALESCE(i.offered, 0) AS offered, COALESCE(i.answered, 0) + COALESCE(x.expired, 0) AS decided
  FROM accounts a
  LEFT JOIN holder_profiles hp ON hp.account_id = a.id
  LEFT JOIN (SELECT holder_id, COUNT(*) FILTER (WHERE positive) AS positive, COUNT(*) AS ratings
             FROM ratings GROUP BY holder_id) r ON r.holder_id = a.id
  LEFT JOIN (SELECT holder_id, COUNT(*) FILTER (WHERE status = 'offered') AS offered,
-                   COUNT(*) FILTER (WHERE status IN ('offered', 'declined', 'expired')
-                                       OR (status = 'pending' AND deadline <= $1)) AS decided
+                   COUNT(*) FILTER (WHERE status IN ('offered', 'declined')) AS answered
             FROM interactions GROUP BY holder_id) i ON i.holder_id = a.id
+ LEFT JOIN (SELECT i.holder_id, COUNT(DISTINCT d.requester_id || '/' || (i.deadline / $2)) AS expired
+            FROM interactions i JOIN demands d ON d.id = i.demand_id
+            WHERE i.status = 'expired' OR (i.status = 'pending' AND i.deadline <= $1)
+            GROUP BY i.holder_id) x ON x.holder_id = a.id
  WHERE a.id IN (SELECT holder_id FROM grants)
  ORDER BY a.id COLLATE \"C\"";
 
@@ -560,6 +569,7 @@ impl PostgresStore {
         }
         let rows = sqlx::query(MARKET_HOLDERS_SELECT)
             .bind(now.millis())
+            .bind(EXPIRY_COUNT_WINDOW_MS)
             .fetch_all(&mut *tx)
             .await
             .map_err(db)?;
@@ -577,6 +587,27 @@ impl PostgresStore {
         requests: &[Interaction],
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        // The requester's row lock makes its demands take turns through the
+        // counts below, on every replica (NO KEY UPDATE: foreign-key checks
+        // of other inserts naming the account are not blocked).
+        lock_account(&mut tx, &d.requester_id).await?;
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS open, COUNT(*) FILTER (WHERE waiting = 1) AS waiting FROM demands
+             WHERE requester_id = $1 AND deadline > $2 AND accepted_offer_id IS NULL",
+        )
+        .bind(&d.requester_id)
+        .bind(d.created_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let open: i64 = row.try_get("open").map_err(db)?;
+        let waiting: i64 = row.try_get("waiting").map_err(db)?;
+        if d.waiting && waiting as u64 >= MAX_WAITING_DEMANDS_PER_REQUESTER {
+            return Err(Conflict::TooManyWaitingDemands.into());
+        }
+        if open as u64 >= MAX_OPEN_DEMANDS_PER_REQUESTER {
+            return Err(Conflict::TooManyOpenDemands.into());
+        }
         let q = format!("INSERT INTO demands ({DEMAND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)");
         sqlx::query(&q)
             .bind(&d.id)
@@ -703,23 +734,24 @@ impl PostgresStore {
             .map_err(db)?;
         let mode: String = row.try_get("mode").map_err(db)?;
         let product_id: String = row.try_get("product_id").map_err(db)?;
-        let mut unit_no: Option<i64> = None;
         if mode == PassMode::Unique.as_str() {
-            // A unit is transferred only while the product can still be ordered; the share
-            // lock keeps orders from taking the last stock until this transaction ends.
-            let stock: i64 =
-                sqlx::query_scalar("SELECT stock FROM products WHERE id = $1 FOR SHARE")
-                    .bind(&product_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db)?;
+            // Nothing changes hands until the order is paid, but an offer the
+            // holder could not honour now is refused.
+            let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
+                .bind(&product_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
             if stock <= 0 {
                 return Err(Conflict::InsufficientStock.into());
             }
+            if free_units(&mut tx, &offer.pass_id, Some(&offer.holder_id)).await? == 0 {
+                return Err(Conflict::UnitsExhausted.into());
+            }
         }
         // The other holders' pending requests are withdrawn: they no longer need answering
-        // and do not count against their success rate. Lock order: the product's stock
-        // (unique passes, above), then interactions in seq order, then `market_version`
+        // and do not count against their success rate. Lock order: interactions in seq
+        // order, then `market_version`
         // (events, unit and offer triggers) — the order orders (stock → version), offers,
         // declines and expiry (interaction → version) also take, so no cycle forms.
         sqlx::query(
@@ -734,33 +766,12 @@ impl PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        if mode == PassMode::Unique.as_str() {
-            let Some(t) = &a.transfer else {
-                return Err(Conflict::UnitsExhausted.into());
-            };
-            if t.pass_id != offer.pass_id
-                || t.from_id != offer.holder_id
-                || t.to_id != a.requester_id
-                || t.seq != 1
-            {
-                return Err(StoreError::corrupt("the transfer does not match the offer"));
-            }
-            Self::apply_transfer(&mut tx, t).await?;
-            sqlx::query("UPDATE pass_units SET offer_id = $1 WHERE pass_id = $2 AND unit_no = $3")
-                .bind(&offer.id)
-                .bind(&t.pass_id)
-                .bind(t.unit_no)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            let n = t.unit_no;
-            unit_no = Some(n);
-        }
-        sqlx::query("UPDATE offers SET status = 'accepted', accepted_at = $1, licence_jws = $2, unit_no = $3 WHERE id = $4")
-            .bind(a.at.millis())
-            .bind(&a.licence_jws)
-            .bind(unit_no)
-            .bind(&offer.id)
+        sqlx::query(
+            "UPDATE offers SET status = 'accepted', accepted_at = $1, licence_jws = $2 WHERE id = $3",
+        )
+        .bind(a.at.millis())
+        .bind(&a.licence_jws)
+        .bind(&offer.id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -782,38 +793,85 @@ impl PostgresStore {
         settlement: Option<&Settlement>,
     ) -> StoreResult<Order> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        if settlement.is_none() {
+            // The requester's row lock makes its unpaid orders take turns
+            // through the limit below, on every replica. It is the first lock.
+            lock_account(&mut tx, &o.requester_id).await?;
+        }
         if let Some(offer_id) = &o.offer_id {
             // The offer row lock makes the orders of one offer take turns.
             let offer = Self::offer_in(&mut *tx, offer_id, true).await?;
             if offer.status != OfferStatus::Accepted {
                 return Err(Conflict::OfferNotAccepted.into());
             }
-            let existing: Option<String> =
-                sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = $1")
-                    .bind(offer_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db)?;
+            let existing: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM orders WHERE offer_id = $1 AND status <> 'expired'",
+            )
+            .bind(offer_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
             if existing.is_some() {
                 return Err(Conflict::AlreadyOrdered.into());
             }
         }
-        if let Some(t) = transfer {
-            Self::apply_transfer(&mut tx, t).await?;
-        }
-        let done =
-            sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
-                .bind(o.quantity)
-                .bind(&o.product_id)
-                .execute(&mut *tx)
+        let unique = pass_is_unique(&mut tx, &o.pass_id).await?;
+        let unit_no = transfer.map(|t| t.unit_no).or(o.unit_no);
+        match settlement {
+            Some(_) => {
+                // Paid as it is placed: the stock and the unit go now.
+                if unique && unit_no.is_none() {
+                    return Err(StoreError::corrupt(
+                        "a paid unique order needs its unit's transfer",
+                    ));
+                }
+                if let Some(t) = transfer {
+                    Self::apply_transfer(&mut tx, t).await?;
+                }
+                take_stock(&mut tx, &o.product_id, o.quantity).await?;
+            }
+            None => {
+                // Unpaid: nothing is taken, so nothing can be hoarded; the
+                // requester's open unpaid orders are bounded instead.
+                if transfer.is_some() || o.pay_by.is_none() {
+                    return Err(StoreError::corrupt(
+                        "an unpaid order moves no unit and has a pay_by",
+                    ));
+                }
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0)::BIGINT AS q FROM orders
+                     WHERE requester_id = $1 AND status = 'placed' AND pay_by > $2",
+                )
+                .bind(&o.requester_id)
+                .bind(o.created_at.millis())
+                .fetch_one(&mut *tx)
                 .await
-                .map_err(db)?
-                .rows_affected();
-        if done != 1 {
-            return Err(Conflict::InsufficientStock.into());
+                .map_err(db)?;
+                let n: i64 = row.try_get("n").map_err(db)?;
+                let q: i64 = row.try_get("q").map_err(db)?;
+                if n as u64 >= MAX_UNPAID_ORDERS_PER_REQUESTER
+                    || q + o.quantity > MAX_UNPAID_QUANTITY_PER_REQUESTER
+                {
+                    return Err(Conflict::TooManyUnpaidOrders.into());
+                }
+                let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = $1")
+                    .bind(&o.product_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                if stock < o.quantity {
+                    return Err(Conflict::InsufficientStock.into());
+                }
+                if unique
+                    && unit_no.is_none()
+                    && free_units(&mut tx, &o.pass_id, o.holder_id.as_deref()).await? == 0
+                {
+                    return Err(Conflict::UnitsExhausted.into());
+                }
+            }
         }
         let q = format!(
-            "INSERT INTO orders ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+            "INSERT INTO orders ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
             &ORDER_COLS[5..]
         );
         sqlx::query(&q)
@@ -839,11 +897,24 @@ impl PostgresStore {
             .bind(o.created_at.millis())
             .bind(settlement.map(|s| s.at.millis()))
             .bind(None::<i64>)
-            .bind(transfer.map(|t| t.unit_no))
+            .bind(unit_no)
+            .bind(if settlement.is_some() {
+                None
+            } else {
+                o.pay_by.map(|t| t.millis())
+            })
             .execute(&mut *tx)
             .await
-            .map_err(db)?;
+            .map_err(|e| match &e {
+                sqlx::Error::Database(d) if d.constraint() == Some("orders_one_live_per_offer") => {
+                    Conflict::AlreadyOrdered.into()
+                }
+                _ => db(e),
+            })?;
         if let Some(s) = settlement {
+            if let Some(t) = transfer {
+                unit_sold_with(&mut tx, o.offer_id.as_deref(), t).await?;
+            }
             Self::settle(&mut tx, &o.id, s).await?;
         }
         let order = Self::order_in(&mut *tx, &o.id).await?;
@@ -851,20 +922,58 @@ impl PostgresStore {
         Ok(order)
     }
 
-    async fn pay_order_tx(&self, order_id: &str, s: &Settlement) -> StoreResult<Order> {
+    async fn pay_order_tx(
+        &self,
+        order_id: &str,
+        s: &Settlement,
+        transfer: Option<&UnitTransfer>,
+    ) -> StoreResult<Order> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let done = sqlx::query("UPDATE orders SET status = 'paid', paid_at = $1, payment_ref = $2 WHERE id = $3 AND status = 'placed'")
+        // The order row lock makes payments of one order take turns.
+        sqlx::query("SELECT id FROM orders WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(order_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let o = Self::order_in(&mut *tx, order_id).await?;
+        match o.status {
+            OrderStatus::Placed if o.pay_by.is_some_and(|t| t <= s.at) => {
+                return Err(Conflict::OrderExpired.into())
+            }
+            OrderStatus::Placed => {}
+            OrderStatus::Expired => return Err(Conflict::OrderExpired.into()),
+            _ => return Err(Conflict::InvalidState.into()),
+        }
+        if pass_is_unique(&mut tx, &o.pass_id).await? && o.unit_no.is_none() {
+            let Some(t) = transfer else {
+                return Err(StoreError::corrupt(
+                    "paying a unique order needs its unit's transfer",
+                ));
+            };
+            if t.pass_id != o.pass_id
+                || Some(t.from_id.as_str()) != o.holder_id.as_deref()
+                || t.to_id != o.requester_id
+                || t.seq != 1
+            {
+                return Err(StoreError::corrupt("the transfer does not match the order"));
+            }
+            Self::apply_transfer(&mut tx, t).await?;
+            unit_sold_with(&mut tx, o.offer_id.as_deref(), t).await?;
+            sqlx::query("UPDATE orders SET unit_no = $1 WHERE id = $2")
+                .bind(t.unit_no)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        take_stock(&mut tx, &o.product_id, o.quantity).await?;
+        sqlx::query("UPDATE orders SET status = 'paid', paid_at = $1, payment_ref = $2, pay_by = NULL WHERE id = $3 AND status = 'placed'")
             .bind(s.at.millis())
             .bind(&s.payment_ref)
             .bind(order_id)
             .execute(&mut *tx)
             .await
-            .map_err(db)?
-            .rows_affected();
-        if done != 1 {
-            Self::order_in(&mut *tx, order_id).await?;
-            return Err(Conflict::InvalidState.into());
-        }
+            .map_err(db)?;
         Self::settle(&mut tx, order_id, s).await?;
         let order = Self::order_in(&mut *tx, order_id).await?;
         tx.commit().await.map_err(db)?;
@@ -873,7 +982,7 @@ impl PostgresStore {
 
     async fn ship_order_tx(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = $1 WHERE id = $2 AND status IN ('placed', 'paid')")
+        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = $1 WHERE id = $2 AND status = 'paid'")
             .bind(now.millis())
             .bind(order_id)
             .execute(&mut *tx)
@@ -894,6 +1003,21 @@ impl PostgresStore {
         // (AlreadyRated) from a rating id that exists (Duplicate). A concurrent rating of the
         // same offer that commits between the check and the insert trips the named constraint.
         let mut tx = self.pool.begin().await.map_err(db)?;
+        let offer = Self::offer_in(&mut *tx, &r.offer_id, false).await?;
+        if offer.requester_id != r.requester_id || offer.holder_id != r.holder_id {
+            return Err(StoreError::NotFound);
+        }
+        // Only a buyer rates: the accepted offer's order must have been paid.
+        let paid: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE offer_id = $1 AND status IN ('paid', 'shipped')",
+        )
+        .bind(&r.offer_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if offer.status != OfferStatus::Accepted || paid == 0 {
+            return Err(Conflict::RatingNotAllowed.into());
+        }
         let rated: Option<String> =
             sqlx::query_scalar("SELECT id FROM ratings WHERE offer_id = $1")
                 .bind(&r.offer_id)
@@ -1059,6 +1183,7 @@ impl Store for PostgresStore {
         let row = sqlx::query(HOLDER_SELECT)
             .bind(now.millis())
             .bind(holder_id)
+            .bind(EXPIRY_COUNT_WINDOW_MS)
             .fetch_one(&self.pool)
             .await
             .map_err(db)?;
@@ -1253,8 +1378,27 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn pay_order(&self, order_id: &str, s: &Settlement) -> StoreResult<Order> {
-        retrying("pay_order", || self.pay_order_tx(order_id, s)).await
+    async fn pay_order(
+        &self,
+        order_id: &str,
+        s: &Settlement,
+        transfer: Option<&UnitTransfer>,
+    ) -> StoreResult<Order> {
+        retrying("pay_order", || self.pay_order_tx(order_id, s, transfer)).await
+    }
+
+    async fn expire_unpaid_orders(&self, now: Timestamp) -> StoreResult<u64> {
+        retrying("expire_unpaid_orders", || async {
+            let r = sqlx::query(
+                "UPDATE orders SET status = 'expired' WHERE status = 'placed' AND pay_by <= $1",
+            )
+            .bind(now.millis())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+            Ok(r.rows_affected())
+        })
+        .await
     }
 
     async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
@@ -1435,14 +1579,14 @@ impl Store for PostgresStore {
             .await
             .map_err(db)?;
         let (orders, quantity): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(quantity), 0)::BIGINT FROM orders WHERE pass_id = $1",
+            "SELECT COUNT(*), COALESCE(SUM(quantity), 0)::BIGINT FROM orders WHERE pass_id = $1 AND status IN ('paid', 'shipped')",
         )
         .bind(pass_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT created_at, quantity FROM orders WHERE pass_id = $1 ORDER BY seq DESC LIMIT $2",
+            "SELECT paid_at, quantity FROM orders WHERE pass_id = $1 AND status IN ('paid', 'shipped') ORDER BY paid_at DESC, seq DESC LIMIT $2",
         )
         .bind(pass_id)
         .bind(i64::from(recent))
@@ -1582,6 +1726,88 @@ impl Store for PostgresStore {
     async fn rate(&self, r: &Rating) -> StoreResult<()> {
         retrying("rate", || self.rate_tx(r)).await
     }
+}
+
+/// Locks an account's row for the rest of the transaction, so that
+/// transactions checking a per-account limit take turns (`NO KEY UPDATE`:
+/// inserts whose foreign keys name the account still go ahead).
+async fn lock_account(conn: &mut sqlx::PgConnection, account_id: &str) -> StoreResult<()> {
+    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(account_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Whether the pass is a unique one.
+async fn pass_is_unique(conn: &mut sqlx::PgConnection, pass_id: &str) -> StoreResult<bool> {
+    let mode: String = sqlx::query_scalar("SELECT mode FROM passes WHERE id = $1")
+        .bind(pass_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(mode == PassMode::Unique.as_str())
+}
+
+/// Unsold units of a pass the holder holds (none without a holder).
+async fn free_units(
+    conn: &mut sqlx::PgConnection,
+    pass_id: &str,
+    holder_id: Option<&str>,
+) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pass_units WHERE pass_id = $1 AND holder_id = $2 AND owner_id IS NULL",
+    )
+    .bind(pass_id)
+    .bind(holder_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)
+}
+
+/// Takes `quantity` from the product's stock, or refuses.
+async fn take_stock(
+    conn: &mut sqlx::PgConnection,
+    product_id: &str,
+    quantity: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
+        .bind(quantity)
+        .bind(product_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if done != 1 {
+        return Err(Conflict::InsufficientStock.into());
+    }
+    Ok(())
+}
+
+/// Records which offer a sold unit went with (the offer shows its unit).
+async fn unit_sold_with(
+    conn: &mut sqlx::PgConnection,
+    offer_id: Option<&str>,
+    t: &UnitTransfer,
+) -> StoreResult<()> {
+    let Some(offer_id) = offer_id else {
+        return Ok(());
+    };
+    sqlx::query("UPDATE pass_units SET offer_id = $1 WHERE pass_id = $2 AND unit_no = $3")
+        .bind(offer_id)
+        .bind(&t.pass_id)
+        .bind(t.unit_no)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query("UPDATE offers SET unit_no = $1 WHERE id = $2")
+        .bind(t.unit_no)
+        .bind(offer_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
 }
 
 /// Inserts interaction requests (one statement each, in the caller's transaction).

@@ -16,6 +16,10 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
+use symbolon_core::limits::{
+    EXPIRY_COUNT_WINDOW_MS, MAX_OPEN_DEMANDS_PER_REQUESTER, MAX_UNPAID_ORDERS_PER_REQUESTER,
+    MAX_UNPAID_QUANTITY_PER_REQUESTER, MAX_WAITING_DEMANDS_PER_REQUESTER,
+};
 use symbolon_core::Timestamp;
 use symbolon_store::*;
 
@@ -143,7 +147,7 @@ const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.cr
 
 const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
 const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
-const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by";
 const PASS_COLS: &str = "id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at, kid, status_index, revoked_at";
 const KEY_COLS: &str = "kid, provider_id, public_key, secret, created_at, retired_at";
 const TRANSFER_COLS: &str = "id, pass_id, unit_no, seq, from_id, to_id, jws, created_at";
@@ -495,9 +499,12 @@ impl Store for SqliteStore {
                (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id AND r.positive = 1) AS positive,
                (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id) AS ratings,
                (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status = 'offered') AS offered,
-               (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND (i.status IN ('offered', 'declined', 'expired') OR (i.status = 'pending' AND i.deadline <= ?))) AS decided
-             FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id WHERE a.id = ?",
+               (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status IN ('offered', 'declined'))
+               + (SELECT COUNT(DISTINCT d.requester_id || '/' || (i.deadline / ?1)) FROM interactions i JOIN demands d ON d.id = i.demand_id
+                  WHERE i.holder_id = a.id AND (i.status = 'expired' OR (i.status = 'pending' AND i.deadline <= ?2))) AS decided
+             FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id WHERE a.id = ?3",
         )
+        .bind(EXPIRY_COUNT_WINDOW_MS)
         .bind(now.millis())
         .bind(holder_id)
         .fetch_one(&self.reader)
@@ -542,16 +549,21 @@ impl Store for SqliteStore {
         let rows = sqlx::query(
             "SELECT a.id, a.name, hp.fields,
                COALESCE(r.positive, 0) AS positive, COALESCE(r.ratings, 0) AS ratings,
-               COALESCE(i.offered, 0) AS offered, COALESCE(i.decided, 0) AS decided
+               COALESCE(i.offered, 0) AS offered, COALESCE(i.answered, 0) + COALESCE(x.expired, 0) AS decided
              FROM accounts a
              LEFT JOIN holder_profiles hp ON hp.account_id = a.id
              LEFT JOIN (SELECT holder_id, SUM(positive) AS positive, COUNT(*) AS ratings FROM ratings GROUP BY holder_id) r ON r.holder_id = a.id
              LEFT JOIN (SELECT holder_id, SUM(status = 'offered') AS offered,
-                               SUM(status IN ('offered', 'declined', 'expired') OR (status = 'pending' AND deadline <= ?)) AS decided
+                               SUM(status IN ('offered', 'declined')) AS answered
                         FROM interactions GROUP BY holder_id) i ON i.holder_id = a.id
+             LEFT JOIN (SELECT i.holder_id, COUNT(DISTINCT d.requester_id || '/' || (i.deadline / ?1)) AS expired
+                        FROM interactions i JOIN demands d ON d.id = i.demand_id
+                        WHERE i.status = 'expired' OR (i.status = 'pending' AND i.deadline <= ?2)
+                        GROUP BY i.holder_id) x ON x.holder_id = a.id
              WHERE a.id IN (SELECT DISTINCT holder_id FROM grants)
              ORDER BY a.id",
         )
+        .bind(EXPIRY_COUNT_WINDOW_MS)
         .bind(now.millis())
         .fetch_all(&mut *tx)
         .await
@@ -566,6 +578,24 @@ impl Store for SqliteStore {
 
     async fn create_demand(&self, d: &DemandRecord, requests: &[Interaction]) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(db)?;
+        // The one writer serializes these counts with the insert below.
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS open, COALESCE(SUM(waiting), 0) AS waiting FROM demands
+             WHERE requester_id = ? AND deadline > ? AND accepted_offer_id IS NULL",
+        )
+        .bind(&d.requester_id)
+        .bind(d.created_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        let open: i64 = row.try_get("open").map_err(db)?;
+        let waiting: i64 = row.try_get("waiting").map_err(db)?;
+        if d.waiting && waiting as u64 >= MAX_WAITING_DEMANDS_PER_REQUESTER {
+            return Err(Conflict::TooManyWaitingDemands.into());
+        }
+        if open as u64 >= MAX_OPEN_DEMANDS_PER_REQUESTER {
+            return Err(Conflict::TooManyOpenDemands.into());
+        }
         let q = format!("INSERT INTO demands ({DEMAND_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         sqlx::query(&q)
             .bind(&d.id)
@@ -780,44 +810,34 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-        let mut unit_no: Option<i64> = None;
         if mode == PassMode::Unique.as_str() {
-            // A unit is transferred only while the product can still be ordered.
-            let stock: i64 = sqlx::query_scalar(
-                "SELECT pr.stock FROM passes p JOIN products pr ON pr.id = p.product_id WHERE p.id = ?",
+            // Nothing changes hands until the order is paid, but an offer the
+            // holder could not honour now is refused.
+            let row = sqlx::query(
+                "SELECT pr.stock,
+                   (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = ? AND u.owner_id IS NULL) AS free
+                 FROM passes p JOIN products pr ON pr.id = p.product_id WHERE p.id = ?",
             )
+            .bind(&offer.holder_id)
             .bind(&offer.pass_id)
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
+            let stock: i64 = row.try_get("stock").map_err(db)?;
+            let free: i64 = row.try_get("free").map_err(db)?;
             if stock <= 0 {
                 return Err(Conflict::InsufficientStock.into());
             }
-            let Some(t) = &a.transfer else {
+            if free <= 0 {
                 return Err(Conflict::UnitsExhausted.into());
-            };
-            if t.pass_id != offer.pass_id
-                || t.from_id != offer.holder_id
-                || t.to_id != a.requester_id
-                || t.seq != 1
-            {
-                return Err(StoreError::corrupt("the transfer does not match the offer"));
             }
-            Self::apply_transfer(&mut tx, t).await?;
-            sqlx::query("UPDATE pass_units SET offer_id = ? WHERE pass_id = ? AND unit_no = ?")
-                .bind(&offer.id)
-                .bind(&t.pass_id)
-                .bind(t.unit_no)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-            unit_no = Some(t.unit_no);
         }
-        sqlx::query("UPDATE offers SET status = 'accepted', accepted_at = ?, licence_jws = ?, unit_no = ? WHERE id = ?")
-            .bind(a.at.millis())
-            .bind(&a.licence_jws)
-            .bind(unit_no)
-            .bind(&offer.id)
+        sqlx::query(
+            "UPDATE offers SET status = 'accepted', accepted_at = ?, licence_jws = ? WHERE id = ?",
+        )
+        .bind(a.at.millis())
+        .bind(&a.licence_jws)
+        .bind(&offer.id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
@@ -875,32 +895,70 @@ impl Store for SqliteStore {
             if offer.status != OfferStatus::Accepted {
                 return Err(Conflict::OfferNotAccepted.into());
             }
-            let existing: Option<String> =
-                sqlx::query_scalar("SELECT id FROM orders WHERE offer_id = ?")
-                    .bind(offer_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db)?;
+            let existing: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM orders WHERE offer_id = ? AND status <> 'expired'",
+            )
+            .bind(offer_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
             if existing.is_some() {
                 return Err(Conflict::AlreadyOrdered.into());
             }
         }
-        if let Some(t) = transfer {
-            Self::apply_transfer(&mut tx, t).await?;
-        }
-        let done = sqlx::query("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?")
-            .bind(o.quantity)
-            .bind(&o.product_id)
-            .bind(o.quantity)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
-        if done != 1 {
-            return Err(Conflict::InsufficientStock.into());
+        let unique = pass_is_unique(&mut tx, &o.pass_id).await?;
+        let unit_no = transfer.map(|t| t.unit_no).or(o.unit_no);
+        match settlement {
+            Some(_) => {
+                // Paid as it is placed: the stock and the unit go now.
+                if unique && unit_no.is_none() {
+                    return Err(StoreError::corrupt("a paid unique order needs its unit's transfer"));
+                }
+                if let Some(t) = transfer {
+                    Self::apply_transfer(&mut tx, t).await?;
+                }
+                take_stock(&mut tx, &o.product_id, o.quantity).await?;
+            }
+            None => {
+                // Unpaid: nothing is taken, so nothing can be hoarded; the
+                // requester's open unpaid orders are bounded instead.
+                if transfer.is_some() || o.pay_by.is_none() {
+                    return Err(StoreError::corrupt("an unpaid order moves no unit and has a pay_by"));
+                }
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0) AS q FROM orders
+                     WHERE requester_id = ? AND status = 'placed' AND pay_by > ?",
+                )
+                .bind(&o.requester_id)
+                .bind(o.created_at.millis())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+                let n: i64 = row.try_get("n").map_err(db)?;
+                let q: i64 = row.try_get("q").map_err(db)?;
+                if n as u64 >= MAX_UNPAID_ORDERS_PER_REQUESTER
+                    || q + o.quantity > MAX_UNPAID_QUANTITY_PER_REQUESTER
+                {
+                    return Err(Conflict::TooManyUnpaidOrders.into());
+                }
+                let stock: i64 = sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+                    .bind(&o.product_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                if stock < o.quantity {
+                    return Err(Conflict::InsufficientStock.into());
+                }
+                if unique && unit_no.is_none() {
+                    let free = free_units(&mut tx, &o.pass_id, o.holder_id.as_deref()).await?;
+                    if free == 0 {
+                        return Err(Conflict::UnitsExhausted.into());
+                    }
+                }
+            }
         }
         let q = format!(
-            "INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO orders ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &ORDER_COLS[5..]
         );
         sqlx::query(&q)
@@ -926,11 +984,19 @@ impl Store for SqliteStore {
             .bind(o.created_at.millis())
             .bind(settlement.map(|s| s.at.millis()))
             .bind(None::<i64>)
-            .bind(transfer.map(|t| t.unit_no))
+            .bind(unit_no)
+            .bind(if settlement.is_some() {
+                None
+            } else {
+                o.pay_by.map(|t| t.millis())
+            })
             .execute(&mut *tx)
             .await
             .map_err(db)?;
         if let Some(s) = settlement {
+            if let Some(t) = transfer {
+                unit_sold_with(&mut tx, o.offer_id.as_deref(), t).await?;
+            }
             Self::settle(&mut tx, &o.id, s).await?;
         }
         let order = self.order_in(&mut *tx, &o.id).await?;
@@ -938,29 +1004,70 @@ impl Store for SqliteStore {
         Ok(order)
     }
 
-    async fn pay_order(&self, order_id: &str, s: &Settlement) -> StoreResult<Order> {
+    async fn pay_order(
+        &self,
+        order_id: &str,
+        s: &Settlement,
+        transfer: Option<&UnitTransfer>,
+    ) -> StoreResult<Order> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let done = sqlx::query("UPDATE orders SET status = 'paid', paid_at = ?, payment_ref = ? WHERE id = ? AND status = 'placed'")
+        let o = self.order_in(&mut *tx, order_id).await?;
+        match o.status {
+            OrderStatus::Placed if o.pay_by.is_some_and(|t| t <= s.at) => {
+                return Err(Conflict::OrderExpired.into())
+            }
+            OrderStatus::Placed => {}
+            OrderStatus::Expired => return Err(Conflict::OrderExpired.into()),
+            _ => return Err(Conflict::InvalidState.into()),
+        }
+        if pass_is_unique(&mut tx, &o.pass_id).await? && o.unit_no.is_none() {
+            let Some(t) = transfer else {
+                return Err(StoreError::corrupt("paying a unique order needs its unit's transfer"));
+            };
+            if t.pass_id != o.pass_id
+                || Some(t.from_id.as_str()) != o.holder_id.as_deref()
+                || t.to_id != o.requester_id
+                || t.seq != 1
+            {
+                return Err(StoreError::corrupt("the transfer does not match the order"));
+            }
+            Self::apply_transfer(&mut tx, t).await?;
+            unit_sold_with(&mut tx, o.offer_id.as_deref(), t).await?;
+            sqlx::query("UPDATE orders SET unit_no = ? WHERE id = ?")
+                .bind(t.unit_no)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        take_stock(&mut tx, &o.product_id, o.quantity).await?;
+        sqlx::query("UPDATE orders SET status = 'paid', paid_at = ?, payment_ref = ?, pay_by = NULL WHERE id = ? AND status = 'placed'")
             .bind(s.at.millis())
             .bind(&s.payment_ref)
             .bind(order_id)
             .execute(&mut *tx)
             .await
-            .map_err(db)?
-            .rows_affected();
-        if done != 1 {
-            self.order_in(&mut *tx, order_id).await?;
-            return Err(Conflict::InvalidState.into());
-        }
+            .map_err(db)?;
         Self::settle(&mut tx, order_id, s).await?;
         let order = self.order_in(&mut *tx, order_id).await?;
         tx.commit().await.map_err(db)?;
         Ok(order)
     }
 
+    async fn expire_unpaid_orders(&self, now: Timestamp) -> StoreResult<u64> {
+        let r = sqlx::query(
+            "UPDATE orders SET status = 'expired' WHERE status = 'placed' AND pay_by <= ?",
+        )
+        .bind(now.millis())
+        .execute(&self.writer)
+        .await
+        .map_err(db)?;
+        Ok(r.rows_affected())
+    }
+
     async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = ? WHERE id = ? AND status IN ('placed', 'paid')")
+        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = ? WHERE id = ? AND status = 'paid'")
             .bind(now.millis())
             .bind(order_id)
             .execute(&mut *tx)
@@ -1167,14 +1274,14 @@ impl Store for SqliteStore {
         let mut conn = self.reader.acquire().await.map_err(db)?;
         let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
         let (orders, quantity): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(quantity), 0) FROM orders WHERE pass_id = ?",
+            "SELECT COUNT(*), COALESCE(SUM(quantity), 0) FROM orders WHERE pass_id = ? AND status IN ('paid', 'shipped')",
         )
         .bind(pass_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT created_at, quantity FROM orders WHERE pass_id = ? ORDER BY seq DESC LIMIT ?",
+            "SELECT paid_at, quantity FROM orders WHERE pass_id = ? AND status IN ('paid', 'shipped') ORDER BY paid_at DESC, seq DESC LIMIT ?",
         )
         .bind(pass_id)
         .bind(i64::from(recent))
@@ -1314,6 +1421,21 @@ impl Store for SqliteStore {
         // Both the offer and the rating id are unique: tell a second rating of the offer
         // (AlreadyRated) from a rating id that exists (Duplicate) inside the transaction.
         let mut tx = self.writer.begin().await.map_err(db)?;
+        let offer = self.offer_in(&mut *tx, &r.offer_id).await?;
+        if offer.requester_id != r.requester_id || offer.holder_id != r.holder_id {
+            return Err(StoreError::NotFound);
+        }
+        // Only a buyer rates: the accepted offer's order must have been paid.
+        let paid: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE offer_id = ? AND status IN ('paid', 'shipped')",
+        )
+        .bind(&r.offer_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        if offer.status != OfferStatus::Accepted || paid == 0 {
+            return Err(Conflict::RatingNotAllowed.into());
+        }
         let rated: Option<String> = sqlx::query_scalar("SELECT id FROM ratings WHERE offer_id = ?")
             .bind(&r.offer_id)
             .fetch_optional(&mut *tx)
@@ -1335,6 +1457,77 @@ impl Store for SqliteStore {
             .map_err(db)?;
         tx.commit().await.map_err(db)
     }
+}
+
+/// Whether the pass is a unique one.
+async fn pass_is_unique(conn: &mut sqlx::SqliteConnection, pass_id: &str) -> StoreResult<bool> {
+    let mode: String = sqlx::query_scalar("SELECT mode FROM passes WHERE id = ?")
+        .bind(pass_id)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(mode == PassMode::Unique.as_str())
+}
+
+/// Unsold units of a pass the holder holds (none without a holder).
+async fn free_units(
+    conn: &mut sqlx::SqliteConnection,
+    pass_id: &str,
+    holder_id: Option<&str>,
+) -> StoreResult<i64> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pass_units WHERE pass_id = ? AND holder_id = ? AND owner_id IS NULL",
+    )
+    .bind(pass_id)
+    .bind(holder_id)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db)
+}
+
+/// Takes `quantity` from the product's stock, or refuses.
+async fn take_stock(
+    conn: &mut sqlx::SqliteConnection,
+    product_id: &str,
+    quantity: i64,
+) -> StoreResult<()> {
+    let done = sqlx::query("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?")
+        .bind(quantity)
+        .bind(product_id)
+        .bind(quantity)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?
+        .rows_affected();
+    if done != 1 {
+        return Err(Conflict::InsufficientStock.into());
+    }
+    Ok(())
+}
+
+/// Records which offer a sold unit went with (the offer shows its unit).
+async fn unit_sold_with(
+    conn: &mut sqlx::SqliteConnection,
+    offer_id: Option<&str>,
+    t: &UnitTransfer,
+) -> StoreResult<()> {
+    let Some(offer_id) = offer_id else {
+        return Ok(());
+    };
+    sqlx::query("UPDATE pass_units SET offer_id = ? WHERE pass_id = ? AND unit_no = ?")
+        .bind(offer_id)
+        .bind(&t.pass_id)
+        .bind(t.unit_no)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    sqlx::query("UPDATE offers SET unit_no = ? WHERE id = ?")
+        .bind(t.unit_no)
+        .bind(offer_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    Ok(())
 }
 
 /// Inserts interaction requests (one statement each, in the caller's transaction).

@@ -116,6 +116,7 @@ macro_rules! __store_conformance_cases {
             wallet_in_grant_order,
             holder_fields_round_trip,
             holder_reputation_counts,
+            expiries_count_once_per_requester_per_day,
             market_lists_usable_holdings,
             demand_round_trip,
             demand_errors,
@@ -127,7 +128,7 @@ macro_rules! __store_conformance_cases {
             decline_interaction,
             expire_due_marks_due_interactions,
             accept_shareable_sets_licence,
-            accept_unique_transfers_one_unit,
+            accept_unique_moves_a_unit_only_when_paid,
             accept_one_offer_per_demand,
             accept_wrong_requester_is_not_found,
             accept_unique_without_units_left,
@@ -140,16 +141,20 @@ macro_rules! __store_conformance_cases {
             place_order_insufficient_stock_changes_nothing,
             place_order_duplicate_id,
             pay_order_once,
+            unpaid_orders_expire_and_take_nothing,
+            unpaid_orders_never_lock_out_paying_buyers,
             ship_order_transitions,
+            order_transitions_follow_the_table,
             orders_per_party_paginated,
             balances_and_ledger_totals,
             rate_once,
+            rating_needs_a_paid_order_of_the_accepted_offer,
             requester_profile_round_trip,
             concurrent_accepts_one_wins,
             concurrent_orders_never_oversell,
             concurrent_ratings_count_once,
             concurrent_unique_grants_never_overgrant,
-            concurrent_unique_accepts_never_double_transfer,
+            concurrent_unique_payments_never_double_transfer,
             market_version_grows_with_every_matching_change,
             waiting_demand_activates_once,
             concurrent_activations_contact_once,
@@ -527,8 +532,16 @@ impl Store for GuardedStore {
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64> {
         self.inner.idempotency_prune(before).await
     }
-    async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order> {
-        self.inner.pay_order(order_id, settlement).await
+    async fn pay_order(
+        &self,
+        order_id: &str,
+        settlement: &Settlement,
+        transfer: Option<&UnitTransfer>,
+    ) -> StoreResult<Order> {
+        self.inner.pay_order(order_id, settlement, transfer).await
+    }
+    async fn expire_unpaid_orders(&self, now: Timestamp) -> StoreResult<u64> {
+        self.inner.expire_unpaid_orders(now).await
     }
     async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
         self.inner.ship_order(order_id, now).await
@@ -810,9 +823,13 @@ pub fn order_for(id: &str, offer: &Offer, product: &Product, quantity: i64) -> O
         paid_at: None,
         shipped_at: None,
         unit_no: None,
+        pay_by: Some(t(180 + UNPAID_TTL)),
         seq: 0,
     }
 }
+
+/// How long the suite's unpaid orders may be paid in (seconds).
+pub const UNPAID_TTL: i64 = 1800;
 
 /// Transfer statement `seq` of a unit from `from` to `to` (the signature is
 /// the exchange's business; the store keeps the text).
@@ -1021,40 +1038,35 @@ impl World {
         self.store.create_offer(&new).await.must("create_offer")
     }
 
-    /// The offer's requester accepting `offer` at `t(120)`; the world's shareable pass comes with a licence,
-    /// a unique pass with the transfer of the holder's first unsold unit (none when it has none left).
+    /// The offer's requester accepting `offer` at `t(120)`; the world's shareable pass comes with a
+    /// licence. Nothing changes hands: a unique pass's unit moves when the order is paid.
     pub async fn acceptance(&self, offer: &Offer) -> Acceptance {
-        let unique = self.store.pass(&offer.pass_id).await.must("pass").mode == PassMode::Unique;
-        let unit = if unique {
-            self.store
-                .free_unit(&offer.pass_id, &offer.holder_id)
-                .await
-                .must("free_unit")
-        } else {
-            None
-        };
-        self.acceptance_of_unit(offer, unit)
-    }
-
-    /// [`acceptance`](Self::acceptance) transferring unit `unit` (for a unique pass).
-    pub fn acceptance_of_unit(&self, offer: &Offer, unit: Option<i64>) -> Acceptance {
         Acceptance {
             offer_id: offer.id.clone(),
             requester_id: offer.requester_id.clone(),
             licence_jws: (offer.pass_id == self.shareable.id)
                 .then(|| format!("licence-for-{}", offer.id)),
-            transfer: unit.map(|n| {
-                unit_transfer(
-                    &offer.pass_id,
-                    n,
-                    1,
-                    &offer.holder_id,
-                    &offer.requester_id,
-                    t(120),
-                )
-            }),
             at: t(120),
         }
+    }
+
+    /// The first transfer of the holder's first unsold unit of `order`'s unique pass to its
+    /// requester, at `at` (`None` when the holder has none left).
+    pub async fn first_sale(&self, order: &Order, at: Timestamp) -> Option<UnitTransfer> {
+        let holder = order.holder_id.as_deref()?;
+        let unit = self
+            .store
+            .free_unit(&order.pass_id, holder)
+            .await
+            .must("free_unit")?;
+        Some(unit_transfer(
+            &order.pass_id,
+            unit,
+            1,
+            holder,
+            &order.requester_id,
+            at,
+        ))
     }
 
     /// A demand sent to `holder` alone, answered with `pass`, accepted.
@@ -1069,6 +1081,38 @@ impl World {
         acc.licence_jws =
             (pass.mode == PassMode::Shareable).then(|| format!("licence-for-{}", offer.id));
         self.store.accept_offer(&acc).await.must("accept_offer")
+    }
+
+    /// A demand sent to `holder` alone, answered with `pass`, accepted, ordered (one of
+    /// `pass`'s product) and paid — for a unique pass with the holder's first unsold unit.
+    /// Returns the offer as it is after the payment (with its unit).
+    pub async fn bought_offer(&self, holder: &str, pass: &Pass) -> Offer {
+        self.bought_offer_by(&self.requester, holder, pass).await
+    }
+
+    pub async fn bought_offer_by(&self, requester: &str, holder: &str, pass: &Pass) -> Offer {
+        let offer = self.accepted_offer_by(requester, holder, pass).await;
+        let product = self.store.product(&pass.product_id).await.must("product");
+        let input = order_for(&self.id("ord"), &offer, &product, 1);
+        let order = self
+            .store
+            .place_order(&input, None, None)
+            .await
+            .must("place_order");
+        let transfer = if pass.mode == PassMode::Unique {
+            Some(self.first_sale(&order, t(200)).await.expect("a unit left"))
+        } else {
+            None
+        };
+        self.store
+            .pay_order(
+                &order.id,
+                &settlement_for(&self.id("led"), &order, t(200)),
+                transfer.as_ref(),
+            )
+            .await
+            .must("pay_order");
+        self.store.offer(&offer.id).await.must("offer")
     }
 
     /// An order of `quantity` of the main product from a freshly accepted shareable offer of holder 1.
@@ -1283,13 +1327,13 @@ pub async fn pass_round_trip(store: Arc<dyn Store>) {
 pub async fn unique_pass_units_are_numbered(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     // World: units 1-2 → holder 1, 3-4 → holder 2. Transfers take the holder's lowest unit.
-    let a = w.accepted_offer(&w.holder2, &w.unique).await;
+    let a = w.bought_offer(&w.holder2, &w.unique).await;
     assert_eq!(a.unit_no, Some(3));
-    let b = w.accepted_offer(&w.holder1, &w.unique).await;
+    let b = w.bought_offer(&w.holder1, &w.unique).await;
     assert_eq!(b.unit_no, Some(1));
-    let c = w.accepted_offer(&w.holder1, &w.unique).await;
+    let c = w.bought_offer(&w.holder1, &w.unique).await;
     assert_eq!(c.unit_no, Some(2));
-    let d = w.accepted_offer(&w.holder2, &w.unique).await;
+    let d = w.bought_offer(&w.holder2, &w.unique).await;
     assert_eq!(d.unit_no, Some(4));
 
     // 5 units: 2 to one holder, 3 to another, none left.
@@ -1307,8 +1351,8 @@ pub async fn unique_pass_units_are_numbered(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::UnitsExhausted),
         "all 5 units are granted"
     );
-    assert_eq!(w.accepted_offer(&w.holder1, &p).await.unit_no, Some(3));
-    assert_eq!(w.accepted_offer(&h, &p).await.unit_no, Some(1));
+    assert_eq!(w.bought_offer(&w.holder1, &p).await.unit_no, Some(3));
+    assert_eq!(w.bought_offer(&h, &p).await.unit_no, Some(1));
 }
 
 /// Granting a shareable pass: a holding without units; granting it again keeps one holding.
@@ -1359,7 +1403,7 @@ pub async fn grant_adds_units(store: Arc<dyn Store>) {
     );
 
     // After a transfer, units_granted stays and units_left drops; a further grant adds to both.
-    w.accepted_offer(&h, &p).await;
+    w.bought_offer(&h, &p).await;
     let after = w.store.holding(&h, &p.id).await.must("holding");
     assert_eq!((after.units_granted, after.units_left), (Some(3), Some(2)));
     let more = w.grant(&p, &h, Some(3)).await;
@@ -1409,7 +1453,7 @@ pub async fn grant_units_exhausted_changes_nothing(store: Arc<dyn Store>) {
     // The last unit was not taken by the failed grants.
     let last = w.grant(&p, &b, Some(1)).await;
     assert_eq!((last.units_granted, last.units_left), (Some(1), Some(1)));
-    assert_eq!(w.accepted_offer(&b, &p).await.unit_no, Some(3));
+    assert_eq!(w.bought_offer(&b, &p).await.unit_no, Some(3));
 }
 
 /// grant of an unknown pass; duplicate grant ids; holding of an ungranted pass.
@@ -1563,7 +1607,7 @@ pub async fn holder_reputation_counts(store: Arc<dyn Store>) {
 
     // Three requests answered with offers, rated +, +, −.
     for (i, positive) in [true, true, false].into_iter().enumerate() {
-        let offer = w.accepted_offer(h1, &w.shareable).await;
+        let offer = w.bought_offer(h1, &w.shareable).await;
         s.rate(&rating(&format!("rat_{i}"), &offer, positive))
             .await
             .must("rate");
@@ -1572,16 +1616,22 @@ pub async fn holder_reputation_counts(store: Arc<dyn Store>) {
     let d4 = w.demand(&[h1, h2]).await;
     s.decline(&d4[0].id, t(30)).await.must("decline");
     w.offer(&d4[1], &w.shareable.id).await;
-    // One expired by expire_due.
-    let d7 = w.demand_by(&w.requester, &[h1], t(5_000)).await;
+    // One expired by expire_due. (Each expiry from another requester: one
+    // requester's expiries count once a day, see `expiries_count_once_per_requester_per_day`.)
+    let (r1, r2, r3) = (
+        w.add_requester().await,
+        w.add_requester().await,
+        w.add_requester().await,
+    );
+    let d7 = w.demand_by(&r1, &[h1], t(5_000)).await;
     assert_eq!(s.expire_due(t(5_000)).await.must("expire_due"), 1);
     assert_eq!(
         s.interaction(&d7[0].id).await.must("interaction").status,
         InteractionStatus::Expired
     );
     // One pending, due exactly at `now`; one pending, due after `now`.
-    let due = w.demand_by(&w.requester, &[h1], now).await;
-    let later = w.demand_by(&w.requester, &[h1], t(7_201)).await;
+    let due = w.demand_by(&r2, &[h1], now).await;
+    let later = w.demand_by(&r3, &[h1], t(7_201)).await;
 
     let rep = |positive, ratings, offered, interactions| ReputationCounts {
         positive,
@@ -1632,6 +1682,61 @@ pub async fn holder_reputation_counts(store: Arc<dyn Store>) {
     assert_eq!(r.success_rate(), Some(0.5));
 }
 
+/// Griefing the success rate with demands nobody means to follow up: one
+/// requester's expired requests count once per holder per UTC day of their
+/// deadline (in `holder` and in `market` alike); answers and declines count
+/// one by one, and other requesters' expiries each count.
+pub async fn expiries_count_once_per_requester_per_day(store: Arc<dyn Store>) {
+    use symbolon_core::limits::EXPIRY_COUNT_WINDOW_MS;
+    let w = World::new(store).await;
+    let s = w.store();
+    let h1 = w.holder1.as_str();
+    // The victim answered one honest demand.
+    let honest = w.demand(&[h1]).await;
+    w.offer(&honest[0], &w.shareable.id).await;
+    let rate = |at: Timestamp| async move {
+        let held = s.holder(h1, at).await.must("holder").reputation;
+        let market = s.market(at).await.must("market");
+        let listed = market
+            .holders
+            .iter()
+            .find(|h| h.id == h1)
+            .expect("in the market")
+            .reputation;
+        assert_eq!(held, listed, "holder() and market() agree");
+        (held.offered, held.interactions)
+    };
+    assert_eq!(rate(t(100)).await, (1, 1));
+    // One free account sends 30 demands it never follows up.
+    let attacker = w.add_requester().await;
+    let day = EXPIRY_COUNT_WINDOW_MS / 1000;
+    let t0_day = T0.millis() / EXPIRY_COUNT_WINDOW_MS;
+    // Deadlines within one day (of the window) after T0's.
+    let first = t((t0_day + 1) * day - T0.seconds() + 60);
+    for i in 0..30 {
+        w.demand_by(&attacker, &[h1], first.plus_seconds(i * 60)).await;
+    }
+    let after = first.plus_seconds(30 * 60);
+    assert_eq!(rate(after).await, (1, 2), "30 expiries of one requester count once");
+    assert_eq!(s.expire_due(after).await.must("expire_due"), 30);
+    assert_eq!(rate(after).await, (1, 2), "and the same once expired");
+    // A second account is another requester.
+    let second = w.add_requester().await;
+    w.demand_by(&second, &[h1], after.plus_seconds(60)).await;
+    assert_eq!(rate(after.plus_seconds(120)).await, (1, 3));
+    // The first attacker again, the next day: one more.
+    let next_day = first.plus_seconds(day);
+    w.demand_by(&attacker, &[h1], next_day).await;
+    w.demand_by(&attacker, &[h1], next_day.plus_seconds(60)).await;
+    assert_eq!(rate(next_day.plus_seconds(120)).await, (1, 4));
+    // Declines are the holder's own choice: each counts.
+    for _ in 0..2 {
+        let d = w.demand_by(&attacker, &[h1], next_day.plus_seconds(3600)).await;
+        s.decline(&d[0].id, t(30)).await.must("decline");
+    }
+    assert_eq!(rate(next_day.plus_seconds(120)).await, (1, 6));
+}
+
 /// market: only usable holdings (valid pass, product in stock, unique units left) and the
 /// state of the holders behind them.
 pub async fn market_lists_usable_holdings(store: Arc<dyn Store>) {
@@ -1663,10 +1768,10 @@ pub async fn market_lists_usable_holdings(store: Arc<dyn Store>) {
     let h3 = w.id("acc_holder");
     create_account(s, &h3, &[Role::Holder]).await;
     w.grant(&used, &h3, Some(1)).await;
-    w.accepted_offer(&h3, &used).await; // holder 3's only unit goes to the requester
+    w.bought_offer(&h3, &used).await; // holder 3's only unit goes to the requester
 
     // Reputation: holder 1 has one rated offer; holder 2 one pending request due exactly at `now`.
-    let offer = w.accepted_offer(&h1, &w.shareable).await;
+    let offer = w.bought_offer(&h1, &w.shareable).await;
     s.rate(&rating("rat_1", &offer, true)).await.must("rate");
     w.demand_by(&w.requester, &[&h2], now).await;
     s.set_holder_fields(&h1, &["electronics".to_string()])
@@ -2283,7 +2388,6 @@ pub async fn accept_shareable_sets_licence(store: Arc<dyn Store>) {
         offer_id: offer.id.clone(),
         requester_id: w.requester.clone(),
         licence_jws: Some("eyJhbGciOiJFZERTQSJ9.licence.sig".into()),
-        transfer: None,
         at: t(120),
     };
     let accepted = s.accept_offer(&acc).await.must("accept_offer");
@@ -2313,61 +2417,66 @@ pub async fn accept_shareable_sets_licence(store: Arc<dyn Store>) {
     );
 }
 
-/// Accepting a unique offer transfers one of the holder's units.
-pub async fn accept_unique_transfers_one_unit(store: Arc<dyn Store>) {
+/// Accepting a unique offer moves nothing: the unit goes with the payment of
+/// the order placed from it, in the paying transaction.
+pub async fn accept_unique_moves_a_unit_only_when_paid(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let requests = w.demand(&[&w.holder1]).await;
     let offer = w.offer(&requests[0], &w.unique.id).await;
-    let acc = Acceptance {
-        offer_id: offer.id.clone(),
-        requester_id: w.requester.clone(),
-        licence_jws: None,
-        transfer: Some(unit_transfer(
-            &offer.pass_id,
-            1,
-            1,
-            &offer.holder_id,
-            &w.requester,
-            t(120),
-        )),
-        at: t(120),
-    };
-    let accepted = s.accept_offer(&acc).await.must("accept_offer");
+    let accepted = s
+        .accept_offer(&w.acceptance(&offer).await)
+        .await
+        .must("accept_offer");
     assert_eq!(accepted.status, OfferStatus::Accepted);
     assert_eq!(accepted.accepted_at, Some(t(120)));
-    assert_eq!(accepted.unit_no, Some(1));
+    assert_eq!(accepted.unit_no, None, "no unit moves at acceptance");
     assert_eq!(accepted.licence_jws, None);
-    assert_eq!(s.offer(&offer.id).await.must("offer"), accepted);
-
-    let h = s.holding(&w.holder1, &w.unique.id).await.must("holding");
+    let left = |h: Holding| (h.units_granted, h.units_left);
     assert_eq!(
-        (h.units_granted, h.units_left),
+        left(s.holding(&w.holder1, &w.unique.id).await.must("holding")),
+        (Some(2), Some(2))
+    );
+    // An unpaid order takes nothing either.
+    let input = order_for("ord_u", &accepted, &w.product, 1);
+    let placed = s.place_order(&input, None, None).await.must("place_order");
+    assert_eq!((placed.status, placed.unit_no), (OrderStatus::Placed, None));
+    assert_eq!(
+        left(s.holding(&w.holder1, &w.unique.id).await.must("holding")),
+        (Some(2), Some(2))
+    );
+    assert_eq!(w.stock(&w.product.id).await, 10);
+    // Paying moves the holder's first unsold unit and takes the stock.
+    let transfer = w.first_sale(&placed, t(200)).await.expect("a unit");
+    assert_eq!(transfer.unit_no, 1);
+    let paid = s
+        .pay_order(
+            &placed.id,
+            &settlement_for("led_u", &placed, t(200)),
+            Some(&transfer),
+        )
+        .await
+        .must("pay_order");
+    assert_eq!((paid.status, paid.unit_no), (OrderStatus::Paid, Some(1)));
+    assert_eq!(s.offer(&offer.id).await.must("offer").unit_no, Some(1));
+    let unit = s.unit(&w.unique.id, 1).await.must("unit");
+    assert_eq!(unit.owner_id.as_deref(), Some(w.requester.as_str()));
+    assert_eq!(
+        left(s.holding(&w.holder1, &w.unique.id).await.must("holding")),
         (Some(2), Some(1)),
         "one unit left"
     );
-    let other = s.holding(&w.holder2, &w.unique.id).await.must("holding");
     assert_eq!(
-        (other.units_granted, other.units_left),
+        left(s.holding(&w.holder2, &w.unique.id).await.must("holding")),
         (Some(2), Some(2)),
         "other holders keep theirs"
     );
-    let wallet = s.wallet(&w.holder1).await.must("wallet");
-    let u = wallet
-        .iter()
-        .find(|x| x.pass.id == w.unique.id)
-        .expect("in wallet");
-    assert_eq!(u.units_left, Some(1));
-
-    let second = w.accepted_offer(&w.holder1, &w.unique).await;
-    assert_eq!(second.unit_no, Some(2));
+    assert_eq!(w.stock(&w.product.id).await, 9);
     assert_eq!(
-        s.holding(&w.holder1, &w.unique.id)
-            .await
-            .must("holding")
-            .units_left,
-        Some(0)
+        s.unit_history(&w.unique.id, 1).await.must("history"),
+        vec![transfer]
     );
+    assert_ledger_balanced(s).await;
 }
 
 /// One accepted offer per demand: any second accept → OfferAlreadyAccepted, changing nothing.
@@ -2401,7 +2510,7 @@ pub async fn accept_one_offer_per_demand(store: Arc<dyn Store>) {
     let first = s.offer(&o1.id).await.must("offer");
     assert_eq!(
         (first.accepted_at, first.unit_no),
-        (Some(t(120)), Some(1)),
+        (Some(t(120)), None),
         "the accepted offer is untouched"
     );
     assert_eq!(
@@ -2418,7 +2527,7 @@ pub async fn accept_one_offer_per_demand(store: Arc<dyn Store>) {
         "no unit of the losing holder was transferred"
     );
     let h1 = s.holding(&w.holder1, &w.unique.id).await.must("holding");
-    assert_eq!(h1.units_left, Some(1), "exactly one unit transferred");
+    assert_eq!(h1.units_left, Some(2), "no unit moves before payment");
 }
 
 /// Accepting with the wrong requester, or an unknown offer → NotFound.
@@ -2479,13 +2588,20 @@ pub async fn accept_unique_without_units_left(store: Arc<dyn Store>) {
     let b = w.demand(&[&h]).await;
     let oa = w.offer(&a[0], &p.id).await;
     let ob = w.offer(&b[0], &p.id).await;
-    assert_eq!(
-        s.accept_offer(&w.acceptance(&oa).await)
-            .await
-            .must("accept")
-            .unit_no,
-        Some(1)
-    );
+    // The first buyer pays, and the holder's only unit goes with the payment.
+    let accepted = s
+        .accept_offer(&w.acceptance(&oa).await)
+        .await
+        .must("accept");
+    let order = s
+        .place_order(&order_for("ord_a", &accepted, &w.product, 1), None, None)
+        .await
+        .must("place_order");
+    let transfer = w.first_sale(&order, t(200)).await.expect("a unit");
+    s.pay_order(&order.id, &settlement_for("led_a", &order, t(200)), Some(&transfer))
+        .await
+        .must("pay_order");
+    assert_eq!(s.offer(&oa.id).await.must("offer").unit_no, Some(1));
     assert_err!(
         s.accept_offer(&w.acceptance(&ob).await).await,
         StoreError::Conflict(Conflict::UnitsExhausted),
@@ -2513,20 +2629,17 @@ pub async fn accept_unique_without_units_left(store: Arc<dyn Store>) {
 
     // Granted another unit, the holder can deliver.
     w.grant(&p, &h, Some(1)).await;
-    assert_eq!(
-        s.accept_offer(&w.acceptance(&ob).await)
-            .await
-            .must("accept")
-            .unit_no,
-        Some(4)
-    );
+    s.accept_offer(&w.acceptance(&ob).await)
+        .await
+        .must("accept");
+    assert_eq!(w.first_sale(&order_for("ord_b", &ob, &w.product, 1), t(300)).await.map(|t| t.unit_no), Some(4));
 }
 
 // ---------------------------------------------------------------------------
 // Orders and the ledger
 // ---------------------------------------------------------------------------
 
-/// place_order without a settlement: placed, stock decremented, no ledger entries.
+/// place_order without a settlement: placed with its `pay_by`, no stock taken, no ledger entries.
 pub async fn place_order_without_settlement(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
@@ -2538,10 +2651,11 @@ pub async fn place_order_without_settlement(store: Arc<dyn Store>) {
     assert_eq!(order.status, OrderStatus::Placed);
     assert_eq!((order.payment_ref.clone(), order.paid_at), (None, None));
     assert_eq!(s.order(&input.id).await.must("order"), want);
+    assert_eq!(order.pay_by, Some(t(180 + UNPAID_TTL)));
     assert_eq!(
         w.stock(&w.product.id).await,
-        7,
-        "stock decremented by the quantity"
+        10,
+        "an unpaid order takes no stock"
     );
     assert!(
         s.ledger_totals().await.must("ledger_totals").is_empty(),
@@ -2570,6 +2684,7 @@ pub async fn place_order_with_settlement(store: Arc<dyn Store>) {
     want.status = OrderStatus::Paid;
     want.payment_ref = Some(settlement.payment_ref.clone());
     want.paid_at = Some(t(181));
+    want.pay_by = None;
     assert_eq!(order, want);
     assert_eq!(s.order(&input.id).await.must("order"), want);
     assert_eq!(w.stock(&w.product.id).await, 8);
@@ -2744,11 +2859,12 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
     let input = w.order_input(1).await;
     let placed = s.place_order(&input, None, None).await.must("place_order");
     let settlement = settlement_for("led_1", &input, t(240));
-    let paid = s.pay_order(&input.id, &settlement).await.must("pay_order");
+    let paid = s.pay_order(&input.id, &settlement, None).await.must("pay_order");
     let mut want = placed.clone();
     want.status = OrderStatus::Paid;
     want.payment_ref = Some(settlement.payment_ref.clone());
     want.paid_at = Some(t(240));
+    want.pay_by = None;
     assert_eq!(paid, want);
     assert_eq!(s.order(&input.id).await.must("order"), want);
     assert_eq!(
@@ -2758,7 +2874,7 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
 
     let again = settlement_for("led_2", &input, t(250));
     assert_err!(
-        s.pay_order(&input.id, &again).await,
+        s.pay_order(&input.id, &again, None).await,
         StoreError::Conflict(Conflict::InvalidState),
         "pay twice"
     );
@@ -2775,29 +2891,174 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
     assert_ledger_balanced(s).await;
 
     assert_err!(
-        s.pay_order("ord_nope", &again).await,
+        s.pay_order("ord_nope", &again, None).await,
         StoreError::NotFound,
         "unknown order"
     );
-    assert_eq!(w.stock(&w.product.id).await, 9, "paying takes no stock");
+    assert_eq!(w.stock(&w.product.id).await, 9, "paying took the stock, once");
 
     // A shipped order cannot be paid either.
     let other = w.order_input(1).await;
-    s.place_order(&other, None, None).await.must("place_order");
+    s.place_order(&other, None, Some(&settlement_for("led_3", &other, t(181))))
+        .await
+        .must("place_order");
     s.ship_order(&other.id, t(300)).await.must("ship_order");
     assert_err!(
-        s.pay_order(&other.id, &settlement_for("led_3", &other, t(310)))
+        s.pay_order(&other.id, &settlement_for("led_4", &other, t(310)), None)
             .await,
         StoreError::Conflict(Conflict::InvalidState),
         "pay a shipped order"
     );
     assert_eq!(
         s.balances(&w.holder1).await.must("balances"),
-        vec![(CURRENCY.to_string(), 250)]
+        vec![(CURRENCY.to_string(), 500)]
     );
 }
 
-/// ship_order: placed or paid → shipped; again → InvalidState; unknown → NotFound.
+/// An unpaid order is paid by its `pay_by` or never: past it, paying is
+/// `OrderExpired` (even before the sweeper ran), the sweeper expires it once,
+/// and an expired order of an offer leaves room for a new one.
+pub async fn unpaid_orders_expire_and_take_nothing(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let input = w.order_input(4).await;
+    let placed = s.place_order(&input, None, None).await.must("place_order");
+    let deadline = placed.pay_by.expect("pay_by");
+    assert_eq!(w.stock(&w.product.id).await, 10, "nothing taken");
+    let late = settlement_for("led_late", &placed, deadline);
+    assert_err!(
+        s.pay_order(&placed.id, &late, None).await,
+        StoreError::Conflict(Conflict::OrderExpired),
+        "paid at its pay_by"
+    );
+    assert_eq!(s.expire_unpaid_orders(t(180)).await.must("expire"), 0, "not yet");
+    assert_eq!(s.expire_unpaid_orders(deadline).await.must("expire"), 1);
+    assert_eq!(s.expire_unpaid_orders(deadline).await.must("expire"), 0, "once");
+    let expired = s.order(&placed.id).await.must("order");
+    assert_eq!(expired.status, OrderStatus::Expired);
+    assert_err!(
+        s.pay_order(&placed.id, &settlement_for("led_x", &placed, t(200)), None)
+            .await,
+        StoreError::Conflict(Conflict::OrderExpired),
+        "an expired order is never paid"
+    );
+    assert_err!(
+        s.ship_order(&placed.id, t(200)).await,
+        StoreError::Conflict(Conflict::InvalidState),
+        "nor shipped"
+    );
+    let events = all_events(s, &w.requester).await;
+    assert_eq!(
+        kinds(&events).iter().filter(|k| **k == "order.expired").count(),
+        1,
+        "one order.expired event: {:?}",
+        kinds(&events)
+    );
+    // The same offer can be ordered again, and that order paid.
+    let mut again = input.clone();
+    again.id = "ord_again".into();
+    let again = s.place_order(&again, None, None).await.must("order again");
+    s.pay_order(&again.id, &settlement_for("led_again", &again, t(200)), None)
+        .await
+        .must("pay the new order");
+    assert_eq!(w.stock(&w.product.id).await, 6);
+    let mut third = input.clone();
+    third.id = "ord_third".into();
+    assert_err!(
+        s.place_order(&third, None, None).await,
+        StoreError::Conflict(Conflict::AlreadyOrdered),
+        "one live order per offer"
+    );
+    assert_ledger_balanced(s).await;
+}
+
+/// Unpaid orders hold nothing, so a few accounts cannot lock a product out:
+/// two unpaid orders of half the stock each leave all of it to a paying buyer.
+/// Each requester may have only `MAX_UNPAID_ORDERS_PER_REQUESTER` unpaid orders
+/// open (and `MAX_UNPAID_QUANTITY_PER_REQUESTER` in all); quantities beyond
+/// the stock are refused at once.
+pub async fn unpaid_orders_never_lock_out_paying_buyers(store: Arc<dyn Store>) {
+    use symbolon_core::limits::{MAX_UNPAID_ORDERS_PER_REQUESTER, MAX_UNPAID_QUANTITY_PER_REQUESTER};
+    let w = World::new(store).await;
+    let s = w.store();
+    let product = w.add_product(20_000).await;
+    let pass = w.add_pass(&product, PassMode::Shareable, None).await;
+    w.grant(&pass, &w.holder1, None).await;
+    for attacker in ["acc_attacker1", "acc_attacker2"] {
+        create_account(s, attacker, &[Role::Requester]).await;
+        let offer = w.accepted_offer_by(attacker, &w.holder1, &pass).await;
+        let o = order_for(&w.id("ord"), &offer, &product, 10_000);
+        s.place_order(&o, None, None).await.must("unpaid half");
+    }
+    assert_eq!(w.stock(&product.id).await, 20_000, "nothing held");
+    let buyer = w.accepted_offer(&w.holder1, &pass).await;
+    let all = order_for("ord_buyer", &buyer, &product, 10_000);
+    s.place_order(&all, None, Some(&settlement_for("led_b", &all, t(181))))
+        .await
+        .must("a paying buyer gets the stock");
+    assert_eq!(w.stock(&product.id).await, 10_000);
+    // More than is in stock is refused even unpaid.
+    let r = w.add_requester().await;
+    let small = w.add_product(5).await;
+    let on_small = w.add_pass(&small, PassMode::Shareable, None).await;
+    w.grant(&on_small, &w.holder1, None).await;
+    let offer = w.accepted_offer_by(&r, &w.holder1, &on_small).await;
+    assert_err!(
+        s.place_order(&order_for("ord_big", &offer, &small, 6), None, None).await,
+        StoreError::Conflict(Conflict::InsufficientStock),
+        "beyond the stock"
+    );
+    // The per-requester cap on open unpaid orders, at its edge.
+    let hoarder = w.add_requester().await;
+    for i in 0..MAX_UNPAID_ORDERS_PER_REQUESTER {
+        let offer = w.accepted_offer_by(&hoarder, &w.holder1, &pass).await;
+        s.place_order(&order_for(&format!("ord_h{i}"), &offer, &product, 1), None, None)
+            .await
+            .must("within the cap");
+    }
+    let offer = w.accepted_offer_by(&hoarder, &w.holder1, &pass).await;
+    assert_err!(
+        s.place_order(&order_for("ord_over", &offer, &product, 1), None, None).await,
+        StoreError::Conflict(Conflict::TooManyUnpaidOrders),
+        "one unpaid order too many"
+    );
+    // Paying one frees a place; an expired one does too.
+    s.place_order(
+        &order_for("ord_over_paid", &offer, &product, 1),
+        None,
+        Some(&settlement_for("led_h", &order_for("ord_over_paid", &offer, &product, 1), t(181))),
+    )
+    .await
+    .must("paid orders are not capped");
+    // Quantity: the sum over open unpaid orders.
+    let product = w.add_product(5 * MAX_UNPAID_QUANTITY_PER_REQUESTER).await;
+    let pass = w.add_pass(&product, PassMode::Shareable, None).await;
+    w.grant(&pass, &w.holder1, None).await;
+    let big = w.add_requester().await;
+    let offer = w.accepted_offer_by(&big, &w.holder1, &pass).await;
+    s.place_order(
+        &order_for("ord_q1", &offer, &product, MAX_UNPAID_QUANTITY_PER_REQUESTER),
+        None,
+        None,
+    )
+    .await
+    .must("the quantity cap, exactly");
+    let offer = w.accepted_offer_by(&big, &w.holder1, &pass).await;
+    assert_err!(
+        s.place_order(&order_for("ord_q2", &offer, &product, 1), None, None).await,
+        StoreError::Conflict(Conflict::TooManyUnpaidOrders),
+        "one more unit unpaid"
+    );
+    // Past their pay_by they no longer count.
+    s.expire_unpaid_orders(t(180 + UNPAID_TTL)).await.must("expire");
+    let mut later = order_for("ord_q3", &offer, &product, 1);
+    later.created_at = t(180 + UNPAID_TTL + 1);
+    later.pay_by = Some(t(180 + 2 * UNPAID_TTL));
+    s.place_order(&later, None, None).await.must("after expiry");
+}
+
+/// ship_order: paid → shipped; an unpaid order never ships (it could never be
+/// paid afterwards); again → InvalidState; unknown → NotFound.
 pub async fn ship_order_transitions(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
@@ -2808,23 +3069,30 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
         .await
         .must("place_order");
 
-    let shipped = s.ship_order(&placed.id, t(300)).await.must("ship placed");
+    assert_err!(
+        s.ship_order(&placed.id, t(300)).await,
+        StoreError::Conflict(Conflict::InvalidState),
+        "ship an unpaid order"
+    );
+    assert_eq!(
+        s.order(&placed.id).await.must("order").status,
+        OrderStatus::Placed,
+        "untouched"
+    );
+    let shipped = s.ship_order(&paid.id, t(301)).await.must("ship paid");
     assert_eq!(shipped.status, OrderStatus::Shipped);
-    assert_eq!(shipped.shipped_at, Some(t(300)));
-    assert_eq!((shipped.payment_ref.clone(), shipped.paid_at), (None, None));
-    let shipped2 = s.ship_order(&paid.id, t(301)).await.must("ship paid");
-    assert_eq!(shipped2.status, OrderStatus::Shipped);
-    assert_eq!(shipped2.paid_at, Some(t(181)), "payment kept");
-    assert_eq!(s.order(&paid.id).await.must("order"), shipped2);
+    assert_eq!(shipped.shipped_at, Some(t(301)));
+    assert_eq!(shipped.paid_at, Some(t(181)), "payment kept");
+    assert_eq!(s.order(&paid.id).await.must("order"), shipped);
 
     assert_err!(
-        s.ship_order(&placed.id, t(400)).await,
+        s.ship_order(&paid.id, t(400)).await,
         StoreError::Conflict(Conflict::InvalidState),
         "ship twice"
     );
     assert_eq!(
-        s.order(&placed.id).await.must("order").shipped_at,
-        Some(t(300)),
+        s.order(&paid.id).await.must("order").shipped_at,
+        Some(t(301)),
         "untouched"
     );
     assert_err!(
@@ -2832,6 +3100,71 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
         StoreError::NotFound,
         "unknown order"
     );
+}
+
+/// The store follows the order lifecycle table (`core::state::ORDER_TRANSITIONS`)
+/// exactly: from every state, each action succeeds iff the table has its row,
+/// and leads to the row's state.
+pub async fn order_transitions_follow_the_table(store: Arc<dyn Store>) {
+    use symbolon_core::state::{OrderAction, ORDER_TRANSITIONS};
+    let w = World::new(store).await;
+    let s = w.store();
+    // An order in `status`, made through the store's own operations.
+    let make = |status: OrderStatus| {
+        let w = &w;
+        async move {
+            let o = w.order_input(1).await;
+            let o = s.place_order(&o, None, None).await.must("place");
+            match status {
+                OrderStatus::Placed => {}
+                OrderStatus::Paid | OrderStatus::Shipped => {
+                    s.pay_order(&o.id, &settlement_for(&w.id("led"), &o, t(200)), None)
+                        .await
+                        .must("pay");
+                    if status == OrderStatus::Shipped {
+                        s.ship_order(&o.id, t(210)).await.must("ship");
+                    }
+                }
+                OrderStatus::Expired => {
+                    s.expire_unpaid_orders(o.pay_by.expect("pay_by"))
+                        .await
+                        .must("expire");
+                }
+            }
+            let o = s.order(&o.id).await.must("order");
+            assert_eq!(o.status, status);
+            o
+        }
+    };
+    for from in OrderStatus::ALL {
+        for action in [OrderAction::Pay, OrderAction::Ship, OrderAction::Expire] {
+            let o = make(from).await;
+            let result = match action {
+                OrderAction::Pay => s
+                    .pay_order(&o.id, &settlement_for(&w.id("led"), &o, t(220)), None)
+                    .await
+                    .map(|_| ()),
+                OrderAction::Ship => s.ship_order(&o.id, t(220)).await.map(|_| ()),
+                OrderAction::Expire => s
+                    .expire_unpaid_orders(o.pay_by.unwrap_or(t(220)).plus_seconds(UNPAID_TTL))
+                    .await
+                    .map(|_| ()),
+            };
+            let after = s.order(&o.id).await.must("order").status;
+            let row = ORDER_TRANSITIONS
+                .iter()
+                .find(|r| r.from == from && r.action == action);
+            match row {
+                Some(r) => {
+                    assert!(result.is_ok(), "{from} {action}: {result:?}");
+                    assert_eq!(after, r.to, "{from} {action}");
+                }
+                None => {
+                    assert_eq!(after, from, "{from} {action} is not in the table");
+                }
+            }
+        }
+    }
 }
 
 /// orders per party (provider, requester, holder), oldest first, paged by seq.
@@ -2928,7 +3261,7 @@ pub async fn balances_and_ledger_totals(store: Arc<dyn Store>) {
     let offer = w.accepted_offer(&w.holder2, &chf_pass).await;
     let b = order_for("ord_chf", &offer, &chf, 1); // 40.00 CHF from holder 2
     s.place_order(&b, None, None).await.must("order b");
-    s.pay_order(&b.id, &settlement_for("led_b", &b, t(240)))
+    s.pay_order(&b.id, &settlement_for("led_b", &b, t(240)), None)
         .await
         .must("pay b");
     let c = w.order_input(1).await; // placed, not paid: no postings
@@ -2966,7 +3299,7 @@ pub async fn balances_and_ledger_totals(store: Arc<dyn Store>) {
 pub async fn rate_once(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
-    let offer = w.accepted_offer(&w.holder1, &w.shareable).await;
+    let offer = w.bought_offer(&w.holder1, &w.shareable).await;
     s.rate(&rating("rat_1", &offer, true)).await.must("rate");
     let rep = s.holder(&w.holder1, t(500)).await.must("holder").reputation;
     assert_eq!((rep.positive, rep.ratings), (1, 1));
@@ -2983,7 +3316,7 @@ pub async fn rate_once(store: Arc<dyn Store>) {
         "the first rating stands"
     );
 
-    let other = w.accepted_offer(&w.holder1, &w.shareable).await;
+    let other = w.bought_offer(&w.holder1, &w.shareable).await;
     assert_err!(
         s.rate(&rating("rat_1", &other, false)).await,
         StoreError::Conflict(Conflict::Duplicate),
@@ -3002,6 +3335,61 @@ pub async fn rate_once(store: Arc<dyn Store>) {
             .ratings,
         0
     );
+}
+
+/// Only a buyer rates: the requester of the accepted offer, once its order is
+/// paid. A non-accepted offer (a competitor's, after another was accepted),
+/// another requester's offer, an accepted offer with no order or an unpaid
+/// one, and rating twice are refused and change nothing.
+pub async fn rating_needs_a_paid_order_of_the_accepted_offer(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let requests = w.demand(&[&w.holder1, &w.holder2]).await;
+    let mine = w.offer(&requests[0], &w.shareable.id).await;
+    let competitor = w.offer(&requests[1], &w.shareable.id).await;
+    let ratings = |h: String| async move { s.holder(&h, t(500)).await.must("holder").reputation.ratings };
+    assert_err!(
+        s.rate(&rating("rat_early", &mine, true)).await,
+        StoreError::Conflict(Conflict::RatingNotAllowed),
+        "an offer not accepted"
+    );
+    let accepted = s.accept_offer(&w.acceptance(&mine).await).await.must("accept");
+    assert_err!(
+        s.rate(&rating("rat_comp", &competitor, false)).await,
+        StoreError::Conflict(Conflict::RatingNotAllowed),
+        "the competitor's offer, after another was accepted"
+    );
+    assert_err!(
+        s.rate(&rating("rat_noorder", &accepted, true)).await,
+        StoreError::Conflict(Conflict::RatingNotAllowed),
+        "accepted, but nothing ordered"
+    );
+    let order = s
+        .place_order(&order_for("ord_r", &accepted, &w.product, 1), None, None)
+        .await
+        .must("place_order");
+    assert_err!(
+        s.rate(&rating("rat_unpaid", &accepted, true)).await,
+        StoreError::Conflict(Conflict::RatingNotAllowed),
+        "ordered, not paid"
+    );
+    let stranger = w.add_requester().await;
+    let mut forged = rating("rat_forged", &accepted, false);
+    forged.requester_id = stranger;
+    assert_err!(s.rate(&forged).await, StoreError::NotFound, "another requester");
+    assert_eq!(ratings(w.holder1.clone()).await, 0);
+    assert_eq!(ratings(w.holder2.clone()).await, 0);
+    s.pay_order(&order.id, &settlement_for("led_r", &order, t(200)), None)
+        .await
+        .must("pay");
+    s.rate(&rating("rat_ok", &accepted, true)).await.must("the buyer rates");
+    assert_err!(
+        s.rate(&rating("rat_twice", &accepted, false)).await,
+        StoreError::Conflict(Conflict::AlreadyRated),
+        "twice"
+    );
+    assert_eq!(ratings(w.holder1.clone()).await, 1);
+    assert_eq!(ratings(w.holder2.clone()).await, 0);
 }
 
 /// set_requester_profile and requester_profile: round trip, overwrite, NotFound.
@@ -3144,8 +3532,8 @@ pub async fn concurrent_accepts_one_wins(store: Arc<dyn Store>) {
             .await
             .must("holding")
             .units_left,
-        Some(1),
-        "one unit moved"
+        Some(2),
+        "no unit moves at acceptance"
     );
 }
 
@@ -3207,7 +3595,7 @@ pub async fn concurrent_orders_never_oversell(store: Arc<dyn Store>) {
 pub async fn concurrent_ratings_count_once(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
-    let offer = w.accepted_offer(&w.holder1, &w.shareable).await;
+    let offer = w.bought_offer(&w.holder1, &w.shareable).await;
     let barrier = Arc::new(Barrier::new(2));
     let mut set = JoinSet::new();
     for (i, positive) in [true, false].into_iter().enumerate() {
@@ -3280,25 +3668,35 @@ pub async fn concurrent_unique_grants_never_overgrant(store: Arc<dyn Store>) {
     );
 }
 
-/// Concurrent accepts of offers of a holder's 2 units (10 demands): exactly 2 transfer.
-pub async fn concurrent_unique_accepts_never_double_transfer(store: Arc<dyn Store>) {
+/// Concurrent payments of orders of a holder's 2 units (10 accepted offers,
+/// 10 unpaid orders): exactly 2 pay, each moving one unit once.
+pub async fn concurrent_unique_payments_never_double_transfer(store: Arc<dyn Store>) {
     const DEMANDS: usize = 10;
     let w = World::new(store).await;
     let s = w.store();
-    let mut offers = Vec::new();
+    let mut orders = Vec::new();
     for _ in 0..DEMANDS {
-        let r = w.demand(&[&w.holder1]).await;
-        offers.push(w.offer(&r[0], &w.unique.id).await);
+        let offer = w.accepted_offer(&w.holder1, &w.unique).await;
+        let input = order_for(&w.id("ord"), &offer, &w.product, 1);
+        orders.push(s.place_order(&input, None, None).await.must("place_order"));
     }
     let barrier = Arc::new(Barrier::new(DEMANDS));
     let mut set = JoinSet::new();
-    for (i, o) in offers.iter().enumerate() {
-        // Half the acceptances name unit 1, half unit 2: each unit goes once.
-        let acc = w.acceptance_of_unit(o, Some(1 + (i as i64 % 2)));
-        let (store, barrier) = (w.store.clone(), barrier.clone());
+    for (i, o) in orders.iter().enumerate() {
+        // Half the payments name unit 1, half unit 2: each unit goes once.
+        let transfer = unit_transfer(
+            &o.pass_id,
+            1 + (i as i64 % 2),
+            1,
+            &w.holder1,
+            &o.requester_id,
+            t(200),
+        );
+        let settlement = settlement_for(&format!("led_{i}"), o, t(200));
+        let (store, barrier, id) = (w.store.clone(), barrier.clone(), o.id.clone());
         set.spawn(async move {
             barrier.wait().await;
-            store.accept_offer(&acc).await
+            store.pay_order(&id, &settlement, Some(&transfer)).await
         });
     }
     let results = join_all(set).await;
@@ -3310,9 +3708,11 @@ pub async fn concurrent_unique_accepts_never_double_transfer(store: Arc<dyn Stor
     assert_eq!(
         results.iter().filter(|r| r.is_ok()).count(),
         2,
-        "two units, two accepts: {results:?}"
+        "two units, two payments: {results:?}"
     );
     assert_eq!(units, BTreeSet::from([1, 2]), "each unit transferred once");
+    assert_eq!(w.stock(&w.product.id).await, 8, "stock taken twice");
+    assert_ledger_balanced(s).await;
     assert!(results
         .iter()
         .filter(|r| r.is_err())
@@ -3430,7 +3830,7 @@ pub async fn market_version_grows_with_every_matching_change(store: Arc<dyn Stor
     );
     w.offer(&requests[0], &pass.id).await;
     grew("offer", s.market_version().await.must("version"), &mut last);
-    let accepted = w.accepted_offer(&w.holder2, &w.shareable).await;
+    let accepted = w.bought_offer(&w.holder2, &w.shareable).await;
     last = s.market_version().await.must("version");
     s.rate(&rating("rat_v", &accepted, true)).await.must("rate");
     grew(
@@ -3539,7 +3939,7 @@ pub async fn concurrent_activations_contact_once(store: Arc<dyn Store>) {
 pub async fn unit_transfers_form_a_chain_and_never_double_sell(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
-    let sold = w.accepted_offer(&w.holder1, &w.unique).await;
+    let sold = w.bought_offer(&w.holder1, &w.unique).await;
     let unit = sold.unit_no.expect("a unit was sold");
     let pass = &w.unique.id;
     let (b, c, d) = (
@@ -3620,7 +4020,7 @@ pub async fn unit_transfers_form_a_chain_and_never_double_sell(store: Arc<dyn St
 pub async fn concurrent_transfers_move_a_unit_once(store: Arc<dyn Store>) {
     const TASKS: usize = 10;
     let w = World::new(store).await;
-    let sold = w.accepted_offer(&w.holder1, &w.unique).await;
+    let sold = w.bought_offer(&w.holder1, &w.unique).await;
     let unit = sold.unit_no.expect("unit");
     let mut targets = Vec::new();
     for _ in 0..TASKS {
@@ -3835,7 +4235,7 @@ pub async fn provider_key_rotation_and_sealing(store: Arc<dyn Store>) {
 pub async fn page_orders_without_offer_and_pass_activity(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
-    let offer = w.accepted_offer(&w.holder1, &w.shareable).await;
+    let offer = w.bought_offer(&w.holder1, &w.shareable).await; // one purchase, at t(200)
     s.rate(&rating(&w.id("rat"), &offer, true))
         .await
         .must("rate");
@@ -3864,24 +4264,32 @@ pub async fn page_orders_without_offer_and_pass_activity(store: Arc<dyn Store>) 
         .orders(OrderParty::Holder(&w.holder1), &page(None, 10))
         .await
         .must("orders");
-    assert_eq!(holder_orders.len(), 1, "the credited order is the holder's");
+    assert_eq!(holder_orders.len(), 2, "the bought offer's and the credited order");
     assert_eq!(w.stock(&w.product.id).await, 10 - 4);
     assert_ledger_balanced(s).await;
+    // The unpaid order is no purchase: the page counts paid ones.
     let a = s.pass_activity(&w.shareable.id, 10).await.must("activity");
     assert_eq!((a.orders, a.quantity), (2, 4));
-    assert_eq!(a.recent, vec![(t(190), 1), (t(180), 3)], "newest first");
+    assert_eq!(a.recent, vec![(t(200), 1), (t(181), 3)], "newest first");
+    s.pay_order(&via.id, &settlement_for(&w.id("led"), &via, t(250)), None)
+        .await
+        .must("pay");
+    let a = s.pass_activity(&w.shareable.id, 10).await.must("activity");
+    assert_eq!((a.orders, a.quantity), (3, 5));
+    assert_eq!(a.recent[0], (t(250), 1));
     assert_eq!((a.positive, a.ratings), (1, 1));
     assert_eq!(a.reviews.len(), 1);
     assert!(a.reviews[0].positive);
     assert_eq!(a.reviews[0].comment.as_deref(), Some("great"));
     let limited = s.pass_activity(&w.shareable.id, 1).await.must("activity");
-    assert_eq!((limited.orders, limited.recent.len()), (2, 1));
+    assert_eq!((limited.orders, limited.recent.len()), (3, 1));
     let none = s.pass_activity(&w.unique.id, 10).await.must("activity");
     assert_eq!(none, PassActivity::default());
 }
 
-/// A page order of a unique pass carries the unit's first transfer: both
-/// happen, or neither (out of stock, or the unit already sold).
+/// A page order of a unique pass paid as it is placed carries the unit's
+/// first transfer: both happen, or neither (out of stock, or the unit already
+/// sold). Unpaid, it carries none.
 pub async fn page_order_of_a_unique_unit_transfers_it_atomically(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
@@ -3897,8 +4305,13 @@ pub async fn page_order_of_a_unique_unit_transfers_it_atomically(store: Arc<dyn 
     o.holder_id = Some(w.holder2.clone());
     o.pass_id = w.unique.id.clone();
     o.unit_no = Some(unit);
+    assert!(
+        s.place_order(&o, Some(&transfer), None).await.is_err(),
+        "an unpaid order moves no unit"
+    );
+    assert_eq!(s.unit(&w.unique.id, unit).await.must("unit").owner_id, None);
     let placed = s
-        .place_order(&o, Some(&transfer), None)
+        .place_order(&o, Some(&transfer), Some(&settlement_for("led_p", &o, t(181))))
         .await
         .must("page order");
     assert_eq!(placed.unit_no, Some(unit));
@@ -3914,7 +4327,8 @@ pub async fn page_order_of_a_unique_unit_transfers_it_atomically(store: Arc<dyn 
     let mut again = o.clone();
     again.id = w.id("ord");
     assert_err!(
-        s.place_order(&again, Some(&transfer), None).await,
+        s.place_order(&again, Some(&transfer), Some(&settlement_for("led_q", &again, t(181))))
+            .await,
         StoreError::Conflict(Conflict::UnitAlreadySold),
         "the same unit sold twice"
     );
@@ -3937,7 +4351,8 @@ pub async fn page_order_of_a_unique_unit_transfers_it_atomically(store: Arc<dyn 
     o2.offer_id = None;
     o2.pass_id = p.id.clone();
     assert_err!(
-        s.place_order(&o2, Some(&t1), None).await,
+        s.place_order(&o2, Some(&t1), Some(&settlement_for("led_r", &o2, t(181))))
+            .await,
         StoreError::Conflict(Conflict::InsufficientStock),
         "no stock"
     );

@@ -23,6 +23,16 @@ pub enum Conflict {
     InvalidState,
     #[error("an object with this id already exists")]
     Duplicate,
+    #[error("only the requester of the accepted offer may rate, once its order is paid")]
+    RatingNotAllowed,
+    #[error("the unpaid order passed its payment deadline")]
+    OrderExpired,
+    #[error("the requester has too many demands open")]
+    TooManyOpenDemands,
+    #[error("the requester has too many standing demands waiting")]
+    TooManyWaitingDemands,
+    #[error("the requester has too many unpaid orders open")]
+    TooManyUnpaidOrders,
 }
 
 /// What a store operation can fail with.

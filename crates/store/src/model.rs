@@ -267,9 +267,6 @@ pub struct Acceptance {
     pub offer_id: String,
     pub requester_id: String,
     pub licence_jws: Option<String>,
-    /// For a unique pass: the signed transfer of one of the holder's unsold
-    /// units to the requester (the store checks it is still unsold).
-    pub transfer: Option<UnitTransfer>,
     pub at: Timestamp,
 }
 
@@ -331,8 +328,11 @@ pub struct Order {
     pub created_at: Timestamp,
     pub paid_at: Option<Timestamp>,
     pub shipped_at: Option<Timestamp>,
-    /// The unit transferred by a page order of a unique pass.
+    /// The unit of a unique pass that changed hands with the payment.
     pub unit_no: Option<i64>,
+    /// Until when an unpaid order may be paid (it expires then); `None` for
+    /// an order paid as it was placed.
+    pub pay_by: Option<Timestamp>,
     /// Insertion order, for pagination.
     pub seq: i64,
 }

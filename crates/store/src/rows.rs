@@ -289,6 +289,7 @@ macro_rules! sql_row_mappers {
                 paid_at: opt_ts(row, "paid_at")?,
                 shipped_at: opt_ts(row, "shipped_at")?,
                 unit_no: get(row, "unit_no")?,
+                pay_by: opt_ts(row, "pay_by")?,
                 seq: get(row, "seq")?,
             })
         }

@@ -90,12 +90,16 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     /// Records a transfer by the unit's owner: `seq` must follow the last
     /// transfer and `from_id` must own the unit ([`crate::Conflict::UnitAlreadySold`] otherwise).
     async fn transfer_unit(&self, transfer: &UnitTransfer) -> StoreResult<()>;
-    /// Orders and reviews of a pass, for its page (`recent` of each, newest first).
+    /// Purchases (paid orders: an unpaid order is no purchase) and reviews of
+    /// a pass, for its page (`recent` of each, newest first; a purchase dated
+    /// by its payment).
     async fn pass_activity(&self, pass_id: &str, recent: u32) -> StoreResult<PassActivity>;
 
     // --- holders --------------------------------------------------------
     async fn set_holder_fields(&self, holder_id: &str, fields: &[String]) -> StoreResult<()>;
-    /// A holder's fields and reputation at `now`.
+    /// A holder's fields and reputation at `now`. Expired requests count once
+    /// per requester per UTC day of their deadline (`EXPIRY_COUNT_WINDOW_MS`),
+    /// answers and declines one by one.
     async fn holder(&self, holder_id: &str, now: Timestamp) -> StoreResult<HolderState>;
     /// The holder's wallet, in grant order.
     async fn wallet(&self, holder_id: &str) -> StoreResult<Vec<Holding>>;
@@ -106,7 +110,13 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     async fn market(&self, now: Timestamp) -> StoreResult<MarketSnapshot>;
 
     // --- demands and interactions --------------------------------------
-    /// Records a demand and the interaction requests sent for it.
+    /// Records a demand and the interaction requests sent for it. Inside the
+    /// same transaction it refuses a requester who already has
+    /// `MAX_OPEN_DEMANDS_PER_REQUESTER` demands open at the demand's
+    /// `created_at` ([`crate::Conflict::TooManyOpenDemands`]) or, for a
+    /// standing demand, `MAX_WAITING_DEMANDS_PER_REQUESTER` waiting
+    /// ([`crate::Conflict::TooManyWaitingDemands`]), so no interleaving of
+    /// requests passes a limit.
     async fn create_demand(
         &self,
         demand: &DemandRecord,
@@ -144,8 +154,9 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     /// Marks every pending interaction whose deadline is at or before `now` as expired; returns how many.
     async fn expire_due(&self, now: Timestamp) -> StoreResult<u64>;
     async fn offer(&self, id: &str) -> StoreResult<Offer>;
-    /// Accepts an offer: one per demand. A unique pass transfers one of the
-    /// holder's units to the requester (only while the product has stock).
+    /// Accepts an offer: one per demand. For a unique pass the holder must
+    /// still have an unsold unit and the product stock, but nothing changes
+    /// hands: a unit moves only when the order placed from the offer is paid.
     /// The demand's other pending requests become `withdrawn`.
     async fn accept_offer(&self, acceptance: &Acceptance) -> StoreResult<Offer>;
 
@@ -154,17 +165,35 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     async fn set_requester_profile(&self, profile: &RequesterProfile) -> StoreResult<()>;
     async fn requester_profile(&self, account_id: &str) -> StoreResult<RequesterProfile>;
     /// Places an order — from an accepted offer, or from the pass page when
-    /// `offer_id` is `None` — decrementing stock; a page order of a unique pass
-    /// carries the transfer of the unit; with a settlement the order is paid,
-    /// all in one transaction.
+    /// `offer_id` is `None`. With a settlement it is paid as it is placed:
+    /// the stock is taken, a unique pass's unit changes hands (`transfer`) and
+    /// the ledger is posted, all in one transaction. Without one it is an
+    /// unpaid order (`pay_by` set) that takes nothing; the store checks, in
+    /// the same transaction, that the product has the quantity in stock now,
+    /// that the holder of a unique pass still has an unsold unit, and the
+    /// requester's unpaid limits (`MAX_UNPAID_ORDERS_PER_REQUESTER`,
+    /// `MAX_UNPAID_QUANTITY_PER_REQUESTER`:
+    /// [`crate::Conflict::TooManyUnpaidOrders`]).
     async fn place_order(
         &self,
         order: &Order,
         transfer: Option<&UnitTransfer>,
         settlement: Option<&Settlement>,
     ) -> StoreResult<Order>;
-    /// Pays a placed order.
-    async fn pay_order(&self, order_id: &str, settlement: &Settlement) -> StoreResult<Order>;
+    /// Pays a placed order before its `pay_by` (the settlement's time):
+    /// takes the stock, moves the unit of a unique pass (`transfer`, required
+    /// when the order has no unit yet) and posts the ledger, in one
+    /// transaction. [`crate::Conflict::OrderExpired`] past `pay_by`.
+    async fn pay_order(
+        &self,
+        order_id: &str,
+        settlement: &Settlement,
+        transfer: Option<&UnitTransfer>,
+    ) -> StoreResult<Order>;
+    /// Marks unpaid orders whose `pay_by` is at or before `now` as expired
+    /// (each an `order.expired` event); returns how many.
+    async fn expire_unpaid_orders(&self, now: Timestamp) -> StoreResult<u64>;
+    /// Ships a paid order (an unpaid one is [`crate::Conflict::InvalidState`]).
     async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order>;
     async fn order(&self, id: &str) -> StoreResult<Order>;
     async fn orders(&self, party: OrderParty<'_>, page: &Page) -> StoreResult<Vec<Order>>;
@@ -199,7 +228,10 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     async fn idempotency_prune(&self, before: Timestamp) -> StoreResult<u64>;
 
     // --- ratings --------------------------------------------------------
-    /// Records the one rating of an offer.
+    /// Records the one rating of an offer. Only its requester may rate
+    /// (`NotFound` otherwise), only an accepted offer whose order is paid
+    /// ([`crate::Conflict::RatingNotAllowed`]), and only once
+    /// ([`crate::Conflict::AlreadyRated`]) — checked in the writing transaction.
     async fn rate(&self, rating: &Rating) -> StoreResult<()>;
 }
 

@@ -199,7 +199,7 @@ async fn data_survives_close_and_reconnect() {
     };
     let store = db.connect().await;
     let w = World::new(Arc::new(store.clone())).await;
-    let offer = w.accepted_offer(&w.holder1, &w.unique).await;
+    let offer = w.accepted_offer(&w.holder1, &w.shareable).await;
     let input = fx::order_for("ord_1", &offer, &w.product, 2);
     let order = store
         .place_order(
@@ -240,7 +240,7 @@ async fn data_survives_close_and_reconnect() {
             .expect("holding"),
         holding
     );
-    assert_eq!(holding.units_left, Some(1));
+    assert_eq!(holding.units_left, Some(2), "accepting moves no unit");
     assert_eq!(
         reopened
             .holder("acc_holder1", fx::t(500))
@@ -285,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 7,
-        "migrations/0007_event_notifications.sql is the newest migration"
+        known, 8,
+        "migrations/0008_orders_paid_to_take.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;
@@ -530,27 +530,36 @@ async fn two_processes_never_oversell_or_double_transfer() {
         vec![("EUR".to_string(), 0)]
     );
 
-    // 8 offers of holder 2's 2 unique units accepted at once through both stores,
-    // and the same offer accepted 6 times.
-    let mut offers = Vec::new();
-    for _ in 0..8 {
-        let r = w.demand(&[&w.holder2]).await;
-        offers.push(w.offer(&r[0], &w.unique.id).await);
+    // 8 unpaid orders of holder 2's 2 unique units paid at once through both
+    // stores, and the same order paid 6 times.
+    let mut orders = Vec::new();
+    for i in 0..8 {
+        let offer = w.accepted_offer(&w.holder2, &w.unique).await;
+        let input = fx::order_for(&format!("ord_u{i}"), &offer, &w.product, 1);
+        orders.push(a.place_order(&input, None, None).await.expect("unpaid order"));
     }
-    let barrier = Arc::new(Barrier::new(offers.len() + 6));
+    let barrier = Arc::new(Barrier::new(orders.len() + 6));
     let mut set = JoinSet::new();
-    for (i, o) in offers
+    for (i, o) in orders
         .iter()
-        .chain(std::iter::repeat_n(&offers[0], 6))
+        .chain(std::iter::repeat_n(&orders[0], 6))
         .enumerate()
     {
-        // Each acceptance names one of the two units (the exchange picks the
+        // Each payment names one of the two units (the exchange picks the
         // first unsold one and retries on a lost race; here the races are kept).
-        let acc = w.acceptance_of_unit(o, Some(3 + (i as i64 % 2)));
-        let (store, barrier) = (stores[i % 2].clone(), barrier.clone());
+        let transfer = fx::unit_transfer(
+            &o.pass_id,
+            3 + (i as i64 % 2),
+            1,
+            &w.holder2,
+            &o.requester_id,
+            fx::t(200),
+        );
+        let settlement = fx::settlement_for(&format!("led_u{i}"), o, fx::t(200));
+        let (store, barrier, id) = (stores[i % 2].clone(), barrier.clone(), o.id.clone());
         set.spawn(async move {
             barrier.wait().await;
-            store.accept_offer(&acc).await
+            store.pay_order(&id, &settlement, Some(&transfer)).await
         });
     }
     let mut units = Vec::new();
@@ -558,9 +567,7 @@ async fn two_processes_never_oversell_or_double_transfer() {
         match r.expect("task") {
             Ok(o) => units.push(o.unit_no.expect("a unit")),
             Err(StoreError::Conflict(
-                Conflict::UnitsExhausted
-                | Conflict::UnitAlreadySold
-                | Conflict::OfferAlreadyAccepted,
+                Conflict::UnitAlreadySold | Conflict::InvalidState | Conflict::Duplicate,
             )) => {}
             Err(e) => panic!("unexpected error: {e:?}"),
         }

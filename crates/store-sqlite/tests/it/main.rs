@@ -51,7 +51,7 @@ async fn data_survives_close_and_reopen() {
     let path = db_path(&dir);
     let store = SqliteStore::open(&path).await.expect("open");
     let w = World::new(Arc::new(store.clone())).await;
-    let offer = w.accepted_offer(&w.holder1, &w.unique).await;
+    let offer = w.accepted_offer(&w.holder1, &w.shareable).await;
     let input = fx::order_for("ord_1", &offer, &w.product, 2);
     let order = store
         .place_order(
@@ -86,7 +86,7 @@ async fn data_survives_close_and_reopen() {
             .expect("holding"),
         holding
     );
-    assert_eq!(holding.units_left, Some(1));
+    assert_eq!(holding.units_left, Some(2), "accepting moves no unit");
     assert_eq!(reopened.offer(&offer.id).await.expect("offer"), offer);
     assert_eq!(reopened.order("ord_1").await.expect("order"), order);
     assert_eq!(
@@ -121,8 +121,8 @@ async fn data_survives_close_and_reopen() {
 async fn known_schema_version_is_the_newest_migration() {
     let known = known_schema_version();
     assert_eq!(
-        known, 6,
-        "migrations/0006_sealed_secrets.sql is the newest migration"
+        known, 8,
+        "migrations/0008_orders_paid_to_take.sql is the newest migration"
     );
     let dir = TempDir::new().expect("temp dir");
     let store = SqliteStore::open(&db_path(&dir)).await.expect("open");
