@@ -356,7 +356,9 @@ pub struct Offer {
     pub accepted_at: Option<String>,
     /// For an accepted shareable pass: the provider-signed licence (compact JWS).
     pub licence: Option<String>,
-    /// For an accepted unique pass: the unit now owned by the requester.
+    /// For a unique pass: the unit the requester bought through this offer —
+    /// set once the order placed from it is paid (a unit changes hands only
+    /// with a payment; accepting moves none).
     pub unit: Option<String>,
     /// Its number (for `/v1/passes/{id}/units/{unit}/history`).
     pub unit_no: Option<i64>,
@@ -454,7 +456,9 @@ fn one() -> i64 {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Order {
     pub id: String,
-    /// `placed`, `paid` or `shipped`.
+    /// `placed` (unpaid, holding no stock, payable until `pay_by`), `paid`,
+    /// `shipped` or `expired` (not paid by `pay_by`). The lifecycle:
+    /// placed → paid (requester) → shipped (provider); placed → expired.
     pub status: String,
     /// The accepted offer it came from; `null` when placed from the pass page.
     pub offer_id: Option<String>,
@@ -464,7 +468,7 @@ pub struct Order {
     pub provider_id: String,
     /// The holder credited with it (and its commission), if any.
     pub holder_id: Option<String>,
-    /// The unit a page order of a unique pass transferred.
+    /// For a unique pass: the unit that changed hands with the payment.
     pub unit_no: Option<i64>,
     pub quantity: i64,
     pub unit_price: Money,
@@ -477,6 +481,9 @@ pub struct Order {
     pub created_at: String,
     pub paid_at: Option<String>,
     pub shipped_at: Option<String>,
+    /// An unpaid order must be paid by then (RFC 3339); `null` once paid.
+    #[serde(default)]
+    pub pay_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

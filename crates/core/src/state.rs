@@ -90,8 +90,18 @@ pub struct OrderTransition {
     pub by: Actor,
 }
 
-const fn step(from: OrderStatus, action: OrderAction, to: OrderStatus, by: Actor) -> OrderTransition {
-    OrderTransition { from, action, to, by }
+const fn step(
+    from: OrderStatus,
+    action: OrderAction,
+    to: OrderStatus,
+    by: Actor,
+) -> OrderTransition {
+    OrderTransition {
+        from,
+        action,
+        to,
+        by,
+    }
 }
 
 /// The order lifecycle, the one table every layer follows (the store's
@@ -108,9 +118,24 @@ const fn step(from: OrderStatus, action: OrderAction, to: OrderStatus, by: Actor
 /// (`placed`) order holds nothing; it expires at its `pay_by`. Shipping an
 /// unpaid order is refused. `shipped` and `expired` are final.
 pub const ORDER_TRANSITIONS: &[OrderTransition] = &[
-    step(OrderStatus::Placed, OrderAction::Pay, OrderStatus::Paid, Actor::Requester),
-    step(OrderStatus::Placed, OrderAction::Expire, OrderStatus::Expired, Actor::Exchange),
-    step(OrderStatus::Paid, OrderAction::Ship, OrderStatus::Shipped, Actor::Provider),
+    step(
+        OrderStatus::Placed,
+        OrderAction::Pay,
+        OrderStatus::Paid,
+        Actor::Requester,
+    ),
+    step(
+        OrderStatus::Placed,
+        OrderAction::Expire,
+        OrderStatus::Expired,
+        Actor::Exchange,
+    ),
+    step(
+        OrderStatus::Paid,
+        OrderAction::Ship,
+        OrderStatus::Shipped,
+        Actor::Provider,
+    ),
 ];
 
 impl OrderStatus {

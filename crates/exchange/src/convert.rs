@@ -1,7 +1,7 @@
 //! Records → wire types.
 
 use symbolon_api as api;
-use symbolon_core::state::{PassMode, Role};
+use symbolon_core::state::{OrderStatus, PassMode, Role};
 use symbolon_core::{Currency, Money, Timestamp};
 use symbolon_store as store;
 
@@ -199,6 +199,7 @@ pub fn order(o: &store::Order) -> api::Order {
         created_at: ts(o.created_at),
         paid_at: o.paid_at.map(ts),
         shipped_at: o.shipped_at.map(ts),
+        pay_by: o.pay_by.filter(|_| o.status == OrderStatus::Placed).map(ts),
     }
 }
 

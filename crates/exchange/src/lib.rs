@@ -70,8 +70,8 @@ struct SyncMark {
     stale_at: Option<Timestamp>,
     /// Holder names, for the contacted list.
     names: Arc<HashMap<String, String>>,
-    /// The market version standing demands were last re-matched at.
-    rematched: Option<i64>,
+    /// The market version each standing demand was last re-matched at.
+    rematched: HashMap<String, i64>,
 }
 
 impl Exchange {

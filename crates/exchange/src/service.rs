@@ -1027,30 +1027,53 @@ impl Exchange {
         Ok((mark.names.clone(), Some(stats)))
     }
 
-    /// Re-matches standing demands when the market changed since the last
-    /// time: each waiting demand whose query now qualifies `min_holders` gets
-    /// its interaction requests (once, even with several replicas). Returns
-    /// how many demands were activated.
+    /// Re-matches standing demands the market changed under since they were
+    /// last looked at: each whose query now qualifies `min_holders` gets its
+    /// interaction requests (once, even with several replicas). The work is
+    /// bounded: at most [`MAX_REMATCH_PER_SWEEP`] demands per call, those
+    /// checked longest ago first, so however many demands wait, a market
+    /// change costs a bounded amount per sweep and every demand gets its turn
+    /// within `waiting / MAX_REMATCH_PER_SWEEP` sweeps. Returns how many
+    /// demands were activated.
     pub async fn rematch_waiting(&self) -> ExchangeResult<u64> {
         let now = self.now();
         let waiting = self.store.waiting_demands(now).await?;
         if waiting.is_empty() {
+            self.sync.lock().await.rematched.clear();
             return Ok(0);
         }
         self.fresh_market().await?;
-        let version = {
+        let (version, due) = {
             let mut mark = self.sync.lock().await;
-            if mark.rematched.is_some() && mark.rematched == mark.version {
+            let Some(version) = mark.version else {
                 return Ok(0);
+            };
+            let live: std::collections::HashSet<&str> =
+                waiting.iter().map(|d| d.id.as_str()).collect();
+            mark.rematched.retain(|id, _| live.contains(id.as_str()));
+            // Not yet checked at this version; never checked first, then the
+            // longest ago, then the oldest demand (`waiting` is oldest first).
+            let mut due: Vec<(Option<i64>, usize)> = waiting
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| match mark.rematched.get(&d.id) {
+                    Some(v) if *v == version => None,
+                    seen => Some((seen.copied(), i)),
+                })
+                .collect();
+            due.sort();
+            due.truncate(MAX_REMATCH_PER_SWEEP);
+            for (_, i) in &due {
+                mark.rematched.insert(waiting[*i].id.clone(), version);
             }
-            mark.rematched = mark.version;
-            mark.version
+            (version, due)
         };
         let mut activated = 0;
-        for d in waiting {
+        for (_, i) in due {
+            let d = &waiting[i];
             let query = MatchQuery {
-                item: item_of(&d)?,
-                criteria: criteria_of(&d)?,
+                item: item_of(d)?,
+                criteria: criteria_of(d)?,
                 exclude_holder: Some(d.requester_id.clone()),
             };
             let ranked = self.engine.rank(&query, d.max_holders as usize);
@@ -1444,7 +1467,8 @@ impl Exchange {
         method: Option<&store::StoredPaymentMethod>,
         total: Money,
     ) -> ExchangeResult<store::Order> {
-        let unit_moves = method.is_some() && pass.mode == PassMode::Unique && order.unit_no.is_none();
+        let unit_moves =
+            method.is_some() && pass.mode == PassMode::Unique && order.unit_no.is_none();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -1681,7 +1705,14 @@ impl Exchange {
             Role::Requester => OrderParty::Requester(&me.id),
             Role::Holder => OrderParty::Holder(&me.id),
         };
-        let items = self.store.orders(party, &page).await?;
+        let now = self.now();
+        let items: Vec<store::Order> = self
+            .store
+            .orders(party, &page)
+            .await?
+            .into_iter()
+            .map(|o| o.as_of(now))
+            .collect();
         let view = |o: &store::Order| match role {
             Role::Holder => convert::order_for_holder(o),
             _ => convert::order(o),
@@ -1707,7 +1738,12 @@ impl Exchange {
     }
 
     pub async fn order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {
-        let o = self.store.order(id).await.or_not_found("order")?;
+        let o = self
+            .store
+            .order(id)
+            .await
+            .or_not_found("order")?
+            .as_of(self.now());
         if o.requester_id != me.id
             && o.provider_id != me.id
             && o.holder_id.as_deref() != Some(me.id.as_str())

@@ -64,11 +64,11 @@ use sqlx::{PgPool, Row};
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
-use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
 use symbolon_core::limits::{
     EXPIRY_COUNT_WINDOW_MS, MAX_OPEN_DEMANDS_PER_REQUESTER, MAX_UNPAID_ORDERS_PER_REQUESTER,
     MAX_UNPAID_QUANTITY_PER_REQUESTER, MAX_WAITING_DEMANDS_PER_REQUESTER,
 };
+use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
 use symbolon_core::Timestamp;
 use symbolon_store::*;
 

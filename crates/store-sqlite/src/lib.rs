@@ -15,11 +15,11 @@ use sqlx::{Row, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
-use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
 use symbolon_core::limits::{
     EXPIRY_COUNT_WINDOW_MS, MAX_OPEN_DEMANDS_PER_REQUESTER, MAX_UNPAID_ORDERS_PER_REQUESTER,
     MAX_UNPAID_QUANTITY_PER_REQUESTER, MAX_WAITING_DEMANDS_PER_REQUESTER,
 };
+use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
 use symbolon_core::Timestamp;
 use symbolon_store::*;
 
@@ -838,9 +838,9 @@ impl Store for SqliteStore {
         .bind(a.at.millis())
         .bind(&a.licence_jws)
         .bind(&offer.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
         // The other holders' pending requests are withdrawn: they no longer
         // need answering and do not count against their success rate.
         sqlx::query("UPDATE interactions SET status = 'withdrawn', decided_at = ? WHERE demand_id = ? AND status = 'pending' AND deadline > ?")
@@ -912,7 +912,9 @@ impl Store for SqliteStore {
             Some(_) => {
                 // Paid as it is placed: the stock and the unit go now.
                 if unique && unit_no.is_none() {
-                    return Err(StoreError::corrupt("a paid unique order needs its unit's transfer"));
+                    return Err(StoreError::corrupt(
+                        "a paid unique order needs its unit's transfer",
+                    ));
                 }
                 if let Some(t) = transfer {
                     Self::apply_transfer(&mut tx, t).await?;
@@ -923,7 +925,9 @@ impl Store for SqliteStore {
                 // Unpaid: nothing is taken, so nothing can be hoarded; the
                 // requester's open unpaid orders are bounded instead.
                 if transfer.is_some() || o.pay_by.is_none() {
-                    return Err(StoreError::corrupt("an unpaid order moves no unit and has a pay_by"));
+                    return Err(StoreError::corrupt(
+                        "an unpaid order moves no unit and has a pay_by",
+                    ));
                 }
                 let row = sqlx::query(
                     "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0) AS q FROM orders
@@ -1022,7 +1026,9 @@ impl Store for SqliteStore {
         }
         if pass_is_unique(&mut tx, &o.pass_id).await? && o.unit_no.is_none() {
             let Some(t) = transfer else {
-                return Err(StoreError::corrupt("paying a unique order needs its unit's transfer"));
+                return Err(StoreError::corrupt(
+                    "paying a unique order needs its unit's transfer",
+                ));
             };
             if t.pass_id != o.pass_id
                 || Some(t.from_id.as_str()) != o.holder_id.as_deref()
@@ -1067,13 +1073,15 @@ impl Store for SqliteStore {
 
     async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = ? WHERE id = ? AND status = 'paid'")
-            .bind(now.millis())
-            .bind(order_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?
-            .rows_affected();
+        let done = sqlx::query(
+            "UPDATE orders SET status = 'shipped', shipped_at = ? WHERE id = ? AND status = 'paid'",
+        )
+        .bind(now.millis())
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected();
         if done != 1 {
             self.order_in(&mut *tx, order_id).await?;
             return Err(Conflict::InvalidState.into());

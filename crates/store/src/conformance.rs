@@ -1714,10 +1714,15 @@ pub async fn expiries_count_once_per_requester_per_day(store: Arc<dyn Store>) {
     // Deadlines within one day (of the window) after T0's.
     let first = t((t0_day + 1) * day - T0.seconds() + 60);
     for i in 0..30 {
-        w.demand_by(&attacker, &[h1], first.plus_seconds(i * 60)).await;
+        w.demand_by(&attacker, &[h1], first.plus_seconds(i * 60))
+            .await;
     }
     let after = first.plus_seconds(30 * 60);
-    assert_eq!(rate(after).await, (1, 2), "30 expiries of one requester count once");
+    assert_eq!(
+        rate(after).await,
+        (1, 2),
+        "30 expiries of one requester count once"
+    );
     assert_eq!(s.expire_due(after).await.must("expire_due"), 30);
     assert_eq!(rate(after).await, (1, 2), "and the same once expired");
     // A second account is another requester.
@@ -1727,11 +1732,14 @@ pub async fn expiries_count_once_per_requester_per_day(store: Arc<dyn Store>) {
     // The first attacker again, the next day: one more.
     let next_day = first.plus_seconds(day);
     w.demand_by(&attacker, &[h1], next_day).await;
-    w.demand_by(&attacker, &[h1], next_day.plus_seconds(60)).await;
+    w.demand_by(&attacker, &[h1], next_day.plus_seconds(60))
+        .await;
     assert_eq!(rate(next_day.plus_seconds(120)).await, (1, 4));
     // Declines are the holder's own choice: each counts.
     for _ in 0..2 {
-        let d = w.demand_by(&attacker, &[h1], next_day.plus_seconds(3600)).await;
+        let d = w
+            .demand_by(&attacker, &[h1], next_day.plus_seconds(3600))
+            .await;
         s.decline(&d[0].id, t(30)).await.must("decline");
     }
     assert_eq!(rate(next_day.plus_seconds(120)).await, (1, 6));
@@ -2598,9 +2606,13 @@ pub async fn accept_unique_without_units_left(store: Arc<dyn Store>) {
         .await
         .must("place_order");
     let transfer = w.first_sale(&order, t(200)).await.expect("a unit");
-    s.pay_order(&order.id, &settlement_for("led_a", &order, t(200)), Some(&transfer))
-        .await
-        .must("pay_order");
+    s.pay_order(
+        &order.id,
+        &settlement_for("led_a", &order, t(200)),
+        Some(&transfer),
+    )
+    .await
+    .must("pay_order");
     assert_eq!(s.offer(&oa.id).await.must("offer").unit_no, Some(1));
     assert_err!(
         s.accept_offer(&w.acceptance(&ob).await).await,
@@ -2632,7 +2644,12 @@ pub async fn accept_unique_without_units_left(store: Arc<dyn Store>) {
     s.accept_offer(&w.acceptance(&ob).await)
         .await
         .must("accept");
-    assert_eq!(w.first_sale(&order_for("ord_b", &ob, &w.product, 1), t(300)).await.map(|t| t.unit_no), Some(4));
+    assert_eq!(
+        w.first_sale(&order_for("ord_b", &ob, &w.product, 1), t(300))
+            .await
+            .map(|t| t.unit_no),
+        Some(4)
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -2859,7 +2876,10 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
     let input = w.order_input(1).await;
     let placed = s.place_order(&input, None, None).await.must("place_order");
     let settlement = settlement_for("led_1", &input, t(240));
-    let paid = s.pay_order(&input.id, &settlement, None).await.must("pay_order");
+    let paid = s
+        .pay_order(&input.id, &settlement, None)
+        .await
+        .must("pay_order");
     let mut want = placed.clone();
     want.status = OrderStatus::Paid;
     want.payment_ref = Some(settlement.payment_ref.clone());
@@ -2895,7 +2915,11 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
         StoreError::NotFound,
         "unknown order"
     );
-    assert_eq!(w.stock(&w.product.id).await, 9, "paying took the stock, once");
+    assert_eq!(
+        w.stock(&w.product.id).await,
+        9,
+        "paying took the stock, once"
+    );
 
     // A shipped order cannot be paid either.
     let other = w.order_input(1).await;
@@ -2931,9 +2955,17 @@ pub async fn unpaid_orders_expire_and_take_nothing(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::OrderExpired),
         "paid at its pay_by"
     );
-    assert_eq!(s.expire_unpaid_orders(t(180)).await.must("expire"), 0, "not yet");
+    assert_eq!(
+        s.expire_unpaid_orders(t(180)).await.must("expire"),
+        0,
+        "not yet"
+    );
     assert_eq!(s.expire_unpaid_orders(deadline).await.must("expire"), 1);
-    assert_eq!(s.expire_unpaid_orders(deadline).await.must("expire"), 0, "once");
+    assert_eq!(
+        s.expire_unpaid_orders(deadline).await.must("expire"),
+        0,
+        "once"
+    );
     let expired = s.order(&placed.id).await.must("order");
     assert_eq!(expired.status, OrderStatus::Expired);
     assert_err!(
@@ -2949,7 +2981,10 @@ pub async fn unpaid_orders_expire_and_take_nothing(store: Arc<dyn Store>) {
     );
     let events = all_events(s, &w.requester).await;
     assert_eq!(
-        kinds(&events).iter().filter(|k| **k == "order.expired").count(),
+        kinds(&events)
+            .iter()
+            .filter(|k| **k == "order.expired")
+            .count(),
         1,
         "one order.expired event: {:?}",
         kinds(&events)
@@ -2958,9 +2993,13 @@ pub async fn unpaid_orders_expire_and_take_nothing(store: Arc<dyn Store>) {
     let mut again = input.clone();
     again.id = "ord_again".into();
     let again = s.place_order(&again, None, None).await.must("order again");
-    s.pay_order(&again.id, &settlement_for("led_again", &again, t(200)), None)
-        .await
-        .must("pay the new order");
+    s.pay_order(
+        &again.id,
+        &settlement_for("led_again", &again, t(200)),
+        None,
+    )
+    .await
+    .must("pay the new order");
     assert_eq!(w.stock(&w.product.id).await, 6);
     let mut third = input.clone();
     third.id = "ord_third".into();
@@ -2978,7 +3017,9 @@ pub async fn unpaid_orders_expire_and_take_nothing(store: Arc<dyn Store>) {
 /// open (and `MAX_UNPAID_QUANTITY_PER_REQUESTER` in all); quantities beyond
 /// the stock are refused at once.
 pub async fn unpaid_orders_never_lock_out_paying_buyers(store: Arc<dyn Store>) {
-    use symbolon_core::limits::{MAX_UNPAID_ORDERS_PER_REQUESTER, MAX_UNPAID_QUANTITY_PER_REQUESTER};
+    use symbolon_core::limits::{
+        MAX_UNPAID_ORDERS_PER_REQUESTER, MAX_UNPAID_QUANTITY_PER_REQUESTER,
+    };
     let w = World::new(store).await;
     let s = w.store();
     let product = w.add_product(20_000).await;
@@ -3004,7 +3045,8 @@ pub async fn unpaid_orders_never_lock_out_paying_buyers(store: Arc<dyn Store>) {
     w.grant(&on_small, &w.holder1, None).await;
     let offer = w.accepted_offer_by(&r, &w.holder1, &on_small).await;
     assert_err!(
-        s.place_order(&order_for("ord_big", &offer, &small, 6), None, None).await,
+        s.place_order(&order_for("ord_big", &offer, &small, 6), None, None)
+            .await,
         StoreError::Conflict(Conflict::InsufficientStock),
         "beyond the stock"
     );
@@ -3012,13 +3054,18 @@ pub async fn unpaid_orders_never_lock_out_paying_buyers(store: Arc<dyn Store>) {
     let hoarder = w.add_requester().await;
     for i in 0..MAX_UNPAID_ORDERS_PER_REQUESTER {
         let offer = w.accepted_offer_by(&hoarder, &w.holder1, &pass).await;
-        s.place_order(&order_for(&format!("ord_h{i}"), &offer, &product, 1), None, None)
-            .await
-            .must("within the cap");
+        s.place_order(
+            &order_for(&format!("ord_h{i}"), &offer, &product, 1),
+            None,
+            None,
+        )
+        .await
+        .must("within the cap");
     }
     let offer = w.accepted_offer_by(&hoarder, &w.holder1, &pass).await;
     assert_err!(
-        s.place_order(&order_for("ord_over", &offer, &product, 1), None, None).await,
+        s.place_order(&order_for("ord_over", &offer, &product, 1), None, None)
+            .await,
         StoreError::Conflict(Conflict::TooManyUnpaidOrders),
         "one unpaid order too many"
     );
@@ -3026,7 +3073,11 @@ pub async fn unpaid_orders_never_lock_out_paying_buyers(store: Arc<dyn Store>) {
     s.place_order(
         &order_for("ord_over_paid", &offer, &product, 1),
         None,
-        Some(&settlement_for("led_h", &order_for("ord_over_paid", &offer, &product, 1), t(181))),
+        Some(&settlement_for(
+            "led_h",
+            &order_for("ord_over_paid", &offer, &product, 1),
+            t(181),
+        )),
     )
     .await
     .must("paid orders are not capped");
@@ -3037,7 +3088,12 @@ pub async fn unpaid_orders_never_lock_out_paying_buyers(store: Arc<dyn Store>) {
     let big = w.add_requester().await;
     let offer = w.accepted_offer_by(&big, &w.holder1, &pass).await;
     s.place_order(
-        &order_for("ord_q1", &offer, &product, MAX_UNPAID_QUANTITY_PER_REQUESTER),
+        &order_for(
+            "ord_q1",
+            &offer,
+            &product,
+            MAX_UNPAID_QUANTITY_PER_REQUESTER,
+        ),
         None,
         None,
     )
@@ -3045,12 +3101,15 @@ pub async fn unpaid_orders_never_lock_out_paying_buyers(store: Arc<dyn Store>) {
     .must("the quantity cap, exactly");
     let offer = w.accepted_offer_by(&big, &w.holder1, &pass).await;
     assert_err!(
-        s.place_order(&order_for("ord_q2", &offer, &product, 1), None, None).await,
+        s.place_order(&order_for("ord_q2", &offer, &product, 1), None, None)
+            .await,
         StoreError::Conflict(Conflict::TooManyUnpaidOrders),
         "one more unit unpaid"
     );
     // Past their pay_by they no longer count.
-    s.expire_unpaid_orders(t(180 + UNPAID_TTL)).await.must("expire");
+    s.expire_unpaid_orders(t(180 + UNPAID_TTL))
+        .await
+        .must("expire");
     let mut later = order_for("ord_q3", &offer, &product, 1);
     later.created_at = t(180 + UNPAID_TTL + 1);
     later.pay_by = Some(t(180 + 2 * UNPAID_TTL));
@@ -3347,13 +3406,17 @@ pub async fn rating_needs_a_paid_order_of_the_accepted_offer(store: Arc<dyn Stor
     let requests = w.demand(&[&w.holder1, &w.holder2]).await;
     let mine = w.offer(&requests[0], &w.shareable.id).await;
     let competitor = w.offer(&requests[1], &w.shareable.id).await;
-    let ratings = |h: String| async move { s.holder(&h, t(500)).await.must("holder").reputation.ratings };
+    let ratings =
+        |h: String| async move { s.holder(&h, t(500)).await.must("holder").reputation.ratings };
     assert_err!(
         s.rate(&rating("rat_early", &mine, true)).await,
         StoreError::Conflict(Conflict::RatingNotAllowed),
         "an offer not accepted"
     );
-    let accepted = s.accept_offer(&w.acceptance(&mine).await).await.must("accept");
+    let accepted = s
+        .accept_offer(&w.acceptance(&mine).await)
+        .await
+        .must("accept");
     assert_err!(
         s.rate(&rating("rat_comp", &competitor, false)).await,
         StoreError::Conflict(Conflict::RatingNotAllowed),
@@ -3376,13 +3439,19 @@ pub async fn rating_needs_a_paid_order_of_the_accepted_offer(store: Arc<dyn Stor
     let stranger = w.add_requester().await;
     let mut forged = rating("rat_forged", &accepted, false);
     forged.requester_id = stranger;
-    assert_err!(s.rate(&forged).await, StoreError::NotFound, "another requester");
+    assert_err!(
+        s.rate(&forged).await,
+        StoreError::NotFound,
+        "another requester"
+    );
     assert_eq!(ratings(w.holder1.clone()).await, 0);
     assert_eq!(ratings(w.holder2.clone()).await, 0);
     s.pay_order(&order.id, &settlement_for("led_r", &order, t(200)), None)
         .await
         .must("pay");
-    s.rate(&rating("rat_ok", &accepted, true)).await.must("the buyer rates");
+    s.rate(&rating("rat_ok", &accepted, true))
+        .await
+        .must("the buyer rates");
     assert_err!(
         s.rate(&rating("rat_twice", &accepted, false)).await,
         StoreError::Conflict(Conflict::AlreadyRated),
@@ -4264,7 +4333,11 @@ pub async fn page_orders_without_offer_and_pass_activity(store: Arc<dyn Store>) 
         .orders(OrderParty::Holder(&w.holder1), &page(None, 10))
         .await
         .must("orders");
-    assert_eq!(holder_orders.len(), 2, "the bought offer's and the credited order");
+    assert_eq!(
+        holder_orders.len(),
+        2,
+        "the bought offer's and the credited order"
+    );
     assert_eq!(w.stock(&w.product.id).await, 10 - 4);
     assert_ledger_balanced(s).await;
     // The unpaid order is no purchase: the page counts paid ones.
@@ -4311,7 +4384,11 @@ pub async fn page_order_of_a_unique_unit_transfers_it_atomically(store: Arc<dyn 
     );
     assert_eq!(s.unit(&w.unique.id, unit).await.must("unit").owner_id, None);
     let placed = s
-        .place_order(&o, Some(&transfer), Some(&settlement_for("led_p", &o, t(181))))
+        .place_order(
+            &o,
+            Some(&transfer),
+            Some(&settlement_for("led_p", &o, t(181))),
+        )
         .await
         .must("page order");
     assert_eq!(placed.unit_no, Some(unit));
@@ -4327,8 +4404,12 @@ pub async fn page_order_of_a_unique_unit_transfers_it_atomically(store: Arc<dyn 
     let mut again = o.clone();
     again.id = w.id("ord");
     assert_err!(
-        s.place_order(&again, Some(&transfer), Some(&settlement_for("led_q", &again, t(181))))
-            .await,
+        s.place_order(
+            &again,
+            Some(&transfer),
+            Some(&settlement_for("led_q", &again, t(181)))
+        )
+        .await,
         StoreError::Conflict(Conflict::UnitAlreadySold),
         "the same unit sold twice"
     );

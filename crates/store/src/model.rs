@@ -337,6 +337,17 @@ pub struct Order {
     pub seq: i64,
 }
 
+impl Order {
+    /// The order as of `now`: an unpaid order past its `pay_by` is expired
+    /// even before the sweeper has marked it.
+    pub fn as_of(mut self, now: Timestamp) -> Self {
+        if self.status == OrderStatus::Placed && self.pay_by.is_some_and(|t| t <= now) {
+            self.status = OrderStatus::Expired;
+        }
+        self
+    }
+}
+
 /// A payment settling an order: the gateway reference and the ledger postings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settlement {

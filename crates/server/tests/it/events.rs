@@ -220,7 +220,7 @@ async fn expiry_is_an_event_and_counts_in_success_rate_once(backend: Backend) {
     };
     let m = market(&srv).await;
     let mut d = demand("espresso grinder");
-    d.ttl_seconds = Some(10);
+    d.ttl_seconds = Some(60);
     m.requester.create_demand(&d).await.unwrap();
     let i = m.h1.inbox(None, None).await.unwrap().items.remove(0);
     m.h1.offer(
@@ -232,7 +232,7 @@ async fn expiry_is_an_event_and_counts_in_success_rate_once(backend: Backend) {
     )
     .await
     .unwrap();
-    clock.advance_seconds(11);
+    clock.advance_seconds(61);
     let mut expired = Vec::new();
     for _ in 0..100 {
         expired = all_events(&m.h2)

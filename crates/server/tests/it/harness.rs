@@ -457,6 +457,21 @@ pub fn order(offer_id: &str, quantity: i64, pay: bool) -> CreateOrder {
     }
 }
 
+/// `r` buys through `offer_id`: accepts the offer, saves a card and orders one,
+/// paid in one click. Returns the paid order (a unique pass's unit went with it).
+pub async fn buy(r: &Client, offer_id: &str) -> Order {
+    r.accept(offer_id).await.expect("accept");
+    r.set_requester_profile(&profile("4242424242424242"))
+        .await
+        .expect("profile");
+    let o = r
+        .create_order(&order(offer_id, 1, true))
+        .await
+        .expect("order");
+    assert_eq!(o.status, "paid");
+    o
+}
+
 /// Says, past the test harness's output capture, that a PostgreSQL test was skipped.
 pub fn say_skipped(test: &str) {
     use std::io::Write;

@@ -290,8 +290,14 @@ async fn a_unit_changes_hands_three_times_and_is_never_sold_twice(backend: Backe
         .expect("request");
     let offer = h1.offer(&req.id, &offer_of(&pass.id)).await.unwrap();
     let _ = h2; // the second holder makes the demand matchable (two holders)
-    let accepted = r1.accept(&offer.id).await.unwrap();
-    let unit = accepted.unit_no.expect("a unit");
+                // The unit changes hands with the payment, not with the acceptance.
+    let paid = buy(&r1, &offer.id).await;
+    let unit = paid.unit_no.expect("a unit");
+    assert_eq!(
+        r1.demand(&d.id).await.unwrap().offers[0].unit_no,
+        Some(unit),
+        "the offer shows the unit it sold"
+    );
     // Hops 2 and 3.
     r1.transfer_unit(&pass.id, unit, &TransferUnit { to: r2_id.clone() })
         .await
@@ -361,7 +367,7 @@ async fn a_unit_changes_hands_three_times_and_is_never_sold_twice(backend: Backe
         .unwrap();
     let o2 = h1.offer(&req2.id, &offer_of(&pass.id)).await.unwrap();
     assert_ne!(
-        r2.accept(&o2.id).await.unwrap().unit_no,
+        buy(&r2, &o2.id).await.unit_no,
         Some(unit),
         "a different unit"
     );

@@ -98,6 +98,11 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
         .await
         .unwrap();
     h2.decline(&i0(&h2).await.id).await.unwrap();
+    clock.advance_seconds(301); // d0's TTL is 300 s: h3's request expires.
+    let i3 = i0(&h3).await;
+    assert_eq!(i3.status, "expired");
+    // Only a buyer rates: r0 buys through h1's offer, then rates it.
+    buy(&r0, &off0.id).await;
     r0.rate(
         &off0.id,
         &CreateRating {
@@ -107,9 +112,6 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
     )
     .await
     .unwrap();
-    clock.advance_seconds(301); // d0's TTL is 300 s: h3's request expires.
-    let i3 = i0(&h3).await;
-    assert_eq!(i3.status, "expired");
     assert_api_err(
         h3.offer(
             &i3.id,
@@ -284,7 +286,7 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
         .unwrap()
         .items
         .is_empty());
-    assert_eq!(provider.product(&headphones.id).await.unwrap().stock, 10);
+    assert_eq!(provider.product(&headphones.id).await.unwrap().stock, 9);
     assert_eq!(balance_of(&requester).await, None);
     assert_api_err(
         requester.create_order(&order(&o1.id, 11, false)).await,
@@ -310,7 +312,7 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
         (provider_id.as_str(), h1_id.as_str())
     );
     assert_eq!(placed.ship_to, Some(address()));
-    assert_eq!(provider.product(&headphones.id).await.unwrap().stock, 8);
+    assert_eq!(provider.product(&headphones.id).await.unwrap().stock, 7);
     assert_api_err(
         requester.create_order(&order(&o1.id, 1, true)).await,
         409,
@@ -318,8 +320,8 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
     );
 
     // --- balances exact, summing to zero
-    assert_eq!(balance_of(&provider).await.as_deref(), Some("360.00"));
-    assert_eq!(balance_of(&h1).await.as_deref(), Some("40.00"));
+    assert_eq!(balance_of(&provider).await.as_deref(), Some("540.00"));
+    assert_eq!(balance_of(&h1).await.as_deref(), Some("60.00"));
     assert_eq!(balance_of(&requester).await.as_deref(), Some("-400.00"));
     assert_eq!(balance_of(&h2).await, None);
 
@@ -330,9 +332,11 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
             .items
             .iter()
             .map(|o| o.id.as_str())
-            .collect::<Vec<_>>(),
-        vec![placed.id.as_str()]
+            .filter(|id| *id == placed.id)
+            .count(),
+        1
     );
+    assert_eq!(provider_orders.items.len(), 2, "r0's and this one");
     let shipped = provider.ship_order(&placed.id).await.unwrap();
     assert_eq!(shipped.status, "shipped");
     assert!(shipped.shipped_at.is_some());
@@ -343,10 +347,10 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
             .unwrap()
             .items
             .len(),
-        1
+        2
     );
 
-    // --- ratings: once per offer, only by the requester that received it
+    // --- ratings: once per offer, only by the buyer of the accepted offer
     requester
         .rate(
             &o1.id,
@@ -370,16 +374,20 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
         409,
         "already_rated",
     );
-    requester
-        .rate(
-            &o2.id,
-            &CreateRating {
-                positive: false,
-                comment: Some("slow".into()),
-            },
-        )
-        .await
-        .unwrap();
+    // The competitor's offer was not bought: no rating (the griefing path).
+    assert_api_err(
+        requester
+            .rate(
+                &o2.id,
+                &CreateRating {
+                    positive: false,
+                    comment: Some("slow".into()),
+                },
+            )
+            .await,
+        409,
+        "rating_not_allowed",
+    );
 
     // h1: 2 positive of 2 ratings; offered 2 of 2 decided.
     let rep1 = srv.anon().holder(&h1_id).await.unwrap();
@@ -392,7 +400,7 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
         ),
         (Some(1.0), 2, Some(1.0), 2)
     );
-    // h2: 0 of 1 positive; offered 1 of 2 decided (one decline).
+    // h2: no rating; offered 1 of 2 decided (one decline).
     let rep2 = srv.anon().holder(&h2_id).await.unwrap();
     assert_eq!(
         (
@@ -401,7 +409,7 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
             rep2.success_rate,
             rep2.interactions
         ),
-        (Some(0.0), 1, Some(0.5), 2)
+        (None, 0, Some(0.5), 2)
     );
     // h4 was never contacted: no rates at all.
     let rep4 = srv.anon().holder(&h4_id).await.unwrap();
@@ -413,7 +421,7 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
     srv.stop().await;
 }
 
-async fn unique_pass_transfers_one_unit_per_accepted_offer(backend: Backend) {
+async fn unique_pass_transfers_one_unit_per_paid_order(backend: Backend) {
     let srv = TestServer::on(backend).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
     let (a_id, a) = srv.account("A", &[Role::Holder]).await;
@@ -475,21 +483,29 @@ async fn unique_pass_transfers_one_unit_per_accepted_offer(backend: Backend) {
         .await
         .unwrap();
     let acc = r.accept(&oa.id).await.unwrap();
-    assert_eq!(
-        acc.unit.as_deref(),
-        Some(format!("{}/units/1", pass.id).as_str())
-    );
+    assert_eq!(acc.unit, None, "a unit moves only with the payment");
     assert_eq!(acc.licence, None);
-    assert_eq!(a.wallet().await.unwrap().items[0].units_left, Some(0));
+    assert_eq!(a.wallet().await.unwrap().items[0].units_left, Some(1));
     assert_api_err(
         r.create_order(&order(&oa.id, 2, true)).await,
         400,
         "invalid_field",
     );
-    let o = r.create_order(&order(&oa.id, 1, true)).await.unwrap();
+    // Ordered without paying, the unit stays with the holder; paying moves it.
+    let o = r.create_order(&order(&oa.id, 1, false)).await.unwrap();
+    assert_eq!((o.status.as_str(), o.unit_no), ("placed", None));
+    assert_eq!(a.wallet().await.unwrap().items[0].units_left, Some(1));
+    let o = r.pay_order(&o.id).await.unwrap();
+    assert_eq!((o.status.as_str(), o.unit_no), ("paid", Some(1)));
     assert_eq!(
         (o.total.amount.as_str(), o.commission.amount.as_str()),
         ("50.00", "0.00")
+    );
+    assert_eq!(a.wallet().await.unwrap().items[0].units_left, Some(0));
+    let offer = r.demand(&d.id).await.unwrap().offers.remove(0);
+    assert_eq!(
+        offer.unit.as_deref(),
+        Some(format!("{}/units/1", pass.id).as_str())
     );
 
     // A's unit is gone: a new demand reaches only B, so it is refused.
@@ -578,6 +594,6 @@ async fn one_click_order_without_payment_then_pay(backend: Backend) {
 
 on_both_backends!(
     demand_to_offers_to_one_click_order_to_rating,
-    unique_pass_transfers_one_unit_per_accepted_offer,
+    unique_pass_transfers_one_unit_per_paid_order,
     one_click_order_without_payment_then_pay
 );

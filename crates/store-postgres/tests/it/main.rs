@@ -536,7 +536,11 @@ async fn two_processes_never_oversell_or_double_transfer() {
     for i in 0..8 {
         let offer = w.accepted_offer(&w.holder2, &w.unique).await;
         let input = fx::order_for(&format!("ord_u{i}"), &offer, &w.product, 1);
-        orders.push(a.place_order(&input, None, None).await.expect("unpaid order"));
+        orders.push(
+            a.place_order(&input, None, None)
+                .await
+                .expect("unpaid order"),
+        );
     }
     let barrier = Arc::new(Barrier::new(orders.len() + 6));
     let mut set = JoinSet::new();

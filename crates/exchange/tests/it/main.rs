@@ -1,0 +1,68 @@
+//! Integration tests of the services, without HTTP: an [`Exchange`] over a
+//! temp-dir SQLite store, an in-memory engine and a manual clock.
+
+mod rematch;
+
+use std::sync::Arc;
+use symbolon_api as api;
+use symbolon_core::ids::IdGen;
+use symbolon_core::{ManualClock, Timestamp};
+use symbolon_exchange::{Exchange, ExchangeConfig, MasterKey, SandboxGateway, WebhookPolicy};
+use symbolon_match::engine::Engine;
+use symbolon_store::Store;
+use symbolon_store_sqlite::SqliteStore;
+
+/// An exchange over a fresh SQLite database; the temp dir lives as long as it.
+pub struct Fixture {
+    pub exchange: Arc<Exchange>,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub async fn new(seed: u64) -> Self {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("symbolon.db"))
+                .await
+                .expect("store"),
+        );
+        let clock = Arc::new(ManualClock::new(Timestamp::from_millis(1_800_000_000_000)));
+        let exchange = Exchange::new(
+            store,
+            Arc::new(Engine::in_memory().expect("engine")),
+            Arc::new(SandboxGateway::new()),
+            clock.clone(),
+            IdGen::from_seed(seed),
+            ExchangeConfig {
+                public_url: "http://exchange.test".into(),
+                registration_open: true,
+                master_key: MasterKey::generate(),
+                webhooks: WebhookPolicy::default(),
+                event_poll: std::time::Duration::from_millis(200),
+                unpaid_order_ttl: std::time::Duration::from_secs(1800),
+            },
+        );
+        Self {
+            exchange: Arc::new(exchange),
+            clock,
+            _dir: dir,
+        }
+    }
+
+    /// A new account with `roles`.
+    pub async fn account(&self, name: &str, roles: &[api::Role]) -> symbolon_store::Account {
+        let made = self
+            .exchange
+            .create_account(&api::CreateAccount {
+                name: name.into(),
+                roles: roles.to_vec(),
+            })
+            .await
+            .expect("account");
+        self.exchange
+            .authenticate(&made.api_key)
+            .await
+            .expect("authenticate")
+    }
+}
