@@ -38,10 +38,41 @@ pub struct ServerConfig {
     /// even when nothing woke it (its own writes and, on PostgreSQL,
     /// `NOTIFY` wake its streams and webhook worker at once).
     pub event_poll: std::time::Duration,
+    /// A request head must arrive within this, from its first byte (from the
+    /// accept for a connection's first request); past it the connection is closed.
+    pub header_read_timeout: std::time::Duration,
+    /// A request body must arrive within this, from the end of its head; past it
+    /// the answer is 408 `request_timeout` and the connection is closed.
+    pub body_read_timeout: std::time::Duration,
+    /// A keep-alive connection with no request in flight is closed when its
+    /// next request has not begun within this. Event streams are in flight.
+    pub idle_timeout: std::time::Duration,
+    /// Connections served at once; beyond it the server stops accepting until
+    /// one closes (new ones wait in the kernel's listen backlog).
+    pub max_connections: usize,
+    /// On shutdown, in-flight requests get this long to finish; then every
+    /// connection still open is closed.
+    pub shutdown_grace: std::time::Duration,
+    /// Accounts one client address may register per hour (IPv6: per /64);
+    /// 0 = no limit. Counted in each replica's memory, on the peer address
+    /// (behind a proxy, every client shares the proxy's).
+    pub registrations_per_ip_per_hour: u32,
 }
 
 /// The shortest and longest [`ServerConfig::event_poll`] accepted.
 pub const EVENT_POLL_RANGE_MILLIS: (u64, u64) = (10, 60_000);
+/// The shortest and longest [`ServerConfig::header_read_timeout`] accepted.
+pub const HEADER_READ_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 600_000);
+/// The shortest and longest [`ServerConfig::body_read_timeout`] accepted.
+pub const BODY_READ_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 3_600_000);
+/// The shortest and longest [`ServerConfig::idle_timeout`] accepted.
+pub const IDLE_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 3_600_000);
+/// The shortest and longest [`ServerConfig::shutdown_grace`] accepted (0: close at once).
+pub const SHUTDOWN_GRACE_RANGE_MILLIS: (u64, u64) = (0, 600_000);
+/// The fewest and most [`ServerConfig::max_connections`] accepted.
+pub const MAX_CONNECTIONS_RANGE: (usize, usize) = (1, 1_000_000);
+/// The largest [`ServerConfig::registrations_per_ip_per_hour`] accepted.
+pub const MAX_REGISTRATIONS_PER_IP_PER_HOUR: u32 = 1_000_000;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -58,6 +89,20 @@ impl Default for ServerConfig {
             allow_private_webhooks: false,
             webhook_retry_schedule: Vec::new(),
             event_poll: std::time::Duration::from_millis(symbolon_core::limits::EVENT_POLL_MILLIS),
+            header_read_timeout: std::time::Duration::from_millis(
+                symbolon_core::limits::HEADER_READ_TIMEOUT_MILLIS,
+            ),
+            body_read_timeout: std::time::Duration::from_millis(
+                symbolon_core::limits::BODY_READ_TIMEOUT_MILLIS,
+            ),
+            idle_timeout: std::time::Duration::from_millis(
+                symbolon_core::limits::IDLE_TIMEOUT_MILLIS,
+            ),
+            max_connections: symbolon_core::limits::MAX_CONNECTIONS,
+            shutdown_grace: std::time::Duration::from_millis(
+                symbolon_core::limits::SHUTDOWN_GRACE_MILLIS,
+            ),
+            registrations_per_ip_per_hour: 0,
         }
     }
 }
@@ -94,7 +139,11 @@ pub fn parse_schedule(text: &str) -> Result<Vec<std::time::Duration>, String> {
 
 /// Parses one duration within [`EVENT_POLL_RANGE_MILLIS`].
 fn parse_event_poll(text: &str) -> Result<std::time::Duration, String> {
-    let (lo, hi) = EVENT_POLL_RANGE_MILLIS;
+    parse_duration_within(text, EVENT_POLL_RANGE_MILLIS)
+}
+
+/// Parses one duration (`10s`, `500ms`) within `(lo, hi)` milliseconds.
+fn parse_duration_within(text: &str, (lo, hi): (u64, u64)) -> Result<std::time::Duration, String> {
     match parse_schedule(text)?.as_slice() {
         [d] if (lo..=hi).contains(&(d.as_millis() as u64)) => Ok(*d),
         [_] => Err(format!(
@@ -152,6 +201,15 @@ impl fmt::Debug for ServerConfig {
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("event_poll", &self.event_poll)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field(
+                "registrations_per_ip_per_hour",
+                &self.registrations_per_ip_per_hour,
+            )
             .finish()
     }
 }
@@ -172,6 +230,17 @@ pub struct ConfigLayer {
     pub webhook_retry_schedule: Option<String>,
     /// e.g. `"200ms"` or `"1s"`.
     pub event_poll: Option<String>,
+    /// e.g. `"10s"`.
+    pub header_read_timeout: Option<String>,
+    /// e.g. `"30s"`.
+    pub body_read_timeout: Option<String>,
+    /// e.g. `"60s"`.
+    pub idle_timeout: Option<String>,
+    pub max_connections: Option<usize>,
+    /// e.g. `"10s"`; `"0s"` closes connections at once.
+    pub shutdown_grace: Option<String>,
+    /// 0 = no limit.
+    pub registrations_per_ip_per_hour: Option<u32>,
 }
 
 impl fmt::Debug for ConfigLayer {
@@ -193,6 +262,15 @@ impl fmt::Debug for ConfigLayer {
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("event_poll", &self.event_poll)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field(
+                "registrations_per_ip_per_hour",
+                &self.registrations_per_ip_per_hour,
+            )
             .finish()
     }
 }
@@ -229,7 +307,8 @@ impl ConfigLayer {
     }
 
     /// Reads `SYMBOLON_LISTEN`, `SYMBOLON_DATA_DIR`, `SYMBOLON_PUBLIC_URL`, `SYMBOLON_DATABASE_URL`,
-    /// `SYMBOLON_REGISTRATION_OPEN`, `SYMBOLON_SEED`, `SYMBOLON_MASTER_KEY` from `vars`.
+    /// `SYMBOLON_REGISTRATION_OPEN`, `SYMBOLON_SEED`, `SYMBOLON_MASTER_KEY` (and the other
+    /// settings' `SYMBOLON_<SETTING>`) from `vars`.
     pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut layer = Self::default();
         for (k, v) in vars {
@@ -260,6 +339,21 @@ impl ConfigLayer {
                 }
                 "SYMBOLON_WEBHOOK_RETRY_SCHEDULE" => layer.webhook_retry_schedule = Some(v),
                 "SYMBOLON_EVENT_POLL" => layer.event_poll = Some(v),
+                "SYMBOLON_HEADER_READ_TIMEOUT" => layer.header_read_timeout = Some(v),
+                "SYMBOLON_BODY_READ_TIMEOUT" => layer.body_read_timeout = Some(v),
+                "SYMBOLON_IDLE_TIMEOUT" => layer.idle_timeout = Some(v),
+                "SYMBOLON_SHUTDOWN_GRACE" => layer.shutdown_grace = Some(v),
+                "SYMBOLON_MAX_CONNECTIONS" => {
+                    layer.max_connections = Some(
+                        v.parse()
+                            .map_err(|_| bad("max_connections", "expected a whole number"))?,
+                    )
+                }
+                "SYMBOLON_REGISTRATIONS_PER_IP_PER_HOUR" => {
+                    layer.registrations_per_ip_per_hour = Some(v.parse().map_err(|_| {
+                        bad("registrations_per_ip_per_hour", "expected a whole number")
+                    })?)
+                }
                 "SYMBOLON_SEED" => {
                     layer.seed = Some(
                         v.parse()
@@ -343,6 +437,69 @@ impl ServerConfig {
                     setting: "event_poll",
                     message,
                 })?;
+            }
+            let duration = |text: &Option<String>,
+                            setting: &'static str,
+                            range: (u64, u64),
+                            into: &mut std::time::Duration|
+             -> Result<(), ConfigError> {
+                if let Some(text) = text {
+                    *into = parse_duration_within(text, range).map_err(|message| {
+                        ConfigError::Invalid {
+                            origin: origin.to_string(),
+                            setting,
+                            message,
+                        }
+                    })?;
+                }
+                Ok(())
+            };
+            duration(
+                &l.header_read_timeout,
+                "header_read_timeout",
+                HEADER_READ_TIMEOUT_RANGE_MILLIS,
+                &mut c.header_read_timeout,
+            )?;
+            duration(
+                &l.body_read_timeout,
+                "body_read_timeout",
+                BODY_READ_TIMEOUT_RANGE_MILLIS,
+                &mut c.body_read_timeout,
+            )?;
+            duration(
+                &l.idle_timeout,
+                "idle_timeout",
+                IDLE_TIMEOUT_RANGE_MILLIS,
+                &mut c.idle_timeout,
+            )?;
+            duration(
+                &l.shutdown_grace,
+                "shutdown_grace",
+                SHUTDOWN_GRACE_RANGE_MILLIS,
+                &mut c.shutdown_grace,
+            )?;
+            if let Some(n) = l.max_connections {
+                let (lo, hi) = MAX_CONNECTIONS_RANGE;
+                if !(lo..=hi).contains(&n) {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "max_connections",
+                        message: format!("`{n}` must be between {lo} and {hi}"),
+                    });
+                }
+                c.max_connections = n;
+            }
+            if let Some(n) = l.registrations_per_ip_per_hour {
+                if n > MAX_REGISTRATIONS_PER_IP_PER_HOUR {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "registrations_per_ip_per_hour",
+                        message: format!(
+                            "`{n}` must be at most {MAX_REGISTRATIONS_PER_IP_PER_HOUR} (0 = no limit)"
+                        ),
+                    });
+                }
+                c.registrations_per_ip_per_hour = n;
             }
         }
         Ok(c)
@@ -466,5 +623,120 @@ mod tests {
             let e = at(&bad).unwrap_err().to_string();
             assert!(e.starts_with("env: event_poll:"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn connection_timeouts_are_one_duration_within_their_ranges() {
+        use std::time::Duration;
+        let d = ServerConfig::default();
+        assert_eq!(
+            (
+                d.header_read_timeout,
+                d.body_read_timeout,
+                d.idle_timeout,
+                d.shutdown_grace
+            ),
+            (
+                Duration::from_secs(10),
+                Duration::from_secs(30),
+                Duration::from_secs(60),
+                Duration::from_secs(10)
+            )
+        );
+        type Get = fn(&ServerConfig) -> Duration;
+        let cases: [(&str, &str, (u64, u64), Get); 4] = [
+            (
+                "SYMBOLON_HEADER_READ_TIMEOUT",
+                "header_read_timeout",
+                HEADER_READ_TIMEOUT_RANGE_MILLIS,
+                |c| c.header_read_timeout,
+            ),
+            (
+                "SYMBOLON_BODY_READ_TIMEOUT",
+                "body_read_timeout",
+                BODY_READ_TIMEOUT_RANGE_MILLIS,
+                |c| c.body_read_timeout,
+            ),
+            (
+                "SYMBOLON_IDLE_TIMEOUT",
+                "idle_timeout",
+                IDLE_TIMEOUT_RANGE_MILLIS,
+                |c| c.idle_timeout,
+            ),
+            (
+                "SYMBOLON_SHUTDOWN_GRACE",
+                "shutdown_grace",
+                SHUTDOWN_GRACE_RANGE_MILLIS,
+                |c| c.shutdown_grace,
+            ),
+        ];
+        for (var, setting, (lo, hi), get) in cases {
+            let at = |text: String| {
+                let env = ConfigLayer::from_env([(var.to_string(), text)]).unwrap();
+                ServerConfig::layered(&[("env", env)]).map(|c| get(&c))
+            };
+            assert_eq!(at(format!("{lo}ms")).unwrap(), Duration::from_millis(lo));
+            assert_eq!(at(format!("{hi}ms")).unwrap(), Duration::from_millis(hi));
+            let mut bad = vec![format!("{}ms", hi + 1), "1s,2s".into(), "soon".into()];
+            if lo > 0 {
+                bad.push(format!("{}ms", lo - 1));
+            }
+            for b in bad {
+                let e = at(b.clone()).unwrap_err().to_string();
+                assert!(e.starts_with(&format!("env: {setting}:")), "{b}: {e}");
+            }
+        }
+        // The file layer, under the environment, under flags.
+        let file: ConfigLayer =
+            toml::from_str("idle_timeout = \"5s\"\nshutdown_grace = \"0s\"").unwrap();
+        let env = ConfigLayer::from_env([("SYMBOLON_IDLE_TIMEOUT".to_string(), "7s".to_string())])
+            .unwrap();
+        let flags = ConfigLayer {
+            header_read_timeout: Some("2s".into()),
+            ..Default::default()
+        };
+        let c = ServerConfig::layered(&[("file", file), ("env", env), ("flags", flags)]).unwrap();
+        assert_eq!(c.idle_timeout, Duration::from_secs(7));
+        assert_eq!(c.shutdown_grace, Duration::ZERO);
+        assert_eq!(c.header_read_timeout, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn connection_and_registration_caps_are_checked_at_their_edges() {
+        let at = |var: &str, text: &str| {
+            ConfigLayer::from_env([(var.to_string(), text.to_string())])
+                .and_then(|env| ServerConfig::layered(&[("env", env)]))
+        };
+        let d = ServerConfig::default();
+        assert_eq!(d.max_connections, symbolon_core::limits::MAX_CONNECTIONS);
+        assert_eq!(d.registrations_per_ip_per_hour, 0, "off by default");
+        let (lo, hi) = MAX_CONNECTIONS_RANGE;
+        let mc = |t: &str| at("SYMBOLON_MAX_CONNECTIONS", t).map(|c| c.max_connections);
+        assert_eq!(mc(&lo.to_string()).unwrap(), lo);
+        assert_eq!(mc(&hi.to_string()).unwrap(), hi);
+        for bad in [(lo - 1).to_string(), (hi + 1).to_string(), "many".into()] {
+            let e = mc(&bad).unwrap_err().to_string();
+            assert!(e.contains("max_connections"), "{bad}: {e}");
+        }
+        let r = |t: &str| {
+            at("SYMBOLON_REGISTRATIONS_PER_IP_PER_HOUR", t).map(|c| c.registrations_per_ip_per_hour)
+        };
+        assert_eq!(r("0").unwrap(), 0);
+        let max = MAX_REGISTRATIONS_PER_IP_PER_HOUR;
+        assert_eq!(r(&max.to_string()).unwrap(), max);
+        for bad in [(u64::from(max) + 1).to_string(), "-1".into(), "lots".into()] {
+            let e = r(&bad).unwrap_err().to_string();
+            assert!(e.contains("registrations_per_ip_per_hour"), "{bad}: {e}");
+        }
+        let file: ConfigLayer =
+            toml::from_str("max_connections = 3\nregistrations_per_ip_per_hour = 5").unwrap();
+        let c = ServerConfig::layered(&[("file", file)]).unwrap();
+        assert_eq!((c.max_connections, c.registrations_per_ip_per_hour), (3, 5));
+        let flags = ConfigLayer {
+            max_connections: Some(0),
+            ..Default::default()
+        };
+        let e = ServerConfig::layered(&[("flags", flags)]).unwrap_err();
+        assert!(e.to_string().starts_with("flags: max_connections:"), "{e}");
     }
 }
