@@ -92,13 +92,38 @@ struct ServeArgs {
     /// writes go out at once). [default: 200ms]
     #[arg(long)]
     event_poll: Option<String>,
+    /// A request head must arrive within this of its first byte, else the connection is closed,
+    /// 100ms–10m. [default: 10s]
+    #[arg(long)]
+    header_read_timeout: Option<String>,
+    /// A request body must arrive within this of its head, else 408 and the connection is
+    /// closed, 100ms–1h. [default: 30s]
+    #[arg(long)]
+    body_read_timeout: Option<String>,
+    /// A keep-alive connection waiting this long for its next request is closed, 100ms–1h.
+    /// [default: 60s]
+    #[arg(long)]
+    idle_timeout: Option<String>,
+    /// Connections served at once; beyond it the server stops accepting until one closes.
+    /// Keep it below the process's open-file limit. [default: 1024]
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// On SIGTERM/SIGINT, in-flight requests get this long to finish before every connection
+    /// is closed, 0s–10m. [default: 10s]
+    #[arg(long)]
+    shutdown_grace: Option<String>,
+    /// Accounts one client address may register per hour (IPv6: per /64), counted in this
+    /// process; behind a proxy all clients share its address. 0 = no limit. [default: 0]
+    #[arg(long)]
+    registrations_per_ip_per_hour: Option<u32>,
     /// How long an unpaid order may be paid in before it expires, 1m–7 days (unpaid orders hold
     /// no stock). [default: 30m]
     #[arg(long)]
     unpaid_order_ttl: Option<String>,
     /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open,
     /// seed, master_key, allow_private_webhooks, webhook_retry_schedule, event_poll,
-    /// unpaid_order_ttl).
+    /// header_read_timeout, body_read_timeout, idle_timeout, max_connections, shutdown_grace,
+    /// registrations_per_ip_per_hour, unpaid_order_ttl).
     #[arg(long, env = "SYMBOLON_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -141,6 +166,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             allow_private_webhooks: args.allow_private_webhooks.then_some(true),
             webhook_retry_schedule: args.webhook_retry_schedule,
             event_poll: args.event_poll,
+            header_read_timeout: args.header_read_timeout,
+            body_read_timeout: args.body_read_timeout,
+            idle_timeout: args.idle_timeout,
+            max_connections: args.max_connections,
+            shutdown_grace: args.shutdown_grace,
+            registrations_per_ip_per_hour: args.registrations_per_ip_per_hour,
             unpaid_order_ttl: args.unpaid_order_ttl,
         },
     ));

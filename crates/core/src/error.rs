@@ -65,6 +65,7 @@ error_codes! {
     IdempotencyError => ("idempotency_error", 409, "The `Idempotency-Key` was used with other parameters, or its first request is still running (retry later).");
     UnsupportedMediaType => ("unsupported_media_type", 415, "The body must be `application/json`.");
     PayloadTooLarge => ("payload_too_large", 413, "The body exceeds the size limit.");
+    RequestTimeout => ("request_timeout", 408, "The request body did not arrive within `body_read_timeout` (30 s by default); the connection is closed.");
     InsufficientHolders => ("insufficient_holders", 422, "Fewer holders qualify than `min_holders`; `details` counts the eliminations per criterion. Nobody was contacted.");
     PaymentMethodMissing => ("payment_method_missing", 422, "`pay: true` needs a saved payment method in the requester profile.");
     ShippingAddressMissing => ("shipping_address_missing", 422, "No `ship_to` in the request and none saved in the requester profile.");
@@ -73,6 +74,7 @@ error_codes! {
     TooManyOpenDemands => ("too_many_open_demands", 429, "The requester already has `MAX_OPEN_DEMANDS_PER_REQUESTER` (100) demands open; wait for one to close or accept an offer.");
     TooManyUnpaidOrders => ("too_many_unpaid_orders", 429, "The requester already has `MAX_UNPAID_ORDERS_PER_REQUESTER` (20) unpaid orders open, or their quantities would exceed `MAX_UNPAID_QUANTITY_PER_REQUESTER`; pay or let one expire.");
     TooManyWebhooks => ("too_many_webhooks", 429, "The account already has `MAX_WEBHOOKS_PER_ACCOUNT` (10) webhook endpoints.");
+    TooManyRegistrations => ("too_many_registrations", 429, "This address registered `registrations_per_ip_per_hour` accounts within the last hour; `Retry-After` says when the next is allowed.");
     TooManyStreams => ("too_many_streams", 429, "The account already holds `MAX_STREAMS_PER_ACCOUNT` (16) event streams open.");
     Internal => ("internal", 500, "An internal error; it has been logged.");
     Unavailable => ("unavailable", 503, "The request was stopped (it overran `IDEMPOTENT_REQUEST_TIMEOUT_SECONDS`); retry it with the same `Idempotency-Key`.");

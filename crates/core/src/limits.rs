@@ -173,3 +173,33 @@ pub const WEBHOOK_RETRY_SCHEDULE_SECONDS: &[i64] =
 pub const WEBHOOK_ATTEMPTS_LISTED: u32 = 100;
 /// How far a webhook's timestamp may be from the verifier's clock (either way).
 pub const WEBHOOK_TOLERANCE_SECONDS: i64 = 5 * 60;
+
+// ---------------------------------------------------------------- connections (issue 15)
+
+/// Default `header_read_timeout`: a connection's request head (request line and
+/// headers) must arrive within this, counted from its first byte (or from the
+/// accept, for a connection's first request). Past it the connection is closed.
+pub const HEADER_READ_TIMEOUT_MILLIS: u64 = 10_000;
+/// Default `body_read_timeout`: a request's whole body must arrive within this,
+/// counted from the end of its head. Past it the answer is 408 `request_timeout`
+/// and the connection is closed.
+pub const BODY_READ_TIMEOUT_MILLIS: u64 = 30_000;
+/// Default `idle_timeout`: a keep-alive connection with no request in flight is
+/// closed when the next request has not begun within this.
+pub const IDLE_TIMEOUT_MILLIS: u64 = 60_000;
+/// Default `max_connections`: connections served at once; beyond it the server
+/// stops accepting (new connections wait in the kernel's backlog) until one closes.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// Default `shutdown_grace`: on shutdown, in-flight requests get this long to
+/// finish before every connection still open is closed.
+pub const SHUTDOWN_GRACE_MILLIS: u64 = 10_000;
+/// After a failed `accept` (e.g. `EMFILE`, too many open files) the server waits
+/// this long before the next, doubling up to [`ACCEPT_BACKOFF_MAX_MILLIS`].
+pub const ACCEPT_BACKOFF_MIN_MILLIS: u64 = 10;
+/// The longest wait between failed `accept`s.
+pub const ACCEPT_BACKOFF_MAX_MILLIS: u64 = 1_000;
+/// The window of `registrations_per_ip_per_hour` (seconds).
+pub const REGISTRATION_WINDOW_SECONDS: u64 = 3_600;
+/// IPv6 peers are counted per network of this prefix length for the
+/// registration limit (one host usually holds a whole /64).
+pub const REGISTRATION_IPV6_PREFIX_BITS: u32 = 64;

@@ -8,8 +8,8 @@
 //! what the first run wrote (the operations that create an object look for
 //! it first and answer it) instead of doing it twice.
 
-use crate::error::ExchangeResult;
-use crate::Exchange;
+use crate::error::{ExchangeError, ExchangeResult};
+use crate::{Exchange, MasterKey};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,7 +27,7 @@ impl Exchange {
         fingerprint: &str,
     ) -> ExchangeResult<store::IdempotencyStart> {
         let now = self.now();
-        Ok(self
+        let start = self
             .store
             .idempotency_begin(
                 account_id,
@@ -36,18 +36,47 @@ impl Exchange {
                 now,
                 now.plus_seconds(-IDEMPOTENCY_LOCK_SECONDS),
             )
-            .await?)
+            .await?;
+        Ok(match start {
+            store::IdempotencyStart::Replay(mut r) => {
+                if MasterKey::is_sealed_blob(&r.body) {
+                    r.body = self
+                        .config
+                        .master_key
+                        .open_blob(&response_aad(account_id, key), &r.body)
+                        .map_err(|_| {
+                            ExchangeError::internal(
+                                "a stored idempotent response does not open with this master key, account and key",
+                            )
+                        })?;
+                }
+                // Else a plaintext body stored before sealing existed: replayed
+                // as it is, and gone with its key within 24 h.
+                store::IdempotencyStart::Replay(r)
+            }
+            other => other,
+        })
     }
 
+    /// Stores the answer to replay, its body sealed under the master key and
+    /// bound to the account and the key (it may hold a webhook's secret or an
+    /// address; a body moved to another row does not open).
     pub async fn idempotency_finish(
         &self,
         account_id: &str,
         key: &str,
         response: &store::StoredResponse,
     ) -> ExchangeResult<()> {
+        let sealed = store::StoredResponse {
+            body: self
+                .config
+                .master_key
+                .seal_blob(&response_aad(account_id, key), &response.body),
+            ..response.clone()
+        };
         Ok(self
             .store
-            .idempotency_finish(account_id, key, response)
+            .idempotency_finish(account_id, key, &sealed)
             .await?)
     }
 
@@ -62,6 +91,15 @@ impl Exchange {
             .idempotency_prune(self.now().plus_seconds(-IDEMPOTENCY_KEY_TTL_SECONDS))
             .await?)
     }
+}
+
+/// What a stored response body is bound to: its account and its key.
+fn response_aad(account_id: &str, key: &str) -> Vec<u8> {
+    let mut aad = b"symbolon idempotent response\0".to_vec();
+    aad.extend_from_slice(account_id.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(key.as_bytes());
+    aad
 }
 
 struct RequestIds {

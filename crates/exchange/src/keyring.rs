@@ -14,6 +14,10 @@ use std::fmt;
 
 /// Marks a sealed secret: `SK1` ‖ 24-byte nonce ‖ ciphertext with tag.
 const SEALED_MAGIC: &[u8; 3] = b"SK1";
+/// Marks a sealed blob of any length: NUL `SB1` ‖ 24-byte nonce ‖ ciphertext
+/// with tag. The NUL keeps it apart from any text or JSON stored before
+/// sealing existed.
+const SEALED_BLOB_MAGIC: &[u8; 4] = b"\0SB1";
 
 /// Why a master key could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -163,6 +167,41 @@ impl MasterKey {
         <[u8; 32]>::try_from(pt).map_err(|_| KeyringError::WrongMasterKey)
     }
 
+    /// Seals `msg` (any length), bound to `aad`: it opens only with the same
+    /// master key and the same `aad`, so it cannot be moved to where another
+    /// `aad` applies.
+    pub fn seal_blob(&self, aad: &[u8], msg: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; 24];
+        rand::rng().fill_bytes(&mut nonce);
+        let ct = self
+            .cipher()
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg, aad })
+            .expect("XChaCha20-Poly1305 encryption fails only past 256 GiB");
+        let mut out = Vec::with_capacity(SEALED_BLOB_MAGIC.len() + 24 + ct.len());
+        out.extend_from_slice(SEALED_BLOB_MAGIC);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    /// Whether `stored` is a blob [`seal_blob`](Self::seal_blob) made (as
+    /// opposed to plaintext stored before sealing existed).
+    pub fn is_sealed_blob(stored: &[u8]) -> bool {
+        stored.starts_with(SEALED_BLOB_MAGIC)
+    }
+
+    /// Opens what [`seal_blob`](Self::seal_blob) made under the same `aad`.
+    pub fn open_blob(&self, aad: &[u8], stored: &[u8]) -> Result<Vec<u8>, KeyringError> {
+        let rest = stored
+            .strip_prefix(SEALED_BLOB_MAGIC)
+            .filter(|r| r.len() >= 24 + 16)
+            .ok_or(KeyringError::WrongMasterKey)?;
+        let (nonce, ct) = rest.split_at(24);
+        self.cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad })
+            .map_err(|_| KeyringError::WrongMasterKey)
+    }
+
     /// HMAC-SHA-256 under a key derived for `purpose`, base64url.
     pub fn mac(&self, purpose: &str, message: &str) -> String {
         let mut m =
@@ -204,6 +243,30 @@ mod tests {
         // Legacy unsealed seeds still open.
         assert_eq!(m.open("kid-a", &[7; 32]).unwrap(), [7; 32]);
         assert!(format!("{m:?}").contains("redacted"));
+    }
+
+    #[test]
+    fn sealed_blobs_bind_their_aad_and_the_master_key() {
+        let m = MasterKey::from_bytes([1; 32]);
+        let msg = br#"{"secret":"whsec_abc"}"#;
+        let sealed = m.seal_blob(b"row-1", msg);
+        assert!(MasterKey::is_sealed_blob(&sealed));
+        assert!(!MasterKey::is_sealed_blob(msg));
+        assert!(!sealed.windows(5).any(|w| w == b"whsec"));
+        assert_eq!(m.open_blob(b"row-1", &sealed).unwrap(), msg);
+        assert!(
+            m.open_blob(b"row-2", &sealed).is_err(),
+            "moved to another row"
+        );
+        assert!(MasterKey::from_bytes([2; 32])
+            .open_blob(b"row-1", &sealed)
+            .is_err());
+        let mut flipped = sealed.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert!(m.open_blob(b"row-1", &flipped).is_err(), "tampered");
+        assert!(m.open_blob(b"row-1", &sealed[..20]).is_err(), "truncated");
+        // Empty bodies seal and open too.
+        assert_eq!(m.open_blob(b"", &m.seal_blob(b"", b"")).unwrap(), b"");
     }
 
     #[test]

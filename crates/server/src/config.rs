@@ -38,12 +38,48 @@ pub struct ServerConfig {
     /// even when nothing woke it (its own writes and, on PostgreSQL,
     /// `NOTIFY` wake its streams and webhook worker at once).
     pub event_poll: std::time::Duration,
+    /// A request head must arrive within this, from its first byte (from the
+    /// accept for a connection's first request); past it the connection is closed.
+    pub header_read_timeout: std::time::Duration,
+    /// A request body must arrive within this, from the end of its head; past it
+    /// the answer is 408 `request_timeout` and the connection is closed.
+    pub body_read_timeout: std::time::Duration,
+    /// A keep-alive connection with no request in flight is closed when its
+    /// next request has not begun within this. Event streams are in flight.
+    pub idle_timeout: std::time::Duration,
+    /// Connections served at once; beyond it the server stops accepting until
+    /// one closes (new ones wait in the kernel's listen backlog).
+    pub max_connections: usize,
+    /// On shutdown, in-flight requests get this long to finish; then every
+    /// connection still open is closed.
+    pub shutdown_grace: std::time::Duration,
+    /// Accounts one client address may register per hour (IPv6: per /64);
+    /// 0 = no limit. Counted in each replica's memory, on the peer address
+    /// (behind a proxy, every client shares the proxy's).
+    pub registrations_per_ip_per_hour: u32,
     /// How long an unpaid order may be paid in before it expires.
     pub unpaid_order_ttl: std::time::Duration,
 }
 
 /// The shortest and longest [`ServerConfig::event_poll`] accepted.
 pub const EVENT_POLL_RANGE_MILLIS: (u64, u64) = (10, 60_000);
+/// The shortest and longest [`ServerConfig::header_read_timeout`] accepted.
+pub const HEADER_READ_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 600_000);
+/// The shortest and longest [`ServerConfig::body_read_timeout`] accepted.
+pub const BODY_READ_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 3_600_000);
+/// The shortest and longest [`ServerConfig::idle_timeout`] accepted.
+pub const IDLE_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 3_600_000);
+/// The shortest and longest [`ServerConfig::shutdown_grace`] accepted (0: close at once).
+pub const SHUTDOWN_GRACE_RANGE_MILLIS: (u64, u64) = (0, 600_000);
+/// The fewest and most [`ServerConfig::max_connections`] accepted.
+pub const MAX_CONNECTIONS_RANGE: (usize, usize) = (1, 1_000_000);
+/// The shortest and longest [`ServerConfig::unpaid_order_ttl`] accepted (ms).
+pub const UNPAID_ORDER_TTL_RANGE_MILLIS: (u64, u64) = (
+    symbolon_core::limits::MIN_UNPAID_ORDER_TTL_SECONDS * 1000,
+    symbolon_core::limits::MAX_UNPAID_ORDER_TTL_SECONDS * 1000,
+);
+/// The largest [`ServerConfig::registrations_per_ip_per_hour`] accepted.
+pub const MAX_REGISTRATIONS_PER_IP_PER_HOUR: u32 = 1_000_000;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -60,6 +96,20 @@ impl Default for ServerConfig {
             allow_private_webhooks: false,
             webhook_retry_schedule: Vec::new(),
             event_poll: std::time::Duration::from_millis(symbolon_core::limits::EVENT_POLL_MILLIS),
+            header_read_timeout: std::time::Duration::from_millis(
+                symbolon_core::limits::HEADER_READ_TIMEOUT_MILLIS,
+            ),
+            body_read_timeout: std::time::Duration::from_millis(
+                symbolon_core::limits::BODY_READ_TIMEOUT_MILLIS,
+            ),
+            idle_timeout: std::time::Duration::from_millis(
+                symbolon_core::limits::IDLE_TIMEOUT_MILLIS,
+            ),
+            max_connections: symbolon_core::limits::MAX_CONNECTIONS,
+            shutdown_grace: std::time::Duration::from_millis(
+                symbolon_core::limits::SHUTDOWN_GRACE_MILLIS,
+            ),
+            registrations_per_ip_per_hour: 0,
             unpaid_order_ttl: std::time::Duration::from_secs(
                 symbolon_core::limits::DEFAULT_UNPAID_ORDER_TTL_SECONDS,
             ),
@@ -99,16 +149,13 @@ pub fn parse_schedule(text: &str) -> Result<Vec<std::time::Duration>, String> {
 
 /// Parses one duration within [`EVENT_POLL_RANGE_MILLIS`].
 fn parse_event_poll(text: &str) -> Result<std::time::Duration, String> {
-    parse_duration_within(text, EVENT_POLL_RANGE_MILLIS, "200ms")
+    parse_duration_within(text, EVENT_POLL_RANGE_MILLIS)
 }
 
-/// Parses one duration (`200ms`, `5s`, `30m`, `2h`) within `(lo, hi)` milliseconds.
-fn parse_duration_within(
-    text: &str,
-    (lo, hi): (u64, u64),
-    example: &str,
-) -> Result<std::time::Duration, String> {
+/// Parses one duration (`10s`, `500ms`) within `(lo, hi)` milliseconds.
+fn parse_duration_within(text: &str, (lo, hi): (u64, u64)) -> Result<std::time::Duration, String> {
     let show = |ms: u64| match ms {
+        0 => "0s".to_string(),
         ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
         ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
         ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
@@ -121,15 +168,9 @@ fn parse_duration_within(
             show(lo),
             show(hi)
         )),
-        _ => Err(format!("`{text}` must be one duration, e.g. {example}")),
+        _ => Err(format!("`{text}` must be one duration, e.g. 200ms")),
     }
 }
-
-/// The shortest and longest [`ServerConfig::unpaid_order_ttl`] accepted (ms).
-pub const UNPAID_ORDER_TTL_RANGE_MILLIS: (u64, u64) = (
-    symbolon_core::limits::MIN_UNPAID_ORDER_TTL_SECONDS * 1000,
-    symbolon_core::limits::MAX_UNPAID_ORDER_TTL_SECONDS * 1000,
-);
 
 impl ServerConfig {
     /// The webhook policy these settings give.
@@ -178,6 +219,15 @@ impl fmt::Debug for ServerConfig {
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("event_poll", &self.event_poll)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field(
+                "registrations_per_ip_per_hour",
+                &self.registrations_per_ip_per_hour,
+            )
             .field("unpaid_order_ttl", &self.unpaid_order_ttl)
             .finish()
     }
@@ -199,6 +249,17 @@ pub struct ConfigLayer {
     pub webhook_retry_schedule: Option<String>,
     /// e.g. `"200ms"` or `"1s"`.
     pub event_poll: Option<String>,
+    /// e.g. `"10s"`.
+    pub header_read_timeout: Option<String>,
+    /// e.g. `"30s"`.
+    pub body_read_timeout: Option<String>,
+    /// e.g. `"60s"`.
+    pub idle_timeout: Option<String>,
+    pub max_connections: Option<usize>,
+    /// e.g. `"10s"`; `"0s"` closes connections at once.
+    pub shutdown_grace: Option<String>,
+    /// 0 = no limit.
+    pub registrations_per_ip_per_hour: Option<u32>,
     /// e.g. `"30m"`.
     pub unpaid_order_ttl: Option<String>,
 }
@@ -222,6 +283,15 @@ impl fmt::Debug for ConfigLayer {
             .field("allow_private_webhooks", &self.allow_private_webhooks)
             .field("webhook_retry_schedule", &self.webhook_retry_schedule)
             .field("event_poll", &self.event_poll)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field(
+                "registrations_per_ip_per_hour",
+                &self.registrations_per_ip_per_hour,
+            )
             .field("unpaid_order_ttl", &self.unpaid_order_ttl)
             .finish()
     }
@@ -259,7 +329,8 @@ impl ConfigLayer {
     }
 
     /// Reads `SYMBOLON_LISTEN`, `SYMBOLON_DATA_DIR`, `SYMBOLON_PUBLIC_URL`, `SYMBOLON_DATABASE_URL`,
-    /// `SYMBOLON_REGISTRATION_OPEN`, `SYMBOLON_SEED`, `SYMBOLON_MASTER_KEY` from `vars`.
+    /// `SYMBOLON_REGISTRATION_OPEN`, `SYMBOLON_SEED`, `SYMBOLON_MASTER_KEY` (and the other
+    /// settings' `SYMBOLON_<SETTING>`) from `vars`.
     pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let mut layer = Self::default();
         for (k, v) in vars {
@@ -290,7 +361,22 @@ impl ConfigLayer {
                 }
                 "SYMBOLON_WEBHOOK_RETRY_SCHEDULE" => layer.webhook_retry_schedule = Some(v),
                 "SYMBOLON_EVENT_POLL" => layer.event_poll = Some(v),
+                "SYMBOLON_HEADER_READ_TIMEOUT" => layer.header_read_timeout = Some(v),
+                "SYMBOLON_BODY_READ_TIMEOUT" => layer.body_read_timeout = Some(v),
+                "SYMBOLON_IDLE_TIMEOUT" => layer.idle_timeout = Some(v),
+                "SYMBOLON_SHUTDOWN_GRACE" => layer.shutdown_grace = Some(v),
                 "SYMBOLON_UNPAID_ORDER_TTL" => layer.unpaid_order_ttl = Some(v),
+                "SYMBOLON_MAX_CONNECTIONS" => {
+                    layer.max_connections = Some(
+                        v.parse()
+                            .map_err(|_| bad("max_connections", "expected a whole number"))?,
+                    )
+                }
+                "SYMBOLON_REGISTRATIONS_PER_IP_PER_HOUR" => {
+                    layer.registrations_per_ip_per_hour = Some(v.parse().map_err(|_| {
+                        bad("registrations_per_ip_per_hour", "expected a whole number")
+                    })?)
+                }
                 "SYMBOLON_SEED" => {
                     layer.seed = Some(
                         v.parse()
@@ -375,15 +461,74 @@ impl ServerConfig {
                     message,
                 })?;
             }
-            if let Some(text) = &l.unpaid_order_ttl {
-                c.unpaid_order_ttl =
-                    parse_duration_within(text, UNPAID_ORDER_TTL_RANGE_MILLIS, "30m").map_err(
-                        |message| ConfigError::Invalid {
+            let duration = |text: &Option<String>,
+                            setting: &'static str,
+                            range: (u64, u64),
+                            into: &mut std::time::Duration|
+             -> Result<(), ConfigError> {
+                if let Some(text) = text {
+                    *into = parse_duration_within(text, range).map_err(|message| {
+                        ConfigError::Invalid {
                             origin: origin.to_string(),
-                            setting: "unpaid_order_ttl",
+                            setting,
                             message,
-                        },
-                    )?;
+                        }
+                    })?;
+                }
+                Ok(())
+            };
+            duration(
+                &l.header_read_timeout,
+                "header_read_timeout",
+                HEADER_READ_TIMEOUT_RANGE_MILLIS,
+                &mut c.header_read_timeout,
+            )?;
+            duration(
+                &l.body_read_timeout,
+                "body_read_timeout",
+                BODY_READ_TIMEOUT_RANGE_MILLIS,
+                &mut c.body_read_timeout,
+            )?;
+            duration(
+                &l.idle_timeout,
+                "idle_timeout",
+                IDLE_TIMEOUT_RANGE_MILLIS,
+                &mut c.idle_timeout,
+            )?;
+            duration(
+                &l.shutdown_grace,
+                "shutdown_grace",
+                SHUTDOWN_GRACE_RANGE_MILLIS,
+                &mut c.shutdown_grace,
+            )?;
+            duration(
+                &l.unpaid_order_ttl,
+                "unpaid_order_ttl",
+                UNPAID_ORDER_TTL_RANGE_MILLIS,
+                &mut c.unpaid_order_ttl,
+            )?;
+            if let Some(n) = l.max_connections {
+                let (lo, hi) = MAX_CONNECTIONS_RANGE;
+                if !(lo..=hi).contains(&n) {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "max_connections",
+                        message: format!("`{n}` must be between {lo} and {hi}"),
+                    });
+                }
+                c.max_connections = n;
+            }
+            if let Some(n) = l.registrations_per_ip_per_hour {
+                if n > MAX_REGISTRATIONS_PER_IP_PER_HOUR {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "registrations_per_ip_per_hour",
+                        message: format!(
+                            "`{n}` must be at most {MAX_REGISTRATIONS_PER_IP_PER_HOUR} (0 = no limit)"
+                        ),
+                    });
+                }
+                c.registrations_per_ip_per_hour = n;
             }
         }
         Ok(c)
@@ -510,6 +655,121 @@ mod tests {
     }
 
     #[test]
+    fn connection_timeouts_are_one_duration_within_their_ranges() {
+        use std::time::Duration;
+        let d = ServerConfig::default();
+        assert_eq!(
+            (
+                d.header_read_timeout,
+                d.body_read_timeout,
+                d.idle_timeout,
+                d.shutdown_grace
+            ),
+            (
+                Duration::from_secs(10),
+                Duration::from_secs(30),
+                Duration::from_secs(60),
+                Duration::from_secs(10)
+            )
+        );
+        type Get = fn(&ServerConfig) -> Duration;
+        let cases: [(&str, &str, (u64, u64), Get); 4] = [
+            (
+                "SYMBOLON_HEADER_READ_TIMEOUT",
+                "header_read_timeout",
+                HEADER_READ_TIMEOUT_RANGE_MILLIS,
+                |c| c.header_read_timeout,
+            ),
+            (
+                "SYMBOLON_BODY_READ_TIMEOUT",
+                "body_read_timeout",
+                BODY_READ_TIMEOUT_RANGE_MILLIS,
+                |c| c.body_read_timeout,
+            ),
+            (
+                "SYMBOLON_IDLE_TIMEOUT",
+                "idle_timeout",
+                IDLE_TIMEOUT_RANGE_MILLIS,
+                |c| c.idle_timeout,
+            ),
+            (
+                "SYMBOLON_SHUTDOWN_GRACE",
+                "shutdown_grace",
+                SHUTDOWN_GRACE_RANGE_MILLIS,
+                |c| c.shutdown_grace,
+            ),
+        ];
+        for (var, setting, (lo, hi), get) in cases {
+            let at = |text: String| {
+                let env = ConfigLayer::from_env([(var.to_string(), text)]).unwrap();
+                ServerConfig::layered(&[("env", env)]).map(|c| get(&c))
+            };
+            assert_eq!(at(format!("{lo}ms")).unwrap(), Duration::from_millis(lo));
+            assert_eq!(at(format!("{hi}ms")).unwrap(), Duration::from_millis(hi));
+            let mut bad = vec![format!("{}ms", hi + 1), "1s,2s".into(), "soon".into()];
+            if lo > 0 {
+                bad.push(format!("{}ms", lo - 1));
+            }
+            for b in bad {
+                let e = at(b.clone()).unwrap_err().to_string();
+                assert!(e.starts_with(&format!("env: {setting}:")), "{b}: {e}");
+            }
+        }
+        // The file layer, under the environment, under flags.
+        let file: ConfigLayer =
+            toml::from_str("idle_timeout = \"5s\"\nshutdown_grace = \"0s\"").unwrap();
+        let env = ConfigLayer::from_env([("SYMBOLON_IDLE_TIMEOUT".to_string(), "7s".to_string())])
+            .unwrap();
+        let flags = ConfigLayer {
+            header_read_timeout: Some("2s".into()),
+            ..Default::default()
+        };
+        let c = ServerConfig::layered(&[("file", file), ("env", env), ("flags", flags)]).unwrap();
+        assert_eq!(c.idle_timeout, Duration::from_secs(7));
+        assert_eq!(c.shutdown_grace, Duration::ZERO);
+        assert_eq!(c.header_read_timeout, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn connection_and_registration_caps_are_checked_at_their_edges() {
+        let at = |var: &str, text: &str| {
+            ConfigLayer::from_env([(var.to_string(), text.to_string())])
+                .and_then(|env| ServerConfig::layered(&[("env", env)]))
+        };
+        let d = ServerConfig::default();
+        assert_eq!(d.max_connections, symbolon_core::limits::MAX_CONNECTIONS);
+        assert_eq!(d.registrations_per_ip_per_hour, 0, "off by default");
+        let (lo, hi) = MAX_CONNECTIONS_RANGE;
+        let mc = |t: &str| at("SYMBOLON_MAX_CONNECTIONS", t).map(|c| c.max_connections);
+        assert_eq!(mc(&lo.to_string()).unwrap(), lo);
+        assert_eq!(mc(&hi.to_string()).unwrap(), hi);
+        for bad in [(lo - 1).to_string(), (hi + 1).to_string(), "many".into()] {
+            let e = mc(&bad).unwrap_err().to_string();
+            assert!(e.contains("max_connections"), "{bad}: {e}");
+        }
+        let r = |t: &str| {
+            at("SYMBOLON_REGISTRATIONS_PER_IP_PER_HOUR", t).map(|c| c.registrations_per_ip_per_hour)
+        };
+        assert_eq!(r("0").unwrap(), 0);
+        let max = MAX_REGISTRATIONS_PER_IP_PER_HOUR;
+        assert_eq!(r(&max.to_string()).unwrap(), max);
+        for bad in [(u64::from(max) + 1).to_string(), "-1".into(), "lots".into()] {
+            let e = r(&bad).unwrap_err().to_string();
+            assert!(e.contains("registrations_per_ip_per_hour"), "{bad}: {e}");
+        }
+        let file: ConfigLayer =
+            toml::from_str("max_connections = 3\nregistrations_per_ip_per_hour = 5").unwrap();
+        let c = ServerConfig::layered(&[("file", file)]).unwrap();
+        assert_eq!((c.max_connections, c.registrations_per_ip_per_hour), (3, 5));
+        let flags = ConfigLayer {
+            max_connections: Some(0),
+            ..Default::default()
+        };
+        let e = ServerConfig::layered(&[("flags", flags)]).unwrap_err();
+        assert!(e.to_string().starts_with("flags: max_connections:"), "{e}");
+    }
+
+    #[test]
     fn unpaid_order_ttl_is_one_duration_within_its_range() {
         let at = |text: &str| {
             let env = ConfigLayer::from_env([(
@@ -527,11 +787,7 @@ mod tests {
         assert_eq!(at(&format!("{lo}ms")).unwrap().as_millis() as u64, lo);
         assert_eq!(at(&format!("{hi}ms")).unwrap().as_millis() as u64, hi);
         assert_eq!(at("30m").unwrap().as_secs(), 1800);
-        for bad in [
-            format!("{}ms", lo - 1),
-            format!("{}ms", hi + 1),
-            "soon".into(),
-        ] {
+        for bad in [format!("{}ms", lo - 1), format!("{}ms", hi + 1), "soon".into()] {
             let e = at(&bad).unwrap_err().to_string();
             assert!(e.starts_with("env: unpaid_order_ttl:"), "{bad}: {e}");
         }

@@ -165,13 +165,15 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T>
 pub const MAX_API_KEY_CHARS: usize = 200;
 
 /// The API key of `Authorization: Bearer <api_key>`, if the header has one.
+/// The scheme is matched case-insensitively (RFC 7235 §2.1), followed by one
+/// or more spaces.
 pub fn bearer_key(headers: &axum::http::HeaderMap) -> Option<&str> {
     let header = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
+    let (scheme, key) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(key.trim()).filter(|k| !k.is_empty())
 }
 
 /// The authenticated caller (`Authorization: Bearer <api_key>`).
@@ -195,5 +197,33 @@ impl FromRequestParts<AppState> for Caller {
         }
         let account = state.exchange.authenticate(key).await?;
         Ok(Caller(account))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let key = |v: &str| {
+            let mut h = axum::http::HeaderMap::new();
+            h.insert(AUTHORIZATION, v.parse().unwrap());
+            bearer_key(&h).map(str::to_string)
+        };
+        for v in [
+            "Bearer k1",
+            "bearer k1",
+            "BEARER k1",
+            "bEaReR k1",
+            "Bearer   k1 ",
+        ] {
+            assert_eq!(key(v).as_deref(), Some("k1"), "{v}");
+        }
+        for v in [
+            "Basic k1", "Bearerk1", "Bearer", "Bearer  ", "Token k1", "k1",
+        ] {
+            assert_eq!(key(v), None, "{v}");
+        }
     }
 }

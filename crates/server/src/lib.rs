@@ -13,7 +13,9 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
+pub mod net;
 pub mod openapi;
+pub mod registration;
 pub mod routes;
 pub mod web;
 
@@ -66,11 +68,29 @@ pub enum ServeError {
     SealKeys(#[source] symbolon_exchange::ExchangeError),
 }
 
-/// The router over an exchange.
+/// The router over an exchange, with no limit on registrations per address.
 pub fn router(exchange: Arc<Exchange>) -> Router {
+    router_with(exchange, 0)
+}
+
+/// The router over an exchange; `registrations_per_ip_per_hour` (0 = none)
+/// limits `POST /v1/accounts` per client address ([`registration`]).
+pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) -> Router {
     use routes::*;
+    let registrations = Arc::new(registration::RegistrationLimiter::new(
+        registrations_per_ip_per_hour,
+    ));
     let v1 = Router::new()
-        .route("/accounts", post(create_account))
+        .route(
+            "/accounts",
+            post(create_account)
+                .layer(axum::middleware::from_fn_with_state(
+                    registrations,
+                    registration::limit,
+                ))
+                // Its answer carries the new API key.
+                .layer(axum::middleware::map_response(no_store)),
+        )
         .route("/account", get(whoami))
         .route("/products", post(create_product))
         .route("/products/{id}", get(get_product))
@@ -139,7 +159,8 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
                 exchange: exchange.clone(),
             },
             idempotency::layer,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(no_store_if_authorized));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_doc))
@@ -160,6 +181,30 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
         .layer(DefaultBodyLimit::max(symbolon_core::limits::MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(AppState { exchange })
+}
+
+/// Answers that may hold personal data or secrets must not be kept by caches.
+async fn no_store(mut resp: axum::response::Response) -> axum::response::Response {
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    resp
+}
+
+/// Every `/v1` answer to a request that carries credentials is `no-store`
+/// (public reads such as key sets and status lists keep their own caching).
+async fn no_store_if_authorized(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let authorized = req.headers().contains_key(header::AUTHORIZATION);
+    let resp = next.run(req).await;
+    if authorized {
+        no_store(resp).await
+    } else {
+        resp
+    }
 }
 
 /// A write has committed by the time it is answered, and may have written
@@ -209,15 +254,84 @@ pub async fn open_store(config: &ServerConfig) -> Result<Arc<dyn Store>, ServeEr
         ),
         Some(url) => Ok(Arc::new(SqliteStore::connect(url).await?)),
         None => {
-            std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
-                path: config.data_dir.display().to_string(),
-                source,
-            })?;
-            Ok(Arc::new(
-                SqliteStore::open(&config.data_dir.join("symbolon.db")).await?,
-            ))
+            if !config.data_dir.is_dir() {
+                ensure_data_dir(&config.data_dir)?;
+            }
+            let db = config.data_dir.join("symbolon.db");
+            secure_db_files(&db)?;
+            Ok(Arc::new(SqliteStore::open(&db).await?))
         }
     }
+}
+
+/// Creates the data directory, mode 0700 (and any missing parents, 0700 too).
+/// A directory that exists already is the operator's: its mode is kept, with a
+/// warning when group or others may enter it.
+pub fn ensure_data_dir(dir: &std::path::Path) -> Result<(), ServeError> {
+    let err = |source| ServeError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    };
+    if dir.is_dir() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir).map_err(err)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "the data directory is open to group or others; consider chmod 700"
+                );
+            }
+        }
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir).map_err(err)
+}
+
+/// The SQLite database file and its `-wal` and `-shm` are readable by the
+/// owner only (0600). SQLite gives `-wal` and `-shm` the mode of the database
+/// file, so the file is created 0600 before SQLite opens it; files left more
+/// open by an earlier version are tightened.
+pub fn secure_db_files(db: &std::path::Path) -> Result<(), ServeError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let err = |path: &std::path::Path| {
+            let path = path.display().to_string();
+            move |source| ServeError::DataDir { path, source }
+        };
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(db)
+            .map_err(err(db))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = db.as_os_str().to_owned();
+            name.push(suffix);
+            let path = std::path::PathBuf::from(name);
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.permissions().mode() & 0o077 != 0 {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(err(&path))?;
+                tracing::info!(file = %path.display(), "made readable by the owner only (0600)");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = db;
+    Ok(())
 }
 
 /// The matching engine, its index in `<data_dir>/index`. When that directory
@@ -240,16 +354,12 @@ pub async fn open_exchange(
     public_url: &str,
     clock: Arc<dyn Clock>,
 ) -> Result<Arc<Exchange>, ServeError> {
+    // The data dir holds the search index whatever the backend.
+    ensure_data_dir(&config.data_dir)?;
     let store = open_store(config).await?;
     let master_key = match &config.master_key {
         Some(k) => MasterKey::parse(k)?,
-        None => {
-            std::fs::create_dir_all(&config.data_dir).map_err(|source| ServeError::DataDir {
-                path: config.data_dir.display().to_string(),
-                source,
-            })?;
-            MasterKey::load_or_create(&config.data_dir.join("master.key"))?
-        }
+        None => MasterKey::load_or_create(&config.data_dir.join("master.key"))?,
     };
     let ids = match config.seed {
         Some(seed) => IdGen::from_seed(seed),
@@ -296,6 +406,8 @@ pub async fn serve_with_clock(
 pub struct Prepared {
     listener: TcpListener,
     exchange: Arc<Exchange>,
+    net: net::NetSettings,
+    registrations_per_ip_per_hour: u32,
 }
 
 /// Opens the store (running migrations) so that a caller can announce
@@ -317,7 +429,12 @@ pub async fn prepare(
         .map_err(ServeError::SealKeys)?;
     exchange.sync_index().await.map_err(ServeError::IndexSync)?;
     tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "ready");
-    Ok(Prepared { listener, exchange })
+    Ok(Prepared {
+        listener,
+        exchange,
+        net: net::NetSettings::from(&config),
+        registrations_per_ip_per_hour: config.registrations_per_ip_per_hour,
+    })
 }
 
 impl Prepared {
@@ -331,7 +448,12 @@ impl Prepared {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServeError> {
-        let Prepared { listener, exchange } = self;
+        let Prepared {
+            listener,
+            exchange,
+            net,
+            registrations_per_ip_per_hour,
+        } = self;
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let client = delivery::http_client(exchange.webhook_policy().allow_private)
             .map_err(ServeError::WebhookClient)?;
@@ -383,16 +505,14 @@ impl Prepared {
                 }
             })
         };
-        let app = router(exchange.clone());
+        let app = router_with(exchange.clone(), registrations_per_ip_per_hour);
         let hub = exchange.hub().clone();
         let shutdown = async move {
             shutdown.await;
-            // Open event streams would hold the graceful shutdown forever.
+            // Open event streams would hold the graceful shutdown until its grace ran out.
             hub.close();
         };
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        net::serve(listener, app, net, shutdown).await;
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
         let _ = poller.await;
@@ -402,7 +522,7 @@ impl Prepared {
         let _ = worker.await;
         exchange.store().close().await;
         tracing::info!("stopped");
-        result.map_err(ServeError::from)
+        Ok(())
     }
 }
 

@@ -52,10 +52,44 @@ impl Modify for IdempotencyHeader {
     }
 }
 
+/// Documents 408 `request_timeout` on every operation with a request body:
+/// a body that does not arrive within `body_read_timeout` is cut off.
+struct BodyTimeout;
+
+impl Modify for BodyTimeout {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        for item in openapi.paths.paths.values_mut() {
+            for op in [item.post.as_mut(), item.put.as_mut(), item.patch.as_mut()]
+                .into_iter()
+                .flatten()
+            {
+                if op.request_body.is_none() {
+                    continue;
+                }
+                let response = ResponseBuilder::new()
+                    .description(
+                        "request_timeout: the body did not arrive within the server's body read timeout (30 s by default); the connection is closed",
+                    )
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build();
+                op.responses
+                    .responses
+                    .insert("408".to_string(), response.into());
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Symbolon API", version = "1", description = "The Symbolon exchange: demands to at least two qualified holders, provider-signed passes, one-click order and payment, reputation.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"?}}` with a stable code."),
-    modifiers(&BearerAuth, &IdempotencyHeader),
+    modifiers(&BearerAuth, &IdempotencyHeader, &BodyTimeout),
     paths(
         healthz, create_account, whoami, create_product, get_product, create_pass, get_pass, grant, jwks,
         holder_profile, wallet, inbox, offer, decline, create_demand, get_demand, accept, rate,

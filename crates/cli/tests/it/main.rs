@@ -1,5 +1,6 @@
 //! End-to-end: a real `symbolon serve` and the whole story driven through the CLI.
 
+mod connections;
 mod crash;
 mod replicas;
 mod sealed;

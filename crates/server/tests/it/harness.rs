@@ -328,6 +328,39 @@ impl TestServer {
         }
     }
 
+    /// The address the server listens on (for raw sockets).
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.config.listen
+    }
+
+    /// The settings the server runs with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// The first column (bytes) of every row `sql` selects on the server's database.
+    pub async fn blobs_sql(&self, sql: &str) -> Vec<Vec<u8>> {
+        use sqlx::Connection;
+        match &self.config.database_url {
+            Some(url) if url.starts_with("postgres") => {
+                let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::query_scalar(sql).fetch_all(&mut c).await.expect(sql)
+            }
+            other => {
+                let url = other.clone().unwrap_or_else(|| {
+                    format!(
+                        "sqlite://{}",
+                        self.config.data_dir.join("symbolon.db").display()
+                    )
+                });
+                let mut c = sqlx::SqliteConnection::connect(&url)
+                    .await
+                    .expect("connect");
+                sqlx::query_scalar(sql).fetch_all(&mut c).await.expect(sql)
+            }
+        }
+    }
+
     pub fn anon(&self) -> Client {
         Client::new(&self.url).expect("client")
     }

@@ -1,9 +1,12 @@
 //! Integration tests of the server, over real HTTP with the client crate,
 //! against a temp-dir SQLite database. One binary for all of them.
 
+mod access;
 mod architecture;
+mod at_rest;
 mod browser;
 mod concurrency;
+mod connections;
 mod errors;
 mod events;
 mod harness;
