@@ -533,7 +533,7 @@ pub struct Event {
     pub id: String,
     /// `interaction.requested`, `interaction.expired`, `interaction.withdrawn`,
     /// `offer.created`, `offer.accepted`, `order.placed`, `order.paid`,
-    /// `order.shipped` or `rating.created`.
+    /// `order.shipped`, `order.expired` or `rating.created`.
     #[serde(rename = "type")]
     #[cfg_attr(feature = "openapi", schema(example = "interaction.requested"))]
     pub kind: String,
@@ -766,7 +766,10 @@ pub struct TransferUnit {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct UnitTransferView {
     pub seq: i64,
+    /// Who handed it on, as the statement names them: the holder by its
+    /// account id, a buyer by a pseudonym (`own_…`, stable within this pass).
     pub from: String,
+    /// Who received it (a buyer's pseudonym).
     pub to: String,
     /// The statement: compact JWS, `typ: pass-transfer+jwt`, linked to the one before by `prev`.
     pub jws: String,
@@ -783,7 +786,10 @@ pub struct UnitHistory {
     pub unit_id: String,
     pub pass_jws: String,
     pub jwks_url: String,
+    /// The current owner's pseudonym (`own_…`; purchases are anonymous);
+    /// `null` while unsold.
     pub owner: Option<String>,
+    /// The holder it was granted to (holders are public).
     pub holder: Option<String>,
     pub transfers: Vec<UnitTransferView>,
 }

@@ -58,7 +58,8 @@ pub struct DemoSummary {
     /// Order total and commission, in cents.
     pub total_minor: i64,
     pub commission_minor: i64,
-    /// Balances after the order, in cents.
+    /// How the order moved each party's balance, in cents (earlier buyers'
+    /// purchases moved the provider's and holders' balances before it).
     pub requester_balance_minor: i64,
     pub provider_balance_minor: i64,
     pub holder_balance_minor: i64,
@@ -69,7 +70,7 @@ pub struct DemoSummary {
 }
 
 impl DemoSummary {
-    /// The sum of the three balances: zero when the ledger balances.
+    /// The sum of the three balance changes: zero when the ledger balances.
     pub fn ledger_sum_minor(&self) -> i64 {
         self.requester_balance_minor + self.provider_balance_minor + self.holder_balance_minor
     }
@@ -405,8 +406,26 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
     header(3, "Earlier demands build the holders' reputations");
     let t = Instant::now();
     for name in PAST_REQUESTERS {
-        cast.past_requesters
-            .push(register(anon, name, api::Role::Requester).await?);
+        let past = register(anon, name, api::Role::Requester).await?;
+        // Only buyers rate: each earlier requester saves a card and an address.
+        past.client
+            .set_requester_profile(&api::RequesterProfileUpdate {
+                ship_to: Some(api::Address {
+                    name: name.to_string(),
+                    line1: "1 Harbour Road".into(),
+                    line2: None,
+                    city: "Singapore".into(),
+                    postal_code: "018956".into(),
+                    country: "SG".into(),
+                }),
+                payment_method: Some(api::PaymentMethodInput {
+                    kind: "sandbox_card".into(),
+                    number: "4242424242424242".into(),
+                }),
+            })
+            .await
+            .with_context(|| format!("{name} saves a profile"))?;
+        cast.past_requesters.push(past);
     }
     let (mut requests, mut offered, mut declined, mut positive) = (0, 0, 0, 0);
     for (n, past) in HISTORY.iter().enumerate() {
@@ -487,6 +506,16 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
             .with_context(|| format!("past demand #{n}: {} accepts", requester.name))?;
         requester
             .client
+            .create_order(&api::CreateOrder {
+                offer_id: offer_id.clone(),
+                quantity: 1,
+                pay: true,
+                ship_to: None,
+            })
+            .await
+            .with_context(|| format!("past demand #{n}: {} orders and pays", requester.name))?;
+        requester
+            .client
             .rate(
                 &offer_id,
                 &api::CreateRating {
@@ -507,7 +536,7 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
     );
     done(
         &format!(
-            "{} offers accepted and rated: {positive} positive, {} negative",
+            "{} offers accepted, bought and rated by their buyers: {positive} positive, {} negative",
             HISTORY.len(),
             HISTORY.len() - positive
         ),
@@ -1053,13 +1082,18 @@ async fn order_phase(cast: &Cast, requester: &Acct, offers: &[api::Offer]) -> Re
             accepted.holder.name
         );
     }
-    if let Some(unit) = &accepted.unit {
-        println!(
-            "  ✓ unit {unit} of the unique pass now belongs to {}",
-            requester.name
-        );
+    // Earlier buyers' purchases moved the provider's and holders' balances:
+    // what this order does is the change from here.
+    let holder_before_order = cast
+        .holder_by_id(&accepted.holder.id)
+        .ok_or_else(|| anyhow!("the offer names an unknown holder"))?;
+    let mut before = [0i64; 3];
+    for (i, acct) in [requester, &cast.provider, &holder_before_order.acct]
+        .into_iter()
+        .enumerate()
+    {
+        before[i] = usd_balance(acct).await?;
     }
-
     let t = Instant::now();
     let order = requester
         .client
@@ -1111,6 +1145,12 @@ async fn order_phase(cast: &Cast, requester: &Acct, offers: &[api::Offer]) -> Re
         );
     }
     kv("payment", order.payment_ref.as_deref().unwrap_or("—"));
+    if let Some(unit) = order.unit_no {
+        kv(
+            "unit",
+            &format!("unit {unit} of the unique pass changed hands with the payment"),
+        );
+    }
 
     let holder_id = order.holder_id.clone().unwrap_or_default();
     let holder = cast
@@ -1124,18 +1164,10 @@ async fn order_phase(cast: &Cast, requester: &Acct, offers: &[api::Offer]) -> Re
     let expected = [-total, total - commission, commission];
     let mut balances = [0i64; 3];
     println!();
-    note("Balances after payment (the ledger moved the total requester → provider, the commission provider → holder):");
-    let mut table = new_table(&["Account", "Role", "Balance", "Expected", ""]);
+    note("What the payment moved (the total requester → provider, the commission provider → holder):");
+    let mut table = new_table(&["Account", "Role", "Change", "Expected", ""]);
     for (i, (role, acct)) in parties.iter().enumerate() {
-        let b = acct
-            .client
-            .balance()
-            .await
-            .with_context(|| format!("reading the balance of {}", acct.name))?;
-        balances[i] = match b.balances.get("USD") {
-            Some(a) => cents(a)?,
-            None => 0,
-        };
+        balances[i] = usd_balance(acct).await? - before[i];
         table.add_row(vec![
             acct.name.clone(),
             role.to_string(),
@@ -1181,6 +1213,19 @@ async fn order_phase(cast: &Cast, requester: &Acct, offers: &[api::Offer]) -> Re
         commission_minor: commission,
         balances,
     })
+}
+
+/// An account's USD balance, in cents.
+async fn usd_balance(acct: &Acct) -> Result<i64> {
+    let b = acct
+        .client
+        .balance()
+        .await
+        .with_context(|| format!("reading the balance of {}", acct.name))?;
+    match b.balances.get("USD") {
+        Some(a) => cents(a),
+        None => Ok(0),
+    }
 }
 
 // ---- 7. ship and rate

@@ -126,7 +126,50 @@ pub fn validate_text(
             "control characters are not allowed",
         ));
     }
+    if t.chars().any(is_bidi_control) {
+        return Err(ValidationError::new(
+            field,
+            "bidirectional override, embedding and isolate characters (U+202A–U+202E, U+2066–U+2069) are not allowed",
+        ));
+    }
+    if !t.is_empty() && t.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(ValidationError::new(
+            field,
+            "must contain visible characters",
+        ));
+    }
     Ok(t.to_string())
+}
+
+/// Characters that reorder the text around them (Trojan Source, CVE-2021-42574):
+/// a name or title holding one can display as something it is not.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that render as nothing (zero-width spaces and joiners, marks,
+/// fillers, the BOM): a text of only these looks empty.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 /// Checks an integer range.
@@ -205,6 +248,43 @@ impl Fanout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_overrides_and_invisible_only_text_are_refused() {
+        let check = |s: &str| validate_text("name", s, 100, false);
+        assert_eq!(check("Ada Lovelace").unwrap(), "Ada Lovelace");
+        assert_eq!(check("李雷").unwrap(), "李雷");
+        assert_eq!(
+            check("مرحبا").unwrap(),
+            "مرحبا",
+            "right-to-left text is fine"
+        );
+        // A zero-width joiner inside an emoji sequence is legitimate.
+        assert!(check("family 👨\u{200D}👩\u{200D}👧").is_ok());
+        for bad in [
+            "invoice\u{202E}fdp.exe",
+            "\u{2066}admin\u{2069}",
+            "a\u{202A}b",
+            "a\u{202D}b",
+            "a\u{2068}b",
+        ] {
+            let e = check(bad).unwrap_err();
+            assert_eq!(e.field, "name");
+            assert!(e.message.contains("bidirectional"), "{bad:?}: {e}");
+        }
+        for empty in [
+            "\u{200B}",
+            "\u{200B}\u{200C}\u{FEFF}",
+            " \u{3164} ",
+            "\u{2800}\u{2060}",
+        ] {
+            let e = check(empty).unwrap_err();
+            assert!(e.message.contains("visible"), "{empty:?}: {e}");
+        }
+        // Optional text may be empty, but not invisible.
+        assert_eq!(validate_text("note", "", 10, true).unwrap(), "");
+        assert!(validate_text("note", "\u{200B}", 10, true).is_err());
+    }
     use proptest::prelude::*;
 
     fn path(s: &str) -> TaxonomyPath {

@@ -56,8 +56,31 @@ impl Exchange {
         Ok(account)
     }
 
+    /// How an account appears in a unit's public history and signed
+    /// statements: the holder the unit was granted to by its id (holders are
+    /// public), a buyer by a pseudonym — stable within the pass (so the chain
+    /// links), unlinkable across passes, and not reversible without the
+    /// master key.
+    pub(crate) fn unit_party(
+        &self,
+        pass_id: &str,
+        account_id: &str,
+        holder: Option<&str>,
+    ) -> String {
+        if holder == Some(account_id) {
+            return account_id.to_string();
+        }
+        let tag = self
+            .config
+            .master_key
+            .mac("unit-owner", &format!("{pass_id}\u{0}{account_id}"));
+        format!("own_{}", &tag[..tag.len().min(22)])
+    }
+
     /// Signs statement `seq` of a unit: `from` hands it to `to`; `prev_jws`
-    /// is the statement before (the pass itself for the first).
+    /// is the statement before (the pass itself for the first). The
+    /// statement names the parties as [`Self::unit_party`] does; a later
+    /// statement is from whoever the one before was to, as it was signed.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn signed_transfer(
         &self,
@@ -68,7 +91,14 @@ impl Exchange {
         to: &str,
         prev_jws: &str,
         now: Timestamp,
+        holder: Option<&str>,
     ) -> ExchangeResult<store::UnitTransfer> {
+        let from_party = match seq {
+            1 => self.unit_party(&pass.id, from, holder),
+            _ => statement_party(prev_jws, "to")
+                .unwrap_or_else(|| self.unit_party(&pass.id, from, holder)),
+        };
+        let to_party = self.unit_party(&pass.id, to, holder);
         let key = self.signing_key(&pass.provider_id).await?;
         let id = self.new_id(prefix::TRANSFER);
         let unit_id = self.unit_id(&pass.id, unit_no);
@@ -82,8 +112,8 @@ impl Exchange {
                 pass_id: &pass_id,
                 issuer_id: &issuer,
                 seq: seq as u32,
-                from,
-                to,
+                from: &from_party,
+                to: &to_party,
                 prev: &prev,
                 at: now,
             },
@@ -508,18 +538,29 @@ impl Exchange {
             unit_id: self.unit_id(&pass.id, unit_no),
             pass_jws: pass.jws.clone(),
             jwks_url: format!("{}/jwks.json", self.issuer_id(&pass.provider_id)),
-            owner: unit.owner_id,
-            holder: unit.holder_id,
+            // Buyers appear by their pseudonyms (as in the signed statements).
+            owner: unit
+                .owner_id
+                .as_deref()
+                .map(|o| self.unit_party(&pass.id, o, unit.holder_id.as_deref())),
             transfers: transfers
                 .into_iter()
-                .map(|t| api::UnitTransferView {
-                    seq: t.seq,
-                    from: t.from_id,
-                    to: t.to_id,
-                    jws: t.jws,
-                    created_at: t.created_at.to_rfc3339(),
+                .map(|t| {
+                    let party = |field: &str, id: &str| {
+                        statement_party(&t.jws, field).unwrap_or_else(|| {
+                            self.unit_party(&pass.id, id, unit.holder_id.as_deref())
+                        })
+                    };
+                    api::UnitTransferView {
+                        seq: t.seq,
+                        from: party("from", &t.from_id),
+                        to: party("to", &t.to_id),
+                        created_at: t.created_at.to_rfc3339(),
+                        jws: t.jws,
+                    }
                 })
                 .collect(),
+            holder: unit.holder_id,
         })
     }
 
@@ -568,7 +609,16 @@ impl Exchange {
         }
         let prev = history.last().map(|t| t.jws.as_str()).unwrap_or(&pass.jws);
         let t = self
-            .signed_transfer(&pass, unit_no, seq, &me.id, &req.to, prev, now)
+            .signed_transfer(
+                &pass,
+                unit_no,
+                seq,
+                &me.id,
+                &req.to,
+                prev,
+                now,
+                unit.holder_id.as_deref(),
+            )
             .await?;
         self.store.transfer_unit(&t).await?;
         tracing::info!(pass_id, unit_no, seq, from = %me.id, to = %req.to, "unit transferred");
@@ -746,6 +796,18 @@ impl Exchange {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// A party (`from`, `to`) as a statement of ours names it (its payload is
+/// read, not verified: it comes from the store).
+fn statement_party(jws: &str, field: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = jws.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get(field)?.as_str().map(str::to_string)
 }
 
 fn base64_url_32(s: &str) -> Option<[u8; 32]> {

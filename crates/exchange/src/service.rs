@@ -1453,8 +1453,17 @@ impl Exchange {
                 "the holder has no unsold unit of this pass left",
             ));
         };
-        self.signed_transfer(pass, unit_no, 1, holder, buyer, &pass.jws, now)
-            .await
+        self.signed_transfer(
+            pass,
+            unit_no,
+            1,
+            holder,
+            buyer,
+            &pass.jws,
+            now,
+            Some(holder),
+        )
+        .await
     }
 
     /// [`Self::record_order`] for an order of `pass`: when it is paid as it is

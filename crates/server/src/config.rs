@@ -787,7 +787,11 @@ mod tests {
         assert_eq!(at(&format!("{lo}ms")).unwrap().as_millis() as u64, lo);
         assert_eq!(at(&format!("{hi}ms")).unwrap().as_millis() as u64, hi);
         assert_eq!(at("30m").unwrap().as_secs(), 1800);
-        for bad in [format!("{}ms", lo - 1), format!("{}ms", hi + 1), "soon".into()] {
+        for bad in [
+            format!("{}ms", lo - 1),
+            format!("{}ms", hi + 1),
+            "soon".into(),
+        ] {
             let e = at(&bad).unwrap_err().to_string();
             assert!(e.starts_with("env: unpaid_order_ttl:"), "{bad}: {e}");
         }

@@ -791,7 +791,32 @@ async fn order_page(
     let headline = match order.status.as_str() {
         "paid" => "Order placed and paid",
         "shipped" => "Order shipped",
+        "expired" => "Order expired",
         _ => "Order placed",
+    };
+    let buyer = order.requester_id == me.id;
+    // What the viewer should know of the payment: the holder sees whether it
+    // was paid, never its reference.
+    let payment = match (order.status.as_str(), &order.payment_ref) {
+        ("paid" | "shipped", Some(r)) => format!(
+            "<tr><th>Payment</th><td id=\"payment-ref\">received ({})</td></tr>",
+            esc(r)
+        ),
+        ("paid" | "shipped", None) => {
+            "<tr><th>Payment</th><td id=\"payment-state\">received</td></tr>".to_string()
+        }
+        ("expired", _) => {
+            "<tr><th>Payment</th><td id=\"payment-state\">not made in time; the order expired</td></tr>"
+                .to_string()
+        }
+        (_, _) if buyer => format!(
+            "<tr><th>Payment</th><td id=\"payment-state\">due by {}; pay from your orders</td></tr>",
+            esc(order.pay_by.as_deref().unwrap_or("—"))
+        ),
+        (_, _) => format!(
+            "<tr><th>Payment</th><td id=\"payment-state\">awaiting the buyer's payment (until {})</td></tr>",
+            esc(order.pay_by.as_deref().unwrap_or("—"))
+        ),
     };
     let body = format!(
         "<section id=\"confirmation\"><h1 id=\"headline\">{headline}</h1>\
@@ -805,10 +830,6 @@ async fn order_page(
         status = esc(&order.status),
         amount = esc(&order.total.amount),
         cur = esc(&order.total.currency),
-        payment = match &order.payment_ref {
-            Some(r) => format!("<tr><th>Payment</th><td id=\"payment-ref\">{}</td></tr>", esc(r)),
-            None => "<tr><th>Payment</th><td>due; pay from your orders</td></tr>".into(),
-        },
         pass = esc(&order.pass_id),
     );
     html(

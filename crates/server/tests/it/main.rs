@@ -4,6 +4,7 @@
 mod access;
 mod architecture;
 mod at_rest;
+mod attacks;
 mod browser;
 mod concurrency;
 mod connections;

@@ -313,7 +313,8 @@ async fn a_unit_changes_hands_three_times_and_is_never_sold_twice(backend: Backe
         .transfer_unit(&pass.id, unit, &TransferUnit { to: r3_id.clone() })
         .await
         .unwrap();
-    assert_eq!(h.owner.as_deref(), Some(r3_id.as_str()));
+    let r3_alias = h.owner.clone().expect("owned");
+    assert!(r3_alias.starts_with("own_"), "a pseudonym: {r3_alias}");
     assert_api_err(
         r3.transfer_unit(&pass.id, unit, &TransferUnit { to: r3_id.clone() })
             .await,
@@ -339,15 +340,37 @@ async fn a_unit_changes_hands_three_times_and_is_never_sold_twice(backend: Backe
     let statements: Vec<String> = history.transfers.iter().map(|t| t.jws.clone()).collect();
     let chain = symbolon_pass::verify_chain(&history.pass_jws, &statements, &jwks)
         .expect("the chain verifies");
+    // The holder is public; buyers appear by pseudonyms (the page promises
+    // anonymous purchases): no buyer's account id is anywhere in the history.
+    let text = serde_json::to_string(&history).unwrap();
+    for id in [&r1_id, &r2_id, &r3_id] {
+        assert!(!text.contains(id.as_str()), "{id} is public in {text}");
+    }
+    let (p1, p2) = (chain.hops[0].1.clone(), chain.hops[1].1.clone());
     assert_eq!(
         chain.hops,
         vec![
-            (h1_id.clone(), r1_id.clone()),
-            (r1_id, r2_id.clone()),
-            (r2_id, r3_id.clone())
+            (h1_id.clone(), p1.clone()),
+            (p1.clone(), p2.clone()),
+            (p2.clone(), r3_alias.clone())
         ]
     );
-    assert_eq!(chain.owner.as_deref(), Some(r3_id.as_str()));
+    assert!([&p1, &p2].iter().all(|p| p.starts_with("own_")));
+    assert!(
+        p1 != p2 && p2 != r3_alias && p1 != r3_alias,
+        "one pseudonym per buyer"
+    );
+    assert_eq!(chain.owner.as_deref(), Some(r3_alias.as_str()));
+    assert_eq!(history.owner.as_deref(), Some(r3_alias.as_str()));
+    assert_eq!(
+        history
+            .transfers
+            .iter()
+            .map(|t| (t.from.clone(), t.to.clone()))
+            .collect::<Vec<_>>(),
+        chain.hops,
+        "the listed parties are the signed ones"
+    );
     assert_eq!(chain.unit_id, history.unit_id);
     // Dropping the middle statement breaks it.
     let gap = vec![statements[0].clone(), statements[2].clone()];
@@ -492,7 +515,9 @@ async fn a_holders_link_credits_the_holder_for_page_orders(backend: Backend) {
     let u = buyer.pass_order(&uniq.id, &one).await.unwrap();
     assert_eq!(u.unit_no, Some(1));
     let history = srv.anon().unit_history(&uniq.id, 1).await.unwrap();
-    assert_eq!(history.owner, Some(buyer.whoami().await.unwrap().id));
+    let buyer_id = buyer.whoami().await.unwrap().id;
+    let owner = history.owner.expect("sold");
+    assert!(owner.starts_with("own_") && owner != buyer_id, "{owner}");
     assert_api_err(
         buyer.pass_order(&uniq.id, &one).await,
         409,
