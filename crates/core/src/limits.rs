@@ -155,8 +155,23 @@ pub const WEBHOOK_TIMEOUT_SECONDS: u64 = 15;
 /// A claimed delivery is leased this long (the attempt's timeout and a
 /// margin); a worker that crashes loses it after, and another sends it again.
 pub const WEBHOOK_LEASE_SECONDS: i64 = WEBHOOK_TIMEOUT_SECONDS as i64 + 5;
-/// Deliveries one worker claims at a time (and sends concurrently).
+/// Deliveries one worker claims at a time (each sent in its own task).
 pub const WEBHOOK_CLAIM_BATCH: u32 = 16;
+/// Webhook sends one replica's worker has in flight at once. A slow send
+/// holds one of these, never the worker's loop, which keeps claiming.
+pub const WEBHOOK_IN_FLIGHT: usize = 64;
+/// Sends to one endpoint in flight at once, across all replicas (a claim
+/// skips an endpoint with this many live leases). A slow endpoint holds at
+/// most this many; first attempts go out in `seq` order within that window.
+pub const WEBHOOK_IN_FLIGHT_PER_ENDPOINT: u32 = 4;
+/// Sends to one account's endpoints in flight at once, across all replicas,
+/// so that one account's slow endpoints hold at most this many of a worker's
+/// [`WEBHOOK_IN_FLIGHT`] slots; claims also take due deliveries round-robin
+/// across accounts rather than oldest first.
+pub const WEBHOOK_IN_FLIGHT_PER_ACCOUNT: u32 = 8;
+/// Resolving a webhook host (at registration and at every connection) and
+/// connecting to it fail after this long.
+pub const WEBHOOK_CONNECT_TIMEOUT_SECONDS: u64 = 5;
 /// After a rotation, the previous secret still signs (a second signature) this long.
 pub const WEBHOOK_PREVIOUS_SECRET_SECONDS: i64 = 24 * 3600;
 /// An endpoint failing without a single success for this long is disabled

@@ -68,6 +68,7 @@ pub fn conflict_code(c: Conflict) -> ErrorCode {
         Conflict::UnitsExhausted => ErrorCode::UnitsExhausted,
         Conflict::UnitAlreadySold => ErrorCode::UnitAlreadySold,
         Conflict::InsufficientStock => ErrorCode::InsufficientStock,
+        Conflict::TooManyWebhooks => ErrorCode::TooManyWebhooks,
         Conflict::InvalidState | Conflict::Duplicate => ErrorCode::InvalidState,
         Conflict::RatingNotAllowed => ErrorCode::RatingNotAllowed,
         Conflict::OrderExpired => ErrorCode::OrderExpired,

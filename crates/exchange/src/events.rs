@@ -193,8 +193,12 @@ pub fn event_body(e: &EventRecord) -> Vec<u8> {
 }
 
 /// Whether an address may receive webhooks when private ones are not allowed:
-/// not loopback, private (RFC 1918, unique local), link-local, shared
-/// (100.64/10), unspecified, multicast, broadcast or documentation ranges.
+/// not loopback, private (RFC 1918, unique local, deprecated site-local
+/// `fec0::/10`), link-local, shared (100.64/10), unspecified, multicast,
+/// broadcast or documentation ranges, nor an IPv4-translated
+/// `::ffff:0:a.b.c.d` (`::ffff:0:0:0/96`); an IPv4-mapped `::ffff:a.b.c.d`, a
+/// 6to4 address or an IPv4-compatible one is judged as the IPv4 address it
+/// carries (the last always refused).
 pub fn is_public_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -230,11 +234,16 @@ pub fn is_public_ip(ip: IpAddr) -> bool {
             if s[..6] == [0; 6] {
                 return false;
             }
+            // IPv4-translated (SIIT, RFC 2765): `::ffff:0:a.b.c.d`.
+            if s[..4] == [0; 4] && s[4] == 0xffff && s[5] == 0 {
+                return false;
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] & 0xffc0) == 0xfec0
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
                 || (s[0] == 0x2001 && s[1] == 0)
                 || (s[0] == 0x64 && s[1] == 0xff9b))
@@ -242,9 +251,63 @@ pub fn is_public_ip(ip: IpAddr) -> bool {
     }
 }
 
-/// Checks a webhook URL: `http(s)`, a host, bounded length, and (unless
-/// private endpoints are allowed) no loopback or private literal address and
-/// no `localhost`. Names are checked again when resolved, at every attempt.
+/// What an attempt records, and registration answers, for every host that
+/// does not resolve or resolves only to addresses webhooks may not reach
+/// (and for a literal address that is refused): one text, so that neither is
+/// an oracle for internal DNS.
+pub const HOST_REFUSED: &str = "the host does not resolve to a public address";
+
+/// A webhook host that is refused or does not resolve (see [`HOST_REFUSED`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{}", HOST_REFUSED)]
+pub struct HostRefused;
+
+/// Resolves a webhook host the one way both registration and every
+/// connection do: the system resolver (`/etc/hosts`, then DNS, as
+/// `getaddrinfo` does) within [`WEBHOOK_CONNECT_TIMEOUT_SECONDS`], keeping
+/// the addresses webhooks may reach — every one when private endpoints are
+/// allowed, else only public ones. None left (or no answer): [`HostRefused`].
+pub async fn resolve_webhook_host(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<Vec<std::net::SocketAddr>, HostRefused> {
+    let lookup = tokio::time::timeout(
+        Duration::from_secs(WEBHOOK_CONNECT_TIMEOUT_SECONDS),
+        tokio::net::lookup_host((host, port)),
+    )
+    .await;
+    let addrs: Vec<std::net::SocketAddr> = match lookup {
+        Ok(Ok(addrs)) => addrs
+            .filter(|a| allow_private || is_public_ip(a.ip()))
+            .collect(),
+        Ok(Err(_)) | Err(_) => Vec::new(),
+    };
+    if addrs.is_empty() {
+        Err(HostRefused)
+    } else {
+        Ok(addrs)
+    }
+}
+
+/// Whether the URL's host is refused without resolving it: a loopback or
+/// private literal address, or `localhost` (and names under it).
+pub fn literal_host_refused(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => !is_public_ip(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => !is_public_ip(IpAddr::V6(ip)),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => true,
+    }
+}
+
+/// Checks a webhook URL's form: `http(s)`, a host, bounded length, no
+/// credentials, and (unless private endpoints are allowed) no loopback or
+/// private literal address and no `localhost`. Names are resolved by
+/// [`check_webhook_target`] at registration and again at every connection.
 pub fn check_webhook_url(raw: &str, allow_private: bool) -> ExchangeResult<url::Url> {
     let bad = |m: &str| ExchangeError::field("url", m.to_string());
     if raw.len() > MAX_WEBHOOK_URL_BYTES {
@@ -257,21 +320,29 @@ pub fn check_webhook_url(raw: &str, allow_private: bool) -> ExchangeResult<url::
     if !url.username().is_empty() || url.password().is_some() {
         return Err(bad("credentials in the URL are not allowed"));
     }
-    let host = url.host().ok_or_else(|| bad("the URL has no host"))?;
-    if !allow_private {
-        let private = match host {
-            url::Host::Ipv4(ip) => !is_public_ip(IpAddr::V4(ip)),
-            url::Host::Ipv6(ip) => !is_public_ip(IpAddr::V6(ip)),
-            url::Host::Domain(d) => {
-                let d = d.trim_end_matches('.').to_ascii_lowercase();
-                d == "localhost" || d.ends_with(".localhost")
-            }
-        };
-        if private {
-            return Err(bad(
-                "loopback and private addresses are not allowed (the exchange may allow them with --allow-private-webhooks)",
-            ));
-        }
+    if url.host().is_none() {
+        return Err(bad("the URL has no host"));
+    }
+    if !allow_private && literal_host_refused(&url) {
+        return Err(bad(
+            "loopback and private addresses are not allowed (the exchange may allow them with --allow-private-webhooks)",
+        ));
+    }
+    Ok(url)
+}
+
+/// The registration check: [`check_webhook_url`], then (unless private
+/// endpoints are allowed) the host name resolved as a connection resolves it
+/// ([`resolve_webhook_host`]): a name that does not resolve, or only to
+/// private addresses (`/etc/hosts` included), is refused with
+/// [`HOST_REFUSED`] either way.
+pub async fn check_webhook_target(raw: &str, allow_private: bool) -> ExchangeResult<url::Url> {
+    let url = check_webhook_url(raw, allow_private)?;
+    if let (false, Some(url::Host::Domain(name))) = (allow_private, url.host()) {
+        let port = url.port_or_known_default().unwrap_or(443);
+        resolve_webhook_host(name, port, false)
+            .await
+            .map_err(|e| ExchangeError::field("url", e.to_string()))?;
     }
     Ok(url)
 }
@@ -454,7 +525,7 @@ impl Exchange {
         me: &store::Account,
         req: api::CreateWebhook,
     ) -> ExchangeResult<api::Webhook> {
-        let url = check_webhook_url(req.url.trim(), self.config.webhooks.allow_private)?;
+        let url = check_webhook_target(req.url.trim(), self.config.webhooks.allow_private).await?;
         if let Some(done) = self
             .made_by_earlier_run(
                 "whk",
@@ -468,12 +539,6 @@ impl Exchange {
                 .open(&done.id, &done.secret)
                 .map_err(ExchangeError::internal)?;
             return Ok(webhook_out(&done, Some(webhook::encode_secret(&secret))));
-        }
-        if self.store.webhooks(&me.id).await?.len() >= MAX_WEBHOOKS_PER_ACCOUNT {
-            return Err(ExchangeError::new(
-                ErrorCode::TooManyWebhooks,
-                format!("at most {MAX_WEBHOOKS_PER_ACCOUNT} webhook endpoints per account"),
-            ));
         }
         let id = self.new_id("whk");
         let secret = new_secret();
@@ -490,7 +555,21 @@ impl Exchange {
             failing_since: None,
             pending: 0,
         };
-        self.store.create_webhook(&endpoint).await?;
+        // The store counts inside its transaction: concurrent registrations
+        // (on any replica) never pass the limit.
+        match self
+            .store
+            .create_webhook(&endpoint, MAX_WEBHOOKS_PER_ACCOUNT)
+            .await
+        {
+            Err(store::StoreError::Conflict(store::Conflict::TooManyWebhooks)) => {
+                return Err(ExchangeError::new(
+                    ErrorCode::TooManyWebhooks,
+                    format!("at most {MAX_WEBHOOKS_PER_ACCOUNT} webhook endpoints per account"),
+                ))
+            }
+            other => other?,
+        }
         tracing::info!(account = %me.id, webhook = %id, "webhook endpoint registered");
         Ok(webhook_out(
             &endpoint,
@@ -591,8 +670,14 @@ impl Exchange {
         })
     }
 
-    /// Claims due deliveries for the worker `owner`.
-    pub async fn claim_deliveries(&self, owner: &str) -> ExchangeResult<Vec<DeliveryJob>> {
+    /// Claims up to `limit` (at most [`WEBHOOK_CLAIM_BATCH`]) due deliveries
+    /// for the worker `owner`, fairly across accounts and within the
+    /// per-endpoint and per-account bounds of sends in flight.
+    pub async fn claim_deliveries(
+        &self,
+        owner: &str,
+        limit: u32,
+    ) -> ExchangeResult<Vec<DeliveryJob>> {
         let now = self.now();
         Ok(self
             .store
@@ -600,7 +685,7 @@ impl Exchange {
                 now,
                 now.plus_seconds(WEBHOOK_LEASE_SECONDS),
                 owner,
-                WEBHOOK_CLAIM_BATCH,
+                limit.min(WEBHOOK_CLAIM_BATCH),
             )
             .await?)
     }
@@ -763,6 +848,16 @@ mod tests {
             "http://[2002:7f00:1::]/h",
             "http://[::127.0.0.1]/h",
             "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/h",
+            // IPv4-translated, of a public and of a private IPv4 address.
+            "http://[::ffff:0:5db8:d822]/h",
+            "http://[::ffff:0:93.184.216.34]/h",
+            "http://[::ffff:0:10.0.0.1]/h",
+            // Site-local (deprecated, still routed inside some networks).
+            "http://[fec0::1]/h",
+            "http://[feff:ffff::1]/h",
+            // IPv4-mapped private addresses stay refused as their IPv4.
+            "http://[::ffff:10.0.0.1]/h",
+            "http://[::ffff:c0a8:101]/h",
         ] {
             assert!(check_webhook_url(bad, false).is_err(), "{bad}");
             assert!(check_webhook_url(bad, true).is_ok(), "{bad} allowed");
@@ -781,9 +876,47 @@ mod tests {
             "https://hooks.example.com/x",
             "http://93.184.216.34/h",
             "https://[2606:4700::1]/",
+            // IPv4-mapped public addresses are judged as their IPv4.
+            "http://[::ffff:93.184.216.34]/h",
+            "http://[::ffff:5db8:d822]/h",
         ] {
             assert!(check_webhook_url(good, false).is_ok(), "{good}");
         }
+    }
+
+    #[test]
+    fn translated_and_site_local_prefixes_are_refused_at_their_edges() {
+        let public = |s: &str| is_public_ip(s.parse().unwrap());
+        // ::ffff:0:0:0/96 (IPv4-translated), first and last address.
+        assert!(!public("::ffff:0:0.0.0.0"));
+        assert!(!public("::ffff:0:255.255.255.255"));
+        assert!(!public("::ffff:0:8.8.8.8"), "even of a public IPv4 address");
+        // fec0::/10 (site-local), first and last address.
+        assert!(!public("fec0::"));
+        assert!(!public("feff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"));
+        // IPv4-mapped stays judged as its IPv4 address.
+        assert!(public("::ffff:8.8.8.8"));
+        assert!(!public("::ffff:127.0.0.1"));
+        assert!(!public("::ffff:192.168.0.1"));
+        assert!(!public("::ffff:100.64.0.1"));
+    }
+
+    #[tokio::test]
+    async fn names_resolve_as_a_connection_resolves_them() {
+        // `localhost` comes from /etc/hosts (or the resolver) as loopback:
+        // allowed only with private endpoints.
+        assert_eq!(
+            resolve_webhook_host("localhost", 80, false).await,
+            Err(HostRefused)
+        );
+        let all = resolve_webhook_host("localhost", 80, true).await.unwrap();
+        assert!(all.iter().all(|a| a.ip().is_loopback() && a.port() == 80));
+        // A name that cannot exist (RFC 6761) is refused the same way.
+        assert_eq!(
+            resolve_webhook_host("no-such-host.invalid", 80, true).await,
+            Err(HostRefused)
+        );
+        assert_eq!(HostRefused.to_string(), HOST_REFUSED);
     }
 
     #[test]

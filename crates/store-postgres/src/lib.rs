@@ -30,6 +30,9 @@
 //! * **rate**: the unique constraint `ratings_one_per_offer` decides between concurrent ratings
 //!   of one offer; its violation is reported as [`Conflict::AlreadyRated`].
 //! * **set_requester_profile**: one `INSERT … ON CONFLICT DO UPDATE` merging with `COALESCE`.
+//! * **create_webhook**: locks the account row, then counts its endpoints against the limit.
+//! * **claim_deliveries**: takes a transaction-scoped advisory lock, so each claim counts the
+//!   live leases every earlier one committed (the per-endpoint and per-account bounds).
 //!
 //! Locks are `FOR NO KEY UPDATE` rather than `FOR UPDATE` so they do not block the `KEY SHARE`
 //! locks foreign-key checks take on parent rows. Locks are taken in one order (demand → offer →
@@ -1056,18 +1059,23 @@ fn sql(q: &str) -> String {
     q.to_string()
 }
 
+/// Serializes webhook claims across replicas, so the per-endpoint and
+/// per-account bounds of in-flight deliveries count every live lease: a
+/// transaction-scoped advisory lock (key 0x7379_6d62_6f6c_0001, `"symbol"` in
+/// ASCII then 1), released at commit.
+const CLAIM_LOCK: &str = "SELECT pg_advisory_xact_lock(8320802056087273473)";
+
+// Registering an endpoint locks its account row first (`FOR NO KEY UPDATE`,
+// which does not block foreign-key checks), so concurrent registrations of
+// one account count one after the other. A claim takes `CLAIM_LOCK` first:
+// claims are short, and each counts the leases every earlier one committed.
 symbolon_store::sql_outbox_methods!(
     PostgresStore,
     write = pool,
     read = pool,
     sql = sql,
-    claim = "WITH due AS (
-       SELECT d.endpoint_id, d.event_seq FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-       WHERE d.state = 'pending' AND d.next_attempt_at <= $3 AND d.lease_until <= $3 AND e.disabled_at IS NULL
-       ORDER BY d.next_attempt_at, d.event_seq LIMIT $4 FOR UPDATE OF d SKIP LOCKED)
-     UPDATE webhook_deliveries w SET lease_until = $1, leased_by = $2 FROM due
-     WHERE w.endpoint_id = due.endpoint_id AND w.event_seq = due.event_seq
-     RETURNING w.endpoint_id, w.event_seq, w.attempts"
+    account_lock = Some("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE"),
+    claim_lock = Some(CLAIM_LOCK)
 );
 
 symbolon_store::sql_seal_methods!(PostgresStore, write = pool, read = pool, sql = sql);

@@ -304,17 +304,15 @@ fn sql(q: &str) -> String {
     out
 }
 
+// One writer connection serializes both the count before an endpoint is
+// inserted and every claim: no locks needed.
 symbolon_store::sql_outbox_methods!(
     SqliteStore,
     write = writer,
     read = reader,
     sql = sql,
-    claim = "UPDATE webhook_deliveries SET lease_until = $1, leased_by = $2
-     WHERE (endpoint_id, event_seq) IN (
-       SELECT d.endpoint_id, d.event_seq FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-       WHERE d.state = 'pending' AND d.next_attempt_at <= $3 AND d.lease_until <= $3 AND e.disabled_at IS NULL
-       ORDER BY d.next_attempt_at, d.event_seq LIMIT $4)
-     RETURNING endpoint_id, event_seq, attempts"
+    account_lock = None,
+    claim_lock = None
 );
 
 symbolon_store::sql_seal_methods!(SqliteStore, write = writer, read = reader, sql = sql);

@@ -170,6 +170,8 @@ macro_rules! __store_conformance_cases {
             event_wakeups_follow_commits,
             webhook_deliveries_are_leased_retried_and_never_dropped,
             concurrent_claims_lease_each_delivery_once,
+            claims_bound_sends_in_flight_and_take_turns_across_accounts,
+            webhook_limit_holds_under_concurrent_registrations,
             sealed_secrets_round_trip,
         }
     };
@@ -249,8 +251,12 @@ impl crate::OutboxStore for GuardedStore {
     async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
         self.inner.prune_events(before).await
     }
-    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
-        self.inner.create_webhook(endpoint).await
+    async fn create_webhook(
+        &self,
+        endpoint: &WebhookEndpoint,
+        max_per_account: usize,
+    ) -> StoreResult<()> {
+        self.inner.create_webhook(endpoint, max_per_account).await
     }
     async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
         self.inner.webhooks(account_id).await
@@ -4799,7 +4805,7 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
     let w = World::new(store).await;
     let s = w.store();
     let e = endpoint(&w, &w.holder1);
-    s.create_webhook(&e).await.must("create_webhook");
+    s.create_webhook(&e, 10).await.must("create_webhook");
     assert_err!(
         s.webhook(&w.holder2, &e.id).await,
         StoreError::NotFound,
@@ -5009,47 +5015,262 @@ pub async fn webhook_deliveries_are_leased_retried_and_never_dropped(store: Arc<
         .is_empty());
 }
 
-/// Eight workers claim at once: each due delivery is leased to exactly one.
+/// Eight workers claim at once, round after round (each round finishes
+/// what it claimed): each delivery is leased to exactly one worker, and no
+/// round leases more than the per-endpoint and per-account bounds allow.
 pub async fn concurrent_claims_lease_each_delivery_once(store: Arc<dyn Store>) {
+    use symbolon_core::limits::{WEBHOOK_IN_FLIGHT_PER_ACCOUNT, WEBHOOK_IN_FLIGHT_PER_ENDPOINT};
     const WORKERS: usize = 8;
+    const EVENTS: usize = 15;
     let w = World::new(store).await;
     let s = w.store();
-    s.create_webhook(&endpoint(&w, &w.holder1))
-        .await
-        .must("create");
-    s.create_webhook(&endpoint(&w, &w.holder1))
-        .await
-        .must("create");
-    for _ in 0..15 {
-        w.demand(&[&w.holder1]).await;
+    let mut endpoints = Vec::new();
+    for holder in [&w.holder1, &w.holder2] {
+        for _ in 0..2 {
+            let e = endpoint(&w, holder);
+            s.create_webhook(&e, 10).await.must("create");
+            endpoints.push(e);
+        }
     }
-    let barrier = Arc::new(Barrier::new(WORKERS));
-    let mut set = JoinSet::new();
-    for i in 0..WORKERS {
-        let (store, barrier) = (w.store.clone(), barrier.clone());
-        set.spawn(async move {
-            barrier.wait().await;
-            store
-                .claim_deliveries(t(10_000), t(10_060), &format!("w{i}"), 7)
-                .await
-        });
+    for _ in 0..EVENTS {
+        w.demand(&[&w.holder1, &w.holder2]).await;
     }
     let mut claimed: Vec<(String, i64)> = Vec::new();
-    for r in join_all(set).await {
-        claimed.extend(
-            r.must("claim")
-                .into_iter()
-                .map(|j| (j.endpoint.id, j.event.seq)),
-        );
+    for round in 0..100 {
+        let now = t(10_000 + round);
+        let barrier = Arc::new(Barrier::new(WORKERS));
+        let mut set = JoinSet::new();
+        for i in 0..WORKERS {
+            let (store, barrier) = (w.store.clone(), barrier.clone());
+            set.spawn(async move {
+                barrier.wait().await;
+                let owner = format!("w{i}");
+                let jobs = store
+                    .claim_deliveries(now, now.plus_seconds(60), &owner, 7)
+                    .await;
+                (owner, jobs)
+            });
+        }
+        let mut this_round = Vec::new();
+        for (owner, jobs) in join_all(set).await {
+            for j in jobs.must("claim") {
+                this_round.push((owner.clone(), j));
+            }
+        }
+        if this_round.is_empty() {
+            break;
+        }
+        for e in &endpoints {
+            let n = this_round
+                .iter()
+                .filter(|(_, j)| j.endpoint.id == e.id)
+                .count();
+            assert!(
+                n <= WEBHOOK_IN_FLIGHT_PER_ENDPOINT as usize,
+                "round {round}: {n} leases of one endpoint"
+            );
+        }
+        for holder in [&w.holder1, &w.holder2] {
+            let n = this_round
+                .iter()
+                .filter(|(_, j)| &j.endpoint.account_id == holder)
+                .count();
+            assert!(
+                n <= WEBHOOK_IN_FLIGHT_PER_ACCOUNT as usize,
+                "round {round}: {n} leases of one account"
+            );
+        }
+        for (owner, j) in this_round {
+            assert!(s
+                .finish_delivery(
+                    &owner,
+                    &attempt(&j, now, Some(200), "delivered"),
+                    &DeliveryResult::Delivered
+                )
+                .await
+                .must("finish"));
+            claimed.push((j.endpoint.id, j.event.seq));
+        }
     }
     let n = claimed.len();
     claimed.sort();
     claimed.dedup();
     assert_eq!(
         (n, claimed.len()),
-        (30, 30),
-        "each of 2 × 15 deliveries once"
+        (4 * EVENTS, 4 * EVENTS),
+        "each of 4 × {EVENTS} deliveries once"
     );
+}
+
+/// Claims are bounded and fair: an endpoint never has more than
+/// `WEBHOOK_IN_FLIGHT_PER_ENDPOINT` deliveries leased (its oldest first), an
+/// account never more than `WEBHOOK_IN_FLIGHT_PER_ACCOUNT`, counting live
+/// leases of every worker; a finished or run-out lease frees its slot; and
+/// due work is taken round-robin across accounts, so an account with a
+/// backlog on many endpoints does not come first for being oldest.
+pub async fn claims_bound_sends_in_flight_and_take_turns_across_accounts(store: Arc<dyn Store>) {
+    use symbolon_core::limits::{WEBHOOK_IN_FLIGHT_PER_ACCOUNT, WEBHOOK_IN_FLIGHT_PER_ENDPOINT};
+    let (per_endpoint, per_account) = (
+        WEBHOOK_IN_FLIGHT_PER_ENDPOINT as usize,
+        WEBHOOK_IN_FLIGHT_PER_ACCOUNT as usize,
+    );
+    let w = World::new(store).await;
+    let s = w.store();
+    // holder1 is busy: enough endpoints that its account bound binds before
+    // the endpoints' bounds add up; holder2 has one endpoint.
+    let busy_endpoints = per_account / per_endpoint + 1;
+    assert!(busy_endpoints * per_endpoint > per_account);
+    for _ in 0..busy_endpoints {
+        s.create_webhook(&endpoint(&w, &w.holder1), 100)
+            .await
+            .must("create");
+    }
+    let quiet = endpoint(&w, &w.holder2);
+    s.create_webhook(&quiet, 100).await.must("create");
+    // Each demand is one event for each holder, holder1's first (lower seq).
+    let events = per_endpoint + 2;
+    for _ in 0..events {
+        w.demand(&[&w.holder1, &w.holder2]).await;
+    }
+    let quiet_seqs: Vec<i64> = all_events(s, &w.holder2)
+        .await
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(quiet_seqs.len(), events);
+    let (now, lease) = (t(10_000), t(10_060));
+    let of = |jobs: &[DeliveryJob], account: &str| {
+        jobs.iter()
+            .filter(|j| j.endpoint.account_id == account)
+            .count()
+    };
+
+    // Two at a time: one of each account, though holder1's are older.
+    let first = s.claim_deliveries(now, lease, "a", 2).await.must("claim");
+    assert_eq!(
+        (of(&first, &w.holder1), of(&first, &w.holder2)),
+        (1, 1),
+        "round-robin across accounts: {first:?}"
+    );
+    let q = first
+        .iter()
+        .find(|j| j.endpoint.id == quiet.id)
+        .expect("the quiet account's delivery");
+    assert_eq!(q.event.seq, quiet_seqs[0], "an endpoint's oldest first");
+
+    // As many as asked for: the bounds, counting live leases, decide.
+    let rest = s
+        .claim_deliveries(now, lease, "b", 1000)
+        .await
+        .must("claim");
+    let all: Vec<DeliveryJob> = first.iter().chain(rest.iter()).cloned().collect();
+    assert_eq!(
+        of(&all, &w.holder1),
+        per_account,
+        "the account bound, exactly"
+    );
+    assert_eq!(
+        of(&all, &w.holder2),
+        per_endpoint,
+        "the endpoint bound, exactly"
+    );
+    let mut quiet_leased: Vec<i64> = all
+        .iter()
+        .filter(|j| j.endpoint.id == quiet.id)
+        .map(|j| j.event.seq)
+        .collect();
+    quiet_leased.sort_unstable();
+    assert_eq!(quiet_leased, quiet_seqs[..per_endpoint], "oldest first");
+    for e in s.webhooks(&w.holder1).await.must("list") {
+        assert!(all.iter().filter(|j| j.endpoint.id == e.id).count() <= per_endpoint);
+    }
+    assert!(
+        s.claim_deliveries(now, lease, "c", 1000)
+            .await
+            .must("claim")
+            .is_empty(),
+        "due work waits while its endpoint and account are at their bounds"
+    );
+
+    // A finished send frees one slot: the endpoint's next event goes out.
+    let done = all
+        .iter()
+        .find(|j| j.endpoint.id == quiet.id)
+        .expect("a quiet delivery");
+    let owner = if first.iter().any(|j| j == done) {
+        "a"
+    } else {
+        "b"
+    };
+    assert!(s
+        .finish_delivery(
+            owner,
+            &attempt(done, now, Some(204), "delivered"),
+            &DeliveryResult::Delivered
+        )
+        .await
+        .must("finish"));
+    let next = s
+        .claim_deliveries(now.plus_seconds(1), lease, "c", 1000)
+        .await
+        .must("claim");
+    assert_eq!(
+        next.iter()
+            .map(|j| (&j.endpoint.id, j.event.seq))
+            .collect::<Vec<_>>(),
+        [(&quiet.id, quiet_seqs[per_endpoint])],
+        "one slot, the next event in order"
+    );
+
+    // Leases that ran out (crashed workers) no longer count.
+    let again = s
+        .claim_deliveries(lease, lease.plus_seconds(60), "d", 1000)
+        .await
+        .must("claim");
+    assert_eq!(of(&again, &w.holder1), per_account);
+    assert_eq!(of(&again, &w.holder2), per_endpoint);
+}
+
+/// The endpoint limit is counted inside the inserting transaction: one at a
+/// time the last one passes and the next is refused; thirty at once, exactly
+/// the limit pass, on any backend.
+pub async fn webhook_limit_holds_under_concurrent_registrations(store: Arc<dyn Store>) {
+    const MAX: usize = 10;
+    const TRIES: usize = 30;
+    let w = World::new(store).await;
+    let s = w.store();
+    for _ in 0..MAX {
+        s.create_webhook(&endpoint(&w, &w.holder2), MAX)
+            .await
+            .must("create up to the limit");
+    }
+    assert_err!(
+        s.create_webhook(&endpoint(&w, &w.holder2), MAX).await,
+        StoreError::Conflict(Conflict::TooManyWebhooks),
+        "one past the limit"
+    );
+    assert_eq!(s.webhooks(&w.holder2).await.must("list").len(), MAX);
+
+    let barrier = Arc::new(Barrier::new(TRIES));
+    let mut set = JoinSet::new();
+    for _ in 0..TRIES {
+        let (store, barrier, e) = (w.store.clone(), barrier.clone(), endpoint(&w, &w.holder1));
+        set.spawn(async move {
+            barrier.wait().await;
+            store.create_webhook(&e, MAX).await
+        });
+    }
+    let results = join_all(set).await;
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        MAX,
+        "{results:?}"
+    );
+    assert!(results.iter().all(|r| matches!(
+        r,
+        Ok(()) | Err(StoreError::Conflict(Conflict::TooManyWebhooks))
+    )));
+    assert_eq!(s.webhooks(&w.holder1).await.must("list").len(), MAX);
 }
 
 /// Sealed secrets: keys replace, a pass is sealed once, shares are listed to

@@ -19,6 +19,10 @@ pub enum Conflict {
     UnitAlreadySold,
     #[error("not enough stock")]
     InsufficientStock,
+    /// The account already has the most webhook endpoints it may have
+    /// (checked inside the inserting transaction).
+    #[error("the account already has the most webhook endpoints it may have")]
+    TooManyWebhooks,
     #[error("the object is not in a state that allows this")]
     InvalidState,
     #[error("an object with this id already exists")]

@@ -4,8 +4,10 @@
 //! v5), in the transaction of the change that causes them. What is here reads
 //! them and keeps webhook delivery state: SQL written once with `$n`
 //! placeholders (SQLite reads them as `?n`), expanded per backend by
-//! [`sql_outbox_methods!`] into that backend's [`crate::OutboxStore`] impl. Only claiming differs: PostgreSQL uses
-//! `FOR UPDATE SKIP LOCKED`, SQLite (one writer) a plain conditional update.
+//! [`sql_outbox_methods!`] into that backend's [`crate::OutboxStore`] impl.
+//! Only locking differs: PostgreSQL locks the account row before counting
+//! its endpoints, and serializes claims with a transaction-scoped advisory
+//! lock; SQLite's one writer serializes both already.
 
 /// Columns of an endpoint, with its count of waiting deliveries.
 pub const WEBHOOK_SELECT: &str = "SELECT e.id, e.account_id, e.url, e.secret, e.previous_secret, e.previous_until,
@@ -13,13 +15,53 @@ pub const WEBHOOK_SELECT: &str = "SELECT e.id, e.account_id, e.url, e.secret, e.
     (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.state = 'pending') AS pending
   FROM webhook_endpoints e";
 
+/// The claim: `$1` lease_until, `$2` owner, `$3` now, `$4` limit, `$5` the
+/// most leases one endpoint may hold, `$6` the most one account may hold.
+///
+/// A due delivery's *endpoint slot* is its rank among its endpoint's due
+/// deliveries (oldest first) plus the endpoint's live leases; its *account
+/// slot* is its rank among its account's deliveries that fit their endpoint
+/// plus the account's live leases. Only deliveries within both bounds are
+/// taken, ordered by account slot: each account's first, then each one's
+/// second, … — so ten slow endpoints of one account neither hold every lease
+/// nor push another account's events to the back of the queue. The outer
+/// conditions repeat `pending` and the lease so that a row changed meanwhile
+/// by another transaction is skipped, never taken twice.
+pub const CLAIM: &str = "UPDATE webhook_deliveries SET lease_until = $1, leased_by = $2
+ WHERE state = 'pending' AND lease_until <= $3 AND (endpoint_id, event_seq) IN (
+   SELECT endpoint_id, event_seq FROM (
+     SELECT endpoint_id, event_seq, next_attempt_at,
+       account_live + ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY next_attempt_at, event_seq) AS account_slot
+     FROM (
+       SELECT d.endpoint_id, d.event_seq, d.next_attempt_at, e.account_id,
+         COALESCE(le.n, 0)
+           + ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.event_seq) AS endpoint_slot,
+         COALESCE(la.n, 0) AS account_live
+       FROM webhook_deliveries d
+       JOIN webhook_endpoints e ON e.id = d.endpoint_id
+       LEFT JOIN (SELECT endpoint_id, COUNT(*) AS n FROM webhook_deliveries
+                  WHERE state = 'pending' AND lease_until > $3 GROUP BY endpoint_id) le
+         ON le.endpoint_id = d.endpoint_id
+       LEFT JOIN (SELECT le_e.account_id, COUNT(*) AS n
+                  FROM webhook_deliveries le_d JOIN webhook_endpoints le_e ON le_e.id = le_d.endpoint_id
+                  WHERE le_d.state = 'pending' AND le_d.lease_until > $3 GROUP BY le_e.account_id) la
+         ON la.account_id = e.account_id
+       WHERE d.state = 'pending' AND d.next_attempt_at <= $3 AND d.lease_until <= $3
+         AND e.disabled_at IS NULL
+     ) due WHERE endpoint_slot <= $5
+   ) fair WHERE account_slot <= $6
+   ORDER BY account_slot, next_attempt_at, event_seq LIMIT $4)
+ RETURNING endpoint_id, event_seq, attempts";
+
 /// Expands to `impl OutboxStore for $store`. `$write`/`$read` name the
-/// pools, `$sql` turns the shared SQL into the backend's dialect, `$claim` is
-/// the backend's claim statement (`$1` lease_until, `$2` owner, `$3` now, `$4`
-/// limit; returning `endpoint_id, event_seq, attempts`).
+/// pools, `$sql` turns the shared SQL into the backend's dialect;
+/// `account_lock` (an `Option<&str>`, `$1` the account id) runs first in
+/// `create_webhook`'s transaction and `claim_lock` (an `Option<&str>`) first
+/// in a claim's, for a backend whose writers do not serialize by themselves.
 #[macro_export]
 macro_rules! sql_outbox_methods {
-    ($store:ty, write = $w:ident, read = $r:ident, sql = $sql:path, claim = $claim:expr) => {
+    ($store:ty, write = $w:ident, read = $r:ident, sql = $sql:path,
+     account_lock = $account_lock:expr, claim_lock = $claim_lock:expr) => {
         #[async_trait::async_trait]
         impl symbolon_store::OutboxStore for $store {
             async fn events_after(
@@ -71,7 +113,30 @@ macro_rules! sql_outbox_methods {
                 Ok(n)
             }
 
-            async fn create_webhook(&self, e: &WebhookEndpoint) -> StoreResult<()> {
+            async fn create_webhook(
+                &self,
+                e: &WebhookEndpoint,
+                max_per_account: usize,
+            ) -> StoreResult<()> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
+                let lock: Option<&str> = $account_lock;
+                if let Some(lock) = lock {
+                    sqlx::query(lock)
+                        .bind(&e.account_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                }
+                let n: i64 = sqlx::query_scalar(&$sql(
+                    "SELECT COUNT(*) FROM webhook_endpoints WHERE account_id = $1",
+                ))
+                .bind(&e.account_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+                if usize::try_from(n).unwrap_or(usize::MAX) >= max_per_account {
+                    return Err(Conflict::TooManyWebhooks.into());
+                }
                 sqlx::query(&$sql(
                     "INSERT INTO webhook_endpoints (id, account_id, url, secret, previous_secret, previous_until,
                        created_at, disabled_at, disabled_reason, failing_since)
@@ -87,10 +152,10 @@ macro_rules! sql_outbox_methods {
                 .bind(e.disabled_at.map(Timestamp::millis))
                 .bind(&e.disabled_reason)
                 .bind(e.failing_since.map(Timestamp::millis))
-                .execute(&self.$w)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-                Ok(())
+                tx.commit().await.map_err(db)
             }
 
             async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>> {
@@ -235,14 +300,27 @@ macro_rules! sql_outbox_methods {
                 if due.is_none() {
                     return Ok(Vec::new());
                 }
-                let claimed: Vec<(String, i64, i64)> = sqlx::query_as(&$sql($claim))
-                    .bind(lease_until.millis())
-                    .bind(owner)
-                    .bind(now.millis())
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.$w)
-                    .await
-                    .map_err(db)?;
+                let mut tx = self.$w.begin().await.map_err(db)?;
+                let lock: Option<&str> = $claim_lock;
+                if let Some(lock) = lock {
+                    sqlx::query(lock).execute(&mut *tx).await.map_err(db)?;
+                }
+                let claimed: Vec<(String, i64, i64)> =
+                    sqlx::query_as(&$sql(symbolon_store::outbox::CLAIM))
+                        .bind(lease_until.millis())
+                        .bind(owner)
+                        .bind(now.millis())
+                        .bind(i64::from(limit))
+                        .bind(i64::from(
+                            symbolon_core::limits::WEBHOOK_IN_FLIGHT_PER_ENDPOINT,
+                        ))
+                        .bind(i64::from(
+                            symbolon_core::limits::WEBHOOK_IN_FLIGHT_PER_ACCOUNT,
+                        ))
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                tx.commit().await.map_err(db)?;
                 let mut jobs = Vec::with_capacity(claimed.len());
                 for (endpoint_id, seq, attempts) in claimed {
                     let q = format!("{} WHERE e.id = $1", symbolon_store::outbox::WEBHOOK_SELECT);

@@ -252,7 +252,15 @@ pub trait OutboxStore: Send + Sync {
     /// Deletes events created before `before` that no delivery still waits
     /// for; returns how many.
     async fn prune_events(&self, before: Timestamp) -> StoreResult<u64>;
-    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    /// Registers an endpoint unless its account already has `max_per_account`
+    /// ([`crate::Conflict::TooManyWebhooks`]): counted inside the inserting
+    /// transaction, after locking the account, so no interleaving of
+    /// concurrent registrations (on any replica) passes the limit.
+    async fn create_webhook(
+        &self,
+        endpoint: &WebhookEndpoint,
+        max_per_account: usize,
+    ) -> StoreResult<()>;
     /// The account's endpoints, oldest first.
     async fn webhooks(&self, account_id: &str) -> StoreResult<Vec<WebhookEndpoint>>;
     /// One of the account's endpoints ([`crate::StoreError::NotFound`] for another account's).
@@ -281,6 +289,14 @@ pub trait OutboxStore: Send + Sync {
     /// Claims up to `limit` due deliveries of enabled endpoints for `owner`
     /// until `lease_until`. A claim whose lease ran out (a crashed worker) is
     /// due again. Replicas never claim the same delivery at once.
+    ///
+    /// Claims are fair and bounded: counting the live leases of every
+    /// worker, an endpoint never has more than
+    /// [`WEBHOOK_IN_FLIGHT_PER_ENDPOINT`](symbolon_core::limits::WEBHOOK_IN_FLIGHT_PER_ENDPOINT)
+    /// deliveries leased at once (its oldest due first), nor an account more
+    /// than [`WEBHOOK_IN_FLIGHT_PER_ACCOUNT`](symbolon_core::limits::WEBHOOK_IN_FLIGHT_PER_ACCOUNT);
+    /// and due work is taken round-robin across accounts (each account's
+    /// oldest, then each one's next), not globally oldest first.
     async fn claim_deliveries(
         &self,
         now: Timestamp,

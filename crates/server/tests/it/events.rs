@@ -9,11 +9,16 @@ use crate::on_both_backends;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use symbolon_client::api::*;
 use symbolon_client::{Client, EventStream};
+use symbolon_core::limits::{
+    MAX_WEBHOOKS_PER_ACCOUNT, WEBHOOK_IN_FLIGHT, WEBHOOK_IN_FLIGHT_PER_ACCOUNT,
+};
 use symbolon_core::webhook;
+use symbolon_exchange::events::{is_public_ip, HOST_REFUSED};
 
 struct Market {
     provider: Client,
@@ -625,14 +630,44 @@ async fn webhook_urls_are_checked_and_limited() {
             other => panic!("{other:?}"),
         }
     }
+    // Names resolve at registration as at every connection (/etc/hosts
+    // first): one that maps to a private address is refused, and with the
+    // very words used for one that does not resolve at all.
+    let hosts_name = private_name_from_hosts_file();
+    let mut messages = Vec::new();
+    for bad in [
+        format!("http://{hosts_name}/hook"),
+        format!("https://{hosts_name}:8443/hook"),
+        "http://no-such-host.invalid/hook".to_string(),
+    ] {
+        match h.create_webhook(&bad).await {
+            Err(symbolon_client::ClientError::Api {
+                status,
+                code,
+                message,
+                details,
+            }) => {
+                assert_eq!((status, code.as_str()), (400, "invalid_field"), "{bad}");
+                assert_eq!(details.unwrap()["field"], "url", "{bad}");
+                messages.push(message);
+            }
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    assert!(
+        messages
+            .iter()
+            .all(|m| *m == format!("url: {HOST_REFUSED}")),
+        "one message for refused and unresolvable hosts: {messages:?}"
+    );
+    // Public literal addresses need no lookup (the test machine may have no DNS).
     for i in 0..symbolon_core::limits::MAX_WEBHOOKS_PER_ACCOUNT {
-        h.create_webhook(&format!("https://hooks.example.com/{i}"))
+        h.create_webhook(&format!("https://93.184.216.34/{i}"))
             .await
             .unwrap();
     }
     assert_api_err(
-        h.create_webhook("https://hooks.example.com/one-too-many")
-            .await,
+        h.create_webhook("https://93.184.216.34/one-too-many").await,
         429,
         "too_many_webhooks",
     );
@@ -665,6 +700,363 @@ async fn another_replica_hears_of_an_event_through_notify_postgres() {
     )
     .await
 }
+
+/// A name `/etc/hosts` maps to a loopback or private address, other than
+/// `localhost` (refused by name before any lookup): the machine's own name
+/// on most systems and containers (`127.0.1.1 host`, `172.17.0.2 host`).
+fn private_name_from_hosts_file() -> String {
+    let hosts = std::fs::read_to_string("/etc/hosts").expect("/etc/hosts");
+    for line in hosts.lines() {
+        let mut words = line.split('#').next().unwrap_or("").split_whitespace();
+        let Some(ip) = words.next().and_then(|w| w.parse::<IpAddr>().ok()) else {
+            continue;
+        };
+        if is_public_ip(ip) {
+            continue;
+        }
+        for name in words {
+            let n = name.to_ascii_lowercase();
+            if n != "localhost" && !n.ends_with(".localhost") && n.parse::<IpAddr>().is_err() {
+                return name.to_string();
+            }
+        }
+    }
+    panic!("/etc/hosts names no host with a private address but localhost:\n{hosts}");
+}
+
+/// A webhook receiver that never answers: it accepts, reads the request
+/// head (noting its path), and holds the connection until the client gives
+/// up or the tarpit is dropped. No HTTP library: bytes on a socket.
+struct Tarpit {
+    addr: std::net::SocketAddr,
+    state: Arc<Mutex<TarpitState>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct TarpitState {
+    /// Paths of the requests held now (one entry per connection).
+    open: Vec<String>,
+    /// The most connections held at once, in all and per first path segment.
+    peak: usize,
+    peak_by_prefix: std::collections::HashMap<String, usize>,
+}
+
+fn prefix(path: &str) -> String {
+    path.split('/').nth(1).unwrap_or_default().to_string()
+}
+
+impl Tarpit {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(TarpitState::default()));
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            // Dropped with this task: every held connection closes.
+            let mut held = tokio::task::JoinSet::new();
+            loop {
+                if let Ok((sock, _)) = listener.accept().await {
+                    held.spawn(Self::hold(sock, st.clone()));
+                }
+                while held.try_join_next().is_some() {}
+            }
+        });
+        Self { addr, state, task }
+    }
+
+    async fn hold(mut sock: tokio::net::TcpStream, st: Arc<Mutex<TarpitState>>) {
+        use tokio::io::AsyncReadExt;
+        let mut head = Vec::new();
+        let mut chunk = [0u8; 4096];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match sock.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let path = String::from_utf8_lossy(&head)
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        {
+            let mut s = st.lock().unwrap();
+            s.open.push(path.clone());
+            s.peak = s.peak.max(s.open.len());
+            let p = prefix(&path);
+            let now = s.open.iter().filter(|o| prefix(o) == p).count();
+            let peak = s.peak_by_prefix.entry(p).or_default();
+            *peak = (*peak).max(now);
+        }
+        // Never answer; wait for the client to hang up.
+        while let Ok(n) = sock.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+        }
+        let mut s = st.lock().unwrap();
+        if let Some(i) = s.open.iter().position(|o| *o == path) {
+            s.open.swap_remove(i);
+        }
+    }
+
+    fn open(&self) -> usize {
+        self.state.lock().unwrap().open.len()
+    }
+
+    fn peak(&self) -> usize {
+        self.state.lock().unwrap().peak
+    }
+
+    fn peak_by_prefix(&self) -> std::collections::HashMap<String, usize> {
+        self.state.lock().unwrap().peak_by_prefix.clone()
+    }
+
+    /// Waits (up to 30 s) until `n` requests are held at once.
+    async fn wait_open(&self, n: usize) {
+        for _ in 0..300 {
+            if self.open() >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the tarpit never held {n} requests at once (now {})",
+            self.open()
+        );
+    }
+}
+
+impl Drop for Tarpit {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Whether the receiver holds every event of `ids` within `limit`.
+async fn arrive_within(r: &Receiver, ids: &[String], limit: Duration) -> bool {
+    let start = std::time::Instant::now();
+    loop {
+        let got: std::collections::BTreeSet<String> = r
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|m| m.header("webhook-id").to_string())
+            .collect();
+        if ids.iter().all(|id| got.contains(id)) {
+            return true;
+        }
+        if start.elapsed() > limit {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Issue 15, item 5: account A's ten endpoints hang without answering
+/// (tarpits); account B's events still reach B's fast endpoint within 5 s of
+/// each write while A's requests hang — the worker's loop is never held by a
+/// send, and claims take B's turn beside A's backlog. A never has more than
+/// `WEBHOOK_IN_FLIGHT_PER_ACCOUNT` requests hanging at once.
+async fn one_accounts_tarpits_do_not_delay_another_accounts_webhooks(backend: Backend) {
+    let srv = TestServer::configured(backend, Arc::new(symbolon_core::SystemClock), |c| {
+        c.allow_private_webhooks = true;
+    })
+    .await;
+    let m = market(&srv).await;
+    let tarpit = Tarpit::start().await;
+    for i in 0..MAX_WEBHOOKS_PER_ACCOUNT {
+        m.h1.create_webhook(&format!("http://{}/a/{i}", tarpit.addr))
+            .await
+            .unwrap();
+    }
+    let (url, rx) = start_receiver().await;
+    m.h2.create_webhook(&url).await.unwrap();
+    // Every demand is one event for A (ten deliveries) and one for B.
+    for round in 0..4 {
+        m.requester
+            .create_demand(&demand("espresso grinder"))
+            .await
+            .unwrap();
+        let ids: Vec<String> = all_events(&m.h2).await.into_iter().map(|e| e.id).collect();
+        assert_eq!(ids.len(), round + 1);
+        assert!(
+            arrive_within(&rx, &ids, Duration::from_secs(5)).await,
+            "round {round}: B's event waited behind A's hanging requests"
+        );
+        if round == 0 {
+            tarpit.wait_open(1).await;
+        }
+        assert!(tarpit.open() > 0, "round {round}: A's requests still hang");
+    }
+    tarpit
+        .wait_open(WEBHOOK_IN_FLIGHT_PER_ACCOUNT as usize)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        tarpit.peak(),
+        WEBHOOK_IN_FLIGHT_PER_ACCOUNT as usize,
+        "A's slow endpoints hold at most the account's share"
+    );
+    assert!(
+        m.h1.webhooks()
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .all(|w| w.status == "active"),
+        "hanging is no reason to disable"
+    );
+    drop(tarpit);
+    srv.stop().await;
+}
+
+/// A worker keeps at most `WEBHOOK_IN_FLIGHT` sends in flight, and each
+/// account at most `WEBHOOK_IN_FLIGHT_PER_ACCOUNT`: one more account of
+/// hanging endpoints than the worker's bound can serve, one event each, and
+/// exactly the bound hangs at the tarpit, never more.
+async fn a_worker_has_at_most_its_bound_of_sends_in_flight(backend: Backend) {
+    let per_account = WEBHOOK_IN_FLIGHT_PER_ACCOUNT as usize;
+    let accounts = WEBHOOK_IN_FLIGHT / per_account + 1;
+    let srv = TestServer::configured(backend, Arc::new(symbolon_core::SystemClock), |c| {
+        c.allow_private_webhooks = true;
+    })
+    .await;
+    let tarpit = Tarpit::start().await;
+    let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
+    let prod = provider
+        .create_product(&product("Espresso grinder", "home/kitchen", "120.00", 100))
+        .await
+        .unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 500))
+        .await
+        .unwrap();
+    for a in 0..accounts {
+        let (id, h) = srv.account(&format!("Holder {a}"), &[Role::Holder]).await;
+        provider.grant(&pass.id, &grant(&id)).await.unwrap();
+        h.set_holder_profile(&fields(&["home"])).await.unwrap();
+        for i in 0..MAX_WEBHOOKS_PER_ACCOUNT {
+            h.create_webhook(&format!("http://{}/h{a}/{i}", tarpit.addr))
+                .await
+                .unwrap();
+        }
+    }
+    let (_, requester) = srv.account("Rita", &[Role::Requester]).await;
+    let mut d = demand("espresso grinder");
+    d.max_holders = Some(accounts as u32);
+    let made = requester.create_demand(&d).await.unwrap();
+    assert_eq!(made.contacted.len(), accounts, "{made:?}");
+    tarpit.wait_open(WEBHOOK_IN_FLIGHT).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        tarpit.peak(),
+        WEBHOOK_IN_FLIGHT,
+        "the worker's bound, exactly"
+    );
+    let by_account = tarpit.peak_by_prefix();
+    assert_eq!(
+        by_account.len(),
+        accounts,
+        "every account had a turn: {by_account:?}"
+    );
+    assert!(
+        by_account.values().all(|n| *n <= per_account),
+        "{by_account:?}"
+    );
+    drop(tarpit);
+    srv.stop().await;
+}
+
+/// Issue 15, item 6: thirty registrations of one account at once, each with
+/// its own Idempotency-Key, end with exactly the limit of endpoints.
+async fn the_webhook_limit_holds_under_concurrent_requests(backend: Backend) {
+    const TRIES: usize = 30;
+    let srv = TestServer::on(backend).await;
+    let (_, h) = srv.account("Hana", &[Role::Holder]).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(TRIES));
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..TRIES {
+        let (h, barrier) = (h.clone(), barrier.clone());
+        set.spawn(async move {
+            barrier.wait().await;
+            h.create_webhook(&format!("https://93.184.216.34/hook/{i}"))
+                .await
+        });
+    }
+    let mut created = 0;
+    while let Some(r) = set.join_next().await {
+        match r.unwrap() {
+            Ok(_) => created += 1,
+            Err(e) => assert_eq!(
+                (e.status(), e.code()),
+                (Some(429), Some("too_many_webhooks")),
+                "{e}"
+            ),
+        }
+    }
+    assert_eq!(created, MAX_WEBHOOKS_PER_ACCOUNT);
+    assert_eq!(
+        h.webhooks().await.unwrap().items.len(),
+        MAX_WEBHOOKS_PER_ACCOUNT
+    );
+    srv.stop().await;
+}
+
+/// Issue 15, item 9: attempts record one text for every refused or
+/// unresolvable host — a name `/etc/hosts` maps to a private address, a
+/// private literal address, a name that cannot resolve — so the log is no
+/// oracle for internal DNS. (Registered while private endpoints were
+/// allowed; the server then restarts without.)
+async fn refused_and_unresolvable_hosts_leave_one_error_in_the_attempt_log(backend: Backend) {
+    let srv = TestServer::configured(backend, Arc::new(symbolon_core::SystemClock), |c| {
+        c.allow_private_webhooks = true;
+    })
+    .await;
+    let m = market(&srv).await;
+    let name = private_name_from_hosts_file();
+    let mut hooks = Vec::new();
+    for url in [
+        format!("http://{name}:9/hook"),
+        "http://127.0.0.1:9/hook".to_string(),
+        "http://no-such-host.invalid/hook".to_string(),
+    ] {
+        hooks.push((m.h1.create_webhook(&url).await.unwrap().id, url));
+    }
+    let srv = srv.restart_with(|c| c.allow_private_webhooks = false).await;
+    m.requester
+        .create_demand(&demand("espresso grinder"))
+        .await
+        .unwrap();
+    for (id, url) in &hooks {
+        let mut attempts = Vec::new();
+        for _ in 0..300 {
+            attempts = m.h1.webhook_attempts(id).await.unwrap().items;
+            if !attempts.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let first = attempts
+            .last()
+            .unwrap_or_else(|| panic!("no attempt to {url}"));
+        assert_eq!(
+            (first.error.as_deref(), first.status, first.outcome.as_str()),
+            (Some(HOST_REFUSED), None, "retry"),
+            "{url}"
+        );
+    }
+    srv.stop().await;
+}
+
+on_both_backends!(
+    one_accounts_tarpits_do_not_delay_another_accounts_webhooks,
+    a_worker_has_at_most_its_bound_of_sends_in_flight,
+    the_webhook_limit_holds_under_concurrent_requests,
+    refused_and_unresolvable_hosts_leave_one_error_in_the_attempt_log,
+);
 
 on_both_backends!(
     events_resume_with_last_event_id_across_a_restart,

@@ -217,6 +217,13 @@ impl TestServer {
         next
     }
 
+    /// [`restart`](Self::restart) with settings changed by `tweak` (kept by
+    /// later restarts).
+    pub async fn restart_with(mut self, tweak: impl FnOnce(&mut ServerConfig)) -> Self {
+        tweak(&mut self.config);
+        self.restart().await
+    }
+
     async fn launch(config: ServerConfig, clock: Arc<dyn Clock>) -> Self {
         let any = "127.0.0.1:0".parse().expect("address");
         Self::launch_at(config, clock, any).await
