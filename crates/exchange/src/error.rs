@@ -75,6 +75,7 @@ pub fn conflict_code(c: Conflict) -> ErrorCode {
         Conflict::TooManyOpenDemands => ErrorCode::TooManyOpenDemands,
         Conflict::TooManyWaitingDemands => ErrorCode::TooManyWaitingDemands,
         Conflict::TooManyUnpaidOrders => ErrorCode::TooManyUnpaidOrders,
+        Conflict::TooManySigningKeys => ErrorCode::InvalidState,
     }
 }
 

@@ -68,8 +68,9 @@ use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 use symbolon_core::limits::{
-    EXPIRY_COUNT_WINDOW_MS, MAX_OPEN_DEMANDS_PER_REQUESTER, MAX_UNPAID_ORDERS_PER_REQUESTER,
-    MAX_UNPAID_QUANTITY_PER_REQUESTER, MAX_WAITING_DEMANDS_PER_REQUESTER,
+    EXPIRY_COUNT_WINDOW_MS, MAX_OPEN_DEMANDS_PER_REQUESTER, MAX_SIGNING_KEYS,
+    MAX_UNPAID_ORDERS_PER_REQUESTER, MAX_UNPAID_QUANTITY_PER_REQUESTER,
+    MAX_WAITING_DEMANDS_PER_REQUESTER,
 };
 use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
 use symbolon_core::Timestamp;
@@ -841,17 +842,7 @@ impl PostgresStore {
                         "an unpaid order moves no unit and has a pay_by",
                     ));
                 }
-                let row = sqlx::query(
-                    "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0)::BIGINT AS q FROM orders
-                     WHERE requester_id = $1 AND status = 'placed' AND pay_by > $2",
-                )
-                .bind(&o.requester_id)
-                .bind(o.created_at.millis())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
-                let n: i64 = row.try_get("n").map_err(db)?;
-                let q: i64 = row.try_get("q").map_err(db)?;
+                let (n, q) = unpaid_open(&mut tx, &o.requester_id, o.created_at).await?;
                 if n as u64 >= MAX_UNPAID_ORDERS_PER_REQUESTER
                     || q + o.quantity > MAX_UNPAID_QUANTITY_PER_REQUESTER
                 {
@@ -1077,6 +1068,8 @@ symbolon_store::sql_outbox_methods!(
     account_lock = Some("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE"),
     claim_lock = Some(CLAIM_LOCK)
 );
+
+symbolon_store::sql_order_helpers!(conn = sqlx::PgConnection, sql = sql);
 
 symbolon_store::sql_seal_methods!(PostgresStore, write = pool, read = pool, sql = sql);
 
@@ -1450,6 +1443,16 @@ impl Store for PostgresStore {
         retire_others: bool,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        lock_account(&mut tx, &key.provider_id).await?;
+        let keys: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM provider_keys WHERE provider_id = $1")
+                .bind(&key.provider_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+        if keys as usize >= MAX_SIGNING_KEYS {
+            return Err(Conflict::TooManySigningKeys.into());
+        }
         if retire_others {
             sqlx::query("UPDATE provider_keys SET retired_at = $1 WHERE provider_id = $2 AND retired_at IS NULL AND secret IS NOT NULL")
                 .bind(key.created_at.millis())
@@ -1743,76 +1746,6 @@ async fn lock_account(conn: &mut sqlx::PgConnection, account_id: &str) -> StoreR
     sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
         .bind(account_id)
         .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-    Ok(())
-}
-
-/// Whether the pass is a unique one.
-async fn pass_is_unique(conn: &mut sqlx::PgConnection, pass_id: &str) -> StoreResult<bool> {
-    let mode: String = sqlx::query_scalar("SELECT mode FROM passes WHERE id = $1")
-        .bind(pass_id)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-    Ok(mode == PassMode::Unique.as_str())
-}
-
-/// Unsold units of a pass the holder holds (none without a holder).
-async fn free_units(
-    conn: &mut sqlx::PgConnection,
-    pass_id: &str,
-    holder_id: Option<&str>,
-) -> StoreResult<i64> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM pass_units WHERE pass_id = $1 AND holder_id = $2 AND owner_id IS NULL",
-    )
-    .bind(pass_id)
-    .bind(holder_id)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)
-}
-
-/// Takes `quantity` from the product's stock, or refuses.
-async fn take_stock(
-    conn: &mut sqlx::PgConnection,
-    product_id: &str,
-    quantity: i64,
-) -> StoreResult<()> {
-    let done = sqlx::query("UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1")
-        .bind(quantity)
-        .bind(product_id)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?
-        .rows_affected();
-    if done != 1 {
-        return Err(Conflict::InsufficientStock.into());
-    }
-    Ok(())
-}
-
-/// Records which offer a sold unit went with (the offer shows its unit).
-async fn unit_sold_with(
-    conn: &mut sqlx::PgConnection,
-    offer_id: Option<&str>,
-    t: &UnitTransfer,
-) -> StoreResult<()> {
-    let Some(offer_id) = offer_id else {
-        return Ok(());
-    };
-    sqlx::query("UPDATE pass_units SET offer_id = $1 WHERE pass_id = $2 AND unit_no = $3")
-        .bind(offer_id)
-        .bind(&t.pass_id)
-        .bind(t.unit_no)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    sqlx::query("UPDATE offers SET unit_no = $1 WHERE id = $2")
-        .bind(t.unit_no)
-        .bind(offer_id)
-        .execute(&mut *conn)
         .await
         .map_err(db)?;
     Ok(())

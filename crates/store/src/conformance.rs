@@ -157,6 +157,7 @@ macro_rules! __store_conformance_cases {
             concurrent_unique_payments_never_double_transfer,
             market_version_grows_with_every_matching_change,
             waiting_demand_activates_once,
+            signing_key_limit_holds_under_concurrency,
             concurrent_activations_contact_once,
             unit_transfers_form_a_chain_and_never_double_sell,
             concurrent_transfers_move_a_unit_once,
@@ -3912,6 +3913,36 @@ pub async fn market_version_grows_with_every_matching_change(store: Arc<dyn Stor
         "rating",
         s.market_version().await.must("version"),
         &mut last,
+    );
+}
+
+/// A provider's signing keys are capped at `MAX_SIGNING_KEYS`, counted in the
+/// adding transaction: many concurrent additions never pass it.
+pub async fn signing_key_limit_holds_under_concurrency(store: Arc<dyn Store>) {
+    use symbolon_core::limits::MAX_SIGNING_KEYS;
+    let w = World::new(store).await;
+    let have = w.store.provider_keys(&w.provider).await.must("keys").len();
+    let fired = MAX_SIGNING_KEYS + 20 - have;
+    let barrier = Arc::new(Barrier::new(fired));
+    let mut set = JoinSet::new();
+    for i in 0..fired {
+        let (store, barrier) = (w.store.clone(), barrier.clone());
+        let key = provider_key(&format!("kid_race_{i}"), &w.provider, t(i as i64));
+        set.spawn(async move {
+            barrier.wait().await;
+            store.add_provider_key(&key, i % 2 == 0).await
+        });
+    }
+    let results = join_all(set).await;
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, MAX_SIGNING_KEYS - have, "exactly up to the cap");
+    assert!(results
+        .iter()
+        .filter(|r| r.is_err())
+        .all(|r| is_conflict(r, Conflict::TooManySigningKeys)));
+    assert_eq!(
+        w.store.provider_keys(&w.provider).await.must("keys").len(),
+        MAX_SIGNING_KEYS
     );
 }
 

@@ -37,6 +37,8 @@ pub enum Conflict {
     TooManyWaitingDemands,
     #[error("the requester has too many unpaid orders open")]
     TooManyUnpaidOrders,
+    #[error("a provider has at most MAX_SIGNING_KEYS (100) signing keys")]
+    TooManySigningKeys,
 }
 
 /// What a store operation can fail with.

@@ -12,6 +12,7 @@
 mod error;
 mod model;
 #[doc(hidden)]
+pub mod orders;
 pub mod outbox;
 mod rows;
 #[doc(hidden)]

@@ -43,6 +43,8 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>>;
     /// Adds a key; with `retire_others` (rotation) the provider's active keys
     /// are retired at the new key's `created_at`, in the same transaction.
+    /// A provider with `MAX_SIGNING_KEYS` keys already is refused
+    /// ([`crate::Conflict::TooManySigningKeys`]), counted in that transaction.
     async fn add_provider_key(
         &self,
         key: &ProviderKeyRecord,

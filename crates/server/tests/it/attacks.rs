@@ -517,7 +517,53 @@ async fn demand_limits_cannot_be_raced(backend: Backend) {
     srv.stop().await;
 }
 
+/// Names that display as something they are not, and currencies that do not
+/// exist, are refused with the field named.
+async fn spoofed_names_and_made_up_currencies_are_refused(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let anon = srv.anon();
+    for (name, why) in [
+        ("Trusted Seller\u{202E}gnp.exe", "bidirectional"),
+        ("\u{2066}Admin\u{2069}", "bidirectional"),
+        ("\u{200B}\u{200C}\u{FEFF}", "visible"),
+        ("\u{3164}", "visible"),
+    ] {
+        let r = anon
+            .create_account(&CreateAccount {
+                name: name.into(),
+                roles: vec![Role::Holder],
+            })
+            .await;
+        match r {
+            Err(e) => assert!(e.to_string().contains(why), "{name:?}: {e}"),
+            Ok(a) => panic!("{name:?} was accepted as {a:?}"),
+        }
+        let r = anon
+            .create_account(&CreateAccount {
+                name: name.into(),
+                roles: vec![Role::Holder],
+            })
+            .await;
+        let details = assert_api_err(r, 400, "invalid_field").unwrap();
+        assert_eq!(details["field"], "name", "{name:?}");
+    }
+    let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
+    let mut p = product("Phone charger", "electronics/power", "1.00", 10);
+    p.title = "Charger \u{202D}FREE".into();
+    let details = assert_api_err(provider.create_product(&p).await, 400, "invalid_field").unwrap();
+    assert_eq!(details["field"], "title");
+    let mut p = product("Phone charger", "electronics/power", "1.00", 10);
+    p.price.currency = "ABC".into();
+    let details = assert_api_err(provider.create_product(&p).await, 400, "invalid_field").unwrap();
+    assert_eq!(details["field"], "price.currency");
+    let mut p = product("Phone charger", "electronics/power", "1.00", 10);
+    p.price.currency = "JPY".into();
+    p.price.amount = "100".into();
+    provider.create_product(&p).await.expect("a real currency");
+}
+
 on_both_backends!(
+    spoofed_names_and_made_up_currencies_are_refused,
     unpaid_orders_cannot_lock_out_paying_buyers,
     the_unpaid_order_limit_cannot_be_raced,
     an_unpaid_order_expires_with_an_event,

@@ -1,0 +1,104 @@
+//! The order and unit queries both SQL backends share, written once in
+//! PostgreSQL's dialect (`$n` placeholders; SQLite's `sql` turns them into
+//! `?n`) and expanded per backend by [`sql_order_helpers!`]: each is a step
+//! inside a caller's transaction.
+
+/// Expands to the free functions `pass_is_unique`, `free_units`,
+/// `take_stock`, `unit_sold_with` and `unpaid_open`, taking a
+/// `&mut $conn` (the backend's connection) in a running transaction.
+#[macro_export]
+macro_rules! sql_order_helpers {
+    (conn = $conn:ty, sql = $sql:path) => {
+        /// Whether the pass is a unique one.
+        async fn pass_is_unique(conn: &mut $conn, pass_id: &str) -> StoreResult<bool> {
+            let mode: String = sqlx::query_scalar(&$sql("SELECT mode FROM passes WHERE id = $1"))
+                .bind(pass_id)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db)?;
+            Ok(mode == symbolon_core::state::PassMode::Unique.as_str())
+        }
+
+        /// Unsold units of a pass the holder holds (none without a holder).
+        async fn free_units(
+            conn: &mut $conn,
+            pass_id: &str,
+            holder_id: Option<&str>,
+        ) -> StoreResult<i64> {
+            sqlx::query_scalar(&$sql(
+                "SELECT COUNT(*) FROM pass_units WHERE pass_id = $1 AND holder_id = $2 AND owner_id IS NULL",
+            ))
+            .bind(pass_id)
+            .bind(holder_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)
+        }
+
+        /// Takes `quantity` from the product's stock, or refuses.
+        async fn take_stock(conn: &mut $conn, product_id: &str, quantity: i64) -> StoreResult<()> {
+            let done = sqlx::query(&$sql(
+                "UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1",
+            ))
+            .bind(quantity)
+            .bind(product_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?
+            .rows_affected();
+            if done != 1 {
+                return Err(Conflict::InsufficientStock.into());
+            }
+            Ok(())
+        }
+
+        /// Records which offer a sold unit went with (the offer shows its unit).
+        async fn unit_sold_with(
+            conn: &mut $conn,
+            offer_id: Option<&str>,
+            t: &UnitTransfer,
+        ) -> StoreResult<()> {
+            let Some(offer_id) = offer_id else {
+                return Ok(());
+            };
+            sqlx::query(&$sql(
+                "UPDATE pass_units SET offer_id = $1 WHERE pass_id = $2 AND unit_no = $3",
+            ))
+            .bind(offer_id)
+            .bind(&t.pass_id)
+            .bind(t.unit_no)
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            sqlx::query(&$sql("UPDATE offers SET unit_no = $1 WHERE id = $2"))
+                .bind(t.unit_no)
+                .bind(offer_id)
+                .execute(&mut *conn)
+                .await
+                .map_err(db)?;
+            Ok(())
+        }
+
+        /// The requester's open unpaid orders at `now`: how many, and their
+        /// total quantity.
+        async fn unpaid_open(
+            conn: &mut $conn,
+            requester_id: &str,
+            now: Timestamp,
+        ) -> StoreResult<(i64, i64)> {
+            let row = sqlx::query(&$sql(
+                "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(quantity), 0) AS BIGINT) AS q FROM orders
+                 WHERE requester_id = $1 AND status = 'placed' AND pay_by > $2",
+            ))
+            .bind(requester_id)
+            .bind(now.millis())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok((
+                row.try_get("n").map_err(db)?,
+                row.try_get("q").map_err(db)?,
+            ))
+        }
+    };
+}
