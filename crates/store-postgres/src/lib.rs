@@ -256,32 +256,33 @@ const KEY_COLS: &str = "kid, provider_id, public_key, secret, created_at, retire
 const TRANSFER_COLS: &str = "id, pass_id, unit_no, seq, from_id, to_id, jws, created_at";
 const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id, waiting";
 
-/// Reputation counts of one holder at `$1`: decided = offered or declined, plus the expired
-/// ones (or pending with their deadline at or before `$1`) counted once per requester and
-/// window `$3` of their deadline; withdrawn requests never count.
+/// Reputation counts of one holder at `$1`, from its maintained counters (`holder_stats`,
+/// schema v9): decided = offered or declined, plus the expired ones counted once per
+/// requester and window `$3` of their deadline — those the sweeper recorded (`expiry_marks`)
+/// and those still pending past their deadline; withdrawn requests never count.
 const HOLDER_SELECT: &str = "SELECT a.id, a.name, hp.fields,
-   (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id AND r.positive) AS positive,
-   (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id) AS ratings,
-   (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status = 'offered') AS offered,
-   (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status IN ('offered', 'declined'))
+   COALESCE(s.positive, 0) AS positive, COALESCE(s.ratings, 0) AS ratings, COALESCE(s.offered, 0) AS offered,
+   COALESCE(s.answered, 0) + COALESCE(s.expired, 0)
    + (SELECT COUNT(DISTINCT d.requester_id || '/' || (i.deadline / $3)) FROM interactions i JOIN demands d ON d.id = i.demand_id
-      WHERE i.holder_id = a.id AND (i.status = 'expired' OR (i.status = 'pending' AND i.deadline <= $1))) AS decided
- FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id WHERE a.id = $2";
+      WHERE i.holder_id = a.id AND i.status = 'pending' AND i.deadline <= $1
+        AND NOT EXISTS (SELECT 1 FROM expiry_marks m WHERE m.holder_id = i.holder_id
+                          AND m.requester_id = d.requester_id AND m.day = i.deadline / $3)) AS decided
+ FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id
+ LEFT JOIN holder_stats s ON s.holder_id = a.id WHERE a.id = $2";
 
 /// The same counts for every holder with a grant, at `$1`.
 const MARKET_HOLDERS_SELECT: &str = "SELECT a.id, a.name, hp.fields,
-   COALESCE(r.positive, 0) AS positive, COALESCE(r.ratings, 0) AS ratings,
-   COALESCE(i.offered, 0) AS offered, COALESCE(i.answered, 0) + COALESCE(x.expired, 0) AS decided
+   COALESCE(s.positive, 0) AS positive, COALESCE(s.ratings, 0) AS ratings,
+   COALESCE(s.offered, 0) AS offered,
+   COALESCE(s.answered, 0) + COALESCE(s.expired, 0) + COALESCE(x.due, 0) AS decided
  FROM accounts a
  LEFT JOIN holder_profiles hp ON hp.account_id = a.id
- LEFT JOIN (SELECT holder_id, COUNT(*) FILTER (WHERE positive) AS positive, COUNT(*) AS ratings
-            FROM ratings GROUP BY holder_id) r ON r.holder_id = a.id
- LEFT JOIN (SELECT holder_id, COUNT(*) FILTER (WHERE status = 'offered') AS offered,
-                   COUNT(*) FILTER (WHERE status IN ('offered', 'declined')) AS answered
-            FROM interactions GROUP BY holder_id) i ON i.holder_id = a.id
- LEFT JOIN (SELECT i.holder_id, COUNT(DISTINCT d.requester_id || '/' || (i.deadline / $2)) AS expired
+ LEFT JOIN holder_stats s ON s.holder_id = a.id
+ LEFT JOIN (SELECT i.holder_id, COUNT(DISTINCT d.requester_id || '/' || (i.deadline / $2)) AS due
             FROM interactions i JOIN demands d ON d.id = i.demand_id
-            WHERE i.status = 'expired' OR (i.status = 'pending' AND i.deadline <= $1)
+            WHERE i.status = 'pending' AND i.deadline <= $1
+              AND NOT EXISTS (SELECT 1 FROM expiry_marks m WHERE m.holder_id = i.holder_id
+                                AND m.requester_id = d.requester_id AND m.day = i.deadline / $2)
             GROUP BY i.holder_id) x ON x.holder_id = a.id
  WHERE a.id IN (SELECT holder_id FROM grants)
  ORDER BY a.id COLLATE \"C\"";

@@ -497,13 +497,15 @@ impl Store for SqliteStore {
     async fn holder(&self, holder_id: &str, now: Timestamp) -> StoreResult<HolderState> {
         let row = sqlx::query(
             "SELECT a.id, a.name, hp.fields,
-               (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id AND r.positive = 1) AS positive,
-               (SELECT COUNT(*) FROM ratings r WHERE r.holder_id = a.id) AS ratings,
-               (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status = 'offered') AS offered,
-               (SELECT COUNT(*) FROM interactions i WHERE i.holder_id = a.id AND i.status IN ('offered', 'declined'))
+               COALESCE(s.positive, 0) AS positive, COALESCE(s.ratings, 0) AS ratings,
+               COALESCE(s.offered, 0) AS offered,
+               COALESCE(s.answered, 0) + COALESCE(s.expired, 0)
                + (SELECT COUNT(DISTINCT d.requester_id || '/' || (i.deadline / ?1)) FROM interactions i JOIN demands d ON d.id = i.demand_id
-                  WHERE i.holder_id = a.id AND (i.status = 'expired' OR (i.status = 'pending' AND i.deadline <= ?2))) AS decided
-             FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id WHERE a.id = ?3",
+                  WHERE i.holder_id = a.id AND i.status = 'pending' AND i.deadline <= ?2
+                    AND NOT EXISTS (SELECT 1 FROM expiry_marks m WHERE m.holder_id = i.holder_id
+                                      AND m.requester_id = d.requester_id AND m.day = i.deadline / ?1)) AS decided
+             FROM accounts a LEFT JOIN holder_profiles hp ON hp.account_id = a.id
+             LEFT JOIN holder_stats s ON s.holder_id = a.id WHERE a.id = ?3",
         )
         .bind(EXPIRY_COUNT_WINDOW_MS)
         .bind(now.millis())
@@ -549,17 +551,17 @@ impl Store for SqliteStore {
         }
         let rows = sqlx::query(
             "SELECT a.id, a.name, hp.fields,
-               COALESCE(r.positive, 0) AS positive, COALESCE(r.ratings, 0) AS ratings,
-               COALESCE(i.offered, 0) AS offered, COALESCE(i.answered, 0) + COALESCE(x.expired, 0) AS decided
+               COALESCE(s.positive, 0) AS positive, COALESCE(s.ratings, 0) AS ratings,
+               COALESCE(s.offered, 0) AS offered,
+               COALESCE(s.answered, 0) + COALESCE(s.expired, 0) + COALESCE(x.due, 0) AS decided
              FROM accounts a
              LEFT JOIN holder_profiles hp ON hp.account_id = a.id
-             LEFT JOIN (SELECT holder_id, SUM(positive) AS positive, COUNT(*) AS ratings FROM ratings GROUP BY holder_id) r ON r.holder_id = a.id
-             LEFT JOIN (SELECT holder_id, SUM(status = 'offered') AS offered,
-                               SUM(status IN ('offered', 'declined')) AS answered
-                        FROM interactions GROUP BY holder_id) i ON i.holder_id = a.id
-             LEFT JOIN (SELECT i.holder_id, COUNT(DISTINCT d.requester_id || '/' || (i.deadline / ?1)) AS expired
+             LEFT JOIN holder_stats s ON s.holder_id = a.id
+             LEFT JOIN (SELECT i.holder_id, COUNT(DISTINCT d.requester_id || '/' || (i.deadline / ?1)) AS due
                         FROM interactions i JOIN demands d ON d.id = i.demand_id
-                        WHERE i.status = 'expired' OR (i.status = 'pending' AND i.deadline <= ?2)
+                        WHERE i.status = 'pending' AND i.deadline <= ?2
+                          AND NOT EXISTS (SELECT 1 FROM expiry_marks m WHERE m.holder_id = i.holder_id
+                                            AND m.requester_id = d.requester_id AND m.day = i.deadline / ?1)
                         GROUP BY i.holder_id) x ON x.holder_id = a.id
              WHERE a.id IN (SELECT DISTINCT holder_id FROM grants)
              ORDER BY a.id",

@@ -285,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 8,
-        "migrations/0008_orders_paid_to_take.sql is the newest migration"
+        known, 9,
+        "migrations/0009_reputation_counters.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;
