@@ -188,8 +188,10 @@ struct PassMeta {
     length_factor: f64,
 }
 
-/// The volatile state: replaced wholesale by a sync.
-#[derive(Default)]
+/// The volatile state: replaced wholesale by a sync, or — for changes of
+/// holders' reputations and fields — by [`Engine::update_holders`], which
+/// shares the listings (`Arc`s) and copies only the per-holder parts.
+#[derive(Default, Clone)]
 struct State {
     /// Holders with supply, by dense index.
     holders: Vec<HolderProfile>,
@@ -200,10 +202,10 @@ struct State {
     /// The best reputation score of any holder.
     max_rep: f64,
     /// Holders of each pass, by pass key.
-    pass_holders: Vec<Vec<u32>>,
+    pass_holders: Arc<Vec<Vec<u32>>>,
     /// Passes of each holder, by holder index.
-    holder_passes: Vec<Vec<u32>>,
-    holder_index: HashMap<String, u32>,
+    holder_passes: Arc<Vec<Vec<u32>>>,
+    holder_index: Arc<HashMap<String, u32>>,
 }
 
 /// The index side: pass facts and doc addresses, changed when passes are added.
@@ -469,8 +471,9 @@ impl Engine {
                     progress(indexed, total);
                 }
             }
-            let changed_version = version.is_some() && version != self.indexed_version();
-            if indexed > 0 || changed_version {
+            // A commit (an fsync) only when documents were added: the version
+            // rides along as the commit's payload, never a commit of its own.
+            if indexed > 0 {
                 let mut commit = writer.prepare_commit()?;
                 if let Some(v) = version {
                     commit.set_payload(&v.to_string());
@@ -492,6 +495,37 @@ impl Engine {
         };
         *self.state.write().expect("state lock") = Arc::new(state);
         Ok(stats)
+    }
+
+    /// Applies new reputations and fields of holders already in the market
+    /// (a holder with no supply is not matched, so it is skipped): the same
+    /// state a full [`Engine::sync`] of the updated market builds, without
+    /// re-reading listings. Returns how many holders it updated.
+    pub fn update_holders(&self, profiles: &[HolderProfile]) -> usize {
+        let mut guard = self.state.write().expect("state lock");
+        let mut s: State = (**guard).clone();
+        let mut touched: Vec<u32> = Vec::new();
+        let mut updated = 0;
+        for p in profiles {
+            let Some(&h) = s.holder_index.get(&p.id) else {
+                continue;
+            };
+            s.rep_scores[h as usize] = reputation_score(&p.reputation);
+            s.holders[h as usize] = p.clone();
+            touched.extend(s.holder_passes[h as usize].iter().copied());
+            updated += 1;
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for key in touched {
+            s.pass_max_rep[key as usize] = s.pass_holders[key as usize]
+                .iter()
+                .map(|h| s.rep_scores[*h as usize])
+                .fold(f64::NEG_INFINITY, f64::max);
+        }
+        s.max_rep = s.rep_scores.iter().copied().fold(0.0, f64::max);
+        *guard = Arc::new(s);
+        updated
     }
 
     /// Each term's idf weight, from title document frequencies in the index.
@@ -879,7 +913,7 @@ fn relevance_of(score: f32, weights: &[u32]) -> f64 {
 }
 
 fn build_state(market: &Market, keys: &HashMap<String, u32>) -> State {
-    let mut s = State {
+    let mut s = Building {
         pass_holders: vec![Vec::new(); keys.len()],
         ..Default::default()
     };
@@ -925,7 +959,27 @@ fn build_state(market: &Market, keys: &HashMap<String, u32>) -> State {
         })
         .collect();
     s.max_rep = s.rep_scores.iter().copied().fold(0.0, f64::max);
-    s
+    State {
+        holders: s.holders,
+        rep_scores: s.rep_scores,
+        pass_max_rep: s.pass_max_rep,
+        max_rep: s.max_rep,
+        pass_holders: Arc::new(s.pass_holders),
+        holder_passes: Arc::new(s.holder_passes),
+        holder_index: Arc::new(s.holder_index),
+    }
+}
+
+/// [`State`] while [`build_state`] makes it.
+#[derive(Default)]
+struct Building {
+    holders: Vec<HolderProfile>,
+    rep_scores: Vec<f64>,
+    pass_max_rep: Vec<f64>,
+    max_rep: f64,
+    pass_holders: Vec<Vec<u32>>,
+    holder_passes: Vec<Vec<u32>>,
+    holder_index: HashMap<String, u32>,
 }
 
 impl Matcher for Engine {

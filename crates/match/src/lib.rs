@@ -128,7 +128,7 @@ pub struct Eliminations {
 }
 
 /// The values present in a market, from which [`explain`] draws candidate relaxations.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct MarketFacts {
     pub reputations: Vec<ReputationCounts>,
     pub prices: Vec<Money>,

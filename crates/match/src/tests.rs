@@ -521,9 +521,62 @@ fn the_index_persists_and_volatile_state_is_replaced() {
     let stats = engine.sync(&market).unwrap();
     assert_eq!(stats.indexed, 0);
     assert_eq!(ids(&engine.rank(&query("espresso"), 5)), vec!["b", "a"]);
+    // A sync that indexes nothing commits nothing (no fsync per demand).
+    let stats = engine.sync_versioned(&market, 8, &|_, _| {}).unwrap();
+    assert_eq!(stats.indexed, 0);
+    assert_eq!(engine.indexed_version(), Some(7));
     // Category and price filters come from the stored documents.
     let mut q = query("espresso");
     q.item.category = Some(path("home"));
     q.item.max_price = Some(usd("150"));
     assert_eq!(ids(&engine.rank(&q, 5)), vec!["b"]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// Incremental state == recomputed state: an engine that applies new
+    /// reputations and fields with `update_holders` ranks, eliminates and
+    /// reports facts exactly as one fully synced to the updated market, and
+    /// as the exact scorer over it.
+    #[test]
+    fn holder_updates_agree_with_a_full_sync(
+        (market, q) in arb_market(),
+        changes in prop::collection::vec(
+            (0usize..9, 0u64..30, 0u64..30, 0u64..30, 0u64..30, prop::bool::ANY),
+            0..10,
+        ),
+        limit in 1usize..6,
+    ) {
+        let incremental = engine::Engine::in_memory().unwrap();
+        incremental.sync(&market).unwrap();
+        let mut updated = market.clone();
+        let mut profiles = Vec::new();
+        for (h, a, b, c, d, refocus) in changes {
+            let id = format!("h{h}");
+            let mut p = updated.holders.get(&id).cloned().unwrap_or_else(|| HolderProfile {
+                id: id.clone(),
+                fields: vec![],
+                reputation: Default::default(),
+            });
+            let (ratings, positive) = (a.max(b), a.min(b));
+            let (decided, offered) = (c.max(d), c.min(d));
+            p.reputation = symbolon_core::reputation::ReputationCounts {
+                positive,
+                ratings,
+                offered,
+                interactions: decided,
+            };
+            if refocus {
+                p.fields = if p.fields.is_empty() { vec![path("a/b")] } else { vec![] };
+            }
+            updated.holders.insert(id, p.clone());
+            profiles.push(p);
+        }
+        incremental.update_holders(&profiles);
+        let (exact, full) = matchers(&updated);
+        prop_assert_eq!(incremental.rank(&q, limit), full.rank(&q, limit));
+        prop_assert_eq!(incremental.rank(&q, usize::MAX), exact.rank(&q, usize::MAX));
+        prop_assert_eq!(incremental.eliminations(&q), full.eliminations(&q));
+        prop_assert_eq!(incremental.facts(), full.facts());
+    }
 }
