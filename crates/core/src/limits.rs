@@ -71,6 +71,13 @@ pub const MAX_OPEN_DEMANDS_PER_REQUESTER: u64 = 100;
 /// to follow up cannot sink a holder's success rate; answers and declines
 /// count one by one. The length of that day, in milliseconds.
 pub const EXPIRY_COUNT_WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// A replica whose engine is at most this many market versions behind, all of
+/// them changes of holders' reputations or fields, updates those holders in
+/// place instead of re-reading the market.
+pub const MAX_INCREMENTAL_SYNC_VERSIONS: i64 = 10_000;
+/// Market changes kept for replicas catching up (older ones are pruned; a
+/// replica further behind re-reads the market).
+pub const MARKET_CHANGES_KEPT: i64 = 100_000;
 /// Standing demands re-matched per sweep (about once a second) at most; the
 /// rest wait for the next sweeps, oldest-checked first, so a market change
 /// costs bounded work however many demands wait.

@@ -517,6 +517,11 @@ impl Exchange {
     /// Deletes events past [`EVENT_RETENTION_SECONDS`] that no delivery waits for.
     pub async fn prune_events(&self) -> ExchangeResult<u64> {
         let before = self.now().plus_seconds(-EVENT_RETENTION_SECONDS);
+        let version = self.store.market_version().await?;
+        // A replica further behind than this re-reads the market instead.
+        self.store
+            .prune_market_changes(version - MARKET_CHANGES_KEPT)
+            .await?;
         Ok(self.store.prune_events(before).await?)
     }
 

@@ -982,6 +982,35 @@ impl Exchange {
         if !stale {
             return Ok((mark.names.clone(), None));
         }
+        // Only holders' reputations or fields changed since the last sync:
+        // update those holders in place, without re-reading the market.
+        let periodic = mark.stale_at.is_some_and(|t| now >= t)
+            || mark
+                .synced_at
+                .is_none_or(|t| now.millis() - t.millis() >= MAX_MARKET_SYNC_AGE_MS);
+        if let (false, false, Some(from)) = (force, periodic, mark.version) {
+            if version > from && version - from <= MAX_INCREMENTAL_SYNC_VERSIONS {
+                let changes = self.store.market_changes(from, version).await?;
+                if changes.len() as i64 == version - from {
+                    let mut ids: Vec<String> = changes.into_iter().map(|(_, h)| h).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let states = self.store.holders(&ids, now).await?;
+                    let profiles: Vec<HolderProfile> =
+                        states.iter().map(holder_profile_of).collect();
+                    let updated = self.engine.update_holders(&profiles);
+                    mark.version = Some(version);
+                    tracing::debug!(
+                        from,
+                        version,
+                        holders = ids.len(),
+                        updated,
+                        "matching engine updated in place"
+                    );
+                    return Ok((mark.names.clone(), None));
+                }
+            }
+        }
         let started = std::time::Instant::now();
         let snapshot = self.store.market(now).await?;
         let market = market_of(&snapshot)?;
@@ -1892,6 +1921,19 @@ fn pass_doc_of(h: &Holding) -> ExchangeResult<PassDoc> {
     })
 }
 
+/// A holder as the matcher sees it (fields that no longer parse are dropped).
+fn holder_profile_of(h: &store::HolderState) -> HolderProfile {
+    HolderProfile {
+        id: h.id.clone(),
+        fields: h
+            .fields
+            .iter()
+            .filter_map(|f| TaxonomyPath::parse(f, "fields").ok())
+            .collect(),
+        reputation: h.reputation,
+    }
+}
+
 fn market_of(s: &store::MarketSnapshot) -> ExchangeResult<Market> {
     let mut passes = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -1911,21 +1953,7 @@ fn market_of(s: &store::MarketSnapshot) -> ExchangeResult<Market> {
     let holders = s
         .holders
         .iter()
-        .map(|h| {
-            let fields = h
-                .fields
-                .iter()
-                .filter_map(|f| TaxonomyPath::parse(f, "fields").ok())
-                .collect();
-            (
-                h.id.clone(),
-                HolderProfile {
-                    id: h.id.clone(),
-                    fields,
-                    reputation: h.reputation,
-                },
-            )
-        })
+        .map(|h| (h.id.clone(), holder_profile_of(h)))
         .collect();
     Ok(Market {
         passes,

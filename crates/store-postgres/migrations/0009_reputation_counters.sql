@@ -76,8 +76,31 @@ CREATE TRIGGER hs_marks AFTER INSERT ON expiry_marks FOR EACH ROW EXECUTE FUNCTI
 -- the market version; the counters do.
 DROP TRIGGER mv_interactions ON interactions;
 DROP TRIGGER mv_ratings ON ratings;
+
+-- Which holder's reputation or fields each market version changed: a
+-- replica that sees only such versions since its last sync updates those
+-- holders in place instead of re-reading the market. Versions that change
+-- supply (passes, grants, units, stock) log nothing, and mean a full sync.
+-- The version comes from the market_version row, locked until commit, so
+-- changes are numbered in commit order.
+CREATE TABLE market_changes (
+    version   BIGINT PRIMARY KEY,
+    holder_id TEXT NOT NULL
+);
+CREATE FUNCTION log_holder_change() RETURNS trigger AS $$
+DECLARE
+    n BIGINT;
+BEGIN
+    UPDATE market_version SET v = v + 1 WHERE id = 1 RETURNING v INTO n;
+    INSERT INTO market_changes (version, holder_id) VALUES (n, to_jsonb(NEW) ->> TG_ARGV[0]);
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
 CREATE TRIGGER mv_holder_stats AFTER INSERT OR UPDATE ON holder_stats
-    FOR EACH STATEMENT EXECUTE FUNCTION bump_market_version();
+    FOR EACH ROW EXECUTE FUNCTION log_holder_change('holder_id');
+DROP TRIGGER mv_profiles ON holder_profiles;
+CREATE TRIGGER mv_profiles AFTER INSERT OR UPDATE ON holder_profiles
+    FOR EACH ROW EXECUTE FUNCTION log_holder_change('account_id');
 
 -- A holder's requests still pending (readers add those past their deadline).
 CREATE INDEX interactions_holder_pending ON interactions (holder_id, deadline) WHERE status = 'pending';

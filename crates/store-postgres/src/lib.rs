@@ -1070,6 +1070,8 @@ symbolon_store::sql_outbox_methods!(
     claim_lock = Some(CLAIM_LOCK)
 );
 
+symbolon_store::sql_market_change_methods!(PostgresStore, write = pool, read = pool, sql = sql);
+
 symbolon_store::sql_order_helpers!(conn = sqlx::PgConnection, sql = sql);
 
 symbolon_store::sql_seal_methods!(PostgresStore, write = pool, read = pool, sql = sql);
@@ -1262,6 +1264,14 @@ impl Store for PostgresStore {
             Ok(true)
         })
         .await
+    }
+
+    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>> {
+        self.market_changes_sql(after, upto).await
+    }
+
+    async fn prune_market_changes(&self, version: i64) -> StoreResult<u64> {
+        self.prune_market_changes_sql(version).await
     }
 
     async fn market_version(&self) -> StoreResult<i64> {

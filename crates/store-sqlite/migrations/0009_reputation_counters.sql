@@ -65,8 +65,33 @@ END;
 DROP TRIGGER mv_interactions_i;
 DROP TRIGGER mv_interactions_u;
 DROP TRIGGER mv_ratings_i;
-CREATE TRIGGER mv_holder_stats_i AFTER INSERT ON holder_stats BEGIN UPDATE market_version SET v = v + 1; END;
-CREATE TRIGGER mv_holder_stats_u AFTER UPDATE ON holder_stats BEGIN UPDATE market_version SET v = v + 1; END;
+
+-- Which holder's reputation or fields each market version changed: a
+-- replica that sees only such versions since its last sync updates those
+-- holders in place instead of re-reading the market. Versions that change
+-- supply (passes, grants, units, stock) log nothing, and mean a full sync.
+CREATE TABLE market_changes (
+    version   INTEGER PRIMARY KEY,
+    holder_id TEXT NOT NULL
+) STRICT;
+CREATE TRIGGER mv_holder_stats_i AFTER INSERT ON holder_stats BEGIN
+    UPDATE market_version SET v = v + 1;
+    INSERT INTO market_changes (version, holder_id) SELECT v, NEW.holder_id FROM market_version;
+END;
+CREATE TRIGGER mv_holder_stats_u AFTER UPDATE ON holder_stats BEGIN
+    UPDATE market_version SET v = v + 1;
+    INSERT INTO market_changes (version, holder_id) SELECT v, NEW.holder_id FROM market_version;
+END;
+DROP TRIGGER mv_profiles_i;
+DROP TRIGGER mv_profiles_u;
+CREATE TRIGGER mv_profiles_i AFTER INSERT ON holder_profiles BEGIN
+    UPDATE market_version SET v = v + 1;
+    INSERT INTO market_changes (version, holder_id) SELECT v, NEW.account_id FROM market_version;
+END;
+CREATE TRIGGER mv_profiles_u AFTER UPDATE ON holder_profiles BEGIN
+    UPDATE market_version SET v = v + 1;
+    INSERT INTO market_changes (version, holder_id) SELECT v, NEW.account_id FROM market_version;
+END;
 
 -- A holder's requests still pending (readers add those past their deadline).
 CREATE INDEX interactions_holder_pending ON interactions(holder_id, deadline) WHERE status = 'pending';

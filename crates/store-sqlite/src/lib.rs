@@ -316,6 +316,8 @@ symbolon_store::sql_outbox_methods!(
     claim_lock = None
 );
 
+symbolon_store::sql_market_change_methods!(SqliteStore, write = writer, read = reader, sql = sql);
+
 symbolon_store::sql_order_helpers!(conn = sqlx::SqliteConnection, sql = sql);
 
 symbolon_store::sql_seal_methods!(SqliteStore, write = writer, read = reader, sql = sql);
@@ -668,6 +670,14 @@ impl Store for SqliteStore {
         insert_interactions(&mut tx, requests).await?;
         tx.commit().await.map_err(db)?;
         Ok(true)
+    }
+
+    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>> {
+        self.market_changes_sql(after, upto).await
+    }
+
+    async fn prune_market_changes(&self, version: i64) -> StoreResult<u64> {
+        self.prune_market_changes_sql(version).await
     }
 
     async fn market_version(&self) -> StoreResult<i64> {

@@ -159,6 +159,7 @@ macro_rules! __store_conformance_cases {
             market_version_grows_with_every_matching_change,
             waiting_demand_activates_once,
             signing_key_limit_holds_under_concurrency,
+            market_changes_name_the_holder_of_each_version,
             concurrent_activations_contact_once,
             unit_transfers_form_a_chain_and_never_double_sell,
             concurrent_transfers_move_a_unit_once,
@@ -418,6 +419,12 @@ impl Store for GuardedStore {
         now: Timestamp,
     ) -> StoreResult<bool> {
         self.inner.activate_demand(demand_id, requests, now).await
+    }
+    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>> {
+        self.inner.market_changes(after, upto).await
+    }
+    async fn prune_market_changes(&self, version: i64) -> StoreResult<u64> {
+        self.inner.prune_market_changes(version).await
     }
     async fn market_version(&self) -> StoreResult<i64> {
         self.inner.market_version().await
@@ -4104,6 +4111,67 @@ pub async fn signing_key_limit_holds_under_concurrency(store: Arc<dyn Store>) {
         w.store.provider_keys(&w.provider).await.must("keys").len(),
         MAX_SIGNING_KEYS
     );
+}
+
+/// Every market version that changes only a holder's reputation or fields
+/// logs which holder (so replicas update it in place); supply changes log
+/// nothing (a full re-read); versions are consecutive and pruning forgets
+/// the old ones.
+pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let v0 = s.market_version().await.must("version");
+    let requests = w.demand(&[&w.holder1, &w.holder2]).await;
+    assert_eq!(
+        s.market_version().await.must("version"),
+        v0,
+        "requests change nothing"
+    );
+    w.offer(&requests[0], &w.shareable.id).await;
+    s.decline(&requests[1].id, t(61)).await.must("decline");
+    s.set_holder_fields(&w.holder2, &["music".to_string()])
+        .await
+        .must("fields");
+    let v1 = s.market_version().await.must("version");
+    let changes = s.market_changes(v0, v1).await.must("changes");
+    assert_eq!(
+        changes.len() as i64,
+        v1 - v0,
+        "every version is a holder change: {changes:?}"
+    );
+    assert!(changes.windows(2).all(|p| p[1].0 == p[0].0 + 1));
+    let holders: BTreeSet<&str> = changes.iter().map(|(_, h)| h.as_str()).collect();
+    assert_eq!(
+        holders,
+        BTreeSet::from([w.holder1.as_str(), w.holder2.as_str()])
+    );
+    assert_eq!(
+        changes.last().map(|c| c.1.as_str()),
+        Some(w.holder2.as_str())
+    );
+    // An expiry recorded by the sweeper and a rating are holder changes too.
+    let late = w.demand_by(&w.requester, &[&w.holder1], t(100)).await;
+    s.expire_due(t(100)).await.must("sweep");
+    assert_eq!(
+        s.interaction(&late[0].id).await.must("i").status,
+        InteractionStatus::Expired
+    );
+    let bought = w.bought_offer(&w.holder1, &w.shareable).await;
+    let v2 = s.market_version().await.must("version");
+    s.rate(&rating("rat_mc", &bought, true)).await.must("rate");
+    let v3 = s.market_version().await.must("version");
+    assert!(v3 > v2);
+    let rated = s.market_changes(v2, v3).await.must("changes");
+    assert!(!rated.is_empty() && rated.iter().all(|(_, h)| h == &w.holder1));
+    // A supply change logs nothing: fewer rows than versions.
+    w.add_pass(&w.product, PassMode::Shareable, None).await;
+    let v4 = s.market_version().await.must("version");
+    assert!(v4 > v3);
+    assert!((s.market_changes(v3, v4).await.must("changes").len() as i64) < v4 - v3);
+    // Pruning.
+    assert!(s.prune_market_changes(v1).await.must("prune") > 0);
+    assert!(s.market_changes(v0, v1).await.must("changes").is_empty());
+    assert!(!s.market_changes(v2, v3).await.must("changes").is_empty());
 }
 
 /// A waiting demand: listed and counted until activated; activation sends its

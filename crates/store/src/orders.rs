@@ -3,6 +3,44 @@
 //! `?n`) and expanded per backend by [`sql_order_helpers!`]: each is a step
 //! inside a caller's transaction.
 
+/// Expands to `impl $store { market_changes_sql, prune_market_changes_sql }`,
+/// which the backend's `Store::market_changes` and `prune_market_changes`
+/// call (reading `$r` and writing `$w`).
+#[macro_export]
+macro_rules! sql_market_change_methods {
+    ($store:ty, write = $w:ident, read = $r:ident, sql = $sql:path) => {
+        impl $store {
+            async fn market_changes_sql(
+                &self,
+                after: i64,
+                upto: i64,
+            ) -> StoreResult<Vec<(i64, String)>> {
+                let rows: Vec<(i64, String)> = sqlx::query_as(&$sql(
+                    "SELECT version, holder_id FROM market_changes
+                 WHERE version > $1 AND version <= $2 ORDER BY version",
+                ))
+                .bind(after)
+                .bind(upto)
+                .fetch_all(&self.$r)
+                .await
+                .map_err(db)?;
+                Ok(rows)
+            }
+
+            async fn prune_market_changes_sql(&self, version: i64) -> StoreResult<u64> {
+                Ok(
+                    sqlx::query(&$sql("DELETE FROM market_changes WHERE version <= $1"))
+                        .bind(version)
+                        .execute(&self.$w)
+                        .await
+                        .map_err(db)?
+                        .rows_affected(),
+                )
+            }
+        }
+    };
+}
+
 /// Expands to the free functions `pass_is_unique`, `free_units`,
 /// `take_stock`, `unit_sold_with` and `unpaid_open`, taking a
 /// `&mut $conn` (the backend's connection) in a running transaction.

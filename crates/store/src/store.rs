@@ -142,6 +142,26 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     /// matching (passes, grants, stock, units, holder fields, interactions,
     /// ratings). Equal numbers mean the same market, on every replica.
     async fn market_version(&self) -> StoreResult<i64>;
+    /// The holders whose reputation or fields changed at each market version
+    /// in `(after, upto]`, oldest first: one row per version that changed
+    /// only a holder. Versions that changed supply have no row, so fewer
+    /// rows than `upto - after` mean "re-read the market". Rows older than
+    /// what [`Store::prune_market_changes`] kept are gone (the same answer).
+    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// Forgets market changes up to `version`; returns how many.
+    async fn prune_market_changes(&self, version: i64) -> StoreResult<u64>;
+    /// [`Store::holder`] for each of `ids` (unknown ones are skipped).
+    async fn holders(&self, ids: &[String], now: Timestamp) -> StoreResult<Vec<HolderState>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match self.holder(id, now).await {
+                Ok(h) => out.push(h),
+                Err(crate::StoreError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
     /// The interaction requests of a demand, best match first.
     async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>>;
     /// The offers made for a demand, oldest first.
