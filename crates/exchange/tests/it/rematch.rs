@@ -129,3 +129,177 @@ async fn a_market_change_rematches_standing_demands_in_bounded_batches() {
     assert_eq!(requests_per_demand.len(), ids.len());
     assert!(requests_per_demand.values().all(|n| *n == 2));
 }
+
+/// Holders answering and being rated update the engine in place (no re-read
+/// of the market); what it ranks then is exactly what a full re-sync of the
+/// same store ranks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_place_updates_rank_as_a_full_resync_does() {
+    let f = Fixture::new(11).await;
+    let x = &f.exchange;
+    let provider = f.account("Maker", &[api::Role::Provider]).await;
+    let product = x
+        .create_product(
+            &provider,
+            &api::CreateProduct {
+                title: "Burr coffee grinder".into(),
+                description: "Conical burrs".into(),
+                category: "home/kitchen".into(),
+                specs: Default::default(),
+                price: api::Money {
+                    amount: "80.00".into(),
+                    currency: "USD".into(),
+                },
+                stock: 1_000,
+                gtin: None,
+            },
+        )
+        .await
+        .expect("product");
+    let pass = x
+        .create_pass(
+            &provider,
+            &api::CreatePass {
+                product_id: product.id.clone(),
+                mode: api::PassMode::Shareable,
+                units: None,
+                commission_bps: 500,
+                valid_until: None,
+            },
+        )
+        .await
+        .expect("pass");
+    let mut holders = Vec::new();
+    for i in 0..6 {
+        let h = f.account(&format!("H{i}"), &[api::Role::Holder]).await;
+        x.grant(
+            &provider,
+            &pass.id,
+            &api::CreateGrant {
+                holder_id: h.id.clone(),
+                units: None,
+            },
+        )
+        .await
+        .expect("grant");
+        holders.push(h);
+    }
+    let buyer = f.account("Buyer", &[api::Role::Requester]).await;
+    x.set_requester_profile(
+        &buyer,
+        &api::RequesterProfileUpdate {
+            ship_to: Some(api::Address {
+                name: "B".into(),
+                line1: "1 Road".into(),
+                line2: None,
+                city: "Lyon".into(),
+                postal_code: "69001".into(),
+                country: "FR".into(),
+            }),
+            payment_method: Some(api::PaymentMethodInput {
+                kind: "sandbox_card".into(),
+                number: "4242424242424242".into(),
+            }),
+        },
+    )
+    .await
+    .expect("profile");
+    let ask = |max: u32| api::CreateDemand {
+        query: "coffee grinder".into(),
+        category: None,
+        max_price: None,
+        holder: Default::default(),
+        min_holders: None,
+        max_holders: Some(max),
+        ttl_seconds: Some(600),
+        wait: None,
+    };
+    // Rounds of demands: some holders answer (and the buyer buys and rates),
+    // some decline; each round changes only holders' reputations.
+    for round in 0..4 {
+        let d = x.create_demand(&buyer, &ask(6)).await.expect("demand");
+        let mut answered = None;
+        for (k, c) in d.contacted.iter().enumerate() {
+            let h = holders
+                .iter()
+                .find(|h| h.id == c.holder_id)
+                .expect("holder");
+            if (k + round) % 3 == 0 {
+                x.decline(h, &c.interaction_id).await.expect("decline");
+            } else if answered.is_none() {
+                let o = x
+                    .offer(
+                        h,
+                        &c.interaction_id,
+                        &api::CreateOffer {
+                            pass_id: pass.id.clone(),
+                            note: None,
+                        },
+                    )
+                    .await
+                    .expect("offer");
+                answered = Some(o.id);
+            }
+        }
+        let offer = answered.expect("an answer");
+        x.accept_offer(&buyer, &offer).await.expect("accept");
+        x.create_order(
+            &buyer,
+            &api::CreateOrder {
+                offer_id: offer.clone(),
+                quantity: 1,
+                pay: true,
+                ship_to: None,
+            },
+        )
+        .await
+        .expect("order");
+        x.rate(
+            &buyer,
+            &offer,
+            &api::CreateRating {
+                positive: round % 2 == 0,
+                comment: None,
+            },
+        )
+        .await
+        .expect("rate");
+    }
+    // The engine followed in place; a forced full re-sync must agree.
+    let order_of = |d: &api::DemandCreated| {
+        d.contacted
+            .iter()
+            .map(|c| (c.holder_id.clone(), c.why.score.to_bits()))
+            .collect::<Vec<_>>()
+    };
+    // A demand syncs the engine after the purchases (stock moved: a full
+    // read); its holders' answers and declines change only reputations, so
+    // the next demand updates them in place.
+    let other = f.account("Other", &[api::Role::Requester]).await;
+    let d = x.create_demand(&other, &ask(6)).await.expect("demand");
+    for (k, c) in d.contacted.iter().enumerate() {
+        let h = holders
+            .iter()
+            .find(|h| h.id == c.holder_id)
+            .expect("holder");
+        if k % 2 == 0 {
+            x.decline(h, &c.interaction_id).await.expect("decline");
+        } else {
+            x.offer(
+                h,
+                &c.interaction_id,
+                &api::CreateOffer {
+                    pass_id: pass.id.clone(),
+                    note: None,
+                },
+            )
+            .await
+            .expect("offer");
+        }
+    }
+    let incremental = x.create_demand(&other, &ask(6)).await.expect("demand");
+    x.sync_index().await.expect("full re-sync");
+    let full = x.create_demand(&other, &ask(6)).await.expect("demand");
+    assert_eq!(order_of(&incremental), order_of(&full));
+    assert_eq!(incremental.contacted.len(), 6);
+}
