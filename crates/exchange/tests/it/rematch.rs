@@ -297,9 +297,11 @@ async fn in_place_updates_rank_as_a_full_resync_does() {
             .expect("offer");
         }
     }
-    let incremental = x.create_demand(&other, &ask(6)).await.expect("demand");
+    // Fewer holders than qualify: which ones make the cut depends on the
+    // engine's per-holder scores, not only on the final sort.
+    let incremental = x.create_demand(&other, &ask(2)).await.expect("demand");
     x.sync_index().await.expect("full re-sync");
-    let full = x.create_demand(&other, &ask(6)).await.expect("demand");
+    let full = x.create_demand(&other, &ask(2)).await.expect("demand");
     assert_eq!(order_of(&incremental), order_of(&full));
-    assert_eq!(incremental.contacted.len(), 6);
+    assert_eq!(incremental.contacted.len(), 2);
 }
