@@ -102,5 +102,13 @@ DROP TRIGGER mv_profiles ON holder_profiles;
 CREATE TRIGGER mv_profiles AFTER INSERT OR UPDATE ON holder_profiles
     FOR EACH ROW EXECUTE FUNCTION log_holder_change('account_id');
 
+-- Matching sees a product's stock only as "some left": a sale that leaves
+-- stock does not move the market (products change only in stock).
+DROP TRIGGER mv_products ON products;
+CREATE TRIGGER mv_products_i AFTER INSERT ON products
+    FOR EACH STATEMENT EXECUTE FUNCTION bump_market_version();
+CREATE TRIGGER mv_products_u AFTER UPDATE ON products FOR EACH ROW
+    WHEN ((OLD.stock > 0) IS DISTINCT FROM (NEW.stock > 0)) EXECUTE FUNCTION bump_market_version();
+
 -- A holder's requests still pending (readers add those past their deadline).
 CREATE INDEX interactions_holder_pending ON interactions (holder_id, deadline) WHERE status = 'pending';

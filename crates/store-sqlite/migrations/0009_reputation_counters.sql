@@ -93,5 +93,11 @@ CREATE TRIGGER mv_profiles_u AFTER UPDATE ON holder_profiles BEGIN
     INSERT INTO market_changes (version, holder_id) SELECT v, NEW.account_id FROM market_version;
 END;
 
+-- Matching sees a product's stock only as "some left": a sale that leaves
+-- stock does not move the market (products change only in stock).
+DROP TRIGGER mv_products_u;
+CREATE TRIGGER mv_products_u AFTER UPDATE ON products
+WHEN (OLD.stock > 0) <> (NEW.stock > 0) BEGIN UPDATE market_version SET v = v + 1; END;
+
 -- A holder's requests still pending (readers add those past their deadline).
 CREATE INDEX interactions_holder_pending ON interactions(holder_id, deadline) WHERE status = 'pending';

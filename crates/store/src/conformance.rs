@@ -4168,6 +4168,34 @@ pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store
     let v4 = s.market_version().await.must("version");
     assert!(v4 > v3);
     assert!((s.market_changes(v3, v4).await.must("changes").len() as i64) < v4 - v3);
+    // A sale that leaves stock does not move the market; selling out does.
+    let few = w.add_product(2).await;
+    let on_few = w.add_pass(&few, PassMode::Shareable, None).await;
+    w.grant(&on_few, &w.holder2, None).await;
+    let offer = w.accepted_offer(&w.holder2, &on_few).await;
+    let before = s.market_version().await.must("version");
+    let one = order_for(&w.id("ord"), &offer, &few, 1);
+    s.place_order(
+        &one,
+        None,
+        Some(&settlement_for(&w.id("led"), &one, t(181))),
+    )
+    .await
+    .must("a sale leaving stock");
+    assert_eq!(s.market_version().await.must("version"), before);
+    let offer = w.accepted_offer(&w.holder2, &on_few).await;
+    let last = order_for(&w.id("ord"), &offer, &few, 1);
+    s.place_order(
+        &last,
+        None,
+        Some(&settlement_for(&w.id("led"), &last, t(181))),
+    )
+    .await
+    .must("the last one");
+    assert!(
+        s.market_version().await.must("version") > before,
+        "sold out"
+    );
     // Pruning.
     assert!(s.prune_market_changes(v1).await.must("prune") > 0);
     assert!(s.market_changes(v0, v1).await.must("changes").is_empty());
