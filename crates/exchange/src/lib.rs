@@ -7,10 +7,14 @@
 //! server is a thin adapter over these methods.
 
 mod convert;
+mod demands;
 mod error;
 pub mod events;
+mod holders;
 pub mod idempotency;
 pub mod keyring;
+mod market;
+mod orders;
 mod passes;
 pub mod payment;
 mod seals;

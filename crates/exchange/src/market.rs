@@ -1,0 +1,295 @@
+//! The matching engine kept up to the store: full syncs, in-place holder
+//! updates, and the re-matching of standing demands.
+
+use crate::error::{ExchangeError, ExchangeResult};
+use crate::Exchange;
+use std::collections::HashMap;
+use std::sync::Arc;
+use symbolon_core::demand::{HolderCriteria, ItemSpec};
+use symbolon_core::limits::*;
+use symbolon_core::{Money, TaxonomyPath, Timestamp};
+use symbolon_match::engine::SyncStats;
+use symbolon_match::{HolderProfile, Listing, Market, MatchQuery, Matcher, PassDoc};
+use symbolon_store::{self as store, Holding};
+
+impl Exchange {
+    /// Brings the matching engine up to the store's market version (a cheap
+    /// read when nothing changed) and returns holder names. Every replica
+    /// checks the shared version before matching, so a committed change is
+    /// seen by the next demand anywhere.
+    pub async fn fresh_market(&self) -> ExchangeResult<Arc<HashMap<String, String>>> {
+        self.sync_engine(false).await.map(|(names, _)| names)
+    }
+
+    /// Checks the engine's index against the store at start-up and brings it
+    /// up to date (a missing index is rebuilt), logging the rate.
+    pub async fn sync_index(&self) -> ExchangeResult<SyncStats> {
+        let store_version = self.store.market_version().await?;
+        let index_version = self.engine.indexed_version();
+        let started = std::time::Instant::now();
+        let (_, stats) = self.sync_engine(true).await?;
+        let stats = stats.unwrap_or_default();
+        let secs = started.elapsed().as_secs_f64().max(1e-6);
+        tracing::info!(
+            store_version,
+            index_version = ?index_version,
+            indexed = stats.indexed,
+            passes = stats.passes,
+            listings = stats.listings,
+            holders = stats.holders,
+            passes_per_second = (stats.indexed as f64 / secs) as u64,
+            ms = (secs * 1000.0) as u64,
+            "search index ready"
+        );
+        Ok(stats)
+    }
+
+    /// Syncs the engine (always when `force`), logging progress and rate.
+    pub(crate) async fn sync_engine(
+        &self,
+        force: bool,
+    ) -> ExchangeResult<(Arc<HashMap<String, String>>, Option<SyncStats>)> {
+        let mut mark = self.sync.lock().await;
+        let now = self.now();
+        let version = self.store.market_version().await?;
+        let stale = force
+            || mark.version != Some(version)
+            || mark.stale_at.is_some_and(|t| now >= t)
+            || mark
+                .synced_at
+                .is_none_or(|t| now.millis() - t.millis() >= MAX_MARKET_SYNC_AGE_MS);
+        if !stale {
+            return Ok((mark.names.clone(), None));
+        }
+        // Only holders' reputations or fields changed since the last sync:
+        // update those holders in place, without re-reading the market.
+        let periodic = mark.stale_at.is_some_and(|t| now >= t)
+            || mark
+                .synced_at
+                .is_none_or(|t| now.millis() - t.millis() >= MAX_MARKET_SYNC_AGE_MS);
+        if let (false, false, Some(from)) = (force, periodic, mark.version) {
+            if version > from && version - from <= MAX_INCREMENTAL_SYNC_VERSIONS {
+                let changes = self.store.market_changes(from, version).await?;
+                if changes.len() as i64 == version - from {
+                    let mut ids: Vec<String> = changes.into_iter().map(|(_, h)| h).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let states = self.store.holders(&ids, now).await?;
+                    let profiles: Vec<HolderProfile> =
+                        states.iter().map(holder_profile_of).collect();
+                    let updated = self.engine.update_holders(&profiles);
+                    mark.version = Some(version);
+                    tracing::debug!(
+                        from,
+                        version,
+                        holders = ids.len(),
+                        updated,
+                        "matching engine updated in place"
+                    );
+                    return Ok((mark.names.clone(), None));
+                }
+            }
+        }
+        let started = std::time::Instant::now();
+        let snapshot = self.store.market(now).await?;
+        let market = market_of(&snapshot)?;
+        let progress = |done: u64, total: u64| {
+            if total >= 10_000 {
+                let secs = started.elapsed().as_secs_f64().max(1e-9);
+                tracing::info!(
+                    done,
+                    total,
+                    per_second = (done as f64 / secs) as u64,
+                    "indexing passes"
+                );
+            }
+        };
+        let stats = self
+            .engine
+            .sync_versioned(&market, version, &progress)
+            .map_err(ExchangeError::internal)?;
+        mark.version = Some(version);
+        mark.synced_at = Some(now);
+        mark.stale_at = snapshot
+            .holdings
+            .iter()
+            .filter_map(|h| h.pass.valid_until)
+            .filter(|u| *u > now)
+            .min();
+        mark.names = Arc::new(
+            snapshot
+                .holders
+                .iter()
+                .map(|h| (h.id.clone(), h.name.clone()))
+                .collect(),
+        );
+        tracing::debug!(
+            version,
+            indexed = stats.indexed,
+            passes = stats.passes,
+            listings = stats.listings,
+            holders = stats.holders,
+            ms = started.elapsed().as_millis() as u64,
+            "matching engine synced"
+        );
+        Ok((mark.names.clone(), Some(stats)))
+    }
+
+    /// Re-matches standing demands the market changed under since they were
+    /// last looked at: each whose query now qualifies `min_holders` gets its
+    /// interaction requests (once, even with several replicas). The work is
+    /// bounded: at most [`MAX_REMATCH_PER_SWEEP`] demands per call, those
+    /// checked longest ago first, so however many demands wait, a market
+    /// change costs a bounded amount per sweep and every demand gets its turn
+    /// within `waiting / MAX_REMATCH_PER_SWEEP` sweeps. Returns how many
+    /// demands were activated.
+    pub async fn rematch_waiting(&self) -> ExchangeResult<u64> {
+        let now = self.now();
+        let waiting = self.store.waiting_demands(now).await?;
+        if waiting.is_empty() {
+            self.sync.lock().await.rematched.clear();
+            return Ok(0);
+        }
+        self.fresh_market().await?;
+        let (version, due) = {
+            let mut mark = self.sync.lock().await;
+            let Some(version) = mark.version else {
+                return Ok(0);
+            };
+            let live: std::collections::HashSet<&str> =
+                waiting.iter().map(|d| d.id.as_str()).collect();
+            mark.rematched.retain(|id, _| live.contains(id.as_str()));
+            // Not yet checked at this version; never checked first, then the
+            // longest ago, then the oldest demand (`waiting` is oldest first).
+            let mut due: Vec<(Option<i64>, usize)> = waiting
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| match mark.rematched.get(&d.id) {
+                    Some(v) if *v == version => None,
+                    seen => Some((seen.copied(), i)),
+                })
+                .collect();
+            due.sort();
+            due.truncate(MAX_REMATCH_PER_SWEEP);
+            for (_, i) in &due {
+                mark.rematched.insert(waiting[*i].id.clone(), version);
+            }
+            (version, due)
+        };
+        let mut activated = 0;
+        for (_, i) in due {
+            let d = &waiting[i];
+            let query = MatchQuery {
+                item: item_of(d)?,
+                criteria: criteria_of(d)?,
+                exclude_holder: Some(d.requester_id.clone()),
+            };
+            let ranked = self.engine.rank(&query, d.max_holders as usize);
+            if (ranked.len() as i64) < d.min_holders {
+                continue;
+            }
+            let deadline = Timestamp::from_millis(d.deadline);
+            let requests = self.requests_for(&d.id, &ranked, deadline, now);
+            if self.store.activate_demand(&d.id, &requests, now).await? {
+                activated += 1;
+                tracing::info!(demand_id = %d.id, contacted = requests.len(), version, "standing demand matched");
+            }
+        }
+        if activated > 0 {
+            // Activated demands wrote interaction requests, which are events.
+            self.hub.kick();
+        }
+        Ok(activated)
+    }
+}
+
+pub(crate) fn criteria_of(d: &store::DemandRecord) -> ExchangeResult<HolderCriteria> {
+    Ok(HolderCriteria {
+        min_positive_rate: d.min_positive_rate,
+        min_success_rate: d.min_success_rate,
+        min_ratings: d.min_ratings.map(|r| r as u64),
+        fields: d
+            .fields
+            .iter()
+            .map(|f| TaxonomyPath::parse(f, "fields"))
+            .collect::<Result<_, _>>()
+            .map_err(ExchangeError::internal)?,
+    })
+}
+
+pub(crate) fn item_of(d: &store::DemandRecord) -> ExchangeResult<ItemSpec> {
+    let category = d
+        .category
+        .as_deref()
+        .map(|c| TaxonomyPath::parse(c, "category"))
+        .transpose()
+        .map_err(ExchangeError::internal)?;
+    let max_price = match (d.max_price_minor, &d.currency) {
+        (Some(m), Some(c)) => Some(Money::new(
+            m,
+            symbolon_core::Currency::parse(c).map_err(ExchangeError::internal)?,
+        )),
+        _ => None,
+    };
+    Ok(ItemSpec {
+        query: d.query.clone(),
+        category,
+        max_price,
+    })
+}
+
+pub(crate) fn pass_doc_of(h: &Holding) -> ExchangeResult<PassDoc> {
+    Ok(PassDoc {
+        pass_id: h.pass.id.clone(),
+        title: h.product.title.clone(),
+        description: h.product.description.clone(),
+        specs: h.product.specs.clone(),
+        category: TaxonomyPath::parse(&h.product.category, "category")
+            .map_err(ExchangeError::internal)?,
+        price: Money::new(
+            h.product.price_minor,
+            symbolon_core::Currency::parse(&h.product.currency).map_err(ExchangeError::internal)?,
+        ),
+    })
+}
+
+/// A holder as the matcher sees it (fields that no longer parse are dropped).
+pub(crate) fn holder_profile_of(h: &store::HolderState) -> HolderProfile {
+    HolderProfile {
+        id: h.id.clone(),
+        fields: h
+            .fields
+            .iter()
+            .filter_map(|f| TaxonomyPath::parse(f, "fields").ok())
+            .collect(),
+        reputation: h.reputation,
+    }
+}
+
+pub(crate) fn market_of(s: &store::MarketSnapshot) -> ExchangeResult<Market> {
+    let mut passes = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for h in &s.holdings {
+        if seen.insert(h.pass.id.as_str()) {
+            passes.push(pass_doc_of(h)?);
+        }
+    }
+    let listings = s
+        .holdings
+        .iter()
+        .map(|h| Listing {
+            holder_id: h.holder_id.clone(),
+            pass_id: h.pass.id.clone(),
+        })
+        .collect();
+    let holders = s
+        .holders
+        .iter()
+        .map(|h| (h.id.clone(), holder_profile_of(h)))
+        .collect();
+    Ok(Market {
+        passes,
+        listings,
+        holders,
+    })
+}
