@@ -62,6 +62,11 @@ impl Embedded {
         }
     }
 
+    /// The server's data dir (its SQLite database is `symbolon.db` there).
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Graceful shutdown: stop accepting, drain, close the store; then remove the temp dir.
     pub(crate) async fn stop(self) -> Result<()> {
         let _ = self.stop.send(());
