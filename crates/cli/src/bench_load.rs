@@ -157,7 +157,7 @@ pub struct Step {
 pub async fn run(args: &LoadArgs, progress: Progress) -> Result<LoadReport> {
     check(args)?;
     if let Some(url) = &args.server {
-        return measure("remote", &[url.clone()], args, progress, None).await;
+        return measure("remote", std::slice::from_ref(url), args, progress, None).await;
     }
     match &args.database_url {
         None => {
@@ -275,6 +275,9 @@ pub(crate) struct Built {
     pub(crate) holder_passes: Vec<Vec<usize>>,
 }
 
+/// One result of a parallel setup step, filled in by its task.
+type Slot<T> = Mutex<Option<T>>;
+
 /// Runs `f(i)` for every `i < n`, `conc` at a time; the first error wins.
 async fn par_for<F, Fut>(n: usize, conc: usize, pb: &indicatif::ProgressBar, f: F) -> Result<()>
 where
@@ -361,7 +364,7 @@ async fn build_market(
     // Holders: every market holder, on replica h % n.
     let mut profiles: Vec<_> = market.holders.values().cloned().collect();
     profiles.sort_by_key(|p| p.id[1..].parse::<usize>().unwrap_or(usize::MAX));
-    let holders: Arc<Vec<Mutex<Option<(String, Client)>>>> =
+    let holders: Arc<Vec<Slot<(String, Client)>>> =
         Arc::new((0..profiles.len()).map(|_| Mutex::default()).collect());
     let profiles = Arc::new(profiles);
     let pb = progress.bar(profiles.len() as u64, "holders");
