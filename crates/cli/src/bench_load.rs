@@ -28,6 +28,7 @@
 use crate::bench_servers::{config, lock, scratch, start_replicas, stop_all};
 use crate::demo::register;
 use crate::embedded::Embedded;
+use crate::open_loop::schedule;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use comfy_table::{presets, Table};
@@ -557,11 +558,9 @@ fn requester_loop(client: Client, tracks: Arc<Tracks>) -> tokio::task::JoinHandl
 
 #[derive(Default)]
 struct Counts {
-    sent: AtomicU64,
     ok: AtomicU64,
     refused: AtomicU64,
     errors: AtomicU64,
-    dropped: AtomicU64,
     expect_second: AtomicU64,
     post: Mutex<Vec<Duration>>,
 }
@@ -668,24 +667,14 @@ async fn steps(
         .map(|r| (f64::from(*r) * args.step_secs).round() as u64)
         .sum();
     let pb = progress.bar(total, "demands");
-    let in_flight = Arc::new(AtomicUsize::new(0));
     let mut next_requester = 0usize;
     let mut out = Vec::new();
     for (step, &rate) in args.rates.iter().enumerate() {
         pb.set_message(format!("demands at {rate}/s"));
         let n = (f64::from(rate) * args.step_secs).round() as u64;
         let counts = Arc::new(Counts::default());
-        let mut tasks = tokio::task::JoinSet::new();
-        let t0 = Instant::now() + Duration::from_millis(10);
-        for i in 0..n {
-            let intended = t0 + Duration::from_secs_f64(i as f64 / f64::from(rate));
-            tokio::time::sleep_until(intended.into()).await;
+        let (done, mut tasks) = schedule(f64::from(rate), n, args.max_in_flight, |_, intended| {
             pb.inc(1);
-            if in_flight.load(Ordering::Relaxed) >= args.max_in_flight {
-                counts.dropped.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            in_flight.fetch_add(1, Ordering::Relaxed);
             let client = requesters[next_requester % requesters.len()].clone();
             next_requester += 1;
             let ask = api::CreateDemand {
@@ -698,12 +687,10 @@ async fn steps(
                 ttl_seconds: Some(MIN_TTL_SECONDS),
                 wait: None,
             };
-            let (counts, tracks, in_flight) = (counts.clone(), tracks.clone(), in_flight.clone());
-            counts.sent.fetch_add(1, Ordering::Relaxed);
-            tasks.spawn(async move {
+            let (counts, tracks) = (counts.clone(), tracks.clone());
+            async move {
                 let res = client.create_demand(&ask).await;
                 let took = intended.elapsed();
-                in_flight.fetch_sub(1, Ordering::Relaxed);
                 match res {
                     Ok(d) => {
                         counts.ok.fetch_add(1, Ordering::Relaxed);
@@ -722,8 +709,10 @@ async fn steps(
                         counts.errors.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-            });
-        }
+            }
+        })
+        .await;
+        pb.inc(done.dropped);
         while tasks.join_next().await.is_some() {}
         // Wait (bounded) for every 2nd offer of this step.
         let expect = counts.expect_second.load(Ordering::Relaxed) as usize;
@@ -739,11 +728,11 @@ async fn steps(
         out.push(Step {
             offered_rate: rate,
             achieved_rate: ok as f64 / args.step_secs,
-            sent: counts.sent.load(Ordering::Relaxed),
+            sent: done.started,
             ok,
             refused: counts.refused.load(Ordering::Relaxed),
             errors: counts.errors.load(Ordering::Relaxed),
-            dropped: counts.dropped.load(Ordering::Relaxed),
+            dropped: done.dropped,
             expect_second_offer: expect as u64,
             post: Latency::of(&lock(&counts.post)),
             second_offer: Latency::of(&seconds),

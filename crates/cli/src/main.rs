@@ -8,6 +8,7 @@ mod bench_servers;
 mod commands;
 mod demo;
 mod embedded;
+mod open_loop;
 mod output;
 mod sealing;
 mod verify;
