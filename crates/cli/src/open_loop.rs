@@ -98,7 +98,11 @@ mod tests {
     /// dropped and counted, none queued.
     #[tokio::test]
     async fn beyond_the_in_flight_cap_requests_are_dropped_and_counted() {
-        let (done, mut tasks) = schedule(1000.0, 40, 5, |_, _| std::future::pending::<()>()).await;
+        let run = schedule(1000.0, 40, 5, |_, _| std::future::pending::<()>());
+        // A generator that waited for its requests would never get past the first.
+        let (done, mut tasks) = tokio::time::timeout(Duration::from_secs(10), run)
+            .await
+            .expect("the schedule finished although no request did");
         assert_eq!(
             done,
             Scheduled {
