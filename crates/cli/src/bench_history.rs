@@ -30,16 +30,34 @@ use symbolon_store::{DemandRecord, Interaction, NewOffer, Store};
 
 /// Requester accounts the past demands are spread over.
 pub const HISTORY_REQUESTERS: usize = 100;
-/// Writers at once (each write is one transaction of the store).
-const HISTORY_WRITERS: usize = 4;
+/// Writers at once on PostgreSQL (each write is one transaction of the store).
+const HISTORY_WRITERS_POSTGRES: usize = 8;
+/// Attempts of one write that SQLite refuses as busy (the server holds the lock).
+const BUSY_ATTEMPTS: u32 = 50;
 /// How far back the history starts.
 const HISTORY_DAYS: i64 = 30;
 
-/// Writes `interactions` past interactions (rounded up to whole demands of 2).
+/// Registers the [`HISTORY_REQUESTERS`] requesters of the past demands; their ids.
+pub(crate) async fn register_requesters(api_url: &str) -> Result<Vec<String>> {
+    let anon = Client::new(api_url)?;
+    let mut ids = Vec::with_capacity(HISTORY_REQUESTERS);
+    for r in 0..HISTORY_REQUESTERS {
+        ids.push(
+            register(&anon, &format!("Past Requester {r}"), api::Role::Requester)
+                .await?
+                .id,
+        );
+    }
+    Ok(ids)
+}
+
+/// Writes `interactions` past interactions (rounded up to whole demands of 2)
+/// by `requesters`, while no server runs on the database (a server's sweeper
+/// would expire a past request before its offer is written).
 pub(crate) async fn preload(
     store_url: &str,
-    api_url: &str,
     built: &Built,
+    requesters: &[String],
     interactions: usize,
     seed: u64,
     progress: Progress,
@@ -51,15 +69,6 @@ pub(crate) async fn preload(
     let store: Arc<dyn Store> = symbolon_server::open_store(&cfg)
         .await
         .context("opening the store for the history")?;
-    let anon = Client::new(api_url)?;
-    let mut requesters = Vec::with_capacity(HISTORY_REQUESTERS);
-    for r in 0..HISTORY_REQUESTERS {
-        requesters.push(
-            register(&anon, &format!("Past Requester {r}"), api::Role::Requester)
-                .await?
-                .id,
-        );
-    }
     // Holders of each pass.
     let mut held_by: Vec<Vec<usize>> = vec![Vec::new(); built.pass_ids.len()];
     for (h, ps) in built.holder_passes.iter().enumerate() {
@@ -95,15 +104,22 @@ pub(crate) async fn preload(
             })
             .collect::<Vec<_>>(),
     );
+    let before = interactions_counted(store.as_ref(), &built.holders).await?;
     let pb = progress.bar(demands as u64, "history (past demands)");
     let next = Arc::new(AtomicUsize::new(0));
     let holder_ids: Arc<Vec<String>> =
         Arc::new(built.holders.iter().map(|h| h.0.clone()).collect());
     let pass_ids = Arc::new(built.pass_ids.clone());
-    let requesters = Arc::new(requesters);
+    let requesters = Arc::new(requesters.to_vec());
     let ids = Arc::new(ids);
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..HISTORY_WRITERS {
+    // SQLite has one writer: more writers only wait on each other's locks.
+    let writers = if store.backend() == "sqlite" {
+        1
+    } else {
+        HISTORY_WRITERS_POSTGRES
+    };
+    for _ in 0..writers {
         let (next, plan, store, pb) = (next.clone(), plan.clone(), store.clone(), pb.clone());
         let (holder_ids, pass_ids, requesters, ids) = (
             holder_ids.clone(),
@@ -160,19 +176,18 @@ pub(crate) async fn preload(
                         seq: 0,
                     })
                     .collect();
-                store
-                    .create_demand(&demand, &requests)
+                busy_retry(|| store.create_demand(&demand, &requests))
                     .await
                     .with_context(|| format!("writing past demand {i}"))?;
                 for (k, r) in requests.iter().enumerate() {
-                    store
-                        .create_offer(&NewOffer {
-                            id: ids.next(prefix::OFFER),
-                            interaction_id: r.id.clone(),
-                            pass_id: pass_ids[p].clone(),
-                            note: None,
-                            created_at: created.plus_millis(1000 + k as i64),
-                        })
+                    let offer = NewOffer {
+                        id: ids.next(prefix::OFFER),
+                        interaction_id: r.id.clone(),
+                        pass_id: pass_ids[p].clone(),
+                        note: None,
+                        created_at: created.plus_millis(1000 + k as i64),
+                    };
+                    busy_retry(|| store.create_offer(&offer))
                         .await
                         .with_context(|| format!("writing an offer of past demand {i}"))?;
                 }
@@ -190,6 +205,52 @@ pub(crate) async fn preload(
         }
     }
     pb.finish_and_clear();
+    let counted = match result {
+        Ok(()) => interactions_counted(store.as_ref(), &built.holders).await,
+        Err(e) => Err(e),
+    };
     store.close().await;
-    result.map(|()| demands * 2)
+    let added = counted? - before;
+    if added != demands as u64 * 2 {
+        anyhow::bail!(
+            "the holders' reputation counts {added} new interactions, not the {} written",
+            demands * 2
+        );
+    }
+    Ok(demands * 2)
+}
+
+/// Interactions the store counts in the holders' reputations, all together.
+async fn interactions_counted(store: &dyn Store, holders: &[(String, Client)]) -> Result<u64> {
+    let now = Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64),
+    );
+    let mut n = 0;
+    for (id, _) in holders {
+        n += store.holder(id, now).await?.reputation.interactions;
+    }
+    Ok(n)
+}
+
+/// Runs `write` again while SQLite answers "database is locked" (the
+/// transaction was rolled back, so trying again writes it once).
+async fn busy_retry<T, F, Fut>(mut write: F) -> symbolon_store::StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = symbolon_store::StoreResult<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match write().await {
+            Err(e)
+                if attempt + 1 < BUSY_ATTEMPTS && e.to_string().contains("database is locked") =>
+            {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            r => return r,
+        }
+    }
 }

@@ -25,9 +25,8 @@
 //!   (p99 of the POST ≤ [`SUSTAINABLE_P99_MS`], no errors, none dropped); a
 //!   table or `--json`, and an SVG plot ([`crate::bench_plot`]).
 
-use crate::bench_servers::{config, lock, scratch, start_replicas, stop_all};
+use crate::bench_servers::{config, lock, scratch, Fleet};
 use crate::demo::register;
-use crate::embedded::Embedded;
 use crate::open_loop::schedule;
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -158,37 +157,24 @@ pub struct Step {
 pub async fn run(args: &LoadArgs, progress: Progress) -> Result<LoadReport> {
     check(args)?;
     if let Some(url) = &args.server {
-        return measure("remote", std::slice::from_ref(url), args, progress, None).await;
+        return measure("remote", None, std::slice::from_ref(url), args, progress).await;
     }
     match &args.database_url {
         None => {
-            let s = Embedded::start("symbolon-bench-load-", server_config(args.seed)).await?;
-            let db = s.data_dir().join("symbolon.db");
-            let r = measure(
-                "sqlite",
-                std::slice::from_ref(&s.url),
-                args,
-                progress,
-                Some(format!("sqlite://{}", db.display())),
-            )
-            .await;
-            s.stop().await?;
+            let mut fleet = Fleet::sqlite(server_config(), args.seed).await?;
+            let urls = fleet.urls();
+            let r = measure("sqlite", Some(&mut fleet), &urls, args, progress).await;
+            fleet.stop().await?;
             r
         }
         Some(admin) => {
             let (db, url) = scratch(admin, "symbolon_bench_load").await?;
             let r = async {
-                let servers = start_replicas(
-                    "symbolon-bench-load-",
-                    &server_config(args.seed),
-                    &url,
-                    args.seed,
-                    args.replicas,
-                )
-                .await?;
-                let urls: Vec<String> = servers.iter().map(|s| s.url.clone()).collect();
-                let r = measure("postgres", &urls, args, progress, Some(url.clone())).await;
-                stop_all(servers).await?;
+                let mut fleet =
+                    Fleet::postgres(server_config(), args.seed, &url, args.replicas).await?;
+                let urls = fleet.urls();
+                let r = measure("postgres", Some(&mut fleet), &urls, args, progress).await;
+                fleet.stop().await?;
                 r
             }
             .await;
@@ -198,8 +184,8 @@ pub async fn run(args: &LoadArgs, progress: Progress) -> Result<LoadReport> {
     }
 }
 
-fn server_config(seed: u64) -> symbolon_server::ServerConfig {
-    let mut c = config(seed, None);
+fn server_config() -> symbolon_server::ServerConfig {
+    let mut c = config(0, None);
     // Thousands of streams and in-flight requests from one machine.
     c.max_connections = 200_000;
     c
@@ -567,25 +553,39 @@ struct Counts {
 
 async fn measure(
     backend: &str,
+    fleet: Option<&mut Fleet>,
     urls: &[String],
     args: &LoadArgs,
     progress: Progress,
-    store_url: Option<String>,
 ) -> Result<LoadReport> {
-    let (built, passes) = build_market(urls, args, progress).await?;
+    let (mut built, passes) = build_market(urls, args, progress).await?;
     let mut history = 0;
+    let mut urls = urls.to_vec();
     if args.history > 0 {
-        let url = store_url.context("--history needs the server's database")?;
-        history = crate::bench_history::preload(
-            &url,
-            &urls[0],
-            &built,
-            args.history,
-            args.seed,
-            progress,
-        )
-        .await?;
+        let fleet = fleet.context("--history needs an embedded server")?;
+        let past = crate::bench_history::register_requesters(&urls[0]).await?;
+        let b = &built;
+        history = fleet
+            .paused(|store_url| async move {
+                crate::bench_history::preload(
+                    &store_url,
+                    b,
+                    &past,
+                    args.history,
+                    args.seed,
+                    progress,
+                )
+                .await
+            })
+            .await?;
+        // The servers came back on new ports: the holders' keys, on the new URLs.
+        urls = fleet.urls();
+        for (h, (_, client)) in built.holders.iter_mut().enumerate() {
+            let key = client.api_key().unwrap_or_default().to_string();
+            *client = Client::new(&urls[h % urls.len()])?.with_key(&key);
+        }
     }
+    let urls = &urls[..];
     let tracks = Arc::new(Tracks::default());
     let mut followers = Vec::new();
     for (_, client) in &built.holders {
