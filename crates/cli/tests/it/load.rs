@@ -78,3 +78,62 @@ fn bench_load_counts_every_demand_and_second_offer_and_plots_svg() {
     assert!(text.contains("<svg"));
     assert!(text.contains("2nd offer p99"), "a series per percentile");
 }
+
+/// The same on two replicas sharing a fresh PostgreSQL database, when
+/// `SYMBOLON_TEST_POSTGRES_URL` is set: demands go to both replicas, offers
+/// reach requesters streaming from either.
+#[test]
+fn bench_load_on_two_postgres_replicas_counts_every_second_offer() {
+    let Ok(admin) = std::env::var("SYMBOLON_TEST_POSTGRES_URL") else {
+        eprintln!("SYMBOLON_TEST_POSTGRES_URL not set: skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("load.svg");
+    let out = command()
+        .current_dir(dir.path())
+        .args([
+            "--json",
+            "bench",
+            "load",
+            "--database-url",
+            &admin,
+            "--replicas",
+            "2",
+            "--listings",
+            "80",
+            "--holders",
+            "10",
+            "--passes",
+            "20",
+            "--rates",
+            "10",
+            "--step-secs",
+            "1",
+            "--think-ms",
+            "10",
+            "--history",
+            "20",
+            "--svg",
+        ])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench load failed: {stderr}");
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["backend"], "postgres");
+    assert_eq!(u(&r["replicas"]), 2);
+    assert_eq!(u(&r["history"]), 20);
+    assert_eq!(u(&r["offer_errors"]), 0, "{r}");
+    let s = &r["steps"][0];
+    assert_eq!(u(&s["sent"]), 10, "{s}");
+    assert_eq!(u(&s["ok"]), 10, "{s}");
+    assert_eq!(
+        u(&s["errors"]) + u(&s["refused"]) + u(&s["dropped"]),
+        0,
+        "{s}"
+    );
+    assert_eq!(u(&s["second_offer"]["count"]), 10, "{s}");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+}
