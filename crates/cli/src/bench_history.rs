@@ -12,7 +12,7 @@
 //! the store checks; past interactions and offers are what matching counts as
 //! a holder's responsiveness.
 
-use crate::bench_load::Built;
+use crate::bench_market::Built;
 use crate::demo::register;
 use anyhow::{Context, Result};
 use rand::rngs::StdRng;

@@ -3,6 +3,7 @@
 mod bench_delivery;
 mod bench_history;
 mod bench_load;
+mod bench_market;
 mod bench_plot;
 mod bench_servers;
 mod commands;
