@@ -134,7 +134,8 @@ pub struct LoadReport {
 #[derive(Debug, Serialize, Clone)]
 pub struct Step {
     pub offered_rate: u32,
-    /// Demands answered 201, per second of the step.
+    /// Demands answered 201 per second, from the step's start to its last answer
+    /// (a server that falls behind stretches the step, and this falls below the offered rate).
     pub achieved_rate: f64,
     /// Demands whose POST was sent (`ok + refused + errors`).
     pub sent: u64,
@@ -475,6 +476,7 @@ async fn steps(
         pb.set_message(format!("demands at {rate}/s"));
         let n = (f64::from(rate) * args.step_secs).round() as u64;
         let counts = Arc::new(Counts::default());
+        let began = Instant::now();
         let (done, mut tasks) = schedule(f64::from(rate), n, args.max_in_flight, |_, intended| {
             pb.inc(1);
             let client = requesters[next_requester % requesters.len()].clone();
@@ -516,6 +518,7 @@ async fn steps(
         .await;
         pb.inc(done.dropped);
         while tasks.join_next().await.is_some() {}
+        let span = began.elapsed().as_secs_f64().max(args.step_secs);
         // Wait (bounded) for every 2nd offer of this step.
         let expect = counts.expect_second.load(Ordering::Relaxed) as usize;
         let deadline = Instant::now() + DRAIN;
@@ -529,7 +532,7 @@ async fn steps(
         let ok = counts.ok.load(Ordering::Relaxed);
         out.push(Step {
             offered_rate: rate,
-            achieved_rate: ok as f64 / args.step_secs,
+            achieved_rate: ok as f64 / span,
             sent: done.started,
             ok,
             refused: counts.refused.load(Ordering::Relaxed),
