@@ -144,6 +144,8 @@ pub struct Step {
     pub refused: u64,
     /// Any other answer, or none.
     pub errors: u64,
+    /// The errors by stable code (or HTTP status, or `no_answer`).
+    pub errors_by_code: std::collections::BTreeMap<String, u64>,
     /// Not sent: `--max-in-flight` demands were unanswered.
     pub dropped: u64,
     /// Demands answered 201 that contacted at least 2 holders.
@@ -352,6 +354,7 @@ struct Counts {
     errors: AtomicU64,
     expect_second: AtomicU64,
     post: Mutex<Vec<Duration>>,
+    by_code: Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 async fn measure(
@@ -509,8 +512,14 @@ async fn steps(
                         counts.refused.fetch_add(1, Ordering::Relaxed);
                         lock(&counts.post).push(took);
                     }
-                    Err(_) => {
+                    Err(e) => {
                         counts.errors.fetch_add(1, Ordering::Relaxed);
+                        let code = match (e.code(), e.status()) {
+                            (Some(c), _) => c.to_string(),
+                            (None, Some(s)) => format!("http_{s}"),
+                            (None, None) => "no_answer".to_string(),
+                        };
+                        *lock(&counts.by_code).entry(code).or_default() += 1;
                     }
                 }
             }
@@ -537,6 +546,7 @@ async fn steps(
             ok,
             refused: counts.refused.load(Ordering::Relaxed),
             errors: counts.errors.load(Ordering::Relaxed),
+            errors_by_code: lock(&counts.by_code).clone(),
             dropped: done.dropped,
             expect_second_offer: expect as u64,
             post: Latency::of(&lock(&counts.post)),
@@ -612,6 +622,18 @@ pub fn render(r: &LoadReport) -> String {
         ),
         None => format!("\nNo rate was sustainable (POST p99 ≤ {SUSTAINABLE_P99_MS} ms, no errors)"),
     });
+    for s in r.steps.iter().filter(|s| s.errors > 0) {
+        let codes: Vec<String> = s
+            .errors_by_code
+            .iter()
+            .map(|(c, n)| format!("{c} × {n}"))
+            .collect();
+        out.push_str(&format!(
+            "\nErrors at {}/s: {}",
+            s.offered_rate,
+            codes.join(", ")
+        ));
+    }
     out.push_str(&format!(
         "\nOffer errors: {}. Plot: {}",
         r.offer_errors, r.svg
