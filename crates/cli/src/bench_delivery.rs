@@ -18,6 +18,7 @@
 //! webhook, and events per second. Every event id is counted, so duplicates
 //! and losses show.
 
+use crate::bench_servers::{config, lock, start_replicas, stop_all};
 use crate::demo::{register, Acct};
 use crate::embedded::Embedded;
 use anyhow::{bail, Context, Result};
@@ -169,36 +170,17 @@ async fn on_postgres(
 ) -> Result<BackendRun> {
     let url = db.url()?;
     // Replicas share the master key; their id seeds differ so ids never collide.
-    let key: String = (0..32)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
-    let mut ca = config(args.seed, Some(url.clone()));
-    ca.master_key = Some(key.clone());
-    let a = Embedded::start("symbolon-bench-a-", ca).await?;
-    let mut cb = config(args.seed.wrapping_add(1), Some(url));
-    cb.master_key = Some(key);
-    let b = match Embedded::start("symbolon-bench-b-", cb).await {
-        Ok(b) => b,
-        Err(e) => {
-            a.stop().await.ok();
-            return Err(e);
-        }
-    };
-    let r = measure("postgres", args, progress, &a, Some(&b)).await;
-    b.stop().await?;
-    a.stop().await?;
+    let servers = start_replicas(
+        "symbolon-bench-",
+        &config(args.seed, None),
+        &url,
+        args.seed,
+        2,
+    )
+    .await?;
+    let r = measure("postgres", args, progress, &servers[0], Some(&servers[1])).await;
+    stop_all(servers).await?;
     r
-}
-
-fn config(seed: u64, database_url: Option<String>) -> ServerConfig {
-    ServerConfig {
-        registration_open: true,
-        seed: Some(seed),
-        database_url,
-        // The webhook receiver is on 127.0.0.1.
-        allow_private_webhooks: true,
-        ..Default::default()
-    }
 }
 
 // ---------------------------------------------------------------- arrivals
@@ -279,10 +261,6 @@ impl Arrivals {
     fn duplicates(&self, ch: Channel) -> usize {
         lock(&self.duplicates).get(&ch).copied().unwrap_or(0)
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Follows `client`'s events, recording each `interaction.requested`.

@@ -17,11 +17,17 @@ impl Embedded {
     /// Starts `config` on 127.0.0.1:0 with its data dir in a new temp dir
     /// named `prefix…` (any `listen` and `data_dir` in `config` are replaced),
     /// and returns once `/healthz` answers.
-    pub(crate) async fn start(prefix: &str, mut config: ServerConfig) -> Result<Self> {
+    pub(crate) async fn start(prefix: &str, config: ServerConfig) -> Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix(prefix)
             .tempdir()
             .context("creating a temp dir")?;
+        Self::start_in(dir, config).await
+    }
+
+    /// Starts `config` on 127.0.0.1:0 with `dir` as its data dir (one a
+    /// previous server left with [`Embedded::stop_keep_dir`]).
+    pub(crate) async fn start_in(dir: tempfile::TempDir, mut config: ServerConfig) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding 127.0.0.1:0")?;
@@ -62,13 +68,26 @@ impl Embedded {
         }
     }
 
+    /// The server's data dir (its SQLite database is `symbolon.db` there).
+    pub(crate) fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Graceful shutdown: stop accepting, drain, close the store; then remove the temp dir.
     pub(crate) async fn stop(self) -> Result<()> {
+        self.stop_keep_dir()
+            .await?
+            .close()
+            .context("removing the temp dir")
+    }
+
+    /// Graceful shutdown, keeping the data dir for [`Embedded::start_in`].
+    pub(crate) async fn stop_keep_dir(self) -> Result<tempfile::TempDir> {
         let _ = self.stop.send(());
         self.task
             .await
             .context("the server task panicked")?
             .context("the server stopped with an error")?;
-        self.dir.close().context("removing the temp dir")
+        Ok(self.dir)
     }
 }

@@ -1,9 +1,15 @@
 //! `symbolon`: serve the exchange, run the demo, and call every API operation.
 
 mod bench_delivery;
+mod bench_history;
+mod bench_load;
+mod bench_market;
+mod bench_plot;
+mod bench_servers;
 mod commands;
 mod demo;
 mod embedded;
+mod open_loop;
 mod output;
 mod sealing;
 mod verify;
@@ -61,6 +67,10 @@ enum Bench {
     /// Event delivery by SSE and webhook: latency from the write to the party, and
     /// throughput under a burst, on SQLite (and two PostgreSQL replicas with --postgres-url).
     Delivery(bench_delivery::DeliveryArgs),
+    /// A real server under open-loop load over HTTP: a market built over the API, holders
+    /// answering on SSE, requesters sending demands at stepped rates; latency per rate, the
+    /// maximum sustainable rate, and an SVG plot.
+    Load(bench_load::LoadArgs),
 }
 
 #[derive(Args, Debug)]
@@ -197,7 +207,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    // `bench load` drives a running server only when `--server` is on the command line.
+    let server_given =
+        matches.value_source("server") == Some(clap::parser::ValueSource::CommandLine);
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Demo(args) => {
@@ -220,6 +237,18 @@ async fn main() {
                     output::print_json(&report);
                 } else {
                     println!("{}", bench_delivery::render(&report));
+                }
+            })
+        }
+        Command::Bench(Bench::Load(mut args)) => {
+            init_tracing("warn");
+            args.server = server_given.then(|| cli.server.clone());
+            let progress = symbolon_bench::progress::Progress { show: !cli.json };
+            bench_load::run(&args, progress).await.map(|report| {
+                if cli.json {
+                    output::print_json(&report);
+                } else {
+                    println!("{}", bench_load::render(&report));
                 }
             })
         }

@@ -2,6 +2,7 @@
 
 mod connections;
 mod crash;
+mod load;
 mod replicas;
 mod sealed;
 mod verify;
