@@ -52,21 +52,16 @@ impl Exchange {
         let mut mark = self.sync.lock().await;
         let now = self.now();
         let version = self.store.market_version().await?;
-        let stale = force
-            || mark.version != Some(version)
-            || mark.stale_at.is_some_and(|t| now >= t)
-            || mark
-                .synced_at
-                .is_none_or(|t| now.millis() - t.millis() >= MAX_MARKET_SYNC_AGE_MS);
-        if !stale {
-            return Ok((mark.names.clone(), None));
-        }
-        // Only holders' reputations or fields changed since the last sync:
-        // update those holders in place, without re-reading the market.
+        // A holding's validity ran out, or the last full read is old.
         let periodic = mark.stale_at.is_some_and(|t| now >= t)
             || mark
                 .synced_at
                 .is_none_or(|t| now.millis() - t.millis() >= MAX_MARKET_SYNC_AGE_MS);
+        if !force && !periodic && mark.version == Some(version) {
+            return Ok((mark.names.clone(), None));
+        }
+        // Only holders' reputations or fields changed since the last sync:
+        // update those holders in place, without re-reading the market.
         if let (false, false, Some(from)) = (force, periodic, mark.version) {
             if version > from && version - from <= MAX_INCREMENTAL_SYNC_VERSIONS {
                 let changes = self.store.market_changes(from, version).await?;

@@ -108,33 +108,19 @@ impl Exchange {
             ));
         }
         let (profile, ship_to) = self.order_profile(me, req.ship_to.as_ref()).await?;
-        let (unit_price, total, commission) =
-            order_amounts(&product, quantity, pass.commission_bps)?;
-        let now = self.now();
         let method = one_click_method(profile.as_ref(), req.pay)?;
-        let order = store::Order {
-            id: self.new_id(prefix::ORDER),
-            offer_id: Some(offer.id.clone()),
-            requester_id: me.id.clone(),
-            provider_id: pass.provider_id.clone(),
-            holder_id: Some(offer.holder_id.clone()),
-            product_id: product.id.clone(),
-            pass_id: pass.id.clone(),
+        let (order, total) = self.new_order(NewOrder {
+            me,
+            pass: &pass,
+            product: &product,
             quantity,
-            unit_price_minor: unit_price.minor,
-            total_minor: total.minor,
-            commission_minor: commission.minor,
-            currency: total.currency.as_str().to_string(),
-            status: symbolon_core::state::OrderStatus::Placed,
-            ship_to,
-            payment_ref: None,
-            created_at: now,
-            paid_at: None,
-            shipped_at: None,
+            holder_id: Some(offer.holder_id.clone()),
+            offer_id: Some(offer.id.clone()),
             unit_no: offer.unit_no,
-            pay_by: self.pay_by(now, method.is_some()),
-            seq: 0,
-        };
+            commission_bps: pass.commission_bps,
+            ship_to,
+            paid_now: method.is_some(),
+        })?;
         let placed = self
             .record_order_retrying(&order, &pass, method.as_ref(), total)
             .await?;
@@ -167,6 +153,38 @@ impl Exchange {
                 })?,
         };
         Ok((profile, ship_to))
+    }
+
+    /// The record of an order about to be placed (amounts from the product's
+    /// price, `pay_by` unless it is paid now), and its total.
+    pub(crate) fn new_order(&self, o: NewOrder<'_>) -> ExchangeResult<(store::Order, Money)> {
+        let (unit_price, total, commission) =
+            order_amounts(o.product, o.quantity, o.commission_bps)?;
+        let now = self.now();
+        let order = store::Order {
+            id: self.new_id(prefix::ORDER),
+            offer_id: o.offer_id,
+            requester_id: o.me.id.clone(),
+            provider_id: o.pass.provider_id.clone(),
+            holder_id: o.holder_id,
+            product_id: o.product.id.clone(),
+            pass_id: o.pass.id.clone(),
+            quantity: o.quantity,
+            unit_price_minor: unit_price.minor,
+            total_minor: total.minor,
+            commission_minor: commission.minor,
+            currency: total.currency.as_str().to_string(),
+            status: symbolon_core::state::OrderStatus::Placed,
+            ship_to: o.ship_to,
+            payment_ref: None,
+            created_at: now,
+            paid_at: None,
+            shipped_at: None,
+            unit_no: o.unit_no,
+            pay_by: self.pay_by(now, o.paid_now),
+            seq: 0,
+        };
+        Ok((order, total))
     }
 
     /// When an order placed at `now` must be paid by: `None` when it is paid
@@ -549,6 +567,22 @@ impl Exchange {
                 .collect(),
         })
     }
+}
+
+/// What [`Exchange::new_order`] builds an order from.
+pub(crate) struct NewOrder<'a> {
+    pub me: &'a store::Account,
+    pub pass: &'a store::Pass,
+    pub product: &'a store::Product,
+    pub quantity: i64,
+    /// The holder credited with it (and its commission), if any.
+    pub holder_id: Option<String>,
+    pub offer_id: Option<String>,
+    /// A unit that already changed hands (units sold before payment-time transfers).
+    pub unit_no: Option<i64>,
+    pub commission_bps: i64,
+    pub ship_to: store::Address,
+    pub paid_now: bool,
 }
 
 pub(crate) fn profile_view(p: &store::RequesterProfile) -> api::RequesterProfile {

@@ -5,9 +5,7 @@
 
 use crate::convert::{self, pass_url};
 use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
-use crate::service::{
-    one_click_method, order_amounts, product_price, random_secret, require, usable,
-};
+use crate::service::{one_click_method, product_price, random_secret, require, usable};
 use crate::Exchange;
 use serde_json::{json, Value};
 use symbolon_api as api;
@@ -692,31 +690,19 @@ impl Exchange {
         } else {
             0
         };
-        let (unit_price, total, commission) = order_amounts(&product, quantity, bps)?;
         let method = one_click_method(profile.as_ref(), req.pay)?;
-        let order = store::Order {
-            id: self.new_id(prefix::ORDER),
-            offer_id: None,
-            requester_id: me.id.clone(),
-            provider_id: pass.provider_id.clone(),
-            holder_id: holder.clone(),
-            product_id: product.id.clone(),
-            pass_id: pass.id.clone(),
+        let (order, total) = self.new_order(crate::orders::NewOrder {
+            me,
+            pass: &pass,
+            product: &product,
             quantity,
-            unit_price_minor: unit_price.minor,
-            total_minor: total.minor,
-            commission_minor: commission.minor,
-            currency: total.currency.as_str().to_string(),
-            status: symbolon_core::state::OrderStatus::Placed,
-            ship_to,
-            payment_ref: None,
-            created_at: now,
-            paid_at: None,
-            shipped_at: None,
+            holder_id: holder,
+            offer_id: None,
             unit_no: None,
-            pay_by: self.pay_by(now, method.is_some()),
-            seq: 0,
-        };
+            commission_bps: bps,
+            ship_to,
+            paid_now: method.is_some(),
+        })?;
         // Unpaid, it takes nothing (a unique pass's unit moves when it is paid).
         let placed = self
             .record_order_retrying(&order, &pass, method.as_ref(), total)

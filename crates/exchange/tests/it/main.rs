@@ -50,6 +50,43 @@ impl Fixture {
         }
     }
 
+    /// A shareable pass (5 % commission) of a new product, a coffee grinder
+    /// with 1 000 in stock, issued by `provider`.
+    pub async fn grinder_pass(&self, provider: &symbolon_store::Account) -> api::Pass {
+        let product = self
+            .exchange
+            .create_product(
+                provider,
+                &api::CreateProduct {
+                    title: "Burr coffee grinder".into(),
+                    description: "Conical burrs".into(),
+                    category: "home/kitchen".into(),
+                    specs: Default::default(),
+                    price: api::Money {
+                        amount: "80.00".into(),
+                        currency: "USD".into(),
+                    },
+                    stock: 1_000,
+                    gtin: None,
+                },
+            )
+            .await
+            .expect("product");
+        self.exchange
+            .create_pass(
+                provider,
+                &api::CreatePass {
+                    product_id: product.id.clone(),
+                    mode: api::PassMode::Shareable,
+                    units: None,
+                    commission_bps: 500,
+                    valid_until: None,
+                },
+            )
+            .await
+            .expect("pass")
+    }
+
     /// A new account with `roles`.
     pub async fn account(&self, name: &str, roles: &[api::Role]) -> symbolon_store::Account {
         let made = self

@@ -16,37 +16,7 @@ async fn a_market_change_rematches_standing_demands_in_bounded_batches() {
     let provider = f.account("Maker", &[api::Role::Provider]).await;
     let h1 = f.account("Hana", &[api::Role::Holder]).await;
     let h2 = f.account("Hugo", &[api::Role::Holder]).await;
-    let product = x
-        .create_product(
-            &provider,
-            &api::CreateProduct {
-                title: "Burr coffee grinder".into(),
-                description: "Conical burrs".into(),
-                category: "home/kitchen".into(),
-                specs: Default::default(),
-                price: api::Money {
-                    amount: "80.00".into(),
-                    currency: "USD".into(),
-                },
-                stock: 1_000,
-                gtin: None,
-            },
-        )
-        .await
-        .expect("product");
-    let pass = x
-        .create_pass(
-            &provider,
-            &api::CreatePass {
-                product_id: product.id.clone(),
-                mode: api::PassMode::Shareable,
-                units: None,
-                commission_bps: 500,
-                valid_until: None,
-            },
-        )
-        .await
-        .expect("pass");
+    let pass = f.grinder_pass(&provider).await;
     let grant = |h: &str| api::CreateGrant {
         holder_id: h.into(),
         units: None,
@@ -138,37 +108,7 @@ async fn in_place_updates_rank_as_a_full_resync_does() {
     let f = Fixture::new(11).await;
     let x = &f.exchange;
     let provider = f.account("Maker", &[api::Role::Provider]).await;
-    let product = x
-        .create_product(
-            &provider,
-            &api::CreateProduct {
-                title: "Burr coffee grinder".into(),
-                description: "Conical burrs".into(),
-                category: "home/kitchen".into(),
-                specs: Default::default(),
-                price: api::Money {
-                    amount: "80.00".into(),
-                    currency: "USD".into(),
-                },
-                stock: 1_000,
-                gtin: None,
-            },
-        )
-        .await
-        .expect("product");
-    let pass = x
-        .create_pass(
-            &provider,
-            &api::CreatePass {
-                product_id: product.id.clone(),
-                mode: api::PassMode::Shareable,
-                units: None,
-                commission_bps: 500,
-                valid_until: None,
-            },
-        )
-        .await
-        .expect("pass");
+    let pass = f.grinder_pass(&provider).await;
     let mut holders = Vec::new();
     for i in 0..6 {
         let h = f.account(&format!("H{i}"), &[api::Role::Holder]).await;
