@@ -1,0 +1,265 @@
+//! The layering, ranges and redaction of every setting.
+
+use super::*;
+
+#[test]
+fn layers_apply_in_order() {
+    let file: ConfigLayer =
+        toml::from_str("listen = \"127.0.0.1:1\"\ndata_dir = \"/file\"\nregistration_open = false")
+            .unwrap();
+    let env = ConfigLayer::from_env([
+        ("SYMBOLON_DATA_DIR".to_string(), "/env".to_string()),
+        ("PATH".into(), "x".into()),
+    ])
+    .unwrap();
+    let flags = ConfigLayer {
+        listen: Some("127.0.0.1:3".into()),
+        ..Default::default()
+    };
+    let c = ServerConfig::layered(&[("file", file), ("env", env), ("flags", flags)]).unwrap();
+    assert_eq!(c.listen.port(), 3);
+    assert_eq!(c.data_dir, PathBuf::from("/env"));
+    assert!(!c.registration_open);
+    let d = ServerConfig::layered(&[]).unwrap();
+    assert_eq!(d.listen.to_string(), DEFAULT_LISTEN);
+    assert!(d.registration_open);
+}
+
+#[test]
+fn database_url_is_layered_checked_and_redacted() {
+    let env = ConfigLayer::from_env([(
+        "SYMBOLON_DATABASE_URL".to_string(),
+        "postgres://u:secret@h/db".to_string(),
+    )])
+    .unwrap();
+    let c = ServerConfig::layered(&[("env", env)]).unwrap();
+    assert_eq!(c.database_url.as_deref(), Some("postgres://u:secret@h/db"));
+    let dbg = format!("{c:?}");
+    assert!(
+        !dbg.contains("secret") && dbg.contains("postgres://u:***@h/db"),
+        "{dbg}"
+    );
+    let bad = ConfigLayer {
+        database_url: Some("mysql://x".into()),
+        ..Default::default()
+    };
+    assert!(ServerConfig::layered(&[("flags", bad)])
+        .unwrap_err()
+        .to_string()
+        .contains("database_url"));
+    assert_eq!(redact_url("sqlite:///tmp/x.db"), "sqlite:///tmp/x.db");
+}
+
+#[test]
+fn master_key_is_checked_and_redacted() {
+    let key = symbolon_exchange::MasterKey::generate().encode();
+    let env = ConfigLayer::from_env([("SYMBOLON_MASTER_KEY".to_string(), key.clone())]).unwrap();
+    assert!(!format!("{env:?}").contains(&key));
+    let c = ServerConfig::layered(&[("env", env)]).unwrap();
+    assert_eq!(c.master_key.as_deref(), Some(key.as_str()));
+    assert!(!format!("{c:?}").contains(&key));
+    let bad = ConfigLayer {
+        master_key: Some("too-short".into()),
+        ..Default::default()
+    };
+    let e = ServerConfig::layered(&[("flags", bad)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("master_key") && !e.contains("too-short"), "{e}");
+}
+
+#[test]
+fn bad_values_name_the_setting() {
+    let e = ConfigLayer::from_env([(
+        "SYMBOLON_REGISTRATION_OPEN".to_string(),
+        "maybe".to_string(),
+    )])
+    .unwrap_err();
+    assert!(e.to_string().contains("registration_open"));
+    let e = ServerConfig::layered(&[(
+        "flags",
+        ConfigLayer {
+            listen: Some("nope".into()),
+            ..Default::default()
+        },
+    )])
+    .unwrap_err();
+    assert!(e.to_string().contains("listen"));
+    assert!(toml::from_str::<ConfigLayer>("unknown = 1").is_err());
+}
+
+#[test]
+fn event_poll_is_one_duration_within_its_range() {
+    let at = |text: &str| {
+        let env =
+            ConfigLayer::from_env([("SYMBOLON_EVENT_POLL".to_string(), text.to_string())]).unwrap();
+        ServerConfig::layered(&[("env", env)]).map(|c| c.event_poll)
+    };
+    assert_eq!(
+        ServerConfig::default().event_poll.as_millis() as u64,
+        symbolon_core::limits::EVENT_POLL_MILLIS
+    );
+    let (lo, hi) = EVENT_POLL_RANGE_MILLIS;
+    assert_eq!(at(&format!("{lo}ms")).unwrap().as_millis() as u64, lo);
+    assert_eq!(at(&format!("{hi}ms")).unwrap().as_millis() as u64, hi);
+    for bad in [
+        format!("{}ms", lo - 1),
+        format!("{}ms", hi + 1),
+        "1s,2s".into(),
+        "".into(),
+        "fast".into(),
+    ] {
+        let e = at(&bad).unwrap_err().to_string();
+        assert!(e.starts_with("env: event_poll:"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn connection_timeouts_are_one_duration_within_their_ranges() {
+    use std::time::Duration;
+    let d = ServerConfig::default();
+    assert_eq!(
+        (
+            d.header_read_timeout,
+            d.body_read_timeout,
+            d.idle_timeout,
+            d.shutdown_grace
+        ),
+        (
+            Duration::from_secs(10),
+            Duration::from_secs(30),
+            Duration::from_secs(60),
+            Duration::from_secs(10)
+        )
+    );
+    type Get = fn(&ServerConfig) -> Duration;
+    let cases: [(&str, &str, (u64, u64), Get); 4] = [
+        (
+            "SYMBOLON_HEADER_READ_TIMEOUT",
+            "header_read_timeout",
+            HEADER_READ_TIMEOUT_RANGE_MILLIS,
+            |c| c.header_read_timeout,
+        ),
+        (
+            "SYMBOLON_BODY_READ_TIMEOUT",
+            "body_read_timeout",
+            BODY_READ_TIMEOUT_RANGE_MILLIS,
+            |c| c.body_read_timeout,
+        ),
+        (
+            "SYMBOLON_IDLE_TIMEOUT",
+            "idle_timeout",
+            IDLE_TIMEOUT_RANGE_MILLIS,
+            |c| c.idle_timeout,
+        ),
+        (
+            "SYMBOLON_SHUTDOWN_GRACE",
+            "shutdown_grace",
+            SHUTDOWN_GRACE_RANGE_MILLIS,
+            |c| c.shutdown_grace,
+        ),
+    ];
+    for (var, setting, (lo, hi), get) in cases {
+        let at = |text: String| {
+            let env = ConfigLayer::from_env([(var.to_string(), text)]).unwrap();
+            ServerConfig::layered(&[("env", env)]).map(|c| get(&c))
+        };
+        assert_eq!(at(format!("{lo}ms")).unwrap(), Duration::from_millis(lo));
+        assert_eq!(at(format!("{hi}ms")).unwrap(), Duration::from_millis(hi));
+        let mut bad = vec![format!("{}ms", hi + 1), "1s,2s".into(), "soon".into()];
+        if lo > 0 {
+            bad.push(format!("{}ms", lo - 1));
+        }
+        for b in bad {
+            let e = at(b.clone()).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("env: {setting}:")), "{b}: {e}");
+        }
+    }
+    // The file layer, under the environment, under flags.
+    let file: ConfigLayer =
+        toml::from_str("idle_timeout = \"5s\"\nshutdown_grace = \"0s\"").unwrap();
+    let env =
+        ConfigLayer::from_env([("SYMBOLON_IDLE_TIMEOUT".to_string(), "7s".to_string())]).unwrap();
+    let flags = ConfigLayer {
+        header_read_timeout: Some("2s".into()),
+        ..Default::default()
+    };
+    let c = ServerConfig::layered(&[("file", file), ("env", env), ("flags", flags)]).unwrap();
+    assert_eq!(c.idle_timeout, Duration::from_secs(7));
+    assert_eq!(c.shutdown_grace, Duration::ZERO);
+    assert_eq!(c.header_read_timeout, Duration::from_secs(2));
+}
+
+#[test]
+fn connection_and_registration_caps_are_checked_at_their_edges() {
+    let at = |var: &str, text: &str| {
+        ConfigLayer::from_env([(var.to_string(), text.to_string())])
+            .and_then(|env| ServerConfig::layered(&[("env", env)]))
+    };
+    let d = ServerConfig::default();
+    assert_eq!(d.max_connections, symbolon_core::limits::MAX_CONNECTIONS);
+    assert_eq!(d.registrations_per_ip_per_hour, 0, "off by default");
+    let (lo, hi) = MAX_CONNECTIONS_RANGE;
+    let mc = |t: &str| at("SYMBOLON_MAX_CONNECTIONS", t).map(|c| c.max_connections);
+    assert_eq!(mc(&lo.to_string()).unwrap(), lo);
+    assert_eq!(mc(&hi.to_string()).unwrap(), hi);
+    for bad in [(lo - 1).to_string(), (hi + 1).to_string(), "many".into()] {
+        let e = mc(&bad).unwrap_err().to_string();
+        assert!(e.contains("max_connections"), "{bad}: {e}");
+    }
+    let r = |t: &str| {
+        at("SYMBOLON_REGISTRATIONS_PER_IP_PER_HOUR", t).map(|c| c.registrations_per_ip_per_hour)
+    };
+    assert_eq!(r("0").unwrap(), 0);
+    let max = MAX_REGISTRATIONS_PER_IP_PER_HOUR;
+    assert_eq!(r(&max.to_string()).unwrap(), max);
+    for bad in [(u64::from(max) + 1).to_string(), "-1".into(), "lots".into()] {
+        let e = r(&bad).unwrap_err().to_string();
+        assert!(e.contains("registrations_per_ip_per_hour"), "{bad}: {e}");
+    }
+    let file: ConfigLayer =
+        toml::from_str("max_connections = 3\nregistrations_per_ip_per_hour = 5").unwrap();
+    let c = ServerConfig::layered(&[("file", file)]).unwrap();
+    assert_eq!((c.max_connections, c.registrations_per_ip_per_hour), (3, 5));
+    let flags = ConfigLayer {
+        max_connections: Some(0),
+        ..Default::default()
+    };
+    let e = ServerConfig::layered(&[("flags", flags)]).unwrap_err();
+    assert!(e.to_string().starts_with("flags: max_connections:"), "{e}");
+}
+
+#[test]
+fn unpaid_order_ttl_is_one_duration_within_its_range() {
+    let at = |text: &str| {
+        let env =
+            ConfigLayer::from_env([("SYMBOLON_UNPAID_ORDER_TTL".to_string(), text.to_string())])
+                .unwrap();
+        ServerConfig::layered(&[("env", env)]).map(|c| c.unpaid_order_ttl)
+    };
+    assert_eq!(
+        ServerConfig::default().unpaid_order_ttl.as_secs(),
+        symbolon_core::limits::DEFAULT_UNPAID_ORDER_TTL_SECONDS
+    );
+    let (lo, hi) = UNPAID_ORDER_TTL_RANGE_MILLIS;
+    assert_eq!(at(&format!("{lo}ms")).unwrap().as_millis() as u64, lo);
+    assert_eq!(at(&format!("{hi}ms")).unwrap().as_millis() as u64, hi);
+    assert_eq!(at("30m").unwrap().as_secs(), 1800);
+    for bad in [
+        format!("{}ms", lo - 1),
+        format!("{}ms", hi + 1),
+        "soon".into(),
+    ] {
+        let e = at(&bad).unwrap_err().to_string();
+        assert!(e.starts_with("env: unpaid_order_ttl:"), "{bad}: {e}");
+    }
+    let file: ConfigLayer = toml::from_str("unpaid_order_ttl = \"2h\"").unwrap();
+    let flags = ConfigLayer {
+        unpaid_order_ttl: Some("45m".into()),
+        ..Default::default()
+    };
+    let c = ServerConfig::layered(&[("file", file.clone())]).unwrap();
+    assert_eq!(c.unpaid_order_ttl.as_secs(), 7200);
+    let c = ServerConfig::layered(&[("file", file), ("flags", flags)]).unwrap();
+    assert_eq!(c.unpaid_order_ttl.as_secs(), 2700);
+}
