@@ -146,6 +146,12 @@ pub const MAX_STREAMS_PER_ACCOUNT: usize = 16;
 /// else wakes it (its own writes; PostgreSQL `NOTIFY` for other replicas'):
 /// the bound on delivery delay when notifications are lost.
 pub const EVENT_POLL_MILLIS: u64 = 200;
+/// Events one replica's hub keeps in memory (every account's newest), so
+/// open streams read them without a store query each; a stream whose cursor
+/// is older reads the store.
+pub const HUB_RECENT_EVENTS: usize = 8192;
+/// Events the hub's tail reads per store query.
+pub const HUB_TAIL_BATCH: u32 = 1000;
 /// A stream that heard no wake for this many poll periods reads the store
 /// anyway (a safety net for a stalled poller: 1 s at the default period).
 pub const STREAM_RECHECK_POLLS: u32 = 5;

@@ -10,9 +10,8 @@
 use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
 use crate::Exchange;
 use rand::RngCore;
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use symbolon_api as api;
 use symbolon_core::limits::*;
@@ -47,109 +46,7 @@ impl Default for WebhookPolicy {
     }
 }
 
-/// Wakes event streams when any replica commits events: the server polls the
-/// store's last `seq` every [`EVENT_POLL_MILLIS`] and publishes it here. A
-/// write on this replica [kicks](EventHub::kick) the poller, so its own
-/// events go out at once; so does a store wake-up (PostgreSQL `NOTIFY`) for
-/// another replica's. Without wake-ups, or while the listener reconnects,
-/// other replicas' events arrive within one period.
-#[derive(Debug)]
-pub struct EventHub {
-    latest: tokio::sync::watch::Sender<i64>,
-    closing: tokio::sync::watch::Sender<bool>,
-    kick: tokio::sync::Notify,
-    streams: Mutex<HashMap<String, usize>>,
-}
-
-impl Default for EventHub {
-    fn default() -> Self {
-        Self {
-            latest: tokio::sync::watch::channel(0).0,
-            closing: tokio::sync::watch::channel(false).0,
-            kick: tokio::sync::Notify::new(),
-            streams: Mutex::default(),
-        }
-    }
-}
-
-impl EventHub {
-    /// Publishes the last committed `seq` (wakes streams if it moved).
-    pub fn publish(&self, seq: i64) {
-        self.latest.send_if_modified(|v| {
-            if seq > *v {
-                *v = seq;
-                true
-            } else {
-                false
-            }
-        });
-    }
-
-    /// Asks the poller to read the last `seq` now rather than at its next
-    /// tick: this replica may just have committed events. Kicks that come
-    /// while a poll runs are kept (one more poll follows), never lost.
-    pub fn kick(&self) {
-        self.kick.notify_one();
-    }
-
-    /// Resolves at the next [`kick`](Self::kick) (or at once for one that came
-    /// since the last call).
-    pub async fn kicked(&self) {
-        self.kick.notified().await;
-    }
-
-    /// A receiver that changes whenever events were committed.
-    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<i64> {
-        self.latest.subscribe()
-    }
-
-    /// Ends every stream (the server is shutting down; clients reconnect
-    /// with `Last-Event-ID`, to this replica once restarted or to another).
-    pub fn close(&self) {
-        self.closing.send_replace(true);
-    }
-
-    /// Changes to `true` when streams must end.
-    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
-        self.closing.subscribe()
-    }
-
-    /// Registers an open stream of `account`; dropped when the stream ends.
-    pub fn open_stream(self: &Arc<Self>, account: &str) -> ExchangeResult<StreamSlot> {
-        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        let n = streams.entry(account.to_string()).or_default();
-        if *n >= MAX_STREAMS_PER_ACCOUNT {
-            return Err(ExchangeError::new(
-                ErrorCode::TooManyStreams,
-                format!("at most {MAX_STREAMS_PER_ACCOUNT} event streams per account"),
-            ));
-        }
-        *n += 1;
-        Ok(StreamSlot {
-            hub: self.clone(),
-            account: account.to_string(),
-        })
-    }
-}
-
-/// One open stream, counted against its account until dropped.
-#[derive(Debug)]
-pub struct StreamSlot {
-    hub: Arc<EventHub>,
-    account: String,
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut streams = self.hub.streams.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = streams.get_mut(&self.account) {
-            *n -= 1;
-            if *n == 0 {
-                streams.remove(&self.account);
-            }
-        }
-    }
-}
+pub use crate::hub::{EventHub, StreamSlot};
 
 /// `evt_<seq>`.
 pub fn event_id(seq: i64) -> String {
@@ -507,11 +404,29 @@ impl Exchange {
         Ok(self.store.events_after(account_id, after, limit).await?)
     }
 
-    /// Reads the last committed event `seq` and publishes it to the hub.
+    /// Tails the store's events into the hub (every account's, in commit
+    /// order) and publishes the last `seq`. The first call starts the tail at
+    /// the store's last event.
     pub async fn poll_events(&self) -> ExchangeResult<i64> {
-        let seq = self.store.last_event_seq().await?;
-        self.hub.publish(seq);
-        Ok(seq)
+        let Some(mut upto) = self.hub.tail_position() else {
+            let seq = self.store.last_event_seq().await?;
+            self.hub.start_tail(seq);
+            self.hub.publish(seq);
+            return Ok(seq);
+        };
+        loop {
+            let batch = self.store.events_since(upto, HUB_TAIL_BATCH).await?;
+            let full = batch.len() as u32 == HUB_TAIL_BATCH;
+            if let Some(last) = batch.last() {
+                upto = last.seq;
+            }
+            self.hub.append(batch);
+            if !full {
+                break;
+            }
+        }
+        self.hub.publish(upto);
+        Ok(upto)
     }
 
     /// Deletes events past [`EVENT_RETENTION_SECONDS`] that no delivery waits for.

@@ -166,8 +166,15 @@ impl Exchange {
                 "the pass does not match the demand's item",
             ));
         }
-        // Verify the pass against the provider's published keys before relaying it.
-        let jwks = self.jwks(&holding.pass.provider_id).await?;
+        // Verify the pass against the provider's key that signed it before
+        // relaying it. That key is published (`jwks`): the pass is unexpired
+        // and was issued before the key could have retired. Only that key is
+        // read, so an offer costs no scan of the provider's passes.
+        let jwks = match &holding.pass.kid {
+            Some(kid) => self.signing_jwks(&holding.pass.provider_id, kid).await?,
+            // Issued before passes recorded their key (schema v3).
+            None => self.jwks(&holding.pass.provider_id).await?,
+        };
         if let Err(e) = symbolon_pass::verify_pass(&holding.pass.jws, &jwks, now) {
             tracing::warn!(pass_id = %holding.pass.id, error = %e, "pass failed verification");
             return Err(ExchangeError::new(

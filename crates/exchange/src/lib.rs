@@ -11,6 +11,7 @@ mod demands;
 mod error;
 pub mod events;
 mod holders;
+mod hub;
 pub mod idempotency;
 pub mod keyring;
 mod market;

@@ -154,6 +154,19 @@ impl Exchange {
         })
     }
 
+    /// The provider's key `kid` alone, as a JWK Set (empty if it has no
+    /// such key): what verifies an unexpired pass it signed.
+    pub(crate) async fn signing_jwks(&self, provider_id: &str, kid: &str) -> ExchangeResult<Jwks> {
+        let keys = self.store.provider_keys(provider_id).await?;
+        Ok(Jwks {
+            keys: keys
+                .iter()
+                .filter(|k| k.kid == kid)
+                .map(|k| Jwk::from_public_bytes(&k.public_key))
+                .collect(),
+        })
+    }
+
     /// SD-JWT VC issuer metadata (`/.well-known/jwt-vc-issuer/…`).
     pub async fn issuer_metadata(&self, provider_id: &str) -> ExchangeResult<Value> {
         let p = self.provider(provider_id).await?;

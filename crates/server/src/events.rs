@@ -1,9 +1,11 @@
 //! `GET /v1/events` (a page, or Server-Sent Events) and the webhook endpoints' API.
 //!
 //! A stream replays from the cursor (`Last-Event-ID`, else `?after=`) and then
-//! goes on reading the same store query whenever the [`EventHub`] says events
-//! were committed, by any replica: replay and live are one loop over
-//! commit-ordered `seq`, so nothing falls between them.
+//! goes on reading whenever the [`EventHub`] says events were committed, by
+//! any replica: replay and live are one loop over commit-ordered `seq`, so
+//! nothing falls between them. Each read takes the account's events from the
+//! hub's recent events (one store tail per replica serves every stream) and
+//! reads the store only for a cursor older than those.
 //!
 //! [`EventHub`]: symbolon_exchange::EventHub
 
@@ -74,6 +76,7 @@ pub async fn events(
         closing: s.exchange.hub().closing(),
         account: me.id,
         cursor,
+        checked: cursor,
         buffer: VecDeque::new(),
         _slot: slot,
     };
@@ -89,6 +92,8 @@ struct StreamState {
     closing: tokio::sync::watch::Receiver<bool>,
     account: String,
     cursor: i64,
+    /// Every event of the account up to this `seq` is delivered or buffered.
+    checked: i64,
     buffer: VecDeque<EventRecord>,
     _slot: StreamSlot,
 }
@@ -108,11 +113,31 @@ async fn next_event(mut st: StreamState) -> Option<(Result<SseEvent, Infallible>
         // Mark what the hub says now as seen before reading, so a commit
         // after the read wakes us.
         st.wake.borrow_and_update();
-        match st
-            .exchange
-            .events_after(&st.account, st.cursor, EVENT_PAGE_DEFAULT)
-            .await
-        {
+        let after = st.cursor.max(st.checked);
+        let hub = st.exchange.hub();
+        let read = match hub.recent_for(&st.account, after, EVENT_PAGE_DEFAULT as usize) {
+            Some((events, complete)) => {
+                st.checked = complete;
+                Ok(events)
+            }
+            None => {
+                // Older than the hub keeps: the store (complete up to what the
+                // tail had read before this query, if the page is not full).
+                let tail = hub.tail_position();
+                let read = st
+                    .exchange
+                    .events_after(&st.account, after, EVENT_PAGE_DEFAULT)
+                    .await;
+                if let Ok(events) = &read {
+                    st.checked = match events.last() {
+                        Some(e) if events.len() as u32 == EVENT_PAGE_DEFAULT => e.seq,
+                        last => tail.unwrap_or(after).max(last.map_or(after, |e| e.seq)),
+                    };
+                }
+                read
+            }
+        };
+        match read {
             Ok(events) if !events.is_empty() => st.buffer.extend(events),
             Ok(_) => {
                 tokio::select! {

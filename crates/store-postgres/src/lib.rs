@@ -198,6 +198,11 @@ async fn check_schema_version(pool: &PgPool) -> StoreResult<()> {
     }
 }
 
+/// Begins a transaction whose commit does not wait for the WAL flush (one
+/// round trip): for writes whose durability a later durable commit of the
+/// same request orders (see `idempotency_begin`).
+const ASYNC_COMMIT: &str = "BEGIN; SET LOCAL synchronous_commit = off";
+
 fn db(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
@@ -1655,7 +1660,12 @@ impl Store for PostgresStore {
         now: Timestamp,
         stale_before: Timestamp,
     ) -> StoreResult<IdempotencyStart> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        // The claim and the stored answer commit without waiting for the WAL
+        // flush: neither is told to anyone by itself, the request's own work
+        // commits durably after the claim (WAL order makes the claim durable
+        // with it), and a lost answer is rebuilt by the retry (ids derive from
+        // the key).
+        let mut tx = self.pool.begin_with(ASYNC_COMMIT).await.map_err(db)?;
         // ON CONFLICT waits for a concurrent inserter to finish, so exactly one runs.
         let inserted = sqlx::query("INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, locked_at) VALUES ($1, $2, $3, 'running', $4, $4) ON CONFLICT (account_id, key) DO NOTHING")
             .bind(account_id)
@@ -1710,15 +1720,17 @@ impl Store for PostgresStore {
         key: &str,
         response: &StoredResponse,
     ) -> StoreResult<()> {
+        let mut tx = self.pool.begin_with(ASYNC_COMMIT).await.map_err(db)?;
         sqlx::query("UPDATE idempotency_keys SET state = 'done', status = $1, content_type = $2, body = $3 WHERE account_id = $4 AND key = $5 AND state = 'running'")
             .bind(i32::from(response.status))
             .bind(&response.content_type)
             .bind(&response.body)
             .bind(account_id)
             .bind(key)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
+        tx.commit().await.map_err(db)?;
         Ok(())
     }
 

@@ -248,6 +248,9 @@ impl crate::OutboxStore for GuardedStore {
     ) -> StoreResult<Vec<EventRecord>> {
         self.inner.events_after(account_id, after, limit).await
     }
+    async fn events_since(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>> {
+        self.inner.events_since(after, limit).await
+    }
     async fn last_event_seq(&self) -> StoreResult<i64> {
         self.inner.last_event_seq().await
     }
@@ -4933,6 +4936,28 @@ pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>
     assert_eq!(kinds(&r), ["offer.created"]);
     assert_eq!(data(&r[0])["offer_id"], offer.id.as_str());
     assert_eq!(data(&r[0])["holder_id"], w.holder1.as_str());
+
+    // The tail over every account holds each account's events, in order.
+    let tail = s.events_since(0, 1000).await.must("events_since");
+    assert!(tail.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(
+        tail.last().map(|e| e.seq),
+        Some(s.last_event_seq().await.must("seq"))
+    );
+    for who in [&w.holder1, &w.requester] {
+        let mine: Vec<_> = tail
+            .iter()
+            .filter(|e| &e.account_id == who)
+            .cloned()
+            .collect();
+        assert_eq!(mine, all_events(s, who).await);
+    }
+    let first = s.events_since(0, 1).await.must("events_since");
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        s.events_since(first[0].seq, 1000).await.must("rest"),
+        tail[1..]
+    );
 
     // A change that fails writes no event.
     let before = s.last_event_seq().await.must("seq");

@@ -28,14 +28,15 @@ macro_rules! sql_market_change_methods {
             }
 
             async fn prune_market_changes_sql(&self, version: i64) -> StoreResult<u64> {
-                Ok(
-                    sqlx::query(&$sql("DELETE FROM market_changes WHERE version <= $1"))
-                        .bind(version)
-                        .execute(&self.$w)
-                        .await
-                        .map_err(db)?
-                        .rows_affected(),
-                )
+                let mut tx = self.$w.begin().await.map_err(db)?;
+                let n = sqlx::query(&$sql("DELETE FROM market_changes WHERE version <= $1"))
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .rows_affected();
+                tx.commit().await.map_err(db)?;
+                Ok(n)
             }
         }
     };

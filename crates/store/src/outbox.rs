@@ -83,6 +83,19 @@ macro_rules! sql_outbox_methods {
                 rows.iter().map(event_from).collect()
             }
 
+            async fn events_since(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>> {
+                let rows = sqlx::query(&$sql(
+                    "SELECT seq, account_id, type, data, created_at FROM events
+                     WHERE seq > $1 ORDER BY seq LIMIT $2",
+                ))
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.$r)
+                .await
+                .map_err(db)?;
+                rows.iter().map(event_from).collect()
+            }
+
             async fn last_event_seq(&self) -> StoreResult<i64> {
                 sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(seq), 0) FROM events")
                     .fetch_one(&self.$r)
@@ -179,7 +192,7 @@ macro_rules! sql_outbox_methods {
                 let row = sqlx::query(&$sql(&q))
                     .bind(account_id)
                     .bind(id)
-                    .fetch_optional(&self.$w)
+                    .fetch_optional(&self.$r)
                     .await
                     .map_err(db)?
                     .ok_or(StoreError::NotFound)?;
@@ -187,15 +200,17 @@ macro_rules! sql_outbox_methods {
             }
 
             async fn delete_webhook(&self, account_id: &str, id: &str) -> StoreResult<()> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
                 let n = sqlx::query(&$sql(
                     "DELETE FROM webhook_endpoints WHERE account_id = $1 AND id = $2",
                 ))
                 .bind(account_id)
                 .bind(id)
-                .execute(&self.$w)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?
                 .rows_affected();
+                tx.commit().await.map_err(db)?;
                 if n == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -209,6 +224,7 @@ macro_rules! sql_outbox_methods {
                 previous: &[u8],
                 previous_until: Timestamp,
             ) -> StoreResult<()> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
                 let n = sqlx::query(&$sql(
                     "UPDATE webhook_endpoints SET secret = $1, previous_secret = $2, previous_until = $3 WHERE id = $4",
                 ))
@@ -216,10 +232,11 @@ macro_rules! sql_outbox_methods {
                 .bind(previous)
                 .bind(previous_until.millis())
                 .bind(id)
-                .execute(&self.$w)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?
                 .rows_affected();
+                tx.commit().await.map_err(db)?;
                 if n == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -259,6 +276,7 @@ macro_rules! sql_outbox_methods {
                 now: Timestamp,
                 limit: u32,
             ) -> StoreResult<u64> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
                 let n = sqlx::query(&$sql(
                     "INSERT INTO webhook_deliveries (endpoint_id, event_seq, state, next_attempt_at)
                      SELECT e.id, ev.seq, 'pending', $1 FROM webhook_endpoints e
@@ -272,10 +290,11 @@ macro_rules! sql_outbox_methods {
                 .bind(id)
                 .bind(after)
                 .bind(i64::from(limit))
-                .execute(&self.$w)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?
                 .rows_affected();
+                tx.commit().await.map_err(db)?;
                 Ok(n)
             }
 
@@ -326,14 +345,14 @@ macro_rules! sql_outbox_methods {
                     let q = format!("{} WHERE e.id = $1", symbolon_store::outbox::WEBHOOK_SELECT);
                     let endpoint = sqlx::query(&$sql(&q))
                         .bind(&endpoint_id)
-                        .fetch_optional(&self.$w)
+                        .fetch_optional(&self.$r)
                         .await
                         .map_err(db)?;
                     let event = sqlx::query(&$sql(
                         "SELECT seq, account_id, type, data, created_at FROM events WHERE seq = $1",
                     ))
                     .bind(seq)
-                    .fetch_optional(&self.$w)
+                    .fetch_optional(&self.$r)
                     .await
                     .map_err(db)?;
                     // Deleted since the claim: nothing to deliver.

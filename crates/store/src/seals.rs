@@ -9,6 +9,7 @@ macro_rules! sql_seal_methods {
         #[async_trait::async_trait]
         impl symbolon_store::SealStore for $store {
             async fn set_party_keys(&self, k: &PartyKeys) -> StoreResult<()> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
                 sqlx::query(&$sql(
                     "INSERT INTO party_keys (account_id, age_recipient, signing_jwk, updated_at)
                      VALUES ($1, $2, $3, $4)
@@ -19,9 +20,10 @@ macro_rules! sql_seal_methods {
                 .bind(&k.age_recipient)
                 .bind(&k.signing_jwk)
                 .bind(k.updated_at.millis())
-                .execute(&self.$w)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+                tx.commit().await.map_err(db)?;
                 Ok(())
             }
 
@@ -43,6 +45,7 @@ macro_rules! sql_seal_methods {
             }
 
             async fn put_seal(&self, s: &PassSeal) -> StoreResult<()> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
                 sqlx::query(&$sql(
                     "INSERT INTO pass_seals (pass_id, seal_id, header_jws, payload, created_at)
                      VALUES ($1, $2, $3, $4, $5)",
@@ -52,9 +55,10 @@ macro_rules! sql_seal_methods {
                 .bind(&s.header_jws)
                 .bind(&s.payload)
                 .bind(s.created_at.millis())
-                .execute(&self.$w)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+                tx.commit().await.map_err(db)?;
                 Ok(())
             }
 
@@ -77,6 +81,7 @@ macro_rules! sql_seal_methods {
             }
 
             async fn add_share(&self, s: &SealedShare) -> StoreResult<()> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
                 sqlx::query(&$sql(
                     "INSERT INTO sealed_shares (id, pass_id, recipient_id, sender_id, kind, offer_id, order_id, wrapped, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -90,9 +95,10 @@ macro_rules! sql_seal_methods {
                 .bind(&s.order_id)
                 .bind(&s.wrapped)
                 .bind(s.created_at.millis())
-                .execute(&self.$w)
+                .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+                tx.commit().await.map_err(db)?;
                 Ok(())
             }
 

@@ -269,6 +269,11 @@ pub trait OutboxStore: Send + Sync {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<EventRecord>>;
+    /// Every account's events with `seq > after`, oldest first, at most
+    /// `limit`: what a replica's event hub tails (one read for all streams).
+    /// Events are numbered in commit order on every backend, so a tail never
+    /// skips one that commits later.
+    async fn events_since(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>>;
     /// The highest event `seq` committed (0 if none).
     async fn last_event_seq(&self) -> StoreResult<i64>;
     /// Deletes events created before `before` that no delivery still waits
