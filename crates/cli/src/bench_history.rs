@@ -30,8 +30,9 @@ use symbolon_store::{DemandRecord, Interaction, NewOffer, Store};
 
 /// Requester accounts the past demands are spread over.
 pub const HISTORY_REQUESTERS: usize = 100;
-/// Writers at once on PostgreSQL (each write is one transaction of the store).
-const HISTORY_WRITERS_POSTGRES: usize = 8;
+/// Writers at once (each write is one transaction of the store; on SQLite they
+/// share group commits).
+const HISTORY_WRITERS: usize = 8;
 /// Attempts of one write that SQLite refuses as busy (the server holds the lock).
 const BUSY_ATTEMPTS: u32 = 50;
 /// How far back the history starts.
@@ -113,12 +114,9 @@ pub(crate) async fn preload(
     let requesters = Arc::new(requesters.to_vec());
     let ids = Arc::new(ids);
     let mut tasks = tokio::task::JoinSet::new();
-    // SQLite has one writer: more writers only wait on each other's locks.
-    let writers = if store.backend() == "sqlite" {
-        1
-    } else {
-        HISTORY_WRITERS_POSTGRES
-    };
+    // On SQLite the one writer commits concurrent writers' transactions in
+    // groups (one fsync each), so several writers help there too.
+    let writers = HISTORY_WRITERS;
     for _ in 0..writers {
         let (next, plan, store, pb) = (next.clone(), plan.clone(), store.clone(), pb.clone());
         let (holder_ids, pass_ids, requesters, ids) = (

@@ -58,6 +58,8 @@ const MAX_REQUESTERS: usize = 20_000;
 const MAX_RATE: u32 = 100_000;
 /// Market setup calls in flight at once.
 pub(crate) const SETUP_CONCURRENCY: usize = 16;
+/// Demands sent one at a time before the first step, not measured.
+const WARMUP_DEMANDS: usize = 20;
 /// How long after a step's last send its 2nd offers may still arrive.
 const DRAIN: Duration = Duration::from_secs(15);
 
@@ -472,8 +474,28 @@ async fn steps(
         .iter()
         .map(|r| (f64::from(*r) * args.step_secs).round() as u64)
         .sum();
-    let pb = progress.bar(total, "demands");
     let mut next_requester = 0usize;
+    // Warm-up, not measured: the first demand after the market was built
+    // brings the engine up to it (a full read and index commit, once), and
+    // connections open. Measured steps then see the steady state.
+    for i in 0..WARMUP_DEMANDS {
+        let client = &requesters[next_requester % requesters.len()];
+        next_requester += 1;
+        let ask = api::CreateDemand {
+            query: built.demandable[i % built.demandable.len()].clone(),
+            category: None,
+            max_price: None,
+            holder: api::HolderCriteria::default(),
+            min_holders: Some(2),
+            max_holders: Some(5),
+            ttl_seconds: Some(MIN_TTL_SECONDS),
+            wait: None,
+        };
+        // A refusal or an error here shows again, measured, in the steps.
+        let _ = client.create_demand(&ask).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let pb = progress.bar(total, "demands");
     let mut out = Vec::new();
     for (step, &rate) in args.rates.iter().enumerate() {
         pb.set_message(format!("demands at {rate}/s"));

@@ -78,6 +78,9 @@ pub const MAX_INCREMENTAL_SYNC_VERSIONS: i64 = 10_000;
 /// Market changes kept for replicas catching up (older ones are pruned; a
 /// replica further behind re-reads the market).
 pub const MARKET_CHANGES_KEPT: i64 = 100_000;
+/// Market changes one sweep prunes at most (a sweep never holds the writer
+/// long, however many changes piled up; a million go in 100 sweeps).
+pub const MARKET_CHANGES_PRUNE_BATCH: u32 = 10_000;
 /// Standing demands re-matched per sweep (about once a second) at most; the
 /// rest wait for the next sweeps, oldest-checked first, so a market change
 /// costs bounded work however many demands wait.

@@ -435,7 +435,7 @@ impl Exchange {
         let version = self.store.market_version().await?;
         // A replica further behind than this re-reads the market instead.
         self.store
-            .prune_market_changes(version - MARKET_CHANGES_KEPT)
+            .prune_market_changes(version - MARKET_CHANGES_KEPT, MARKET_CHANGES_PRUNE_BATCH)
             .await?;
         Ok(self.store.prune_events(before).await?)
     }

@@ -686,8 +686,8 @@ impl Store for SqliteStore {
         self.market_changes_sql(after, upto).await
     }
 
-    async fn prune_market_changes(&self, version: i64) -> StoreResult<u64> {
-        self.prune_market_changes_sql(version).await
+    async fn prune_market_changes(&self, version: i64, limit: u32) -> StoreResult<u64> {
+        self.prune_market_changes_sql(version, limit).await
     }
 
     async fn market_version(&self) -> StoreResult<i64> {

@@ -426,8 +426,8 @@ impl Store for GuardedStore {
     async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>> {
         self.inner.market_changes(after, upto).await
     }
-    async fn prune_market_changes(&self, version: i64) -> StoreResult<u64> {
-        self.inner.prune_market_changes(version).await
+    async fn prune_market_changes(&self, version: i64, limit: u32) -> StoreResult<u64> {
+        self.inner.prune_market_changes(version, limit).await
     }
     async fn market_version(&self) -> StoreResult<i64> {
         self.inner.market_version().await
@@ -4200,7 +4200,12 @@ pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store
         "sold out"
     );
     // Pruning.
-    assert!(s.prune_market_changes(v1).await.must("prune") > 0);
+    // At most `limit` per call, the oldest first.
+    let first = s.market_changes(v0, v1).await.must("changes");
+    assert!(first.len() >= 2, "{first:?}");
+    assert_eq!(s.prune_market_changes(v1, 1).await.must("prune"), 1);
+    assert_eq!(s.market_changes(v0, v1).await.must("changes"), first[1..]);
+    assert!(s.prune_market_changes(v1, 10_000).await.must("prune") > 0);
     assert!(s.market_changes(v0, v1).await.must("changes").is_empty());
     assert!(!s.market_changes(v2, v3).await.must("changes").is_empty());
 }

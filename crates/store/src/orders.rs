@@ -27,10 +27,14 @@ macro_rules! sql_market_change_methods {
                 Ok(rows)
             }
 
-            async fn prune_market_changes_sql(&self, version: i64) -> StoreResult<u64> {
+            async fn prune_market_changes_sql(&self, version: i64, limit: u32) -> StoreResult<u64> {
                 let mut tx = self.$w.begin().await.map_err(db)?;
-                let n = sqlx::query(&$sql("DELETE FROM market_changes WHERE version <= $1"))
-                    .bind(version)
+                let n = sqlx::query(&$sql(
+                    "DELETE FROM market_changes WHERE version IN
+                       (SELECT version FROM market_changes WHERE version <= $1 ORDER BY version LIMIT $2)",
+                ))
+                .bind(version)
+                .bind(i64::from(limit))
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?

@@ -148,8 +148,10 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     /// rows than `upto - after` mean "re-read the market". Rows older than
     /// what [`Store::prune_market_changes`] kept are gone (the same answer).
     async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>>;
-    /// Forgets market changes up to `version`; returns how many.
-    async fn prune_market_changes(&self, version: i64) -> StoreResult<u64>;
+    /// Forgets market changes up to `version`, at most `limit` of them (the
+    /// oldest; a sweep's work stays bounded however many piled up); returns
+    /// how many.
+    async fn prune_market_changes(&self, version: i64, limit: u32) -> StoreResult<u64>;
     /// [`Store::holder`] for each of `ids` (unknown ones are skipped).
     async fn holders(&self, ids: &[String], now: Timestamp) -> StoreResult<Vec<HolderState>> {
         let mut out = Vec::with_capacity(ids.len());
