@@ -28,6 +28,7 @@
 
 use sqlx::{Connection, Executor, SqliteConnection};
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::{oneshot, Mutex, OwnedMutexGuard};
 
@@ -42,6 +43,8 @@ type Waiter = oneshot::Sender<Result<(), String>>;
 #[derive(Clone)]
 pub(crate) struct GroupWriter {
     state: Arc<Mutex<State>>,
+    /// A flush task is queued (at most one is).
+    flush_queued: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for GroupWriter {
@@ -137,6 +140,7 @@ impl GroupWriter {
                 groups: 0,
                 writes: 0,
             })),
+            flush_queued: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -152,12 +156,12 @@ impl GroupWriter {
         g.conn()?.execute(SAVEPOINT).await?;
         Ok(WriteTx {
             guard: Some(g),
-            state: self.state.clone(),
+            writer: self.clone(),
         })
     }
 
-    /// Commits the open group now (at close, or before a statement that
-    /// cannot run in a transaction).
+    /// Commits the open group now.
+    #[cfg(test)]
     pub(crate) async fn flush(&self) -> Result<(), sqlx::Error> {
         self.state.lock().await.commit_group().await
     }
@@ -190,11 +194,22 @@ impl GroupWriter {
         (g.groups, g.writes)
     }
 
+    /// Makes sure the open group gets committed even if no writer follows:
+    /// queues one flush task unless one is queued already. The task commits
+    /// only a group nobody waits for (a waiting writer leads its own commit),
+    /// so under load flushes neither pile up nor split groups.
     fn spawn_flush(&self) {
+        if self.flush_queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = this.flush().await {
-                tracing::warn!(error = %e, "flushing a write group failed");
+            let mut g = this.state.lock().await;
+            this.flush_queued.store(false, Ordering::Release);
+            if g.open && g.waiting.is_empty() {
+                if let Err(e) = g.commit_group().await {
+                    tracing::warn!(error = %e, "flushing a write group failed");
+                }
             }
         });
     }
@@ -204,7 +219,7 @@ impl GroupWriter {
 /// writer connection (it derefs to it) until committed or dropped.
 pub(crate) struct WriteTx {
     guard: Option<OwnedMutexGuard<State>>,
-    state: Arc<Mutex<State>>,
+    writer: GroupWriter,
 }
 
 impl Deref for WriteTx {
@@ -266,7 +281,7 @@ impl WriteTx {
         let (tx, mut rx) = oneshot::channel();
         g.waiting.push(tx);
         drop(g);
-        let lock = self.state.clone().lock_owned();
+        let lock = self.writer.state.clone().lock_owned();
         tokio::pin!(lock);
         let turn = tokio::select! {
             biased;
@@ -299,10 +314,7 @@ impl WriteTx {
     pub(crate) async fn commit_unacked(mut self) -> Result<(), sqlx::Error> {
         self.release().await?;
         drop(self.guard.take());
-        GroupWriter {
-            state: self.state.clone(),
-        }
-        .spawn_flush();
+        self.writer.spawn_flush();
         Ok(())
     }
 }
