@@ -419,6 +419,42 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unacked_writes_are_committed_without_a_following_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, opts) = open(&dir).await;
+        let tasks: Vec<_> = (0..50)
+            .map(|n| {
+                let w = w.clone();
+                tokio::spawn(async move {
+                    let mut tx = w.begin().await?;
+                    sqlx::query("INSERT INTO t (n) VALUES (?)")
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit_unacked().await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        // No writer follows: the queued flush alone commits them.
+        let mut seen = Vec::new();
+        for _ in 0..100 {
+            seen = rows(&opts).await;
+            if seen.len() == 50 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(seen, (0..50).collect::<Vec<_>>());
+        assert!(
+            !w.flush_queued.load(Ordering::Acquire),
+            "no flush left queued"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn many_concurrent_writers_all_land() {
         let dir = tempfile::tempdir().unwrap();
         let (w, opts) = open(&dir).await;
