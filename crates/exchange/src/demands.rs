@@ -279,16 +279,26 @@ impl Exchange {
     }
 
     pub(crate) async fn offer_view(&self, o: &store::Offer) -> ExchangeResult<api::Offer> {
-        let holder = self.store.holder(&o.holder_id, self.now()).await?;
         let pass = self.store.pass(&o.pass_id).await?;
         let product = self.store.product(&pass.product_id).await?;
+        self.offer_view_of(o, &pass, &product).await
+    }
+
+    /// [`Self::offer_view`] with the offer's pass and product already read.
+    pub(crate) async fn offer_view_of(
+        &self,
+        o: &store::Offer,
+        pass: &store::Pass,
+        product: &store::Product,
+    ) -> ExchangeResult<api::Offer> {
+        let holder = self.store.holder(&o.holder_id, self.now()).await?;
         Ok(api::Offer {
             id: o.id.clone(),
             demand_id: o.demand_id.clone(),
             interaction_id: o.interaction_id.clone(),
             status: o.status.as_str().to_string(),
             holder: convert::holder_public(&holder),
-            pass: convert::pass_summary(&self.config.public_url, &pass, &product),
+            pass: convert::pass_summary(&self.config.public_url, pass, product),
             note: o.note.clone(),
             created_at: convert::ts(o.created_at),
             accepted_at: o.accepted_at.map(convert::ts),

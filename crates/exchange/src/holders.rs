@@ -193,7 +193,9 @@ impl Exchange {
             })
             .await?;
         tracing::info!(offer_id = %offer.id, interaction_id = %interaction.id, holder_id = %me.id, "offer made");
-        self.offer_view(&offer).await
+        // The holding read above has the pass and its product.
+        self.offer_view_of(&offer, &holding.pass, &holding.product)
+            .await
     }
 
     pub async fn decline(

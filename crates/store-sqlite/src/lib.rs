@@ -1370,27 +1370,40 @@ impl Store for SqliteStore {
         stale_before: Timestamp,
     ) -> StoreResult<IdempotencyStart> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let row: Option<(String, String, Option<i64>, Option<String>, Option<Vec<u8>>, i64)> = sqlx::query_as(
-            "SELECT fingerprint, state, status, content_type, body, locked_at FROM idempotency_keys WHERE account_id = ? AND key = ?",
-        )
-        .bind(account_id)
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
+        // The common case, a new key, is one statement.
+        let inserted = sqlx::query("INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, locked_at) VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (account_id, key) DO NOTHING")
+            .bind(account_id)
+            .bind(key)
+            .bind(fingerprint)
+            .bind(now.millis())
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        let row: Option<(
+            String,
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<Vec<u8>>,
+            i64,
+        )> = if inserted == 1 {
+            None
+        } else {
+            sqlx::query_as(
+                "SELECT fingerprint, state, status, content_type, body, locked_at FROM idempotency_keys WHERE account_id = ? AND key = ?",
+            )
+            .bind(account_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+        };
         let start = match row {
-            None => {
-                sqlx::query("INSERT INTO idempotency_keys (account_id, key, fingerprint, state, created_at, locked_at) VALUES (?, ?, ?, 'running', ?, ?)")
-                    .bind(account_id)
-                    .bind(key)
-                    .bind(fingerprint)
-                    .bind(now.millis())
-                    .bind(now.millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                IdempotencyStart::Run
-            }
+            None if inserted == 1 => IdempotencyStart::Run,
+            // Gone between the two statements cannot happen (one writer).
+            None => return Err(StoreError::NotFound),
             Some((fp, _, _, _, _, _)) if fp != fingerprint => IdempotencyStart::Mismatch,
             Some((_, state, status, content_type, body, _)) if state == "done" => {
                 IdempotencyStart::Replay(StoredResponse {
