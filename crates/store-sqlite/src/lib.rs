@@ -1222,10 +1222,11 @@ impl Store for SqliteStore {
         provider_id: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Timestamp>> {
-        let at: Option<i64> = sqlx::query_scalar("SELECT MIN(created_at) FROM passes WHERE provider_id = ? AND (valid_until IS NULL OR valid_until > ?)")
+        // Walks `passes_by_provider_age` and stops at the first unexpired pass.
+        let at: Option<i64> = sqlx::query_scalar("SELECT created_at FROM passes WHERE provider_id = ? AND (valid_until IS NULL OR valid_until > ?) ORDER BY created_at LIMIT 1")
             .bind(provider_id)
             .bind(now.millis())
-            .fetch_one(&self.reader)
+            .fetch_optional(&self.reader)
             .await
             .map_err(db)?;
         Ok(at.map(Timestamp::from_millis))
