@@ -53,9 +53,19 @@ async fn stored_answers_are_sealed_and_still_replay(backend: Backend) {
     assert_eq!((s1, r1), (201, None));
     let secret = first["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("whsec_"));
-    let bodies = srv
-        .blobs_sql("SELECT body FROM idempotency_keys WHERE body IS NOT NULL")
-        .await;
+    // The stored answer commits with its write group, not before the
+    // response (on SQLite it is unacked: the request's own work was the
+    // durable write): wait for it to be visible to another connection.
+    let mut bodies = Vec::new();
+    for _ in 0..100 {
+        bodies = srv
+            .blobs_sql("SELECT body FROM idempotency_keys WHERE body IS NOT NULL")
+            .await;
+        if !bodies.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(bodies.len(), 1);
     for b in &bodies {
         assert!(!contains(b, b"whsec_"), "a webhook secret at rest");
