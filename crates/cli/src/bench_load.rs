@@ -481,16 +481,7 @@ async fn steps(
     for i in 0..WARMUP_DEMANDS {
         let client = &requesters[next_requester % requesters.len()];
         next_requester += 1;
-        let ask = api::CreateDemand {
-            query: built.demandable[i % built.demandable.len()].clone(),
-            category: None,
-            max_price: None,
-            holder: api::HolderCriteria::default(),
-            min_holders: Some(2),
-            max_holders: Some(5),
-            ttl_seconds: Some(MIN_TTL_SECONDS),
-            wait: None,
-        };
+        let ask = demand_ask(&built.demandable[i % built.demandable.len()]);
         // A refusal or an error here shows again, measured, in the steps.
         let _ = client.create_demand(&ask).await;
     }
@@ -506,16 +497,7 @@ async fn steps(
             pb.inc(1);
             let client = requesters[next_requester % requesters.len()].clone();
             next_requester += 1;
-            let ask = api::CreateDemand {
-                query: built.demandable[rng.random_range(0..built.demandable.len())].clone(),
-                category: None,
-                max_price: None,
-                holder: api::HolderCriteria::default(),
-                min_holders: Some(2),
-                max_holders: Some(5),
-                ttl_seconds: Some(MIN_TTL_SECONDS),
-                wait: None,
-            };
+            let ask = demand_ask(&built.demandable[rng.random_range(0..built.demandable.len())]);
             let (counts, tracks) = (counts.clone(), tracks.clone());
             async move {
                 let res = client.create_demand(&ask).await;
@@ -577,6 +559,21 @@ async fn steps(
     }
     pb.finish_and_clear();
     Ok(out)
+}
+
+/// The demand every step sends (and the warm-up): `query`, 2–5 holders, the
+/// shortest TTL.
+fn demand_ask(query: &str) -> api::CreateDemand {
+    api::CreateDemand {
+        query: query.to_string(),
+        category: None,
+        max_price: None,
+        holder: api::HolderCriteria::default(),
+        min_holders: Some(2),
+        max_holders: Some(5),
+        ttl_seconds: Some(MIN_TTL_SECONDS),
+        wait: None,
+    }
 }
 
 /// Intended send → 2nd offer, for the demands of `step` that have two offers.
