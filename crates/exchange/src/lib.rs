@@ -77,6 +77,8 @@ struct SyncMark {
     names: Arc<HashMap<String, String>>,
     /// The market version each standing demand was last re-matched at.
     rematched: HashMap<String, i64>,
+    /// How many times the engine re-read the whole market.
+    full_syncs: u64,
 }
 
 impl Exchange {

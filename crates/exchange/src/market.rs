@@ -2,7 +2,7 @@
 //! updates, and the re-matching of standing demands.
 
 use crate::error::{ExchangeError, ExchangeResult};
-use crate::Exchange;
+use crate::{Exchange, SyncMark};
 use std::collections::HashMap;
 use std::sync::Arc;
 use symbolon_core::demand::{HolderCriteria, ItemSpec};
@@ -19,6 +19,13 @@ impl Exchange {
     /// seen by the next demand anywhere.
     pub async fn fresh_market(&self) -> ExchangeResult<Arc<HashMap<String, String>>> {
         self.sync_engine(false).await.map(|(names, _)| names)
+    }
+
+    /// How many times this replica's engine re-read the whole market (at
+    /// start-up, periodically, and when a change could not be applied in
+    /// place): what the incremental path saves.
+    pub async fn full_syncs(&self) -> u64 {
+        self.sync.lock().await.full_syncs
     }
 
     /// Checks the engine's index against the store at start-up and brings it
@@ -60,27 +67,22 @@ impl Exchange {
         if !force && !periodic && mark.version == Some(version) {
             return Ok((mark.names.clone(), None));
         }
-        // Only holders' reputations or fields changed since the last sync:
-        // update those holders in place, without re-reading the market.
+        // Only single holders changed since the last sync — reputations,
+        // fields, or their grants: update those holders in place, without
+        // re-reading the market.
         if let (false, false, Some(from)) = (force, periodic, mark.version) {
             if version > from && version - from <= MAX_INCREMENTAL_SYNC_VERSIONS {
                 let changes = self.store.market_changes(from, version).await?;
                 if changes.len() as i64 == version - from {
-                    let mut ids: Vec<String> = changes.into_iter().map(|(_, h)| h).collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    let states = self.store.holders(&ids, now).await?;
-                    let profiles: Vec<HolderProfile> =
-                        states.iter().map(holder_profile_of).collect();
-                    let updated = self.engine.update_holders(&profiles);
-                    mark.version = Some(version);
+                    self.apply_changes(&mut mark, &changes, version, now)
+                        .await?;
                     tracing::debug!(
                         from,
                         version,
-                        holders = ids.len(),
-                        updated,
+                        changes = changes.len(),
                         "matching engine updated in place"
                     );
+                    mark.version = Some(version);
                     return Ok((mark.names.clone(), None));
                 }
             }
@@ -105,6 +107,7 @@ impl Exchange {
             .map_err(ExchangeError::internal)?;
         mark.version = Some(version);
         mark.synced_at = Some(now);
+        mark.full_syncs += 1;
         mark.stale_at = snapshot
             .holdings
             .iter()
@@ -128,6 +131,66 @@ impl Exchange {
             "matching engine synced"
         );
         Ok((mark.names.clone(), Some(stats)))
+    }
+
+    /// Applies logged holder changes to the engine: holders whose supply
+    /// changed (a grant or its removal) get their usable holdings re-read and
+    /// replaced (new pass documents are indexed); the others get their
+    /// reputation and fields updated.
+    async fn apply_changes(
+        &self,
+        mark: &mut SyncMark,
+        changes: &[store::MarketChange],
+        version: i64,
+        now: Timestamp,
+    ) -> ExchangeResult<()> {
+        let mut ids: Vec<String> = changes.iter().map(|c| c.holder_id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut supply: Vec<String> = changes
+            .iter()
+            .filter(|c| c.supply)
+            .map(|c| c.holder_id.clone())
+            .collect();
+        supply.sort_unstable();
+        supply.dedup();
+        let states = self.store.holders(&ids, now).await?;
+        let (moved, kept): (Vec<_>, Vec<_>) = states
+            .iter()
+            .partition(|h| supply.binary_search(&h.id).is_ok());
+        let profiles: Vec<HolderProfile> = kept.iter().map(|h| holder_profile_of(h)).collect();
+        self.engine.update_holders(&profiles);
+        if moved.is_empty() {
+            return Ok(());
+        }
+        let holdings = self.store.holdings_of(&supply, now).await?;
+        let mut replaced: Vec<(HolderProfile, Vec<PassDoc>)> = moved
+            .iter()
+            .map(|h| (holder_profile_of(h), Vec::new()))
+            .collect();
+        for h in &holdings {
+            if let Some(slot) = replaced.iter_mut().find(|(p, _)| p.id == h.holder_id) {
+                slot.1.push(pass_doc_of(h)?);
+            }
+        }
+        self.engine
+            .replace_holdings(&replaced, Some(version))
+            .map_err(ExchangeError::internal)?;
+        let mut names = (*mark.names).clone();
+        for h in &moved {
+            names.insert(h.id.clone(), h.name.clone());
+        }
+        mark.names = Arc::new(names);
+        let soonest = holdings
+            .iter()
+            .filter_map(|h| h.pass.valid_until)
+            .filter(|u| *u > now)
+            .min();
+        mark.stale_at = match (mark.stale_at, soonest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(())
     }
 
     /// Re-matches standing demands the market changed under since they were

@@ -26,7 +26,8 @@
 use crate::text::{self, Terms, W_DESCRIPTION, W_SPECS, W_TITLE};
 use crate::{
     count_eliminations, item_filters, ranked_holder, reputation_score, sort_ranked, Eliminations,
-    Funnel, HolderProfile, Market, MarketFacts, MatchQuery, Matcher, RankedHolder, W_RELEVANCE,
+    Funnel, HolderProfile, Market, MarketFacts, MatchQuery, Matcher, PassDoc, RankedHolder,
+    W_RELEVANCE,
 };
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -433,58 +434,7 @@ impl Engine {
         version: Option<i64>,
         progress: &dyn Fn(u64, u64),
     ) -> Result<SyncStats, EngineError> {
-        let mut indexed = 0u64;
-        {
-            let mut writer = self.writer.lock().expect("writer lock");
-            let docs = self.docs();
-            let new: Vec<_> = {
-                let mut seen = std::collections::HashSet::new();
-                market
-                    .passes
-                    .iter()
-                    .filter(|p| !docs.keys.contains_key(&p.pass_id) && seen.insert(&p.pass_id))
-                    .collect()
-            };
-            let total = new.len() as u64;
-            let f = self.fields;
-            for (key, p) in (docs.passes.len() as u64..).zip(new) {
-                let mut doc = TantivyDocument::new();
-                doc.add_u64(f.key, key);
-                doc.add_text(f.pass_id, &p.pass_id);
-                doc.add_text(f.title, &p.title);
-                let mut specs = String::new();
-                for (k, v) in &p.specs {
-                    specs.push_str(k);
-                    specs.push('\n');
-                    specs.push_str(v);
-                    specs.push('\n');
-                }
-                doc.add_text(f.specs, &specs);
-                doc.add_text(f.description, &p.description);
-                doc.add_facet(f.category, Facet::from_path(p.category.segments()));
-                doc.add_i64(f.price, p.price.minor);
-                doc.add_text(f.currency, p.price.currency.as_str());
-                doc.add_u64(f.title_len, text::title_len(&p.title) as u64);
-                writer.add_document(doc)?;
-                indexed += 1;
-                if indexed % 10_000 == 0 {
-                    progress(indexed, total);
-                }
-            }
-            // A commit (an fsync) only when documents were added: the version
-            // rides along as the commit's payload, never a commit of its own.
-            if indexed > 0 {
-                let mut commit = writer.prepare_commit()?;
-                if let Some(v) = version {
-                    commit.set_payload(&v.to_string());
-                }
-                commit.commit()?;
-            }
-            progress(indexed, total);
-            if indexed > 0 {
-                self.load_docs()?;
-            }
-        }
+        let indexed = self.index_new(&market.passes, version, progress)?;
         let docs = self.docs();
         let state = build_state(market, &docs.keys);
         let stats = SyncStats {
@@ -495,6 +445,140 @@ impl Engine {
         };
         *self.state.write().expect("state lock") = Arc::new(state);
         Ok(stats)
+    }
+
+    /// Indexes the passes of `passes` the index does not have yet (pass
+    /// documents are immutable, so known ones are kept). A commit (an fsync)
+    /// happens only when documents were added: `version` rides along as the
+    /// commit's payload, never a commit of its own.
+    fn index_new(
+        &self,
+        passes: &[PassDoc],
+        version: Option<i64>,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<u64, EngineError> {
+        let mut indexed = 0u64;
+        let mut writer = self.writer.lock().expect("writer lock");
+        let docs = self.docs();
+        let new: Vec<_> = {
+            let mut seen = std::collections::HashSet::new();
+            passes
+                .iter()
+                .filter(|p| !docs.keys.contains_key(&p.pass_id) && seen.insert(&p.pass_id))
+                .collect()
+        };
+        let total = new.len() as u64;
+        let f = self.fields;
+        for (key, p) in (docs.passes.len() as u64..).zip(new) {
+            let mut doc = TantivyDocument::new();
+            doc.add_u64(f.key, key);
+            doc.add_text(f.pass_id, &p.pass_id);
+            doc.add_text(f.title, &p.title);
+            let mut specs = String::new();
+            for (k, v) in &p.specs {
+                specs.push_str(k);
+                specs.push('\n');
+                specs.push_str(v);
+                specs.push('\n');
+            }
+            doc.add_text(f.specs, &specs);
+            doc.add_text(f.description, &p.description);
+            doc.add_facet(f.category, Facet::from_path(p.category.segments()));
+            doc.add_i64(f.price, p.price.minor);
+            doc.add_text(f.currency, p.price.currency.as_str());
+            doc.add_u64(f.title_len, text::title_len(&p.title) as u64);
+            writer.add_document(doc)?;
+            indexed += 1;
+            if indexed % 10_000 == 0 {
+                progress(indexed, total);
+            }
+        }
+        if indexed > 0 {
+            let mut commit = writer.prepare_commit()?;
+            if let Some(v) = version {
+                commit.set_payload(&v.to_string());
+            }
+            commit.commit()?;
+        }
+        progress(indexed, total);
+        if indexed > 0 {
+            self.load_docs()?;
+        }
+        Ok(indexed)
+    }
+
+    /// Sets each given holder's supply to exactly the listed passes (and its
+    /// profile), indexing passes the index does not have yet: what a grant or
+    /// a revocation changes, applied without re-reading the market. The
+    /// resulting state ranks, explains and reports facts exactly as a full
+    /// [`Engine::sync`] of the updated market (a proptest holds it to that).
+    /// A holder left without passes stays in the state but is not matched,
+    /// counted or reported. Returns how many documents were indexed.
+    pub fn replace_holdings(
+        &self,
+        holdings: &[(HolderProfile, Vec<PassDoc>)],
+        version: Option<i64>,
+    ) -> Result<u64, EngineError> {
+        let all: Vec<PassDoc> = holdings
+            .iter()
+            .flat_map(|(_, p)| p.iter().cloned())
+            .collect();
+        let indexed = self.index_new(&all, version, &|_, _| {})?;
+        let docs = self.docs();
+        let mut guard = self.state.write().expect("state lock");
+        let mut s: State = (**guard).clone();
+        let pass_holders = Arc::make_mut(&mut s.pass_holders);
+        let holder_passes = Arc::make_mut(&mut s.holder_passes);
+        let holder_index = Arc::make_mut(&mut s.holder_index);
+        pass_holders.resize(docs.passes.len(), Vec::new());
+        s.pass_max_rep.resize(docs.passes.len(), f64::NEG_INFINITY);
+        let mut touched: Vec<u32> = Vec::new();
+        for (profile, passes) in holdings {
+            let h = match holder_index.get(&profile.id) {
+                Some(h) => *h,
+                None => {
+                    let h = s.holders.len() as u32;
+                    s.holders.push(profile.clone());
+                    s.rep_scores.push(0.0);
+                    holder_passes.push(Vec::new());
+                    holder_index.insert(profile.id.clone(), h);
+                    h
+                }
+            };
+            s.holders[h as usize] = profile.clone();
+            s.rep_scores[h as usize] = reputation_score(&profile.reputation);
+            let mut keys: Vec<u32> = passes
+                .iter()
+                .filter_map(|p| docs.keys.get(&p.pass_id).copied())
+                .collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for &k in &holder_passes[h as usize] {
+                if keys.binary_search(&k).is_err() {
+                    pass_holders[k as usize].retain(|x| *x != h);
+                }
+            }
+            for &k in &keys {
+                let list = &mut pass_holders[k as usize];
+                if let Err(at) = list.binary_search(&h) {
+                    list.insert(at, h);
+                }
+            }
+            touched.extend(holder_passes[h as usize].iter().copied());
+            touched.extend(keys.iter().copied());
+            holder_passes[h as usize] = keys;
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for key in touched {
+            s.pass_max_rep[key as usize] = pass_holders[key as usize]
+                .iter()
+                .map(|h| s.rep_scores[*h as usize])
+                .fold(f64::NEG_INFINITY, f64::max);
+        }
+        s.max_rep = max_rep_of(&s.rep_scores, holder_passes);
+        *guard = Arc::new(s);
+        Ok(indexed)
     }
 
     /// Applies new reputations and fields of holders already in the market
@@ -523,7 +607,7 @@ impl Engine {
                 .map(|h| s.rep_scores[*h as usize])
                 .fold(f64::NEG_INFINITY, f64::max);
         }
-        s.max_rep = s.rep_scores.iter().copied().fold(0.0, f64::max);
+        s.max_rep = max_rep_of(&s.rep_scores, &s.holder_passes);
         *guard = Arc::new(s);
         updated
     }
@@ -889,7 +973,9 @@ impl Engine {
             .map(|p| item_filters(&query.item, &p.category, p.price))
             .collect();
         let holders = state.holders.iter().enumerate().filter_map(|(h, profile)| {
-            if query.exclude_holder.as_deref() == Some(profile.id.as_str()) {
+            if query.exclude_holder.as_deref() == Some(profile.id.as_str())
+                || state.holder_passes[h].is_empty()
+            {
                 return None;
             }
             let mut f = Funnel::default();
@@ -910,6 +996,16 @@ impl Engine {
 /// integers and their weighted sum stays far below 2^24).
 fn relevance_of(score: f32, weights: &[u32]) -> f64 {
     text::relevance_of_sum(score.round() as u64, weights)
+}
+
+/// The best reputation score of any holder with supply.
+fn max_rep_of(rep_scores: &[f64], holder_passes: &[Vec<u32>]) -> f64 {
+    rep_scores
+        .iter()
+        .zip(holder_passes)
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(r, _)| *r)
+        .fold(0.0, f64::max)
 }
 
 fn build_state(market: &Market, keys: &HashMap<String, u32>) -> State {
@@ -1007,7 +1103,13 @@ impl Matcher for Engine {
             .flatten()
             .for_each(|k| held[*k as usize] = true);
         MarketFacts {
-            reputations: state.holders.iter().map(|h| h.reputation).collect(),
+            reputations: state
+                .holders
+                .iter()
+                .zip(state.holder_passes.iter())
+                .filter(|(_, p)| !p.is_empty())
+                .map(|(h, _)| h.reputation)
+                .collect(),
             prices: docs
                 .passes
                 .iter()

@@ -761,9 +761,8 @@ impl PostgresStore {
         }
         // The other holders' pending requests are withdrawn: they no longer need answering
         // and do not count against their success rate. Lock order: interactions in seq
-        // order, then `market_version`
-        // (events, unit and offer triggers) — the order orders (stock → version), offers,
-        // declines and expiry (interaction → version) also take, so no cycle forms.
+        // order; `market_version` (events, versions) is taken only at commit, by deferred
+        // triggers (migration v11), after every other lock, so no cycle forms.
         sqlx::query(
             "WITH open AS (SELECT seq FROM interactions WHERE demand_id = $1 AND status = 'pending' AND deadline > $2
                            ORDER BY seq FOR NO KEY UPDATE)
@@ -1271,8 +1270,16 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>> {
+    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<MarketChange>> {
         self.market_changes_sql(after, upto).await
+    }
+
+    async fn holdings_of(
+        &self,
+        holder_ids: &[String],
+        now: Timestamp,
+    ) -> StoreResult<Vec<Holding>> {
+        self.holdings_of_sql(holder_ids, now).await
     }
 
     async fn prune_market_changes(&self, version: i64, limit: u32) -> StoreResult<u64> {

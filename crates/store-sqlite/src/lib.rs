@@ -682,8 +682,16 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>> {
+    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<MarketChange>> {
         self.market_changes_sql(after, upto).await
+    }
+
+    async fn holdings_of(
+        &self,
+        holder_ids: &[String],
+        now: Timestamp,
+    ) -> StoreResult<Vec<Holding>> {
+        self.holdings_of_sql(holder_ids, now).await
     }
 
     async fn prune_market_changes(&self, version: i64, limit: u32) -> StoreResult<u64> {

@@ -39,10 +39,10 @@
 
 use crate::HolderState;
 use crate::{
-    Acceptance, Account, Address, Conflict, DemandRecord, Holding, Interaction, MarketSnapshot,
-    NewAccount, NewGrant, NewOffer, Offer, Order, OrderParty, Page, Pass, PassActivity, Posting,
-    Product, ProviderKeyRecord, Rating, RequesterProfile, Settlement, Store, StoreError,
-    StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
+    Acceptance, Account, Address, Conflict, DemandRecord, Holding, Interaction, MarketChange,
+    MarketSnapshot, NewAccount, NewGrant, NewOffer, Offer, Order, OrderParty, Page, Pass,
+    PassActivity, Posting, Product, ProviderKeyRecord, Rating, RequesterProfile, Settlement, Store,
+    StoreError, StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
 };
 use crate::{DeliveryAttempt, DeliveryJob, DeliveryResult, EventRecord, WebhookEndpoint};
 use crate::{IdempotencyStart, StoredResponse};
@@ -423,8 +423,15 @@ impl Store for GuardedStore {
     ) -> StoreResult<bool> {
         self.inner.activate_demand(demand_id, requests, now).await
     }
-    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>> {
+    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<MarketChange>> {
         self.inner.market_changes(after, upto).await
+    }
+    async fn holdings_of(
+        &self,
+        holder_ids: &[String],
+        now: Timestamp,
+    ) -> StoreResult<Vec<Holding>> {
+        self.inner.holdings_of(holder_ids, now).await
     }
     async fn prune_market_changes(&self, version: i64, limit: u32) -> StoreResult<u64> {
         self.inner.prune_market_changes(version, limit).await
@@ -4116,10 +4123,10 @@ pub async fn signing_key_limit_holds_under_concurrency(store: Arc<dyn Store>) {
     );
 }
 
-/// Every market version that changes only a holder's reputation or fields
-/// logs which holder (so replicas update it in place); supply changes log
-/// nothing (a full re-read); versions are consecutive and pruning forgets
-/// the old ones.
+/// Every market version that changes only a holder's reputation or fields,
+/// or a grant, logs which holder (so replicas update it in place); other
+/// supply changes log nothing (a full re-read); versions are consecutive and
+/// pruning forgets the old ones.
 pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
@@ -4142,14 +4149,15 @@ pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store
         v1 - v0,
         "every version is a holder change: {changes:?}"
     );
-    assert!(changes.windows(2).all(|p| p[1].0 == p[0].0 + 1));
-    let holders: BTreeSet<&str> = changes.iter().map(|(_, h)| h.as_str()).collect();
+    assert!(changes.windows(2).all(|p| p[1].version == p[0].version + 1));
+    assert!(changes.iter().all(|c| !c.supply), "{changes:?}");
+    let holders: BTreeSet<&str> = changes.iter().map(|c| c.holder_id.as_str()).collect();
     assert_eq!(
         holders,
         BTreeSet::from([w.holder1.as_str(), w.holder2.as_str()])
     );
     assert_eq!(
-        changes.last().map(|c| c.1.as_str()),
+        changes.last().map(|c| c.holder_id.as_str()),
         Some(w.holder2.as_str())
     );
     // An expiry recorded by the sweeper and a rating are holder changes too.
@@ -4165,12 +4173,35 @@ pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store
     let v3 = s.market_version().await.must("version");
     assert!(v3 > v2);
     let rated = s.market_changes(v2, v3).await.must("changes");
-    assert!(!rated.is_empty() && rated.iter().all(|(_, h)| h == &w.holder1));
-    // A supply change logs nothing: fewer rows than versions.
-    w.add_pass(&w.product, PassMode::Shareable, None).await;
+    assert!(!rated.is_empty() && rated.iter().all(|c| c.holder_id == w.holder1 && !c.supply));
+    // A new pass logs nothing: fewer rows than versions (a full re-read).
+    let new_pass = w.add_pass(&w.product, PassMode::Shareable, None).await;
     let v4 = s.market_version().await.must("version");
     assert!(v4 > v3);
     assert!((s.market_changes(v3, v4).await.must("changes").len() as i64) < v4 - v3);
+    // A grant logs its holder as a supply change, one version for it; the
+    // holder's holdings read alone are what the market snapshot lists.
+    w.grant(&new_pass, &w.holder2, None).await;
+    let v5 = s.market_version().await.must("version");
+    let granted = s.market_changes(v4, v5).await.must("changes");
+    assert_eq!(
+        granted,
+        [MarketChange {
+            version: v5,
+            holder_id: w.holder2.clone(),
+            supply: true
+        }],
+        "a grant is one supply change of its holder"
+    );
+    let ids = [w.holder2.clone(), w.holder1.clone(), w.holder2.clone()];
+    let alone = s.holdings_of(&ids, t(120)).await.must("holdings_of");
+    let mut listed: Vec<Holding> = s.market(t(120)).await.must("market").holdings;
+    listed.retain(|h| h.holder_id == w.holder1 || h.holder_id == w.holder2);
+    assert_eq!(alone, listed);
+    assert!(alone
+        .iter()
+        .any(|h| h.pass.id == new_pass.id && h.holder_id == w.holder2));
+    assert!(s.holdings_of(&[], t(120)).await.must("none").is_empty());
     // A sale that leaves stock does not move the market; selling out does.
     let few = w.add_product(2).await;
     let on_few = w.add_pass(&few, PassMode::Shareable, None).await;
@@ -4200,7 +4231,9 @@ pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store
         "sold out"
     );
     // Pruning.
-    // At most `limit` per call, the oldest first.
+    // At most `limit` per call, the oldest first (the world's own grants,
+    // before v0, go first).
+    s.prune_market_changes(v0, 10_000).await.must("prune");
     let first = s.market_changes(v0, v1).await.must("changes");
     assert!(first.len() >= 2, "{first:?}");
     assert_eq!(s.prune_market_changes(v1, 1).await.must("prune"), 1);

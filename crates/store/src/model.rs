@@ -179,6 +179,16 @@ pub struct HolderState {
     pub reputation: ReputationCounts,
 }
 
+/// One logged market version ([`crate::Store::market_changes`]): the holder
+/// it changed, and whether it changed the holder's supply (a grant or its
+/// removal: re-read the holder's holdings) or only its reputation or fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketChange {
+    pub version: i64,
+    pub holder_id: String,
+    pub supply: bool,
+}
+
 /// What the matcher sees: every holding usable at a moment, and the holders behind them.
 #[derive(Debug, Clone, Default)]
 pub struct MarketSnapshot {

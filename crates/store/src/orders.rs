@@ -3,9 +3,10 @@
 //! `?n`) and expanded per backend by [`sql_order_helpers!`]: each is a step
 //! inside a caller's transaction.
 
-/// Expands to `impl $store { market_changes_sql, prune_market_changes_sql }`,
-/// which the backend's `Store::market_changes` and `prune_market_changes`
-/// call (reading `$r` and writing `$w`).
+/// Expands to `impl $store { market_changes_sql, holdings_of_sql,
+/// prune_market_changes_sql }`, which the backend's `Store::market_changes`,
+/// `holdings_of` and `prune_market_changes` call (reading `$r` and writing
+/// `$w`).
 #[macro_export]
 macro_rules! sql_market_change_methods {
     ($store:ty, write = $w:ident, read = $r:ident, sql = $sql:path) => {
@@ -14,9 +15,9 @@ macro_rules! sql_market_change_methods {
                 &self,
                 after: i64,
                 upto: i64,
-            ) -> StoreResult<Vec<(i64, String)>> {
-                let rows: Vec<(i64, String)> = sqlx::query_as(&$sql(
-                    "SELECT version, holder_id FROM market_changes
+            ) -> StoreResult<Vec<$crate::MarketChange>> {
+                let rows: Vec<(i64, String, bool)> = sqlx::query_as(&$sql(
+                    "SELECT version, holder_id, supply FROM market_changes
                  WHERE version > $1 AND version <= $2 ORDER BY version",
                 ))
                 .bind(after)
@@ -24,7 +25,52 @@ macro_rules! sql_market_change_methods {
                 .fetch_all(&self.$r)
                 .await
                 .map_err(db)?;
-                Ok(rows)
+                Ok(rows
+                    .into_iter()
+                    .map(|(version, holder_id, supply)| $crate::MarketChange {
+                        version,
+                        holder_id,
+                        supply,
+                    })
+                    .collect())
+            }
+
+            /// `Store::holdings_of`: the backend's `HOLDING_SELECT` and
+            /// `holding_from`, one holder at a time, each holder's passes in
+            /// byte order of their ids (as `Store::market` lists them).
+            async fn holdings_of_sql(
+                &self,
+                holder_ids: &[String],
+                now: symbolon_core::Timestamp,
+            ) -> StoreResult<Vec<$crate::Holding>> {
+                let q = format!(
+                    "{HOLDING_SELECT} WHERE {}",
+                    $sql("g.holder_id = $2 AND p.valid_from <= $1 AND (p.valid_until IS NULL OR p.valid_until > $1) AND p.revoked_at IS NULL AND pr.stock > 0")
+                );
+                let mut ids = holder_ids.to_vec();
+                ids.sort_unstable();
+                ids.dedup();
+                let mut holdings = Vec::new();
+                for id in &ids {
+                    let rows = sqlx::query(&q)
+                        .bind(now.millis())
+                        .bind(id)
+                        .fetch_all(&self.$r)
+                        .await
+                        .map_err(db)?;
+                    let mut mine = Vec::with_capacity(rows.len());
+                    for row in &rows {
+                        let h: $crate::Holding = holding_from(row)?;
+                        if h.pass.mode == symbolon_core::state::PassMode::Shareable
+                            || h.units_left.unwrap_or(0) > 0
+                        {
+                            mine.push(h);
+                        }
+                    }
+                    mine.sort_unstable_by(|a, b| a.pass.id.cmp(&b.pass.id));
+                    holdings.extend(mine);
+                }
+                Ok(holdings)
             }
 
             async fn prune_market_changes_sql(&self, version: i64, limit: u32) -> StoreResult<u64> {

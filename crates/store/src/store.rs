@@ -142,12 +142,18 @@ pub trait Store: OutboxStore + SealStore + Send + Sync + 'static {
     /// matching (passes, grants, stock, units, holder fields, interactions,
     /// ratings). Equal numbers mean the same market, on every replica.
     async fn market_version(&self) -> StoreResult<i64>;
-    /// The holders whose reputation or fields changed at each market version
-    /// in `(after, upto]`, oldest first: one row per version that changed
-    /// only a holder. Versions that changed supply have no row, so fewer
-    /// rows than `upto - after` mean "re-read the market". Rows older than
-    /// what [`Store::prune_market_changes`] kept are gone (the same answer).
-    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// The holder each market version in `(after, upto]` changed, oldest
+    /// first: one row per version that changed only one holder — its
+    /// reputation or fields, or its supply (a grant or its removal,
+    /// `supply`). Versions that changed other supply (passes, units, stock)
+    /// have no row, so fewer rows than `upto - after` mean "re-read the
+    /// market". Rows older than what [`Store::prune_market_changes`] kept are
+    /// gone (the same answer).
+    async fn market_changes(&self, after: i64, upto: i64) -> StoreResult<Vec<MarketChange>>;
+    /// The holdings of these holders usable at `now`, exactly as
+    /// [`Store::market`] would list them (ordered by holder, then pass).
+    async fn holdings_of(&self, holder_ids: &[String], now: Timestamp)
+        -> StoreResult<Vec<Holding>>;
     /// Forgets market changes up to `version`, at most `limit` of them (the
     /// oldest; a sweep's work stays bounded however many piled up); returns
     /// how many.

@@ -1,6 +1,7 @@
 //! Integration tests of the services, without HTTP: an [`Exchange`] over a
 //! temp-dir SQLite store, an in-memory engine and a manual clock.
 
+mod incremental;
 mod rematch;
 
 use std::sync::Arc;
@@ -12,10 +13,24 @@ use symbolon_match::engine::Engine;
 use symbolon_store::Store;
 use symbolon_store_sqlite::SqliteStore;
 
+/// The exchange configuration of these tests.
+pub fn config() -> ExchangeConfig {
+    ExchangeConfig {
+        public_url: "http://exchange.test".into(),
+        registration_open: true,
+        master_key: MasterKey::generate(),
+        webhooks: WebhookPolicy::default(),
+        event_poll: std::time::Duration::from_millis(200),
+        unpaid_order_ttl: std::time::Duration::from_secs(1800),
+    }
+}
+
 /// An exchange over a fresh SQLite database; the temp dir lives as long as it.
 pub struct Fixture {
     pub exchange: Arc<Exchange>,
     pub clock: Arc<ManualClock>,
+    pub store: Arc<dyn Store>,
+    pub engine: Arc<Engine>,
     _dir: tempfile::TempDir,
 }
 
@@ -28,24 +43,20 @@ impl Fixture {
                 .expect("store"),
         );
         let clock = Arc::new(ManualClock::new(Timestamp::from_millis(1_800_000_000_000)));
+        let engine = Arc::new(Engine::in_memory().expect("engine"));
         let exchange = Exchange::new(
-            store,
-            Arc::new(Engine::in_memory().expect("engine")),
+            store.clone(),
+            engine.clone(),
             Arc::new(SandboxGateway::new()),
             clock.clone(),
             IdGen::from_seed(seed),
-            ExchangeConfig {
-                public_url: "http://exchange.test".into(),
-                registration_open: true,
-                master_key: MasterKey::generate(),
-                webhooks: WebhookPolicy::default(),
-                event_poll: std::time::Duration::from_millis(200),
-                unpaid_order_ttl: std::time::Duration::from_secs(1800),
-            },
+            config(),
         );
         Self {
             exchange: Arc::new(exchange),
             clock,
+            store,
+            engine,
             _dir: dir,
         }
     }
@@ -53,14 +64,46 @@ impl Fixture {
     /// A shareable pass (5 % commission) of a new product, a coffee grinder
     /// with 1 000 in stock, issued by `provider`.
     pub async fn grinder_pass(&self, provider: &symbolon_store::Account) -> api::Pass {
+        self.pass_of(provider, "Burr coffee grinder", "home/kitchen")
+            .await
+    }
+
+    /// `provider` grants `pass` to `holder`.
+    pub async fn grant(
+        &self,
+        provider: &symbolon_store::Account,
+        pass: &api::Pass,
+        holder: &symbolon_store::Account,
+    ) {
+        self.exchange
+            .grant(
+                provider,
+                &pass.id,
+                &api::CreateGrant {
+                    holder_id: holder.id.clone(),
+                    units: None,
+                },
+            )
+            .await
+            .expect("grant");
+    }
+
+    /// A shareable pass (5 % commission) of a new product titled `title`
+    /// with 1 000 in stock, issued by `provider`.
+    pub async fn pass_of(
+        &self,
+        provider: &symbolon_store::Account,
+        title: &str,
+        category: &str,
+    ) -> api::Pass {
         let product = self
             .exchange
             .create_product(
                 provider,
                 &api::CreateProduct {
-                    title: "Burr coffee grinder".into(),
+                    title: title.into(),
                     description: "Conical burrs".into(),
-                    category: "home/kitchen".into(),
+                    category: category.into(),
                     specs: Default::default(),
                     price: api::Money {
                         amount: "80.00".into(),

@@ -285,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 10,
-        "migrations/0010_passes_by_provider_age.sql is the newest migration"
+        known, 11,
+        "migrations/0011_numbered_at_commit.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;
@@ -660,4 +660,105 @@ async fn concurrent_expiry_accepts_and_offers_do_not_deadlock() {
     }
     a.close().await;
     b.close().await;
+}
+
+/// Schema v11: a transaction takes its event numbers (and market versions)
+/// at commit. One that emitted first but commits last does not hold up a
+/// later one meanwhile, and its event is numbered after the later one's, so
+/// numbers stay in commit order ("after seq N" never skips a late commit).
+#[tokio::test]
+async fn event_numbers_are_taken_at_commit_in_commit_order() {
+    let Some(db) = ScratchDb::create().await else {
+        return;
+    };
+    db.connect().await.close().await;
+    let (mut first, mut second) = (db.raw().await, db.raw().await);
+    let emit =
+        |who: &'static str| format!("SELECT emit_event('{who}', 'test.event', '{{}}', 0)::text");
+    let version = "SELECT v FROM market_version WHERE id = 1";
+    let v0: i64 = sqlx::query_scalar(version)
+        .fetch_one(&mut first)
+        .await
+        .expect("v0");
+
+    sqlx::query("BEGIN")
+        .execute(&mut first)
+        .await
+        .expect("begin");
+    sqlx::query(&emit("acct_first"))
+        .execute(&mut first)
+        .await
+        .expect("emit");
+    // A holder's counter changes in the open transaction, too.
+    sqlx::query("INSERT INTO accounts (id, name, roles, api_key_hash, created_at) VALUES ('acct_h', 'h', 'holder', 'x', 0)")
+        .execute(&mut first)
+        .await
+        .expect("holder account");
+    sqlx::query("INSERT INTO holder_stats (holder_id, ratings) VALUES ('acct_h', 1)")
+        .execute(&mut first)
+        .await
+        .expect("counter change");
+
+    // The second transaction emits and commits while the first is open: it
+    // must not wait for the first (under v10 it blocked on the counter row).
+    let committed = tokio::time::timeout(Duration::from_secs(10), async {
+        sqlx::query("BEGIN").execute(&mut second).await?;
+        sqlx::query(&emit("acct_second"))
+            .execute(&mut second)
+            .await?;
+        sqlx::query("COMMIT").execute(&mut second).await
+    })
+    .await;
+    assert!(
+        matches!(committed, Ok(Ok(_))),
+        "a writer waited for another open transaction: {committed:?}"
+    );
+    // Nothing of the open transaction is numbered yet.
+    let staged: Vec<(i64, String)> =
+        sqlx::query_as("SELECT seq, account_id FROM events ORDER BY seq")
+            .fetch_all(&mut second)
+            .await
+            .expect("events");
+    assert_eq!(staged.len(), 1, "{staged:?}");
+    assert_eq!(staged[0].1, "acct_second");
+    let v1: i64 = sqlx::query_scalar(version)
+        .fetch_one(&mut second)
+        .await
+        .expect("v1");
+    assert_eq!(v1, v0, "an open transaction's version bump is not visible");
+
+    sqlx::query("COMMIT")
+        .execute(&mut first)
+        .await
+        .expect("commit");
+    let events: Vec<(i64, String)> =
+        sqlx::query_as("SELECT seq, account_id FROM events ORDER BY seq")
+            .fetch_all(&mut second)
+            .await
+            .expect("events");
+    assert_eq!(
+        events.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>(),
+        ["acct_second", "acct_first"],
+        "numbers follow commit order"
+    );
+    assert_eq!(events[1].0, events[0].0 + 1);
+    let v2: i64 = sqlx::query_scalar(version)
+        .fetch_one(&mut second)
+        .await
+        .expect("v2");
+    assert_eq!(v2, v0 + 1, "the counter change moved the version once");
+    let logged: Vec<String> =
+        sqlx::query_scalar("SELECT holder_id FROM market_changes WHERE version > $1")
+            .bind(v0)
+            .fetch_all(&mut second)
+            .await
+            .expect("changes");
+    assert_eq!(logged, ["acct_h"]);
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events_staged")
+        .fetch_one(&mut second)
+        .await
+        .expect("staged");
+    assert_eq!(left, 0, "staged events are removed when numbered");
+    first.close().await.expect("close");
+    second.close().await.expect("close");
 }
