@@ -179,6 +179,14 @@ pub fn bearer_key(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// The authenticated caller (`Authorization: Bearer <api_key>`).
 pub struct Caller(pub Account);
 
+/// An account a middleware already authenticated for this request's bearer
+/// key (the idempotency layer does), so [`Caller`] does not read it twice.
+#[derive(Clone)]
+pub(crate) struct Authenticated {
+    pub bearer: String,
+    pub account: Account,
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -194,6 +202,11 @@ impl FromRequestParts<AppState> for Caller {
         })?;
         if key.len() > MAX_API_KEY_CHARS {
             return Err(ApiError::new(ErrorCode::Unauthorized, "unknown API key"));
+        }
+        if let Some(done) = parts.extensions.get::<Authenticated>() {
+            if done.bearer == key {
+                return Ok(Caller(done.account.clone()));
+            }
         }
         let account = state.exchange.authenticate(key).await?;
         Ok(Caller(account))

@@ -86,7 +86,7 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         // The handler answers 401 as usual.
         return next.run(req).await;
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
         Err(_) => {
@@ -127,6 +127,12 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
             // A request that overruns is stopped before its key's lock lapses,
             // so a retry never runs beside it (a retry after the stop finds,
             // through the derived ids, whatever it had committed).
+            // The handler's `Caller` takes the account read here instead of
+            // reading it again.
+            parts.extensions.insert(crate::extract::Authenticated {
+                bearer: bearer.clone(),
+                account: account.clone(),
+            });
             let run = symbolon_exchange::idempotency::with_request_ids(
                 &account.id,
                 &key,

@@ -652,31 +652,24 @@ impl PostgresStore {
         {
             return Err(Conflict::InteractionClosed.into());
         }
-        let requester_id: String =
-            sqlx::query_scalar("SELECT requester_id FROM demands WHERE id = $1")
-                .bind(&i.demand_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
         sqlx::query("UPDATE interactions SET status = 'offered', decided_at = $1 WHERE id = $2")
             .bind(o.created_at.millis())
             .bind(&i.id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        sqlx::query("INSERT INTO offers (id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'offered', $8)")
+        let row = sqlx::query(&sql(symbolon_store::orders::INSERT_OFFER))
             .bind(&o.id)
             .bind(&i.id)
             .bind(&i.demand_id)
             .bind(&i.holder_id)
-            .bind(&requester_id)
             .bind(&o.pass_id)
             .bind(&o.note)
             .bind(o.created_at.millis())
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-        let offer = Self::offer_in(&mut *tx, &o.id, false).await?;
+        let offer = offer_from(&row)?;
         tx.commit().await.map_err(db)?;
         Ok(offer)
     }

@@ -762,31 +762,24 @@ impl Store for SqliteStore {
         {
             return Err(Conflict::InteractionClosed.into());
         }
-        let requester_id: String =
-            sqlx::query_scalar("SELECT requester_id FROM demands WHERE id = ?")
-                .bind(&i.demand_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
         sqlx::query("UPDATE interactions SET status = 'offered', decided_at = ? WHERE id = ?")
             .bind(o.created_at.millis())
             .bind(&i.id)
             .execute(&mut *tx)
             .await
             .map_err(db)?;
-        sqlx::query("INSERT INTO offers (id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'offered', ?)")
+        let row = sqlx::query(&sql(symbolon_store::orders::INSERT_OFFER))
             .bind(&o.id)
             .bind(&i.id)
             .bind(&i.demand_id)
             .bind(&i.holder_id)
-            .bind(&requester_id)
             .bind(&o.pass_id)
             .bind(&o.note)
             .bind(o.created_at.millis())
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
-        let offer = self.offer_in(&mut *tx, &o.id).await?;
+        let offer = offer_from(&row)?;
         tx.commit().await.map_err(db)?;
         Ok(offer)
     }

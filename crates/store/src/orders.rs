@@ -191,3 +191,11 @@ macro_rules! sql_order_helpers {
         }
     };
 }
+
+/// Records an offer for an interaction request, with the demand's requester
+/// read in the same statement, and returns the offer's row (both backends;
+/// `$1` id, `$2` interaction, `$3` demand, `$4` holder, `$5` pass, `$6` note,
+/// `$7` created at).
+pub const INSERT_OFFER: &str = "INSERT INTO offers (id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at)
+     SELECT $1, $2, $3, $4, d.requester_id, $5, $6, 'offered', $7 FROM demands d WHERE d.id = $3
+     RETURNING id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
