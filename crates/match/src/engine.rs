@@ -46,7 +46,8 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
+    Term,
 };
 
 /// Passes in the first retrieval window (at least; `8 × limit` when larger).
@@ -204,6 +205,8 @@ struct State {
     max_rep: f64,
     /// Holders of each pass, by pass key.
     pass_holders: Arc<Vec<Vec<u32>>>,
+    /// Passes with at least one holder (the `n` of the idf weights).
+    held_passes: u64,
     /// Passes of each holder, by holder index.
     holder_passes: Arc<Vec<Vec<u32>>>,
     holder_index: Arc<HashMap<String, u32>>,
@@ -533,6 +536,21 @@ impl Engine {
         pass_holders.resize(docs.passes.len(), Vec::new());
         s.pass_max_rep.resize(docs.passes.len(), f64::NEG_INFINITY);
         let mut touched: Vec<u32> = Vec::new();
+        for (_, passes) in holdings {
+            for p in passes {
+                if let Some(k) = docs.keys.get(&p.pass_id) {
+                    touched.push(*k);
+                }
+            }
+        }
+        for (profile, _) in holdings {
+            if let Some(h) = holder_index.get(&profile.id) {
+                touched.extend(holder_passes[*h as usize].iter().copied());
+            }
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        let held_before = held_now(pass_holders, &touched);
         for (profile, passes) in holdings {
             let h = match holder_index.get(&profile.id) {
                 Some(h) => *h,
@@ -570,6 +588,8 @@ impl Engine {
         }
         touched.sort_unstable();
         touched.dedup();
+        s.held_passes =
+            (s.held_passes as i64 + held_now(pass_holders, &touched) - held_before) as u64;
         for key in touched {
             s.pass_max_rep[key as usize] = pass_holders[key as usize]
                 .iter()
@@ -612,17 +632,44 @@ impl Engine {
         updated
     }
 
-    /// Each term's idf weight, from title document frequencies in the index.
-    fn weights(&self, docs: &Docs, terms: &Terms) -> Vec<u32> {
-        let n = docs.searcher.num_docs();
+    /// Each term's idf weight, from title document frequencies over the
+    /// passes in the market (held by someone), as the exact scorer counts
+    /// them: the index also keeps the documents of passes that left the
+    /// market (revoked, sold out, no longer granted), and a replica's index
+    /// remembers more of those than a fresh one's, so they must not count.
+    fn weights(&self, docs: &Docs, state: &State, terms: &Terms) -> Vec<u32> {
+        let held = |key: u32| {
+            state
+                .pass_holders
+                .get(key as usize)
+                .is_some_and(|h| !h.is_empty())
+        };
+        let n = state.held_passes;
         terms
             .0
             .iter()
             .map(|t| {
-                let df = docs
-                    .searcher
-                    .doc_freq(&Term::from_field_text(self.fields.title, t))
-                    .unwrap_or(0);
+                let term = Term::from_field_text(self.fields.title, t);
+                let mut df = 0u64;
+                for (ord, segment) in docs.searcher.segment_readers().iter().enumerate() {
+                    let Ok(inverted) = segment.inverted_index(self.fields.title) else {
+                        continue;
+                    };
+                    let Ok(Some(mut postings)) =
+                        inverted.read_postings(&term, IndexRecordOption::Basic)
+                    else {
+                        continue;
+                    };
+                    let keys = &docs.doc_keys[ord];
+                    let mut doc = postings.doc();
+                    while doc != tantivy::TERMINATED {
+                        let key = keys[doc as usize];
+                        if key != u32::MAX && held(key) {
+                            df += 1;
+                        }
+                        doc = postings.advance();
+                    }
+                }
                 text::idf_weight(df, n)
             })
             .collect()
@@ -896,7 +943,7 @@ impl Engine {
         }
         let docs = self.docs();
         let state = self.state();
-        let weights = self.weights(&docs, &terms);
+        let weights = self.weights(&docs, &state, &terms);
         let q = self.query(&query.item, &terms, &weights, true, None);
         // MaxScore: the lightest terms whose weights add up to at most
         // COMMON_SHARE of the total cannot, alone, give a pass much relevance.
@@ -998,6 +1045,13 @@ fn relevance_of(score: f32, weights: &[u32]) -> f64 {
     text::relevance_of_sum(score.round() as u64, weights)
 }
 
+/// How many of `keys` (distinct) have a holder.
+fn held_now(pass_holders: &[Vec<u32>], keys: &[u32]) -> i64 {
+    keys.iter()
+        .filter(|k| !pass_holders[**k as usize].is_empty())
+        .count() as i64
+}
+
 /// The best reputation score of any holder with supply.
 fn max_rep_of(rep_scores: &[f64], holder_passes: &[Vec<u32>]) -> f64 {
     rep_scores
@@ -1060,6 +1114,7 @@ fn build_state(market: &Market, keys: &HashMap<String, u32>) -> State {
         rep_scores: s.rep_scores,
         pass_max_rep: s.pass_max_rep,
         max_rep: s.max_rep,
+        held_passes: s.pass_holders.iter().filter(|h| !h.is_empty()).count() as u64,
         pass_holders: Arc::new(s.pass_holders),
         holder_passes: Arc::new(s.holder_passes),
         holder_index: Arc::new(s.holder_index),

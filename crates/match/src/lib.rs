@@ -325,15 +325,27 @@ impl ExactMatcher {
     /// Every holder with supply: its funnel, and its matching listings.
     fn evaluate(&self, query: &MatchQuery) -> BTreeMap<&str, (Funnel, Vec<MatchingListing>)> {
         let terms = text::Terms::of_query(&query.item.query);
-        // Term weights from title document frequencies over the passes.
+        // Term weights from title document frequencies over the passes in
+        // the market (held by someone; a pass nobody holds is not offered).
+        let held: std::collections::HashSet<&str> = self
+            .market
+            .listings
+            .iter()
+            .map(|l| l.pass_id.as_str())
+            .collect();
         let mut df = vec![0u64; terms.0.len()];
+        let mut n = 0u64;
+        let mut seen = std::collections::HashSet::new();
         for p in &self.market.passes {
+            if !held.contains(p.pass_id.as_str()) || !seen.insert(p.pass_id.as_str()) {
+                continue;
+            }
+            n += 1;
             let title = text::tokens(&p.title);
             for (i, t) in terms.0.iter().enumerate() {
                 df[i] += title.contains(t) as u64;
             }
         }
-        let n = self.market.passes.len() as u64;
         let weights: Vec<u32> = df.iter().map(|d| text::idf_weight(*d, n)).collect();
         let checks: HashMap<&str, (ItemCheck, &PassDoc)> = self
             .market

@@ -21,13 +21,8 @@
 -- removes the staged row. Deferred triggers fire in the order their rows
 -- were written, so a transaction's events keep their order.
 --
--- Market version: holder changes log one version each, as before. A grant
--- (or its removal) now logs its holder too, with `supply = TRUE`: a replica
--- re-reads just that holder's usable holdings and replaces them in the
--- engine (`Engine::replace_holdings`) instead of re-reading the market.
--- Other supply changes (products, passes, units) bump the version once per
--- transaction (a transaction-local setting remembers the bump), instead of
--- once per statement, and log nothing: they mean a full sync.
+-- Market version: holder changes log one version each, as before; supply
+-- changes now log the holders they change (below).
 --
 -- Lock order: the `market_version` row is now always the last lock a
 -- transaction takes, after every row lock its statements took, so it cannot
@@ -76,43 +71,63 @@ DROP TRIGGER mv_profiles ON holder_profiles;
 CREATE CONSTRAINT TRIGGER mv_profiles AFTER INSERT OR UPDATE ON holder_profiles
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION log_holder_change('account_id');
 
--- Supply changes: one version per transaction, at commit.
-CREATE FUNCTION bump_market_version_once() RETURNS trigger AS $$
+-- Supply changes: every one names the holders whose usable holdings it can
+-- change, one version and one `market_changes` row (`supply = TRUE`) each,
+-- at commit; a replica re-reads just those holders' holdings and replaces
+-- them in the engine (`Engine::replace_holdings`) instead of re-reading the
+-- market:
+--   * a grant, or its removal: its holder;
+--   * a pass changed (revoked): the holders of its grants;
+--   * a product's stock reaching 0 or coming back: the holders of its passes;
+--   * a unit assigned, sold or transferred: the holder it is assigned to.
+-- A new product or pass has no holder yet and changes no matching: it moves
+-- nothing.
+ALTER TABLE market_changes ADD COLUMN supply BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE FUNCTION log_supply_of(holder TEXT) RETURNS void AS $$
+DECLARE
+    n BIGINT;
 BEGIN
-    IF current_setting('symbolon.supply_bumped', true) IS DISTINCT FROM 'yes' THEN
-        PERFORM set_config('symbolon.supply_bumped', 'yes', true);
-        UPDATE market_version SET v = v + 1 WHERE id = 1;
+    UPDATE market_version SET v = v + 1 WHERE id = 1 RETURNING v INTO n;
+    INSERT INTO market_changes (version, holder_id, supply) VALUES (n, holder, TRUE);
+END
+$$ LANGUAGE plpgsql;
+
+CREATE FUNCTION mv_supply() RETURNS trigger AS $$
+DECLARE
+    h TEXT;
+BEGIN
+    IF TG_TABLE_NAME = 'grants' THEN
+        PERFORM log_supply_of(CASE WHEN TG_OP = 'DELETE' THEN OLD.holder_id ELSE NEW.holder_id END);
+    ELSIF TG_TABLE_NAME = 'pass_units' THEN
+        PERFORM log_supply_of(NEW.holder_id);
+    ELSIF TG_TABLE_NAME = 'passes' THEN
+        FOR h IN SELECT DISTINCT holder_id FROM grants WHERE pass_id = NEW.id ORDER BY 1 LOOP
+            PERFORM log_supply_of(h);
+        END LOOP;
+    ELSIF TG_TABLE_NAME = 'products' THEN
+        FOR h IN SELECT DISTINCT g.holder_id FROM grants g JOIN passes p ON p.id = g.pass_id
+                  WHERE p.product_id = NEW.id ORDER BY 1 LOOP
+            PERFORM log_supply_of(h);
+        END LOOP;
     END IF;
     RETURN NULL;
-END;
+END
 $$ LANGUAGE plpgsql;
 
 DROP TRIGGER mv_products_i ON products;
 DROP TRIGGER mv_products_u ON products;
 DROP TRIGGER mv_passes ON passes;
 DROP TRIGGER mv_units ON pass_units;
-CREATE CONSTRAINT TRIGGER mv_products_i AFTER INSERT ON products
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_market_version_once();
-CREATE CONSTRAINT TRIGGER mv_products_u AFTER UPDATE ON products
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-    WHEN ((OLD.stock > 0) IS DISTINCT FROM (NEW.stock > 0)) EXECUTE FUNCTION bump_market_version_once();
-CREATE CONSTRAINT TRIGGER mv_passes AFTER INSERT OR UPDATE ON passes
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_market_version_once();
-CREATE CONSTRAINT TRIGGER mv_units AFTER INSERT OR UPDATE ON pass_units
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION bump_market_version_once();
-
--- Grants: one version each, logged with the holder as a supply change.
-ALTER TABLE market_changes ADD COLUMN supply BOOLEAN NOT NULL DEFAULT FALSE;
-CREATE FUNCTION log_supply_change() RETURNS trigger AS $$
-DECLARE
-    n BIGINT;
-BEGIN
-    UPDATE market_version SET v = v + 1 WHERE id = 1 RETURNING v INTO n;
-    INSERT INTO market_changes (version, holder_id, supply)
-    VALUES (n, CASE WHEN TG_OP = 'DELETE' THEN OLD.holder_id ELSE NEW.holder_id END, TRUE);
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
 DROP TRIGGER mv_grants ON grants;
 CREATE CONSTRAINT TRIGGER mv_grants AFTER INSERT OR DELETE ON grants
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION log_supply_change();
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION mv_supply();
+CREATE CONSTRAINT TRIGGER mv_products_u AFTER UPDATE ON products
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN ((OLD.stock > 0) IS DISTINCT FROM (NEW.stock > 0)) EXECUTE FUNCTION mv_supply();
+CREATE CONSTRAINT TRIGGER mv_passes AFTER UPDATE ON passes
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION mv_supply();
+CREATE CONSTRAINT TRIGGER mv_units AFTER UPDATE ON pass_units
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN (NEW.holder_id IS NOT NULL
+          AND (OLD.holder_id IS DISTINCT FROM NEW.holder_id OR OLD.owner_id IS DISTINCT FROM NEW.owner_id))
+    EXECUTE FUNCTION mv_supply();

@@ -4039,8 +4039,8 @@ pub async fn accept_unique_needs_stock(store: Arc<dyn Store>) {
     );
 }
 
-/// market_version: unchanged by reads, grows with a pass, a grant, holder
-/// fields, an interaction, an offer, a decline and a rating.
+/// market_version: unchanged by reads and by a pass nobody holds yet, grows
+/// with a grant, holder fields, an offer, a decline and a rating.
 pub async fn market_version_grows_with_every_matching_change(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
@@ -4056,7 +4056,11 @@ pub async fn market_version_grows_with_every_matching_change(store: Arc<dyn Stor
         "a read changes nothing"
     );
     let pass = w.add_pass(&w.product, PassMode::Shareable, None).await;
-    grew("pass", s.market_version().await.must("version"), &mut last);
+    assert_eq!(
+        s.market_version().await.must("version"),
+        last,
+        "a pass nobody holds changes no matching"
+    );
     w.grant(&pass, &w.holder1, None).await;
     grew("grant", s.market_version().await.must("version"), &mut last);
     s.set_holder_fields(&w.holder1, &["music".to_string()])
@@ -4174,11 +4178,25 @@ pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store
     assert!(v3 > v2);
     let rated = s.market_changes(v2, v3).await.must("changes");
     assert!(!rated.is_empty() && rated.iter().all(|c| c.holder_id == w.holder1 && !c.supply));
-    // A new pass logs nothing: fewer rows than versions (a full re-read).
+    // A new pass (nobody holds it yet) moves nothing.
     let new_pass = w.add_pass(&w.product, PassMode::Shareable, None).await;
     let v4 = s.market_version().await.must("version");
-    assert!(v4 > v3);
-    assert!((s.market_changes(v3, v4).await.must("changes").len() as i64) < v4 - v3);
+    assert_eq!(v4, v3);
+    // Every supply change from here is one logged version per holder it
+    // changes, marked `supply` (reputation changes in the same transactions
+    // log theirs unmarked).
+    let supply_of = |from: i64, to: i64, changes: Vec<MarketChange>| {
+        assert_eq!(
+            changes.len() as i64,
+            to - from,
+            "one row per version: {changes:?}"
+        );
+        changes
+            .into_iter()
+            .filter(|c| c.supply)
+            .map(|c| c.holder_id)
+            .collect::<BTreeSet<String>>()
+    };
     // A grant logs its holder as a supply change, one version for it; the
     // holder's holdings read alone are what the market snapshot lists.
     w.grant(&new_pass, &w.holder2, None).await;
@@ -4226,9 +4244,35 @@ pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store
     )
     .await
     .must("the last one");
-    assert!(
-        s.market_version().await.must("version") > before,
-        "sold out"
+    let sold_out = s.market_version().await.must("version");
+    assert!(sold_out > before, "sold out");
+    assert_eq!(
+        supply_of(
+            before,
+            sold_out,
+            s.market_changes(before, sold_out).await.must("c")
+        ),
+        BTreeSet::from([w.holder2.clone()]),
+        "selling out changes the holders of the product's passes"
+    );
+    // Revoking a pass changes its holders; a unique pass's units change the
+    // holder they are assigned to.
+    w.grant(&new_pass, &w.holder1, None).await;
+    let v6 = s.market_version().await.must("version");
+    s.revoke_pass(&new_pass.id, t(190)).await.must("revoke");
+    let v7 = s.market_version().await.must("version");
+    assert_eq!(
+        supply_of(v6, v7, s.market_changes(v6, v7).await.must("c")),
+        BTreeSet::from([w.holder1.clone(), w.holder2.clone()])
+    );
+    let unique = w.add_pass(&w.product, PassMode::Unique, Some(3)).await;
+    assert_eq!(s.market_version().await.must("version"), v7);
+    w.grant(&unique, &w.holder1, Some(2)).await;
+    let v8 = s.market_version().await.must("version");
+    assert!(v8 > v7);
+    assert_eq!(
+        supply_of(v7, v8, s.market_changes(v7, v8).await.must("c")),
+        BTreeSet::from([w.holder1.clone()])
     );
     // Pruning.
     // At most `limit` per call, the oldest first (the world's own grants,

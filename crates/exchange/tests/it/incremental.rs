@@ -1,6 +1,6 @@
 //! Incremental market state == recomputed market state, through the
-//! services and a real store: a replica that follows grants, field changes,
-//! answers and declines in place ranks, explains and reports exactly as a
+//! services and a real store: a replica that follows grants, revocations,
+//! new passes, field changes, answers and declines in place ranks, explains and reports exactly as a
 //! fresh replica that reads the whole market, after every step of a seeded
 //! random sequence.
 
@@ -97,9 +97,24 @@ async fn a_replica_following_changes_in_place_agrees_with_a_full_read() {
     }
     x.fresh_market().await.expect("first sync");
     let full_at_start = x.full_syncs().await;
-    let mut granted = 0;
+    let (mut granted, mut revoked) = (0, 0);
     for step in 0..40 {
-        match rng.below(4) {
+        match rng.below(6) {
+            4 => {
+                // A new pass (nobody holds it), or a revoked one (its
+                // holders lose it), now and then.
+                if rng.below(2) == 0 && passes.len() < 8 {
+                    let n = passes.len();
+                    passes.push(
+                        f.pass_of(&provider, &format!("Grinder mk{n}"), "home/kitchen")
+                            .await,
+                    );
+                } else if passes.len() > 3 {
+                    let p = passes.remove(1 + rng.below(passes.len() - 1));
+                    x.revoke_pass(&provider, &p.id).await.expect("revoke");
+                    revoked += 1;
+                }
+            }
             0 | 1 => {
                 let (p, h) = (rng.below(passes.len()), rng.below(holders.len()));
                 f.grant(&provider, &passes[p], &holders[h]).await;
@@ -138,8 +153,7 @@ async fn a_replica_following_changes_in_place_agrees_with_a_full_read() {
                     if rng.below(2) == 0 {
                         x.decline(h, &c.interaction_id).await.expect("decline");
                     } else {
-                        let wallet = x.wallet(h).await.expect("wallet");
-                        let pass_id = wallet.items[0].pass.id.clone();
+                        let pass_id = c.why.matched_pass_ids[0].clone();
                         x.offer(
                             h,
                             &c.interaction_id,
@@ -172,9 +186,10 @@ async fn a_replica_following_changes_in_place_agrees_with_a_full_read() {
         }
     }
     assert!(granted > 5, "the sequence granted passes ({granted})");
+    assert!(revoked > 0, "the sequence revoked passes ({revoked})");
     assert_eq!(
         x.full_syncs().await,
         full_at_start,
-        "grants, fields, answers and declines were all applied in place"
+        "grants, revocations, new passes, fields, answers and declines were all applied in place"
     );
 }
