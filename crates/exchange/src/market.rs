@@ -164,15 +164,19 @@ impl Exchange {
             return Ok(());
         }
         let holdings = self.store.holdings_of(&supply, now).await?;
-        let mut replaced: Vec<(HolderProfile, Vec<PassDoc>)> = moved
-            .iter()
-            .map(|h| (holder_profile_of(h), Vec::new()))
-            .collect();
+        let mut docs: HashMap<&str, Vec<PassDoc>> = HashMap::new();
         for h in &holdings {
-            if let Some(slot) = replaced.iter_mut().find(|(p, _)| p.id == h.holder_id) {
-                slot.1.push(pass_doc_of(h)?);
-            }
+            docs.entry(h.holder_id.as_str())
+                .or_default()
+                .push(pass_doc_of(h)?);
         }
+        let replaced: Vec<(HolderProfile, Vec<PassDoc>)> = moved
+            .iter()
+            .map(|h| {
+                let passes = docs.remove(h.id.as_str()).unwrap_or_default();
+                (holder_profile_of(h), passes)
+            })
+            .collect();
         self.engine
             .replace_holdings(&replaced, Some(version))
             .map_err(ExchangeError::internal)?;

@@ -23,32 +23,27 @@
 //! - **Persistence.** With [`Engine::open`] the index lives in a directory and
 //!   survives restarts; documents already there are not re-indexed.
 
+mod index;
+mod state;
+
 use crate::text::{self, Terms, W_DESCRIPTION, W_SPECS, W_TITLE};
 use crate::{
-    count_eliminations, item_filters, ranked_holder, reputation_score, sort_ranked, Eliminations,
-    Funnel, HolderProfile, Market, MarketFacts, MatchQuery, Matcher, PassDoc, RankedHolder,
-    W_RELEVANCE,
+    count_eliminations, item_filters, ranked_holder, sort_ranked, Eliminations, Funnel,
+    HolderProfile, Market, MarketFacts, MatchQuery, Matcher, PassDoc, RankedHolder, W_RELEVANCE,
 };
+use index::{schema, Docs, Fields, TextTokenizer};
+use state::State;
 use std::collections::HashMap;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
-use symbolon_core::reputation::ReputationCounts;
-use symbolon_core::{Currency, Money, TaxonomyPath};
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring, Occur, Query,
     RangeQuery, TermQuery,
 };
-use tantivy::schema::{
-    Facet, FacetOptions, Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing,
-    TextOptions, Value, STORED, STRING,
-};
-use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
-use tantivy::{
-    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument,
-    Term,
-};
+use tantivy::schema::{Facet, Field, IndexRecordOption};
+use tantivy::{DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Term};
 
 /// Passes in the first retrieval window (at least; `8 × limit` when larger).
 pub const FIRST_WINDOW: usize = 64;
@@ -85,144 +80,6 @@ pub struct SyncStats {
     pub passes: u64,
     pub listings: u64,
     pub holders: u64,
-}
-
-/// The tokenizer of [`crate::text`], for tantivy.
-#[derive(Clone, Default)]
-struct TextTokenizer {
-    tokens: Vec<Token>,
-}
-
-struct TextTokenStream<'a> {
-    tokens: &'a [Token],
-    next: usize,
-}
-
-impl TokenStream for TextTokenStream<'_> {
-    fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
-    }
-    fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        unreachable!("filters are not used on this tokenizer")
-    }
-}
-
-impl Tokenizer for TextTokenizer {
-    type TokenStream<'a> = TextTokenStream<'a>;
-    fn token_stream<'a>(&'a mut self, s: &'a str) -> TextTokenStream<'a> {
-        self.tokens.clear();
-        let mut position = 0;
-        text::for_each_token(s, |t| {
-            self.tokens.push(Token {
-                offset_from: 0,
-                offset_to: 0,
-                position,
-                text: t.to_string(),
-                position_length: 1,
-            });
-            position += 1;
-        });
-        TextTokenStream {
-            tokens: &self.tokens,
-            next: 0,
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-struct Fields {
-    key: Field,
-    pass_id: Field,
-    title: Field,
-    specs: Field,
-    description: Field,
-    category: Field,
-    price: Field,
-    currency: Field,
-    title_len: Field,
-}
-
-fn schema() -> (Schema, Fields) {
-    let mut b = Schema::builder();
-    let text = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::Basic)
-            .set_fieldnorms(false),
-    );
-    let fields = Fields {
-        key: b.add_u64_field(
-            "key",
-            NumericOptions::default()
-                .set_indexed()
-                .set_fast()
-                .set_stored(),
-        ),
-        pass_id: b.add_text_field("pass_id", STRING | STORED),
-        title: b.add_text_field("title", text.clone()),
-        specs: b.add_text_field("specs", text.clone()),
-        description: b.add_text_field("description", text),
-        category: b.add_facet_field("category", FacetOptions::default().set_stored()),
-        price: b.add_i64_field(
-            "price",
-            NumericOptions::default()
-                .set_indexed()
-                .set_fast()
-                .set_stored(),
-        ),
-        currency: b.add_text_field("currency", STRING | STORED),
-        title_len: b.add_u64_field("title_len", NumericOptions::default().set_stored()),
-    };
-    (b.build(), fields)
-}
-
-/// A pass's item facts, by key.
-#[derive(Debug, Clone)]
-struct PassMeta {
-    id: String,
-    category: TaxonomyPath,
-    price: Money,
-    /// [`text::length_factor`] of the title.
-    length_factor: f64,
-}
-
-/// The volatile state: replaced wholesale by a sync, or — for changes of
-/// holders' reputations and fields — by [`Engine::update_holders`], which
-/// shares the listings (`Arc`s) and copies only the per-holder parts.
-#[derive(Default, Clone)]
-struct State {
-    /// Holders with supply, by dense index.
-    holders: Vec<HolderProfile>,
-    /// Reputation part of each holder's score.
-    rep_scores: Vec<f64>,
-    /// The best reputation score among each pass's holders, by pass key.
-    pass_max_rep: Vec<f64>,
-    /// The best reputation score of any holder.
-    max_rep: f64,
-    /// Holders of each pass, by pass key.
-    pass_holders: Arc<Vec<Vec<u32>>>,
-    /// Passes with at least one holder (the `n` of the idf weights).
-    held_passes: u64,
-    /// Passes of each holder, by holder index.
-    holder_passes: Arc<Vec<Vec<u32>>>,
-    holder_index: Arc<HashMap<String, u32>>,
-}
-
-/// The index side: pass facts and doc addresses, changed when passes are added.
-struct Docs {
-    passes: Vec<PassMeta>,
-    keys: HashMap<String, u32>,
-    /// Per segment: doc id → pass key.
-    doc_keys: Vec<Arc<Vec<u32>>>,
-    /// Segment id → its position in `doc_keys`.
-    segment_ords: HashMap<tantivy::index::SegmentId, usize>,
-    /// Pass key → its document.
-    key_docs: Vec<Option<DocAddress>>,
-    searcher: Searcher,
 }
 
 /// The indexed matcher. Cheap to share (`Arc`); [`Matcher::rank`] runs
@@ -318,102 +175,6 @@ impl Engine {
         self.state.read().expect("state lock").clone()
     }
 
-    /// Re-reads the pass table and doc addresses from the committed index.
-    fn load_docs(&self) -> Result<(), EngineError> {
-        self.reader.reload()?;
-        let searcher = self.reader.searcher();
-        let mut passes: Vec<Option<PassMeta>> = Vec::new();
-        let mut doc_keys = Vec::new();
-        let mut key_docs: Vec<Option<DocAddress>> = Vec::new();
-        let known = self.docs();
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let column = segment.fast_fields().u64("key")?;
-            let mut keys = vec![u32::MAX; segment.max_doc() as usize];
-            let store = segment.get_store_reader(64)?;
-            for doc in segment.doc_ids_alive() {
-                let key = column
-                    .first(doc)
-                    .ok_or_else(|| EngineError::Corrupt("a document without a key".into()))?
-                    as u32;
-                keys[doc as usize] = key;
-                let k = key as usize;
-                if key_docs.len() <= k {
-                    key_docs.resize(k + 1, None);
-                    passes.resize(k + 1, None);
-                }
-                key_docs[k] = Some(DocAddress::new(ord as u32, doc));
-                passes[k] = match known.passes.get(k) {
-                    Some(p) => Some(p.clone()),
-                    None => Some(self.pass_meta(&store.get(doc)?)?),
-                };
-            }
-            doc_keys.push(Arc::new(keys));
-        }
-        let passes: Vec<PassMeta> = passes
-            .into_iter()
-            .enumerate()
-            .map(|(k, p)| p.ok_or_else(|| EngineError::Corrupt(format!("pass key {k} missing"))))
-            .collect::<Result<_, _>>()?;
-        let keys = passes
-            .iter()
-            .enumerate()
-            .map(|(k, p)| (p.id.clone(), k as u32))
-            .collect();
-        let segment_ords = searcher
-            .segment_readers()
-            .iter()
-            .enumerate()
-            .map(|(ord, r)| (r.segment_id(), ord))
-            .collect();
-        *self.docs.write().expect("docs lock") = Arc::new(Docs {
-            passes,
-            keys,
-            doc_keys,
-            segment_ords,
-            key_docs,
-            searcher,
-        });
-        Ok(())
-    }
-
-    fn pass_meta(&self, doc: &TantivyDocument) -> Result<PassMeta, EngineError> {
-        let f = &self.fields;
-        let corrupt = |what: &str| EngineError::Corrupt(format!("stored {what} unreadable"));
-        let id = doc
-            .get_first(f.pass_id)
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| corrupt("pass id"))?
-            .to_string();
-        let facet = doc
-            .get_first(f.category)
-            .and_then(|v| v.as_facet())
-            .ok_or_else(|| corrupt("category"))?;
-        let path = Facet::from_encoded(facet.as_bytes().to_vec())
-            .map_err(|_| corrupt("category"))?
-            .to_path()
-            .join("/");
-        let category = TaxonomyPath::parse(&path, "category").map_err(|_| corrupt("category"))?;
-        let minor = doc
-            .get_first(f.price)
-            .and_then(|v| v.as_i64())
-            .ok_or_else(|| corrupt("price"))?;
-        let currency = doc
-            .get_first(f.currency)
-            .and_then(|v| v.as_str())
-            .and_then(|c| Currency::parse(c).ok())
-            .ok_or_else(|| corrupt("currency"))?;
-        let title_len = doc
-            .get_first(f.title_len)
-            .and_then(|v| v.as_u64())
-            .ok_or_else(|| corrupt("title length"))?;
-        Ok(PassMeta {
-            id,
-            category,
-            price: Money::new(minor, currency),
-            length_factor: text::length_factor(title_len.min(u32::MAX as u64) as u32),
-        })
-    }
-
     /// Brings the engine to `market`: indexes passes it has not seen (pass
     /// documents are immutable, so known ones are kept) and replaces the
     /// volatile state. `progress(done, total)` is called while indexing.
@@ -439,7 +200,7 @@ impl Engine {
     ) -> Result<SyncStats, EngineError> {
         let indexed = self.index_new(&market.passes, version, progress)?;
         let docs = self.docs();
-        let state = build_state(market, &docs.keys);
+        let state = State::build(market, &docs.keys);
         let stats = SyncStats {
             indexed,
             passes: docs.passes.len() as u64,
@@ -448,66 +209,6 @@ impl Engine {
         };
         *self.state.write().expect("state lock") = Arc::new(state);
         Ok(stats)
-    }
-
-    /// Indexes the passes of `passes` the index does not have yet (pass
-    /// documents are immutable, so known ones are kept). A commit (an fsync)
-    /// happens only when documents were added: `version` rides along as the
-    /// commit's payload, never a commit of its own.
-    fn index_new(
-        &self,
-        passes: &[PassDoc],
-        version: Option<i64>,
-        progress: &dyn Fn(u64, u64),
-    ) -> Result<u64, EngineError> {
-        let mut indexed = 0u64;
-        let mut writer = self.writer.lock().expect("writer lock");
-        let docs = self.docs();
-        let new: Vec<_> = {
-            let mut seen = std::collections::HashSet::new();
-            passes
-                .iter()
-                .filter(|p| !docs.keys.contains_key(&p.pass_id) && seen.insert(&p.pass_id))
-                .collect()
-        };
-        let total = new.len() as u64;
-        let f = self.fields;
-        for (key, p) in (docs.passes.len() as u64..).zip(new) {
-            let mut doc = TantivyDocument::new();
-            doc.add_u64(f.key, key);
-            doc.add_text(f.pass_id, &p.pass_id);
-            doc.add_text(f.title, &p.title);
-            let mut specs = String::new();
-            for (k, v) in &p.specs {
-                specs.push_str(k);
-                specs.push('\n');
-                specs.push_str(v);
-                specs.push('\n');
-            }
-            doc.add_text(f.specs, &specs);
-            doc.add_text(f.description, &p.description);
-            doc.add_facet(f.category, Facet::from_path(p.category.segments()));
-            doc.add_i64(f.price, p.price.minor);
-            doc.add_text(f.currency, p.price.currency.as_str());
-            doc.add_u64(f.title_len, text::title_len(&p.title) as u64);
-            writer.add_document(doc)?;
-            indexed += 1;
-            if indexed % 10_000 == 0 {
-                progress(indexed, total);
-            }
-        }
-        if indexed > 0 {
-            let mut commit = writer.prepare_commit()?;
-            if let Some(v) = version {
-                commit.set_payload(&v.to_string());
-            }
-            commit.commit()?;
-        }
-        progress(indexed, total);
-        if indexed > 0 {
-            self.load_docs()?;
-        }
-        Ok(indexed)
     }
 
     /// Sets each given holder's supply to exactly the listed passes (and its
@@ -528,76 +229,18 @@ impl Engine {
             .collect();
         let indexed = self.index_new(&all, version, &|_, _| {})?;
         let docs = self.docs();
+        let keyed: Vec<(&HolderProfile, Vec<u32>)> = holdings
+            .iter()
+            .map(|(profile, passes)| {
+                let keys = passes
+                    .iter()
+                    .filter_map(|p| docs.keys.get(&p.pass_id).copied())
+                    .collect();
+                (profile, keys)
+            })
+            .collect();
         let mut guard = self.state.write().expect("state lock");
-        let mut s: State = (**guard).clone();
-        let pass_holders = Arc::make_mut(&mut s.pass_holders);
-        let holder_passes = Arc::make_mut(&mut s.holder_passes);
-        let holder_index = Arc::make_mut(&mut s.holder_index);
-        pass_holders.resize(docs.passes.len(), Vec::new());
-        s.pass_max_rep.resize(docs.passes.len(), f64::NEG_INFINITY);
-        let mut touched: Vec<u32> = Vec::new();
-        for (_, passes) in holdings {
-            for p in passes {
-                if let Some(k) = docs.keys.get(&p.pass_id) {
-                    touched.push(*k);
-                }
-            }
-        }
-        for (profile, _) in holdings {
-            if let Some(h) = holder_index.get(&profile.id) {
-                touched.extend(holder_passes[*h as usize].iter().copied());
-            }
-        }
-        touched.sort_unstable();
-        touched.dedup();
-        let held_before = held_now(pass_holders, &touched);
-        for (profile, passes) in holdings {
-            let h = match holder_index.get(&profile.id) {
-                Some(h) => *h,
-                None => {
-                    let h = s.holders.len() as u32;
-                    s.holders.push(profile.clone());
-                    s.rep_scores.push(0.0);
-                    holder_passes.push(Vec::new());
-                    holder_index.insert(profile.id.clone(), h);
-                    h
-                }
-            };
-            s.holders[h as usize] = profile.clone();
-            s.rep_scores[h as usize] = reputation_score(&profile.reputation);
-            let mut keys: Vec<u32> = passes
-                .iter()
-                .filter_map(|p| docs.keys.get(&p.pass_id).copied())
-                .collect();
-            keys.sort_unstable();
-            keys.dedup();
-            for &k in &holder_passes[h as usize] {
-                if keys.binary_search(&k).is_err() {
-                    pass_holders[k as usize].retain(|x| *x != h);
-                }
-            }
-            for &k in &keys {
-                let list = &mut pass_holders[k as usize];
-                if let Err(at) = list.binary_search(&h) {
-                    list.insert(at, h);
-                }
-            }
-            touched.extend(holder_passes[h as usize].iter().copied());
-            touched.extend(keys.iter().copied());
-            holder_passes[h as usize] = keys;
-        }
-        touched.sort_unstable();
-        touched.dedup();
-        s.held_passes =
-            (s.held_passes as i64 + held_now(pass_holders, &touched) - held_before) as u64;
-        for key in touched {
-            s.pass_max_rep[key as usize] = pass_holders[key as usize]
-                .iter()
-                .map(|h| s.rep_scores[*h as usize])
-                .fold(f64::NEG_INFINITY, f64::max);
-        }
-        s.max_rep = max_rep_of(&s.rep_scores, holder_passes);
-        *guard = Arc::new(s);
+        *guard = Arc::new(guard.with_holdings(&keyed, docs.passes.len()));
         Ok(indexed)
     }
 
@@ -607,28 +250,8 @@ impl Engine {
     /// re-reading listings. Returns how many holders it updated.
     pub fn update_holders(&self, profiles: &[HolderProfile]) -> usize {
         let mut guard = self.state.write().expect("state lock");
-        let mut s: State = (**guard).clone();
-        let mut touched: Vec<u32> = Vec::new();
-        let mut updated = 0;
-        for p in profiles {
-            let Some(&h) = s.holder_index.get(&p.id) else {
-                continue;
-            };
-            s.rep_scores[h as usize] = reputation_score(&p.reputation);
-            s.holders[h as usize] = p.clone();
-            touched.extend(s.holder_passes[h as usize].iter().copied());
-            updated += 1;
-        }
-        touched.sort_unstable();
-        touched.dedup();
-        for key in touched {
-            s.pass_max_rep[key as usize] = s.pass_holders[key as usize]
-                .iter()
-                .map(|h| s.rep_scores[*h as usize])
-                .fold(f64::NEG_INFINITY, f64::max);
-        }
-        s.max_rep = max_rep_of(&s.rep_scores, &s.holder_passes);
-        *guard = Arc::new(s);
+        let (state, updated) = guard.with_profiles(profiles);
+        *guard = Arc::new(state);
         updated
     }
 
@@ -638,18 +261,18 @@ impl Engine {
     /// market (revoked, sold out, no longer granted), and a replica's index
     /// remembers more of those than a fresh one's, so they must not count.
     fn weights(&self, docs: &Docs, state: &State, terms: &Terms) -> Vec<u32> {
-        let held = |key: u32| {
-            state
-                .pass_holders
-                .get(key as usize)
-                .is_some_and(|h| !h.is_empty())
-        };
         let n = state.held_passes;
+        // Every indexed pass held (the usual case): the index's own document
+        // frequencies are the answer, without walking postings.
+        let all_held = n == docs.passes.len() as u64;
         terms
             .0
             .iter()
             .map(|t| {
                 let term = Term::from_field_text(self.fields.title, t);
+                if all_held {
+                    return text::idf_weight(docs.searcher.doc_freq(&term).unwrap_or(0), n);
+                }
                 let mut df = 0u64;
                 for (ord, segment) in docs.searcher.segment_readers().iter().enumerate() {
                     let Ok(inverted) = segment.inverted_index(self.fields.title) else {
@@ -664,7 +287,7 @@ impl Engine {
                     let mut doc = postings.doc();
                     while doc != tantivy::TERMINATED {
                         let key = keys[doc as usize];
-                        if key != u32::MAX && held(key) {
+                        if key != u32::MAX && state.holds(key) {
                             df += 1;
                         }
                         doc = postings.advance();
@@ -1045,94 +668,6 @@ fn relevance_of(score: f32, weights: &[u32]) -> f64 {
     text::relevance_of_sum(score.round() as u64, weights)
 }
 
-/// How many of `keys` (distinct) have a holder.
-fn held_now(pass_holders: &[Vec<u32>], keys: &[u32]) -> i64 {
-    keys.iter()
-        .filter(|k| !pass_holders[**k as usize].is_empty())
-        .count() as i64
-}
-
-/// The best reputation score of any holder with supply.
-fn max_rep_of(rep_scores: &[f64], holder_passes: &[Vec<u32>]) -> f64 {
-    rep_scores
-        .iter()
-        .zip(holder_passes)
-        .filter(|(_, p)| !p.is_empty())
-        .map(|(r, _)| *r)
-        .fold(0.0, f64::max)
-}
-
-fn build_state(market: &Market, keys: &HashMap<String, u32>) -> State {
-    let mut s = Building {
-        pass_holders: vec![Vec::new(); keys.len()],
-        ..Default::default()
-    };
-    for l in &market.listings {
-        let Some(&key) = keys.get(&l.pass_id) else {
-            continue;
-        };
-        let h = match s.holder_index.get(&l.holder_id) {
-            Some(h) => *h,
-            None => {
-                let h = s.holders.len() as u32;
-                let profile = market
-                    .holders
-                    .get(&l.holder_id)
-                    .cloned()
-                    .unwrap_or_else(|| HolderProfile {
-                        id: l.holder_id.clone(),
-                        fields: vec![],
-                        reputation: ReputationCounts::default(),
-                    });
-                s.rep_scores.push(reputation_score(&profile.reputation));
-                s.holders.push(profile);
-                s.holder_passes.push(Vec::new());
-                s.holder_index.insert(l.holder_id.clone(), h);
-                h
-            }
-        };
-        s.holder_passes[h as usize].push(key);
-        s.pass_holders[key as usize].push(h);
-    }
-    for list in s.holder_passes.iter_mut().chain(s.pass_holders.iter_mut()) {
-        list.sort_unstable();
-        list.dedup();
-        list.shrink_to_fit();
-    }
-    s.pass_max_rep = s
-        .pass_holders
-        .iter()
-        .map(|hs| {
-            hs.iter()
-                .map(|h| s.rep_scores[*h as usize])
-                .fold(f64::NEG_INFINITY, f64::max)
-        })
-        .collect();
-    s.max_rep = s.rep_scores.iter().copied().fold(0.0, f64::max);
-    State {
-        holders: s.holders,
-        rep_scores: s.rep_scores,
-        pass_max_rep: s.pass_max_rep,
-        max_rep: s.max_rep,
-        held_passes: s.pass_holders.iter().filter(|h| !h.is_empty()).count() as u64,
-        pass_holders: Arc::new(s.pass_holders),
-        holder_passes: Arc::new(s.holder_passes),
-        holder_index: Arc::new(s.holder_index),
-    }
-}
-
-/// [`State`] while [`build_state`] makes it.
-#[derive(Default)]
-struct Building {
-    holders: Vec<HolderProfile>,
-    rep_scores: Vec<f64>,
-    pass_max_rep: Vec<f64>,
-    max_rep: f64,
-    pass_holders: Vec<Vec<u32>>,
-    holder_passes: Vec<Vec<u32>>,
-    holder_index: HashMap<String, u32>,
-}
-
 impl Matcher for Engine {
     fn rank(&self, query: &MatchQuery, limit: usize) -> Vec<RankedHolder> {
         self.try_rank(query, limit).unwrap_or_else(|e| {
@@ -1151,12 +686,6 @@ impl Matcher for Engine {
     fn facts(&self) -> MarketFacts {
         let state = self.state();
         let docs = self.docs();
-        let mut held = vec![false; docs.passes.len()];
-        state
-            .holder_passes
-            .iter()
-            .flatten()
-            .for_each(|k| held[*k as usize] = true);
         MarketFacts {
             reputations: state
                 .holders
@@ -1165,12 +694,9 @@ impl Matcher for Engine {
                 .filter(|(_, p)| !p.is_empty())
                 .map(|(h, _)| h.reputation)
                 .collect(),
-            prices: docs
-                .passes
-                .iter()
-                .zip(held)
-                .filter(|(_, h)| *h)
-                .map(|(p, _)| p.price)
+            prices: (0..docs.passes.len() as u32)
+                .filter(|k| state.holds(*k))
+                .map(|k| docs.passes[k as usize].price)
                 .collect(),
         }
     }

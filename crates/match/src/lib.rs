@@ -322,17 +322,21 @@ impl ExactMatcher {
         &self.market
     }
 
+    /// The passes someone holds (the passes in the market).
+    fn held_pass_ids(&self) -> std::collections::HashSet<&str> {
+        self.market
+            .listings
+            .iter()
+            .map(|l| l.pass_id.as_str())
+            .collect()
+    }
+
     /// Every holder with supply: its funnel, and its matching listings.
     fn evaluate(&self, query: &MatchQuery) -> BTreeMap<&str, (Funnel, Vec<MatchingListing>)> {
         let terms = text::Terms::of_query(&query.item.query);
         // Term weights from title document frequencies over the passes in
         // the market (held by someone; a pass nobody holds is not offered).
-        let held: std::collections::HashSet<&str> = self
-            .market
-            .listings
-            .iter()
-            .map(|l| l.pass_id.as_str())
-            .collect();
+        let held = self.held_pass_ids();
         let mut df = vec![0u64; terms.0.len()];
         let mut n = 0u64;
         let mut seen = std::collections::HashSet::new();
@@ -427,12 +431,7 @@ impl Matcher for ExactMatcher {
         MarketFacts {
             reputations: self.market.holders.values().map(|h| h.reputation).collect(),
             prices: {
-                let held: std::collections::HashSet<&str> = self
-                    .market
-                    .listings
-                    .iter()
-                    .map(|l| l.pass_id.as_str())
-                    .collect();
+                let held = self.held_pass_ids();
                 self.market
                     .passes
                     .iter()

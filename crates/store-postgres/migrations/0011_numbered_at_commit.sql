@@ -131,3 +131,6 @@ CREATE CONSTRAINT TRIGGER mv_units AFTER UPDATE ON pass_units
     WHEN (NEW.holder_id IS NOT NULL
           AND (OLD.holder_id IS DISTINCT FROM NEW.holder_id OR OLD.owner_id IS DISTINCT FROM NEW.owner_id))
     EXECUTE FUNCTION mv_supply();
+
+-- Nothing bumps the version without naming a holder any more.
+DROP FUNCTION bump_market_version();
