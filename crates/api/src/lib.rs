@@ -36,6 +36,8 @@ pub enum Role {
     Provider,
     Holder,
     Requester,
+    /// Resolves disputes. Never open to registration: `symbolon admin create-operator` makes one.
+    Operator,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -457,8 +459,13 @@ fn one() -> i64 {
 pub struct Order {
     pub id: String,
     /// `placed` (unpaid, holding no stock, payable until `pay_by`), `paid`,
-    /// `shipped` or `expired` (not paid by `pay_by`). The lifecycle:
-    /// placed → paid (requester) → shipped (provider); placed → expired.
+    /// `shipped`, `delivered`, `cancelled`, `refunded` (in full) or `expired`
+    /// (not paid by `pay_by`). The lifecycle (`core::state::ORDER_TRANSITIONS`):
+    /// placed → paid (requester) → shipped (provider) → delivered (requester,
+    /// or the exchange N days after shipping); placed → expired; placed or
+    /// paid → cancelled (requester or provider; paid money is refunded in
+    /// full, stock and unit restored); paid, shipped or delivered → refunded
+    /// once the refunds reach the amount paid.
     pub status: String,
     /// The accepted offer it came from; `null` when placed from the pass page.
     pub offer_id: Option<String>,
@@ -484,6 +491,31 @@ pub struct Order {
     /// An unpaid order must be paid by then (RFC 3339); `null` once paid.
     #[serde(default)]
     pub pay_by: Option<String>,
+    /// What was refunded so far (zero when nothing was).
+    pub refunded_total: Money,
+    /// The part of the holder's commission taken back by the refunds:
+    /// ⌊commission · refunded / total⌋.
+    pub commission_reversed: Money,
+    #[serde(default)]
+    pub delivered_at: Option<String>,
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
+    /// Shown to the requester and the provider; hidden from the holder.
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
+    /// `requested`, `accepted`, `refused` or `refunded`; `null` without a return.
+    #[serde(default)]
+    pub return_status: Option<String>,
+    /// Until when a return may be requested (delivery + the return window).
+    #[serde(default)]
+    pub return_by: Option<String>,
+    /// The order's dispute, if one was opened (one per order).
+    #[serde(default)]
+    pub dispute_id: Option<String>,
+    /// When the provider's and holder's money from it became available
+    /// (delivered, return window over, no return or dispute open).
+    #[serde(default)]
+    pub settled_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -516,8 +548,155 @@ pub struct Rating {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Balances {
-    /// Currency → decimal string; negative when the account has paid out more than it received.
+    /// The ledger per currency (currency → decimal string): everything the
+    /// account received minus everything it paid, pending, available and paid out together.
     pub balances: BTreeMap<String, String>,
+    /// Money from orders not yet settled: not delivered, or within their
+    /// return window, or with a return or dispute open.
+    pub pending: BTreeMap<String, String>,
+    /// Settled money, not yet paid out. Negative when a refund took back a
+    /// commission (or sale) after it was paid out: see `owes`.
+    pub available: BTreeMap<String, String>,
+    /// Money paid out of the exchange (`POST /v1/payouts`).
+    pub paid_out: BTreeMap<String, String>,
+    /// Per currency, what the account owes the exchange because a refund
+    /// reversed money it had already been paid out; absent when nothing is owed.
+    pub owes: BTreeMap<String, String>,
+}
+
+/// `POST /v1/payouts`: pays available money out of the exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreatePayout {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Decimal string; all that is available when left out.
+    #[serde(default)]
+    pub amount: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Payout {
+    pub amount: Money,
+    /// The balances after it.
+    pub balances: Balances,
+}
+
+// ---------------------------------------------------------------- after the sale
+
+/// `POST /v1/orders/{id}/cancel`, `…/return`, `…/return/refuse`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    /// 1–2 000 characters.
+    pub reason: String,
+}
+
+/// `POST /v1/orders/{id}/refunds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateRefund {
+    /// Decimal string in the order's currency, more than zero; everything
+    /// not yet refunded when left out.
+    #[serde(default)]
+    pub amount: Option<String>,
+    /// 1–2 000 characters.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Refund {
+    pub id: String,
+    pub order_id: String,
+    /// `refund` (by the provider), `cancel` (a cancellation's full refund)
+    /// or `dispute` (an operator's resolution).
+    pub kind: String,
+    pub amount: Money,
+    pub reason: String,
+    /// `succeeded` (answers only carry succeeded refunds).
+    pub status: String,
+    /// The holder's commission this refund took back.
+    pub commission_reversed: Money,
+    pub created_at: String,
+    /// The order after the refund.
+    pub order: Order,
+}
+
+/// `POST /v1/orders/{id}/disputes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OpenDispute {
+    /// `not_received` or `not_as_described`.
+    pub kind: String,
+    /// 1–2 000 characters.
+    pub reason: String,
+}
+
+/// `POST /v1/disputes/{id}/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateDisputeMessage {
+    /// 1–2 000 characters.
+    pub body: String,
+}
+
+/// `POST /v1/disputes/{id}/resolve` (operators only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResolveDispute {
+    /// Decimal string: refund this much (up to what is left to refund) and
+    /// close the dispute as `resolved`. Left out: close it as `rejected`.
+    #[serde(default)]
+    pub refund: Option<String>,
+    /// 1–2 000 characters.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DisputeMessage {
+    pub id: String,
+    pub author_id: String,
+    /// `requester`, `provider` or `operator`.
+    pub role: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Dispute {
+    pub id: String,
+    pub order_id: String,
+    pub requester_id: String,
+    pub provider_id: String,
+    /// `not_received` or `not_as_described`.
+    pub kind: String,
+    pub reason: String,
+    /// `open`, `resolved` (with a refund) or `rejected`.
+    pub status: String,
+    pub resolution: Option<String>,
+    pub refund: Option<Money>,
+    pub created_at: String,
+    pub resolved_at: Option<String>,
+    /// The message trail, oldest first.
+    pub messages: Vec<DisputeMessage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DisputeList {
+    /// Without their messages (`GET /v1/disputes/{id}` has them).
+    pub items: Vec<Dispute>,
+    pub next: Option<String>,
 }
 
 // ---------------------------------------------------------------- events and webhooks

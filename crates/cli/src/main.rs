@@ -130,10 +130,18 @@ struct ServeArgs {
     /// no stock). [default: 30m]
     #[arg(long)]
     unpaid_order_ttl: Option<String>,
+    /// A shipped order counts as delivered this long after shipping unless its requester
+    /// confirmed earlier, 1m–365d. [default: 14d]
+    #[arg(long)]
+    auto_deliver_after: Option<String>,
+    /// How long after delivery a return may be requested; the provider's and holder's money
+    /// stays pending until it has passed, 1m–365d. [default: 14d]
+    #[arg(long)]
+    return_window: Option<String>,
     /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open,
     /// seed, master_key, allow_private_webhooks, webhook_retry_schedule, event_poll,
     /// header_read_timeout, body_read_timeout, idle_timeout, max_connections, shutdown_grace,
-    /// registrations_per_ip_per_hour, unpaid_order_ttl).
+    /// registrations_per_ip_per_hour, unpaid_order_ttl, auto_deliver_after, return_window).
     #[arg(long, env = "SYMBOLON_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -183,6 +191,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             shutdown_grace: args.shutdown_grace,
             registrations_per_ip_per_hour: args.registrations_per_ip_per_hour,
             unpaid_order_ttl: args.unpaid_order_ttl,
+            auto_deliver_after: args.auto_deliver_after,
+            return_window: args.return_window,
         },
     ));
     let refs: Vec<(&str, ConfigLayer)> = layers

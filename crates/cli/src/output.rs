@@ -159,6 +159,7 @@ pub fn role(r: Role) -> &'static str {
         Role::Provider => "provider",
         Role::Holder => "holder",
         Role::Requester => "requester",
+        Role::Operator => "operator",
     }
 }
 

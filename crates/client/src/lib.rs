@@ -443,6 +443,103 @@ impl Client {
         .await
     }
 
+    // --- after the sale
+    pub async fn cancel_order(&self, id: &str, reason: &str) -> Result<Order> {
+        let req = Reason {
+            reason: reason.into(),
+        };
+        self.post(&format!("/v1/orders/{}/cancel", enc(id)), &req)
+            .await
+    }
+    /// Refunds `amount` (a decimal string; all that is left when `None`).
+    pub async fn refund_order(
+        &self,
+        id: &str,
+        amount: Option<&str>,
+        reason: &str,
+    ) -> Result<Refund> {
+        let req = CreateRefund {
+            amount: amount.map(str::to_string),
+            reason: reason.into(),
+        };
+        self.post(&format!("/v1/orders/{}/refunds", enc(id)), &req)
+            .await
+    }
+    pub async fn confirm_delivery(&self, id: &str) -> Result<Order> {
+        self.post_empty(&format!("/v1/orders/{}/delivered", enc(id)))
+            .await
+    }
+    pub async fn request_return(&self, id: &str, reason: &str) -> Result<Order> {
+        let req = Reason {
+            reason: reason.into(),
+        };
+        self.post(&format!("/v1/orders/{}/return", enc(id)), &req)
+            .await
+    }
+    pub async fn accept_return(&self, id: &str) -> Result<Order> {
+        self.post_empty(&format!("/v1/orders/{}/return/accept", enc(id)))
+            .await
+    }
+    pub async fn refuse_return(&self, id: &str) -> Result<Order> {
+        self.post_empty(&format!("/v1/orders/{}/return/refuse", enc(id)))
+            .await
+    }
+    /// Opens the order's dispute; `kind` is `not_received` or `not_as_described`.
+    pub async fn open_dispute(&self, order_id: &str, kind: &str, reason: &str) -> Result<Dispute> {
+        let req = OpenDispute {
+            kind: kind.into(),
+            reason: reason.into(),
+        };
+        self.post(&format!("/v1/orders/{}/disputes", enc(order_id)), &req)
+            .await
+    }
+    pub async fn dispute(&self, id: &str) -> Result<Dispute> {
+        self.get(&format!("/v1/disputes/{}", enc(id))).await
+    }
+    pub async fn disputes(
+        &self,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<DisputeList> {
+        self.get(&format!(
+            "/v1/disputes{}",
+            query(&[
+                ("status", status.map(str::to_string)),
+                ("after", after.map(str::to_string)),
+                ("limit", limit.map(|l| l.to_string()))
+            ])
+        ))
+        .await
+    }
+    pub async fn dispute_message(&self, id: &str, body: &str) -> Result<DisputeMessage> {
+        let req = CreateDisputeMessage { body: body.into() };
+        self.post(&format!("/v1/disputes/{}/messages", enc(id)), &req)
+            .await
+    }
+    /// Operators: refund `refund` and resolve, or (`None`) reject.
+    pub async fn resolve_dispute(
+        &self,
+        id: &str,
+        refund: Option<&str>,
+        reason: &str,
+    ) -> Result<Dispute> {
+        let req = ResolveDispute {
+            refund: refund.map(str::to_string),
+            reason: reason.into(),
+        };
+        self.post(&format!("/v1/disputes/{}/resolve", enc(id)), &req)
+            .await
+    }
+    /// Pays `amount` (all that is available when `None`) out of the exchange.
+    pub async fn payout(&self, currency: &str, amount: Option<&str>) -> Result<Payout> {
+        let req = CreatePayout {
+            currency: currency.into(),
+            amount: amount.map(str::to_string),
+        };
+        self.post("/v1/payouts", &req).await
+    }
+
     // --- sealed secrets
     pub async fn set_party_keys(&self, req: &SetPartyKeys) -> Result<PartyKeys> {
         self.put("/v1/account/keys", req).await

@@ -50,7 +50,11 @@ error_codes! {
     OfferNotAccepted => ("offer_not_accepted", 409, "The offer must be accepted before it can be ordered.");
     AlreadyOrdered => ("already_ordered", 409, "An order was already placed from this offer.");
     AlreadyRated => ("already_rated", 409, "The offer was already rated.");
-    RatingNotAllowed => ("rating_not_allowed", 409, "Only the requester of the accepted offer may rate its holder, once the order placed from it is paid.");
+    RatingNotAllowed => ("rating_not_allowed", 409, "Only the requester of the accepted offer may rate its holder, once the order placed from it is delivered or its dispute closed.");
+    InvalidTransition => ("invalid_transition", 409, "The order's state does not allow this step; `details.status` is the current state.");
+    RefundExceedsPaid => ("refund_exceeds_paid", 422, "The refund, with the refunds before it, would exceed the amount paid; `details.refundable` is what is left.");
+    PayoutExceedsAvailable => ("payout_exceeds_available", 422, "The payout is more than the available money (or nothing is available); `details.available` says how much is.");
+    RefundFailed => ("refund_failed", 502, "The payment gateway refused the refund; nothing was refunded and the order is unchanged.");
     OrderExpired => ("order_expired", 409, "The unpaid order passed its payment deadline (`pay_by`); place a new one.");
     UnitsExhausted => ("units_exhausted", 409, "No unit of the unique pass is left to grant or transfer.");
     UnitAlreadySold => ("unit_already_sold", 409, "The unit was already sold.");
@@ -73,6 +77,8 @@ error_codes! {
     TooManyWaitingDemands => ("too_many_waiting_demands", 429, "The requester already has `MAX_WAITING_DEMANDS_PER_REQUESTER` (20) standing demands waiting.");
     TooManyOpenDemands => ("too_many_open_demands", 429, "The requester already has `MAX_OPEN_DEMANDS_PER_REQUESTER` (100) demands open; wait for one to close or accept an offer.");
     TooManyUnpaidOrders => ("too_many_unpaid_orders", 429, "The requester already has `MAX_UNPAID_ORDERS_PER_REQUESTER` (20) unpaid orders open, or their quantities would exceed `MAX_UNPAID_QUANTITY_PER_REQUESTER`; pay or let one expire.");
+    TooManyRefunds => ("too_many_refunds", 429, "The order already has `MAX_REFUNDS_PER_ORDER` (100) refunds.");
+    TooManyDisputeMessages => ("too_many_dispute_messages", 429, "The dispute already holds `MAX_DISPUTE_MESSAGES` (200) messages.");
     TooManyWebhooks => ("too_many_webhooks", 429, "The account already has `MAX_WEBHOOKS_PER_ACCOUNT` (10) webhook endpoints.");
     TooManyRegistrations => ("too_many_registrations", 429, "This address registered `registrations_per_ip_per_hour` accounts within the last hour; `Retry-After` says when the next is allowed.");
     TooManyStreams => ("too_many_streams", 429, "The account already holds `MAX_STREAMS_PER_ACCOUNT` (16) event streams open.");
@@ -121,7 +127,11 @@ mod tests {
             assert!((400..600).contains(&status));
             assert_eq!(
                 status >= 500,
-                matches!(code, ErrorCode::Internal | ErrorCode::Unavailable),
+                // The payment gateway refusing a refund is upstream's answer, not the client's fault.
+                matches!(
+                    code,
+                    ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::RefundFailed
+                ),
                 "{code}"
             );
         }

@@ -23,6 +23,9 @@ pub mod prefix {
     pub const LEDGER: &str = "led";
     pub const KEY: &str = "key";
     pub const TRANSFER: &str = "trf";
+    pub const REFUND: &str = "rfd";
+    pub const DISPUTE: &str = "dsp";
+    pub const DISPUTE_MESSAGE: &str = "dmg";
 }
 
 /// Whether `id` has the shape of an id with `prefix` (`prefix_` and 20 base-32 characters).

@@ -234,3 +234,30 @@ pub const REGISTRATION_WINDOW_SECONDS: u64 = 3_600;
 /// IPv6 peers are counted per network of this prefix length for the
 /// registration limit (one host usually holds a whole /64).
 pub const REGISTRATION_IPV6_PREFIX_BITS: u32 = 64;
+
+/// Refunds (succeeded or in flight) one order may have: a provider cannot
+/// flood its buyer, the ledger or the event stream with cent-sized refunds.
+pub const MAX_REFUNDS_PER_ORDER: u64 = 100;
+/// Messages one dispute may hold, from all its parties together.
+pub const MAX_DISPUTE_MESSAGES: u64 = 200;
+/// The longest reason (cancellation, refund, return, dispute, resolution) and
+/// dispute message, in characters.
+pub const MAX_REASON_CHARS: usize = 2_000;
+/// Operators a dispute's events go to (the first by id); the rest see it in
+/// `GET /v1/disputes`.
+pub const MAX_OPERATORS_NOTIFIED: i64 = 50;
+/// Orders the sweeper delivers or settles in one pass.
+pub const LIFECYCLE_SWEEP_BATCH: u32 = 500;
+/// A refund still `pending` this long after its reservation (the server
+/// stopped between the reservation and the gateway's answer) is retried by
+/// the sweeper with the same gateway reference.
+pub const STALE_REFUND_SECONDS: u64 = 300;
+/// The default and bounds of `auto_deliver_after`: a shipped order counts as
+/// delivered this long after shipping unless its requester confirmed earlier.
+pub const DEFAULT_AUTO_DELIVER_DAYS: u64 = 14;
+/// The default of `return_window`: how long after delivery a return may be
+/// requested; the provider's and holder's money stays pending until it ends.
+pub const DEFAULT_RETURN_WINDOW_DAYS: u64 = 14;
+/// Both settings lie within 1 minute … 365 days.
+pub const MIN_LIFECYCLE_WINDOW_SECONDS: u64 = 60;
+pub const MAX_LIFECYCLE_WINDOW_SECONDS: u64 = 365 * 24 * 3600;

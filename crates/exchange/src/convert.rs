@@ -24,6 +24,7 @@ pub fn role(r: Role) -> api::Role {
         Role::Provider => api::Role::Provider,
         Role::Holder => api::Role::Holder,
         Role::Requester => api::Role::Requester,
+        Role::Operator => api::Role::Operator,
     }
 }
 
@@ -32,6 +33,7 @@ pub fn role_in(r: api::Role) -> Role {
         api::Role::Provider => Role::Provider,
         api::Role::Holder => Role::Holder,
         api::Role::Requester => Role::Requester,
+        api::Role::Operator => Role::Operator,
     }
 }
 
@@ -179,7 +181,9 @@ pub fn address(a: &store::Address) -> api::Address {
     }
 }
 
-pub fn order(o: &store::Order) -> api::Order {
+/// An order as its requester and provider see it; `return_window` dates `return_by`.
+pub fn order(o: &store::Order, return_window: std::time::Duration) -> api::Order {
+    let a = &o.after_sale;
     api::Order {
         id: o.id.clone(),
         status: o.status.as_str().to_string(),
@@ -200,15 +204,29 @@ pub fn order(o: &store::Order) -> api::Order {
         paid_at: o.paid_at.map(ts),
         shipped_at: o.shipped_at.map(ts),
         pay_by: o.pay_by.filter(|_| o.status == OrderStatus::Placed).map(ts),
+        refunded_total: money(a.refunded_minor, &o.currency),
+        commission_reversed: money(a.commission_reversed_minor, &o.currency),
+        delivered_at: a.delivered_at.map(ts),
+        cancelled_at: a.cancelled_at.map(ts),
+        cancel_reason: a.cancel_reason.clone(),
+        return_status: a.return_status.map(|r| r.as_str().to_string()),
+        return_by: a
+            .delivered_at
+            .filter(|_| o.status == OrderStatus::Delivered && a.settled_at.is_none())
+            .map(|t| ts(t.plus_millis(return_window.as_millis() as i64))),
+        dispute_id: a.dispute_id.clone(),
+        settled_at: a.settled_at.map(ts),
     }
 }
 
-/// An order as the holder that brought it sees it: without the buyer's address or payment reference.
-pub fn order_for_holder(o: &store::Order) -> api::Order {
+/// An order as the holder that brought it sees it: without the buyer's
+/// address, payment reference or reason for cancelling.
+pub fn order_for_holder(o: &store::Order, return_window: std::time::Duration) -> api::Order {
     api::Order {
         ship_to: None,
         payment_ref: None,
-        ..order(o)
+        cancel_reason: None,
+        ..order(o, return_window)
     }
 }
 

@@ -76,6 +76,16 @@ pub fn conflict_code(c: Conflict) -> ErrorCode {
         Conflict::TooManyWaitingDemands => ErrorCode::TooManyWaitingDemands,
         Conflict::TooManyUnpaidOrders => ErrorCode::TooManyUnpaidOrders,
         Conflict::TooManySigningKeys => ErrorCode::InvalidState,
+        Conflict::InvalidTransition(_)
+        | Conflict::ReturnWindowClosed
+        | Conflict::ReturnExists
+        | Conflict::NoReturnRequested
+        | Conflict::DisputeExists => ErrorCode::InvalidTransition,
+        Conflict::RefundExceedsPaid { .. } => ErrorCode::RefundExceedsPaid,
+        Conflict::PayoutExceedsAvailable { .. } => ErrorCode::PayoutExceedsAvailable,
+        Conflict::DisputeClosed => ErrorCode::InvalidState,
+        Conflict::TooManyRefunds => ErrorCode::TooManyRefunds,
+        Conflict::TooManyDisputeMessages => ErrorCode::TooManyDisputeMessages,
     }
 }
 
@@ -83,6 +93,10 @@ impl From<StoreError> for ExchangeError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::new(ErrorCode::NotFound, "no such object"),
+            StoreError::Conflict(Conflict::InvalidTransition(s)) => {
+                Self::new(ErrorCode::InvalidTransition, format!("the order is {s}"))
+                    .with_details(serde_json::json!({"status": s.as_str()}))
+            }
             StoreError::Conflict(c) => Self::new(conflict_code(c), c.to_string()),
             other => Self::internal(other),
         }

@@ -14,6 +14,7 @@ mod holders;
 mod hub;
 pub mod idempotency;
 pub mod keyring;
+mod lifecycle;
 mod market;
 mod orders;
 mod passes;
@@ -51,6 +52,14 @@ pub struct ExchangeConfig {
     /// How long an unpaid order may be paid in before it expires
     /// (default [`symbolon_core::limits::DEFAULT_UNPAID_ORDER_TTL_SECONDS`]).
     pub unpaid_order_ttl: std::time::Duration,
+    /// A shipped order counts as delivered this long after shipping unless
+    /// its requester confirmed earlier
+    /// (default [`symbolon_core::limits::DEFAULT_AUTO_DELIVER_DAYS`]).
+    pub auto_deliver_after: std::time::Duration,
+    /// How long after delivery a return may be requested; the provider's and
+    /// holder's money stays pending until it has passed
+    /// (default [`symbolon_core::limits::DEFAULT_RETURN_WINDOW_DAYS`]).
+    pub return_window: std::time::Duration,
 }
 
 /// The exchange.

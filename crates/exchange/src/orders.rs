@@ -73,7 +73,7 @@ impl Exchange {
             .await
         {
             if done.requester_id == me.id {
-                return Ok(convert::order(&done));
+                return Ok(convert::order(&done, self.config.return_window));
             }
         }
         let offer = referenced(
@@ -125,7 +125,7 @@ impl Exchange {
             .record_order_retrying(&order, &pass, method.as_ref(), total)
             .await?;
         tracing::info!(order_id = %placed.id, requester_id = %me.id, provider_id = %placed.provider_id, holder_id = ?placed.holder_id, status = %placed.status, total = %total, "order placed");
-        Ok(convert::order(&placed))
+        Ok(convert::order(&placed, self.config.return_window))
     }
 
     /// The requester's saved profile, if any, and where an order ships:
@@ -183,6 +183,7 @@ impl Exchange {
             unit_no: o.unit_no,
             pay_by: self.pay_by(now, o.paid_now),
             seq: 0,
+            after_sale: Default::default(),
         };
         Ok((order, total))
     }
@@ -304,9 +305,10 @@ impl Exchange {
         }
         if !order.status.can_pay() {
             return Err(ExchangeError::new(
-                ErrorCode::InvalidState,
+                ErrorCode::InvalidTransition,
                 format!("the order is already {}", order.status),
-            ));
+            )
+            .with_details(json!({"status": order.status.as_str()})));
         }
         let profile = match self.store.requester_profile(&me.id).await {
             Ok(p) => Some(p),
@@ -369,7 +371,7 @@ impl Exchange {
             Ok(o) => {
                 self.capture(&auth).await;
                 tracing::info!(order_id = %o.id, requester_id = %me.id, unit_no = ?o.unit_no, "order paid");
-                Ok(convert::order(&o))
+                Ok(convert::order(&o, self.config.return_window))
             }
             Err(e) => {
                 self.void(&auth).await;
@@ -421,6 +423,14 @@ impl Exchange {
             currency: order.currency.clone(),
             amount_minor: amount,
             memo: format!("{memo} {}", order.id),
+            // The requester's money is gone at once; the provider's and the
+            // holder's is pending until the order is delivered and its return
+            // window has passed (`settle_matured`).
+            bucket: if account == order.requester_id {
+                store::Bucket::Available
+            } else {
+                store::Bucket::Pending
+            },
         };
         let mut postings = vec![
             p(&order.requester_id, -order.total_minor, "payment for"),
@@ -468,6 +478,13 @@ impl Exchange {
             Role::Provider => OrderParty::Provider(&me.id),
             Role::Requester => OrderParty::Requester(&me.id),
             Role::Holder => OrderParty::Holder(&me.id),
+            Role::Operator => {
+                return Err(ExchangeError::new(
+                    ErrorCode::InvalidQuery,
+                    "role: one of provider, requester, holder",
+                )
+                .with_details(json!({"field": "role"})))
+            }
         };
         let now = self.now();
         let items: Vec<store::Order> = self
@@ -478,8 +495,8 @@ impl Exchange {
             .map(|o| o.as_of(now))
             .collect();
         let view = |o: &store::Order| match role {
-            Role::Holder => convert::order_for_holder(o),
-            _ => convert::order(o),
+            Role::Holder => convert::order_for_holder(o, self.config.return_window),
+            _ => convert::order(o, self.config.return_window),
         };
         let next = (items.len() as u32 == page.limit)
             .then(|| items.last().map(|o| o.seq.to_string()))
@@ -518,9 +535,9 @@ impl Exchange {
         }
         if o.requester_id != me.id && o.provider_id != me.id {
             // Holders never see the buyer's address or payment reference.
-            return Ok(convert::order_for_holder(&o));
+            return Ok(convert::order_for_holder(&o, self.config.return_window));
         }
-        Ok(convert::order(&o))
+        Ok(convert::order(&o, self.config.return_window))
     }
 
     pub async fn ship_order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {
@@ -538,11 +555,12 @@ impl Exchange {
                 }
                 s => format!("the order is {s}"),
             };
-            return Err(ExchangeError::new(ErrorCode::InvalidState, why));
+            return Err(ExchangeError::new(ErrorCode::InvalidTransition, why)
+                .with_details(json!({"status": o.status.as_str()})));
         }
         let shipped = self.store.ship_order(id, self.now()).await?;
         tracing::info!(order_id = %id, provider_id = %me.id, "order shipped");
-        Ok(convert::order(&shipped))
+        Ok(convert::order(&shipped, self.config.return_window))
     }
 
     /// Expires unpaid orders past their `pay_by` (the sweeper calls it);
@@ -553,19 +571,6 @@ impl Exchange {
             self.hub.kick();
         }
         Ok(n)
-    }
-
-    pub async fn balances(&self, me: &store::Account) -> ExchangeResult<api::Balances> {
-        let rows = self.store.balances(&me.id).await?;
-        Ok(api::Balances {
-            balances: rows
-                .into_iter()
-                .map(|(c, m)| {
-                    let amount = convert::money(m, &c).amount;
-                    (c, amount)
-                })
-                .collect(),
-        })
     }
 }
 

@@ -657,7 +657,7 @@ impl Exchange {
             .await
         {
             if done.requester_id == me.id {
-                return Ok(crate::convert::order(&done));
+                return Ok(convert::order(&done, self.config.return_window));
             }
         }
         let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
@@ -721,7 +721,7 @@ impl Exchange {
             .record_order_retrying(&order, &pass, method.as_ref(), total)
             .await?;
         tracing::info!(order_id = %placed.id, pass_id, requester_id = %me.id, holder_id = ?placed.holder_id, status = %placed.status, total = %total, "order placed on a pass");
-        Ok(convert::order(&placed))
+        Ok(convert::order(&placed, self.config.return_window))
     }
 
     // ------------------------------------------------------------ the pass page

@@ -280,10 +280,31 @@ impl Exchange {
         let mut roles: Vec<Role> = Vec::new();
         for r in &req.roles {
             let r = convert::role_in(*r);
+            if r == Role::Operator {
+                return Err(ExchangeError::field(
+                    "roles",
+                    "`operator` is not open to registration: the server's admin creates operators (`symbolon admin create-operator`)",
+                ));
+            }
             if !roles.contains(&r) {
                 roles.push(r);
             }
         }
+        self.new_account(name, roles).await
+    }
+
+    /// Creates an operator account (dispute resolution), whatever the
+    /// registration setting: only the server's admin command calls it.
+    pub async fn create_operator(&self, name: &str) -> ExchangeResult<api::AccountCreated> {
+        let name = validate_text("name", name, MAX_NAME_CHARS, false)?;
+        self.new_account(name, vec![Role::Operator]).await
+    }
+
+    async fn new_account(
+        &self,
+        name: String,
+        roles: Vec<Role>,
+    ) -> ExchangeResult<api::AccountCreated> {
         let now = self.now();
         let id = self.new_id(prefix::ACCOUNT);
         let api_key = new_api_key();

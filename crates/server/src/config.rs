@@ -59,6 +59,11 @@ pub struct ServerConfig {
     pub registrations_per_ip_per_hour: u32,
     /// How long an unpaid order may be paid in before it expires.
     pub unpaid_order_ttl: std::time::Duration,
+    /// A shipped order counts as delivered this long after shipping.
+    pub auto_deliver_after: std::time::Duration,
+    /// How long after delivery a return may be requested (the sellers'
+    /// money stays pending until then).
+    pub return_window: std::time::Duration,
 }
 
 /// The shortest and longest [`ServerConfig::event_poll`] accepted.
@@ -73,6 +78,12 @@ pub const IDLE_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 3_600_000);
 pub const SHUTDOWN_GRACE_RANGE_MILLIS: (u64, u64) = (0, 600_000);
 /// The fewest and most [`ServerConfig::max_connections`] accepted.
 pub const MAX_CONNECTIONS_RANGE: (usize, usize) = (1, 1_000_000);
+/// The shortest and longest [`ServerConfig::auto_deliver_after`] and
+/// [`ServerConfig::return_window`] accepted (ms): 1 minute … 365 days.
+pub const LIFECYCLE_WINDOW_RANGE_MILLIS: (u64, u64) = (
+    symbolon_core::limits::MIN_LIFECYCLE_WINDOW_SECONDS * 1000,
+    symbolon_core::limits::MAX_LIFECYCLE_WINDOW_SECONDS * 1000,
+);
 /// The shortest and longest [`ServerConfig::unpaid_order_ttl`] accepted (ms).
 pub const UNPAID_ORDER_TTL_RANGE_MILLIS: (u64, u64) = (
     symbolon_core::limits::MIN_UNPAID_ORDER_TTL_SECONDS * 1000,
@@ -113,31 +124,47 @@ impl Default for ServerConfig {
             unpaid_order_ttl: std::time::Duration::from_secs(
                 symbolon_core::limits::DEFAULT_UNPAID_ORDER_TTL_SECONDS,
             ),
+            auto_deliver_after: std::time::Duration::from_secs(
+                symbolon_core::limits::DEFAULT_AUTO_DELIVER_DAYS * 86_400,
+            ),
+            return_window: std::time::Duration::from_secs(
+                symbolon_core::limits::DEFAULT_RETURN_WINDOW_DAYS * 86_400,
+            ),
         }
     }
 }
 
-/// Parses `200ms,5s,5m,2h` into durations.
+/// Parses `200ms,5s,5m,2h` into durations (each at most a week).
 pub fn parse_schedule(text: &str) -> Result<Vec<std::time::Duration>, String> {
+    parse_durations(text, 7 * 24 * 3_600_000)
+}
+
+/// Parses comma-separated durations (`ms`, `s`, `m`, `h` or `d`), each at
+/// most `cap_ms`.
+fn parse_durations(text: &str, cap_ms: u64) -> Result<Vec<std::time::Duration>, String> {
     use std::time::Duration;
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let split = part
             .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("`{part}` needs a unit (ms, s, m or h)"))?;
+            .ok_or_else(|| format!("`{part}` needs a unit (ms, s, m, h or d)"))?;
         let (n, unit) = part.split_at(split);
         let n: u64 = n
             .parse()
             .map_err(|_| format!("`{part}` is not a number with a unit"))?;
-        let too_long = || format!("`{part}` is longer than a week");
+        let too_long = || match cap_ms {
+            604_800_000 => format!("`{part}` is longer than a week"),
+            cap => format!("`{part}` is longer than {} days", cap / 86_400_000),
+        };
         let ms = match unit {
             "ms" => Some(n),
             "s" => n.checked_mul(1000),
             "m" => n.checked_mul(60_000),
             "h" => n.checked_mul(3_600_000),
-            _ => return Err(format!("`{part}`: the unit must be ms, s, m or h")),
+            "d" => n.checked_mul(86_400_000),
+            _ => return Err(format!("`{part}`: the unit must be ms, s, m, h or d")),
         }
-        .filter(|ms| *ms <= 7 * 24 * 3_600_000)
+        .filter(|ms| *ms <= cap_ms)
         .ok_or_else(too_long)?;
         out.push(Duration::from_millis(ms));
     }
@@ -156,12 +183,13 @@ fn parse_event_poll(text: &str) -> Result<std::time::Duration, String> {
 fn parse_duration_within(text: &str, (lo, hi): (u64, u64)) -> Result<std::time::Duration, String> {
     let show = |ms: u64| match ms {
         0 => "0s".to_string(),
+        ms if ms % 86_400_000 == 0 => format!("{}d", ms / 86_400_000),
         ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
         ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
         ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
         ms => format!("{ms}ms"),
     };
-    match parse_schedule(text)?.as_slice() {
+    match parse_durations(text, hi.max(7 * 24 * 3_600_000))?.as_slice() {
         [d] if (lo..=hi).contains(&(d.as_millis() as u64)) => Ok(*d),
         [_] => Err(format!(
             "`{text}` must be between {} and {}",
@@ -229,6 +257,8 @@ impl fmt::Debug for ServerConfig {
                 &self.registrations_per_ip_per_hour,
             )
             .field("unpaid_order_ttl", &self.unpaid_order_ttl)
+            .field("auto_deliver_after", &self.auto_deliver_after)
+            .field("return_window", &self.return_window)
             .finish()
     }
 }
@@ -262,6 +292,10 @@ pub struct ConfigLayer {
     pub registrations_per_ip_per_hour: Option<u32>,
     /// e.g. `"30m"`.
     pub unpaid_order_ttl: Option<String>,
+    /// e.g. `"14d"`.
+    pub auto_deliver_after: Option<String>,
+    /// e.g. `"14d"`.
+    pub return_window: Option<String>,
 }
 
 impl fmt::Debug for ConfigLayer {
@@ -293,6 +327,8 @@ impl fmt::Debug for ConfigLayer {
                 &self.registrations_per_ip_per_hour,
             )
             .field("unpaid_order_ttl", &self.unpaid_order_ttl)
+            .field("auto_deliver_after", &self.auto_deliver_after)
+            .field("return_window", &self.return_window)
             .finish()
     }
 }
@@ -366,6 +402,8 @@ impl ConfigLayer {
                 "SYMBOLON_IDLE_TIMEOUT" => layer.idle_timeout = Some(v),
                 "SYMBOLON_SHUTDOWN_GRACE" => layer.shutdown_grace = Some(v),
                 "SYMBOLON_UNPAID_ORDER_TTL" => layer.unpaid_order_ttl = Some(v),
+                "SYMBOLON_AUTO_DELIVER_AFTER" => layer.auto_deliver_after = Some(v),
+                "SYMBOLON_RETURN_WINDOW" => layer.return_window = Some(v),
                 "SYMBOLON_MAX_CONNECTIONS" => {
                     layer.max_connections = Some(
                         v.parse()
@@ -506,6 +544,18 @@ impl ServerConfig {
                 "unpaid_order_ttl",
                 UNPAID_ORDER_TTL_RANGE_MILLIS,
                 &mut c.unpaid_order_ttl,
+            )?;
+            duration(
+                &l.auto_deliver_after,
+                "auto_deliver_after",
+                LIFECYCLE_WINDOW_RANGE_MILLIS,
+                &mut c.auto_deliver_after,
+            )?;
+            duration(
+                &l.return_window,
+                "return_window",
+                LIFECYCLE_WINDOW_RANGE_MILLIS,
+                &mut c.return_window,
             )?;
             if let Some(n) = l.max_connections {
                 let (lo, hi) = MAX_CONNECTIONS_RANGE;

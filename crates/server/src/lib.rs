@@ -7,6 +7,7 @@
 //! [`serve`] runs the server on a listener the caller bound (tests bind port 0)
 //! until `shutdown` resolves.
 
+pub mod after_sale;
 pub mod config;
 pub mod delivery;
 pub mod error;
@@ -125,6 +126,24 @@ pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) 
         .route("/orders/{id}/pay", post(pay_order))
         .route("/orders/{id}/ship", post(ship_order))
         .route("/balance", get(balance))
+        .route("/orders/{id}/cancel", post(after_sale::cancel_order))
+        .route("/orders/{id}/refunds", post(after_sale::refund_order))
+        .route("/orders/{id}/delivered", post(after_sale::confirm_delivery))
+        .route("/orders/{id}/return", post(after_sale::request_return))
+        .route(
+            "/orders/{id}/return/accept",
+            post(after_sale::accept_return),
+        )
+        .route(
+            "/orders/{id}/return/refuse",
+            post(after_sale::refuse_return),
+        )
+        .route("/orders/{id}/disputes", post(after_sale::open_dispute))
+        .route("/disputes", get(after_sale::list_disputes))
+        .route("/disputes/{id}", get(after_sale::get_dispute))
+        .route("/disputes/{id}/messages", post(after_sale::dispute_message))
+        .route("/disputes/{id}/resolve", post(after_sale::resolve_dispute))
+        .route("/payouts", post(after_sale::payout))
         .route("/events", get(events::events))
         .route("/account/keys", put(events::set_party_keys))
         .route("/accounts/{id}/keys", get(events::party_keys))
@@ -378,6 +397,8 @@ pub async fn open_exchange(
             webhooks: config.webhook_policy(),
             event_poll: config.event_poll,
             unpaid_order_ttl: config.unpaid_order_ttl,
+            auto_deliver_after: config.auto_deliver_after,
+            return_window: config.return_window,
         },
     )))
 }
@@ -482,6 +503,16 @@ impl Prepared {
                                 Ok(0) => {}
                                 Ok(n) => tracing::info!(expired = n, "unpaid orders expired"),
                                 Err(e) => tracing::warn!(error = %e, "expiring unpaid orders failed"),
+                            }
+                            match exchange.advance_orders().await {
+                                Ok((0, 0)) => {}
+                                Ok((delivered, settled)) => tracing::info!(delivered, settled, "orders delivered past the deadline and settled past the return window"),
+                                Err(e) => tracing::warn!(error = %e, "advancing orders failed"),
+                            }
+                            match exchange.retry_stale_refunds().await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(refunds = n, "pending refunds completed"),
+                                Err(e) => tracing::warn!(error = %e, "retrying pending refunds failed"),
                             }
                             if let Err(e) = exchange.rematch_waiting().await {
                                 tracing::warn!(error = %e, "re-matching standing demands failed");

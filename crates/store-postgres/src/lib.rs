@@ -255,7 +255,9 @@ const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.cr
 
 const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
 const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
-const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by";
+/// The columns an order is inserted with (the rest have defaults).
+const ORDER_INSERT_COLS: &str = "id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by, refunded_minor, refund_claimed_minor, commission_reversed_minor, delivered_at, cancelled_at, cancel_reason, cancelled_by, return_status, return_reason, return_requested_at, dispute_id, settled_at";
 const PASS_COLS: &str = "id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at, kid, status_index, revoked_at";
 const KEY_COLS: &str = "kid, provider_id, public_key, secret, created_at, retired_at";
 const TRANSFER_COLS: &str = "id, pass_id, unit_no, seq, from_id, to_id, jws, created_at";
@@ -376,14 +378,10 @@ impl PostgresStore {
         .fetch_one(&mut **tx)
         .await
         .map_err(db)?;
-        let from_ok = if t.seq == 1 {
-            // A sale by the holder of an unsold unit, or the first hand-over
-            // of a unit sold before statements were recorded.
-            (owner.is_none() && holder.as_deref() == Some(t.from_id.as_str()))
-                || owner.as_deref() == Some(t.from_id.as_str())
-        } else {
-            owner.as_deref() == Some(t.from_id.as_str())
-        };
+        // From the holder it was granted to while unsold (a first sale, or a
+        // resale after a cancelled order handed it back), or from its owner.
+        let from_ok = (owner.is_none() && holder.as_deref() == Some(t.from_id.as_str()))
+            || owner.as_deref() == Some(t.from_id.as_str());
         if last.unwrap_or(0) != t.seq - 1 || !from_ok {
             return Err(Conflict::UnitAlreadySold.into());
         }
@@ -425,12 +423,13 @@ impl PostgresStore {
             .await
             .map_err(db)?;
         for p in &s.postings {
-            sqlx::query("INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor, memo) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query("INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor, memo, bucket) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&s.ledger_id)
                 .bind(&p.account_id)
                 .bind(&p.currency)
                 .bind(p.amount_minor)
                 .bind(&p.memo)
+                .bind(p.bucket.as_str())
                 .execute(&mut **tx)
                 .await
                 .map_err(db)?;
@@ -807,7 +806,7 @@ impl PostgresStore {
                 return Err(Conflict::OfferNotAccepted.into());
             }
             let existing: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM orders WHERE offer_id = $1 AND status <> 'expired'",
+                "SELECT id FROM orders WHERE offer_id = $1 AND status NOT IN ('expired', 'cancelled')",
             )
             .bind(offer_id)
             .fetch_optional(&mut *tx)
@@ -864,7 +863,7 @@ impl PostgresStore {
         }
         let q = format!(
             "INSERT INTO orders ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
-            &ORDER_COLS[5..]
+            ORDER_INSERT_COLS
         );
         sqlx::query(&q)
             .bind(&o.id)
@@ -945,7 +944,6 @@ impl PostgresStore {
             if t.pass_id != o.pass_id
                 || Some(t.from_id.as_str()) != o.holder_id.as_deref()
                 || t.to_id != o.requester_id
-                || t.seq != 1
             {
                 return Err(StoreError::corrupt("the transfer does not match the order"));
             }
@@ -999,9 +997,9 @@ impl PostgresStore {
         if offer.requester_id != r.requester_id || offer.holder_id != r.holder_id {
             return Err(StoreError::NotFound);
         }
-        // Only a buyer rates: the accepted offer's order must have been paid.
+        // Only a buyer rates, once its order was delivered or its dispute closed.
         let paid: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM orders WHERE offer_id = $1 AND status IN ('paid', 'shipped')",
+            "SELECT COUNT(*) FROM orders o WHERE o.offer_id = $1 AND (o.delivered_at IS NOT NULL OR EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = o.id AND d.status <> 'open'))",
         )
         .bind(&r.offer_id)
         .fetch_one(&mut *tx)
@@ -1072,6 +1070,15 @@ symbolon_store::sql_market_change_methods!(PostgresStore, write = pool, read = p
 symbolon_store::sql_order_helpers!(conn = sqlx::PgConnection, sql = sql);
 
 symbolon_store::sql_seal_methods!(PostgresStore, write = pool, read = pool, sql = sql);
+
+symbolon_store::sql_lifecycle_methods!(
+    PostgresStore,
+    write = pool,
+    read = pool,
+    conn = sqlx::PgConnection,
+    sql = sql,
+    emit = "SELECT emit_event($1, $2, $3, $4)"
+);
 
 #[async_trait::async_trait]
 impl Store for PostgresStore {
@@ -1607,14 +1614,14 @@ impl Store for PostgresStore {
             .await
             .map_err(db)?;
         let (orders, quantity): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(quantity), 0)::BIGINT FROM orders WHERE pass_id = $1 AND status IN ('paid', 'shipped')",
+            "SELECT COUNT(*), COALESCE(SUM(quantity), 0)::BIGINT FROM orders WHERE pass_id = $1 AND status IN ('paid', 'shipped', 'delivered')",
         )
         .bind(pass_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT paid_at, quantity FROM orders WHERE pass_id = $1 AND status IN ('paid', 'shipped') ORDER BY paid_at DESC, seq DESC LIMIT $2",
+            "SELECT paid_at, quantity FROM orders WHERE pass_id = $1 AND status IN ('paid', 'shipped', 'delivered') ORDER BY paid_at DESC, seq DESC LIMIT $2",
         )
         .bind(pass_id)
         .bind(i64::from(recent))

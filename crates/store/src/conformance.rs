@@ -39,10 +39,11 @@
 
 use crate::HolderState;
 use crate::{
-    Acceptance, Account, Address, Conflict, DemandRecord, Holding, Interaction, MarketChange,
-    MarketSnapshot, NewAccount, NewGrant, NewOffer, Offer, Order, OrderParty, Page, Pass,
-    PassActivity, Posting, Product, ProviderKeyRecord, Rating, RequesterProfile, Settlement, Store,
-    StoreError, StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
+    Acceptance, Account, Address, Bucket, BucketBalance, Conflict, DemandRecord, Dispute,
+    DisputeMessage, Holding, Interaction, MarketChange, MarketSnapshot, NewAccount, NewGrant,
+    NewOffer, NewRefund, Offer, Order, OrderParty, Page, Pass, PassActivity, Posting, Product,
+    ProviderKeyRecord, Rating, Refund, RefundDone, RequesterProfile, Settlement, Store, StoreError,
+    StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
 };
 use crate::{DeliveryAttempt, DeliveryJob, DeliveryResult, EventRecord, WebhookEndpoint};
 use crate::{IdempotencyStart, StoredResponse};
@@ -146,6 +147,13 @@ macro_rules! __store_conformance_cases {
             unpaid_orders_never_lock_out_paying_buyers,
             ship_order_transitions,
             order_transitions_follow_the_table,
+            refunds_reverse_commission_exactly_and_never_exceed_the_payment,
+            concurrent_refunds_never_exceed_the_payment,
+            cancelling_gives_stock_and_unit_back_once,
+            delivery_and_settlement_release_pending_money_once,
+            returns_hold_the_settlement_until_answered,
+            disputes_open_talk_and_close_once,
+            lifecycle_events_reach_their_audience_only,
             orders_per_party_paginated,
             balances_and_ledger_totals,
             rate_once,
@@ -343,6 +351,125 @@ impl crate::SealStore for GuardedStore {
     }
     async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>> {
         self.inner.shares_for(recipient_id, pass_id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::LifecycleStore for GuardedStore {
+    async fn cancel_unpaid(
+        &self,
+        order_id: &str,
+        by_id: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> StoreResult<Order> {
+        self.inner.cancel_unpaid(order_id, by_id, reason, at).await
+    }
+    async fn claim_refund(&self, r: &NewRefund, from: &[OrderStatus]) -> StoreResult<Refund> {
+        self.inner.claim_refund(r, from).await
+    }
+    async fn complete_refund(&self, done: &RefundDone) -> StoreResult<(Refund, Order)> {
+        self.inner.complete_refund(done).await
+    }
+    async fn fail_refund(&self, refund_id: &str, at: Timestamp) -> StoreResult<Refund> {
+        self.inner.fail_refund(refund_id, at).await
+    }
+    async fn refund(&self, refund_id: &str) -> StoreResult<Refund> {
+        self.inner.refund(refund_id).await
+    }
+    async fn refunds(&self, order_id: &str) -> StoreResult<Vec<Refund>> {
+        self.inner.refunds(order_id).await
+    }
+    async fn stale_refunds(&self, before: Timestamp, limit: u32) -> StoreResult<Vec<Refund>> {
+        self.inner.stale_refunds(before, limit).await
+    }
+    async fn deliver(
+        &self,
+        order_id: &str,
+        by: symbolon_core::state::Actor,
+        at: Timestamp,
+    ) -> StoreResult<Order> {
+        self.inner.deliver(order_id, by, at).await
+    }
+    async fn deliver_overdue(
+        &self,
+        shipped_before: Timestamp,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        self.inner.deliver_overdue(shipped_before, at, limit).await
+    }
+    async fn settle_matured(
+        &self,
+        delivered_before: Timestamp,
+        at: Timestamp,
+        limit: u32,
+    ) -> StoreResult<u64> {
+        self.inner.settle_matured(delivered_before, at, limit).await
+    }
+    async fn request_return(
+        &self,
+        order_id: &str,
+        reason: &str,
+        window_start: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<Order> {
+        self.inner
+            .request_return(order_id, reason, window_start, at)
+            .await
+    }
+    async fn answer_return(
+        &self,
+        order_id: &str,
+        accept: bool,
+        at: Timestamp,
+    ) -> StoreResult<Order> {
+        self.inner.answer_return(order_id, accept, at).await
+    }
+    async fn open_dispute(&self, d: &Dispute) -> StoreResult<Dispute> {
+        self.inner.open_dispute(d).await
+    }
+    async fn add_dispute_message(&self, m: &DisputeMessage) -> StoreResult<DisputeMessage> {
+        self.inner.add_dispute_message(m).await
+    }
+    async fn reject_dispute(
+        &self,
+        dispute_id: &str,
+        by_id: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> StoreResult<Dispute> {
+        self.inner
+            .reject_dispute(dispute_id, by_id, reason, at)
+            .await
+    }
+    async fn dispute(&self, dispute_id: &str) -> StoreResult<Dispute> {
+        self.inner.dispute(dispute_id).await
+    }
+    async fn dispute_messages(&self, dispute_id: &str) -> StoreResult<Vec<DisputeMessage>> {
+        self.inner.dispute_messages(dispute_id).await
+    }
+    async fn disputes(
+        &self,
+        status: Option<symbolon_core::state::DisputeStatus>,
+        page: &Page,
+    ) -> StoreResult<Vec<Dispute>> {
+        self.inner.disputes(status, page).await
+    }
+    async fn ledger_buckets(&self, account_id: &str) -> StoreResult<Vec<BucketBalance>> {
+        self.inner.ledger_buckets(account_id).await
+    }
+    async fn pay_out(
+        &self,
+        account_id: &str,
+        currency: &str,
+        amount: Option<i64>,
+        ledger_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<i64> {
+        self.inner
+            .pay_out(account_id, currency, amount, ledger_id, at)
+            .await
     }
 }
 
@@ -850,6 +977,7 @@ pub fn order_for(id: &str, offer: &Offer, product: &Product, quantity: i64) -> O
         unit_no: None,
         pay_by: Some(t(180 + UNPAID_TTL)),
         seq: 0,
+        after_sale: Default::default(),
     }
 }
 
@@ -886,6 +1014,12 @@ pub fn settlement_for(ledger_id: &str, order: &Order, at: Timestamp) -> Settleme
         currency: order.currency.clone(),
         amount_minor: amount,
         memo: memo.into(),
+        // The requester's money is gone at once; the sellers' waits for delivery.
+        bucket: if account == order.requester_id {
+            Bucket::Available
+        } else {
+            Bucket::Pending
+        },
     };
     Settlement {
         ledger_id: ledger_id.into(),
@@ -1137,6 +1271,12 @@ impl World {
             )
             .await
             .must("pay_order");
+        // Delivered: its requester may rate the holder.
+        self.store.ship_order(&order.id, t(201)).await.must("ship");
+        self.store
+            .deliver(&order.id, symbolon_core::state::Actor::Requester, t(202))
+            .await
+            .must("deliver");
         self.store.offer(&offer.id).await.must("offer")
     }
 
@@ -3345,26 +3485,52 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
 
 /// The store follows the order lifecycle table (`core::state::ORDER_TRANSITIONS`)
 /// exactly: from every state, each action succeeds iff the table has its row,
-/// and leads to the row's state.
+/// and leads to the row's state (a refund here refunds everything, so it
+/// leads to `refunded`). Who may take a step is the exchange's check; the
+/// store holds the states.
 pub async fn order_transitions_follow_the_table(store: Arc<dyn Store>) {
-    use symbolon_core::state::{OrderAction, ORDER_TRANSITIONS};
+    use symbolon_core::state::{Actor, DisputeKind, OrderAction, RefundKind, ORDER_TRANSITIONS};
     let w = World::new(store).await;
     let s = w.store();
+    // Enough stock for an order per state and action.
+    let product = w.add_product(1_000).await;
+    let pass = w.add_pass(&product, PassMode::Shareable, None).await;
+    w.grant(&pass, &w.holder1, None).await;
     // An order in `status`, made through the store's own operations.
     let make = |status: OrderStatus| {
-        let w = &w;
+        let (w, product, pass) = (&w, &product, &pass);
         async move {
-            let o = w.order_input(1).await;
+            let offer = w.accepted_offer(&w.holder1, pass).await;
+            let o = order_for(&w.id("ord"), &offer, product, 1);
             let o = s.place_order(&o, None, None).await.must("place");
+            let paid = !matches!(
+                status,
+                OrderStatus::Placed | OrderStatus::Expired | OrderStatus::Cancelled
+            );
+            if paid {
+                s.pay_order(&o.id, &settlement_for(&w.id("led"), &o, t(200)), None)
+                    .await
+                    .must("pay");
+            }
             match status {
-                OrderStatus::Placed => {}
-                OrderStatus::Paid | OrderStatus::Shipped => {
-                    s.pay_order(&o.id, &settlement_for(&w.id("led"), &o, t(200)), None)
-                        .await
-                        .must("pay");
-                    if status == OrderStatus::Shipped {
-                        s.ship_order(&o.id, t(210)).await.must("ship");
+                OrderStatus::Placed | OrderStatus::Paid => {}
+                OrderStatus::Shipped | OrderStatus::Delivered => {
+                    s.ship_order(&o.id, t(210)).await.must("ship");
+                    if status == OrderStatus::Delivered {
+                        s.deliver(&o.id, Actor::Requester, t(215))
+                            .await
+                            .must("deliver");
                     }
+                }
+                OrderStatus::Refunded => {
+                    refund_all(w, &o.id, RefundKind::Refund, None)
+                        .await
+                        .must("refund");
+                }
+                OrderStatus::Cancelled => {
+                    s.cancel_unpaid(&o.id, &w.requester, "mistake", t(205))
+                        .await
+                        .must("cancel");
                 }
                 OrderStatus::Expired => {
                     s.expire_unpaid_orders(o.pay_by.expect("pay_by"))
@@ -3377,19 +3543,68 @@ pub async fn order_transitions_follow_the_table(store: Arc<dyn Store>) {
             o
         }
     };
+    let actions = [
+        OrderAction::Pay,
+        OrderAction::Ship,
+        OrderAction::Expire,
+        OrderAction::Cancel,
+        OrderAction::Refund,
+        OrderAction::Deliver,
+        OrderAction::RequestReturn,
+        OrderAction::AcceptReturn,
+        OrderAction::RefuseReturn,
+        OrderAction::OpenDispute,
+        OrderAction::ResolveDispute,
+    ];
     for from in OrderStatus::ALL {
-        for action in [OrderAction::Pay, OrderAction::Ship, OrderAction::Expire] {
+        for action in actions {
             let o = make(from).await;
-            let result = match action {
+            let at = t(220);
+            let result: StoreResult<()> = match action {
                 OrderAction::Pay => s
-                    .pay_order(&o.id, &settlement_for(&w.id("led"), &o, t(220)), None)
+                    .pay_order(&o.id, &settlement_for(&w.id("led"), &o, at), None)
                     .await
                     .map(|_| ()),
-                OrderAction::Ship => s.ship_order(&o.id, t(220)).await.map(|_| ()),
+                OrderAction::Ship => s.ship_order(&o.id, at).await.map(|_| ()),
                 OrderAction::Expire => s
-                    .expire_unpaid_orders(o.pay_by.unwrap_or(t(220)).plus_seconds(UNPAID_TTL))
+                    .expire_unpaid_orders(o.pay_by.unwrap_or(at).plus_seconds(UNPAID_TTL))
                     .await
                     .map(|_| ()),
+                OrderAction::Cancel if from == OrderStatus::Placed => s
+                    .cancel_unpaid(&o.id, &w.requester, "mistake", at)
+                    .await
+                    .map(|_| ()),
+                OrderAction::Cancel => refund_all(&w, &o.id, RefundKind::Cancel, None).await,
+                OrderAction::Refund => refund_all(&w, &o.id, RefundKind::Refund, None).await,
+                OrderAction::Deliver => s.deliver(&o.id, Actor::Exchange, at).await.map(|_| ()),
+                OrderAction::RequestReturn => s
+                    .request_return(&o.id, "too small", t(0), at)
+                    .await
+                    .map(|_| ()),
+                OrderAction::AcceptReturn | OrderAction::RefuseReturn => {
+                    // An answer needs a request first; a request the state refuses
+                    // leaves nothing to answer.
+                    match s.request_return(&o.id, "too small", t(0), at).await {
+                        Ok(_) => s
+                            .answer_return(&o.id, action == OrderAction::AcceptReturn, at)
+                            .await
+                            .map(|_| ()),
+                        Err(e) => Err(e),
+                    }
+                }
+                OrderAction::OpenDispute => s
+                    .open_dispute(&dispute_input(&w, &o.id, DisputeKind::NotReceived))
+                    .await
+                    .map(|_| ()),
+                OrderAction::ResolveDispute => {
+                    match s
+                        .open_dispute(&dispute_input(&w, &o.id, DisputeKind::NotAsDescribed))
+                        .await
+                    {
+                        Ok(d) => refund_all(&w, &o.id, RefundKind::Dispute, Some(d.id)).await,
+                        Err(e) => Err(e),
+                    }
+                }
             };
             let after = s.order(&o.id).await.must("order").status;
             let row = ORDER_TRANSITIONS
@@ -3402,9 +3617,75 @@ pub async fn order_transitions_follow_the_table(store: Arc<dyn Store>) {
                 }
                 None => {
                     assert_eq!(after, from, "{from} {action} is not in the table");
+                    if action != OrderAction::Expire {
+                        assert!(result.is_err(), "{from} {action} succeeded");
+                    }
                 }
             }
         }
+    }
+}
+
+/// Reserves and completes a refund of everything left on the order, with
+/// the statuses the table allows `kind` from.
+async fn refund_all(
+    w: &World,
+    order_id: &str,
+    kind: symbolon_core::state::RefundKind,
+    dispute_id: Option<String>,
+) -> StoreResult<()> {
+    use symbolon_core::state::{OrderAction, RefundKind};
+    let from = match kind {
+        RefundKind::Refund => OrderStatus::sources(OrderAction::Refund),
+        RefundKind::Dispute => OrderStatus::sources(OrderAction::ResolveDispute),
+        RefundKind::Cancel => vec![OrderStatus::Paid],
+    };
+    let s = w.store();
+    let claim = s
+        .claim_refund(
+            &NewRefund {
+                id: w.id("rfd"),
+                order_id: order_id.into(),
+                kind,
+                amount_minor: None,
+                reason: "refund".into(),
+                by_id: w.provider.clone(),
+                dispute_id,
+                at: t(230),
+            },
+            &from,
+        )
+        .await?;
+    s.complete_refund(&RefundDone {
+        refund_id: claim.id,
+        gateway_ref: format!("gw_{}", w.id("ref")),
+        ledger_id: w.id("led"),
+        unit_return: None,
+        at: t(231),
+    })
+    .await?;
+    Ok(())
+}
+
+pub fn dispute_input(
+    w: &World,
+    order_id: &str,
+    kind: symbolon_core::state::DisputeKind,
+) -> Dispute {
+    Dispute {
+        id: w.id("dsp"),
+        order_id: order_id.into(),
+        requester_id: w.requester.clone(),
+        provider_id: w.provider.clone(),
+        kind,
+        reason: "it never came".into(),
+        status: symbolon_core::state::DisputeStatus::Open,
+        resolution: None,
+        refund_minor: None,
+        resolved_by: None,
+        created_at: t(225),
+        resolved_at: None,
+        seq: 0,
     }
 }
 
@@ -3579,7 +3860,7 @@ pub async fn rate_once(store: Arc<dyn Store>) {
 }
 
 /// Only a buyer rates: the requester of the accepted offer, once its order is
-/// paid. A non-accepted offer (a competitor's, after another was accepted),
+/// delivered (or its dispute closed, see `disputes_open_talk_and_close_once`). A non-accepted offer (a competitor's, after another was accepted),
 /// another requester's offer, an accepted offer with no order or an unpaid
 /// one, and rating twice are refused and change nothing.
 pub async fn rating_needs_a_paid_order_of_the_accepted_offer(store: Arc<dyn Store>) {
@@ -3631,6 +3912,20 @@ pub async fn rating_needs_a_paid_order_of_the_accepted_offer(store: Arc<dyn Stor
     s.pay_order(&order.id, &settlement_for("led_r", &order, t(200)), None)
         .await
         .must("pay");
+    assert_err!(
+        s.rate(&rating("rat_paid", &accepted, true)).await,
+        StoreError::Conflict(Conflict::RatingNotAllowed),
+        "paid, not delivered yet"
+    );
+    s.ship_order(&order.id, t(201)).await.must("ship");
+    assert_err!(
+        s.rate(&rating("rat_shipped", &accepted, true)).await,
+        StoreError::Conflict(Conflict::RatingNotAllowed),
+        "shipped, not delivered yet"
+    );
+    s.deliver(&order.id, symbolon_core::state::Actor::Requester, t(202))
+        .await
+        .must("deliver");
     s.rate(&rating("rat_ok", &accepted, true))
         .await
         .must("the buyer rates");
@@ -5075,6 +5370,9 @@ pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>
         .await
         .must("place_order");
     s.ship_order(&paid.id, t(300)).await.must("ship");
+    s.deliver(&paid.id, symbolon_core::state::Actor::Requester, t(310))
+        .await
+        .must("deliver");
     for who in [&w.requester, &w.provider, &w.holder1] {
         let evs = all_events(s, who).await;
         let orders: Vec<_> = evs
@@ -5083,7 +5381,12 @@ pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>
             .collect();
         assert_eq!(
             orders.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
-            ["order.placed", "order.paid", "order.shipped"],
+            [
+                "order.placed",
+                "order.paid",
+                "order.shipped",
+                "order.delivered"
+            ],
             "{who}"
         );
         assert!(orders
@@ -5756,3 +6059,6 @@ pub async fn sealed_secrets_round_trip(store: Arc<dyn Store>) {
         "a second share with one offer"
     );
 }
+
+mod lifecycle;
+pub use lifecycle::*;

@@ -27,7 +27,7 @@ pub enum Conflict {
     InvalidState,
     #[error("an object with this id already exists")]
     Duplicate,
-    #[error("only the requester of the accepted offer may rate, once its order is paid")]
+    #[error("only the requester of the accepted offer may rate, once its order is delivered or its dispute closed")]
     RatingNotAllowed,
     #[error("the unpaid order passed its payment deadline")]
     OrderExpired,
@@ -39,6 +39,30 @@ pub enum Conflict {
     TooManyUnpaidOrders,
     #[error("a provider has at most MAX_SIGNING_KEYS (100) signing keys")]
     TooManySigningKeys,
+    /// The order's state (named) does not allow the step.
+    #[error("the order is {0}: the step is not allowed from that state")]
+    InvalidTransition(symbolon_core::state::OrderStatus),
+    /// The refund would take the refunds past the amount paid; `refundable`
+    /// minor units are left.
+    #[error("the refund exceeds what is left to refund ({refundable} minor units)")]
+    RefundExceedsPaid { refundable: i64 },
+    #[error("the return window has closed")]
+    ReturnWindowClosed,
+    #[error("a return was already requested for this order")]
+    ReturnExists,
+    #[error("no return is waiting for an answer")]
+    NoReturnRequested,
+    #[error("the order already has a dispute (one per order)")]
+    DisputeExists,
+    #[error("the dispute is closed")]
+    DisputeClosed,
+    #[error("the order already has MAX_REFUNDS_PER_ORDER refunds")]
+    TooManyRefunds,
+    #[error("the dispute already has MAX_DISPUTE_MESSAGES messages")]
+    TooManyDisputeMessages,
+    /// A payout larger than the available money (`available` minor units).
+    #[error("the payout exceeds the available money ({available} minor units)")]
+    PayoutExceedsAvailable { available: i64 },
 }
 
 /// What a store operation can fail with.

@@ -10,6 +10,7 @@
 //! `sql_outbox_methods!` and `sql_seal_methods!`.
 
 mod error;
+pub mod lifecycle;
 mod model;
 #[doc(hidden)]
 pub mod orders;
@@ -23,5 +24,6 @@ mod store;
 pub mod conformance;
 
 pub use error::{Conflict, StoreError, StoreResult};
+pub use lifecycle::LifecycleStore;
 pub use model::*;
 pub use store::{EventWakeups, OutboxStore, SealStore, Store};

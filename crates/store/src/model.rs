@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 use symbolon_core::reputation::ReputationCounts;
-use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode, Role};
+use symbolon_core::state::{
+    DisputeKind, DisputeStatus, InteractionStatus, OfferStatus, OrderStatus, PassMode, RefundKind,
+    RefundStatus, ReturnStatus, Role,
+};
 use symbolon_core::Timestamp;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -314,6 +317,131 @@ pub struct Posting {
     pub currency: String,
     pub amount_minor: i64,
     pub memo: String,
+    pub bucket: Bucket,
+}
+
+/// Where a posting's money sits: a provider's and a holder's money from an
+/// order is `Pending` until the order is delivered and its return window has
+/// passed, then the sweeper settles it to `Available`. A refund after that
+/// takes it back from `Available`, which may then go negative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    Pending,
+    Available,
+    /// Available money paid out of the exchange (to the account's bank).
+    PaidOut,
+}
+
+impl Bucket {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Available => "available",
+            Self::PaidOut => "paid_out",
+        }
+    }
+}
+
+/// What happened to an order after its sale (all zero or `None` until then).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AfterSale {
+    /// Refunds that succeeded.
+    pub refunded_minor: i64,
+    /// Refunds that succeeded or are in flight (reserved before the gateway is called).
+    pub refund_claimed_minor: i64,
+    /// ⌊commission · refunded / total⌋: the holder's commission taken back.
+    pub commission_reversed_minor: i64,
+    pub delivered_at: Option<Timestamp>,
+    pub cancelled_at: Option<Timestamp>,
+    pub cancel_reason: Option<String>,
+    /// The account that cancelled it.
+    pub cancelled_by: Option<String>,
+    pub return_status: Option<ReturnStatus>,
+    pub return_reason: Option<String>,
+    pub return_requested_at: Option<Timestamp>,
+    pub dispute_id: Option<String>,
+    /// When its pending money became available.
+    pub settled_at: Option<Timestamp>,
+}
+
+/// A refund, from its reservation to the gateway's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub id: String,
+    pub order_id: String,
+    pub kind: RefundKind,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub by_id: String,
+    pub dispute_id: Option<String>,
+    pub status: RefundStatus,
+    pub gateway_ref: Option<String>,
+    pub commission_reversed_minor: i64,
+    pub created_at: Timestamp,
+    pub completed_at: Option<Timestamp>,
+}
+
+/// A refund to reserve: `amount_minor: None` is the rest of what was paid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRefund {
+    pub id: String,
+    pub order_id: String,
+    pub kind: RefundKind,
+    pub amount_minor: Option<i64>,
+    pub reason: String,
+    pub by_id: String,
+    pub dispute_id: Option<String>,
+    pub at: Timestamp,
+}
+
+/// The gateway refunded a reserved refund: what completes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundDone {
+    pub refund_id: String,
+    pub gateway_ref: String,
+    pub ledger_id: String,
+    /// For a cancellation of a paid unique-pass order: the signed statement
+    /// handing the unit back to its holder (applied only if the order is
+    /// still `paid` when the refund completes).
+    pub unit_return: Option<UnitTransfer>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dispute {
+    pub id: String,
+    pub order_id: String,
+    pub requester_id: String,
+    pub provider_id: String,
+    pub kind: DisputeKind,
+    pub reason: String,
+    pub status: DisputeStatus,
+    pub resolution: Option<String>,
+    pub refund_minor: Option<i64>,
+    pub resolved_by: Option<String>,
+    pub created_at: Timestamp,
+    pub resolved_at: Option<Timestamp>,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisputeMessage {
+    pub id: String,
+    pub dispute_id: String,
+    pub author_id: String,
+    /// The author's part in the dispute: requester, provider or operator.
+    pub role: String,
+    pub body: String,
+    pub created_at: Timestamp,
+}
+
+/// An account's ledger per currency, split by bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketBalance {
+    pub currency: String,
+    pub pending: i64,
+    pub available: i64,
+    pub paid_out: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -345,6 +473,7 @@ pub struct Order {
     pub pay_by: Option<Timestamp>,
     /// Insertion order, for pagination.
     pub seq: i64,
+    pub after_sale: AfterSale,
 }
 
 impl Order {

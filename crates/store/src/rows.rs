@@ -291,6 +291,81 @@ macro_rules! sql_row_mappers {
                 unit_no: get(row, "unit_no")?,
                 pay_by: opt_ts(row, "pay_by")?,
                 seq: get(row, "seq")?,
+                after_sale: AfterSale {
+                    refunded_minor: get(row, "refunded_minor")?,
+                    refund_claimed_minor: get(row, "refund_claimed_minor")?,
+                    commission_reversed_minor: get(row, "commission_reversed_minor")?,
+                    delivered_at: opt_ts(row, "delivered_at")?,
+                    cancelled_at: opt_ts(row, "cancelled_at")?,
+                    cancel_reason: get(row, "cancel_reason")?,
+                    cancelled_by: get(row, "cancelled_by")?,
+                    return_status: {
+                        let s: Option<String> = get(row, "return_status")?;
+                        s.map(|s| {
+                            symbolon_core::state::ReturnStatus::parse(&s)
+                                .ok_or_else(|| StoreError::corrupt(format!("return status {s}")))
+                        })
+                        .transpose()?
+                    },
+                    return_reason: get(row, "return_reason")?,
+                    return_requested_at: opt_ts(row, "return_requested_at")?,
+                    dispute_id: get(row, "dispute_id")?,
+                    settled_at: opt_ts(row, "settled_at")?,
+                },
+            })
+        }
+
+        pub fn refund_from(row: &$row) -> StoreResult<Refund> {
+            let kind: String = get(row, "kind")?;
+            let status: String = get(row, "status")?;
+            Ok(Refund {
+                id: get(row, "id")?,
+                order_id: get(row, "order_id")?,
+                kind: symbolon_core::state::RefundKind::parse(&kind)
+                    .ok_or_else(|| StoreError::corrupt(format!("refund kind {kind}")))?,
+                amount_minor: get(row, "amount_minor")?,
+                reason: get(row, "reason")?,
+                by_id: get(row, "by_id")?,
+                dispute_id: get(row, "dispute_id")?,
+                status: symbolon_core::state::RefundStatus::parse(&status)
+                    .ok_or_else(|| StoreError::corrupt(format!("refund status {status}")))?,
+                gateway_ref: get(row, "gateway_ref")?,
+                commission_reversed_minor: get(row, "commission_reversed_minor")?,
+                created_at: ts(row, "created_at")?,
+                completed_at: opt_ts(row, "completed_at")?,
+            })
+        }
+
+        pub fn dispute_from(row: &$row) -> StoreResult<Dispute> {
+            let kind: String = get(row, "kind")?;
+            let status: String = get(row, "status")?;
+            Ok(Dispute {
+                id: get(row, "id")?,
+                order_id: get(row, "order_id")?,
+                requester_id: get(row, "requester_id")?,
+                provider_id: get(row, "provider_id")?,
+                kind: symbolon_core::state::DisputeKind::parse(&kind)
+                    .ok_or_else(|| StoreError::corrupt(format!("dispute kind {kind}")))?,
+                reason: get(row, "reason")?,
+                status: symbolon_core::state::DisputeStatus::parse(&status)
+                    .ok_or_else(|| StoreError::corrupt(format!("dispute status {status}")))?,
+                resolution: get(row, "resolution")?,
+                refund_minor: get(row, "refund_minor")?,
+                resolved_by: get(row, "resolved_by")?,
+                created_at: ts(row, "created_at")?,
+                resolved_at: opt_ts(row, "resolved_at")?,
+                seq: get(row, "seq")?,
+            })
+        }
+
+        pub fn dispute_message_from(row: &$row) -> StoreResult<DisputeMessage> {
+            Ok(DisputeMessage {
+                id: get(row, "id")?,
+                dispute_id: get(row, "dispute_id")?,
+                author_id: get(row, "author_id")?,
+                role: get(row, "role")?,
+                body: get(row, "body")?,
+                created_at: ts(row, "created_at")?,
             })
         }
 

@@ -22,6 +22,8 @@ pub fn config() -> ExchangeConfig {
         webhooks: WebhookPolicy::default(),
         event_poll: std::time::Duration::from_millis(200),
         unpaid_order_ttl: std::time::Duration::from_secs(1800),
+        auto_deliver_after: std::time::Duration::from_secs(14 * 86_400),
+        return_window: std::time::Duration::from_secs(14 * 86_400),
     }
 }
 

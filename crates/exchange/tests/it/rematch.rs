@@ -183,17 +183,23 @@ async fn in_place_updates_rank_as_a_full_resync_does() {
         }
         let offer = answered.expect("an answer");
         x.accept_offer(&buyer, &offer).await.expect("accept");
-        x.create_order(
-            &buyer,
-            &api::CreateOrder {
-                offer_id: offer.clone(),
-                quantity: 1,
-                pay: true,
-                ship_to: None,
-            },
-        )
-        .await
-        .expect("order");
+        let order = x
+            .create_order(
+                &buyer,
+                &api::CreateOrder {
+                    offer_id: offer.clone(),
+                    quantity: 1,
+                    pay: true,
+                    ship_to: None,
+                },
+            )
+            .await
+            .expect("order");
+        // A buyer rates once the order is delivered.
+        x.ship_order(&provider, &order.id).await.expect("ship");
+        x.confirm_delivery(&buyer, &order.id)
+            .await
+            .expect("deliver");
         x.rate(
             &buyer,
             &offer,

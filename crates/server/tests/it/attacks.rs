@@ -109,7 +109,11 @@ async fn unpaid_orders_cannot_lock_out_paying_buyers(backend: Backend) {
     assert!(history.transfers.is_empty(), "no transfer without payment");
     assert_eq!(history.owner, None);
     // Shipping an unpaid order is refused (it could never be paid after).
-    assert_api_err(provider.ship_order(&held.id).await, 409, "invalid_state");
+    assert_api_err(
+        provider.ship_order(&held.id).await,
+        409,
+        "invalid_transition",
+    );
     // A real buyer pays and gets the unit.
     let bought = buyer
         .pass_order(&upass.id, &page_order(1, true, Some(&h_id)))
@@ -255,6 +259,7 @@ async fn an_unpaid_order_expires_with_an_event(backend: Backend) {
 /// A demand answered by two holders, for the rating attacks.
 struct Rated {
     victim_id: String,
+    provider: Client,
     requester: Client,
     accepted: Offer,
     competitor: Offer,
@@ -307,6 +312,7 @@ async fn two_offers(srv: &TestServer) -> Rated {
     requester.accept(&accepted.id).await.unwrap();
     Rated {
         victim_id: h2_id,
+        provider,
         requester,
         accepted,
         competitor,
@@ -367,6 +373,13 @@ async fn only_the_buyer_of_the_accepted_offer_rates_once(backend: Backend) {
         .await
         .unwrap();
     r.pay_order(&o.id).await.unwrap();
+    // Paid is not enough: a buyer rates what it received.
+    assert_api_err(
+        r.rate(&w.accepted.id, &rating(true)).await,
+        409,
+        "rating_not_allowed",
+    );
+    deliver(&w.provider, r, &o.id).await;
     r.rate(&w.accepted.id, &rating(true)).await.unwrap();
     assert_api_err(
         r.rate(&w.accepted.id, &rating(false)).await,

@@ -512,6 +512,18 @@ pub async fn buy(r: &Client, offer_id: &str) -> Order {
     o
 }
 
+/// Ships a paid order (as its provider) and confirms its delivery (as its
+/// requester): from then on the requester may rate the holder.
+pub async fn deliver(provider: &Client, requester: &Client, order_id: &str) -> Order {
+    provider.ship_order(order_id).await.expect("ship");
+    let o = requester
+        .confirm_delivery(order_id)
+        .await
+        .expect("confirm delivery");
+    assert_eq!(o.status, "delivered");
+    o
+}
+
 /// Says, past the test harness's output capture, that a PostgreSQL test was skipped.
 pub fn say_skipped(test: &str) {
     use std::io::Write;

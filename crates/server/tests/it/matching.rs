@@ -147,7 +147,8 @@ async fn a_rating_changes_the_ranking_at_once(backend: Backend) {
         .offer(&inbox.items[0].id, &offer_of(&pass.id))
         .await
         .unwrap();
-    buy(&r1, &offer.id).await;
+    let o = buy(&r1, &offer.id).await;
+    deliver(&provider, &r1, &o.id).await;
     r1.rate(
         &offer.id,
         &CreateRating {

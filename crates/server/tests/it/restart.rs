@@ -48,6 +48,7 @@ async fn restart_on_the_same_data_dir_keeps_everything() {
         .unwrap();
     r.accept(&o.id).await.unwrap();
     let ord = r.create_order(&order(&o.id, 1, true)).await.unwrap();
+    deliver(&provider, &r, &ord.id).await;
     r.rate(
         &o.id,
         &CreateRating {
@@ -94,7 +95,7 @@ async fn restart_on_the_same_data_dir_keeps_everything() {
         srv.anon().pass(&pass.id).await.unwrap().jws,
         before_pass.jws
     );
-    assert_eq!(r.order(&ord.id).await.unwrap().status, "paid");
+    assert_eq!(r.order(&ord.id).await.unwrap().status, "delivered");
     assert_eq!(balance_of(&provider).await.as_deref(), Some("119.97"));
     assert_eq!(balance_of(&a).await.as_deref(), Some("9.03"));
     assert_eq!(balance_of(&r).await.as_deref(), Some("-129.00"));

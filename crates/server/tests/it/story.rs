@@ -102,7 +102,8 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
     let i3 = i0(&h3).await;
     assert_eq!(i3.status, "expired");
     // Only a buyer rates: r0 buys through h1's offer, then rates it.
-    buy(&r0, &off0.id).await;
+    let bought = buy(&r0, &off0.id).await;
+    deliver(&provider, &r0, &bought.id).await;
     r0.rate(
         &off0.id,
         &CreateRating {
@@ -340,7 +341,11 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
     let shipped = provider.ship_order(&placed.id).await.unwrap();
     assert_eq!(shipped.status, "shipped");
     assert!(shipped.shipped_at.is_some());
-    assert_api_err(provider.ship_order(&placed.id).await, 409, "invalid_state");
+    assert_api_err(
+        provider.ship_order(&placed.id).await,
+        409,
+        "invalid_transition",
+    );
     assert_eq!(
         h1.orders(Some("holder"), None, None)
             .await
@@ -350,7 +355,23 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
         2
     );
 
-    // --- ratings: once per offer, only by the buyer of the accepted offer
+    // --- ratings: once per offer, only by the buyer of the accepted offer, once delivered
+    assert_api_err(
+        requester
+            .rate(
+                &o1.id,
+                &CreateRating {
+                    positive: true,
+                    comment: None,
+                },
+            )
+            .await,
+        409,
+        "rating_not_allowed",
+    );
+    let delivered = requester.confirm_delivery(&placed.id).await.unwrap();
+    assert_eq!(delivered.status, "delivered");
+    assert!(delivered.return_by.is_some());
     requester
         .rate(
             &o1.id,
@@ -585,7 +606,7 @@ async fn one_click_order_without_payment_then_pay(backend: Backend) {
     assert_eq!(prof.payment_method.unwrap().last4, "4242");
     let paid = r.pay_order(&placed.id).await.unwrap();
     assert_eq!(paid.status, "paid");
-    assert_api_err(r.pay_order(&placed.id).await, 409, "invalid_state");
+    assert_api_err(r.pay_order(&placed.id).await, 409, "invalid_transition");
     assert_eq!(balance_of(&r).await.as_deref(), Some("-99.99"));
     assert_eq!(balance_of(&provider).await.as_deref(), Some("90.00"));
     assert_eq!(balance_of(&h1).await.as_deref(), Some("9.99"));

@@ -285,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 11,
-        "migrations/0011_numbered_at_commit.sql is the newest migration"
+        known, 12,
+        "migrations/0012_order_lifecycle.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;

@@ -1,0 +1,777 @@
+//! After the sale: cancellations, refunds through the payment gateway,
+//! delivery, returns, disputes and their operators, settlement, balances and
+//! payouts. Who may take which step comes from the one lifecycle table
+//! (`core::state::ORDER_TRANSITIONS`); the store holds the states.
+
+use crate::convert;
+use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
+use crate::payment::PaymentError;
+use crate::service::*;
+use crate::Exchange;
+use serde_json::json;
+use std::collections::BTreeMap;
+use symbolon_api as api;
+use symbolon_core::demand::validate_text;
+use symbolon_core::ids::prefix;
+use symbolon_core::limits::*;
+use symbolon_core::state::{
+    Actor, DisputeKind, DisputeStatus, OrderAction, OrderStatus, RefundKind, Role,
+    TransitionRefused,
+};
+use symbolon_core::{ErrorCode, Money};
+use symbolon_store::{self as store, Conflict, StoreError};
+
+fn reason(field: &str, s: &str) -> ExchangeResult<String> {
+    Ok(validate_text(field, s, MAX_REASON_CHARS, false)?)
+}
+
+/// `409 invalid_transition` naming the order's state.
+fn invalid_transition(status: OrderStatus, message: impl Into<String>) -> ExchangeError {
+    ExchangeError::new(ErrorCode::InvalidTransition, message)
+        .with_details(json!({"status": status.as_str()}))
+}
+
+impl Exchange {
+    /// The order, if `me` is one of its parties, and the part `me` plays.
+    async fn order_as(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<(store::Order, Option<Actor>)> {
+        let o = self
+            .store
+            .order(id)
+            .await
+            .or_not_found("order")?
+            .as_of(self.now());
+        let actor = if o.requester_id == me.id && me.has_role(Role::Requester) {
+            Some(Actor::Requester)
+        } else if o.provider_id == me.id && me.has_role(Role::Provider) {
+            Some(Actor::Provider)
+        } else if me.has_role(Role::Operator) {
+            Some(Actor::Operator)
+        } else if o.holder_id.as_deref() == Some(me.id.as_str()) {
+            Some(Actor::Holder)
+        } else {
+            None
+        };
+        Ok((o, actor))
+    }
+
+    /// Checks `action` against the lifecycle table for `me`.
+    async fn order_for_step(
+        &self,
+        me: &store::Account,
+        id: &str,
+        action: OrderAction,
+    ) -> ExchangeResult<(store::Order, Actor)> {
+        let (o, actor) = self.order_as(me, id).await?;
+        let Some(actor) = actor else {
+            return Err(ExchangeError::forbidden(
+                "the order belongs to other accounts",
+            ));
+        };
+        match o.status.check(action, actor) {
+            Ok(_) => Ok((o, actor)),
+            Err(TransitionRefused::NotBy(a)) => Err(ExchangeError::forbidden(format!(
+                "the {a} of an order may not {}",
+                action.as_str().replace('_', " ")
+            ))),
+            Err(TransitionRefused::FromState(s)) => Err(invalid_transition(
+                s,
+                format!(
+                    "the order is {s}: it cannot {} (allowed from: {})",
+                    action.as_str().replace('_', " "),
+                    OrderStatus::sources(action)
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// A store error of a step on `o`, with the order's state named.
+    fn step_error(&self, e: StoreError, o: &store::Order) -> ExchangeError {
+        match e {
+            StoreError::Conflict(Conflict::InvalidTransition(s)) => {
+                invalid_transition(s, format!("the order is {s} now"))
+            }
+            StoreError::Conflict(Conflict::RefundExceedsPaid { refundable }) => {
+                let left = convert::money(refundable, &o.currency);
+                ExchangeError::new(
+                    ErrorCode::RefundExceedsPaid,
+                    format!(
+                        "amount: with the refunds before it, this would exceed the amount paid; {} {} is left to refund",
+                        left.amount, left.currency
+                    ),
+                )
+                .with_details(json!({"field": "amount", "refundable": left}))
+            }
+            StoreError::Conflict(
+                c @ (Conflict::ReturnExists
+                | Conflict::ReturnWindowClosed
+                | Conflict::NoReturnRequested
+                | Conflict::DisputeExists),
+            ) => invalid_transition(o.status, c.to_string()),
+            other => other.into(),
+        }
+    }
+
+    fn order_view(&self, o: &store::Order, actor: Actor) -> api::Order {
+        match actor {
+            Actor::Holder => convert::order_for_holder(o, self.config.return_window),
+            _ => convert::order(o, self.config.return_window),
+        }
+    }
+
+    /// `amount` in the order's currency, more than zero.
+    fn amount_in(field: &str, amount: &str, currency: &str) -> ExchangeResult<i64> {
+        let m = Money::parse(amount, currency).map_err(|e| ExchangeError::field(field, e))?;
+        if m.minor <= 0 {
+            return Err(ExchangeError::field(field, "must be more than zero"));
+        }
+        Ok(m.minor)
+    }
+
+    /// Reserves a refund, has the gateway make it, and completes it: the
+    /// ledger and the order's state move in one transaction with the
+    /// refund's record. A refusal by the gateway releases the reservation
+    /// (`502 refund_failed`); a gateway that does not answer leaves it
+    /// pending for the sweeper to retry with the same reference.
+    #[allow(clippy::too_many_arguments)]
+    async fn refund_through_gateway(
+        &self,
+        o: &store::Order,
+        kind: RefundKind,
+        amount: Option<i64>,
+        reason: String,
+        by: &store::Account,
+        dispute_id: Option<String>,
+        unit_return: Option<store::UnitTransfer>,
+    ) -> ExchangeResult<(store::Refund, store::Order)> {
+        // A run of this request cut off after its reservation: finish that one.
+        if let Some(earlier) = self
+            .made_by_earlier_run(
+                prefix::REFUND,
+                |id| async move { self.store.refund(&id).await },
+            )
+            .await
+        {
+            return match earlier.status {
+                symbolon_core::state::RefundStatus::Succeeded => {
+                    let order = self.store.order(&o.id).await?;
+                    Ok((earlier, order))
+                }
+                symbolon_core::state::RefundStatus::Pending => {
+                    self.finish_refund(o, &earlier, unit_return).await
+                }
+                symbolon_core::state::RefundStatus::Failed => Err(ExchangeError::new(
+                    ErrorCode::RefundFailed,
+                    "the payment gateway refused the refund; nothing was refunded",
+                )),
+            };
+        }
+        let from = match kind {
+            RefundKind::Refund => OrderStatus::sources(OrderAction::Refund),
+            RefundKind::Cancel => vec![OrderStatus::Paid],
+            RefundKind::Dispute => OrderStatus::sources(OrderAction::ResolveDispute),
+        };
+        let claim = self
+            .store
+            .claim_refund(
+                &store::NewRefund {
+                    id: self.new_id(prefix::REFUND),
+                    order_id: o.id.clone(),
+                    kind,
+                    amount_minor: amount,
+                    reason,
+                    by_id: by.id.clone(),
+                    dispute_id,
+                    at: self.now(),
+                },
+                &from,
+            )
+            .await
+            .map_err(|e| self.step_error(e, o))?;
+        self.finish_refund(o, &claim, unit_return).await
+    }
+
+    /// The gateway's part of a reserved refund, then its completion.
+    async fn finish_refund(
+        &self,
+        o: &store::Order,
+        claim: &store::Refund,
+        unit_return: Option<store::UnitTransfer>,
+    ) -> ExchangeResult<(store::Refund, store::Order)> {
+        let amount = Money::parse(
+            &convert::money(claim.amount_minor, &o.currency).amount,
+            &o.currency,
+        )
+        .map_err(ExchangeError::internal)?;
+        let payment = o.payment_ref.clone().unwrap_or_default();
+        match self.gateway.refund(&payment, amount, &claim.id).await {
+            Ok(gateway_ref) => {
+                let done = store::RefundDone {
+                    refund_id: claim.id.clone(),
+                    gateway_ref,
+                    ledger_id: self.new_id(prefix::LEDGER),
+                    unit_return,
+                    at: self.now(),
+                };
+                let (refund, order) = match self.store.complete_refund(&done).await {
+                    // A unit handed on meanwhile: the money still goes back.
+                    Err(StoreError::Conflict(Conflict::UnitAlreadySold))
+                        if done.unit_return.is_some() =>
+                    {
+                        self.store
+                            .complete_refund(&store::RefundDone {
+                                unit_return: None,
+                                ..done
+                            })
+                            .await?
+                    }
+                    other => other?,
+                };
+                self.hub.kick();
+                tracing::info!(order_id = %o.id, refund_id = %refund.id, kind = %refund.kind, amount_minor = refund.amount_minor, commission_reversed_minor = refund.commission_reversed_minor, status = %order.status, "refund completed");
+                Ok((refund, order))
+            }
+            Err(PaymentError::Unavailable(e)) => {
+                tracing::warn!(order_id = %o.id, refund_id = %claim.id, error = %e, "the gateway did not answer a refund; the sweeper retries it");
+                Err(ExchangeError::new(
+                    ErrorCode::Unavailable,
+                    "the payment gateway did not answer; the refund stays reserved and is retried automatically",
+                ))
+            }
+            Err(e) => {
+                self.store.fail_refund(&claim.id, self.now()).await?;
+                tracing::warn!(order_id = %o.id, refund_id = %claim.id, error = %e, "refund refused by the gateway");
+                Err(ExchangeError::new(
+                    ErrorCode::RefundFailed,
+                    format!("{e}; nothing was refunded and the order is unchanged"),
+                ))
+            }
+        }
+    }
+
+    /// Retries refunds left pending by a stop between their reservation and
+    /// the gateway's answer (the sweeper); the same reference refunds once.
+    pub async fn retry_stale_refunds(&self) -> ExchangeResult<u64> {
+        let before = self
+            .now()
+            .plus_millis(-(STALE_REFUND_SECONDS as i64 * 1000));
+        let stale = self
+            .store
+            .stale_refunds(before, LIFECYCLE_SWEEP_BATCH)
+            .await?;
+        let mut n = 0;
+        for claim in stale {
+            let o = self.store.order(&claim.order_id).await?;
+            match self.finish_refund(&o, &claim, None).await {
+                Ok(_) => n += 1,
+                Err(e) => {
+                    tracing::warn!(refund_id = %claim.id, error = %e.message, "retrying a pending refund")
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// `POST /v1/orders/{id}/cancel`: an unpaid order is cancelled; a paid,
+    /// unshipped one is refunded in full, its stock and unit restored.
+    pub async fn cancel_order(
+        &self,
+        me: &store::Account,
+        id: &str,
+        req: &api::Reason,
+    ) -> ExchangeResult<api::Order> {
+        let reason = reason("reason", &req.reason)?;
+        let (o, actor) = self.order_for_step(me, id, OrderAction::Cancel).await?;
+        let order = if o.status == OrderStatus::Placed {
+            let c = self
+                .store
+                .cancel_unpaid(&o.id, &me.id, &reason, self.now())
+                .await
+                .map_err(|e| self.step_error(e, &o))?;
+            self.hub.kick();
+            c
+        } else {
+            let unit_return = self.unit_return(&o).await?;
+            self.refund_through_gateway(&o, RefundKind::Cancel, None, reason, me, None, unit_return)
+                .await?
+                .1
+        };
+        tracing::info!(order_id = %id, by = %me.id, status = %order.status, "order cancelled");
+        Ok(self.order_view(&order, actor))
+    }
+
+    /// The signed statement handing a cancelled order's unit back to its
+    /// holder, if it has one and its buyer still owns it.
+    async fn unit_return(&self, o: &store::Order) -> ExchangeResult<Option<store::UnitTransfer>> {
+        let (Some(unit_no), Some(holder)) = (o.unit_no, o.holder_id.as_deref()) else {
+            return Ok(None);
+        };
+        let history = self.store.unit_history(&o.pass_id, unit_no).await?;
+        let Some(last) = history.last() else {
+            return Ok(None);
+        };
+        if last.to_id != o.requester_id {
+            return Err(invalid_transition(
+                o.status,
+                "the unit of this order was passed on by its buyer: it can no longer be cancelled",
+            ));
+        }
+        let pass = self.store.pass(&o.pass_id).await?;
+        Ok(Some(
+            self.signed_transfer(
+                &pass,
+                unit_no,
+                last.seq + 1,
+                &o.requester_id,
+                holder,
+                &last.jws,
+                self.now(),
+                Some(holder),
+            )
+            .await?,
+        ))
+    }
+
+    /// `POST /v1/orders/{id}/refunds`: the provider refunds part or all of
+    /// what is left.
+    pub async fn refund_order(
+        &self,
+        me: &store::Account,
+        id: &str,
+        req: &api::CreateRefund,
+    ) -> ExchangeResult<api::Refund> {
+        let reason = reason("reason", &req.reason)?;
+        let (o, actor) = self.order_for_step(me, id, OrderAction::Refund).await?;
+        let amount = req
+            .amount
+            .as_deref()
+            .map(|a| Self::amount_in("amount", a, &o.currency))
+            .transpose()?;
+        let (refund, order) = self
+            .refund_through_gateway(&o, RefundKind::Refund, amount, reason, me, None, None)
+            .await?;
+        Ok(self.refund_view(&refund, &order, actor))
+    }
+
+    fn refund_view(&self, r: &store::Refund, o: &store::Order, actor: Actor) -> api::Refund {
+        api::Refund {
+            id: r.id.clone(),
+            order_id: r.order_id.clone(),
+            kind: r.kind.as_str().to_string(),
+            amount: convert::money(r.amount_minor, &o.currency),
+            reason: r.reason.clone(),
+            status: r.status.as_str().to_string(),
+            commission_reversed: convert::money(r.commission_reversed_minor, &o.currency),
+            created_at: convert::ts(r.created_at),
+            order: self.order_view(o, actor),
+        }
+    }
+
+    /// `POST /v1/orders/{id}/delivered`: the requester confirms delivery.
+    pub async fn confirm_delivery(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<api::Order> {
+        let (o, actor) = self.order_for_step(me, id, OrderAction::Deliver).await?;
+        let d = self
+            .store
+            .deliver(&o.id, actor, self.now())
+            .await
+            .map_err(|e| self.step_error(e, &o))?;
+        self.hub.kick();
+        Ok(self.order_view(&d, actor))
+    }
+
+    /// `POST /v1/orders/{id}/return`: within the return window after delivery.
+    pub async fn request_return(
+        &self,
+        me: &store::Account,
+        id: &str,
+        req: &api::Reason,
+    ) -> ExchangeResult<api::Order> {
+        let reason = reason("reason", &req.reason)?;
+        let (o, actor) = self
+            .order_for_step(me, id, OrderAction::RequestReturn)
+            .await?;
+        let now = self.now();
+        let window_start = now.plus_millis(-(self.config.return_window.as_millis() as i64));
+        let r = self
+            .store
+            .request_return(&o.id, &reason, window_start, now)
+            .await
+            .map_err(|e| self.step_error(e, &o))?;
+        self.hub.kick();
+        Ok(self.order_view(&r, actor))
+    }
+
+    /// `POST /v1/orders/{id}/return/accept` and `…/refuse`: the provider answers.
+    pub async fn answer_return(
+        &self,
+        me: &store::Account,
+        id: &str,
+        accept: bool,
+    ) -> ExchangeResult<api::Order> {
+        let action = if accept {
+            OrderAction::AcceptReturn
+        } else {
+            OrderAction::RefuseReturn
+        };
+        let (o, actor) = self.order_for_step(me, id, action).await?;
+        let r = self
+            .store
+            .answer_return(&o.id, accept, self.now())
+            .await
+            .map_err(|e| self.step_error(e, &o))?;
+        self.hub.kick();
+        Ok(self.order_view(&r, actor))
+    }
+
+    /// `POST /v1/orders/{id}/disputes`: the requester opens the order's one dispute.
+    pub async fn open_dispute(
+        &self,
+        me: &store::Account,
+        id: &str,
+        req: &api::OpenDispute,
+    ) -> ExchangeResult<api::Dispute> {
+        let kind = DisputeKind::parse(&req.kind)
+            .ok_or_else(|| ExchangeError::field("kind", "one of not_received, not_as_described"))?;
+        let reason = reason("reason", &req.reason)?;
+        let (o, _) = self
+            .order_for_step(me, id, OrderAction::OpenDispute)
+            .await?;
+        let d = self
+            .store
+            .open_dispute(&store::Dispute {
+                id: self.new_id(prefix::DISPUTE),
+                order_id: o.id.clone(),
+                requester_id: o.requester_id.clone(),
+                provider_id: o.provider_id.clone(),
+                kind,
+                reason,
+                status: DisputeStatus::Open,
+                resolution: None,
+                refund_minor: None,
+                resolved_by: None,
+                created_at: self.now(),
+                resolved_at: None,
+                seq: 0,
+            })
+            .await
+            .map_err(|e| self.step_error(e, &o))?;
+        self.hub.kick();
+        tracing::info!(order_id = %o.id, dispute_id = %d.id, kind = %kind, "dispute opened");
+        self.dispute_view(&d, &o.currency).await
+    }
+
+    async fn dispute_view(
+        &self,
+        d: &store::Dispute,
+        currency: &str,
+    ) -> ExchangeResult<api::Dispute> {
+        let messages = self.store.dispute_messages(&d.id).await?;
+        let mut v = dispute_summary(d, currency);
+        v.messages = messages
+            .into_iter()
+            .map(|m| api::DisputeMessage {
+                id: m.id,
+                author_id: m.author_id,
+                role: m.role,
+                body: m.body,
+                created_at: convert::ts(m.created_at),
+            })
+            .collect();
+        Ok(v)
+    }
+
+    /// The dispute, if `me` is its requester, its provider or an operator,
+    /// and the part `me` plays.
+    async fn dispute_as(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<(store::Dispute, store::Order, Actor)> {
+        let d = self.store.dispute(id).await.or_not_found("dispute")?;
+        let actor = if d.requester_id == me.id && me.has_role(Role::Requester) {
+            Actor::Requester
+        } else if d.provider_id == me.id && me.has_role(Role::Provider) {
+            Actor::Provider
+        } else if me.has_role(Role::Operator) {
+            Actor::Operator
+        } else {
+            return Err(ExchangeError::forbidden(
+                "only the dispute's requester and provider, and operators, see it",
+            ));
+        };
+        let o = self.store.order(&d.order_id).await?;
+        Ok((d, o, actor))
+    }
+
+    pub async fn dispute(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Dispute> {
+        let (d, o, _) = self.dispute_as(me, id).await?;
+        self.dispute_view(&d, &o.currency).await
+    }
+
+    /// `POST /v1/disputes/{id}/messages`.
+    pub async fn dispute_message(
+        &self,
+        me: &store::Account,
+        id: &str,
+        req: &api::CreateDisputeMessage,
+    ) -> ExchangeResult<api::DisputeMessage> {
+        let body = reason("body", &req.body)?;
+        let (d, _, actor) = self.dispute_as(me, id).await?;
+        let m = self
+            .store
+            .add_dispute_message(&store::DisputeMessage {
+                id: self.new_id(prefix::DISPUTE_MESSAGE),
+                dispute_id: d.id.clone(),
+                author_id: me.id.clone(),
+                role: actor.as_str().to_string(),
+                body,
+                created_at: self.now(),
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(Conflict::DisputeClosed) => ExchangeError::new(
+                    ErrorCode::InvalidState,
+                    "the dispute is closed: it takes no more messages",
+                ),
+                other => other.into(),
+            })?;
+        self.hub.kick();
+        Ok(api::DisputeMessage {
+            id: m.id,
+            author_id: m.author_id,
+            role: m.role,
+            body: m.body,
+            created_at: convert::ts(m.created_at),
+        })
+    }
+
+    /// `POST /v1/disputes/{id}/resolve`: an operator refunds (in full or in
+    /// part) or rejects.
+    pub async fn resolve_dispute(
+        &self,
+        me: &store::Account,
+        id: &str,
+        req: &api::ResolveDispute,
+    ) -> ExchangeResult<api::Dispute> {
+        require(me, Role::Operator)?;
+        let reason = reason("reason", &req.reason)?;
+        let (d, o, _) = self.dispute_as(me, id).await?;
+        if d.status != DisputeStatus::Open {
+            return Err(ExchangeError::new(
+                ErrorCode::InvalidState,
+                format!("the dispute is already {}", d.status),
+            ));
+        }
+        match req.refund.as_deref() {
+            Some(amount) => {
+                let amount = Self::amount_in("refund", amount, &o.currency)?;
+                let o = o.clone().as_of(self.now());
+                if let Err(TransitionRefused::FromState(s)) =
+                    o.status.check(OrderAction::ResolveDispute, Actor::Operator)
+                {
+                    return Err(invalid_transition(
+                        s,
+                        format!("the order is {s}: nothing can be refunded"),
+                    ));
+                }
+                self.refund_through_gateway(
+                    &o,
+                    RefundKind::Dispute,
+                    Some(amount),
+                    reason,
+                    me,
+                    Some(d.id.clone()),
+                    None,
+                )
+                .await
+                .map_err(|mut e| {
+                    if e.code == ErrorCode::RefundExceedsPaid {
+                        e.message = e.message.replacen("amount:", "refund:", 1);
+                        e.details = Some(json!({"field": "refund", "refundable": e.details.as_ref().and_then(|d| d.get("refundable")).cloned()}));
+                    }
+                    e
+                })?;
+            }
+            None => {
+                self.store
+                    .reject_dispute(&d.id, &me.id, &reason, self.now())
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Conflict(Conflict::DisputeClosed) => ExchangeError::new(
+                            ErrorCode::InvalidState,
+                            "the dispute is already closed",
+                        ),
+                        other => other.into(),
+                    })?;
+                self.hub.kick();
+            }
+        }
+        let d = self.store.dispute(&d.id).await?;
+        tracing::info!(dispute_id = %d.id, operator = %me.id, status = %d.status, "dispute closed");
+        self.dispute_view(&d, &o.currency).await
+    }
+
+    /// `GET /v1/disputes` (operators): oldest first, optionally by status.
+    pub async fn disputes(
+        &self,
+        me: &store::Account,
+        status: Option<&str>,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> ExchangeResult<api::DisputeList> {
+        require(me, Role::Operator)?;
+        let status = status
+            .map(|s| {
+                DisputeStatus::parse(s).ok_or_else(|| {
+                    ExchangeError::new(
+                        ErrorCode::InvalidQuery,
+                        "status: one of open, resolved, rejected",
+                    )
+                    .with_details(json!({"field": "status"}))
+                })
+            })
+            .transpose()?;
+        let page = page(after, limit)?;
+        let items = self.store.disputes(status, &page).await?;
+        let next = (items.len() as u32 == page.limit)
+            .then(|| items.last().map(|d| d.seq.to_string()))
+            .flatten();
+        let mut out = Vec::with_capacity(items.len());
+        for d in &items {
+            let o = self.store.order(&d.order_id).await?;
+            out.push(dispute_summary(d, &o.currency));
+        }
+        Ok(api::DisputeList { items: out, next })
+    }
+
+    /// Delivers orders shipped longer ago than `auto_deliver_after`, and
+    /// settles delivered ones whose return window has passed (the sweeper).
+    pub async fn advance_orders(&self) -> ExchangeResult<(u64, u64)> {
+        let now = self.now();
+        let delivered = self
+            .store
+            .deliver_overdue(
+                now.plus_millis(-(self.config.auto_deliver_after.as_millis() as i64)),
+                now,
+                LIFECYCLE_SWEEP_BATCH,
+            )
+            .await?;
+        let settled = self
+            .store
+            .settle_matured(
+                now.plus_millis(-(self.config.return_window.as_millis() as i64)),
+                now,
+                LIFECYCLE_SWEEP_BATCH,
+            )
+            .await?;
+        if delivered + settled > 0 {
+            self.hub.kick();
+        }
+        Ok((delivered, settled))
+    }
+
+    pub async fn balances(&self, me: &store::Account) -> ExchangeResult<api::Balances> {
+        let totals = self.store.balances(&me.id).await?;
+        let buckets = self.store.ledger_buckets(&me.id).await?;
+        let amount = |minor: i64, c: &str| convert::money(minor, c).amount;
+        let mut b = api::Balances {
+            balances: totals
+                .into_iter()
+                .map(|(c, m)| {
+                    let a = amount(m, &c);
+                    (c, a)
+                })
+                .collect(),
+            pending: BTreeMap::new(),
+            available: BTreeMap::new(),
+            paid_out: BTreeMap::new(),
+            owes: BTreeMap::new(),
+        };
+        for x in buckets {
+            b.pending
+                .insert(x.currency.clone(), amount(x.pending, &x.currency));
+            b.available
+                .insert(x.currency.clone(), amount(x.available, &x.currency));
+            b.paid_out
+                .insert(x.currency.clone(), amount(x.paid_out, &x.currency));
+            if x.available < 0 {
+                b.owes
+                    .insert(x.currency.clone(), amount(-x.available, &x.currency));
+            }
+        }
+        Ok(b)
+    }
+
+    /// `POST /v1/payouts`: pays available money out of the exchange.
+    pub async fn payout(
+        &self,
+        me: &store::Account,
+        req: &api::CreatePayout,
+    ) -> ExchangeResult<api::Payout> {
+        let currency = symbolon_core::Currency::parse(&req.currency)
+            .map_err(|e| ExchangeError::field("currency", e))?;
+        let amount = req
+            .amount
+            .as_deref()
+            .map(|a| Self::amount_in("amount", a, currency.as_str()))
+            .transpose()?;
+        let paid = self
+            .store
+            .pay_out(
+                &me.id,
+                currency.as_str(),
+                amount,
+                &self.new_id(prefix::LEDGER),
+                self.now(),
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(Conflict::PayoutExceedsAvailable { available }) => {
+                    let left = convert::money(available, currency.as_str());
+                    ExchangeError::new(
+                        ErrorCode::PayoutExceedsAvailable,
+                        format!(
+                            "amount: only {} {} is available to pay out",
+                            left.amount, left.currency
+                        ),
+                    )
+                    .with_details(json!({"field": "amount", "available": left}))
+                }
+                other => other.into(),
+            })?;
+        tracing::info!(account_id = %me.id, amount_minor = paid, currency = %currency.as_str(), "payout");
+        Ok(api::Payout {
+            amount: convert::money(paid, currency.as_str()),
+            balances: self.balances(me).await?,
+        })
+    }
+}
+
+/// A dispute without its messages.
+fn dispute_summary(d: &store::Dispute, currency: &str) -> api::Dispute {
+    api::Dispute {
+        id: d.id.clone(),
+        order_id: d.order_id.clone(),
+        requester_id: d.requester_id.clone(),
+        provider_id: d.provider_id.clone(),
+        kind: d.kind.as_str().to_string(),
+        reason: d.reason.clone(),
+        status: d.status.as_str().to_string(),
+        resolution: d.resolution.clone(),
+        refund: d.refund_minor.map(|m| convert::money(m, currency)),
+        created_at: convert::ts(d.created_at),
+        resolved_at: d.resolved_at.map(convert::ts),
+        messages: Vec::new(),
+    }
+}
