@@ -67,6 +67,9 @@ pub enum ServeError {
     WebhookClient(#[source] reqwest::Error),
     #[error("cannot seal signing keys under the master key")]
     SealKeys(#[source] symbolon_exchange::ExchangeError),
+    /// An admin command the exchange refused (e.g. a bad name).
+    #[error("{0}")]
+    Admin(#[source] symbolon_exchange::ExchangeError),
 }
 
 /// The router over an exchange, with no limit on registrations per address.
@@ -375,6 +378,44 @@ pub async fn open_exchange(
 ) -> Result<Arc<Exchange>, ServeError> {
     // The data dir holds the search index whatever the backend.
     ensure_data_dir(&config.data_dir)?;
+    let engine = open_engine(config)?;
+    exchange_with_engine(config, public_url, clock, engine).await
+}
+
+/// The server's admin commands, run beside (or without) a running server on
+/// the same store: they reach the database directly, never the HTTP API.
+pub mod admin {
+    use super::*;
+
+    /// Creates an operator account (dispute resolution) and returns its API
+    /// key, shown once. Registration never grants the role.
+    pub async fn create_operator(
+        config: &ServerConfig,
+        name: &str,
+    ) -> Result<symbolon_api::AccountCreated, ServeError> {
+        ensure_data_dir(&config.data_dir)?;
+        // An index of its own: a running server may hold the data dir's.
+        let engine = Arc::new(Engine::in_memory()?);
+        let url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen));
+        let exchange = exchange_with_engine(config, &url, Arc::new(SystemClock), engine).await?;
+        let created = exchange
+            .create_operator(name)
+            .await
+            .map_err(ServeError::Admin)?;
+        tracing::info!(account_id = %created.id, "operator created");
+        Ok(created)
+    }
+}
+
+async fn exchange_with_engine(
+    config: &ServerConfig,
+    public_url: &str,
+    clock: Arc<dyn Clock>,
+    engine: Arc<Engine>,
+) -> Result<Arc<Exchange>, ServeError> {
     let store = open_store(config).await?;
     let master_key = match &config.master_key {
         Some(k) => MasterKey::parse(k)?,
@@ -386,7 +427,7 @@ pub async fn open_exchange(
     };
     Ok(Arc::new(Exchange::new(
         store,
-        open_engine(config)?,
+        engine,
         Arc::new(SandboxGateway::new()),
         clock,
         ids,
