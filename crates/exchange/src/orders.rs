@@ -194,8 +194,9 @@ impl Exchange {
         (!paid_now).then(|| now.plus_millis(self.config.unpaid_order_ttl.as_millis() as i64))
     }
 
-    /// The signed first transfer of one of `holder`'s unsold units of a
-    /// unique pass to `buyer`, at `now` (`UnitsExhausted` if none is left).
+    /// The signed sale of one of `holder`'s unsold units of a unique pass to
+    /// `buyer`, at `now` (`UnitsExhausted` if none is left): the unit's first
+    /// statement, or the next one of a unit a cancelled order handed back.
     pub(crate) async fn first_sale(
         &self,
         pass: &store::Pass,
@@ -209,17 +210,15 @@ impl Exchange {
                 "the holder has no unsold unit of this pass left",
             ));
         };
-        self.signed_transfer(
-            pass,
-            unit_no,
-            1,
-            holder,
-            buyer,
-            &pass.jws,
-            now,
-            Some(holder),
-        )
-        .await
+        // A unit handed back by a cancelled order sells again: its next
+        // statement follows the last one of its history.
+        let history = self.store.unit_history(&pass.id, unit_no).await?;
+        let (seq, prev) = match history.last() {
+            Some(t) => (t.seq + 1, t.jws.as_str()),
+            None => (1, pass.jws.as_str()),
+        };
+        self.signed_transfer(pass, unit_no, seq, holder, buyer, prev, now, Some(holder))
+            .await
     }
 
     /// [`Self::record_order`] for an order of `pass`: when it is paid as it is

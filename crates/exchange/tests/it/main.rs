@@ -2,6 +2,7 @@
 //! temp-dir SQLite store, an in-memory engine and a manual clock.
 
 mod incremental;
+mod lifecycle;
 mod rematch;
 
 use std::sync::Arc;
@@ -44,6 +45,15 @@ impl Fixture {
                 .await
                 .expect("store"),
         );
+        Self::with(store, seed, dir)
+    }
+
+    /// An exchange over `store` (e.g. a fresh PostgreSQL database).
+    pub async fn on(store: Arc<dyn Store>, seed: u64) -> Self {
+        Self::with(store, seed, tempfile::TempDir::new().expect("temp dir"))
+    }
+
+    fn with(store: Arc<dyn Store>, seed: u64, dir: tempfile::TempDir) -> Self {
         let clock = Arc::new(ManualClock::new(Timestamp::from_millis(1_800_000_000_000)));
         let engine = Arc::new(Engine::in_memory().expect("engine"));
         let exchange = Exchange::new(
