@@ -712,7 +712,14 @@ pub struct Event {
     pub id: String,
     /// `interaction.requested`, `interaction.expired`, `interaction.withdrawn`,
     /// `offer.created`, `offer.accepted`, `order.placed`, `order.paid`,
-    /// `order.shipped`, `order.expired` or `rating.created`.
+    /// `order.shipped`, `order.expired`, `rating.created`; after the sale
+    /// `order.cancelled`, `order.refunded`, `order.delivered` and
+    /// `order.settled` (requester, provider, holder — the holder's without
+    /// the buyer's reasons; `order.settled` to provider and holder),
+    /// `order.return_requested`, `order.return_accepted`,
+    /// `order.return_refused` (requester and provider), `dispute.opened`,
+    /// `dispute.message` (requester, provider, operators) and
+    /// `dispute.resolved` (requester and provider).
     #[serde(rename = "type")]
     #[cfg_attr(feature = "openapi", schema(example = "interaction.requested"))]
     pub kind: String,

@@ -1,5 +1,6 @@
-//! Web pages: the pass page `/p/{id}` (the pass's `link`), sign-in, and the
-//! order confirmation. Server-rendered, mobile-first, no JavaScript.
+//! Web pages: the pass page `/p/{id}` (the pass's `link`), sign-in, the
+//! order page and the balance page (`web/balance.rs`). Server-rendered,
+//! mobile-first, no JavaScript.
 //!
 //! * Sessions: a cookie `sym_session` (`HttpOnly; SameSite=Lax`, `Secure` on
 //!   an https public URL) holding a token signed with the master key.
@@ -28,6 +29,8 @@ use symbolon_core::ErrorCode;
 use symbolon_exchange::{ExchangeError, PassPage};
 use symbolon_store::Account;
 
+mod balance;
+
 const SESSION_COOKIE: &str = "sym_session";
 const PRE_COOKIE: &str = "sym_pre";
 
@@ -37,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/p/{id}", get(pass_page))
         .route("/p/{id}/order", post(order_from_page))
         .route("/o/{id}", get(order_page))
+        .route("/balance", get(balance::balance_page))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
 }
@@ -791,18 +795,49 @@ async fn order_page(
     let headline = match order.status.as_str() {
         "paid" => "Order placed and paid",
         "shipped" => "Order shipped",
+        "delivered" => "Order delivered",
+        "cancelled" => "Order cancelled",
+        "refunded" => "Order refunded",
         "expired" => "Order expired",
         _ => "Order placed",
     };
+    // After the sale: refunds, delivery, the return window.
+    let mut after = String::new();
+    if order.refunded_total.amount.trim_start_matches(['0', '.']) != "" {
+        let _ = write!(
+            after,
+            "<tr><th>Refunded</th><td id=\"order-refunded\">{} {}</td></tr>",
+            esc(&order.refunded_total.amount),
+            esc(&order.refunded_total.currency)
+        );
+    }
+    if let Some(at) = &order.delivered_at {
+        let _ = write!(
+            after,
+            "<tr><th>Delivered</th><td id=\"order-delivered\">{}</td></tr>",
+            esc(at)
+        );
+    }
+    if let Some(by) = &order.return_by {
+        let _ = write!(
+            after,
+            "<tr><th>Returns until</th><td id=\"order-return-by\">{}</td></tr>",
+            esc(by)
+        );
+    }
     let buyer = order.requester_id == me.id;
     // What the viewer should know of the payment: the holder sees whether it
     // was paid, never its reference.
     let payment = match (order.status.as_str(), &order.payment_ref) {
-        ("paid" | "shipped", Some(r)) => format!(
+        ("paid" | "shipped" | "delivered" | "refunded" | "cancelled", Some(r)) => format!(
             "<tr><th>Payment</th><td id=\"payment-ref\">received ({})</td></tr>",
             esc(r)
         ),
-        ("paid" | "shipped", None) => {
+        ("cancelled", None) => {
+            "<tr><th>Payment</th><td id=\"payment-state\">none: cancelled before payment</td></tr>"
+                .to_string()
+        }
+        ("paid" | "shipped" | "delivered" | "refunded", None) => {
             "<tr><th>Payment</th><td id=\"payment-state\">received</td></tr>".to_string()
         }
         ("expired", _) => {
@@ -822,7 +857,7 @@ async fn order_page(
         "<section id=\"confirmation\"><h1 id=\"headline\">{headline}</h1>\
          <p>Thank you. <strong>{title}</strong> × {q}</p>\
          <table><tr><th>Order</th><td id=\"order-id\">{oid}</td></tr><tr><th>Status</th><td id=\"order-status\">{status}</td></tr>\
-         <tr><th>Total</th><td id=\"order-total\">{amount} {cur}</td></tr>{payment}</table>\
+         <tr><th>Total</th><td id=\"order-total\">{amount} {cur}</td></tr>{payment}{after}</table>\
          <p><a href=\"/p/{pass}\">Back to the pass</a></p></section>",
         title = esc(&product_title),
         q = order.quantity,

@@ -18,6 +18,7 @@ struct Shop {
     provider: Client,
     holder_id: String,
     holder: Client,
+    holder_key: String,
     buyer: Client,
     product: Product,
     pass: Pass,
@@ -27,7 +28,16 @@ async fn shop(backend: Backend, card: &str) -> Shop {
     let clock = manual_clock();
     let srv = TestServer::start_on(backend, clock.clone()).await;
     let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
-    let (holder_id, holder) = srv.account("Hana", &[Role::Holder]).await;
+    let made = srv
+        .anon()
+        .create_account(&CreateAccount {
+            name: "Hana".into(),
+            roles: vec![Role::Holder],
+        })
+        .await
+        .unwrap();
+    let (holder_id, holder_key) = (made.id, made.api_key);
+    let holder = srv.anon().with_key(&holder_key);
     let (_, buyer) = srv.account("Rita", &[Role::Requester]).await;
     let product = provider
         .create_product(&product("Espresso grinder", "home/kitchen", "100.00", 10))
@@ -45,6 +55,7 @@ async fn shop(backend: Backend, card: &str) -> Shop {
         provider,
         holder_id,
         holder,
+        holder_key,
         buyer,
         product,
         pass,
