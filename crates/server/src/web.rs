@@ -803,7 +803,12 @@ async fn order_page(
     };
     // After the sale: refunds, delivery, the return window.
     let mut after = String::new();
-    if !order.refunded_total.amount.trim_start_matches(['0', '.']).is_empty() {
+    if !order
+        .refunded_total
+        .amount
+        .trim_start_matches(['0', '.'])
+        .is_empty()
+    {
         let _ = write!(
             after,
             "<tr><th>Refunded</th><td id=\"order-refunded\">{} {}</td></tr>",
