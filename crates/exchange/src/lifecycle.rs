@@ -288,6 +288,9 @@ impl Exchange {
         req: &api::Reason,
     ) -> ExchangeResult<api::Order> {
         let reason = reason("reason", &req.reason)?;
+        if let Some((_, order, actor)) = self.refund_of_earlier_run(me, id).await? {
+            return Ok(self.order_view(&order, actor));
+        }
         let (o, actor) = self.order_for_step(me, id, OrderAction::Cancel).await?;
         let order = if o.status == OrderStatus::Placed {
             let c = self
@@ -339,6 +342,33 @@ impl Exchange {
         ))
     }
 
+    /// The refund a run of this request cut off before its answer was
+    /// stored already completed (with its order and `me`'s part), if any:
+    /// the retry answers it instead of checking the order's new state.
+    async fn refund_of_earlier_run(
+        &self,
+        me: &store::Account,
+        order_id: &str,
+    ) -> ExchangeResult<Option<(store::Refund, store::Order, Actor)>> {
+        let Some(earlier) = self
+            .made_by_earlier_run(
+                prefix::REFUND,
+                |id| async move { self.store.refund(&id).await },
+            )
+            .await
+        else {
+            return Ok(None);
+        };
+        if earlier.order_id != order_id
+            || earlier.by_id != me.id
+            || earlier.status != symbolon_core::state::RefundStatus::Succeeded
+        {
+            return Ok(None);
+        }
+        let (order, actor) = self.order_as(me, order_id).await?;
+        Ok(actor.map(|a| (earlier, order, a)))
+    }
+
     /// `POST /v1/orders/{id}/refunds`: the provider refunds part or all of
     /// what is left.
     pub async fn refund_order(
@@ -348,6 +378,9 @@ impl Exchange {
         req: &api::CreateRefund,
     ) -> ExchangeResult<api::Refund> {
         let reason = reason("reason", &req.reason)?;
+        if let Some((refund, order, actor)) = self.refund_of_earlier_run(me, id).await? {
+            return Ok(self.refund_view(&refund, &order, actor));
+        }
         let (o, actor) = self.order_for_step(me, id, OrderAction::Refund).await?;
         let amount = req
             .amount

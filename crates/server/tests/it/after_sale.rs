@@ -137,7 +137,56 @@ on_both_backends!(
     racing_refunds_pass_exactly_the_amount_paid,
     a_refused_refund_changes_nothing,
     steps_are_refused_with_the_current_state_and_only_parties_take_them,
+    retried_steps_with_one_idempotency_key_take_effect_once,
 );
+
+async fn retried_steps_with_one_idempotency_key_take_effect_once(backend: Backend) {
+    let s = shop(backend, "4242424242424242").await;
+    let o = s.order(1, true).await;
+    let keyed = s.provider.with_idempotency_key("refund-once");
+    let a = keyed
+        .refund_order(&o.id, Some("10.00"), "dent")
+        .await
+        .unwrap();
+    let b = keyed
+        .refund_order(&o.id, Some("10.00"), "dent")
+        .await
+        .unwrap();
+    assert_eq!(a.id, b.id, "replayed");
+    // A run cut off before its answer was stored: the retry finds the refund
+    // its first run made instead of refunding again.
+    s.srv.exec_sql("DELETE FROM idempotency_keys").await;
+    let c = keyed
+        .refund_order(&o.id, Some("10.00"), "dent")
+        .await
+        .unwrap();
+    assert_eq!(c.id, a.id, "answered, not refunded again");
+    assert_eq!(
+        s.buyer.order(&o.id).await.unwrap().refunded_total,
+        usd("10.00")
+    );
+    let cancel = s.buyer.with_idempotency_key("cancel-once");
+    let x = cancel.cancel_order(&o.id, "mistake").await.unwrap();
+    s.srv.exec_sql("DELETE FROM idempotency_keys").await;
+    let y = cancel.cancel_order(&o.id, "mistake").await.unwrap();
+    assert_eq!(
+        (x.status.as_str(), y.status.as_str()),
+        ("cancelled", "cancelled")
+    );
+    assert_eq!(x.refunded_total, usd("100.00"));
+    assert_eq!(s.stock().await, 10);
+    let r = s.buyer.with_idempotency_key("dispute-once");
+    let other = s.order(1, true).await;
+    let d1 = r
+        .open_dispute(&other.id, "not_received", "late")
+        .await
+        .unwrap();
+    let d2 = r
+        .open_dispute(&other.id, "not_received", "late")
+        .await
+        .unwrap();
+    assert_eq!(d1.id, d2.id);
+}
 
 async fn cancel_before_payment_takes_nothing(backend: Backend) {
     let s = shop(backend, "4242424242424242").await;
