@@ -611,14 +611,16 @@ pub async fn disputes_open_talk_and_close_once(store: Arc<dyn Store>) {
     assert_ledger_balanced(s).await;
 }
 
-/// Each step's event reaches the parties `OrderEvent::audience` names and
-/// nobody else: the holder hears of money, never of a dispute's talk.
+/// Each step's event reaches the parties its kind is for and nobody else:
+/// the holder hears of money, never of a return's or a dispute's talk;
+/// operators hear of disputes only; an uninvolved holder hears nothing.
 pub async fn lifecycle_events_reach_their_audience_only(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let operator = create_account(s, "acc_operator", &[Role::Operator])
         .await
         .id;
+    // A refund, a dispute with a message, rejected; shipped and delivered.
     let o = paid_order(&w, 1).await;
     refund(&w, &o.id, Some(100)).await.must("refund");
     let d = s
@@ -642,40 +644,77 @@ pub async fn lifecycle_events_reach_their_audience_only(store: Arc<dyn Store>) {
     s.deliver(&o.id, Actor::Exchange, t(470))
         .await
         .must("deliver");
-    let kinds = |account: String| async move {
-        s.events_after(&account, 0, 100)
+    // A cancellation.
+    let c = paid_order(&w, 1).await;
+    let claim = s
+        .claim_refund(
+            &new_refund(&w, &c.id, RefundKind::Cancel, None),
+            &[OrderStatus::Paid],
+        )
+        .await
+        .must("claim");
+    s.complete_refund(&done(&w, &claim.id, t(480)))
+        .await
+        .must("cancel");
+    // Returns requested, accepted and refused; then settlement.
+    for accept in [true, false] {
+        let r = paid_order(&w, 1).await;
+        s.ship_order(&r.id, t(490)).await.must("ship");
+        s.deliver(&r.id, Actor::Requester, t(500))
             .await
-            .must("events")
-            .into_iter()
-            .map(|e| e.kind)
-            .filter(|k| !k.starts_with("interaction.") && !k.starts_with("offer."))
-            .collect::<Vec<_>>()
-    };
-    let everyone = [
-        "order.placed",
-        "order.paid",
-        "order.refunded",
-        "dispute.opened",
-        "dispute.message",
-        "dispute.resolved",
-        "order.shipped",
-        "order.delivered",
+            .must("deliver");
+        s.request_return(&r.id, "too big", t(0), t(510))
+            .await
+            .must("return");
+        s.answer_return(&r.id, accept, t(520)).await.must("answer");
+    }
+    assert!(s.settle_matured(t(600), t(700), 10).await.must("settle") >= 1);
+
+    // Who each kind is for, written out here rather than read from the code.
+    let (req, prov, hold, op) = ("requester", "provider", "holder", "operator");
+    let expected: &[(&str, &[&str])] = &[
+        ("order.refunded", &[req, prov, hold]),
+        ("order.cancelled", &[req, prov, hold]),
+        ("order.delivered", &[req, prov, hold]),
+        ("order.settled", &[prov, hold]),
+        ("order.return_requested", &[req, prov]),
+        ("order.return_accepted", &[req, prov]),
+        ("order.return_refused", &[req, prov]),
+        ("dispute.opened", &[req, prov, op]),
+        ("dispute.message", &[req, prov, op]),
+        ("dispute.resolved", &[req, prov]),
     ];
-    assert_eq!(kinds(w.requester.clone()).await, everyone);
-    assert_eq!(kinds(w.provider.clone()).await, everyone);
-    assert_eq!(
-        kinds(w.holder1.clone()).await,
-        [
-            "order.placed",
-            "order.paid",
-            "order.refunded",
-            "order.shipped",
-            "order.delivered"
-        ]
-    );
-    assert_eq!(
-        kinds(operator.clone()).await,
-        ["dispute.opened", "dispute.message"]
-    );
-    assert!(kinds(w.holder2.clone()).await.is_empty());
+    let accounts = [
+        (req, w.requester.clone()),
+        (prov, w.provider.clone()),
+        (hold, w.holder1.clone()),
+        (op, operator.clone()),
+        ("bystander", w.holder2.clone()),
+    ];
+    for (name, id) in &accounts {
+        let events = s.events_after(id, 0, 1_000).await.must("events");
+        for (kind, audience) in expected {
+            let n = events.iter().filter(|e| e.kind == *kind).count();
+            assert_eq!(
+                n > 0,
+                audience.contains(name),
+                "{kind} reached {name} {n} times; it is for {audience:?}"
+            );
+        }
+        // Nothing of the lifecycle that is not in the list above.
+        for e in &events {
+            let known = e.kind.starts_with("interaction.")
+                || e.kind.starts_with("offer.")
+                || matches!(
+                    e.kind.as_str(),
+                    "order.placed"
+                        | "order.paid"
+                        | "order.shipped"
+                        | "order.expired"
+                        | "rating.created"
+                )
+                || expected.iter().any(|(k, _)| *k == e.kind);
+            assert!(known, "unexpected event {} for {name}", e.kind);
+        }
+    }
 }
