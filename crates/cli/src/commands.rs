@@ -1,6 +1,9 @@
 //! The API commands: one subcommand (or group) per API operation, over the
 //! typed client. Readable tables by default; `--json` prints the API response.
 
+#[path = "after_sale.rs"]
+mod after_sale;
+
 use crate::output::{self, Fields};
 use anyhow::{anyhow, bail};
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
@@ -13,7 +16,8 @@ pub enum ApiCommand {
     /// Create an account, or show yours.
     #[command(subcommand)]
     Account(AccountCommand),
-    /// Show the balances of your account (per currency).
+    /// Show your balances per currency: the ledger, pending (orders not yet
+    /// settled), available and paid out; warns when you owe the exchange.
     Balance,
     /// Check that the server is up.
     Health,
@@ -50,9 +54,15 @@ pub enum ApiCommand {
     /// Requester: set or show your shipping address and payment method.
     #[command(subcommand)]
     Requester(RequesterCommand),
-    /// Orders: create (and pay in one click), list, show, pay, ship.
+    /// Orders: create (and pay in one click), list, show, pay, ship; after the
+    /// sale: cancel, refund, delivered, return, dispute.
     #[command(subcommand)]
     Order(OrderCommand),
+    /// Disputes: show, message; operators: list, resolve.
+    #[command(subcommand)]
+    Dispute(after_sale::DisputeCommand),
+    /// Pay available money out of the exchange.
+    Payout(after_sale::PayoutArgs),
     /// Your events (interaction requests, offers, orders, ratings, expiries):
     /// a page, or `--follow` to stream them live (resuming after a drop).
     Events(EventsArgs),
@@ -564,6 +574,8 @@ pub enum OrderCommand {
         /// The order id.
         id: String,
     },
+    #[command(flatten)]
+    Step(after_sale::OrderStep),
 }
 
 #[derive(Args, Debug)]
@@ -758,13 +770,7 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         ApiCommand::Balance => {
             let b = ctx.authed()?.balance().await?;
-            ctx.show(&b, |b| {
-                let mut t = output::table(["Currency", "Balance"]);
-                for (currency, amount) in &b.balances {
-                    t.add_row([currency.as_str(), amount.as_str()]);
-                }
-                output::print_table(&t, "no balance yet (nothing paid or received)");
-            });
+            ctx.show(&b, after_sale::print_balances);
         }
         ApiCommand::Events(args) => {
             let c = ctx.authed()?;
@@ -1127,6 +1133,8 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
             ctx.show(&p, print_requester_profile);
         }
         ApiCommand::Order(cmd) => order(cmd, ctx).await?,
+        ApiCommand::Dispute(cmd) => after_sale::dispute(cmd, ctx).await?,
+        ApiCommand::Payout(a) => after_sale::payout(a, ctx).await?,
     }
     Ok(())
 }
@@ -1494,6 +1502,7 @@ async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
                     "Product",
                     "Qty",
                     "Total",
+                    "Refunded",
                     "Commission",
                     "Requester",
                     "Holder",
@@ -1506,6 +1515,11 @@ async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
                         o.product_id.clone(),
                         o.quantity.to_string(),
                         output::money(&o.total),
+                        if output::is_zero(&o.refunded_total) {
+                            output::NONE.into()
+                        } else {
+                            output::money(&o.refunded_total)
+                        },
                         output::money(&o.commission),
                         o.requester_id.clone(),
                         o.holder_id.clone().unwrap_or_else(|| "—".into()),
@@ -1520,6 +1534,7 @@ async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
         OrderCommand::Show { id } => client.order(&id).await?,
         OrderCommand::Pay { id } => client.pay_order(&id).await?,
         OrderCommand::Ship { id } => client.ship_order(&id).await?,
+        OrderCommand::Step(step) => return after_sale::order_step(step, &client, ctx).await,
     };
     ctx.show(&o, print_order);
     Ok(())
@@ -1692,8 +1707,8 @@ fn print_requester_profile(p: &api::RequesterProfile) {
 }
 
 fn print_order(o: &api::Order) {
-    Fields::new()
-        .add("order", &o.id)
+    let mut f = Fields::new();
+    f.add("order", &o.id)
         .add("status", &o.status)
         .add(
             "offer",
@@ -1703,9 +1718,15 @@ fn print_order(o: &api::Order) {
         .add("pass", &o.pass_id)
         .add("quantity", o.quantity)
         .add("unit price", output::money(&o.unit_price))
-        .add("total", output::money(&o.total))
-        .add("commission", output::money(&o.commission))
-        .add("requester", &o.requester_id)
+        .add("total", output::money(&o.total));
+    if !output::is_zero(&o.refunded_total) {
+        f.add("refunded", output::money(&o.refunded_total));
+    }
+    f.add("commission", output::money(&o.commission));
+    if !output::is_zero(&o.commission_reversed) {
+        f.add("commission reversed", output::money(&o.commission_reversed));
+    }
+    f.add("requester", &o.requester_id)
         .add("provider", &o.provider_id)
         .add("holder", o.holder_id.as_deref().unwrap_or("—"))
         .opt(
@@ -1714,8 +1735,16 @@ fn print_order(o: &api::Order) {
         )
         .opt("payment", o.payment_ref.as_deref())
         .add("created", &o.created_at)
+        .some("pay by", o.pay_by.as_deref())
         .opt("paid", o.paid_at.as_deref())
         .opt("shipped", o.shipped_at.as_deref())
+        .some("delivered", o.delivered_at.as_deref())
+        .some("return by", o.return_by.as_deref())
+        .some("return", o.return_status.as_deref())
+        .some("cancelled", o.cancelled_at.as_deref())
+        .some("cancel reason", o.cancel_reason.as_deref())
+        .some("dispute", o.dispute_id.as_deref())
+        .some("settled", o.settled_at.as_deref())
         .print();
 }
 
@@ -1799,6 +1828,70 @@ mod tests {
             roles,
             vec![RoleArg::Provider, RoleArg::Holder, RoleArg::Requester]
         );
+    }
+
+    #[test]
+    fn after_sale_steps_parse() {
+        use after_sale::{DisputeCommand, DisputeKindArg, OrderStep};
+        let ApiCommand::Order(OrderCommand::Step(OrderStep::Refund { id, amount, reason })) =
+            parse(&[
+                "order", "refund", "ord_1", "--amount", "12.50", "--reason", "scuffed",
+            ])
+            .unwrap()
+        else {
+            panic!("not order refund")
+        };
+        assert_eq!(
+            (id.as_str(), amount.as_deref(), reason.as_str()),
+            ("ord_1", Some("12.50"), "scuffed")
+        );
+        assert!(
+            parse(&["order", "refund", "ord_1"]).is_err(),
+            "a reason is required"
+        );
+        assert!(matches!(
+            parse(&["order", "cancel", "ord_1", "--reason", "twice"]).unwrap(),
+            ApiCommand::Order(OrderCommand::Step(OrderStep::Cancel { .. }))
+        ));
+        assert!(matches!(
+            parse(&["order", "return-accept", "ord_1"]).unwrap(),
+            ApiCommand::Order(OrderCommand::Step(OrderStep::ReturnAccept { .. }))
+        ));
+        assert!(matches!(
+            parse(&[
+                "order",
+                "dispute",
+                "ord_1",
+                "--kind",
+                "not_as_described",
+                "--reason",
+                "x"
+            ])
+            .unwrap(),
+            ApiCommand::Order(OrderCommand::Step(OrderStep::Dispute {
+                kind: DisputeKindArg::NotAsDescribed,
+                ..
+            }))
+        ));
+        assert!(parse(&["order", "dispute", "ord_1", "--kind", "lost", "--reason", "x"]).is_err());
+        // No --refund rejects the dispute.
+        let ApiCommand::Dispute(DisputeCommand::Resolve { refund, .. }) = parse(&[
+            "dispute",
+            "resolve",
+            "dsp_1",
+            "--reason",
+            "tracking shows delivery",
+        ])
+        .unwrap() else {
+            panic!("not dispute resolve")
+        };
+        assert_eq!(refund, None);
+        assert!(matches!(
+            parse(&["dispute", "list", "--status", "open", "--limit", "5"]).unwrap(),
+            ApiCommand::Dispute(DisputeCommand::List { .. })
+        ));
+        assert!(parse(&["payout", "--currency", "USD", "--amount", "5.00"]).is_ok());
+        assert!(parse(&["payout"]).is_err(), "a currency is required");
     }
 
     #[test]

@@ -12,8 +12,13 @@
 //!    against the provider's JWKS;
 //! 6. the best offer is accepted, ordered and paid in one click, and the ledger
 //!    is checked;
-//! 7. the provider ships and the requester rates the holder.
+//! 7. the provider ships, the requester confirms delivery and rates the holder;
+//! 8. after the sale: an order cancelled before shipping is refunded in full
+//!    with its stock restored, and a 40% refund takes back the holder's
+//!    commission in proportion.
 
+#[path = "demo_after_sale.rs"]
+mod after_sale;
 #[path = "demo_catalog.rs"]
 mod catalog;
 
@@ -65,6 +70,8 @@ pub struct DemoSummary {
     pub holder_balance_minor: i64,
     pub holder_before: api::HolderPublic,
     pub holder_after: api::HolderPublic,
+    /// The cancellation and the partial refund.
+    pub after_sale: after_sale::AfterSale,
     /// Every account: (role, name, id, API key).
     pub accounts: Vec<(String, String, String, String)>,
 }
@@ -195,7 +202,10 @@ async fn story(url: &str) -> Result<DemoSummary> {
         .context("step 6 (accept, order and pay)")?;
     let (before, after) = rating_phase(&cast, &requester, &deal)
         .await
-        .context("step 7 (ship and rate)")?;
+        .context("step 7 (ship, deliver and rate)")?;
+    let after_sale = after_sale::after_sale_phase(&cast, &requester, &deal)
+        .await
+        .context("step 8 (a cancellation and a partial refund)")?;
 
     let mut accounts = vec![(
         "provider".to_string(),
@@ -239,6 +249,7 @@ async fn story(url: &str) -> Result<DemoSummary> {
         holder_balance_minor: deal.balances[2],
         holder_before: before,
         holder_after: after,
+        after_sale,
         accounts,
     })
 }
@@ -504,7 +515,7 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
             .accept(&offer_id)
             .await
             .with_context(|| format!("past demand #{n}: {} accepts", requester.name))?;
-        requester
+        let order = requester
             .client
             .create_order(&api::CreateOrder {
                 offer_id: offer_id.clone(),
@@ -514,6 +525,17 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
             })
             .await
             .with_context(|| format!("past demand #{n}: {} orders and pays", requester.name))?;
+        // A buyer rates once the order arrived.
+        cast.provider
+            .client
+            .ship_order(&order.id)
+            .await
+            .with_context(|| format!("past demand #{n}: the provider ships"))?;
+        requester
+            .client
+            .confirm_delivery(&order.id)
+            .await
+            .with_context(|| format!("past demand #{n}: {} confirms delivery", requester.name))?;
         requester
             .client
             .rate(
@@ -536,7 +558,7 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
     );
     done(
         &format!(
-            "{} offers accepted, bought and rated by their buyers: {positive} positive, {} negative",
+            "{} offers accepted, bought, delivered and rated by their buyers: {positive} positive, {} negative",
             HISTORY.len(),
             HISTORY.len() - positive
         ),
@@ -1030,6 +1052,7 @@ fn note_of(holder_key: &str) -> &'static str {
 struct Deal {
     offer_id: String,
     order_id: String,
+    pass_id: String,
     holder_id: String,
     total_minor: i64,
     commission_minor: i64,
@@ -1208,6 +1231,7 @@ async fn order_phase(cast: &Cast, requester: &Acct, offers: &[api::Offer]) -> Re
     Ok(Deal {
         offer_id: accepted.id,
         order_id: order.id,
+        pass_id: order.pass_id,
         holder_id,
         total_minor: total,
         commission_minor: commission,
@@ -1228,14 +1252,17 @@ async fn usd_balance(acct: &Acct) -> Result<i64> {
     }
 }
 
-// ---- 7. ship and rate
+// ---- 7. ship, deliver and rate
 
 async fn rating_phase(
     cast: &Cast,
     requester: &Acct,
     deal: &Deal,
 ) -> Result<(api::HolderPublic, api::HolderPublic)> {
-    header(7, "The provider ships; the requester rates the holder");
+    header(
+        7,
+        "The provider ships; the requester confirms delivery and rates",
+    );
     let t = Instant::now();
     let shipped = cast
         .provider
@@ -1249,6 +1276,21 @@ async fn rating_phase(
             shipped.id,
             shipped.status,
             shipped.shipped_at.as_deref().unwrap_or("")
+        ),
+        t,
+    );
+    let t = Instant::now();
+    let delivered = requester
+        .client
+        .confirm_delivery(&deal.order_id)
+        .await
+        .context("confirming delivery")?;
+    done(
+        &format!(
+            "{} confirms it arrived: {} (returns open until {})",
+            requester.name,
+            delivered.status,
+            delivered.return_by.as_deref().unwrap_or("—")
         ),
         t,
     );
@@ -1359,6 +1401,24 @@ fn closing(s: &DemoSummary, started: Instant) {
             .positive_rate
             .map(pct)
             .unwrap_or_else(|| "—".into())
+    );
+    let a = &s.after_sale;
+    println!(
+        "  after the sale: a {} order cancelled, {} refunded, stock {} → {} → {};",
+        fmt_cents(a.cancelled_total_minor),
+        fmt_cents(a.cancel_refund_minor),
+        a.stock[0],
+        a.stock[1],
+        a.stock[2]
+    );
+    println!(
+        "  a {} refund of a {} order took back {} of {} commission (holder: pending {}, available {})",
+        fmt_cents(a.refund_minor),
+        fmt_cents(a.refunded_order_total_minor),
+        fmt_cents(a.commission_reversed_minor),
+        fmt_cents(a.commission_minor),
+        fmt_cents(a.holder_pending_change_minor),
+        fmt_cents(a.holder_available_change_minor)
     );
     println!("  Told in {:.2} s.", started.elapsed().as_secs_f64());
 }
@@ -1545,6 +1605,19 @@ mod tests {
             summary.holder_after.ratings,
             summary.holder_before.ratings + 1
         );
+        let a = &summary.after_sale;
+        assert!(a.cancelled_total_minor > 0);
+        assert_eq!(a.cancel_refund_minor, a.cancelled_total_minor);
+        assert_eq!(a.stock[0], a.stock[2]);
+        assert_eq!(a.stock[1], a.stock[0] - 1);
+        assert_eq!(a.refund_minor, a.refunded_order_total_minor * 40 / 100);
+        assert!(a.commission_reversed_minor > 0);
+        assert_eq!(
+            a.commission_reversed_minor,
+            a.commission_minor * a.refund_minor / a.refunded_order_total_minor
+        );
+        assert_eq!(a.holder_pending_change_minor, -a.commission_reversed_minor);
+        assert_eq!(a.holder_available_change_minor, 0);
         assert_eq!(
             summary.accounts.len(),
             1 + HOLDERS.len() + 1 + PAST_REQUESTERS.len()

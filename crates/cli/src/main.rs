@@ -48,6 +48,9 @@ struct Cli {
 enum Command {
     /// Run the exchange server.
     Serve(ServeArgs),
+    /// Administer the exchange on its store directly (no HTTP; beside or without a server).
+    #[command(subcommand)]
+    Admin(Admin),
     /// Start an embedded server in a temp dir and narrate the whole story.
     Demo(demo::DemoArgs),
     /// Print the OpenAPI 3.1 document.
@@ -71,6 +74,33 @@ enum Bench {
     /// answering on SSE, requesters sending demands at stepped rates; latency per rate, the
     /// maximum sustainable rate, and an SVG plot.
     Load(bench_load::LoadArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum Admin {
+    /// Create an operator account (it resolves disputes; registration never grants the role)
+    /// and print its API key, shown once.
+    CreateOperator {
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Where the store is: the same settings, files and environment as `serve`.
+#[derive(Args, Debug)]
+struct StoreArgs {
+    /// Data directory (SQLite database). [default: ./symbolon-data]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Database: `sqlite://PATH` or `postgres://USER@HOST/DB`. [default: SQLite in --data-dir]
+    #[arg(long)]
+    database_url: Option<String>,
+    /// TOML config file, as for `serve` (data_dir, database_url, master_key, …).
+    #[arg(long, env = "SYMBOLON_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -157,10 +187,14 @@ fn init_tracing(default: &str) {
         .try_init();
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_tracing("info,tower_http=warn,sqlx=warn");
+/// The server's configuration: the config file, then the environment, then
+/// the flags, each over the one before.
+fn layered_config(
+    file: Option<&std::path::Path>,
+    flags: ConfigLayer,
+) -> anyhow::Result<ServerConfig> {
     let mut layers: Vec<(String, ConfigLayer)> = Vec::new();
-    if let Some(path) = &args.config {
+    if let Some(path) = file {
         layers.push((
             format!("config file {}", path.display()),
             ConfigLayer::from_file(path)?,
@@ -170,8 +204,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         "environment".into(),
         ConfigLayer::from_env(std::env::vars())?,
     ));
-    layers.push((
-        "flags".into(),
+    layers.push(("flags".into(), flags));
+    let refs: Vec<(&str, ConfigLayer)> = layers
+        .iter()
+        .map(|(o, l)| (o.as_str(), l.clone()))
+        .collect();
+    Ok(ServerConfig::layered(&refs)?)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing("info,tower_http=warn,sqlx=warn");
+    let config = layered_config(
+        args.config.as_deref(),
         ConfigLayer {
             listen: args.listen,
             data_dir: args.data_dir,
@@ -194,12 +238,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             auto_deliver_after: args.auto_deliver_after,
             return_window: args.return_window,
         },
-    ));
-    let refs: Vec<(&str, ConfigLayer)> = layers
-        .iter()
-        .map(|(o, l)| (o.as_str(), l.clone()))
-        .collect();
-    let config = ServerConfig::layered(&refs)?;
+    )?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -215,6 +254,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn admin(cmd: Admin, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        Admin::CreateOperator { name, store } => {
+            let config = layered_config(
+                store.config.as_deref(),
+                ConfigLayer {
+                    data_dir: store.data_dir,
+                    database_url: store.database_url,
+                    ..Default::default()
+                },
+            )?;
+            let created = symbolon_server::admin::create_operator(&config, &name)
+                .await
+                .context("creating the operator")?;
+            if json {
+                output::print_json(&created);
+            } else {
+                output::Fields::new()
+                    .add("id", &created.id)
+                    .add("name", &created.name)
+                    .add("roles", output::roles(&created.roles))
+                    .add("api_key", &created.api_key)
+                    .print();
+                println!();
+                println!("The key is shown only once. Use it with:");
+                println!("  export SYMBOLON_KEY={}", created.api_key);
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() {
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
@@ -227,6 +298,10 @@ async fn main() {
     };
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
+        Command::Admin(cmd) => {
+            init_tracing("warn");
+            admin(cmd, cli.json).await
+        }
         Command::Demo(args) => {
             init_tracing("warn");
             demo::run(args).await
@@ -278,5 +353,45 @@ async fn main() {
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn the_command_tree_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn admin_create_operator_takes_the_store_settings() {
+        let cli = Cli::try_parse_from([
+            "symbolon",
+            "admin",
+            "create-operator",
+            "--name",
+            "Ops",
+            "--data-dir",
+            "/tmp/x",
+            "--database-url",
+            "sqlite:///tmp/x/db.sqlite",
+        ])
+        .unwrap();
+        let Command::Admin(Admin::CreateOperator { name, store }) = cli.command else {
+            panic!("not admin create-operator")
+        };
+        assert_eq!(name, "Ops");
+        assert_eq!(
+            store.data_dir.as_deref(),
+            Some(std::path::Path::new("/tmp/x"))
+        );
+        assert_eq!(
+            store.database_url.as_deref(),
+            Some("sqlite:///tmp/x/db.sqlite")
+        );
+        assert!(Cli::try_parse_from(["symbolon", "admin", "create-operator"]).is_err());
     }
 }

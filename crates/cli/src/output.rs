@@ -129,6 +129,11 @@ pub fn money(m: &Money) -> String {
     format!("{} {}", m.amount, m.currency)
 }
 
+/// Whether an amount is zero (`0`, `0.00`, …).
+pub fn is_zero(m: &Money) -> bool {
+    m.amount.chars().all(|c| c == '0' || c == '.' || c == '-')
+}
+
 pub fn opt_money(m: Option<&Money>) -> String {
     m.map(money).unwrap_or_else(|| NONE.into())
 }
@@ -250,5 +255,7 @@ mod tests {
         assert_eq!(rate(None), "-");
         assert_eq!(money(&Money::new("12.34", "USD")), "12.34 USD");
         assert_eq!(list::<&str>(&[]), "-");
+        assert!(is_zero(&Money::new("0.00", "USD")) && is_zero(&Money::new("0", "JPY")));
+        assert!(!is_zero(&Money::new("0.01", "USD")) && !is_zero(&Money::new("10", "JPY")));
     }
 }

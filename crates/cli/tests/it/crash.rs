@@ -1,5 +1,6 @@
 //! The crash test: the real `symbolon serve` binary under scripted load from
-//! several clients (demands, offers, accepts, one-click orders, ratings, each
+//! several clients (demands, offers, accepts, one-click orders, shipping,
+//! confirmed deliveries, ratings, each
 //! retried with its own `Idempotency-Key` until it gets an answer), killed
 //! with SIGKILL at seeded random moments and restarted, at least 20 times.
 //! Then an audit against the database itself:
@@ -541,8 +542,9 @@ async fn crash_and_audit(database_url: Option<String>, backend: &str) {
         }));
     }
     for (n, r) in requesters.iter().enumerate() {
-        let (c, stop, stats, ledger, rng) = (
+        let (c, pc, stop, stats, ledger, rng) = (
             r.client.clone(),
+            provider.client.clone(),
             stop.clone(),
             stats.clone(),
             ledger.clone(),
@@ -619,6 +621,28 @@ async fn crash_and_audit(database_url: Option<String>, backend: &str) {
                     .unwrap()
                     .orders
                     .insert(order.id.clone(), offer.id.clone());
+                // A buyer rates once the order arrived: the provider ships, the
+                // requester confirms delivery (a retry may find either done).
+                for (who, step) in [(&pc, "ship"), (&c, "deliver")] {
+                    match op(who, key(&rng), &stats, |c| {
+                        let id = order.id.clone();
+                        async move {
+                            if step == "ship" {
+                                c.ship_order(&id).await
+                            } else {
+                                c.confirm_delivery(&id).await
+                            }
+                        }
+                    })
+                    .await
+                    {
+                        Ok(_) => {}
+                        Err(e) if e.code() == Some("invalid_transition") => {
+                            ledger.lock().unwrap().already += 1
+                        }
+                        Err(e) => panic!("{step}: {e}"),
+                    }
+                }
                 let positive = round % 5 != 0;
                 match op(&c, key(&rng), &stats, |c| {
                     let id = offer.id.clone();
@@ -736,7 +760,7 @@ async fn crash_and_audit(database_url: Option<String>, backend: &str) {
         "one rating per rated offer"
     );
     let unpaid = db
-        .count("SELECT COUNT(*) FROM orders WHERE status <> 'paid' OR id NOT IN (SELECT order_id FROM ledger_transactions)")
+        .count("SELECT COUNT(*) FROM orders WHERE status NOT IN ('paid', 'shipped', 'delivered') OR id NOT IN (SELECT order_id FROM ledger_transactions)")
         .await;
     let ledger_sums = db
         .pairs("SELECT currency, CAST(SUM(amount_minor) AS BIGINT) FROM ledger_entries GROUP BY currency")

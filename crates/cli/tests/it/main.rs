@@ -1,5 +1,6 @@
 //! End-to-end: a real `symbolon serve` and the whole story driven through the CLI.
 
+mod after_sale;
 mod connections;
 mod crash;
 mod load;
@@ -371,6 +372,11 @@ fn the_whole_story_through_the_cli() {
         srv.json(Some(&rk), &["order", "show", &order_id])["status"],
         "shipped"
     );
+    // A buyer rates once the order arrived.
+    assert_eq!(
+        srv.json(Some(&rk), &["order", "delivered", &order_id])["status"],
+        "delivered"
+    );
     let rating = srv.json(
         Some(&rk),
         &["rate", &offers[0], "--positive", "--comment", "fast"],
@@ -383,7 +389,7 @@ fn the_whole_story_through_the_cli() {
     // Table mode is readable.
     let table = srv.text(Some(&pk), &["order", "list", "--role", "provider"]);
     assert!(
-        table.contains(&order_id) && table.contains("120.00 USD") && table.contains("shipped"),
+        table.contains(&order_id) && table.contains("120.00 USD") && table.contains("delivered"),
         "{table}"
     );
     let balance = srv.text(Some(&pk), &["balance"]);

@@ -239,6 +239,11 @@ async fn two_replicas_on_one_postgres_database_are_one_exchange() {
         provider.ship_order(&order.id).await.unwrap().status,
         "shipped"
     );
+    // A buyer rates once the order arrived.
+    assert_eq!(
+        req_b.confirm_delivery(&order.id).await.unwrap().status,
+        "delivered"
+    );
     req_b
         .rate(
             &offer_ids[0],
