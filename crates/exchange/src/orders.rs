@@ -524,6 +524,10 @@ impl Exchange {
             .await
             .or_not_found("order")?
             .as_of(self.now());
+        // Operators read the orders behind the disputes they resolve.
+        if me.has_role(Role::Operator) && o.requester_id != me.id && o.provider_id != me.id {
+            return Ok(convert::order(&o, self.config.return_window));
+        }
         if o.requester_id != me.id
             && o.provider_id != me.id
             && o.holder_id.as_deref() != Some(me.id.as_str())

@@ -910,3 +910,84 @@ mod pg {
         }
     }
 }
+
+/// A refund reserved by a run that stopped before the gateway answered (the
+/// reservation is all that is left of it) is completed by the sweeper once it
+/// is `STALE_REFUND_SECONDS` old, with its ledger and commission reversal,
+/// and only once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweeper_completes_a_refund_left_pending() {
+    let f = Fixture::new(11).await;
+    let x = &f.exchange;
+    let provider = f.account("Maker", &[api::Role::Provider]).await;
+    let holder = f.account("Hana", &[api::Role::Holder]).await;
+    let buyer = f.account("Ann", &[api::Role::Requester]).await;
+    let pass = f.grinder_pass(&provider).await;
+    f.grant(&provider, &pass, &holder).await;
+    x.set_requester_profile(
+        &buyer,
+        &api::RequesterProfileUpdate {
+            ship_to: Some(api::Address {
+                name: "Ann".into(),
+                line1: "1 Main St".into(),
+                line2: None,
+                city: "Springfield".into(),
+                postal_code: "12345".into(),
+                country: "US".into(),
+            }),
+            payment_method: Some(api::PaymentMethodInput {
+                kind: "sandbox_card".into(),
+                number: "4242424242424242".into(),
+            }),
+        },
+    )
+    .await
+    .expect("profile");
+    let order = x
+        .pass_order(
+            &buyer,
+            &pass.id,
+            &api::CreatePassOrder {
+                quantity: Some(1),
+                pay: true,
+                via: Some(holder.id.clone()),
+                ship_to: None,
+            },
+        )
+        .await
+        .expect("order");
+    // The stopped run: its reservation, and nothing after it.
+    let claim = f
+        .store
+        .claim_refund(
+            &symbolon_store::NewRefund {
+                id: "rfd_stopped".into(),
+                order_id: order.id.clone(),
+                kind: symbolon_core::state::RefundKind::Refund,
+                amount_minor: Some(2_000),
+                reason: "dent".into(),
+                by_id: provider.id.clone(),
+                dispute_id: None,
+                at: f.clock.now(),
+            },
+            &OrderStatus::sources(OrderAction::Refund),
+        )
+        .await
+        .expect("claim");
+    assert_eq!(
+        x.retry_stale_refunds().await.expect("sweep"),
+        0,
+        "not stale yet"
+    );
+    f.clock
+        .advance_seconds(symbolon_core::limits::STALE_REFUND_SECONDS as i64);
+    assert_eq!(x.retry_stale_refunds().await.expect("sweep"), 1);
+    assert_eq!(x.retry_stale_refunds().await.expect("sweep"), 0, "once");
+    let done = f.store.refund(&claim.id).await.expect("refund");
+    assert_eq!(done.status, symbolon_core::state::RefundStatus::Succeeded);
+    assert_eq!(done.commission_reversed_minor, 2_000 * BPS / 10_000);
+    let o = f.store.order(&order.id).await.expect("order");
+    assert_eq!(o.after_sale.refunded_minor, 2_000);
+    let totals = f.store.ledger_totals().await.expect("totals");
+    assert!(totals.iter().all(|(_, t)| *t == 0));
+}

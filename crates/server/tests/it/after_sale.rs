@@ -511,6 +511,8 @@ async fn disputes_resolved_with_a_refund_or_rejected_by_an_operator(backend: Bac
     );
     let open = op.disputes(Some("open"), None, None).await.unwrap();
     assert_eq!(open.items.len(), 1);
+    // The operator reads the order behind it.
+    assert_eq!(op.order(&lost.id).await.unwrap().total, usd("100.00"));
     let resolved = op
         .resolve_dispute(&d.id, Some("60.00"), "carrier lost it; partial refund")
         .await

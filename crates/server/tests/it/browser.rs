@@ -126,7 +126,8 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
         .await
         .unwrap();
     earlier.accept(&o.id).await.unwrap();
-    earlier.create_order(&order(&o.id, 2, true)).await.unwrap();
+    let bought = earlier.create_order(&order(&o.id, 2, true)).await.unwrap();
+    deliver(&provider, &earlier, &bought.id).await;
     earlier
         .rate(
             &o.id,
