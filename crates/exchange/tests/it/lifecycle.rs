@@ -405,25 +405,9 @@ async fn run_on(f: &Fixture, ops: &[Op]) -> Result<(), TestCaseError> {
         (&bob, "4000000000005126"),
         (&stranger, "4242424242424242"),
     ] {
-        x.set_requester_profile(
-            who,
-            &api::RequesterProfileUpdate {
-                ship_to: Some(api::Address {
-                    name: "Buyer".into(),
-                    line1: "1 Main St".into(),
-                    line2: None,
-                    city: "Springfield".into(),
-                    postal_code: "12345".into(),
-                    country: "US".into(),
-                }),
-                payment_method: Some(api::PaymentMethodInput {
-                    kind: "sandbox_card".into(),
-                    number: card.into(),
-                }),
-            },
-        )
-        .await
-        .expect("profile");
+        x.set_requester_profile(who, &profile(card))
+            .await
+            .expect("profile");
     }
     let product_id = x.pass(&shareable.id).await.expect("pass").product_id;
     let account = |w: Who| match w {
@@ -825,6 +809,24 @@ async fn run_on(f: &Fixture, ops: &[Op]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A saved address and sandbox card.
+fn profile(card: &str) -> api::RequesterProfileUpdate {
+    api::RequesterProfileUpdate {
+        ship_to: Some(api::Address {
+            name: "Buyer".into(),
+            line1: "1 Main St".into(),
+            line2: None,
+            city: "Springfield".into(),
+            postal_code: "12345".into(),
+            country: "US".into(),
+        }),
+        payment_method: Some(api::PaymentMethodInput {
+            kind: "sandbox_card".into(),
+            number: card.into(),
+        }),
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -924,25 +926,9 @@ async fn the_sweeper_completes_a_refund_left_pending() {
     let buyer = f.account("Ann", &[api::Role::Requester]).await;
     let pass = f.grinder_pass(&provider).await;
     f.grant(&provider, &pass, &holder).await;
-    x.set_requester_profile(
-        &buyer,
-        &api::RequesterProfileUpdate {
-            ship_to: Some(api::Address {
-                name: "Ann".into(),
-                line1: "1 Main St".into(),
-                line2: None,
-                city: "Springfield".into(),
-                postal_code: "12345".into(),
-                country: "US".into(),
-            }),
-            payment_method: Some(api::PaymentMethodInput {
-                kind: "sandbox_card".into(),
-                number: "4242424242424242".into(),
-            }),
-        },
-    )
-    .await
-    .expect("profile");
+    x.set_requester_profile(&buyer, &profile("4242424242424242"))
+        .await
+        .expect("profile");
     let order = x
         .pass_order(
             &buyer,
