@@ -762,3 +762,59 @@ async fn event_numbers_are_taken_at_commit_in_commit_order() {
     first.close().await.expect("close");
     second.close().await.expect("close");
 }
+
+/// A database at schema v11 with a paid order and its ledger migrates to
+/// v12: the order keeps its row and gains empty after-sale columns, the
+/// sellers' money is pending (no order was delivered before v12), the
+/// buyer's is gone, and the ledger still sums to zero.
+#[tokio::test]
+async fn a_v11_database_with_a_paid_order_migrates_to_v12() {
+    use symbolon_store::LifecycleStore;
+    let Some(db) = ScratchDb::create().await else {
+        return;
+    };
+    let mut conn = db.raw().await;
+    let mut v11 = sqlx::migrate::Migrator::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+    )
+    .await
+    .expect("migrations");
+    v11.migrations = v11
+        .migrations
+        .iter()
+        .filter(|m| m.version <= 11)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    v11.run(&mut conn).await.expect("migrate to v11");
+    for sql in [
+        "INSERT INTO accounts VALUES ('acc_p','P','provider','h1',1), ('acc_h','H','holder','h2',1), ('acc_r','R','requester','h3',1)",
+        "INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at) VALUES ('prd_1','acc_p','T','D','a/b','[]',1000,'EUR',5,1)",
+        "INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at) VALUES ('pas_1','prd_1','acc_p','shareable',NULL,500,1,NULL,'jws',1)",
+        "INSERT INTO orders (id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, created_at, paid_at) VALUES ('ord_1',NULL,'acc_r','acc_p','acc_h','prd_1','pas_1',2,1000,2000,100,'EUR','paid','{\"name\":\"R\",\"line1\":\"1 St\",\"city\":\"C\",\"postal_code\":\"1\",\"country\":\"FR\"}',3,3)",
+        "INSERT INTO ledger_transactions VALUES ('led_1','ord_1','pay_1',3)",
+        "INSERT INTO ledger_entries (transaction_id, account_id, currency, amount_minor, memo) VALUES ('led_1','acc_r','EUR',-2000,'m'), ('led_1','acc_p','EUR',1900,'m'), ('led_1','acc_h','EUR',100,'m')",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+    }
+    conn.close().await.expect("close");
+    let store = db.connect().await;
+    let order = store.order("ord_1").await.expect("the order survived");
+    assert_eq!(order.status, symbolon_core::state::OrderStatus::Paid);
+    assert_eq!(order.after_sale, Default::default());
+    let buckets = |id: &'static str| {
+        let store = &store;
+        async move {
+            let b = store.ledger_buckets(id).await.expect("buckets");
+            (b[0].pending, b[0].available)
+        }
+    };
+    assert_eq!(buckets("acc_h").await, (100, 0));
+    assert_eq!(buckets("acc_p").await, (1900, 0));
+    assert_eq!(buckets("acc_r").await, (0, -2000));
+    assert_eq!(
+        store.ledger_totals().await.expect("totals"),
+        vec![("EUR".to_string(), 0)]
+    );
+    store.close().await;
+}
