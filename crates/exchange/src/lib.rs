@@ -8,6 +8,7 @@
 
 mod convert;
 mod demands;
+mod disputes;
 mod error;
 pub mod events;
 mod holders;

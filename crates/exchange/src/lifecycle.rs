@@ -1,12 +1,11 @@
 //! After the sale: cancellations, refunds through the payment gateway,
-//! delivery, returns, disputes and their operators, settlement, balances and
-//! payouts. Who may take which step comes from the one lifecycle table
+//! delivery, returns, settlement, balances and payouts (disputes and their
+//! operators: `disputes.rs`). Who may take which step comes from the one lifecycle table
 //! (`core::state::ORDER_TRANSITIONS`); the store holds the states.
 
 use crate::convert;
 use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
 use crate::payment::PaymentError;
-use crate::service::*;
 use crate::Exchange;
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -14,19 +13,16 @@ use symbolon_api as api;
 use symbolon_core::demand::validate_text;
 use symbolon_core::ids::prefix;
 use symbolon_core::limits::*;
-use symbolon_core::state::{
-    Actor, DisputeKind, DisputeStatus, OrderAction, OrderStatus, RefundKind, Role,
-    TransitionRefused,
-};
+use symbolon_core::state::{Actor, OrderAction, OrderStatus, RefundKind, Role, TransitionRefused};
 use symbolon_core::{ErrorCode, Money};
 use symbolon_store::{self as store, Conflict, StoreError};
 
-fn reason(field: &str, s: &str) -> ExchangeResult<String> {
+pub(crate) fn reason(field: &str, s: &str) -> ExchangeResult<String> {
     Ok(validate_text(field, s, MAX_REASON_CHARS, false)?)
 }
 
 /// `409 invalid_transition` naming the order's state.
-fn invalid_transition(status: OrderStatus, message: impl Into<String>) -> ExchangeError {
+pub(crate) fn invalid_transition(status: OrderStatus, message: impl Into<String>) -> ExchangeError {
     ExchangeError::new(ErrorCode::InvalidTransition, message)
         .with_details(json!({"status": status.as_str()}))
 }
@@ -59,7 +55,7 @@ impl Exchange {
     }
 
     /// Checks `action` against the lifecycle table for `me`.
-    async fn order_for_step(
+    pub(crate) async fn order_for_step(
         &self,
         me: &store::Account,
         id: &str,
@@ -93,7 +89,7 @@ impl Exchange {
     }
 
     /// A store error of a step on `o`, with the order's state named.
-    fn step_error(&self, e: StoreError, o: &store::Order) -> ExchangeError {
+    pub(crate) fn step_error(&self, e: StoreError, o: &store::Order) -> ExchangeError {
         match e {
             StoreError::Conflict(Conflict::InvalidTransition(s)) => {
                 invalid_transition(s, format!("the order is {s} now"))
@@ -127,7 +123,7 @@ impl Exchange {
     }
 
     /// `amount` in the order's currency, more than zero.
-    fn amount_in(field: &str, amount: &str, currency: &str) -> ExchangeResult<i64> {
+    pub(crate) fn amount_in(field: &str, amount: &str, currency: &str) -> ExchangeResult<i64> {
         let m = Money::parse(amount, currency).map_err(|e| ExchangeError::field(field, e))?;
         if m.minor <= 0 {
             return Err(ExchangeError::field(field, "must be more than zero"));
@@ -141,7 +137,7 @@ impl Exchange {
     /// (`502 refund_failed`); a gateway that does not answer leaves it
     /// pending for the sweeper to retry with the same reference.
     #[allow(clippy::too_many_arguments)]
-    async fn refund_through_gateway(
+    pub(crate) async fn refund_through_gateway(
         &self,
         o: &store::Order,
         kind: RefundKind,
@@ -467,227 +463,6 @@ impl Exchange {
         Ok(self.order_view(&r, actor))
     }
 
-    /// `POST /v1/orders/{id}/disputes`: the requester opens the order's one dispute.
-    pub async fn open_dispute(
-        &self,
-        me: &store::Account,
-        id: &str,
-        req: &api::OpenDispute,
-    ) -> ExchangeResult<api::Dispute> {
-        let kind = DisputeKind::parse(&req.kind)
-            .ok_or_else(|| ExchangeError::field("kind", "one of not_received, not_as_described"))?;
-        let reason = reason("reason", &req.reason)?;
-        let (o, _) = self
-            .order_for_step(me, id, OrderAction::OpenDispute)
-            .await?;
-        let d = self
-            .store
-            .open_dispute(&store::Dispute {
-                id: self.new_id(prefix::DISPUTE),
-                order_id: o.id.clone(),
-                requester_id: o.requester_id.clone(),
-                provider_id: o.provider_id.clone(),
-                kind,
-                reason,
-                status: DisputeStatus::Open,
-                resolution: None,
-                refund_minor: None,
-                resolved_by: None,
-                created_at: self.now(),
-                resolved_at: None,
-                seq: 0,
-            })
-            .await
-            .map_err(|e| self.step_error(e, &o))?;
-        self.hub.kick();
-        tracing::info!(order_id = %o.id, dispute_id = %d.id, kind = %kind, "dispute opened");
-        self.dispute_view(&d, &o.currency).await
-    }
-
-    async fn dispute_view(
-        &self,
-        d: &store::Dispute,
-        currency: &str,
-    ) -> ExchangeResult<api::Dispute> {
-        let messages = self.store.dispute_messages(&d.id).await?;
-        let mut v = dispute_summary(d, currency);
-        v.messages = messages
-            .into_iter()
-            .map(|m| api::DisputeMessage {
-                id: m.id,
-                author_id: m.author_id,
-                role: m.role,
-                body: m.body,
-                created_at: convert::ts(m.created_at),
-            })
-            .collect();
-        Ok(v)
-    }
-
-    /// The dispute, if `me` is its requester, its provider or an operator,
-    /// and the part `me` plays.
-    async fn dispute_as(
-        &self,
-        me: &store::Account,
-        id: &str,
-    ) -> ExchangeResult<(store::Dispute, store::Order, Actor)> {
-        let d = self.store.dispute(id).await.or_not_found("dispute")?;
-        let actor = if d.requester_id == me.id && me.has_role(Role::Requester) {
-            Actor::Requester
-        } else if d.provider_id == me.id && me.has_role(Role::Provider) {
-            Actor::Provider
-        } else if me.has_role(Role::Operator) {
-            Actor::Operator
-        } else {
-            return Err(ExchangeError::forbidden(
-                "only the dispute's requester and provider, and operators, see it",
-            ));
-        };
-        let o = self.store.order(&d.order_id).await?;
-        Ok((d, o, actor))
-    }
-
-    pub async fn dispute(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Dispute> {
-        let (d, o, _) = self.dispute_as(me, id).await?;
-        self.dispute_view(&d, &o.currency).await
-    }
-
-    /// `POST /v1/disputes/{id}/messages`.
-    pub async fn dispute_message(
-        &self,
-        me: &store::Account,
-        id: &str,
-        req: &api::CreateDisputeMessage,
-    ) -> ExchangeResult<api::DisputeMessage> {
-        let body = reason("body", &req.body)?;
-        let (d, _, actor) = self.dispute_as(me, id).await?;
-        let m = self
-            .store
-            .add_dispute_message(&store::DisputeMessage {
-                id: self.new_id(prefix::DISPUTE_MESSAGE),
-                dispute_id: d.id.clone(),
-                author_id: me.id.clone(),
-                role: actor.as_str().to_string(),
-                body,
-                created_at: self.now(),
-            })
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(Conflict::DisputeClosed) => ExchangeError::new(
-                    ErrorCode::InvalidState,
-                    "the dispute is closed: it takes no more messages",
-                ),
-                other => other.into(),
-            })?;
-        self.hub.kick();
-        Ok(api::DisputeMessage {
-            id: m.id,
-            author_id: m.author_id,
-            role: m.role,
-            body: m.body,
-            created_at: convert::ts(m.created_at),
-        })
-    }
-
-    /// `POST /v1/disputes/{id}/resolve`: an operator refunds (in full or in
-    /// part) or rejects.
-    pub async fn resolve_dispute(
-        &self,
-        me: &store::Account,
-        id: &str,
-        req: &api::ResolveDispute,
-    ) -> ExchangeResult<api::Dispute> {
-        require(me, Role::Operator)?;
-        let reason = reason("reason", &req.reason)?;
-        let (d, o, _) = self.dispute_as(me, id).await?;
-        if d.status != DisputeStatus::Open {
-            return Err(ExchangeError::new(
-                ErrorCode::InvalidState,
-                format!("the dispute is already {}", d.status),
-            ));
-        }
-        match req.refund.as_deref() {
-            Some(amount) => {
-                let amount = Self::amount_in("refund", amount, &o.currency)?;
-                let o = o.clone().as_of(self.now());
-                if let Err(TransitionRefused::FromState(s)) =
-                    o.status.check(OrderAction::ResolveDispute, Actor::Operator)
-                {
-                    return Err(invalid_transition(
-                        s,
-                        format!("the order is {s}: nothing can be refunded"),
-                    ));
-                }
-                self.refund_through_gateway(
-                    &o,
-                    RefundKind::Dispute,
-                    Some(amount),
-                    reason,
-                    me,
-                    Some(d.id.clone()),
-                    None,
-                )
-                .await
-                .map_err(|mut e| {
-                    if e.code == ErrorCode::RefundExceedsPaid {
-                        e.message = e.message.replacen("amount:", "refund:", 1);
-                        e.details = Some(json!({"field": "refund", "refundable": e.details.as_ref().and_then(|d| d.get("refundable")).cloned()}));
-                    }
-                    e
-                })?;
-            }
-            None => {
-                self.store
-                    .reject_dispute(&d.id, &me.id, &reason, self.now())
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::Conflict(Conflict::DisputeClosed) => ExchangeError::new(
-                            ErrorCode::InvalidState,
-                            "the dispute is already closed",
-                        ),
-                        other => other.into(),
-                    })?;
-                self.hub.kick();
-            }
-        }
-        let d = self.store.dispute(&d.id).await?;
-        tracing::info!(dispute_id = %d.id, operator = %me.id, status = %d.status, "dispute closed");
-        self.dispute_view(&d, &o.currency).await
-    }
-
-    /// `GET /v1/disputes` (operators): oldest first, optionally by status.
-    pub async fn disputes(
-        &self,
-        me: &store::Account,
-        status: Option<&str>,
-        after: Option<&str>,
-        limit: Option<u32>,
-    ) -> ExchangeResult<api::DisputeList> {
-        require(me, Role::Operator)?;
-        let status = status
-            .map(|s| {
-                DisputeStatus::parse(s).ok_or_else(|| {
-                    ExchangeError::new(
-                        ErrorCode::InvalidQuery,
-                        "status: one of open, resolved, rejected",
-                    )
-                    .with_details(json!({"field": "status"}))
-                })
-            })
-            .transpose()?;
-        let page = page(after, limit)?;
-        let items = self.store.disputes(status, &page).await?;
-        let next = (items.len() as u32 == page.limit)
-            .then(|| items.last().map(|d| d.seq.to_string()))
-            .flatten();
-        let mut out = Vec::with_capacity(items.len());
-        for d in &items {
-            let o = self.store.order(&d.order_id).await?;
-            out.push(dispute_summary(d, &o.currency));
-        }
-        Ok(api::DisputeList { items: out, next })
-    }
-
     /// Delivers orders shipped longer ago than `auto_deliver_after`, and
     /// settles delivered ones whose return window has passed (the sweeper).
     pub async fn advance_orders(&self) -> ExchangeResult<(u64, u64)> {
@@ -788,23 +563,5 @@ impl Exchange {
             amount: convert::money(paid, currency.as_str()),
             balances: self.balances(me).await?,
         })
-    }
-}
-
-/// A dispute without its messages.
-fn dispute_summary(d: &store::Dispute, currency: &str) -> api::Dispute {
-    api::Dispute {
-        id: d.id.clone(),
-        order_id: d.order_id.clone(),
-        requester_id: d.requester_id.clone(),
-        provider_id: d.provider_id.clone(),
-        kind: d.kind.as_str().to_string(),
-        reason: d.reason.clone(),
-        status: d.status.as_str().to_string(),
-        resolution: d.resolution.clone(),
-        refund: d.refund_minor.map(|m| convert::money(m, currency)),
-        created_at: convert::ts(d.created_at),
-        resolved_at: d.resolved_at.map(convert::ts),
-        messages: Vec::new(),
     }
 }
