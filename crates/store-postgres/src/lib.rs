@@ -1080,6 +1080,14 @@ symbolon_store::sql_lifecycle_methods!(
     emit = "SELECT emit_event($1, $2, $3, $4)"
 );
 
+symbolon_store::sql_dispute_methods!(
+    PostgresStore,
+    write = pool,
+    read = pool,
+    conn = sqlx::PgConnection,
+    sql = sql
+);
+
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {

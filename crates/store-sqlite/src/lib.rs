@@ -336,6 +336,14 @@ symbolon_store::sql_lifecycle_methods!(
     emit = "INSERT INTO events (account_id, type, data, created_at) VALUES ($1, $2, $3, $4)"
 );
 
+symbolon_store::sql_dispute_methods!(
+    SqliteStore,
+    write = writer,
+    read = reader,
+    conn = sqlx::SqliteConnection,
+    sql = sql
+);
+
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {

@@ -355,6 +355,40 @@ impl crate::SealStore for GuardedStore {
 }
 
 #[async_trait::async_trait]
+impl crate::DisputeStore for GuardedStore {
+    async fn open_dispute(&self, d: &Dispute) -> StoreResult<Dispute> {
+        self.inner.open_dispute(d).await
+    }
+    async fn add_dispute_message(&self, m: &DisputeMessage) -> StoreResult<DisputeMessage> {
+        self.inner.add_dispute_message(m).await
+    }
+    async fn reject_dispute(
+        &self,
+        dispute_id: &str,
+        by_id: &str,
+        reason: &str,
+        at: Timestamp,
+    ) -> StoreResult<Dispute> {
+        self.inner
+            .reject_dispute(dispute_id, by_id, reason, at)
+            .await
+    }
+    async fn dispute(&self, dispute_id: &str) -> StoreResult<Dispute> {
+        self.inner.dispute(dispute_id).await
+    }
+    async fn dispute_messages(&self, dispute_id: &str) -> StoreResult<Vec<DisputeMessage>> {
+        self.inner.dispute_messages(dispute_id).await
+    }
+    async fn disputes(
+        &self,
+        status: Option<symbolon_core::state::DisputeStatus>,
+        page: &Page,
+    ) -> StoreResult<Vec<Dispute>> {
+        self.inner.disputes(status, page).await
+    }
+}
+
+#[async_trait::async_trait]
 impl crate::LifecycleStore for GuardedStore {
     async fn cancel_unpaid(
         &self,
@@ -425,36 +459,6 @@ impl crate::LifecycleStore for GuardedStore {
         at: Timestamp,
     ) -> StoreResult<Order> {
         self.inner.answer_return(order_id, accept, at).await
-    }
-    async fn open_dispute(&self, d: &Dispute) -> StoreResult<Dispute> {
-        self.inner.open_dispute(d).await
-    }
-    async fn add_dispute_message(&self, m: &DisputeMessage) -> StoreResult<DisputeMessage> {
-        self.inner.add_dispute_message(m).await
-    }
-    async fn reject_dispute(
-        &self,
-        dispute_id: &str,
-        by_id: &str,
-        reason: &str,
-        at: Timestamp,
-    ) -> StoreResult<Dispute> {
-        self.inner
-            .reject_dispute(dispute_id, by_id, reason, at)
-            .await
-    }
-    async fn dispute(&self, dispute_id: &str) -> StoreResult<Dispute> {
-        self.inner.dispute(dispute_id).await
-    }
-    async fn dispute_messages(&self, dispute_id: &str) -> StoreResult<Vec<DisputeMessage>> {
-        self.inner.dispute_messages(dispute_id).await
-    }
-    async fn disputes(
-        &self,
-        status: Option<symbolon_core::state::DisputeStatus>,
-        page: &Page,
-    ) -> StoreResult<Vec<Dispute>> {
-        self.inner.disputes(status, page).await
     }
     async fn ledger_buckets(&self, account_id: &str) -> StoreResult<Vec<BucketBalance>> {
         self.inner.ledger_buckets(account_id).await

@@ -9,6 +9,7 @@
 //! [`SealStore`]; the SQL backends implement those once, through the shared
 //! `sql_outbox_methods!` and `sql_seal_methods!`.
 
+pub mod disputes;
 mod error;
 pub mod lifecycle;
 mod model;
@@ -23,6 +24,7 @@ mod store;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub use disputes::DisputeStore;
 pub use error::{Conflict, StoreError, StoreResult};
 pub use lifecycle::LifecycleStore;
 pub use model::*;

@@ -1,5 +1,6 @@
 //! The order lifecycle after payment — cancellations, refunds, delivery,
-//! settlement, returns and disputes — written once for both SQL backends
+//! settlement, returns and payouts (disputes: `disputes.rs`, over the same
+//! helpers) — written once for both SQL backends
 //! (see `outbox.rs` for the dialect trick) and expanded per backend by
 //! [`sql_lifecycle_methods!`] into its impl of [`crate::LifecycleStore`].
 //!
@@ -17,10 +18,8 @@
 //! each refund posting the difference, so the reversals sum to the whole
 //! commission exactly when everything is refunded.
 
-use crate::{
-    BucketBalance, Dispute, DisputeMessage, NewRefund, Order, Page, Refund, RefundDone, StoreResult,
-};
-use symbolon_core::state::{Actor, DisputeStatus, OrderStatus};
+use crate::{BucketBalance, NewRefund, Order, Refund, RefundDone, StoreResult};
+use symbolon_core::state::{Actor, OrderStatus};
 use symbolon_core::Timestamp;
 
 /// Cancellations, refunds, delivery, settlement, returns and disputes.
@@ -90,26 +89,6 @@ pub trait LifecycleStore: Send + Sync {
         accept: bool,
         at: Timestamp,
     ) -> StoreResult<Order>;
-    /// Opens the order's one dispute (`Conflict::DisputeExists` for a second).
-    async fn open_dispute(&self, d: &Dispute) -> StoreResult<Dispute>;
-    /// Adds a message to an open dispute (`Conflict::DisputeClosed`).
-    async fn add_dispute_message(&self, m: &DisputeMessage) -> StoreResult<DisputeMessage>;
-    /// An operator rejects an open dispute.
-    async fn reject_dispute(
-        &self,
-        dispute_id: &str,
-        by_id: &str,
-        reason: &str,
-        at: Timestamp,
-    ) -> StoreResult<Dispute>;
-    async fn dispute(&self, dispute_id: &str) -> StoreResult<Dispute>;
-    async fn dispute_messages(&self, dispute_id: &str) -> StoreResult<Vec<DisputeMessage>>;
-    /// Disputes in `status` (all when `None`), oldest first.
-    async fn disputes(
-        &self,
-        status: Option<DisputeStatus>,
-        page: &Page,
-    ) -> StoreResult<Vec<Dispute>>;
     /// An account's ledger per currency, pending, available and paid out apart.
     async fn ledger_buckets(&self, account_id: &str) -> StoreResult<Vec<BucketBalance>>;
     /// Pays `amount` (all of it when `None`) of the account's available
@@ -151,11 +130,11 @@ macro_rules! sql_lifecycle_methods {
             };
 
             const REFUND_COLS: &str = "id, order_id, kind, amount_minor, reason, by_id, dispute_id, status, gateway_ref, commission_reversed_minor, created_at, completed_at";
-            const DISPUTE_COLS: &str = "seq, id, order_id, requester_id, provider_id, kind, reason, status, resolution, refund_minor, resolved_by, created_at, resolved_at";
-            const MESSAGE_COLS: &str = "id, dispute_id, author_id, role, body, created_at";
+            pub(super) const DISPUTE_COLS: &str = "seq, id, order_id, requester_id, provider_id, kind, reason, status, resolution, refund_minor, resolved_by, created_at, resolved_at";
+            pub(super) const MESSAGE_COLS: &str = "id, dispute_id, author_id, role, body, created_at";
 
             /// Locks the order's row for the rest of the transaction.
-            async fn lock(conn: &mut $conn, id: &str) -> StoreResult<()> {
+            pub(super) async fn lock(conn: &mut $conn, id: &str) -> StoreResult<()> {
                 let n = sqlx::query(&$sql(
                     "UPDATE orders SET refunded_minor = refunded_minor WHERE id = $1",
                 ))
@@ -170,7 +149,7 @@ macro_rules! sql_lifecycle_methods {
                 Ok(())
             }
 
-            async fn order(conn: &mut $conn, id: &str) -> StoreResult<Order> {
+            pub(super) async fn order(conn: &mut $conn, id: &str) -> StoreResult<Order> {
                 let q = $sql(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1"));
                 let row = sqlx::query(&q)
                     .bind(id)
@@ -182,12 +161,12 @@ macro_rules! sql_lifecycle_methods {
             }
 
             /// Locks, then reads.
-            async fn locked(conn: &mut $conn, id: &str) -> StoreResult<Order> {
+            pub(super) async fn locked(conn: &mut $conn, id: &str) -> StoreResult<Order> {
                 lock(conn, id).await?;
                 order(conn, id).await
             }
 
-            async fn refund_in(conn: &mut $conn, id: &str) -> StoreResult<Refund> {
+            pub(super) async fn refund_in(conn: &mut $conn, id: &str) -> StoreResult<Refund> {
                 let q = $sql(&format!("SELECT {REFUND_COLS} FROM refunds WHERE id = $1"));
                 let row = sqlx::query(&q)
                     .bind(id)
@@ -198,7 +177,7 @@ macro_rules! sql_lifecycle_methods {
                 refund_from(&row)
             }
 
-            async fn dispute_in(conn: &mut $conn, id: &str) -> StoreResult<Dispute> {
+            pub(super) async fn dispute_in(conn: &mut $conn, id: &str) -> StoreResult<Dispute> {
                 let q = $sql(&format!("SELECT {DISPUTE_COLS} FROM disputes WHERE id = $1"));
                 let row = sqlx::query(&q)
                     .bind(id)
@@ -210,7 +189,7 @@ macro_rules! sql_lifecycle_methods {
             }
 
             /// Writes `kind` to every account of its audience.
-            async fn emit(
+            pub(super) async fn emit(
                 conn: &mut $conn,
                 kind: OrderEvent,
                 o: &Order,
@@ -251,7 +230,7 @@ macro_rules! sql_lifecycle_methods {
                 Ok(())
             }
 
-            async fn post(
+            pub(super) async fn post(
                 conn: &mut $conn,
                 order_id: &str,
                 ledger_id: &str,
@@ -848,153 +827,6 @@ macro_rules! sql_lifecycle_methods {
                     emit(&mut tx, kind, &o, json!({"order_id": order_id}), at).await?;
                     tx.commit().await.map_err(db)?;
                     Ok(o)
-                }
-
-                async fn open_dispute(&self, d: &Dispute) -> StoreResult<Dispute> {
-                    let mut tx = self.$w.begin().await.map_err(db)?;
-                    let o = locked(&mut tx, &d.order_id).await?;
-                    if !o.status.is_purchase() {
-                        return Err(Conflict::InvalidTransition(o.status).into());
-                    }
-                    if o.after_sale.dispute_id.is_some() {
-                        return Err(Conflict::DisputeExists.into());
-                    }
-                    sqlx::query(&$sql(
-                        "INSERT INTO disputes (id, order_id, requester_id, provider_id, kind, reason, status, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)",
-                    ))
-                    .bind(&d.id)
-                    .bind(&d.order_id)
-                    .bind(&o.requester_id)
-                    .bind(&o.provider_id)
-                    .bind(d.kind.as_str())
-                    .bind(&d.reason)
-                    .bind(d.created_at.millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    sqlx::query(&$sql("UPDATE orders SET dispute_id = $1 WHERE id = $2"))
-                        .bind(&d.id)
-                        .bind(&d.order_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                    emit(
-                        &mut tx,
-                        OrderEvent::DisputeOpened,
-                        &o,
-                        json!({"dispute_id": d.id, "order_id": d.order_id, "kind": d.kind.as_str()}),
-                        d.created_at,
-                    )
-                    .await?;
-                    let saved = dispute_in(&mut tx, &d.id).await?;
-                    tx.commit().await.map_err(db)?;
-                    Ok(saved)
-                }
-
-                async fn add_dispute_message(&self, m: &DisputeMessage) -> StoreResult<DisputeMessage> {
-                    let mut tx = self.$w.begin().await.map_err(db)?;
-                    let d = dispute_in(&mut tx, &m.dispute_id).await?;
-                    let o = locked(&mut tx, &d.order_id).await?;
-                    let d = dispute_in(&mut tx, &m.dispute_id).await?;
-                    if d.status != DisputeStatus::Open {
-                        return Err(Conflict::DisputeClosed.into());
-                    }
-                    let count: i64 = sqlx::query_scalar(&$sql(
-                        "SELECT COUNT(*) FROM dispute_messages WHERE dispute_id = $1",
-                    ))
-                    .bind(&m.dispute_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    if count as u64 >= MAX_DISPUTE_MESSAGES {
-                        return Err(Conflict::TooManyDisputeMessages.into());
-                    }
-                    sqlx::query(&$sql(
-                        "INSERT INTO dispute_messages (id, dispute_id, author_id, role, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    ))
-                    .bind(&m.id)
-                    .bind(&m.dispute_id)
-                    .bind(&m.author_id)
-                    .bind(&m.role)
-                    .bind(&m.body)
-                    .bind(m.created_at.millis())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    emit(
-                        &mut tx,
-                        OrderEvent::DisputeMessage,
-                        &o,
-                        json!({"dispute_id": d.id, "order_id": d.order_id, "message_id": m.id, "role": m.role}),
-                        m.created_at,
-                    )
-                    .await?;
-                    tx.commit().await.map_err(db)?;
-                    Ok(m.clone())
-                }
-
-                async fn reject_dispute(&self, dispute_id: &str, by_id: &str, reason: &str, at: Timestamp) -> StoreResult<Dispute> {
-                    let mut tx = self.$w.begin().await.map_err(db)?;
-                    let d = dispute_in(&mut tx, dispute_id).await?;
-                    let o = locked(&mut tx, &d.order_id).await?;
-                    let n = sqlx::query(&$sql(
-                        "UPDATE disputes SET status = 'rejected', resolution = $1, resolved_by = $2, resolved_at = $3
-                         WHERE id = $4 AND status = 'open'",
-                    ))
-                    .bind(reason)
-                    .bind(by_id)
-                    .bind(at.millis())
-                    .bind(dispute_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?
-                    .rows_affected();
-                    if n != 1 {
-                        return Err(Conflict::DisputeClosed.into());
-                    }
-                    emit(
-                        &mut tx,
-                        OrderEvent::DisputeResolved,
-                        &o,
-                        json!({"dispute_id": dispute_id, "order_id": d.order_id, "outcome": "rejected"}),
-                        at,
-                    )
-                    .await?;
-                    let d = dispute_in(&mut tx, dispute_id).await?;
-                    tx.commit().await.map_err(db)?;
-                    Ok(d)
-                }
-
-                async fn dispute(&self, dispute_id: &str) -> StoreResult<Dispute> {
-                    let mut conn = self.$r.acquire().await.map_err(db)?;
-                    dispute_in(&mut conn, dispute_id).await
-                }
-
-                async fn dispute_messages(&self, dispute_id: &str) -> StoreResult<Vec<DisputeMessage>> {
-                    let q = $sql(&format!(
-                        "SELECT {MESSAGE_COLS} FROM dispute_messages WHERE dispute_id = $1 ORDER BY seq"
-                    ));
-                    let rows = sqlx::query(&q)
-                        .bind(dispute_id)
-                        .fetch_all(&self.$r)
-                        .await
-                        .map_err(db)?;
-                    rows.iter().map(dispute_message_from).collect()
-                }
-
-                async fn disputes(&self, status: Option<DisputeStatus>, page: &Page) -> StoreResult<Vec<Dispute>> {
-                    let q = $sql(&format!(
-                        "SELECT {DISPUTE_COLS} FROM disputes WHERE ($1 IS NULL OR status = $1) AND seq > $2 ORDER BY seq LIMIT $3"
-                    ));
-                    let rows = sqlx::query(&q)
-                        .bind(status.map(|s| s.as_str()))
-                        .bind(page.after.unwrap_or(0))
-                        .bind(i64::from(page.limit))
-                        .fetch_all(&self.$r)
-                        .await
-                        .map_err(db)?;
-                    rows.iter().map(dispute_from).collect()
                 }
 
                 async fn ledger_buckets(&self, account_id: &str) -> StoreResult<Vec<BucketBalance>> {

@@ -16,7 +16,9 @@ pub trait EventWakeups: Send {
 /// a pending interaction whose deadline has passed counts as expired even
 /// before [`Store::expire_due`] has marked it.
 #[async_trait::async_trait]
-pub trait Store: OutboxStore + SealStore + crate::LifecycleStore + Send + Sync + 'static {
+pub trait Store:
+    OutboxStore + SealStore + crate::LifecycleStore + crate::DisputeStore + Send + Sync + 'static
+{
     /// A short name of the backend (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 
