@@ -4,7 +4,7 @@
 //! as tables ([`table`]). Values never go through floats on the way: money is
 //! the API's decimal string plus its currency.
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table};
 use serde::Serialize;
 use symbolon_api::{Address, HolderPublic, Money, PassMode, Role};
 
@@ -96,6 +96,52 @@ where
     t
 }
 
+/// Whether a cell holds an id the next command will need (`ofr_wxe53g1k1f2`,
+/// `own_…`): a short lowercase prefix, `_`, then letters and digits.
+fn looks_like_id(s: &str) -> bool {
+    let Some((prefix, rest)) = s.split_once('_') else {
+        return false;
+    };
+    (2..=5).contains(&prefix.len())
+        && prefix.bytes().all(|b| b.is_ascii_lowercase())
+        && !rest.is_empty()
+        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Keeps every column of ids at its content's width, so an id is never
+/// wrapped or cut: the other columns shrink and wrap instead (on a terminal
+/// too narrow even for the ids, the lines run long rather than break one).
+pub fn keep_ids_whole(t: &mut Table) {
+    let columns = t.column_count();
+    for i in 0..columns {
+        let mut ids = 0;
+        let mut others = 0;
+        for row in t.row_iter() {
+            let Some(cell) = row.cell_iter().nth(i) else {
+                continue;
+            };
+            let text = cell.content();
+            match text.as_str() {
+                "" | NONE => {}
+                x if looks_like_id(x) => ids += 1,
+                _ => others += 1,
+            }
+        }
+        if ids > 0 && others == 0 {
+            if let Some(c) = t.column_mut(i) {
+                c.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+    }
+}
+
+/// The table as printed: ids whole.
+pub fn render(t: &Table) -> String {
+    let mut t = t.clone();
+    keep_ids_whole(&mut t);
+    t.to_string()
+}
+
 /// Prints a titled section: a blank line, the title, then the table, or
 /// `(none)` when the table is empty.
 pub fn print_section(title: &str, t: &Table) {
@@ -104,7 +150,7 @@ pub fn print_section(title: &str, t: &Table) {
     if t.is_empty() {
         println!("  (none)");
     } else {
-        println!("{t}");
+        println!("{}", render(t));
     }
 }
 
@@ -113,7 +159,7 @@ pub fn print_table(t: &Table, empty: &str) {
     if t.is_empty() {
         println!("{empty}");
     } else {
-        println!("{t}");
+        println!("{}", render(t));
     }
 }
 
@@ -237,6 +283,58 @@ pub fn plural(n: u64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An offers table like `demand show`'s: two id columns, names and text.
+    fn offers_table(width: u16) -> Table {
+        let mut t = table(["offer", "holder", "pass", "price", "note"]);
+        for (offer, holder, pass) in [
+            (
+                "ofr_wxe53g1k1f2wbk0pntwr",
+                "Hana's Outdoor Shop",
+                "pas_a1b2c3d4e5f6g7h8",
+            ),
+            ("ofr_0pq9r8s7t6u5v4w3x2y1", "Hugo", "pas_h8g7f6e5d4c3b2a1"),
+        ] {
+            t.add_row([
+                offer,
+                holder,
+                pass,
+                "349.99 USD",
+                "Ships today from the Lyon warehouse, gift-wrapped on request",
+            ]);
+        }
+        t.set_width(width);
+        t
+    }
+
+    #[test]
+    fn ids_are_never_wrapped_at_80_or_140_columns() {
+        for width in [80u16, 140] {
+            let out = render(&offers_table(width));
+            for id in [
+                "ofr_wxe53g1k1f2wbk0pntwr",
+                "pas_a1b2c3d4e5f6g7h8",
+                "ofr_0pq9r8s7t6u5v4w3x2y1",
+                "pas_h8g7f6e5d4c3b2a1",
+            ] {
+                assert!(out.contains(id), "{id} is cut at {width} columns:\n{out}");
+            }
+            insta::assert_snapshot!(format!("offers_at_{width}_columns"), out);
+        }
+        // Without the constraint, the same table cuts them at 80.
+        let plain = offers_table(80).to_string();
+        assert!(!plain.contains("ofr_wxe53g1k1f2wbk0pntwr"), "{plain}");
+    }
+
+    #[test]
+    fn what_counts_as_an_id() {
+        assert!(looks_like_id("ofr_wxe53g1k1f2"));
+        assert!(looks_like_id("own_AbC123"));
+        assert!(!looks_like_id("paid"));
+        assert!(!looks_like_id("12.50 USD"));
+        assert!(!looks_like_id("home_kitchen appliance"));
+        assert!(!looks_like_id("_x"));
+    }
 
     #[test]
     fn fields_align_values() {

@@ -207,70 +207,96 @@ pub async fn verify(source: Source, opts: &Options, now: Timestamp) -> anyhow::R
     })
 }
 
-/// The human rendering.
-pub fn print(o: &Outcome) {
+/// The human rendering: the verdict first, then what the pass says — as
+/// verified contents, or, when verification failed, as what it only claims.
+/// A failed pass never gets a line that contradicts its verdict (no
+/// "revocation unchecked" above "✗ revoked").
+pub fn render(o: &Outcome) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if o.valid {
+        let _ = writeln!(out, "✓ valid pass (revocation {})", o.revocation);
+    } else {
+        let _ = writeln!(
+            out,
+            "✗ {}: {}",
+            o.reason.as_deref().unwrap_or("invalid"),
+            o.message.as_deref().unwrap_or("")
+        );
+    }
     let c = o.claims.clone().unwrap_or(json!({}));
     let s = |v: &Value| v.as_str().unwrap_or("—").to_string();
     let subject = &c["credentialSubject"];
-    if !subject.is_null() {
-        println!("{}", s(&subject["name"]));
-        let price = &subject["price"];
-        println!(
-            "  price      {} {}",
-            s(&price["amount"]),
-            s(&price["currency"])
-        );
-        println!("  category   {}", s(&subject["category"]));
-        println!(
-            "  issuer     {} ({})",
-            s(&c["issuer"]["name"]),
-            s(&c["iss"])
-        );
-        println!(
-            "  valid      {} → {}",
-            s(&c["validFrom"]),
-            s(&c["validUntil"])
-        );
-        if let Some(terms) = c["termsOfUse"].get(0) {
-            println!(
-                "  terms      {} · commission {} bp{}",
+    if subject.is_null() {
+        return out;
+    }
+    let pad = if o.valid {
+        ""
+    } else {
+        let _ = writeln!(out, "claimed (unverified):");
+        "  "
+    };
+    let mut line = |label: &str, value: String| {
+        let _ = writeln!(out, "{pad}  {label:<10} {value}");
+    };
+    line("name", s(&subject["name"]));
+    let price = &subject["price"];
+    line(
+        "price",
+        format!("{} {}", s(&price["amount"]), s(&price["currency"])),
+    );
+    line("category", s(&subject["category"]));
+    line(
+        "issuer",
+        format!("{} ({})", s(&c["issuer"]["name"]), s(&c["iss"])),
+    );
+    line(
+        "valid",
+        format!("{} → {}", s(&c["validFrom"]), s(&c["validUntil"])),
+    );
+    if let Some(terms) = c["termsOfUse"].get(0) {
+        line(
+            "terms",
+            format!(
+                "{} · commission {} bp{}",
                 s(&terms["mode"]),
                 terms["commission"]["basisPoints"],
                 terms
                     .get("units")
                     .map(|u| format!(" · {u} units"))
                     .unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(specs) = subject["specs"].as_array() {
+        for sp in specs {
+            line("spec", format!("{}: {}", s(&sp["name"]), s(&sp["value"])));
+        }
+    }
+    if let Some(actions) = subject["actions"].as_array() {
+        for a in actions {
+            line(
+                "action",
+                format!("{} {} {}", s(&a["type"]), s(&a["method"]), s(&a["target"])),
             );
         }
-        if let Some(specs) = subject["specs"].as_array() {
-            for sp in specs {
-                println!("  spec       {}: {}", s(&sp["name"]), s(&sp["value"]));
-            }
-        }
-        if let Some(actions) = subject["actions"].as_array() {
-            for a in actions {
-                println!(
-                    "  action     {} {} {}",
-                    s(&a["type"]),
-                    s(&a["method"]),
-                    s(&a["target"])
-                );
-            }
-        }
-        println!("  page       {}", s(&subject["link"]));
     }
-    if let Some(kid) = &o.kid {
-        println!("  key        {kid}");
-    }
-    println!("  revocation {}", o.revocation);
+    line("page", s(&subject["link"]));
     if o.valid {
-        println!("✓ valid pass");
+        if let Some(kid) = &o.kid {
+            line("key", kid.clone());
+        }
+        line("revocation", o.revocation.clone());
+    }
+    out
+}
+
+/// Prints [`render`]: to stdout for a valid pass, to stderr for a failed one.
+pub fn print(o: &Outcome) {
+    if o.valid {
+        print!("{}", render(o));
     } else {
-        eprintln!(
-            "✗ {}: {}",
-            o.reason.as_deref().unwrap_or("invalid"),
-            o.message.as_deref().unwrap_or("")
-        );
+        eprint!("{}", render(o));
     }
 }
 
@@ -395,6 +421,56 @@ pub fn sign_pass(key: &symbolon_pass::ProviderKey, d: &PassDraft<'_>) -> anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn claims() -> Value {
+        json!({
+            "iss": "https://x.example/v1/providers/acc_p",
+            "issuer": {"name": "Acme"},
+            "validFrom": "2027-01-01T00:00:00Z",
+            "credentialSubject": {
+                "name": "Kettle", "category": "home/kitchen",
+                "price": {"amount": "1.00", "currency": "USD"},
+                "link": "https://x.example/p/pas_1"
+            }
+        })
+    }
+
+    #[test]
+    fn the_verdict_comes_first_and_failed_contents_are_only_claimed() {
+        let bad = Outcome {
+            valid: false,
+            reason: Some("revoked".into()),
+            message: Some("the provider revoked the pass".into()),
+            revocation: "unchecked (offline)".into(),
+            kid: Some("kid_1".into()),
+            claims: Some(claims()),
+        };
+        let text = render(&bad);
+        assert!(text.starts_with("✗ revoked:"), "{text}");
+        assert!(
+            text.contains("claimed (unverified):\n    name       Kettle"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("revocation"),
+            "no line contradicts the verdict: {text}"
+        );
+        insta::assert_snapshot!("verify_revoked", text);
+        let good = Outcome {
+            valid: true,
+            reason: None,
+            message: None,
+            revocation: "checked".into(),
+            ..bad
+        };
+        let text = render(&good);
+        assert!(
+            text.starts_with("✓ valid pass (revocation checked)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("unverified"), "{text}");
+        insta::assert_snapshot!("verify_valid", text);
+    }
 
     #[test]
     fn sources_and_urls() {
