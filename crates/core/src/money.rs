@@ -182,13 +182,16 @@ pub const ISO_4217: &[(&str, u32)] = &[
 ];
 
 impl Currency {
+    /// Parses an ISO 4217 code in any letter case (`usd`, `Usd` → `USD`).
     pub fn parse(s: &str) -> Result<Self, String> {
         let b = s.as_bytes();
-        if b.len() != 3 || !b.iter().all(|c| c.is_ascii_uppercase()) {
+        if b.len() != 3 || !b.iter().all(|c| c.is_ascii_alphabetic()) {
             return Err(format!(
-                "`{s}` is not a currency code (three uppercase letters, e.g. USD)"
+                "`{s}` is not a currency code (three letters, e.g. USD)"
             ));
         }
+        let up = s.to_ascii_uppercase();
+        let (s, b) = (up.as_str(), up.as_bytes());
         if ISO_4217.binary_search_by(|(c, _)| c.cmp(&s)).is_err() {
             return Err(format!("`{s}` is not an ISO 4217 currency code"));
         }
@@ -328,8 +331,14 @@ mod tests {
         for ok in ["USD", "EUR", "CNY", "JPY", "KWD", "CLF", "XCG", "ZWG"] {
             assert!(Currency::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["ABC", "XXX", "XTS", "XAU", "QQQ", "usd", "US", "USDX", ""] {
+        for bad in [
+            "ABC", "XXX", "XTS", "XAU", "QQQ", "us1", "US", "USDX", "", "ÜSD",
+        ] {
             assert!(Currency::parse(bad).is_err(), "{bad}");
+        }
+        // Any letter case, normalised.
+        for loose in ["usd", "Usd", "uSD"] {
+            assert_eq!(Currency::parse(loose).unwrap().as_str(), "USD");
         }
         assert!(Money::parse("1.00", "ABC")
             .unwrap_err()
@@ -364,7 +373,7 @@ mod tests {
             assert!(Money::parse(bad, "USD").is_err(), "{bad:?}");
         }
         assert!(Money::parse("1.5", "JPY").is_err());
-        assert!(Money::parse("1", "usd").is_err());
+        assert_eq!(Money::parse("1", "usd").unwrap().currency.as_str(), "USD");
         assert!(Money::parse("99999999999999999999", "USD").is_err());
         assert!(Money::parse("10000000000000.01", "USD").is_err());
     }

@@ -363,6 +363,13 @@ impl Exchange {
             specs.push((name, value));
         }
         let price = parse_money("price", &req.price)?;
+        // Free items are not a feature: a zero price is a mistake to catch.
+        if price.minor == 0 {
+            return Err(ExchangeError::field(
+                "price.amount",
+                "must be more than zero",
+            ));
+        }
         let stock = validate_range("stock", req.stock, 0, MAX_STOCK)?;
         let gtin = match &req.gtin {
             None => None,
@@ -418,6 +425,15 @@ impl Exchange {
             api::PassMode::Unique => PassMode::Unique,
         };
         let units = units_for(mode, req.units)?;
+        if let Some(n) = units.filter(|n| *n > product.stock) {
+            return Err(ExchangeError::field(
+                "units",
+                format!(
+                    "a unique pass cannot promise {n} units: the product has {} in stock",
+                    product.stock
+                ),
+            ));
+        }
         let commission_bps =
             validate_range("commission_bps", req.commission_bps, 0, MAX_COMMISSION_BPS)?;
         let now = self.now();

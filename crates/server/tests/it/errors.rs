@@ -27,7 +27,7 @@ async fn malformed_unknown_and_bad_values_are_400_naming_the_field() {
         (
             &p,
             "/v1/products",
-            json!({"title": "x", "category": "a", "price": {"amount": "1", "currency": "usd"}, "stock": 1}),
+            json!({"title": "x", "category": "a", "price": {"amount": "1", "currency": "usx"}, "stock": 1}),
             "invalid_field",
             "price.currency",
         ),
@@ -375,7 +375,10 @@ async fn limits_are_enforced_at_their_edges() {
         assert_api_err(p.create_product(&specs).await, 400, "invalid_field").unwrap()["field"],
         "specs"
     );
-    let prod = p.create_product(&product("x", "a", "1", 1)).await.unwrap();
+    let prod = p
+        .create_product(&product("x", "a", "1", MAX_UNITS))
+        .await
+        .unwrap();
     p.create_pass(&unique(&prod.id, MAX_UNITS, MAX_COMMISSION_BPS))
         .await
         .unwrap();
@@ -407,4 +410,39 @@ async fn limits_are_enforced_at_their_edges() {
         "fields"
     );
     srv.stop().await;
+}
+
+/// Input is handled the same everywhere: currency codes in any letter case
+/// are normalised, a zero price is refused, and a unique pass cannot promise
+/// more units than its product has in stock.
+#[tokio::test]
+async fn currencies_normalise_zero_prices_and_overpromised_units_are_refused() {
+    let srv = TestServer::start().await;
+    let (_, p) = srv.account("Maker", &[Role::Provider]).await;
+    let mut loose = product("Kettle", "home/kitchen", "30.00", 3);
+    loose.price.currency = "usd".into();
+    let made = p.create_product(&loose).await.unwrap();
+    assert_eq!(made.price, usd("30.00"));
+    let field = |e: Result<_, symbolon_client::ClientError>| match e {
+        Err(symbolon_client::ClientError::Api {
+            status,
+            code,
+            details,
+            ..
+        }) => (status, code, details.unwrap()["field"].clone()),
+        other => panic!("{other:?}"),
+    };
+    let free = p
+        .create_product(&product("Sticker", "home/kitchen", "0.00", 3))
+        .await;
+    assert_eq!(
+        field(free.map(|_| ())),
+        (400, "invalid_field".into(), json!("price.amount"))
+    );
+    let too_many = p.create_pass(&unique(&made.id, 4, 500)).await;
+    assert_eq!(
+        field(too_many.map(|_| ())),
+        (400, "invalid_field".into(), json!("units"))
+    );
+    p.create_pass(&unique(&made.id, 3, 500)).await.unwrap();
 }
