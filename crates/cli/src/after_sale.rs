@@ -60,6 +60,7 @@ pub enum OrderStep {
     Dispute {
         /// The order id.
         id: String,
+        /// What went wrong.
         #[arg(long, value_enum)]
         kind: DisputeKindArg,
         /// What happened (1–2000 characters).
@@ -113,6 +114,7 @@ pub enum DisputeCommand {
     },
     /// Operators: list disputes, oldest first.
     List {
+        /// Only disputes in this state (all without it).
         #[arg(long, value_enum)]
         status: Option<DisputeStatusArg>,
         #[command(flatten)]

@@ -66,7 +66,7 @@ pub enum ApiCommand {
     /// Your events (interaction requests, offers, orders, ratings, expiries):
     /// a page, or `--follow` to stream them live (resuming after a drop).
     Events(EventsArgs),
-    /// Webhook endpoints (Standard Webhooks): add, list, show, remove, rotate,
+    /// Webhook endpoints (Standard Webhooks): add, list, show, rm, rotate,
     /// enable, replay, attempts.
     #[command(subcommand)]
     Webhook(WebhookCommand),
@@ -100,20 +100,26 @@ pub enum KeysCommand {
     Show,
     /// Accept an account's current keys after checking their fingerprint with
     /// its owner (keys are trusted on first use; a changed key is refused).
-    Trust { account: String },
+    Trust {
+        /// The account whose registered keys to trust.
+        account: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum ShareCommand {
     /// Provider: (re)send a holder its share of a sealed pass.
     Send {
+        /// The pass id.
         #[arg(long)]
         pass: String,
+        /// The holder's account id.
         #[arg(long)]
         holder: String,
     },
     /// Holder: (re)send the requester of your offer your share.
     Offer {
+        /// The offer id.
         offer: String,
         /// The pass offered.
         #[arg(long)]
@@ -123,6 +129,7 @@ pub enum ShareCommand {
 
 #[derive(Args, Debug)]
 pub struct SealArgs {
+    /// The pass id.
     #[arg(long)]
     pass: String,
     /// The secret (at most 64 KiB).
@@ -139,6 +146,7 @@ pub struct SealArgs {
 
 #[derive(Args, Debug)]
 pub struct OpenArgs {
+    /// The order id.
     #[arg(long)]
     order: String,
     /// Write the secret here (mode 0600) instead of stdout.
@@ -162,7 +170,10 @@ pub enum ProviderCommand {
         once: bool,
     },
     /// Release the shares of one paid order by hand.
-    Release { order: String },
+    Release {
+        /// The paid order id.
+        order: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -189,21 +200,38 @@ pub enum WebhookCommand {
     /// List your endpoints.
     List,
     /// Show an endpoint.
-    Show { id: String },
+    Show {
+        /// The endpoint id (`whk_…`).
+        id: String,
+    },
     /// Delete an endpoint (and what waits for it).
-    Rm { id: String },
+    Rm {
+        /// The endpoint id (`whk_…`).
+        id: String,
+    },
     /// A new secret; the old one keeps signing for 24 h.
-    Rotate { id: String },
+    Rotate {
+        /// The endpoint id (`whk_…`).
+        id: String,
+    },
     /// Enable a disabled endpoint; what waited is delivered.
-    Enable { id: String },
+    Enable {
+        /// The endpoint id (`whk_…`).
+        id: String,
+    },
     /// Re-send every event after `--after` (all kept events without it).
     Replay {
+        /// The endpoint id (`whk_…`).
         id: String,
+        /// Only events after this one (`evt_…`).
         #[arg(long)]
         after: Option<String>,
     },
     /// The latest delivery attempts.
-    Attempts { id: String },
+    Attempts {
+        /// The endpoint id (`whk_…`).
+        id: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -234,8 +262,10 @@ pub enum ProductCommand {
 
 #[derive(Args, Debug)]
 pub struct CreateProductArgs {
+    /// The product title (shown on offers and the pass page).
     #[arg(long)]
     title: String,
+    /// A longer description (optional).
     #[arg(long, default_value = "")]
     description: String,
     /// A category path, e.g. `electronics/audio/headphones`.
@@ -275,7 +305,8 @@ pub enum PassCommand {
         #[arg(long)]
         units: Option<i64>,
     },
-    /// Show a provider's public keys (JWK Set).
+    /// Show a provider's public keys (JWK Set): a table on a terminal, the
+    /// JWK Set as JSON when redirected (`pass jwks acc_… > jwks.json`).
     Jwks {
         /// The provider's account id.
         provider: String,
@@ -334,6 +365,7 @@ pub struct SignPassArgs {
     /// The product id.
     #[arg(long)]
     pub product: String,
+    /// `shareable` (a licence for everyone) or `unique` (N owned units).
     #[arg(long, value_enum)]
     pub mode: ModeArg,
     /// Units of a unique pass.
@@ -377,6 +409,7 @@ pub struct CreatePassArgs {
     /// The product id.
     #[arg(long)]
     product: String,
+    /// `shareable` (a licence for everyone) or `unique` (N owned units).
     #[arg(long, value_enum)]
     mode: ModeArg,
     /// Number of units (unique passes only).
@@ -489,6 +522,7 @@ pub struct RateArgs {
     /// A negative rating.
     #[arg(long)]
     negative: bool,
+    /// A comment shown with the rating (optional).
     #[arg(long)]
     comment: Option<String>,
 }
@@ -583,6 +617,7 @@ pub struct CreateOrderArgs {
     /// The accepted offer's id.
     #[arg(long)]
     offer: String,
+    /// How many (a unique pass: 1).
     #[arg(long, default_value_t = 1)]
     quantity: i64,
     /// Pay at once with the saved payment method.
@@ -1406,6 +1441,12 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         PassCommand::Jwks { provider } => {
             let jwks = ctx.anon()?.jwks(&provider).await?;
+            // `pass jwks X > jwks.json` must make a valid JWK Set file (for
+            // `pass verify --jwks`): JSON whenever stdout is not a terminal.
+            if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                output::print_json(&jwks);
+                return Ok(());
+            }
             ctx.show(&jwks, |jwks| {
                 let keys = jwks
                     .get("keys")

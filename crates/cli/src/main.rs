@@ -31,14 +31,21 @@ struct Cli {
         long,
         global = true,
         env = "SYMBOLON_SERVER",
-        default_value = "http://127.0.0.1:7878"
+        default_value = "http://127.0.0.1:7878",
+        help_heading = "Global options"
     )]
     server: String,
     /// API key for API commands.
-    #[arg(long, global = true, env = "SYMBOLON_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "SYMBOLON_KEY",
+        hide_env_values = true,
+        help_heading = "Global options"
+    )]
     key: Option<String>,
     /// Print JSON instead of tables.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     json: bool,
     #[command(subcommand)]
     command: Command,
@@ -364,6 +371,45 @@ mod tests {
     #[test]
     fn the_command_tree_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    /// A command's help lists its own flags first, the global ones apart.
+    #[test]
+    fn global_flags_are_apart_from_a_commands_own() {
+        let mut c = Cli::command();
+        c.build();
+        let help = c
+            .find_subcommand_mut("order")
+            .and_then(|o| o.find_subcommand_mut("create"))
+            .expect("order create")
+            .render_long_help()
+            .to_string();
+        let global = help.find("Global options:").expect("a global section");
+        let offer = help.find("--offer").expect("--offer");
+        let server = help.find("--server").expect("--server");
+        assert!(offer < global && global < server, "{help}");
+    }
+
+    /// Every flag and argument of every command says what it is for.
+    #[test]
+    fn every_flag_says_what_it_does() {
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in c.get_arguments() {
+                let id = a.get_id().as_str();
+                if a.is_hide_set() || id == "help" || id == "version" {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in c.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "symbolon", &mut missing);
+        assert!(missing.is_empty(), "undocumented: {missing:#?}");
     }
 
     #[test]

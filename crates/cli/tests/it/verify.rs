@@ -59,7 +59,8 @@ fn pass_verify_online_offline_and_every_failure_named() {
     let jwks = dir.path().join("jwks.json");
     std::fs::write(
         &jwks,
-        srv.json(None, &["pass", "jwks", &provider_id]).to_string(),
+        // No --json: redirected, `pass jwks` writes the JWK Set itself.
+        String::from_utf8(srv.run(None, false, &["pass", "jwks", &provider_id]).stdout).unwrap(),
     )
     .unwrap();
     let page = s(&pass["page"]).to_string();
