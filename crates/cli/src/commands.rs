@@ -1476,6 +1476,25 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// For an account with several sides (provider, requester, holder): which
+/// one `order list` shows without `--role`, and how to switch.
+fn side_note(sides: &[&str]) -> Option<String> {
+    let shown = ["provider", "requester", "holder"]
+        .into_iter()
+        .find(|r| sides.contains(r))?;
+    let others: Vec<String> = sides
+        .iter()
+        .filter(|r| **r != shown)
+        .map(|r| format!("--role {r}"))
+        .collect();
+    (!others.is_empty()).then(|| {
+        format!(
+            "showing your orders as {shown}; this account has other sides too: {}",
+            others.join(", ")
+        )
+    })
+}
+
 async fn demand(cmd: DemandCommand, ctx: &Context) -> anyhow::Result<()> {
     let client = ctx.authed()?;
     match cmd {
@@ -1533,6 +1552,21 @@ async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         OrderCommand::List { role, page } => {
             let role = role.map(|r| output::role(r.into()));
+            // An account with several roles sees one side at a time: say which,
+            // and how to see the others (the server picks provider, then
+            // requester, then holder).
+            if role.is_none() && !ctx.json {
+                let me = client.whoami().await?;
+                let sides: Vec<&str> = me
+                    .roles
+                    .iter()
+                    .map(|r| output::role(*r))
+                    .filter(|r| *r != "operator")
+                    .collect();
+                if let Some(note) = side_note(&sides) {
+                    eprintln!("{note}");
+                }
+            }
             let list = client
                 .orders(role, page.after.as_deref(), page.limit)
                 .await?;
@@ -1802,6 +1836,22 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<ApiCommand, clap::Error> {
         Cli::try_parse_from(std::iter::once("symbolon").chain(args.iter().copied())).map(|c| c.cmd)
+    }
+
+    #[test]
+    fn order_list_says_which_side_it_shows() {
+        assert_eq!(side_note(&["requester"]), None);
+        assert_eq!(
+            side_note(&["holder", "requester"]).as_deref(),
+            Some(
+                "showing your orders as requester; this account has other sides too: --role holder"
+            )
+        );
+        assert_eq!(
+            side_note(&["holder", "provider", "requester"]).as_deref(),
+            Some("showing your orders as provider; this account has other sides too: --role holder, --role requester")
+        );
+        assert_eq!(side_note(&[]), None);
     }
 
     #[test]
