@@ -724,6 +724,10 @@ fn readable(e: anyhow::Error, server: &str) -> anyhow::Error {
             if let Some(d) = details {
                 s.push_str(&details_lines(d));
             }
+            if let Some(hint) = cli_hint(code, message) {
+                s.push_str("\n  hint: ");
+                s.push_str(hint);
+            }
             anyhow!(s)
         }
         ClientError::Transport(t) => {
@@ -743,6 +747,27 @@ fn readable(e: anyhow::Error, server: &str) -> anyhow::Error {
             anyhow!("invalid server URL `{u}`: it must start with http:// or https://")
         }
     }
+}
+
+/// What to do about an API error, in the CLI's terms (its commands and
+/// flags, not the API's fields).
+fn cli_hint(code: &str, message: &str) -> Option<&'static str> {
+    Some(match code {
+        "shipping_address_missing" => "give the address with --name, --line1, --city, --postal-code and --country, or save one: symbolon requester profile --name … --line1 … --city … --postal-code … --country …",
+        "payment_method_missing" => "save a card first: symbolon requester profile --card 4242424242424242",
+        "interaction_closed" if message.contains("offered") || message.contains("declined") => {
+            "you already answered this request (see symbolon inbox)"
+        }
+        "interaction_closed" => "the request expired or was withdrawn; nothing more can be sent to it",
+        "already_ordered" => "this offer already has an order: symbolon order list",
+        "offer_not_accepted" => "accept the offer first: symbolon accept OFFER",
+        "rating_not_allowed" => "a buyer rates once its order is delivered: symbolon order delivered ORDER",
+        "unauthorized" => "pass your API key with --key or SYMBOLON_KEY",
+        "invalid_transition" => "see the order's state and what it allows: symbolon order show ORDER",
+        "refund_exceeds_paid" => "leave out --amount to refund all that is left",
+        "party_keys_missing" => "run symbolon keys init on the machine that will open or send shares",
+        _ => return None,
+    })
 }
 
 /// Error details as indented `key: value` lines (nested objects as dotted keys).
@@ -1836,6 +1861,40 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<ApiCommand, clap::Error> {
         Cli::try_parse_from(std::iter::once("symbolon").chain(args.iter().copied())).map(|c| c.cmd)
+    }
+
+    #[test]
+    fn errors_name_the_cli_way_out() {
+        let hint = |code: &str, message: &str| {
+            let e = anyhow::Error::new(ClientError::Api {
+                status: 409,
+                code: code.into(),
+                message: message.into(),
+                details: None,
+            });
+            readable(e, "http://x").to_string()
+        };
+        insta::assert_snapshot!(
+            "error_hints",
+            [
+                hint(
+                    "shipping_address_missing",
+                    "give `ship_to` or save one in the requester profile"
+                ),
+                hint("interaction_closed", "the interaction request is offered"),
+                hint("interaction_closed", "the interaction request is expired"),
+                hint(
+                    "already_ordered",
+                    "an order was already placed from this offer"
+                ),
+                hint(
+                    "rating_not_allowed",
+                    "only the requester of the accepted offer may rate"
+                ),
+                hint("not_found", "no such order"),
+            ]
+            .join("\n---\n")
+        );
     }
 
     #[test]
