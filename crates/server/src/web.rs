@@ -455,9 +455,22 @@ fn render_pass_page(
         );
     }
     b.push_str("</ul></section>");
-    // order form
-    let v = |k: &str| esc(form.values.get(k).map(String::as_str).unwrap_or(""));
-    let _ = write!(
+    // order form: only while the pass can be used
+    if p.status != "active" {
+        let why = match p.status.as_str() {
+            "revoked" => "its provider revoked it",
+            "expired" => "it has expired",
+            "not_yet_valid" => "it is not valid yet",
+            _ => "it is not valid",
+        };
+        let _ = write!(
+            b,
+            "<section id=\"order\"><h2>Order</h2><p class=\"error\" id=\"not-orderable\" role=\"status\">\
+             This pass can no longer be used to order: {why}.</p></section>"
+        );
+    } else {
+        let v = |k: &str| esc(form.values.get(k).map(String::as_str).unwrap_or(""));
+        let _ = write!(
         b,
         "<section id=\"order\"><h2>Order</h2><form method=\"post\" action=\"/p/{id}/order\" id=\"order-form\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{via}",
@@ -468,43 +481,43 @@ fn render_pass_page(
             None => String::new(),
         },
     );
-    if me.is_none() {
-        b.push_str(
+        if me.is_none() {
+            b.push_str(
             "<p class=\"muted\">Sign in with your requester API key to order; your address and card are saved for one-click orders next time.</p>\
              <label for=\"api_key\">API key</label><input id=\"api_key\" name=\"api_key\" type=\"password\" autocomplete=\"current-password\" required>",
         );
-    }
-    let has_address = profile.is_some_and(|p| p.ship_to.is_some());
-    let has_card = profile.is_some_and(|p| p.payment_method.is_some());
-    if p.mode == api::PassMode::Shareable {
-        let _ = write!(
+        }
+        let has_address = profile.is_some_and(|p| p.ship_to.is_some());
+        let has_card = profile.is_some_and(|p| p.payment_method.is_some());
+        if p.mode == api::PassMode::Shareable {
+            let _ = write!(
             b,
             "<label for=\"quantity\">Quantity</label><input id=\"quantity\" name=\"quantity\" type=\"number\" min=\"1\" max=\"{}\" value=\"{}\" inputmode=\"numeric\">",
             symbolon_core::limits::MAX_ORDER_QUANTITY,
             form.values.get("quantity").map(|q| esc(q)).unwrap_or_else(|| "1".into()),
         );
-    }
-    // Signed out, the address and card fields are folded away: a saved
-    // profile makes them unnecessary; a first order unfolds them.
-    let fold = me.is_none();
-    if fold {
-        b.push_str(
-            "<details id=\"new-buyer\"><summary>New here? Add your address and card</summary>",
-        );
-    }
-    if has_address {
-        if let Some(a) = profile.and_then(|p| p.ship_to.as_ref()) {
-            let _ = write!(
-                b,
-                "<p id=\"ship-to\">Ships to <strong>{}</strong>, {}, {} {}</p>",
-                esc(&a.name),
-                esc(&a.line1),
-                esc(&a.city),
-                esc(&a.country)
+        }
+        // Signed out, the address and card fields are folded away: a saved
+        // profile makes them unnecessary; a first order unfolds them.
+        let fold = me.is_none();
+        if fold {
+            b.push_str(
+                "<details id=\"new-buyer\"><summary>New here? Add your address and card</summary>",
             );
         }
-    } else {
-        let _ = write!(
+        if has_address {
+            if let Some(a) = profile.and_then(|p| p.ship_to.as_ref()) {
+                let _ = write!(
+                    b,
+                    "<p id=\"ship-to\">Ships to <strong>{}</strong>, {}, {} {}</p>",
+                    esc(&a.name),
+                    esc(&a.line1),
+                    esc(&a.city),
+                    esc(&a.country)
+                );
+            }
+        } else {
+            let _ = write!(
             b,
             "<fieldset id=\"address\" style=\"border:0;padding:0;margin:0\"><legend class=\"muted\">Shipping address</legend>\
              <label for=\"name\">Name</label><input id=\"name\" name=\"name\" autocomplete=\"name\" value=\"{}\">\
@@ -514,24 +527,25 @@ fn render_pass_page(
              <label for=\"country\">Country (2 letters)</label><input id=\"country\" name=\"country\" autocomplete=\"country\" maxlength=\"2\" value=\"{}\"></fieldset>",
             v("name"), v("line1"), v("city"), v("postal_code"), v("country"),
         );
-    }
-    if let Some(pm) = profile.and_then(|p| p.payment_method.as_ref()) {
-        let _ = write!(
-            b,
-            "<p id=\"card\">Pays with card ending <strong>{}</strong></p>",
-            esc(&pm.last4)
-        );
-    }
-    if !has_card {
-        b.push_str("<label for=\"card_number\">Card number (for Order &amp; pay)</label><input id=\"card_number\" name=\"card_number\" inputmode=\"numeric\" autocomplete=\"cc-number\">");
-    }
-    if fold {
-        b.push_str("</details>");
-    }
-    b.push_str(
+        }
+        if let Some(pm) = profile.and_then(|p| p.payment_method.as_ref()) {
+            let _ = write!(
+                b,
+                "<p id=\"card\">Pays with card ending <strong>{}</strong></p>",
+                esc(&pm.last4)
+            );
+        }
+        if !has_card {
+            b.push_str("<label for=\"card_number\">Card number (for Order &amp; pay)</label><input id=\"card_number\" name=\"card_number\" inputmode=\"numeric\" autocomplete=\"cc-number\">");
+        }
+        if fold {
+            b.push_str("</details>");
+        }
+        b.push_str(
         "<div class=\"buttons\"><button class=\"secondary\" type=\"submit\" name=\"action\" value=\"order\" id=\"btn-order\">Order</button>\
          <button class=\"primary\" type=\"submit\" name=\"action\" value=\"order_and_pay\" id=\"btn-order-pay\">Order &amp; pay</button></div></form></section>",
     );
+    }
     // QR and verification
     let _ = write!(
         b,

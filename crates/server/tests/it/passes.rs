@@ -834,3 +834,41 @@ async fn a_provider_signs_passes_itself_and_the_server_checks_them(backend: Back
 }
 
 on_both_backends!(a_provider_signs_passes_itself_and_the_server_checks_them);
+
+/// The pass page tells the truth: a revoked or expired pass says it can no
+/// longer be used and offers no Order buttons; an active one does.
+#[tokio::test]
+async fn the_pass_page_of_a_revoked_or_expired_pass_offers_no_order() {
+    let clock = manual_clock();
+    let srv = TestServer::start_on(Backend::Sqlite, clock.clone()).await;
+    let (_, p) = srv.account("Maker", &[Role::Provider]).await;
+    let prod = p
+        .create_product(&product("Kettle", "home/kitchen", "30.00", 5))
+        .await
+        .unwrap();
+    let page = |id: String| {
+        let url = format!("{}/p/{id}", srv.url);
+        async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
+    };
+    let active = p.create_pass(&shareable(&prod.id, 500)).await.unwrap();
+    let html = page(active.id.clone()).await;
+    assert!(html.contains("id=\"btn-order-pay\""), "{html}");
+    assert!(!html.contains("not-orderable"));
+
+    let revoked = p.create_pass(&shareable(&prod.id, 500)).await.unwrap();
+    p.revoke_pass(&revoked.id).await.unwrap();
+    let html = page(revoked.id.clone()).await;
+    assert!(
+        html.contains("id=\"not-orderable\"") && html.contains("its provider revoked it"),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"btn-order"), "{html}");
+
+    let mut short = shareable(&prod.id, 500);
+    short.valid_until = Some(clock.now().plus_seconds(3_600).to_rfc3339());
+    let short = p.create_pass(&short).await.unwrap();
+    clock.advance_seconds(7_200);
+    let html = page(short.id.clone()).await;
+    assert!(html.contains("it has expired"), "{html}");
+    assert!(!html.contains("id=\"btn-order"), "{html}");
+}
