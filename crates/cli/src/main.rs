@@ -183,6 +183,10 @@ struct ServeArgs {
     config: Option<PathBuf>,
 }
 
+/// `serve`'s default log filter: our own INFO lines; the index's, the
+/// HTTP layer's and the database driver's only from WARN up.
+const SERVE_LOG: &str = "info,tantivy=warn,tower_http=warn,sqlx=warn";
+
 fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SYMBOLON_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -220,7 +224,7 @@ fn layered_config(
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_tracing("info,tower_http=warn,sqlx=warn");
+    init_tracing(SERVE_LOG);
     let config = layered_config(
         args.config.as_deref(),
         ConfigLayer {
@@ -371,6 +375,13 @@ mod tests {
     #[test]
     fn the_command_tree_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_logs_quiet_the_index_and_the_driver() {
+        let f = SERVE_LOG;
+        assert!(f.contains("tantivy=warn") && f.contains("sqlx=warn"), "{f}");
+        assert!(tracing_subscriber::EnvFilter::try_new(f).is_ok());
     }
 
     /// A command's help lists its own flags first, the global ones apart.
