@@ -1759,31 +1759,73 @@ fn print_demand(d: &api::Demand) {
         &format!("Contacted holders ({})", d.contacted.len()),
         &contacted_table(&d.contacted),
     );
+    output::print_section(&format!("Offers ({})", d.offers.len()), &offers_table(d));
+}
+
+/// The offers side by side, as a buyer compares them: the holder's rank and
+/// why (from the contacted list), its reputation with the counts behind the
+/// rates, the pass, its price and until when it is valid (as the pass claims;
+/// `pass verify` checks it). The offer id — what `accept` needs — is the one
+/// id column; holders' ids are in the contacted table, passes' in `--json`.
+fn offers_table(d: &api::Demand) -> comfy_table::Table {
     let mut t = output::table([
         "Offer",
         "Status",
+        "Rank",
         "Holder",
-        "Name",
-        "Positive rate",
+        "Reputation",
         "Pass",
-        "Title",
         "Price",
+        "Valid until",
+        "Why",
         "Note",
     ]);
     for o in &d.offers {
+        let contacted = d.contacted.iter().find(|c| c.holder_id == o.holder.id);
+        let h = &o.holder;
+        let count = |n: u64, what: &str, rate: Option<f64>, label: &str| match n {
+            0 => format!("no {what}s yet"),
+            n => format!(
+                "{label} {} of {n} {what}{}",
+                output::rate(rate),
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+        let reputation = format!(
+            "{}\n{}",
+            count(h.ratings, "rating", h.positive_rate, "positive"),
+            count(h.interactions, "request", h.success_rate, "success"),
+        );
+        let valid_until = symbolon_pass::peek_claims(&o.pass.jws)
+            .ok()
+            .and_then(|c| {
+                c.get("validUntil")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "no expiry".into());
         t.add_row([
             o.id.clone(),
             o.status.clone(),
-            o.holder.id.clone(),
-            o.holder.name.clone(),
-            output::rate(o.holder.positive_rate),
-            o.pass.id.clone(),
+            contacted.map_or(output::NONE.into(), |c| c.rank.to_string()),
+            h.name.clone(),
+            reputation,
             o.pass.title.clone(),
             output::money(&o.pass.price),
+            valid_until,
+            contacted.map_or(output::NONE.into(), |c| {
+                format!(
+                    "score {}: relevance {}, positive LB {}, success LB {}",
+                    output::score(c.why.score),
+                    output::score(c.why.relevance),
+                    output::score(c.why.positive_lower_bound),
+                    output::score(c.why.success_lower_bound)
+                )
+            }),
             output::opt_str(o.note.as_deref()),
         ]);
     }
-    output::print_section(&format!("Offers ({})", d.offers.len()), &t);
+    t
 }
 
 fn print_requester_profile(p: &api::RequesterProfile) {

@@ -320,6 +320,26 @@ fn the_whole_story_through_the_cli() {
     }
     let shown = srv.json(Some(&rk), &["demand", "show", &demand_id]);
     assert_eq!(shown["offers"].as_array().expect("offers").len(), 2);
+    // The table compares the offers as a buyer would: rank, reputation with
+    // its counts, validity, why — and the offer ids whole.
+    let table = String::from_utf8(
+        srv.run(Some(&rk), false, &["demand", "show", &demand_id])
+            .stdout,
+    )
+    .expect("utf-8");
+    for needle in [
+        "Rank",
+        "Reputation",
+        "Valid until",
+        "no ratings yet",
+        "success 100.0% of 1 request",
+        "relevance",
+    ] {
+        assert!(table.contains(needle), "{needle} missing:\n{table}");
+    }
+    for id in &offers {
+        assert!(table.contains(id.as_str()), "{id} cut:\n{table}");
+    }
 
     // Accept the first holder's offer, order and pay in one click.
     let (holder_id, hk) = &holders[0];
