@@ -613,10 +613,17 @@ pub enum OrderCommand {
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("from").required(true).args(["offer", "pass"])))]
 pub struct CreateOrderArgs {
     /// The accepted offer's id.
     #[arg(long)]
-    offer: String,
+    offer: Option<String>,
+    /// Or order straight from a pass (as its page does), without a demand.
+    #[arg(long)]
+    pass: Option<String>,
+    /// With --pass: the holder whose link brought you (credited with the order).
+    #[arg(long, conflicts_with = "offer")]
+    via: Option<String>,
     /// How many (a unique pass: 1).
     #[arg(long, default_value_t = 1)]
     quantity: i64,
@@ -1566,15 +1573,27 @@ async fn demand(cmd: DemandCommand, ctx: &Context) -> anyhow::Result<()> {
 async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
     let client = ctx.authed()?;
     let o = match cmd {
-        OrderCommand::Create(a) => {
-            let req = api::CreateOrder {
-                offer_id: a.offer,
-                quantity: a.quantity,
-                pay: a.pay,
-                ship_to: a.ship_to.into_address(),
-            };
-            client.create_order(&req).await?
-        }
+        OrderCommand::Create(a) => match (a.offer, a.pass) {
+            (Some(offer_id), _) => {
+                let req = api::CreateOrder {
+                    offer_id,
+                    quantity: a.quantity,
+                    pay: a.pay,
+                    ship_to: a.ship_to.into_address(),
+                };
+                client.create_order(&req).await?
+            }
+            (None, Some(pass)) => {
+                let req = api::CreatePassOrder {
+                    quantity: Some(a.quantity),
+                    pay: a.pay,
+                    via: a.via,
+                    ship_to: a.ship_to.into_address(),
+                };
+                client.pass_order(&pass, &req).await?
+            }
+            (None, None) => anyhow::bail!("give --offer OFFER or --pass PASS"),
+        },
         OrderCommand::List { role, page } => {
             let role = role.map(|r| output::role(r.into()));
             // An account with several roles sees one side at a time: say which,
@@ -1937,6 +1956,18 @@ mod tests {
             ]
             .join("\n---\n")
         );
+    }
+
+    #[test]
+    fn order_create_takes_an_offer_or_a_pass() {
+        assert!(parse(&["order", "create", "--offer", "ofr_1", "--pay"]).is_ok());
+        assert!(parse(&["order", "create", "--pass", "pas_1", "--via", "acc_h", "--pay"]).is_ok());
+        assert!(
+            parse(&["order", "create", "--pay"]).is_err(),
+            "one of them is needed"
+        );
+        assert!(parse(&["order", "create", "--offer", "ofr_1", "--pass", "pas_1"]).is_err());
+        assert!(parse(&["order", "create", "--offer", "ofr_1", "--via", "acc_h"]).is_err());
     }
 
     #[test]
