@@ -115,6 +115,24 @@ impl Exchange {
         }
     }
 
+    /// A step's outcome as answered: the store's refusal with the order's
+    /// state named, or the changed order (streams woken) as `actor` sees it.
+    fn stepped(
+        &self,
+        done: Result<store::Order, StoreError>,
+        o: &store::Order,
+        actor: Actor,
+    ) -> ExchangeResult<api::Order> {
+        let changed = done.map_err(|e| self.step_error(e, o))?;
+        self.hub.kick();
+        Ok(self.order_view(&changed, actor))
+    }
+
+    /// `now` minus `d`: where a window of length `d` ending now starts.
+    fn ago(&self, d: std::time::Duration) -> symbolon_core::Timestamp {
+        self.now().plus_millis(-(d.as_millis() as i64))
+    }
+
     fn order_view(&self, o: &store::Order, actor: Actor) -> api::Order {
         match actor {
             Actor::Holder => convert::order_for_holder(o, self.config.return_window),
@@ -255,9 +273,7 @@ impl Exchange {
     /// Retries refunds left pending by a stop between their reservation and
     /// the gateway's answer (the sweeper); the same reference refunds once.
     pub async fn retry_stale_refunds(&self) -> ExchangeResult<u64> {
-        let before = self
-            .now()
-            .plus_millis(-(STALE_REFUND_SECONDS as i64 * 1000));
+        let before = self.ago(std::time::Duration::from_secs(STALE_REFUND_SECONDS));
         let stale = self
             .store
             .stale_refunds(before, LIFECYCLE_SWEEP_BATCH)
@@ -410,13 +426,8 @@ impl Exchange {
         id: &str,
     ) -> ExchangeResult<api::Order> {
         let (o, actor) = self.order_for_step(me, id, OrderAction::Deliver).await?;
-        let d = self
-            .store
-            .deliver(&o.id, actor, self.now())
-            .await
-            .map_err(|e| self.step_error(e, &o))?;
-        self.hub.kick();
-        Ok(self.order_view(&d, actor))
+        let done = self.store.deliver(&o.id, actor, self.now()).await;
+        self.stepped(done, &o, actor)
     }
 
     /// `POST /v1/orders/{id}/return`: within the return window after delivery.
@@ -430,15 +441,12 @@ impl Exchange {
         let (o, actor) = self
             .order_for_step(me, id, OrderAction::RequestReturn)
             .await?;
-        let now = self.now();
-        let window_start = now.plus_millis(-(self.config.return_window.as_millis() as i64));
-        let r = self
+        let (now, window_start) = (self.now(), self.ago(self.config.return_window));
+        let done = self
             .store
             .request_return(&o.id, &reason, window_start, now)
-            .await
-            .map_err(|e| self.step_error(e, &o))?;
-        self.hub.kick();
-        Ok(self.order_view(&r, actor))
+            .await;
+        self.stepped(done, &o, actor)
     }
 
     /// `POST /v1/orders/{id}/return/accept` and `…/refuse`: the provider answers.
@@ -454,13 +462,8 @@ impl Exchange {
             OrderAction::RefuseReturn
         };
         let (o, actor) = self.order_for_step(me, id, action).await?;
-        let r = self
-            .store
-            .answer_return(&o.id, accept, self.now())
-            .await
-            .map_err(|e| self.step_error(e, &o))?;
-        self.hub.kick();
-        Ok(self.order_view(&r, actor))
+        let done = self.store.answer_return(&o.id, accept, self.now()).await;
+        self.stepped(done, &o, actor)
     }
 
     /// Delivers orders shipped longer ago than `auto_deliver_after`, and
@@ -470,7 +473,7 @@ impl Exchange {
         let delivered = self
             .store
             .deliver_overdue(
-                now.plus_millis(-(self.config.auto_deliver_after.as_millis() as i64)),
+                self.ago(self.config.auto_deliver_after),
                 now,
                 LIFECYCLE_SWEEP_BATCH,
             )
@@ -478,7 +481,7 @@ impl Exchange {
         let settled = self
             .store
             .settle_matured(
-                now.plus_millis(-(self.config.return_window.as_millis() as i64)),
+                self.ago(self.config.return_window),
                 now,
                 LIFECYCLE_SWEEP_BATCH,
             )
@@ -489,33 +492,27 @@ impl Exchange {
         Ok((delivered, settled))
     }
 
+    /// The account's ledger per currency, by bucket; the total is their sum
+    /// (one read: every entry is in exactly one bucket).
     pub async fn balances(&self, me: &store::Account) -> ExchangeResult<api::Balances> {
-        let totals = self.store.balances(&me.id).await?;
         let buckets = self.store.ledger_buckets(&me.id).await?;
-        let amount = |minor: i64, c: &str| convert::money(minor, c).amount;
         let mut b = api::Balances {
-            balances: totals
-                .into_iter()
-                .map(|(c, m)| {
-                    let a = amount(m, &c);
-                    (c, a)
-                })
-                .collect(),
+            balances: BTreeMap::new(),
             pending: BTreeMap::new(),
             available: BTreeMap::new(),
             paid_out: BTreeMap::new(),
             owes: BTreeMap::new(),
         };
         for x in buckets {
-            b.pending
-                .insert(x.currency.clone(), amount(x.pending, &x.currency));
-            b.available
-                .insert(x.currency.clone(), amount(x.available, &x.currency));
-            b.paid_out
-                .insert(x.currency.clone(), amount(x.paid_out, &x.currency));
+            let c = x.currency.as_str();
+            let amount = |minor: i64| convert::money(minor, c).amount;
+            b.balances
+                .insert(c.to_string(), amount(x.pending + x.available + x.paid_out));
+            b.pending.insert(c.to_string(), amount(x.pending));
+            b.available.insert(c.to_string(), amount(x.available));
+            b.paid_out.insert(c.to_string(), amount(x.paid_out));
             if x.available < 0 {
-                b.owes
-                    .insert(x.currency.clone(), amount(-x.available, &x.currency));
+                b.owes.insert(c.to_string(), amount(-x.available));
             }
         }
         Ok(b)

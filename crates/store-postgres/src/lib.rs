@@ -370,14 +370,7 @@ impl PostgresStore {
         };
         let holder: Option<String> = unit.try_get("holder_id").map_err(db)?;
         let owner: Option<String> = unit.try_get("owner_id").map_err(db)?;
-        let last: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(seq) FROM unit_transfers WHERE pass_id = $1 AND unit_no = $2",
-        )
-        .bind(&t.pass_id)
-        .bind(t.unit_no)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db)?;
+        let last = last_transfer_seq(tx, &t.pass_id, t.unit_no).await?;
         // From the holder it was granted to while unsold (a first sale, or a
         // resale after a cancelled order handed it back), or from its owner.
         let from_ok = (owner.is_none() && holder.as_deref() == Some(t.from_id.as_str()))
@@ -392,24 +385,10 @@ impl PostgresStore {
             .execute(&mut **tx)
             .await
             .map_err(db)?;
-        let q = format!(
-            "INSERT INTO unit_transfers ({TRANSFER_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-        );
-        sqlx::query(&q)
-            .bind(&t.id)
-            .bind(&t.pass_id)
-            .bind(t.unit_no)
-            .bind(t.seq)
-            .bind(&t.from_id)
-            .bind(&t.to_id)
-            .bind(&t.jws)
-            .bind(t.created_at.millis())
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| match db(e) {
-                StoreError::Conflict(Conflict::Duplicate) => Conflict::UnitAlreadySold.into(),
-                other => other,
-            })?;
+        insert_transfer(tx, t).await.map_err(|e| match e {
+            StoreError::Conflict(Conflict::Duplicate) => Conflict::UnitAlreadySold.into(),
+            other => other,
+        })?;
         Ok(())
     }
 

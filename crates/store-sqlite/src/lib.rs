@@ -222,14 +222,7 @@ impl SqliteStore {
     /// holder it was granted to while unsold, later ones from its owner, each
     /// right after the one before. Anything else: the unit was already sold.
     async fn apply_transfer(tx: &mut Tx, t: &UnitTransfer) -> StoreResult<()> {
-        let last: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(seq) FROM unit_transfers WHERE pass_id = ? AND unit_no = ?",
-        )
-        .bind(&t.pass_id)
-        .bind(t.unit_no)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db)?;
+        let last = last_transfer_seq(tx, &t.pass_id, t.unit_no).await?;
         if last.unwrap_or(0) != t.seq - 1 {
             return Err(Conflict::UnitAlreadySold.into());
         }
@@ -247,23 +240,10 @@ impl SqliteStore {
         if moved != 1 {
             return Err(Conflict::UnitAlreadySold.into());
         }
-        let q =
-            format!("INSERT INTO unit_transfers ({TRANSFER_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        sqlx::query(&q)
-            .bind(&t.id)
-            .bind(&t.pass_id)
-            .bind(t.unit_no)
-            .bind(t.seq)
-            .bind(&t.from_id)
-            .bind(&t.to_id)
-            .bind(&t.jws)
-            .bind(t.created_at.millis())
-            .execute(&mut **tx)
-            .await
-            .map_err(|e| match db(e) {
-                StoreError::Conflict(Conflict::Duplicate) => Conflict::UnitAlreadySold.into(),
-                other => other,
-            })?;
+        insert_transfer(tx, t).await.map_err(|e| match e {
+            StoreError::Conflict(Conflict::Duplicate) => Conflict::UnitAlreadySold.into(),
+            other => other,
+        })?;
         Ok(())
     }
 

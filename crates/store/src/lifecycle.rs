@@ -280,14 +280,7 @@ macro_rules! sql_lifecycle_methods {
                 o: &Order,
                 t: &UnitTransfer,
             ) -> StoreResult<()> {
-                let last: Option<i64> = sqlx::query_scalar(&$sql(
-                    "SELECT MAX(seq) FROM unit_transfers WHERE pass_id = $1 AND unit_no = $2",
-                ))
-                .bind(&t.pass_id)
-                .bind(t.unit_no)
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(db)?;
+                let last = last_transfer_seq(conn, &t.pass_id, t.unit_no).await?;
                 if last.unwrap_or(0) != t.seq - 1 {
                     return Err(Conflict::UnitAlreadySold.into());
                 }
@@ -306,21 +299,7 @@ macro_rules! sql_lifecycle_methods {
                 if moved != 1 {
                     return Err(Conflict::UnitAlreadySold.into());
                 }
-                sqlx::query(&$sql(
-                    "INSERT INTO unit_transfers (id, pass_id, unit_no, seq, from_id, to_id, jws, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                ))
-                .bind(&t.id)
-                .bind(&t.pass_id)
-                .bind(t.unit_no)
-                .bind(t.seq)
-                .bind(&t.from_id)
-                .bind(&t.to_id)
-                .bind(&t.jws)
-                .bind(t.created_at.millis())
-                .execute(&mut *conn)
-                .await
-                .map_err(db)?;
+                insert_transfer(conn, t).await?;
                 if let Some(offer_id) = &o.offer_id {
                     sqlx::query(&$sql("UPDATE offers SET unit_no = NULL WHERE id = $1"))
                         .bind(offer_id)

@@ -93,11 +93,48 @@ macro_rules! sql_market_change_methods {
 }
 
 /// Expands to the free functions `pass_is_unique`, `free_units`,
-/// `take_stock`, `unit_sold_with` and `unpaid_open`, taking a
+/// `take_stock`, `unit_sold_with`, `unpaid_open`, `last_transfer_seq` and
+/// `insert_transfer`, taking a
 /// `&mut $conn` (the backend's connection) in a running transaction.
 #[macro_export]
 macro_rules! sql_order_helpers {
     (conn = $conn:ty, sql = $sql:path) => {
+        /// The `seq` of a unit's last transfer statement (`None`: none yet).
+        async fn last_transfer_seq(
+            conn: &mut $conn,
+            pass_id: &str,
+            unit_no: i64,
+        ) -> StoreResult<Option<i64>> {
+            sqlx::query_scalar(&$sql(
+                "SELECT MAX(seq) FROM unit_transfers WHERE pass_id = $1 AND unit_no = $2",
+            ))
+            .bind(pass_id)
+            .bind(unit_no)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)
+        }
+
+        /// Appends a transfer statement to its unit's history.
+        async fn insert_transfer(conn: &mut $conn, t: &UnitTransfer) -> StoreResult<()> {
+            sqlx::query(&$sql(
+                "INSERT INTO unit_transfers (id, pass_id, unit_no, seq, from_id, to_id, jws, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            ))
+            .bind(&t.id)
+            .bind(&t.pass_id)
+            .bind(t.unit_no)
+            .bind(t.seq)
+            .bind(&t.from_id)
+            .bind(&t.to_id)
+            .bind(&t.jws)
+            .bind(t.created_at.millis())
+            .execute(&mut *conn)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+
         /// Whether the pass is a unique one.
         async fn pass_is_unique(conn: &mut $conn, pass_id: &str) -> StoreResult<bool> {
             let mode: String = sqlx::query_scalar(&$sql("SELECT mode FROM passes WHERE id = $1"))
