@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod events;
+
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
@@ -718,15 +720,18 @@ pub struct Event {
     /// the buyer's reasons; `order.settled` to provider and holder),
     /// `order.return_requested`, `order.return_accepted`,
     /// `order.return_refused` (requester and provider), `dispute.opened`,
-    /// `dispute.message` (requester, provider, operators) and
-    /// `dispute.resolved` (requester and provider).
+    /// `dispute.message` (requester, provider, operators),
+    /// `dispute.resolved` (requester and provider), and `demand.opened`
+    /// (requester: a waiting demand's requests went out).
     #[serde(rename = "type")]
     #[cfg_attr(feature = "openapi", schema(example = "interaction.requested"))]
     pub kind: String,
     /// When it happened (RFC 3339).
     pub timestamp: String,
-    /// The ids and facts of the change (amounts in minor units, as `*_minor`).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    /// The ids and facts of the change, by `type` (the `EventData` schemas):
+    /// money as `{amount, currency}`; the `*_minor` integers beside it are
+    /// deprecated and go in the next release.
+    #[cfg_attr(feature = "openapi", schema(value_type = events::EventData))]
     pub data: serde_json::Value,
 }
 
@@ -978,6 +983,36 @@ pub struct UnitHistory {
     /// The holder it was granted to (holders are public).
     pub holder: Option<String>,
     pub transfers: Vec<UnitTransferView>,
+}
+
+/// The units of a unique pass that have changed hands (public), and how
+/// many can still be bought.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PassUnits {
+    pub pass_id: String,
+    /// Units granted to holders and not yet sold (0 for a shareable pass).
+    pub unsold: i64,
+    /// Units with a history, by number.
+    pub items: Vec<UnitSummary>,
+    /// Pass as `?after=` to get the next page; null on the last page.
+    pub next: Option<String>,
+}
+
+/// A unit that has changed hands at least once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UnitSummary {
+    pub unit_no: i64,
+    /// The owner's pseudonym (`own_…`), or the holder's id when it was handed
+    /// back; null if nobody owns it.
+    pub owner: Option<String>,
+    /// How many signed transfers its history has.
+    pub transfers: i64,
+    /// When it last changed hands (RFC 3339).
+    pub last_at: String,
+    /// Its full history: `GET` this path.
+    pub history: String,
 }
 
 /// A provider's signing key as the provider sees it.

@@ -313,6 +313,23 @@ impl Client {
         }
         self.call::<(), String>(Method::GET, &path, None).await
     }
+    /// A pass's units that have changed hands, and how many are left to buy.
+    pub async fn pass_units(
+        &self,
+        pass_id: &str,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<PassUnits> {
+        self.get(&format!(
+            "/v1/passes/{}/units{}",
+            enc(pass_id),
+            query(&[
+                ("after", after.map(str::to_string)),
+                ("limit", limit.map(|l| l.to_string()))
+            ])
+        ))
+        .await
+    }
     pub async fn unit_history(&self, pass_id: &str, unit: i64) -> Result<UnitHistory> {
         self.get(&format!("/v1/passes/{}/units/{unit}/history", enc(pass_id)))
             .await

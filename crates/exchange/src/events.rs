@@ -73,14 +73,53 @@ pub fn parse_cursor(field: &str, cursor: &str) -> ExchangeResult<i64> {
 pub fn event_out(e: &EventRecord) -> api::Event {
     let mut data: serde_json::Value =
         serde_json::from_str(&e.data).unwrap_or_else(|_| serde_json::json!({}));
-    if let Some(deadline) = data.get("deadline").and_then(|d| d.as_i64()) {
-        data["deadline"] = Timestamp::from_millis(deadline).to_rfc3339().into();
-    }
+    wire_shape(&mut data);
     api::Event {
         id: event_id(e.seq),
         kind: e.kind.clone(),
         timestamp: e.created_at.to_rfc3339(),
         data,
+    }
+}
+
+/// Puts an event's stored facts in the API's shapes (the stored rows keep
+/// what earlier releases wrote, so every event, old or new, reads the same):
+/// each `<name>_minor` amount beside a `currency` gains `<name>` as money,
+/// `{amount, currency}` (null when the amount is); the `_minor` field stays,
+/// deprecated, for one release. Times kept in milliseconds (`deadline`,
+/// `pay_by`) become RFC 3339.
+fn wire_shape(data: &mut serde_json::Value) {
+    let Some(map) = data.as_object_mut() else {
+        return;
+    };
+    for key in ["deadline", "pay_by"] {
+        if let Some(ms) = map.get(key).and_then(|d| d.as_i64()) {
+            map.insert(key.into(), Timestamp::from_millis(ms).to_rfc3339().into());
+        }
+    }
+    let currency = map
+        .get("currency")
+        .and_then(|c| c.as_str())
+        .map(str::to_owned);
+    let amounts: Vec<(String, Option<i64>)> = map
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.strip_suffix("_minor")?;
+            (v.is_null() || v.is_i64()).then(|| (name.to_owned(), v.as_i64()))
+        })
+        .collect();
+    for (name, minor) in amounts {
+        if map.contains_key(&name) {
+            continue;
+        }
+        let money = match (minor, &currency) {
+            (Some(minor), Some(currency)) => {
+                serde_json::to_value(crate::convert::money(minor, currency))
+                    .expect("money serializes")
+            }
+            _ => serde_json::Value::Null,
+        };
+        map.insert(name, money);
     }
 }
 
@@ -681,6 +720,38 @@ impl Exchange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_facts_go_out_in_the_apis_shapes() {
+        let mut data = serde_json::json!({
+            "order_id": "ord_1", "total_minor": 34999, "commission_minor": 2800,
+            "currency": "USD", "pay_by": 0, "deadline": 1000,
+        });
+        wire_shape(&mut data);
+        assert_eq!(
+            data["total"],
+            serde_json::json!({"amount": "349.99", "currency": "USD"})
+        );
+        assert_eq!(
+            data["commission"],
+            serde_json::json!({"amount": "28.00", "currency": "USD"})
+        );
+        assert_eq!(
+            data["total_minor"], 34999,
+            "kept, deprecated, for one release"
+        );
+        assert_eq!(data["pay_by"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(data["deadline"], "1970-01-01T00:00:01.000Z");
+        let mut no_cap = serde_json::json!({"max_price_minor": null, "currency": null});
+        wire_shape(&mut no_cap);
+        assert_eq!(no_cap["max_price"], serde_json::Value::Null);
+        let mut yen = serde_json::json!({"refund_minor": 500, "currency": "JPY"});
+        wire_shape(&mut yen);
+        assert_eq!(
+            yen["refund"],
+            serde_json::json!({"amount": "500", "currency": "JPY"})
+        );
+    }
 
     fn outcome(status: Option<u16>, retry_after: Option<i64>) -> AttemptOutcome {
         AttemptOutcome {

@@ -121,9 +121,20 @@ impl Exchange {
             ship_to,
             paid_now: method.is_some(),
         })?;
-        let placed = self
+        let placed = match self
             .record_order_retrying(&order, &pass, method.as_ref(), total)
-            .await?;
+            .await
+        {
+            Err(mut e) if e.code == ErrorCode::AlreadyOrdered => {
+                // Name the order that exists, so the buyer can go on with it.
+                if let Some(existing) = self.store.live_order_of_offer(&offer.id).await? {
+                    e.message = format!("an order was already placed from this offer: {existing}");
+                    e = e.with_details(json!({"order_id": existing}));
+                }
+                return Err(e);
+            }
+            other => other?,
+        };
         tracing::info!(order_id = %placed.id, requester_id = %me.id, provider_id = %placed.provider_id, holder_id = ?placed.holder_id, status = %placed.status, total = %total, "order placed");
         Ok(convert::order(&placed, self.config.return_window))
     }

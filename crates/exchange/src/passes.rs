@@ -28,6 +28,10 @@ pub struct PassPage {
     pub via: Option<(String, String)>,
     pub issuer_metadata_url: String,
     pub jwks_url: String,
+    /// How many can be bought through this page: the product's stock, and
+    /// for a unique pass no more than its unsold units (the crediting
+    /// holder's, with `?via=`).
+    pub available: i64,
 }
 
 impl Exchange {
@@ -531,6 +535,52 @@ impl Exchange {
 
     // ------------------------------------------------------------ units
 
+    /// A pass's units with a history (public; owners by pseudonym) and how
+    /// many are left to buy.
+    pub async fn pass_units(
+        &self,
+        pass_id: &str,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> ExchangeResult<api::PassUnits> {
+        let page = crate::service::page(after, limit)?;
+        let pass = self.store.pass(pass_id).await.or_not_found("pass")?;
+        let unique = pass.mode == PassMode::Unique;
+        let unsold = if unique {
+            self.store.unit_counts(&pass.id, None).await?.unsold
+        } else {
+            0
+        };
+        let items = if unique {
+            self.store
+                .units_with_history(&pass.id, page.after.unwrap_or(0), page.limit)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let next = (items.len() == page.limit as usize)
+            .then(|| items.last().map(|u| u.unit_no.to_string()))
+            .flatten();
+        Ok(api::PassUnits {
+            pass_id: pass.id.clone(),
+            unsold,
+            items: items
+                .into_iter()
+                .map(|u| api::UnitSummary {
+                    unit_no: u.unit_no,
+                    owner: u
+                        .owner_id
+                        .as_deref()
+                        .map(|o| self.unit_party(&pass.id, o, u.holder_id.as_deref())),
+                    transfers: u.transfers,
+                    last_at: u.last_at.to_rfc3339(),
+                    history: format!("/v1/passes/{}/units/{}/history", pass.id, u.unit_no),
+                })
+                .collect(),
+            next,
+        })
+    }
+
     pub async fn unit_history(
         &self,
         pass_id: &str,
@@ -739,6 +789,15 @@ impl Exchange {
             _ => None,
         };
         let issuer = self.issuer_id(&pass.provider_id);
+        let available = match pass.mode {
+            PassMode::Unique => {
+                let holder = via.as_ref().map(|(id, _)| id.as_str());
+                product
+                    .stock
+                    .min(self.store.unit_counts(&pass.id, holder).await?.unsold)
+            }
+            PassMode::Shareable => product.stock,
+        };
         Ok(PassPage {
             pass: convert::pass(&self.config.public_url, &pass, &product, self.now()),
             product: convert::product(&product),
@@ -750,6 +809,7 @@ impl Exchange {
                 self.config.public_url, pass.provider_id
             ),
             jwks_url: format!("{issuer}/jwks.json"),
+            available,
         })
     }
 

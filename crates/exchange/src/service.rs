@@ -568,7 +568,20 @@ impl Exchange {
             units,
             created_at: now,
         };
-        let h = self.store.grant(&grant).await?;
+        let h = match self.store.grant(&grant).await {
+            Err(StoreError::Conflict(symbolon_store::Conflict::UnitsExhausted)) => {
+                // Say how many are left beside how many were asked for.
+                let granted = self.store.unit_counts(&pass.id, None).await?.granted;
+                let left = (pass.units.unwrap_or(0) - granted).max(0);
+                let asked = units.unwrap_or(0);
+                return Err(ExchangeError::new(
+                    ErrorCode::UnitsExhausted,
+                    format!("units: {asked} asked, but only {left} unit(s) of this pass are left to grant"),
+                )
+                .with_details(json!({"field": "units", "asked": asked, "left": left})));
+            }
+            other => other?,
+        };
         tracing::info!(pass_id = %pass.id, holder_id = %req.holder_id, units = ?units, "pass granted");
         Ok(convert::holding(&self.config.public_url, &h, now))
     }

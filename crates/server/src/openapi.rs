@@ -95,7 +95,7 @@ impl Modify for BodyTimeout {
         holder_profile, wallet, inbox, offer, decline, create_demand, get_demand, accept, rate,
         set_requester_profile, get_requester_profile, create_order, list_orders, get_order, pay_order,
         ship_order, balance, get_holder, revoke_pass, status_list, issuer_metadata, signing_keys, rotate_key,
-        unit_history, transfer_unit, pass_order, register_key, upload_pass,
+        pass_units, unit_history, transfer_unit, pass_order, register_key, upload_pass,
         crate::events::events, crate::events::create_webhook, crate::events::list_webhooks,
         crate::events::get_webhook, crate::events::delete_webhook, crate::events::rotate_webhook,
         crate::events::enable_webhook, crate::events::replay_webhook, crate::events::webhook_attempts,

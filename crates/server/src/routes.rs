@@ -379,6 +379,21 @@ pub async fn unit_history(
     Ok(ok(s.exchange.unit_history(&id, unit).await?))
 }
 
+#[utoipa::path(get, path = "/v1/passes/{id}/units", tag = "public",
+    params(("id" = String, Path), PageParams),
+    responses((status = 200, description = "The units that have changed hands, by number, and how many are left to buy", body = PassUnits),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn pass_units(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<axum::Json<PassUnits>> {
+    Ok(ok(s
+        .exchange
+        .pass_units(&id, p.after.as_deref(), p.limit)
+        .await?))
+}
+
 #[utoipa::path(post, path = "/v1/passes/{id}/units/{unit}/transfer", tag = "requester", security(("bearer" = [])),
     params(("id" = String, Path), ("unit" = i64, Path)), request_body = TransferUnit,
     responses((status = 200, body = UnitHistory), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),

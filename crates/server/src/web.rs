@@ -278,7 +278,7 @@ fn render_pass_page(
         product.description.clone()
     };
     // ---- head: Open Graph and JSON-LD
-    let availability = if product.stock > 0 && p.status == "active" {
+    let availability = if page.available > 0 && p.status == "active" {
         "https://schema.org/InStock"
     } else {
         "https://schema.org/OutOfStock"
@@ -403,10 +403,14 @@ fn render_pass_page(
             Some(u) => format!("valid until {}", esc(u.get(..10).unwrap_or(u))),
             None => "no expiry".to_string(),
         },
-        if product.stock > 0 {
-            format!(" · {} in stock", product.stock)
-        } else {
-            " · out of stock".into()
+        match (page.available, p.mode) {
+            (0, api::PassMode::Unique) => " · no unit left".to_string(),
+            (0, _) => " · out of stock".to_string(),
+            (n, api::PassMode::Unique) => format!(
+                " · <span id=\"available\">{n}</span> unit{} left",
+                if n == 1 { "" } else { "s" }
+            ),
+            (n, _) => format!(" · <span id=\"available\">{n}</span> in stock"),
         },
     );
     // purchase records
@@ -801,9 +805,9 @@ async fn order_page(
         Ok(o) => o,
         Err(e) => return error_page(status_of(&e), &public_message(&e)),
     };
-    let product_title = match ex.pass(&order.pass_id).await {
-        Ok(p) => p.title,
-        Err(_) => order.product_id.clone(),
+    let (product_title, unique) = match ex.pass(&order.pass_id).await {
+        Ok(p) => (p.title, p.mode == api::PassMode::Unique),
+        Err(_) => (order.product_id.clone(), false),
     };
     let csrf = ex.csrf_token(&token);
     let headline = match order.status.as_str() {
@@ -817,6 +821,20 @@ async fn order_page(
     };
     // After the sale: refunds, delivery, the return window.
     let mut after = String::new();
+    // A unique pass's unit: its number and signed history once paid.
+    match order.unit_no {
+        Some(n) => {
+            let _ = write!(
+                after,
+                "<tr><th>Unit</th><td id=\"order-unit\"><a href=\"/v1/passes/{pass}/units/{n}/history\">No. {n}</a></td></tr>",
+                pass = esc(&order.pass_id),
+            );
+        }
+        None if unique && order.status == "placed" => {
+            after.push_str("<tr><th>Unit</th><td id=\"order-unit\">assigned when paid</td></tr>");
+        }
+        None => {}
+    }
     if !order
         .refunded_total
         .amount

@@ -784,13 +784,12 @@ impl PostgresStore {
             if offer.status != OfferStatus::Accepted {
                 return Err(Conflict::OfferNotAccepted.into());
             }
-            let existing: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM orders WHERE offer_id = $1 AND status NOT IN ('expired', 'cancelled')",
-            )
-            .bind(offer_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
+            let existing: Option<String> =
+                sqlx::query_scalar(&sql(symbolon_store::units::LIVE_ORDER_OF_OFFER))
+                    .bind(offer_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
             if existing.is_some() {
                 return Err(Conflict::AlreadyOrdered.into());
             }
@@ -1059,6 +1058,8 @@ symbolon_store::sql_lifecycle_methods!(
     emit = "SELECT emit_event($1, $2, $3, $4)"
 );
 
+symbolon_store::sql_unit_methods!(PostgresStore, read = pool, sql = sql);
+
 symbolon_store::sql_dispute_methods!(
     PostgresStore,
     write = pool,
@@ -1239,18 +1240,25 @@ impl Store for PostgresStore {
     ) -> StoreResult<bool> {
         retrying("activate_demand", || async {
             let mut tx = self.pool.begin().await.map_err(db)?;
-            let r = sqlx::query(
-                "UPDATE demands SET waiting = 0 WHERE id = $1 AND waiting = 1 AND deadline > $2",
+            let requester: Option<String> = sqlx::query_scalar(
+                "UPDATE demands SET waiting = 0 WHERE id = $1 AND waiting = 1 AND deadline > $2 RETURNING requester_id",
             )
             .bind(demand_id)
             .bind(now.millis())
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db)?;
-            if r.rows_affected() == 0 {
+            let Some(requester) = requester else {
                 return Ok(false);
-            }
+            };
             insert_interactions(&mut tx, requests).await?;
+            sqlx::query("SELECT emit_event($1, 'demand.opened', $2, $3)")
+                .bind(requester)
+                .bind(symbolon_store::demand_opened(demand_id, requests.len()))
+                .bind(now.millis())
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

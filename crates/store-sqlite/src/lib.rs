@@ -316,6 +316,8 @@ symbolon_store::sql_lifecycle_methods!(
     emit = "INSERT INTO events (account_id, type, data, created_at) VALUES ($1, $2, $3, $4)"
 );
 
+symbolon_store::sql_unit_methods!(SqliteStore, read = reader, sql = sql);
+
 symbolon_store::sql_dispute_methods!(
     SqliteStore,
     write = writer,
@@ -662,18 +664,25 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        let r = sqlx::query(
-            "UPDATE demands SET waiting = 0 WHERE id = ? AND waiting = 1 AND deadline > ?",
+        let requester: Option<String> = sqlx::query_scalar(
+            "UPDATE demands SET waiting = 0 WHERE id = ? AND waiting = 1 AND deadline > ? RETURNING requester_id",
         )
         .bind(demand_id)
         .bind(now.millis())
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
-        if r.rows_affected() == 0 {
+        let Some(requester) = requester else {
             return Ok(false);
-        }
+        };
         insert_interactions(&mut tx, requests).await?;
+        sqlx::query("INSERT INTO events (account_id, type, data, created_at) VALUES (?, 'demand.opened', ?, ?)")
+            .bind(requester)
+            .bind(symbolon_store::demand_opened(demand_id, requests.len()))
+            .bind(now.millis())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
         tx.commit().await.map_err(db)?;
         Ok(true)
     }
@@ -919,13 +928,12 @@ impl Store for SqliteStore {
             if offer.status != OfferStatus::Accepted {
                 return Err(Conflict::OfferNotAccepted.into());
             }
-            let existing: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM orders WHERE offer_id = ? AND status NOT IN ('expired', 'cancelled')",
-            )
-            .bind(offer_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
+            let existing: Option<String> =
+                sqlx::query_scalar(&sql(symbolon_store::units::LIVE_ORDER_OF_OFFER))
+                    .bind(offer_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
             if existing.is_some() {
                 return Err(Conflict::AlreadyOrdered.into());
             }

@@ -43,7 +43,7 @@ use crate::{
     DisputeMessage, Holding, Interaction, MarketChange, MarketSnapshot, NewAccount, NewGrant,
     NewOffer, NewRefund, Offer, Order, OrderParty, Page, Pass, PassActivity, Posting, Product,
     ProviderKeyRecord, Rating, Refund, RefundDone, RequesterProfile, Settlement, Store, StoreError,
-    StoreResult, StoredPaymentMethod, Unit, UnitTransfer,
+    StoreResult, StoredPaymentMethod, Unit, UnitCounts, UnitSummary, UnitTransfer,
 };
 use crate::{DeliveryAttempt, DeliveryJob, DeliveryResult, EventRecord, WebhookEndpoint};
 use crate::{IdempotencyStart, StoredResponse};
@@ -351,6 +351,24 @@ impl crate::SealStore for GuardedStore {
     }
     async fn shares_for(&self, recipient_id: &str, pass_id: &str) -> StoreResult<Vec<SealedShare>> {
         self.inner.shares_for(recipient_id, pass_id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::UnitStore for GuardedStore {
+    async fn unit_counts(&self, pass_id: &str, holder_id: Option<&str>) -> StoreResult<UnitCounts> {
+        self.inner.unit_counts(pass_id, holder_id).await
+    }
+    async fn units_with_history(
+        &self,
+        pass_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<UnitSummary>> {
+        self.inner.units_with_history(pass_id, after, limit).await
+    }
+    async fn live_order_of_offer(&self, offer_id: &str) -> StoreResult<Option<String>> {
+        self.inner.live_order_of_offer(offer_id).await
     }
 }
 
@@ -3103,6 +3121,13 @@ pub async fn place_order_once_per_offer(store: Arc<dyn Store>) {
         "no second order"
     );
     assert_eq!(w.stock(&w.product.id).await, 9, "stock decremented once");
+    let offer_id = input.offer_id.as_deref().expect("an offer's order");
+    assert_eq!(
+        s.live_order_of_offer(offer_id).await.must("live order"),
+        Some(first.id.clone()),
+        "the refusal can name the order that exists"
+    );
+    assert_eq!(s.live_order_of_offer("ofr_none").await.must("none"), None);
     assert_eq!(
         s.balances(&w.requester).await.must("balances"),
         vec![(CURRENCY.to_string(), -2_500)],
@@ -4626,6 +4651,21 @@ pub async fn waiting_demand_activates_once(store: Arc<dyn Store>) {
     let stored = s.demand_interactions("dem_wait").await.must("interactions");
     assert_eq!(stored.len(), 1, "the second activation wrote nothing");
     assert_eq!(stored[0].holder_id, w.holder1);
+    // The requester hears it, once, in the same transaction.
+    let opened: Vec<EventRecord> = s
+        .events_after(&w.requester, 0, 100)
+        .await
+        .must("events")
+        .into_iter()
+        .filter(|e| e.kind == "demand.opened")
+        .collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    let data: serde_json::Value = serde_json::from_str(&opened[0].data).expect("json");
+    assert_eq!(
+        data,
+        serde_json::json!({"demand_id": "dem_wait", "contacted": 1})
+    );
+    assert_eq!(opened[0].created_at, t(20));
     // Past its deadline a waiting demand cannot be activated.
     let late_requests = vec![interaction("int_w3", "dem_late", &w.holder1, 1, t(50))];
     assert!(!s
@@ -4760,6 +4800,42 @@ pub async fn unit_transfers_form_a_chain_and_never_double_sell(store: Arc<dyn St
     );
     assert_err!(s.unit(pass, 99).await, StoreError::NotFound, "no unit 99");
     assert!(s.unit_history(pass, 99).await.must("history").is_empty());
+    // What is left to buy: 2 units to each holder, one of holder 1's sold.
+    let counts = |granted, unsold| UnitCounts { granted, unsold };
+    assert_eq!(
+        s.unit_counts(pass, Some(&w.holder1)).await.must("counts"),
+        counts(2, 1)
+    );
+    assert_eq!(
+        s.unit_counts(pass, Some(&w.holder2)).await.must("counts"),
+        counts(2, 2)
+    );
+    assert_eq!(s.unit_counts(pass, None).await.must("counts"), counts(4, 3));
+    assert_eq!(
+        s.unit_counts(pass, Some(&b)).await.must("counts"),
+        counts(0, 0)
+    );
+    // Only the sold unit has a history; paging past it finds nothing.
+    assert_eq!(
+        s.units_with_history(pass, 0, 10).await.must("units"),
+        vec![UnitSummary {
+            unit_no: unit,
+            owner_id: Some(d.clone()),
+            holder_id: Some(w.holder1.clone()),
+            transfers: 3,
+            last_at: t(202),
+        }]
+    );
+    assert!(s
+        .units_with_history(pass, unit, 10)
+        .await
+        .must("units")
+        .is_empty());
+    assert!(s
+        .units_with_history(pass, 0, 0)
+        .await
+        .must("units")
+        .is_empty());
 }
 
 /// Ten owners-to-be race for one unit: it moves once.

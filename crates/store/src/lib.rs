@@ -20,6 +20,7 @@ mod rows;
 #[doc(hidden)]
 pub mod seals;
 mod store;
+pub mod units;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -28,4 +29,6 @@ pub use disputes::DisputeStore;
 pub use error::{Conflict, StoreError, StoreResult};
 pub use lifecycle::LifecycleStore;
 pub use model::*;
+pub use outbox::demand_opened;
 pub use store::{EventWakeups, OutboxStore, SealStore, Store};
+pub use units::UnitStore;

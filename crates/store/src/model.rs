@@ -111,6 +111,26 @@ pub struct Unit {
     pub owner_id: Option<String>,
 }
 
+/// Counts of a unique pass's units (see [`crate::Store::unit_counts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnitCounts {
+    pub granted: i64,
+    pub unsold: i64,
+}
+
+/// A unit that has changed hands at least once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitSummary {
+    pub unit_no: i64,
+    /// Its owner now (none once a cancelled sale handed it back).
+    pub owner_id: Option<String>,
+    /// The holder it was granted to.
+    pub holder_id: Option<String>,
+    pub transfers: i64,
+    /// When it last changed hands.
+    pub last_at: Timestamp,
+}
+
 /// One signed transfer of a unit's ownership (see `symbolon_pass::transfer`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct UnitTransfer {

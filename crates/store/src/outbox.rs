@@ -9,6 +9,12 @@
 //! its endpoints, and serializes claims with a transaction-scoped advisory
 //! lock; SQLite's one writer serializes both already.
 
+/// The data of `demand.opened`, which the backends write (to the requester)
+/// in the transaction that sends a waiting demand's interaction requests.
+pub fn demand_opened(demand_id: &str, contacted: usize) -> String {
+    serde_json::json!({"demand_id": demand_id, "contacted": contacted}).to_string()
+}
+
 /// Columns of an endpoint, with its count of waiting deliveries.
 pub const WEBHOOK_SELECT: &str = "SELECT e.id, e.account_id, e.url, e.secret, e.previous_secret, e.previous_until,
     e.created_at, e.disabled_at, e.disabled_reason, e.failing_since,

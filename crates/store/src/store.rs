@@ -17,7 +17,14 @@ pub trait EventWakeups: Send {
 /// before [`Store::expire_due`] has marked it.
 #[async_trait::async_trait]
 pub trait Store:
-    OutboxStore + SealStore + crate::LifecycleStore + crate::DisputeStore + Send + Sync + 'static
+    OutboxStore
+    + SealStore
+    + crate::LifecycleStore
+    + crate::DisputeStore
+    + crate::UnitStore
+    + Send
+    + Sync
+    + 'static
 {
     /// A short name of the backend (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;

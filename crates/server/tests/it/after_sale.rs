@@ -117,11 +117,10 @@ async fn buckets(c: &Client) -> (String, String) {
     )
 }
 
+/// The types of an account's events, each held to its schema.
 async fn kinds(c: &Client) -> Vec<String> {
-    c.events(None, Some(500))
+    schema_checked_events(c)
         .await
-        .unwrap()
-        .events
         .into_iter()
         .map(|e| e.kind)
         .collect()
@@ -370,50 +369,6 @@ async fn delivery_confirmed_or_automatic_then_settled_and_paid_out(backend: Back
     assert!(page.contains("id=\"owes-USD\""), "{page}");
     assert!(page.contains("<strong>10.00 USD</strong>"), "{page}");
     assert!(page.contains("<td class=\"paid-out\">20.00</td>"), "{page}");
-}
-
-/// Signs in on the web with `api_key` and fetches `path`.
-async fn web_page(srv: &TestServer, api_key: &str, path: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = http.get(format!("{}/login", srv.url)).send().await.unwrap();
-    let pre = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let form = login.text().await.unwrap();
-    let tag = "name=\"csrf\" value=\"";
-    let at = form.find(tag).unwrap() + tag.len();
-    let csrf = &form[at..at + form[at..].find('"').unwrap()];
-    let signed = http
-        .post(format!("{}/login", srv.url))
-        .header("cookie", pre)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("api_key={api_key}&csrf={csrf}&next={path}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed.status(), 303);
-    let session = signed.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = http
-        .get(format!("{}{path}", srv.url))
-        .header("cookie", session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    page.text().await.unwrap()
 }
 
 async fn a_return_accepted_then_refunded(backend: Backend) {

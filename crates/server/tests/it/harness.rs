@@ -588,3 +588,78 @@ pub async fn balance_of(c: &Client) -> Option<String> {
         .get("USD")
         .cloned()
 }
+
+/// Every event of an account, each held to its type's schema
+/// (`symbolon_api::events::EventData`, which refuses unknown fields) and to
+/// the API's money shape: each deprecated `<name>_minor` has `<name>` beside
+/// it as `{amount, currency}` (or null with it) agreeing with it.
+pub async fn schema_checked_events(c: &Client) -> Vec<Event> {
+    let events = c.events(None, Some(500)).await.expect("events").events;
+    for e in &events {
+        if let Err(err) = symbolon_client::api::events::EventData::parse(&e.kind, &e.data) {
+            panic!("{} does not match its schema: {err}\n{}", e.kind, e.data);
+        }
+        let data = e.data.as_object().expect("data is an object");
+        for (key, minor) in data {
+            let Some(name) = key.strip_suffix("_minor") else {
+                continue;
+            };
+            let money = &data[name];
+            match minor.as_i64() {
+                None => assert!(money.is_null(), "{}: {name} = {money}", e.kind),
+                Some(minor) => {
+                    let currency = money["currency"].as_str().expect("currency");
+                    let amount = money["amount"].as_str().expect("amount is a string");
+                    let parsed = symbolon_core::money::Money::parse(amount, currency)
+                        .unwrap_or_else(|err| panic!("{}: {name} = {money}: {err}", e.kind));
+                    assert_eq!(parsed.minor, minor, "{}: {name} = {money}", e.kind);
+                }
+            }
+        }
+    }
+    events
+}
+
+/// Signs in on the web with `api_key` and fetches `path`.
+pub async fn web_page(srv: &TestServer, api_key: &str, path: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http.get(format!("{}/login", srv.url)).send().await.unwrap();
+    let pre = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let form = login.text().await.unwrap();
+    let tag = "name=\"csrf\" value=\"";
+    let at = form.find(tag).unwrap() + tag.len();
+    let csrf = &form[at..at + form[at..].find('"').unwrap()];
+    let signed = http
+        .post(format!("{}/login", srv.url))
+        .header("cookie", pre)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("api_key={api_key}&csrf={csrf}&next={path}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    let session = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = http
+        .get(format!("{}{path}", srv.url))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    page.text().await.unwrap()
+}

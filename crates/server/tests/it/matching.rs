@@ -79,6 +79,15 @@ async fn standing_demand_waits_then_contacts_when_supply_arrives(backend: Backen
     let mut expected = vec![h1_id.as_str(), h2_id.as_str()];
     expected.sort();
     assert_eq!(contacted, expected);
+    // The buyer is told (`demand.opened`, with how many holders were asked).
+    let opened: Vec<Event> = schema_checked_events(&requester)
+        .await
+        .into_iter()
+        .filter(|e| e.kind == "demand.opened")
+        .collect();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(opened[0].data["demand_id"], created.id.as_str());
+    assert_eq!(opened[0].data["contacted"], 2);
     // Every query term in the title (only the title-length factor, ≤ 5 %, below 1).
     assert!(d.contacted.iter().all(|c| c.why.relevance >= 0.95));
 

@@ -439,6 +439,24 @@ async fn demand_to_offers_to_one_click_order_to_rating(backend: Backend) {
         (None, None, 0)
     );
 
+    // Every event each party heard is in its documented shape.
+    let mut heard = std::collections::BTreeSet::new();
+    for c in [&provider, &h1, &h2, &h3, &h4, &r0, &requester] {
+        heard.extend(schema_checked_events(c).await.into_iter().map(|e| e.kind));
+    }
+    for kind in [
+        "interaction.requested",
+        "offer.created",
+        "offer.accepted",
+        "order.placed",
+        "order.paid",
+        "order.shipped",
+        "order.delivered",
+        "rating.created",
+    ] {
+        assert!(heard.contains(kind), "{kind} not heard: {heard:?}");
+    }
+
     srv.stop().await;
 }
 
@@ -473,7 +491,7 @@ async fn unique_pass_transfers_one_unit_per_paid_order(backend: Backend) {
         )
         .await
         .unwrap();
-    assert_api_err(
+    let details = assert_api_err(
         provider
             .grant(
                 &pass.id,
@@ -485,10 +503,25 @@ async fn unique_pass_transfers_one_unit_per_paid_order(backend: Backend) {
             .await,
         409,
         "units_exhausted",
+    )
+    .expect("details");
+    assert_eq!(
+        (&details["field"], &details["asked"], &details["left"]),
+        (&"units".into(), &1.into(), &0.into()),
+        "the refusal says how many were asked and how many are left"
     );
     r.set_requester_profile(&profile("4242424242424242"))
         .await
         .unwrap();
+    // What is left to buy: 1 unit with each holder, none sold yet.
+    let units = srv.anon().pass_units(&pass.id, None, None).await.unwrap();
+    assert_eq!((units.unsold, units.items.len()), (2, 0));
+    assert!(pass_page(&srv, &pass.id, None)
+        .await
+        .contains("<span id=\"available\">2</span> units left"));
+    assert!(pass_page(&srv, &pass.id, Some(&a_id))
+        .await
+        .contains("<span id=\"available\">1</span> unit left"));
 
     let d = r.create_demand(&demand("vinyl")).await.unwrap();
     assert_eq!(d.contacted.len(), 2);
@@ -516,8 +549,55 @@ async fn unique_pass_transfers_one_unit_per_paid_order(backend: Backend) {
     let o = r.create_order(&order(&oa.id, 1, false)).await.unwrap();
     assert_eq!((o.status.as_str(), o.unit_no), ("placed", None));
     assert_eq!(a.wallet().await.unwrap().items[0].units_left, Some(1));
+    let r_key = r.api_key().expect("key").to_string();
+    let unpaid = web_page(&srv, &r_key, &format!("/o/{}", o.id)).await;
+    assert!(
+        unpaid.contains("<td id=\"order-unit\">assigned when paid</td>"),
+        "{unpaid}"
+    );
+    // A second order of the offer is refused with the id of the one that exists.
+    let details = assert_api_err(
+        r.create_order(&order(&oa.id, 1, false)).await,
+        409,
+        "already_ordered",
+    )
+    .expect("details");
+    assert_eq!(details["order_id"], o.id.as_str());
     let o = r.pay_order(&o.id).await.unwrap();
     assert_eq!((o.status.as_str(), o.unit_no), ("paid", Some(1)));
+    let paid = web_page(&srv, &r_key, &format!("/o/{}", o.id)).await;
+    assert!(
+        paid.contains(&format!(
+            "<a href=\"/v1/passes/{}/units/1/history\">No. 1</a>",
+            pass.id
+        )),
+        "{paid}"
+    );
+    // The unit's history is listed on the pass; A has none left to sell.
+    let units = srv.anon().pass_units(&pass.id, None, None).await.unwrap();
+    assert_eq!(units.unsold, 1);
+    assert_eq!(units.items.len(), 1);
+    let sold = &units.items[0];
+    assert_eq!((sold.unit_no, sold.transfers), (1, 1));
+    assert!(
+        sold.owner.as_deref().is_some_and(|o| o.starts_with("own_")),
+        "{sold:?}"
+    );
+    assert_eq!(
+        sold.history,
+        format!("/v1/passes/{}/units/1/history", pass.id)
+    );
+    assert!(pass_page(&srv, &pass.id, Some(&a_id))
+        .await
+        .contains("no unit left"));
+    assert!(pass_page(&srv, &pass.id, Some(&b_id))
+        .await
+        .contains("<span id=\"available\">1</span> unit left"));
+    assert_api_err(
+        srv.anon().pass_units(&pass.id, None, Some(0)).await,
+        400,
+        "invalid_query",
+    );
     assert_eq!(
         (o.total.amount.as_str(), o.commission.amount.as_str()),
         ("50.00", "0.00")
@@ -618,3 +698,14 @@ on_both_backends!(
     unique_pass_transfers_one_unit_per_paid_order,
     one_click_order_without_payment_then_pay
 );
+
+/// The public pass page, through a holder's link or not.
+async fn pass_page(srv: &TestServer, pass_id: &str, via: Option<&str>) -> String {
+    let via = via.map(|v| format!("?via={v}")).unwrap_or_default();
+    reqwest::get(format!("{}/p/{pass_id}{via}", srv.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
