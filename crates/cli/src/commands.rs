@@ -92,7 +92,10 @@ pub enum KeysCommand {
     /// Generate your X25519 (age) identity and Ed25519 signing key, keep them
     /// locally and register the public halves (again, with the same keys, unless --force).
     Init {
-        /// Replace existing keys (shares wrapped to the old ones become unreadable).
+        /// Make new keys even when the exchange already has keys for the account
+        /// (from this machine or another): shares wrapped to the old keys then open
+        /// only where those keys are, secrets you sealed no longer verify, and
+        /// counterparties must `keys trust` you again.
         #[arg(long)]
         force: bool,
     },
@@ -163,11 +166,21 @@ pub struct OpenArgs {
 #[derive(Subcommand, Debug)]
 pub enum ProviderCommand {
     /// Follow your events and release the shares of every paid order of a
-    /// pass you sealed (resumes where it stopped).
+    /// pass you sealed (resumes where it stopped); a release refused because
+    /// the buyer has no keys yet is retried with backoff.
     Agent {
-        /// Handle what is there, then exit.
+        /// Handle what is there (and the retries due), then exit.
         #[arg(long)]
         once: bool,
+        /// The wait before retrying a release that failed (the buyer has no keys
+        /// yet, the exchange is unreachable); it doubles after each failure, up
+        /// to 1h. [default: 10s]
+        #[arg(long, value_parser = crate::agent::parse_wait)]
+        retry_first: Option<std::time::Duration>,
+        /// Attempts per order before the agent gives up on it (then release by
+        /// hand: `symbolon provider release ORDER`). [default: 30, about a day]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        retry_attempts: Option<u32>,
     },
     /// Release the shares of one paid order by hand.
     Release {
@@ -304,6 +317,12 @@ pub enum PassCommand {
         /// Units to hand over (unique passes only).
         #[arg(long)]
         units: Option<i64>,
+        /// Sealed pass: grant even though the holder's share cannot go along now
+        /// (this machine lacks the seal's shares, or the holder has no keys yet);
+        /// send it later from the machine that sealed the pass with
+        /// `symbolon share send --pass PASS --holder HOLDER`.
+        #[arg(long)]
+        without_share: bool,
     },
     /// Show a provider's public keys (JWK Set): a table on a terminal, the
     /// JWK Set as JSON when redirected (`pass jwks acc_… > jwks.json`).
@@ -327,12 +346,13 @@ pub enum PassCommand {
         #[arg(long)]
         rotate: bool,
     },
-    /// A unit's ownership history (public); verified offline against the issuer's keys.
+    /// A unit's ownership history (public), verified offline against the issuer's
+    /// keys; without a unit number, the units that have histories.
     History {
         /// The pass id.
         pass: String,
-        /// The unit number.
-        unit: i64,
+        /// The unit number (see `pass history PASS` for the units that have one).
+        unit: Option<i64>,
         /// Pin the issuer's keys (JWK Set file) instead of fetching them.
         #[arg(long)]
         jwks: Option<std::path::PathBuf>,
@@ -729,7 +749,7 @@ fn readable(e: anyhow::Error, server: &str) -> anyhow::Error {
         } => {
             let mut s = format!("{code}: {message}");
             if let Some(d) = details {
-                s.push_str(&details_lines(d));
+                s.push_str(&details_lines(&output::humane_details(d)));
             }
             if let Some(hint) = cli_hint(code, message) {
                 s.push_str("\n  hint: ");
@@ -766,7 +786,7 @@ fn cli_hint(code: &str, message: &str) -> Option<&'static str> {
             "you already answered this request (see symbolon inbox)"
         }
         "interaction_closed" => "the request expired or was withdrawn; nothing more can be sent to it",
-        "already_ordered" => "this offer already has an order: symbolon order list",
+        "already_ordered" => "go on with the order named above: symbolon order show ORDER (symbolon order pay ORDER if it is unpaid)",
         "offer_not_accepted" => "accept the offer first: symbolon accept OFFER",
         "rating_not_allowed" => "a buyer rates once its order is delivered: symbolon order delivered ORDER",
         "unauthorized" => "pass your API key with --key or SYMBOLON_KEY",
@@ -858,19 +878,15 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                 });
                 return Ok(());
             }
-            let mut last = args.after.clone();
+            // Resumes after the last event printed whenever the stream drops.
+            let mut follower = crate::follower::Follower::new(&c, args.after.clone());
             loop {
-                let mut stream = crate::sealing::follow(&c, last.as_deref()).await?;
-                // Until the server closes the stream or the connection drops.
-                while let Ok(Some(e)) = stream.next().await {
-                    if ctx.json {
-                        println!("{}", serde_json::to_string(&e)?);
-                    } else {
-                        println!("{}  {:<22} {}  {}", e.id, e.kind, e.timestamp, e.data);
-                    }
-                    last = Some(e.id);
+                let e = follower.next().await?;
+                if ctx.json {
+                    println!("{}", serde_json::to_string(&e)?);
+                } else {
+                    println!("{}  {:<22} {}  {}", e.id, e.kind, e.timestamp, e.data);
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
             }
         }
         ApiCommand::Webhook(cmd) => {
@@ -943,15 +959,21 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
             let c = ctx.authed()?;
             match cmd {
                 KeysCommand::Init { force } => {
-                    let k = crate::sealing::keys_init(&c, force).await?;
-                    ctx.show(&k, |k| {
+                    let done = crate::keystore::keys_init(&c, force).await?;
+                    if let Some(old) = &done.replaced {
+                        eprintln!(
+                            "warning: {}",
+                            crate::keystore::replaced_note(&done.keys.account_id, old)
+                        );
+                    }
+                    ctx.show(&done.keys, |k| {
                         Fields::new()
                             .add("account", &k.account_id)
                             .add("recipient", &k.age_recipient)
                             .add("fingerprint", &k.fingerprint)
                             .add(
                                 "keystore",
-                                crate::sealing::home()
+                                crate::keystore::home()
                                     .map(|h| h.display().to_string())
                                     .unwrap_or_default(),
                             )
@@ -959,7 +981,7 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                     });
                 }
                 KeysCommand::Trust { account } => {
-                    let k = crate::sealing::trust(&c, &account).await?;
+                    let k = crate::keystore::trust(&c, &account).await?;
                     ctx.show(&k, |k| {
                         Fields::new()
                             .add("account", &k.account_id)
@@ -971,7 +993,7 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                 }
                 KeysCommand::Show => {
                     let (recipient, fingerprint, registered) =
-                        crate::sealing::keys_show(&c).await?;
+                        crate::keystore::keys_show(&c).await?;
                     let v = serde_json::json!({"recipient": recipient, "fingerprint": fingerprint, "registered": registered});
                     ctx.show(&v, |_| {
                         Fields::new()
@@ -996,7 +1018,7 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                 ShareCommand::Send { pass, holder } => {
                     match crate::sealing::give_holder_share(&c, &pass, &holder).await? {
                         Some(s) => println!("sent share {} to {holder}", s.id),
-                        None => bail!("you sealed nothing into {pass} on this machine"),
+                        None => bail!("{pass} carries no sealed secret: there is no share to send"),
                     }
                 }
                 ShareCommand::Offer { offer, pass } => {
@@ -1046,13 +1068,31 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
         ApiCommand::Provider(cmd) => {
             let c = ctx.authed()?;
             match cmd {
-                ProviderCommand::Agent { once } => crate::sealing::agent(&c, once).await?,
-                ProviderCommand::Release { order } => match crate::sealing::release(&c, &order)
-                    .await?
-                {
-                    Some(n) => println!("released {n} share(s) for {order}"),
-                    None => bail!("you sealed nothing into the pass of {order} on this machine"),
-                },
+                ProviderCommand::Agent {
+                    once,
+                    retry_first,
+                    retry_attempts,
+                } => {
+                    let d = crate::agent::RetryPolicy::default();
+                    let policy = crate::agent::RetryPolicy {
+                        first: retry_first.unwrap_or(d.first),
+                        attempts: retry_attempts.unwrap_or(d.attempts),
+                        ..d
+                    };
+                    crate::agent::run(&c, once, policy).await?
+                }
+                ProviderCommand::Release { order } => {
+                    use crate::sealing::Released;
+                    match crate::sealing::release(&c, &order).await? {
+                        Some(Released::Now(n)) => println!("released {n} share(s) for {order}"),
+                        Some(Released::Before) => {
+                            println!("the shares of {order} were already released")
+                        }
+                        None => {
+                            bail!("you sealed nothing into the pass of {order} on this machine")
+                        }
+                    }
+                }
             }
         }
         ApiCommand::Health => {
@@ -1164,7 +1204,12 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         ApiCommand::Demand(cmd) => demand(cmd, ctx).await?,
         ApiCommand::Accept { offer } => {
-            let o = ctx.authed()?.accept(&offer).await?;
+            let c = ctx.authed()?;
+            let o = c.accept(&offer).await?;
+            let step = crate::sealing::BuyerStep::Accepted { offer_id: &o.id };
+            if let Some(note) = crate::sealing::buyer_note(&c, &o.pass.id, step).await {
+                eprintln!("sealed secret: {note}");
+            }
             ctx.show(&o, print_offer);
         }
         ApiCommand::Rate(a) => {
@@ -1268,29 +1313,15 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
             pass,
             holder,
             units,
+            without_share,
         } => {
-            let h = ctx
-                .authed()?
-                .grant(
-                    &pass,
-                    &api::CreateGrant {
-                        holder_id: holder,
-                        units,
-                    },
-                )
-                .await?;
-            match crate::sealing::give_holder_share(&ctx.authed()?, &pass, &h.holder_id).await {
-                Ok(Some(share)) => eprintln!(
-                    "sealed pass: the holder's share was wrapped to its key ({})",
-                    share.id
-                ),
-                Ok(None) => {}
-                Err(e) => eprintln!(
-                    "warning: granted, but the holder's share of the sealed pass was not sent: {e:#}\n\
-                     send it later with `symbolon share send --pass {pass} --holder {}`",
-                    h.holder_id
-                ),
-            }
+            // A sealed pass's holder gets its share with the grant, or the
+            // grant is refused unless --without-share says otherwise.
+            let req = api::CreateGrant {
+                holder_id: holder,
+                units,
+            };
+            let h = crate::sealing::grant(&ctx.authed()?, &pass, &req, without_share).await?;
             ctx.show(&h, |h| {
                 Fields::new()
                     .add("grant", &h.grant_id)
@@ -1404,7 +1435,40 @@ async fn pass(cmd: PassCommand, ctx: &Context) -> anyhow::Result<()> {
                 output::print_table(&t, "no keys");
             });
         }
-        PassCommand::History { pass, unit, jwks } => {
+        PassCommand::History {
+            pass,
+            unit: None,
+            jwks: _,
+        } => {
+            let units = ctx.anon()?.pass_units(&pass, None, None).await?;
+            ctx.show(&units, |u| {
+                let mut t = output::table(["unit", "owner", "transfers", "last changed hands"]);
+                for item in &u.items {
+                    t.add_row([
+                        item.unit_no.to_string(),
+                        item.owner.clone().unwrap_or_else(|| output::NONE.into()),
+                        item.transfers.to_string(),
+                        item.last_at.clone(),
+                    ]);
+                }
+                output::print_table(&t, "no unit of this pass has changed hands yet");
+                println!("{} unit(s) left to buy", u.unsold);
+                if let Some(first) = u.items.first() {
+                    println!(
+                        "next: symbolon pass history {} {}   # one unit's signed chain, verified",
+                        u.pass_id, first.unit_no
+                    );
+                }
+                if u.next.is_some() {
+                    println!("(first page only; `--json` and the API page on with `?after=`)");
+                }
+            });
+        }
+        PassCommand::History {
+            pass,
+            unit: Some(unit),
+            jwks,
+        } => {
             let h = ctx.anon()?.unit_history(&pass, unit).await?;
             let keys: symbolon_pass::Jwks = match jwks {
                 Some(p) => serde_json::from_str(&std::fs::read_to_string(&p)?)?,
@@ -1572,6 +1636,7 @@ async fn demand(cmd: DemandCommand, ctx: &Context) -> anyhow::Result<()> {
 
 async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
     let client = ctx.authed()?;
+    let created = matches!(cmd, OrderCommand::Create(_));
     let o = match cmd {
         OrderCommand::Create(a) => match (a.offer, a.pass) {
             (Some(offer_id), _) => {
@@ -1655,6 +1720,12 @@ async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
         OrderCommand::Ship { id } => client.ship_order(&id).await?,
         OrderCommand::Step(step) => return after_sale::order_step(step, &client, ctx).await,
     };
+    if created {
+        let step = crate::sealing::BuyerStep::Ordered(&o);
+        if let Some(note) = crate::sealing::buyer_note(&client, &o.pass_id, step).await {
+            eprintln!("sealed secret: {note}");
+        }
+    }
     ctx.show(&o, print_order);
     Ok(())
 }
@@ -1878,6 +1949,12 @@ fn print_order(o: &api::Order) {
         .add("product", &o.product_id)
         .add("pass", &o.pass_id)
         .add("quantity", o.quantity)
+        .some(
+            "unit",
+            o.unit_no
+                .map(|n| format!("{n}  (symbolon pass history {} {n})", o.pass_id))
+                .as_deref(),
+        )
         .add("unit price", output::money(&o.unit_price))
         .add("total", output::money(&o.total));
     if !output::is_zero(&o.refunded_total) {
@@ -1946,7 +2023,7 @@ mod tests {
                 hint("interaction_closed", "the interaction request is expired"),
                 hint(
                     "already_ordered",
-                    "an order was already placed from this offer"
+                    "an order was already placed from this offer: ord_1"
                 ),
                 hint(
                     "rating_not_allowed",

@@ -101,7 +101,7 @@ pub async fn demo(args: &DemoArgs) -> Result<DemoSummary> {
         server.url
     );
     let outcome = tokio::select! {
-        r = story(&server.url) => r,
+        r = story(&server.url, args.seed) => r,
         _ = tokio::signal::ctrl_c() => Err(anyhow!("interrupted by Ctrl-C")),
     };
     let summary = match outcome {
@@ -167,6 +167,8 @@ struct Cast {
     holders: Vec<HolderAcct>,
     listed: BTreeMap<&'static str, Listed>,
     past_requesters: Vec<Acct>,
+    /// Each holder's requests decided (offered, declined or expired) as step 3 shows them.
+    decided_in_history: HashMap<String, u64>,
 }
 
 impl Cast {
@@ -177,8 +179,10 @@ impl Cast {
 
 // ---------------------------------------------------------------- the story
 
-async fn story(url: &str) -> Result<DemoSummary> {
-    let anon = Client::new(url)?;
+async fn story(url: &str, seed: u64) -> Result<DemoSummary> {
+    // The server draws its ids from the seed, or from a POST's idempotency
+    // key: seeded keys make those the same on every run too.
+    let anon = Client::new(url)?.with_seeded_idempotency_keys(seed);
     let mut cast = catalog_phase(&anon)
         .await
         .context("step 1 (provider lists the catalog and issues passes)")?;
@@ -339,6 +343,7 @@ async fn catalog_phase(anon: &Client) -> Result<Cast> {
         holders: Vec::new(),
         listed,
         past_requesters: Vec::new(),
+        decided_in_history: HashMap::new(),
     })
 }
 
@@ -588,6 +593,7 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
         "Wilson⁺",
         "Reading",
     ]);
+    let mut decided = HashMap::new();
     for h in &cast.holders {
         let p = cast
             .provider
@@ -596,6 +602,7 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
             .await
             .with_context(|| format!("reading the reputation of {}", h.acct.name))?;
         let (pos, offered) = counts(&p);
+        decided.insert(h.acct.id.clone(), p.interactions);
         table.add_row(vec![
             p.name.clone(),
             p.ratings.to_string(),
@@ -613,6 +620,9 @@ async fn history_phase(anon: &Client, cast: &mut Cast) -> Result<usize> {
     }
     align_right(&mut table, &[1, 2, 3, 4]);
     print_table(&table);
+    cast.decided_in_history = decided;
+    note("decided = requests answered with an offer, declined or left to expire; a pending one counts");
+    note("nowhere yet, so the counts move each time a holder answers (as in step 5).");
     Ok(HISTORY.len())
 }
 
@@ -870,8 +880,9 @@ async fn demand_phase(cast: &Cast, requester: &Acct) -> Result<Asked> {
             println!("  ✗ {status} {code}: {message}");
             let details = details.unwrap_or_default();
             println!("    details:");
-            let pretty =
-                serde_json::to_string_pretty(&details).unwrap_or_else(|_| details.to_string());
+            // Relaxed rates rounded down to 3 decimals, as the CLI shows them.
+            let shown = crate::output::humane_details(&details);
+            let pretty = serde_json::to_string_pretty(&shown).unwrap_or_else(|_| shown.to_string());
             for line in pretty.lines() {
                 println!("      {line}");
             }
@@ -885,6 +896,8 @@ async fn demand_phase(cast: &Cast, requester: &Acct) -> Result<Asked> {
             ));
             note("Each criterion counts the holders it eliminates (holder criteria among those matching the item;");
             note("a holder failing several criteria counts under each).");
+            note("Relaxations: the smallest change of one criterion that alone would be enough (rates rounded");
+            note("down to 3 decimals, so each value shown still admits the holder it comes from).");
             true
         }
         Err(e) => return Err(anyhow!(e)).context("sending the stricter demand"),
@@ -983,6 +996,10 @@ async fn offers_phase(cast: &Cast, requester: &Acct, asked: &Asked) -> Result<Ve
     }
     align_right(&mut table, &[0, 2, 3, 6]);
     print_table(&table);
+    note(&format!(
+        "Success now counts {}'s request too: offering just added 1 to each holder's offered and decided.",
+        requester.name
+    ));
 
     println!();
     note("Each pass is checked against the provider's published keys (GET /v1/providers/{id}/jwks.json):");
@@ -1358,11 +1375,27 @@ async fn rating_phase(
     ]);
     align_right(&mut table, &[1, 2]);
     print_table(&table);
+    if let Some(&then) = cast.decided_in_history.get(&deal.holder_id) {
+        note(&decided_note(then, after.interactions, &requester.name));
+    }
     ensure!(
         after.ratings == before.ratings + 1,
         "the rating was not counted"
     );
     Ok((before, after))
+}
+
+/// Why the holder's "requests decided" differs from step 3's: it counts
+/// requests answered (offer or decline) or expired, so the offer of step 5
+/// added one; a rating never moves it.
+fn decided_note(in_history: u64, now: u64, requester: &str) -> String {
+    match now.checked_sub(in_history).filter(|n| *n > 0) {
+        Some(n) => format!(
+            "requests decided: {in_history} in step 3, {now} now — answering {requester}'s request in step 5 \
+             decided {n} more (a rating never moves it)."
+        ),
+        None => format!("requests decided: {now}, as in step 3 (a rating never moves it)."),
+    }
 }
 
 // ---------------------------------------------------------------- closing and --keep
@@ -1622,6 +1655,17 @@ mod tests {
             summary.accounts.len(),
             1 + HOLDERS.len() + 1 + PAST_REQUESTERS.len()
         );
+    }
+
+    #[test]
+    fn the_decided_count_is_explained() {
+        let moved = decided_note(13, 14, "Mei");
+        assert!(
+            moved.contains("13 in step 3, 14 now")
+                && moved.contains("Mei's request in step 5 decided 1 more"),
+            "{moved}"
+        );
+        assert!(decided_note(14, 14, "Mei").contains("as in step 3"));
     }
 
     #[test]

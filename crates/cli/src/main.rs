@@ -1,5 +1,6 @@
 //! `symbolon`: serve the exchange, run the demo, and call every API operation.
 
+mod agent;
 mod bench_delivery;
 mod bench_history;
 mod bench_load;
@@ -9,6 +10,8 @@ mod bench_servers;
 mod commands;
 mod demo;
 mod embedded;
+mod follower;
+mod keystore;
 mod open_loop;
 mod output;
 mod sealing;

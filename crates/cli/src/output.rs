@@ -272,6 +272,43 @@ pub fn holder_fields(f: &mut Fields, h: &HolderPublic) {
         .add("interactions", h.interactions);
 }
 
+/// Decimals a relaxed threshold is shown with.
+pub const THRESHOLD_DECIMALS: i32 = 3;
+
+/// A minimum rate for people: [`THRESHOLD_DECIMALS`] decimals at most,
+/// rounded *down*, so the value shown, typed back as the minimum, still
+/// admits the holder whose rate it is (`0.8333…` → `0.833`; `0.834` would
+/// shut that holder out).
+pub fn min_rate(r: f64) -> f64 {
+    let scale = 10f64.powi(THRESHOLD_DECIMALS);
+    let mut t = (r * scale).floor() / scale;
+    // `r · scale` may round up to the next integer; never show more than `r`.
+    if t > r {
+        t = ((r * scale).floor() - 1.0) / scale;
+    }
+    t
+}
+
+/// Error details as people read them: the rates of `relaxations` (the
+/// smallest change of a criterion that would be enough) with at most
+/// [`THRESHOLD_DECIMALS`] decimals, rounded down ([`min_rate`]).
+pub fn humane_details(details: &serde_json::Value) -> serde_json::Value {
+    let mut d = details.clone();
+    if let Some(relaxations) = d
+        .get_mut("relaxations")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for r in relaxations.values_mut() {
+            if let Some(to) = r.get_mut("to") {
+                if let Some(x) = to.as_f64().filter(|x| to.is_f64() && x.fract() != 0.0) {
+                    *to = serde_json::json!(min_rate(x));
+                }
+            }
+        }
+    }
+    d
+}
+
 pub fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
@@ -283,6 +320,46 @@ pub fn plural(n: u64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relaxed_rates_are_shown_with_three_decimals_rounded_down() {
+        assert_eq!(min_rate(5.0 / 6.0).to_string(), "0.833");
+        assert_eq!(min_rate(2.0 / 3.0).to_string(), "0.666");
+        assert_eq!(min_rate(0.29).to_string(), "0.29");
+        assert_eq!(min_rate(0.5).to_string(), "0.5");
+        assert_eq!(min_rate(1.0).to_string(), "1");
+        // Never above the rate it stands for, so it still admits that holder.
+        for (a, b) in [(5u32, 6u32), (1, 3), (7, 9), (29, 100), (999, 1000), (1, 7)] {
+            let r = f64::from(a) / f64::from(b);
+            let t = min_rate(r);
+            assert!(t <= r && r - t < 0.001, "{a}/{b}: {t}");
+        }
+        let details = serde_json::json!({
+            "qualified": 1,
+            "min_holders": 2,
+            "relaxations": {
+                "min_positive_rate": {"to": 0.8333333333333334, "qualified": 2},
+                "min_success_rate": {"to": 0.6666666666666666, "qualified": 3},
+                "min_ratings": {"to": 3, "qualified": 2},
+                "fields": {"to": null, "qualified": 2}
+            }
+        });
+        let shown = humane_details(&details);
+        assert_eq!(
+            shown["relaxations"]["min_positive_rate"]["to"].to_string(),
+            "0.833"
+        );
+        assert_eq!(
+            shown["relaxations"]["min_success_rate"]["to"].to_string(),
+            "0.666"
+        );
+        assert_eq!(shown["relaxations"]["min_ratings"]["to"], 3);
+        assert_eq!(
+            shown["relaxations"]["fields"]["to"],
+            serde_json::Value::Null
+        );
+        assert_eq!(shown["qualified"], 1);
+    }
 
     /// An offers table like `demand show`'s: two id columns, names and text.
     fn offers_table(width: u16) -> Table {

@@ -1,286 +1,25 @@
-//! Sealed secrets on the parties' machines: the local keystore
-//! (`$SYMBOLON_HOME`, default `$XDG_CONFIG_HOME/symbolon` or
-//! `~/.config/symbolon`; one directory per account, files mode 0600), and the
-//! steps only a party can do — seal, wrap a share to another party, re-wrap,
-//! release after payment (by hand or by the provider agent), open.
+//! Sealed secrets on the parties' machines: the steps only a party can do —
+//! seal, wrap a share to another party, re-wrap, release after payment (by
+//! hand or by the provider agent), tell a buyer how to open, open. Keys and
+//! pinned counterparties live in the local keystore (`keystore.rs`).
 
+use crate::keystore::{
+    account_dir, identities, load_keystore, private_temp, seal_path, trusted, unwrap_any,
+};
 use anyhow::{bail, Context as _};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use symbolon_client::api;
 use symbolon_client::{Client, ClientError};
 use symbolon_seal as seal;
-
-/// What `keys init` keeps for an account.
-#[derive(Serialize, Deserialize)]
-struct Keystore {
-    account_id: String,
-    /// `AGE-SECRET-KEY-1…`.
-    age_identity: String,
-    /// The Ed25519 seed that signs seal headers, base64.
-    signing_seed: String,
-}
 
 /// What `seal` keeps: the shares the provider's side hands out.
 #[derive(Serialize, Deserialize)]
 struct SealFile {
     header: seal::Header,
     shares: Vec<seal::ShareEnvelope>,
-}
-
-pub fn home() -> anyhow::Result<PathBuf> {
-    if let Some(h) = std::env::var_os("SYMBOLON_HOME").filter(|h| !h.is_empty()) {
-        return Ok(PathBuf::from(h));
-    }
-    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|h| !h.is_empty()) {
-        return Ok(PathBuf::from(x).join("symbolon"));
-    }
-    match std::env::var_os("HOME") {
-        Some(h) => Ok(PathBuf::from(h).join(".config").join("symbolon")),
-        None => bail!("set SYMBOLON_HOME (no home directory found)"),
-    }
-}
-
-/// Ids become file names: only `[A-Za-z0-9_-]`.
-fn component(id: &str) -> anyhow::Result<&str> {
-    if id.is_empty()
-        || id.len() > 128
-        || !id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        bail!("`{id}` is not an id");
-    }
-    Ok(id)
-}
-
-fn account_dir(account_id: &str) -> anyhow::Result<PathBuf> {
-    Ok(home()?.join("accounts").join(component(account_id)?))
-}
-
-fn seal_path(account_id: &str, pass_id: &str) -> anyhow::Result<PathBuf> {
-    Ok(account_dir(account_id)?
-        .join("seals")
-        .join(format!("{}.json", component(pass_id)?)))
-}
-
-/// Writes `bytes` to `path` with mode 0600, atomically (a temp file renamed).
-pub fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = private_temp(path, bytes)?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
-}
-
-/// A temp file beside `path` (mode 0600, in a 0700 directory when we create
-/// it) holding `bytes`, synced; persist it to publish.
-fn private_temp(path: &Path, bytes: &[u8]) -> anyhow::Result<tempfile::NamedTempFile> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.exists() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
-    }
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    Ok(tmp)
-}
-
-fn load_keystore(account_id: &str) -> anyhow::Result<(seal::Identity, symbolon_pass::ProviderKey)> {
-    let path = account_dir(account_id)?.join("keys.json");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "no keys for {account_id} in {} — run `symbolon keys init`",
-            path.display()
-        )
-    })?;
-    let ks: Keystore = serde_json::from_str(&text).context("the keystore is damaged")?;
-    let identity = seal::Identity::parse(&ks.age_identity)?;
-    let seed: [u8; 32] = STANDARD
-        .decode(&ks.signing_seed)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .context("the keystore's signing key is damaged")?;
-    Ok((
-        identity,
-        symbolon_pass::ProviderKey::from_secret_bytes(seed),
-    ))
-}
-
-/// Every identity of the account: the current one first, then archived ones
-/// (`keys init --force` keeps the old keys, so shares wrapped to them still open).
-fn identities(account_id: &str) -> anyhow::Result<Vec<seal::Identity>> {
-    let (current, _) = load_keystore(account_id)?;
-    let mut all = vec![current];
-    let dir = account_dir(account_id)?.join("archive");
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for e in entries.flatten() {
-            if let Ok(text) = std::fs::read_to_string(e.path()) {
-                if let Ok(ks) = serde_json::from_str::<Keystore>(&text) {
-                    if let Ok(id) = seal::Identity::parse(&ks.age_identity) {
-                        all.push(id);
-                    }
-                }
-            }
-        }
-    }
-    Ok(all)
-}
-
-fn unwrap_any(
-    ids: &[seal::Identity],
-    wrapped: &[u8],
-) -> Result<seal::ShareEnvelope, seal::SealError> {
-    let mut last = seal::SealError::Unwrap("no identity".into());
-    for id in ids {
-        match seal::unwrap(id, wrapped) {
-            Ok(s) => return Ok(s),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
-/// Counterparties' keys as first seen (trust on first use): the exchange
-/// distributes keys, so a key that changes later is refused until the user
-/// checks its fingerprint with its owner and runs `symbolon keys trust`.
-#[derive(Serialize, Deserialize, Default)]
-struct KnownKeys {
-    keys: BTreeMap<String, Known>,
-}
-
-#[derive(Serialize, Deserialize, Clone, PartialEq)]
-struct Known {
-    age_recipient: String,
-    signing_kid: String,
-}
-
-fn known(k: &api::PartyKeys) -> Known {
-    Known {
-        age_recipient: k.age_recipient.clone(),
-        signing_kid: k.signing_jwk["kid"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    }
-}
-
-/// The account's book of counterparties' keys, and where it is kept.
-fn known_book(me: &str) -> anyhow::Result<(PathBuf, KnownKeys)> {
-    let path = account_dir(me)?.join("known_keys.json");
-    let book = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    Ok((path, book))
-}
-
-/// The keys of `keys.account_id`, checked against what this account saw before.
-fn trusted(me: &str, keys: api::PartyKeys) -> anyhow::Result<api::PartyKeys> {
-    let (path, mut book) = known_book(me)?;
-    let seen = known(&keys);
-    match book.keys.get(&keys.account_id) {
-        Some(k) if *k == seen => Ok(keys),
-        Some(k) => bail!(
-            "the exchange now gives other keys for {} (fingerprint {} before, {} now); check the new \
-             fingerprint with its owner, then run `symbolon keys trust {}`",
-            keys.account_id,
-            seal::fingerprint(&k.age_recipient),
-            keys.fingerprint,
-            keys.account_id
-        ),
-        None => {
-            book.keys.insert(keys.account_id.clone(), seen);
-            write_private(&path, serde_json::to_string_pretty(&book)?.as_bytes())?;
-            Ok(keys)
-        }
-    }
-}
-
-/// `keys trust ACCOUNT`: accepts an account's current keys (after checking its fingerprint).
-pub async fn trust(c: &Client, account: &str) -> anyhow::Result<api::PartyKeys> {
-    let me = c.whoami().await?;
-    let keys = c.party_keys(account).await?;
-    let (path, mut book) = known_book(&me.id)?;
-    book.keys.insert(keys.account_id.clone(), known(&keys));
-    write_private(&path, serde_json::to_string_pretty(&book)?.as_bytes())?;
-    Ok(keys)
-}
-
-fn public_keys(identity: &seal::Identity, key: &symbolon_pass::ProviderKey) -> api::SetPartyKeys {
-    api::SetPartyKeys {
-        age_recipient: identity.recipient().to_string(),
-        signing_jwk: serde_json::to_value(key.jwk()).expect("a JWK serializes"),
-    }
-}
-
-/// `keys init`: generates (or, without `force`, reuses) the keystore and
-/// registers the public keys.
-pub async fn keys_init(c: &Client, force: bool) -> anyhow::Result<api::PartyKeys> {
-    let me = c.whoami().await?;
-    let path = account_dir(&me.id)?.join("keys.json");
-    let (identity, key) = if path.exists() && !force {
-        load_keystore(&me.id)?
-    } else {
-        if path.exists() {
-            // Archived, not deleted: shares wrapped to the old key still open.
-            let stamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let archive = account_dir(&me.id)?
-                .join("archive")
-                .join(format!("keys.{stamp}.json"));
-            write_private(&archive, &std::fs::read(&path)?)?;
-        }
-        let identity = seal::Identity::generate();
-        let mut seed = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
-        let ks = Keystore {
-            account_id: me.id.clone(),
-            age_identity: identity.secret().to_string(),
-            signing_seed: STANDARD.encode(seed),
-        };
-        write_private(&path, serde_json::to_string_pretty(&ks)?.as_bytes())?;
-        (
-            identity,
-            symbolon_pass::ProviderKey::from_secret_bytes(seed),
-        )
-    };
-    Ok(c.set_party_keys(&public_keys(&identity, &key)).await?)
-}
-
-/// `keys show`: the local recipient and fingerprint, and whether the exchange has the same.
-pub async fn keys_show(c: &Client) -> anyhow::Result<(String, String, bool)> {
-    let me = c.whoami().await?;
-    let (identity, _) = load_keystore(&me.id)?;
-    let registered = c
-        .party_keys(&me.id)
-        .await
-        .map(|k| k.age_recipient == identity.recipient())
-        .unwrap_or(false);
-    Ok((
-        identity.recipient().to_string(),
-        seal::fingerprint(identity.recipient()),
-        registered,
-    ))
 }
 
 /// `seal`: seals a secret into a pass (on this machine), uploads the payload
@@ -355,29 +94,196 @@ fn already_sent(e: &ClientError) -> bool {
     e.code() == Some("shares_already_sent")
 }
 
-/// Gives a holder its share (share 1), wrapped to its key. `None` when this
-/// provider sealed nothing into the pass.
+/// Whether a holder's share can go along with a grant, from this machine.
+pub enum HolderShare {
+    /// The pass carries no sealed secret.
+    NotSealed,
+    /// This machine keeps the seal's shares and the holder has keys: the
+    /// share can be wrapped and sent.
+    Ready(Box<ReadyShare>),
+    /// The pass is sealed but the share cannot go from here now.
+    Blocked(Blocked),
+}
+
+/// Why a holder's share cannot go now, and what to do first, for people.
+pub struct Blocked {
+    pub why: String,
+    /// The step that lets the share go (before granting again or `share send`).
+    pub fix: String,
+}
+
+/// The fix when this machine lacks the seal's shares.
+const FROM_THE_SEALING_MACHINE: &str =
+    "run this on the machine that sealed the pass (or with its SYMBOLON_HOME)";
+
+/// A holder's share, ready to wrap to its key.
+pub struct ReadyShare {
+    pass_id: String,
+    holder_id: String,
+    recipient: String,
+    envelope: seal::ShareEnvelope,
+}
+
+/// The seal id a signed header names (read, not verified: only compared
+/// with the provider's own seal file).
+fn header_seal_id(jws: &str) -> Option<String> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims = URL_SAFE_NO_PAD.decode(jws.split('.').nth(1)?).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&claims).ok()?;
+    v["seal"].as_str().map(str::to_string)
+}
+
+/// Checks, before a grant, that this machine can give `holder_id` its share
+/// of `pass_id`'s sealed secret: the seal file `symbolon seal` kept, for the
+/// seal the exchange holds, and the holder's registered (and trusted) keys.
+pub async fn holder_share(
+    c: &Client,
+    pass_id: &str,
+    holder_id: &str,
+) -> anyhow::Result<HolderShare> {
+    let sealed = match c.pass_seal(pass_id).await {
+        Ok(s) => s,
+        Err(e) if e.code() == Some("not_sealed") => return Ok(HolderShare::NotSealed),
+        Err(e) => return Err(e.into()),
+    };
+    let me = c.whoami().await?;
+    if c.pass(pass_id).await?.provider_id != me.id {
+        bail!("pass {pass_id} is another provider's: only its provider grants it and sends its shares");
+    }
+    let path = seal_path(&me.id, pass_id)?;
+    let Some(sf) = load_seal(&me.id, pass_id)? else {
+        let keystore = account_dir(&me.id)?.join("keys.json");
+        let here = if keystore.exists() {
+            "this keystore has keys for the account but not the seal's shares".to_string()
+        } else {
+            format!(
+                "this machine has no keystore for the account at all ({} is missing)",
+                keystore.display()
+            )
+        };
+        return Ok(HolderShare::Blocked(Blocked {
+            why: format!(
+                "this machine cannot give the holder its share: the seal's shares are kept only where \
+                 `symbolon seal` ran, in {}, and {here}",
+                path.display()
+            ),
+            fix: FROM_THE_SEALING_MACHINE.to_string(),
+        }));
+    };
+    if header_seal_id(&sealed.header).as_deref() != Some(sf.header.seal.as_str()) {
+        return Ok(HolderShare::Blocked(Blocked {
+            why: format!(
+                "the seal file {} belongs to another seal than the one the exchange holds for the pass, \
+                 so this machine has no share of it to give",
+                path.display()
+            ),
+            fix: FROM_THE_SEALING_MACHINE.to_string(),
+        }));
+    }
+    let keys = match c.party_keys(holder_id).await {
+        Ok(k) => match trusted(&me.id, k) {
+            Ok(k) => k,
+            Err(e) => {
+                return Ok(HolderShare::Blocked(Blocked {
+                    why: format!("{e:#}"),
+                    fix: format!(
+                        "check the holder's new fingerprint with it and run `symbolon keys trust {holder_id}`"
+                    ),
+                }))
+            }
+        },
+        Err(e) if e.code() == Some("party_keys_missing") => {
+            return Ok(HolderShare::Blocked(Blocked {
+                why: format!(
+                    "holder {holder_id} has not registered keys yet, so its share cannot be wrapped to it"
+                ),
+                fix: "ask the holder to run `symbolon keys init`".to_string(),
+            }))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(HolderShare::Ready(Box::new(ReadyShare {
+        pass_id: pass_id.to_string(),
+        holder_id: holder_id.to_string(),
+        recipient: keys.age_recipient,
+        envelope: sf.shares[0].clone(),
+    })))
+}
+
+/// Wraps the holder's share (share 1) to its key and sends it.
+pub async fn send_holder_share(c: &Client, r: &ReadyShare) -> anyhow::Result<api::SealedShare> {
+    let wrapped = seal::wrap(&r.recipient, &r.envelope)?;
+    Ok(c.share_to_holder(
+        &r.pass_id,
+        &api::ShareToHolder {
+            holder_id: r.holder_id.clone(),
+            wrapped: STANDARD.encode(wrapped),
+        },
+    )
+    .await?)
+}
+
+/// `pass grant`: grants the pass and, when it is sealed, sends the holder
+/// its share in the same step. If the share cannot go from this machine (no
+/// seal file here, the holder without keys), nothing is granted unless
+/// `without_share`: a holder silently left without its share could never
+/// pass the secret on. Progress notes go to stderr.
+pub async fn grant(
+    c: &Client,
+    pass_id: &str,
+    req: &api::CreateGrant,
+    without_share: bool,
+) -> anyhow::Result<api::Holding> {
+    let holder = req.holder_id.as_str();
+    let later = format!("symbolon share send --pass {pass_id} --holder {holder}");
+    let share = holder_share(c, pass_id, holder).await?;
+    if let (HolderShare::Blocked(b), false) = (&share, without_share) {
+        bail!(
+            "not granted: pass {pass_id} carries a sealed secret, but {}.\n  \
+             A grant without the share would leave {holder} unable to pass the secret on to buyers.\n  \
+             Either {} and grant again, or grant now with --without-share and, once that is done, send \
+             the share from the machine that sealed the pass:\n    {later}",
+            b.why,
+            b.fix
+        );
+    }
+    let h = c.grant(pass_id, req).await?;
+    match share {
+        HolderShare::NotSealed => {}
+        HolderShare::Ready(r) if !without_share => match send_holder_share(c, &r).await {
+            Ok(s) => eprintln!(
+                "sealed pass: the holder's share was wrapped to its key ({})",
+                s.id
+            ),
+            Err(e) => eprintln!(
+                "warning: granted, but the holder's share of the sealed pass was not sent: {e:#}\n  \
+                 send it with: {later}"
+            ),
+        },
+        HolderShare::Ready(_) | HolderShare::Blocked(_) => eprintln!(
+            "granted without the holder's share of the sealed secret (--without-share); send it from \
+             the machine that sealed the pass: {later}"
+        ),
+    }
+    Ok(h)
+}
+
+/// `share send`: gives a holder its share of a sealed pass. `None` when the
+/// pass carries no sealed secret.
 pub async fn give_holder_share(
     c: &Client,
     pass_id: &str,
     holder_id: &str,
 ) -> anyhow::Result<Option<api::SealedShare>> {
-    let me = c.whoami().await?;
-    let Some(sf) = load_seal(&me.id, pass_id)? else {
-        return Ok(None);
-    };
-    let keys = trusted(&me.id, c.party_keys(holder_id).await?)?;
-    let wrapped = seal::wrap(&keys.age_recipient, &sf.shares[0])?;
-    let share = c
-        .share_to_holder(
-            pass_id,
-            &api::ShareToHolder {
-                holder_id: holder_id.to_string(),
-                wrapped: STANDARD.encode(wrapped),
-            },
-        )
-        .await?;
-    Ok(Some(share))
+    match holder_share(c, pass_id, holder_id).await? {
+        HolderShare::NotSealed => Ok(None),
+        HolderShare::Ready(r) => Ok(Some(send_holder_share(c, &r).await?)),
+        HolderShare::Blocked(b) => bail!(
+            "cannot send the share of {pass_id}: {}\n  First {}, then send it again.",
+            b.why,
+            b.fix
+        ),
+    }
 }
 
 /// Sends the requester of an offer of a sealed pass the holder's share,
@@ -424,9 +330,18 @@ pub async fn share_with_offer(
     Ok(Some(requester.fingerprint))
 }
 
+/// What a release did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Released {
+    /// This many shares went to the buyer now.
+    Now(usize),
+    /// The exchange already had them (an earlier run, or another agent).
+    Before,
+}
+
 /// Releases the provider's side's shares (2..=k) for a paid order. `None`
-/// when this provider sealed nothing into the order's pass.
-pub async fn release(c: &Client, order_id: &str) -> anyhow::Result<Option<usize>> {
+/// when this provider sealed nothing into the order's pass on this machine.
+pub async fn release(c: &Client, order_id: &str) -> anyhow::Result<Option<Released>> {
     let order = c.order(order_id).await?;
     let me = c.whoami().await?;
     let Some(sf) = load_seal(&me.id, &order.pass_id)? else {
@@ -445,97 +360,193 @@ pub async fn release(c: &Client, order_id: &str) -> anyhow::Result<Option<usize>
         .release_shares(order_id, &api::WrappedShares { wrapped })
         .await
     {
-        Err(e) if already_sent(&e) => {}
-        other => {
-            other?;
-        }
-    }
-    Ok(Some(k - 1))
-}
-
-/// Opens the account's event stream after `after`, waiting out network
-/// errors (the server restarting); other errors end it.
-pub async fn follow(
-    c: &Client,
-    after: Option<&str>,
-) -> anyhow::Result<symbolon_client::EventStream> {
-    loop {
-        match c.event_stream(after).await {
-            Ok(s) => return Ok(s),
-            Err(ClientError::Transport(e)) => {
-                tracing::warn!(error = %e, "event stream unavailable; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
+        Err(e) if already_sent(&e) => Ok(Some(Released::Before)),
+        Err(e) => Err(e.into()),
+        Ok(_) => Ok(Some(Released::Now(k - 1))),
     }
 }
 
-/// `provider agent`: follows the provider's events and releases the shares
-/// of every paid order of a sealed pass. It resumes after the last event it
-/// handled (kept in the keystore), and keeps orders whose release failed (a
-/// requester without keys yet, the exchange down) to try again later.
-pub async fn agent(c: &Client, once: bool) -> anyhow::Result<()> {
-    let me = c.whoami().await?;
-    let dir = account_dir(&me.id)?;
-    let cursor_path = dir.join("agent.cursor");
-    let pending_path = dir.join("agent.pending");
-    let mut cursor = std::fs::read_to_string(&cursor_path)
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    let mut pending: Vec<String> = std::fs::read_to_string(&pending_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    let mut last_retry = std::time::Instant::now();
-    loop {
-        let events: Vec<api::Event> = if once {
-            c.events(cursor.as_deref(), Some(500)).await?.events
-        } else {
-            let mut stream = follow(c, cursor.as_deref()).await?;
-            // One event at a time (or none within 30 s, to retry what failed).
-            match tokio::time::timeout(std::time::Duration::from_secs(30), stream.next()).await {
-                Ok(Ok(Some(e))) => vec![e],
-                Ok(_) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    vec![]
-                }
-                Err(_) => vec![],
+/// Where a buyer stands when `buyer_note` speaks.
+pub enum BuyerStep<'a> {
+    /// An offer was just accepted; no order yet.
+    Accepted { offer_id: &'a str },
+    /// An order was just placed (and maybe paid).
+    Ordered(&'a api::Order),
+}
+
+/// Where this account's keys are, for a buyer.
+enum BuyerKeys {
+    /// Registered, and this machine has them.
+    Here,
+    /// Registered from another machine (fingerprint).
+    Elsewhere(String),
+    /// None registered.
+    None,
+}
+
+/// For a buyer who accepted an offer of, or ordered, a sealed pass: that
+/// there is a secret, and the steps to open it — `keys init` first when the
+/// account has no keys. `None` when the pass carries no sealed secret (or
+/// the exchange cannot say: the note is advice, never a reason to fail).
+pub async fn buyer_note(c: &Client, pass_id: &str, step: BuyerStep<'_>) -> Option<String> {
+    match c.pass_seal(pass_id).await {
+        Ok(_) => {}
+        Err(_) => return None,
+    }
+    let me = c.whoami().await.ok()?;
+    let local = load_keystore(&me.id).ok();
+    let keys = match c.party_keys(&me.id).await {
+        Ok(r) => match &local {
+            Some((id, _)) if id.recipient() == r.age_recipient => BuyerKeys::Here,
+            _ => BuyerKeys::Elsewhere(r.fingerprint),
+        },
+        Err(e) if e.code() == Some("party_keys_missing") => BuyerKeys::None,
+        Err(_) => return None,
+    };
+    let (order, offer) = match step {
+        BuyerStep::Accepted { offer_id } => (None, offer_id),
+        BuyerStep::Ordered(o) => match o.offer_id.as_deref() {
+            Some(offer) => (Some(o), offer),
+            None => {
+                return Some(
+                    "this pass carries a sealed secret (a password, a licence key…), but this order was \
+                     placed straight from the pass, so it cannot open it: the secret opens only with the \
+                     holder's share, which comes with a holder's offer (a demand, then `symbolon accept`)."
+                        .to_string(),
+                )
             }
-        };
-        let idle = events.is_empty();
-        for e in events {
-            if e.kind == "order.paid" {
-                if let Some(order) = e.data["order_id"].as_str() {
-                    pending.push(order.to_string());
-                }
+        },
+    };
+    let open = format!(
+        "symbolon open --order {}",
+        order.map(|o| o.id.as_str()).unwrap_or("ORDER")
+    );
+    // What the buyer does before the provider can release its share.
+    let pay = match order {
+        None => Some(format!(
+            "order and pay: symbolon order create --offer {offer} --pay"
+        )),
+        Some(o) if o.status == "placed" => Some(format!("pay: symbolon order pay {}", o.id)),
+        Some(_) => None,
+    };
+    let release =
+        "the provider releases its share once the order is paid and your keys are registered";
+    let mut note = "this pass carries a sealed secret (a password, a licence key…) that only you can open, \
+                    with your own keys and two shares: the holder's, which comes with its offer, and the \
+                    provider's, released after payment."
+        .to_string();
+    match keys {
+        BuyerKeys::None => {
+            note.push_str("\n  You have no keys yet. To open it:");
+            let mut steps =
+                vec!["symbolon keys init   (on the machine where you will open it)".to_string()];
+            steps.push(match &pay {
+                Some(p) => format!("{p} — {release}"),
+                None => release.to_string(),
+            });
+            steps.push(open.clone());
+            for (n, s) in steps.iter().enumerate() {
+                note.push_str(&format!("\n    {}. {s}", n + 1));
             }
-            cursor = Some(e.id);
+            note.push_str(&format!(
+                "\n  The holder could not send you its share before your keys existed: if `open` says \
+                 it is missing, ask the holder to run `symbolon share offer {offer} --pass {pass_id}`."
+            ));
         }
-        if !pending.is_empty() && (!idle || once || last_retry.elapsed().as_secs() >= 30) {
-            let mut still = Vec::new();
-            for order in std::mem::take(&mut pending) {
-                match release(c, &order).await {
-                    Ok(Some(n)) => println!("released {n} share(s) for {order}"),
-                    Ok(None) => {}
-                    Err(err) => {
-                        eprintln!("cannot release the shares of {order} yet: {err:#}");
-                        still.push(order);
-                    }
-                }
+        BuyerKeys::Elsewhere(fingerprint) => {
+            note.push_str(&format!(
+                "\n  Your keys (fingerprint {fingerprint}) are registered from another machine: open it \
+                 there, or with a copy of its SYMBOLON_HOME ({open}); `symbolon keys init` here would refuse \
+                 to replace them."
+            ));
+            if let Some(p) = &pay {
+                note.push_str(&format!("\n  Next: {p}."));
             }
-            pending = still;
-            last_retry = std::time::Instant::now();
         }
-        write_private(&pending_path, serde_json::to_string(&pending)?.as_bytes())?;
-        if let Some(c) = &cursor {
-            write_private(&cursor_path, c.as_bytes())?;
-        }
-        if once && idle {
-            return Ok(());
+        BuyerKeys::Here => {
+            note.push_str(&match &pay {
+                Some(p) => {
+                    format!("\n  Next: {p}; once the provider has released its share: {open}")
+                }
+                None => format!("\n  Once the provider has released its share: {open}"),
+            });
         }
     }
+    Some(note)
+}
+
+/// Which of an order's shares reached the buyer, and which opened here.
+#[derive(Default)]
+struct Arrived {
+    holder_sent: bool,
+    holder_opened: bool,
+    provider_sent: bool,
+    /// The indices of the provider's shares that opened.
+    provider_opened: std::collections::BTreeSet<u8>,
+}
+
+/// Why `open` cannot rebuild the secret yet: whose share is missing, and
+/// what to do about it. `no_keystore` is the keystore path when this
+/// machine has none for the account.
+fn missing_shares(
+    order: &api::Order,
+    seen: &Arrived,
+    need: usize,
+    no_keystore: Option<&Path>,
+) -> String {
+    let have = usize::from(seen.holder_opened) + seen.provider_opened.len();
+    let mut out = format!(
+        "cannot open the secret of {}: {have} share(s), {need} needed",
+        order.id
+    );
+    let mut line = |s: String| {
+        out.push_str("\n  - ");
+        out.push_str(&s);
+    };
+    if let Some(path) = no_keystore {
+        line(format!(
+            "this machine has no keys for {} ({} is missing), so no share opens here: open it on the \
+             machine where you ran `symbolon keys init` (if you never did, run it now — the shares below \
+             must then reach your new keys)",
+            order.requester_id,
+            path.display()
+        ));
+    }
+    let unreadable = "it came, but none of your keys on this machine opens it: it was wrapped to keys \
+                      of yours that are elsewhere (another machine, or replaced by `keys init --force`); \
+                      open it where those keys are";
+    let holder = order.holder_id.as_deref().unwrap_or("the holder");
+    if !seen.holder_opened {
+        line(match (&order.offer_id, seen.holder_sent) {
+            (None, _) => "the holder's share is missing: the order was placed straight from the pass, \
+                          and only a holder's offer carries the holder's share"
+                .to_string(),
+            (Some(offer), false) => format!(
+                "the holder's share is missing: holder {holder} has not sent it with offer {offer} (it \
+                 goes only to a buyer with registered keys). Ask the holder to run: symbolon share offer \
+                 {offer} --pass {}",
+                order.pass_id
+            ),
+            (Some(_), true) => format!("the holder's share: {unreadable}"),
+        });
+    }
+    if seen.provider_opened.len() + 1 < need {
+        line(match (order.status.as_str(), seen.provider_sent) {
+            ("placed", _) => format!(
+                "the provider's share is missing: it is released once the order is paid \
+                 (symbolon order pay {})",
+                order.id
+            ),
+            (_, false) => format!(
+                "the provider's share is missing: provider {} has not released it yet. Its `symbolon \
+                 provider agent` releases it after payment, retrying while your keys are not registered; \
+                 or the provider runs: symbolon provider release {}. Try again later",
+                order.provider_id, order.id
+            ),
+            (_, true) => format!("the provider's share: {unreadable}"),
+        });
+    }
+    out
 }
 
 /// Where `open` writes.
@@ -548,12 +559,25 @@ pub struct OpenTargets<'a> {
 /// `open`: unwraps the holder's share (index 1, sent with the order's offer)
 /// and the provider's (released for this order), rebuilds the identity,
 /// checks the signed header, decrypts and decompresses. Nothing is written
-/// unless all of it succeeds.
+/// unless all of it succeeds. A missing share is named — whose it is, and
+/// what its sender or the buyer does about it.
 pub async fn open(c: &Client, order_id: &str, to: &OpenTargets<'_>) -> anyhow::Result<Vec<u8>> {
     let me = c.whoami().await?;
-    let ids = identities(&me.id)?;
+    let keystore = account_dir(&me.id)?.join("keys.json");
+    // Without a keystore no share opens here; `missing_shares` says so.
+    let ids = if keystore.exists() {
+        identities(&me.id)?
+    } else {
+        Vec::new()
+    };
     let order = c.order(order_id).await?;
-    let sealed = c.pass_seal(&order.pass_id).await?;
+    let sealed = match c.pass_seal(&order.pass_id).await {
+        Err(e) if e.code() == Some("not_sealed") => bail!(
+            "the pass of order {order_id} ({}) carries no sealed secret: there is nothing to open",
+            order.pass_id
+        ),
+        other => other?,
+    };
     let provider = trusted(&me.id, c.party_keys(&order.provider_id).await?)?;
     let jwk: symbolon_pass::Jwk = serde_json::from_value(provider.signing_jwk)?;
     let header = seal::verify_header(&sealed.header, &symbolon_pass::Jwks { keys: vec![jwk] })?;
@@ -564,22 +588,42 @@ pub async fn open(c: &Client, order_id: &str, to: &OpenTargets<'_>) -> anyhow::R
     seal::check_payload(&header, &payload)?;
     let shares = c.my_shares(&order.pass_id).await?;
     let mut envelopes = Vec::new();
+    let mut seen = Arrived::default();
     for s in &shares.items {
         let from_holder = s.kind == "offer" && s.offer_id.is_some() && s.offer_id == order.offer_id;
         let from_provider = s.kind == "release" && s.order_id.as_deref() == Some(order_id);
         if !(from_holder || from_provider) {
             continue;
         }
+        if from_holder {
+            seen.holder_sent = true;
+        } else {
+            seen.provider_sent = true;
+        }
         // A share that does not unwrap, or claims an index its sender may not
         // give, is left out rather than trusted.
-        let Ok(Some(w)) = STANDARD.decode(&s.wrapped).map(Some) else {
+        let Ok(w) = STANDARD.decode(&s.wrapped) else {
             continue;
         };
         match unwrap_any(&ids, &w) {
-            Ok(e) if from_holder && e.index == 1 => envelopes.push(e),
-            Ok(e) if from_provider && e.index >= 2 => envelopes.push(e),
+            Ok(e) if from_holder && e.index == 1 => {
+                seen.holder_opened = true;
+                envelopes.push(e);
+            }
+            Ok(e) if from_provider && e.index >= 2 => {
+                seen.provider_opened.insert(e.index);
+                envelopes.push(e);
+            }
             _ => {}
         }
+    }
+    if !seen.holder_opened || seen.provider_opened.len() + 1 < header.k as usize {
+        bail!(missing_shares(
+            &order,
+            &seen,
+            header.k as usize,
+            (!keystore.exists()).then_some(keystore.as_path())
+        ));
     }
     let rebuilt = seal::combine(&header, &envelopes)?;
     let secret = seal::open(&rebuilt, &payload)?;

@@ -14,6 +14,8 @@
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 pub use symbolon_api as api;
 use symbolon_api::*;
@@ -82,6 +84,9 @@ pub struct Client {
     http: reqwest::Client,
     /// A pinned Idempotency-Key (see [`Client::with_idempotency_key`]).
     idempotency_key: Option<String>,
+    /// Seeded keys (see [`Client::with_seeded_idempotency_keys`]): the seed
+    /// and how many POSTs this client has sent.
+    seeded_keys: Option<Arc<(u64, AtomicU64)>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -110,16 +115,35 @@ impl Client {
             key: None,
             http,
             idempotency_key: None,
+            seeded_keys: None,
         })
     }
 
-    /// The same server, with an API key.
+    /// The same server, with an API key (seeded keys, if any, start again
+    /// from the seed: each account's POSTs count on their own).
     pub fn with_key(&self, key: &str) -> Self {
         Self {
             base: self.base.clone(),
             key: Some(key.to_string()),
             http: self.http.clone(),
             idempotency_key: None,
+            seeded_keys: self
+                .seeded_keys
+                .as_ref()
+                .map(|s| Arc::new((s.0, AtomicU64::new(0)))),
+        }
+    }
+
+    /// The same client, its POSTs' Idempotency-Keys drawn from `seed` and
+    /// their count instead of at random. The server derives the ids a POST
+    /// creates from its key, so a script that sends the same requests in
+    /// the same order (the demo) gets the same ids on every run. Never for
+    /// two different runs against one server: a repeated key answers what
+    /// the first request did.
+    pub fn with_seeded_idempotency_keys(&self, seed: u64) -> Self {
+        Self {
+            seeded_keys: Some(Arc::new((seed, AtomicU64::new(0)))),
+            ..self.clone()
         }
     }
 
@@ -152,9 +176,17 @@ impl Client {
         // Every authenticated POST carries an Idempotency-Key, the same on
         // each retry, so retrying after a network error never repeats its effect.
         let idempotency_key = (method == Method::POST && self.key.is_some()).then(|| {
-            self.idempotency_key
-                .clone()
-                .unwrap_or_else(new_idempotency_key)
+            match (&self.idempotency_key, &self.seeded_keys) {
+                (Some(k), _) => k.clone(),
+                (None, Some(s)) => {
+                    format!(
+                        "seeded-{:016x}-{}",
+                        s.0,
+                        s.1.fetch_add(1, Ordering::Relaxed)
+                    )
+                }
+                (None, None) => new_idempotency_key(),
+            }
         });
         let retryable = idempotency_key.is_some() || method == Method::GET;
         let mut attempt = 0;

@@ -4,7 +4,7 @@
 //! messages resolved by an operator made with `symbolon admin
 //! create-operator` on the running server's store, and the balances table.
 
-use super::{account, command, s, Server};
+use super::{account, command, s, Server, REQUESTER_PROFILE};
 use std::process::Stdio;
 
 #[test]
@@ -56,25 +56,7 @@ fn cancel_refund_return_dispute_and_balances_through_the_cli() {
         holders.push((id, key));
     }
     let (_, rk) = account(&srv, "Rita", &["requester"]);
-    srv.json(
-        Some(&rk),
-        &[
-            "requester",
-            "profile",
-            "--name",
-            "Rita R",
-            "--line1",
-            "1 Main St",
-            "--city",
-            "Springfield",
-            "--postal-code",
-            "12345",
-            "--country",
-            "US",
-            "--card",
-            "4242424242424242",
-        ],
-    );
+    srv.json(Some(&rk), REQUESTER_PROFILE);
 
     // One order per accepted offer: each order comes from a demand of its
     // own, the first holder's offer accepted and paid in one click.

@@ -3,9 +3,12 @@
 mod after_sale;
 mod connections;
 mod crash;
+mod demo;
 mod load;
 mod replicas;
 mod sealed;
+mod sealed_traps;
+mod units;
 mod verify;
 
 use serde_json::Value;
@@ -146,6 +149,24 @@ impl Drop for Server {
     }
 }
 
+/// `requester profile` with an address and the sandbox card that pays.
+const REQUESTER_PROFILE: &[&str] = &[
+    "requester",
+    "profile",
+    "--name",
+    "Rita R",
+    "--line1",
+    "1 Main St",
+    "--city",
+    "Springfield",
+    "--postal-code",
+    "12345",
+    "--country",
+    "US",
+    "--card",
+    "4242424242424242",
+];
+
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_else(|| panic!("not a string: {v}"))
 }
@@ -243,25 +264,7 @@ fn the_whole_story_through_the_cli() {
 
     // Requester with an address and a sandbox card.
     let (requester_id, rk) = account(&srv, "Rita", &["requester"]);
-    let profile = srv.json(
-        Some(&rk),
-        &[
-            "requester",
-            "profile",
-            "--name",
-            "Rita R",
-            "--line1",
-            "1 Main St",
-            "--city",
-            "Springfield",
-            "--postal-code",
-            "12345",
-            "--country",
-            "US",
-            "--card",
-            "4242424242424242",
-        ],
-    );
+    let profile = srv.json(Some(&rk), REQUESTER_PROFILE);
     assert_eq!(profile["payment_method"]["last4"], "4242");
     assert_eq!(
         srv.json(Some(&rk), &["requester", "show"])["ship_to"]["city"],

@@ -7,7 +7,7 @@
 //! payload too. Finally the whole database and the server's log contain
 //! neither the secret, nor a share, nor the rebuilt identity.
 
-use super::command;
+use super::{command, REQUESTER_PROFILE};
 use base64::Engine as _;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const SECRET: &str = "router admin password: Tr0ub4dor&3-horse-battery";
+pub(crate) const SECRET: &str = "router admin password: Tr0ub4dor&3-horse-battery";
 
-struct Node {
+pub(crate) struct Node {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     data: tempfile::TempDir,
     log: PathBuf,
 }
@@ -31,7 +31,7 @@ impl Drop for Node {
     }
 }
 
-fn start() -> Node {
+pub(crate) fn start() -> Node {
     let data = tempfile::tempdir().unwrap();
     let log = data.path().join("server.log");
     let mut child = command()
@@ -61,13 +61,36 @@ fn start() -> Node {
 }
 
 /// One party: its API key and its own keystore directory.
-struct Party {
-    id: String,
-    key: String,
-    home: tempfile::TempDir,
+pub(crate) struct Party {
+    pub(crate) id: String,
+    pub(crate) key: String,
+    pub(crate) home: tempfile::TempDir,
 }
 
-fn cli(node: &Node, home: &Path, key: Option<&str>, json: bool, args: &[&str]) -> Output {
+impl Party {
+    /// Starts this party's `provider agent` (with `extra` flags), its stdout piped.
+    pub(crate) fn agent(&self, node: &Node, extra: &[&str], stderr: Stdio) -> Child {
+        command()
+            .env("SYMBOLON_HOME", self.home.path())
+            .args([
+                "--server", &node.url, "--key", &self.key, "provider", "agent",
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start the provider agent")
+    }
+}
+
+pub(crate) fn cli(
+    node: &Node,
+    home: &Path,
+    key: Option<&str>,
+    json: bool,
+    args: &[&str],
+) -> Output {
     let mut c = command();
     c.env("SYMBOLON_HOME", home).args(["--server", &node.url]);
     if let Some(k) = key {
@@ -79,7 +102,7 @@ fn cli(node: &Node, home: &Path, key: Option<&str>, json: bool, args: &[&str]) -
     c.args(args).stdin(Stdio::null()).output().unwrap()
 }
 
-fn ok(out: Output, what: &str) -> Value {
+pub(crate) fn ok(out: Output, what: &str) -> Value {
     assert!(
         out.status.success(),
         "`{what}` failed: {}",
@@ -88,7 +111,15 @@ fn ok(out: Output, what: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
 
-fn party(node: &Node, name: &str, role: &str) -> Party {
+pub(crate) fn party(node: &Node, name: &str, role: &str) -> Party {
+    let p = party_without_keys(node, name, role);
+    let keys = ok(p.run(node, &["keys", "init"]), "keys init");
+    assert!(keys["age_recipient"].as_str().unwrap().starts_with("age1"));
+    p
+}
+
+/// An account whose machine has run no `keys init` yet.
+pub(crate) fn party_without_keys(node: &Node, name: &str, role: &str) -> Party {
     let home = tempfile::tempdir().unwrap();
     let a = ok(
         cli(
@@ -100,21 +131,18 @@ fn party(node: &Node, name: &str, role: &str) -> Party {
         ),
         "account create",
     );
-    let p = Party {
+    Party {
         id: a["id"].as_str().unwrap().into(),
         key: a["api_key"].as_str().unwrap().into(),
         home,
-    };
-    let keys = ok(p.run(node, &["keys", "init"]), "keys init");
-    assert!(keys["age_recipient"].as_str().unwrap().starts_with("age1"));
-    p
+    }
 }
 
 impl Party {
-    fn run(&self, node: &Node, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, node: &Node, args: &[&str]) -> Output {
         cli(node, self.home.path(), Some(&self.key), true, args)
     }
-    fn json(&self, node: &Node, args: &[&str]) -> Value {
+    pub(crate) fn json(&self, node: &Node, args: &[&str]) -> Value {
         ok(self.run(node, args), &args.join(" "))
     }
 }
@@ -222,43 +250,11 @@ fn a_sealed_secret_opens_only_with_both_shares_and_the_exchange_never_sees_it() 
         ok(g, "grant");
     }
     for r in [&r1, &r2] {
-        r.json(
-            &node,
-            &[
-                "requester",
-                "profile",
-                "--name",
-                "R",
-                "--line1",
-                "1 Main St",
-                "--city",
-                "Springfield",
-                "--postal-code",
-                "12345",
-                "--country",
-                "US",
-                "--card",
-                "4242424242424242",
-            ],
-        );
+        r.json(&node, REQUESTER_PROFILE);
     }
 
     // The provider agent follows the provider's events from now on.
-    let mut agent = command()
-        .env("SYMBOLON_HOME", provider.home.path())
-        .args([
-            "--server",
-            &node.url,
-            "--key",
-            &provider.key,
-            "provider",
-            "agent",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut agent = provider.agent(&node, &[], Stdio::null());
     let (tx, released) = std::sync::mpsc::channel::<String>();
     let agent_out = agent.stdout.take().unwrap();
     std::thread::spawn(move || {
