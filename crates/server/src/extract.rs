@@ -44,25 +44,56 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "send the body as JSON with `Content-Type: application/json`",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e: BytesRejection| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        ErrorCode::PayloadTooLarge,
-                        format!(
-                            "the body exceeds {} bytes",
-                            symbolon_core::limits::MAX_BODY_BYTES
-                        ),
-                    )
-                } else {
-                    ApiError::new(
-                        ErrorCode::MalformedJson,
-                        format!("cannot read the body: {e}"),
-                    )
-                }
-            })?;
+        let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// The request body, within the size limit (413 beyond it).
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!(
+                        "the body exceeds {} bytes",
+                        symbolon_core::limits::MAX_BODY_BYTES
+                    ),
+                )
+            } else {
+                ApiError::new(
+                    ErrorCode::MalformedJson,
+                    format!("cannot read the body: {e}"),
+                )
+            }
+        })
+}
+
+/// An optional JSON body: a request without one (no `Content-Type`, nothing
+/// sent) gets `T::default()`, so an endpoint that grew a body still answers
+/// the clients that send none; a body given is read as [`Json`] reads it.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if req.headers().contains_key(CONTENT_TYPE) {
+            return Json::<T>::from_request(req, state)
+                .await
+                .map(|Json(v)| OptionalJson(v));
+        }
+        let bytes = read_body(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            Ok(OptionalJson(T::default()))
+        } else {
+            Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with `Content-Type: application/json`",
+            ))
+        }
     }
 }
 

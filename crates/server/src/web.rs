@@ -278,7 +278,8 @@ fn render_pass_page(
         product.description.clone()
     };
     // ---- head: Open Graph and JSON-LD
-    let availability = if product.stock > 0 && p.status == "active" {
+    let availability = if product.stock > 0 && p.status == "active" && product.archived_at.is_none()
+    {
         "https://schema.org/InStock"
     } else {
         "https://schema.org/OutOfStock"
@@ -455,9 +456,10 @@ fn render_pass_page(
         );
     }
     b.push_str("</ul></section>");
-    // order form: only while the pass can be used
-    if p.status != "active" {
+    // order form: only while the pass can be used and its product is sold
+    if p.status != "active" || product.archived_at.is_some() {
         let why = match p.status.as_str() {
+            "active" => "its provider no longer sells the product",
             "revoked" => "its provider revoked it",
             "expired" => "it has expired",
             "not_yet_valid" => "it is not valid yet",
