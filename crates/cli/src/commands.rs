@@ -2087,27 +2087,16 @@ fn products_table(l: &api::ProductList) -> comfy_table::Table {
     t
 }
 
-/// A requester's demands, newest first: state and how far each got.
+/// A requester's demands, newest first: state and how far each got (offers
+/// of holders contacted). The accepted offer is in `demand show`.
 fn demands_table(l: &api::DemandList) -> comfy_table::Table {
-    let mut t = output::table([
-        "Demand",
-        "Status",
-        "Query",
-        "Contacted",
-        "Offers",
-        "Accepted offer",
-        "Deadline",
-        "Created",
-    ]);
+    let mut t = output::table(["Demand", "Status", "Query", "Offers", "Created"]);
     for d in &l.items {
         t.add_row([
             d.id.clone(),
             d.status.clone(),
             d.item.query.clone(),
-            d.contacted.to_string(),
-            d.offers.to_string(),
-            output::opt_str(d.accepted_offer_id.as_deref()),
-            d.deadline.clone(),
+            format!("{} of {}", d.offers, d.contacted),
             d.created_at.clone(),
         ]);
     }
@@ -2223,6 +2212,172 @@ mod tests {
                 hint("not_found", "no such order"),
             ]
             .join("\n---\n")
+        );
+    }
+
+    /// `product list` and `demand list` at 80 and 140 columns: every id
+    /// whole, what each list says at a glance.
+    #[test]
+    fn owners_lists_keep_ids_whole() {
+        let product = |id: &str, title: &str, stock: i64, archived: bool| api::Product {
+            id: id.into(),
+            provider_id: "acc_2p8kq0zv7m3x".into(),
+            title: title.into(),
+            description: String::new(),
+            category: "electronics/audio/headphones".into(),
+            specs: Default::default(),
+            price: api::Money::new("349.99", "USD"),
+            stock,
+            created_at: "2026-12-01T09:30:00Z".into(),
+            gtin: None,
+            archived_at: archived.then(|| "2026-12-03T17:00:00Z".into()),
+        };
+        let products = api::ProductList {
+            items: vec![
+                product(
+                    "prd_wxe53g1k1f2wbk0p",
+                    "Noise cancelling headphones WH-1000XM5, black",
+                    20,
+                    false,
+                ),
+                product(
+                    "prd_0pq9r8s7t6u5v4w3",
+                    "Studio monitor headphones",
+                    0,
+                    false,
+                ),
+                product("prd_h8g7f6e5d4c3b2a1", "Wired earbuds, 3.5 mm", 7, true),
+            ],
+            next: Some("3".into()),
+        };
+        let summary = |id: &str,
+                       status: &str,
+                       query: &str,
+                       contacted: u64,
+                       offers: u64,
+                       accepted: Option<&str>| {
+            api::DemandSummary {
+                id: id.into(),
+                status: status.into(),
+                item: api::DemandItem {
+                    query: query.into(),
+                    category: None,
+                    max_price: None,
+                },
+                contacted,
+                offers,
+                accepted_offer_id: accepted.map(str::to_string),
+                deadline: "2026-12-01T10:05:00Z".into(),
+                created_at: "2026-12-01T10:00:00Z".into(),
+                cancelled_at: (status == "cancelled").then(|| "2026-12-01T10:02:00Z".into()),
+            }
+        };
+        let demands = api::DemandList {
+            items: vec![
+                summary(
+                    "dem_3kd9s0a2lq7x",
+                    "cancelled",
+                    "vinyl turntable with a built-in preamp",
+                    3,
+                    0,
+                    None,
+                ),
+                summary(
+                    "dem_9x8w7v6u5t4s",
+                    "accepted",
+                    "noise cancelling headphones",
+                    4,
+                    2,
+                    Some("ofr_wxe53g1k1f2wbk0pntwr"),
+                ),
+                summary("dem_1a2b3c4d5e6f", "waiting", "降噪耳机", 0, 0, None),
+            ],
+            next: None,
+        };
+        for width in [80u16, 140] {
+            let mut t = products_table(&products);
+            t.set_width(width);
+            let out = output::render(&t);
+            for p in &products.items {
+                assert!(out.contains(&p.id), "{} cut at {width}:\n{out}", p.id);
+            }
+            insta::assert_snapshot!(format!("product_list_at_{width}_columns"), out);
+            let mut t = demands_table(&demands);
+            t.set_width(width);
+            let out = output::render(&t);
+            for d in &demands.items {
+                assert!(out.contains(&d.id), "{} cut at {width}:\n{out}", d.id);
+            }
+            insta::assert_snapshot!(format!("demand_list_at_{width}_columns"), out);
+        }
+    }
+
+    #[test]
+    fn accept_says_how_to_order_next() {
+        insta::assert_snapshot!(
+            "accept_next_step",
+            [
+                next_after_accept("ofr_wxe53g1k1f2wbk0pntwr"),
+                order_command("ofr_wxe53g1k1f2wbk0pntwr", false),
+            ]
+            .join("\n")
+        );
+    }
+
+    #[test]
+    fn owners_commands_parse() {
+        assert!(matches!(
+            parse(&["product", "update", "prd_1", "--stock", "3"]).unwrap(),
+            ApiCommand::Product(ProductCommand::Update(UpdateProductArgs {
+                stock: Some(3),
+                ..
+            }))
+        ));
+        assert!(
+            parse(&["product", "update", "prd_1"]).is_err(),
+            "something to change"
+        );
+        assert!(
+            parse(&["product", "update", "prd_1", "--currency", "EUR"]).is_err(),
+            "a currency goes with a price"
+        );
+        assert!(parse(&["product", "archive", "prd_1"]).is_ok());
+        assert!(parse(&["product", "list", "--limit", "5"]).is_ok());
+        assert!(parse(&["demand", "list"]).is_ok());
+        assert!(parse(&["demand", "cancel", "dem_1"]).is_ok());
+        assert!(matches!(
+            parse(&["inbox", "--pending", "--limit", "2"]).unwrap(),
+            ApiCommand::Inbox(InboxArgs { pending: true, .. })
+        ));
+        assert!(matches!(
+            parse(&["decline", "int_1", "--reason", "sold out"]).unwrap(),
+            ApiCommand::Decline {
+                reason: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse(&["order", "ship", "ord_1", "--tracking", "UPS 1Z"]).unwrap(),
+            ApiCommand::Order(OrderCommand::Ship {
+                tracking: Some(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(&["accept", "ofr_1", "--order", "--pay"]).unwrap(),
+            ApiCommand::Accept(AcceptArgs {
+                order: true,
+                pay: true,
+                ..
+            })
+        ));
+        assert!(
+            parse(&["accept", "ofr_1", "--pay"]).is_err(),
+            "--pay needs --order"
+        );
+        assert!(
+            parse(&["accept", "ofr_1", "--quantity", "2"]).is_err(),
+            "so does --quantity"
         );
     }
 

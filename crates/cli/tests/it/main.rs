@@ -4,6 +4,7 @@ mod after_sale;
 mod connections;
 mod crash;
 mod load;
+mod manage;
 mod replicas;
 mod sealed;
 mod verify;
