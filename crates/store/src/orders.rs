@@ -191,7 +191,6 @@ macro_rules! sql_order_helpers {
         /// writer serializes anyway): the row of `table` whose `id` is `id`
         /// and, with `owner`, whose column `owner.0` is `owner.1`. `NotFound`
         /// when there is none.
-        #[allow(dead_code)]
         async fn lock_row(
             conn: &mut $conn,
             table: &'static str,
