@@ -549,6 +549,26 @@ pub async fn cancelling_a_demand_withdraws_its_pending_requests_once(store: Arc<
     s.create_demand(&one_more, &[])
         .await
         .must("its place is free");
+    // So does an open one under the open-demand limit.
+    let busy = w.add_requester().await;
+    let mut open = Vec::new();
+    for _ in 0..symbolon_core::limits::MAX_OPEN_DEMANDS_PER_REQUESTER {
+        let d = demand_record(&w.id("dem"), &busy, DEADLINE);
+        s.create_demand(&d, &[]).await.must("open demand");
+        open.push(d);
+    }
+    let extra = demand_record(&w.id("dem"), &busy, DEADLINE);
+    assert_err!(
+        s.create_demand(&extra, &[]).await,
+        StoreError::Conflict(Conflict::TooManyOpenDemands),
+        "the open limit"
+    );
+    s.cancel_demand(&open[0].id, &busy, t(30))
+        .await
+        .must("cancel open");
+    s.create_demand(&extra, &[])
+        .await
+        .must("a cancelled demand is no longer open");
     // A standing demand that waited in vain is finished.
     let mut lapsed = demand_record(&w.id("dem"), &w.add_requester().await, t(20));
     lapsed.waiting = true;
