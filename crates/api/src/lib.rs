@@ -112,6 +112,47 @@ pub struct Product {
     pub stock: i64,
     pub created_at: String,
     pub gtin: Option<String>,
+    /// When its provider archived it: it is no longer sold (no new passes,
+    /// grants, offers, acceptances, orders or payments; its passes leave the
+    /// market) and no longer changes; `null` while it is on sale.
+    #[serde(default)]
+    pub archived_at: Option<String>,
+}
+
+/// `PATCH /v1/products/{id}`: what to change; fields left out stay as they
+/// are. Validated as at creation. Once the product has a pass, only `stock`
+/// may change: the rest is signed into its passes (`409
+/// product_has_passes`, `details.field` naming the first such field).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateProduct {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Replaces all the specs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specs: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<Money>,
+    /// Units in stock (0 takes it off the market until it is back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock: Option<i64>,
+    /// A GTIN with a valid check digit; `""` removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+}
+
+/// `GET /v1/products`: the provider's own products, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ProductList {
+    pub items: Vec<Product>,
+    /// Pass as `?after=` to get the next page; null on the last page.
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -249,6 +290,16 @@ pub struct CreateOffer {
     pub note: Option<String>,
 }
 
+/// `POST /v1/interactions/{id}/decline` (the body is optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeclineInteraction {
+    /// Why (up to 500 characters); the requester sees it with the demand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct InteractionState {
@@ -320,8 +371,13 @@ pub struct Contacted {
     pub holder_name: String,
     /// 1 = best match.
     pub rank: i64,
+    /// `pending`, `offered`, `declined`, `expired` or `withdrawn` (the
+    /// requester accepted another offer or cancelled the demand).
     pub status: String,
     pub why: MatchReason,
+    /// The holder's reason, when it declined with one.
+    #[serde(default)]
+    pub decline_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -372,7 +428,8 @@ pub struct Offer {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Demand {
     pub id: String,
-    /// `open`, `closed` (deadline passed) or `accepted`.
+    /// `waiting` (standing, nobody contacted yet), `open`, `closed` (deadline
+    /// passed), `accepted`, `expired` (waited in vain) or `cancelled`.
     pub status: String,
     pub requester_id: String,
     pub item: DemandItem,
@@ -383,8 +440,38 @@ pub struct Demand {
     pub deadline: String,
     pub created_at: String,
     pub accepted_offer_id: Option<String>,
+    /// When its requester cancelled it.
+    #[serde(default)]
+    pub cancelled_at: Option<String>,
     pub contacted: Vec<Contacted>,
     pub offers: Vec<Offer>,
+}
+
+/// A demand in its requester's list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DemandSummary {
+    pub id: String,
+    /// As in `Demand`: `waiting`, `open`, `closed`, `accepted`, `expired` or `cancelled`.
+    pub status: String,
+    pub item: DemandItem,
+    /// Holders sent an interaction request.
+    pub contacted: u64,
+    /// Offers they made.
+    pub offers: u64,
+    pub accepted_offer_id: Option<String>,
+    pub deadline: String,
+    pub created_at: String,
+    pub cancelled_at: Option<String>,
+}
+
+/// `GET /v1/demands`: the requester's own demands, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DemandList {
+    pub items: Vec<DemandSummary>,
+    /// Pass as `?after=` to get the next (older) page; null on the last page.
+    pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -490,6 +577,10 @@ pub struct Order {
     pub created_at: String,
     pub paid_at: Option<String>,
     pub shipped_at: Option<String>,
+    /// The carrier and tracking number the provider gave when shipping it.
+    /// Shown to the requester and the provider; hidden from the holder.
+    #[serde(default)]
+    pub tracking: Option<String>,
     /// An unpaid order must be paid by then (RFC 3339); `null` once paid.
     #[serde(default)]
     pub pay_by: Option<String>,
@@ -518,6 +609,17 @@ pub struct Order {
     /// (delivered, return window over, no return or dispute open).
     #[serde(default)]
     pub settled_at: Option<String>,
+}
+
+/// `POST /v1/orders/{id}/ship` (the body is optional).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ShipOrder {
+    /// Carrier and tracking number, e.g. `UPS 1Z999AA10123456784` (up to
+    /// 200 characters); the requester sees it on the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

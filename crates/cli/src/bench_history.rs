@@ -152,6 +152,7 @@ pub(crate) async fn preload(
                     created_at: created.millis(),
                     accepted_offer_id: None,
                     waiting: false,
+                    cancelled_at: None,
                 };
                 let requests: Vec<Interaction> = hs
                     .iter()
@@ -172,6 +173,7 @@ pub(crate) async fn preload(
                         created_at: created,
                         decided_at: None,
                         seq: 0,
+                        decline_reason: None,
                     })
                     .collect();
                 busy_retry(|| store.create_demand(&demand, &requests))

@@ -21,7 +21,7 @@ pub enum ApiCommand {
     Balance,
     /// Check that the server is up.
     Health,
-    /// Provider: create or show products.
+    /// Provider: create, list, show, update or archive your products.
     #[command(subcommand)]
     Product(ProductCommand),
     /// Provider: create, show and grant passes; show a provider's keys.
@@ -32,23 +32,25 @@ pub enum ApiCommand {
     Holder(HolderCommand),
     /// Holder: list the passes granted to you.
     Wallet,
-    /// Holder: list the interaction requests sent to you.
-    Inbox(PageArgs),
+    /// Holder: list the interaction requests sent to you (`--pending`: only
+    /// those still awaiting your answer).
+    Inbox(InboxArgs),
     /// Holder: answer an interaction request with an offer of one of your passes.
     Offer(OfferArgs),
-    /// Holder: decline an interaction request.
+    /// Holder: decline an interaction request (`--reason`: the requester sees why).
     Decline {
         /// The interaction id (from `inbox`).
         interaction: String,
+        /// Why you decline (up to 500 characters), shown to the requester with the demand.
+        #[arg(long)]
+        reason: Option<String>,
     },
-    /// Requester: create or show demands.
+    /// Requester: create, list, show or cancel your demands.
     #[command(subcommand)]
     Demand(DemandCommand),
-    /// Requester: accept an offer (receives the licence or unit).
-    Accept {
-        /// The offer id (from `demand show`).
-        offer: String,
-    },
+    /// Requester: accept an offer (you receive the licence, or the right to
+    /// buy a unit); `--order [--pay]` orders, and pays, in the same command.
+    Accept(AcceptArgs),
     /// Requester: rate the holder of an accepted offer.
     Rate(RateArgs),
     /// Requester: set or show your shipping address and payment method.
@@ -266,11 +268,54 @@ pub enum AccountCommand {
 pub enum ProductCommand {
     /// Create a product.
     Create(CreateProductArgs),
+    /// List your products, oldest first.
+    List(PageArgs),
     /// Show a product.
     Show {
         /// The product id.
         id: String,
     },
+    /// Change your product: the flags given, checked as at creation. Once it
+    /// has a pass only --stock may change (the rest is signed into its passes).
+    Update(UpdateProductArgs),
+    /// Stop selling your product: no new passes, offers or orders, and its
+    /// passes leave the market (not revoked); paid orders go on.
+    Archive {
+        /// The product id.
+        product: String,
+    },
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("change").required(true).multiple(true)
+    .args(["title", "description", "category", "price", "stock", "specs", "gtin"])))]
+pub struct UpdateProductArgs {
+    /// The product id.
+    product: String,
+    /// A new title.
+    #[arg(long)]
+    title: Option<String>,
+    /// A new description (`""` clears it).
+    #[arg(long)]
+    description: Option<String>,
+    /// A new category path, e.g. `electronics/audio/headphones`.
+    #[arg(long)]
+    category: Option<String>,
+    /// A new unit price as a decimal string, e.g. `12.34`.
+    #[arg(long)]
+    price: Option<String>,
+    /// The currency of --price [default: the product's].
+    #[arg(long, requires = "price")]
+    currency: Option<String>,
+    /// Units in stock now (0 takes it off the market until restocked).
+    #[arg(long)]
+    stock: Option<i64>,
+    /// A specification `name=value` (repeatable); replaces all the specs.
+    #[arg(long = "spec", value_parser = parse_spec)]
+    specs: Vec<(String, String)>,
+    /// A GTIN with a valid check digit (`""` removes it).
+    #[arg(long)]
+    gtin: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -469,6 +514,30 @@ pub struct PageArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct InboxArgs {
+    /// Only the requests still awaiting your answer (pending, before their deadline).
+    #[arg(long)]
+    pending: bool,
+    #[command(flatten)]
+    page: PageArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AcceptArgs {
+    /// The offer id (from `demand show`).
+    offer: String,
+    /// Also order it at once (as `order create --offer OFFER`).
+    #[arg(long)]
+    order: bool,
+    /// With --order: pay at once with the saved payment method (one click).
+    #[arg(long, requires = "order")]
+    pay: bool,
+    /// With --order: how many (a unique pass: 1).
+    #[arg(long, requires = "order", default_value_t = 1)]
+    quantity: i64,
+}
+
+#[derive(Args, Debug)]
 pub struct OfferArgs {
     /// The interaction id (from `inbox`).
     interaction: String,
@@ -484,10 +553,18 @@ pub struct OfferArgs {
 pub enum DemandCommand {
     /// Post a demand: the exchange contacts the best qualifying holders.
     Create(CreateDemandArgs),
+    /// List your demands, newest first, with their state.
+    List(PageArgs),
     /// Show a demand, the holders contacted (rank, score, why) and their offers.
     Show {
         /// The demand id.
         id: String,
+    },
+    /// Cancel your waiting, open or closed demand: no more requests go out,
+    /// pending ones are withdrawn, and none of its offers can be accepted.
+    Cancel {
+        /// The demand id.
+        demand: String,
     },
 }
 
@@ -627,6 +704,10 @@ pub enum OrderCommand {
     Ship {
         /// The order id.
         id: String,
+        /// Carrier and tracking number (up to 200 characters), shown to the
+        /// requester on the order, e.g. `"UPS 1Z999AA10123456784"`.
+        #[arg(long)]
+        tracking: Option<String>,
     },
     #[command(flatten)]
     Step(after_sale::OrderStep),
@@ -1140,11 +1221,18 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                 output::print_table(&t, "the wallet is empty (no pass granted yet)");
             });
         }
-        ApiCommand::Inbox(page) => {
-            let inbox = ctx
-                .authed()?
-                .inbox(page.after.as_deref(), page.limit)
-                .await?;
+        ApiCommand::Inbox(InboxArgs { pending, page }) => {
+            let c = ctx.authed()?;
+            let inbox = if pending {
+                c.inbox_pending(page.after.as_deref(), page.limit).await?
+            } else {
+                c.inbox(page.after.as_deref(), page.limit).await?
+            };
+            let empty = if pending {
+                "nothing awaits your answer"
+            } else {
+                "the inbox is empty"
+            };
             ctx.show(&inbox, |inbox| {
                 let mut t = output::table([
                     "Interaction",
@@ -1168,7 +1256,7 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
                         i.deadline.clone(),
                     ]);
                 }
-                output::print_table(&t, "the inbox is empty");
+                output::print_table(&t, empty);
                 output::print_next(inbox.next.as_deref());
             });
         }
@@ -1192,8 +1280,15 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
             }
             ctx.show(&o, print_offer);
         }
-        ApiCommand::Decline { interaction } => {
-            let s = ctx.authed()?.decline(&interaction).await?;
+        ApiCommand::Decline {
+            interaction,
+            reason,
+        } => {
+            let c = ctx.authed()?;
+            let s = match reason.as_deref() {
+                Some(r) => c.decline_with_reason(&interaction, r).await?,
+                None => c.decline(&interaction).await?,
+            };
             ctx.show(&s, |s| {
                 Fields::new()
                     .add("interaction", &s.id)
@@ -1203,15 +1298,7 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
             });
         }
         ApiCommand::Demand(cmd) => demand(cmd, ctx).await?,
-        ApiCommand::Accept { offer } => {
-            let c = ctx.authed()?;
-            let o = c.accept(&offer).await?;
-            let step = crate::sealing::BuyerStep::Accepted { offer_id: &o.id };
-            if let Some(note) = crate::sealing::buyer_note(&c, &o.pass.id, step).await {
-                eprintln!("sealed secret: {note}");
-            }
-            ctx.show(&o, print_offer);
-        }
+        ApiCommand::Accept(a) => accept(a, ctx).await?,
         ApiCommand::Rate(a) => {
             let req = api::CreateRating {
                 positive: a.positive,
@@ -1251,6 +1338,82 @@ async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `accept OFFER [--order [--pay]]`: accepts, and with `--order` places the
+/// order (and pays it) in the same command. Run again after a failed order,
+/// it goes on from the accepted offer; the order's own checks decide.
+async fn accept(a: AcceptArgs, ctx: &Context) -> anyhow::Result<()> {
+    let c = ctx.authed()?;
+    let accepted = match c.accept(&a.offer).await {
+        Ok(o) => Some(o),
+        // Accepted by an earlier run: ordering tells whether it was this offer.
+        Err(e) if a.order && e.code() == Some("offer_already_accepted") => None,
+        Err(e) => return Err(e.into()),
+    };
+    if let Some(o) = &accepted {
+        let step = crate::sealing::BuyerStep::Accepted { offer_id: &o.id };
+        if let Some(note) = crate::sealing::buyer_note(&c, &o.pass.id, step).await {
+            eprintln!("sealed secret: {note}");
+        }
+    }
+    if !a.order {
+        let o = accepted.expect("accepted");
+        ctx.show(&o, |o| {
+            print_offer(o);
+            println!();
+            println!("{}", next_after_accept(&o.id));
+        });
+        return Ok(());
+    }
+    let req = api::CreateOrder {
+        offer_id: a.offer.clone(),
+        quantity: a.quantity,
+        pay: a.pay,
+        ship_to: None,
+    };
+    let order = match c.create_order(&req).await {
+        Ok(o) => o,
+        Err(e) => {
+            if accepted.is_some() {
+                eprintln!(
+                    "the offer {} is accepted, but the order was not placed; once fixed, run: {}",
+                    a.offer,
+                    order_command(&a.offer, a.pay)
+                );
+            }
+            return Err(e.into());
+        }
+    };
+    let both = serde_json::json!({"offer": accepted, "order": order});
+    ctx.show(&both, |_| {
+        if let Some(o) = &accepted {
+            print_offer(o);
+            println!();
+        }
+        print_order(&order);
+        if order.status == "placed" {
+            println!();
+            println!("next: symbolon order pay {}", order.id);
+        }
+    });
+    Ok(())
+}
+
+/// The command that orders an accepted offer (and pays it, with `pay`).
+fn order_command(offer: &str, pay: bool) -> String {
+    format!(
+        "symbolon order create --offer {offer}{}",
+        if pay { " --pay" } else { "" }
+    )
+}
+
+/// What `accept` prints after the offer: the command to order it.
+fn next_after_accept(offer: &str) -> String {
+    format!(
+        "next: {}   (order and pay in one click; without --pay, pay later with `symbolon order pay`)",
+        order_command(offer, true)
+    )
+}
+
 async fn product(cmd: ProductCommand, ctx: &Context) -> anyhow::Result<()> {
     let client = ctx.authed()?;
     let p = match cmd {
@@ -1267,6 +1430,36 @@ async fn product(cmd: ProductCommand, ctx: &Context) -> anyhow::Result<()> {
             client.create_product(&req).await?
         }
         ProductCommand::Show { id } => client.product(&id).await?,
+        ProductCommand::List(page) => {
+            let list = client.products(page.after.as_deref(), page.limit).await?;
+            ctx.show(&list, |l| {
+                output::print_table(&products_table(l), "no products yet");
+                output::print_next(l.next.as_deref());
+            });
+            return Ok(());
+        }
+        ProductCommand::Update(a) => {
+            // A new price keeps the product's currency unless one is given.
+            let price = match (a.price, a.currency) {
+                (None, _) => None,
+                (Some(amount), Some(currency)) => Some(api::Money::new(amount, currency)),
+                (Some(amount), None) => Some(api::Money::new(
+                    amount,
+                    client.product(&a.product).await?.price.currency,
+                )),
+            };
+            let req = api::UpdateProduct {
+                title: a.title,
+                description: a.description,
+                category: a.category,
+                specs: (!a.specs.is_empty()).then(|| a.specs.into_iter().collect()),
+                price,
+                stock: a.stock,
+                gtin: a.gtin,
+            };
+            client.update_product(&a.product, &req).await?
+        }
+        ProductCommand::Archive { product } => client.archive_product(&product).await?,
     };
     ctx.show(&p, |p| {
         let mut f = Fields::new();
@@ -1287,7 +1480,15 @@ async fn product(cmd: ProductCommand, ctx: &Context) -> anyhow::Result<()> {
         for (k, v) in &p.specs {
             f.add(format!("spec {k}"), v);
         }
-        f.add("created", &p.created_at).print();
+        f.some("gtin", p.gtin.as_deref())
+            .add("created", &p.created_at)
+            .some(
+                "archived",
+                p.archived_at
+                    .as_deref()
+                    .map(|t| format!("{t} (no longer sold)")),
+            )
+            .print();
     });
     Ok(())
 }
@@ -1630,6 +1831,17 @@ async fn demand(cmd: DemandCommand, ctx: &Context) -> anyhow::Result<()> {
             let d = client.demand(&id).await?;
             ctx.show(&d, print_demand);
         }
+        DemandCommand::List(page) => {
+            let list = client.demands(page.after.as_deref(), page.limit).await?;
+            ctx.show(&list, |l| {
+                output::print_table(&demands_table(l), "no demands yet");
+                output::print_next(l.next.as_deref());
+            });
+        }
+        DemandCommand::Cancel { demand } => {
+            let d = client.cancel_demand(&demand).await?;
+            ctx.show(&d, print_demand);
+        }
     }
     Ok(())
 }
@@ -1717,7 +1929,10 @@ async fn order(cmd: OrderCommand, ctx: &Context) -> anyhow::Result<()> {
         }
         OrderCommand::Show { id } => client.order(&id).await?,
         OrderCommand::Pay { id } => client.pay_order(&id).await?,
-        OrderCommand::Ship { id } => client.ship_order(&id).await?,
+        OrderCommand::Ship { id, tracking } => match tracking.as_deref() {
+            Some(t) => client.ship_order_tracked(&id, t).await?,
+            None => client.ship_order(&id).await?,
+        },
         OrderCommand::Step(step) => return after_sale::order_step(step, &client, ctx).await,
     };
     if created {
@@ -1803,11 +2018,15 @@ fn contacted_table(contacted: &[api::Contacted]) -> comfy_table::Table {
             why.push(format!("fields: {}", w.matched_fields.join(", ")));
         }
         why.push(format!("passes: {}", output::list(&w.matched_pass_ids)));
+        let status = match c.decline_reason.as_deref() {
+            Some(why) => format!("{}: {why}", c.status),
+            None => c.status.clone(),
+        };
         t.add_row([
             c.rank.to_string(),
             c.holder_id.clone(),
             c.holder_name.clone(),
-            c.status.clone(),
+            status,
             output::score(w.score),
             why.join("\n"),
             c.interaction_id.clone(),
@@ -1842,6 +2061,7 @@ fn print_demand(d: &api::Demand) {
         .add("ttl", format!("{} s", d.ttl_seconds))
         .add("deadline", &d.deadline)
         .opt("accepted offer", d.accepted_offer_id.as_deref())
+        .some("cancelled", d.cancelled_at.as_deref())
         .add("requester", &d.requester_id)
         .add("created", &d.created_at)
         .print();
@@ -1918,6 +2138,43 @@ fn offers_table(d: &api::Demand) -> comfy_table::Table {
     t
 }
 
+/// A provider's products: the id `product update`/`archive` need, and whether
+/// each is still sold.
+fn products_table(l: &api::ProductList) -> comfy_table::Table {
+    let mut t = output::table(["Product", "Title", "Price", "Stock", "Status", "Created"]);
+    for p in &l.items {
+        t.add_row([
+            p.id.clone(),
+            p.title.clone(),
+            output::money(&p.price),
+            p.stock.to_string(),
+            match &p.archived_at {
+                Some(_) => "archived".to_string(),
+                None if p.stock == 0 => "sold out".to_string(),
+                None => "on sale".to_string(),
+            },
+            p.created_at.clone(),
+        ]);
+    }
+    t
+}
+
+/// A requester's demands, newest first: state and how far each got (offers
+/// of holders contacted). The accepted offer is in `demand show`.
+fn demands_table(l: &api::DemandList) -> comfy_table::Table {
+    let mut t = output::table(["Demand", "Status", "Query", "Offers", "Created"]);
+    for d in &l.items {
+        t.add_row([
+            d.id.clone(),
+            d.status.clone(),
+            d.item.query.clone(),
+            format!("{} of {}", d.offers, d.contacted),
+            d.created_at.clone(),
+        ]);
+    }
+    t
+}
+
 fn print_requester_profile(p: &api::RequesterProfile) {
     Fields::new()
         .add(
@@ -1976,6 +2233,7 @@ fn print_order(o: &api::Order) {
         .some("pay by", o.pay_by.as_deref())
         .opt("paid", o.paid_at.as_deref())
         .opt("shipped", o.shipped_at.as_deref())
+        .some("tracking", o.tracking.as_deref())
         .some("delivered", o.delivered_at.as_deref())
         .some("return by", o.return_by.as_deref())
         .some("return", o.return_status.as_deref())
@@ -2032,6 +2290,172 @@ mod tests {
                 hint("not_found", "no such order"),
             ]
             .join("\n---\n")
+        );
+    }
+
+    /// `product list` and `demand list` at 80 and 140 columns: every id
+    /// whole, what each list says at a glance.
+    #[test]
+    fn owners_lists_keep_ids_whole() {
+        let product = |id: &str, title: &str, stock: i64, archived: bool| api::Product {
+            id: id.into(),
+            provider_id: "acc_2p8kq0zv7m3x".into(),
+            title: title.into(),
+            description: String::new(),
+            category: "electronics/audio/headphones".into(),
+            specs: Default::default(),
+            price: api::Money::new("349.99", "USD"),
+            stock,
+            created_at: "2026-12-01T09:30:00Z".into(),
+            gtin: None,
+            archived_at: archived.then(|| "2026-12-03T17:00:00Z".into()),
+        };
+        let products = api::ProductList {
+            items: vec![
+                product(
+                    "prd_wxe53g1k1f2wbk0p",
+                    "Noise cancelling headphones WH-1000XM5, black",
+                    20,
+                    false,
+                ),
+                product(
+                    "prd_0pq9r8s7t6u5v4w3",
+                    "Studio monitor headphones",
+                    0,
+                    false,
+                ),
+                product("prd_h8g7f6e5d4c3b2a1", "Wired earbuds, 3.5 mm", 7, true),
+            ],
+            next: Some("3".into()),
+        };
+        let summary = |id: &str,
+                       status: &str,
+                       query: &str,
+                       contacted: u64,
+                       offers: u64,
+                       accepted: Option<&str>| {
+            api::DemandSummary {
+                id: id.into(),
+                status: status.into(),
+                item: api::DemandItem {
+                    query: query.into(),
+                    category: None,
+                    max_price: None,
+                },
+                contacted,
+                offers,
+                accepted_offer_id: accepted.map(str::to_string),
+                deadline: "2026-12-01T10:05:00Z".into(),
+                created_at: "2026-12-01T10:00:00Z".into(),
+                cancelled_at: (status == "cancelled").then(|| "2026-12-01T10:02:00Z".into()),
+            }
+        };
+        let demands = api::DemandList {
+            items: vec![
+                summary(
+                    "dem_3kd9s0a2lq7x",
+                    "cancelled",
+                    "vinyl turntable with a built-in preamp",
+                    3,
+                    0,
+                    None,
+                ),
+                summary(
+                    "dem_9x8w7v6u5t4s",
+                    "accepted",
+                    "noise cancelling headphones",
+                    4,
+                    2,
+                    Some("ofr_wxe53g1k1f2wbk0pntwr"),
+                ),
+                summary("dem_1a2b3c4d5e6f", "waiting", "降噪耳机", 0, 0, None),
+            ],
+            next: None,
+        };
+        for width in [80u16, 140] {
+            let mut t = products_table(&products);
+            t.set_width(width);
+            let out = output::render(&t);
+            for p in &products.items {
+                assert!(out.contains(&p.id), "{} cut at {width}:\n{out}", p.id);
+            }
+            insta::assert_snapshot!(format!("product_list_at_{width}_columns"), out);
+            let mut t = demands_table(&demands);
+            t.set_width(width);
+            let out = output::render(&t);
+            for d in &demands.items {
+                assert!(out.contains(&d.id), "{} cut at {width}:\n{out}", d.id);
+            }
+            insta::assert_snapshot!(format!("demand_list_at_{width}_columns"), out);
+        }
+    }
+
+    #[test]
+    fn accept_says_how_to_order_next() {
+        insta::assert_snapshot!(
+            "accept_next_step",
+            [
+                next_after_accept("ofr_wxe53g1k1f2wbk0pntwr"),
+                order_command("ofr_wxe53g1k1f2wbk0pntwr", false),
+            ]
+            .join("\n")
+        );
+    }
+
+    #[test]
+    fn owners_commands_parse() {
+        assert!(matches!(
+            parse(&["product", "update", "prd_1", "--stock", "3"]).unwrap(),
+            ApiCommand::Product(ProductCommand::Update(UpdateProductArgs {
+                stock: Some(3),
+                ..
+            }))
+        ));
+        assert!(
+            parse(&["product", "update", "prd_1"]).is_err(),
+            "something to change"
+        );
+        assert!(
+            parse(&["product", "update", "prd_1", "--currency", "EUR"]).is_err(),
+            "a currency goes with a price"
+        );
+        assert!(parse(&["product", "archive", "prd_1"]).is_ok());
+        assert!(parse(&["product", "list", "--limit", "5"]).is_ok());
+        assert!(parse(&["demand", "list"]).is_ok());
+        assert!(parse(&["demand", "cancel", "dem_1"]).is_ok());
+        assert!(matches!(
+            parse(&["inbox", "--pending", "--limit", "2"]).unwrap(),
+            ApiCommand::Inbox(InboxArgs { pending: true, .. })
+        ));
+        assert!(matches!(
+            parse(&["decline", "int_1", "--reason", "sold out"]).unwrap(),
+            ApiCommand::Decline {
+                reason: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            parse(&["order", "ship", "ord_1", "--tracking", "UPS 1Z"]).unwrap(),
+            ApiCommand::Order(OrderCommand::Ship {
+                tracking: Some(_),
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(&["accept", "ofr_1", "--order", "--pay"]).unwrap(),
+            ApiCommand::Accept(AcceptArgs {
+                order: true,
+                pay: true,
+                ..
+            })
+        ));
+        assert!(
+            parse(&["accept", "ofr_1", "--pay"]).is_err(),
+            "--pay needs --order"
+        );
+        assert!(
+            parse(&["accept", "ofr_1", "--quantity", "2"]).is_err(),
+            "so does --quantity"
         );
     }
 

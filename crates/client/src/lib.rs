@@ -265,6 +265,13 @@ impl Client {
     async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         self.call::<(), T>(Method::POST, path, None).await
     }
+    async fn patch<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
     async fn put<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         path: &str,
@@ -312,6 +319,20 @@ impl Client {
     pub async fn product(&self, id: &str) -> Result<Product> {
         self.get(&format!("/v1/products/{}", enc(id))).await
     }
+    /// Your own products, oldest first.
+    pub async fn products(&self, after: Option<&str>, limit: Option<u32>) -> Result<ProductList> {
+        self.get(&format!("/v1/products{}", page_query(after, limit)))
+            .await
+    }
+    /// Changes the fields given (only `stock` once the product has a pass).
+    pub async fn update_product(&self, id: &str, req: &UpdateProduct) -> Result<Product> {
+        self.patch(&format!("/v1/products/{}", enc(id)), req).await
+    }
+    /// Stops selling the product (its passes leave the market; nothing is revoked).
+    pub async fn archive_product(&self, id: &str) -> Result<Product> {
+        self.post_empty(&format!("/v1/products/{}/archive", enc(id)))
+            .await
+    }
     pub async fn create_pass(&self, req: &CreatePass) -> Result<Pass> {
         self.post("/v1/passes", req).await
     }
@@ -321,6 +342,14 @@ impl Client {
     }
     pub async fn ship_order(&self, id: &str) -> Result<Order> {
         self.post_empty(&format!("/v1/orders/{}/ship", enc(id)))
+            .await
+    }
+    /// Ships with the carrier's tracking, which the requester sees on the order.
+    pub async fn ship_order_tracked(&self, id: &str, tracking: &str) -> Result<Order> {
+        let req = ShipOrder {
+            tracking: Some(tracking.into()),
+        };
+        self.post(&format!("/v1/orders/{}/ship", enc(id)), &req)
             .await
     }
 
@@ -418,9 +447,15 @@ impl Client {
         self.get("/v1/wallet").await
     }
     pub async fn inbox(&self, after: Option<&str>, limit: Option<u32>) -> Result<Inbox> {
+        self.get(&format!("/v1/inbox{}", page_query(after, limit)))
+            .await
+    }
+    /// Only the interaction requests still awaiting an answer.
+    pub async fn inbox_pending(&self, after: Option<&str>, limit: Option<u32>) -> Result<Inbox> {
         self.get(&format!(
             "/v1/inbox{}",
             query(&[
+                ("pending", Some("true".into())),
                 ("after", after.map(str::to_string)),
                 ("limit", limit.map(|l| l.to_string()))
             ])
@@ -438,6 +473,21 @@ impl Client {
         self.post_empty(&format!("/v1/interactions/{}/decline", enc(interaction_id)))
             .await
     }
+    /// Declines with a reason the requester sees with the demand.
+    pub async fn decline_with_reason(
+        &self,
+        interaction_id: &str,
+        reason: &str,
+    ) -> Result<InteractionState> {
+        let req = DeclineInteraction {
+            reason: Some(reason.into()),
+        };
+        self.post(
+            &format!("/v1/interactions/{}/decline", enc(interaction_id)),
+            &req,
+        )
+        .await
+    }
 
     // --- requester
     pub async fn create_demand(&self, req: &CreateDemand) -> Result<DemandCreated> {
@@ -445,6 +495,16 @@ impl Client {
     }
     pub async fn demand(&self, id: &str) -> Result<Demand> {
         self.get(&format!("/v1/demands/{}", enc(id))).await
+    }
+    /// Your own demands, newest first.
+    pub async fn demands(&self, after: Option<&str>, limit: Option<u32>) -> Result<DemandList> {
+        self.get(&format!("/v1/demands{}", page_query(after, limit)))
+            .await
+    }
+    /// Cancels your demand: pending requests are withdrawn, no offer of it can be accepted.
+    pub async fn cancel_demand(&self, id: &str) -> Result<Demand> {
+        self.post_empty(&format!("/v1/demands/{}/cancel", enc(id)))
+            .await
     }
     pub async fn accept(&self, offer_id: &str) -> Result<Offer> {
         self.post_empty(&format!("/v1/offers/{}/accept", enc(offer_id)))
@@ -800,6 +860,14 @@ fn enc(s: &str) -> String {
         }
     }
     out
+}
+
+/// `?after=…&limit=…` (what is given).
+fn page_query(after: Option<&str>, limit: Option<u32>) -> String {
+    query(&[
+        ("after", after.map(str::to_string)),
+        ("limit", limit.map(|l| l.to_string())),
+    ])
 }
 
 fn query(params: &[(&str, Option<String>)]) -> String {

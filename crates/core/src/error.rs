@@ -66,6 +66,11 @@ error_codes! {
     PartyKeysMissing => ("party_keys_missing", 409, "The account has not registered its keys (`symbolon keys init`).");
     PassRevoked => ("pass_revoked", 409, "The pass was revoked by its provider.");
     InvalidState => ("invalid_state", 409, "The object is not in a state that allows this operation.");
+    ProductArchived => ("product_archived", 409, "The product was archived by its provider: it is no longer sold (no new passes, grants, offers, acceptances, orders or payments) and cannot be changed. Paid orders go on.");
+    ProductHasPasses => ("product_has_passes", 409, "The product has passes, which carry its title, description, category, specs, price and GTIN signed: only `stock` can change now; `details.field` names the field. Archive it and create a new product to sell it otherwise.");
+    ProductChanged => ("product_changed", 409, "The product changed while the pass was being signed; nothing was issued: retry.");
+    DemandCancelled => ("demand_cancelled", 409, "The demand was cancelled by its requester: cancelling it again changes nothing, and none of its offers can be accepted.");
+    DemandNotCancellable => ("demand_not_cancellable", 409, "The demand is finished (an offer was accepted, or it expired waiting) and cannot be cancelled; `details.status` is its state.");
     IdempotencyError => ("idempotency_error", 409, "The `Idempotency-Key` was used with other parameters, or its first request is still running (retry later).");
     UnsupportedMediaType => ("unsupported_media_type", 415, "The body must be `application/json`.");
     PayloadTooLarge => ("payload_too_large", 413, "The body exceeds the size limit.");

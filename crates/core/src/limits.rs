@@ -92,6 +92,12 @@ pub const MAX_MARKET_SYNC_AGE_MS: i64 = 60_000;
 pub const MAX_NOTE_CHARS: usize = 2_000;
 /// Address line length (characters).
 pub const MAX_ADDRESS_CHARS: usize = 200;
+/// A shipment's tracking text — carrier and tracking number, e.g.
+/// `UPS 1Z999AA10123456784` — (characters), stored on the order.
+pub const MAX_TRACKING_CHARS: usize = 200;
+/// The reason a holder may give when declining an interaction request
+/// (characters); the requester sees it in the demand.
+pub const MAX_DECLINE_REASON_CHARS: usize = 500;
 /// Default page size of list endpoints.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
 /// Largest page size of list endpoints.

@@ -34,8 +34,9 @@ str_enum! {
 str_enum! {
     /// An interaction request sent to a holder.
     /// `pending → offered | declined | expired | withdrawn`; the last four are final.
-    /// `withdrawn`: the requester accepted another holder's offer first; it does not
-    /// count in the holder's success rate.
+    /// `withdrawn`: the requester accepted another holder's offer first, or
+    /// cancelled the demand; it does not count in the holder's success rate.
+    /// A holder may give a reason with a decline (shown to the requester).
     InteractionStatus { Pending = "pending", Offered = "offered", Declined = "declined", Expired = "expired", Withdrawn = "withdrawn" }
 }
 
@@ -63,9 +64,44 @@ str_enum! {
 }
 
 str_enum! {
-    /// A demand: `open` while holders may answer, `closed` after its deadline,
-    /// `accepted` once the requester accepted an offer.
-    DemandStatus { Waiting = "waiting", Open = "open", Closed = "closed", Accepted = "accepted", Expired = "expired" }
+    /// A demand: `waiting` (a standing demand nobody was contacted for yet)
+    /// until enough holders qualify, then `open` while holders may answer,
+    /// `closed` after its deadline, `accepted` once the requester accepted an
+    /// offer; a waiting demand whose deadline passed is `expired`. The
+    /// requester may `cancel` a waiting, open or closed demand: it is then
+    /// `cancelled` (final) — no more requests go out, the pending ones are
+    /// withdrawn, and none of its offers can be accepted.
+    DemandStatus { Waiting = "waiting", Open = "open", Closed = "closed", Accepted = "accepted", Expired = "expired", Cancelled = "cancelled" }
+}
+
+impl DemandStatus {
+    /// A demand's state at `now_ms` from what is stored: whether an offer was
+    /// accepted, whether it was cancelled, whether it still waits for holders,
+    /// and its deadline.
+    pub fn derive(
+        accepted: bool,
+        cancelled: bool,
+        waiting: bool,
+        deadline_ms: i64,
+        now_ms: i64,
+    ) -> Self {
+        let past = now_ms >= deadline_ms;
+        match (accepted, cancelled, waiting, past) {
+            (true, _, _, _) => Self::Accepted,
+            (false, true, _, _) => Self::Cancelled,
+            (false, false, true, true) => Self::Expired,
+            (false, false, true, false) => Self::Waiting,
+            (false, false, false, true) => Self::Closed,
+            (false, false, false, false) => Self::Open,
+        }
+    }
+
+    /// Whether the requester may cancel it: waiting, open, or closed with
+    /// offers it could still accept. An accepted, expired or cancelled demand
+    /// is finished.
+    pub fn can_cancel(self) -> bool {
+        matches!(self, Self::Waiting | Self::Open | Self::Closed)
+    }
 }
 
 str_enum! {
@@ -344,6 +380,35 @@ mod tests {
             InteractionStatus::Offered.at(100, 500),
             InteractionStatus::Offered
         );
+    }
+
+    #[test]
+    fn demand_states_derive_from_what_is_stored() {
+        use DemandStatus as D;
+        let at =
+            |accepted, cancelled, waiting, now| D::derive(accepted, cancelled, waiting, 100, now);
+        assert_eq!(at(false, false, false, 99), D::Open);
+        assert_eq!(at(false, false, false, 100), D::Closed);
+        assert_eq!(at(false, false, true, 99), D::Waiting);
+        assert_eq!(at(false, false, true, 100), D::Expired);
+        assert_eq!(at(false, true, true, 99), D::Cancelled);
+        assert_eq!(at(false, true, false, 500), D::Cancelled);
+        // An accepted demand stays accepted, whatever else is stored.
+        assert_eq!(at(true, false, false, 500), D::Accepted);
+        assert_eq!(at(true, true, false, 5), D::Accepted);
+        let cancellable: Vec<D> = [
+            D::Waiting,
+            D::Open,
+            D::Closed,
+            D::Accepted,
+            D::Expired,
+            D::Cancelled,
+        ]
+        .into_iter()
+        .filter(|s| s.can_cancel())
+        .collect();
+        assert_eq!(cancellable, vec![D::Waiting, D::Open, D::Closed]);
+        assert_eq!(D::parse("cancelled"), Some(D::Cancelled));
     }
 
     #[test]

@@ -65,6 +65,7 @@ pub fn product(p: &store::Product) -> api::Product {
         stock: p.stock,
         created_at: ts(p.created_at),
         gtin: p.gtin.clone(),
+        archived_at: p.archived_at.map(ts),
     }
 }
 
@@ -203,6 +204,7 @@ pub fn order(o: &store::Order, return_window: std::time::Duration) -> api::Order
         created_at: ts(o.created_at),
         paid_at: o.paid_at.map(ts),
         shipped_at: o.shipped_at.map(ts),
+        tracking: a.tracking.clone(),
         pay_by: o.pay_by.filter(|_| o.status == OrderStatus::Placed).map(ts),
         refunded_total: money(a.refunded_minor, &o.currency),
         commission_reversed: money(a.commission_reversed_minor, &o.currency),
@@ -220,11 +222,12 @@ pub fn order(o: &store::Order, return_window: std::time::Duration) -> api::Order
 }
 
 /// An order as the holder that brought it sees it: without the buyer's
-/// address, payment reference or reason for cancelling.
+/// address, payment reference, shipment tracking or reason for cancelling.
 pub fn order_for_holder(o: &store::Order, return_window: std::time::Duration) -> api::Order {
     api::Order {
         ship_to: None,
         payment_ref: None,
+        tracking: None,
         cancel_reason: None,
         ..order(o, return_window)
     }

@@ -161,6 +161,7 @@ impl Exchange {
             created_at: now.millis(),
             accepted_offer_id: None,
             waiting: !enough,
+            cancelled_at: None,
         };
         if !enough {
             self.store.create_demand(&record, &[]).await?;
@@ -223,6 +224,7 @@ impl Exchange {
                 created_at: now,
                 decided_at: None,
                 seq: 0,
+                decline_reason: None,
             })
             .collect()
     }
@@ -245,20 +247,9 @@ impl Exchange {
         for o in self.store.demand_offers(id).await? {
             offers.push(self.offer_view(&o).await?);
         }
-        let status = if d.accepted_offer_id.is_some() {
-            DemandStatus::Accepted
-        } else if d.waiting && now.millis() >= d.deadline {
-            DemandStatus::Expired
-        } else if d.waiting {
-            DemandStatus::Waiting
-        } else if now.millis() >= d.deadline {
-            DemandStatus::Closed
-        } else {
-            DemandStatus::Open
-        };
         Ok(api::Demand {
             id: d.id.clone(),
-            status: status.as_str().to_string(),
+            status: d.status_at(now).as_str().to_string(),
             requester_id: d.requester_id.clone(),
             item: convert::demand_item(&d),
             holder: api::HolderCriteria {
@@ -273,6 +264,9 @@ impl Exchange {
             deadline: convert::ts(Timestamp::from_millis(d.deadline)),
             created_at: convert::ts(Timestamp::from_millis(d.created_at)),
             accepted_offer_id: d.accepted_offer_id.clone(),
+            cancelled_at: d
+                .cancelled_at
+                .map(|t| convert::ts(Timestamp::from_millis(t))),
             contacted,
             offers,
         })
@@ -347,9 +341,22 @@ impl Exchange {
                 "the offer was already accepted",
             ));
         }
+        if self
+            .store
+            .demand(&offer.demand_id)
+            .await?
+            .cancelled_at
+            .is_some()
+        {
+            return Err(ExchangeError::new(
+                ErrorCode::DemandCancelled,
+                "you cancelled this demand: its offers can no longer be accepted",
+            ));
+        }
         let pass = self.store.pass(&offer.pass_id).await?;
         let now = self.now();
         usable(&pass, now)?;
+        on_sale(&self.store.product(&pass.product_id).await?)?;
         let licence_jws = if pass.mode == PassMode::Shareable {
             let key = self.signing_key(&pass.provider_id).await?;
             let claims = symbolon_pass::licence_claims(
@@ -441,5 +448,6 @@ pub(crate) fn contacted_of(
         rank: i.rank,
         status: i.status_at(now).as_str().to_string(),
         why,
+        decline_reason: i.decline_reason.clone(),
     })
 }

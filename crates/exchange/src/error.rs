@@ -86,6 +86,11 @@ pub fn conflict_code(c: Conflict) -> ErrorCode {
         Conflict::DisputeClosed => ErrorCode::InvalidState,
         Conflict::TooManyRefunds => ErrorCode::TooManyRefunds,
         Conflict::TooManyDisputeMessages => ErrorCode::TooManyDisputeMessages,
+        Conflict::ProductArchived => ErrorCode::ProductArchived,
+        Conflict::ProductHasPasses { .. } => ErrorCode::ProductHasPasses,
+        Conflict::ProductChanged => ErrorCode::ProductChanged,
+        Conflict::DemandCancelled => ErrorCode::DemandCancelled,
+        Conflict::DemandNotCancellable(_) => ErrorCode::DemandNotCancellable,
     }
 }
 
@@ -95,6 +100,14 @@ impl From<StoreError> for ExchangeError {
             StoreError::NotFound => Self::new(ErrorCode::NotFound, "no such object"),
             StoreError::Conflict(Conflict::InvalidTransition(s)) => {
                 Self::new(ErrorCode::InvalidTransition, format!("the order is {s}"))
+                    .with_details(serde_json::json!({"status": s.as_str()}))
+            }
+            StoreError::Conflict(c @ Conflict::ProductHasPasses { field }) => {
+                Self::new(conflict_code(c), format!("{field}: {c}"))
+                    .with_details(serde_json::json!({"field": field}))
+            }
+            StoreError::Conflict(c @ Conflict::DemandNotCancellable(s)) => {
+                Self::new(conflict_code(c), c.to_string())
                     .with_details(serde_json::json!({"status": s.as_str()}))
             }
             StoreError::Conflict(c) => Self::new(conflict_code(c), c.to_string()),

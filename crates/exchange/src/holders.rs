@@ -55,16 +55,22 @@ impl Exchange {
         })
     }
 
+    /// The holder's interaction requests, oldest first; with `pending`, only
+    /// those still awaiting an answer (pending, before their deadline).
     pub async fn inbox(
         &self,
         me: &store::Account,
+        pending: bool,
         after: Option<&str>,
         limit: Option<u32>,
     ) -> ExchangeResult<api::Inbox> {
         require(me, Role::Holder)?;
         let page = page(after, limit)?;
-        let items = self.store.inbox(&me.id, &page).await?;
         let now = self.now();
+        let items = self
+            .store
+            .inbox(&me.id, pending.then_some(now), &page)
+            .await?;
         let mut demands: HashMap<String, store::DemandRecord> = HashMap::new();
         let mut out = Vec::with_capacity(items.len());
         for i in &items {
@@ -151,6 +157,7 @@ impl Exchange {
                 "the pass is no longer valid",
             ));
         }
+        on_sale(&holding.product)?;
         if holding.pass.mode == PassMode::Unique && holding.units_left.unwrap_or(0) == 0 {
             return Err(ExchangeError::new(
                 ErrorCode::UnitsExhausted,
@@ -198,14 +205,24 @@ impl Exchange {
             .await
     }
 
+    /// Declines an interaction request, with a reason the requester will
+    /// see (at most `MAX_DECLINE_REASON_CHARS`; empty is none).
     pub async fn decline(
         &self,
         me: &store::Account,
         interaction_id: &str,
+        reason: Option<&str>,
     ) -> ExchangeResult<api::InteractionState> {
         let interaction = self.own_interaction(me, interaction_id).await?;
+        let reason = reason
+            .map(|r| validate_text("reason", r, MAX_DECLINE_REASON_CHARS, true))
+            .transpose()?
+            .filter(|r| !r.is_empty());
         let now = self.now();
-        let i = self.store.decline(&interaction.id, now).await?;
+        let i = self
+            .store
+            .decline(&interaction.id, reason.as_deref(), now)
+            .await?;
         Ok(convert::interaction_state(&i, now))
     }
 }

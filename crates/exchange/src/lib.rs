@@ -16,6 +16,7 @@ mod hub;
 pub mod idempotency;
 pub mod keyring;
 mod lifecycle;
+mod manage;
 mod market;
 mod orders;
 mod passes;

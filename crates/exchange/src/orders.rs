@@ -8,7 +8,7 @@ use crate::service::*;
 use crate::Exchange;
 use serde_json::json;
 use symbolon_api as api;
-use symbolon_core::demand::validate_range;
+use symbolon_core::demand::{validate_range, validate_text};
 use symbolon_core::ids::prefix;
 use symbolon_core::limits::*;
 use symbolon_core::state::{OfferStatus, PassMode, Role};
@@ -100,6 +100,7 @@ impl Exchange {
             ));
         }
         let product = self.store.product(&pass.product_id).await?;
+        on_sale(&product)?;
         let quantity = validate_range("quantity", req.quantity, 1, MAX_ORDER_QUANTITY)?;
         if pass.mode == PassMode::Unique && quantity != 1 {
             return Err(ExchangeError::field(
@@ -320,6 +321,8 @@ impl Exchange {
             )
             .with_details(json!({"status": order.status.as_str()})));
         }
+        // An archived product is no longer sold: say so before charging.
+        on_sale(&self.store.product(&order.product_id).await?)?;
         let profile = match self.store.requester_profile(&me.id).await {
             Ok(p) => Some(p),
             Err(StoreError::NotFound) => None,
@@ -554,7 +557,14 @@ impl Exchange {
         Ok(convert::order(&o, self.config.return_window))
     }
 
-    pub async fn ship_order(&self, me: &store::Account, id: &str) -> ExchangeResult<api::Order> {
+    /// Ships a paid order, with the carrier's tracking (at most
+    /// `MAX_TRACKING_CHARS`; empty is none) for the requester.
+    pub async fn ship_order(
+        &self,
+        me: &store::Account,
+        id: &str,
+        tracking: Option<&str>,
+    ) -> ExchangeResult<api::Order> {
         require(me, Role::Provider)?;
         let o = self.store.order(id).await.or_not_found("order")?;
         if o.provider_id != me.id {
@@ -572,7 +582,14 @@ impl Exchange {
             return Err(ExchangeError::new(ErrorCode::InvalidTransition, why)
                 .with_details(json!({"status": o.status.as_str()})));
         }
-        let shipped = self.store.ship_order(id, self.now()).await?;
+        let tracking = tracking
+            .map(|t| validate_text("tracking", t, MAX_TRACKING_CHARS, true))
+            .transpose()?
+            .filter(|t| !t.is_empty());
+        let shipped = self
+            .store
+            .ship_order(id, tracking.as_deref(), self.now())
+            .await?;
         tracing::info!(order_id = %id, provider_id = %me.id, "order shipped");
         Ok(convert::order(&shipped, self.config.return_window))
     }

@@ -5,7 +5,7 @@
 
 use crate::convert::{self, pass_url};
 use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
-use crate::service::{one_click_method, product_price, random_secret, require, usable};
+use crate::service::{on_sale, one_click_method, product_price, random_secret, require, usable};
 use crate::Exchange;
 use serde_json::{json, Value};
 use symbolon_api as api;
@@ -332,6 +332,7 @@ impl Exchange {
             }
             Err(e) => return Err(e.into()),
         };
+        on_sale(&product)?;
         let terms = &c["termsOfUse"][0];
         let mode = match terms["mode"].as_str() {
             Some("shareable") => PassMode::Shareable,
@@ -442,13 +443,16 @@ impl Exchange {
             status_index: Some(i64::from(status.index)),
             revoked_at: None,
         };
-        self.store.create_pass(&pass).await.map_err(|e| match e {
-            StoreError::Conflict(Conflict::Duplicate) => ExchangeError::new(
-                ErrorCode::InvalidState,
-                "a pass with this id or status index exists: sign again with fresh ones",
-            ),
-            other => other.into(),
-        })?;
+        self.store
+            .create_pass(&pass, product.revision)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(Conflict::Duplicate) => ExchangeError::new(
+                    ErrorCode::InvalidState,
+                    "a pass with this id or status index exists: sign again with fresh ones",
+                ),
+                other => other.into(),
+            })?;
         tracing::info!(pass_id = %pass.id, provider_id = %me.id, kid = %v.kid, "provider-signed pass accepted");
         Ok(convert::pass(&self.config.public_url, &pass, &product, now))
     }
@@ -714,6 +718,7 @@ impl Exchange {
         let now = self.now();
         usable(&pass, now)?;
         let product = self.store.product(&pass.product_id).await?;
+        on_sale(&product)?;
         let quantity =
             validate_range("quantity", req.quantity.unwrap_or(1), 1, MAX_ORDER_QUANTITY)?;
         let holder = match &req.via {

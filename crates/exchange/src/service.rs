@@ -99,6 +99,87 @@ pub(crate) fn usable(pass: &store::Pass, now: Timestamp) -> ExchangeResult<()> {
     Ok(())
 }
 
+// The checks of a product's fields, the same at creation and on change.
+
+pub(crate) fn product_title(s: &str) -> ExchangeResult<String> {
+    Ok(validate_text("title", s, MAX_TITLE_CHARS, false)?)
+}
+
+pub(crate) fn product_description(s: &str) -> ExchangeResult<String> {
+    Ok(validate_text(
+        "description",
+        s,
+        MAX_DESCRIPTION_CHARS,
+        true,
+    )?)
+}
+
+/// A category path, normalised.
+pub(crate) fn product_category(s: &str) -> ExchangeResult<String> {
+    Ok(TaxonomyPath::parse(s, "category")?.as_str().to_string())
+}
+
+pub(crate) fn product_specs(
+    specs: &std::collections::BTreeMap<String, String>,
+) -> ExchangeResult<Vec<(String, String)>> {
+    if specs.len() > MAX_SPECS {
+        return Err(ExchangeError::field(
+            "specs",
+            format!("at most {MAX_SPECS} entries"),
+        ));
+    }
+    let mut out = Vec::with_capacity(specs.len());
+    for (k, v) in specs {
+        let field = format!("specs.{k}");
+        let name = validate_text(&field, k, MAX_SPEC_NAME_CHARS, false)?;
+        let value = validate_text(&field, v, MAX_SPEC_VALUE_CHARS, true)?;
+        out.push((name, value));
+    }
+    Ok(out)
+}
+
+pub(crate) fn product_price_in(m: &api::Money) -> ExchangeResult<Money> {
+    let price = parse_money("price", m)?;
+    // Free items are not a feature: a zero price is a mistake to catch.
+    if price.minor == 0 {
+        return Err(ExchangeError::field(
+            "price.amount",
+            "must be more than zero",
+        ));
+    }
+    Ok(price)
+}
+
+pub(crate) fn product_stock(n: i64) -> ExchangeResult<i64> {
+    Ok(validate_range("stock", n, 0, MAX_STOCK)?)
+}
+
+pub(crate) fn product_gtin(g: &str) -> ExchangeResult<String> {
+    if symbolon_pass::valid_gtin(g.trim()) {
+        Ok(g.trim().to_string())
+    } else {
+        Err(ExchangeError::field(
+            "gtin",
+            "not a GTIN-8, -12, -13 or -14 with a valid check digit",
+        ))
+    }
+}
+
+/// The product is still sold: its provider has not archived it.
+pub(crate) fn on_sale(product: &store::Product) -> ExchangeResult<()> {
+    if product.on_sale() {
+        Ok(())
+    } else {
+        Err(ExchangeError::new(
+            ErrorCode::ProductArchived,
+            format!(
+                "the product {} was archived by its provider: it is no longer sold",
+                product.id
+            ),
+        ))
+    }
+}
+
 /// A product's price as money (it is stored as minor units and a currency code).
 pub(crate) fn product_price(product: &store::Product) -> ExchangeResult<Money> {
     Money::parse(
@@ -170,6 +251,14 @@ pub(crate) fn page(after: Option<&str>, limit: Option<u32>) -> ExchangeResult<Pa
         .with_details(json!({"field": "limit"})));
     }
     Ok(Page { after, limit })
+}
+
+/// The cursor of the next page: the `seq` of a full page's last item
+/// (`None` after a page that was not full: it was the last).
+pub(crate) fn next_cursor(page: &Page, len: usize, last: Option<i64>) -> Option<String> {
+    (len as u32 == page.limit)
+        .then(|| last.map(|seq| seq.to_string()))
+        .flatten()
 }
 
 pub(crate) fn validate_address(
@@ -345,54 +434,27 @@ impl Exchange {
         req: &api::CreateProduct,
     ) -> ExchangeResult<api::Product> {
         require(me, Role::Provider)?;
-        let title = validate_text("title", &req.title, MAX_TITLE_CHARS, false)?;
-        let description =
-            validate_text("description", &req.description, MAX_DESCRIPTION_CHARS, true)?;
-        let category = TaxonomyPath::parse(&req.category, "category")?;
-        if req.specs.len() > MAX_SPECS {
-            return Err(ExchangeError::field(
-                "specs",
-                format!("at most {MAX_SPECS} entries"),
-            ));
-        }
-        let mut specs = Vec::with_capacity(req.specs.len());
-        for (k, v) in &req.specs {
-            let field = format!("specs.{k}");
-            let name = validate_text(&field, k, MAX_SPEC_NAME_CHARS, false)?;
-            let value = validate_text(&field, v, MAX_SPEC_VALUE_CHARS, true)?;
-            specs.push((name, value));
-        }
-        let price = parse_money("price", &req.price)?;
-        // Free items are not a feature: a zero price is a mistake to catch.
-        if price.minor == 0 {
-            return Err(ExchangeError::field(
-                "price.amount",
-                "must be more than zero",
-            ));
-        }
-        let stock = validate_range("stock", req.stock, 0, MAX_STOCK)?;
-        let gtin = match &req.gtin {
-            None => None,
-            Some(g) if symbolon_pass::valid_gtin(g.trim()) => Some(g.trim().to_string()),
-            Some(_) => {
-                return Err(ExchangeError::field(
-                    "gtin",
-                    "not a GTIN-8, -12, -13 or -14 with a valid check digit",
-                ))
-            }
-        };
+        let title = product_title(&req.title)?;
+        let description = product_description(&req.description)?;
+        let category = product_category(&req.category)?;
+        let specs = product_specs(&req.specs)?;
+        let price = product_price_in(&req.price)?;
+        let stock = product_stock(req.stock)?;
+        let gtin = req.gtin.as_deref().map(product_gtin).transpose()?;
         let p = store::Product {
             id: self.new_id(prefix::PRODUCT),
             provider_id: me.id.clone(),
             title,
             description,
-            category: category.as_str().to_string(),
+            category,
             specs,
             price_minor: price.minor,
             currency: price.currency.as_str().to_string(),
             stock,
             created_at: self.now(),
             gtin,
+            archived_at: None,
+            revision: 0,
         };
         self.store.create_product(&p).await?;
         Ok(convert::product(&p))
@@ -420,6 +482,7 @@ impl Exchange {
                 "the product belongs to another provider",
             ));
         }
+        on_sale(&product)?;
         let mode = match req.mode {
             api::PassMode::Shareable => PassMode::Shareable,
             api::PassMode::Unique => PassMode::Unique,
@@ -515,7 +578,7 @@ impl Exchange {
                 status_index: Some(i64::from(status.index)),
                 revoked_at: None,
             };
-            match self.store.create_pass(&pass).await {
+            match self.store.create_pass(&pass, product.revision).await {
                 Ok(()) => break pass,
                 Err(StoreError::Conflict(symbolon_store::Conflict::Duplicate))
                     if attempt < MAX_STATUS_INDEX_DRAWS =>
@@ -561,6 +624,7 @@ impl Exchange {
         let units = units_for(pass.mode, req.units)?;
         let now = self.now();
         usable(&pass, now)?;
+        on_sale(&self.store.product(&pass.product_id).await?)?;
         let grant = store::NewGrant {
             id: self.new_id(prefix::GRANT),
             pass_id: pass.id.clone(),

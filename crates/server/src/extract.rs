@@ -23,46 +23,83 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                let mime = ct
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
-            })
-            .unwrap_or(false);
-        if !is_json {
-            return Err(ApiError::new(
-                ErrorCode::UnsupportedMediaType,
-                "send the body as JSON with `Content-Type: application/json`",
-            ));
+        if !is_json(&req) {
+            return Err(not_json());
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e: BytesRejection| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        ErrorCode::PayloadTooLarge,
-                        format!(
-                            "the body exceeds {} bytes",
-                            symbolon_core::limits::MAX_BODY_BYTES
-                        ),
-                    )
-                } else {
-                    ApiError::new(
-                        ErrorCode::MalformedJson,
-                        format!("cannot read the body: {e}"),
-                    )
-                }
-            })?;
+        let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json` or `application/*+json`).
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|ct| {
+            let mime = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnsupportedMediaType,
+        "send the body as JSON with `Content-Type: application/json`",
+    )
+}
+
+/// The request body, within the size limit (413 beyond it).
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!(
+                        "the body exceeds {} bytes",
+                        symbolon_core::limits::MAX_BODY_BYTES
+                    ),
+                )
+            } else {
+                ApiError::new(
+                    ErrorCode::MalformedJson,
+                    format!("cannot read the body: {e}"),
+                )
+            }
+        })
+}
+
+/// An optional JSON body: a request without one (nothing sent, or JSON
+/// `null`) gets `T::default()`, so an endpoint that grew a body still
+/// answers the clients that send none; a body given is read as [`Json`]
+/// reads it.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let typed = req.headers().contains_key(CONTENT_TYPE);
+        if typed && !is_json(&req) {
+            return Err(not_json());
+        }
+        let bytes = read_body(req, state).await?;
+        let text = String::from_utf8_lossy(&bytes);
+        match text.trim() {
+            "" => Ok(OptionalJson(T::default())),
+            "null" if typed => Ok(OptionalJson(T::default())),
+            _ if !typed => Err(not_json()),
+            _ => parse_json(&bytes).map(OptionalJson),
+        }
     }
 }
 

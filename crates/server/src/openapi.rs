@@ -91,8 +91,10 @@ impl Modify for BodyTimeout {
     info(title = "Symbolon API", version = "1", description = "The Symbolon exchange: demands to at least two qualified holders, provider-signed passes, one-click order and payment, reputation.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"?}}` with a stable code."),
     modifiers(&BearerAuth, &IdempotencyHeader, &BodyTimeout),
     paths(
-        healthz, create_account, whoami, create_product, get_product, create_pass, get_pass, grant, jwks,
-        holder_profile, wallet, inbox, offer, decline, create_demand, get_demand, accept, rate,
+        healthz, create_account, whoami, create_product, list_products, update_product, archive_product,
+        get_product, create_pass, get_pass, grant, jwks,
+        holder_profile, wallet, inbox, offer, decline, create_demand, list_demands, cancel_demand,
+        get_demand, accept, rate,
         set_requester_profile, get_requester_profile, create_order, list_orders, get_order, pay_order,
         ship_order, balance, get_holder, revoke_pass, status_list, issuer_metadata, signing_keys, rotate_key,
         pass_units, unit_history, transfer_unit, pass_order, register_key, upload_pass,

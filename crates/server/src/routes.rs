@@ -1,7 +1,7 @@
 //! Thin handlers: extract, call the exchange, answer.
 
 use crate::error::ApiResult;
-use crate::extract::{Caller, Json, Path, Query};
+use crate::extract::{Caller, Json, OptionalJson, Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -40,6 +40,19 @@ pub struct OrderParams {
     pub limit: Option<u32>,
 }
 
+/// Inbox parameters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InboxParams {
+    /// `true`: only the requests still awaiting an answer (pending, before their deadline).
+    pub pending: Option<bool>,
+    /// The `next` cursor of the previous page.
+    pub after: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u32>,
+}
+
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
 pub async fn healthz() -> axum::Json<Health> {
     ok(Health {
@@ -72,6 +85,44 @@ pub async fn create_product(
     Json(req): Json<CreateProduct>,
 ) -> ApiResult<Created<Product>> {
     Ok(created(s.exchange.create_product(&me, &req).await?))
+}
+
+#[utoipa::path(get, path = "/v1/products", tag = "provider", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, description = "Your own products, oldest first", body = ProductList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_products(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Query(p): Query<PageParams>,
+) -> ApiResult<axum::Json<ProductList>> {
+    Ok(ok(s
+        .exchange
+        .products(&me, p.after.as_deref(), p.limit)
+        .await?))
+}
+
+#[utoipa::path(patch, path = "/v1/products/{id}", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
+    request_body = UpdateProduct,
+    responses((status = 200, description = "The product as it is now", body = Product), (status = 400, body = ErrorBody),
+        (status = 403, description = "another provider's product", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "product_has_passes: only `stock` changes once a pass signed the rest (`details.field`); product_archived", body = ErrorBody)))]
+pub async fn update_product(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+    Json(req): Json<UpdateProduct>,
+) -> ApiResult<axum::Json<Product>> {
+    Ok(ok(s.exchange.update_product(&me, &id, &req).await?))
+}
+
+#[utoipa::path(post, path = "/v1/products/{id}/archive", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "The product, archived: no longer sold, its passes off the market (not revoked); paid orders go on. Archiving again changes nothing.", body = Product),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn archive_product(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Product>> {
+    Ok(ok(s.exchange.archive_product(&me, &id).await?))
 }
 
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
@@ -143,16 +194,16 @@ pub async fn wallet(
     Ok(ok(s.exchange.wallet(&me).await?))
 }
 
-#[utoipa::path(get, path = "/v1/inbox", tag = "holder", security(("bearer" = [])), params(PageParams),
+#[utoipa::path(get, path = "/v1/inbox", tag = "holder", security(("bearer" = [])), params(InboxParams),
     responses((status = 200, body = Inbox), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn inbox(
     State(s): State<AppState>,
     Caller(me): Caller,
-    Query(p): Query<PageParams>,
+    Query(p): Query<InboxParams>,
 ) -> ApiResult<axum::Json<Inbox>> {
     Ok(ok(s
         .exchange
-        .inbox(&me, p.after.as_deref(), p.limit)
+        .inbox(&me, p.pending.unwrap_or(false), p.after.as_deref(), p.limit)
         .await?))
 }
 
@@ -169,13 +220,18 @@ pub async fn offer(
 }
 
 #[utoipa::path(post, path = "/v1/interactions/{id}/decline", tag = "holder", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = InteractionState), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    request_body(content = Option<DeclineInteraction>, description = "Optional: a reason the requester sees with the demand"),
+    responses((status = 200, body = InteractionState), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn decline(
     State(s): State<AppState>,
     Caller(me): Caller,
     Path(id): Path<String>,
+    OptionalJson(req): OptionalJson<DeclineInteraction>,
 ) -> ApiResult<axum::Json<InteractionState>> {
-    Ok(ok(s.exchange.decline(&me, &id).await?))
+    Ok(ok(s
+        .exchange
+        .decline(&me, &id, req.reason.as_deref())
+        .await?))
 }
 
 #[utoipa::path(post, path = "/v1/demands", tag = "requester", security(("bearer" = [])), request_body = CreateDemand,
@@ -187,6 +243,31 @@ pub async fn create_demand(
     Json(req): Json<CreateDemand>,
 ) -> ApiResult<Created<DemandCreated>> {
     Ok(created(s.exchange.create_demand(&me, &req).await?))
+}
+
+#[utoipa::path(get, path = "/v1/demands", tag = "requester", security(("bearer" = [])), params(PageParams),
+    responses((status = 200, description = "Your own demands, newest first, with their state", body = DemandList), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_demands(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Query(p): Query<PageParams>,
+) -> ApiResult<axum::Json<DemandList>> {
+    Ok(ok(s
+        .exchange
+        .demands(&me, p.after.as_deref(), p.limit)
+        .await?))
+}
+
+#[utoipa::path(post, path = "/v1/demands/{id}/cancel", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "The demand, `cancelled`: no more requests go out, the pending ones are withdrawn, and none of its offers can be accepted; accepted offers and orders are unaffected", body = Demand),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "demand_cancelled (cancelled before) or demand_not_cancellable (accepted or expired; `details.status`)", body = ErrorBody)))]
+pub async fn cancel_demand(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Demand>> {
+    Ok(ok(s.exchange.cancel_demand(&me, &id).await?))
 }
 
 #[utoipa::path(get, path = "/v1/demands/{id}", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
@@ -285,13 +366,18 @@ pub async fn pay_order(
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/ship", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Order), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    request_body(content = Option<ShipOrder>, description = "Optional: the carrier and tracking number, shown to the requester on the order"),
+    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn ship_order(
     State(s): State<AppState>,
     Caller(me): Caller,
     Path(id): Path<String>,
+    OptionalJson(req): OptionalJson<ShipOrder>,
 ) -> ApiResult<axum::Json<Order>> {
-    Ok(ok(s.exchange.ship_order(&me, &id).await?))
+    Ok(ok(s
+        .exchange
+        .ship_order(&me, &id, req.tracking.as_deref())
+        .await?))
 }
 
 #[utoipa::path(get, path = "/v1/balance", tag = "accounts", security(("bearer" = [])),

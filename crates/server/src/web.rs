@@ -278,11 +278,12 @@ fn render_pass_page(
         product.description.clone()
     };
     // ---- head: Open Graph and JSON-LD
-    let availability = if page.available > 0 && p.status == "active" {
-        "https://schema.org/InStock"
-    } else {
-        "https://schema.org/OutOfStock"
-    };
+    let availability =
+        if page.available > 0 && p.status == "active" && product.archived_at.is_none() {
+            "https://schema.org/InStock"
+        } else {
+            "https://schema.org/OutOfStock"
+        };
     let mut ld = json!({
         "@context": "https://schema.org",
         "@type": "Product",
@@ -459,9 +460,10 @@ fn render_pass_page(
         );
     }
     b.push_str("</ul></section>");
-    // order form: only while the pass can be used
-    if p.status != "active" {
+    // order form: only while the pass can be used and its product is sold
+    if p.status != "active" || product.archived_at.is_some() {
         let why = match p.status.as_str() {
+            "active" => "its provider no longer sells the product",
             "revoked" => "its provider revoked it",
             "expired" => "it has expired",
             "not_yet_valid" => "it is not valid yet",

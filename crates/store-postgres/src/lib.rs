@@ -27,6 +27,12 @@
 //!   so stock is never oversold).
 //! * **pay_order / ship_order / expire_due**: conditional `UPDATE`s on the status
 //!   (`expire_due` locks the due rows in `seq` order first, as accept does).
+//! * **create_pass / update_product / archive_product**: lock the product row (a no-op
+//!   `UPDATE`), so a pass is issued only against the product's current revision, and a
+//!   signed field changes only while no pass exists; `place_order`/`pay_order` take stock
+//!   only from a product not archived (the conditional `UPDATE` re-checks it).
+//! * **cancel_demand**: locks the demand row (as accept does), then withdraws its pending
+//!   requests in `seq` order; an accept and a cancel of one demand take turns.
 //! * **rate**: the unique constraint `ratings_one_per_offer` decides between concurrent ratings
 //!   of one offer; its violation is reported as [`Conflict::AlreadyRated`].
 //! * **set_requester_profile**: one `INSERT … ON CONFLICT DO UPDATE` merging with `COALESCE`.
@@ -74,6 +80,8 @@ use symbolon_core::limits::{
 };
 use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
 use symbolon_core::Timestamp;
+use symbolon_store::manage::{DEMAND_READ_COLS, PRODUCT_COLS};
+use symbolon_store::orders::USABLE_AT_1;
 use symbolon_store::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -248,19 +256,20 @@ type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.created_at AS g_at,
     p.id AS p_id, p.product_id, p.provider_id, p.mode, p.units, p.commission_bps, p.valid_from,
     p.valid_until, p.jws, p.created_at AS p_at, p.kid, p.status_index, p.revoked_at,
-    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at, pr.gtin,
+    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at, pr.gtin, pr.archived_at, pr.revision,
     (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id) AS granted,
     (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id AND u.owner_id IS NULL) AS units_left
   FROM grants g JOIN passes p ON p.id = g.pass_id JOIN products pr ON pr.id = p.product_id";
 
-const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
+const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at, decline_reason";
 const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
 /// The columns an order is inserted with (the rest have defaults).
 const ORDER_INSERT_COLS: &str = "id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by";
-const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by, refunded_minor, refund_claimed_minor, commission_reversed_minor, delivered_at, cancelled_at, cancel_reason, cancelled_by, return_status, return_reason, return_requested_at, dispute_id, settled_at";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by, refunded_minor, refund_claimed_minor, commission_reversed_minor, delivered_at, cancelled_at, cancel_reason, cancelled_by, return_status, return_reason, return_requested_at, dispute_id, settled_at, tracking";
 const PASS_COLS: &str = "id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at, kid, status_index, revoked_at";
 const KEY_COLS: &str = "kid, provider_id, public_key, secret, created_at, retired_at";
 const TRANSFER_COLS: &str = "id, pass_id, unit_no, seq, from_id, to_id, jws, created_at";
+/// The columns a demand is inserted with (it is read with `DEMAND_READ_COLS`).
 const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id, waiting";
 
 /// Reputation counts of one holder at `$1`, from its maintained counters (`holder_stats`,
@@ -462,8 +471,10 @@ impl PostgresStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn create_pass_tx(&self, p: &Pass) -> StoreResult<()> {
+    async fn create_pass_tx(&self, p: &Pass, product_revision: i64) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        // The product row lock orders this pass with a change of the product.
+        lock_product_revision(&mut tx, &p.product_id, product_revision).await?;
         sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at, kid, status_index, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
             .bind(&p.id)
             .bind(&p.product_id)
@@ -540,7 +551,7 @@ impl PostgresStore {
             .await
             .map_err(db)?;
         let q = format!(
-            "{HOLDING_SELECT} WHERE p.valid_from <= $1 AND (p.valid_until IS NULL OR p.valid_until > $1) AND p.revoked_at IS NULL AND pr.stock > 0
+            "{HOLDING_SELECT} WHERE {USABLE_AT_1}
              ORDER BY g.holder_id COLLATE \"C\", p.id COLLATE \"C\""
         );
         let rows = sqlx::query(&q)
@@ -581,7 +592,7 @@ impl PostgresStore {
         lock_account(&mut tx, &d.requester_id).await?;
         let row = sqlx::query(
             "SELECT COUNT(*) AS open, COUNT(*) FILTER (WHERE waiting = 1) AS waiting FROM demands
-             WHERE requester_id = $1 AND deadline > $2 AND accepted_offer_id IS NULL",
+             WHERE requester_id = $1 AND deadline > $2 AND accepted_offer_id IS NULL AND cancelled_at IS NULL",
         )
         .bind(&d.requester_id)
         .bind(d.created_at)
@@ -630,6 +641,7 @@ impl PostgresStore {
         {
             return Err(Conflict::InteractionClosed.into());
         }
+        pass_on_sale(&mut tx, &o.pass_id).await?;
         sqlx::query("UPDATE interactions SET status = 'offered', decided_at = $1 WHERE id = $2")
             .bind(o.created_at.millis())
             .bind(&i.id)
@@ -652,14 +664,20 @@ impl PostgresStore {
         Ok(offer)
     }
 
-    async fn decline_tx(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction> {
+    async fn decline_tx(
+        &self,
+        interaction_id: &str,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Interaction> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let i = Self::interaction_in(&mut *tx, interaction_id, true).await?;
         if i.status != InteractionStatus::Pending || pending_expired(i.status, i.deadline, now) {
             return Err(Conflict::InteractionClosed.into());
         }
-        sqlx::query("UPDATE interactions SET status = 'declined', decided_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE interactions SET status = 'declined', decided_at = $1, decline_reason = $2 WHERE id = $3")
             .bind(now.millis())
+            .bind(reason)
             .bind(interaction_id)
             .execute(&mut *tx)
             .await
@@ -696,17 +714,23 @@ impl PostgresStore {
         if requester_id != a.requester_id {
             return Err(StoreError::NotFound);
         }
-        // The demand row lock makes the accepts of one demand's offers take turns.
-        let accepted: Option<String> = sqlx::query_scalar(
-            "SELECT accepted_offer_id FROM demands WHERE id = $1 FOR NO KEY UPDATE",
+        // The demand row lock makes the accepts of one demand's offers take
+        // turns, and orders them with its cancellation.
+        let row = sqlx::query(
+            "SELECT accepted_offer_id, cancelled_at FROM demands WHERE id = $1 FOR NO KEY UPDATE",
         )
         .bind(&demand_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
+        let accepted: Option<String> = row.try_get("accepted_offer_id").map_err(db)?;
+        let cancelled: Option<i64> = row.try_get("cancelled_at").map_err(db)?;
         let offer = Self::offer_in(&mut *tx, &a.offer_id, true).await?;
         if offer.status == OfferStatus::Accepted || accepted.is_some() {
             return Err(Conflict::OfferAlreadyAccepted.into());
+        }
+        if cancelled.is_some() {
+            return Err(Conflict::DemandCancelled.into());
         }
         let row = sqlx::query("SELECT mode, product_id FROM passes WHERE id = $1")
             .bind(&offer.pass_id)
@@ -715,6 +739,7 @@ impl PostgresStore {
             .map_err(db)?;
         let mode: String = row.try_get("mode").map_err(db)?;
         let product_id: String = row.try_get("product_id").map_err(db)?;
+        on_sale(&mut tx, &product_id).await?;
         if mode == PassMode::Unique.as_str() {
             // Nothing changes hands until the order is paid, but an offer the
             // holder could not honour now is refused.
@@ -778,6 +803,7 @@ impl PostgresStore {
             // through the limit below, on every replica. It is the first lock.
             lock_account(&mut tx, &o.requester_id).await?;
         }
+        on_sale(&mut tx, &o.product_id).await?;
         if let Some(offer_id) = &o.offer_id {
             // The offer row lock makes the orders of one offer take turns.
             let offer = Self::offer_in(&mut *tx, offer_id, true).await?;
@@ -948,10 +974,16 @@ impl PostgresStore {
         Ok(order)
     }
 
-    async fn ship_order_tx(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
+    async fn ship_order_tx(
+        &self,
+        order_id: &str,
+        tracking: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Order> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = $1 WHERE id = $2 AND status = 'paid'")
+        let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = $1, tracking = $2 WHERE id = $3 AND status = 'paid'")
             .bind(now.millis())
+            .bind(tracking)
             .bind(order_id)
             .execute(&mut *tx)
             .await
@@ -1059,6 +1091,13 @@ symbolon_store::sql_lifecycle_methods!(
 );
 
 symbolon_store::sql_unit_methods!(PostgresStore, read = pool, sql = sql);
+symbolon_store::sql_manage_methods!(
+    PostgresStore,
+    write = pool,
+    read = pool,
+    conn = sqlx::PgConnection,
+    sql = sql
+);
 
 symbolon_store::sql_dispute_methods!(
     PostgresStore,
@@ -1139,7 +1178,8 @@ impl Store for PostgresStore {
     }
 
     async fn product(&self, id: &str) -> StoreResult<Product> {
-        let row = sqlx::query("SELECT id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at, gtin FROM products WHERE id = $1")
+        let q = format!("SELECT {PRODUCT_COLS} FROM products WHERE id = $1");
+        let row = sqlx::query(&q)
             .bind(id)
             .fetch_one(&self.pool)
             .await
@@ -1147,8 +1187,8 @@ impl Store for PostgresStore {
         product_from(&row, "")
     }
 
-    async fn create_pass(&self, p: &Pass) -> StoreResult<()> {
-        retrying("create_pass", || self.create_pass_tx(p)).await
+    async fn create_pass(&self, p: &Pass, product_revision: i64) -> StoreResult<()> {
+        retrying("create_pass", || self.create_pass_tx(p, product_revision)).await
     }
 
     async fn pass(&self, id: &str) -> StoreResult<Pass> {
@@ -1211,7 +1251,7 @@ impl Store for PostgresStore {
     }
 
     async fn waiting_demands(&self, now: Timestamp) -> StoreResult<Vec<DemandRecord>> {
-        let q = format!("SELECT {DEMAND_COLS} FROM demands WHERE waiting = 1 AND deadline > $1 ORDER BY created_at, id");
+        let q = format!("SELECT {DEMAND_READ_COLS} FROM demands WHERE waiting = 1 AND deadline > $1 ORDER BY created_at, id");
         let rows = sqlx::query(&q)
             .bind(now.millis())
             .fetch_all(&self.pool)
@@ -1289,7 +1329,7 @@ impl Store for PostgresStore {
     }
 
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
-        let q = format!("SELECT {DEMAND_COLS} FROM demands WHERE id = $1");
+        let q = format!("SELECT {DEMAND_READ_COLS} FROM demands WHERE id = $1");
         let row = sqlx::query(&q)
             .bind(id)
             .fetch_one(&self.pool)
@@ -1322,12 +1362,18 @@ impl Store for PostgresStore {
         rows.iter().map(offer_from).collect()
     }
 
-    async fn inbox(&self, holder_id: &str, page: &Page) -> StoreResult<Vec<Interaction>> {
-        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
+    async fn inbox(
+        &self,
+        holder_id: &str,
+        pending_at: Option<Timestamp>,
+        page: &Page,
+    ) -> StoreResult<Vec<Interaction>> {
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = $1 AND seq > $2 AND ($4::BIGINT IS NULL OR (status = 'pending' AND deadline > $4)) ORDER BY seq LIMIT $3");
         let rows = sqlx::query(&q)
             .bind(holder_id)
             .bind(page.after.unwrap_or(0))
             .bind(i64::from(page.limit))
+            .bind(pending_at.map(|t| t.millis()))
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
@@ -1342,8 +1388,13 @@ impl Store for PostgresStore {
         retrying("create_offer", || self.create_offer_tx(o)).await
     }
 
-    async fn decline(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction> {
-        retrying("decline", || self.decline_tx(interaction_id, now)).await
+    async fn decline(
+        &self,
+        interaction_id: &str,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Interaction> {
+        retrying("decline", || self.decline_tx(interaction_id, reason, now)).await
     }
 
     async fn expire_due(&self, now: Timestamp) -> StoreResult<u64> {
@@ -1420,8 +1471,13 @@ impl Store for PostgresStore {
         .await
     }
 
-    async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
-        retrying("ship_order", || self.ship_order_tx(order_id, now)).await
+    async fn ship_order(
+        &self,
+        order_id: &str,
+        tracking: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Order> {
+        retrying("ship_order", || self.ship_order_tx(order_id, tracking, now)).await
     }
 
     async fn order(&self, id: &str) -> StoreResult<Order> {

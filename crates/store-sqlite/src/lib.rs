@@ -25,6 +25,8 @@ use symbolon_core::limits::{
 };
 use symbolon_core::state::{InteractionStatus, OfferStatus, OrderStatus, PassMode};
 use symbolon_core::Timestamp;
+use symbolon_store::manage::{DEMAND_READ_COLS, PRODUCT_COLS};
+use symbolon_store::orders::USABLE_AT_1;
 use symbolon_store::*;
 use writer::{GroupWriter, WriteTx};
 
@@ -147,19 +149,20 @@ type Tx = WriteTx;
 const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.created_at AS g_at,
     p.id AS p_id, p.product_id, p.provider_id, p.mode, p.units, p.commission_bps, p.valid_from,
     p.valid_until, p.jws, p.created_at AS p_at, p.kid, p.status_index, p.revoked_at,
-    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at, pr.gtin,
+    pr.title, pr.description, pr.category, pr.specs, pr.price_minor, pr.currency, pr.stock, pr.created_at AS pr_at, pr.gtin, pr.archived_at, pr.revision,
     (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id) AS granted,
     (SELECT COUNT(*) FROM pass_units u WHERE u.pass_id = p.id AND u.holder_id = g.holder_id AND u.owner_id IS NULL) AS units_left
   FROM grants g JOIN passes p ON p.id = g.pass_id JOIN products pr ON pr.id = p.product_id";
 
-const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at";
+const INTERACTION_COLS: &str = "seq, id, demand_id, holder_id, rank, status, deadline, matched_pass_ids, why, created_at, decided_at, decline_reason";
 const OFFER_COLS: &str = "id, interaction_id, demand_id, holder_id, requester_id, pass_id, note, status, created_at, accepted_at, licence_jws, unit_no";
 /// The columns an order is inserted with (the rest have defaults).
 const ORDER_INSERT_COLS: &str = "id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by";
-const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by, refunded_minor, refund_claimed_minor, commission_reversed_minor, delivered_at, cancelled_at, cancel_reason, cancelled_by, return_status, return_reason, return_requested_at, dispute_id, settled_at";
+const ORDER_COLS: &str = "seq, id, offer_id, requester_id, provider_id, holder_id, product_id, pass_id, quantity, unit_price_minor, total_minor, commission_minor, currency, status, ship_to, payment_ref, created_at, paid_at, shipped_at, unit_no, pay_by, refunded_minor, refund_claimed_minor, commission_reversed_minor, delivered_at, cancelled_at, cancel_reason, cancelled_by, return_status, return_reason, return_requested_at, dispute_id, settled_at, tracking";
 const PASS_COLS: &str = "id AS p_id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at AS p_at, kid, status_index, revoked_at";
 const KEY_COLS: &str = "kid, provider_id, public_key, secret, created_at, retired_at";
 const TRANSFER_COLS: &str = "id, pass_id, unit_no, seq, from_id, to_id, jws, created_at";
+/// The columns a demand is inserted with (it is read with `DEMAND_READ_COLS`).
 const DEMAND_COLS: &str = "id, requester_id, query, category, max_price_minor, currency, min_positive_rate, min_success_rate, min_ratings, fields, min_holders, max_holders, ttl_seconds, deadline, created_at, accepted_offer_id, waiting";
 
 impl SqliteStore {
@@ -317,6 +320,13 @@ symbolon_store::sql_lifecycle_methods!(
 );
 
 symbolon_store::sql_unit_methods!(SqliteStore, read = reader, sql = sql);
+symbolon_store::sql_manage_methods!(
+    SqliteStore,
+    write = writer,
+    read = reader,
+    conn = sqlx::SqliteConnection,
+    sql = sql
+);
 
 symbolon_store::sql_dispute_methods!(
     SqliteStore,
@@ -387,7 +397,9 @@ impl Store for SqliteStore {
 
     async fn create_product(&self, p: &Product) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(db)?;
-        sqlx::query("INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at, gtin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        // One writer: the next `seq` is read and taken in one statement.
+        sqlx::query("INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at, gtin, seq)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM products))")
             .bind(&p.id)
             .bind(&p.provider_id)
             .bind(&p.title)
@@ -407,7 +419,8 @@ impl Store for SqliteStore {
     }
 
     async fn product(&self, id: &str) -> StoreResult<Product> {
-        let row = sqlx::query("SELECT id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at, gtin FROM products WHERE id = ?")
+        let q = format!("SELECT {PRODUCT_COLS} FROM products WHERE id = ?");
+        let row = sqlx::query(&q)
             .bind(id)
             .fetch_one(&self.reader)
             .await
@@ -415,8 +428,9 @@ impl Store for SqliteStore {
         product_from(&row, "")
     }
 
-    async fn create_pass(&self, p: &Pass) -> StoreResult<()> {
+    async fn create_pass(&self, p: &Pass, product_revision: i64) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(db)?;
+        lock_product_revision(&mut tx, &p.product_id, product_revision).await?;
         sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at, kid, status_index, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(&p.id)
             .bind(&p.product_id)
@@ -545,7 +559,8 @@ impl Store for SqliteStore {
         // One read transaction: holdings and reputations from the same snapshot.
         let mut tx = sqlx::Connection::begin(&mut *conn).await.map_err(db)?;
         let q = format!(
-            "{HOLDING_SELECT} WHERE p.valid_from <= ?1 AND (p.valid_until IS NULL OR p.valid_until > ?1) AND p.revoked_at IS NULL AND pr.stock > 0 ORDER BY g.holder_id, p.id"
+            "{HOLDING_SELECT} WHERE {} ORDER BY g.holder_id, p.id",
+            sql(USABLE_AT_1)
         );
         let rows = sqlx::query(&q)
             .bind(now.millis())
@@ -594,7 +609,7 @@ impl Store for SqliteStore {
         // The one writer serializes these counts with the insert below.
         let row = sqlx::query(
             "SELECT COUNT(*) AS open, COALESCE(SUM(waiting), 0) AS waiting FROM demands
-             WHERE requester_id = ? AND deadline > ? AND accepted_offer_id IS NULL",
+             WHERE requester_id = ? AND deadline > ? AND accepted_offer_id IS NULL AND cancelled_at IS NULL",
         )
         .bind(&d.requester_id)
         .bind(d.created_at)
@@ -609,7 +624,7 @@ impl Store for SqliteStore {
         if open as u64 >= MAX_OPEN_DEMANDS_PER_REQUESTER {
             return Err(Conflict::TooManyOpenDemands.into());
         }
-        let q = format!("INSERT INTO demands ({DEMAND_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        let q = format!("INSERT INTO demands ({DEMAND_COLS}, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM demands))");
         sqlx::query(&q)
             .bind(&d.id)
             .bind(&d.requester_id)
@@ -636,7 +651,7 @@ impl Store for SqliteStore {
     }
 
     async fn waiting_demands(&self, now: Timestamp) -> StoreResult<Vec<DemandRecord>> {
-        let q = format!("SELECT {DEMAND_COLS} FROM demands WHERE waiting = 1 AND deadline > ? ORDER BY created_at, id");
+        let q = format!("SELECT {DEMAND_READ_COLS} FROM demands WHERE waiting = 1 AND deadline > ? ORDER BY created_at, id");
         let rows = sqlx::query(&q)
             .bind(now.millis())
             .fetch_all(&self.reader)
@@ -711,7 +726,7 @@ impl Store for SqliteStore {
     }
 
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
-        let q = format!("SELECT {DEMAND_COLS} FROM demands WHERE id = ?");
+        let q = format!("SELECT {DEMAND_READ_COLS} FROM demands WHERE id = ?");
         let row = sqlx::query(&q)
             .bind(id)
             .fetch_one(&self.reader)
@@ -743,12 +758,18 @@ impl Store for SqliteStore {
         rows.iter().map(offer_from).collect()
     }
 
-    async fn inbox(&self, holder_id: &str, page: &Page) -> StoreResult<Vec<Interaction>> {
-        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    async fn inbox(
+        &self,
+        holder_id: &str,
+        pending_at: Option<Timestamp>,
+        page: &Page,
+    ) -> StoreResult<Vec<Interaction>> {
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = ?1 AND seq > ?2 AND (?4 IS NULL OR (status = 'pending' AND deadline > ?4)) ORDER BY seq LIMIT ?3");
         let rows = sqlx::query(&q)
             .bind(holder_id)
             .bind(page.after.unwrap_or(0))
             .bind(page.limit as i64)
+            .bind(pending_at.map(|t| t.millis()))
             .fetch_all(&self.reader)
             .await
             .map_err(db)?;
@@ -767,6 +788,7 @@ impl Store for SqliteStore {
         {
             return Err(Conflict::InteractionClosed.into());
         }
+        pass_on_sale(&mut tx, &o.pass_id).await?;
         sqlx::query("UPDATE interactions SET status = 'offered', decided_at = ? WHERE id = ?")
             .bind(o.created_at.millis())
             .bind(&i.id)
@@ -789,14 +811,20 @@ impl Store for SqliteStore {
         Ok(offer)
     }
 
-    async fn decline(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction> {
+    async fn decline(
+        &self,
+        interaction_id: &str,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Interaction> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         let i = self.interaction_in(&mut *tx, interaction_id).await?;
         if i.status != InteractionStatus::Pending || pending_expired(i.status, i.deadline, now) {
             return Err(Conflict::InteractionClosed.into());
         }
-        sqlx::query("UPDATE interactions SET status = 'declined', decided_at = ? WHERE id = ?")
+        sqlx::query("UPDATE interactions SET status = 'declined', decided_at = ?, decline_reason = ? WHERE id = ?")
             .bind(now.millis())
+            .bind(reason)
             .bind(interaction_id)
             .execute(&mut *tx)
             .await
@@ -827,20 +855,27 @@ impl Store for SqliteStore {
         if offer.requester_id != a.requester_id {
             return Err(StoreError::NotFound);
         }
-        let accepted: Option<String> =
-            sqlx::query_scalar("SELECT accepted_offer_id FROM demands WHERE id = ?")
-                .bind(&offer.demand_id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db)?;
+        let row = sqlx::query("SELECT accepted_offer_id, cancelled_at FROM demands WHERE id = ?")
+            .bind(&offer.demand_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let accepted: Option<String> = row.try_get("accepted_offer_id").map_err(db)?;
+        let cancelled: Option<i64> = row.try_get("cancelled_at").map_err(db)?;
         if offer.status == OfferStatus::Accepted || accepted.is_some() {
             return Err(Conflict::OfferAlreadyAccepted.into());
         }
-        let mode: String = sqlx::query_scalar("SELECT mode FROM passes WHERE id = ?")
+        if cancelled.is_some() {
+            return Err(Conflict::DemandCancelled.into());
+        }
+        let row = sqlx::query("SELECT mode, product_id FROM passes WHERE id = ?")
             .bind(&offer.pass_id)
             .fetch_one(&mut *tx)
             .await
             .map_err(db)?;
+        let mode: String = row.try_get("mode").map_err(db)?;
+        let product_id: String = row.try_get("product_id").map_err(db)?;
+        on_sale(&mut tx, &product_id).await?;
         if mode == PassMode::Unique.as_str() {
             // Nothing changes hands until the order is paid, but an offer the
             // holder could not honour now is refused.
@@ -923,6 +958,7 @@ impl Store for SqliteStore {
         settlement: Option<&Settlement>,
     ) -> StoreResult<Order> {
         let mut tx = self.writer.begin().await.map_err(db)?;
+        on_sale(&mut tx, &o.product_id).await?;
         if let Some(offer_id) = &o.offer_id {
             let offer = self.offer_in(&mut *tx, offer_id).await?;
             if offer.status != OfferStatus::Accepted {
@@ -1094,12 +1130,18 @@ impl Store for SqliteStore {
         Ok(r.rows_affected())
     }
 
-    async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
+    async fn ship_order(
+        &self,
+        order_id: &str,
+        tracking: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Order> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         let done = sqlx::query(
-            "UPDATE orders SET status = 'shipped', shipped_at = ? WHERE id = ? AND status = 'paid'",
+            "UPDATE orders SET status = 'shipped', shipped_at = ?, tracking = ? WHERE id = ? AND status = 'paid'",
         )
         .bind(now.millis())
+        .bind(tracking)
         .bind(order_id)
         .execute(&mut *tx)
         .await

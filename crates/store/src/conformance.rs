@@ -46,6 +46,7 @@ use crate::{
     StoreResult, StoredPaymentMethod, Unit, UnitCounts, UnitSummary, UnitTransfer,
 };
 use crate::{DeliveryAttempt, DeliveryJob, DeliveryResult, EventRecord, WebhookEndpoint};
+use crate::{DemandListing, ProductChange};
 use crate::{IdempotencyStart, StoredResponse};
 use crate::{PartyKeys, PassSeal, SealedShare};
 use std::any::Any;
@@ -184,6 +185,13 @@ macro_rules! __store_conformance_cases {
             claims_bound_sends_in_flight_and_take_turns_across_accounts,
             webhook_limit_holds_under_concurrent_registrations,
             sealed_secrets_round_trip,
+            products_are_listed_and_changed_by_their_owner_only,
+            archived_products_leave_the_market_and_sell_no_more,
+            demands_are_listed_newest_first_by_their_owner,
+            cancelling_a_demand_withdraws_its_pending_requests_once,
+            concurrent_accept_and_cancel_one_wins,
+            concurrent_pass_and_price_change_never_disagree,
+            pending_inbox_decline_reasons_and_tracking,
         }
     };
 }
@@ -496,6 +504,41 @@ impl crate::LifecycleStore for GuardedStore {
 }
 
 #[async_trait::async_trait]
+impl crate::ManageStore for GuardedStore {
+    async fn products_of(
+        &self,
+        provider_id: &str,
+        page: &Page,
+    ) -> StoreResult<Vec<(i64, Product)>> {
+        self.inner.products_of(provider_id, page).await
+    }
+    async fn update_product(&self, change: &ProductChange) -> StoreResult<Product> {
+        self.inner.update_product(change).await
+    }
+    async fn archive_product(
+        &self,
+        product_id: &str,
+        provider_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<Product> {
+        self.inner
+            .archive_product(product_id, provider_id, at)
+            .await
+    }
+    async fn demands_of(&self, requester_id: &str, page: &Page) -> StoreResult<Vec<DemandListing>> {
+        self.inner.demands_of(requester_id, page).await
+    }
+    async fn cancel_demand(
+        &self,
+        demand_id: &str,
+        requester_id: &str,
+        at: Timestamp,
+    ) -> StoreResult<DemandRecord> {
+        self.inner.cancel_demand(demand_id, requester_id, at).await
+    }
+}
+
+#[async_trait::async_trait]
 impl Store for GuardedStore {
     fn backend(&self) -> &'static str {
         self.inner.backend()
@@ -524,8 +567,8 @@ impl Store for GuardedStore {
     async fn product(&self, id: &str) -> StoreResult<Product> {
         self.inner.product(id).await
     }
-    async fn create_pass(&self, pass: &Pass) -> StoreResult<()> {
-        self.inner.create_pass(pass).await
+    async fn create_pass(&self, pass: &Pass, product_revision: i64) -> StoreResult<()> {
+        self.inner.create_pass(pass, product_revision).await
     }
     async fn pass(&self, id: &str) -> StoreResult<Pass> {
         self.inner.pass(id).await
@@ -594,8 +637,13 @@ impl Store for GuardedStore {
     async fn demand_offers(&self, demand_id: &str) -> StoreResult<Vec<Offer>> {
         self.inner.demand_offers(demand_id).await
     }
-    async fn inbox(&self, holder_id: &str, page: &Page) -> StoreResult<Vec<Interaction>> {
-        self.inner.inbox(holder_id, page).await
+    async fn inbox(
+        &self,
+        holder_id: &str,
+        pending_at: Option<Timestamp>,
+        page: &Page,
+    ) -> StoreResult<Vec<Interaction>> {
+        self.inner.inbox(holder_id, pending_at, page).await
     }
     async fn interaction(&self, id: &str) -> StoreResult<Interaction> {
         self.inner.interaction(id).await
@@ -603,8 +651,13 @@ impl Store for GuardedStore {
     async fn create_offer(&self, offer: &NewOffer) -> StoreResult<Offer> {
         self.inner.create_offer(offer).await
     }
-    async fn decline(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction> {
-        self.inner.decline(interaction_id, now).await
+    async fn decline(
+        &self,
+        interaction_id: &str,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Interaction> {
+        self.inner.decline(interaction_id, reason, now).await
     }
     async fn expire_due(&self, now: Timestamp) -> StoreResult<u64> {
         self.inner.expire_due(now).await
@@ -717,8 +770,13 @@ impl Store for GuardedStore {
     async fn expire_unpaid_orders(&self, now: Timestamp) -> StoreResult<u64> {
         self.inner.expire_unpaid_orders(now).await
     }
-    async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order> {
-        self.inner.ship_order(order_id, now).await
+    async fn ship_order(
+        &self,
+        order_id: &str,
+        tracking: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Order> {
+        self.inner.ship_order(order_id, tracking, now).await
     }
     async fn order(&self, id: &str) -> StoreResult<Order> {
         self.inner.order(id).await
@@ -880,6 +938,8 @@ pub fn product(id: &str, provider_id: &str, stock: i64, price_minor: i64) -> Pro
         stock,
         created_at: T0,
         gtin: Some("4006381333931".into()),
+        archived_at: None,
+        revision: 0,
     }
 }
 
@@ -937,6 +997,7 @@ pub fn demand_record(id: &str, requester_id: &str, deadline: Timestamp) -> Deman
         created_at: T0.millis(),
         accepted_offer_id: None,
         waiting: false,
+        cancelled_at: None,
     }
 }
 
@@ -960,6 +1021,7 @@ pub fn interaction(
         created_at: T0,
         decided_at: None,
         seq: 0,
+        decline_reason: None,
     }
 }
 
@@ -1109,10 +1171,10 @@ impl World {
         s.create_product(&product).await.must("create product");
         let shareable = pass("pas_shareable", &product, PassMode::Shareable, None);
         let unique = pass("pas_unique", &product, PassMode::Unique, Some(4));
-        s.create_pass(&shareable)
+        s.create_pass(&shareable, 0)
             .await
             .must("create shareable pass");
-        s.create_pass(&unique).await.must("create unique pass");
+        s.create_pass(&unique, 0).await.must("create unique pass");
         for (i, h) in [&holder1, &holder2].into_iter().enumerate() {
             s.grant(&new_grant(&format!("grt_s{i}"), &shareable.id, h, None, T0))
                 .await
@@ -1165,7 +1227,7 @@ impl World {
 
     pub async fn add_pass(&self, product: &Product, mode: PassMode, units: Option<i64>) -> Pass {
         let p = pass(&self.id("pas"), product, mode, units);
-        self.store.create_pass(&p).await.must("create pass");
+        self.store.create_pass(&p, 0).await.must("create pass");
         p
     }
 
@@ -1294,7 +1356,10 @@ impl World {
             .await
             .must("pay_order");
         // Delivered: its requester may rate the holder.
-        self.store.ship_order(&order.id, t(201)).await.must("ship");
+        self.store
+            .ship_order(&order.id, None, t(201))
+            .await
+            .must("ship");
         self.store
             .deliver(&order.id, symbolon_core::state::Actor::Requester, t(202))
             .await
@@ -1473,8 +1538,8 @@ pub async fn pass_round_trip(store: Arc<dyn Store>) {
     let mut unique = pass("pas_u", &p, PassMode::Unique, Some(3));
     unique.valid_until = Some(t(86_400));
     unique.commission_bps = 250;
-    s.create_pass(&shareable).await.must("create shareable");
-    s.create_pass(&unique).await.must("create unique");
+    s.create_pass(&shareable, 0).await.must("create shareable");
+    s.create_pass(&unique, 0).await.must("create unique");
     assert_eq!(s.pass("pas_s").await.must("pass"), shareable);
     assert_eq!(s.pass("pas_u").await.must("pass"), unique);
 
@@ -1485,7 +1550,7 @@ pub async fn pass_round_trip(store: Arc<dyn Store>) {
     );
     let dup = pass("pas_u", &p, PassMode::Unique, Some(10));
     assert_err!(
-        s.create_pass(&dup).await,
+        s.create_pass(&dup, 0).await,
         StoreError::Conflict(Conflict::Duplicate),
         "duplicate pass id"
     );
@@ -1801,7 +1866,7 @@ pub async fn holder_reputation_counts(store: Arc<dyn Store>) {
     }
     // One declined by holder 1 (holder 2 answered the same demand with an offer).
     let d4 = w.demand(&[h1, h2]).await;
-    s.decline(&d4[0].id, t(30)).await.must("decline");
+    s.decline(&d4[0].id, None, t(30)).await.must("decline");
     w.offer(&d4[1], &w.shareable.id).await;
     // One expired by expire_due. (Each expiry from another requester: one
     // requester's expiries count once a day, see `expiries_count_once_per_requester_per_day`.)
@@ -1927,7 +1992,7 @@ pub async fn expiries_count_once_per_requester_per_day(store: Arc<dyn Store>) {
         let d = w
             .demand_by(&attacker, &[h1], next_day.plus_seconds(3600))
             .await;
-        s.decline(&d[0].id, t(30)).await.must("decline");
+        s.decline(&d[0].id, None, t(30)).await.must("decline");
     }
     assert_eq!(rate(next_day.plus_seconds(120)).await, (1, 6));
 }
@@ -1994,7 +2059,7 @@ pub async fn reputation_counters_equal_the_history(store: Arc<dyn Store>) {
                     })
                     .await
                     .map(|_| ()),
-                1 => store.decline(&i.id, t(60)).await.map(|_| ()),
+                1 => store.decline(&i.id, None, t(60)).await.map(|_| ()),
                 _ => Ok(()),
             }
         });
@@ -2108,7 +2173,7 @@ pub async fn market_lists_usable_holdings(store: Arc<dyn Store>) {
     just_valid.valid_from = now;
     just_valid.valid_until = Some(Timestamp::from_millis(now.millis() + 1));
     for p in [&expired, &not_yet, &just_valid] {
-        s.create_pass(p).await.must("create pass");
+        s.create_pass(p, 0).await.must("create pass");
     }
     w.grant(&expired, &h1, None).await;
     w.grant(&not_yet, &h2, None).await;
@@ -2341,7 +2406,7 @@ pub async fn demand_errors(store: Arc<dyn Store>) {
         "nor its requests"
     );
     assert!(s
-        .inbox(&w.holder2, &page(None, 100))
+        .inbox(&w.holder2, None, &page(None, 100))
         .await
         .must("inbox")
         .is_empty());
@@ -2369,7 +2434,7 @@ pub async fn inbox_pages_oldest_first(store: Arc<dyn Store>) {
                 .expect("holder 1 request"),
         );
     }
-    let all = s.inbox(h1, &page(None, 100)).await.must("inbox");
+    let all = s.inbox(h1, None, &page(None, 100)).await.must("inbox");
     assert_eq!(all, mine, "all of holder 1's requests, oldest first");
     assert!(all.windows(2).all(|p| p[0].seq < p[1].seq), "seq increases");
 
@@ -2377,7 +2442,7 @@ pub async fn inbox_pages_oldest_first(store: Arc<dyn Store>) {
     let mut after = None;
     let mut sizes = Vec::new();
     for _ in 0..10 {
-        let p = s.inbox(h1, &page(after, 2)).await.must("inbox page");
+        let p = s.inbox(h1, None, &page(after, 2)).await.must("inbox page");
         assert!(
             p.iter().all(|i| after.is_none_or(|a| i.seq > a)),
             "a page holds only items after its cursor"
@@ -2390,18 +2455,20 @@ pub async fn inbox_pages_oldest_first(store: Arc<dyn Store>) {
     assert_eq!(sizes, [2, 2, 1, 0]);
     assert_eq!(paged, mine, "pages concatenate to the whole inbox");
 
-    let other = s.inbox(h2, &page(None, 100)).await.must("inbox");
+    let other = s.inbox(h2, None, &page(None, 100)).await.must("inbox");
     assert_eq!(other.len(), 2);
     assert!(
         other.iter().all(|i| i.holder_id == h2),
         "only the holder's own requests"
     );
     assert_eq!(
-        s.inbox(h1, &page(Some(mine[2].seq), 1)).await.must("inbox"),
+        s.inbox(h1, None, &page(Some(mine[2].seq), 1))
+            .await
+            .must("inbox"),
         vec![mine[3].clone()]
     );
     assert!(s
-        .inbox("acc_nope", &page(None, 10))
+        .inbox("acc_nope", None, &page(None, 10))
         .await
         .must("inbox")
         .is_empty());
@@ -2532,7 +2599,9 @@ pub async fn create_offer_after_decline_or_offer_is_closed(store: Arc<dyn Store>
     let w = World::new(store).await;
     let s = w.store();
     let requests = w.demand(&[&w.holder1, &w.holder2]).await;
-    s.decline(&requests[0].id, t(30)).await.must("decline");
+    s.decline(&requests[0].id, None, t(30))
+        .await
+        .must("decline");
     let mut new = NewOffer {
         id: "ofr_1".into(),
         interaction_id: requests[0].id.clone(),
@@ -2630,7 +2699,10 @@ pub async fn decline_interaction(store: Arc<dyn Store>) {
     let w = World::new(store).await;
     let s = w.store();
     let requests = w.demand(&[&w.holder1, &w.holder2]).await;
-    let d = s.decline(&requests[0].id, t(30)).await.must("decline");
+    let d = s
+        .decline(&requests[0].id, None, t(30))
+        .await
+        .must("decline");
     let mut want = requests[0].clone();
     want.status = InteractionStatus::Declined;
     want.decided_at = Some(t(30));
@@ -2641,12 +2713,12 @@ pub async fn decline_interaction(store: Arc<dyn Store>) {
     );
 
     assert_err!(
-        s.decline(&requests[0].id, t(40)).await,
+        s.decline(&requests[0].id, None, t(40)).await,
         StoreError::Conflict(Conflict::InteractionClosed),
         "decline twice"
     );
     assert_err!(
-        s.decline(&requests[1].id, DEADLINE).await,
+        s.decline(&requests[1].id, None, DEADLINE).await,
         StoreError::Conflict(Conflict::InteractionClosed),
         "decline at the deadline"
     );
@@ -2656,7 +2728,7 @@ pub async fn decline_interaction(store: Arc<dyn Store>) {
     );
     w.offer(&requests[1], &w.shareable.id).await;
     assert_err!(
-        s.decline(&requests[1].id, t(70)).await,
+        s.decline(&requests[1].id, None, t(70)).await,
         StoreError::Conflict(Conflict::InteractionClosed),
         "decline after an offer"
     );
@@ -2665,7 +2737,7 @@ pub async fn decline_interaction(store: Arc<dyn Store>) {
         InteractionStatus::Offered
     );
     assert_err!(
-        s.decline("int_nope", t(30)).await,
+        s.decline("int_nope", None, t(30)).await,
         StoreError::NotFound,
         "unknown interaction"
     );
@@ -2680,7 +2752,7 @@ pub async fn expire_due_marks_due_interactions(store: Arc<dyn Store>) {
     let a = w.demand_by(&r, &[h1, h2], t(100)).await; // h1 offers, h2 stays pending
     w.offer(&a[0], &w.shareable.id).await;
     let b = w.demand_by(&r, &[h1, h2], t(200)).await; // h1 declines, h2 stays pending
-    s.decline(&b[0].id, t(50)).await.must("decline");
+    s.decline(&b[0].id, None, t(50)).await.must("decline");
     let c = w.demand_by(&r, &[h1], t(300)).await;
 
     assert_eq!(
@@ -3277,7 +3349,9 @@ pub async fn pay_order_once(store: Arc<dyn Store>) {
     s.place_order(&other, None, Some(&settlement_for("led_3", &other, t(181))))
         .await
         .must("place_order");
-    s.ship_order(&other.id, t(300)).await.must("ship_order");
+    s.ship_order(&other.id, None, t(300))
+        .await
+        .must("ship_order");
     assert_err!(
         s.pay_order(&other.id, &settlement_for("led_4", &other, t(310)), None)
             .await,
@@ -3326,7 +3400,7 @@ pub async fn unpaid_orders_expire_and_take_nothing(store: Arc<dyn Store>) {
         "an expired order is never paid"
     );
     assert_err!(
-        s.ship_order(&placed.id, t(200)).await,
+        s.ship_order(&placed.id, None, t(200)).await,
         StoreError::Conflict(Conflict::InvalidState),
         "nor shipped"
     );
@@ -3480,7 +3554,7 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
         .must("place_order");
 
     assert_err!(
-        s.ship_order(&placed.id, t(300)).await,
+        s.ship_order(&placed.id, None, t(300)).await,
         StoreError::Conflict(Conflict::InvalidState),
         "ship an unpaid order"
     );
@@ -3489,14 +3563,14 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
         OrderStatus::Placed,
         "untouched"
     );
-    let shipped = s.ship_order(&paid.id, t(301)).await.must("ship paid");
+    let shipped = s.ship_order(&paid.id, None, t(301)).await.must("ship paid");
     assert_eq!(shipped.status, OrderStatus::Shipped);
     assert_eq!(shipped.shipped_at, Some(t(301)));
     assert_eq!(shipped.paid_at, Some(t(181)), "payment kept");
     assert_eq!(s.order(&paid.id).await.must("order"), shipped);
 
     assert_err!(
-        s.ship_order(&paid.id, t(400)).await,
+        s.ship_order(&paid.id, None, t(400)).await,
         StoreError::Conflict(Conflict::InvalidState),
         "ship twice"
     );
@@ -3506,7 +3580,7 @@ pub async fn ship_order_transitions(store: Arc<dyn Store>) {
         "untouched"
     );
     assert_err!(
-        s.ship_order("ord_nope", t(400)).await,
+        s.ship_order("ord_nope", None, t(400)).await,
         StoreError::NotFound,
         "unknown order"
     );
@@ -3544,7 +3618,7 @@ pub async fn order_transitions_follow_the_table(store: Arc<dyn Store>) {
             match status {
                 OrderStatus::Placed | OrderStatus::Paid => {}
                 OrderStatus::Shipped | OrderStatus::Delivered => {
-                    s.ship_order(&o.id, t(210)).await.must("ship");
+                    s.ship_order(&o.id, None, t(210)).await.must("ship");
                     if status == OrderStatus::Delivered {
                         s.deliver(&o.id, Actor::Requester, t(215))
                             .await
@@ -3594,7 +3668,7 @@ pub async fn order_transitions_follow_the_table(store: Arc<dyn Store>) {
                     .pay_order(&o.id, &settlement_for(&w.id("led"), &o, at), None)
                     .await
                     .map(|_| ()),
-                OrderAction::Ship => s.ship_order(&o.id, at).await.map(|_| ()),
+                OrderAction::Ship => s.ship_order(&o.id, None, at).await.map(|_| ()),
                 OrderAction::Expire => s
                     .expire_unpaid_orders(o.pay_by.unwrap_or(at).plus_seconds(UNPAID_TTL))
                     .await
@@ -3946,7 +4020,7 @@ pub async fn rating_needs_a_paid_order_of_the_accepted_offer(store: Arc<dyn Stor
         StoreError::Conflict(Conflict::RatingNotAllowed),
         "paid, not delivered yet"
     );
-    s.ship_order(&order.id, t(201)).await.must("ship");
+    s.ship_order(&order.id, None, t(201)).await.must("ship");
     assert_err!(
         s.rate(&rating("rat_shipped", &accepted, true)).await,
         StoreError::Conflict(Conflict::RatingNotAllowed),
@@ -4403,7 +4477,9 @@ pub async fn market_version_grows_with_every_matching_change(store: Arc<dyn Stor
         last,
         "interaction requests change nothing in matching"
     );
-    s.decline(&requests[1].id, t(10)).await.must("decline");
+    s.decline(&requests[1].id, None, t(10))
+        .await
+        .must("decline");
     grew(
         "decline",
         s.market_version().await.must("version"),
@@ -4466,7 +4542,9 @@ pub async fn market_changes_name_the_holder_of_each_version(store: Arc<dyn Store
         "requests change nothing"
     );
     w.offer(&requests[0], &w.shareable.id).await;
-    s.decline(&requests[1].id, t(61)).await.must("decline");
+    s.decline(&requests[1].id, None, t(61))
+        .await
+        .must("decline");
     s.set_holder_fields(&w.holder2, &["music".to_string()])
         .await
         .must("fields");
@@ -4887,12 +4965,12 @@ pub async fn revocation_and_status_indices(store: Arc<dyn Store>) {
     a.status_index = Some(7);
     let mut b = pass(&w.id("pas"), &w.product, PassMode::Shareable, None);
     b.status_index = Some(9);
-    s.create_pass(&a).await.must("pass a");
-    s.create_pass(&b).await.must("pass b");
+    s.create_pass(&a, 0).await.must("pass a");
+    s.create_pass(&b, 0).await.must("pass b");
     let mut clash = pass(&w.id("pas"), &w.product, PassMode::Shareable, None);
     clash.status_index = Some(7);
     assert_err!(
-        s.create_pass(&clash).await,
+        s.create_pass(&clash, 0).await,
         StoreError::Conflict(Conflict::Duplicate),
         "a status index is the provider's once"
     );
@@ -4943,7 +5021,7 @@ pub async fn revocation_and_status_indices(store: Arc<dyn Store>) {
     let mut short = pass(&w.id("pas"), &w.product, PassMode::Shareable, None);
     short.valid_until = Some(t(50));
     short.created_at = t(-100);
-    s.create_pass(&short).await.must("short pass");
+    s.create_pass(&short, 0).await.must("short pass");
     assert_eq!(
         s.oldest_unexpired_pass(&w.provider, t(49))
             .await
@@ -5449,7 +5527,7 @@ pub async fn events_follow_every_change_in_its_transaction(store: Arc<dyn Store>
         )
         .await
         .must("place_order");
-    s.ship_order(&paid.id, t(300)).await.must("ship");
+    s.ship_order(&paid.id, None, t(300)).await.must("ship");
     s.deliver(&paid.id, symbolon_core::state::Actor::Requester, t(310))
         .await
         .must("deliver");
@@ -6142,3 +6220,5 @@ pub async fn sealed_secrets_round_trip(store: Arc<dyn Store>) {
 
 mod lifecycle;
 pub use lifecycle::*;
+mod manage;
+pub use manage::*;

@@ -60,6 +60,20 @@ pub enum Conflict {
     TooManyRefunds,
     #[error("the dispute already has MAX_DISPUTE_MESSAGES messages")]
     TooManyDisputeMessages,
+    /// The product was archived: it is no longer sold and no longer changes.
+    #[error("the product was archived")]
+    ProductArchived,
+    /// A change of a field its passes sign (named) while the product has a pass.
+    #[error("the product has passes, which sign its {field}: only its stock can change")]
+    ProductHasPasses { field: &'static str },
+    /// The product's signed fields changed since the pass was signed from it.
+    #[error("the product changed since the pass was signed")]
+    ProductChanged,
+    #[error("the demand was cancelled")]
+    DemandCancelled,
+    /// The demand is finished (its state named): it cannot be cancelled.
+    #[error("the demand is {0}: it cannot be cancelled")]
+    DemandNotCancellable(symbolon_core::state::DemandStatus),
     /// A payout larger than the available money (`available` minor units).
     #[error("the payout exceeds the available money ({available} minor units)")]
     PayoutExceedsAvailable { available: i64 },

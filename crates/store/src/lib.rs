@@ -12,6 +12,7 @@
 pub mod disputes;
 mod error;
 pub mod lifecycle;
+pub mod manage;
 mod model;
 #[doc(hidden)]
 pub mod orders;
@@ -28,6 +29,7 @@ pub mod conformance;
 pub use disputes::DisputeStore;
 pub use error::{Conflict, StoreError, StoreResult};
 pub use lifecycle::LifecycleStore;
+pub use manage::ManageStore;
 pub use model::*;
 pub use outbox::demand_opened;
 pub use store::{EventWakeups, OutboxStore, SealStore, Store};

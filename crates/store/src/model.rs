@@ -69,6 +69,38 @@ pub struct Product {
     pub stock: i64,
     pub created_at: Timestamp,
     pub gtin: Option<String>,
+    /// When its provider archived it: it is no longer sold (it leaves the
+    /// market as a sold-out product does) and no longer changes.
+    pub archived_at: Option<Timestamp>,
+    /// Bumped by every change of a field its passes sign (title, description,
+    /// category, specs, price, GTIN), which is possible only while it has no
+    /// pass: a pass is issued only against the revision it was signed from.
+    pub revision: i64,
+}
+
+impl Product {
+    /// Still sold: not archived.
+    pub fn on_sale(&self) -> bool {
+        self.archived_at.is_none()
+    }
+}
+
+/// A provider's change to its product ([`crate::ManageStore::update_product`]):
+/// `None` keeps a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProductChange {
+    pub product_id: String,
+    /// The caller; another provider's product is `NotFound`.
+    pub provider_id: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub specs: Option<Vec<(String, String)>>,
+    /// Price in minor units and its currency.
+    pub price: Option<(i64, String)>,
+    /// `Some(None)` removes the GTIN.
+    pub gtin: Option<Option<String>>,
+    pub stock: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -239,6 +271,34 @@ pub struct DemandRecord {
     pub accepted_offer_id: Option<String>,
     /// A standing demand with nobody contacted yet.
     pub waiting: bool,
+    /// When its requester cancelled it (ms).
+    #[serde(default)]
+    pub cancelled_at: Option<i64>,
+}
+
+impl DemandRecord {
+    /// Its state at `now`.
+    pub fn status_at(&self, now: Timestamp) -> symbolon_core::state::DemandStatus {
+        symbolon_core::state::DemandStatus::derive(
+            self.accepted_offer_id.is_some(),
+            self.cancelled_at.is_some(),
+            self.waiting,
+            self.deadline,
+            now.millis(),
+        )
+    }
+}
+
+/// A demand as its requester's list shows it: the demand and how far it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandListing {
+    /// Its place in the requester's list (the cursor of the next page).
+    pub seq: i64,
+    pub demand: DemandRecord,
+    /// Interaction requests sent for it.
+    pub contacted: i64,
+    /// Offers the holders made.
+    pub offers: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -258,6 +318,8 @@ pub struct Interaction {
     pub decided_at: Option<Timestamp>,
     /// Insertion order, for inbox pagination.
     pub seq: i64,
+    /// The holder's reason, when it declined.
+    pub decline_reason: Option<String>,
 }
 
 impl Interaction {
@@ -382,6 +444,8 @@ pub struct AfterSale {
     pub dispute_id: Option<String>,
     /// When its pending money became available.
     pub settled_at: Option<Timestamp>,
+    /// The carrier and tracking number the provider gave when shipping it.
+    pub tracking: Option<String>,
 }
 
 /// A refund, from its reservation to the gateway's answer.

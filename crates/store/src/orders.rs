@@ -45,7 +45,7 @@ macro_rules! sql_market_change_methods {
             ) -> StoreResult<Vec<$crate::Holding>> {
                 let q = format!(
                     "{HOLDING_SELECT} WHERE {}",
-                    $sql("g.holder_id = $2 AND p.valid_from <= $1 AND (p.valid_until IS NULL OR p.valid_until > $1) AND p.revoked_at IS NULL AND pr.stock > 0")
+                    $sql(&format!("g.holder_id = $2 AND {}", $crate::orders::USABLE_AT_1))
                 );
                 let mut ids = holder_ids.to_vec();
                 ids.sort_unstable();
@@ -92,9 +92,15 @@ macro_rules! sql_market_change_methods {
     };
 }
 
+/// The condition on a holding (`g` grants, `p` passes, `pr` products) that
+/// it is usable at `$1`: the pass valid and not revoked, its product in stock
+/// and not archived — on the market. (Units left are checked on the rows.)
+pub const USABLE_AT_1: &str = "p.valid_from <= $1 AND (p.valid_until IS NULL OR p.valid_until > $1) AND p.revoked_at IS NULL AND pr.stock > 0 AND pr.archived_at IS NULL";
+
 /// Expands to the free functions `pass_is_unique`, `free_units`,
-/// `take_stock`, `unit_sold_with`, `unpaid_open`, `last_transfer_seq` and
-/// `insert_transfer`, taking a
+/// `take_stock`, `lock_row`, `on_sale`, `pass_on_sale`,
+/// `lock_product_revision`, `unit_sold_with`, `unpaid_open`,
+/// `last_transfer_seq` and `insert_transfer`, taking a
 /// `&mut $conn` (the backend's connection) in a running transaction.
 #[macro_export]
 macro_rules! sql_order_helpers {
@@ -161,10 +167,11 @@ macro_rules! sql_order_helpers {
             .map_err(db)
         }
 
-        /// Takes `quantity` from the product's stock, or refuses.
+        /// Takes `quantity` from the product's stock, or refuses: an archived
+        /// product is no longer sold, and stock is never oversold.
         async fn take_stock(conn: &mut $conn, product_id: &str, quantity: i64) -> StoreResult<()> {
             let done = sqlx::query(&$sql(
-                "UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1",
+                "UPDATE products SET stock = stock - $1 WHERE id = $2 AND stock >= $1 AND archived_at IS NULL",
             ))
             .bind(quantity)
             .bind(product_id)
@@ -173,7 +180,83 @@ macro_rules! sql_order_helpers {
             .map_err(db)?
             .rows_affected();
             if done != 1 {
+                on_sale(conn, product_id).await?;
                 return Err(Conflict::InsufficientStock.into());
+            }
+            Ok(())
+        }
+
+        /// Locks one row for the rest of its transaction by a no-op update of
+        /// its column `touch` (PostgreSQL takes the row lock; SQLite's one
+        /// writer serializes anyway): the row of `table` whose `id` is `id`
+        /// and, with `owner`, whose column `owner.0` is `owner.1`. `NotFound`
+        /// when there is none.
+        async fn lock_row(
+            conn: &mut $conn,
+            table: &'static str,
+            touch: &'static str,
+            id: &str,
+            owner: Option<(&'static str, &str)>,
+        ) -> StoreResult<()> {
+            let cond = owner.map_or(String::new(), |(col, _)| format!(" AND {col} = $2"));
+            let q = $sql(&format!(
+                "UPDATE {table} SET {touch} = {touch} WHERE id = $1{cond}"
+            ));
+            let mut query = sqlx::query(&q).bind(id);
+            if let Some((_, who)) = owner {
+                query = query.bind(who);
+            }
+            let n = query.execute(&mut *conn).await.map_err(db)?.rows_affected();
+            if n != 1 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        }
+
+        /// Refuses an offer of a pass whose product its provider archived.
+        async fn pass_on_sale(conn: &mut $conn, pass_id: &str) -> StoreResult<()> {
+            let product_id: String =
+                sqlx::query_scalar(&$sql("SELECT product_id FROM passes WHERE id = $1"))
+                    .bind(pass_id)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db)?;
+            on_sale(conn, &product_id).await
+        }
+
+        /// Refuses a product its provider archived (`Conflict::ProductArchived`).
+        async fn on_sale(conn: &mut $conn, product_id: &str) -> StoreResult<()> {
+            let archived: Option<i64> = sqlx::query_scalar(&$sql(
+                "SELECT archived_at FROM products WHERE id = $1",
+            ))
+            .bind(product_id)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db)?;
+            if archived.is_some() {
+                return Err(Conflict::ProductArchived.into());
+            }
+            Ok(())
+        }
+
+        /// Locks the product's row (a no-op update) for a pass being issued
+        /// from its `revision`, and refuses an archived product or one whose
+        /// signed fields changed since (`ManageStore::update_product` locks
+        /// the same row, and refuses to change them once a pass exists).
+        async fn lock_product_revision(
+            conn: &mut $conn,
+            product_id: &str,
+            revision: i64,
+        ) -> StoreResult<()> {
+            lock_row(conn, "products", "revision", product_id, None).await?;
+            on_sale(conn, product_id).await?;
+            let now: i64 = sqlx::query_scalar(&$sql("SELECT revision FROM products WHERE id = $1"))
+                .bind(product_id)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(db)?;
+            if now != revision {
+                return Err(Conflict::ProductChanged.into());
             }
             Ok(())
         }

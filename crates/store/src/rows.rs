@@ -145,6 +145,8 @@ macro_rules! sql_row_mappers {
                 stock: get(row, "stock")?,
                 created_at: ts(row, at_col)?,
                 gtin: get(row, "gtin")?,
+                archived_at: opt_ts(row, "archived_at")?,
+                revision: get(row, "revision")?,
             })
         }
 
@@ -223,6 +225,7 @@ macro_rules! sql_row_mappers {
                 created_at: get(row, "created_at")?,
                 accepted_offer_id: get(row, "accepted_offer_id")?,
                 waiting: get::<i64>(row, "waiting")? == 1,
+                cancelled_at: get(row, "cancelled_at")?,
             })
         }
 
@@ -243,6 +246,7 @@ macro_rules! sql_row_mappers {
                 created_at: ts(row, "created_at")?,
                 decided_at: opt_ts(row, "decided_at")?,
                 seq: get(row, "seq")?,
+                decline_reason: get(row, "decline_reason")?,
             })
         }
 
@@ -311,6 +315,7 @@ macro_rules! sql_row_mappers {
                     return_requested_at: opt_ts(row, "return_requested_at")?,
                     dispute_id: get(row, "dispute_id")?,
                     settled_at: opt_ts(row, "settled_at")?,
+                    tracking: get(row, "tracking")?,
                 },
             })
         }

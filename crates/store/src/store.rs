@@ -22,6 +22,7 @@ pub trait Store:
     + crate::LifecycleStore
     + crate::DisputeStore
     + crate::UnitStore
+    + crate::ManageStore
     + Send
     + Sync
     + 'static
@@ -83,7 +84,12 @@ pub trait Store:
     async fn create_product(&self, product: &Product) -> StoreResult<()>;
     async fn product(&self, id: &str) -> StoreResult<Product>;
     /// Creates a pass; a unique pass gets its units numbered 1..=units.
-    async fn create_pass(&self, pass: &Pass) -> StoreResult<()>;
+    /// Under the product row's lock it refuses a product archived
+    /// ([`crate::Conflict::ProductArchived`]) or whose signed fields changed
+    /// since `product_revision`, the revision the pass was signed from
+    /// ([`crate::Conflict::ProductChanged`]): a pass never claims what its
+    /// product no longer is.
+    async fn create_pass(&self, pass: &Pass, product_revision: i64) -> StoreResult<()>;
     async fn pass(&self, id: &str) -> StoreResult<Pass>;
     /// Puts a pass in a holder's wallet (again: adds units). Unique passes
     /// take `units` from the units no holder has yet ([`crate::Conflict::UnitsExhausted`] if too few).
@@ -117,7 +123,7 @@ pub trait Store:
     /// One pass in a holder's wallet.
     async fn holding(&self, holder_id: &str, pass_id: &str) -> StoreResult<Holding>;
     /// Every holding usable at `now` (pass valid, units left for unique passes,
-    /// product in stock) and the state of every holder behind them.
+    /// product in stock and not archived) and the state of every holder behind them.
     async fn market(&self, now: Timestamp) -> StoreResult<MarketSnapshot>;
 
     // --- demands and interactions --------------------------------------
@@ -183,20 +189,36 @@ pub trait Store:
     async fn demand_interactions(&self, demand_id: &str) -> StoreResult<Vec<Interaction>>;
     /// The offers made for a demand, oldest first.
     async fn demand_offers(&self, demand_id: &str) -> StoreResult<Vec<Offer>>;
-    /// A holder's interaction requests, oldest first.
-    async fn inbox(&self, holder_id: &str, page: &Page) -> StoreResult<Vec<Interaction>>;
+    /// A holder's interaction requests, oldest first; with `pending_at`, only
+    /// those still awaiting an answer then (pending, before their deadline).
+    async fn inbox(
+        &self,
+        holder_id: &str,
+        pending_at: Option<Timestamp>,
+        page: &Page,
+    ) -> StoreResult<Vec<Interaction>>;
     async fn interaction(&self, id: &str) -> StoreResult<Interaction>;
-    /// Answers a pending interaction with an offer, if `now` is before its deadline.
+    /// Answers a pending interaction with an offer, if `now` is before its
+    /// deadline and the pass's product was not archived
+    /// ([`crate::Conflict::ProductArchived`]).
     async fn create_offer(&self, offer: &NewOffer) -> StoreResult<Offer>;
-    /// Declines a pending interaction, if `now` is before its deadline.
-    async fn decline(&self, interaction_id: &str, now: Timestamp) -> StoreResult<Interaction>;
+    /// Declines a pending interaction, if `now` is before its deadline, with
+    /// the holder's reason, if it gave one.
+    async fn decline(
+        &self,
+        interaction_id: &str,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Interaction>;
     /// Marks every pending interaction whose deadline is at or before `now` as expired; returns how many.
     async fn expire_due(&self, now: Timestamp) -> StoreResult<u64>;
     async fn offer(&self, id: &str) -> StoreResult<Offer>;
     /// Accepts an offer: one per demand. For a unique pass the holder must
     /// still have an unsold unit and the product stock, but nothing changes
     /// hands: a unit moves only when the order placed from the offer is paid.
-    /// The demand's other pending requests become `withdrawn`.
+    /// The demand's other pending requests become `withdrawn`. A cancelled
+    /// demand ([`crate::Conflict::DemandCancelled`]) or an archived product
+    /// ([`crate::Conflict::ProductArchived`]) is refused.
     async fn accept_offer(&self, acceptance: &Acceptance) -> StoreResult<Offer>;
 
     // --- requesters, orders, ledger ------------------------------------
@@ -212,7 +234,8 @@ pub trait Store:
     /// that the holder of a unique pass still has an unsold unit, and the
     /// requester's unpaid limits (`MAX_UNPAID_ORDERS_PER_REQUESTER`,
     /// `MAX_UNPAID_QUANTITY_PER_REQUESTER`:
-    /// [`crate::Conflict::TooManyUnpaidOrders`]).
+    /// [`crate::Conflict::TooManyUnpaidOrders`]). An archived product is no
+    /// longer sold ([`crate::Conflict::ProductArchived`]).
     async fn place_order(
         &self,
         order: &Order,
@@ -222,7 +245,8 @@ pub trait Store:
     /// Pays a placed order before its `pay_by` (the settlement's time):
     /// takes the stock, moves the unit of a unique pass (`transfer`, required
     /// when the order has no unit yet) and posts the ledger, in one
-    /// transaction. [`crate::Conflict::OrderExpired`] past `pay_by`.
+    /// transaction. [`crate::Conflict::OrderExpired`] past `pay_by`;
+    /// [`crate::Conflict::ProductArchived`] once the product was archived.
     async fn pay_order(
         &self,
         order_id: &str,
@@ -232,8 +256,14 @@ pub trait Store:
     /// Marks unpaid orders whose `pay_by` is at or before `now` as expired
     /// (each an `order.expired` event); returns how many.
     async fn expire_unpaid_orders(&self, now: Timestamp) -> StoreResult<u64>;
-    /// Ships a paid order (an unpaid one is [`crate::Conflict::InvalidState`]).
-    async fn ship_order(&self, order_id: &str, now: Timestamp) -> StoreResult<Order>;
+    /// Ships a paid order (an unpaid one is [`crate::Conflict::InvalidState`]),
+    /// with the carrier's tracking, if given.
+    async fn ship_order(
+        &self,
+        order_id: &str,
+        tracking: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Order>;
     async fn order(&self, id: &str) -> StoreResult<Order>;
     async fn orders(&self, party: OrderParty<'_>, page: &Page) -> StoreResult<Vec<Order>>;
     /// Balances of an account per currency (only currencies with postings).

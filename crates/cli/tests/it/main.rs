@@ -5,6 +5,7 @@ mod connections;
 mod crash;
 mod demo;
 mod load;
+mod manage;
 mod readme;
 mod replicas;
 mod sealed;

@@ -151,7 +151,9 @@ async fn a_replica_following_changes_in_place_agrees_with_a_full_read() {
                         .find(|h| h.id == c.holder_id)
                         .expect("holder");
                     if rng.below(2) == 0 {
-                        x.decline(h, &c.interaction_id).await.expect("decline");
+                        x.decline(h, &c.interaction_id, None)
+                            .await
+                            .expect("decline");
                     } else {
                         let pass_id = c.why.matched_pass_ids[0].clone();
                         x.offer(

@@ -511,7 +511,7 @@ async fn run_on(f: &Fixture, ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Ship { order, who } => {
                 let Some(i) = pick(order) else { continue };
                 let o = m.orders[i].clone();
-                let r = x.ship_order(account(who), &o.id).await;
+                let r = x.ship_order(account(who), &o.id, None).await;
                 let want = if who != Who::Provider {
                     Err("forbidden")
                 } else if o.status != OrderStatus::Paid {

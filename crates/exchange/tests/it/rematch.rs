@@ -82,7 +82,7 @@ async fn a_market_change_rematches_standing_demands_in_bounded_batches() {
             let mut after = None;
             loop {
                 let page = x
-                    .inbox(h, after.as_deref(), Some(200))
+                    .inbox(h, false, after.as_deref(), Some(200))
                     .await
                     .expect("inbox");
                 for i in &page.items {
@@ -165,7 +165,9 @@ async fn in_place_updates_rank_as_a_full_resync_does() {
                 .find(|h| h.id == c.holder_id)
                 .expect("holder");
             if (k + round) % 3 == 0 {
-                x.decline(h, &c.interaction_id).await.expect("decline");
+                x.decline(h, &c.interaction_id, None)
+                    .await
+                    .expect("decline");
             } else if answered.is_none() {
                 let o = x
                     .offer(
@@ -196,7 +198,9 @@ async fn in_place_updates_rank_as_a_full_resync_does() {
             .await
             .expect("order");
         // A buyer rates once the order is delivered.
-        x.ship_order(&provider, &order.id).await.expect("ship");
+        x.ship_order(&provider, &order.id, None)
+            .await
+            .expect("ship");
         x.confirm_delivery(&buyer, &order.id)
             .await
             .expect("deliver");
@@ -229,7 +233,9 @@ async fn in_place_updates_rank_as_a_full_resync_does() {
             .find(|h| h.id == c.holder_id)
             .expect("holder");
         if k % 2 == 0 {
-            x.decline(h, &c.interaction_id).await.expect("decline");
+            x.decline(h, &c.interaction_id, None)
+                .await
+                .expect("decline");
         } else {
             x.offer(
                 h,

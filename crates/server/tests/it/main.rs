@@ -15,6 +15,7 @@ mod harness;
 mod idempotency;
 mod interop;
 mod isolation;
+mod manage;
 mod matching;
 mod openapi;
 mod passes;

@@ -285,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 12,
-        "migrations/0012_order_lifecycle.sql is the newest migration"
+        known, 13,
+        "migrations/0013_owners_manage.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;
@@ -767,6 +767,62 @@ async fn event_numbers_are_taken_at_commit_in_commit_order() {
 /// v12: the order keeps its row and gains empty after-sale columns, the
 /// sellers' money is pending (no order was delivered before v12), the
 /// buyer's is gone, and the ledger still sums to zero.
+#[tokio::test]
+async fn a_v12_database_lists_its_products_and_demands_in_creation_order() {
+    use symbolon_store::{ManageStore, Page};
+    let Some(db) = ScratchDb::create().await else {
+        return;
+    };
+    let mut conn = db.raw().await;
+    let mut v12 = sqlx::migrate::Migrator::new(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"),
+    )
+    .await
+    .expect("migrations");
+    v12.migrations = v12
+        .migrations
+        .iter()
+        .filter(|m| m.version <= 12)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    v12.run(&mut conn).await.expect("migrate to v12");
+    // Ids in the opposite order of creation: the list follows creation.
+    for sql in [
+        "INSERT INTO accounts VALUES ('acc_p','P','provider','h1',1), ('acc_r','R','requester','h3',1)",
+        "INSERT INTO products (id, provider_id, title, description, category, specs, price_minor, currency, stock, created_at) VALUES ('prd_b','acc_p','T','D','a/b','[]',1000,'EUR',5,1), ('prd_a','acc_p','U','D','a/b','[]',1000,'EUR',5,2)",
+        "INSERT INTO demands (id, requester_id, query, fields, min_holders, max_holders, ttl_seconds, deadline, created_at) VALUES ('dem_b','acc_r','q','[]',2,5,60,999999,1), ('dem_a','acc_r','r','[]',2,5,60,999999,2)",
+    ] {
+        sqlx::query(sql).execute(&mut conn).await.expect(sql);
+    }
+    conn.close().await.expect("close");
+    let store = db.connect().await;
+    let page = Page {
+        after: None,
+        limit: 10,
+    };
+    let mut newer = symbolon_store::conformance::product("prd_0", "acc_p", 1, 500);
+    newer.created_at = symbolon_store::conformance::t(0);
+    store.create_product(&newer).await.expect("a new product");
+    let products: Vec<String> = store
+        .products_of("acc_p", &page)
+        .await
+        .expect("products")
+        .into_iter()
+        .map(|(_, p)| p.id)
+        .collect();
+    assert_eq!(products, ["prd_b", "prd_a", "prd_0"]);
+    let demands: Vec<String> = store
+        .demands_of("acc_r", &page)
+        .await
+        .expect("demands")
+        .into_iter()
+        .map(|l| l.demand.id)
+        .collect();
+    assert_eq!(demands, ["dem_a", "dem_b"], "newest first");
+    store.close().await;
+}
+
 #[tokio::test]
 async fn a_v11_database_with_a_paid_order_migrates_to_v12() {
     use symbolon_store::LifecycleStore;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use symbolon_core::state::Role;
 use symbolon_store::conformance::{self as fx, GuardedStore, World};
-use symbolon_store::{Conflict, LifecycleStore, OrderParty, Page, Store, StoreError};
+use symbolon_store::{Conflict, LifecycleStore, ManageStore, OrderParty, Page, Store, StoreError};
 use symbolon_store_sqlite::{known_schema_version, SqliteStore};
 use tempfile::TempDir;
 
@@ -121,8 +121,8 @@ async fn data_survives_close_and_reopen() {
 async fn known_schema_version_is_the_newest_migration() {
     let known = known_schema_version();
     assert_eq!(
-        known, 12,
-        "migrations/0012_order_lifecycle.sql is the newest migration"
+        known, 13,
+        "migrations/0013_owners_manage.sql is the newest migration"
     );
     let dir = TempDir::new().expect("temp dir");
     let store = SqliteStore::open(&db_path(&dir)).await.expect("open");
@@ -310,6 +310,30 @@ async fn a_v2_database_with_orders_migrates_to_v3() {
     assert_eq!(order.after_sale, Default::default());
     let keys = store.unsealed_provider_keys().await.expect("keys");
     assert_eq!(keys.len(), 1, "the v2 key is found for sealing");
+    // v13: products and demands from before are listed, on sale, not
+    // cancelled, and new ones come after them.
+    let page = symbolon_store::Page {
+        after: None,
+        limit: 10,
+    };
+    let products = store.products_of("acc_p", &page).await.expect("products");
+    assert_eq!(products.len(), 1);
+    assert!(products[0].1.on_sale() && products[0].1.revision == 0);
+    let mut newer = fx::product("prd_2", "acc_p", 1, 500);
+    newer.created_at = fx::t(1);
+    store.create_product(&newer).await.expect("a new product");
+    let ids: Vec<String> = store
+        .products_of("acc_p", &page)
+        .await
+        .expect("products")
+        .into_iter()
+        .map(|(_, p)| p.id)
+        .collect();
+    assert_eq!(ids, ["prd_1", "prd_2"]);
+    let demands = store.demands_of("acc_r", &page).await.expect("demands");
+    assert_eq!(demands.len(), 1);
+    assert_eq!(demands[0].demand.cancelled_at, None);
+    assert_eq!((demands[0].contacted, demands[0].offers), (1, 1));
     // A unit sold before v3 has no statements; its owner can still hand it on.
     store
         .transfer_unit(&fx::unit_transfer(

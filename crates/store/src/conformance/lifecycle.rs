@@ -288,7 +288,7 @@ pub async fn cancelling_gives_stock_and_unit_back_once(store: Arc<dyn Store>) {
     );
     // Shipped: too late.
     let shipped = paid_order(&w, 1).await;
-    s.ship_order(&shipped.id, t(340)).await.must("ship");
+    s.ship_order(&shipped.id, None, t(340)).await.must("ship");
     assert_err!(
         s.claim_refund(
             &new_refund(&w, &shipped.id, RefundKind::Cancel, None),
@@ -370,9 +370,11 @@ pub async fn delivery_and_settlement_release_pending_money_once(store: Arc<dyn S
         StoreError::Conflict(Conflict::InvalidTransition(OrderStatus::Paid)),
         "not shipped"
     );
-    s.ship_order(&o.id, t(400)).await.must("ship");
+    s.ship_order(&o.id, None, t(400)).await.must("ship");
     let other = paid_order(&w, 1).await;
-    s.ship_order(&other.id, t(500)).await.must("ship other");
+    s.ship_order(&other.id, None, t(500))
+        .await
+        .must("ship other");
     assert_eq!(
         s.deliver_overdue(t(399), t(600), 10).await.must("none due"),
         0
@@ -460,7 +462,7 @@ pub async fn returns_hold_the_settlement_until_answered(store: Arc<dyn Store>) {
         StoreError::Conflict(Conflict::InvalidTransition(OrderStatus::Paid)),
         "not delivered"
     );
-    s.ship_order(&o.id, t(400)).await.must("ship");
+    s.ship_order(&o.id, None, t(400)).await.must("ship");
     s.deliver(&o.id, Actor::Requester, t(500))
         .await
         .must("deliver");
@@ -640,7 +642,7 @@ pub async fn lifecycle_events_reach_their_audience_only(store: Arc<dyn Store>) {
     s.reject_dispute(&d.id, &operator, "shipped", t(450))
         .await
         .must("reject");
-    s.ship_order(&o.id, t(460)).await.must("ship");
+    s.ship_order(&o.id, None, t(460)).await.must("ship");
     s.deliver(&o.id, Actor::Exchange, t(470))
         .await
         .must("deliver");
@@ -659,7 +661,7 @@ pub async fn lifecycle_events_reach_their_audience_only(store: Arc<dyn Store>) {
     // Returns requested, accepted and refused; then settlement.
     for accept in [true, false] {
         let r = paid_order(&w, 1).await;
-        s.ship_order(&r.id, t(490)).await.must("ship");
+        s.ship_order(&r.id, None, t(490)).await.must("ship");
         s.deliver(&r.id, Actor::Requester, t(500))
             .await
             .must("deliver");
