@@ -518,7 +518,7 @@ async fn a_requester_lists_and_cancels_its_own_demands_only(backend: Backend) {
         Some("sold out here")
     );
     // The silent holder is told, and the request no longer waits for it.
-    let events = schema_checked_events(&silent_holder).await;
+    let events = schema_checked_events(silent_holder).await;
     assert_eq!(events.len(), before + 1);
     assert_eq!(events.last().unwrap().kind, "interaction.withdrawn");
     let pending = silent_holder.inbox_pending(None, None).await.unwrap();
@@ -732,7 +732,7 @@ async fn providers_ship_with_tracking_the_requester_sees(backend: Backend) {
     let plain = provider.ship_order(&orders[1].0.id).await.unwrap();
     assert_eq!((plain.status.as_str(), plain.tracking), ("shipped", None));
     // What each party heard of it is in the documented shapes.
-    for c in [&r, &holder, &provider] {
+    for c in [&r, holder, &provider] {
         schema_checked_events(c).await;
     }
     srv.stop().await;
