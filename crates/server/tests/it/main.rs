@@ -22,3 +22,4 @@ mod passes;
 mod restart;
 mod sealed;
 mod story;
+mod web;
