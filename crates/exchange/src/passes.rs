@@ -562,9 +562,10 @@ impl Exchange {
         } else {
             Vec::new()
         };
-        let next = (items.len() == page.limit as usize)
-            .then(|| items.last().map(|u| u.unit_no.to_string()))
-            .flatten();
+        let next = items
+            .last()
+            .filter(|_| items.len() == page.limit as usize)
+            .map(|u| u.unit_no.to_string());
         Ok(api::PassUnits {
             pass_id: pass.id.clone(),
             unsold,
