@@ -1,5 +1,5 @@
 //! The two languages of the web pages. Every user-visible string of a page
-//! comes from a fluent catalogue (`crates/server/locales/{en-US,zh-CN}/main.ftl`,
+//! comes from a fluent catalogue (`crates/server/locales/{en-US,zh-CN}/*.ftl`, one file per area,
 //! compiled into the binary); the language is the `lang` cookie's (set by the
 //! layout's switch), else the best of `Accept-Language`, else en-US.
 
@@ -156,6 +156,7 @@ pub(super) async fn switch_language(FormPost { w, f }: FormPost) -> Response {
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
+    use std::path::{Path, PathBuf};
 
     fn keys(ftl: &str) -> BTreeSet<String> {
         ftl.lines()
@@ -164,11 +165,44 @@ mod tests {
             .collect()
     }
 
+    /// The files under `dir` (recursively) whose name ends with one of `exts`.
+    fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files(&p, exts));
+            } else if exts.iter().any(|x| p.to_string_lossy().ends_with(x)) {
+                out.push(p);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn crate_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// Every key of a language's catalogue (all its `.ftl` files), with the
+    /// file each comes from; a key defined twice fails.
+    fn catalogue(lang: &str) -> BTreeSet<String> {
+        let mut all = BTreeSet::new();
+        let ftls = files(&crate_dir().join("locales").join(lang), &[".ftl"]);
+        assert!(!ftls.is_empty(), "no catalogue for {lang}");
+        for f in ftls {
+            for k in keys(&std::fs::read_to_string(&f).unwrap()) {
+                assert!(all.insert(k.clone()), "{k} defined twice ({lang}, {f:?})");
+            }
+        }
+        all
+    }
+
     /// A message in one language and not the other fails the build's tests.
     #[test]
     fn every_key_exists_in_both_languages() {
-        let en = keys(include_str!("../../locales/en-US/main.ftl"));
-        let zh = keys(include_str!("../../locales/zh-CN/main.ftl"));
+        let en = catalogue("en-US");
+        let zh = catalogue("zh-CN");
         assert!(en.len() > 50, "{} keys", en.len());
         let only_en: Vec<_> = en.difference(&zh).collect();
         let only_zh: Vec<_> = zh.difference(&en).collect();
@@ -186,30 +220,23 @@ mod tests {
         }
     }
 
-    /// Every key the Rust code and the templates use is in the catalogue.
+    /// Every key the web code and the templates use is in the catalogue
+    /// (every `.rs` file of `src/web*` and every template).
     #[test]
     fn every_used_key_is_in_the_catalogue() {
-        let en = keys(include_str!("../../locales/en-US/main.ftl"));
-        let sources = [
-            include_str!("../web.rs"),
-            include_str!("layout.rs"),
-            include_str!("pass.rs"),
-            include_str!("orders.rs"),
-            include_str!("balance.rs"),
-            include_str!("auth.rs"),
-            include_str!("../../templates/base.html"),
-            include_str!("../../templates/pass.html"),
-            include_str!("../../templates/order.html"),
-            include_str!("../../templates/balance.html"),
-            include_str!("../../templates/login.html"),
-            include_str!("../../templates/error.html"),
-        ];
-        for src in sources {
+        let en = catalogue("en-US");
+        let dir = crate_dir();
+        let mut sources = files(&dir.join("src/web"), &[".rs"]);
+        sources.push(dir.join("src/web.rs"));
+        sources.extend(files(&dir.join("templates"), &[".html", ".txt", ".svg"]));
+        assert!(sources.len() > 10, "{sources:?}");
+        for path in sources {
+            let src = std::fs::read_to_string(&path).unwrap();
             for call in [".t(\"", ".tn(\"", ".ta(\""] {
                 for (i, _) in src.match_indices(call) {
                     let rest = &src[i + call.len()..];
                     let key = &rest[..rest.find('"').unwrap_or(0)];
-                    assert!(en.contains(key), "missing key {key:?}");
+                    assert!(en.contains(key), "missing key {key:?} (used in {path:?})");
                 }
             }
         }
