@@ -95,6 +95,10 @@ fn rand_u64() -> u64 {
     h.finish()
 }
 
+/// A `public_url` that makes a test server call itself
+/// `http://localhost:<its port>` (and its `url` use that name).
+pub const LOCALHOST: &str = "http://localhost";
+
 pub struct TestServer {
     pub url: String,
     pub backend: Backend,
@@ -248,6 +252,11 @@ impl TestServer {
         let listener = listener.expect("bind");
         let addr = listener.local_addr().expect("addr");
         config.listen = addr;
+        // `public_url = LOCALHOST`: the server calls itself `localhost` on the
+        // port it got (passkeys need a host name, not an IP).
+        if config.public_url.as_deref() == Some(LOCALHOST) {
+            config.public_url = Some(format!("{LOCALHOST}:{}", addr.port()));
+        }
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(symbolon_server::serve_with_clock(
             listener,
@@ -257,7 +266,10 @@ impl TestServer {
                 let _ = rx.await;
             },
         ));
-        let url = format!("http://{addr}");
+        let url = match &config.public_url {
+            Some(u) if u.starts_with(LOCALHOST) => u.clone(),
+            _ => format!("http://{addr}"),
+        };
         let client = Client::new(&url).expect("client");
         for _ in 0..250 {
             if client.health().await.is_ok() {
