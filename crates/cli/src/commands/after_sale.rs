@@ -2,7 +2,8 @@
 //! disputes, payouts, and the balances they move. A child of `commands`
 //! (`symbolon order cancel …`, `symbolon dispute …`, `symbolon payout`).
 
-use super::{print_order, Context, PageArgs};
+use super::print::print_order;
+use super::{Context, PageArgs};
 use crate::output::{self, Fields};
 use clap::{Args, Subcommand, ValueEnum};
 use std::collections::{BTreeMap, BTreeSet};
