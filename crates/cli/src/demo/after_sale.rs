@@ -3,9 +3,10 @@
 //! restored); another paid order gets a 40% refund from the provider, which
 //! takes back the holder's commission in proportion, out of pending money.
 
+use super::trade::Deal;
 use super::{
     align_right, cents, done, fmt_cents, header, kv, money, new_table, note, print_table, Acct,
-    Cast, Deal,
+    Cast,
 };
 use anyhow::{anyhow, ensure, Context, Result};
 use std::time::Instant;
