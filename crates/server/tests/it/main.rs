@@ -23,3 +23,4 @@ mod restart;
 mod sealed;
 mod story;
 mod web;
+mod web_journey;
