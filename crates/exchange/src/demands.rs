@@ -318,6 +318,16 @@ impl Exchange {
         Ok(pass)
     }
 
+    /// The rating the requester gave its offer, if it rated it.
+    pub async fn offer_rating(
+        &self,
+        me: &store::Account,
+        offer_id: &str,
+    ) -> ExchangeResult<Option<store::HolderReview>> {
+        let offer = self.own_offer(me, offer_id).await?;
+        Ok(self.store.offer_rating(&offer.id).await?)
+    }
+
     pub(crate) async fn own_offer(
         &self,
         me: &store::Account,

@@ -43,6 +43,24 @@ impl Exchange {
         Ok(convert::holder_public(&h))
     }
 
+    /// A holder's public page: its profile and reputation, and the newest
+    /// `limit` ratings it received (no rater identity).
+    pub async fn holder_page(
+        &self,
+        id: &str,
+        limit: u32,
+    ) -> ExchangeResult<(api::HolderPublic, Vec<store::HolderReview>)> {
+        let public = self.holder_public(id).await?;
+        let reviews = self.store.holder_reviews(id, limit).await?;
+        Ok((public, reviews))
+    }
+
+    /// The categories of the products on the market, sorted (what a demand
+    /// form offers to choose from).
+    pub async fn categories_in_use(&self, limit: u32) -> ExchangeResult<Vec<String>> {
+        Ok(self.store.categories_in_use(limit).await?)
+    }
+
     pub async fn wallet(&self, me: &store::Account) -> ExchangeResult<api::Wallet> {
         require(me, Role::Holder)?;
         let items = self.store.wallet(&me.id).await?;

@@ -1,14 +1,23 @@
 //! Web pages, server-rendered with askama templates (`crates/server/templates/`)
-//! in two languages (fluent catalogues in `crates/server/locales/`), mobile-first,
-//! no JavaScript. One module per area:
+//! in two languages (fluent catalogues in `crates/server/locales/`), mobile-first;
+//! every page works without JavaScript, and `live.js` (the only script)
+//! swaps in server-rendered fragments when something changes. One module per area:
 //!
 //! * `layout.rs`: what every page shares (title, language, account menu,
 //!   flash message) and the response headers (CSP, `Vary`, no-store).
+//! * `assets.rs`: the stylesheet, `live.js`, manifest and icons from the
+//!   binary, under hashed names. `format.rs`: money, numbers and times per language.
 //! * `i18n.rs`: the catalogues and the choice of language (a `lang` cookie set
 //!   by the layout's switch, else `Accept-Language`, else en-US).
+//! * `home.rs`: `/`. `demands.rs`: the demand form `/demands/new` (with the
+//!   explanation of a refusal and its relaxations) and `/demands`.
+//!   `offers.rs`: a demand's page `/demands/{id}`, its offers compared,
+//!   accepted and ordered. `orders.rs`: `/orders`, the order page
+//!   `/orders/{id}` (timeline and the requester's actions; `/o/{id}` redirects).
+//!   `holders.rs`: a holder's public page `/h/{id}`. `live.rs`: the pages'
+//!   live-update streams.
 //! * `pass.rs`: the pass page `/p/{id}` (the pass's `link`) and its order form.
-//! * `orders.rs`: the order page `/o/{id}`. `balance.rs`: `/balance`.
-//! * `auth.rs`: sign-in, sign-out, the error page.
+//! * `balance.rs`: `/balance`. `auth.rs`: sign-in, sign-out, the error page.
 //!
 //! * Sessions: a cookie `sym_session` (`HttpOnly; SameSite=Lax`, `Secure` on
 //!   an https public URL) holding a token signed with the master key.
@@ -33,10 +42,17 @@ use symbolon_core::ErrorCode;
 use symbolon_exchange::ExchangeError;
 use symbolon_store::Account;
 
+mod assets;
 mod auth;
 mod balance;
+mod demands;
+mod format;
+mod holders;
+mod home;
 mod i18n;
 mod layout;
+mod live;
+mod offers;
 mod orders;
 mod pass;
 
@@ -51,7 +67,20 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/p/{id}", get(pass::pass_page))
         .route("/p/{id}/order", post(pass::order_from_page))
-        .route("/o/{id}", get(orders::order_page))
+        .route("/", get(home::home_page))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/demands", get(demands::list_page))
+        .route("/demands/new", get(demands::new_page).post(demands::create))
+        .route("/demands/{id}", get(offers::demand_page))
+        .route("/demands/{id}/offers", get(offers::offers_fragment))
+        .route("/demands/{id}/live", get(live::demand))
+        .route("/demands/{id}/offers/{offer}", post(offers::act))
+        .route("/orders", get(orders::list_page))
+        .route("/orders/{id}", get(orders::order_page).post(orders::act))
+        .route("/orders/{id}/timeline", get(orders::timeline_fragment))
+        .route("/orders/{id}/live", get(live::order))
+        .route("/o/{id}", get(orders::old_link))
+        .route("/h/{id}", get(holders::holder_page))
         .route("/balance", get(balance::balance_page))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -171,6 +200,21 @@ impl Web {
             me: me.map(|a| a.name.clone()),
             csrf: csrf.to_string(),
             here: here.to_string(),
+        }
+    }
+
+    /// The signed-in account, its session token and the session's CSRF
+    /// token; or, for a visitor, a redirect to sign-in that comes back to `here`.
+    async fn signed_in(&self, here: &str) -> Result<(Account, String, String), Response> {
+        match self.account().await {
+            Some((me, token)) => {
+                let csrf = self.state.exchange.csrf_token(&token);
+                Ok((me, token, csrf))
+            }
+            None => Err(redirect(
+                &format!("/login?next={}", safe_next(Some(here))),
+                vec![],
+            )),
         }
     }
 

@@ -536,6 +536,19 @@ impl crate::ManageStore for GuardedStore {
     ) -> StoreResult<DemandRecord> {
         self.inner.cancel_demand(demand_id, requester_id, at).await
     }
+    async fn holder_reviews(
+        &self,
+        holder_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::HolderReview>> {
+        self.inner.holder_reviews(holder_id, limit).await
+    }
+    async fn offer_rating(&self, offer_id: &str) -> StoreResult<Option<crate::HolderReview>> {
+        self.inner.offer_rating(offer_id).await
+    }
+    async fn categories_in_use(&self, limit: u32) -> StoreResult<Vec<String>> {
+        self.inner.categories_in_use(limit).await
+    }
 }
 
 #[async_trait::async_trait]

@@ -17,7 +17,7 @@
 //! stock and not archived — so each replica re-reads just those holders'
 //! holdings, which leave out archived products.
 
-use crate::{DemandListing, DemandRecord, Page, Product, ProductChange, StoreResult};
+use crate::{DemandListing, DemandRecord, HolderReview, Page, Product, ProductChange, StoreResult};
 use symbolon_core::Timestamp;
 
 /// The columns a product is read with (`product_from`).
@@ -66,6 +66,36 @@ pub trait ManageStore: Send + Sync {
         requester_id: &str,
         at: Timestamp,
     ) -> StoreResult<DemandRecord>;
+    /// The ratings a holder received, newest first (at most `limit`).
+    async fn holder_reviews(&self, holder_id: &str, limit: u32) -> StoreResult<Vec<HolderReview>>;
+    /// The rating of an offer, if it was rated.
+    async fn offer_rating(&self, offer_id: &str) -> StoreResult<Option<HolderReview>>;
+    /// The categories of the products on the market (in stock, not
+    /// archived), sorted, at most `limit`.
+    async fn categories_in_use(&self, limit: u32) -> StoreResult<Vec<String>>;
+}
+
+/// The columns a rating is read with, as (offer, positive 0/1, comment, at).
+const REVIEW_COLS: &str =
+    "offer_id, CAST(CASE WHEN positive THEN 1 ELSE 0 END AS BIGINT), comment, created_at";
+
+/// The ratings SQL shared by both backends: `$1` is the holder (or offer).
+pub fn review_sql(by: &str) -> String {
+    format!(
+        "SELECT {REVIEW_COLS} FROM ratings WHERE {by} = $1 ORDER BY created_at DESC, id LIMIT $2"
+    )
+}
+
+/// A rating row as read with [`review_sql`].
+pub fn review_from(
+    (offer_id, positive, comment, at): (String, i64, Option<String>, i64),
+) -> HolderReview {
+    HolderReview {
+        offer_id,
+        positive: positive != 0,
+        comment,
+        created_at: Timestamp::from_millis(at),
+    }
 }
 
 /// The fields a pass signs that `change` sets to a value other than
@@ -336,6 +366,47 @@ macro_rules! sql_manage_methods {
                     let d = demand_in(&mut tx, demand_id).await?;
                     tx.commit().await.map_err(db)?;
                     Ok(d)
+                }
+
+                async fn holder_reviews(
+                    &self,
+                    holder_id: &str,
+                    limit: u32,
+                ) -> StoreResult<Vec<symbolon_store::HolderReview>> {
+                    let rows: Vec<(String, i64, Option<String>, i64)> =
+                        sqlx::query_as(&$sql(&symbolon_store::manage::review_sql("holder_id")))
+                            .bind(holder_id)
+                            .bind(i64::from(limit))
+                            .fetch_all(&self.$r)
+                            .await
+                            .map_err(db)?;
+                    Ok(rows.into_iter().map(symbolon_store::manage::review_from).collect())
+                }
+
+                async fn offer_rating(
+                    &self,
+                    offer_id: &str,
+                ) -> StoreResult<Option<symbolon_store::HolderReview>> {
+                    let row: Option<(String, i64, Option<String>, i64)> =
+                        sqlx::query_as(&$sql(&symbolon_store::manage::review_sql("offer_id")))
+                            .bind(offer_id)
+                            .bind(1i64)
+                            .fetch_optional(&self.$r)
+                            .await
+                            .map_err(db)?;
+                    Ok(row.map(symbolon_store::manage::review_from))
+                }
+
+                async fn categories_in_use(&self, limit: u32) -> StoreResult<Vec<String>> {
+                    let mut cats: Vec<String> = sqlx::query_scalar(&$sql(
+                        "SELECT DISTINCT category FROM products WHERE archived_at IS NULL AND stock > 0 LIMIT $1",
+                    ))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.$r)
+                    .await
+                    .map_err(db)?;
+                    cats.sort();
+                    Ok(cats)
                 }
             }
         }

@@ -192,6 +192,15 @@ pub struct PassActivity {
     pub ratings: i64,
 }
 
+/// A rating of a holder, shown on its public page (no rater identity).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HolderReview {
+    pub offer_id: String,
+    pub positive: bool,
+    pub comment: Option<String>,
+    pub created_at: Timestamp,
+}
+
 /// A rating shown on a pass page (no rater identity).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Review {

@@ -35,6 +35,24 @@ impl Count for i64 {
     }
 }
 
+impl Count for u64 {
+    fn count(&self) -> i64 {
+        i64::try_from(*self).unwrap_or(i64::MAX)
+    }
+}
+
+impl Count for u32 {
+    fn count(&self) -> i64 {
+        i64::from(*self)
+    }
+}
+
+impl Count for usize {
+    fn count(&self) -> i64 {
+        i64::try_from(*self).unwrap_or(i64::MAX)
+    }
+}
+
 impl<T: Count + ?Sized> Count for &T {
     fn count(&self) -> i64 {
         (**self).count()
@@ -257,6 +275,6 @@ mod tests {
             Lang::of_request(&HashMap::new(), &HeaderMap::new()),
             Lang::EnUs
         );
-        assert_eq!(Lang::ZhCn.tn("pass-units-left-after", 2), "件可售");
+        assert_eq!(Lang::ZhCn.tn("pass-units-left-after", 2i64), "件可售");
     }
 }

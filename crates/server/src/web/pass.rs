@@ -2,7 +2,8 @@
 //! (`POST /p/{id}/order`): one click for a signed-in requester with a saved
 //! address and card, a short form that saves them otherwise.
 
-use super::{html, redirect, AppState, FormPost, Layout, Web, PRE_COOKIE, SESSION_COOKIE};
+use super::layout::html_with_nonce;
+use super::{format, redirect, AppState, FormPost, Layout, Web, PRE_COOKIE, SESSION_COOKIE};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -37,6 +38,8 @@ struct PassTemplate<'a> {
     category: String,
     /// The JSON-LD, escaped for a `<script>` element.
     ld: String,
+    /// This response's CSP nonce, which admits the JSON-LD block.
+    nonce: String,
     /// Why the pass cannot be used to order, when it cannot.
     not_orderable: Option<String>,
     valid_until: Option<String>,
@@ -63,6 +66,11 @@ impl PassTemplate<'_> {
         at.day()
     }
 
+    /// A time as the page's language writes its day.
+    fn local_day(&self, at: impl Day) -> String {
+        format::day(self.l.lang, &at.day_rfc3339())
+    }
+
     fn status_text(&self) -> String {
         self.page.pass.status.replace('_', " ")
     }
@@ -79,17 +87,24 @@ impl PassTemplate<'_> {
 /// A time shown as its day (templates hand over references to it).
 trait Day {
     fn day(&self) -> String;
+    fn day_rfc3339(&self) -> String;
 }
 
 impl Day for Timestamp {
     fn day(&self) -> String {
         self.to_rfc3339().get(..10).unwrap_or_default().to_string()
     }
+    fn day_rfc3339(&self) -> String {
+        self.to_rfc3339()
+    }
 }
 
 impl<T: Day + ?Sized> Day for &T {
     fn day(&self) -> String {
         (**self).day()
+    }
+    fn day_rfc3339(&self) -> String {
+        (**self).day_rfc3339()
     }
 }
 
@@ -240,14 +255,13 @@ async fn show_pass_page(
         None => format!("/p/{}", p.id),
     };
     let page_ref = &page;
+    let nonce = ex.nonce();
     let t = PassTemplate {
+        nonce: nonce.clone(),
         l: w.layout(product.title.clone(), me, &csrf, &here),
         ld: json_ld(&structured_data(page_ref, &link, &description, w)),
         category: product.category.replace('/', " › "),
-        valid_until: p
-            .valid_until
-            .as_ref()
-            .map(|u| u.get(..10).unwrap_or(u).to_string()),
+        valid_until: p.valid_until.as_ref().map(|u| format::day(w.lang, u)),
         kid: kid_of(&p.jws).unwrap_or_default(),
         qr: qr_svg(&link),
         page: page_ref,
@@ -260,7 +274,7 @@ async fn show_pass_page(
         not_orderable,
         max_quantity: MAX_ORDER_QUANTITY,
     };
-    html(status, t, set_cookies)
+    html_with_nonce(status, t, set_cookies, Some(&nonce))
 }
 
 pub(super) async fn pass_page(
@@ -280,6 +294,36 @@ pub(super) async fn pass_page(
         vec![],
     )
     .await
+}
+
+/// The short first-time form (address and card): saved to the requester's
+/// profile when given, so the next order is one click. The pass page and
+/// an accepted offer's Order buttons share it.
+pub(super) async fn save_short_form(
+    ex: &symbolon_exchange::Exchange,
+    me: &Account,
+    f: &HashMap<String, String>,
+) -> Result<(), symbolon_exchange::ExchangeError> {
+    let ship_to = address_from(f);
+    let card = f
+        .get("card_number")
+        .map(|c| {
+            c.chars()
+                .filter(|ch| !ch.is_whitespace())
+                .collect::<String>()
+        })
+        .filter(|c| !c.is_empty());
+    if ship_to.is_some() || card.is_some() {
+        let update = api::RequesterProfileUpdate {
+            ship_to,
+            payment_method: card.map(|number| api::PaymentMethodInput {
+                kind: "sandbox_card".into(),
+                number,
+            }),
+        };
+        ex.set_requester_profile(me, &update).await?;
+    }
+    Ok(())
 }
 
 fn address_from(f: &HashMap<String, String>) -> Option<api::Address> {
@@ -337,27 +381,8 @@ pub(super) async fn order_from_page(
             }
         }
     };
-    // The short form: save what was given, so the next order is one click.
-    let ship_to = address_from(&f);
-    let card = f
-        .get("card_number")
-        .map(|c| {
-            c.chars()
-                .filter(|ch| !ch.is_whitespace())
-                .collect::<String>()
-        })
-        .filter(|c| !c.is_empty());
-    if ship_to.is_some() || card.is_some() {
-        let update = api::RequesterProfileUpdate {
-            ship_to,
-            payment_method: card.map(|number| api::PaymentMethodInput {
-                kind: "sandbox_card".into(),
-                number,
-            }),
-        };
-        if let Err(e) = ex.set_requester_profile(&me, &update).await {
-            return fail(w.status_of(&e), w.public_message(&e), set_cookies).await;
-        }
+    if let Err(e) = save_short_form(&ex, &me, &f).await {
+        return fail(w.status_of(&e), w.public_message(&e), set_cookies).await;
     }
     let quantity = match f
         .get("quantity")
@@ -396,7 +421,7 @@ pub(super) async fn order_from_page(
         ship_to: None,
     };
     match ex.pass_order(&me, &id, &req).await {
-        Ok(order) => redirect(&format!("/o/{}", order.id), set_cookies),
+        Ok(order) => redirect(&format!("/orders/{}", order.id), set_cookies),
         Err(e) => fail(w.status_of(&e), w.public_message(&e), set_cookies).await,
     }
 }

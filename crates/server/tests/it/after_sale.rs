@@ -367,8 +367,11 @@ async fn delivery_confirmed_or_automatic_then_settled_and_paid_out(backend: Back
     // The balance page says so too.
     let page = web_page(&s.srv, &s.holder_key, "/balance").await;
     assert!(page.contains("id=\"owes-USD\""), "{page}");
-    assert!(page.contains("<strong>10.00 USD</strong>"), "{page}");
-    assert!(page.contains("<td class=\"paid-out\">20.00</td>"), "{page}");
+    assert!(page.contains("<strong>$10.00</strong>"), "{page}");
+    assert!(
+        page.contains("<td class=\"paid-out\">$20.00</td>"),
+        "{page}"
+    );
 }
 
 async fn a_return_accepted_then_refunded(backend: Backend) {

@@ -638,6 +638,24 @@ pub async fn web_page(srv: &TestServer, api_key: &str, path: &str) -> String {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let session = web_session(srv, api_key).await;
+    let page = http
+        .get(format!("{}{path}", srv.url))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    page.text().await.unwrap()
+}
+
+/// Signs in on the web with an API key (the `/login` form, with its CSRF
+/// token and pre-session cookie); returns the session cookie (`sym_session=…`).
+pub async fn web_session(srv: &TestServer, api_key: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let login = http.get(format!("{}/login", srv.url)).send().await.unwrap();
     let pre = login.headers()["set-cookie"]
         .to_str()
@@ -654,24 +672,16 @@ pub async fn web_page(srv: &TestServer, api_key: &str, path: &str) -> String {
         .post(format!("{}/login", srv.url))
         .header("cookie", pre)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("api_key={api_key}&csrf={csrf}&next={path}"))
+        .body(format!("api_key={api_key}&csrf={csrf}&next=/"))
         .send()
         .await
         .unwrap();
     assert_eq!(signed.status(), 303);
-    let session = signed.headers()["set-cookie"]
+    signed.headers()["set-cookie"]
         .to_str()
         .unwrap()
         .split(';')
         .next()
         .unwrap()
-        .to_string();
-    let page = http
-        .get(format!("{}{path}", srv.url))
-        .header("cookie", session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    page.text().await.unwrap()
+        .to_string()
 }

@@ -25,3 +25,4 @@ mod sealed;
 mod story;
 mod web;
 mod web_browser;
+mod web_journey;

@@ -550,7 +550,7 @@ async fn unique_pass_transfers_one_unit_per_paid_order(backend: Backend) {
     assert_eq!((o.status.as_str(), o.unit_no), ("placed", None));
     assert_eq!(a.wallet().await.unwrap().items[0].units_left, Some(1));
     let r_key = r.api_key().expect("key").to_string();
-    let unpaid = web_page(&srv, &r_key, &format!("/o/{}", o.id)).await;
+    let unpaid = web_page(&srv, &r_key, &format!("/orders/{}", o.id)).await;
     assert!(
         unpaid.contains("<td id=\"order-unit\">assigned when paid</td>"),
         "{unpaid}"
@@ -565,7 +565,7 @@ async fn unique_pass_transfers_one_unit_per_paid_order(backend: Backend) {
     assert_eq!(details["order_id"], o.id.as_str());
     let o = r.pay_order(&o.id).await.unwrap();
     assert_eq!((o.status.as_str(), o.unit_no), ("paid", Some(1)));
-    let paid = web_page(&srv, &r_key, &format!("/o/{}", o.id)).await;
+    let paid = web_page(&srv, &r_key, &format!("/orders/{}", o.id)).await;
     assert!(
         paid.contains(&format!(
             "<a href=\"/v1/passes/{}/units/1/history\">No. 1</a>",

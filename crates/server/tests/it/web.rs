@@ -31,16 +31,26 @@ async fn the_pass_page_speaks_chinese_when_asked() {
     // English by default; the JSON-LD never holds a raw `</`.
     let en = http.get(&url).send().await.unwrap();
     assert_eq!(en.headers()["vary"], "Accept-Language, Cookie");
+    // The JSON-LD carries this response's CSP nonce, and only it may run.
+    let csp = en.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let html = en.text().await.unwrap();
     assert!(html.contains("<html lang=\"en-US\">"), "{html}");
     assert!(html.contains("Sold and shipped by"));
-    let ld = html
-        .split("<script type=\"application/ld+json\">")
+    let (nonce, ld) = html
+        .split("<script type=\"application/ld+json\" nonce=\"")
         .nth(1)
         .unwrap()
-        .split("</script>")
-        .next()
+        .split_once("\">")
         .unwrap();
+    assert!(
+        !csp.contains("unsafe-inline")
+            && csp.contains(&format!("script-src 'self' 'nonce-{nonce}'")),
+        "{csp}"
+    );
+    let ld = ld.split("</script>").next().unwrap();
     assert!(!ld.contains("</"), "{ld}");
     let ld: serde_json::Value = serde_json::from_str(ld).unwrap();
     assert_eq!(ld["name"], "Kettle </script>");

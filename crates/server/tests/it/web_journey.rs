@@ -1,0 +1,686 @@
+//! The requester's journey in the browser, over real HTTP with plain form
+//! posts (no JavaScript): a demand from the form — refused for too few
+//! holders, explained, and sent again with a relaxation's button — holders
+//! answering through the API, the offers compared on the demand page and in
+//! its live fragment, accept and Order & pay by buttons, the order's
+//! timeline following the provider's shipping, the rating and the holder's
+//! public page. Also: bad fields, other people's demands and orders, the
+//! CSP, the assets' caching and every page in Chinese.
+
+use crate::harness::*;
+use crate::on_both_backends;
+use std::collections::HashMap;
+use symbolon_client::api::*;
+use symbolon_client::Client;
+
+/// A browser of sorts: a session cookie and the last page's CSRF token.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    lang: Option<&'static str>,
+}
+
+struct Page {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    /// The first CSRF token on the page.
+    fn csrf(&self) -> String {
+        let tag = "name=\"csrf\" value=\"";
+        let at = self.body.find(tag).expect("a form with a CSRF token") + tag.len();
+        self.body[at..at + self.body[at..].find('"').unwrap()].to_string()
+    }
+
+    /// The HTML of the element with `id` up to the end of its tag's first
+    /// closing `</{tag}>`.
+    fn element(&self, tag: &str, id: &str) -> &str {
+        let start = self
+            .body
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no #{id} in {}", self.body));
+        let start = self.body[..start].rfind(&format!("<{tag}")).unwrap();
+        let end = self.body[start..]
+            .find(&format!("</{tag}>"))
+            .map_or(self.body.len(), |e| start + e);
+        &self.body[start..end]
+    }
+}
+
+/// Signs in through the web sign-in (the API-key form at `/login`) and
+/// returns a browser with the session. One place to switch to email and
+/// password at merge time.
+async fn web_sign_in(srv: &TestServer, api_key: &str) -> Browser {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Browser {
+        http,
+        base: srv.url.clone(),
+        cookie: web_session(srv, api_key).await,
+        lang: None,
+    }
+}
+
+impl Browser {
+    async fn page(r: reqwest::RequestBuilder) -> Page {
+        let r = r.send().await.unwrap();
+        Page {
+            status: r.status().as_u16(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    fn req(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let r = r.header("cookie", &self.cookie);
+        match self.lang {
+            Some(l) => r.header("accept-language", l),
+            None => r,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        Self::page(self.req(self.http.get(format!("{}{path}", self.base)))).await
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        Self::page(
+            self.req(self.http.post(format!("{}{path}", self.base)))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+        )
+        .await
+    }
+}
+
+/// A market: a provider with a product and pass, two holders granted it
+/// (with fields), a requester. Returns (provider, holders, requester key, requester).
+async fn market(srv: &TestServer) -> (Client, Vec<(String, Client)>, String, Client) {
+    let (_, p) = srv.account("Nordlicht Optics", &[Role::Provider]).await;
+    let prod = p
+        .create_product(&product(
+            "Trail camera TC-40",
+            "electronics/cameras",
+            "129.00",
+            10,
+        ))
+        .await
+        .unwrap();
+    let pass = p.create_pass(&shareable(&prod.id, 1000)).await.unwrap();
+    let mut holders = Vec::new();
+    for name in ["Hana", "Ivo"] {
+        let (id, h) = srv.account(name, &[Role::Holder]).await;
+        h.set_holder_profile(&fields(&["electronics/cameras"]))
+            .await
+            .unwrap();
+        p.grant(&pass.id, &grant(&id)).await.unwrap();
+        holders.push((id, h));
+    }
+    let (_, r) = srv.account("Ada", &[Role::Requester]).await;
+    let key = r.api_key().unwrap().to_string();
+    (p, holders, key, r)
+}
+
+/// Each holder offers its pass for the demand through the API.
+async fn holders_answer(holders: &[(String, Client)], notes: &[&str]) {
+    for ((_, h), note) in holders.iter().zip(notes) {
+        let item = h.inbox(None, None).await.unwrap().items.remove(0);
+        h.offer(
+            &item.id,
+            &CreateOffer {
+                pass_id: item.matched_pass_ids[0].clone(),
+                note: Some(note.to_string()),
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn the_journey(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let (p, holders, key, _) = market(&srv).await;
+    let me = web_sign_in(&srv, &key).await;
+
+    // Home: the box GETs the form with the query filled in.
+    let home = me.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("action=\"/demands/new\"") && home.body.contains("name=\"query\""));
+    let form = me.get("/demands/new?query=trail%20camera").await;
+    assert_eq!(form.status, 200);
+    assert!(
+        form.body.contains("value=\"trail camera\""),
+        "{}",
+        form.body
+    );
+    assert!(form.body.contains("<option value=\"electronics/cameras\">"));
+
+    // Too strict: both holders have no ratings yet. Explained, with a relaxation.
+    let csrf = form.csrf();
+    let refused = me
+        .post(
+            "/demands/new",
+            &[
+                ("csrf", &csrf),
+                ("query", "trail camera"),
+                ("min_ratings", "3"),
+                ("min_holders", "2"),
+                ("max_holders", "5"),
+                ("ttl_seconds", "3600"),
+                ("currency", "USD"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let why = refused.element("section", "explanation");
+    assert!(why.contains("2 holders have something on offer"), "{why}");
+    assert!(
+        why.contains("The fewest ratings: ruled out 2 holders"),
+        "{why}"
+    );
+    let relax = refused.element("form", "relax-min_ratings");
+    assert!(
+        relax.contains("Accept holders with 0 ratings or more → 2 holders"),
+        "{relax}"
+    );
+    // The inputs are kept in the form below.
+    assert!(refused
+        .body
+        .contains("id=\"min_ratings\" name=\"min_ratings\" inputmode=\"numeric\" value=\"3\""));
+    // The button resubmits everything with the relaxed value.
+    let hidden = hidden_fields(relax);
+    assert_eq!(hidden["min_ratings"], "0");
+    assert_eq!(hidden["query"], "trail camera");
+    assert_eq!(hidden["ttl_seconds"], "3600");
+    let pairs: Vec<(&str, &str)> = hidden
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let created = me.post("/demands/new", &pairs).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let demand_url = created.location().to_string();
+    assert!(demand_url.starts_with("/demands/dem_"), "{demand_url}");
+    let demand_id = demand_url.trim_start_matches("/demands/").to_string();
+
+    // The page before any offer: the live region is there, empty.
+    let page = me.get(&demand_url).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(
+        "<p id=\"live-status\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></p>"
+    ));
+    assert!(page
+        .body
+        .contains(&format!("data-live=\"/demands/{demand_id}/live\"")));
+    assert!(page.body.contains("Hana") && page.body.contains("Ivo"));
+    assert!(page.body.contains("No offers yet"));
+    let list = me.get("/demands").await;
+    assert!(list.body.contains(&format!("id=\"demand-{demand_id}\"")));
+
+    // The live stream says `change` when a holder answers.
+    let stream = me
+        .req(me.http.get(format!("{}/demands/{demand_id}/live", me.base)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    holders_answer(&holders, &["Ships today", "Spare batteries included"]).await;
+    let mut stream = stream;
+    let mut seen = String::new();
+    while !seen.contains("event: change") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("a change within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    drop(stream);
+
+    // Both offers, side by side, in the page and in the fragment.
+    let fragment = me.get(&format!("/demands/{demand_id}/offers")).await;
+    assert_eq!(fragment.status, 200);
+    assert_eq!(fragment.body.matches("<article class=\"offer\"").count(), 2);
+    assert!(!fragment.body.contains("<html"));
+    let page = me.get(&demand_url).await;
+    assert_eq!(page.body.matches("<article class=\"offer\"").count(), 2);
+    assert!(page.body.contains("$129.00") && page.body.contains("Ships today"));
+    assert!(page.body.contains("Valid (checked just now)"));
+    let d = me_demand(&srv, &key, &demand_id).await;
+    let hana_offer = d
+        .offers
+        .iter()
+        .find(|o| o.holder.name == "Hana")
+        .unwrap()
+        .id
+        .clone();
+    let card = page.element("article", &format!("offer-{hana_offer}"));
+    assert!(
+        card.contains(&format!("href=\"/h/{}\"", holders[0].0)),
+        "{card}"
+    );
+    assert!(card.contains("name=\"do\" value=\"accept\""), "{card}");
+
+    // Accept, then Order & pay with the first-time form (saves the profile).
+    let action = format!("/demands/{demand_id}/offers/{hana_offer}");
+    let accepted = me
+        .post(&action, &[("csrf", &page.csrf()), ("do", "accept")])
+        .await;
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+    let page = me.get(&demand_url).await;
+    let card = page.element("article", &format!("offer-{hana_offer}"));
+    assert!(
+        card.contains("value=\"order\"") && card.contains("value=\"order_pay\""),
+        "{card}"
+    );
+    assert!(
+        card.contains("name=\"card_number\""),
+        "no saved card yet: {card}"
+    );
+    let ordered = me
+        .post(
+            &action,
+            &[
+                ("csrf", &page.csrf()),
+                ("do", "order_pay"),
+                ("name", "Ada Lovelace"),
+                ("line1", "12 St James's Square"),
+                ("city", "London"),
+                ("postal_code", "SW1Y 4JH"),
+                ("country", "gb"),
+                ("card_number", "4242 4242 4242 4242"),
+            ],
+        )
+        .await;
+    assert_eq!(ordered.status, 303, "{}", ordered.body);
+    let order_url = ordered.location().to_string();
+    assert!(order_url.starts_with("/orders/ord_"), "{order_url}");
+    let order_id = order_url.trim_start_matches("/orders/").to_string();
+
+    // The order page: paid, a timeline, live.
+    let o = me.get(&order_url).await;
+    assert_eq!(o.status, 200);
+    let timeline = o.element("ol", "timeline");
+    assert!(timeline.contains("data-status=\"placed\""));
+    assert!(timeline.contains("data-status=\"paid\""), "{timeline}");
+    assert!(!timeline.contains("data-status=\"shipped\""));
+    assert!(o.body.contains("<td id=\"order-total\">$129.00</td>"));
+    assert!(o.body.contains("name=\"do\" value=\"cancel\""));
+    assert!(!o.body.contains("value=\"confirm_delivery\""));
+    assert!(o
+        .body
+        .contains(&format!("data-live=\"/orders/{order_id}/live\"")));
+    // The old link moved for good.
+    let old = me.get(&format!("/o/{order_id}")).await;
+    assert_eq!(old.status, 301);
+    assert_eq!(old.location(), order_url);
+
+    // The provider ships through the API; the timeline shows it.
+    p.ship_order(&order_id).await.unwrap();
+    let t = me.get(&format!("/orders/{order_id}/timeline")).await;
+    assert_eq!(t.status, 200);
+    assert!(t.body.contains("data-status=\"shipped\""), "{}", t.body);
+    assert!(t.body.contains("value=\"confirm_delivery\""));
+    assert!(
+        !t.body.contains("value=\"cancel\""),
+        "the table allows no cancel once shipped"
+    );
+    let confirmed = me
+        .post(
+            &order_url,
+            &[("csrf", &t.csrf()), ("do", "confirm_delivery")],
+        )
+        .await;
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    let o = me.get(&order_url).await;
+    assert!(o
+        .element("ol", "timeline")
+        .contains("data-status=\"delivered\""));
+    assert!(
+        o.body.contains("value=\"request_return\"") && o.body.contains("value=\"open_dispute\"")
+    );
+
+    // Rate the holder; the holder's page shows it.
+    assert!(o.body.contains("name=\"do\" value=\"rate\""));
+    let rated = me
+        .post(
+            &order_url,
+            &[
+                ("csrf", &o.csrf()),
+                ("do", "rate"),
+                ("positive", "yes"),
+                ("comment", "Quick and friendly"),
+            ],
+        )
+        .await;
+    assert_eq!(rated.status, 303, "{}", rated.body);
+    let o = me.get(&order_url).await;
+    assert!(!o.body.contains("value=\"rate\""), "rated once");
+    assert!(o.body.contains("id=\"your-rating\""));
+    let h = me.get(&format!("/h/{}", holders[0].0)).await;
+    assert_eq!(h.status, 200);
+    assert!(
+        h.body.contains("Hana") && h.body.contains("Quick and friendly"),
+        "{}",
+        h.body
+    );
+    assert!(h.element("td", "positive-rate").contains("100%"));
+    let orders = me.get("/orders").await;
+    assert!(orders.body.contains(&format!("id=\"order-{order_id}\"")));
+    srv.stop().await;
+}
+
+/// The hidden inputs of a form, by name.
+fn hidden_fields(form: &str) -> HashMap<String, String> {
+    form.split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|s| {
+            let name = s.split("name=\"").nth(1)?.split('"').next()?;
+            let value = s.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_string(), value.replace("&#39;", "'")))
+        })
+        .collect()
+}
+
+async fn me_demand(srv: &TestServer, key: &str, id: &str) -> Demand {
+    srv.anon().with_key(key).demand(id).await.unwrap()
+}
+
+async fn bad_fields_and_other_peoples_things(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let (p, holders, key, r) = market(&srv).await;
+    let me = web_sign_in(&srv, &key).await;
+    let form = me.get("/demands/new").await;
+    let bad = me
+        .post(
+            "/demands/new",
+            &[
+                ("csrf", &form.csrf()),
+                ("query", "trail camera <b>"),
+                ("min_positive_rate", "lots"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains(
+        "id=\"min_positive_rate\" name=\"min_positive_rate\" inputmode=\"decimal\" value=\"lots\" aria-invalid=\"true\" aria-describedby=\"min_positive_rate-error\""
+    ), "{}", bad.body);
+    assert!(bad
+        .body
+        .contains("<p class=\"field-error\" id=\"min_positive_rate-error\">Enter a percentage from 0 to 100.</p>"));
+    assert!(
+        bad.body.contains("value=\"trail camera &#60;b&#62;\"")
+            || bad.body.contains("value=\"trail camera &lt;b&gt;\""),
+        "{}",
+        bad.body
+    );
+    // A field the exchange refuses: beside its field too.
+    let bad = me
+        .post(
+            "/demands/new",
+            &[
+                ("csrf", &form.csrf()),
+                ("query", "trail camera"),
+                ("max_price", "12.345"),
+                ("currency", "USD"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("id=\"max_price-error\""), "{}", bad.body);
+    assert!(
+        bad.body.contains("value=\"12.345\" aria-invalid=\"true\""),
+        "{}",
+        bad.body
+    );
+    // A forged form: refused.
+    let forged = me
+        .post(
+            "/demands/new",
+            &[("csrf", "nope"), ("query", "trail camera")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+
+    // Ada's demand and order, through the API.
+    let d = r.create_demand(&demand("trail camera")).await.unwrap();
+    holders_answer(&holders, &["Mine", "Mine too"]).await;
+    let full = r.demand(&d.id).await.unwrap();
+    let o = buy(&r, &full.offers[0].id).await;
+    // Another requester sees neither: 403 pages without Ada's data.
+    let (_, eve) = srv.account("Eve", &[Role::Requester]).await;
+    let eve = web_sign_in(&srv, eve.api_key().unwrap()).await;
+    for path in [
+        format!("/demands/{}", d.id),
+        format!("/demands/{}/offers", d.id),
+        format!("/demands/{}/live", d.id),
+        format!("/orders/{}", o.id),
+        format!("/orders/{}/timeline", o.id),
+        format!("/orders/{}/live", o.id),
+    ] {
+        let page = eve.get(&path).await;
+        assert_eq!(page.status, 403, "{path}");
+        assert!(
+            !page.body.contains("Mine")
+                && !page.body.contains("Ada Lovelace")
+                && !page.body.contains("trail camera"),
+            "{path}: {}",
+            page.body
+        );
+    }
+    let eve_acts = eve
+        .post(
+            &format!("/orders/{}", o.id),
+            &[
+                ("csrf", &eve.get("/orders").await.csrf_or_empty()),
+                ("do", "cancel"),
+                ("reason", "mine now"),
+            ],
+        )
+        .await;
+    assert!(eve_acts.status == 403, "{}", eve_acts.status);
+    assert_eq!(r.order(&o.id).await.unwrap().status, "paid");
+    // Unknown: 404. Not signed in: to sign-in, coming back after.
+    assert_eq!(me.get("/demands/dem_nope").await.status, 404);
+    assert_eq!(me.get("/orders/ord_nope").await.status, 404);
+    let anon = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = anon
+        .get(format!("{}/orders/{}", srv.url, o.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/login?next=/orders/{}", o.id).as_str()
+    );
+    drop(p);
+    srv.stop().await;
+}
+
+impl Page {
+    fn csrf_or_empty(&self) -> String {
+        if self.body.contains("name=\"csrf\"") {
+            self.csrf()
+        } else {
+            String::new()
+        }
+    }
+}
+
+on_both_backends!(the_journey, bad_fields_and_other_peoples_things);
+
+#[tokio::test]
+async fn the_csp_allows_no_inline_code_and_assets_are_cached_for_good() {
+    let srv = TestServer::start().await;
+    let (_, r) = srv.account("Ada", &[Role::Requester]).await;
+    let me = web_sign_in(&srv, r.api_key().unwrap()).await;
+    let home = me.get("/").await;
+    let csp = home.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    for part in [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(part), "{csp}");
+    }
+    assert!(!home.body.contains("<style") && !home.body.contains(" style=\""));
+    assert!(home
+        .body
+        .contains("<link rel=\"manifest\" href=\"/assets/manifest.webmanifest\">"));
+    let css = home
+        .body
+        .split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        css.starts_with("/assets/app.") && css.ends_with(".css"),
+        "{css}"
+    );
+    let a = me.get(&css).await;
+    assert_eq!(a.status, 200);
+    assert_eq!(
+        a.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert!(a.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    let etag = a.headers["etag"].to_str().unwrap().to_string();
+    let again = Browser::page(
+        me.http
+            .get(format!("{}{css}", srv.url))
+            .header("if-none-match", &etag),
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let plain = me.get("/assets/app.css").await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.headers["cache-control"], "public, max-age=300");
+    for (path, ty) in [
+        ("/assets/live.js", "text/javascript"),
+        ("/assets/manifest.webmanifest", "application/manifest+json"),
+        ("/assets/icon-192.png", "image/png"),
+        ("/assets/icon-512.png", "image/png"),
+        ("/assets/icon.svg", "image/svg+xml"),
+    ] {
+        let a = me.get(path).await;
+        assert_eq!(a.status, 200, "{path}");
+        assert!(
+            a.headers["content-type"].to_str().unwrap().starts_with(ty),
+            "{path}"
+        );
+    }
+    assert_eq!(me.get("/assets/nope.css").await.status, 404);
+    srv.stop().await;
+}
+
+#[tokio::test]
+async fn every_page_speaks_chinese() {
+    let srv = TestServer::start().await;
+    let (p, holders, key, r) = market(&srv).await;
+    let d = r.create_demand(&demand("trail camera")).await.unwrap();
+    holders_answer(&holders, &["好", "好的"]).await;
+    let full = r.demand(&d.id).await.unwrap();
+    let o = buy(&r, &full.offers[0].id).await;
+    p.ship_order(&o.id).await.unwrap();
+    let mut me = web_sign_in(&srv, &key).await;
+    me.lang = Some("zh-CN,zh;q=0.9");
+    let refused = {
+        let form = me.get("/demands/new").await;
+        me.post(
+            "/demands/new",
+            &[
+                ("csrf", &form.csrf()),
+                ("query", "trail camera"),
+                ("min_ratings", "5"),
+            ],
+        )
+        .await
+    };
+    assert_eq!(refused.status, 422);
+    let mut pages = vec![("refused", refused)];
+    for path in [
+        "/".to_string(),
+        "/demands/new?query=x".to_string(),
+        "/demands".to_string(),
+        format!("/demands/{}", d.id),
+        format!("/demands/{}/offers", d.id),
+        "/orders".to_string(),
+        format!("/orders/{}", o.id),
+        format!("/orders/{}/timeline", o.id),
+        format!("/h/{}", holders[0].0),
+        format!("/p/{}", o.pass_id),
+        "/balance".to_string(),
+    ] {
+        let page = me.get(&path).await;
+        assert_eq!(page.status, 200, "{path}");
+        pages.push(("page", page));
+    }
+    for (what, page) in &pages {
+        let b = &page.body;
+        assert!(!b.contains("Unknown localization"), "{what}: {b}");
+        if b.contains("<html") {
+            assert!(b.contains("<html lang=\"zh-CN\">"), "{what}");
+        }
+        for english in [
+            "Sign out",
+            "My orders",
+            "Offers",
+            "Progress",
+            "Refresh",
+            "holders",
+        ] {
+            assert!(
+                !b.contains(&format!(">{english}<")),
+                "{what}: {english} in {b}"
+            );
+        }
+    }
+    let order = &pages
+        .iter()
+        .find(|(_, p)| p.body.contains("id=\"timeline\""))
+        .unwrap()
+        .1;
+    assert!(
+        order.body.contains("年") && order.body.contains("已发货"),
+        "{}",
+        order.body
+    );
+    assert!(pages[0].1.body.contains("为什么没有询问任何人"));
+    srv.stop().await;
+}
