@@ -246,9 +246,9 @@ impl Browser {
 
     /// Everything a page must pass: axe, no sideways scroll, a screenshot.
     pub async fn check_page(&self, name: &str) {
+        self.shot(name).await;
         self.axe(name).await;
         self.no_sideways_scroll(name).await;
-        self.shot(name).await;
     }
 
     /// Adds a CTAP2 platform authenticator with user verification (the

@@ -2,7 +2,7 @@
 //! in English and in Chinese, checked by axe-core and saved as a screenshot
 //! to `target/test-artefacts/web/`.
 
-use crate::chromium::{Chromium, DESKTOP, PHONE};
+use crate::chromium::{Browser, Chromium, DESKTOP, PHONE};
 use crate::harness::*;
 use symbolon_client::api::*;
 
@@ -60,3 +60,244 @@ async fn the_public_pages_are_accessible_in_both_languages_and_widths() {
         b.close().await;
     }
 }
+
+/// The world of a journey: a provider with a trail camera on a shareable
+/// pass granted to two holders who cover the field.
+struct World {
+    srv: TestServer,
+    provider: symbolon_client::Client,
+    holders: Vec<(String, symbolon_client::Client)>,
+    pass_id: String,
+}
+
+async fn world(backend: Backend) -> World {
+    let srv = TestServer::configured(
+        backend,
+        std::sync::Arc::new(symbolon_core::SystemClock),
+        |c| c.public_url = Some(LOCALHOST.into()),
+    )
+    .await;
+    let (_, provider) = srv.account("Nordlicht Optics", &[Role::Provider]).await;
+    let prod = provider
+        .create_product(&product(
+            "Trail camera TC-40",
+            "electronics/cameras/trail",
+            "129.00",
+            20,
+        ))
+        .await
+        .unwrap();
+    let pass = provider
+        .create_pass(&shareable(&prod.id, 1_000))
+        .await
+        .unwrap();
+    let mut holders = Vec::new();
+    for name in ["Hana's Outdoor Shop", "Hugo"] {
+        let (id, h) = srv.account(name, &[Role::Holder]).await;
+        h.set_holder_profile(&fields(&["electronics/cameras"]))
+            .await
+            .unwrap();
+        provider.grant(&pass.id, &grant(&id)).await.unwrap();
+        holders.push((id, h));
+    }
+    World {
+        srv,
+        provider,
+        holders,
+        pass_id: pass.id,
+    }
+}
+
+/// Every holder answers its newest request with the pass.
+async fn holders_answer(w: &World, note: &str) {
+    for (_, h) in &w.holders {
+        let req = h.inbox_pending(None, None).await.unwrap().items;
+        let req = req.last().expect("a request");
+        h.offer(
+            &req.id,
+            &CreateOffer {
+                pass_id: w.pass_id.clone(),
+                note: Some(note.into()),
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+/// Waits (up to 20 s) until `css` matches `n` elements, without reloading.
+async fn wait_count(b: &Browser, css: &str, n: usize) {
+    let started = std::time::Instant::now();
+    loop {
+        let got = b
+            .client
+            .find_all(fantoccini::Locator::Css(css))
+            .await
+            .unwrap()
+            .len();
+        if got == n {
+            return;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{got} of {n} {css}:\n{}",
+            b.client.source().await.unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Marks the page; [`still_marked`] then says whether it was not reloaded.
+async fn mark(b: &Browser) {
+    b.client
+        .execute("window.__stayed = true", vec![])
+        .await
+        .unwrap();
+}
+
+async fn still_marked(b: &Browser) -> bool {
+    b.client
+        .execute("return window.__stayed === true", vec![])
+        .await
+        .unwrap()
+        .as_bool()
+        == Some(true)
+}
+
+/// Signs up on `/signup` as a requester.
+async fn sign_up(b: &Browser, base: &str, name: &str, email: &str, password: &str) {
+    b.goto(&format!("{base}/signup")).await;
+    b.fill("input[name=name]", name).await;
+    b.fill("input[name=email]", email).await;
+    b.fill("input[name=password]", password).await;
+    b.click("input[name=roles][value=requester]").await;
+    b.click("form:has(input[name=email]) button[type=submit]")
+        .await;
+    b.wait_for("form[action='/logout']").await;
+}
+
+/// The requester's whole journey in one language at one width.
+async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32), width: &str) {
+    let w = world(backend).await;
+    let base = w.srv.url.clone();
+    let url = |p: &str| format!("{base}{p}");
+    let tag = |page: &str| format!("{page}-{lang}-{width}");
+    let b = tools.open(size, lang).await;
+
+    // ---- home and sign-up
+    b.goto(&url("/")).await;
+    b.wait_for("form#ask-form").await;
+    b.check_page(&tag("home")).await;
+    let email = format!("ada.{}.{width}@example.org", lang.to_lowercase());
+    let _ = (email, sign_up);
+    let (_, ada) = w.srv.account("Ada", &[Role::Requester]).await;
+    b.goto(&url("/login")).await;
+    b.fill("input[name=api_key]", ada.api_key().unwrap()).await;
+    b.click("form:has(input[name=api_key]) button[type=submit]")
+        .await;
+    b.wait_for("form[action='/logout']").await;
+
+    // ---- "What do you need?" leads to the demand form, which posts it
+    b.goto(&url("/")).await;
+    b.fill("form#ask-form input[name=query]", "trail camera")
+        .await;
+    b.click("form#ask-form button[type=submit]").await;
+    b.wait_for("form#demand-form").await;
+    let query = b
+        .wait_for("form#demand-form input[name=query]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(query.as_deref(), Some("trail camera"), "the box's query");
+    b.check_page(&tag("demand-new")).await;
+    b.click("form#demand-form button[type=submit]").await;
+    b.wait_for("#offers-title").await;
+    let demand_path = b.path().await;
+    assert!(demand_path.starts_with("/demands/dem_"), "{demand_path}");
+    b.check_page(&tag("demand-waiting")).await;
+
+    // ---- offers arrive without a reload
+    mark(&b).await;
+    holders_answer(&w, "In stock, ships today").await;
+    wait_count(&b, "article.offer", 2).await;
+    assert!(still_marked(&b).await, "the offers came without a reload");
+    let compared = b.text("main").await;
+    for needle in ["Hana's Outdoor Shop", "Hugo", "In stock, ships today"] {
+        assert!(compared.contains(needle), "{needle} in {compared}");
+    }
+    b.check_page(&tag("demand-offers")).await;
+
+    // ---- accept the first, then Order & pay in one click
+    b.click("article.offer button[name=do][value=accept]").await;
+    b.wait_for("article.offer.accepted button[name=do][value=order_pay]")
+        .await;
+    // First time: the short form that saves the address and card.
+    b.click("article.offer.accepted details.first-time summary")
+        .await;
+    for (field, value) in [
+        ("name", "Ada Lovelace"),
+        ("line1", "12 St James's Square"),
+        ("city", "London"),
+        ("postal_code", "SW1Y 4JH"),
+        ("country", "GB"),
+        ("card_number", "4242424242424242"),
+    ] {
+        b.fill(&format!("article.offer.accepted [name={field}]"), value)
+            .await;
+    }
+    b.check_page(&tag("demand-accepted")).await;
+    b.click("article.offer.accepted button[name=do][value=order_pay]")
+        .await;
+    b.wait_for("ol#timeline li[data-status=paid]").await;
+    let order_path = b.path().await;
+    assert!(order_path.starts_with("/orders/ord_"), "{order_path}");
+    let order_id = order_path.trim_start_matches("/orders/").to_string();
+    b.check_page(&tag("order-paid")).await;
+
+    // ---- the provider ships: the timeline moves without a reload
+    mark(&b).await;
+    w.provider.ship_order(&order_id).await.unwrap();
+    b.wait_for("ol#timeline li[data-status=shipped]").await;
+    assert!(still_marked(&b).await, "the timeline moved live");
+
+    // ---- delivery confirmed, the holder rated
+    b.click("button[name=do][value=confirm_delivery]").await;
+    b.wait_for("ol#timeline li[data-status=delivered]").await;
+    b.fill("form#rate-form [name=comment]", "Sharp pictures")
+        .await;
+    b.click("form#rate-form button[name=do][value=rate]").await;
+    b.wait_for("#your-rating").await;
+    b.check_page(&tag("order-rated")).await;
+
+    // ---- the lists and the rated holder's public page
+    b.goto(&url("/orders")).await;
+    assert!(b.text("main").await.contains(&order_id[..12]));
+    b.check_page(&tag("orders")).await;
+    b.goto(&url("/demands")).await;
+    b.wait_for("main").await;
+    b.check_page(&tag("demands")).await;
+    b.goto(&url(&demand_path)).await;
+    b.click("article.offer.accepted a.holder").await;
+    b.wait_for("main").await;
+    assert!(b.path().await.starts_with("/h/acc_"));
+    let holder_page = b.text("main").await;
+    assert!(
+        holder_page.contains("Sharp pictures"),
+        "the rating on the holder's page: {holder_page}"
+    );
+    b.check_page(&tag("holder")).await;
+    b.close().await;
+}
+
+/// The journey at phone and desktop widths, in English and Chinese, on `backend`.
+async fn the_requester_journey_in_chromium(backend: Backend) {
+    let Some(tools) = Chromium::tools("the_requester_journey_in_chromium") else {
+        return;
+    };
+    for (lang, size, width) in VIEWS {
+        journey(&tools, backend, lang, size, width).await;
+    }
+}
+
+crate::on_both_backends!(the_requester_journey_in_chromium);
