@@ -89,6 +89,8 @@ label{display:block;font-size:.85rem;color:#444;margin:.5rem 0 .15rem}input{widt
 button.primary{background:#1f6feb;color:#fff}button.secondary{background:#e7eefc;color:#174ea6}button.small{padding:.2rem .6rem;flex:none}
 button.link{background:none;color:#174ea6;padding:.2rem .3rem;flex:none;font-weight:400;text-decoration:underline}
 .error{background:#fdecec;color:#9b1c1c;border-radius:8px;padding:.6rem .8rem;margin-bottom:1rem}
-fieldset.plain{border:0;padding:0;margin:0}
+fieldset.plain{border:0;padding:0;margin:0}.field-error{color:#9b1c1c;font-size:.85rem;margin:.2rem 0 0}
+label.check{display:flex;gap:.5rem;align-items:center;font-size:1rem;color:inherit}label.check input{width:auto}
+[aria-invalid=true]{border-color:#9b1c1c}.secret{font-size:1rem;background:#fff8e1;padding:.5rem;display:block}
 .qr svg{width:10rem;height:10rem}#link{word-break:break-all}summary{color:#174ea6;margin-top:.6rem}.row{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
 code{font-size:.8rem;word-break:break-all}details summary{cursor:pointer}";
