@@ -39,12 +39,14 @@ error_codes! {
     InvalidField => ("invalid_field", 400, "A field is missing, unknown or has a bad value; `details.field` names it.");
     InvalidQuery => ("invalid_query", 400, "A query-string parameter has a bad value.");
     Unauthorized => ("unauthorized", 401, "No API key, or an unknown one.");
+    InvalidCredentials => ("invalid_credentials", 401, "Wrong email or password (one message for both: which one is not said).");
     PaymentDeclined => ("payment_declined", 402, "The payment method was declined; nothing was ordered.");
     Forbidden => ("forbidden", 403, "The account lacks the role, or the object belongs to someone else.");
     RegistrationClosed => ("registration_closed", 403, "This exchange does not accept new accounts.");
     NotFound => ("not_found", 404, "No such object.");
     RouteNotFound => ("route_not_found", 404, "No such endpoint.");
     MethodNotAllowed => ("method_not_allowed", 405, "The endpoint does not accept this method.");
+    EmailTaken => ("email_taken", 409, "An account already signs in with this email (compared case-insensitively).");
     InteractionClosed => ("interaction_closed", 409, "The interaction request was already answered, declined or has expired.");
     OfferAlreadyAccepted => ("offer_already_accepted", 409, "The offer (or another offer of the same demand) was already accepted.");
     OfferNotAccepted => ("offer_not_accepted", 409, "The offer must be accepted before it can be ordered.");
@@ -86,6 +88,8 @@ error_codes! {
     TooManyDisputeMessages => ("too_many_dispute_messages", 429, "The dispute already holds `MAX_DISPUTE_MESSAGES` (200) messages.");
     TooManyWebhooks => ("too_many_webhooks", 429, "The account already has `MAX_WEBHOOKS_PER_ACCOUNT` (10) webhook endpoints.");
     TooManyRegistrations => ("too_many_registrations", 429, "This address registered `registrations_per_ip_per_hour` accounts within the last hour; `Retry-After` says when the next is allowed.");
+    TooManySignIns => ("too_many_sign_ins", 429, "`MAX_SIGN_IN_FAILURES` (10) sign-ins failed for this account or from this address within `SIGN_IN_WINDOW_SECONDS` (15 minutes); `details.retry_after_seconds` says when to try again.");
+    TooManyApiKeys => ("too_many_api_keys", 429, "The account already has `MAX_API_KEYS_PER_ACCOUNT` (20) API keys; revoke one first.");
     TooManyStreams => ("too_many_streams", 429, "The account already holds `MAX_STREAMS_PER_ACCOUNT` (16) event streams open.");
     Internal => ("internal", 500, "An internal error; it has been logged.");
     Unavailable => ("unavailable", 503, "The request was stopped (it overran `IDEMPOTENT_REQUEST_TIMEOUT_SECONDS`); retry it with the same `Idempotency-Key`.");

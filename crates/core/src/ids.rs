@@ -27,6 +27,8 @@ pub mod prefix {
     pub const REFUND: &str = "rfd";
     pub const DISPUTE: &str = "dsp";
     pub const DISPUTE_MESSAGE: &str = "dmg";
+    pub const SESSION: &str = "ses";
+    pub const API_KEY: &str = "apk";
 }
 
 /// Whether `id` has the shape of an id with `prefix` (`prefix_` and 20 base-32 characters).

@@ -117,8 +117,30 @@ pub const MAX_STATUS_INDEX_DRAWS: u32 = 16;
 pub const STATUS_LIST_TTL_SECONDS: i64 = 600;
 /// Recent purchases and reviews shown on a pass page.
 pub const PASS_PAGE_RECENT: u32 = 10;
-/// How long a web sign-in lasts.
-pub const WEB_SESSION_TTL_SECONDS: i64 = 12 * 3600;
+/// How long a web sign-in lasts at most (its absolute expiry).
+pub const WEB_SESSION_TTL_SECONDS: i64 = 30 * 24 * 3600;
+/// A web session unused this long ends (its inactivity expiry).
+pub const WEB_SESSION_IDLE_SECONDS: i64 = 7 * 24 * 3600;
+/// A session's last-seen time (and inactivity expiry) moves at most this often.
+pub const WEB_SESSION_TOUCH_SECONDS: i64 = 60;
+/// The pre-session cookie (the CSRF binding of forms before sign-in) lasts this long.
+pub const WEB_PRE_SESSION_SECONDS: i64 = 12 * 3600;
+/// The user agent kept with a session (for the list of signed-in devices), in characters.
+pub const MAX_USER_AGENT_CHARS: usize = 200;
+/// Passwords: at least this many characters (OWASP: 8 with MFA) …
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// … and at most this many (OWASP: allow at least 64); no composition rules.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+/// The longest email address (RFC 5321's path limit), in characters.
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Failed sign-ins counted per account and per client address within this window …
+pub const SIGN_IN_WINDOW_SECONDS: i64 = 15 * 60;
+/// … refuse further attempts (429) once this many failed in it.
+pub const MAX_SIGN_IN_FAILURES: i64 = 10;
+/// API keys (besides the registration key) an account may have unrevoked.
+pub const MAX_API_KEYS_PER_ACCOUNT: i64 = 20;
+/// The longest label of an API key, in characters.
+pub const MAX_API_KEY_LABEL_CHARS: usize = 60;
 /// Transfers of one unit (a unit changing hands more often is refused).
 pub const MAX_UNIT_TRANSFERS: i64 = 1_000;
 /// Signing keys a provider may have (active, retired and published, or not).

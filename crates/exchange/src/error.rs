@@ -70,6 +70,8 @@ pub fn conflict_code(c: Conflict) -> ErrorCode {
         Conflict::InsufficientStock => ErrorCode::InsufficientStock,
         Conflict::TooManyWebhooks => ErrorCode::TooManyWebhooks,
         Conflict::InvalidState | Conflict::Duplicate => ErrorCode::InvalidState,
+        Conflict::EmailTaken => ErrorCode::EmailTaken,
+        Conflict::TooManyApiKeys => ErrorCode::TooManyApiKeys,
         Conflict::RatingNotAllowed => ErrorCode::RatingNotAllowed,
         Conflict::OrderExpired => ErrorCode::OrderExpired,
         Conflict::TooManyOpenDemands => ErrorCode::TooManyOpenDemands,

@@ -21,6 +21,7 @@ mod market;
 mod orders;
 mod passes;
 pub mod payment;
+pub mod people;
 mod seals;
 mod service;
 

@@ -5,7 +5,7 @@
 
 use crate::convert::{self, pass_url};
 use crate::error::{ExchangeError, ExchangeResult, OrNotFound};
-use crate::service::{on_sale, one_click_method, product_price, random_secret, require, usable};
+use crate::service::{on_sale, one_click_method, product_price, require, usable};
 use crate::Exchange;
 use serde_json::{json, Value};
 use symbolon_api as api;
@@ -817,49 +817,6 @@ impl Exchange {
             jwks_url: format!("{issuer}/jwks.json"),
             available,
         })
-    }
-
-    // ------------------------------------------------------------ web sessions
-
-    /// Signs in with an API key: a session token `account.expiry.mac`
-    /// (stateless, signed with the master key, so every replica accepts it).
-    pub async fn web_sign_in(&self, api_key: &str) -> ExchangeResult<(store::Account, String)> {
-        let account = self.authenticate(api_key).await?;
-        let expires = self.now().plus_seconds(WEB_SESSION_TTL_SECONDS).millis();
-        let body = format!("{}.{expires}", account.id);
-        let mac = self.config.master_key.mac("web-session", &body);
-        Ok((account, format!("{body}.{mac}")))
-    }
-
-    /// The account of a session token, if it is genuine and unexpired.
-    pub async fn web_session(&self, token: &str) -> Option<store::Account> {
-        let (body, mac) = token.rsplit_once('.')?;
-        if !self.config.master_key.verify_mac("web-session", body, mac) {
-            return None;
-        }
-        let (account, expires) = body.split_once('.')?;
-        if self.now().millis() >= expires.parse::<i64>().ok()? {
-            return None;
-        }
-        self.store.account(account).await.ok()
-    }
-
-    /// The CSRF token of forms posted with a session (or a pre-session nonce).
-    pub fn csrf_token(&self, session: &str) -> String {
-        self.config.master_key.mac("csrf", session)
-    }
-
-    pub fn csrf_ok(&self, session: &str, token: &str) -> bool {
-        self.config.master_key.verify_mac("csrf", session, token)
-    }
-
-    /// A random nonce (for the CSRF token of the sign-in form).
-    pub fn nonce(&self) -> String {
-        random_secret()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect()
     }
 }
 

@@ -353,6 +353,17 @@ impl Exchange {
         &self,
         req: &api::CreateAccount,
     ) -> ExchangeResult<api::AccountCreated> {
+        let (name, roles) = self.registration(req)?;
+        self.new_account(name, roles, None).await
+    }
+
+    /// What registration checks, the same for the API and for people
+    /// signing up on the web: registration open, the name, at least one
+    /// role and never `operator`. The account's name and roles.
+    pub(crate) fn registration(
+        &self,
+        req: &api::CreateAccount,
+    ) -> ExchangeResult<(String, Vec<Role>)> {
         if !self.config.registration_open {
             return Err(ExchangeError::new(
                 ErrorCode::RegistrationClosed,
@@ -379,20 +390,24 @@ impl Exchange {
                 roles.push(r);
             }
         }
-        self.new_account(name, roles).await
+        Ok((name, roles))
     }
 
     /// Creates an operator account (dispute resolution), whatever the
     /// registration setting: only the server's admin command calls it.
     pub async fn create_operator(&self, name: &str) -> ExchangeResult<api::AccountCreated> {
         let name = validate_text("name", name, MAX_NAME_CHARS, false)?;
-        self.new_account(name, vec![Role::Operator]).await
+        self.new_account(name, vec![Role::Operator], None).await
     }
 
-    async fn new_account(
+    /// Creates an account (with `login`: a person's, who signs in on the
+    /// web). Its registration key is made either way: an account made on
+    /// the web never sees it, and makes the keys it uses on its page.
+    pub(crate) async fn new_account(
         &self,
         name: String,
         roles: Vec<Role>,
+        login: Option<store::NewLogin>,
     ) -> ExchangeResult<api::AccountCreated> {
         let now = self.now();
         let id = self.new_id(prefix::ACCOUNT);
@@ -411,6 +426,7 @@ impl Exchange {
                 account,
                 api_key_hash: hash_api_key(&api_key),
                 provider_key,
+                login,
             })
             .await?;
         tracing::info!(account_id = %id, roles = ?roles, "account created");

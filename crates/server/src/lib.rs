@@ -89,7 +89,7 @@ pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) 
             "/accounts",
             post(create_account)
                 .layer(axum::middleware::from_fn_with_state(
-                    registrations,
+                    registrations.clone(),
                     registration::limit,
                 ))
                 // Its answer carries the new API key.
@@ -193,7 +193,7 @@ pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) 
             "/.well-known/jwt-vc-issuer/v1/providers/{id}",
             get(issuer_metadata),
         )
-        .merge(web::router())
+        .merge(web::router(registrations))
         .nest("/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -39,8 +39,9 @@ struct Slots {
     sweep_at: usize,
 }
 
-/// The key an address counts under: IPv4 (and IPv4-mapped IPv6) as is, IPv6 per network.
-fn key(ip: IpAddr) -> IpAddr {
+/// The key an address counts under: IPv4 (and IPv4-mapped IPv6) as is, IPv6
+/// per network (failed web sign-ins count per the same key).
+pub(crate) fn key(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => {
             let bits = u128::from(v6);

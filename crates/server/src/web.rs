@@ -17,31 +17,42 @@
 //!   `holders.rs`: a holder's public page `/h/{id}`. `live.rs`: the pages'
 //!   live-update streams.
 //! * `pass.rs`: the pass page `/p/{id}` (the pass's `link`) and its order form.
-//! * `balance.rs`: `/balance`. `auth.rs`: sign-in, sign-out, the error page.
+//! * `balance.rs`: `/balance`.
+//! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
+//! * `account.rs`: `/account` — profile, ship-to address and card, language,
+//!   signed-in devices, API keys.
 //!
-//! * Sessions: a cookie `sym_session` (`HttpOnly; SameSite=Lax`, `Secure` on
-//!   an https public URL) holding a token signed with the master key.
+//! * Sessions: a cookie `sym_session` (`HttpOnly; SameSite=Lax; Path=/`,
+//!   `Secure` on an https public URL) holding a random token; the store keeps
+//!   only its SHA-256 (`symbolon_exchange::people`). Every sign-in makes a new
+//!   one (no fixation); signing out revokes it in the store.
 //! * CSRF: every form that acts for an account carries a token bound to the
 //!   session (or, before sign-in, to a random `sym_pre` cookie); a POST
-//!   without the right one is refused with 403 `forbidden`. The language
-//!   switch only sets a preference cookie and carries none.
+//!   without the right one is refused with 403. Besides, every form POST
+//!   from another site is refused with 403 before it is read: by
+//!   `Sec-Fetch-Site` (only `same-origin` and `none` pass) or, without it,
+//!   by `Origin` (it must be the public URL's or the `Host`'s).
 //! * The pass page embeds schema.org `Product`/`Offer` JSON-LD and Open Graph
 //!   tags, and a QR code (SVG) of its link. `?via=<holder>` credits the
 //!   holder whose link brought the buyer.
 
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::extract::{ConnectInfo, FromRequest, Request};
+use axum::http::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use symbolon_core::ErrorCode;
+use symbolon_exchange::people::Client;
 use symbolon_exchange::ExchangeError;
 use symbolon_store::Account;
 
+mod account;
 mod assets;
 mod auth;
 mod balance;
@@ -62,8 +73,9 @@ use layout::{html, Layout};
 const SESSION_COOKIE: &str = "sym_session";
 const PRE_COOKIE: &str = "sym_pre";
 
-/// The web routes (merged into the API router).
-pub fn router() -> Router<AppState> {
+/// The web routes (merged into the API router). Sign-up counts against the
+/// same per-address registration limit as `POST /v1/accounts`.
+pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> Router<AppState> {
     Router::new()
         .route("/p/{id}", get(pass::pass_page))
         .route("/p/{id}/order", post(pass::order_from_page))
@@ -82,9 +94,20 @@ pub fn router() -> Router<AppState> {
         .route("/o/{id}", get(orders::old_link))
         .route("/h/{id}", get(holders::holder_page))
         .route("/balance", get(balance::balance_page))
+        .route("/signup", get(auth::signup_page).post(auth::signup))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route("/account", get(account::account_page))
+        .route("/account/profile", post(account::save_profile))
+        .route("/account/devices/revoke", post(account::revoke_device))
+        .route(
+            "/account/devices/revoke-others",
+            post(account::revoke_other_devices),
+        )
+        .route("/account/keys", post(account::create_key))
+        .route("/account/keys/revoke", post(account::revoke_key))
         .route("/lang", post(i18n::switch_language))
+        .layer(axum::Extension(registrations))
 }
 
 fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
@@ -104,22 +127,89 @@ fn form(body: &Bytes) -> HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
-/// A form POST: its request's [`Web`] and its fields.
+/// A form POST: its request's [`Web`] and its fields (a repeated field: its
+/// last value). Refused with 403 when it comes from another site.
 struct FormPost {
     w: Web,
     f: HashMap<String, String>,
+}
+
+/// A form POST with every value of repeated fields (checkboxes), in order.
+struct FormPairs {
+    w: Web,
+    pairs: Vec<(String, String)>,
+}
+
+/// The request's [`Web`] (with the client's address) and its body, unless
+/// the request comes from another site.
+async fn form_post(req: Request, state: &AppState) -> Result<(Web, Bytes), Response> {
+    let mut w = Web::new(state.clone(), req.headers());
+    w.ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| crate::registration::key(a.ip()));
+    if cross_site(req.headers(), &state.exchange.config().public_url) {
+        return Err(auth::error_page(
+            &w,
+            StatusCode::FORBIDDEN,
+            &w.t("error-cross-site"),
+        ));
+    }
+    let body = Bytes::from_request(req, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok((w, body))
 }
 
 impl FromRequest<AppState> for FormPost {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
-        let w = Web::new(state.clone(), req.headers());
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
+        let (w, body) = form_post(req, state).await?;
         Ok(Self { w, f: form(&body) })
     }
+}
+
+impl FromRequest<AppState> for FormPairs {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (w, body) = form_post(req, state).await?;
+        let pairs = form_urlencoded::parse(&body).into_owned().collect();
+        Ok(Self { w, pairs })
+    }
+}
+
+/// The origin (`scheme://host[:port]`) of a URL.
+fn origin_of(url: &str) -> &str {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    match url[start..].find('/') {
+        Some(end) => &url[..start + end],
+        None => url,
+    }
+}
+
+/// Whether a POST comes from another site: by `Sec-Fetch-Site` (browsers
+/// that send it), else by `Origin` (neither the public URL's nor the
+/// `Host`'s). A request with neither (not from a browser) is not refused
+/// here; its CSRF token still must be right.
+fn cross_site(headers: &HeaderMap, public_url: &str) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if let Some(site) = text(axum::http::HeaderName::from_static("sec-fetch-site")) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = text(ORIGIN) else {
+        return false;
+    };
+    let host = text(HOST).unwrap_or("");
+    let same_host = origin
+        .split_once("://")
+        .is_some_and(|(_, h)| !host.is_empty() && h == host);
+    !(origin == origin_of(public_url) || same_host)
 }
 
 /// One web request: the state, its cookies and its language.
@@ -127,21 +217,45 @@ struct Web {
     state: AppState,
     cookies: HashMap<String, String>,
     lang: Lang,
+    user_agent: String,
+    /// The client's address (as the registration limit counts it), on form posts.
+    ip: Option<std::net::IpAddr>,
 }
 
 impl Web {
     fn new(state: AppState, headers: &HeaderMap) -> Self {
         let cookies = cookies(headers);
         let lang = Lang::of_request(&cookies, headers);
+        let user_agent = headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
         Self {
             state,
             cookies,
             lang,
+            user_agent,
+            ip: None,
+        }
+    }
+
+    /// Where a sign-in comes from, for the throttle and the devices list.
+    fn client(&self) -> Client {
+        Client {
+            ip: self
+                .ip
+                .map_or_else(|| "unknown".to_string(), |ip| ip.to_string()),
+            user_agent: self.user_agent.clone(),
         }
     }
 
     fn t(&self, key: &str) -> String {
         self.lang.t(key)
+    }
+
+    fn tn(&self, key: &str, n: i64) -> String {
+        self.lang.tn(key, n)
     }
 
     fn secure(&self) -> bool {
@@ -266,6 +380,45 @@ fn safe_next(next: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn posts_from_other_sites_are_told_apart() {
+        let h = |pairs: &[(&'static str, &'static str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(*k, HeaderValue::from_static(v));
+            }
+            m
+        };
+        let public = "https://symbolon.example/base";
+        assert_eq!(origin_of(public), "https://symbolon.example");
+        assert!(!cross_site(&h(&[]), public), "no browser headers");
+        for ok in ["same-origin", "none"] {
+            assert!(!cross_site(&h(&[("sec-fetch-site", ok)]), public));
+        }
+        for bad in ["cross-site", "same-site"] {
+            assert!(cross_site(&h(&[("sec-fetch-site", bad)]), public));
+        }
+        assert!(!cross_site(
+            &h(&[("origin", "https://symbolon.example")]),
+            public
+        ));
+        assert!(!cross_site(
+            &h(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080")
+            ]),
+            public
+        ));
+        assert!(cross_site(
+            &h(&[
+                ("origin", "https://evil.example"),
+                ("host", "symbolon.example")
+            ]),
+            public
+        ));
+        assert!(cross_site(&h(&[("origin", "null")]), public));
+    }
 
     #[test]
     fn only_plain_local_paths_are_redirect_targets() {

@@ -468,6 +468,9 @@ impl PostgresStore {
         if let Some(k) = &new.provider_key {
             Self::insert_key(&mut tx, k).await?;
         }
+        if let Some(login) = &new.login {
+            people_sql::insert_login(&mut tx, a, login).await?;
+        }
         tx.commit().await.map_err(db)
     }
 
@@ -1090,6 +1093,14 @@ symbolon_store::sql_lifecycle_methods!(
     emit = "SELECT emit_event($1, $2, $3, $4)"
 );
 
+symbolon_store::sql_people_methods!(
+    PostgresStore,
+    write = pool,
+    read = pool,
+    conn = sqlx::PgConnection,
+    sql = sql
+);
+
 symbolon_store::sql_unit_methods!(PostgresStore, read = pool, sql = sql);
 symbolon_store::sql_manage_methods!(
     PostgresStore,
@@ -1139,13 +1150,7 @@ impl Store for PostgresStore {
     }
 
     async fn account_by_key_hash(&self, hash: &str) -> StoreResult<Account> {
-        let row =
-            sqlx::query("SELECT id, name, roles, created_at FROM accounts WHERE api_key_hash = $1")
-                .bind(hash)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db)?;
-        account_from(&row)
+        people_sql::account_by_key_hash(self, hash).await
     }
 
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>> {

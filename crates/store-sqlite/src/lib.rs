@@ -319,6 +319,14 @@ symbolon_store::sql_lifecycle_methods!(
     emit = "INSERT INTO events (account_id, type, data, created_at) VALUES ($1, $2, $3, $4)"
 );
 
+symbolon_store::sql_people_methods!(
+    SqliteStore,
+    write = writer,
+    read = reader,
+    conn = sqlx::SqliteConnection,
+    sql = sql
+);
+
 symbolon_store::sql_unit_methods!(SqliteStore, read = reader, sql = sql);
 symbolon_store::sql_manage_methods!(
     SqliteStore,
@@ -361,6 +369,9 @@ impl Store for SqliteStore {
         if let Some(k) = &new.provider_key {
             Self::insert_key(&mut tx, k).await?;
         }
+        if let Some(login) = &new.login {
+            people_sql::insert_login(&mut tx, a, login).await?;
+        }
         tx.commit().await.map_err(db)
     }
 
@@ -374,13 +385,7 @@ impl Store for SqliteStore {
     }
 
     async fn account_by_key_hash(&self, hash: &str) -> StoreResult<Account> {
-        let row =
-            sqlx::query("SELECT id, name, roles, created_at FROM accounts WHERE api_key_hash = ?")
-                .bind(hash)
-                .fetch_one(&self.reader)
-                .await
-                .map_err(db)?;
-        account_from(&row)
+        people_sql::account_by_key_hash(self, hash).await
     }
 
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>> {

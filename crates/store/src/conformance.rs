@@ -192,6 +192,10 @@ macro_rules! __store_conformance_cases {
             concurrent_accept_and_cancel_one_wins,
             concurrent_pass_and_price_change_never_disagree,
             pending_inbox_decline_reasons_and_tracking,
+            logins_are_unique_by_lowercased_email,
+            sessions_expire_touch_and_revoke,
+            api_keys_authenticate_until_revoked,
+            sign_in_failures_count_per_scope,
         }
     };
 }
@@ -548,6 +552,74 @@ impl crate::ManageStore for GuardedStore {
     }
     async fn categories_in_use(&self, limit: u32) -> StoreResult<Vec<String>> {
         self.inner.categories_in_use(limit).await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::PeopleStore for GuardedStore {
+    async fn login_by_email(&self, email_lower: &str) -> StoreResult<crate::Login> {
+        self.inner.login_by_email(email_lower).await
+    }
+    async fn login_of(&self, account_id: &str) -> StoreResult<crate::Login> {
+        self.inner.login_of(account_id).await
+    }
+    async fn create_session(&self, session: &crate::WebSession) -> StoreResult<()> {
+        self.inner.create_session(session).await
+    }
+    async fn live_session(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+        idle_until: Timestamp,
+    ) -> StoreResult<Option<crate::WebSession>> {
+        self.inner.live_session(token_hash, now, idle_until).await
+    }
+    async fn sessions_of(
+        &self,
+        account_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<crate::WebSession>> {
+        self.inner.sessions_of(account_id, now).await
+    }
+    async fn revoke_session(&self, account_id: &str, id: &str, at: Timestamp) -> StoreResult<()> {
+        self.inner.revoke_session(account_id, id, at).await
+    }
+    async fn revoke_other_sessions(
+        &self,
+        account_id: &str,
+        keep: &str,
+        at: Timestamp,
+    ) -> StoreResult<u64> {
+        self.inner.revoke_other_sessions(account_id, keep, at).await
+    }
+    async fn create_api_key(&self, key: &crate::ApiKeyRecord, max: i64) -> StoreResult<()> {
+        self.inner.create_api_key(key, max).await
+    }
+    async fn api_keys_of(&self, account_id: &str) -> StoreResult<Vec<crate::ApiKeyRecord>> {
+        self.inner.api_keys_of(account_id).await
+    }
+    async fn revoke_api_key(&self, account_id: &str, id: &str, at: Timestamp) -> StoreResult<()> {
+        self.inner.revoke_api_key(account_id, id, at).await
+    }
+    async fn sign_in_failures(
+        &self,
+        scope: &str,
+        since: Timestamp,
+    ) -> StoreResult<(i64, Option<Timestamp>)> {
+        self.inner.sign_in_failures(scope, since).await
+    }
+    async fn record_sign_in_failure(
+        &self,
+        scopes: &[String],
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> StoreResult<()> {
+        self.inner
+            .record_sign_in_failure(scopes, at, forget_before)
+            .await
+    }
+    async fn clear_sign_in_failures(&self, scope: &str) -> StoreResult<()> {
+        self.inner.clear_sign_in_failures(scope).await
     }
 }
 
@@ -926,6 +998,7 @@ pub fn new_account(id: &str, roles: &[Role]) -> NewAccount {
         provider_key: roles
             .contains(&Role::Provider)
             .then(|| provider_key(&format!("key_{id}"), id, T0)),
+        login: None,
     }
 }
 
@@ -6235,3 +6308,5 @@ mod lifecycle;
 pub use lifecycle::*;
 mod manage;
 pub use manage::*;
+mod people;
+pub use people::*;

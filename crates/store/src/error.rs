@@ -27,6 +27,11 @@ pub enum Conflict {
     InvalidState,
     #[error("an object with this id already exists")]
     Duplicate,
+    /// Another login has the same email (compared lowercased).
+    #[error("an account already signs in with this email")]
+    EmailTaken,
+    #[error("the account already has MAX_API_KEYS_PER_ACCOUNT API keys")]
+    TooManyApiKeys,
     #[error("only the requester of the accepted offer may rate, once its order is delivered or its dispute closed")]
     RatingNotAllowed,
     #[error("the unpaid order passed its payment deadline")]

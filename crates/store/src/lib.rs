@@ -17,6 +17,7 @@ mod model;
 #[doc(hidden)]
 pub mod orders;
 pub mod outbox;
+pub mod people;
 mod rows;
 #[doc(hidden)]
 pub mod seals;
@@ -32,5 +33,6 @@ pub use lifecycle::LifecycleStore;
 pub use manage::ManageStore;
 pub use model::*;
 pub use outbox::demand_opened;
+pub use people::PeopleStore;
 pub use store::{EventWakeups, OutboxStore, SealStore, Store};
 pub use units::UnitStore;

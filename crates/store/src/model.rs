@@ -54,6 +54,80 @@ pub struct NewAccount {
     pub api_key_hash: String,
     /// Set for providers: their first signing key.
     pub provider_key: Option<ProviderKeyRecord>,
+    /// Set for people who signed up on the web: how they sign in.
+    pub login: Option<NewLogin>,
+}
+
+/// A person's sign-in, written with the account.
+#[derive(Clone, PartialEq)]
+pub struct NewLogin {
+    /// As given (trimmed).
+    pub email: String,
+    /// Lowercased: unique across logins.
+    pub email_lower: String,
+    /// argon2id, PHC string.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for NewLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewLogin")
+            .field("email", &self.email)
+            .field("password_hash", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A stored login (see [`crate::PeopleStore`]).
+#[derive(Clone, PartialEq)]
+pub struct Login {
+    pub account_id: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("account_id", &self.account_id)
+            .field("email", &self.email)
+            .field("password_hash", &"[redacted]")
+            .finish()
+    }
+}
+
+/// A web session: only the SHA-256 of its token is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebSession {
+    /// Public id (`ses_…`), to name it in the list of signed-in devices.
+    pub id: String,
+    /// Hex SHA-256 of the session token.
+    pub token_hash: String,
+    pub account_id: String,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    /// The absolute expiry.
+    pub expires_at: Timestamp,
+    /// The inactivity expiry (moved forward as the session is used).
+    pub idle_expires_at: Timestamp,
+    /// The browser's `User-Agent`, truncated.
+    pub user_agent: String,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// An API key beyond the registration key: only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyRecord {
+    /// Public id (`apk_…`).
+    pub id: String,
+    /// Hex SHA-256 of the key.
+    pub key_hash: String,
+    pub account_id: String,
+    pub label: String,
+    /// The key's last characters, to recognise it in a list.
+    pub hint: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,6 +23,7 @@ pub trait Store:
     + crate::DisputeStore
     + crate::UnitStore
     + crate::ManageStore
+    + crate::PeopleStore
     + Send
     + Sync
     + 'static
@@ -44,10 +45,13 @@ pub trait Store:
     }
 
     // --- accounts -------------------------------------------------------
-    /// Creates an account (and, for providers, its first signing key).
+    /// Creates an account (and, for providers, its first signing key; for
+    /// people, their login: `Conflict::EmailTaken` if another login has the
+    /// same lowercased email).
     async fn create_account(&self, new: &NewAccount) -> StoreResult<()>;
     async fn account(&self, id: &str) -> StoreResult<Account>;
-    /// The account whose API key hashes to `hash`.
+    /// The account whose API key hashes to `hash`: its registration key, or
+    /// one of its API keys not revoked ([`crate::PeopleStore`]).
     async fn account_by_key_hash(&self, hash: &str) -> StoreResult<Account>;
     /// A provider's signing keys, oldest first.
     async fn provider_keys(&self, provider_id: &str) -> StoreResult<Vec<ProviderKeyRecord>>;

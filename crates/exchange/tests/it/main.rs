@@ -3,6 +3,7 @@
 
 mod incremental;
 mod lifecycle;
+mod people;
 mod rematch;
 
 use std::sync::Arc;

@@ -10,7 +10,6 @@ error-form-expired = The form expired; please try again.
 error-form-foreign = The form expired or did not come from this page; please try again.
 
 ## Form fields
-field-api-key = API key
 field-quantity = Quantity
 field-address-legend = Shipping address
 field-name = Name
@@ -25,7 +24,6 @@ login-title = Sign in
 login-button = Sign in
 login-signed-in-title = Signed in
 login-signed-in-as = as
-login-unknown-key = Unknown API key.
 
 ## The pass page
 pass-valid = Valid pass
@@ -72,13 +70,11 @@ pass-why-revoked = its provider revoked it
 pass-why-expired = it has expired
 pass-why-not-yet-valid = it is not valid yet
 pass-why-invalid = it is not valid
-pass-sign-in-hint = Sign in with your requester API key to order; your address and card are saved for one-click orders next time.
 pass-new-buyer = New here? Add your address and card
 pass-ships-to = Ships to
 pass-pays-with-card = Pays with card ending
 pass-btn-order = Order
 pass-btn-order-pay = Order & pay
-pass-sign-in-to-order = Sign in with your API key to order.
 pass-quantity-whole = quantity: a whole number
 pass-choose-action = Choose Order or Order & pay.
 pass-share = Share this pass

@@ -10,7 +10,6 @@ error-form-expired = 表单已过期，请重试。
 error-form-foreign = 表单已过期或并非来自本页，请重试。
 
 ## Form fields
-field-api-key = API 密钥
 field-quantity = 数量
 field-address-legend = 收货地址
 field-name = 姓名
@@ -25,7 +24,6 @@ login-title = 登录
 login-button = 登录
 login-signed-in-title = 已登录
 login-signed-in-as = 账户
-login-unknown-key = API 密钥无效。
 
 ## The pass page
 pass-valid = 有效通行证
@@ -60,13 +58,11 @@ pass-why-revoked = 提供方已撤销它
 pass-why-expired = 它已过期
 pass-why-not-yet-valid = 它尚未生效
 pass-why-invalid = 它无效
-pass-sign-in-hint = 使用您的需求方 API 密钥登录后下单；地址和银行卡会被保存，下次一键下单。
 pass-new-buyer = 第一次来？添加地址和银行卡
 pass-ships-to = 寄往
 pass-pays-with-card = 使用尾号为以下数字的银行卡付款：
 pass-btn-order = 下单
 pass-btn-order-pay = 下单并付款
-pass-sign-in-to-order = 请使用您的 API 密钥登录后下单。
 pass-quantity-whole = 数量：须为整数
 pass-choose-action = 请选择“下单”或“下单并付款”。
 pass-share = 分享此通行证

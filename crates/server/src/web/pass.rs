@@ -1,9 +1,10 @@
 //! The pass page `/p/{id}` (the pass's `link`) and its order form
 //! (`POST /p/{id}/order`): one click for a signed-in requester with a saved
-//! address and card, a short form that saves them otherwise.
+//! address and card, a short form that saves them otherwise. A visitor not
+//! signed in is sent to sign in or sign up (`/login?next=` back here).
 
 use super::layout::html_with_nonce;
-use super::{format, redirect, AppState, FormPost, Layout, Web, PRE_COOKIE, SESSION_COOKIE};
+use super::{format, redirect, AppState, FormPost, Layout, Web, PRE_COOKIE};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -13,10 +14,9 @@ use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
 use symbolon_api as api;
-use symbolon_core::limits::{MAX_ORDER_QUANTITY, WEB_SESSION_TTL_SECONDS};
+use symbolon_core::limits::{MAX_ORDER_QUANTITY, WEB_PRE_SESSION_SECONDS};
 use symbolon_core::Timestamp;
 use symbolon_exchange::PassPage;
-use symbolon_store::Account;
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -46,6 +46,9 @@ struct PassTemplate<'a> {
     kid: String,
     qr: String,
     max_quantity: i64,
+    /// Sign-in and sign-up, returning to this page.
+    login_link: String,
+    signup_link: String,
 }
 
 impl PassTemplate<'_> {
@@ -220,7 +223,7 @@ async fn show_pass_page(
     let signed_in = w.account().await;
     let (binding, new_pre) = w.csrf_binding(signed_in.as_ref().map(|(_, t)| t.as_str()));
     if let Some(n) = new_pre {
-        set_cookies.push(w.cookie(PRE_COOKIE, &n, WEB_SESSION_TTL_SECONDS));
+        set_cookies.push(w.cookie(PRE_COOKIE, &n, WEB_PRE_SESSION_SECONDS));
     }
     let csrf = ex.csrf_token(&binding);
     let me = signed_in.as_ref().map(|(a, _)| a);
@@ -256,8 +259,11 @@ async fn show_pass_page(
     };
     let page_ref = &page;
     let nonce = ex.nonce();
+    let back: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
     let t = PassTemplate {
         nonce: nonce.clone(),
+        login_link: format!("/login?next={back}"),
+        signup_link: format!("/signup?next={back}"),
         l: w.layout(product.title.clone(), me, &csrf, &here),
         ld: json_ld(&structured_data(page_ref, &link, &description, w)),
         category: product.category.replace('/', " › "),
@@ -301,7 +307,7 @@ pub(super) async fn pass_page(
 /// an accepted offer's Order buttons share it.
 pub(super) async fn save_short_form(
     ex: &symbolon_exchange::Exchange,
-    me: &Account,
+    me: &symbolon_store::Account,
     f: &HashMap<String, String>,
 ) -> Result<(), symbolon_exchange::ExchangeError> {
     let ship_to = address_from(f);
@@ -342,6 +348,26 @@ fn address_from(f: &HashMap<String, String>) -> Option<api::Address> {
     })
 }
 
+/// The requester profile a form's address and card fields give (each
+/// `None` when left empty).
+pub(super) fn profile_update_from(f: &HashMap<String, String>) -> api::RequesterProfileUpdate {
+    let card = f
+        .get("card_number")
+        .map(|c| {
+            c.chars()
+                .filter(|ch| !ch.is_whitespace())
+                .collect::<String>()
+        })
+        .filter(|c| !c.is_empty());
+    api::RequesterProfileUpdate {
+        ship_to: address_from(f),
+        payment_method: card.map(|number| api::PaymentMethodInput {
+            kind: "sandbox_card".into(),
+            number,
+        }),
+    }
+}
+
 pub(super) async fn order_from_page(
     Path(id): Path<String>,
     FormPost { w, f }: FormPost,
@@ -359,30 +385,11 @@ pub(super) async fn order_from_page(
     if !w.csrf_ok(signed_in.as_ref().map(|(_, t)| t.as_str()), f.get("csrf")) {
         return fail(StatusCode::FORBIDDEN, w.t("error-form-foreign"), vec![]).await;
     }
-    let mut set_cookies = Vec::new();
-    let me: Account = match signed_in {
-        Some((a, _)) => a,
-        None => {
-            let key = f.get("api_key").map(|k| k.trim()).unwrap_or("");
-            if key.is_empty() {
-                return fail(
-                    StatusCode::UNAUTHORIZED,
-                    w.t("pass-sign-in-to-order"),
-                    vec![],
-                )
-                .await;
-            }
-            match ex.web_sign_in(key).await {
-                Ok((a, token)) => {
-                    set_cookies.push(w.cookie(SESSION_COOKIE, &token, WEB_SESSION_TTL_SECONDS));
-                    a
-                }
-                Err(e) => return fail(w.status_of(&e), w.public_message(&e), vec![]).await,
-            }
-        }
+    let Some((me, _)) = signed_in else {
+        return fail(StatusCode::UNAUTHORIZED, w.t("pass-sign-in-first"), vec![]).await;
     };
     if let Err(e) = save_short_form(&ex, &me, &f).await {
-        return fail(w.status_of(&e), w.public_message(&e), set_cookies).await;
+        return fail(w.status_of(&e), w.public_message(&e), vec![]).await;
     }
     let quantity = match f
         .get("quantity")
@@ -393,26 +400,14 @@ pub(super) async fn order_from_page(
         Some(q) => match q.parse::<i64>() {
             Ok(n) => Some(n),
             Err(_) => {
-                return fail(
-                    StatusCode::BAD_REQUEST,
-                    w.t("pass-quantity-whole"),
-                    set_cookies,
-                )
-                .await
+                return fail(StatusCode::BAD_REQUEST, w.t("pass-quantity-whole"), vec![]).await
             }
         },
     };
     let pay = match f.get("action").map(String::as_str) {
         Some("order") => false,
         Some("order_and_pay") => true,
-        _ => {
-            return fail(
-                StatusCode::BAD_REQUEST,
-                w.t("pass-choose-action"),
-                set_cookies,
-            )
-            .await
-        }
+        _ => return fail(StatusCode::BAD_REQUEST, w.t("pass-choose-action"), vec![]).await,
     };
     let req = api::CreatePassOrder {
         quantity,
@@ -421,8 +416,8 @@ pub(super) async fn order_from_page(
         ship_to: None,
     };
     match ex.pass_order(&me, &id, &req).await {
-        Ok(order) => redirect(&format!("/orders/{}", order.id), set_cookies),
-        Err(e) => fail(w.status_of(&e), w.public_message(&e), set_cookies).await,
+        Ok(order) => redirect(&format!("/orders/{}", order.id), vec![]),
+        Err(e) => fail(w.status_of(&e), w.public_message(&e), vec![]).await,
     }
 }
 

@@ -143,6 +143,8 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
         .await
         .unwrap();
     let _ = h1;
+    let buyer_email = web_login(&srv, buyer.api_key().unwrap()).await;
+    let newcomer_email = web_login(&srv, newcomer.api_key().unwrap()).await;
 
     // ---- the browser
     let (_driver, driver_url) = start_driver(&chromedriver).await;
@@ -267,25 +269,51 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     assert_eq!(&png[1..4], b"PNG");
     std::fs::write(dir.join("pass-page-phone.png"), &png).unwrap();
 
-    // ---- sign in and Order & pay, in one click (the profile is saved)
-    browser
-        .find(Locator::Id("api_key"))
-        .await
-        .unwrap()
-        .send_keys(buyer.api_key().unwrap())
-        .await
-        .unwrap();
-    let typed = browser
-        .execute(
-            "return document.getElementById('api_key').value.length",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        typed.as_u64(),
-        Some(buyer.api_key().unwrap().len() as u64),
-        "the key was typed"
+    // ---- sign in from the page (and come back), then Order & pay, in one
+    // click (the profile is saved)
+    let sign_in_here = |email: String| {
+        let b = browser.clone();
+        async move {
+            b.find(Locator::Id("pass-login"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            b.wait().for_element(Locator::Id("login")).await.unwrap();
+            b.find(Locator::Id("email"))
+                .await
+                .unwrap()
+                .send_keys(&email)
+                .await
+                .unwrap();
+            b.find(Locator::Id("password"))
+                .await
+                .unwrap()
+                .send_keys(WEB_PASSWORD)
+                .await
+                .unwrap();
+            b.find(Locator::Id("btn-login"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            b.wait()
+                .for_element(Locator::Id("order-form"))
+                .await
+                .unwrap();
+        }
+    };
+    sign_in_here(buyer_email).await;
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("/p/"),
+        "back on the pass page"
     );
     browser
         .find(Locator::Id("btn-order-pay"))
@@ -320,8 +348,8 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     browser.goto(&page).await.unwrap();
     assert!(text("signed-in").await.contains("Ada"));
     assert!(
-        browser.find(Locator::Id("api_key")).await.is_err(),
-        "no sign-in field once signed in"
+        browser.find(Locator::Id("pass-login")).await.is_err(),
+        "no sign-in link once signed in"
     );
     assert!(text("ship-to").await.contains("Ada Lovelace"));
     browser
@@ -352,20 +380,7 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
         .await
         .unwrap();
     browser.goto(&page).await.unwrap();
-    browser
-        .find(Locator::Id("api_key"))
-        .await
-        .unwrap()
-        .send_keys(newcomer.api_key().unwrap())
-        .await
-        .unwrap();
-    browser
-        .find(Locator::Css("#new-buyer summary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    sign_in_here(newcomer_email).await;
     for (id, value) in [
         ("name", "Grace Hopper"),
         ("line1", "1 Navy Way"),
@@ -486,21 +501,14 @@ async fn page_forms_need_the_csrf_token_and_cookies_are_http_only() {
         }
         r.send()
     };
-    let key = buyer.api_key().unwrap();
     // No token, a wrong token, or the token without its cookie: refused, nothing ordered.
     for (body, c) in [
+        ("action=order_and_pay".to_string(), Some(cookie.clone())),
         (
-            format!("api_key={key}&action=order_and_pay"),
+            "action=order_and_pay&csrf=AAAA".to_string(),
             Some(cookie.clone()),
         ),
-        (
-            format!("api_key={key}&action=order_and_pay&csrf=AAAA"),
-            Some(cookie.clone()),
-        ),
-        (
-            format!("api_key={key}&action=order_and_pay&csrf={csrf}"),
-            None,
-        ),
+        (format!("action=order_and_pay&csrf={csrf}"), None),
     ] {
         assert_eq!(post(body, c).await.unwrap().status(), 403);
     }
@@ -510,34 +518,36 @@ async fn page_forms_need_the_csrf_token_and_cookies_are_http_only() {
         .unwrap()
         .items
         .is_empty());
-    // A wrong API key: 401 and the page again with the error.
-    let r = post(
-        format!("api_key=sk_wrong&action=order&csrf={csrf}"),
-        Some(cookie.clone()),
-    )
-    .await
-    .unwrap();
+    // The right token but not signed in: 401 and the page again with the error.
+    let r = post(format!("action=order&csrf={csrf}"), Some(cookie))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("id=\"error\""));
-    // The right one: 303 to the confirmation, with an HttpOnly session cookie.
-    let r = post(
-        format!("api_key={key}&action=order&csrf={csrf}"),
-        Some(cookie),
-    )
-    .await
-    .unwrap();
+    // Signed in (an HttpOnly session cookie): the session's token orders.
+    let email = web_login(&srv, buyer.api_key().unwrap()).await;
+    let signed = sign_in(&srv, &http, &email, WEB_PASSWORD, "/login").await;
+    let raw = signed.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        raw.starts_with("sym_session=") && raw.contains("HttpOnly") && raw.contains("SameSite=Lax")
+    );
+    assert!(!raw.contains("Secure"), "not on an http public URL");
+    let session = set_cookie(&signed, "sym_session").unwrap();
+    let page = http
+        .get(format!("{}/p/{}", srv.url, pass.id))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let r = post(format!("action=order&csrf={csrf}"), Some(session))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert!(r.headers()["location"]
         .to_str()
         .unwrap()
         .starts_with("/orders/ord_"));
-    let session = r.headers()["set-cookie"].to_str().unwrap();
-    assert!(
-        session.starts_with("sym_session=")
-            && session.contains("HttpOnly")
-            && session.contains("SameSite=Lax")
-    );
-    assert!(!session.contains("Secure"), "not on an http public URL");
     assert_eq!(buyer.orders(None, None, None).await.unwrap().items.len(), 1);
     // Sign-in redirects only to local paths.
     let login = http
@@ -587,27 +597,15 @@ async fn cookies_are_secure_on_an_https_public_url() {
         .unwrap();
     let pre = page.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(pre.contains("; Secure"), "{pre}");
-    let html = page.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let r = http
-        .post(format!("{}/login", srv.url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("cookie", pre.split(';').next().unwrap())
-        .body(format!(
-            "api_key={}&csrf={csrf}&next=/p/{}",
-            buyer.api_key().unwrap(),
-            pass.id
-        ))
-        .send()
-        .await
-        .unwrap();
+    let email = web_login(&srv, buyer.api_key().unwrap()).await;
+    let r = sign_in(
+        &srv,
+        &http,
+        &email,
+        WEB_PASSWORD,
+        &format!("/p/{}", pass.id),
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert_eq!(
         r.headers()["location"].to_str().unwrap(),

@@ -632,14 +632,94 @@ pub async fn schema_checked_events(c: &Client) -> Vec<Event> {
     events
 }
 
-/// Signs in on the web with `api_key` and fetches `path`.
-pub async fn web_page(srv: &TestServer, api_key: &str, path: &str) -> String {
-    let http = reqwest::Client::builder()
+/// The password every login the tests give an API account has.
+pub const WEB_PASSWORD: &str = "correct horse battery staple";
+
+/// The argon2id hash of [`WEB_PASSWORD`] (made once).
+static WEB_PASSWORD_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    symbolon_exchange::people::hash_password_blocking(WEB_PASSWORD).expect("hash")
+});
+
+/// A client that follows no redirects (to see the 303s).
+pub fn web_client() -> reqwest::Client {
+    reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// The first `name=value` of a response's `Set-Cookie` named `name`.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+/// The value of the first `name="csrf"` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    let tag = "name=\"csrf\" value=\"";
+    let at = html.find(tag).expect("a csrf field") + tag.len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+/// Gives the account of `api_key` (made through the API) an email and
+/// password to sign in on the web with — `<account id>@test.invalid` and
+/// [`WEB_PASSWORD`] — written straight into its database (once).
+pub async fn web_login(srv: &TestServer, api_key: &str) -> String {
+    let me = srv.anon().with_key(api_key).whoami().await.expect("whoami");
+    let email = format!("{}@test.invalid", me.id);
+    srv.exec_sql(&format!(
+        "INSERT INTO logins (account_id, email, email_lower, password_hash, created_at)
+         VALUES ('{}', '{email}', '{email}', '{}', 0) ON CONFLICT DO NOTHING",
+        me.id, *WEB_PASSWORD_HASH
+    ))
+    .await;
+    email
+}
+
+/// Signs in through the sign-in form with `email` and `password`: the
+/// answer to the POST.
+pub async fn sign_in(
+    srv: &TestServer,
+    http: &reqwest::Client,
+    email: &str,
+    password: &str,
+    next: &str,
+) -> reqwest::Response {
+    let login = http.get(format!("{}/login", srv.url)).send().await.unwrap();
+    let pre = set_cookie(&login, "sym_pre").expect("a pre-session cookie");
+    let csrf = csrf_of(&login.text().await.unwrap());
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("email", email)
+        .append_pair("password", password)
+        .append_pair("csrf", &csrf)
+        .append_pair("next", next)
+        .finish();
+    http.post(format!("{}/login", srv.url))
+        .header("cookie", pre)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs the account of `api_key` in on the web: its session cookie
+/// (`sym_session=…`).
+pub async fn web_session(srv: &TestServer, api_key: &str) -> String {
+    let email = web_login(srv, api_key).await;
+    let signed = sign_in(srv, &web_client(), &email, WEB_PASSWORD, "/account").await;
+    assert_eq!(signed.status(), 303);
+    set_cookie(&signed, "sym_session").expect("a session cookie")
+}
+
+/// Signs in on the web as the account of `api_key` and fetches `path`.
+pub async fn web_page(srv: &TestServer, api_key: &str, path: &str) -> String {
     let session = web_session(srv, api_key).await;
-    let page = http
+    let page = web_client()
         .get(format!("{}{path}", srv.url))
         .header("cookie", session)
         .send()
@@ -647,41 +727,4 @@ pub async fn web_page(srv: &TestServer, api_key: &str, path: &str) -> String {
         .unwrap();
     assert_eq!(page.status(), 200);
     page.text().await.unwrap()
-}
-
-/// Signs in on the web with an API key (the `/login` form, with its CSRF
-/// token and pre-session cookie); returns the session cookie (`sym_session=…`).
-pub async fn web_session(srv: &TestServer, api_key: &str) -> String {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = http.get(format!("{}/login", srv.url)).send().await.unwrap();
-    let pre = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let form = login.text().await.unwrap();
-    let tag = "name=\"csrf\" value=\"";
-    let at = form.find(tag).unwrap() + tag.len();
-    let csrf = &form[at..at + form[at..].find('"').unwrap()];
-    let signed = http
-        .post(format!("{}/login", srv.url))
-        .header("cookie", pre)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("api_key={api_key}&csrf={csrf}&next=/"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed.status(), 303);
-    signed.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
 }

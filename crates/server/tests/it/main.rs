@@ -2,6 +2,7 @@
 //! against a temp-dir SQLite database. One binary for all of them.
 
 mod access;
+mod accounts;
 mod after_sale;
 mod architecture;
 mod at_rest;

@@ -113,7 +113,7 @@ async fn the_pass_page_speaks_chinese_when_asked() {
     )
     .await;
     assert!(
-        login.contains("<html lang=\"zh-CN\">") && login.contains("API 密钥"),
+        login.contains("<html lang=\"zh-CN\">") && login.contains("电子邮箱"),
         "{login}"
     );
 }

@@ -170,9 +170,11 @@ async fn sign_up(b: &Browser, base: &str, name: &str, email: &str, password: &st
     b.fill("input[name=name]", name).await;
     b.fill("input[name=email]", email).await;
     b.fill("input[name=password]", password).await;
-    b.click("input[name=roles][value=requester]").await;
-    b.click("form:has(input[name=email]) button[type=submit]")
-        .await;
+    let requester = b.wait_for("input[name=roles][value=requester]").await;
+    if !requester.is_selected().await.unwrap() {
+        requester.click().await.unwrap();
+    }
+    b.click("#btn-signup").await;
     b.wait_for("form[action='/logout']").await;
 }
 
@@ -188,14 +190,11 @@ async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32
     b.goto(&url("/")).await;
     b.wait_for("form#ask-form").await;
     b.check_page(&tag("home")).await;
+    b.goto(&url("/signup")).await;
+    b.wait_for("input[name=email]").await;
+    b.check_page(&tag("signup")).await;
     let email = format!("ada.{}.{width}@example.org", lang.to_lowercase());
-    let _ = (email, sign_up);
-    let (_, ada) = w.srv.account("Ada", &[Role::Requester]).await;
-    b.goto(&url("/login")).await;
-    b.fill("input[name=api_key]", ada.api_key().unwrap()).await;
-    b.click("form:has(input[name=api_key]) button[type=submit]")
-        .await;
-    b.wait_for("form[action='/logout']").await;
+    sign_up(&b, &base, "Ada", &email, "correct horse battery").await;
 
     // ---- "What do you need?" leads to the demand form, which posts it
     b.goto(&url("/")).await;
@@ -287,6 +286,9 @@ async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32
         "the rating on the holder's page: {holder_page}"
     );
     b.check_page(&tag("holder")).await;
+    b.goto(&url("/account")).await;
+    assert!(b.text("main").await.contains(&email), "the account page");
+    b.check_page(&tag("account")).await;
     b.close().await;
 }
 

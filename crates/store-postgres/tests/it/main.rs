@@ -285,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 13,
-        "migrations/0013_owners_manage.sql is the newest migration"
+        known, 14,
+        "migrations/0014_people.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;

@@ -1,0 +1,128 @@
+//! Accounts for people at the edges of their limits, without HTTP: API keys
+//! per account and label length, a session's absolute expiry however often
+//! it is used, sign-ins refused at exactly `MAX_SIGN_IN_FAILURES`, and a
+//! successful sign-in that forgets its email's failures but not the address's.
+
+use crate::Fixture;
+use symbolon_api as api;
+use symbolon_core::limits::*;
+use symbolon_core::ErrorCode;
+use symbolon_exchange::people::{Client, SignUp};
+
+fn client(ip: &str) -> Client {
+    Client {
+        ip: ip.into(),
+        user_agent: "test".into(),
+    }
+}
+
+fn person(email: &str) -> SignUp {
+    SignUp {
+        name: "Ann".into(),
+        email: email.into(),
+        password: "correct horse".into(),
+        roles: vec![api::Role::Requester],
+    }
+}
+
+#[tokio::test]
+async fn api_keys_and_labels_stop_at_their_limits() {
+    let f = Fixture::new(1).await;
+    let (me, _) = f
+        .exchange
+        .sign_up(&person("ann@example.org"), &client("192.0.2.1"))
+        .await
+        .unwrap();
+    let at_limit = "l".repeat(MAX_API_KEY_LABEL_CHARS);
+    let over = "l".repeat(MAX_API_KEY_LABEL_CHARS + 1);
+    let e = f.exchange.create_api_key(&me, &over).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidField);
+    for _ in 0..MAX_API_KEYS_PER_ACCOUNT {
+        f.exchange.create_api_key(&me, &at_limit).await.unwrap();
+    }
+    let e = f
+        .exchange
+        .create_api_key(&me, "one more")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::TooManyApiKeys);
+    let first = f.exchange.api_keys(&me).await.unwrap()[0].id.clone();
+    f.exchange.revoke_api_key(&me, &first).await.unwrap();
+    let (_, key) = f.exchange.create_api_key(&me, "again").await.unwrap();
+    assert_eq!(f.exchange.authenticate(&key).await.unwrap().id, me.id);
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_expiry_however_often_used() {
+    let f = Fixture::new(2).await;
+    let (me, token) = f
+        .exchange
+        .sign_up(&person("ann@example.org"), &client("192.0.2.1"))
+        .await
+        .unwrap();
+    let mut used = 0;
+    while used + 86_400 < WEB_SESSION_TTL_SECONDS {
+        f.clock.advance_seconds(86_400);
+        used += 86_400;
+        assert_eq!(f.exchange.web_session(&token).await.unwrap().id, me.id);
+    }
+    f.clock.advance_seconds(WEB_SESSION_TTL_SECONDS - used - 1);
+    assert!(
+        f.exchange.web_session(&token).await.is_some(),
+        "a second before"
+    );
+    f.clock.advance_seconds(1);
+    assert!(
+        f.exchange.web_session(&token).await.is_none(),
+        "at the expiry"
+    );
+}
+
+#[tokio::test]
+async fn sign_ins_are_refused_at_the_failure_limit_per_email_and_per_address() {
+    let f = Fixture::new(3).await;
+    let ex = &f.exchange;
+    ex.sign_up(&person("ann@example.org"), &client("192.0.2.1"))
+        .await
+        .unwrap();
+    ex.sign_up(&person("bob@example.org"), &client("192.0.2.1"))
+        .await
+        .unwrap();
+    // One below the limit from one address, then a success: the email's
+    // failures are forgotten, the address's are not.
+    for _ in 0..MAX_SIGN_IN_FAILURES - 1 {
+        let e = ex
+            .sign_in("ann@example.org", "wrong", &client("192.0.2.7"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidCredentials);
+    }
+    ex.sign_in("ANN@example.org", "correct horse", &client("192.0.2.7"))
+        .await
+        .unwrap();
+    let e = ex
+        .sign_in("bob@example.org", "wrong", &client("192.0.2.7"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidCredentials,
+        "the limit-th failure"
+    );
+    let e = ex
+        .sign_in("bob@example.org", "correct horse", &client("192.0.2.7"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::TooManySignIns,
+        "the address is at the limit"
+    );
+    // Another address is not held back by that one, nor is Ann's email.
+    ex.sign_in("bob@example.org", "correct horse", &client("192.0.2.8"))
+        .await
+        .unwrap();
+    ex.sign_in("ann@example.org", "correct horse", &client("192.0.2.9"))
+        .await
+        .unwrap();
+}

@@ -1,0 +1,319 @@
+//! Conformance cases of accounts for people: logins (email unique
+//! case-insensitively), server-side sessions (expiry, inactivity, touch at
+//! most once a minute, revocation), API keys (several per account, counted
+//! and revocable, authenticating beside the registration key) and the
+//! failed sign-in counters.
+
+use super::*;
+use crate::{ApiKeyRecord, NewLogin, WebSession};
+use symbolon_core::limits::WEB_SESSION_TOUCH_SECONDS;
+
+fn login(email: &str) -> NewLogin {
+    NewLogin {
+        email: email.into(),
+        email_lower: email.to_lowercase(),
+        password_hash: format!("hash-of-{email}"),
+    }
+}
+
+fn person(id: &str, email: &str) -> NewAccount {
+    NewAccount {
+        login: Some(login(email)),
+        ..new_account(id, &[Role::Requester])
+    }
+}
+
+fn session(id: &str, account: &str, at: Timestamp) -> WebSession {
+    WebSession {
+        id: id.into(),
+        token_hash: format!("hash-of-token-{id}"),
+        account_id: account.into(),
+        created_at: at,
+        last_seen_at: at,
+        expires_at: at.plus_seconds(3_600),
+        idle_expires_at: at.plus_seconds(600),
+        user_agent: "Firefox".into(),
+        revoked_at: None,
+    }
+}
+
+fn api_key(id: &str, account: &str) -> ApiKeyRecord {
+    ApiKeyRecord {
+        id: id.into(),
+        key_hash: format!("hash-of-api-key-{id}"),
+        account_id: account.into(),
+        label: format!("label {id}"),
+        hint: "abcd".into(),
+        created_at: T0,
+        revoked_at: None,
+    }
+}
+
+/// A login is written with its account; its email is unique whatever the
+/// case (and a refused account is not created); API-only accounts have none.
+pub async fn logins_are_unique_by_lowercased_email(store: Arc<dyn Store>) {
+    let s = &*store;
+    s.create_account(&person("acc_ann", "Ann@Example.org"))
+        .await
+        .must("person");
+    let l = s.login_by_email("ann@example.org").await.must("by email");
+    assert_eq!(
+        (
+            l.account_id.as_str(),
+            l.email.as_str(),
+            l.password_hash.as_str()
+        ),
+        ("acc_ann", "Ann@Example.org", "hash-of-Ann@Example.org")
+    );
+    assert_eq!(s.login_of("acc_ann").await.must("of account"), l);
+    assert_err!(
+        s.create_account(&person("acc_bob", "ANN@example.ORG"))
+            .await,
+        StoreError::Conflict(Conflict::EmailTaken),
+        "the same email in another case"
+    );
+    assert_err!(
+        s.account("acc_bob").await,
+        StoreError::NotFound,
+        "the refused account"
+    );
+    assert_err!(
+        s.login_by_email("Ann@Example.org").await,
+        StoreError::NotFound,
+        "looked up by the lowercased email only"
+    );
+    create_account(s, "acc_api", &[Role::Holder]).await;
+    assert_err!(
+        s.login_of("acc_api").await,
+        StoreError::NotFound,
+        "api-only"
+    );
+}
+
+/// A session is found by its token's hash while live; the inactivity expiry
+/// moves at most once a minute and never past the absolute expiry; revoked
+/// sessions are gone; listing and revoking are per account.
+pub async fn sessions_expire_touch_and_revoke(store: Arc<dyn Store>) {
+    let s = &*store;
+    s.create_account(&person("acc_ann", "ann@example.org"))
+        .await
+        .must("ann");
+    create_account(s, "acc_bob", &[Role::Holder]).await;
+    let a = session("ses_a", "acc_ann", T0);
+    s.create_session(&a).await.must("a");
+    s.create_session(&session("ses_b", "acc_ann", T0.plus_seconds(1)))
+        .await
+        .must("b");
+    s.create_session(&session("ses_c", "acc_bob", T0))
+        .await
+        .must("c");
+    let far = T0.plus_seconds(100_000);
+
+    // Within a minute of the last touch: found, not moved.
+    let at = T0.plus_seconds(WEB_SESSION_TOUCH_SECONDS - 1);
+    let got = s
+        .live_session(&a.token_hash, at, far)
+        .await
+        .must("live")
+        .expect("live");
+    assert_eq!(got, a);
+    // A minute on: touched; the inactivity expiry never passes the absolute one.
+    let at = T0.plus_seconds(WEB_SESSION_TOUCH_SECONDS);
+    let got = s
+        .live_session(&a.token_hash, at, far)
+        .await
+        .must("touch")
+        .expect("live");
+    assert_eq!((got.last_seen_at, got.idle_expires_at), (at, a.expires_at));
+    let again = s
+        .live_session(&a.token_hash, at.plus_seconds(1), far)
+        .await
+        .must("read")
+        .expect("live");
+    assert_eq!(again.idle_expires_at, a.expires_at, "stored");
+    assert_eq!(again.last_seen_at, at, "not touched again within a minute");
+    // Past its absolute expiry: gone.
+    assert!(s
+        .live_session(&a.token_hash, a.expires_at, far)
+        .await
+        .must("expired")
+        .is_none());
+    // Unused past its inactivity expiry: gone.
+    let b = session("ses_b", "acc_ann", T0.plus_seconds(1));
+    assert!(s
+        .live_session(&b.token_hash, b.idle_expires_at, far)
+        .await
+        .must("idle")
+        .is_none());
+    assert!(s
+        .live_session("hash-of-nothing", T0, far)
+        .await
+        .must("unknown")
+        .is_none());
+
+    // Listed newest first, per account.
+    let ids = |v: Vec<WebSession>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s
+            .sessions_of("acc_ann", T0.plus_seconds(2))
+            .await
+            .must("list")),
+        ["ses_b", "ses_a"]
+    );
+    // Another's session is not found; revoking twice keeps the first time.
+    assert_err!(
+        s.revoke_session("acc_bob", "ses_a", T0).await,
+        StoreError::NotFound,
+        "another's session"
+    );
+    s.revoke_session("acc_ann", "ses_b", T0.plus_seconds(5))
+        .await
+        .must("revoke");
+    s.revoke_session("acc_ann", "ses_b", T0.plus_seconds(9))
+        .await
+        .must("revoke again");
+    assert!(s
+        .live_session(&b.token_hash, T0.plus_seconds(6), far)
+        .await
+        .must("revoked")
+        .is_none());
+    assert_eq!(
+        ids(s
+            .sessions_of("acc_ann", T0.plus_seconds(6))
+            .await
+            .must("list")),
+        ["ses_a"]
+    );
+    // Revoking all others keeps the one named and the other account's.
+    s.create_session(&session("ses_d", "acc_ann", T0.plus_seconds(7)))
+        .await
+        .must("d");
+    assert_eq!(
+        s.revoke_other_sessions("acc_ann", "ses_d", T0.plus_seconds(8))
+            .await
+            .must("others"),
+        1
+    );
+    assert_eq!(
+        ids(s
+            .sessions_of("acc_ann", T0.plus_seconds(8))
+            .await
+            .must("list")),
+        ["ses_d"]
+    );
+    assert_eq!(
+        ids(s
+            .sessions_of("acc_bob", T0.plus_seconds(8))
+            .await
+            .must("bob")),
+        ["ses_c"]
+    );
+}
+
+/// API keys authenticate beside the registration key until revoked; an
+/// account has at most `max` unrevoked, counted at insertion.
+pub async fn api_keys_authenticate_until_revoked(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ann = create_account(s, "acc_ann", &[Role::Requester]).await;
+    create_account(s, "acc_bob", &[Role::Holder]).await;
+    let k1 = api_key("apk_1", "acc_ann");
+    s.create_api_key(&k1, 2).await.must("k1");
+    s.create_api_key(&api_key("apk_2", "acc_ann"), 2)
+        .await
+        .must("k2");
+    assert_err!(
+        s.create_api_key(&api_key("apk_3", "acc_ann"), 2).await,
+        StoreError::Conflict(Conflict::TooManyApiKeys),
+        "a third key past the limit"
+    );
+    s.create_api_key(&api_key("apk_4", "acc_bob"), 2)
+        .await
+        .must("bob's own limit");
+    assert_err!(
+        s.create_api_key(&api_key("apk_5", "acc_nobody"), 2).await,
+        StoreError::NotFound,
+        "no account"
+    );
+    let listed = s.api_keys_of("acc_ann").await.must("list");
+    assert_eq!(listed[0], k1);
+    assert_eq!(
+        listed.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+        ["apk_1", "apk_2"]
+    );
+    assert_eq!(
+        s.account_by_key_hash(&k1.key_hash).await.must("by api key"),
+        ann
+    );
+    assert_eq!(
+        s.account_by_key_hash(&key_hash("acc_ann"))
+            .await
+            .must("by registration key"),
+        ann
+    );
+    assert_err!(
+        s.revoke_api_key("acc_bob", "apk_1", T0).await,
+        StoreError::NotFound,
+        "another's key"
+    );
+    s.revoke_api_key("acc_ann", "apk_1", T0)
+        .await
+        .must("revoke");
+    s.revoke_api_key("acc_ann", "apk_1", T0).await.must("again");
+    assert_err!(
+        s.account_by_key_hash(&k1.key_hash).await,
+        StoreError::NotFound,
+        "a revoked key"
+    );
+    assert_eq!(s.api_keys_of("acc_ann").await.must("list").len(), 1);
+    s.create_api_key(&api_key("apk_3", "acc_ann"), 2)
+        .await
+        .must("room again after revoking");
+}
+
+/// Failed sign-ins are counted per scope since a time; recording forgets
+/// the scope's old ones; clearing one scope leaves the others.
+pub async fn sign_in_failures_count_per_scope(store: Arc<dyn Store>) {
+    let s = &*store;
+    let email = "email:ann@example.org".to_string();
+    let ip = "ip:192.0.2.1".to_string();
+    let both = [email.clone(), ip.clone()];
+    let before = Timestamp::from_millis(T0.millis() - 1);
+    assert_eq!(
+        s.sign_in_failures(&email, before).await.must("none"),
+        (0, None)
+    );
+    for i in 0..3 {
+        s.record_sign_in_failure(&both, T0.plus_seconds(i), T0)
+            .await
+            .must("record");
+    }
+    s.record_sign_in_failure(std::slice::from_ref(&ip), T0.plus_seconds(10), T0)
+        .await
+        .must("ip only");
+    assert_eq!(
+        s.sign_in_failures(&email, before).await.must("email"),
+        (3, Some(T0))
+    );
+    assert_eq!(
+        s.sign_in_failures(&ip, T0).await.must("ip after"),
+        (3, Some(T0.plus_seconds(1)))
+    );
+    // Recording at a later time forgets what is older than the window.
+    s.record_sign_in_failure(
+        std::slice::from_ref(&ip),
+        T0.plus_seconds(20),
+        T0.plus_seconds(2),
+    )
+    .await
+    .must("prune");
+    assert_eq!(
+        s.sign_in_failures(&ip, before).await.must("pruned"),
+        (3, Some(T0.plus_seconds(2)))
+    );
+    s.clear_sign_in_failures(&email).await.must("clear");
+    assert_eq!(
+        s.sign_in_failures(&email, before).await.must("cleared"),
+        (0, None)
+    );
+    assert_eq!(s.sign_in_failures(&ip, before).await.must("kept").0, 3);
+}
