@@ -684,3 +684,82 @@ async fn every_page_speaks_chinese() {
     assert!(pages[0].1.body.contains("为什么没有询问任何人"));
     srv.stop().await;
 }
+
+/// live.js in a real browser (headless Chromium, as `browser.rs`): the
+/// demand page, open at phone width, shows the holders' offers as they
+/// arrive without a reload, under the strict CSP, and says so in its live
+/// region. Skipped (passing) without chromium and chromedriver, as there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offers_arrive_live_in_chromium() {
+    use crate::browser::{phone_browser, tools_or_skip};
+    use fantoccini::Locator;
+    use std::time::Duration;
+    let Some((chromium, chromedriver)) = tools_or_skip() else {
+        return;
+    };
+    let srv = TestServer::start().await;
+    let (_, holders, key, r) = market(&srv).await;
+    let d = r.create_demand(&demand("trail camera")).await.unwrap();
+    let (_driver, browser) = phone_browser(&chromium, &chromedriver).await;
+    // Sign in on the page, which comes back to the demand.
+    browser
+        .goto(&format!("{}/login?next=/demands/{}", srv.url, d.id))
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("api_key"))
+        .await
+        .unwrap()
+        .send_keys(&key)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("btn-login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("no-offers"))
+        .await
+        .expect("the demand page, no offers yet");
+    // The script ran (it hides the Refresh link) and its stream is open.
+    let hidden = browser
+        .execute("return document.getElementById('refresh').hidden", vec![])
+        .await
+        .unwrap();
+    assert_eq!(hidden, serde_json::json!(true), "live.js did not run");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    holders_answer(&holders, &["Ships today", "Spare batteries included"]).await;
+    let full = r.demand(&d.id).await.unwrap();
+    for o in &full.offers {
+        browser
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id(&format!("offer-{}", o.id)))
+            .await
+            .expect("the offer, live");
+    }
+    let announced = browser
+        .execute(
+            "return document.getElementById('live-status').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(announced, serde_json::json!("The offers were updated."));
+    // The stylesheet applied under the CSP, and nothing overflows a phone.
+    let looks = browser
+        .execute(
+            "return [getComputedStyle(document.body).backgroundColor, document.documentElement.scrollWidth <= window.innerWidth]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(looks, serde_json::json!(["rgb(246, 247, 249)", true]));
+    let _ = browser.close().await;
+    srv.stop().await;
+}
