@@ -192,6 +192,7 @@ macro_rules! __store_conformance_cases {
             concurrent_accept_and_cancel_one_wins,
             concurrent_pass_and_price_change_never_disagree,
             pending_inbox_decline_reasons_and_tracking,
+            ratings_and_categories_are_read_for_the_pages,
         }
     };
 }

@@ -385,6 +385,41 @@ async fn the_journey(backend: Backend) {
     assert!(h.element("td", "positive-rate").contains("100%"));
     let orders = me.get("/orders").await;
     assert!(orders.body.contains(&format!("id=\"order-{order_id}\"")));
+
+    // Something is wrong after all: a dispute, and its messages on the page.
+    let opened = me
+        .post(
+            &order_url,
+            &[
+                ("csrf", &o.csrf()),
+                ("do", "open_dispute"),
+                ("kind", "not_as_described"),
+                ("reason", "The lens is scratched"),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    let said = me
+        .post(
+            &order_url,
+            &[
+                ("csrf", &o.csrf()),
+                ("do", "message"),
+                ("body", "Photo attached by mail"),
+            ],
+        )
+        .await;
+    assert_eq!(said.status, 303, "{}", said.body);
+    let o = me.get(&order_url).await;
+    assert!(o
+        .element("ol", "timeline")
+        .contains("data-status=\"dispute\""));
+    let trail = o.element("ul", "dispute-messages");
+    assert!(trail.contains("Photo attached by mail"), "{trail}");
+    assert!(
+        !o.body.contains("value=\"open_dispute\""),
+        "one dispute per order"
+    );
     srv.stop().await;
 }
 
@@ -498,6 +533,33 @@ async fn bad_fields_and_other_peoples_things(backend: Backend) {
         .await;
     assert!(eve_acts.status == 403, "{}", eve_acts.status);
     assert_eq!(r.order(&o.id).await.unwrap().status, "paid");
+    // Ada cancels it with the button; an empty reason is refused first.
+    let page = me.get(&format!("/orders/{}", o.id)).await;
+    let empty = me
+        .post(
+            &format!("/orders/{}", o.id),
+            &[("csrf", &page.csrf()), ("do", "cancel"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(empty.status, 400, "{}", empty.body);
+    assert!(empty.body.contains("id=\"error\""));
+    let cancelled = me
+        .post(
+            &format!("/orders/{}", o.id),
+            &[
+                ("csrf", &page.csrf()),
+                ("do", "cancel"),
+                ("reason", "Found one nearby"),
+            ],
+        )
+        .await;
+    assert_eq!(cancelled.status, 303, "{}", cancelled.body);
+    let page = me.get(&format!("/orders/{}", o.id)).await;
+    let timeline = page.element("ol", "timeline");
+    assert!(
+        timeline.contains("data-status=\"cancelled\"") && timeline.contains("Found one nearby"),
+        "{timeline}"
+    );
     // Unknown: 404. Not signed in: to sign-in, coming back after.
     assert_eq!(me.get("/demands/dem_nope").await.status, 404);
     assert_eq!(me.get("/orders/ord_nope").await.status, 404);
