@@ -95,7 +95,7 @@ pub(crate) async fn phone_browser(
     (driver, browser)
 }
 
-fn artefact_dir() -> std::path::PathBuf {
+pub(crate) fn artefact_dir() -> std::path::PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));

@@ -753,7 +753,7 @@ async fn every_page_speaks_chinese() {
 /// region. Skipped (passing) without chromium and chromedriver, as there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offers_arrive_live_in_chromium() {
-    use crate::browser::{phone_browser, tools_or_skip};
+    use crate::browser::{artefact_dir, phone_browser, tools_or_skip};
     use fantoccini::Locator;
     use std::time::Duration;
     let Some((chromium, chromedriver)) = tools_or_skip() else {
@@ -822,6 +822,10 @@ async fn offers_arrive_live_in_chromium() {
         .await
         .unwrap();
     assert_eq!(looks, serde_json::json!(["rgb(246, 247, 249)", true]));
+    let dir = artefact_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(dir.join("demand-page-phone.png"), &png).unwrap();
     let _ = browser.close().await;
     srv.stop().await;
 }
