@@ -260,6 +260,8 @@ async fn the_journey(backend: Backend) {
     assert_eq!(fragment.status, 200);
     assert_eq!(fragment.body.matches("<article class=\"offer\"").count(), 2);
     assert!(!fragment.body.contains("<html"));
+    // The holders' answers too: the fragment carries who was asked.
+    assert_eq!(fragment.body.matches("made an offer").count(), 2);
     let page = me.get(&demand_url).await;
     assert_eq!(page.body.matches("<article class=\"offer\"").count(), 2);
     assert!(page.body.contains("$129.00") && page.body.contains("Ships today"));
