@@ -196,6 +196,7 @@ macro_rules! __store_conformance_cases {
             sessions_expire_touch_and_revoke,
             api_keys_authenticate_until_revoked,
             sign_in_failures_count_per_scope,
+            ratings_and_categories_are_read_for_the_pages,
         }
     };
 }

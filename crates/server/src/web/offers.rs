@@ -4,7 +4,8 @@
 //! accepted, Order and Order & pay (one click with the saved address and
 //! card; otherwise a short first-time form that saves them and orders).
 //!
-//! The offers section is also served alone (`/demands/{id}/offers`), which
+//! The holders contacted and the offers are also served alone
+//! (`/demands/{id}/offers`), which
 //! `live.js` re-fetches when `/demands/{id}/live` says something changed;
 //! without JavaScript the page's Refresh link does the same.
 //! Actions are form POSTs to `/demands/{id}/offers/{offer}` (`do` = `accept`,
@@ -39,6 +40,8 @@ struct Offers {
     profile_ready: bool,
     /// An offer may still be accepted.
     can_accept: bool,
+    /// One line per holder contacted: its status and why it was chosen.
+    contacted: Vec<(api::Contacted, String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -47,8 +50,6 @@ struct DemandTemplate {
     l: Layout,
     x: Offers,
     status: String,
-    /// One line per holder contacted: why it was chosen.
-    contacted: Vec<(api::Contacted, String, String)>,
     error: Option<String>,
     values: HashMap<String, String>,
 }
@@ -117,7 +118,13 @@ async fn offers_of(w: &Web, me: &Account, id: &str) -> Result<Offers, Response> 
         .is_ok_and(|p| p.ship_to.is_some() && p.payment_method.is_some());
     let can_accept =
         d.accepted_offer_id.is_none() && matches!(d.status.as_str(), "open" | "closed");
+    let contacted = d
+        .contacted
+        .iter()
+        .map(|c| (c.clone(), contacted_status(w, &c.status), why(w, c)))
+        .collect();
     Ok(Offers {
+        contacted,
         d,
         cards,
         profile_ready,
@@ -168,16 +175,10 @@ async fn show_demand(
         Err(r) => return r,
     };
     let l = w.layout(x.d.item.query.clone(), Some(&me), &csrf, &here);
-    let contacted =
-        x.d.contacted
-            .iter()
-            .map(|c| (c.clone(), contacted_status(w, &c.status), why(w, c)))
-            .collect();
     let t = DemandTemplate {
         status: super::demands::status_text(&l, &x.d.status),
         l,
         x,
-        contacted,
         error,
         values,
     };

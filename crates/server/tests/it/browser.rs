@@ -18,13 +18,27 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// A phone's CSS viewport (iPhone 12–15).
 const PHONE: (u32, u32) = (390, 844);
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The browser tools, or `None` after saying the test is skipped (which
+/// fails under `CI`, where the browser tests must run).
+pub(crate) fn tools_or_skip() -> Option<(String, String)> {
+    let found = tools();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: install chromium and chromium-driver"
+        );
+        eprintln!("browser test skipped: {CHROMIUM} or {CHROMEDRIVER} missing (apt-get install chromium chromium-driver)");
+    }
+    found
 }
 
 fn tools() -> Option<(String, String)> {
@@ -57,7 +71,31 @@ async fn start_driver(path: &str) -> (Driver, String) {
     (Driver(child), url)
 }
 
-fn artefact_dir() -> std::path::PathBuf {
+/// chromedriver and a headless Chromium session at phone width (keep the
+/// driver alive as long as the session).
+pub(crate) async fn phone_browser(
+    chromium: &str,
+    chromedriver: &str,
+) -> (Driver, fantoccini::Client) {
+    let (driver, driver_url) = start_driver(chromedriver).await;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     format!("--window-size={},{}", PHONE.0, PHONE.1), "--hide-scrollbars"],
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver_url)
+        .await
+        .expect("a WebDriver session");
+    (driver, browser)
+}
+
+pub(crate) fn artefact_dir() -> std::path::PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
@@ -66,12 +104,7 @@ fn artefact_dir() -> std::path::PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
-    let Some((chromium, chromedriver)) = tools() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the browser test: install chromium and chromium-driver"
-        );
-        eprintln!("browser test skipped: {CHROMIUM} or {CHROMEDRIVER} missing (apt-get install chromium chromium-driver)");
+    let Some((chromium, chromedriver)) = tools_or_skip() else {
         return;
     };
     // ---- the world: a pass with specs, a purchase and a review, a holder's link
@@ -147,21 +180,7 @@ async fn a_buyer_orders_and_pays_from_the_pass_page_in_chromium() {
     let newcomer_email = web_login(&srv, newcomer.api_key().unwrap()).await;
 
     // ---- the browser
-    let (_driver, driver_url) = start_driver(&chromedriver).await;
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     format!("--window-size={},{}", PHONE.0, PHONE.1), "--hide-scrollbars"],
-        }),
-    );
-    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&driver_url)
-        .await
-        .expect("a WebDriver session");
+    let (_driver, browser) = phone_browser(&chromium, &chromedriver).await;
     let page = format!("{}/p/{}?via={}", srv.url, pass.id, h1_id);
     browser.goto(&page).await.unwrap();
     let text = |id: &'static str| {

@@ -773,3 +773,77 @@ pub async fn pending_inbox_decline_reasons_and_tracking(store: Arc<dyn Store>) {
         Some("UPS 1Z999AA10123456784")
     );
 }
+
+/// What the web pages read: a holder's ratings, newest first (at most
+/// `limit`), an offer's rating, and the categories on the market — in stock
+/// and not archived — sorted and once each.
+pub async fn ratings_and_categories_are_read_for_the_pages(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    assert!(s
+        .holder_reviews(&w.holder1, 10)
+        .await
+        .must("none")
+        .is_empty());
+    let first = w.bought_offer(&w.holder1, &w.shareable).await;
+    assert_eq!(s.offer_rating(&first.id).await.must("unrated"), None);
+    s.rate(&rating("rat_1", &first, true)).await.must("rate");
+    let second = w.bought_offer(&w.holder1, &w.shareable).await;
+    let mut later = rating("rat_2", &second, false);
+    later.created_at = t(450);
+    later.comment = None;
+    s.rate(&later).await.must("rate again");
+    let reviews = s.holder_reviews(&w.holder1, 10).await.must("reviews");
+    let seen: Vec<(&str, bool, Option<&str>, Timestamp)> = reviews
+        .iter()
+        .map(|r| {
+            (
+                r.offer_id.as_str(),
+                r.positive,
+                r.comment.as_deref(),
+                r.created_at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (second.id.as_str(), false, None, t(450)),
+            (first.id.as_str(), true, Some("great"), t(400)),
+        ],
+        "newest first"
+    );
+    assert_eq!(s.holder_reviews(&w.holder1, 1).await.must("one").len(), 1);
+    assert!(s
+        .holder_reviews(&w.holder2, 10)
+        .await
+        .must("other")
+        .is_empty());
+    let one = s
+        .offer_rating(&first.id)
+        .await
+        .must("rated")
+        .expect("a rating");
+    assert_eq!(
+        (one.positive, one.comment.as_deref()),
+        (true, Some("great"))
+    );
+
+    // Categories: the fixture's, one more in stock; none sold out or archived.
+    let mut kitchen = product(&w.id("prd"), &w.provider, 3, 500);
+    kitchen.category = "home/kitchen".into();
+    s.create_product(&kitchen).await.must("kitchen");
+    let mut sold_out = product(&w.id("prd"), &w.provider, 0, 500);
+    sold_out.category = "garden".into();
+    s.create_product(&sold_out).await.must("sold out");
+    let mut gone = product(&w.id("prd"), &w.provider, 3, 500);
+    gone.category = "toys".into();
+    s.create_product(&gone).await.must("gone");
+    s.archive_product(&gone.id, &w.provider, t(300))
+        .await
+        .must("archive");
+    assert_eq!(
+        s.categories_in_use(100).await.must("categories"),
+        ["electronics/audio/headphones", "home/kitchen"]
+    );
+}
