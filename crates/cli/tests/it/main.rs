@@ -12,6 +12,7 @@ mod sealed;
 mod sealed_traps;
 mod units;
 mod verify;
+mod web_keys;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
