@@ -58,6 +58,32 @@ pub enum PassMode {
 pub struct CreateAccount {
     pub name: String,
     pub roles: Vec<Role>,
+    /// An email and a password to sign in on the web with (optional: an
+    /// account made without one uses only API keys). The same rules as the
+    /// web's sign-up: a unique email (case-insensitively) of at most 254
+    /// characters, a password of 8 to 128 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<WebLogin>,
+}
+
+/// An email and a password (the password is never shown by `Debug`).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WebLogin {
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    pub email: String,
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 128))]
+    pub password: String,
+}
+
+impl std::fmt::Debug for WebLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebLogin")
+            .field("email", &self.email)
+            .field("password", &"[redacted]")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -266,6 +266,10 @@ pub enum AccountCommand {
         /// A role of the account (repeat or comma-separate for several).
         #[arg(long = "role", value_enum, required = true, value_delimiter = ',')]
         roles: Vec<RoleArg>,
+        /// An email to sign in on the web with; the password is read from
+        /// standard input (one line), never from the command line.
+        #[arg(long)]
+        email: Option<String>,
     },
     /// Show the account of the API key (whoami).
     Show,

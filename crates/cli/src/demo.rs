@@ -75,8 +75,31 @@ pub struct DemoSummary {
     pub holder_after: api::HolderPublic,
     /// The cancellation and the partial refund.
     pub after_sale: after_sale::AfterSale,
-    /// Every account: (role, name, id, API key).
-    pub accounts: Vec<(String, String, String, String)>,
+    /// Every account.
+    pub accounts: Vec<DemoAccount>,
+}
+
+/// One account of the demo, as `--keep` lists it.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub role: String,
+    pub name: String,
+    pub id: String,
+    pub key: String,
+    /// Its web sign-in (with [`DEMO_PASSWORD`]).
+    pub email: String,
+}
+
+impl DemoAccount {
+    fn of(role: impl Into<String>, a: &Acct) -> Self {
+        Self {
+            role: role.into(),
+            name: a.name.clone(),
+            id: a.id.clone(),
+            key: a.key.clone(),
+            email: a.email.clone(),
+        }
+    }
 }
 
 impl DemoSummary {
@@ -115,7 +138,7 @@ pub async fn demo(args: &DemoArgs) -> Result<DemoSummary> {
             return Err(e);
         }
     };
-    closing(&summary, started);
+    closing(&summary, started, args.keep);
     if args.keep {
         print_keys(&summary);
         let waited = tokio::signal::ctrl_c().await.context("waiting for Ctrl-C");
@@ -135,15 +158,48 @@ pub(crate) struct Acct {
     pub(crate) id: String,
     pub(crate) name: String,
     pub(crate) key: String,
+    /// The email it signs in with on the web (with [`DEMO_PASSWORD`]).
+    pub(crate) email: String,
     pub(crate) client: Client,
 }
 
-/// Registers an account with one role, and a client holding its key.
+/// The password of every demo account on the web (a demo on a temp dir:
+/// printed, not secret).
+pub const DEMO_PASSWORD: &str = "symbolon-demo";
+
+/// A demo account's email: the ASCII words of its name, dotted
+/// (`林美 Mei Lin` → `mei.lin@demo.example`).
+pub(crate) fn demo_email(name: &str) -> String {
+    let words: Vec<String> = name
+        .split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let local = if words.is_empty() {
+        "someone".to_string()
+    } else {
+        words.join(".")
+    };
+    format!("{local}@demo.example")
+}
+
+/// Registers an account with one role and a web login ([`demo_email`],
+/// [`DEMO_PASSWORD`]), and a client holding its key.
 pub(crate) async fn register(anon: &Client, name: &str, role: api::Role) -> Result<Acct> {
+    let email = demo_email(name);
     let created = anon
         .create_account(&api::CreateAccount {
             name: name.to_string(),
             roles: vec![role],
+            login: Some(api::WebLogin {
+                email: email.clone(),
+                password: DEMO_PASSWORD.to_string(),
+            }),
         })
         .await
         .with_context(|| format!("registering {name}"))?;
@@ -152,6 +208,7 @@ pub(crate) async fn register(anon: &Client, name: &str, role: api::Role) -> Resu
         id: created.id,
         name: created.name,
         key: created.api_key,
+        email,
     })
 }
 
@@ -214,33 +271,16 @@ async fn story(url: &str, seed: u64) -> Result<DemoSummary> {
         .await
         .context("step 8 (a cancellation and a partial refund)")?;
 
-    let mut accounts = vec![(
-        "provider".to_string(),
-        cast.provider.name.clone(),
-        cast.provider.id.clone(),
-        cast.provider.key.clone(),
-    )];
+    let mut accounts = vec![DemoAccount::of("provider", &cast.provider)];
     for h in &cast.holders {
-        accounts.push((
+        accounts.push(DemoAccount::of(
             format!("holder ({})", h.plan.persona),
-            h.acct.name.clone(),
-            h.acct.id.clone(),
-            h.acct.key.clone(),
+            &h.acct,
         ));
     }
-    accounts.push((
-        "requester".into(),
-        requester.name.clone(),
-        requester.id.clone(),
-        requester.key.clone(),
-    ));
+    accounts.push(DemoAccount::of("requester", &requester));
     for r in &cast.past_requesters {
-        accounts.push((
-            "past requester".into(),
-            r.name.clone(),
-            r.id.clone(),
-            r.key.clone(),
-        ));
+        accounts.push(DemoAccount::of("past requester", r));
     }
     Ok(DemoSummary {
         server_url: url.to_string(),
@@ -263,7 +303,7 @@ async fn story(url: &str, seed: u64) -> Result<DemoSummary> {
 
 // ---------------------------------------------------------------- closing and --keep
 
-fn closing(s: &DemoSummary, started: Instant) {
+fn closing(s: &DemoSummary, started: Instant, keep: bool) {
     println!();
     println!("━━ The end {}", "━".repeat(62));
     println!(
@@ -316,6 +356,13 @@ fn closing(s: &DemoSummary, started: Instant) {
         fmt_cents(a.holder_pending_change_minor),
         fmt_cents(a.holder_available_change_minor)
     );
+    let requester = s.accounts.iter().find(|a| a.role == "requester");
+    if let (false, Some(r)) = (keep, requester) {
+        println!(
+            "  In a browser: `symbolon demo --keep`, then open the URL and sign in as {} (password {DEMO_PASSWORD}).",
+            r.email
+        );
+    }
     println!("  Told in {:.2} s.", started.elapsed().as_secs_f64());
 }
 
@@ -323,20 +370,39 @@ fn print_keys(s: &DemoSummary) {
     println!();
     println!("━━ The server keeps running {}", "━".repeat(45));
     kv("server", &s.server_url);
-    let mut table = new_table(&["Role", "Account", "Id", "API key"]);
+    let mut table = new_table(&["Role", "Account", "Id", "API key", "Web sign-in"]);
     // Keys are copied from here: never wrap them.
     table.set_content_arrangement(ContentArrangement::Disabled);
-    for (role, name, id, key) in &s.accounts {
-        table.add_row(vec![role.clone(), name.clone(), id.clone(), key.clone()]);
+    for a in &s.accounts {
+        table.add_row(vec![
+            a.role.clone(),
+            a.name.clone(),
+            a.id.clone(),
+            a.key.clone(),
+            a.email.clone(),
+        ]);
     }
     print_table(&table);
     let key_of = |role: &str| {
         s.accounts
             .iter()
-            .find(|a| a.0.starts_with(role))
-            .map(|a| a.3.clone())
+            .find(|a| a.role.starts_with(role))
+            .map(|a| a.key.clone())
             .unwrap_or_default()
     };
+    let email_of = |role: &str| {
+        s.accounts
+            .iter()
+            .find(|a| a.role.starts_with(role))
+            .map(|a| a.email.clone())
+            .unwrap_or_default()
+    };
+    note("In a browser:");
+    println!(
+        "    open {}/ and sign in as {} (password {DEMO_PASSWORD}) — or any email above",
+        s.server_url,
+        email_of("requester")
+    );
     note("Try, for example:");
     println!(
         "    symbolon --server {} --key {} inbox",
@@ -477,6 +543,23 @@ fn same_branch(a: &str, b: &str) -> bool {
 mod tests {
     use super::trade::decided_note;
     use super::*;
+
+    /// Every demo account gets its own email, one the exchange accepts.
+    #[test]
+    fn demo_emails_are_distinct_and_valid() {
+        assert_eq!(demo_email("林美 Mei Lin"), "mei.lin@demo.example");
+        assert_eq!(demo_email("云端"), "someone@demo.example");
+        let mut names: Vec<&str> = vec![PROVIDER_NAME, "林美 Mei Lin"];
+        names.extend(HOLDERS.iter().map(|h| h.name));
+        names.extend(PAST_REQUESTERS.iter().copied());
+        let emails: std::collections::BTreeSet<String> =
+            names.iter().map(|n| demo_email(n)).collect();
+        assert_eq!(emails.len(), names.len(), "{emails:?}");
+        // (The exchange checks them for real: the demo registers them all.)
+        for e in &emails {
+            assert!(e.is_ascii() && e.matches('@').count() == 1, "{e}");
+        }
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_whole_demo_runs_against_its_embedded_server() {

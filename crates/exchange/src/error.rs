@@ -34,6 +34,23 @@ impl ExchangeError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         ValidationError::new(field, message).into()
     }
+    /// The error of a field checked inside the object `parent`: its
+    /// `details.field` (and the message's mention of it) become
+    /// `parent.field`. Other errors are unchanged.
+    pub fn under(mut self, parent: &str) -> Self {
+        let field = self
+            .details
+            .as_ref()
+            .and_then(|d| d.get("field"))
+            .and_then(|f| f.as_str())
+            .map(str::to_string);
+        if let Some(f) = field {
+            let nested = format!("{parent}.{f}");
+            self.message = self.message.replacen(&f, &nested, 1);
+            self.details = Some(serde_json::json!({ "field": nested }));
+        }
+        self
+    }
     pub fn not_found(what: &str) -> Self {
         Self::new(ErrorCode::NotFound, format!("no such {what}"))
     }

@@ -178,6 +178,23 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 impl Exchange {
+    /// A login to write with a new account: the email checked, the
+    /// password checked and hashed (argon2id, off the async threads).
+    pub(crate) async fn new_login(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> ExchangeResult<store::NewLogin> {
+        let email = validate_email(email)?;
+        validate_password(password)?;
+        let password_hash = hash_password(password.to_string()).await?;
+        Ok(store::NewLogin {
+            email_lower: email.to_lowercase(),
+            email,
+            password_hash,
+        })
+    }
+
     /// Signs a person up: the account `POST /v1/accounts` would make (same
     /// checks, same roles), with an email and password to sign in with, and
     /// signs it in. Returns the account and the session's token.
@@ -189,15 +206,9 @@ impl Exchange {
         let (name, roles) = self.registration(&api::CreateAccount {
             name: req.name.clone(),
             roles: req.roles.clone(),
+            login: None,
         })?;
-        let email = validate_email(&req.email)?;
-        validate_password(&req.password)?;
-        let password_hash = hash_password(req.password.clone()).await?;
-        let login = store::NewLogin {
-            email_lower: email.to_lowercase(),
-            email,
-            password_hash,
-        };
+        let login = self.new_login(&req.email, &req.password).await?;
         let created = self
             .new_account(name, roles, Some(login))
             .await

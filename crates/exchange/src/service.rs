@@ -354,7 +354,21 @@ impl Exchange {
         req: &api::CreateAccount,
     ) -> ExchangeResult<api::AccountCreated> {
         let (name, roles) = self.registration(req)?;
-        self.new_account(name, roles, None).await
+        let login = match &req.login {
+            Some(l) => Some(
+                self.new_login(&l.email, &l.password)
+                    .await
+                    .map_err(|e| e.under("login"))?,
+            ),
+            None => None,
+        };
+        self.new_account(name, roles, login).await.map_err(|e| {
+            if e.code == ErrorCode::EmailTaken {
+                e.with_details(serde_json::json!({"field": "login.email"}))
+            } else {
+                e
+            }
+        })
     }
 
     /// What registration checks, the same for the API and for people

@@ -62,6 +62,7 @@ pub async fn healthz() -> axum::Json<Health> {
 
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccount,
     responses((status = 201, body = AccountCreated), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, description = "email_taken: `login.email` already signs in another account (compared case-insensitively)", body = ErrorBody),
               (status = 429, description = "too_many_registrations: this address reached the server's `registrations_per_ip_per_hour`; `Retry-After` says when to retry", body = ErrorBody,
                headers(("Retry-After" = u64, description = "Seconds until this address may register again")))))]
 pub async fn create_account(

@@ -8,11 +8,18 @@ use super::*;
 
 pub(super) async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
     match cmd {
-        ApiCommand::Account(AccountCommand::Create { name, roles }) => {
+        ApiCommand::Account(AccountCommand::Create { name, roles, email }) => {
             let client = ctx.anon()?;
             let roles = roles.into_iter().map(api::Role::from).collect();
+            let login = match email {
+                Some(email) => Some(api::WebLogin {
+                    email,
+                    password: read_password()?,
+                }),
+                None => None,
+            };
             let created = client
-                .create_account(&api::CreateAccount { name, roles })
+                .create_account(&api::CreateAccount { name, roles, login })
                 .await?;
             ctx.show(&created, |a| {
                 let mut f = Fields::new();
@@ -437,4 +444,21 @@ pub(super) async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<(
         ApiCommand::Payout(a) => after_sale::payout(a, ctx).await?,
     }
     Ok(())
+}
+
+/// The web password for `account create --email`: the first line of
+/// standard input (a prompt says so when it is a terminal).
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password for the web (8 to 128 characters; shown as typed): ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("--email needs a password on standard input, e.g. `echo \"$PASSWORD\" | symbolon account create ... --email you@example.org`");
+    }
+    Ok(password)
 }

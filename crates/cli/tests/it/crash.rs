@@ -292,6 +292,7 @@ async fn account(anon: &Client, name: &str, role: Role) -> Party {
         .create_account(&CreateAccount {
             name: name.into(),
             roles: vec![role],
+            login: None,
         })
         .await
         .expect("account");

@@ -52,6 +52,7 @@ async fn account(c: &Client, name: &str, role: Role) -> (String, Client) {
         .create_account(&CreateAccount {
             name: name.into(),
             roles: vec![role],
+            login: None,
         })
         .await
         .expect("account");

@@ -150,6 +150,7 @@ impl Fixture {
             .create_account(&api::CreateAccount {
                 name: name.into(),
                 roles: roles.to_vec(),
+                login: None,
             })
             .await
             .expect("account");

@@ -9,7 +9,7 @@
 use crate::harness::*;
 use crate::on_both_backends;
 use symbolon_client::api::*;
-use symbolon_core::limits::{SIGN_IN_WINDOW_SECONDS, WEB_SESSION_IDLE_SECONDS};
+use symbolon_core::limits::{MAX_PASSWORD_CHARS, SIGN_IN_WINDOW_SECONDS, WEB_SESSION_IDLE_SECONDS};
 
 /// A page's pre-session cookie and CSRF token, for a form before sign-in.
 async fn pre_form(srv: &TestServer, http: &reqwest::Client, path: &str) -> (String, String) {
@@ -441,7 +441,109 @@ async fn bad_sign_ups_come_back_with_the_message_beside_the_field(backend: Backe
     assert!(page.contains("id=\"email-error\"") && page.contains("value=\"fay.example.org\""));
 }
 
+/// `POST /v1/accounts` with a `login` makes an account that also signs in
+/// on the web; its email is unique case-insensitively with the web's, and
+/// its fields are checked as `login.email` and `login.password`.
+async fn api_accounts_may_bring_a_web_login(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let anon = srv.anon();
+    let with_login = |name: &str, email: &str, password: &str| CreateAccount {
+        name: name.into(),
+        roles: vec![Role::Requester],
+        login: Some(WebLogin {
+            email: email.into(),
+            password: password.into(),
+        }),
+    };
+    let made = anon
+        .create_account(&with_login("Gus", "Gus@Example.org", "long enough pw"))
+        .await
+        .unwrap();
+    let signed = sign_in(
+        &srv,
+        &web_client(),
+        "gus@example.org",
+        "long enough pw",
+        "/account",
+    )
+    .await;
+    assert_eq!(signed.status(), 303);
+    let session = set_cookie(&signed, "sym_session").expect("a session");
+    let page = web_client()
+        .get(format!("{}/account", srv.url))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Gus@Example.org"),
+        "the account page shows the login"
+    );
+    // The same account: its API key works, and it is the one signed in.
+    assert_eq!(
+        anon.with_key(&made.api_key).whoami().await.unwrap().id,
+        made.id
+    );
+    let details = assert_api_err(
+        anon.create_account(&with_login("Gus 2", "GUS@example.ORG", "long enough pw"))
+            .await,
+        409,
+        "email_taken",
+    );
+    assert_eq!(details.unwrap()["field"], "login.email");
+    for (email, password, field) in [
+        ("no-at-sign", "long enough pw", "login.email"),
+        ("h@example.org", "short", "login.password"),
+        (
+            "h@example.org",
+            &"x".repeat(MAX_PASSWORD_CHARS + 1),
+            "login.password",
+        ),
+    ] {
+        let details = assert_api_err(
+            anon.create_account(&with_login("Hal", email, password))
+                .await,
+            400,
+            "invalid_field",
+        );
+        assert_eq!(
+            details.unwrap()["field"],
+            field,
+            "{email} / {}",
+            password.len()
+        );
+    }
+    // At the edge: the longest password is taken.
+    anon.create_account(&with_login(
+        "Ida",
+        "ida@example.org",
+        &"y".repeat(MAX_PASSWORD_CHARS),
+    ))
+    .await
+    .unwrap();
+    // The password never shows in Debug output (logs).
+    let dbg = format!("{:?}", with_login("Jo", "jo@example.org", "hunter2hunter2"));
+    assert!(
+        !dbg.contains("hunter2") && dbg.contains("jo@example.org"),
+        "{dbg}"
+    );
+    // Without a login, an API-only account: no web sign-in.
+    let plain = anon
+        .create_account(&CreateAccount {
+            name: "Kim".into(),
+            roles: vec![Role::Holder],
+            login: None,
+        })
+        .await
+        .unwrap();
+    assert!(!plain.id.is_empty());
+}
+
 on_both_backends!(
+    api_accounts_may_bring_a_web_login,
     sign_up_makes_a_session_and_api_keys,
     wrong_passwords_are_generic_and_throttled,
     forms_need_their_token_and_this_site,

@@ -33,6 +33,7 @@ async fn shop(backend: Backend, card: &str) -> Shop {
         .create_account(&CreateAccount {
             name: "Hana".into(),
             roles: vec![Role::Holder],
+            login: None,
         })
         .await
         .unwrap();
@@ -434,6 +435,7 @@ async fn disputes_resolved_with_a_refund_or_rejected_by_an_operator(backend: Bac
             .create_account(&CreateAccount {
                 name: "Eve".into(),
                 roles: vec![Role::Operator],
+                login: None,
             })
             .await,
         400,

@@ -545,6 +545,7 @@ async fn spoofed_names_and_made_up_currencies_are_refused(backend: Backend) {
             .create_account(&CreateAccount {
                 name: name.into(),
                 roles: vec![Role::Holder],
+                login: None,
             })
             .await;
         match r {
@@ -555,6 +556,7 @@ async fn spoofed_names_and_made_up_currencies_are_refused(backend: Backend) {
             .create_account(&CreateAccount {
                 name: name.into(),
                 roles: vec![Role::Holder],
+                login: None,
             })
             .await;
         let details = assert_api_err(r, 400, "invalid_field").unwrap();

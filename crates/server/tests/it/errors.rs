@@ -346,6 +346,7 @@ async fn closed_registration_refuses_new_accounts() {
         .create_account(&CreateAccount {
             name: "Eve".into(),
             roles: vec![Role::Requester],
+            login: None,
         })
         .await;
     assert_api_err(r, 403, "registration_closed");

@@ -404,6 +404,7 @@ impl TestServer {
             .create_account(&CreateAccount {
                 name: name.into(),
                 roles: roles.to_vec(),
+                login: None,
             })
             .await
             .expect("create account");
