@@ -125,3 +125,71 @@ fn a_key_made_on_the_account_page_drives_the_cli_until_revoked() {
     let out = srv.run(Some(&key), true, &["account", "show"]);
     assert!(!out.status.success(), "a revoked key is refused");
 }
+
+/// `account create --email` reads the password from standard input (never
+/// the command line); the account then signs in on the web. Without a
+/// password on stdin it refuses before registering anything.
+#[test]
+fn an_account_made_by_the_cli_with_an_email_signs_in_on_the_web() {
+    use std::io::Write;
+    let srv = Server::start();
+    let create = |stdin: &[u8]| {
+        let mut c = crate::command();
+        let mut child = c
+            .args(["--server", &srv.url, "--json", "account", "create"])
+            .args(["--name", "Cli Person", "--role", "requester"])
+            .args(["--email", "Cli@Example.org"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run the CLI");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin)
+            .expect("write");
+        child.wait_with_output().expect("output")
+    };
+    let refused = create(b"");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("password on standard input"));
+    let made = create(b"a long passphrase\n");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http");
+    rt.block_on(async {
+        let r = http
+            .get(format!("{}/login", srv.url))
+            .send()
+            .await
+            .expect("login page");
+        let pre = cookie(&r, "sym_pre");
+        let page = r.text().await.expect("page");
+        let csrf = after(&page, "name=\"csrf\" value=\"");
+        let r = post(
+            &http,
+            format!("{}/login", srv.url),
+            &pre,
+            &[
+                ("csrf", &csrf),
+                ("email", "cli@example.org"),
+                ("password", "a long passphrase"),
+                ("next", "/account"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
+        let session = cookie(&r, "sym_session");
+        let page = account_page(&http, &srv.url, &session).await;
+        assert!(page.contains("Cli Person") && page.contains("Cli@Example.org"));
+    });
+}
