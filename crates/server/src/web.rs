@@ -336,14 +336,27 @@ impl Web {
         StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
-    /// What a visitor may read of an error: the exchange's message, except
-    /// for internal errors, which are logged and replaced.
+    /// What a visitor may read of an error: internal errors are logged and
+    /// replaced; in English, the exchange's own (specific) message; in
+    /// other languages, the code's sentence from the catalogue
+    /// (`errors.ftl`), naming the field when the error has one.
     fn public_message(&self, e: &ExchangeError) -> String {
         if e.code == ErrorCode::Internal {
             tracing::error!(error = %e, source = ?e.source, "internal error");
-            self.t("error-internal")
-        } else {
-            e.message.clone()
+            return self.t("error-internal");
+        }
+        if self.lang == Lang::EnUs {
+            return e.message.clone();
+        }
+        let sentence = self.t(&format!("error-code-{}", e.code.as_str()));
+        match e
+            .details
+            .as_ref()
+            .and_then(|d| d.get("field"))
+            .and_then(|f| f.as_str())
+        {
+            Some(field) => format!("{sentence} ({field})"),
+            None => sentence,
         }
     }
 
@@ -418,6 +431,19 @@ mod tests {
             public
         ));
         assert!(cross_site(&h(&[("origin", "null")]), public));
+    }
+
+    /// Every error code has its sentence in the catalogue (both languages:
+    /// `i18n`'s tests hold the two catalogues to the same keys).
+    #[test]
+    fn every_error_code_has_a_sentence() {
+        let en = include_str!("../locales/en-US/errors.ftl");
+        let zh = include_str!("../locales/zh-CN/errors.ftl");
+        for code in ErrorCode::ALL {
+            let key = format!("error-code-{} = ", code.as_str());
+            assert!(en.contains(&key) && zh.contains(&key), "{key}");
+        }
+        assert_eq!(Lang::ZhCn.t("error-code-not_found"), "这里什么也没有。");
     }
 
     #[test]

@@ -770,13 +770,16 @@ async fn offers_arrive_live_in_chromium() {
         .goto(&format!("{}/login?next=/demands/{}", srv.url, d.id))
         .await
         .unwrap();
-    browser
-        .find(Locator::Id("api_key"))
-        .await
-        .unwrap()
-        .send_keys(&key)
-        .await
-        .unwrap();
+    let email = web_login(&srv, &key).await;
+    for (field, value) in [("email", email.as_str()), ("password", WEB_PASSWORD)] {
+        browser
+            .find(Locator::Css(&format!("input[name={field}]")))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
     browser
         .find(Locator::Id("btn-login"))
         .await
