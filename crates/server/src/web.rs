@@ -83,7 +83,10 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
         .route("/assets/{file}", get(assets::serve))
         .route("/demands", get(demands::list_page))
         .route("/demands/new", get(demands::new_page).post(demands::create))
-        .route("/demands/{id}", get(offers::demand_page))
+        .route(
+            "/demands/{id}",
+            get(offers::demand_page).post(offers::cancel),
+        )
         .route("/demands/{id}/offers", get(offers::offers_fragment))
         .route("/demands/{id}/live", get(live::demand))
         .route("/demands/{id}/offers/{offer}", post(offers::act))

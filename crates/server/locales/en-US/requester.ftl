@@ -210,3 +210,6 @@ holder-answered-of = { $n ->
   }
 holder-no-requests = No requests decided yet
 holder-recent-ratings = Recent ratings
+demand-cancel-summary = Cancel this demand
+demand-cancel-explain = No holder will be asked any more, requests not yet answered are withdrawn, and no offer can be accepted.
+demand-cancel = Cancel the demand

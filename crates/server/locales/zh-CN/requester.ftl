@@ -170,3 +170,6 @@ holder-success = 回复率
 holder-answered-of = 共 { $n } 个请求
 holder-no-requests = 暂无已决定的请求
 holder-recent-ratings = 最近的评价
+demand-cancel-summary = 取消此需求
+demand-cancel-explain = 不再询问任何持有人，尚未回复的请求将被撤回，也不能再接受任何报价。
+demand-cancel = 取消需求

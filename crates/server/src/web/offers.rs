@@ -276,3 +276,31 @@ pub(super) async fn act(
         }
     }
 }
+
+/// `POST /demands/{id}` (`do` = `cancel_demand`): cancels a waiting, open
+/// or closed demand (its pending requests are withdrawn).
+pub(super) async fn cancel(Path(id): Path<String>, FormPost { w, f }: FormPost) -> Response {
+    let here = format!("/demands/{id}");
+    let (me, token, _) = match w.signed_in(&here).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !w.csrf_ok(Some(&token), f.get("csrf")) {
+        let msg = w.t("error-form-foreign");
+        return show_demand(&w, &id, StatusCode::FORBIDDEN, Some(msg), f).await;
+    }
+    if f.get("do").map(String::as_str) != Some("cancel_demand") {
+        let msg = w.t("pass-choose-action");
+        return show_demand(&w, &id, StatusCode::BAD_REQUEST, Some(msg), f).await;
+    }
+    match w.state.exchange.cancel_demand(&me, &id).await {
+        Ok(_) => redirect(&here, vec![]),
+        Err(e) if e.code == symbolon_core::ErrorCode::Forbidden => w.exchange_error(&e),
+        Err(e) if e.code == symbolon_core::ErrorCode::NotFound => w.exchange_error(&e),
+        Err(e) => {
+            let status = w.status_of(&e);
+            let msg = w.public_message(&e);
+            show_demand(&w, &id, status, Some(msg), f).await
+        }
+    }
+}

@@ -57,9 +57,8 @@ impl Page {
     }
 }
 
-/// Signs in through the web sign-in (the API-key form at `/login`) and
-/// returns a browser with the session. One place to switch to email and
-/// password at merge time.
+/// Signs the account of `api_key` in on the web (email and password at
+/// `/login`) and returns a browser with the session.
 async fn web_sign_in(srv: &TestServer, api_key: &str) -> Browser {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -593,7 +592,67 @@ impl Page {
     }
 }
 
-on_both_backends!(the_journey, bad_fields_and_other_peoples_things);
+/// A demand cancelled from its page: its pending requests are withdrawn,
+/// no offer can be accepted, the button is gone; another requester's
+/// cancel is a 403 page and changes nothing.
+async fn a_demand_is_cancelled_from_its_page(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let (_, holders, key, r) = market(&srv).await;
+    let d = r.create_demand(&demand("trail camera")).await.unwrap();
+    let web = web_sign_in(&srv, &key).await;
+    let path = format!("/demands/{}", d.id);
+    let page = web.get(&path).await;
+    assert!(
+        page.body.contains("value=\"cancel_demand\""),
+        "a cancel button"
+    );
+    // Someone else's cancel: a 403 page, the demand untouched.
+    let (_, other_key) = srv.account("Mallory", &[Role::Requester]).await;
+    let other = web_sign_in(&srv, other_key.api_key().unwrap()).await;
+    let csrf = other.get("/demands").await.csrf();
+    let refused = other
+        .post(&path, &[("csrf", &csrf), ("do", "cancel_demand")])
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        !refused.body.contains("trail camera"),
+        "no data of the demand"
+    );
+    assert_ne!(me_demand(&srv, &key, &d.id).await.status, "cancelled");
+    // Without the form's token: refused.
+    let forged = web
+        .post(&path, &[("csrf", "x"), ("do", "cancel_demand")])
+        .await;
+    assert_eq!(forged.status, 403);
+    // The owner cancels.
+    let done = web
+        .post(&path, &[("csrf", &page.csrf()), ("do", "cancel_demand")])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), path);
+    assert_eq!(me_demand(&srv, &key, &d.id).await.status, "cancelled");
+    let after = web.get(&path).await;
+    assert!(
+        !after.body.contains("value=\"cancel_demand\""),
+        "no button any more"
+    );
+    assert!(after.body.contains("data-status=\"cancelled\""));
+    for (_, h) in &holders {
+        let pending = h.inbox_pending(None, None).await.unwrap().items;
+        assert!(pending.iter().all(|i| i.demand_id != d.id), "withdrawn");
+    }
+    // Cancelling again: the exchange's refusal, shown on the page.
+    let again = web
+        .post(&path, &[("csrf", &after.csrf()), ("do", "cancel_demand")])
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+}
+
+on_both_backends!(
+    the_journey,
+    bad_fields_and_other_peoples_things,
+    a_demand_is_cancelled_from_its_page
+);
 
 #[tokio::test]
 async fn the_csp_allows_no_inline_code_and_assets_are_cached_for_good() {
