@@ -42,6 +42,8 @@ struct Offers {
     can_accept: bool,
     /// One line per holder contacted: its status and why it was chosen.
     contacted: Vec<(api::Contacted, String, String)>,
+    /// The largest quantity one order may ask for.
+    max_quantity: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -129,6 +131,7 @@ async fn offers_of(w: &Web, me: &Account, id: &str) -> Result<Offers, Response> 
         cards,
         profile_ready,
         can_accept,
+        max_quantity: symbolon_core::limits::MAX_ORDER_QUANTITY,
     })
 }
 
@@ -259,9 +262,19 @@ pub(super) async fn act(
             if let Err(e) = super::pass::save_short_form(&ex, &me, &f).await {
                 return fail(e).await;
             }
+            let quantity = match f.get("quantity").map(|q| q.trim()) {
+                None | Some("") => 1,
+                Some(q) => match q.parse::<i64>() {
+                    Ok(n) => n,
+                    Err(_) => {
+                        let msg = w.t("pass-quantity-whole");
+                        return show_demand(&w, &id, StatusCode::BAD_REQUEST, Some(msg), f).await;
+                    }
+                },
+            };
             let req = api::CreateOrder {
                 offer_id: offer.clone(),
-                quantity: 1,
+                quantity,
                 pay: action == "order_pay",
                 ship_to: None,
             };

@@ -648,7 +648,44 @@ async fn a_demand_is_cancelled_from_its_page(backend: Backend) {
     assert_eq!(again.status, 409, "{}", again.body);
 }
 
+/// The offer's order form takes a quantity (a whole number; 1 when left
+/// empty), checked by the exchange like the API's.
+async fn an_offer_is_ordered_in_the_quantity_asked(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let (_, holders, key, r) = market(&srv).await;
+    r.set_requester_profile(&profile("4242424242424242"))
+        .await
+        .unwrap();
+    let d = r.create_demand(&demand("trail camera")).await.unwrap();
+    holders_answer(&holders, &["one", "two"]).await;
+    let web = web_sign_in(&srv, &key).await;
+    let path = format!("/demands/{}", d.id);
+    let offer = r.demand(&d.id).await.unwrap().offers[0].id.clone();
+    let act = format!("{path}/offers/{offer}");
+    let csrf = web.get(&path).await.csrf();
+    let accepted = web.post(&act, &[("csrf", &csrf), ("do", "accept")]).await;
+    assert_eq!(accepted.status, 303);
+    let page = web.get(&path).await;
+    assert!(page.body.contains(&format!("id=\"quantity-{offer}\"")));
+    for (bad, status) in [("two", 400), ("0", 400), ("10001", 400)] {
+        let r = web
+            .post(&act, &[("csrf", &csrf), ("do", "order"), ("quantity", bad)])
+            .await;
+        assert_eq!(r.status, status, "quantity {bad}: {}", r.body);
+        assert!(r.body.contains("id=\"error\""), "the message on the page");
+    }
+    assert!(r.orders(None, None, None).await.unwrap().items.is_empty());
+    let ordered = web
+        .post(&act, &[("csrf", &csrf), ("do", "order"), ("quantity", "3")])
+        .await;
+    assert_eq!(ordered.status, 303, "{}", ordered.body);
+    let order = r.orders(None, None, None).await.unwrap().items.remove(0);
+    assert_eq!((order.quantity, order.status.as_str()), (3, "placed"));
+    assert_eq!(ordered.location(), format!("/orders/{}", order.id));
+}
+
 on_both_backends!(
+    an_offer_is_ordered_in_the_quantity_asked,
     the_journey,
     bad_fields_and_other_peoples_things,
     a_demand_is_cancelled_from_its_page
