@@ -2,9 +2,6 @@
 # Every key here must exist in zh-CN/account.ftl too (a test checks it).
 
 ## The account menu
-layout-account-menu = Account menu
-layout-my-demands = My demands
-layout-orders = Orders
 layout-account = Account
 layout-sign-up = Create account
 error-cross-site = This form was sent from another site, so it was refused. Open the page on this site and try again.

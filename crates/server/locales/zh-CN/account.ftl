@@ -2,9 +2,6 @@
 # 这里的每个键也必须存在于 en-US/account.ftl（有测试检查）。
 
 ## The account menu
-layout-account-menu = 账户菜单
-layout-my-demands = 我的需求
-layout-orders = 订单
 layout-account = 账户
 layout-sign-up = 注册
 error-cross-site = 此表单来自其他网站，已被拒绝。请在本站打开页面后重试。

@@ -55,8 +55,11 @@ impl AccountTemplate {
     }
 
     fn day(&self, t: impl Shown<Timestamp>) -> String {
-        let s = t.shown().to_rfc3339();
-        s.get(..16).unwrap_or(&s).replace('T', " ")
+        self.l.when(t.shown().to_rfc3339())
+    }
+
+    fn device(&self, user_agent: &str) -> String {
+        device_label(user_agent)
     }
 
     /// A profile field: as typed after a mistake, else as saved.
@@ -275,5 +278,75 @@ pub(super) async fn revoke_key(FormPost { w, f }: FormPost) -> Response {
     match w.state.exchange.revoke_api_key(&me, id).await {
         Ok(()) => redirect("/account#keys", vec![]),
         Err(e) => w.exchange_error(&e),
+    }
+}
+
+/// A signed-in device in words, from its user agent: "Chrome on Linux",
+/// "Safari on iOS"; a client that is no browser by its first word
+/// ("curl"); empty when there is nothing to go on.
+fn device_label(ua: &str) -> String {
+    let has = |s: &str| ua.contains(s);
+    let browser = if has("Edg/") {
+        "Edge"
+    } else if has("OPR/") {
+        "Opera"
+    } else if has("Firefox/") {
+        "Firefox"
+    } else if has("Chrome/") || has("Chromium/") || has("CriOS/") {
+        "Chrome"
+    } else if has("Safari/") && has("Version/") {
+        "Safari"
+    } else {
+        ""
+    };
+    let os = if has("Android") {
+        "Android"
+    } else if has("iPhone") {
+        "iOS"
+    } else if has("iPad") {
+        "iPadOS"
+    } else if has("Windows") {
+        "Windows"
+    } else if has("Mac OS X") || has("Macintosh") {
+        "macOS"
+    } else if has("CrOS") {
+        "ChromeOS"
+    } else if has("Linux") {
+        "Linux"
+    } else {
+        ""
+    };
+    match (browser, os) {
+        ("", "") => ua
+            .split(['/', ' '])
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(40)
+            .collect(),
+        ("", os) => os.to_string(),
+        (b, "") => b.to_string(),
+        (b, os) => format!("{b} · {os}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::device_label;
+
+    #[test]
+    fn devices_are_named_by_browser_and_system() {
+        for (ua, label) in [
+            ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0.0.0 Safari/537.36", "Chrome · Linux"),
+            ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1", "Safari · iOS"),
+            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36 Edg/130.0", "Edge · Windows"),
+            ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14.5; rv:131.0) Gecko/20100101 Firefox/131.0", "Firefox · macOS"),
+            ("Mozilla/5.0 (Linux; Android 15) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Mobile Safari/537.36", "Chrome · Android"),
+            ("curl/8.10.1", "curl"),
+            ("reqwest", "reqwest"),
+            ("", ""),
+        ] {
+            assert_eq!(device_label(ua), label, "{ua}");
+        }
     }
 }
