@@ -12,7 +12,7 @@
 //! * `home.rs`: `/`. `demands.rs`: the demand form `/demands/new` (with the
 //!   explanation of a refusal and its relaxations) and `/demands`.
 //!   `offers.rs`: a demand's page `/demands/{id}`, its offers compared,
-//!   accepted and ordered. `orders.rs`: `/orders`, the order page
+//!   accepted and ordered; the demand cancelled. `orders.rs`: `/orders`, the order page
 //!   `/orders/{id}` (timeline and the requester's actions; `/o/{id}` redirects).
 //!   `holders.rs`: a holder's public page `/h/{id}`. `live.rs`: the pages'
 //!   live-update streams.
