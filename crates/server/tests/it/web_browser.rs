@@ -210,6 +210,27 @@ async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32
         .unwrap();
     assert_eq!(query.as_deref(), Some("trail camera"), "the box's query");
     b.check_page(&tag("demand-new")).await;
+    // A bad field: the form again, the message beside the field, the input kept.
+    b.fill("form#demand-form input[name=max_price]", "cheap")
+        .await;
+    b.click("form#demand-form button[type=submit]").await;
+    b.wait_for("#max_price-error").await;
+    let kept = b
+        .wait_for("form#demand-form input[name=max_price]")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("cheap"));
+    b.check_page(&tag("demand-bad-field")).await;
+    // Criteria no holder meets: the refusal in words, with a way out.
+    b.fill("form#demand-form input[name=max_price]", "").await;
+    b.fill("form#demand-form input[name=min_ratings]", "3")
+        .await;
+    b.click("form#demand-form button[type=submit]").await;
+    b.wait_for("#explanation").await;
+    b.check_page(&tag("demand-refused")).await;
+    b.fill("form#demand-form input[name=min_ratings]", "").await;
     b.click("form#demand-form button[type=submit]").await;
     b.wait_for("#offers-title").await;
     let demand_path = b.path().await;
@@ -289,6 +310,12 @@ async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32
     b.goto(&url("/account")).await;
     assert!(b.text("main").await.contains(&email), "the account page");
     b.check_page(&tag("account")).await;
+    b.goto(&url("/balance")).await;
+    b.wait_for("main").await;
+    b.check_page(&tag("balance")).await;
+    b.goto(&url("/orders/ord_nothing_here")).await;
+    b.wait_for("main").await;
+    b.check_page(&tag("not-found")).await;
     b.close().await;
 }
 
