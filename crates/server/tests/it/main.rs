@@ -27,3 +27,4 @@ mod story;
 mod web;
 mod web_browser;
 mod web_journey;
+mod web_pages;
