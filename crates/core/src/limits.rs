@@ -139,6 +139,13 @@ pub const SIGN_IN_WINDOW_SECONDS: i64 = 15 * 60;
 pub const MAX_SIGN_IN_FAILURES: i64 = 10;
 /// API keys (besides the registration key) an account may have unrevoked.
 pub const MAX_API_KEYS_PER_ACCOUNT: i64 = 20;
+/// Passkeys an account may hold.
+pub const MAX_PASSKEYS_PER_ACCOUNT: i64 = 10;
+/// How long a passkey ceremony (registration or sign-in) may take, from its
+/// start to its finish.
+pub const PASSKEY_CEREMONY_TTL_SECONDS: i64 = 300;
+/// The longest name of a passkey, in characters.
+pub const MAX_PASSKEY_NAME_CHARS: usize = 64;
 /// The longest label of an API key, in characters.
 pub const MAX_API_KEY_LABEL_CHARS: usize = 60;
 /// Transfers of one unit (a unit changing hands more often is refused).

@@ -89,6 +89,7 @@ pub fn conflict_code(c: Conflict) -> ErrorCode {
         Conflict::InvalidState | Conflict::Duplicate => ErrorCode::InvalidState,
         Conflict::EmailTaken => ErrorCode::EmailTaken,
         Conflict::TooManyApiKeys => ErrorCode::TooManyApiKeys,
+        Conflict::TooManyPasskeys => ErrorCode::TooManyPasskeys,
         Conflict::RatingNotAllowed => ErrorCode::RatingNotAllowed,
         Conflict::OrderExpired => ErrorCode::OrderExpired,
         Conflict::TooManyOpenDemands => ErrorCode::TooManyOpenDemands,

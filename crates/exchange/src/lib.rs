@@ -20,6 +20,7 @@ mod manage;
 mod market;
 mod orders;
 mod passes;
+pub mod passkeys;
 pub mod payment;
 pub mod people;
 mod seals;
@@ -75,6 +76,8 @@ pub struct Exchange {
     ids: IdGen,
     config: ExchangeConfig,
     hub: Arc<events::EventHub>,
+    /// The WebAuthn relying party of `public_url` (none if it cannot be one).
+    webauthn: Option<webauthn_rs::Webauthn>,
 }
 
 /// What the engine was last synced to.
@@ -104,7 +107,9 @@ impl Exchange {
     ) -> Self {
         let mut config = config;
         config.public_url = config.public_url.trim_end_matches('/').to_string();
+        let webauthn = passkeys::relying_party(&config.public_url);
         Self {
+            webauthn,
             store,
             engine,
             sync: Default::default(),

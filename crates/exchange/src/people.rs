@@ -231,25 +231,9 @@ impl Exchange {
         password: &str,
         client: &Client,
     ) -> ExchangeResult<(store::Account, String)> {
-        let now = self.now();
-        let window_ms = SIGN_IN_WINDOW_SECONDS * 1000;
-        // A failure counts for the window after it: while `now - window < at`.
-        let since = Timestamp::from_millis(now.millis() - window_ms);
         let email_lower = email.trim().to_lowercase();
         let scopes = [format!("email:{email_lower}"), format!("ip:{}", client.ip)];
-        for scope in &scopes {
-            let (failures, oldest) = self.store.sign_in_failures(scope, since).await?;
-            if failures >= MAX_SIGN_IN_FAILURES {
-                let free_at = oldest.map_or(now.millis() + window_ms, |t| t.millis() + window_ms);
-                let secs = ((free_at - now.millis() + 999) / 1000).max(1);
-                let minutes = (secs + 59) / 60;
-                return Err(ExchangeError::new(
-                    ErrorCode::TooManySignIns,
-                    format!("too many failed sign-ins; try again in {minutes} minutes"),
-                )
-                .with_details(json!({"retry_after_seconds": secs, "minutes": minutes})));
-            }
-        }
+        self.sign_in_allowed(&scopes).await?;
         let login = match self.store.login_by_email(&email_lower).await {
             Ok(l) => Some(l),
             Err(StoreError::NotFound) => None,
@@ -261,10 +245,7 @@ impl Exchange {
         )
         .await?;
         let Some(login) = login.filter(|_| ok) else {
-            let forget = Timestamp::from_millis(now.millis() - window_ms);
-            self.store
-                .record_sign_in_failure(&scopes, now, forget)
-                .await?;
+            self.sign_in_failed(&scopes).await?;
             return Err(ExchangeError::new(
                 ErrorCode::InvalidCredentials,
                 WRONG_EMAIL_OR_PASSWORD,
@@ -277,7 +258,44 @@ impl Exchange {
         Ok((account, token))
     }
 
-    async fn new_session(&self, account_id: &str, client: &Client) -> ExchangeResult<String> {
+    /// Refuses (`too_many_sign_ins`) when any of `scopes` failed
+    /// `MAX_SIGN_IN_FAILURES` times within the window.
+    pub(crate) async fn sign_in_allowed(&self, scopes: &[String]) -> ExchangeResult<()> {
+        let now = self.now();
+        let window_ms = SIGN_IN_WINDOW_SECONDS * 1000;
+        // A failure counts for the window after it: while `now - window < at`.
+        let since = Timestamp::from_millis(now.millis() - window_ms);
+        for scope in scopes {
+            let (failures, oldest) = self.store.sign_in_failures(scope, since).await?;
+            if failures >= MAX_SIGN_IN_FAILURES {
+                let free_at = oldest.map_or(now.millis() + window_ms, |t| t.millis() + window_ms);
+                let secs = ((free_at - now.millis() + 999) / 1000).max(1);
+                let minutes = (secs + 59) / 60;
+                return Err(ExchangeError::new(
+                    ErrorCode::TooManySignIns,
+                    format!("too many failed sign-ins; try again in {minutes} minutes"),
+                )
+                .with_details(json!({"retry_after_seconds": secs, "minutes": minutes})));
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a failed sign-in against each of `scopes`.
+    pub(crate) async fn sign_in_failed(&self, scopes: &[String]) -> ExchangeResult<()> {
+        let now = self.now();
+        let forget = Timestamp::from_millis(now.millis() - SIGN_IN_WINDOW_SECONDS * 1000);
+        Ok(self
+            .store
+            .record_sign_in_failure(scopes, now, forget)
+            .await?)
+    }
+
+    pub(crate) async fn new_session(
+        &self,
+        account_id: &str,
+        client: &Client,
+    ) -> ExchangeResult<String> {
         let now = self.now();
         let token = hex(&random_secret());
         let session = store::WebSession {

@@ -1,7 +1,8 @@
 //! Web pages, server-rendered with askama templates (`crates/server/templates/`)
 //! in two languages (fluent catalogues in `crates/server/locales/`), mobile-first;
-//! every page works without JavaScript, and `live.js` (the only script)
-//! swaps in server-rendered fragments when something changes. One module per area:
+//! every page works without JavaScript: `live.js` swaps in server-rendered
+//! fragments when something changes, and `passkey.js` adds passkeys (which
+//! need JavaScript; the password stays the way in without it). One module per area:
 //!
 //! * `layout.rs`: what every page shares (title, language, account menu,
 //!   flash message) and the response headers (CSP, `Vary`, no-store).
@@ -20,7 +21,9 @@
 //! * `balance.rs`: `/balance`.
 //! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
 //! * `account.rs`: `/account` — profile, ship-to address and card, language,
-//!   signed-in devices, API keys.
+//!   signed-in devices, API keys, passkeys.
+//! * `passkeys.rs`: the JSON endpoints `passkey.js` drives to add a passkey
+//!   (`/account/passkeys/*`) and to sign in with one (`/login/passkey/*`).
 //!
 //! * Sessions: a cookie `sym_session` (`HttpOnly; SameSite=Lax; Path=/`,
 //!   `Secure` on an https public URL) holding a random token; the store keeps
@@ -66,6 +69,7 @@ mod live;
 mod offers;
 mod orders;
 mod pass;
+mod passkeys;
 
 use i18n::Lang;
 use layout::{html, Layout};
@@ -109,6 +113,11 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
         )
         .route("/account/keys", post(account::create_key))
         .route("/account/keys/revoke", post(account::revoke_key))
+        .route("/account/passkeys/start", post(passkeys::add_start))
+        .route("/account/passkeys/finish", post(passkeys::add_finish))
+        .route("/account/passkeys/remove", post(passkeys::remove))
+        .route("/login/passkey/start", post(passkeys::login_start))
+        .route("/login/passkey/finish", post(passkeys::login_finish))
         .route("/lang", post(i18n::switch_language))
         .layer(axum::Extension(registrations))
 }

@@ -196,6 +196,8 @@ macro_rules! __store_conformance_cases {
             sessions_expire_touch_and_revoke,
             api_keys_authenticate_until_revoked,
             sign_in_failures_count_per_scope,
+            passkeys_are_counted_used_and_removed_by_their_owner,
+            passkey_ceremonies_are_taken_once_before_they_expire,
             ratings_and_categories_are_read_for_the_pages,
         }
     };
@@ -621,6 +623,43 @@ impl crate::PeopleStore for GuardedStore {
     }
     async fn clear_sign_in_failures(&self, scope: &str) -> StoreResult<()> {
         self.inner.clear_sign_in_failures(scope).await
+    }
+    async fn create_passkey(&self, passkey: &crate::PasskeyRecord, max: i64) -> StoreResult<()> {
+        self.inner.create_passkey(passkey, max).await
+    }
+    async fn passkey(&self, credential_id: &str) -> StoreResult<crate::PasskeyRecord> {
+        self.inner.passkey(credential_id).await
+    }
+    async fn passkeys_of(&self, account_id: &str) -> StoreResult<Vec<crate::PasskeyRecord>> {
+        self.inner.passkeys_of(account_id).await
+    }
+    async fn passkey_used(
+        &self,
+        credential_id: &str,
+        passkey_json: &str,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        self.inner
+            .passkey_used(credential_id, passkey_json, at)
+            .await
+    }
+    async fn delete_passkey(&self, account_id: &str, credential_id: &str) -> StoreResult<()> {
+        self.inner.delete_passkey(account_id, credential_id).await
+    }
+    async fn create_passkey_ceremony(
+        &self,
+        ceremony: &crate::PasskeyCeremony,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.inner.create_passkey_ceremony(ceremony, now).await
+    }
+    async fn take_passkey_ceremony(
+        &self,
+        id: &str,
+        kind: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<crate::PasskeyCeremony>> {
+        self.inner.take_passkey_ceremony(id, kind, now).await
     }
 }
 

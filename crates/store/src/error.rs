@@ -32,6 +32,8 @@ pub enum Conflict {
     EmailTaken,
     #[error("the account already has MAX_API_KEYS_PER_ACCOUNT API keys")]
     TooManyApiKeys,
+    #[error("the account already has MAX_PASSKEYS_PER_ACCOUNT passkeys")]
+    TooManyPasskeys,
     #[error("only the requester of the accepted offer may rate, once its order is delivered or its dispute closed")]
     RatingNotAllowed,
     #[error("the unpaid order passed its payment deadline")]

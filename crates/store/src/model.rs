@@ -130,6 +130,35 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<Timestamp>,
 }
 
+/// A passkey (WebAuthn credential) an account signs in with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    /// The credential id, base64url (the primary key).
+    pub credential_id: String,
+    pub account_id: String,
+    /// The name its owner gave it.
+    pub name: String,
+    /// The serialized `webauthn_rs::prelude::Passkey` (public key, counter).
+    pub passkey_json: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// A passkey ceremony under way: the state the server keeps between its
+/// start and its finish (taken once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyCeremony {
+    /// A random id, given to the browser.
+    pub id: String,
+    /// The account registering (none for a sign-in).
+    pub account_id: Option<String>,
+    /// `register` or `authenticate`.
+    pub kind: String,
+    /// The serialized webauthn-rs ceremony state.
+    pub state_json: String,
+    pub expires_at: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Product {
     pub id: String,

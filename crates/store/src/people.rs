@@ -13,7 +13,7 @@
 //!   client address), counted over a sliding window, so every replica sees
 //!   the same counts.
 
-use crate::{ApiKeyRecord, Login, StoreResult, WebSession};
+use crate::{ApiKeyRecord, Login, PasskeyCeremony, PasskeyRecord, StoreResult, WebSession};
 use symbolon_core::Timestamp;
 
 /// People's sign-ins, sessions, API keys and failed sign-ins.
@@ -75,6 +75,39 @@ pub trait PeopleStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Forgets the failed sign-ins of `scope` (an account signed in).
     async fn clear_sign_in_failures(&self, scope: &str) -> StoreResult<()>;
+    /// Adds a passkey, refused with `Conflict::TooManyPasskeys` when the
+    /// account already has `max` (counted under the account row's lock) and
+    /// `Conflict::Duplicate` for a credential id already stored.
+    async fn create_passkey(&self, passkey: &PasskeyRecord, max: i64) -> StoreResult<()>;
+    /// The passkey of a credential id (`NotFound` if none).
+    async fn passkey(&self, credential_id: &str) -> StoreResult<PasskeyRecord>;
+    /// An account's passkeys, oldest first.
+    async fn passkeys_of(&self, account_id: &str) -> StoreResult<Vec<PasskeyRecord>>;
+    /// After a sign-in with a passkey: its new serialized state (counter)
+    /// and when it was used (`NotFound` if it was removed).
+    async fn passkey_used(
+        &self,
+        credential_id: &str,
+        passkey_json: &str,
+        at: Timestamp,
+    ) -> StoreResult<()>;
+    /// Removes one of an account's passkeys (another account's: `NotFound`).
+    async fn delete_passkey(&self, account_id: &str, credential_id: &str) -> StoreResult<()>;
+    /// Records a ceremony under way, forgetting the ceremonies expired at `now`.
+    async fn create_passkey_ceremony(
+        &self,
+        ceremony: &PasskeyCeremony,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Takes (deletes and returns) the ceremony `id` of `kind`; `None` when
+    /// there is none, it is of another kind, or it expired at `now`. A
+    /// ceremony is taken at most once.
+    async fn take_passkey_ceremony(
+        &self,
+        id: &str,
+        kind: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<PasskeyCeremony>>;
 }
 
 /// The login row written with its account: `$1` account, `$2` email, `$3`
@@ -109,6 +142,40 @@ pub type SessionRow = (
 );
 #[doc(hidden)]
 pub type ApiKeyRow = (String, String, String, String, String, i64, Option<i64>);
+
+/// The columns a passkey is read with, in [`PasskeyRow`] order.
+pub const PASSKEY_COLS: &str =
+    "credential_id, account_id, name, passkey_json, created_at, last_used_at";
+/// The columns a ceremony is read with, in [`CeremonyRow`] order.
+pub const CEREMONY_COLS: &str = "id, account_id, kind, state_json, expires_at";
+
+#[doc(hidden)]
+pub type PasskeyRow = (String, String, String, String, i64, Option<i64>);
+#[doc(hidden)]
+pub type CeremonyRow = (String, Option<String>, String, String, i64);
+
+#[doc(hidden)]
+pub fn passkey_from(r: PasskeyRow) -> PasskeyRecord {
+    PasskeyRecord {
+        credential_id: r.0,
+        account_id: r.1,
+        name: r.2,
+        passkey_json: r.3,
+        created_at: Timestamp::from_millis(r.4),
+        last_used_at: r.5.map(Timestamp::from_millis),
+    }
+}
+
+#[doc(hidden)]
+pub fn ceremony_from(r: CeremonyRow) -> PasskeyCeremony {
+    PasskeyCeremony {
+        id: r.0,
+        account_id: r.1,
+        kind: r.2,
+        state_json: r.3,
+        expires_at: Timestamp::from_millis(r.4),
+    }
+}
 
 #[doc(hidden)]
 pub fn session_from(r: SessionRow) -> WebSession {
@@ -150,9 +217,13 @@ macro_rules! sql_people_methods {
             use super::*;
             use symbolon_core::limits::WEB_SESSION_TOUCH_SECONDS;
             use symbolon_store::people::{
-                api_key_from, session_from, ApiKeyRow, SessionRow, API_KEY_COLS, SESSION_COLS,
+                api_key_from, ceremony_from, passkey_from, session_from, ApiKeyRow, CeremonyRow,
+                PasskeyRow, SessionRow, API_KEY_COLS, CEREMONY_COLS, PASSKEY_COLS, SESSION_COLS,
             };
-            use symbolon_store::{ApiKeyRecord, Conflict, Login, StoreError, StoreResult, WebSession};
+            use symbolon_store::{
+                ApiKeyRecord, Conflict, Login, PasskeyCeremony, PasskeyRecord, StoreError,
+                StoreResult, WebSession,
+            };
 
             type LoginRow = (String, String, String);
 
@@ -461,6 +532,149 @@ macro_rules! sql_people_methods {
                         .await
                         .map_err(db)?;
                     tx.commit().await.map_err(db)
+                }
+
+                async fn create_passkey(&self, p: &PasskeyRecord, max: i64) -> StoreResult<()> {
+                    let mut tx = self.$w.begin().await.map_err(db)?;
+                    lock_row(&mut tx, "accounts", "name", &p.account_id, None).await?;
+                    let n: i64 = sqlx::query_scalar(&$sql(
+                        "SELECT COUNT(*) FROM passkeys WHERE account_id = $1",
+                    ))
+                    .bind(&p.account_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    if n >= max {
+                        return Err(Conflict::TooManyPasskeys.into());
+                    }
+                    sqlx::query(&$sql(&format!(
+                        "INSERT INTO passkeys ({PASSKEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                    )))
+                    .bind(&p.credential_id)
+                    .bind(&p.account_id)
+                    .bind(&p.name)
+                    .bind(&p.passkey_json)
+                    .bind(p.created_at.millis())
+                    .bind(p.last_used_at.map(|t| t.millis()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    tx.commit().await.map_err(db)
+                }
+
+                async fn passkey(&self, credential_id: &str) -> StoreResult<PasskeyRecord> {
+                    let row: PasskeyRow = sqlx::query_as(&$sql(&format!(
+                        "SELECT {PASSKEY_COLS} FROM passkeys WHERE credential_id = $1"
+                    )))
+                    .bind(credential_id)
+                    .fetch_one(&self.$r)
+                    .await
+                    .map_err(db)?;
+                    Ok(passkey_from(row))
+                }
+
+                async fn passkeys_of(&self, account_id: &str) -> StoreResult<Vec<PasskeyRecord>> {
+                    let rows: Vec<PasskeyRow> = sqlx::query_as(&$sql(&format!(
+                        "SELECT {PASSKEY_COLS} FROM passkeys
+                         WHERE account_id = $1 ORDER BY created_at, credential_id"
+                    )))
+                    .bind(account_id)
+                    .fetch_all(&self.$r)
+                    .await
+                    .map_err(db)?;
+                    Ok(rows.into_iter().map(passkey_from).collect())
+                }
+
+                async fn passkey_used(
+                    &self,
+                    credential_id: &str,
+                    passkey_json: &str,
+                    at: Timestamp,
+                ) -> StoreResult<()> {
+                    let mut tx = self.$w.begin().await.map_err(db)?;
+                    let n = sqlx::query(&$sql(
+                        "UPDATE passkeys SET passkey_json = $1, last_used_at = $2
+                         WHERE credential_id = $3",
+                    ))
+                    .bind(passkey_json)
+                    .bind(at.millis())
+                    .bind(credential_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .rows_affected();
+                    if n != 1 {
+                        return Err(StoreError::NotFound);
+                    }
+                    tx.commit().await.map_err(db)
+                }
+
+                async fn delete_passkey(
+                    &self,
+                    account_id: &str,
+                    credential_id: &str,
+                ) -> StoreResult<()> {
+                    let mut tx = self.$w.begin().await.map_err(db)?;
+                    let n = sqlx::query(&$sql(
+                        "DELETE FROM passkeys WHERE credential_id = $1 AND account_id = $2",
+                    ))
+                    .bind(credential_id)
+                    .bind(account_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .rows_affected();
+                    if n != 1 {
+                        return Err(StoreError::NotFound);
+                    }
+                    tx.commit().await.map_err(db)
+                }
+
+                async fn create_passkey_ceremony(
+                    &self,
+                    c: &PasskeyCeremony,
+                    now: Timestamp,
+                ) -> StoreResult<()> {
+                    let mut tx = self.$w.begin().await.map_err(db)?;
+                    sqlx::query(&$sql("DELETE FROM passkey_ceremonies WHERE expires_at <= $1"))
+                        .bind(now.millis())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    sqlx::query(&$sql(&format!(
+                        "INSERT INTO passkey_ceremonies ({CEREMONY_COLS}) VALUES ($1, $2, $3, $4, $5)"
+                    )))
+                    .bind(&c.id)
+                    .bind(&c.account_id)
+                    .bind(&c.kind)
+                    .bind(&c.state_json)
+                    .bind(c.expires_at.millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    tx.commit().await.map_err(db)
+                }
+
+                async fn take_passkey_ceremony(
+                    &self,
+                    id: &str,
+                    kind: &str,
+                    now: Timestamp,
+                ) -> StoreResult<Option<PasskeyCeremony>> {
+                    let mut tx = self.$w.begin().await.map_err(db)?;
+                    let row: Option<CeremonyRow> = sqlx::query_as(&$sql(&format!(
+                        "DELETE FROM passkey_ceremonies WHERE id = $1 AND kind = $2
+                         RETURNING {CEREMONY_COLS}"
+                    )))
+                    .bind(id)
+                    .bind(kind)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    tx.commit().await.map_err(db)?;
+                    Ok(row
+                        .map(ceremony_from)
+                        .filter(|c| c.expires_at.millis() > now.millis()))
                 }
             }
         }

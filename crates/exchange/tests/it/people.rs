@@ -2,11 +2,12 @@
 //! per account and label length, a session's absolute expiry however often
 //! it is used, sign-ins refused at exactly `MAX_SIGN_IN_FAILURES`, and a
 //! successful sign-in that forgets its email's failures but not the address's.
+//! Passkeys: the ceremony TTL, the name length and the passkeys per account.
 
 use crate::Fixture;
 use symbolon_api as api;
 use symbolon_core::limits::*;
-use symbolon_core::ErrorCode;
+use symbolon_core::{Clock, ErrorCode};
 use symbolon_exchange::people::{Client, SignUp};
 
 fn client(ip: &str) -> Client {
@@ -125,4 +126,71 @@ async fn sign_ins_are_refused_at_the_failure_limit_per_email_and_per_address() {
     ex.sign_in("ann@example.org", "correct horse", &client("192.0.2.9"))
         .await
         .unwrap();
+}
+
+/// Passkeys at the edges: a ceremony finishes up to the last second of
+/// `PASSKEY_CEREMONY_TTL_SECONDS` and not at it, a name of
+/// `MAX_PASSKEY_NAME_CHARS` passes and one more is refused, and an account
+/// with `MAX_PASSKEYS_PER_ACCOUNT` passkeys cannot start adding another.
+#[tokio::test]
+async fn passkeys_stop_at_their_limits() {
+    let f = Fixture::new(7).await;
+    let (me, _) = f
+        .exchange
+        .sign_up(&person("ann@example.org"), &client("192.0.2.1"))
+        .await
+        .unwrap();
+    let ex = &f.exchange;
+    let empty = serde_json::json!({});
+    let longest = "n".repeat(MAX_PASSKEY_NAME_CHARS);
+    let (id, options) = ex.start_passkey_registration(&me).await.unwrap();
+    assert_eq!(options["publicKey"]["rp"]["id"], "exchange.test");
+    let e = ex
+        .finish_passkey_registration(&me, &id, &empty, &format!("{longest}n"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidField, "a name too long");
+    f.clock.advance_seconds(PASSKEY_CEREMONY_TTL_SECONDS - 1);
+    let e = ex
+        .finish_passkey_registration(&me, &id, &empty, &longest)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::PasskeyInvalid, "in time, a bad answer");
+    let (id, _) = ex.start_passkey_registration(&me).await.unwrap();
+    f.clock.advance_seconds(PASSKEY_CEREMONY_TTL_SECONDS);
+    let e = ex
+        .finish_passkey_registration(&me, &id, &empty, &longest)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::PasskeyCeremonyInvalid, "expired");
+
+    for i in 0..MAX_PASSKEYS_PER_ACCOUNT {
+        if i == MAX_PASSKEYS_PER_ACCOUNT - 1 {
+            ex.start_passkey_registration(&me).await.unwrap();
+        }
+        let p = symbolon_store::PasskeyRecord {
+            credential_id: format!("cred-{i}"),
+            account_id: me.id.clone(),
+            name: format!("key {i}"),
+            passkey_json: "{}".into(),
+            created_at: f.clock.now(),
+            last_used_at: None,
+        };
+        f.store
+            .create_passkey(&p, MAX_PASSKEYS_PER_ACCOUNT)
+            .await
+            .unwrap();
+    }
+    let e = ex.start_passkey_registration(&me).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::TooManyPasskeys);
+    assert_eq!(
+        ex.passkeys(&me).await.unwrap().len() as i64,
+        MAX_PASSKEYS_PER_ACCOUNT
+    );
+    ex.remove_passkey(&me, "cred-0").await.unwrap();
+    assert_eq!(
+        ex.remove_passkey(&me, "cred-0").await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
+    ex.start_passkey_registration(&me).await.unwrap();
 }

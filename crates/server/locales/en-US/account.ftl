@@ -67,6 +67,25 @@ account-keys-none = No API keys yet.
 account-key-revoke = Revoke
 account-key-label = Label of a new key
 account-key-create = Create key
+account-passkeys = Passkeys
+account-passkeys-none = No passkeys yet.
+account-passkey-created = added
+account-passkey-used = last used
+account-passkey-never = never used
+account-passkey-remove = Remove
+account-passkey-name = Name of a new passkey
+account-passkey-add = Add a passkey
+account-passkey-needs-js = Adding a passkey needs JavaScript and a browser that supports passkeys.
+
+## Passkeys (messages of passkey.js and its endpoints)
+login-passkey = Sign in with a passkey
+passkey-working = Waiting for your passkey…
+passkey-cancelled = The passkey was not used. Try again, or sign in with your password.
+passkey-error-ceremony = That took too long or was already used; try again.
+passkey-error-invalid = The passkey was not accepted.
+passkey-error-too-many = You already have the most passkeys allowed; remove one first.
+passkey-error-signed-out = You are signed out; sign in again to add a passkey.
+passkey-error-name = Give the passkey a name (at most 64 characters).
 
 ## The pass page
 pass-sign-in-to-order-hint = Sign in to order; your address and card are saved for one-click orders next time.

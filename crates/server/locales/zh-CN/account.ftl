@@ -58,6 +58,25 @@ account-keys-none = 还没有 API 密钥。
 account-key-revoke = 吊销
 account-key-label = 新密钥的标签
 account-key-create = 创建密钥
+account-passkeys = 通行密钥
+account-passkeys-none = 还没有通行密钥。
+account-passkey-created = 添加于
+account-passkey-used = 上次使用
+account-passkey-never = 从未使用
+account-passkey-remove = 移除
+account-passkey-name = 新通行密钥的名称
+account-passkey-add = 添加通行密钥
+account-passkey-needs-js = 添加通行密钥需要 JavaScript 和支持通行密钥的浏览器。
+
+## 通行密钥（passkey.js 及其接口的消息）
+login-passkey = 使用通行密钥登录
+passkey-working = 正在等待你的通行密钥…
+passkey-cancelled = 未使用通行密钥。请重试，或使用密码登录。
+passkey-error-ceremony = 用时过长或已使用过；请重试。
+passkey-error-invalid = 通行密钥未被接受。
+passkey-error-too-many = 你的通行密钥已达上限；请先移除一个。
+passkey-error-signed-out = 你已退出登录；请重新登录后再添加通行密钥。
+passkey-error-name = 请为通行密钥命名（最多 64 个字符）。
 
 ## The pass page
 pass-sign-in-to-order-hint = 登录后即可下单；你的地址和银行卡会被保存，下次一键下单。

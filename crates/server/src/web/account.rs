@@ -2,7 +2,8 @@
 //! the requester's ship-to address and sandbox card (the requester profile
 //! of `PUT /v1/requester/profile`), the language, the signed-in devices
 //! (each can be signed out, or all but this one) and the API keys (made with
-//! a label, shown once; listed by label and last characters; revoked).
+//! a label, shown once; listed by label and last characters; revoked) and
+//! the passkeys (listed, removed; added by `passkey.js`, see `passkeys.rs`).
 //!
 //! Every form is a plain POST with the session's CSRF token, answered by a
 //! redirect to the page (303) — except making an API key, whose answer is
@@ -20,12 +21,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use std::collections::HashMap;
 use symbolon_api as api;
-use symbolon_core::limits::MAX_API_KEY_LABEL_CHARS;
+use symbolon_core::limits::{MAX_API_KEY_LABEL_CHARS, MAX_PASSKEY_NAME_CHARS};
 use symbolon_core::state::Role;
 use symbolon_core::{ErrorCode, Timestamp};
 use symbolon_exchange::people::Device;
 use symbolon_exchange::ExchangeError;
-use symbolon_store::{Account, ApiKeyRecord};
+use symbolon_store::{Account, ApiKeyRecord, PasskeyRecord};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "account.html")]
@@ -37,11 +38,13 @@ struct AccountTemplate {
     profile: Option<api::RequesterProfile>,
     devices: Vec<Device>,
     keys: Vec<ApiKeyRecord>,
+    passkeys: Vec<PasskeyRecord>,
     /// A key just made: its label and the key, shown this once.
     new_key: Option<(String, String)>,
     /// The profile form's and the key form's input and messages.
     f: Form,
     max_label: usize,
+    max_passkey_name: usize,
 }
 
 impl AccountTemplate {
@@ -132,10 +135,11 @@ async fn show(
         };
         let devices = ex.devices(&me, token).await?;
         let keys = ex.api_keys(&me).await?;
-        Ok::<_, ExchangeError>((email, profile, devices, keys))
+        let passkeys = ex.passkeys(&me).await?;
+        Ok::<_, ExchangeError>((email, profile, devices, keys, passkeys))
     }
     .await;
-    let (email, profile, devices, keys) = match loaded {
+    let (email, profile, devices, keys, passkeys) = match loaded {
         Ok(v) => v,
         Err(e) => return w.exchange_error(&e),
     };
@@ -148,9 +152,11 @@ async fn show(
         profile,
         devices,
         keys,
+        passkeys,
         new_key,
         f,
         max_label: MAX_API_KEY_LABEL_CHARS,
+        max_passkey_name: MAX_PASSKEY_NAME_CHARS,
     };
     html(status, t, vec![])
 }
@@ -165,7 +171,7 @@ pub(super) async fn account_page(State(state): State<AppState>, headers: HeaderM
 
 /// The signed-in account of a form post with the right CSRF token, or the
 /// answer to give instead.
-async fn signed_in_post(
+pub(super) async fn signed_in_post(
     w: &Web,
     f: &HashMap<String, String>,
 ) -> Result<(Account, String), Response> {

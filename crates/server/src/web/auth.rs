@@ -228,19 +228,22 @@ pub(super) async fn login(FormPost { w, f }: FormPost) -> Response {
         Err(e) => {
             let msg = match e.code {
                 ErrorCode::InvalidCredentials => w.t("login-wrong"),
-                ErrorCode::TooManySignIns => {
-                    let minutes = e
-                        .details
-                        .as_ref()
-                        .and_then(|d| d["minutes"].as_i64())
-                        .unwrap_or(15);
-                    w.tn("login-too-many", minutes)
-                }
+                ErrorCode::TooManySignIns => too_many_sign_ins(&w, &e),
                 _ => w.public_message(&e),
             };
             login_form(&w, &next, w.status_of(&e), form.with_error("", msg))
         }
     }
+}
+
+/// The message of `too_many_sign_ins`, with the minutes to wait.
+pub(super) fn too_many_sign_ins(w: &Web, e: &ExchangeError) -> String {
+    let minutes = e
+        .details
+        .as_ref()
+        .and_then(|d| d["minutes"].as_i64())
+        .unwrap_or(15);
+    w.tn("login-too-many", minutes)
 }
 
 pub(super) async fn signup_page(

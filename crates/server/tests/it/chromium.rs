@@ -9,9 +9,6 @@
 //! [`Chromium::tools`] says so and the test passes — except under `CI`,
 //! where it fails.
 
-// The journey and passkey tests (issue 19, in progress) use all of it.
-#![allow(dead_code)]
-
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::path::{Path, PathBuf};

@@ -21,6 +21,7 @@ mod manage;
 mod matching;
 mod openapi;
 mod passes;
+mod passkeys;
 mod restart;
 mod sealed;
 mod story;

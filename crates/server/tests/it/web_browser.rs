@@ -330,3 +330,52 @@ async fn the_requester_journey_in_chromium(backend: Backend) {
 }
 
 crate::on_both_backends!(the_requester_journey_in_chromium);
+
+/// Passkeys in Chromium with the WebDriver virtual authenticator: sign up,
+/// add a passkey on the account page (the authenticator then holds it and
+/// the page lists it), sign out, and sign in again with the passkey alone.
+async fn passkeys_in_chromium(backend: Backend) {
+    let Some(tools) = Chromium::tools("passkeys_in_chromium") else {
+        return;
+    };
+    let srv = TestServer::configured(
+        backend,
+        std::sync::Arc::new(symbolon_core::SystemClock),
+        |c| c.public_url = Some(LOCALHOST.into()),
+    )
+    .await;
+    let base = srv.url.clone();
+    let b = tools.open(DESKTOP, "en-US").await;
+    let authenticator = b.add_virtual_authenticator().await;
+    assert!(b.authenticator_credentials(&authenticator).await.is_empty());
+    sign_up(
+        &b,
+        &base,
+        "Pia Passkey",
+        "pia@example.org",
+        "correct horse battery",
+    )
+    .await;
+    b.goto(&format!("{base}/account")).await;
+    // The script shows the form (hidden without it).
+    b.wait_for("#passkey-add:not([hidden])").await;
+    b.fill("#passkey-name", "Test laptop").await;
+    b.click("#btn-passkey-add").await;
+    wait_count(&b, "li.passkey", 1).await;
+    assert!(b.text("#passkeys").await.contains("Test laptop"));
+    assert_eq!(b.authenticator_credentials(&authenticator).await.len(), 1);
+    b.check_page("account-passkey-en-US-desktop").await;
+    b.click("form[action='/logout'] button").await;
+    b.wait_for("#passkey-login:not([hidden])").await;
+    b.click("#btn-passkey-login").await;
+    b.wait_for("form[action='/logout']").await;
+    assert_eq!(b.path().await, "/account");
+    assert!(b.text("#account-email").await.contains("pia@example.org"));
+    assert!(
+        !b.text("#passkeys").await.contains("never used"),
+        "the passkey's last use is shown"
+    );
+    b.close().await;
+}
+
+crate::on_both_backends!(passkeys_in_chromium);

@@ -5,7 +5,7 @@
 //! failed sign-in counters.
 
 use super::*;
-use crate::{ApiKeyRecord, NewLogin, WebSession};
+use crate::{ApiKeyRecord, NewLogin, PasskeyCeremony, PasskeyRecord, WebSession};
 use symbolon_core::limits::WEB_SESSION_TOUCH_SECONDS;
 
 fn login(email: &str) -> NewLogin {
@@ -316,4 +316,162 @@ pub async fn sign_in_failures_count_per_scope(store: Arc<dyn Store>) {
         (0, None)
     );
     assert_eq!(s.sign_in_failures(&ip, before).await.must("kept").0, 3);
+}
+
+fn passkey(id: &str, account: &str, at: Timestamp) -> PasskeyRecord {
+    PasskeyRecord {
+        credential_id: id.into(),
+        account_id: account.into(),
+        name: format!("key {id}"),
+        passkey_json: format!("{{\"cred\":\"{id}\",\"counter\":0}}"),
+        created_at: at,
+        last_used_at: None,
+    }
+}
+
+fn ceremony(id: &str, account: Option<&str>, kind: &str, expires_at: Timestamp) -> PasskeyCeremony {
+    PasskeyCeremony {
+        id: id.into(),
+        account_id: account.map(Into::into),
+        kind: kind.into(),
+        state_json: format!("{{\"state\":\"{id}\"}}"),
+        expires_at,
+    }
+}
+
+/// Passkeys: at most `max` per account (counted at insertion), a credential
+/// id stored once, listed oldest first, their state and last use updated,
+/// and removed by their owner only.
+pub async fn passkeys_are_counted_used_and_removed_by_their_owner(store: Arc<dyn Store>) {
+    let s = &*store;
+    create_account(s, "acc_ann", &[Role::Requester]).await;
+    create_account(s, "acc_bob", &[Role::Holder]).await;
+    let p1 = passkey("cred-1", "acc_ann", T0);
+    s.create_passkey(&p1, 2).await.must("p1");
+    s.create_passkey(&passkey("cred-2", "acc_ann", T0.plus_seconds(1)), 2)
+        .await
+        .must("p2");
+    assert_err!(
+        s.create_passkey(&passkey("cred-3", "acc_ann", T0), 2).await,
+        StoreError::Conflict(Conflict::TooManyPasskeys),
+        "a third passkey past the limit"
+    );
+    assert_err!(
+        s.create_passkey(&passkey("cred-1", "acc_bob", T0), 2).await,
+        StoreError::Conflict(Conflict::Duplicate),
+        "a credential id stored twice"
+    );
+    assert_err!(
+        s.create_passkey(&passkey("cred-9", "acc_nobody", T0), 2)
+            .await,
+        StoreError::NotFound,
+        "no account"
+    );
+    let listed = s.passkeys_of("acc_ann").await.must("list");
+    assert_eq!(listed[0], p1);
+    assert_eq!(
+        listed
+            .iter()
+            .map(|p| p.credential_id.as_str())
+            .collect::<Vec<_>>(),
+        ["cred-1", "cred-2"]
+    );
+    assert!(s.passkeys_of("acc_bob").await.must("bob's").is_empty());
+    assert_eq!(s.passkey("cred-1").await.must("by id"), p1);
+    assert_err!(
+        s.passkey("cred-none").await,
+        StoreError::NotFound,
+        "an unknown credential id"
+    );
+    s.passkey_used("cred-1", "{\"counter\":1}", T0.plus_seconds(60))
+        .await
+        .must("used");
+    let used = &s.passkeys_of("acc_ann").await.must("list")[0];
+    assert_eq!(used.passkey_json, "{\"counter\":1}");
+    assert_eq!(used.last_used_at, Some(T0.plus_seconds(60)));
+    assert_err!(
+        s.passkey_used("cred-none", "{}", T0).await,
+        StoreError::NotFound,
+        "an unknown credential"
+    );
+    assert_err!(
+        s.delete_passkey("acc_bob", "cred-1").await,
+        StoreError::NotFound,
+        "another's passkey"
+    );
+    s.delete_passkey("acc_ann", "cred-1").await.must("delete");
+    assert_err!(
+        s.delete_passkey("acc_ann", "cred-1").await,
+        StoreError::NotFound,
+        "deleted already"
+    );
+    s.create_passkey(&passkey("cred-3", "acc_ann", T0), 2)
+        .await
+        .must("room again after removing");
+}
+
+/// Ceremonies: taken (and gone) exactly once, by their kind, refused once
+/// expired; starting one forgets the expired ones.
+pub async fn passkey_ceremonies_are_taken_once_before_they_expire(store: Arc<dyn Store>) {
+    let s = &*store;
+    create_account(s, "acc_ann", &[Role::Requester]).await;
+    let later = T0.plus_seconds(300);
+    let reg = ceremony("pkc_reg", Some("acc_ann"), "register", later);
+    s.create_passkey_ceremony(&reg, T0).await.must("register");
+    let auth = ceremony("pkc_auth", None, "authenticate", later);
+    s.create_passkey_ceremony(&auth, T0)
+        .await
+        .must("authenticate");
+    assert_eq!(
+        s.take_passkey_ceremony("pkc_reg", "authenticate", T0)
+            .await
+            .must("other kind"),
+        None
+    );
+    assert_eq!(
+        s.take_passkey_ceremony("pkc_reg", "register", T0)
+            .await
+            .must("take"),
+        Some(reg.clone())
+    );
+    assert_eq!(
+        s.take_passkey_ceremony("pkc_reg", "register", T0)
+            .await
+            .must("again"),
+        None,
+        "taken once"
+    );
+    assert_eq!(
+        s.take_passkey_ceremony("pkc_nope", "register", T0)
+            .await
+            .must("unknown"),
+        None
+    );
+    assert_eq!(
+        s.take_passkey_ceremony("pkc_auth", "authenticate", later)
+            .await
+            .must("expired"),
+        None,
+        "refused at its expiry"
+    );
+    // An expired ceremony is forgotten when another starts.
+    let old = ceremony("pkc_old", None, "authenticate", T0.plus_seconds(10));
+    s.create_passkey_ceremony(&old, T0).await.must("old");
+    s.create_passkey_ceremony(
+        &ceremony("pkc_new", None, "authenticate", later),
+        T0.plus_seconds(20),
+    )
+    .await
+    .must("new");
+    assert_eq!(
+        s.take_passkey_ceremony("pkc_old", "authenticate", T0)
+            .await
+            .must("forgotten"),
+        None
+    );
+    assert!(s
+        .take_passkey_ceremony("pkc_new", "authenticate", T0.plus_seconds(21))
+        .await
+        .must("new")
+        .is_some());
 }

@@ -1,0 +1,25 @@
+-- Symbolon schema v15 (PostgreSQL): passkeys (WebAuthn) for web accounts.
+--
+--   * passkeys: an account's credentials by their id (base64url), each the
+--     serialized webauthn-rs `Passkey` (public key, counter) with a name;
+--   * passkey_ceremonies: the server's state between the start and the
+--     finish of a registration or a sign-in, taken (deleted) exactly once,
+--     refused after `expires_at`.
+CREATE TABLE passkeys (
+    credential_id TEXT PRIMARY KEY,
+    account_id    TEXT NOT NULL REFERENCES accounts(id),
+    name          TEXT NOT NULL,
+    passkey_json  TEXT NOT NULL,
+    created_at    BIGINT NOT NULL,
+    last_used_at  BIGINT
+);
+CREATE INDEX passkeys_of_account ON passkeys(account_id, created_at);
+
+CREATE TABLE passkey_ceremonies (
+    id         TEXT PRIMARY KEY,
+    account_id TEXT REFERENCES accounts(id),
+    kind       TEXT NOT NULL CHECK (kind IN ('register', 'authenticate')),
+    state_json TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX passkey_ceremonies_by_expiry ON passkey_ceremonies(expires_at);
