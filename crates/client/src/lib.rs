@@ -5,7 +5,9 @@
 //! use symbolon_client::Client;
 //! use symbolon_api::{CreateAccount, Role};
 //! let anon = Client::new("http://127.0.0.1:7878")?;
-//! let me = anon.create_account(&CreateAccount { name: "Ada".into(), roles: vec![Role::Requester] }).await?;
+//! let me = anon
+//!     .create_account(&CreateAccount { name: "Ada".into(), roles: vec![Role::Requester], login: None })
+//!     .await?;
 //! let client = anon.with_key(&me.api_key);
 //! println!("{:?}", client.balance().await?);
 //! # Ok(()) }

@@ -90,6 +90,7 @@ error_codes! {
     TooManyRegistrations => ("too_many_registrations", 429, "This address registered `registrations_per_ip_per_hour` accounts within the last hour; `Retry-After` says when the next is allowed.");
     TooManySignIns => ("too_many_sign_ins", 429, "`MAX_SIGN_IN_FAILURES` (10) sign-ins failed for this account or from this address within `SIGN_IN_WINDOW_SECONDS` (15 minutes); `details.retry_after_seconds` says when to try again.");
     TooManyApiKeys => ("too_many_api_keys", 429, "The account already has `MAX_API_KEYS_PER_ACCOUNT` (20) API keys; revoke one first.");
+    TooManyPasskeyCeremonies => ("too_many_passkey_ceremonies", 429, "This address already has `MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS` (20) passkey sign-ins or registrations under way; they expire after 5 minutes.");
     TooManyPasskeys => ("too_many_passkeys", 429, "The account already has `MAX_PASSKEYS_PER_ACCOUNT` (10) passkeys; remove one first.");
     PasskeyCeremonyInvalid => ("passkey_ceremony_invalid", 400, "The passkey ceremony is unknown, expired or already finished; start again.");
     PasskeyInvalid => ("passkey_invalid", 400, "The passkey's answer is malformed or does not verify.");

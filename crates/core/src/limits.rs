@@ -146,6 +146,11 @@ pub const MAX_PASSKEYS_PER_ACCOUNT: i64 = 10;
 pub const PASSKEY_CEREMONY_TTL_SECONDS: i64 = 300;
 /// The longest name of a passkey, in characters.
 pub const MAX_PASSKEY_NAME_CHARS: usize = 64;
+/// Passkey ceremonies (registrations and sign-ins) one client address may
+/// have under way at once: starting a sign-in needs no account, so this
+/// bounds what an address can make the exchange store. Concurrent starts
+/// on PostgreSQL may pass it by a few.
+pub const MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS: i64 = 20;
 /// The longest label of an API key, in characters.
 pub const MAX_API_KEY_LABEL_CHARS: usize = 60;
 /// Transfers of one unit (a unit changing hands more often is refused).

@@ -90,6 +90,7 @@ pub fn conflict_code(c: Conflict) -> ErrorCode {
         Conflict::EmailTaken => ErrorCode::EmailTaken,
         Conflict::TooManyApiKeys => ErrorCode::TooManyApiKeys,
         Conflict::TooManyPasskeys => ErrorCode::TooManyPasskeys,
+        Conflict::TooManyPasskeyCeremonies => ErrorCode::TooManyPasskeyCeremonies,
         Conflict::RatingNotAllowed => ErrorCode::RatingNotAllowed,
         Conflict::OrderExpired => ErrorCode::OrderExpired,
         Conflict::TooManyOpenDemands => ErrorCode::TooManyOpenDemands,

@@ -99,6 +99,7 @@ impl Exchange {
         account_id: Option<&str>,
         kind: &str,
         state: &impl serde::Serialize,
+        client: &Client,
     ) -> ExchangeResult<String> {
         let now = self.now();
         let id = hex(&random_secret());
@@ -108,6 +109,7 @@ impl Exchange {
             kind: kind.to_string(),
             state_json: serde_json::to_string(state).map_err(ExchangeError::internal)?,
             expires_at: now.plus_seconds(PASSKEY_CEREMONY_TTL_SECONDS),
+            client: (!client.ip.is_empty()).then(|| client.ip.clone()),
         };
         self.store.create_passkey_ceremony(&ceremony, now).await?;
         Ok(id)
@@ -128,6 +130,7 @@ impl Exchange {
     pub async fn start_passkey_registration(
         &self,
         me: &store::Account,
+        client: &Client,
     ) -> ExchangeResult<(String, Value)> {
         let wa = self.webauthn()?;
         let existing = self.store.passkeys_of(&me.id).await?;
@@ -151,7 +154,9 @@ impl Exchange {
         let selection = &mut options["publicKey"]["authenticatorSelection"];
         selection["residentKey"] = "required".into();
         selection["requireResidentKey"] = true.into();
-        let id = self.new_ceremony(Some(&me.id), REGISTER, &state).await?;
+        let id = self
+            .new_ceremony(Some(&me.id), REGISTER, &state, client)
+            .await?;
         Ok((id, options))
     }
 
@@ -219,14 +224,16 @@ impl Exchange {
     /// Starts a sign-in with a passkey (any of this site's the browser
     /// holds): the ceremony's id and the options for
     /// `navigator.credentials.get` (JSON).
-    pub async fn start_passkey_sign_in(&self) -> ExchangeResult<(String, Value)> {
+    pub async fn start_passkey_sign_in(&self, client: &Client) -> ExchangeResult<(String, Value)> {
         let wa = self.webauthn()?;
         let (mut rcr, state) = wa
             .start_discoverable_authentication()
             .map_err(ExchangeError::internal)?;
         // A modal request, not conditional mediation (autofill).
         rcr.mediation = None;
-        let id = self.new_ceremony(None, AUTHENTICATE, &state).await?;
+        let id = self
+            .new_ceremony(None, AUTHENTICATE, &state, client)
+            .await?;
         Ok((
             id,
             serde_json::to_value(rcr).map_err(ExchangeError::internal)?,

@@ -198,6 +198,7 @@ macro_rules! __store_conformance_cases {
             sign_in_failures_count_per_scope,
             passkeys_are_counted_used_and_removed_by_their_owner,
             passkey_ceremonies_are_taken_once_before_they_expire,
+            passkey_ceremonies_are_bounded_per_address,
             ratings_and_categories_are_read_for_the_pages,
         }
     };

@@ -34,6 +34,8 @@ pub enum Conflict {
     TooManyApiKeys,
     #[error("the account already has MAX_PASSKEYS_PER_ACCOUNT passkeys")]
     TooManyPasskeys,
+    #[error("this address already has MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS passkey ceremonies under way")]
+    TooManyPasskeyCeremonies,
     #[error("only the requester of the accepted offer may rate, once its order is delivered or its dispute closed")]
     RatingNotAllowed,
     #[error("the unpaid order passed its payment deadline")]

@@ -152,6 +152,9 @@ pub struct PasskeyCeremony {
     pub id: String,
     /// The account registering (none for a sign-in).
     pub account_id: Option<String>,
+    /// The client address that started it (the sign-in throttle's key), if
+    /// known: at most `MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS` per address.
+    pub client: Option<String>,
     /// `register` or `authenticate`.
     pub kind: String,
     /// The serialized webauthn-rs ceremony state.

@@ -93,7 +93,9 @@ pub trait PeopleStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Removes one of an account's passkeys (another account's: `NotFound`).
     async fn delete_passkey(&self, account_id: &str, credential_id: &str) -> StoreResult<()>;
-    /// Records a ceremony under way, forgetting the ceremonies expired at `now`.
+    /// Records a ceremony under way, forgetting the ceremonies expired at
+    /// `now`; `TooManyPasskeyCeremonies` when its client already has
+    /// `MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS` under way.
     async fn create_passkey_ceremony(
         &self,
         ceremony: &PasskeyCeremony,
@@ -147,12 +149,12 @@ pub type ApiKeyRow = (String, String, String, String, String, i64, Option<i64>);
 pub const PASSKEY_COLS: &str =
     "credential_id, account_id, name, passkey_json, created_at, last_used_at";
 /// The columns a ceremony is read with, in [`CeremonyRow`] order.
-pub const CEREMONY_COLS: &str = "id, account_id, kind, state_json, expires_at";
+pub const CEREMONY_COLS: &str = "id, account_id, kind, state_json, expires_at, client";
 
 #[doc(hidden)]
 pub type PasskeyRow = (String, String, String, String, i64, Option<i64>);
 #[doc(hidden)]
-pub type CeremonyRow = (String, Option<String>, String, String, i64);
+pub type CeremonyRow = (String, Option<String>, String, String, i64, Option<String>);
 
 #[doc(hidden)]
 pub fn passkey_from(r: PasskeyRow) -> PasskeyRecord {
@@ -174,6 +176,7 @@ pub fn ceremony_from(r: CeremonyRow) -> PasskeyCeremony {
         kind: r.2,
         state_json: r.3,
         expires_at: Timestamp::from_millis(r.4),
+        client: r.5,
     }
 }
 
@@ -641,14 +644,27 @@ macro_rules! sql_people_methods {
                         .execute(&mut *tx)
                         .await
                         .map_err(db)?;
+                    if let Some(client) = &c.client {
+                        let (open,): (i64,) = sqlx::query_as(&$sql(
+                            "SELECT COUNT(*) FROM passkey_ceremonies WHERE client = $1",
+                        ))
+                        .bind(client)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                        if open >= symbolon_core::limits::MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS {
+                            return Err(StoreError::Conflict(Conflict::TooManyPasskeyCeremonies));
+                        }
+                    }
                     sqlx::query(&$sql(&format!(
-                        "INSERT INTO passkey_ceremonies ({CEREMONY_COLS}) VALUES ($1, $2, $3, $4, $5)"
+                        "INSERT INTO passkey_ceremonies ({CEREMONY_COLS}) VALUES ($1, $2, $3, $4, $5, $6)"
                     )))
                     .bind(&c.id)
                     .bind(&c.account_id)
                     .bind(&c.kind)
                     .bind(&c.state_json)
                     .bind(c.expires_at.millis())
+                    .bind(&c.client)
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?;

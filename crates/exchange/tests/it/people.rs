@@ -143,7 +143,10 @@ async fn passkeys_stop_at_their_limits() {
     let ex = &f.exchange;
     let empty = serde_json::json!({});
     let longest = "n".repeat(MAX_PASSKEY_NAME_CHARS);
-    let (id, options) = ex.start_passkey_registration(&me).await.unwrap();
+    let (id, options) = ex
+        .start_passkey_registration(&me, &client("192.0.2.1"))
+        .await
+        .unwrap();
     assert_eq!(options["publicKey"]["rp"]["id"], "exchange.test");
     let e = ex
         .finish_passkey_registration(&me, &id, &empty, &format!("{longest}n"))
@@ -156,7 +159,10 @@ async fn passkeys_stop_at_their_limits() {
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::PasskeyInvalid, "in time, a bad answer");
-    let (id, _) = ex.start_passkey_registration(&me).await.unwrap();
+    let (id, _) = ex
+        .start_passkey_registration(&me, &client("192.0.2.1"))
+        .await
+        .unwrap();
     f.clock.advance_seconds(PASSKEY_CEREMONY_TTL_SECONDS);
     let e = ex
         .finish_passkey_registration(&me, &id, &empty, &longest)
@@ -166,7 +172,9 @@ async fn passkeys_stop_at_their_limits() {
 
     for i in 0..MAX_PASSKEYS_PER_ACCOUNT {
         if i == MAX_PASSKEYS_PER_ACCOUNT - 1 {
-            ex.start_passkey_registration(&me).await.unwrap();
+            ex.start_passkey_registration(&me, &client("192.0.2.1"))
+                .await
+                .unwrap();
         }
         let p = symbolon_store::PasskeyRecord {
             credential_id: format!("cred-{i}"),
@@ -181,7 +189,10 @@ async fn passkeys_stop_at_their_limits() {
             .await
             .unwrap();
     }
-    let e = ex.start_passkey_registration(&me).await.unwrap_err();
+    let e = ex
+        .start_passkey_registration(&me, &client("192.0.2.1"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::TooManyPasskeys);
     assert_eq!(
         ex.passkeys(&me).await.unwrap().len() as i64,
@@ -192,5 +203,41 @@ async fn passkeys_stop_at_their_limits() {
         ex.remove_passkey(&me, "cred-0").await.unwrap_err().code,
         ErrorCode::NotFound
     );
-    ex.start_passkey_registration(&me).await.unwrap();
+    ex.start_passkey_registration(&me, &client("192.0.2.1"))
+        .await
+        .unwrap();
+}
+
+/// Starting a passkey sign-in needs no account, so an address may have at
+/// most `MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS` ceremonies under way:
+/// the next is refused with 429, another address is not, and once they
+/// expire the address may start again.
+#[tokio::test]
+async fn an_address_has_a_bounded_number_of_passkey_ceremonies() {
+    let f = Fixture::new(8).await;
+    let ex = &f.exchange;
+    let busy = client("198.51.100.7");
+    for _ in 0..MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS {
+        ex.start_passkey_sign_in(&busy).await.unwrap();
+    }
+    let e = ex.start_passkey_sign_in(&busy).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::TooManyPasskeyCeremonies);
+    assert_eq!(e.code.http_status(), 429);
+    // A signed-in person's registration from that address counts too.
+    let (me, _) = ex
+        .sign_up(&person("bo@example.org"), &client("192.0.2.9"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ex.start_passkey_registration(&me, &busy)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::TooManyPasskeyCeremonies
+    );
+    ex.start_passkey_sign_in(&client("198.51.100.8"))
+        .await
+        .unwrap();
+    f.clock.advance_seconds(PASSKEY_CEREMONY_TTL_SECONDS);
+    ex.start_passkey_sign_in(&busy).await.unwrap();
 }

@@ -60,3 +60,7 @@ error-code-too_many_api_keys = The account has too many API keys; revoke one fir
 error-code-too_many_streams = Too many live pages are open; close some tabs.
 error-code-internal = Something went wrong on our side; it has been logged.
 error-code-unavailable = The exchange is busy; try again in a moment.
+error-code-too_many_passkeys = The account has too many passkeys; remove one first.
+error-code-too_many_passkey_ceremonies = Too many passkey sign-ins are under way from here; try again in a few minutes.
+error-code-passkey_ceremony_invalid = The passkey request expired or was already used; try again.
+error-code-passkey_invalid = The passkey could not be checked.

@@ -58,3 +58,7 @@ error-code-too_many_api_keys = 该账户的 API 密钥过多，请先撤销一�
 error-code-too_many_streams = 打开的实时页面过多，请关闭一些标签页。
 error-code-internal = 我们这边出了问题，已记录。
 error-code-unavailable = 交易所繁忙，请稍后再试。
+error-code-too_many_passkeys = 该账户的通行密钥过多，请先删除一个。
+error-code-too_many_passkey_ceremonies = 此处进行中的通行密钥登录过多，请几分钟后再试。
+error-code-passkey_ceremony_invalid = 通行密钥请求已过期或已被使用，请重试。
+error-code-passkey_invalid = 无法验证该通行密钥。

@@ -118,7 +118,13 @@ pub(super) async fn add_start(p: JsonPost) -> Response {
         Ok(me) => me,
         Err(r) => return r,
     };
-    match p.w.state.exchange.start_passkey_registration(&me).await {
+    match p
+        .w
+        .state
+        .exchange
+        .start_passkey_registration(&me, &p.w.client())
+        .await
+    {
         Ok((ceremony, options)) => {
             Json(json!({"ceremony": ceremony, "options": options})).into_response()
         }
@@ -150,7 +156,13 @@ pub(super) async fn login_start(p: JsonPost) -> Response {
     if let Some(r) = visitor_refused(&p) {
         return r;
     }
-    match p.w.state.exchange.start_passkey_sign_in().await {
+    match p
+        .w
+        .state
+        .exchange
+        .start_passkey_sign_in(&p.w.client())
+        .await
+    {
         Ok((ceremony, options)) => {
             Json(json!({"ceremony": ceremony, "options": options})).into_response()
         }

@@ -336,6 +336,7 @@ fn ceremony(id: &str, account: Option<&str>, kind: &str, expires_at: Timestamp) 
         kind: kind.into(),
         state_json: format!("{{\"state\":\"{id}\"}}"),
         expires_at,
+        client: None,
     }
 }
 
@@ -474,4 +475,44 @@ pub async fn passkey_ceremonies_are_taken_once_before_they_expire(store: Arc<dyn
         .await
         .must("new")
         .is_some());
+}
+
+/// An address has at most `MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS`
+/// ceremonies under way; taken or expired ones leave room; ceremonies
+/// without an address are not counted.
+pub async fn passkey_ceremonies_are_bounded_per_address(store: Arc<dyn Store>) {
+    use symbolon_core::limits::MAX_OPEN_PASSKEY_CEREMONIES_PER_ADDRESS as MAX;
+    let s = &*store;
+    let later = T0.plus_seconds(300);
+    let of = |id: String, client: &str| PasskeyCeremony {
+        client: Some(client.into()),
+        ..ceremony(&id, None, "authenticate", later)
+    };
+    for i in 0..MAX {
+        s.create_passkey_ceremony(&of(format!("pkc_{i}"), "ip:a"), T0)
+            .await
+            .must("under the bound");
+    }
+    assert!(matches!(
+        s.create_passkey_ceremony(&of("pkc_over".into(), "ip:a"), T0)
+            .await,
+        Err(StoreError::Conflict(Conflict::TooManyPasskeyCeremonies))
+    ));
+    s.create_passkey_ceremony(&of("pkc_b".into(), "ip:b"), T0)
+        .await
+        .must("another address");
+    s.create_passkey_ceremony(&ceremony("pkc_none", None, "authenticate", later), T0)
+        .await
+        .must("no address");
+    let taken = s
+        .take_passkey_ceremony("pkc_0", "authenticate", T0)
+        .await
+        .must("take");
+    assert_eq!(taken.and_then(|c| c.client).as_deref(), Some("ip:a"));
+    s.create_passkey_ceremony(&of("pkc_again".into(), "ip:a"), T0)
+        .await
+        .must("room after one was taken");
+    s.create_passkey_ceremony(&of("pkc_later".into(), "ip:a"), later)
+        .await
+        .must("room once they expired");
 }
