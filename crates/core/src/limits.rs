@@ -123,6 +123,9 @@ pub const WEB_SESSION_TTL_SECONDS: i64 = 30 * 24 * 3600;
 pub const WEB_SESSION_IDLE_SECONDS: i64 = 7 * 24 * 3600;
 /// A session's last-seen time (and inactivity expiry) moves at most this often.
 pub const WEB_SESSION_TOUCH_SECONDS: i64 = 60;
+/// A revoked web session's row is kept this long (revoking it again stays a
+/// no-op), then the sweeper forgets it; expired ones go at once.
+pub const REVOKED_SESSION_KEEP_SECONDS: i64 = 24 * 3600;
 /// The pre-session cookie (the CSRF binding of forms before sign-in) lasts this long.
 pub const WEB_PRE_SESSION_SECONDS: i64 = 12 * 3600;
 /// The user agent kept with a session (for the list of signed-in devices), in characters.

@@ -343,6 +343,16 @@ impl Exchange {
         self.session(token).await.map(|(a, _)| a)
     }
 
+    /// Forgets sessions that can no longer be used: expired ones, and those
+    /// revoked more than [`REVOKED_SESSION_KEEP_SECONDS`] ago (the sweeper).
+    pub async fn prune_web_sessions(&self) -> ExchangeResult<u64> {
+        let now = self.now();
+        Ok(self
+            .store
+            .prune_web_sessions(now, now.plus_seconds(-REVOKED_SESSION_KEEP_SECONDS))
+            .await?)
+    }
+
     /// Ends the session of a token (an unknown or ended one: nothing to do).
     pub async fn sign_out(&self, token: &str) -> ExchangeResult<()> {
         if let Some((account, session)) = self.session(token).await {

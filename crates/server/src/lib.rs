@@ -566,6 +566,11 @@ impl Prepared {
                                 Ok(n) => tracing::info!(keys = n, "idempotency keys older than 24 h forgotten"),
                                 Err(e) => tracing::warn!(error = %e, "pruning idempotency keys failed"),
                             }
+                            match exchange.prune_web_sessions().await {
+                                Ok(0) => {}
+                                Ok(n) => tracing::info!(sessions = n, "ended web sessions forgotten"),
+                                Err(e) => tracing::warn!(error = %e, "pruning web sessions failed"),
+                            }
                             sweeps += 1;
                             if sweeps % 60 == 1 {
                                 match exchange.prune_events().await {

@@ -199,6 +199,7 @@ macro_rules! __store_conformance_cases {
             passkeys_are_counted_used_and_removed_by_their_owner,
             passkey_ceremonies_are_taken_once_before_they_expire,
             passkey_ceremonies_are_bounded_per_address,
+            ended_sessions_are_pruned,
             ratings_and_categories_are_read_for_the_pages,
         }
     };
@@ -595,6 +596,13 @@ impl crate::PeopleStore for GuardedStore {
         at: Timestamp,
     ) -> StoreResult<u64> {
         self.inner.revoke_other_sessions(account_id, keep, at).await
+    }
+    async fn prune_web_sessions(
+        &self,
+        now: Timestamp,
+        revoked_before: Timestamp,
+    ) -> StoreResult<u64> {
+        self.inner.prune_web_sessions(now, revoked_before).await
     }
     async fn create_api_key(&self, key: &crate::ApiKeyRecord, max: i64) -> StoreResult<()> {
         self.inner.create_api_key(key, max).await

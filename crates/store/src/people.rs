@@ -49,6 +49,14 @@ pub trait PeopleStore: Send + Sync {
         keep: &str,
         at: Timestamp,
     ) -> StoreResult<u64>;
+    /// Forgets the sessions that can no longer be used: expired (absolutely
+    /// or for idleness) at `now`, or revoked at or before `revoked_before`.
+    /// Returns how many.
+    async fn prune_web_sessions(
+        &self,
+        now: Timestamp,
+        revoked_before: Timestamp,
+    ) -> StoreResult<u64>;
     /// Adds an API key, refused with `Conflict::TooManyApiKeys` when the
     /// account already has `max` unrevoked (counted under the account row's
     /// lock).
@@ -425,6 +433,26 @@ macro_rules! sql_people_methods {
                     .bind(at.millis())
                     .bind(account_id)
                     .bind(keep)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .rows_affected();
+                    tx.commit().await.map_err(db)?;
+                    Ok(n)
+                }
+
+                async fn prune_web_sessions(
+                    &self,
+                    now: Timestamp,
+                    revoked_before: Timestamp,
+                ) -> StoreResult<u64> {
+                    let mut tx = self.$w.begin().await.map_err(db)?;
+                    let n = sqlx::query(&$sql(
+                        "DELETE FROM web_sessions
+                         WHERE expires_at <= $1 OR idle_expires_at <= $1 OR revoked_at <= $2",
+                    ))
+                    .bind(now.millis())
+                    .bind(revoked_before.millis())
                     .execute(&mut *tx)
                     .await
                     .map_err(db)?

@@ -241,3 +241,30 @@ async fn an_address_has_a_bounded_number_of_passkey_ceremonies() {
     f.clock.advance_seconds(PASSKEY_CEREMONY_TTL_SECONDS);
     ex.start_passkey_sign_in(&busy).await.unwrap();
 }
+
+/// The sweeper's pruning: a signed-out session's row stays for
+/// `REVOKED_SESSION_KEEP_SECONDS` and goes after; a live one stays.
+#[tokio::test]
+async fn ended_sessions_are_forgotten_after_a_while() {
+    let f = Fixture::new(9).await;
+    let ex = &f.exchange;
+    let (_, gone) = ex
+        .sign_up(&person("cy@example.org"), &client("192.0.2.3"))
+        .await
+        .unwrap();
+    ex.sign_out(&gone).await.unwrap();
+    let (_, kept) = ex
+        .sign_in("cy@example.org", "correct horse", &client("192.0.2.3"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ex.prune_web_sessions().await.unwrap(),
+        0,
+        "revoked just now"
+    );
+    f.clock.advance_seconds(REVOKED_SESSION_KEEP_SECONDS);
+    assert!(ex.web_session(&kept).await.is_some(), "still live");
+    assert_eq!(ex.prune_web_sessions().await.unwrap(), 1);
+    assert!(ex.web_session(&kept).await.is_some(), "the live one stays");
+    assert!(ex.web_session(&gone).await.is_none());
+}

@@ -516,3 +516,54 @@ pub async fn passkey_ceremonies_are_bounded_per_address(store: Arc<dyn Store>) {
         .await
         .must("room once they expired");
 }
+
+/// Pruning forgets sessions expired (absolutely or for idleness) at `now`
+/// and those revoked at or before the cut, and keeps the rest.
+pub async fn ended_sessions_are_pruned(store: Arc<dyn Store>) {
+    let s = &*store;
+    s.create_account(&person("acc_ann", "ann@example.org"))
+        .await
+        .must("ann");
+    // Live at T0+700: absolute expiry T0+3600 but idle from T0+600 → idle-expired.
+    s.create_session(&session("ses_idle", "acc_ann", T0))
+        .await
+        .must("idle");
+    // Created later: live at T0+700.
+    let live = session("ses_live", "acc_ann", T0.plus_seconds(500));
+    s.create_session(&live).await.must("live");
+    // Revoked at T0+100 (before the cut) and at T0+650 (after it).
+    for (id, at) in [("ses_old_rev", 100), ("ses_new_rev", 650)] {
+        s.create_session(&session(id, "acc_ann", T0.plus_seconds(400)))
+            .await
+            .must(id);
+        s.revoke_session("acc_ann", id, T0.plus_seconds(at))
+            .await
+            .must("revoke");
+    }
+    let now = T0.plus_seconds(700);
+    let pruned = s
+        .prune_web_sessions(now, T0.plus_seconds(200))
+        .await
+        .must("prune");
+    assert_eq!(pruned, 2, "the idle one and the one revoked before the cut");
+    assert_eq!(
+        s.prune_web_sessions(now, T0.plus_seconds(200))
+            .await
+            .must("again"),
+        0
+    );
+    // The recently revoked one is still there: revoking it again is a no-op.
+    s.revoke_session("acc_ann", "ses_new_rev", now)
+        .await
+        .must("kept for a while");
+    let listed = s.sessions_of("acc_ann", now).await.must("list");
+    assert_eq!(
+        listed.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        vec!["ses_live"]
+    );
+    assert!(s
+        .live_session(&live.token_hash, now, now.plus_seconds(600))
+        .await
+        .must("live")
+        .is_some());
+}
