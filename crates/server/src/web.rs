@@ -50,6 +50,7 @@ use axum::Router;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use symbolon_core::state::Role;
 use symbolon_core::ErrorCode;
 use symbolon_exchange::people::Client;
 use symbolon_exchange::ExchangeError;
@@ -326,7 +327,30 @@ impl Web {
             me: me.map(|a| a.name.clone()),
             csrf: csrf.to_string(),
             here: here.to_string(),
+            roles: me.map(|a| a.roles.clone()).unwrap_or_default(),
         }
+    }
+
+    /// [`Web::signed_in`] for a console page of `role`: an account without
+    /// the role gets the 403 page (naming the role it lacks), whatever it asks for.
+    async fn signed_in_as(
+        &self,
+        here: &str,
+        role: Role,
+    ) -> Result<(Account, String, String), Response> {
+        let (me, token, csrf) = self.signed_in(here).await?;
+        if !me.has_role(role) {
+            let role_name = self.t(&format!("role-{}", role_key(role)));
+            let page = auth::error_page_for(
+                self,
+                &me,
+                &csrf,
+                StatusCode::FORBIDDEN,
+                &self.lang.ta("error-lacks-role", &role_name),
+            );
+            return Err(page);
+        }
+        Ok((me, token, csrf))
     }
 
     /// The signed-in account, its session token and the session's CSRF
@@ -374,6 +398,16 @@ impl Web {
 
     fn exchange_error(&self, e: &ExchangeError) -> Response {
         auth::error_page(self, self.status_of(e), &self.public_message(e))
+    }
+}
+
+/// A role's key in the catalogue (`role-<key>`).
+fn role_key(role: Role) -> &'static str {
+    match role {
+        Role::Provider => "provider",
+        Role::Holder => "holder",
+        Role::Requester => "requester",
+        Role::Operator => "operator",
     }
 }
 

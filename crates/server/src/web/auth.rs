@@ -25,6 +25,7 @@ use symbolon_core::limits::{
 use symbolon_core::ErrorCode;
 use symbolon_exchange::people::SignUp;
 use symbolon_exchange::ExchangeError;
+use symbolon_store::Account;
 
 use crate::registration::RegistrationLimiter;
 
@@ -119,6 +120,22 @@ struct ErrorTemplate {
     l: Layout,
     status: u16,
     message: String,
+}
+
+/// The error page for a signed-in account (its navigation and sign-out shown).
+pub(super) fn error_page_for(
+    w: &Web,
+    me: &Account,
+    csrf: &str,
+    status: StatusCode,
+    message: &str,
+) -> Response {
+    let t = ErrorTemplate {
+        l: w.layout("Symbolon".into(), Some(me), csrf, "/"),
+        status: status.as_u16(),
+        message: message.to_string(),
+    };
+    html(status, t, vec![])
 }
 
 pub(super) fn error_page(w: &Web, status: StatusCode, message: &str) -> Response {

@@ -10,6 +10,7 @@ use axum::http::header::{CACHE_CONTROL, SET_COOKIE, VARY};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use symbolon_api as api;
+use symbolon_core::state::Role;
 
 /// The base layout's data; every page template has one as `l`.
 pub struct Layout {
@@ -21,6 +22,8 @@ pub struct Layout {
     pub csrf: String,
     /// This page's local path, where the language switch returns.
     pub here: String,
+    /// The signed-in account's roles: which consoles the navigation offers.
+    pub roles: Vec<Role>,
 }
 
 impl Layout {
@@ -34,6 +37,22 @@ impl Layout {
 
     pub fn ta(&self, key: &str, arg: &str) -> String {
         self.lang.ta(key, arg)
+    }
+
+    pub fn is_requester(&self) -> bool {
+        self.roles.contains(&Role::Requester)
+    }
+
+    pub fn is_holder(&self) -> bool {
+        self.roles.contains(&Role::Holder)
+    }
+
+    pub fn is_provider(&self) -> bool {
+        self.roles.contains(&Role::Provider)
+    }
+
+    pub fn is_operator(&self) -> bool {
+        self.roles.contains(&Role::Operator)
     }
 
     /// The languages the switch offers (all but the current one).
