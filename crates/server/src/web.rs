@@ -24,6 +24,11 @@
 //!   signed-in devices, API keys, passkeys.
 //! * `passkeys.rs`: the JSON endpoints `passkey.js` drives to add a passkey
 //!   (`/account/passkeys/*`) and to sign in with one (`/login/passkey/*`).
+//! * `settings.rs`: `/settings/webhooks` (any account's webhook endpoints,
+//!   their secrets shown once, attempts, replay) and `/settings/keys` (a
+//!   provider's signing keys, rotation, the JWKS link).
+//! * `operator.rs`: `/operator/disputes` and `/operator/disputes/{id}`: the
+//!   operator's dispute queue, message trails and resolutions.
 //!
 //! * Sessions: a cookie `sym_session` (`HttpOnly; SameSite=Lax; Path=/`,
 //!   `Secure` on an https public URL) holding a random token; the store keeps
@@ -68,9 +73,11 @@ mod i18n;
 mod layout;
 mod live;
 mod offers;
+mod operator;
 mod orders;
 mod pass;
 mod passkeys;
+mod settings;
 
 use i18n::Lang;
 use layout::{html, Layout};
@@ -119,6 +126,22 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
         .route("/account/passkeys/remove", post(passkeys::remove))
         .route("/login/passkey/start", post(passkeys::login_start))
         .route("/login/passkey/finish", post(passkeys::login_finish))
+        .route(
+            "/settings/webhooks",
+            get(settings::webhooks_page).post(settings::add_webhook),
+        )
+        .route(
+            "/settings/webhooks/{id}/{action}",
+            post(settings::webhook_action),
+        )
+        .route("/settings/keys", get(settings::keys_page))
+        .route("/settings/keys/rotate", post(settings::rotate_key))
+        .route("/operator/disputes", get(operator::queue_page))
+        .route(
+            "/operator/disputes/{id}",
+            get(operator::dispute_page).post(operator::resolve),
+        )
+        .route("/operator/disputes/{id}/messages", post(operator::message))
         .route("/lang", post(i18n::switch_language))
         .layer(axum::Extension(registrations))
 }
@@ -340,7 +363,7 @@ impl Web {
     ) -> Result<(Account, String, String), Response> {
         let (me, token, csrf) = self.signed_in(here).await?;
         if !me.has_role(role) {
-            let role_name = self.t(&format!("role-{}", role_key(role)));
+            let role_name = self.t(&format!("console-role-{}", role_key(role)));
             let page = auth::error_page_for(
                 self,
                 &me,
@@ -401,7 +424,7 @@ impl Web {
     }
 }
 
-/// A role's key in the catalogue (`role-<key>`).
+/// A role's key in the catalogue (`console-role-<key>`).
 fn role_key(role: Role) -> &'static str {
     match role {
         Role::Provider => "provider",
