@@ -15,3 +15,6 @@ role-requester = requester
 role-operator = operator
 error-lacks-role = This page is for a { $arg } account, and yours is not one.
 error-home = Home
+chart-empty = Nothing to chart yet.
+chart-as-table = The figures as a table
+chart-period = Period

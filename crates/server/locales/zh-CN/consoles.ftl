@@ -14,3 +14,6 @@ role-requester = 需求方
 role-operator = 运营者
 error-lacks-role = 此页面仅供{ $arg }账户使用，您的账户不是。
 error-home = 首页
+chart-empty = 暂无可绘制的数据。
+chart-as-table = 以表格查看数据
+chart-period = 期间
