@@ -344,7 +344,7 @@ impl Web {
     ) -> Result<(Account, String, String), Response> {
         let (me, token, csrf) = self.signed_in(here).await?;
         if !me.has_role(role) {
-            let role_name = self.t(&format!("role-{}", role_key(role)));
+            let role_name = self.t(&format!("role-name-{}", role_key(role)));
             let page = auth::error_page_for(
                 self,
                 &me,
@@ -405,7 +405,7 @@ impl Web {
     }
 }
 
-/// A role's key in the catalogue (`role-<key>`).
+/// A role's key in the catalogue (`role-name-<key>`).
 #[allow(dead_code)]
 fn role_key(role: Role) -> &'static str {
     match role {
