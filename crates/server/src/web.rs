@@ -19,6 +19,12 @@
 //!   live-update streams.
 //! * `pass.rs`: the pass page `/p/{id}` (the pass's `link`) and its order form.
 //! * `balance.rs`: `/balance`.
+//! * `inbox.rs`: the holder's inbox `/inbox` (requests arriving live, answered
+//!   with a pass and a note or declined). `wallet.rs`: `/wallet`, the passes
+//!   held with their share links, QR codes and the orders they brought.
+//!   `earnings.rs`: `/earnings`, commission per order and month, with a chart.
+//!   `reputation.rs`: `/reputation`, the holder's reputation, its history as
+//!   a chart, the ratings and the fields of focus form.
 //! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
 //! * `account.rs`: `/account` — profile, ship-to address and card, language,
 //!   signed-in devices, API keys, passkeys.
@@ -60,17 +66,22 @@ mod account;
 mod assets;
 mod auth;
 mod balance;
+mod chart;
 mod demands;
+mod earnings;
 mod format;
 mod holders;
 mod home;
 mod i18n;
+mod inbox;
 mod layout;
 mod live;
 mod offers;
 mod orders;
 mod pass;
 mod passkeys;
+mod reputation;
+mod wallet;
 
 use i18n::Lang;
 use layout::{html, Layout};
@@ -102,6 +113,16 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
         .route("/o/{id}", get(orders::old_link))
         .route("/h/{id}", get(holders::holder_page))
         .route("/balance", get(balance::balance_page))
+        .route("/inbox", get(inbox::inbox_page))
+        .route("/inbox/list", get(inbox::list_fragment))
+        .route("/inbox/live", get(live::inbox))
+        .route("/inbox/{id}", post(inbox::act))
+        .route("/wallet", get(wallet::wallet_page))
+        .route("/earnings", get(earnings::earnings_page))
+        .route(
+            "/reputation",
+            get(reputation::reputation_page).post(reputation::save_fields),
+        )
         .route("/signup", get(auth::signup_page).post(auth::signup))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))

@@ -27,5 +27,6 @@ mod sealed;
 mod story;
 mod web;
 mod web_browser;
+mod web_holder;
 mod web_journey;
 mod web_pages;
