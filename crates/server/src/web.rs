@@ -25,6 +25,7 @@
 //!   `earnings.rs`: `/earnings`, commission per order and month, with a chart.
 //!   `reputation.rs`: `/reputation`, the holder's reputation, its history as
 //!   a chart, the ratings and the fields of focus form.
+//! * `chart.rs` (+ `templates/chart.html`): charts drawn by `plotters` as SVG, with their figures as a table.
 //! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
 //! * `account.rs`: `/account` — profile, ship-to address and card, language,
 //!   signed-in devices, API keys, passkeys.
@@ -354,6 +355,7 @@ impl Web {
 
     /// [`Web::signed_in`] for a console page of `role`: an account without
     /// the role gets the 403 page (naming the role it lacks), whatever it asks for.
+    #[allow(dead_code)] // until the consoles land
     async fn signed_in_as(
         &self,
         here: &str,
@@ -361,7 +363,7 @@ impl Web {
     ) -> Result<(Account, String, String), Response> {
         let (me, token, csrf) = self.signed_in(here).await?;
         if !me.has_role(role) {
-            let role_name = self.t(&format!("role-{}", role_key(role)));
+            let role_name = self.t(&format!("role-name-{}", role_key(role)));
             let page = auth::error_page_for(
                 self,
                 &me,
@@ -422,7 +424,8 @@ impl Web {
     }
 }
 
-/// A role's key in the catalogue (`role-<key>`).
+/// A role's key in the catalogue (`role-name-<key>`).
+#[allow(dead_code)]
 fn role_key(role: Role) -> &'static str {
     match role {
         Role::Provider => "provider",

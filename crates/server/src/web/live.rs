@@ -63,7 +63,7 @@ pub(super) async fn inbox(State(state): State<AppState>, headers: HeaderMap) -> 
         return super::auth::error_page(&w, StatusCode::UNAUTHORIZED, &w.t("live-sign-in"));
     };
     if !me.has_role(symbolon_core::state::Role::Holder) {
-        let role = w.t("role-holder");
+        let role = w.t("role-name-holder");
         return super::auth::error_page(
             &w,
             StatusCode::FORBIDDEN,
