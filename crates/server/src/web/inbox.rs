@@ -344,8 +344,15 @@ pub(super) async fn act(Path(id): Path<String>, FormPost { w, f }: FormPost) -> 
         Ok(()) => redirect(&format!("/inbox#req-{id}"), vec![]),
         Err(e) => {
             let msg = w.public_message(&e);
-            let errors = fail(&field_of(&e), msg);
-            show(&w, &me, &csrf, w.status_of(&e), errors).await
+            let field = field_of(&e);
+            // A refused field is the form's input error (422), beside it.
+            let status = if field.is_empty() {
+                w.status_of(&e)
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let errors = fail(&field, msg);
+            show(&w, &me, &csrf, status, errors).await
         }
     }
 }

@@ -225,7 +225,14 @@ pub(super) async fn save_fields(FormPost { w, f }: FormPost) -> Response {
                 w.t("reputation-fields-invalid"),
                 w.public_message(&e)
             );
-            let s = failed(w.status_of(&e), msg);
+            // A refused field is the form's input error (422), as on the other forms.
+            let names_field = e.details.as_ref().is_some_and(|d| d.get("field").is_some());
+            let status = if names_field {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                w.status_of(&e)
+            };
+            let s = failed(status, msg);
             show(&w, &me, &csrf, s).await
         }
     }

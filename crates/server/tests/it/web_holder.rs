@@ -172,8 +172,12 @@ async fn holder_console_story(backend: Backend) {
     let order = buy(&r, &offer.id).await;
     let wallet = hb.get("/wallet").await;
     assert_eq!(wallet.status, 200);
-    let link = format!("{}/p/{pass_id}?via={hid}", srv.config().public_url);
-    assert!(wallet.body.contains(&format!("value=\"{link}\"")), "{link}");
+    let share = wallet.element("input", &format!("share-{pass_id}"));
+    let link = format!("/p/{pass_id}?via={hid}\"");
+    assert!(
+        share.contains("value=\"http") && share.contains(&link),
+        "{share}"
+    );
     assert!(wallet.body.contains(&format!("id=\"pass-{pass_id}-qr\"")));
     assert!(wallet
         .element("div", &format!("pass-{pass_id}-qr"))
