@@ -15,6 +15,33 @@ use symbolon_core::ErrorCode;
 use symbolon_match::{check_item, text::Terms};
 use symbolon_store::{self as store, Holding};
 
+/// How many interaction requests, orders or ratings the holder's console
+/// reads at most for one page (the newest first list, the earnings and the
+/// reputation history walk the paged store reads up to this many).
+pub const CONSOLE_SCAN_LIMIT: u32 = 2_000;
+
+/// One interaction request as the holder's console shows it: the inbox
+/// item, the criteria its requester set, why the matcher chose this holder
+/// and the holder's reason when it declined.
+#[derive(Debug, Clone)]
+pub struct InboxRequest {
+    pub item: api::InboxItem,
+    pub criteria: api::HolderCriteria,
+    pub why: Option<api::MatchReason>,
+    pub decline_reason: Option<String>,
+    /// Milliseconds left before the deadline (0 once it passed).
+    pub remaining_ms: i64,
+}
+
+/// What a holder's reputation is made of, with when each happened: its
+/// ratings (positive or not) and its decided requests (answered with an
+/// offer or not), oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct ReputationHistory {
+    pub ratings: Vec<(symbolon_core::Timestamp, bool)>,
+    pub outcomes: Vec<(symbolon_core::Timestamp, bool)>,
+}
+
 impl Exchange {
     // ------------------------------------------------------------ holders
 
@@ -242,5 +269,123 @@ impl Exchange {
             .decline(&interaction.id, reason.as_deref(), now)
             .await?;
         Ok(convert::interaction_state(&i, now))
+    }
+
+    /// Every interaction request of the holder (up to [`CONSOLE_SCAN_LIMIT`]), oldest first.
+    async fn all_interactions(
+        &self,
+        me: &store::Account,
+    ) -> ExchangeResult<Vec<store::Interaction>> {
+        require(me, Role::Holder)?;
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store::Page {
+                after,
+                limit: MAX_PAGE_LIMIT,
+            };
+            let items = self.store.inbox(&me.id, None, &page).await?;
+            let full = items.len() as u32 == page.limit;
+            after = items.last().map(|i| i.seq);
+            all.extend(items);
+            if !full || all.len() as u32 >= CONSOLE_SCAN_LIMIT {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// The holder's newest `limit` interaction requests, newest first, each
+    /// with its demand's criteria and why the matcher chose the holder.
+    pub async fn inbox_newest(
+        &self,
+        me: &store::Account,
+        limit: usize,
+    ) -> ExchangeResult<Vec<InboxRequest>> {
+        let all = self.all_interactions(me).await?;
+        let now = self.now();
+        let mut demands: HashMap<String, store::DemandRecord> = HashMap::new();
+        let mut out = Vec::new();
+        for i in all.iter().rev().take(limit) {
+            if !demands.contains_key(&i.demand_id) {
+                let d = self.store.demand(&i.demand_id).await?;
+                demands.insert(i.demand_id.clone(), d);
+            }
+            let d = &demands[&i.demand_id];
+            out.push(InboxRequest {
+                item: api::InboxItem {
+                    id: i.id.clone(),
+                    demand_id: i.demand_id.clone(),
+                    status: i.status_at(now).as_str().to_string(),
+                    rank: i.rank,
+                    item: convert::demand_item(d),
+                    deadline: convert::ts(i.deadline),
+                    matched_pass_ids: i.matched_pass_ids.clone(),
+                    created_at: convert::ts(i.created_at),
+                },
+                criteria: api::HolderCriteria {
+                    min_positive_rate: d.min_positive_rate,
+                    min_success_rate: d.min_success_rate,
+                    min_ratings: d.min_ratings.map(|r| r.max(0) as u64),
+                    fields: (!d.fields.is_empty()).then(|| d.fields.clone()),
+                },
+                why: serde_json::from_value(i.why.clone()).ok(),
+                decline_reason: i.decline_reason.clone(),
+                remaining_ms: (i.deadline.millis() - now.millis()).max(0),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The holder's ratings and decided requests with their moments, oldest
+    /// first (up to [`CONSOLE_SCAN_LIMIT`] of each): a request answered with
+    /// an offer counts at its answer, a declined one at its decline, an
+    /// expired one at its deadline; pending and withdrawn ones do not count.
+    pub async fn reputation_history(
+        &self,
+        me: &store::Account,
+    ) -> ExchangeResult<ReputationHistory> {
+        require(me, Role::Holder)?;
+        let now = self.now();
+        let mut ratings: Vec<_> = self
+            .store
+            .holder_reviews(&me.id, CONSOLE_SCAN_LIMIT)
+            .await?
+            .into_iter()
+            .map(|r| (r.created_at, r.positive))
+            .collect();
+        ratings.sort_by_key(|(at, _)| at.millis());
+        let mut outcomes: Vec<_> = self
+            .all_interactions(me)
+            .await?
+            .into_iter()
+            .filter_map(|i| {
+                use symbolon_core::state::InteractionStatus as S;
+                match i.status_at(now) {
+                    S::Offered => Some((i.decided_at.unwrap_or(i.created_at), true)),
+                    S::Declined => Some((i.decided_at.unwrap_or(i.created_at), false)),
+                    S::Expired => Some((i.deadline, false)),
+                    S::Pending | S::Withdrawn => None,
+                }
+            })
+            .collect();
+        outcomes.sort_by_key(|(at, _)| at.millis());
+        Ok(ReputationHistory { ratings, outcomes })
+    }
+
+    /// Every order the holder brought (up to [`CONSOLE_SCAN_LIMIT`]), oldest
+    /// first, as holders see them (no buyer address, payment or tracking).
+    pub async fn holder_orders(&self, me: &store::Account) -> ExchangeResult<Vec<api::Order>> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let list = self
+                .orders(me, Some("holder"), after.as_deref(), Some(MAX_PAGE_LIMIT))
+                .await?;
+            all.extend(list.items);
+            match list.next {
+                Some(n) if (all.len() as u32) < CONSOLE_SCAN_LIMIT => after = Some(n),
+                _ => return Ok(all),
+            }
+        }
     }
 }

@@ -28,6 +28,7 @@ mod service;
 
 pub use error::{ExchangeError, ExchangeResult};
 pub use events::{AttemptOutcome, EventHub, OutboundWebhook, WebhookPolicy};
+pub use holders::{InboxRequest, ReputationHistory, CONSOLE_SCAN_LIMIT};
 pub use keyring::{KeyringError, MasterKey};
 pub use passes::PassPage;
 pub use payment::{PaymentError, PaymentGateway, SandboxGateway};

@@ -19,6 +19,12 @@
 //!   live-update streams.
 //! * `pass.rs`: the pass page `/p/{id}` (the pass's `link`) and its order form.
 //! * `balance.rs`: `/balance`.
+//! * `inbox.rs`: the holder's inbox `/inbox` (requests arriving live, answered
+//!   with a pass and a note or declined). `wallet.rs`: `/wallet`, the passes
+//!   held with their share links, QR codes and the orders they brought.
+//!   `earnings.rs`: `/earnings`, commission per order and month, with a chart.
+//!   `reputation.rs`: `/reputation`, the holder's reputation, its history as
+//!   a chart, the ratings and the fields of focus form.
 //! * `chart.rs` (+ `templates/chart.html`): charts drawn by `plotters` as SVG, with their figures as a table.
 //! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
 //! * `account.rs`: `/account` — profile, ship-to address and card, language,
@@ -66,13 +72,14 @@ mod account;
 mod assets;
 mod auth;
 mod balance;
-#[allow(dead_code)] // until the consoles draw their charts (removed when they land)
 mod chart;
 mod demands;
+mod earnings;
 mod format;
 mod holders;
 mod home;
 mod i18n;
+mod inbox;
 mod layout;
 mod live;
 mod offers;
@@ -80,7 +87,9 @@ mod operator;
 mod orders;
 mod pass;
 mod passkeys;
+mod reputation;
 mod settings;
+mod wallet;
 
 use i18n::Lang;
 use layout::{html, Layout};
@@ -112,6 +121,16 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
         .route("/o/{id}", get(orders::old_link))
         .route("/h/{id}", get(holders::holder_page))
         .route("/balance", get(balance::balance_page))
+        .route("/inbox", get(inbox::inbox_page))
+        .route("/inbox/list", get(inbox::list_fragment))
+        .route("/inbox/live", get(live::inbox))
+        .route("/inbox/{id}", post(inbox::act))
+        .route("/wallet", get(wallet::wallet_page))
+        .route("/earnings", get(earnings::earnings_page))
+        .route(
+            "/reputation",
+            get(reputation::reputation_page).post(reputation::save_fields),
+        )
         .route("/signup", get(auth::signup_page).post(auth::signup))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -359,7 +378,6 @@ impl Web {
 
     /// [`Web::signed_in`] for a console page of `role`: an account without
     /// the role gets the 403 page (naming the role it lacks), whatever it asks for.
-    #[allow(dead_code)] // until the consoles land
     async fn signed_in_as(
         &self,
         here: &str,
@@ -429,7 +447,6 @@ impl Web {
 }
 
 /// A role's key in the catalogue (`role-name-<key>`).
-#[allow(dead_code)]
 fn role_key(role: Role) -> &'static str {
     match role {
         Role::Provider => "provider",

@@ -1,5 +1,5 @@
 //! The pages' static files, compiled into the binary (`crates/server/assets/`):
-//! the stylesheet, `live.js`, `passkey.js`, the web app manifest and the icons.
+//! the stylesheet, `live.js`, `passkey.js`, `holder.js`, the web app manifest and the icons.
 //!
 //! Each is served under its plain name (`/assets/app.css`, cached briefly,
 //! for the manifest and old links) and under a name carrying the first 16 hex
@@ -26,7 +26,7 @@ pub struct Asset {
     pub hashed_name: String,
 }
 
-const FILES: [(&str, &[u8], &str); 7] = [
+const FILES: [(&str, &[u8], &str); 8] = [
     (
         "app.css",
         include_bytes!("../../assets/app.css"),
@@ -40,6 +40,11 @@ const FILES: [(&str, &[u8], &str); 7] = [
     (
         "passkey.js",
         include_bytes!("../../assets/passkey.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "holder.js",
+        include_bytes!("../../assets/holder.js"),
         "text/javascript; charset=utf-8",
     ),
     (

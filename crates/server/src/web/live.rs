@@ -1,4 +1,5 @@
-//! Live updates for the pages (`/demands/{id}/live`, `/orders/{id}/live`):
+//! Live updates for the pages (`/demands/{id}/live`, `/orders/{id}/live`,
+//! the holder's `/inbox/live`):
 //! a Server-Sent Events stream, authenticated by the session cookie (an
 //! `EventSource` cannot send an API key), that says `change` whenever one of
 //! the signed-in account's events commits. `live.js` then re-fetches the
@@ -52,6 +53,24 @@ pub(super) async fn order(
     headers: HeaderMap,
 ) -> Response {
     follow(Web::new(state, &headers), Subject::Order(id)).await
+}
+
+/// `GET /inbox/live`: the holder's stream (its inbox is its own; an account
+/// that is no holder gets the 403 page).
+pub(super) async fn inbox(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let w = Web::new(state, &headers);
+    let Some((me, _)) = w.account().await else {
+        return super::auth::error_page(&w, StatusCode::UNAUTHORIZED, &w.t("live-sign-in"));
+    };
+    if !me.has_role(symbolon_core::state::Role::Holder) {
+        let role = w.t("role-name-holder");
+        return super::auth::error_page(
+            &w,
+            StatusCode::FORBIDDEN,
+            &w.lang.ta("error-lacks-role", &role),
+        );
+    }
+    stream(&w, &me.id)
 }
 
 /// The stream for the signed-in account, once the exchange says it may see

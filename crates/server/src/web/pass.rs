@@ -111,7 +111,8 @@ impl<T: Day + ?Sized> Day for &T {
     }
 }
 
-fn qr_svg(text: &str) -> String {
+/// The QR code of `text` as inline SVG (also the wallet's share links).
+pub(super) fn qr_svg(text: &str) -> String {
     match qrcode::QrCode::new(text.as_bytes()) {
         Ok(code) => {
             let svg = code

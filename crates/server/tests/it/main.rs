@@ -28,6 +28,7 @@ mod story;
 mod web;
 mod web_browser;
 mod web_consoles;
+mod web_holder;
 mod web_journey;
 mod web_pages;
 mod web_settings;
