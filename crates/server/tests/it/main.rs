@@ -29,3 +29,4 @@ mod web;
 mod web_browser;
 mod web_journey;
 mod web_pages;
+mod web_provider;
