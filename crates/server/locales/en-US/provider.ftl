@@ -33,6 +33,7 @@ pass-new-intro = A pass lets holders offer your product. Shareable: every holder
 pass-new-no-products = Add a product on sale first.
 pass-field-product = Product
 pass-field-mode = Kind of pass
+pass-kind-legend = Kind and units
 pass-mode-unique-n = { $n ->
     [one] one unique unit
    *[other] { $n } unique units

@@ -30,6 +30,7 @@ pass-new-intro = 通证让持有人可以销售您的商品。可共享：每位
 pass-new-no-products = 请先添加一件在售商品。
 pass-field-product = 商品
 pass-field-mode = 通证类型
+pass-kind-legend = 类型与件数
 pass-mode-unique-n = { $n } 件唯一单件
 pass-field-units = 件数
 pass-hint-units = 仅限唯一通证：通证承诺的件数（不超过库存）。

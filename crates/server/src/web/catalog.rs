@@ -53,7 +53,6 @@ impl ProductForm {
     fn blank() -> Self {
         let mut values = HashMap::new();
         values.insert("currency".to_string(), "USD".to_string());
-        values.insert("stock".to_string(), "1".to_string());
         Self {
             id: None,
             values,
@@ -189,14 +188,11 @@ fn field_of(e: &ExchangeError) -> Option<String> {
 
 /// The posted form as the API's request; a field's message otherwise.
 fn parse(w: &Web, form: &ProductForm) -> Result<api::CreateProduct, (String, String)> {
-    let stock_text = form.value("stock").trim();
-    let stock = if stock_text.is_empty() {
-        0
-    } else {
-        stock_text
-            .parse::<i64>()
-            .map_err(|_| ("stock".to_string(), w.t("catalog-err-whole")))?
-    };
+    let stock = form
+        .value("stock")
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| ("stock".to_string(), w.t("catalog-err-whole")))?;
     let mut specs = BTreeMap::new();
     for (k, v) in &form.specs {
         if k.trim().is_empty() && v.trim().is_empty() {

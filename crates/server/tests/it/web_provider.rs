@@ -181,7 +181,12 @@ async fn provider_console(backend: Backend) {
         "{results}"
     );
     assert!(found.body.contains(&format!("id=\"grant-{hid}\"")));
-    assert!(found.body.contains("id=\"holder-search\"") && found.body.contains("name=\"q\""));
+    assert!(
+        found.body.contains("id=\"holder-search\"")
+            && found
+                .element("form", "holder-search")
+                .contains("name=\"q\"")
+    );
     let by_id = me.get(&format!("/passes/{shareable}?q={hid}")).await;
     assert!(by_id.body.contains(&format!("id=\"grant-{hid}\"")));
     let granted = me
