@@ -304,3 +304,22 @@ pub const DEFAULT_RETURN_WINDOW_DAYS: u64 = 14;
 /// Both settings lie within 1 minute … 365 days.
 pub const MIN_LIFECYCLE_WINDOW_SECONDS: u64 = 60;
 pub const MAX_LIFECYCLE_WINDOW_SECONDS: u64 = 365 * 24 * 3600;
+
+// ---------------------------------------------------------------- provider console
+
+/// Holder accounts a provider's search by name or id lists at most.
+pub const HOLDER_SEARCH_LIMIT: u32 = 20;
+/// Longest holder search text (characters).
+pub const MAX_HOLDER_SEARCH_CHARS: usize = 100;
+/// A provider's passes its catalogue page lists at most (newest first).
+pub const PROVIDER_PASSES_LISTED: u32 = 500;
+/// Holders of one pass its admin page lists at most.
+pub const PASS_HOLDERS_LISTED: u32 = 200;
+/// Orders of one pass its admin page lists at most (newest first).
+pub const PASS_ORDERS_LISTED: u32 = 50;
+/// The provider's orders the sales report reads at most (newest first).
+pub const SALES_MAX_ORDERS: u32 = 5_000;
+/// Products and holders each of the sales report's top lists names.
+pub const SALES_TOP: usize = 10;
+/// A sales history shorter than this (days) is charted per day, else per month.
+pub const SALES_DAILY_UNTIL_DAYS: i64 = 62;

@@ -6,6 +6,7 @@
 //! [`symbolon_core::limits`]), and calls the store's atomic operations. The HTTP
 //! server is a thin adapter over these methods.
 
+mod console;
 mod convert;
 mod demands;
 mod disputes;
@@ -26,6 +27,7 @@ pub mod people;
 mod seals;
 mod service;
 
+pub use console::{CurrencySales, PassAdmin, SalesBucket, SalesReport, SalesTop};
 pub use error::{ExchangeError, ExchangeResult};
 pub use events::{AttemptOutcome, EventHub, OutboundWebhook, WebhookPolicy};
 pub use holders::{InboxRequest, ReputationHistory, CONSOLE_SCAN_LIMIT};

@@ -29,6 +29,12 @@
 //! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
 //! * `account.rs`: `/account` — profile, ship-to address and card, language,
 //!   signed-in devices, API keys, passkeys.
+//! * `catalog.rs`: the provider's catalogue `/catalog` (products created
+//!   and edited, with their passes). `provider_passes.rs`: `/passes/new`
+//!   and a pass's admin page `/passes/{id}` (holders, holder search and
+//!   grant, orders, seal, revocation). `provider_orders.rs`: the provider's
+//!   side of `/orders` (orders to ship, live) and of `/orders/{id}`.
+//!   `sales.rs`: `/sales` (revenue and commissions charted, top lists).
 //! * `passkeys.rs`: the JSON endpoints `passkey.js` drives to add a passkey
 //!   (`/account/passkeys/*`) and to sign in with one (`/login/passkey/*`).
 //! * `settings.rs`: `/settings/webhooks` (any account's webhook endpoints,
@@ -72,6 +78,7 @@ mod account;
 mod assets;
 mod auth;
 mod balance;
+mod catalog;
 mod chart;
 mod demands;
 mod earnings;
@@ -87,7 +94,10 @@ mod operator;
 mod orders;
 mod pass;
 mod passkeys;
+mod provider_orders;
+mod provider_passes;
 mod reputation;
+mod sales;
 mod settings;
 mod wallet;
 
@@ -115,6 +125,18 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
         .route("/demands/{id}/live", get(live::demand))
         .route("/demands/{id}/offers/{offer}", post(offers::act))
         .route("/orders", get(orders::list_page))
+        .route("/orders/live", get(provider_orders::live))
+        .route("/orders/fragment", get(provider_orders::fragment))
+        .route("/catalog", get(catalog::catalog_page).post(catalog::create))
+        .route("/catalog/{id}", get(catalog::edit_page).post(catalog::save))
+        .route(
+            "/passes/new",
+            get(provider_passes::new_page).post(provider_passes::issue),
+        )
+        .route("/passes/{id}", get(provider_passes::admin_page))
+        .route("/passes/{id}/grant", post(provider_passes::grant))
+        .route("/passes/{id}/revoke", post(provider_passes::revoke))
+        .route("/sales", get(sales::sales_page))
         .route("/orders/{id}", get(orders::order_page).post(orders::act))
         .route("/orders/{id}/timeline", get(orders::timeline_fragment))
         .route("/orders/{id}/live", get(live::order))

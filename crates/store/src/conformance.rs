@@ -187,6 +187,7 @@ macro_rules! __store_conformance_cases {
             webhook_limit_holds_under_concurrent_registrations,
             sealed_secrets_round_trip,
             products_are_listed_and_changed_by_their_owner_only,
+            provider_console_reads_passes_holders_and_names,
             archived_products_leave_the_market_and_sell_no_more,
             demands_are_listed_newest_first_by_their_owner,
             cancelling_a_demand_withdraws_its_pending_requests_once,
@@ -518,6 +519,15 @@ impl crate::LifecycleStore for GuardedStore {
 
 #[async_trait::async_trait]
 impl crate::ManageStore for GuardedStore {
+    async fn passes_of(&self, provider_id: &str, limit: u32) -> StoreResult<Vec<Pass>> {
+        self.inner.passes_of(provider_id, limit).await
+    }
+    async fn pass_holdings(&self, pass_id: &str, limit: u32) -> StoreResult<Vec<Holding>> {
+        self.inner.pass_holdings(pass_id, limit).await
+    }
+    async fn holders_named(&self, query: &str, limit: u32) -> StoreResult<Vec<Account>> {
+        self.inner.holders_named(query, limit).await
+    }
     async fn products_of(
         &self,
         provider_id: &str,

@@ -17,7 +17,10 @@
 //! stock and not archived — so each replica re-reads just those holders'
 //! holdings, which leave out archived products.
 
-use crate::{DemandListing, DemandRecord, HolderReview, Page, Product, ProductChange, StoreResult};
+use crate::{
+    Account, DemandListing, DemandRecord, HolderReview, Holding, Page, Pass, Product,
+    ProductChange, StoreResult,
+};
 use symbolon_core::Timestamp;
 
 /// The columns a product is read with (`product_from`).
@@ -73,6 +76,14 @@ pub trait ManageStore: Send + Sync {
     /// The categories of the products on the market (in stock, not
     /// archived), sorted, at most `limit`.
     async fn categories_in_use(&self, limit: u32) -> StoreResult<Vec<String>>;
+    /// The provider's passes, newest first (at most `limit`).
+    async fn passes_of(&self, provider_id: &str, limit: u32) -> StoreResult<Vec<Pass>>;
+    /// The grants of a pass, oldest first (at most `limit`), each with the
+    /// units its holder was granted and still holds (unique passes).
+    async fn pass_holdings(&self, pass_id: &str, limit: u32) -> StoreResult<Vec<Holding>>;
+    /// Holder accounts whose id is `query` or whose name starts with it
+    /// (case-insensitively, `%` and `_` taken literally), by name (at most `limit`).
+    async fn holders_named(&self, query: &str, limit: u32) -> StoreResult<Vec<Account>>;
 }
 
 /// The columns a rating is read with, as (offer, positive 0/1, comment, at).
@@ -146,7 +157,8 @@ pub fn signed_changes(current: &Product, change: &ProductChange) -> Vec<&'static
 /// Expands to `impl ManageStore for $store`. `$w`/`$r` name the pools,
 /// `$conn` the backend's connection type and `$sql` turns the shared SQL
 /// into the backend's dialect. The expansion site must have `db`,
-/// `product_from`, `demand_from`, `specs_to_json` and the helpers of
+/// `product_from`, `demand_from`, `pass_from`, `holding_from`,
+/// `account_from`, `PASS_COLS`, `HOLDING_SELECT`, `specs_to_json` and the helpers of
 /// [`crate::sql_order_helpers!`] (`lock_row`) in scope.
 #[macro_export]
 macro_rules! sql_manage_methods {
@@ -407,6 +419,57 @@ macro_rules! sql_manage_methods {
                     .map_err(db)?;
                     cats.sort();
                     Ok(cats)
+                }
+
+                async fn passes_of(&self, provider_id: &str, limit: u32) -> StoreResult<Vec<symbolon_store::Pass>> {
+                    let q = $sql(&format!(
+                        "SELECT {PASS_COLS} FROM passes WHERE provider_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
+                    ));
+                    let rows = sqlx::query(&q)
+                        .bind(provider_id)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.$r)
+                        .await
+                        .map_err(db)?;
+                    rows.iter().map(pass_from).collect()
+                }
+
+                async fn pass_holdings(&self, pass_id: &str, limit: u32) -> StoreResult<Vec<symbolon_store::Holding>> {
+                    let q = $sql(&format!(
+                        "{HOLDING_SELECT} WHERE g.pass_id = $1 ORDER BY g.created_at, g.id LIMIT $2"
+                    ));
+                    let rows = sqlx::query(&q)
+                        .bind(pass_id)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.$r)
+                        .await
+                        .map_err(db)?;
+                    rows.iter().map(holding_from).collect()
+                }
+
+                async fn holders_named(&self, query: &str, limit: u32) -> StoreResult<Vec<symbolon_store::Account>> {
+                    let mut pattern = String::with_capacity(query.len() + 1);
+                    for c in query.to_lowercase().chars() {
+                        if matches!(c, '%' | '_' | '\\') {
+                            pattern.push('\\');
+                        }
+                        pattern.push(c);
+                    }
+                    pattern.push('%');
+                    let q = $sql(
+                        "SELECT id, name, roles, created_at FROM accounts \
+                         WHERE (id = $1 OR lower(name) LIKE $2 ESCAPE '\\') \
+                         AND (',' || roles || ',') LIKE '%,holder,%' \
+                         ORDER BY name, id LIMIT $3",
+                    );
+                    let rows = sqlx::query(&q)
+                        .bind(query)
+                        .bind(pattern)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.$r)
+                        .await
+                        .map_err(db)?;
+                    rows.iter().map(account_from).collect()
                 }
             }
         }

@@ -91,7 +91,7 @@ async fn follow(w: Web, subject: Subject) -> Response {
 }
 
 /// The stream of `change` notices for `account` (already authorized).
-fn stream(w: &Web, account: &str) -> Response {
+pub(super) fn stream(w: &Web, account: &str) -> Response {
     let ex = w.state.exchange.clone();
     let slot = match ex.hub().open_stream(account) {
         Ok(s) => s,

@@ -11,7 +11,11 @@
 //! `live.js`, woken by `/orders/{id}/live`. Actions are form POSTs to
 //! `/orders/{id}` (`do` = `pay`, `cancel`, `confirm_delivery`,
 //! `request_return`, `open_dispute`, `message`, `rate`), answered 303.
+//!
+//! The provider's side (its list of orders to ship, live; its actions on
+//! the order page) is in `provider_orders.rs`.
 
+use super::provider_orders::{self, Actions};
 use super::{format, html, redirect, AppState, FormPost, Layout, Web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -65,6 +69,8 @@ struct OrderTemplate {
     payment_id: &'static str,
     payment: String,
     error: Option<String>,
+    /// The order's provider's actions (`None` for anyone else).
+    provider: Option<Actions>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -234,7 +240,20 @@ async fn view_of(w: &Web, me: &Account, id: &str) -> Result<View, Response> {
     })
 }
 
+/// The provider's refund amount as posted and a field's message, shown again.
+type Posted = Option<(String, Option<(String, String)>)>;
+
 async fn show_order(w: &Web, id: &str, status: StatusCode, error: Option<String>) -> Response {
+    show_order_with(w, id, status, error, None).await
+}
+
+async fn show_order_with(
+    w: &Web,
+    id: &str,
+    status: StatusCode,
+    error: Option<String>,
+    posted: Posted,
+) -> Response {
     let here = format!("/orders/{id}");
     let (me, _, csrf) = match w.signed_in(&here).await {
         Ok(s) => s,
@@ -273,7 +292,10 @@ async fn show_order(w: &Web, id: &str, status: StatusCode, error: Option<String>
             w.lang.ta("order-payment-awaiting", &pay_by),
         ),
     };
+    let dispute_open = v.dispute.as_ref().is_some_and(|d| d.status == "open");
+    let provider = provider_orders::actions(&me, order, dispute_open, posted);
     let t = OrderTemplate {
+        provider,
         l: w.layout(headline.clone(), Some(&me), &csrf, &here),
         unit_pending: order.unit_no.is_none() && unique && order.status == "placed",
         refunded: format::positive(&order.refunded_total),
@@ -344,6 +366,10 @@ pub(super) async fn list_page(
         Ok(s) => s,
         Err(r) => return r,
     };
+    let as_requester = q.get("as").map(String::as_str) == Some("requester");
+    if me.has_role(symbolon_core::state::Role::Provider) && !as_requester {
+        return provider_orders::list_page(&w, &me, &csrf, &q).await;
+    }
     let list = match w
         .state
         .exchange
@@ -376,6 +402,19 @@ pub(super) async fn act(Path(id): Path<String>, FormPost { w, f }: FormPost) -> 
     if !w.csrf_ok(Some(&token), f.get("csrf")) {
         let msg = w.t("error-form-foreign");
         return show_order(&w, &id, StatusCode::FORBIDDEN, Some(msg)).await;
+    }
+    if let Some(done) = provider_orders::act(&w, &me, &id, &f).await {
+        return match done {
+            Ok(()) => redirect(&here, vec![]),
+            Err(r) => {
+                let amount = f.get("amount").cloned().unwrap_or_default();
+                let (error, field) = match r.field {
+                    Some(k) => (None, Some((k, r.message))),
+                    None => (Some(r.message), None),
+                };
+                show_order_with(&w, &id, r.status, error, Some((amount, field))).await
+            }
+        };
     }
     let ex = w.state.exchange.clone();
     let text = |k: &str| f.get(k).map(|v| v.trim().to_string()).unwrap_or_default();

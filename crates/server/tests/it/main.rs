@@ -31,4 +31,5 @@ mod web_consoles;
 mod web_holder;
 mod web_journey;
 mod web_pages;
+mod web_provider;
 mod web_settings;

@@ -847,3 +847,79 @@ pub async fn ratings_and_categories_are_read_for_the_pages(store: Arc<dyn Store>
         ["electronics/audio/headphones", "home/kitchen"]
     );
 }
+
+/// passes_of lists a provider's passes newest first, bounded; pass_holdings
+/// lists a pass's grants with their units; holders_named finds holder
+/// accounts by id or by name prefix (case-insensitively, `%` and `_`
+/// literal), never an account without the holder role.
+pub async fn provider_console_reads_passes_holders_and_names(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let passes = s.passes_of(&w.provider, 10).await.must("passes");
+    let ids: Vec<&str> = passes.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["pas_unique", "pas_shareable"]);
+    assert_eq!(s.passes_of(&w.provider, 1).await.must("bounded").len(), 1);
+    assert!(s.passes_of(&w.requester, 10).await.must("none").is_empty());
+
+    let held = s.pass_holdings(&w.unique.id, 10).await.must("holdings");
+    let holders: Vec<&str> = held.iter().map(|h| h.holder_id.as_str()).collect();
+    assert_eq!(holders, [w.holder1.as_str(), w.holder2.as_str()]);
+    assert_eq!(held[0].units_granted, Some(2));
+    assert_eq!(held[0].pass.id, w.unique.id);
+    assert_eq!(
+        s.pass_holdings(&w.unique.id, 1).await.must("bounded").len(),
+        1
+    );
+    assert!(s
+        .pass_holdings("pas_nope", 10)
+        .await
+        .must("none")
+        .is_empty());
+
+    for (id, name, roles) in [
+        ("acc_h_alice", "Alice Shop", &[Role::Holder][..]),
+        (
+            "acc_h_alfa",
+            "Alpha_50%",
+            &[Role::Holder, Role::Provider][..],
+        ),
+        ("acc_p_alina", "Alina", &[Role::Provider][..]),
+    ] {
+        let mut new = new_account(id, roles);
+        new.account.name = name.into();
+        s.create_account(&new).await.must("account");
+    }
+    let names = |v: Vec<Account>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(
+        names(s.holders_named("al", 10).await.must("al")),
+        ["acc_h_alice", "acc_h_alfa"]
+    );
+    assert_eq!(
+        names(s.holders_named("ALI", 10).await.must("ali")),
+        ["acc_h_alice"]
+    );
+    assert_eq!(
+        names(s.holders_named("alpha_50%", 10).await.must("literal")),
+        ["acc_h_alfa"]
+    );
+    assert!(s
+        .holders_named("alpha%5", 10)
+        .await
+        .must("escaped")
+        .is_empty());
+    assert!(s
+        .holders_named("a_ice", 10)
+        .await
+        .must("underscore")
+        .is_empty());
+    assert_eq!(
+        names(s.holders_named(&w.holder2, 10).await.must("by id")),
+        [w.holder2.clone()]
+    );
+    assert!(s
+        .holders_named("acc_p_alina", 10)
+        .await
+        .must("no role")
+        .is_empty());
+    assert_eq!(s.holders_named("", 2).await.must("bounded").len(), 2);
+}
