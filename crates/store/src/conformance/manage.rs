@@ -914,7 +914,7 @@ pub async fn provider_console_reads_passes_holders_and_names(store: Arc<dyn Stor
         .is_empty());
     assert_eq!(
         names(s.holders_named(&w.holder2, 10).await.must("by id")),
-        [w.holder2.clone()]
+        std::slice::from_ref(&w.holder2)
     );
     assert!(s
         .holders_named("acc_p_alina", 10)
