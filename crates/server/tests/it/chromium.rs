@@ -176,6 +176,36 @@ impl Browser {
         self.wait_for(css).await.click().await.unwrap();
     }
 
+    /// Clicks `css` (a submit button or a link) and waits (up to 20 s) until
+    /// another document has loaded, so what follows never finds the old page.
+    pub async fn click_and_load(&self, css: &str) {
+        self.client
+            .execute("window.__before_click = true", vec![])
+            .await
+            .unwrap();
+        self.click(css).await;
+        let started = Instant::now();
+        loop {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.__before_click !== true && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await
+                .map(|v| v.as_bool() == Some(true))
+                .unwrap_or(false);
+            if loaded {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no new page after clicking {css}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn path(&self) -> String {
         let u = self.client.current_url().await.unwrap();
         match u.query() {

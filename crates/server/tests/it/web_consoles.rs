@@ -65,7 +65,7 @@ async fn sign_up(b: &Browser, base: &str, name: &str, email: &str, role: &str) {
             box_.click().await.unwrap();
         }
     }
-    b.click("#btn-signup").await;
+    b.click_and_load("#btn-signup").await;
     b.wait_for("form[action='/logout']").await;
 }
 
@@ -139,7 +139,7 @@ async fn exchange_in_four_browsers(
         h.goto(&url("/reputation")).await;
         h.fill("#fields-form [name=fields]", "electronics/cameras")
             .await;
-        h.click("#fields-save").await;
+        h.click_and_load("#fields-save").await;
         h.wait_for("#fields-form").await;
         let fields = h
             .wait_for("#fields-form [name=fields]")
@@ -169,7 +169,7 @@ async fn exchange_in_four_browsers(
         p.fill(&format!("#product-form [name={field}]"), value)
             .await;
     }
-    p.click("#product-save").await;
+    p.click_and_load("#product-save").await;
     p.wait_for("#product-form").await;
     assert!(
         p.text("main").await.contains("Trail camera TC-40"),
@@ -181,7 +181,7 @@ async fn exchange_in_four_browsers(
     select(&p, "#pass-form [name=mode]", "shareable").await;
     p.fill("#pass-form [name=commission_bps]", "1000").await;
     p.check_page(&tag("pass-new")).await;
-    p.click("#pass-issue").await;
+    p.click_and_load("#pass-issue").await;
     p.wait_for("#holder-search").await;
     let pass_path = p.path().await;
     assert!(pass_path.starts_with("/passes/pas_"), "{pass_path}");
@@ -189,12 +189,12 @@ async fn exchange_in_four_browsers(
     // Grants: each holder found by name, with its reputation shown.
     for name in ["Hana Outdoor", "Hugo Trails"] {
         p.fill("#holder-search [name=q]", name).await;
-        p.click("#holder-search button").await;
+        p.click_and_load("#holder-search button").await;
         wait_at_least(&p, "[id^='grant-']", 1).await;
         if name == "Hana Outdoor" {
             p.check_page(&tag("pass-holder-search")).await;
         }
-        p.click("[id^='grant-']").await;
+        p.click_and_load("[id^='grant-']").await;
         p.wait_for("#holder-search").await;
     }
     let pass_page = p.text("main").await;
@@ -243,7 +243,7 @@ async fn exchange_in_four_browsers(
         let form_id = form.attr("id").await.unwrap().unwrap();
         select(h, &format!("#{form_id} [name=pass]"), &pass_id).await;
         h.fill(&format!("#{form_id} [name=note]"), note).await;
-        h.click(&format!("#{form_id}-send")).await;
+        h.click_and_load(&format!("#{form_id}-send")).await;
         h.wait_for("main").await;
     }
     h2.check_page(&tag("inbox-answered")).await;
@@ -307,7 +307,7 @@ async fn exchange_in_four_browsers(
     let orders = p.text("main").await;
     assert!(orders.contains("12 St James's Square"), "{orders}");
     p.check_page(&tag("provider-orders")).await;
-    p.click(&format!("#ship-{order_id}")).await;
+    p.click_and_load(&format!("#ship-{order_id}")).await;
     p.wait_for("main").await;
 
     // ---- the requester sees it shipped live, confirms delivery, rates
