@@ -21,7 +21,11 @@
 //! * `balance.rs`: `/balance`.
 //! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
 //! * `account.rs`: `/account` — profile, ship-to address and card, language,
-//!   signed-in devices, API keys, passkeys.
+//!   signed-in devices, API keys, passkeys, e-mail notifications.
+//! * `notify.rs`: the account page's e-mail choices
+//!   (`/account/notifications`) and the notification messages' text.
+//! * `unsubscribe.rs`: `/unsubscribe?token=…`, the signed link every
+//!   notification carries (works without signing in; RFC 8058 one-click).
 //! * `passkeys.rs`: the JSON endpoints `passkey.js` drives to add a passkey
 //!   (`/account/passkeys/*`) and to sign in with one (`/login/passkey/*`).
 //!
@@ -67,10 +71,14 @@ mod home;
 mod i18n;
 mod layout;
 mod live;
+mod notify;
 mod offers;
 mod orders;
 mod pass;
 mod passkeys;
+mod unsubscribe;
+
+pub use notify::{render_mail, RenderedMail};
 
 use i18n::Lang;
 use layout::{html, Layout};
@@ -113,6 +121,11 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
             post(account::revoke_other_devices),
         )
         .route("/account/keys", post(account::create_key))
+        .route("/account/notifications", post(notify::save))
+        .route(
+            "/unsubscribe",
+            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
+        )
         .route("/account/keys/revoke", post(account::revoke_key))
         .route("/account/passkeys/start", post(passkeys::add_start))
         .route("/account/passkeys/finish", post(passkeys::add_finish))

@@ -18,6 +18,7 @@ mod idempotency;
 mod interop;
 mod isolation;
 mod manage;
+mod notifications;
 mod matching;
 mod openapi;
 mod passes;
