@@ -607,10 +607,7 @@ impl ServerConfig {
                     return Err(ConfigError::Invalid {
                         origin: origin.to_string(),
                         setting: "smtp_url",
-                        message: format!(
-                            "`{}` must start with smtp:// or smtps://",
-                            redact_url(u)
-                        ),
+                        message: format!("`{}` must start with smtp:// or smtps://", redact_url(u)),
                     });
                 } else {
                     c.smtp_url = Some(u.to_string());

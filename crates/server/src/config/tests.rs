@@ -292,10 +292,7 @@ fn smtp_is_off_by_default_layered_checked_and_redacted() {
         Some("smtp://mailer:hunter2@mail.example.org:587?tls=required")
     );
     assert_eq!(c.mail_from.as_deref(), Some("S <s@example.org>"));
-    assert_eq!(
-        c.mail_retry(),
-        vec![std::time::Duration::from_millis(200)]
-    );
+    assert_eq!(c.mail_retry(), vec![std::time::Duration::from_millis(200)]);
     let dbg = format!("{c:?}");
     assert!(
         !dbg.contains("hunter2") && dbg.contains("smtp://mailer:***@mail.example.org"),
@@ -306,7 +303,9 @@ fn smtp_is_off_by_default_layered_checked_and_redacted() {
             smtp_url: Some(bad.into()),
             ..Default::default()
         };
-        let e = ServerConfig::layered(&[("flags", l)]).unwrap_err().to_string();
+        let e = ServerConfig::layered(&[("flags", l)])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("smtp_url"), "{e}");
     }
     let off = ConfigLayer::from_env([("SYMBOLON_SMTP_URL".to_string(), String::new())]).unwrap();

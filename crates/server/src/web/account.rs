@@ -68,7 +68,13 @@ impl AccountTemplate {
     fn mail_kinds(&self) -> Vec<(&'static str, &'static str, bool)> {
         MAIL_KINDS
             .iter()
-            .map(|k| (*k, super::notify::kind_key(k), self.mail.on.iter().any(|o| o == k)))
+            .map(|k| {
+                (
+                    *k,
+                    super::notify::kind_key(k),
+                    self.mail.on.iter().any(|o| o == k),
+                )
+            })
             .collect()
     }
 

@@ -174,12 +174,20 @@ mod tests {
     #[test]
     fn messages_speak_the_recipients_language_and_carry_the_deadline() {
         let data = r#"{"query":"walkman","deadline":1800000000000,"demand_id":"dem_1"}"#;
-        let en = render_mail(&job("request", "en-US", data), "https://x.test", "https://x.test/u");
+        let en = render_mail(
+            &job("request", "en-US", data),
+            "https://x.test",
+            "https://x.test/u",
+        );
         assert_eq!(en.subject, "New request: walkman");
         assert!(en.body.contains("Answer before"), "{}", en.body);
         assert!(en.body.contains("2027"), "the deadline: {}", en.body);
         assert!(en.body.contains("https://x.test/u"));
-        let zh = render_mail(&job("request", "zh-CN", data), "https://x.test", "https://x.test/u");
+        let zh = render_mail(
+            &job("request", "zh-CN", data),
+            "https://x.test",
+            "https://x.test/u",
+        );
         assert_eq!(zh.subject, "新请求：walkman");
         assert!(zh.body.contains("之前回复"), "{}", zh.body);
         for k in MAIL_KINDS {

@@ -58,7 +58,10 @@ impl SmtpSink {
             .spawn()
             .expect("python3 -m aiosmtpd");
         for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return Self { child, dir, port };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -98,7 +101,11 @@ impl SmtpSink {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("{} messages arrived, expected {n}: {:?}", self.messages().len(), self.messages());
+        panic!(
+            "{} messages arrived, expected {n}: {:?}",
+            self.messages().len(),
+            self.messages()
+        );
     }
 
     /// Stops the server, keeping what it received.
@@ -156,9 +163,13 @@ async fn holders_hear_of_requests_in_their_language(backend: Backend) {
     }
     let smtp = SmtpSink::start().await;
     let url = smtp.url();
-    let srv = TestServer::configured(backend, std::sync::Arc::new(symbolon_core::SystemClock), |c| {
-        c.smtp_url = Some(url);
-    })
+    let srv = TestServer::configured(
+        backend,
+        std::sync::Arc::new(symbolon_core::SystemClock),
+        |c| {
+            c.smtp_url = Some(url);
+        },
+    )
     .await;
     let (_, holders, rkey, r) = market(&srv).await;
     let hana_email = web_login(&srv, holders[0].1.api_key().unwrap()).await;
@@ -171,7 +182,13 @@ async fn holders_hear_of_requests_in_their_language(backend: Backend) {
     assert!(page.body.contains(&ivo_email));
     let csrf = page.csrf();
     let kinds: Vec<(String, String)> = [
-        "request", "offer", "order_new", "order_placed", "shipped", "refunded", "dispute",
+        "request",
+        "offer",
+        "order_new",
+        "order_placed",
+        "shipped",
+        "refunded",
+        "dispute",
     ]
     .iter()
     .map(|k| (format!("kind_{k}"), "on".to_string()))
@@ -182,27 +199,50 @@ async fn holders_hear_of_requests_in_their_language(backend: Backend) {
     assert_eq!(saved.status, 303, "{}", saved.body);
     // A language we do not write in: 422, the message beside the select.
     let bad = ivo
-        .post("/account/notifications", &[("csrf", &csrf), ("mail_lang", "fr-FR")])
+        .post(
+            "/account/notifications",
+            &[("csrf", &csrf), ("mail_lang", "fr-FR")],
+        )
         .await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("id=\"mail_lang-error\""), "{}", bad.body);
     // Without the CSRF token: refused.
-    let forged = ivo.post("/account/notifications", &[("mail_lang", "en-US")]).await;
+    let forged = ivo
+        .post("/account/notifications", &[("mail_lang", "en-US")])
+        .await;
     assert_eq!(forged.status, 403);
 
     let d = r.create_demand(&demand("trail camera")).await.unwrap();
     let got = smtp.wait_for(2).await;
-    let hana = got.iter().find(|m| to(m) == hana_email).expect("Hana's mail");
+    let hana = got
+        .iter()
+        .find(|m| to(m) == hana_email)
+        .expect("Hana's mail");
     let ivo_mail = got.iter().find(|m| to(m) == ivo_email).expect("Ivo's mail");
     assert_eq!(hana["subject"], "New request: trail camera");
-    assert!(hana["body"].as_str().unwrap().contains("Answer before"), "{hana}");
-    assert!(hana["body"].as_str().unwrap().contains(" UTC"), "the deadline: {hana}");
+    assert!(
+        hana["body"].as_str().unwrap().contains("Answer before"),
+        "{hana}"
+    );
+    assert!(
+        hana["body"].as_str().unwrap().contains(" UTC"),
+        "the deadline: {hana}"
+    );
     assert_eq!(ivo_mail["subject"], "新请求：trail camera");
-    assert!(ivo_mail["body"].as_str().unwrap().contains("之前回复"), "{ivo_mail}");
+    assert!(
+        ivo_mail["body"].as_str().unwrap().contains("之前回复"),
+        "{ivo_mail}"
+    );
     let unsub = hana["list_unsubscribe"].as_str().unwrap();
-    assert!(unsub.starts_with(&format!("<{}/unsubscribe?token=", srv.url)), "{unsub}");
+    assert!(
+        unsub.starts_with(&format!("<{}/unsubscribe?token=", srv.url)),
+        "{unsub}"
+    );
     assert_eq!(hana["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
-    assert!(hana["body"].as_str().unwrap().contains(unsub.trim_matches(['<', '>'])));
+    assert!(hana["body"]
+        .as_str()
+        .unwrap()
+        .contains(unsub.trim_matches(['<', '>'])));
     assert!(hana["message_id"].as_str().unwrap().starts_with("<evt-"));
 
     // The requester hears of the offers.
@@ -211,7 +251,10 @@ async fn holders_hear_of_requests_in_their_language(backend: Backend) {
     let offers: Vec<_> = got.iter().filter(|m| to(m) == ada_email).collect();
     assert_eq!(offers.len(), 2, "{got:?}");
     assert_eq!(offers[0]["subject"], "New offer for your demand");
-    assert!(offers[0]["body"].as_str().unwrap().contains(&format!("/demands/{}", d.id)));
+    assert!(offers[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/demands/{}", d.id)));
     settled(&srv).await;
 
     // Hana's unsubscribe link, without signing in: GET asks, POST does it.
@@ -251,17 +294,25 @@ async fn holders_hear_of_requests_in_their_language(backend: Backend) {
 
     // Ivo unticks offers and requests on /account (his other kinds stay).
     let page = ivo.get("/account").await;
-    assert!(page.body.contains("id=\"kind_request\" name=\"kind_request\" value=\"on\" checked"));
+    assert!(page
+        .body
+        .contains("id=\"kind_request\" name=\"kind_request\" value=\"on\" checked"));
     let csrf = page.csrf();
     let saved = ivo
         .post(
             "/account/notifications",
-            &[("csrf", &csrf), ("mail_lang", "zh-CN"), ("kind_shipped", "on")],
+            &[
+                ("csrf", &csrf),
+                ("mail_lang", "zh-CN"),
+                ("kind_shipped", "on"),
+            ],
         )
         .await;
     assert_eq!(saved.status, 303);
     let page = ivo.get("/account").await;
-    assert!(page.body.contains("id=\"kind_request\" name=\"kind_request\" value=\"on\">"));
+    assert!(page
+        .body
+        .contains("id=\"kind_request\" name=\"kind_request\" value=\"on\">"));
 
     // A second demand: nobody wants its requests any more.
     let before = smtp.messages().len();
@@ -300,10 +351,14 @@ async fn a_down_smtp_server_delays_but_never_loses_or_repeats(backend: Backend) 
         return;
     }
     let port = free_port();
-    let srv = TestServer::configured(backend, std::sync::Arc::new(symbolon_core::SystemClock), |c| {
-        c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
-        c.mail_retry_schedule = vec![Duration::from_millis(300); 30];
-    })
+    let srv = TestServer::configured(
+        backend,
+        std::sync::Arc::new(symbolon_core::SystemClock),
+        |c| {
+            c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+            c.mail_retry_schedule = vec![Duration::from_millis(300); 30];
+        },
+    )
     .await;
     let (_, holders, _, r) = market(&srv).await;
     let emails = [
@@ -348,11 +403,14 @@ async fn a_down_smtp_server_delays_but_never_loses_or_repeats(backend: Backend) 
     want.sort();
     assert_eq!(tos, want);
     assert_eq!(
-        srv.count_sql("SELECT COUNT(*) FROM mail_outbox WHERE state = 'sent'").await,
+        srv.count_sql("SELECT COUNT(*) FROM mail_outbox WHERE state = 'sent'")
+            .await,
         2
     );
-    let ids: std::collections::BTreeSet<_> =
-        got.iter().map(|m| m["message_id"].as_str().unwrap().to_string()).collect();
+    let ids: std::collections::BTreeSet<_> = got
+        .iter()
+        .map(|m| m["message_id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), 2);
     let _ = smtp.stop();
 }
