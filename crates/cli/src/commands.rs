@@ -241,6 +241,11 @@ pub enum WebhookCommand {
         /// The endpoint id (`whk_…`).
         id: String,
     },
+    /// Disable an endpoint: nothing is sent until it is enabled; its events wait.
+    Disable {
+        /// The endpoint id (`whk_…`).
+        id: String,
+    },
     /// Re-send every event after `--after` (all kept events without it).
     Replay {
         /// The endpoint id (`whk_…`).

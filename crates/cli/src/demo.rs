@@ -370,7 +370,7 @@ fn print_keys(s: &DemoSummary) {
     println!();
     println!("━━ The server keeps running {}", "━".repeat(45));
     kv("server", &s.server_url);
-    let mut table = new_table(&["Role", "Account", "Id", "API key", "Web sign-in"]);
+    let mut table = new_table(&["Role", "Account", "Id", "API key", "Web sign-in", "Console"]);
     // Keys are copied from here: never wrap them.
     table.set_content_arrangement(ContentArrangement::Disabled);
     for a in &s.accounts {
@@ -380,6 +380,7 @@ fn print_keys(s: &DemoSummary) {
             a.id.clone(),
             a.key.clone(),
             a.email.clone(),
+            format!("{}{}", s.server_url, console_path(&a.role)),
         ]);
     }
     print_table(&table);
@@ -397,12 +398,27 @@ fn print_keys(s: &DemoSummary) {
             .map(|a| a.email.clone())
             .unwrap_or_default()
     };
-    note("In a browser:");
-    println!(
-        "    open {}/ and sign in as {} (password {DEMO_PASSWORD}) — or any email above",
-        s.server_url,
-        email_of("requester")
-    );
+    note(&format!(
+        "In a browser (password {DEMO_PASSWORD} for every account):"
+    ));
+    for (role, what) in [
+        ("requester", "ask, compare offers, order and pay"),
+        (
+            "holder",
+            "answer requests live, share passes, earnings, reputation",
+        ),
+        (
+            "provider",
+            "catalog, passes, orders to ship, sales, webhooks, keys",
+        ),
+    ] {
+        println!(
+            "    {}{:<10} as {} — {what}",
+            s.server_url,
+            console_path(role),
+            email_of(role)
+        );
+    }
     note("Try, for example:");
     println!(
         "    symbolon --server {} --key {} inbox",
@@ -425,6 +441,19 @@ fn print_keys(s: &DemoSummary) {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/// Where an account of the demo's `role` (as the table names it) starts on the web.
+fn console_path(role: &str) -> &'static str {
+    if role.starts_with("holder") {
+        "/inbox"
+    } else if role.starts_with("provider") {
+        "/catalog"
+    } else if role.starts_with("operator") {
+        "/operator/disputes"
+    } else {
+        "/demands"
+    }
+}
 
 fn header(n: usize, title: &str) {
     let line = format!("━━ {n}. {title} ");

@@ -774,6 +774,10 @@ impl Client {
         self.post_empty(&format!("/v1/webhooks/{}/enable", enc(id)))
             .await
     }
+    pub async fn disable_webhook(&self, id: &str) -> Result<Webhook> {
+        self.post_empty(&format!("/v1/webhooks/{}/disable", enc(id)))
+            .await
+    }
     pub async fn replay_webhook(&self, id: &str, after: Option<&str>) -> Result<Replay> {
         self.post(
             &format!("/v1/webhooks/{}/replay", enc(id)),

@@ -160,6 +160,9 @@ pub fn literal_host_refused(url: &url::Url) -> bool {
     }
 }
 
+/// The reason an endpoint disabled by its owner shows.
+pub const WEBHOOK_DISABLED_BY_OWNER: &str = "disabled by its owner";
+
 /// Checks a webhook URL's form: `http(s)`, a host, bounded length, no
 /// credentials, and (unless private endpoints are allowed) no loopback or
 /// private literal address and no `localhost`. Names are resolved by
@@ -514,6 +517,21 @@ impl Exchange {
     ) -> ExchangeResult<api::Webhook> {
         let e = self.own_webhook(me, id).await?;
         self.store.enable_webhook(&e.id, self.now()).await?;
+        let e = self.store.webhook(&me.id, id).await?;
+        Ok(webhook_out(&e, None))
+    }
+
+    /// Disables an endpoint at its owner's request: nothing is sent to it
+    /// until it is enabled again; its events keep waiting meanwhile.
+    pub async fn disable_webhook(
+        &self,
+        me: &store::Account,
+        id: &str,
+    ) -> ExchangeResult<api::Webhook> {
+        let e = self.own_webhook(me, id).await?;
+        self.store
+            .disable_webhook(&e.id, self.now(), WEBHOOK_DISABLED_BY_OWNER)
+            .await?;
         let e = self.store.webhook(&me.id, id).await?;
         Ok(webhook_out(&e, None))
     }

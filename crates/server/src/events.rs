@@ -332,6 +332,16 @@ pub async fn enable_webhook(
     Ok(axum::Json(s.exchange.enable_webhook(&me, &id).await?))
 }
 
+#[utoipa::path(post, path = "/v1/webhooks/{id}/disable", tag = "events", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = Webhook, description = "Disabled: nothing is sent to it until it is enabled again; its events wait meanwhile. Disabling again changes nothing."), (status = 404, body = ErrorBody)))]
+pub async fn disable_webhook(
+    State(s): State<AppState>,
+    Caller(me): Caller,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Webhook>> {
+    Ok(axum::Json(s.exchange.disable_webhook(&me, &id).await?))
+}
+
 #[utoipa::path(post, path = "/v1/webhooks/{id}/replay", tag = "events", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ReplayWebhook,
     responses((status = 202, body = Replay), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]

@@ -180,6 +180,7 @@ pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) 
         )
         .route("/webhooks/{id}/rotate", post(events::rotate_webhook))
         .route("/webhooks/{id}/enable", post(events::enable_webhook))
+        .route("/webhooks/{id}/disable", post(events::disable_webhook))
         .route("/webhooks/{id}/replay", post(events::replay_webhook))
         .route("/webhooks/{id}/attempts", get(events::webhook_attempts))
         .layer(axum::middleware::from_fn_with_state(

@@ -100,7 +100,7 @@ impl Modify for BodyTimeout {
         pass_units, unit_history, transfer_unit, pass_order, register_key, upload_pass,
         crate::events::events, crate::events::create_webhook, crate::events::list_webhooks,
         crate::events::get_webhook, crate::events::delete_webhook, crate::events::rotate_webhook,
-        crate::events::enable_webhook, crate::events::replay_webhook, crate::events::webhook_attempts,
+        crate::events::enable_webhook, crate::events::disable_webhook, crate::events::replay_webhook, crate::events::webhook_attempts,
         crate::events::set_party_keys, crate::events::party_keys, crate::events::put_seal,
         crate::events::get_seal, crate::events::share_to_holder, crate::events::my_shares,
         crate::events::share_with_offer, crate::events::offer_requester_keys, crate::events::release_shares,

@@ -19,6 +19,7 @@
 //!   live-update streams.
 //! * `pass.rs`: the pass page `/p/{id}` (the pass's `link`) and its order form.
 //! * `balance.rs`: `/balance`.
+//! * `chart.rs` (+ `templates/chart.html`): charts drawn by `plotters` as SVG, with their figures as a table.
 //! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
 //! * `account.rs`: `/account` — profile, ship-to address and card, language,
 //!   signed-in devices, API keys, passkeys, e-mail notifications.
@@ -28,6 +29,11 @@
 //!   notification carries (works without signing in; RFC 8058 one-click).
 //! * `passkeys.rs`: the JSON endpoints `passkey.js` drives to add a passkey
 //!   (`/account/passkeys/*`) and to sign in with one (`/login/passkey/*`).
+//! * `settings.rs`: `/settings/webhooks` (any account's webhook endpoints,
+//!   their secrets shown once, attempts, replay) and `/settings/keys` (a
+//!   provider's signing keys, rotation, the JWKS link).
+//! * `operator.rs`: `/operator/disputes` and `/operator/disputes/{id}`: the
+//!   operator's dispute queue, message trails and resolutions.
 //!
 //! * Sessions: a cookie `sym_session` (`HttpOnly; SameSite=Lax; Path=/`,
 //!   `Secure` on an https public URL) holding a random token; the store keeps
@@ -64,6 +70,8 @@ mod account;
 mod assets;
 mod auth;
 mod balance;
+#[allow(dead_code)] // until the consoles draw their charts (removed when they land)
+mod chart;
 mod demands;
 mod format;
 mod holders;
@@ -73,9 +81,11 @@ mod layout;
 mod live;
 mod notify;
 mod offers;
+mod operator;
 mod orders;
 mod pass;
 mod passkeys;
+mod settings;
 mod unsubscribe;
 
 pub use notify::{render_mail, RenderedMail};
@@ -132,6 +142,22 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
         .route("/account/passkeys/remove", post(passkeys::remove))
         .route("/login/passkey/start", post(passkeys::login_start))
         .route("/login/passkey/finish", post(passkeys::login_finish))
+        .route(
+            "/settings/webhooks",
+            get(settings::webhooks_page).post(settings::add_webhook),
+        )
+        .route(
+            "/settings/webhooks/{id}/{action}",
+            post(settings::webhook_action),
+        )
+        .route("/settings/keys", get(settings::keys_page))
+        .route("/settings/keys/rotate", post(settings::rotate_key))
+        .route("/operator/disputes", get(operator::queue_page))
+        .route(
+            "/operator/disputes/{id}",
+            get(operator::dispute_page).post(operator::resolve),
+        )
+        .route("/operator/disputes/{id}/messages", post(operator::message))
         .route("/lang", post(i18n::switch_language))
         .layer(axum::Extension(registrations))
 }
@@ -346,6 +372,7 @@ impl Web {
 
     /// [`Web::signed_in`] for a console page of `role`: an account without
     /// the role gets the 403 page (naming the role it lacks), whatever it asks for.
+    #[allow(dead_code)] // until the consoles land
     async fn signed_in_as(
         &self,
         here: &str,
@@ -353,7 +380,7 @@ impl Web {
     ) -> Result<(Account, String, String), Response> {
         let (me, token, csrf) = self.signed_in(here).await?;
         if !me.has_role(role) {
-            let role_name = self.t(&format!("role-{}", role_key(role)));
+            let role_name = self.t(&format!("role-name-{}", role_key(role)));
             let page = auth::error_page_for(
                 self,
                 &me,
@@ -414,7 +441,8 @@ impl Web {
     }
 }
 
-/// A role's key in the catalogue (`role-<key>`).
+/// A role's key in the catalogue (`role-name-<key>`).
+#[allow(dead_code)]
 fn role_key(role: Role) -> &'static str {
     match role {
         Role::Provider => "provider",

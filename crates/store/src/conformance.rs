@@ -181,6 +181,7 @@ macro_rules! __store_conformance_cases {
             events_follow_every_change_in_its_transaction,
             event_wakeups_follow_commits,
             webhook_deliveries_are_leased_retried_and_never_dropped,
+            webhooks_disabled_by_their_owner_keep_their_deliveries,
             concurrent_claims_lease_each_delivery_once,
             claims_bound_sends_in_flight_and_take_turns_across_accounts,
             webhook_limit_holds_under_concurrent_registrations,
@@ -314,6 +315,9 @@ impl crate::OutboxStore for GuardedStore {
     }
     async fn enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()> {
         self.inner.enable_webhook(id, now).await
+    }
+    async fn disable_webhook(&self, id: &str, now: Timestamp, reason: &str) -> StoreResult<()> {
+        self.inner.disable_webhook(id, now, reason).await
     }
     async fn replay_webhook(
         &self,
@@ -5848,6 +5852,57 @@ fn attempt(
         duration_ms: 3,
         outcome: outcome.into(),
     }
+}
+
+/// An endpoint disabled by its owner gets nothing claimed while disabled,
+/// keeps its waiting deliveries (due again once enabled), and keeps the
+/// moment and reason of a first disabling; an unknown endpoint is not found.
+pub async fn webhooks_disabled_by_their_owner_keep_their_deliveries(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    let e = endpoint(&w, &w.holder1);
+    s.create_webhook(&e, 10).await.must("create_webhook");
+    let requests = w.demand(&[&w.holder1]).await;
+    let at = requests[0].created_at;
+    s.disable_webhook(&e.id, at, "disabled by its owner")
+        .await
+        .must("disable");
+    let got = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert_eq!(got.disabled_at, Some(at));
+    assert_eq!(
+        got.disabled_reason.as_deref(),
+        Some("disabled by its owner")
+    );
+    assert_eq!(got.pending, 1, "the waiting delivery stays");
+    s.disable_webhook(&e.id, at.plus_seconds(5), "again")
+        .await
+        .must("disable again");
+    let again = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert_eq!(
+        (again.disabled_at, again.disabled_reason.as_deref()),
+        (Some(at), Some("disabled by its owner")),
+        "a second disabling changes nothing"
+    );
+    assert!(s
+        .claim_deliveries(at.plus_seconds(10), at.plus_seconds(70), "a", 10)
+        .await
+        .must("claim")
+        .is_empty());
+    s.enable_webhook(&e.id, at.plus_seconds(20))
+        .await
+        .must("enable");
+    let enabled = s.webhook(&w.holder1, &e.id).await.must("get");
+    assert_eq!((enabled.disabled_at, enabled.pending), (None, 1));
+    let jobs = s
+        .claim_deliveries(at.plus_seconds(20), at.plus_seconds(80), "a", 10)
+        .await
+        .must("claim");
+    assert_eq!(jobs.len(), 1);
+    assert_err!(
+        s.disable_webhook("whk_nope", at, "x").await,
+        StoreError::NotFound,
+        "no such endpoint"
+    );
 }
 
 /// Deliveries are rows: claimed under a lease (a second worker gets nothing

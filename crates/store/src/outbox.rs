@@ -275,6 +275,31 @@ macro_rules! sql_outbox_methods {
                 tx.commit().await.map_err(db)
             }
 
+            async fn disable_webhook(
+                &self,
+                id: &str,
+                now: Timestamp,
+                reason: &str,
+            ) -> StoreResult<()> {
+                let mut tx = self.$w.begin().await.map_err(db)?;
+                let n = sqlx::query(&$sql(
+                    "UPDATE webhook_endpoints SET disabled_at = COALESCE(disabled_at, $1),
+                       disabled_reason = COALESCE(disabled_reason, $2)
+                     WHERE id = $3",
+                ))
+                .bind(now.millis())
+                .bind(reason)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                tx.commit().await.map_err(db)
+            }
+
             async fn replay_webhook(
                 &self,
                 id: &str,

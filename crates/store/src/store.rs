@@ -356,6 +356,11 @@ pub trait OutboxStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Re-enables a disabled endpoint; its waiting deliveries become due at `now`.
     async fn enable_webhook(&self, id: &str, now: Timestamp) -> StoreResult<()>;
+    /// Disables an endpoint at its owner's request, as of `now` with
+    /// `reason` (an endpoint disabled already keeps its moment and reason):
+    /// nothing is sent to it until it is enabled again, and its events keep
+    /// waiting. [`crate::StoreError::NotFound`] for no such endpoint.
+    async fn disable_webhook(&self, id: &str, now: Timestamp, reason: &str) -> StoreResult<()>;
     /// Queues again every event of the endpoint's account with `seq > after`
     /// (at most `limit`, oldest first), due at `now`; returns how many.
     async fn replay_webhook(

@@ -97,6 +97,9 @@ pub(super) async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<(
                 WebhookCommand::Show { id } => ctx.show(&c.webhook(&id).await?, show_one),
                 WebhookCommand::Rotate { id } => ctx.show(&c.rotate_webhook(&id).await?, show_one),
                 WebhookCommand::Enable { id } => ctx.show(&c.enable_webhook(&id).await?, show_one),
+                WebhookCommand::Disable { id } => {
+                    ctx.show(&c.disable_webhook(&id).await?, show_one)
+                }
                 WebhookCommand::Rm { id } => {
                     c.delete_webhook(&id).await?;
                     ctx.show(&serde_json::json!({"deleted": id}), |_| {

@@ -4,6 +4,7 @@ mod after_sale;
 mod connections;
 mod crash;
 mod demo;
+mod demo_web;
 mod load;
 mod manage;
 mod readme;

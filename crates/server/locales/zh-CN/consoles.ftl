@@ -1,16 +1,19 @@
-# 持有者、提供者和运营者控制台共用的部分：导航、角色名称，以及缺少角色时的页面。
+# 持有者、提供方和运营方控制台共用的部分：导航、角色名称，以及缺少角色时的页面。
 nav-inbox = 收件箱
 nav-wallet = 钱包
 nav-earnings = 收益
 nav-reputation = 信誉
 nav-catalog = 商品目录
-nav-new-pass = 签发凭证
+nav-new-pass = 签发通行证
 nav-sales = 销售
 nav-settings = 设置
 nav-disputes = 争议
-role-provider = 提供者
-role-holder = 持有者
-role-requester = 需求方
-role-operator = 运营者
+role-name-provider = 提供方
+role-name-holder = 持有者
+role-name-requester = 需求方
+role-name-operator = 运营方
 error-lacks-role = 此页面仅供{ $arg }账户使用，您的账户不是。
 error-home = 首页
+chart-empty = 暂无可绘制的数据。
+chart-as-table = 以表格查看数据
+chart-period = 期间

@@ -123,6 +123,7 @@ struct ErrorTemplate {
 }
 
 /// The error page for a signed-in account (its navigation and sign-out shown).
+#[allow(dead_code)] // until the consoles land
 pub(super) fn error_page_for(
     w: &Web,
     me: &Account,

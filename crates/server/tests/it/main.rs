@@ -28,5 +28,7 @@ mod sealed;
 mod story;
 mod web;
 mod web_browser;
+mod web_consoles;
 mod web_journey;
 mod web_pages;
+mod web_settings;
