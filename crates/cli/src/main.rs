@@ -135,6 +135,14 @@ struct ServeArgs {
     /// also `SYMBOLON_ALLOW_PRIVATE_WEBHOOKS=1`.
     #[arg(long)]
     allow_private_webhooks: bool,
+    /// The `From` of e-mail notifications, e.g. `Symbolon <noreply@example.org>` (mail is on
+    /// when `SYMBOLON_SMTP_URL` or `smtp_url` in the config file is set).
+    #[arg(long)]
+    mail_from: Option<String>,
+    /// Delays between attempts to send an e-mail, e.g. `10s,1m,5m` (then it is given up).
+    /// [default: 10s,1m,5m,30m,2h,6h,1d]
+    #[arg(long)]
+    mail_retry_schedule: Option<String>,
     /// Webhook retry delays, e.g. `5s,5m,30m,2h` (the last repeats). [default: 5s,5m,30m,2h,5h,10h,10h]
     #[arg(long)]
     webhook_retry_schedule: Option<String>,
@@ -251,6 +259,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             unpaid_order_ttl: args.unpaid_order_ttl,
             auto_deliver_after: args.auto_deliver_after,
             return_window: args.return_window,
+            // The SMTP URL may carry a password: environment or config file only.
+            smtp_url: None,
+            mail_from: args.mail_from,
+            mail_retry_schedule: args.mail_retry_schedule,
         },
     )?;
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -323,3 +323,22 @@ pub const SALES_MAX_ORDERS: u32 = 5_000;
 pub const SALES_TOP: usize = 10;
 /// A sales history shorter than this (days) is charted per day, else per month.
 pub const SALES_DAILY_UNTIL_DAYS: i64 = 62;
+
+// ---------------------------------------------------------------- e-mail notifications
+
+/// E-mail notifications: the mailer looks at this many new events per step.
+pub const MAIL_QUEUE_BATCH: u32 = 200;
+/// Messages one replica's mailer claims at once (it sends them one by one).
+pub const MAIL_CLAIM_BATCH: u32 = 10;
+/// How long a claimed message is leased: past it, a replica that died
+/// between claim and send loses it to another. Longer than a send may take
+/// (`MAIL_SEND_TIMEOUT_SECONDS`), so a live sender keeps its lease.
+pub const MAIL_LEASE_SECONDS: i64 = 120;
+/// One SMTP exchange (connect, greeting, message) must finish within this.
+pub const MAIL_SEND_TIMEOUT_SECONDS: u64 = 30;
+/// Events older than this when the mailer first sees them are not mailed
+/// (the news is stale: e.g. mail was off when they happened).
+pub const MAIL_MAX_EVENT_AGE_SECONDS: i64 = 24 * 3600;
+/// The default delays between attempts to send a message; after the last
+/// one fails the message is given up (`failed`).
+pub const MAIL_RETRY_SCHEDULE_SECONDS: &[u64] = &[10, 60, 300, 1_800, 7_200, 21_600, 86_400];

@@ -19,6 +19,7 @@ pub mod keyring;
 mod lifecycle;
 mod manage;
 mod market;
+pub mod notify;
 mod orders;
 mod passes;
 pub mod passkeys;

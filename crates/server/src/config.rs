@@ -64,6 +64,17 @@ pub struct ServerConfig {
     /// How long after delivery a return may be requested (the sellers'
     /// money stays pending until then).
     pub return_window: std::time::Duration,
+    /// The SMTP server e-mail notifications go through, as a URL:
+    /// `smtp://[user:password@]host[:port]` (add `?tls=required` for
+    /// STARTTLS) or `smtps://…` (TLS from the start). `None`: mail is off —
+    /// the mailer does not run and nothing is queued. Its password is
+    /// redacted in `Debug` and logs.
+    pub smtp_url: Option<String>,
+    /// The `From` of notifications; `None`: `Symbolon <noreply@<public host>>`.
+    pub mail_from: Option<String>,
+    /// The delays between attempts to send a message; empty means the
+    /// default (`symbolon_core::limits::MAIL_RETRY_SCHEDULE_SECONDS`).
+    pub mail_retry_schedule: Vec<std::time::Duration>,
 }
 
 /// The shortest and longest [`ServerConfig::event_poll`] accepted.
@@ -130,6 +141,9 @@ impl Default for ServerConfig {
             return_window: std::time::Duration::from_secs(
                 symbolon_core::limits::DEFAULT_RETURN_WINDOW_DAYS * 86_400,
             ),
+            smtp_url: None,
+            mail_from: None,
+            mail_retry_schedule: Vec::new(),
         }
     }
 }
@@ -212,6 +226,18 @@ impl ServerConfig {
         }
         p
     }
+
+    /// The mail retry schedule these settings give.
+    pub fn mail_retry(&self) -> Vec<std::time::Duration> {
+        if self.mail_retry_schedule.is_empty() {
+            symbolon_core::limits::MAIL_RETRY_SCHEDULE_SECONDS
+                .iter()
+                .map(|s| std::time::Duration::from_secs(*s))
+                .collect()
+        } else {
+            self.mail_retry_schedule.clone()
+        }
+    }
 }
 
 /// A database URL with any password replaced by `***`, for logs and `Debug`.
@@ -259,6 +285,9 @@ impl fmt::Debug for ServerConfig {
             .field("unpaid_order_ttl", &self.unpaid_order_ttl)
             .field("auto_deliver_after", &self.auto_deliver_after)
             .field("return_window", &self.return_window)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("mail_retry_schedule", &self.mail_retry_schedule)
             .finish()
     }
 }
@@ -296,6 +325,12 @@ pub struct ConfigLayer {
     pub auto_deliver_after: Option<String>,
     /// e.g. `"14d"`.
     pub return_window: Option<String>,
+    /// e.g. `"smtp://user:secret@mail.example.org:587?tls=required"`.
+    pub smtp_url: Option<String>,
+    /// e.g. `"Symbolon <noreply@example.org>"`.
+    pub mail_from: Option<String>,
+    /// e.g. `"10s,1m,5m"`.
+    pub mail_retry_schedule: Option<String>,
 }
 
 impl fmt::Debug for ConfigLayer {
@@ -329,6 +364,9 @@ impl fmt::Debug for ConfigLayer {
             .field("unpaid_order_ttl", &self.unpaid_order_ttl)
             .field("auto_deliver_after", &self.auto_deliver_after)
             .field("return_window", &self.return_window)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("mail_from", &self.mail_from)
+            .field("mail_retry_schedule", &self.mail_retry_schedule)
             .finish()
     }
 }
@@ -404,6 +442,9 @@ impl ConfigLayer {
                 "SYMBOLON_UNPAID_ORDER_TTL" => layer.unpaid_order_ttl = Some(v),
                 "SYMBOLON_AUTO_DELIVER_AFTER" => layer.auto_deliver_after = Some(v),
                 "SYMBOLON_RETURN_WINDOW" => layer.return_window = Some(v),
+                "SYMBOLON_SMTP_URL" => layer.smtp_url = Some(v),
+                "SYMBOLON_MAIL_FROM" => layer.mail_from = Some(v),
+                "SYMBOLON_MAIL_RETRY_SCHEDULE" => layer.mail_retry_schedule = Some(v),
                 "SYMBOLON_MAX_CONNECTIONS" => {
                     layer.max_connections = Some(
                         v.parse()
@@ -557,6 +598,39 @@ impl ServerConfig {
                 LIFECYCLE_WINDOW_RANGE_MILLIS,
                 &mut c.return_window,
             )?;
+            if let Some(u) = &l.smtp_url {
+                let u = u.trim();
+                if u.is_empty() {
+                    // An empty value turns mail off (e.g. to override a file).
+                    c.smtp_url = None;
+                } else if !(u.starts_with("smtp://") || u.starts_with("smtps://")) {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "smtp_url",
+                        message: format!("`{}` must start with smtp:// or smtps://", redact_url(u)),
+                    });
+                } else {
+                    c.smtp_url = Some(u.to_string());
+                }
+            }
+            if let Some(f) = &l.mail_from {
+                if !f.contains('@') {
+                    return Err(ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "mail_from",
+                        message: format!("`{f}` is not an address like Name <name@example.org>"),
+                    });
+                }
+                c.mail_from = Some(f.trim().to_string());
+            }
+            if let Some(text) = &l.mail_retry_schedule {
+                c.mail_retry_schedule =
+                    parse_schedule(text).map_err(|message| ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "mail_retry_schedule",
+                        message,
+                    })?;
+            }
             if let Some(n) = l.max_connections {
                 let (lo, hi) = MAX_CONNECTIONS_RANGE;
                 if !(lo..=hi).contains(&n) {

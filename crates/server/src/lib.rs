@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod idempotency;
+pub mod mailer;
 pub mod net;
 pub mod openapi;
 pub mod registration;
@@ -67,6 +68,8 @@ pub enum ServeError {
     WebhookClient(#[source] reqwest::Error),
     #[error("cannot seal signing keys under the master key")]
     SealKeys(#[source] symbolon_exchange::ExchangeError),
+    #[error("cannot start the mailer")]
+    Mailer(#[from] mailer::MailerError),
     /// An admin command the exchange refused (e.g. a bad name).
     #[error("{0}")]
     Admin(#[source] symbolon_exchange::ExchangeError),
@@ -474,6 +477,8 @@ pub struct Prepared {
     exchange: Arc<Exchange>,
     net: net::NetSettings,
     registrations_per_ip_per_hour: u32,
+    /// The e-mail sender, when `smtp_url` is set, and how often it looks.
+    mailer: Option<(mailer::Mailer, Duration)>,
 }
 
 /// Opens the store (running migrations) so that a caller can announce
@@ -494,12 +499,26 @@ pub async fn prepare(
         .await
         .map_err(ServeError::SealKeys)?;
     exchange.sync_index().await.map_err(ServeError::IndexSync)?;
+    let mailer = match &config.smtp_url {
+        Some(url) => Some((
+            mailer::Mailer::new(
+                url,
+                config.mail_from.as_deref(),
+                &public_url,
+                config.mail_retry(),
+            )?,
+            config.event_poll,
+        )),
+        None => None,
+    };
+    tracing::info!(mail = mailer.is_some(), "e-mail notifications");
     tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "ready");
     Ok(Prepared {
         listener,
         exchange,
         net: net::NetSettings::from(&config),
         registrations_per_ip_per_hour: config.registrations_per_ip_per_hour,
+        mailer,
     })
 }
 
@@ -519,6 +538,7 @@ impl Prepared {
             exchange,
             net,
             registrations_per_ip_per_hour,
+            mailer,
         } = self;
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let client = delivery::http_client(exchange.webhook_policy().allow_private)
@@ -528,6 +548,9 @@ impl Prepared {
             client,
             stop_rx.clone(),
         ));
+        let mail_task = mailer.map(|(m, period)| {
+            tokio::spawn(mailer::run(exchange.clone(), m, period, stop_rx.clone()))
+        });
         let poller = tokio::spawn(delivery::run_poller(exchange.clone(), stop_rx.clone()));
         let listener_task = tokio::spawn(delivery::run_listener(exchange.clone(), stop_rx.clone()));
         let sweeper = {
@@ -601,6 +624,9 @@ impl Prepared {
         // In-flight webhook attempts finish (bounded by their timeout); an
         // interrupted one is retried by whichever replica claims it next.
         let _ = worker.await;
+        if let Some(t) = mail_task {
+            let _ = t.await;
+        }
         exchange.store().close().await;
         tracing::info!("stopped");
         Ok(())

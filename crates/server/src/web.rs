@@ -28,13 +28,17 @@
 //! * `chart.rs` (+ `templates/chart.html`): charts drawn by `plotters` as SVG, with their figures as a table.
 //! * `auth.rs`: sign-up (`/signup`), sign-in (`/login`), sign-out, the error page.
 //! * `account.rs`: `/account` — profile, ship-to address and card, language,
-//!   signed-in devices, API keys, passkeys.
+//!   signed-in devices, API keys, passkeys, e-mail notifications.
 //! * `catalog.rs`: the provider's catalogue `/catalog` (products created
 //!   and edited, with their passes). `provider_passes.rs`: `/passes/new`
 //!   and a pass's admin page `/passes/{id}` (holders, holder search and
 //!   grant, orders, seal, revocation). `provider_orders.rs`: the provider's
 //!   side of `/orders` (orders to ship, live) and of `/orders/{id}`.
 //!   `sales.rs`: `/sales` (revenue and commissions charted, top lists).
+//! * `notify.rs`: the account page's e-mail choices
+//!   (`/account/notifications`) and the notification messages' text.
+//! * `unsubscribe.rs`: `/unsubscribe?token=…`, the signed link every
+//!   notification carries (works without signing in; RFC 8058 one-click).
 //! * `passkeys.rs`: the JSON endpoints `passkey.js` drives to add a passkey
 //!   (`/account/passkeys/*`) and to sign in with one (`/login/passkey/*`).
 //! * `settings.rs`: `/settings/webhooks` (any account's webhook endpoints,
@@ -89,6 +93,7 @@ mod i18n;
 mod inbox;
 mod layout;
 mod live;
+mod notify;
 mod offers;
 mod operator;
 mod orders;
@@ -99,7 +104,10 @@ mod provider_passes;
 mod reputation;
 mod sales;
 mod settings;
+mod unsubscribe;
 mod wallet;
+
+pub use notify::{render_mail, RenderedMail};
 
 use i18n::Lang;
 use layout::{html, Layout};
@@ -164,6 +172,11 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
             post(account::revoke_other_devices),
         )
         .route("/account/keys", post(account::create_key))
+        .route("/account/notifications", post(notify::save))
+        .route(
+            "/unsubscribe",
+            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
+        )
         .route("/account/keys/revoke", post(account::revoke_key))
         .route("/account/passkeys/start", post(passkeys::add_start))
         .route("/account/passkeys/finish", post(passkeys::add_finish))

@@ -1101,6 +1101,17 @@ symbolon_store::sql_people_methods!(
     sql = sql
 );
 
+/// Serializes mail claims (a key of its own: `MAIL` in ASCII), released at commit.
+const MAIL_CLAIM_LOCK: &str = "SELECT pg_advisory_xact_lock(1296124236)";
+
+symbolon_store::sql_mail_methods!(
+    PostgresStore,
+    write = pool,
+    read = pool,
+    sql = sql,
+    claim_lock = Some(MAIL_CLAIM_LOCK)
+);
+
 symbolon_store::sql_unit_methods!(PostgresStore, read = pool, sql = sql);
 symbolon_store::sql_manage_methods!(
     PostgresStore,

@@ -327,6 +327,14 @@ symbolon_store::sql_people_methods!(
     sql = sql
 );
 
+symbolon_store::sql_mail_methods!(
+    SqliteStore,
+    write = writer,
+    read = reader,
+    sql = sql,
+    claim_lock = None
+);
+
 symbolon_store::sql_unit_methods!(SqliteStore, read = reader, sql = sql);
 symbolon_store::sql_manage_methods!(
     SqliteStore,

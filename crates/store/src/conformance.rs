@@ -203,6 +203,9 @@ macro_rules! __store_conformance_cases {
             passkey_ceremonies_are_bounded_per_address,
             ended_sessions_are_pruned,
             ratings_and_categories_are_read_for_the_pages,
+            mail_prefs_round_trip_and_opt_outs_keep_each_other,
+            mail_is_queued_once_per_cursor_move,
+            mail_is_leased_retried_and_sent_once,
         }
     };
 }
@@ -571,6 +574,66 @@ impl crate::ManageStore for GuardedStore {
     }
     async fn categories_in_use(&self, limit: u32) -> StoreResult<Vec<String>> {
         self.inner.categories_in_use(limit).await
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::MailStore for GuardedStore {
+    async fn mail_prefs(&self, account_id: &str) -> StoreResult<Option<crate::mail::MailPrefs>> {
+        self.inner.mail_prefs(account_id).await
+    }
+    async fn set_mail_prefs(
+        &self,
+        prefs: &crate::mail::MailPrefs,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        self.inner.set_mail_prefs(prefs, at).await
+    }
+    async fn mail_opt_out(
+        &self,
+        account_id: &str,
+        kind: &str,
+        default_lang: &str,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        self.inner
+            .mail_opt_out(account_id, kind, default_lang, at)
+            .await
+    }
+    async fn mail_cursor(&self) -> StoreResult<Option<i64>> {
+        self.inner.mail_cursor().await
+    }
+    async fn queue_mails(
+        &self,
+        from: Option<i64>,
+        to: i64,
+        mails: &[crate::mail::NewMail],
+    ) -> StoreResult<bool> {
+        self.inner.queue_mails(from, to, mails).await
+    }
+    async fn claim_mails(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        owner: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::mail::MailJob>> {
+        self.inner.claim_mails(now, lease_until, owner, limit).await
+    }
+    async fn finish_mail(
+        &self,
+        owner: &str,
+        event_seq: i64,
+        account_id: &str,
+        result: &crate::mail::MailResult,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        self.inner
+            .finish_mail(owner, event_seq, account_id, result, at)
+            .await
+    }
+    async fn mail_counts(&self) -> StoreResult<(i64, i64, i64)> {
+        self.inner.mail_counts().await
     }
 }
 
@@ -6424,3 +6487,5 @@ mod manage;
 pub use manage::*;
 mod people;
 pub use people::*;
+mod mail;
+pub use mail::*;

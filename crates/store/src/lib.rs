@@ -12,6 +12,7 @@
 pub mod disputes;
 mod error;
 pub mod lifecycle;
+pub mod mail;
 pub mod manage;
 mod model;
 #[doc(hidden)]
@@ -30,6 +31,7 @@ pub mod conformance;
 pub use disputes::DisputeStore;
 pub use error::{Conflict, StoreError, StoreResult};
 pub use lifecycle::LifecycleStore;
+pub use mail::MailStore;
 pub use manage::ManageStore;
 pub use model::*;
 pub use outbox::demand_opened;

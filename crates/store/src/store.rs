@@ -24,6 +24,7 @@ pub trait Store:
     + crate::UnitStore
     + crate::ManageStore
     + crate::PeopleStore
+    + crate::MailStore
     + Send
     + Sync
     + 'static

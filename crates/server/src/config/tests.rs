@@ -263,3 +263,52 @@ fn unpaid_order_ttl_is_one_duration_within_its_range() {
     let c = ServerConfig::layered(&[("file", file), ("flags", flags)]).unwrap();
     assert_eq!(c.unpaid_order_ttl.as_secs(), 2700);
 }
+
+#[test]
+fn smtp_is_off_by_default_layered_checked_and_redacted() {
+    let d = ServerConfig::layered(&[]).unwrap();
+    assert_eq!(d.smtp_url, None, "mail is off unless configured");
+    assert_eq!(
+        d.mail_retry().first(),
+        Some(&std::time::Duration::from_secs(10))
+    );
+    let file: ConfigLayer = toml::from_str(
+        "smtp_url = \"smtp://file@h:25\"\nmail_from = \"S <s@example.org>\"\nmail_retry_schedule = \"1s,2s\"",
+    )
+    .unwrap();
+    let env = ConfigLayer::from_env([(
+        "SYMBOLON_SMTP_URL".to_string(),
+        "smtp://mailer:hunter2@mail.example.org:587?tls=required".to_string(),
+    )])
+    .unwrap();
+    assert!(!format!("{env:?}").contains("hunter2"));
+    let flags = ConfigLayer {
+        mail_retry_schedule: Some("200ms".into()),
+        ..Default::default()
+    };
+    let c = ServerConfig::layered(&[("file", file), ("env", env), ("flags", flags)]).unwrap();
+    assert_eq!(
+        c.smtp_url.as_deref(),
+        Some("smtp://mailer:hunter2@mail.example.org:587?tls=required")
+    );
+    assert_eq!(c.mail_from.as_deref(), Some("S <s@example.org>"));
+    assert_eq!(c.mail_retry(), vec![std::time::Duration::from_millis(200)]);
+    let dbg = format!("{c:?}");
+    assert!(
+        !dbg.contains("hunter2") && dbg.contains("smtp://mailer:***@mail.example.org"),
+        "{dbg}"
+    );
+    for bad in ["http://x", "mail.example.org"] {
+        let l = ConfigLayer {
+            smtp_url: Some(bad.into()),
+            ..Default::default()
+        };
+        let e = ServerConfig::layered(&[("flags", l)])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("smtp_url"), "{e}");
+    }
+    let off = ConfigLayer::from_env([("SYMBOLON_SMTP_URL".to_string(), String::new())]).unwrap();
+    let c = ServerConfig::layered(&[("env", off)]).unwrap();
+    assert_eq!(c.smtp_url, None, "an empty URL turns mail off");
+}

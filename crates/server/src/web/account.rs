@@ -24,6 +24,7 @@ use symbolon_api as api;
 use symbolon_core::limits::{MAX_API_KEY_LABEL_CHARS, MAX_PASSKEY_NAME_CHARS};
 use symbolon_core::state::Role;
 use symbolon_core::{ErrorCode, Timestamp};
+use symbolon_exchange::notify::{MailSettings, MAIL_KINDS, MAIL_LANGS};
 use symbolon_exchange::people::Device;
 use symbolon_exchange::ExchangeError;
 use symbolon_store::{Account, ApiKeyRecord, PasskeyRecord};
@@ -45,6 +46,8 @@ struct AccountTemplate {
     f: Form,
     max_label: usize,
     max_passkey_name: usize,
+    /// The e-mail notification choices.
+    mail: MailSettings,
 }
 
 impl AccountTemplate {
@@ -59,6 +62,29 @@ impl AccountTemplate {
 
     fn day(&self, t: impl Shown<Timestamp>) -> String {
         self.l.when(t.shown().to_rfc3339())
+    }
+
+    /// Every kind of message, with its label's key and whether it is on.
+    fn mail_kinds(&self) -> Vec<(&'static str, &'static str, bool)> {
+        MAIL_KINDS
+            .iter()
+            .map(|k| {
+                (
+                    *k,
+                    super::notify::kind_key(k),
+                    self.mail.on.iter().any(|o| o == k),
+                )
+            })
+            .collect()
+    }
+
+    /// The languages messages can be written in: tag, name, chosen.
+    fn mail_langs(&self) -> Vec<(&'static str, &'static str, bool)> {
+        MAIL_LANGS
+            .iter()
+            .filter_map(|t| super::i18n::Lang::parse(t))
+            .map(|l| (l.tag(), l.name(), l.tag() == self.mail.lang))
+            .collect()
     }
 
     fn device(&self, user_agent: &str) -> String {
@@ -115,7 +141,7 @@ impl<T, S: Shown<T> + ?Sized> Shown<T> for &S {
 }
 
 /// The page, for `me` signed in with `token`.
-async fn show(
+pub(super) async fn show(
     w: &Web,
     me: Account,
     token: &str,
@@ -136,10 +162,11 @@ async fn show(
         let devices = ex.devices(&me, token).await?;
         let keys = ex.api_keys(&me).await?;
         let passkeys = ex.passkeys(&me).await?;
-        Ok::<_, ExchangeError>((email, profile, devices, keys, passkeys))
+        let mail = ex.mail_settings(&me).await?;
+        Ok::<_, ExchangeError>((email, profile, devices, keys, passkeys, mail))
     }
     .await;
-    let (email, profile, devices, keys, passkeys) = match loaded {
+    let (email, profile, devices, keys, passkeys, mail) = match loaded {
         Ok(v) => v,
         Err(e) => return w.exchange_error(&e),
     };
@@ -157,6 +184,7 @@ async fn show(
         f,
         max_label: MAX_API_KEY_LABEL_CHARS,
         max_passkey_name: MAX_PASSKEY_NAME_CHARS,
+        mail,
     };
     html(status, t, vec![])
 }
@@ -189,7 +217,7 @@ pub(super) async fn signed_in_post(
 }
 
 /// The status of a refused form: 422 for a bad field, else the code's.
-fn form_status(w: &Web, e: &ExchangeError) -> StatusCode {
+pub(super) fn form_status(w: &Web, e: &ExchangeError) -> StatusCode {
     match e.code {
         ErrorCode::InvalidField => StatusCode::UNPROCESSABLE_ENTITY,
         _ => w.status_of(e),

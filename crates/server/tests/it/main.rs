@@ -19,6 +19,7 @@ mod interop;
 mod isolation;
 mod manage;
 mod matching;
+mod notifications;
 mod openapi;
 mod passes;
 mod passkeys;
