@@ -176,6 +176,42 @@ impl Browser {
         self.wait_for(css).await.click().await.unwrap();
     }
 
+    /// Waits (up to 20 s) until `css` matches `n` elements (at least `n`
+    /// when `at_least`), without reloading.
+    pub async fn wait_count(&self, css: &str, n: usize, at_least: bool) {
+        let started = Instant::now();
+        loop {
+            let got = self.client.find_all(Locator::Css(css)).await.unwrap().len();
+            if got == n || (at_least && got > n) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{got} of {n} {css} on {}:\n{}",
+                self.path().await,
+                self.client.source().await.unwrap()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Marks the page; [`Browser::still_marked`] then says whether it was not reloaded.
+    pub async fn mark(&self) {
+        self.client
+            .execute("window.__stayed = true", vec![])
+            .await
+            .unwrap();
+    }
+
+    pub async fn still_marked(&self) -> bool {
+        self.client
+            .execute("return window.__stayed === true", vec![])
+            .await
+            .unwrap()
+            .as_bool()
+            == Some(true)
+    }
+
     /// Clicks `css` (a submit button or a link) and waits (up to 20 s) until
     /// another document has loaded, so what follows never finds the old page.
     pub async fn click_and_load(&self, css: &str) {

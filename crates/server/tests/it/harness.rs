@@ -729,3 +729,16 @@ pub async fn web_page(srv: &TestServer, api_key: &str, path: &str) -> String {
     assert_eq!(page.status(), 200);
     page.text().await.unwrap()
 }
+
+/// Reads a web page's live stream (SSE) until it says `change` (within 10 s), then drops it.
+pub async fn wait_for_change(mut stream: reqwest::Response) {
+    let mut seen = String::new();
+    while !seen.contains("event: change") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+            .await
+            .expect("a change within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}

@@ -125,45 +125,6 @@ async fn holders_answer(w: &World, note: &str) {
     }
 }
 
-/// Waits (up to 20 s) until `css` matches `n` elements, without reloading.
-async fn wait_count(b: &Browser, css: &str, n: usize) {
-    let started = std::time::Instant::now();
-    loop {
-        let got = b
-            .client
-            .find_all(fantoccini::Locator::Css(css))
-            .await
-            .unwrap()
-            .len();
-        if got == n {
-            return;
-        }
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "{got} of {n} {css}:\n{}",
-            b.client.source().await.unwrap()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-/// Marks the page; [`still_marked`] then says whether it was not reloaded.
-async fn mark(b: &Browser) {
-    b.client
-        .execute("window.__stayed = true", vec![])
-        .await
-        .unwrap();
-}
-
-async fn still_marked(b: &Browser) -> bool {
-    b.client
-        .execute("return window.__stayed === true", vec![])
-        .await
-        .unwrap()
-        .as_bool()
-        == Some(true)
-}
-
 /// Signs up on `/signup` as a requester.
 async fn sign_up(b: &Browser, base: &str, name: &str, email: &str, password: &str) {
     b.goto(&format!("{base}/signup")).await;
@@ -238,10 +199,10 @@ async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32
     b.check_page(&tag("demand-waiting")).await;
 
     // ---- offers arrive without a reload
-    mark(&b).await;
+    b.mark().await;
     holders_answer(&w, "In stock, ships today").await;
-    wait_count(&b, "article.offer", 2).await;
-    assert!(still_marked(&b).await, "the offers came without a reload");
+    b.wait_count("article.offer", 2, false).await;
+    assert!(b.still_marked().await, "the offers came without a reload");
     let compared = b.text("main").await;
     for needle in ["Hana's Outdoor Shop", "Hugo", "In stock, ships today"] {
         assert!(compared.contains(needle), "{needle} in {compared}");
@@ -276,10 +237,10 @@ async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32
     b.check_page(&tag("order-paid")).await;
 
     // ---- the provider ships: the timeline moves without a reload
-    mark(&b).await;
+    b.mark().await;
     w.provider.ship_order(&order_id).await.unwrap();
     b.wait_for("ol#timeline li[data-status=shipped]").await;
-    assert!(still_marked(&b).await, "the timeline moved live");
+    assert!(b.still_marked().await, "the timeline moved live");
 
     // ---- delivery confirmed, the holder rated
     b.click("button[name=do][value=confirm_delivery]").await;
@@ -361,7 +322,7 @@ async fn passkeys_in_chromium(backend: Backend) {
     b.wait_for("#passkey-add:not([hidden])").await;
     b.fill("#passkey-name", "Test laptop").await;
     b.click("#btn-passkey-add").await;
-    wait_count(&b, "li.passkey", 1).await;
+    b.wait_count("li.passkey", 1, false).await;
     assert!(b.text("#passkeys").await.contains("Test laptop"));
     assert_eq!(b.authenticator_credentials(&authenticator).await.len(), 1);
     b.check_page("account-passkey-en-US-desktop").await;

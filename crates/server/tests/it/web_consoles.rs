@@ -11,47 +11,6 @@
 
 use crate::chromium::{Browser, Chromium, DESKTOP, PHONE};
 use crate::harness::*;
-use std::time::{Duration, Instant};
-
-/// Waits (up to 20 s) until `css` matches at least `n` elements, without reloading.
-async fn wait_at_least(b: &Browser, css: &str, n: usize) {
-    let started = Instant::now();
-    loop {
-        let got = b
-            .client
-            .find_all(fantoccini::Locator::Css(css))
-            .await
-            .unwrap()
-            .len();
-        if got >= n {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "{got} of {n} {css} on {}:\n{}",
-            b.path().await,
-            b.text("main").await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Marks the page; [`still_marked`] then says whether it was not reloaded.
-async fn mark(b: &Browser) {
-    b.client
-        .execute("window.__stayed = true", vec![])
-        .await
-        .unwrap();
-}
-
-async fn still_marked(b: &Browser) -> bool {
-    b.client
-        .execute("return window.__stayed === true", vec![])
-        .await
-        .unwrap()
-        .as_bool()
-        == Some(true)
-}
 
 /// Signs up on `/signup` with the one role `role`.
 async fn sign_up(b: &Browser, base: &str, name: &str, email: &str, role: &str) {
@@ -190,7 +149,7 @@ async fn exchange_in_four_browsers(
     for name in ["Hana Outdoor", "Hugo Trails"] {
         p.fill("#holder-search [name=q]", name).await;
         p.click_and_load("#holder-search button").await;
-        wait_at_least(&p, "[id^='grant-']", 1).await;
+        p.wait_count("[id^='grant-']", 1, true).await;
         if name == "Hana Outdoor" {
             p.check_page(&tag("pass-holder-search")).await;
         }
@@ -210,13 +169,13 @@ async fn exchange_in_four_browsers(
     for h in [&h1, &h2] {
         h.goto(&url("/inbox")).await;
         h.wait_for("#inbox").await;
-        mark(h).await;
+        h.mark().await;
     }
     h1.check_page(&tag("inbox-empty")).await;
-    mark(&h1).await;
+    h1.mark().await;
     p.goto(&url("/orders")).await;
     p.wait_for("main").await;
-    mark(&p).await;
+    p.mark().await;
 
     // ---- the requester asks
     r.goto(&url("/")).await;
@@ -228,12 +187,12 @@ async fn exchange_in_four_browsers(
     r.wait_for("#offers-title").await;
     let demand_path = r.path().await;
     assert!(demand_path.starts_with("/demands/dem_"), "{demand_path}");
-    mark(&r).await;
+    r.mark().await;
 
     // ---- both holders see it arrive without a reload, and answer
     for (h, name) in [(&h1, "h1"), (&h2, "h2")] {
-        wait_at_least(h, "#inbox [id^='req-']", 1).await;
-        assert!(still_marked(h).await, "{name}: the request came live");
+        h.wait_count("#inbox [id^='req-']", 1, true).await;
+        assert!(h.still_marked().await, "{name}: the request came live");
         let text = h.text("#inbox").await;
         assert!(text.contains("trail camera"), "{name}: {text}");
     }
@@ -249,19 +208,8 @@ async fn exchange_in_four_browsers(
     h2.check_page(&tag("inbox-answered")).await;
 
     // ---- the requester compares, accepts Hana's offer, orders and pays
-    let started = Instant::now();
-    while r
-        .client
-        .find_all(fantoccini::Locator::Css("article.offer"))
-        .await
-        .unwrap()
-        .len()
-        < 2
-    {
-        assert!(started.elapsed() < Duration::from_secs(20), "two offers");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(still_marked(&r).await, "the offers came without a reload");
+    r.wait_count("article.offer", 2, true).await;
+    assert!(r.still_marked().await, "the offers came without a reload");
     let compared = r.text("main").await;
     for needle in ["Hana Outdoor", "Hugo Trails", "Two left"] {
         assert!(compared.contains(needle), "{needle} in {compared}");
@@ -299,11 +247,11 @@ async fn exchange_in_four_browsers(
     r.wait_for("ol#timeline li[data-status=paid]").await;
     let order_id = r.path().await.trim_start_matches("/orders/").to_string();
     assert!(order_id.starts_with("ord_"), "{order_id}");
-    mark(&r).await;
+    r.mark().await;
 
     // ---- the provider sees the order arrive, with the address, and ships it
-    wait_at_least(&p, &format!("#order-{order_id}"), 1).await;
-    assert!(still_marked(&p).await, "the order came live");
+    p.wait_count(&format!("#order-{order_id}"), 1, true).await;
+    assert!(p.still_marked().await, "the order came live");
     let orders = p.text("main").await;
     assert!(orders.contains("12 St James's Square"), "{orders}");
     p.check_page(&tag("provider-orders")).await;
@@ -312,7 +260,7 @@ async fn exchange_in_four_browsers(
 
     // ---- the requester sees it shipped live, confirms delivery, rates
     r.wait_for("ol#timeline li[data-status=shipped]").await;
-    assert!(still_marked(&r).await, "the timeline moved live");
+    assert!(r.still_marked().await, "the timeline moved live");
     r.click("button[name=do][value=confirm_delivery]").await;
     r.wait_for("ol#timeline li[data-status=delivered]").await;
     r.fill("form#rate-form [name=comment]", "Sharp pictures")

@@ -103,17 +103,7 @@ async fn holder_console_story(backend: Backend) {
         .unwrap()
         .starts_with("text/event-stream"));
     let d1 = r.create_demand(&camera_demand()).await.unwrap();
-    let mut stream = stream;
-    let mut seen = String::new();
-    while !seen.contains("event: change") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
-            .await
-            .expect("a change within 10 s")
-            .unwrap()
-            .expect("the stream stays open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    drop(stream);
+    wait_for_change(stream).await;
     let i1 = request_of(h, &d1.id).await;
 
     // The fragment live.js swaps in, and the page: demand, criteria, countdown, forms.

@@ -243,17 +243,7 @@ async fn the_journey(backend: Backend) {
         .unwrap()
         .starts_with("text/event-stream"));
     holders_answer(&holders, &["Ships today", "Spare batteries included"]).await;
-    let mut stream = stream;
-    let mut seen = String::new();
-    while !seen.contains("event: change") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
-            .await
-            .expect("a change within 10 s")
-            .unwrap()
-            .expect("the stream stays open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    drop(stream);
+    wait_for_change(stream).await;
 
     // Both offers, side by side, in the page and in the fragment.
     let fragment = me.get(&format!("/demands/{demand_id}/offers")).await;

@@ -275,17 +275,7 @@ async fn provider_console(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(order.status, "paid");
-    let mut stream = stream;
-    let mut seen = String::new();
-    while !seen.contains("event: change") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
-            .await
-            .expect("a change within 10 s")
-            .unwrap()
-            .expect("the stream stays open");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    drop(stream);
+    wait_for_change(stream).await;
     let orders = me.get("/orders").await;
     let row = orders.element("li", &format!("order-{}", order.id));
     assert!(
