@@ -167,15 +167,18 @@ impl Exchange {
             .collect())
     }
 
-    /// The provider's orders, newest first, at most [`SALES_MAX_ORDERS`]
-    /// (and whether there were more).
+    /// The provider's newest orders, newest first, at most [`SALES_MAX_ORDERS`]
+    /// (and whether there were more). The store pages oldest first, so every
+    /// page is read and only the newest are kept: a long history never hides
+    /// what came last.
     async fn provider_orders_scan(
         &self,
         me: &store::Account,
     ) -> ExchangeResult<(Vec<store::Order>, bool)> {
         require(me, Role::Provider)?;
         let now = self.now();
-        let mut all = Vec::new();
+        let mut newest = std::collections::VecDeque::new();
+        let mut more = false;
         let mut after = None;
         loop {
             let page = Page {
@@ -188,13 +191,15 @@ impl Exchange {
                 .await?;
             let full = items.len() as u32 == MAX_PAGE_LIMIT;
             after = items.last().map(|o| o.seq);
-            all.extend(items.into_iter().map(|o| o.as_of(now)));
-            if all.len() as u32 >= SALES_MAX_ORDERS {
-                all.truncate(SALES_MAX_ORDERS as usize);
-                return Ok((all, true));
+            for o in items {
+                newest.push_back(o.as_of(now));
+                if newest.len() > SALES_MAX_ORDERS as usize {
+                    newest.pop_front();
+                    more = true;
+                }
             }
             if !full {
-                return Ok((all, false));
+                return Ok((newest.into_iter().rev().collect(), more));
             }
         }
     }

@@ -271,27 +271,17 @@ impl Exchange {
         Ok(convert::interaction_state(&i, now))
     }
 
-    /// Every interaction request of the holder (up to [`CONSOLE_SCAN_LIMIT`]), oldest first.
-    async fn all_interactions(
+    /// The holder's newest interaction requests (up to [`CONSOLE_SCAN_LIMIT`]), newest first.
+    async fn newest_interactions(
         &self,
         me: &store::Account,
+        limit: u32,
     ) -> ExchangeResult<Vec<store::Interaction>> {
         require(me, Role::Holder)?;
-        let mut all = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store::Page {
-                after,
-                limit: MAX_PAGE_LIMIT,
-            };
-            let items = self.store.inbox(&me.id, None, &page).await?;
-            let full = items.len() as u32 == page.limit;
-            after = items.last().map(|i| i.seq);
-            all.extend(items);
-            if !full || all.len() as u32 >= CONSOLE_SCAN_LIMIT {
-                return Ok(all);
-            }
-        }
+        Ok(self
+            .store
+            .inbox_newest(&me.id, limit.min(CONSOLE_SCAN_LIMIT))
+            .await?)
     }
 
     /// The holder's newest `limit` interaction requests, newest first, each
@@ -301,11 +291,13 @@ impl Exchange {
         me: &store::Account,
         limit: usize,
     ) -> ExchangeResult<Vec<InboxRequest>> {
-        let all = self.all_interactions(me).await?;
+        let newest = self
+            .newest_interactions(me, u32::try_from(limit).unwrap_or(u32::MAX))
+            .await?;
         let now = self.now();
         let mut demands: HashMap<String, store::DemandRecord> = HashMap::new();
         let mut out = Vec::new();
-        for i in all.iter().rev().take(limit) {
+        for i in &newest {
             if !demands.contains_key(&i.demand_id) {
                 let d = self.store.demand(&i.demand_id).await?;
                 demands.insert(i.demand_id.clone(), d);
@@ -337,7 +329,7 @@ impl Exchange {
     }
 
     /// The holder's ratings and decided requests with their moments, oldest
-    /// first (up to [`CONSOLE_SCAN_LIMIT`] of each): a request answered with
+    /// first (the newest [`CONSOLE_SCAN_LIMIT`] requests): a request answered with
     /// an offer counts at its answer, a declined one at its decline, an
     /// expired one at its deadline; pending and withdrawn ones do not count.
     pub async fn reputation_history(
@@ -355,7 +347,7 @@ impl Exchange {
             .collect();
         ratings.sort_by_key(|(at, _)| at.millis());
         let mut outcomes: Vec<_> = self
-            .all_interactions(me)
+            .newest_interactions(me, CONSOLE_SCAN_LIMIT)
             .await?
             .into_iter()
             .filter_map(|i| {
@@ -372,19 +364,26 @@ impl Exchange {
         Ok(ReputationHistory { ratings, outcomes })
     }
 
-    /// Every order the holder brought (up to [`CONSOLE_SCAN_LIMIT`]), oldest
-    /// first, as holders see them (no buyer address, payment or tracking).
+    /// The newest orders the holder brought (up to [`CONSOLE_SCAN_LIMIT`]),
+    /// oldest first, as holders see them (no buyer address, payment or
+    /// tracking). Every page is read and only the newest kept, so a long
+    /// history never hides what came last.
     pub async fn holder_orders(&self, me: &store::Account) -> ExchangeResult<Vec<api::Order>> {
-        let mut all = Vec::new();
+        let mut newest = std::collections::VecDeque::new();
         let mut after: Option<String> = None;
         loop {
             let list = self
                 .orders(me, Some("holder"), after.as_deref(), Some(MAX_PAGE_LIMIT))
                 .await?;
-            all.extend(list.items);
+            for o in list.items {
+                newest.push_back(o);
+                if newest.len() > CONSOLE_SCAN_LIMIT as usize {
+                    newest.pop_front();
+                }
+            }
             match list.next {
-                Some(n) if (all.len() as u32) < CONSOLE_SCAN_LIMIT => after = Some(n),
-                _ => return Ok(all),
+                Some(n) => after = Some(n),
+                None => return Ok(newest.into()),
             }
         }
     }

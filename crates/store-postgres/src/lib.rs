@@ -1396,6 +1396,17 @@ impl Store for PostgresStore {
         rows.iter().map(interaction_from).collect()
     }
 
+    async fn inbox_newest(&self, holder_id: &str, limit: u32) -> StoreResult<Vec<Interaction>> {
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = $1 ORDER BY seq DESC LIMIT $2");
+        let rows = sqlx::query(&q)
+            .bind(holder_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(interaction_from).collect()
+    }
+
     async fn interaction(&self, id: &str) -> StoreResult<Interaction> {
         Self::interaction_in(&self.pool, id, false).await
     }

@@ -789,6 +789,17 @@ impl Store for SqliteStore {
         rows.iter().map(interaction_from).collect()
     }
 
+    async fn inbox_newest(&self, holder_id: &str, limit: u32) -> StoreResult<Vec<Interaction>> {
+        let q = format!("SELECT {INTERACTION_COLS} FROM interactions WHERE holder_id = $1 ORDER BY seq DESC LIMIT $2");
+        let rows = sqlx::query(&q)
+            .bind(holder_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db)?;
+        rows.iter().map(interaction_from).collect()
+    }
+
     async fn interaction(&self, id: &str) -> StoreResult<Interaction> {
         self.interaction_in(&self.reader, id).await
     }

@@ -856,6 +856,9 @@ impl Store for GuardedStore {
     ) -> StoreResult<Vec<Interaction>> {
         self.inner.inbox(holder_id, pending_at, page).await
     }
+    async fn inbox_newest(&self, holder_id: &str, limit: u32) -> StoreResult<Vec<Interaction>> {
+        self.inner.inbox_newest(holder_id, limit).await
+    }
     async fn interaction(&self, id: &str) -> StoreResult<Interaction> {
         self.inner.interaction(id).await
     }
@@ -2683,6 +2686,18 @@ pub async fn inbox_pages_oldest_first(store: Arc<dyn Store>) {
         .inbox("acc_nope", None, &page(None, 10))
         .await
         .must("inbox")
+        .is_empty());
+
+    // The newest first, cut at the limit from the old end.
+    let newest = s.inbox_newest(h1, 3).await.must("inbox_newest");
+    let mut expected: Vec<_> = mine.iter().rev().take(3).cloned().collect();
+    assert_eq!(newest, expected, "the three newest, newest first");
+    expected = mine.iter().rev().cloned().collect();
+    assert_eq!(s.inbox_newest(h1, 100).await.must("inbox_newest"), expected);
+    assert!(s
+        .inbox_newest("acc_nope", 10)
+        .await
+        .must("inbox_newest")
         .is_empty());
 }
 

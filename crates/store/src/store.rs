@@ -202,6 +202,9 @@ pub trait Store:
         pending_at: Option<Timestamp>,
         page: &Page,
     ) -> StoreResult<Vec<Interaction>>;
+    /// A holder's newest `limit` interaction requests, newest first (the
+    /// console's inbox: what arrived last is never cut off by what came before).
+    async fn inbox_newest(&self, holder_id: &str, limit: u32) -> StoreResult<Vec<Interaction>>;
     async fn interaction(&self, id: &str) -> StoreResult<Interaction>;
     /// Answers a pending interaction with an offer, if `now` is before its
     /// deadline and the pass's product was not archived
