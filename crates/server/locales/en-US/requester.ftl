@@ -5,7 +5,7 @@ nav-demands = My demands
 nav-orders = My orders
 nav-balance = Balance
 refresh = Refresh
-list-older = Older
+list-next = Next page
 live-sign-in = Sign in to follow this page live.
 
 home-title = Symbolon

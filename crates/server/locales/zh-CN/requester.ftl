@@ -5,7 +5,7 @@ nav-demands = 我的需求
 nav-orders = 我的订单
 nav-balance = 余额
 refresh = 刷新
-list-older = 更早
+list-next = 下一页
 live-sign-in = 登录后可实时关注此页面。
 
 home-title = Symbolon

@@ -12,7 +12,7 @@
 use super::{html, redirect, AppState, FormPost, Layout, Web};
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use std::collections::{BTreeMap, HashMap};
@@ -161,6 +161,8 @@ pub(super) struct Listed {
 struct CatalogTemplate {
     l: Layout,
     items: Vec<Listed>,
+    /// The cursor of the next page of products, if there are more.
+    next: Option<String>,
     form: ProductForm,
     error: Option<String>,
 }
@@ -218,18 +220,24 @@ fn parse(w: &Web, form: &ProductForm) -> Result<api::CreateProduct, (String, Str
     })
 }
 
-/// The provider's products (a page of the API's size) with their passes.
-async fn listed(w: &Web, me: &Account) -> Result<Vec<Listed>, Response> {
+/// A page of the provider's products (the API's page size, after the
+/// cursor `after`) with their passes, and the next page's cursor.
+async fn listed(
+    w: &Web,
+    me: &Account,
+    after: Option<&str>,
+) -> Result<(Vec<Listed>, Option<String>), Response> {
     let ex = &w.state.exchange;
     let products = ex
-        .products(me, None, Some(MAX_PAGE_LIMIT))
+        .products(me, after, Some(MAX_PAGE_LIMIT))
         .await
         .map_err(|e| w.exchange_error(&e))?;
     let passes = ex
         .provider_passes(me)
         .await
         .map_err(|e| w.exchange_error(&e))?;
-    Ok(products
+    let next = products.next.clone();
+    let items = products
         .items
         .into_iter()
         .map(|p| Listed {
@@ -240,7 +248,8 @@ async fn listed(w: &Web, me: &Account) -> Result<Vec<Listed>, Response> {
                 .collect(),
             product: p,
         })
-        .collect())
+        .collect();
+    Ok((items, next))
 }
 
 async fn show_catalog(
@@ -250,28 +259,44 @@ async fn show_catalog(
     status: StatusCode,
     form: ProductForm,
     error: Option<String>,
+    after: Option<&str>,
 ) -> Response {
-    let items = match listed(w, me).await {
+    let (items, next) = match listed(w, me, after).await {
         Ok(i) => i,
         Err(r) => return r,
     };
     let t = CatalogTemplate {
         l: w.layout(w.t("catalog-title"), Some(me), csrf, "/catalog"),
         items,
+        next,
         form,
         error,
     };
     html(status, t, vec![])
 }
 
-/// `GET /catalog`.
-pub(super) async fn catalog_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// `GET /catalog[?after=CURSOR]`.
+pub(super) async fn catalog_page(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
     let w = Web::new(state, &headers);
     let (me, _, csrf) = match w.signed_in_as("/catalog", Role::Provider).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    show_catalog(&w, &me, &csrf, StatusCode::OK, ProductForm::blank(), None).await
+    let after = q.get("after").map(String::as_str);
+    show_catalog(
+        &w,
+        &me,
+        &csrf,
+        StatusCode::OK,
+        ProductForm::blank(),
+        None,
+        after,
+    )
+    .await
 }
 
 /// A refused form: the message beside its field (422), else above the form.
@@ -295,21 +320,21 @@ pub(super) async fn create(FormPost { w, f }: FormPost) -> Response {
     let mut form = ProductForm::posted(None, &f);
     if !w.csrf_ok(Some(&token), f.get("csrf")) {
         let msg = w.t("error-form-foreign");
-        return show_catalog(&w, &me, &csrf, StatusCode::FORBIDDEN, form, Some(msg)).await;
+        return show_catalog(&w, &me, &csrf, StatusCode::FORBIDDEN, form, Some(msg), None).await;
     }
     let req = match parse(&w, &form) {
         Ok(r) => r,
         Err((field, msg)) => {
             form.errors.insert(field, msg);
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return show_catalog(&w, &me, &csrf, status, form, None).await;
+            return show_catalog(&w, &me, &csrf, status, form, None, None).await;
         }
     };
     match w.state.exchange.create_product(&me, &req).await {
         Ok(p) => redirect(&format!("/catalog/{}", p.id), vec![]),
         Err(e) => {
             let (status, error) = refused(&w, &mut form, &e);
-            show_catalog(&w, &me, &csrf, status, form, error).await
+            show_catalog(&w, &me, &csrf, status, form, error, None).await
         }
     }
 }

@@ -486,4 +486,45 @@ async fn holders_see_no_address(backend: Backend) {
     let _: &Client = &h;
 }
 
+/// A catalogue longer than a page: `/catalog` lists the first page and
+/// links to the next, which holds the rest (the newest product included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_pages_through_every_product() {
+    use symbolon_core::limits::MAX_PAGE_LIMIT;
+    let srv = TestServer::on(Backend::Sqlite).await;
+    let (_, p) = srv.account("Nordlicht Optics", &[Role::Provider]).await;
+    let n = MAX_PAGE_LIMIT as usize + 1;
+    for i in 0..n {
+        p.create_product(&product(
+            &format!("Lens {i:03}"),
+            "electronics/cameras",
+            "10.00",
+            1,
+        ))
+        .await
+        .unwrap();
+    }
+    let me = web_sign_in(&srv, p.api_key().unwrap()).await;
+    let first = me.get("/catalog").await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.body.matches("class=\"product\"").count(), n - 1);
+    let newest = format!("Lens {:03}", n - 1);
+    assert!(!first.body.contains(&newest));
+    let at = first
+        .body
+        .find("id=\"catalog-next\"")
+        .expect("a next-page link");
+    let href_at = first.body[..at].rfind("href=\"").expect("its href") + 6;
+    let href = first.body[href_at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let second = me.get(&href).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.body.matches("class=\"product\"").count(), 1);
+    assert!(second.body.contains(&newest), "the newest on page two");
+    assert!(!second.body.contains("id=\"catalog-next\""));
+}
+
 on_both_backends!(provider_console, holders_see_no_address);
