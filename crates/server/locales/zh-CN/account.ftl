@@ -13,7 +13,7 @@ field-new-password = 密码
 field-your-name = 你的名字
 field-roles = 我想要…
 role-requester = 购买（需求方）
-role-holder = 推荐通行证（持有者）
+role-holder = 推荐通行证（持有人）
 role-provider = 销售商品（提供方）
 role-operator = 处理争议（运营方）
 

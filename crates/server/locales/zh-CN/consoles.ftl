@@ -1,4 +1,4 @@
-# 持有者、提供方和运营方控制台共用的部分：导航、角色名称，以及缺少角色时的页面。
+# 持有人、提供方和运营方控制台共用的部分：导航、角色名称，以及缺少角色时的页面。
 nav-inbox = 收件箱
 nav-wallet = 钱包
 nav-earnings = 收益
@@ -9,7 +9,7 @@ nav-sales = 销售
 nav-settings = 设置
 nav-disputes = 争议
 role-name-provider = 提供方
-role-name-holder = 持有者
+role-name-holder = 持有人
 role-name-requester = 需求方
 role-name-operator = 运营方
 error-lacks-role = 此页面仅供{ $arg }账户使用，您的账户不是。

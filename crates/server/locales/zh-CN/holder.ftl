@@ -1,16 +1,16 @@
-# 持有者控制台：收件箱、钱包、收益、信誉。
+# 持有人控制台：收件箱、钱包、收益、信誉。
 
 ## 收件箱
 inbox-title = 收件箱
-inbox-explain = 与您的凭证匹配的需求方需求，最新的在前。请在截止时间前选择一张凭证并附上留言回复，或者拒绝。
+inbox-explain = 与您的通行证匹配的需求方需求，最新的在前。请在截止时间前选择一张通行证并附上留言回复，或者拒绝。
 inbox-updated = 已显示新的或有变化的请求。
-inbox-empty = 暂无互动请求。一旦有需求与您的凭证匹配，就会出现在这里。
+inbox-empty = 暂无互动请求。一旦有需求与您的通行证匹配，就会出现在这里。
 inbox-category = 类别：
 inbox-price-cap = 最高 { $arg }
 inbox-deadline = 请在 { $arg } 前回复
 inbox-time-left = 剩余时间：
 inbox-deadline-passed = 已过截止时间
-inbox-no-criteria = 需求方没有对持有者设定条件。
+inbox-no-criteria = 需求方没有对持有人设定条件。
 inbox-criteria = 需求方的条件与您的数据
 inbox-criterion = 条件
 inbox-asked = 要求
@@ -31,12 +31,12 @@ inbox-status-declined = 已拒绝
 inbox-status-expired = 已过截止时间
 inbox-status-withdrawn = 需求方已撤回
 inbox-status-unknown = 未知
-inbox-pass = 要报价的凭证
+inbox-pass = 要报价的通行证
 inbox-suggested = 与此需求匹配
-inbox-other-passes = 其他凭证
+inbox-other-passes = 其他通行证
 inbox-note = 给需求方的留言（可选）
 inbox-send = 发送报价
-inbox-no-pass = 您目前没有可以报价的凭证。
+inbox-no-pass = 您目前没有可以报价的通行证。
 inbox-decline-reason = 拒绝原因（可选）
 inbox-decline = 拒绝
 inbox-closed-expired = 已过截止时间：此请求无法再回复。
@@ -44,13 +44,13 @@ inbox-closed-offered = 您已用报价回复此请求。
 inbox-closed-declined = 您已拒绝此请求。
 inbox-declined-because = 您的原因：{ $arg }
 inbox-closed-withdrawn = 需求方已撤回此请求（已接受其他报价或取消了需求）。
-inbox-err-pass = 请选择要报价的凭证。
+inbox-err-pass = 请选择要报价的通行证。
 inbox-err-action = 请选择发送报价或拒绝。
 
 ## 钱包
 wallet-title = 钱包
-wallet-explain = 您持有的凭证。分享凭证的链接或二维码：通过它下的订单会把佣金记在您名下。
-wallet-empty = 您还没有持有任何凭证。凭证由提供者授予您。
+wallet-explain = 您持有的通行证。分享通行证的链接或二维码：通过它下的订单会把佣金记在您名下。
+wallet-empty = 您还没有持有任何通行证。通行证由提供者授予您。
 wallet-commission = 佣金 { $arg }
 wallet-units-left = 剩余 { $n } 件
 wallet-units-of = （共授予 { $n } 件）
@@ -61,10 +61,10 @@ wallet-qr-label = 您的分享链接的二维码
 wallet-link = 您的分享链接
 wallet-copy = 复制链接
 wallet-copied = 链接已复制。
-wallet-orders = 此凭证带来的订单
-wallet-no-orders = 还没有通过此凭证下的订单。
+wallet-orders = 此通行证带来的订单
+wallet-no-orders = 还没有通过此通行证下的订单。
 holder-col-order = 订单
-holder-col-pass = 凭证
+holder-col-pass = 通行证
 holder-col-day = 日期
 holder-col-status = 状态
 holder-col-quantity = 数量
@@ -82,7 +82,7 @@ holder-order-other = 其他
 
 ## 收益
 earnings-title = 收益
-earnings-explain = 您的凭证带来的订单的佣金。从付款起处于待结算状态，直到订单送达且退货期结束；之后即可提现。
+earnings-explain = 您的通行证带来的订单的佣金。从付款起处于待结算状态，直到订单送达且退货期结束；之后即可提现。
 earnings-balances = 余额
 earnings-over-time = 佣金走势
 earnings-chart-daily = 每日佣金
@@ -93,7 +93,7 @@ earnings-per-month = 按月
 earnings-month = 月份
 earnings-none = 暂无佣金。
 earnings-per-order = 按订单
-earnings-no-orders = 还没有通过您的凭证下的订单。
+earnings-no-orders = 还没有通过您的通行证下的订单。
 earnings-col-stage = 佣金状态
 earnings-col-net = 净佣金
 earnings-stage-unpaid = 未赚取（未付款）

@@ -438,7 +438,7 @@ async fn provider_console(backend: Backend) {
     zh.lang = Some("zh-CN");
     for (path, text) in [
         ("/catalog", "商品目录"),
-        ("/passes/new", "签发通证"),
+        ("/passes/new", "签发通行证"),
         (&format!("/passes/{shareable}") as &str, "持有人"),
         ("/orders", "待处理订单"),
         ("/sales", "收入"),
