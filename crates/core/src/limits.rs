@@ -339,6 +339,9 @@ pub const MAIL_SEND_TIMEOUT_SECONDS: u64 = 30;
 /// Events older than this when the mailer first sees them are not mailed
 /// (the news is stale: e.g. mail was off when they happened).
 pub const MAIL_MAX_EVENT_AGE_SECONDS: i64 = 24 * 3600;
+/// How long a message sent or given up stays in the mail outbox (for
+/// inspection) before the sweeper forgets it.
+pub const MAIL_KEEP_SECONDS: i64 = 30 * 24 * 3600;
 /// The default delays between attempts to send a message; after the last
 /// one fails the message is given up (`failed`).
 pub const MAIL_RETRY_SCHEDULE_SECONDS: &[u64] = &[10, 60, 300, 1_800, 7_200, 21_600, 86_400];

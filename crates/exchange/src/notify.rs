@@ -18,7 +18,8 @@
 use crate::{Exchange, ExchangeError, ExchangeResult};
 use std::time::Duration;
 use symbolon_core::limits::{
-    MAIL_CLAIM_BATCH, MAIL_LEASE_SECONDS, MAIL_MAX_EVENT_AGE_SECONDS, MAIL_QUEUE_BATCH,
+    MAIL_CLAIM_BATCH, MAIL_KEEP_SECONDS, MAIL_LEASE_SECONDS, MAIL_MAX_EVENT_AGE_SECONDS,
+    MAIL_QUEUE_BATCH,
 };
 use symbolon_store::mail::{MailJob, MailPrefs, MailResult, NewMail};
 use symbolon_store::{Account, StoreError};
@@ -292,6 +293,13 @@ impl Exchange {
                 now,
             )
             .await?)
+    }
+
+    /// Forgets messages sent or given up more than [`MAIL_KEEP_SECONDS`]
+    /// ago (the sweeper), so the outbox does not grow for ever.
+    pub async fn prune_mails(&self) -> ExchangeResult<u64> {
+        let before = self.now().plus_seconds(-MAIL_KEEP_SECONDS);
+        Ok(self.store.prune_mails(before).await?)
     }
 }
 

@@ -602,6 +602,11 @@ impl Prepared {
                                     Ok(n) => tracing::info!(events = n, "old events pruned"),
                                     Err(e) => tracing::warn!(error = %e, "pruning events failed"),
                                 }
+                                match exchange.prune_mails().await {
+                                    Ok(0) => {}
+                                    Ok(n) => tracing::info!(mails = n, "finished mails forgotten"),
+                                    Err(e) => tracing::warn!(error = %e, "pruning mails failed"),
+                                }
                             }
                         }
                         _ = stop_rx.changed() => break,

@@ -635,6 +635,9 @@ impl crate::MailStore for GuardedStore {
     async fn mail_counts(&self) -> StoreResult<(i64, i64, i64)> {
         self.inner.mail_counts().await
     }
+    async fn prune_mails(&self, before: Timestamp) -> StoreResult<u64> {
+        self.inner.prune_mails(before).await
+    }
 }
 
 #[async_trait::async_trait]

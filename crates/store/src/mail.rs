@@ -109,6 +109,9 @@ pub trait MailStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// How many messages are in each state: (pending, sent, failed).
     async fn mail_counts(&self) -> StoreResult<(i64, i64, i64)>;
+    /// Forgets messages sent or given up (`failed`) before `before`; a
+    /// pending message is never forgotten. How many went.
+    async fn prune_mails(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
 #[doc(hidden)]
@@ -391,6 +394,20 @@ macro_rules! sql_mail_methods {
                     .rows_affected();
                     tx.commit().await.map_err(db)?;
                     Ok(n == 1)
+                }
+
+                async fn prune_mails(&self, before: Timestamp) -> StoreResult<u64> {
+                    let mut tx = self.$w.begin().await.map_err(db)?;
+                    let n = sqlx::query(&$sql(
+                        "DELETE FROM mail_outbox WHERE state IN ('sent', 'failed') AND next_attempt_at < $1",
+                    ))
+                    .bind(before.millis())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?
+                    .rows_affected();
+                    tx.commit().await.map_err(db)?;
+                    Ok(n)
                 }
 
                 async fn mail_counts(&self) -> StoreResult<(i64, i64, i64)> {

@@ -117,7 +117,8 @@ pub async fn mail_is_queued_once_per_cursor_move(store: Arc<dyn Store>) {
 /// A claimed message is leased (no second claim while the lease lives),
 /// due again when the lease runs out (a replica died between claim and
 /// send), retried when it asks, and never claimed once sent or failed;
-/// a lease taken over is no longer its first owner's to finish.
+/// a lease taken over is no longer its first owner's to finish; pruning
+/// forgets finished messages only.
 pub async fn mail_is_leased_retried_and_sent_once(store: Arc<dyn Store>) {
     let s = &*store;
     s.create_account(&new_account("acc_m", &[Role::Holder]))
@@ -218,5 +219,24 @@ pub async fn mail_is_leased_retried_and_sent_once(store: Arc<dyn Store>) {
         .must("claim")
         .is_empty(),
         "sent and failed messages are never claimed again"
+    );
+    // Pruning forgets what was finished before the moment, never what is pending.
+    assert!(s
+        .queue_mails(Some(2), 3, &[mail(3, "acc_m", T0)])
+        .await
+        .must("queue"));
+    assert_eq!(s.prune_mails(T0.plus_seconds(99)).await.must("prune"), 0);
+    assert_eq!(s.prune_mails(T0.plus_seconds(100)).await.must("prune"), 1);
+    assert_eq!(s.mail_counts().await.must("counts"), (1, 1, 0));
+    assert_eq!(
+        s.prune_mails(retry_at.plus_seconds(86_400 * 365))
+            .await
+            .must("prune"),
+        1
+    );
+    assert_eq!(
+        s.mail_counts().await.must("counts"),
+        (1, 0, 0),
+        "the pending message stays"
     );
 }
