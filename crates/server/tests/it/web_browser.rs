@@ -125,18 +125,47 @@ async fn holders_answer(w: &World, note: &str) {
     }
 }
 
-/// Signs up on `/signup` as a requester.
-async fn sign_up(b: &Browser, base: &str, name: &str, email: &str, password: &str) {
+/// Signs up on `/signup` with `password` and the one role `role`.
+pub(crate) async fn sign_up(
+    b: &Browser,
+    base: &str,
+    name: &str,
+    email: &str,
+    password: &str,
+    role: &str,
+) {
     b.goto(&format!("{base}/signup")).await;
     b.fill("input[name=name]", name).await;
     b.fill("input[name=email]", email).await;
     b.fill("input[name=password]", password).await;
-    let requester = b.wait_for("input[name=roles][value=requester]").await;
-    if !requester.is_selected().await.unwrap() {
-        requester.click().await.unwrap();
+    for r in ["requester", "holder", "provider"] {
+        let box_ = b.wait_for(&format!("input[name=roles][value={r}]")).await;
+        if box_.is_selected().await.unwrap() != (r == role) {
+            box_.click().await.unwrap();
+        }
     }
-    b.click("#btn-signup").await;
+    b.click_and_load("#btn-signup").await;
     b.wait_for("form[action='/logout']").await;
+}
+
+/// On a demand's page with an accepted offer: opens the first-time form and
+/// fills in the ship-to address and the sandbox card.
+pub(crate) async fn fill_first_time_order(b: &Browser) {
+    b.wait_for("article.offer.accepted button[name=do][value=order_pay]")
+        .await;
+    b.click("article.offer.accepted details.first-time summary")
+        .await;
+    for (field, value) in [
+        ("name", "Ada Lovelace"),
+        ("line1", "12 St James's Square"),
+        ("city", "London"),
+        ("postal_code", "SW1Y 4JH"),
+        ("country", "GB"),
+        ("card_number", "4242424242424242"),
+    ] {
+        b.fill(&format!("article.offer.accepted [name={field}]"), value)
+            .await;
+    }
 }
 
 /// The requester's whole journey in one language at one width.
@@ -155,7 +184,15 @@ async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32
     b.wait_for("input[name=email]").await;
     b.check_page(&tag("signup")).await;
     let email = format!("ada.{}.{width}@example.org", lang.to_lowercase());
-    sign_up(&b, &base, "Ada", &email, "correct horse battery").await;
+    sign_up(
+        &b,
+        &base,
+        "Ada",
+        &email,
+        "correct horse battery",
+        "requester",
+    )
+    .await;
 
     // ---- "What do you need?" leads to the demand form, which posts it
     b.goto(&url("/")).await;
@@ -211,22 +248,8 @@ async fn journey(tools: &Chromium, backend: Backend, lang: &str, size: (u32, u32
 
     // ---- accept the first, then Order & pay in one click
     b.click("article.offer button[name=do][value=accept]").await;
-    b.wait_for("article.offer.accepted button[name=do][value=order_pay]")
-        .await;
     // First time: the short form that saves the address and card.
-    b.click("article.offer.accepted details.first-time summary")
-        .await;
-    for (field, value) in [
-        ("name", "Ada Lovelace"),
-        ("line1", "12 St James's Square"),
-        ("city", "London"),
-        ("postal_code", "SW1Y 4JH"),
-        ("country", "GB"),
-        ("card_number", "4242424242424242"),
-    ] {
-        b.fill(&format!("article.offer.accepted [name={field}]"), value)
-            .await;
-    }
+    fill_first_time_order(&b).await;
     b.check_page(&tag("demand-accepted")).await;
     b.click("article.offer.accepted button[name=do][value=order_pay]")
         .await;
@@ -315,6 +338,7 @@ async fn passkeys_in_chromium(backend: Backend) {
         "Pia Passkey",
         "pia@example.org",
         "correct horse battery",
+        "requester",
     )
     .await;
     b.goto(&format!("{base}/account")).await;

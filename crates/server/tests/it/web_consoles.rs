@@ -11,22 +11,7 @@
 
 use crate::chromium::{Browser, Chromium, DESKTOP, PHONE};
 use crate::harness::*;
-
-/// Signs up on `/signup` with the one role `role`.
-async fn sign_up(b: &Browser, base: &str, name: &str, email: &str, role: &str) {
-    b.goto(&format!("{base}/signup")).await;
-    b.fill("input[name=name]", name).await;
-    b.fill("input[name=email]", email).await;
-    b.fill("input[name=password]", WEB_PASSWORD).await;
-    for r in ["requester", "holder", "provider"] {
-        let box_ = b.wait_for(&format!("input[name=roles][value={r}]")).await;
-        if box_.is_selected().await.unwrap() != (r == role) {
-            box_.click().await.unwrap();
-        }
-    }
-    b.click_and_load("#btn-signup").await;
-    b.wait_for("form[action='/logout']").await;
-}
+use crate::web_browser::{fill_first_time_order, sign_up};
 
 /// Sets the value of a `<select>` by its option's value.
 async fn select(b: &Browser, css: &str, value: &str) {
@@ -65,6 +50,7 @@ async fn exchange_in_four_browsers(
         &base,
         "Nordlicht Optics",
         &format!("nordlicht.{suffix}@example.org"),
+        WEB_PASSWORD,
         "provider",
     )
     .await;
@@ -73,6 +59,7 @@ async fn exchange_in_four_browsers(
         &base,
         "Hana Outdoor",
         &format!("hana.{suffix}@example.org"),
+        WEB_PASSWORD,
         "holder",
     )
     .await;
@@ -81,6 +68,7 @@ async fn exchange_in_four_browsers(
         &base,
         "Hugo Trails",
         &format!("hugo.{suffix}@example.org"),
+        WEB_PASSWORD,
         "holder",
     )
     .await;
@@ -89,6 +77,7 @@ async fn exchange_in_four_browsers(
         &base,
         "Ada",
         &format!("ada.{suffix}@example.org"),
+        WEB_PASSWORD,
         "requester",
     )
     .await;
@@ -227,21 +216,7 @@ async fn exchange_in_four_browsers(
     let hana = hana.as_str().expect("Hana's offer").to_string();
     r.click(&format!("#{hana} button[name=do][value=accept]"))
         .await;
-    r.wait_for("article.offer.accepted button[name=do][value=order_pay]")
-        .await;
-    r.click("article.offer.accepted details.first-time summary")
-        .await;
-    for (field, value) in [
-        ("name", "Ada Lovelace"),
-        ("line1", "12 St James's Square"),
-        ("city", "London"),
-        ("postal_code", "SW1Y 4JH"),
-        ("country", "GB"),
-        ("card_number", "4242424242424242"),
-    ] {
-        r.fill(&format!("article.offer.accepted [name={field}]"), value)
-            .await;
-    }
+    fill_first_time_order(&r).await;
     r.click("article.offer.accepted button[name=do][value=order_pay]")
         .await;
     r.wait_for("ol#timeline li[data-status=paid]").await;
