@@ -13,6 +13,11 @@ fn main() {
         .iter()
         .map(|p| (p.pass_id.clone(), format!("{} | {:?}", p.title, p.specs)))
         .collect();
+    let docs: std::collections::HashMap<String, symbolon_match::PassDoc> = market
+        .passes
+        .iter()
+        .map(|p| (p.pass_id.clone(), p.clone()))
+        .collect();
     let engine = Engine::in_memory().unwrap();
     engine.sync(&market).unwrap();
     let mut shown = 0;
@@ -24,19 +29,21 @@ fn main() {
         };
         let want = &format!("a{aid}");
         let text = query_text(q);
-        let r = engine.rank(
-            &MatchQuery::new(
-                ItemSpec {
-                    query: text.clone(),
-                    category: None,
-                    max_price: None,
-                },
-                HolderCriteria::default(),
-            ),
-            3,
+        let mut mq = MatchQuery::new(
+            ItemSpec {
+                query: text.clone(),
+                category: None,
+                max_price: None,
+            },
+            HolderCriteria::default(),
         );
+        mq.floor = std::env::var("FLOOR")
+            .ok()
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0.0);
+        let r = engine.rank(&mq, 3);
         let got: Vec<String> = r.iter().map(|h| h.matched_pass_ids[0].clone()).collect();
-        if got.first() != Some(want) && shown < 25 {
+        if got.first() != Some(want) && shown < 60 {
             shown += 1;
             println!(
                 "Q: {text}\n  want {want}: {}",
@@ -44,6 +51,13 @@ fn main() {
             );
             for (h, g) in r.iter().zip(&got) {
                 println!("  got {g} ({:.4}): {}", h.relevance, titles[g]);
+            }
+            if let Some(p) = docs.get(want) {
+                let c = engine.check(&mq, p);
+                println!(
+                    "  want rel {:.4} cov {:.4}",
+                    c.relevance.score, c.relevance.coverage
+                );
             }
         }
     }

@@ -30,10 +30,15 @@ pub(crate) trait Baseline {
 
 /// Text as the engine's document tokens ([`text::for_each_token`]: words,
 /// joined forms of model numbers, CJK characters and adjacent pairs)
-/// separated by spaces, so a word-splitting SQL tokenizer sees exactly them.
+/// separated by spaces, so a word-splitting SQL tokenizer sees exactly them
+/// (derived pieces of model numbers left out: a SQL tokenizer would count
+/// them as whole words).
 pub fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 2);
     text::for_each_token(s, |t| {
+        if t.starts_with(text::DERIVED) {
+            return;
+        }
         if !out.is_empty() {
             out.push(' ');
         }
@@ -65,7 +70,7 @@ pub fn fts5_query(q: &str) -> Option<String> {
         terms
             .0
             .iter()
-            .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+            .map(|t| format!("\"{}\"", t.text.replace('"', "\"\"")))
             .collect::<Vec<_>>()
             .join(" OR "),
     )
@@ -81,7 +86,7 @@ pub fn tsquery(q: &str) -> Option<String> {
         terms
             .0
             .iter()
-            .map(|t| format!("'{}'", t.replace('\\', "\\\\").replace('\'', "''")))
+            .map(|t| format!("'{}'", t.text.replace('\\', "\\\\").replace('\'', "''")))
             .collect::<Vec<_>>()
             .join(" | "),
     )

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod baseline;
+pub mod bm25;
 pub mod market;
 pub mod matching;
 pub mod progress;

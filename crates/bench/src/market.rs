@@ -464,6 +464,7 @@ pub fn generate(
                 item,
                 criteria,
                 exclude_holder,
+                floor: symbolon_match::score::DEFAULT_FLOOR,
             },
             min_holders,
             max_holders,

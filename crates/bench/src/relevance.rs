@@ -24,9 +24,14 @@ use std::time::{Duration, Instant};
 use symbolon_core::demand::{HolderCriteria, ItemSpec};
 use symbolon_core::reputation::ReputationCounts;
 use symbolon_core::{Currency, Money, TaxonomyPath};
+use symbolon_match::score::DEFAULT_FLOOR;
 
 /// Results asked per query.
 pub const TOP_K: usize = 10;
+/// Holders a demand needs before anyone is contacted (the exchange's default `min_holders`).
+pub const MIN_HOLDERS: usize = 2;
+/// The relevance floors the curve is measured at.
+pub const FLOORS: &[f64] = &[0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8];
 
 /// One row of `walmart.csv` or `amazon.csv`.
 #[derive(Debug, Clone, PartialEq)]
@@ -272,11 +277,41 @@ impl Scores {
     }
 }
 
-/// The report; its JSON is exactly `{"engine": {…}, "fts5": {…}}`.
+/// Recall on present products and refusals on absent ones at one floor.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FloorPoint {
+    pub floor: f64,
+    pub recall_at_1: f64,
+    pub recall_at_5: f64,
+    pub recall_at_10: f64,
+    /// Share of absent-product demands that contact nobody (fewer than `MIN_HOLDERS` qualify).
+    pub refusal_rate: f64,
+}
+
+/// The absent-product figures at the engine's default floor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Absent {
+    pub floor: f64,
+    pub demands: usize,
+    /// Share that contact nobody.
+    pub refusal_rate: f64,
+    /// Share that still reach `MIN_HOLDERS` holders (false contacts).
+    pub false_contact_rate: f64,
+    /// recall@1 at this floor minus recall@1 with no floor.
+    pub recall_at_1_change: f64,
+}
+
+/// The report. `engine` (at the default floor), `fts5` and `bm25` keep the
+/// shape `{recall_at_1, recall_at_5, recall_at_10, p50_ms, p99_ms}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RelevanceReport {
     pub engine: Scores,
     pub fts5: Scores,
+    /// Plain BM25 with model-number normalisation ([`crate::bm25`]).
+    pub bm25: Scores,
+    pub absent: Absent,
+    /// One point per floor of [`FLOORS`].
+    pub curve: Vec<FloorPoint>,
 }
 
 /// Ids of the queries asked, in `pairs` order, and the expected corpus ids.
@@ -288,46 +323,127 @@ fn asked(ds: &Dataset) -> (Vec<String>, Vec<String>) {
         .unzip()
 }
 
-/// The engine's top-10 corpus ids for each query, and the time of each.
-pub fn run_engine(
-    ds: &Dataset,
-    queries: &[String],
-    progress: Progress,
-) -> anyhow::Result<(Vec<Vec<String>>, Vec<Duration>)> {
+/// The engine over a dataset's market.
+pub fn engine_of(ds: &Dataset, progress: Progress) -> anyhow::Result<Engine> {
     let market = ds.market();
     let sp = progress.spinner("engine: indexing the corpus");
     let engine = Engine::in_memory().context("creating the engine")?;
     engine.sync(&market).context("indexing the corpus")?;
     sp.finish_and_clear();
-    let pb = progress.bar(queries.len() as u64, "engine: queries");
+    Ok(engine)
+}
+
+fn match_query(q: &str, floor: f64) -> MatchQuery {
+    MatchQuery {
+        item: ItemSpec {
+            query: q.to_string(),
+            category: None,
+            max_price: None,
+        },
+        criteria: HolderCriteria::default(),
+        exclude_holder: None,
+        floor,
+    }
+}
+
+fn corpus_ids(r: &[crate::api::RankedHolder]) -> Vec<String> {
+    r.iter()
+        .map(|h| {
+            h.holder_id
+                .strip_prefix('h')
+                .unwrap_or(&h.holder_id)
+                .to_string()
+        })
+        .collect()
+}
+
+/// The engine's top-10 corpus ids for each query at `floor`, and the time of each.
+pub fn run_engine(
+    engine: &Engine,
+    queries: &[String],
+    floor: f64,
+    progress: Progress,
+) -> (Vec<Vec<String>>, Vec<Duration>) {
+    let pb = progress.bar(
+        queries.len() as u64,
+        &format!("engine: queries, floor {floor}"),
+    );
     let (mut results, mut times) = (Vec::new(), Vec::new());
     for q in queries {
-        let mq = MatchQuery {
-            item: ItemSpec {
-                query: q.clone(),
-                category: None,
-                max_price: None,
-            },
-            criteria: HolderCriteria::default(),
-            exclude_holder: None,
-        };
+        let mq = match_query(q, floor);
         let t = Instant::now();
         let r = engine.rank(&mq, TOP_K);
         times.push(t.elapsed());
-        results.push(
-            r.iter()
-                .map(|h| {
-                    h.holder_id
-                        .strip_prefix('h')
-                        .unwrap_or(&h.holder_id)
-                        .to_string()
-                })
-                .collect(),
-        );
+        results.push(corpus_ids(&r));
         pb.inc(1);
     }
     pb.finish_and_clear();
-    Ok((results, times))
+    (results, times)
+}
+
+/// For each floor, the share of queries that contact nobody once their true
+/// match (`expected`, a corpus id) has left the market. `passes` holds the
+/// market's pass documents by corpus id (to restore each withdrawn listing).
+pub fn refusals(
+    engine: &Engine,
+    passes: &HashMap<String, PassDoc>,
+    queries: &[String],
+    expected: &[String],
+    floors: &[f64],
+    progress: Progress,
+) -> anyhow::Result<Vec<f64>> {
+    let pb = progress.bar(queries.len() as u64, "engine: absent products");
+    let mut refused = vec![0usize; floors.len()];
+    for (q, id) in queries.iter().zip(expected) {
+        let holder = HolderProfile {
+            id: holder_of(id),
+            fields: vec![],
+            reputation: ReputationCounts::default(),
+        };
+        let pass = passes.get(id).cloned();
+        engine
+            .replace_holdings(&[(holder.clone(), vec![])], None)
+            .context("withdrawing a listing")?;
+        for (i, floor) in floors.iter().enumerate() {
+            if engine.rank(&match_query(q, *floor), MIN_HOLDERS).len() < MIN_HOLDERS {
+                refused[i] += 1;
+            }
+        }
+        engine
+            .replace_holdings(&[(holder, pass.into_iter().collect())], None)
+            .context("restoring a listing")?;
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let n = queries.len().max(1) as f64;
+    Ok(refused.into_iter().map(|r| r as f64 / n).collect())
+}
+
+/// BM25's top-10 corpus ids for each query, and the time of each.
+pub fn run_bm25(
+    ds: &Dataset,
+    queries: &[String],
+    progress: Progress,
+) -> (Vec<Vec<String>>, Vec<Duration>) {
+    let sp = progress.spinner("BM25: indexing the corpus");
+    let index = crate::bm25::Bm25::new(ds.corpus.iter().map(|r| {
+        let mut text = r.title.clone();
+        for (k, v) in &r.attrs {
+            if k != "price" {
+                text.push(' ');
+                text.push_str(v);
+            }
+        }
+        (r.id.as_str(), text)
+    }));
+    sp.finish_and_clear();
+    let (mut results, mut times) = (Vec::new(), Vec::new());
+    for q in queries {
+        let t = Instant::now();
+        results.push(index.top(q, TOP_K));
+        times.push(t.elapsed());
+    }
+    (results, times)
 }
 
 /// SQLite FTS5 (bm25 over title and specs, the query's terms OR-ed) on the corpus.
@@ -397,15 +513,63 @@ pub async fn run_fts5(
     Ok((results, times))
 }
 
-/// Loads the dataset and measures both systems.
+/// Loads the dataset and measures the engine (at every floor, with products
+/// present and absent), plain BM25 and SQLite FTS5.
 pub async fn run(dir: &Path, progress: Progress) -> anyhow::Result<RelevanceReport> {
     let ds = Dataset::load(dir)?;
     let (queries, expected) = asked(&ds);
-    let (er, et) = run_engine(&ds, &queries, progress)?;
+    let passes: HashMap<String, PassDoc> = ds
+        .market()
+        .passes
+        .into_iter()
+        .map(|d| (d.pass_id.trim_start_matches('a').to_string(), d))
+        .collect();
+    let engine = engine_of(&ds, progress)?;
+    let mut curve = Vec::new();
+    let mut at_default = None;
+    for floor in FLOORS {
+        let (r, t) = run_engine(&engine, &queries, *floor, progress);
+        let s = Scores::of(&r, &expected, &t);
+        if *floor == DEFAULT_FLOOR {
+            at_default = Some(s);
+        }
+        curve.push(FloorPoint {
+            floor: *floor,
+            recall_at_1: s.recall_at_1,
+            recall_at_5: s.recall_at_5,
+            recall_at_10: s.recall_at_10,
+            refusal_rate: 0.0,
+        });
+    }
+    let engine_scores = match at_default {
+        Some(s) => s,
+        None => {
+            let (r, t) = run_engine(&engine, &queries, DEFAULT_FLOOR, progress);
+            Scores::of(&r, &expected, &t)
+        }
+    };
+    let mut floors: Vec<f64> = FLOORS.to_vec();
+    floors.push(DEFAULT_FLOOR);
+    let refused = refusals(&engine, &passes, &queries, &expected, &floors, progress)?;
+    for (p, r) in curve.iter_mut().zip(&refused) {
+        p.refusal_rate = *r;
+    }
+    let no_floor = curve.first().map(|p| p.recall_at_1).unwrap_or(0.0);
+    let default_refusal = *refused.last().unwrap_or(&0.0);
+    let (br, bt) = run_bm25(&ds, &queries, progress);
     let (fr, ft) = run_fts5(&ds, &queries, progress).await?;
     Ok(RelevanceReport {
-        engine: Scores::of(&er, &expected, &et),
+        engine: engine_scores,
         fts5: Scores::of(&fr, &expected, &ft),
+        bm25: Scores::of(&br, &expected, &bt),
+        absent: Absent {
+            floor: DEFAULT_FLOOR,
+            demands: queries.len(),
+            refusal_rate: default_refusal,
+            false_contact_rate: 1.0 - default_refusal,
+            recall_at_1_change: engine_scores.recall_at_1 - no_floor,
+        },
+        curve,
     })
 }
 

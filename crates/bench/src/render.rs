@@ -178,7 +178,12 @@ pub fn match_report(r: &MatchReport) -> String {
 /// The relevance report as text.
 pub fn relevance_report(r: &RelevanceReport) -> String {
     let mut t = table(&["", "recall@1", "recall@5", "recall@10", "p50", "p99"]);
-    for (name, s) in [("engine", &r.engine), ("SQLite FTS5 (bm25)", &r.fts5)] {
+    let engine = format!("engine (floor {})", r.absent.floor);
+    for (name, s) in [
+        (engine.as_str(), &r.engine),
+        ("plain BM25 + model numbers", &r.bm25),
+        ("SQLite FTS5 (bm25)", &r.fts5),
+    ] {
         t.add_row(vec![
             name.to_string(),
             format!("{:.3}", s.recall_at_1),
@@ -188,16 +193,32 @@ pub fn relevance_report(r: &RelevanceReport) -> String {
             fmt_ms(s.p99_ms),
         ]);
     }
-    let goal = |name: &str, v: f64, target: f64| {
-        format!(
-            "{name} ≥ {target}: {:.3} {}",
-            v,
-            if v >= target { "met" } else { "NOT met" }
-        )
+    let mut c = table(&[
+        "floor",
+        "recall@1",
+        "recall@5",
+        "recall@10",
+        "absent: refused",
+    ]);
+    for p in &r.curve {
+        c.add_row(vec![
+            format!("{:.2}", p.floor),
+            format!("{:.3}", p.recall_at_1),
+            format!("{:.3}", p.recall_at_5),
+            format!("{:.3}", p.recall_at_10),
+            format!("{:.3}", p.refusal_rate),
+        ]);
+    }
+    let goal = |name: &str, ok: bool, v: String| {
+        format!("{name}: {v} {}", if ok { "met" } else { "NOT met" })
     };
+    let a = &r.absent;
     format!(
-        "{t}\n\ngoals: {}; {}",
-        goal("engine recall@1", r.engine.recall_at_1, 0.94),
-        goal("engine recall@10", r.engine.recall_at_10, 0.99)
+        "{t}\n\nrelevance floor (present products: recall; absent products: share contacting nobody)\n{c}\n\ngoals:\n  {}\n  {}\n  {}\n  {}\n  {}",
+        goal("engine recall@1 ≥ 0.95", r.engine.recall_at_1 >= 0.95, format!("{:.3}", r.engine.recall_at_1)),
+        goal("engine recall@10 ≥ 0.99", r.engine.recall_at_10 >= 0.99, format!("{:.3}", r.engine.recall_at_10)),
+        goal("engine recall@1 ≥ plain BM25's", r.engine.recall_at_1 >= r.bm25.recall_at_1, format!("{:.3} vs {:.3}", r.engine.recall_at_1, r.bm25.recall_at_1)),
+        goal("absent products refused ≥ 50 %", a.refusal_rate >= 0.5, format!("{:.3} at floor {}", a.refusal_rate, a.floor)),
+        goal("recall@1 drop from the floor ≤ 0.01", a.recall_at_1_change >= -0.01, format!("{:+.3}", a.recall_at_1_change)),
     )
 }

@@ -110,6 +110,7 @@ impl Exchange {
             criteria: criteria.clone(),
             // A requester is never matched with itself (an account may be both holder and requester).
             exclude_holder: Some(me.id.clone()),
+            floor: symbolon_match::score::DEFAULT_FLOOR,
         };
         let ranked = self.engine.rank(&match_query, fanout.max_holders as usize);
         let enough = ranked.len() as u32 >= fanout.min_holders;

@@ -12,7 +12,7 @@ use symbolon_core::ids::prefix;
 use symbolon_core::limits::*;
 use symbolon_core::state::{PassMode, Role};
 use symbolon_core::ErrorCode;
-use symbolon_match::{check_item, text::Terms};
+use symbolon_match::{MatchQuery, Matcher};
 use symbolon_store::{self as store, Holding};
 
 /// How many interaction requests, orders or ratings the holder's console
@@ -212,7 +212,10 @@ impl Exchange {
         let demand = self.store.demand(&interaction.demand_id).await?;
         let item = item_of(&demand)?;
         let doc = pass_doc_of(&holding)?;
-        if !check_item(&item, &Terms::of_query(&item.query), &doc).passes() {
+        // The offered pass must really match the item, as the matcher judges
+        // it with the market's statistics (floor included).
+        let query = MatchQuery::new(item, Default::default());
+        if !self.engine.check(&query, &doc).passes() {
             return Err(ExchangeError::field(
                 "pass_id",
                 "the pass does not match the demand's item",

@@ -245,6 +245,7 @@ impl Exchange {
                 item: item_of(d)?,
                 criteria: criteria_of(d)?,
                 exclude_holder: Some(d.requester_id.clone()),
+                floor: symbolon_match::score::DEFAULT_FLOOR,
             };
             let ranked = self.engine.rank(&query, d.max_holders as usize);
             if (ranked.len() as i64) < d.min_holders {

@@ -2,9 +2,10 @@
 //!
 //! A holder **qualifies** when (a) it holds a usable listing (valid pass, units
 //! left if unique, product in stock — the caller passes only those) whose product
-//! matches the item: relevance above zero, category equal to or under the
-//! demand's, price ≤ `max_price` in the same currency; and (b) it meets every
-//! holder criterion given (see [`HolderCriteria`]).
+//! matches the item: it *really* matches the query (its relevance clears the
+//! floor, see [`score`]), its category is equal to or under the demand's, its
+//! price ≤ `max_price` in the same currency; and (b) it meets every holder
+//! criterion given (see [`HolderCriteria`]).
 //!
 //! Qualified holders are ranked by the **score**
 //!
@@ -12,15 +13,17 @@
 //! score = 0.60 · relevance + 0.25 · wilson(positive, ratings) + 0.15 · wilson(offered, interactions)
 //! ```
 //!
-//! where `relevance` ∈ [0, 1] is the best relevance among the holder's matching
-//! listings ([`text::relevance`]) and `wilson` is the Wilson lower bound at 95%
-//! (0 without evidence). Ties break by holder id, ascending.
+//! where `relevance` ∈ [0, 1) is the best BM25F relevance among the holder's
+//! matching listings ([`score::QueryModel::relevance`]) and `wilson` is the
+//! Wilson lower bound at 95% (0 without evidence). Ties break by holder id,
+//! ascending.
 //!
 //! [`ExactMatcher`] evaluates every listing: it is the reference the indexed
 //! engine is tested against.
 
 pub mod engine;
 pub mod explain;
+pub mod score;
 pub mod text;
 
 use serde::Serialize;
@@ -80,6 +83,9 @@ pub struct MatchQuery {
     pub criteria: HolderCriteria,
     /// A holder never matched (the requester itself, when it is also a holder).
     pub exclude_holder: Option<String>,
+    /// The relevance floor: the least coverage of a pass that really matches
+    /// ([`score::DEFAULT_FLOOR`] unless a benchmark sweeps it).
+    pub floor: f64,
 }
 
 impl MatchQuery {
@@ -88,6 +94,7 @@ impl MatchQuery {
             item,
             criteria,
             exclude_holder: None,
+            floor: score::DEFAULT_FLOOR,
         }
     }
 
@@ -113,18 +120,45 @@ pub struct RankedHolder {
 /// How many holders each criterion eliminated.
 ///
 /// Item criteria form a funnel over each holder's listings, in the order
-/// `query` → `category` → `max_price`: a holder is counted under the first
-/// stage that leaves it with no listing, so `holders_with_supply −
-/// holders_matching_item` is the sum of the three. Holder criteria are then
+/// `query` (no listing shares a term with the query) → `relevance` (none
+/// really matches: coverage below the floor) → `category` → `max_price`: a
+/// holder is counted under the first stage that leaves it with no listing, so
+/// `holders_with_supply − holders_matching_item` is the sum of the four. Holder criteria are then
 /// checked independently among the holders with a matching listing: a holder
 /// failing several counts under each.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Eliminations {
     pub holders_with_supply: u64,
     pub holders_matching_item: u64,
     pub qualified: u64,
     /// Criterion name → holders eliminated by it (only criteria given in the demand).
     pub eliminated: BTreeMap<String, u64>,
+    /// The passes in the market closest to the item among those that share a
+    /// term with the query but fall below the floor: best coverage first
+    /// (ties: pass id), at most [`CLOSEST_PASSES`].
+    pub closest: Vec<ClosePass>,
+}
+
+/// How many of the closest passes [`Eliminations`] reports.
+pub const CLOSEST_PASSES: usize = 3;
+
+/// A pass that almost matched the item.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClosePass {
+    pub pass_id: String,
+    pub relevance: f64,
+    pub coverage: f64,
+}
+
+/// Keeps the best [`CLOSEST_PASSES`] of `all`: coverage first, then pass id.
+pub(crate) fn closest(mut all: Vec<ClosePass>) -> Vec<ClosePass> {
+    all.sort_by(|a, b| {
+        b.coverage
+            .total_cmp(&a.coverage)
+            .then_with(|| a.pass_id.cmp(&b.pass_id))
+    });
+    all.truncate(CLOSEST_PASSES);
+    all
 }
 
 /// The values present in a market, from which [`explain`] draws candidate relaxations.
@@ -143,6 +177,9 @@ pub trait Matcher: Send + Sync {
     fn eliminations(&self, query: &MatchQuery) -> Eliminations;
     /// The reputations and prices present, for explanations.
     fn facts(&self) -> MarketFacts;
+    /// Checks one pass against the item of `query` with the market's statistics
+    /// (the pass need not be in the market).
+    fn check(&self, query: &MatchQuery, pass: &PassDoc) -> ItemCheck;
 }
 
 /// Evaluates every listing of a market it owns.
@@ -154,37 +191,16 @@ pub struct ExactMatcher {
 /// The item checks of one listing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ItemCheck {
-    pub relevance: f64,
+    pub relevance: score::Relevance,
+    pub floor: f64,
     pub category_ok: bool,
     pub price_ok: bool,
 }
 
 impl ItemCheck {
+    /// Whether the pass matches the item: it really matches the query, in category and price.
     pub fn passes(&self) -> bool {
-        self.relevance > 0.0 && self.category_ok && self.price_ok
-    }
-}
-
-/// Checks one pass against the item part of a demand (terms weighing the same;
-/// whether the pass matches does not depend on the weights).
-pub fn check_item(item: &ItemSpec, query_terms: &text::Terms, p: &PassDoc) -> ItemCheck {
-    check_item_weighted(item, query_terms, &vec![1; query_terms.0.len()], p)
-}
-
-/// Checks one pass against the item part of a demand, terms weighted by `weights`.
-pub fn check_item_weighted(
-    item: &ItemSpec,
-    query_terms: &text::Terms,
-    weights: &[u32],
-    p: &PassDoc,
-) -> ItemCheck {
-    let relevance =
-        text::weighted_relevance(query_terms, weights, &p.title, &p.description, &p.specs);
-    let (category_ok, price_ok) = item_filters(item, &p.category, p.price);
-    ItemCheck {
-        relevance,
-        category_ok,
-        price_ok,
+        self.relevance.passes(self.floor) && self.category_ok && self.price_ok
     }
 }
 
@@ -206,6 +222,12 @@ pub fn score(relevance: f64, rep: &ReputationCounts) -> f64 {
 pub fn reputation_score(rep: &ReputationCounts) -> f64 {
     W_POSITIVE * rep.positive_lower_bound() + W_SUCCESS * rep.success_lower_bound()
 }
+
+/// Per holder with supply its funnel and matching listings; and the closest passes.
+type Evaluated<'a> = (
+    BTreeMap<&'a str, (Funnel, Vec<MatchingListing>)>,
+    Vec<ClosePass>,
+);
 
 /// A matching listing: (relevance, price in minor units, pass id).
 pub(crate) type MatchingListing = (f64, i64, String);
@@ -231,12 +253,25 @@ pub(crate) fn ranked_holder(
     }
 }
 
-/// Per holder: whether some listing is relevant, relevant in the category, and fully matching.
+/// Per holder: whether some listing shares a term with the query, really
+/// matches it, really matches in the category, and matches fully.
 #[derive(Default)]
 pub(crate) struct Funnel {
     pub any_relevant: bool,
-    pub any_relevant_in_category: bool,
+    pub any_real: bool,
+    pub any_real_in_category: bool,
     pub any_matching: bool,
+}
+
+impl Funnel {
+    /// Adds one listing's checks.
+    pub(crate) fn add(&mut self, r: &score::Relevance, floor: f64, category: bool, price: bool) {
+        let real = r.passes(floor);
+        self.any_relevant |= r.any();
+        self.any_real |= real;
+        self.any_real_in_category |= real && category;
+        self.any_matching |= real && category && price;
+    }
 }
 
 /// Counts eliminations from each holder's funnel and profile; `qualified` is
@@ -252,7 +287,9 @@ pub(crate) fn count_eliminations<'a>(
         supply += 1;
         if !f.any_relevant {
             bump("query");
-        } else if !f.any_relevant_in_category {
+        } else if !f.any_real {
+            bump("relevance");
+        } else if !f.any_real_in_category {
             bump("category");
         } else if !f.any_matching {
             bump("max_price");
@@ -284,6 +321,7 @@ pub(crate) fn count_eliminations<'a>(
         }
     }
     e.eliminated.entry("query".into()).or_insert(0);
+    e.eliminated.entry("relevance".into()).or_insert(0);
     if query.item.category.is_some() {
         e.eliminated.entry("category".into()).or_insert(0);
     }
@@ -331,33 +369,86 @@ impl ExactMatcher {
             .collect()
     }
 
-    /// Every holder with supply: its funnel, and its matching listings.
-    fn evaluate(&self, query: &MatchQuery) -> BTreeMap<&str, (Funnel, Vec<MatchingListing>)> {
+    /// The query with this market's statistics, and every pass's text.
+    fn model(&self, query: &MatchQuery) -> (score::QueryModel, HashMap<&str, score::PassText>) {
         let terms = text::Terms::of_query(&query.item.query);
-        // Term weights from title document frequencies over the passes in
-        // the market (held by someone; a pass nobody holds is not offered).
         let held = self.held_pass_ids();
-        let mut df = vec![0u64; terms.0.len()];
-        let mut n = 0u64;
-        let mut seen = std::collections::HashSet::new();
-        for p in &self.market.passes {
-            if !held.contains(p.pass_id.as_str()) || !seen.insert(p.pass_id.as_str()) {
+        let texts: HashMap<&str, score::PassText> = self
+            .market
+            .passes
+            .iter()
+            .map(|p| {
+                (
+                    p.pass_id.as_str(),
+                    score::PassText::of(&p.title, &p.specs, &p.description),
+                )
+            })
+            .collect();
+        // Statistics over the passes in the market (held by someone; a pass
+        // nobody holds is not offered).
+        let mut df = vec![0u64; terms.len()];
+        let mut corpus = score::Corpus::default();
+        let mut brands = std::collections::HashSet::new();
+        for (id, t) in &texts {
+            if !held.contains(id) {
                 continue;
             }
-            n += 1;
-            let title = text::tokens(&p.title);
-            for (i, t) in terms.0.iter().enumerate() {
-                df[i] += title.contains(t) as u64;
+            corpus.n += 1;
+            for f in 0..score::FIELDS {
+                corpus.len_sum[f] += t.len[f] as u64;
             }
+            for (i, d) in df.iter_mut().enumerate() {
+                *d += t.holds(&terms, i) as u64;
+            }
+            brands.extend(t.spec_brand.clone());
         }
-        let weights: Vec<u32> = df.iter().map(|d| text::idf_weight(*d, n)).collect();
+        let model = score::QueryModel::new(terms, &df, corpus, |b| brands.contains(b), query.floor);
+        (model, texts)
+    }
+
+    /// The market brands (spec brands of passes someone holds).
+    fn brands(&self) -> std::collections::HashSet<String> {
+        let held = self.held_pass_ids();
+        self.market
+            .passes
+            .iter()
+            .filter(|p| held.contains(p.pass_id.as_str()))
+            .filter_map(|p| text::spec_brand(&p.specs))
+            .collect()
+    }
+
+    /// Every holder with supply: its funnel and matching listings; and each
+    /// held pass's relevance.
+    fn evaluate(&self, query: &MatchQuery) -> Evaluated<'_> {
+        let (model, texts) = self.model(query);
+        let brands = self.brands();
         let checks: HashMap<&str, (ItemCheck, &PassDoc)> = self
             .market
             .passes
             .iter()
             .map(|p| {
-                let c = check_item_weighted(&query.item, &terms, &weights, p);
+                let t = &texts[p.pass_id.as_str()];
+                let relevance = model.relevance(&t.terms(&model, |b| brands.contains(b)));
+                let (category_ok, price_ok) = item_filters(&query.item, &p.category, p.price);
+                let c = ItemCheck {
+                    relevance,
+                    floor: query.floor,
+                    category_ok,
+                    price_ok,
+                };
                 (p.pass_id.as_str(), (c, p))
+            })
+            .collect();
+        let held = self.held_pass_ids();
+        let near = checks
+            .iter()
+            .filter(|(id, (c, _))| {
+                held.contains(*id) && c.relevance.any() && !c.relevance.passes(query.floor)
+            })
+            .map(|(id, (c, _))| ClosePass {
+                pass_id: id.to_string(),
+                relevance: c.relevance.score,
+                coverage: c.relevance.coverage,
             })
             .collect();
         let mut per_holder: BTreeMap<&str, (Funnel, Vec<MatchingListing>)> = BTreeMap::new();
@@ -369,21 +460,19 @@ impl ExactMatcher {
                 continue;
             };
             let (f, matching) = per_holder.entry(l.holder_id.as_str()).or_default();
-            f.any_relevant |= c.relevance > 0.0;
-            f.any_relevant_in_category |= c.relevance > 0.0 && c.category_ok;
+            f.add(&c.relevance, query.floor, c.category_ok, c.price_ok);
             if c.passes() {
-                f.any_matching = true;
-                matching.push((c.relevance, p.price.minor, p.pass_id.clone()));
+                matching.push((c.relevance.score, p.price.minor, p.pass_id.clone()));
             }
         }
-        per_holder
+        (per_holder, closest(near))
     }
 }
 
 impl Matcher for ExactMatcher {
     fn rank(&self, query: &MatchQuery, limit: usize) -> Vec<RankedHolder> {
         let mut ranked = Vec::new();
-        for (holder_id, (_, matching)) in self.evaluate(query) {
+        for (holder_id, (_, matching)) in self.evaluate(query).0 {
             if matching.is_empty() {
                 continue;
             }
@@ -408,7 +497,7 @@ impl Matcher for ExactMatcher {
     }
 
     fn eliminations(&self, query: &MatchQuery) -> Eliminations {
-        let evaluated = self.evaluate(query);
+        let (evaluated, near) = self.evaluate(query);
         let bare: Vec<HolderProfile> = evaluated
             .keys()
             .filter(|h| !self.market.holders.contains_key(**h))
@@ -421,10 +510,25 @@ impl Matcher for ExactMatcher {
                 .or_else(|| bare.iter().find(|b| b.id == h))
                 .expect("every evaluated holder has a profile")
         };
-        count_eliminations(
+        let mut e = count_eliminations(
             query,
             evaluated.into_iter().map(|(h, (f, _))| (f, profile(h))),
-        )
+        );
+        e.closest = near;
+        e
+    }
+
+    fn check(&self, query: &MatchQuery, pass: &PassDoc) -> ItemCheck {
+        let (model, _) = self.model(query);
+        let brands = self.brands();
+        let t = score::PassText::of(&pass.title, &pass.specs, &pass.description);
+        let (category_ok, price_ok) = item_filters(&query.item, &pass.category, pass.price);
+        ItemCheck {
+            relevance: model.relevance(&t.terms(&model, |b| brands.contains(b))),
+            floor: query.floor,
+            category_ok,
+            price_ok,
+        }
     }
 
     fn facts(&self) -> MarketFacts {

@@ -173,16 +173,42 @@ fn currency_mismatch_fails_max_price() {
     assert_eq!(engine.rank(&q, 10).len(), 1);
 }
 
-/// A brute-force statement of the qualification rule, independent of the matcher's structure.
+/// A brute-force statement of the qualification rule, independent of the
+/// matchers' structure: statistics over the held passes, then each listing
+/// checked on its own.
 fn qualifies(market: &Market, q: &MatchQuery, h: &HolderProfile) -> bool {
     let terms = text::Terms::of_query(&q.item.query);
+    let held: Vec<&PassDoc> = market
+        .passes
+        .iter()
+        .filter(|p| market.listings.iter().any(|l| l.pass_id == p.pass_id))
+        .collect();
+    let texts: Vec<score::PassText> = held
+        .iter()
+        .map(|p| score::PassText::of(&p.title, &p.specs, &p.description))
+        .collect();
+    let df: Vec<u64> = (0..terms.len())
+        .map(|i| texts.iter().filter(|t| t.holds(&terms, i)).count() as u64)
+        .collect();
+    let corpus = score::Corpus {
+        n: held.len() as u64,
+        len_sum: std::array::from_fn(|f| texts.iter().map(|t| t.len[f] as u64).sum()),
+    };
+    let brands: std::collections::HashSet<String> = held
+        .iter()
+        .filter_map(|p| text::spec_brand(&p.specs))
+        .collect();
+    let model = score::QueryModel::new(terms, &df, corpus, |b| brands.contains(b), q.floor);
     let item_ok = market
         .listings
         .iter()
         .filter(|l| l.holder_id == h.id && q.exclude_holder.as_deref() != Some(&h.id))
         .filter_map(|l| market.passes.iter().find(|p| p.pass_id == l.pass_id))
         .any(|l| {
-            text::relevance(&terms, &l.title, &l.description, &l.specs) > 0.0
+            let t = score::PassText::of(&l.title, &l.specs, &l.description);
+            let r = model.relevance(&t.terms(&model, |b| brands.contains(b)));
+            r.score > 0.0
+                && (r.models || r.coverage >= q.floor)
                 && q.item
                     .category
                     .as_ref()
@@ -195,6 +221,7 @@ fn qualifies(market: &Market, q: &MatchQuery, h: &HolderProfile) -> bool {
 }
 
 fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
+    // Plain words, model numbers written several ways, units, brands, CJK.
     let words = prop::sample::select(vec![
         "red",
         "blue",
@@ -205,8 +232,17 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
         "tv",
         "WH-1000XM5",
         "wh1000xm5",
+        "wh 1000 xm5",
+        "WH-1000XM4",
+        "2TB",
+        "2 TB",
+        "16 GB",
+        "Sony",
+        "Bose",
+        "索尼",
         "the",
     ]);
+    let brands = prop::option::of(prop::sample::select(vec!["Sony", "Bose", "索尼"]));
     let cats = prop::sample::select(vec!["a", "a/b", "a/b/c", "d"]);
     // A pass: title, specs, description words, category, price, holders.
     let pass = (
@@ -216,6 +252,7 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
         cats.clone(),
         1i64..500,
         prop::collection::vec(0usize..8, 0..4),
+        brands,
     );
     let holders = prop::collection::vec(
         (
@@ -236,14 +273,18 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
         prop::option::of(0.0f64..1.0),
         prop::option::of(0u64..10),
         prop::collection::vec(cats, 0..2),
-        (prop::option::of(0.0f64..1.0), prop::option::of(0usize..9)),
+        (
+            prop::option::of(0.0f64..1.0),
+            prop::option::of(0usize..9),
+            prop::sample::select(vec![0.0, 0.3, score::DEFAULT_FLOOR, 0.8, 1.0]),
+        ),
     )
         .prop_map(
-            |(ps, hs, qw, cat, maxp, minp, minr, fields, (mins, exclude))| {
+            |(ps, hs, qw, cat, maxp, minp, minr, fields, (mins, exclude, floor))| {
                 let usd = symbolon_core::Currency::parse("USD").unwrap();
                 let mut passes = Vec::new();
                 let mut listings = Vec::new();
-                for (i, (t, sp, d, c, p, holders)) in ps.into_iter().enumerate() {
+                for (i, (t, sp, d, c, p, holders, brand)) in ps.into_iter().enumerate() {
                     passes.push(PassDoc {
                         pass_id: format!("p{i}"),
                         title: t.join(" "),
@@ -251,6 +292,7 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
                         specs: sp
                             .into_iter()
                             .map(|v| ("model".to_string(), v.to_string()))
+                            .chain(brand.map(|b| ("Brand".to_string(), b.to_string())))
                             .collect(),
                         category: path(c),
                         price: Money::new(p, usd),
@@ -293,6 +335,7 @@ fn arb_market() -> impl Strategy<Value = (Market, MatchQuery)> {
                         fields: fields.iter().map(|f| path(f)).collect(),
                     },
                     exclude_holder: exclude.map(|h| format!("h{h}")),
+                    floor,
                 };
                 (
                     Market {
@@ -322,7 +365,7 @@ proptest! {
         let e = exact.eliminations(&q);
         prop_assert_eq!(e.qualified as usize, ranked.len());
         // The item funnel accounts for every holder with supply that matched no item.
-        let item: u64 = ["query", "category", "max_price"].iter().map(|k| e.eliminated.get(*k).copied().unwrap_or(0)).sum();
+        let item: u64 = ["query", "relevance", "category", "max_price"].iter().map(|k| e.eliminated.get(*k).copied().unwrap_or(0)).sum();
         prop_assert_eq!(e.holders_with_supply - e.holders_matching_item, item);
         // Deterministic.
         prop_assert_eq!(exact.rank(&q, usize::MAX), ranked);
@@ -417,8 +460,8 @@ fn chinese_and_model_numbers_through_the_index() {
     assert_eq!(ids(&engine.rank(&query("降噪耳机"), 10)), vec!["h1"]);
     let both = engine.rank(&query("WH1000XM5"), 10);
     assert_eq!(both.len(), 2, "{both:?}");
-    // Full coverage; only the title-length factor (≤ 5 %) separates them.
-    assert!(both.iter().all(|r| r.relevance >= 0.95), "{both:?}");
+    // Both hold the model number; the shorter title ranks first.
+    assert_eq!(ids(&both), vec!["h2", "h1"]);
     assert_eq!(engine.rank(&query("wh-1000xm5"), 10).len(), 2);
     assert!(engine.rank(&query("WH-1000XM4"), 10).is_empty());
     // Mixed query: Chinese words and a model number.
@@ -452,7 +495,6 @@ fn a_strict_criterion_beyond_the_first_window_still_finds_the_holders() {
     let (exact, engine) = matchers(&market);
     let mut q = query("wireless headphones");
     q.criteria.min_positive_rate = Some(0.9);
-    const { assert!(engine::FIRST_WINDOW < 500) };
     let got = engine.rank(&q, 2);
     assert_eq!(ids(&got), vec!["trusted1", "trusted2"]);
     assert_eq!(got, exact.rank(&q, 2));
@@ -645,5 +687,97 @@ proptest! {
             (r, p)
         };
         prop_assert_eq!(sorted(incremental.facts()), sorted(full.facts()));
+    }
+}
+
+#[test]
+fn the_floor_contacts_only_real_matches() {
+    let market = market_of(
+        vec![
+            listing(
+                "tv1",
+                "p1",
+                "Sony Bravia 65 inch 4K TV",
+                "electronics/tv",
+                "900",
+            ),
+            listing(
+                "tv2",
+                "p2",
+                "Sony Bravia 55 inch TV",
+                "electronics/tv",
+                "700",
+            ),
+            listing(
+                "cans1",
+                "p3",
+                "Sony WH-1000XM5 wireless headphones",
+                "electronics/audio",
+                "399",
+            ),
+            listing(
+                "cans2",
+                "p4",
+                "SONY WH1000XM5 noise cancelling headphones",
+                "electronics/audio",
+                "379",
+            ),
+            listing(
+                "disk",
+                "p5",
+                "Seagate 2TB external drive",
+                "electronics/storage",
+                "80",
+            ),
+        ],
+        [].into(),
+    );
+    let (exact, engine) = matchers(&market);
+    for m in [&exact as &dyn Matcher, &engine] {
+        let got = m.rank(&query("Sony WH-1000XM5 headphones"), 10);
+        assert_eq!(ids(&got), vec!["cans1", "cans2"], "{got:?}");
+        // The TV holders share "Sony" only: eliminated by the floor, named as closest.
+        let e = m.eliminations(&query("Sony WH-1000XM5 headphones"));
+        assert_eq!(e.eliminated["relevance"], 2, "{e:?}");
+        assert!(e.closest.iter().any(|c| c.pass_id == "p1"), "{e:?}");
+        for q in ["WH1000XM5", "WH-1000XM5", "wh 1000 xm5"] {
+            assert_eq!(ids(&m.rank(&query(q), 10)), vec!["cans1", "cans2"], "{q}");
+        }
+        assert_eq!(ids(&m.rank(&query("2 TB drive"), 10)), vec!["disk"]);
+        assert!(m.rank(&query("Sony WH-1000XM4"), 10).is_empty());
+        // The same pass offered in answer is checked the same way.
+        let tv = &market.passes[0];
+        assert!(!m.check(&query("Sony WH-1000XM5 headphones"), tv).passes());
+        assert!(m.check(&query("Sony Bravia TV"), tv).passes());
+    }
+}
+
+#[test]
+fn a_contradicting_brand_loses_to_the_named_one() {
+    let mut market = market_of(
+        vec![
+            listing(
+                "genuine",
+                "p1",
+                "Canon CLI-221 Ink Tank Magenta",
+                "office",
+                "20",
+            ),
+            listing(
+                "clone",
+                "p2",
+                "Premium Compatible Canon CLI-221 Magenta Ink Cartridge",
+                "office",
+                "9",
+            ),
+        ],
+        [].into(),
+    );
+    market.passes[0].specs = vec![("brand".into(), "Canon".into())];
+    market.passes[1].specs = vec![("brand".into(), "Compatible".into())];
+    let (exact, engine) = matchers(&market);
+    for m in [&exact as &dyn Matcher, &engine] {
+        let got = m.rank(&query("Canon CLI-221 Magenta Ink Cartridge"), 10);
+        assert_eq!(got[0].holder_id, "genuine", "{got:?}");
     }
 }

@@ -1,40 +1,117 @@
-//! Text: tokens, query terms and relevance — shared by the exact scorer and the
-//! index, so both see exactly the same words.
+//! Text: document tokens and query terms — shared by the exact scorer and the
+//! engine, so both see exactly the same words. Scoring is in [`crate::score`].
 //!
-//! **Document tokens.** Lowercase runs of letters and digits; words joined by
-//! `-`, `/`, `.` or `_` without spaces (a model number like `WH-1000XM5`) give
-//! their parts *and* the joined form (`wh`, `1000xm5`, `wh1000xm5`), so
-//! `WH1000XM5` and `WH-1000XM5` find each other. CJK text gives one token per
-//! character and one per adjacent pair.
+//! **Words.** Lowercase runs of letters and digits; a decimal point between
+//! digits stays in the word (`2.5`). Words joined by `-`, `/`, `.` or `_`
+//! without spaces form a *unit* (a compound like `WH-1000XM5`); a CJK run is
+//! its own piece.
 //!
-//! **Query terms.** A joined word is one term (`wh1000xm5`). A CJK run is cut
-//! into words by jieba (`降噪耳机` → `降噪` `耳机`); a word of two characters is
-//! a term, a longer word gives its adjacent pairs, and single characters left
-//! between words are paired with each other when adjacent. Pairs therefore
-//! never straddle two words, and every term is a document token.
+//! **Document tokens** (per unit, each once):
+//! - every word, and the joined form of a compound (`wh`, `1000xm5`, `wh1000xm5`);
+//! - **model numbers, split:** a word mixing letters and digits gives every run
+//!   of its letter/digit segments (`1000xm5` → `1000`, `xm`, `5`, `1000xm`,
+//!   `xm5`) as *derived* tokens (marked with [`DERIVED`]), so the prefixes and
+//!   pieces a buyer types find it — for less than the whole word would;
+//! - **model numbers, joined across spaces:** neighbouring units written apart
+//!   (`WH 1000XM5`) give their concatenation when it holds a digit and each
+//!   unit holds a digit or is at most [`MAX_FRAGMENT`] characters long (pairs
+//!   and triples), so `WH1000XM5` finds `WH 1000 XM5`;
+//! - **units, normalised:** a number followed by a unit (`2 TB`, `2TB`,
+//!   `2-TB`, `2 terabytes`) gives one canonical token (`2tb`) ([`UNITS`]);
+//! - CJK text: one token per character and one per adjacent pair.
 //!
-//! Query words that carry no meaning on their own are not terms: single
-//! characters and a few English stop words ([`STOP_WORDS`]) — unless nothing
-//! else is left of the query.
+//! **Query terms.** A compound is one term (`wh1000xm5`) that also matches a
+//! field holding all its parts; a number and its unit are one term (`2tb`); a
+//! CJK run is cut into words by jieba (`降噪耳机` → `降噪` `耳机`): a word of
+//! two characters is a term, a longer word gives its adjacent pairs, single
+//! characters between words are paired when adjacent. Every term is a
+//! document token. Single characters and a few English stop words
+//! ([`STOP_WORDS`]) are not terms unless nothing else is left.
 //!
-//! `relevance` = Σ over query terms of `idf × the best field weight the term
-//! appears in` (title 3, specs 2, description 1) ÷ (3 × Σ idf): 1.0 when every
-//! term is in the title, 0 when no term appears anywhere. The idf ([`idf_weight`])
-//! makes a rare model number count for more than a common word like "black".
-//! The coverage is then scaled by at most 5 % for long titles ([`length_factor`]),
-//! so among products covering the query equally the one about it comes first.
+//! A term is a **model number** ([`is_model`]) when it mixes letters and
+//! digits (three characters or more) or is a number of four digits or more,
+//! and is not a quantity with a unit.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
-
-/// Weight of a term found in the title.
-pub const W_TITLE: u32 = 3;
-/// Weight of a term found in spec names or values.
-pub const W_SPECS: u32 = 2;
-/// Weight of a term found in the description.
-pub const W_DESCRIPTION: u32 = 1;
 
 /// Most terms a query contributes (the rest are ignored).
 pub const MAX_QUERY_TERMS: usize = 64;
+/// A unit this short (in characters) joins its neighbours into a model number.
+pub const MAX_FRAGMENT: usize = 3;
+/// Longest concatenation of neighbouring units indexed as a model number.
+pub const MAX_JOINED: usize = 24;
+/// A word with more letter/digit segments than this gives only its segments.
+pub const MAX_SEGMENTS: usize = 6;
+/// The mark of a derived token (a piece of a model number, see the module docs).
+pub const DERIVED: char = '~';
+/// Occurrences of a token counted per field (more count as this many).
+pub const MAX_TF: u32 = u16::MAX as u32;
+
+/// Unit spellings and their canonical form.
+pub const UNITS: &[(&str, &str)] = &[
+    ("tb", "tb"),
+    ("terabyte", "tb"),
+    ("terabytes", "tb"),
+    ("gb", "gb"),
+    ("gigabyte", "gb"),
+    ("gigabytes", "gb"),
+    ("mb", "mb"),
+    ("megabyte", "mb"),
+    ("megabytes", "mb"),
+    ("kb", "kb"),
+    ("w", "w"),
+    ("watt", "w"),
+    ("watts", "w"),
+    ("kw", "kw"),
+    ("v", "v"),
+    ("volt", "v"),
+    ("volts", "v"),
+    ("mah", "mah"),
+    ("hz", "hz"),
+    ("khz", "khz"),
+    ("mhz", "mhz"),
+    ("ghz", "ghz"),
+    ("ml", "ml"),
+    ("milliliter", "ml"),
+    ("milliliters", "ml"),
+    ("millilitre", "ml"),
+    ("millilitres", "ml"),
+    ("l", "l"),
+    ("liter", "l"),
+    ("liters", "l"),
+    ("litre", "l"),
+    ("litres", "l"),
+    ("oz", "oz"),
+    ("ounce", "oz"),
+    ("ounces", "oz"),
+    ("lb", "lb"),
+    ("lbs", "lb"),
+    ("pound", "lb"),
+    ("pounds", "lb"),
+    ("kg", "kg"),
+    ("g", "g"),
+    ("gram", "g"),
+    ("grams", "g"),
+    ("mm", "mm"),
+    ("cm", "cm"),
+    ("m", "m"),
+    ("in", "in"),
+    ("inch", "in"),
+    ("inches", "in"),
+    ("ft", "ft"),
+    ("feet", "ft"),
+    ("mp", "mp"),
+    ("megapixel", "mp"),
+    ("megapixels", "mp"),
+    ("pk", "pk"),
+    ("pack", "pk"),
+];
+
+/// The canonical form of a unit spelling.
+pub fn canonical_unit(word: &str) -> Option<&'static str> {
+    UNITS.iter().find(|(s, _)| *s == word).map(|(_, c)| *c)
+}
 
 static JIEBA: LazyLock<jieba_rs::Jieba> = LazyLock::new(jieba_rs::Jieba::new);
 
@@ -52,92 +129,246 @@ fn is_joiner(c: char) -> bool {
     matches!(c, '-' | '/' | '.' | '_')
 }
 
-/// One piece of text: an alphanumeric compound (its parts) or a CJK run.
-enum Piece<'a> {
-    Compound(&'a [String]),
-    Cjk(&'a [char]),
+/// A compound: words joined without spaces; `spaced` when only spaces
+/// separate it from the previous unit of the same text.
+#[derive(Debug, Clone, PartialEq)]
+struct Unit {
+    parts: Vec<String>,
+    spaced: bool,
 }
 
-/// Splits lowercased `s` into compounds and CJK runs.
-fn for_each_piece(s: &str, mut emit: impl FnMut(Piece<'_>)) {
+impl Unit {
+    fn joined(&self) -> String {
+        self.parts.concat()
+    }
+}
+
+/// One piece of text: a unit or a CJK run.
+enum Piece {
+    Unit(Unit),
+    Cjk(Vec<char>),
+}
+
+/// Splits `s` (lowercased) into units and CJK runs, in order.
+fn pieces(s: &str) -> Vec<Piece> {
+    let chars: Vec<char> = s.chars().flat_map(char::to_lowercase).collect();
+    let mut out = Vec::new();
     let mut parts: Vec<String> = Vec::new();
     let mut word = String::new();
-    let mut joined = false; // the last character was a joiner after a word
     let mut run: Vec<char> = Vec::new();
-    let flush_word = |word: &mut String, parts: &mut Vec<String>| {
-        if !word.is_empty() {
-            parts.push(std::mem::take(word));
+    // What separated the current unit from the previous one: only spaces?
+    let mut spaced = false;
+    let mut gap = String::new(); // non-word characters since the last word
+    let flush_unit = |parts: &mut Vec<String>, spaced: &mut bool, out: &mut Vec<Piece>| {
+        if !parts.is_empty() {
+            out.push(Piece::Unit(Unit {
+                parts: std::mem::take(parts),
+                spaced: *spaced,
+            }));
         }
     };
-    for c in s.chars().flat_map(char::to_lowercase) {
+    for (i, &c) in chars.iter().enumerate() {
         if is_cjk(c) {
-            flush_word(&mut word, &mut parts);
-            if !parts.is_empty() {
-                emit(Piece::Compound(&parts));
-                parts.clear();
+            if !word.is_empty() {
+                parts.push(std::mem::take(&mut word));
             }
-            joined = false;
+            flush_unit(&mut parts, &mut spaced, &mut out);
+            gap.clear();
+            gap.push('\n');
             run.push(c);
             continue;
         }
         if !run.is_empty() {
-            emit(Piece::Cjk(&run));
-            run.clear();
+            out.push(Piece::Cjk(std::mem::take(&mut run)));
         }
-        if c.is_alphanumeric() {
-            if word.is_empty() && !joined && !parts.is_empty() {
-                emit(Piece::Compound(&parts));
-                parts.clear();
+        let decimal = c == '.'
+            && word.chars().last().is_some_and(|p| p.is_ascii_digit())
+            && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if c.is_alphanumeric() || decimal {
+            if word.is_empty() {
+                // A new word: joined to the unit when only one joiner came between.
+                let joined =
+                    gap.chars().count() == 1 && gap.chars().all(is_joiner) && !parts.is_empty();
+                if !joined {
+                    flush_unit(&mut parts, &mut spaced, &mut out);
+                    spaced = !gap.is_empty() && gap.chars().all(|g| g == ' ' || g == '\t');
+                }
+                gap.clear();
             }
             word.push(c);
-            joined = false;
-        } else if is_joiner(c) && !word.is_empty() {
-            flush_word(&mut word, &mut parts);
-            joined = true;
         } else {
-            flush_word(&mut word, &mut parts);
-            if !parts.is_empty() {
-                emit(Piece::Compound(&parts));
-                parts.clear();
+            if !word.is_empty() {
+                parts.push(std::mem::take(&mut word));
             }
-            joined = false;
+            gap.push(c);
         }
     }
-    flush_word(&mut word, &mut parts);
-    if !parts.is_empty() {
-        emit(Piece::Compound(&parts));
+    if !word.is_empty() {
+        parts.push(word);
     }
+    flush_unit(&mut parts, &mut spaced, &mut out);
     if !run.is_empty() {
-        emit(Piece::Cjk(&run));
+        out.push(Piece::Cjk(run));
     }
+    out
 }
 
-/// Calls `emit` for every token of a document field (repeats included).
-pub fn for_each_token(s: &str, mut emit: impl FnMut(&str)) {
-    let mut buf = String::new();
-    for_each_piece(s, |piece| match piece {
-        Piece::Compound(parts) => {
-            for p in parts {
-                emit(p);
-            }
-            if parts.len() > 1 {
-                buf.clear();
-                parts.iter().for_each(|p| buf.push_str(p));
-                emit(&buf);
-            }
+fn has_digit(s: &str) -> bool {
+    s.chars().any(|c| c.is_ascii_digit())
+}
+
+fn has_letter(s: &str) -> bool {
+    s.chars().any(|c| c.is_alphabetic())
+}
+
+/// `2tb`, `65inch`, `2.5tb` → the number and its canonical unit (`65in`).
+fn quantity(word: &str) -> Option<String> {
+    let split = word.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+    let (num, unit) = word.split_at(split);
+    if num.is_empty() || !num.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    canonical_unit(unit).map(|u| format!("{num}{u}"))
+}
+
+/// Whether a number of `num` characters followed by `unit` is a quantity.
+fn number_and_unit(num: &str, unit: &str) -> Option<String> {
+    let is_number = !num.is_empty()
+        && num.starts_with(|c: char| c.is_ascii_digit())
+        && num.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if !is_number {
+        return None;
+    }
+    canonical_unit(unit).map(|u| format!("{num}{u}"))
+}
+
+/// Whether a term is a model number (see the module docs).
+pub fn is_model(term: &str) -> bool {
+    if quantity(term).is_some() {
+        return false;
+    }
+    let n = term.chars().count();
+    (has_digit(term) && has_letter(term) && n >= 3)
+        || (n >= 4 && term.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The letter/digit segments of a word (`wh1000xm5` → `wh` `1000` `xm` `5`).
+fn segments(word: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut prev: Option<bool> = None;
+    for (i, c) in word.char_indices() {
+        let digit = c.is_ascii_digit() || c == '.';
+        if prev.is_some_and(|p| p != digit) {
+            out.push(&word[start..i]);
+            start = i;
         }
-        Piece::Cjk(run) => {
-            for (i, c) in run.iter().enumerate() {
-                buf.clear();
-                buf.push(*c);
-                emit(&buf);
-                if let Some(next) = run.get(i + 1) {
-                    buf.push(*next);
+        prev = Some(digit);
+    }
+    if start < word.len() {
+        out.push(&word[start..]);
+    }
+    out
+}
+
+/// Whether a unit may join its neighbours into a model number.
+fn is_fragment(joined: &str) -> bool {
+    has_digit(joined) || joined.chars().count() <= MAX_FRAGMENT
+}
+
+/// Calls `emit` for every token of a document field (see the module docs);
+/// a token repeated in the text is emitted each time.
+pub fn for_each_token(s: &str, mut emit: impl FnMut(&str)) {
+    let pieces = pieces(s);
+    let mut unit_tokens: Vec<String> = Vec::new();
+    let push = |t: String, out: &mut Vec<String>| {
+        if !t.is_empty() && !out.contains(&t) {
+            out.push(t);
+        }
+    };
+    for (i, piece) in pieces.iter().enumerate() {
+        match piece {
+            Piece::Cjk(run) => {
+                let mut buf = String::new();
+                for (j, c) in run.iter().enumerate() {
+                    buf.clear();
+                    buf.push(*c);
                     emit(&buf);
+                    if let Some(next) = run.get(j + 1) {
+                        buf.push(*next);
+                        emit(&buf);
+                    }
                 }
             }
+            Piece::Unit(unit) => {
+                unit_tokens.clear();
+                let joined = unit.joined();
+                for p in &unit.parts {
+                    push(p.clone(), &mut unit_tokens);
+                }
+                if unit.parts.len() > 1 {
+                    push(joined.clone(), &mut unit_tokens);
+                }
+                // Model numbers split at letter/digit boundaries.
+                for w in unit.parts.iter().chain(std::iter::once(&joined)) {
+                    if !(has_digit(w) && has_letter(w)) {
+                        continue;
+                    }
+                    let segs = segments(w);
+                    if segs.len() > MAX_SEGMENTS {
+                        segs.iter()
+                            .for_each(|s| push(format!("{DERIVED}{s}"), &mut unit_tokens));
+                        continue;
+                    }
+                    for a in 0..segs.len() {
+                        for b in a + 1..=segs.len() {
+                            let piece = segs[a..b].concat();
+                            if piece != *w && !unit.parts.contains(&piece) && piece != joined {
+                                push(format!("{DERIVED}{piece}"), &mut unit_tokens);
+                            }
+                        }
+                    }
+                }
+                // Quantities: `2tb`, `2-tb`, `65inch` → canonical.
+                if let Some(q) = quantity(&joined) {
+                    push(q, &mut unit_tokens);
+                }
+                // Neighbours written apart: `2 TB`, `WH 1000XM5`.
+                let prev = |k: usize| -> Option<&Unit> {
+                    match pieces.get(k)? {
+                        Piece::Unit(u) => Some(u),
+                        Piece::Cjk(_) => None,
+                    }
+                };
+                if unit.spaced && i > 0 {
+                    if let Some(p1) = prev(i - 1) {
+                        let j1 = p1.joined();
+                        if let Some(q) = number_and_unit(&j1, &joined) {
+                            push(q, &mut unit_tokens);
+                        }
+                        let pair = format!("{j1}{joined}");
+                        if is_fragment(&j1)
+                            && is_fragment(&joined)
+                            && has_digit(&pair)
+                            && pair.chars().count() <= MAX_JOINED
+                        {
+                            push(pair.clone(), &mut unit_tokens);
+                            if p1.spaced && i > 1 {
+                                if let Some(p2) = prev(i - 2) {
+                                    let j2 = p2.joined();
+                                    let triple = format!("{j2}{pair}");
+                                    if is_fragment(&j2) && triple.chars().count() <= MAX_JOINED {
+                                        push(triple, &mut unit_tokens);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                unit_tokens.iter().for_each(|t| emit(t));
+            }
         }
-    });
+    }
 }
 
 /// The distinct tokens of a document field.
@@ -149,6 +380,19 @@ pub fn tokens(s: &str) -> std::collections::HashSet<String> {
     out
 }
 
+/// Each token of a field and how often it occurs (at most [`MAX_TF`]), and the
+/// field's length in tokens.
+pub fn token_counts(s: &str) -> (HashMap<String, u32>, u32) {
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    let mut len = 0u32;
+    for_each_token(s, |t| {
+        len = len.saturating_add(1);
+        let c = counts.entry(t.to_string()).or_insert(0);
+        *c = (*c + 1).min(MAX_TF);
+    });
+    (counts, len)
+}
+
 /// English words dropped from queries (when other terms remain).
 pub const STOP_WORDS: &[&str] = &[
     "a", "an", "and", "the", "for", "with", "of", "in", "on", "to", "by", "or", "from",
@@ -158,10 +402,19 @@ fn is_weak(term: &str) -> bool {
     term.chars().count() == 1 || STOP_WORDS.contains(&term)
 }
 
-/// The terms of a query. A term joined from a compound (`wh1000xm5` from
-/// `WH-1000XM5`) also matches a field holding all its parts (`WH 1000XM5`).
+/// One query term: its token, and the parts a field may hold instead (for a
+/// compound or a quantity written apart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub text: String,
+    pub parts: Vec<String>,
+    /// A model number ([`is_model`]).
+    pub model: bool,
+}
+
+/// The terms of a query, in order, without repeats.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Terms(pub Vec<String>, Vec<Vec<String>>);
+pub struct Terms(pub Vec<Term>);
 
 /// The terms of one CJK run of a query (see the module docs).
 fn cjk_terms(run: &[char], push: &mut dyn FnMut(String)) {
@@ -195,234 +448,143 @@ impl Terms {
     pub fn of_query(q: &str) -> Self {
         let mut terms: Vec<(String, Vec<String>)> = Vec::new();
         let mut push = |t: String, parts: Vec<String>| {
-            if !terms.iter().any(|(x, _)| *x == t) && terms.len() < MAX_QUERY_TERMS {
+            if !t.is_empty() && !terms.iter().any(|(x, _)| *x == t) && terms.len() < MAX_QUERY_TERMS
+            {
                 terms.push((t, parts));
             }
         };
-        for_each_piece(q, |piece| match piece {
-            Piece::Compound(parts) if parts.len() > 1 => push(parts.concat(), parts.to_vec()),
-            Piece::Compound(parts) => push(parts[0].clone(), vec![]),
-            Piece::Cjk(run) => cjk_terms(run, &mut |t| push(t, vec![])),
-        });
+        let pieces = pieces(q);
+        let mut i = 0;
+        while i < pieces.len() {
+            match &pieces[i] {
+                Piece::Cjk(run) => cjk_terms(run, &mut |t| push(t, vec![])),
+                Piece::Unit(u) => {
+                    let joined = u.joined();
+                    // A number and its unit written apart: one term.
+                    let next = match pieces.get(i + 1) {
+                        Some(Piece::Unit(n)) if n.spaced => Some(n),
+                        _ => None,
+                    };
+                    if let Some(q) = next.and_then(|n| number_and_unit(&joined, &n.joined())) {
+                        let unit = next.map(Unit::joined).unwrap_or_default();
+                        push(q, vec![joined, unit]);
+                        i += 2;
+                        continue;
+                    }
+                    if let Some(q) = quantity(&joined) {
+                        let parts = if u.parts.len() > 1 {
+                            u.parts.clone()
+                        } else {
+                            vec![]
+                        };
+                        push(q, parts);
+                    } else if u.parts.len() > 1 {
+                        push(joined, u.parts.clone());
+                    } else {
+                        push(joined, vec![]);
+                    }
+                }
+            }
+            i += 1;
+        }
         if terms.iter().any(|(t, _)| !is_weak(t)) {
             terms.retain(|(t, _)| !is_weak(t));
         }
-        let (words, parts) = terms.into_iter().unzip();
-        Terms(words, parts)
+        Terms(
+            terms
+                .into_iter()
+                .map(|(text, parts)| Term {
+                    model: is_model(&text),
+                    text,
+                    parts,
+                })
+                .collect(),
+        )
     }
 
-    /// The parts of term `i` when it was joined from a compound (else empty).
-    pub fn parts(&self, i: usize) -> &[String] {
-        self.1.get(i).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// Whether term `i` is in a field with these tokens.
-    fn in_field(&self, i: usize, field: &std::collections::HashSet<String>) -> bool {
-        field.contains(&self.0[i]) || {
-            let parts = self.parts(i);
-            !parts.is_empty() && parts.iter().all(|p| field.contains(p))
-        }
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-}
 
-/// The weight of a term by its rarity: `round(100 · ln(1 + (n + 1) / (df + 1)))`
-/// where `df` is how many of the `n` pass documents have the term in their
-/// title. Integers (≥ 69), so weighted sums stay exact in `f32` inside the index.
-pub fn idf_weight(df: u64, n: u64) -> u32 {
-    let idf = (1.0 + (n as f64 + 1.0) / (df as f64 + 1.0)).ln();
-    (10.0 * idf * idf * idf).round() as u32
-}
-
-/// Title tokens beyond which the length factor stops falling.
-pub const LENGTH_CAP: u32 = 100;
-/// Most a long title loses (5 %): a tie-breaker towards the product that is
-/// about the query rather than mentioning it among many words.
-pub const LENGTH_PENALTY: f64 = 0.05;
-
-/// How many tokens a title has (repeats, joined model numbers and CJK pairs included).
-pub fn title_len(title: &str) -> u32 {
-    let mut n = 0u32;
-    for_each_token(title, |_| n = n.saturating_add(1));
-    n
-}
-
-/// The length factor: `1 − 0.05 · min(title tokens, 100) / 100`, in [0.95, 1].
-pub fn length_factor(title_len: u32) -> f64 {
-    1.0 - LENGTH_PENALTY * title_len.min(LENGTH_CAP) as f64 / LENGTH_CAP as f64
-}
-
-/// Relevance from a weighted sum: `sum ÷ (3 × Σ term weights)`.
-pub fn relevance_of_sum(sum: u64, weights: &[u32]) -> f64 {
-    let total: u64 = weights.iter().map(|w| *w as u64).sum();
-    if total == 0 {
-        return 0.0;
+    /// How often term `i` occurs in a field whose token counts `tf` gives:
+    /// its own token's count, or — for a term with parts — the least count
+    /// of its parts when that is more.
+    pub fn tf(&self, i: usize, tf: impl Fn(&str) -> u32) -> u32 {
+        let t = &self.0[i];
+        let own = tf(&t.text);
+        if t.parts.is_empty() {
+            return own;
+        }
+        let parts = t.parts.iter().map(|p| tf(p)).min().unwrap_or(0);
+        own.max(parts)
     }
-    sum as f64 / (W_TITLE as f64 * total as f64)
-}
 
-/// Coverage of the query terms by a product, in [0, 1], every term weighing
-/// the same and no length factor: 1.0 when every term is in the title.
-pub fn relevance(terms: &Terms, title: &str, description: &str, specs: &[(String, String)]) -> f64 {
-    coverage(terms, &vec![1; terms.0.len()], title, description, specs)
-}
-
-/// Relevance as matchers rank by it: weighted [`coverage`] × the title's [`length_factor`].
-pub fn weighted_relevance(
-    terms: &Terms,
-    weights: &[u32],
-    title: &str,
-    description: &str,
-    specs: &[(String, String)],
-) -> f64 {
-    coverage(terms, weights, title, description, specs) * length_factor(title_len(title))
-}
-
-/// Coverage of the query terms by a product, in [0, 1]: Σ over terms of
-/// `weight × best field weight` ÷ (3 × Σ weights).
-///
-/// A field is the title, all specs (names and values), or the description.
-pub fn coverage(
-    terms: &Terms,
-    weights: &[u32],
-    title: &str,
-    description: &str,
-    specs: &[(String, String)],
-) -> f64 {
-    if terms.is_empty() {
-        return 0.0;
+    /// How often term `i` occurs only as a piece of a longer model number
+    /// (its [`DERIVED`] token) in a field whose token counts `tf` gives.
+    pub fn tf_derived(&self, i: usize, tf: impl Fn(&str) -> u32) -> u32 {
+        tf(&format!("{DERIVED}{}", self.0[i].text))
     }
-    let mut best = vec![0u32; terms.0.len()];
-    let visit = |field: &std::collections::HashSet<String>, weight: u32, best: &mut [u32]| {
-        for (i, b) in best.iter_mut().enumerate() {
-            if *b < weight && terms.in_field(i, field) {
-                *b = weight;
+}
+
+/// A brand's key: its letters and digits, lowercased (`Western Digital` → `westerndigital`).
+pub fn brand_key(s: &str) -> String {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// The spec names that give a pass's brand.
+pub const BRAND_SPECS: &[&str] = &["brand", "manufacturer", "make", "品牌"];
+
+/// The brand key a pass's specs give, if any.
+pub fn spec_brand(specs: &[(String, String)]) -> Option<String> {
+    specs
+        .iter()
+        .find(|(k, _)| BRAND_SPECS.contains(&k.trim().to_lowercase().as_str()))
+        .map(|(_, v)| brand_key(v))
+        .filter(|b| !b.is_empty())
+}
+
+/// The brand keys a title could start with: its first unit, and its first two units.
+pub fn title_heads(title: &str) -> [Option<String>; 2] {
+    let units: Vec<String> = pieces(title)
+        .into_iter()
+        .take(2)
+        .map(|p| match p {
+            Piece::Unit(u) => u.joined(),
+            Piece::Cjk(run) => run.into_iter().collect(),
+        })
+        .collect();
+    [
+        units
+            .first()
+            .map(|u| brand_key(u))
+            .filter(|b| !b.is_empty()),
+        (units.len() == 2)
+            .then(|| brand_key(&units.concat()))
+            .filter(|b| !b.is_empty()),
+    ]
+}
+
+/// The brand keys a query could name, with the terms that spell each: runs of
+/// one to three consecutive terms, concatenated.
+pub fn query_brand_candidates(terms: &Terms) -> Vec<(String, Vec<usize>)> {
+    let mut out = Vec::new();
+    for a in 0..terms.len() {
+        for b in a + 1..=(a + 3).min(terms.len()) {
+            let key: String = terms.0[a..b].iter().map(|t| brand_key(&t.text)).collect();
+            if !key.is_empty() {
+                out.push((key, (a..b).collect()));
             }
         }
-    };
-    visit(&tokens(title), W_TITLE, &mut best);
-    if best.iter().any(|w| *w < W_TITLE) {
-        let mut spec_tokens = std::collections::HashSet::new();
-        for (k, v) in specs {
-            spec_tokens.extend(tokens(k));
-            spec_tokens.extend(tokens(v));
-        }
-        visit(&spec_tokens, W_SPECS, &mut best);
-        if best.iter().any(|w| *w < W_SPECS) {
-            visit(&tokens(description), W_DESCRIPTION, &mut best);
-        }
     }
-    let sum: u64 = best
-        .iter()
-        .zip(weights)
-        .map(|(b, w)| *b as u64 * *w as u64)
-        .sum();
-    relevance_of_sum(sum, weights)
+    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn model_numbers_and_case() {
-        let t = Terms::of_query("Sony WH-1000XM5");
-        assert_eq!(t.0, vec!["sony", "wh1000xm5"]);
-        assert_eq!(t.parts(1), ["wh", "1000xm5"]);
-        // Written apart in the document: all parts in one field match.
-        assert_eq!(relevance(&t, "Sony WH 1000XM5", "", &[]), 1.0);
-        assert_eq!(relevance(&t, "Sony WH", "", &[]), 0.5);
-        assert_eq!(relevance(&t, "SONY wh-1000xm5 headphones", "", &[]), 1.0);
-        // Written with or without the hyphen, either way round.
-        let t = Terms::of_query("WH1000XM5");
-        assert_eq!(relevance(&t, "Sony WH-1000XM5", "", &[]), 1.0);
-        assert_eq!(relevance(&t, "Sony WH/1000XM5", "", &[]), 1.0);
-        let t = Terms::of_query("wh-1000xm5");
-        assert_eq!(relevance(&t, "Sony WH1000XM5", "", &[]), 1.0);
-        assert_eq!(relevance(&t, "Sony WH-1000XM4", "", &[]), 0.0);
-        let mut doc = tokens("USB-C 2.0 hub, a-b");
-        let mut want: Vec<&str> = vec!["usb", "c", "usbc", "2", "0", "20", "hub", "a", "b", "ab"];
-        want.sort();
-        let mut got: Vec<String> = doc.drain().collect();
-        got.sort();
-        assert_eq!(got, want);
-    }
-
-    #[test]
-    fn chinese_without_spaces() {
-        let t = Terms::of_query("降噪耳机");
-        assert_eq!(t.0, vec!["降噪", "耳机"]);
-        assert_eq!(relevance(&t, "索尼 WH-1000XM5 无线降噪耳机", "", &[]), 1.0);
-        // Only "耳机" appears: 1 of 2 terms in the title.
-        let r = relevance(&t, "蓝牙耳机", "", &[]);
-        assert!((r - 1.0 / 2.0).abs() < 1e-12);
-        assert_eq!(relevance(&Terms::of_query("机"), "耳机", "", &[]), 1.0);
-        // Mixed text.
-        let t = Terms::of_query("华为 Mate60 手机");
-        assert_eq!(t.0, vec!["华为", "mate60", "手机"]);
-        assert_eq!(relevance(&t, "华为Mate60 5G手机", "", &[]), 1.0);
-        // A longer word gives its pairs; pairs never straddle two words.
-        let t = Terms::of_query("笔记本电脑");
-        assert!(t.0.iter().all(|x| x.chars().count() == 2), "{t:?}");
-        assert_eq!(relevance(&t, "联想笔记本电脑", "", &[]), 1.0);
-    }
-
-    #[test]
-    fn weak_words_are_not_terms_unless_alone() {
-        assert_eq!(
-            Terms::of_query("Wi-Fi 6 router for the office").0,
-            vec!["wifi", "router", "office"]
-        );
-        assert_eq!(Terms::of_query("the 6").0, vec!["the", "6"]);
-        assert_eq!(
-            relevance(
-                &Terms::of_query("router for kids"),
-                "Noise cancelling headphones for kids",
-                "",
-                &[]
-            ),
-            1.0 / 2.0
-        );
-    }
-
-    #[test]
-    fn rare_terms_weigh_more_and_long_titles_a_little_less() {
-        let t = Terms::of_query("black wh1000xm5");
-        // "black" is in every title, the model number in one: it weighs more.
-        let (common, rare) = (idf_weight(100, 100), idf_weight(1, 100));
-        assert!(rare > common * 5, "{rare} vs {common}");
-        let w = [common, rare];
-        let only_model = coverage(&t, &w, "WH-1000XM5", "", &[]);
-        let only_colour = coverage(&t, &w, "black", "", &[]);
-        assert!(
-            only_model > 0.8 && only_colour < 0.2,
-            "{only_model} {only_colour}"
-        );
-        // Equal coverage: the shorter title ranks higher, by at most 5 %.
-        let short = weighted_relevance(&t, &w, "Black WH-1000XM5", "", &[]);
-        let long = weighted_relevance(
-            &t,
-            &w,
-            &format!("Black WH-1000XM5 {}", "word ".repeat(200)),
-            "",
-            &[],
-        );
-        assert!(short > long && long >= 0.95 * short, "{short} {long}");
-        assert_eq!(length_factor(0), 1.0);
-        assert_eq!(length_factor(LENGTH_CAP * 3), 1.0 - LENGTH_PENALTY);
-    }
-
-    #[test]
-    fn field_weights() {
-        let t = Terms::of_query("oled");
-        assert_eq!(relevance(&t, "OLED TV", "", &[]), 1.0);
-        let specs = vec![("panel".to_string(), "OLED".to_string())];
-        assert!((relevance(&t, "TV", "", &specs) - 2.0 / 3.0).abs() < 1e-12);
-        assert!((relevance(&t, "TV", "a bright OLED panel", &[]) - 1.0 / 3.0).abs() < 1e-12);
-        assert_eq!(relevance(&t, "TV", "LCD", &[]), 0.0);
-        assert_eq!(relevance(&Terms::of_query("  --  "), "TV", "", &[]), 0.0);
-    }
-}
+mod tests;

@@ -141,19 +141,31 @@ fn recall_on_the_fixture_is_the_known_value() {
     let r = rt
         .block_on(relevance::run(&fixture(), Progress::hidden()))
         .unwrap();
-    for s in [r.engine, r.fts5] {
+    for s in [r.engine, r.fts5, r.bm25] {
         assert_eq!(s.recall_at_1, 0.75, "{r:?}");
         assert_eq!(s.recall_at_5, 0.75);
         assert_eq!(s.recall_at_10, 0.75);
         assert!(s.p50_ms >= 0.0 && s.p99_ms >= s.p50_ms);
     }
-    let json = serde_json::to_value(r).unwrap();
+    // The curve: one point per floor; a higher floor never finds more nor refuses less.
+    assert_eq!(r.curve.len(), relevance::FLOORS.len());
+    for w in r.curve.windows(2) {
+        assert!(w[0].floor < w[1].floor);
+        assert!(w[0].recall_at_10 >= w[1].recall_at_10, "{:?}", r.curve);
+        assert!(w[0].refusal_rate <= w[1].refusal_rate, "{:?}", r.curve);
+    }
+    assert_eq!(r.absent.demands, 4);
+    assert_eq!(r.absent.refusal_rate + r.absent.false_contact_rate, 1.0);
+    // Absent products: with its headphones gone, the Sony query finds only the
+    // other Sony headphones (one holder, fewer than two): nobody is contacted.
+    assert!(r.absent.refusal_rate >= 0.25, "{:?}", r.absent);
+    let json = serde_json::to_value(&r).unwrap();
     let keys = |v: &serde_json::Value| {
         let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
         k.sort();
         k
     };
-    assert_eq!(keys(&json), ["engine", "fts5"]);
+    assert_eq!(keys(&json), ["absent", "bm25", "curve", "engine", "fts5"]);
     assert_eq!(
         keys(&json["engine"]),
         [

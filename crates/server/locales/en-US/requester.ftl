@@ -65,6 +65,7 @@ demand-eliminated = { $n ->
    *[other] ruled out { $n } holders
   }
 demand-crit-query = The words of your query
+demand-crit-relevance = No pass really matches the item (only some of its words)
 demand-crit-category = The category
 demand-crit-max_price = The highest price
 demand-crit-min_positive_rate = The lowest positive ratings

@@ -50,6 +50,7 @@ demand-insufficient-qualified = 其中 { $n } 位满足您的全部条件。
 demand-insufficient-need = 您要求至少 { $n } 位。
 demand-eliminated = 排除了 { $n } 位持有人
 demand-crit-query = 查询词
+demand-crit-relevance = 没有通行证真正符合该商品（只含部分查询词）
 demand-crit-category = 类别
 demand-crit-max_price = 最高价格
 demand-crit-min_positive_rate = 最低好评率

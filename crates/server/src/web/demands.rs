@@ -410,6 +410,7 @@ fn explain(w: &Web, details: &serde_json::Value, f: &HashMap<String, String>) ->
 fn criterion_name(w: &Web, name: &str) -> String {
     w.t(match name {
         "query" => "demand-crit-query",
+        "relevance" => "demand-crit-relevance",
         "category" => "demand-crit-category",
         "max_price" => "demand-crit-max_price",
         "min_positive_rate" => "demand-crit-min_positive_rate",
