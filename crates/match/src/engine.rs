@@ -36,16 +36,21 @@ use crate::{
 use index::{schema, Docs, Fields};
 use lexicon::{Lexicon, TermIds};
 use state::State;
+use std::borrow::Cow;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
+/// Passes whose text is counted together before joining the lexicon.
+pub const COUNT_CHUNK: usize = 4096;
 /// Memory budget of the index writer, in bytes.
 pub const WRITER_MEMORY: usize = 64 * 1024 * 1024;
-/// Slack below the floor when leaving light terms out of retrieval, so
+/// Slack below the floor when pruning by accumulated weight, so
 /// floating-point reassociation can only widen the candidates.
 const FLOOR_SLACK: f64 = 1e-9;
+/// Relative slack above a group's relevance bound, for the same reason.
+const BOUND_SLACK: f64 = 1e-9;
 
 /// An engine failure (index IO or corruption).
 #[derive(Debug, thiserror::Error)]
@@ -176,8 +181,13 @@ impl Engine {
         if missing.is_empty() {
             return;
         }
-        let mut guard = self.lexicon.write().expect("lexicon lock");
-        Arc::make_mut(&mut guard).add(&missing);
+        // Tokenize outside the lock (readers keep their snapshot meanwhile),
+        // a chunk at a time so the counted text never piles up.
+        for part in missing.chunks(COUNT_CHUNK) {
+            let counted = Lexicon::count(part);
+            let mut guard = self.lexicon.write().expect("lexicon lock");
+            Arc::make_mut(&mut guard).add(counted);
+        }
     }
 
     /// Brings the engine to `market`: indexes passes it has not seen (pass
@@ -265,24 +275,24 @@ impl Engine {
 
     /// The query with the market's statistics, and each term's token ids and
     /// the held passes holding it.
-    fn model(
+    fn model<'a>(
         &self,
-        lex: &Lexicon,
+        lex: &'a Lexicon,
         state: &State,
         docs: &Docs,
         query: &MatchQuery,
-    ) -> (QueryModel, Vec<TermIds>, Vec<Vec<u32>>) {
+    ) -> (QueryModel, Vec<TermIds>, Vec<Cow<'a, [u32]>>) {
         let terms = Terms::of_query(&query.item.query);
         let ids = lex.term_ids(&terms);
         let all_held = state.held_passes == docs.passes.len() as u64;
-        let presence: Vec<Vec<u32>> = ids
+        let presence: Vec<Cow<'a, [u32]>> = ids
             .iter()
             .map(|t| {
                 let p = lex.presence(t);
                 if all_held {
-                    p.into_owned()
+                    p
                 } else {
-                    p.iter().copied().filter(|k| state.holds(*k)).collect()
+                    Cow::Owned(p.iter().copied().filter(|k| state.holds(*k)).collect())
                 }
             })
             .collect();
@@ -313,23 +323,23 @@ impl Engine {
         }
     }
 
-    /// Passes that clear the floor and the item filters, with their relevance,
-    /// best first.
-    fn matching_passes(
-        &self,
-        lex: &Lexicon,
-        state: &State,
+    /// The passes that may clear the floor (see [`Scratch`]), grouped by the
+    /// essential terms they hold, best possible relevance first.
+    fn candidate_groups(
+        scratch: &mut Scratch,
         docs: &Docs,
         query: &MatchQuery,
-        (model, ids, presence): (&QueryModel, &[TermIds], &[Vec<u32>]),
-    ) -> Vec<(f64, u32)> {
+        model: &QueryModel,
+        presence: &[Cow<'_, [u32]>],
+    ) -> (Vec<(f64, Vec<u32>)>, Need) {
         // MaxScore on the coverage: the lightest terms whose weights add up
         // to less than the floor cannot clear it alone.
         let weights = model.cover_weights();
+        let bounds = model.rank_bounds();
         let mut order: Vec<usize> = (0..weights.len()).collect();
         order.sort_by(|a, b| weights[*a].total_cmp(&weights[*b]));
         let budget = (query.floor - FLOOR_SLACK) * model.cover_total();
-        let mut light = 0.0;
+        let (mut light, mut light_bound) = (0.0, 0.0);
         let mut essential = vec![true; weights.len()];
         for i in order {
             // A pass holding every model number clears the floor whatever
@@ -338,44 +348,76 @@ impl Engine {
                 break;
             }
             light += weights[i];
+            light_bound += bounds[i];
             essential[i] = false;
         }
-        let mut candidates: Vec<u32> = presence
-            .iter()
-            .zip(&essential)
-            .filter(|(_, e)| **e)
-            .flat_map(|(p, _)| p.iter().copied())
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut out = Vec::new();
-        for key in candidates {
-            let Some(meta) = docs.passes.get(key as usize) else {
-                continue;
-            };
-            let (category_ok, price_ok) = item_filters(&query.item, &meta.category, meta.price);
-            if !(category_ok && price_ok && state.holds(key)) {
-                continue;
-            }
-            let r = Self::relevance_of(lex, state, model, ids, key);
-            if r.passes(query.floor) {
-                out.push((r.score, key));
+        // Accumulate the essential terms' weights per pass: a pass can clear
+        // the floor only if they and all the light ones reach it, or if it
+        // holds every model number (model numbers are essential, counted).
+        let need = Need {
+            weight: budget - light,
+            models: model.terms.0.iter().filter(|t| t.model).count(),
+        };
+        scratch.start(docs.passes.len());
+        for (i, p) in presence.iter().enumerate() {
+            if essential[i] && (weights[i] > 0.0 || model.terms.0[i].model) {
+                scratch.add(p, weights[i], model.terms.0[i].model, i);
             }
         }
-        out.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        out
+        let mut groups: FastMap<u64, Vec<u32>> = FastMap::default();
+        for k in scratch.passing(&need) {
+            groups.entry(scratch.mask[k as usize]).or_default().push(k);
+        }
+        let mut groups: Vec<(f64, Vec<u32>)> = groups
+            .into_iter()
+            .map(|(mask, keys)| {
+                let held: f64 = (0..bounds.len())
+                    .filter(|i| *i < 64 && mask & (1u64 << i) != 0)
+                    .map(|i| bounds[i])
+                    .sum();
+                ((held + light_bound) * (1.0 + BOUND_SLACK), keys)
+            })
+            .collect();
+        groups.sort_by(|a, b| b.0.total_cmp(&a.0));
+        (groups, need)
     }
 
     fn try_rank(&self, query: &MatchQuery, limit: usize) -> Result<Vec<RankedHolder>, EngineError> {
         if limit == 0 {
             return Ok(vec![]);
         }
-        let (docs, lex, state) = (self.docs(), self.lexicon(), self.state());
+        // Newest last: writers publish docs, then the lexicon, then the state, so
+        // reading in the reverse order never sees a state ahead of its tables.
+        let state = self.state();
+        let (lex, docs) = (self.lexicon(), self.docs());
         let (model, ids, presence) = self.model(&lex, &state, &docs, query);
         if model.is_empty() {
             return Ok(vec![]);
         }
-        let passes = self.matching_passes(&lex, &state, &docs, query, (&model, &ids, &presence));
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            let (groups, need) =
+                Self::candidate_groups(&mut scratch, &docs, query, &model, &presence);
+            let mut stream = Stream {
+                lex: &lex,
+                state: &state,
+                docs: &docs,
+                query,
+                model: &model,
+                ids: &ids,
+                scratch: &mut scratch,
+                need,
+                groups,
+                next_group: 0,
+                ready: BinaryHeap::new(),
+            };
+            Ok(Self::expand(&mut stream, limit))
+        })
+    }
+
+    /// The best `limit` qualified holders, from passes streamed best first.
+    fn expand(stream: &mut Stream<'_>, limit: usize) -> Vec<RankedHolder> {
+        let (state, query, docs) = (stream.state, stream.query, stream.docs);
         let excluded = query
             .exclude_holder
             .as_deref()
@@ -384,19 +426,20 @@ impl Engine {
         // holder with its score and relevance.
         let mut best: BinaryHeap<std::cmp::Reverse<Score>> = BinaryHeap::new();
         let mut chosen: Vec<(f64, u32, f64)> = Vec::new();
-        let mut seen: HashSet<u32> = HashSet::new();
+        let mut seen: FastSet<u32> = FastSet::default();
         let cut = |best: &BinaryHeap<std::cmp::Reverse<Score>>| {
             (best.len() >= limit)
                 .then(|| best.peek().map(|s| s.0 .0))
                 .flatten()
         };
-        for (rel, key) in &passes {
+        while let Some((rel, key)) = stream.next() {
+            let rel = &rel;
             if let Some(kth) = cut(&best) {
                 if W_RELEVANCE * rel + state.max_rep < kth {
                     break;
                 }
             }
-            for &h in state.pass_holders[*key as usize].iter() {
+            for &h in state.pass_holders[key as usize].iter() {
                 let s = W_RELEVANCE * rel + state.rep_scores[h as usize];
                 if cut(&best).is_some_and(|kth| s < kth) {
                     break; // the rest of this pass's holders score less
@@ -424,14 +467,13 @@ impl Engine {
         });
         chosen.truncate(limit);
         // Each chosen holder's matching listings, for the reasons and the offer.
-        let rel: HashMap<u32, f64> = passes.iter().map(|(r, k)| (*k, *r)).collect();
         let mut ranked: Vec<RankedHolder> = chosen
             .iter()
             .map(|(_, h, _)| {
                 let matching = state.holder_passes[*h as usize]
                     .iter()
                     .filter_map(|k| {
-                        let r = *rel.get(k)?;
+                        let r = stream.matching(*k)?;
                         let p = &docs.passes[*k as usize];
                         Some((r, p.price.minor, p.id.clone()))
                     })
@@ -440,16 +482,19 @@ impl Engine {
             })
             .collect();
         sort_ranked(&mut ranked);
-        Ok(ranked)
+        ranked
     }
 
     fn try_eliminations(&self, query: &MatchQuery) -> Result<Eliminations, EngineError> {
-        let (docs, lex, state) = (self.docs(), self.lexicon(), self.state());
+        // Newest last: writers publish docs, then the lexicon, then the state, so
+        // reading in the reverse order never sees a state ahead of its tables.
+        let state = self.state();
+        let (lex, docs) = (self.lexicon(), self.docs());
         let (model, ids, presence) = self.model(&lex, &state, &docs, query);
         // Every held pass with a term of the query, whatever its category and price.
         let mut relevant: HashMap<u32, Relevance> = HashMap::new();
         if !model.is_empty() {
-            for key in presence.iter().flatten() {
+            for key in presence.iter().flat_map(|p| p.iter()) {
                 if !relevant.contains_key(key) && state.holds(*key) {
                     let r = Self::relevance_of(&lex, &state, &model, &ids, *key);
                     relevant.insert(*key, r);
@@ -488,6 +533,194 @@ impl Engine {
     }
 }
 
+/// A multiplicative hasher for the engine's own integer keys (pass keys,
+/// holder indexes, term masks — never text a user chose), much cheaper than
+/// SipHash on the query path.
+#[derive(Default, Clone, Copy)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
+type FastSet<K> = HashSet<K, std::hash::BuildHasherDefault<FastHasher>>;
+
+thread_local! {
+    /// Per-pass accumulators of one query, reused across queries on a thread.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// Per-pass accumulators stamped with the query they belong to, so nothing
+/// is cleared between queries.
+#[derive(Default)]
+struct Scratch {
+    generation: u32,
+    stamp: Vec<u32>,
+    weight: Vec<f64>,
+    models: Vec<u16>,
+    /// Which essential terms (by index, the first 64) each pass holds.
+    mask: Vec<u64>,
+    touched: Vec<u32>,
+    /// A pass's relevance once evaluated in this query (stamped like the
+    /// rest); negative when it does not match the item.
+    cache_stamp: Vec<u32>,
+    cache: Vec<f64>,
+}
+
+/// What a pass's accumulated essential weight must reach to be a candidate
+/// (or all `models` model numbers held, when there are some).
+#[derive(Debug, Clone, Copy)]
+struct Need {
+    weight: f64,
+    models: usize,
+}
+
+impl Scratch {
+    fn start(&mut self, passes: usize) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.cache_stamp.iter_mut().for_each(|s| *s = 0);
+            self.generation = 1;
+        }
+        if self.stamp.len() < passes {
+            self.stamp.resize(passes, 0);
+            self.weight.resize(passes, 0.0);
+            self.models.resize(passes, 0);
+            self.mask.resize(passes, 0);
+            self.cache_stamp.resize(passes, 0);
+            self.cache.resize(passes, 0.0);
+        }
+        self.touched.clear();
+    }
+
+    fn add(&mut self, keys: &[u32], weight: f64, model: bool, term: usize) {
+        let bit = if term < 64 { 1u64 << term } else { 0 };
+        for &k in keys {
+            let k = k as usize;
+            if k >= self.stamp.len() {
+                continue;
+            }
+            if self.stamp[k] != self.generation {
+                self.stamp[k] = self.generation;
+                self.weight[k] = 0.0;
+                self.models[k] = 0;
+                self.mask[k] = 0;
+                self.touched.push(k as u32);
+            }
+            self.weight[k] += weight;
+            self.models[k] += model as u16;
+            self.mask[k] |= bit;
+        }
+    }
+
+    /// The cached evaluation of a pass in this query, if any.
+    fn cached(&self, k: usize) -> Option<Option<f64>> {
+        (k < self.cache_stamp.len() && self.cache_stamp[k] == self.generation)
+            .then(|| (self.cache[k] >= 0.0).then_some(self.cache[k]))
+    }
+
+    fn cache(&mut self, k: usize, r: Option<f64>) {
+        if k < self.cache_stamp.len() {
+            self.cache_stamp[k] = self.generation;
+            self.cache[k] = r.unwrap_or(-1.0);
+        }
+    }
+
+    /// Whether a pass touched by this query meets `need`.
+    fn meets(&self, k: u32, need: &Need) -> bool {
+        let k = k as usize;
+        k < self.stamp.len()
+            && self.stamp[k] == self.generation
+            && (self.weight[k] >= need.weight
+                || (need.models > 0 && self.models[k] as usize == need.models))
+    }
+
+    /// The passes touched by this query that meet `need`.
+    fn passing<'s>(&'s self, need: &'s Need) -> impl Iterator<Item = u32> + 's {
+        self.touched
+            .iter()
+            .copied()
+            .filter(|k| self.meets(*k, need))
+    }
+}
+
+/// Passes that clear the floor and the item filters, best first, evaluated
+/// a group at a time: a group is scored only when its best possible
+/// relevance beats every pass already scored, so a query whose top holders
+/// come from its best passes never scores the long tail.
+struct Stream<'a> {
+    lex: &'a Lexicon,
+    state: &'a State,
+    docs: &'a Docs,
+    query: &'a MatchQuery,
+    model: &'a QueryModel,
+    ids: &'a [TermIds],
+    scratch: &'a mut Scratch,
+    need: Need,
+    /// (best possible relevance, passes), best first.
+    groups: Vec<(f64, Vec<u32>)>,
+    next_group: usize,
+    ready: BinaryHeap<(Score, std::cmp::Reverse<u32>)>,
+}
+
+impl Stream<'_> {
+    /// The next pass, best relevance first (ties: lower key).
+    fn next(&mut self) -> Option<(f64, u32)> {
+        while let Some((bound, _)) = self.groups.get(self.next_group) {
+            if self.ready.peek().is_some_and(|(top, _)| top.0 >= *bound) {
+                break;
+            }
+            let keys = std::mem::take(&mut self.groups[self.next_group].1);
+            self.next_group += 1;
+            for k in keys {
+                if let Some(r) = self.matching(k) {
+                    self.ready.push((Score(r), std::cmp::Reverse(k)));
+                }
+            }
+        }
+        self.ready.pop().map(|(s, k)| (s.0, k.0))
+    }
+
+    /// A pass's relevance when it matches the item (floor, category, price), else `None`.
+    fn matching(&mut self, key: u32) -> Option<f64> {
+        let k = key as usize;
+        if let Some(r) = self.scratch.cached(k) {
+            return r;
+        }
+        let r = self.evaluate(key);
+        self.scratch.cache(k, r);
+        r
+    }
+
+    fn evaluate(&self, key: u32) -> Option<f64> {
+        if !self.scratch.meets(key, &self.need) || !self.state.holds(key) {
+            return None;
+        }
+        let meta = self.docs.passes.get(key as usize)?;
+        let (category_ok, price_ok) = item_filters(&self.query.item, &meta.category, meta.price);
+        if !(category_ok && price_ok) {
+            return None;
+        }
+        let r = Engine::relevance_of(self.lex, self.state, self.model, self.ids, key);
+        r.passes(self.query.floor).then_some(r.score)
+    }
+}
+
 /// A score ordered for the heap (scores are never NaN).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Score(f64);
@@ -522,7 +755,10 @@ impl Matcher for Engine {
     }
 
     fn check(&self, query: &MatchQuery, pass: &PassDoc) -> ItemCheck {
-        let (docs, lex, state) = (self.docs(), self.lexicon(), self.state());
+        // Newest last: writers publish docs, then the lexicon, then the state, so
+        // reading in the reverse order never sees a state ahead of its tables.
+        let state = self.state();
+        let (lex, docs) = (self.lexicon(), self.docs());
         let (model, _, _) = self.model(&lex, &state, &docs, query);
         let is_brand = |b: &str| lex.id(b).is_some_and(|id| state.is_brand(id));
         let text = score::PassText::of(&pass.title, &pass.specs, &pass.description);

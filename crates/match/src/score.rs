@@ -44,13 +44,13 @@ pub const K1: f64 = 1.2;
 /// BM25 length normalisation.
 pub const B: f64 = 0.75;
 /// How much more a model number weighs in the relevance.
-pub const MODEL_WEIGHT: f64 = 2.0;
+pub const MODEL_WEIGHT: f64 = 3.0;
 /// How much more a model number weighs in the coverage (what the floor reads):
 /// a pass holding the query's model numbers is most of the way there.
 pub const COVER_MODEL_WEIGHT: f64 = 4.0;
 /// What an occurrence counts for when the term is only a piece of a longer
 /// model number (`pjd7383` in `PJD7383i`).
-pub const DERIVED_CREDIT: f64 = 0.5;
+pub const DERIVED_CREDIT: f64 = 0.3;
 /// Relevance and coverage of a pass whose brand contradicts the query.
 pub const BRAND_PENALTY: f64 = 0.5;
 /// The relevance floor matchers apply unless a query sets another (chosen
@@ -167,6 +167,16 @@ impl QueryModel {
             .iter()
             .zip(&self.terms.0)
             .map(|(i, t)| i * cover_weight(t))
+            .collect()
+    }
+
+    /// Each term's most possible share of the relevance (its weighted idf ÷
+    /// the total): a pass's relevance is below the sum over the terms it holds.
+    pub fn rank_bounds(&self) -> Vec<f64> {
+        self.idf
+            .iter()
+            .zip(&self.terms.0)
+            .map(|(i, t)| i * term_weight(t) / self.idf_total)
             .collect()
     }
 

@@ -46,7 +46,7 @@ pub const MAX_SEGMENTS: usize = 6;
 /// The mark of a derived token (a piece of a model number, see the module docs).
 pub const DERIVED: char = '~';
 /// Occurrences of a token counted per field (more count as this many).
-pub const MAX_TF: u32 = u16::MAX as u32;
+pub const MAX_TF: u32 = u8::MAX as u32;
 
 /// Unit spellings and their canonical form.
 pub const UNITS: &[(&str, &str)] = &[
@@ -276,16 +276,31 @@ fn is_fragment(joined: &str) -> bool {
     has_digit(joined) || joined.chars().count() <= MAX_FRAGMENT
 }
 
+/// The distinct tokens of one unit, in order.
+#[derive(Default)]
+struct UnitTokens {
+    list: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl UnitTokens {
+    fn add(&mut self, t: String) {
+        if !t.is_empty() && self.seen.insert(t.clone()) {
+            self.list.push(t);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.list.clear();
+        self.seen.clear();
+    }
+}
+
 /// Calls `emit` for every token of a document field (see the module docs);
 /// a token repeated in the text is emitted each time.
 pub fn for_each_token(s: &str, mut emit: impl FnMut(&str)) {
     let pieces = pieces(s);
-    let mut unit_tokens: Vec<String> = Vec::new();
-    let push = |t: String, out: &mut Vec<String>| {
-        if !t.is_empty() && !out.contains(&t) {
-            out.push(t);
-        }
-    };
+    let mut unit_tokens = UnitTokens::default();
     for (i, piece) in pieces.iter().enumerate() {
         match piece {
             Piece::Cjk(run) => {
@@ -304,10 +319,10 @@ pub fn for_each_token(s: &str, mut emit: impl FnMut(&str)) {
                 unit_tokens.clear();
                 let joined = unit.joined();
                 for p in &unit.parts {
-                    push(p.clone(), &mut unit_tokens);
+                    unit_tokens.add(p.clone());
                 }
                 if unit.parts.len() > 1 {
-                    push(joined.clone(), &mut unit_tokens);
+                    unit_tokens.add(joined.clone());
                 }
                 // Model numbers split at letter/digit boundaries.
                 for w in unit.parts.iter().chain(std::iter::once(&joined)) {
@@ -317,21 +332,21 @@ pub fn for_each_token(s: &str, mut emit: impl FnMut(&str)) {
                     let segs = segments(w);
                     if segs.len() > MAX_SEGMENTS {
                         segs.iter()
-                            .for_each(|s| push(format!("{DERIVED}{s}"), &mut unit_tokens));
+                            .for_each(|s| unit_tokens.add(format!("{DERIVED}{s}")));
                         continue;
                     }
                     for a in 0..segs.len() {
                         for b in a + 1..=segs.len() {
                             let piece = segs[a..b].concat();
                             if piece != *w && !unit.parts.contains(&piece) && piece != joined {
-                                push(format!("{DERIVED}{piece}"), &mut unit_tokens);
+                                unit_tokens.add(format!("{DERIVED}{piece}"));
                             }
                         }
                     }
                 }
                 // Quantities: `2tb`, `2-tb`, `65inch` → canonical.
                 if let Some(q) = quantity(&joined) {
-                    push(q, &mut unit_tokens);
+                    unit_tokens.add(q);
                 }
                 // Neighbours written apart: `2 TB`, `WH 1000XM5`.
                 let prev = |k: usize| -> Option<&Unit> {
@@ -344,7 +359,7 @@ pub fn for_each_token(s: &str, mut emit: impl FnMut(&str)) {
                     if let Some(p1) = prev(i - 1) {
                         let j1 = p1.joined();
                         if let Some(q) = number_and_unit(&j1, &joined) {
-                            push(q, &mut unit_tokens);
+                            unit_tokens.add(q);
                         }
                         let pair = format!("{j1}{joined}");
                         if is_fragment(&j1)
@@ -352,20 +367,20 @@ pub fn for_each_token(s: &str, mut emit: impl FnMut(&str)) {
                             && has_digit(&pair)
                             && pair.chars().count() <= MAX_JOINED
                         {
-                            push(pair.clone(), &mut unit_tokens);
+                            unit_tokens.add(pair.clone());
                             if p1.spaced && i > 1 {
                                 if let Some(p2) = prev(i - 2) {
                                     let j2 = p2.joined();
                                     let triple = format!("{j2}{pair}");
                                     if is_fragment(&j2) && triple.chars().count() <= MAX_JOINED {
-                                        push(triple, &mut unit_tokens);
+                                        unit_tokens.add(triple);
                                     }
                                 }
                             }
                         }
                     }
                 }
-                unit_tokens.iter().for_each(|t| emit(t));
+                unit_tokens.list.iter().for_each(|t| emit(t));
             }
         }
     }
@@ -410,6 +425,46 @@ pub struct Term {
     pub parts: Vec<String>,
     /// A model number ([`is_model`]).
     pub model: bool,
+    /// Shorter forms of a model number that a listing of the same product
+    /// may carry instead (see [`model_variants`]); each counts as a piece.
+    pub variants: Vec<String>,
+}
+
+/// Shorter forms of a model number a shop may write instead: its longest
+/// prefix at a letter/digit boundary that is still a model number (`c270h` →
+/// `c270`, `ih16g` → `ih16`), its longest run of at least four digits when
+/// that is at least half of it (`lp34992` → `34992`), and the parts of a compound that are model numbers
+/// (`MSMT2G/TQ` → `msmt2g`).
+pub fn model_variants(text: &str, parts: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |v: String| {
+        if v != text && !out.contains(&v) {
+            out.push(v);
+        }
+    };
+    for p in parts {
+        if is_model(p) {
+            add(p.clone());
+        }
+    }
+    let segs = segments(text);
+    if let Some(prefix) = (1..segs.len())
+        .rev()
+        .map(|k| segs[..k].concat())
+        .find(|p| is_model(p))
+    {
+        add(prefix);
+    }
+    if let Some(digits) = segs
+        .iter()
+        .filter(|s| {
+            s.len() >= 4 && 2 * s.len() >= text.len() && s.chars().all(|c| c.is_ascii_digit())
+        })
+        .max_by_key(|s| s.len())
+    {
+        add(digits.to_string());
+    }
+    out
 }
 
 /// The terms of a query, in order, without repeats.
@@ -493,10 +548,18 @@ impl Terms {
         Terms(
             terms
                 .into_iter()
-                .map(|(text, parts)| Term {
-                    model: is_model(&text),
-                    text,
-                    parts,
+                .map(|(text, parts)| {
+                    let model = is_model(&text);
+                    Term {
+                        variants: if model {
+                            model_variants(&text, &parts)
+                        } else {
+                            vec![]
+                        },
+                        model,
+                        text,
+                        parts,
+                    }
                 })
                 .collect(),
         )
@@ -523,10 +586,14 @@ impl Terms {
         own.max(parts)
     }
 
-    /// How often term `i` occurs only as a piece of a longer model number
-    /// (its [`DERIVED`] token) in a field whose token counts `tf` gives.
+    /// How often term `i` occurs only in part in a field whose token counts
+    /// `tf` gives: as a piece of a longer model number (its [`DERIVED`]
+    /// token), or — for a model number — as one of its shorter variants
+    /// written whole; the most of these.
     pub fn tf_derived(&self, i: usize, tf: impl Fn(&str) -> u32) -> u32 {
-        tf(&format!("{DERIVED}{}", self.0[i].text))
+        let t = &self.0[i];
+        let piece = tf(&format!("{DERIVED}{}", t.text));
+        t.variants.iter().map(|v| tf(v)).fold(piece, u32::max)
     }
 }
 

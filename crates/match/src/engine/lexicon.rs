@@ -13,8 +13,10 @@ use std::collections::HashMap;
 /// One pass's counted text.
 #[derive(Debug, Clone)]
 pub(super) struct Entry {
-    /// (token, count per field), by token.
-    terms: Box<[(u32, [u16; FIELDS])]>,
+    /// Its tokens, ascending, and beside each its count per field (at most
+    /// [`crate::text::MAX_TF`], so a byte).
+    tokens: Box<[u32]>,
+    counts: Box<[[u8; FIELDS]]>,
     pub len: [u32; FIELDS],
     pub spec_brand: Option<u32>,
     heads: [Option<u32>; 2],
@@ -26,6 +28,8 @@ pub(super) struct TermIds {
     own: Option<u32>,
     /// Its derived token (a piece of a longer model number).
     derived: Option<u32>,
+    /// Its shorter variants' tokens (known ones only).
+    variants: Vec<u32>,
     /// The parts' ids when the term has parts and every part is known.
     parts: Option<Vec<u32>>,
 }
@@ -65,29 +69,30 @@ impl Lexicon {
         self.entries.get(key as usize)?.as_ref()
     }
 
-    /// Counts the text of passes (by key) not counted yet.
-    pub fn add(&mut self, passes: &[(u32, &PassDoc)]) {
-        let mut touched: Vec<u32> = Vec::new();
-        for (key, p) in passes {
+    /// Counts the text of passes (by key; [`Lexicon::count`]) not counted yet.
+    pub fn add(&mut self, passes: Vec<(u32, PassText)>) {
+        let (mut touched, mut unsorted): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+        for (key, text) in passes {
+            let key = &key;
             if self.has(*key) {
                 continue;
             }
-            let text = PassText::of(&p.title, &p.specs, &p.description);
-            let mut terms: HashMap<u32, [u16; FIELDS]> = HashMap::new();
+            let mut terms: HashMap<u32, [u8; FIELDS]> = HashMap::new();
             for (f, field) in text.fields.iter().enumerate() {
                 for (tok, n) in field {
                     let id = self.intern(tok);
-                    terms.entry(id).or_default()[f] = (*n).min(u16::MAX as u32) as u16;
+                    terms.entry(id).or_default()[f] = (*n).min(u8::MAX as u32) as u8;
                 }
             }
-            let mut terms: Vec<(u32, [u16; FIELDS])> = terms.into_iter().collect();
+            let mut terms: Vec<(u32, [u8; FIELDS])> = terms.into_iter().collect();
             terms.sort_unstable_by_key(|t| t.0);
             for (id, _) in &terms {
                 let list = &mut self.postings[*id as usize];
                 if list.last().is_some_and(|last| *last > *key) {
-                    touched.push(*id);
+                    unsorted.push(*id);
                 }
                 list.push(*key);
+                touched.push(*id);
             }
             let mut name = |b: &str| {
                 let id = self.intern(b);
@@ -101,19 +106,49 @@ impl Lexicon {
                 self.entries.resize(k + 1, None);
             }
             self.entries[k] = Some(Entry {
-                terms: terms.into_boxed_slice(),
+                tokens: terms.iter().map(|t| t.0).collect(),
+                counts: terms.iter().map(|t| t.1).collect(),
                 len: text.len,
                 spec_brand,
                 heads,
             });
         }
-        touched.sort_unstable();
-        touched.dedup();
-        for id in touched {
+        unsorted.sort_unstable();
+        unsorted.dedup();
+        for id in unsorted {
             let list = &mut self.postings[id as usize];
             list.sort_unstable();
             list.dedup();
         }
+        // Growth leaves up to half of a list unused: give it back.
+        touched.sort_unstable();
+        touched.dedup();
+        for id in touched {
+            self.postings[id as usize].shrink_to_fit();
+        }
+    }
+
+    /// The counted text of passes, done before taking the lexicon's lock, on
+    /// every core.
+    pub fn count(passes: &[(u32, &PassDoc)]) -> Vec<(u32, PassText)> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = passes.len().div_ceil(threads).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = passes
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(k, p)| (*k, PassText::of(&p.title, &p.specs, &p.description)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("counting thread"))
+                .collect()
+        })
     }
 
     /// The ids of a query's terms.
@@ -124,6 +159,7 @@ impl Lexicon {
             .map(|t: &Term| TermIds {
                 own: self.id(&t.text),
                 derived: self.id(&format!("{}{}", crate::text::DERIVED, t.text)),
+                variants: t.variants.iter().filter_map(|v| self.id(v)).collect(),
                 parts: if t.parts.is_empty() {
                     None
                 } else {
@@ -134,9 +170,9 @@ impl Lexicon {
     }
 
     /// A token's counts in a pass.
-    fn counts(e: &Entry, id: u32) -> [u16; FIELDS] {
-        match e.terms.binary_search_by_key(&id, |t| t.0) {
-            Ok(i) => e.terms[i].1,
+    fn counts(e: &Entry, id: u32) -> [u8; FIELDS] {
+        match e.tokens.binary_search(&id) {
+            Ok(i) => e.counts[i],
             Err(_) => [0; FIELDS],
         }
     }
@@ -164,26 +200,41 @@ impl Lexicon {
 
     /// A term's count in each field of a pass as a piece of a longer model number.
     pub fn tf_derived(e: &Entry, ids: &TermIds) -> [u32; FIELDS] {
-        ids.derived
+        let mut out = ids
+            .derived
             .map(|id| Self::counts(e, id).map(u32::from))
-            .unwrap_or([0; FIELDS])
+            .unwrap_or([0; FIELDS]);
+        for v in &ids.variants {
+            let c = Self::counts(e, *v);
+            for f in 0..FIELDS {
+                out[f] = out[f].max(c[f] as u32);
+            }
+        }
+        out
     }
 
     /// The passes holding a term in some field (whole or as a piece of a
     /// model number), ascending.
     pub fn presence(&self, ids: &TermIds) -> Cow<'_, [u32]> {
         let own = self.presence_whole(ids);
-        let Some(d) = ids.derived else {
-            return own;
-        };
-        let derived = &self.postings[d as usize];
-        if own.is_empty() {
-            return Cow::Borrowed(derived);
+        let others: Vec<&[u32]> = ids
+            .derived
+            .iter()
+            .chain(&ids.variants)
+            .map(|id| self.postings[*id as usize].as_slice())
+            .filter(|p| !p.is_empty())
+            .collect();
+        match (own.is_empty(), others.len()) {
+            (_, 0) => own,
+            (true, 1) => Cow::Borrowed(others[0]),
+            _ => {
+                let mut out: Vec<u32> = own.iter().copied().collect();
+                others.iter().for_each(|p| out.extend_from_slice(p));
+                out.sort_unstable();
+                out.dedup();
+                Cow::Owned(out)
+            }
         }
-        let mut out: Vec<u32> = own.iter().chain(derived.iter()).copied().collect();
-        out.sort_unstable();
-        out.dedup();
-        Cow::Owned(out)
     }
 
     /// The passes holding a term whole in some field, ascending.

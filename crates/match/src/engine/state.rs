@@ -194,6 +194,8 @@ impl State {
         let pass_holders = Arc::make_mut(&mut s.pass_holders);
         let holder_passes = Arc::make_mut(&mut s.holder_passes);
         let holder_index = Arc::make_mut(&mut s.holder_index);
+        // Never shrink (a concurrent sync may have seen more passes).
+        let passes = passes.max(pass_holders.len());
         pass_holders.resize(passes, Arc::new(Vec::new()));
         s.pass_max_rep.resize(passes, f64::NEG_INFINITY);
         let mut touched: Vec<u32> = Vec::new();

@@ -100,3 +100,18 @@ fn brands() {
         .iter()
         .any(|(k, t)| k == "westerndigital" && *t == vec![0, 1]));
 }
+
+#[test]
+fn model_variants_are_shorter_forms_a_shop_may_write() {
+    assert_eq!(model_variants("c270h", &[]), ["c270"]);
+    assert_eq!(model_variants("lp34992", &[]), ["34992"]);
+    assert_eq!(
+        model_variants("msmt2gtq", &["msmt2g".into(), "tq".into()]),
+        ["msmt2g", "msmt2"]
+    );
+    // Digits that are less than half of the model number are no variant.
+    assert!(!model_variants("wh1000xm5", &[]).contains(&"1000".to_string()));
+    let t = Terms::of_query("Logitech C270H");
+    let (counts, _) = token_counts("Logitech HD Webcam C270");
+    assert_eq!(t.tf_derived(1, |x| counts.get(x).copied().unwrap_or(0)), 1);
+}
