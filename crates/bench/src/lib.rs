@@ -5,7 +5,8 @@
 //!   throughput and memory, a sanity check against the exact matcher, and the
 //!   same demands through SQL full-text baselines ([`baseline`]).
 //! * [`relevance`]: `bench relevance` — recall@k on a product-matching dataset
-//!   (Walmart-Amazon) for the engine and for SQLite FTS5.
+//!   (Walmart-Amazon) for the engine, plain BM25 ([`bm25`]) and SQLite FTS5,
+//!   and the relevance floor's curve over absent products ([`plot`] draws it).
 //!
 //! Results go to stdout as tables, or JSON with `--json`; progress bars go to
 //! stderr and are hidden with `--json`.
@@ -15,6 +16,7 @@ pub mod baseline;
 pub mod bm25;
 pub mod market;
 pub mod matching;
+pub mod plot;
 pub mod progress;
 pub mod relevance;
 pub mod render;
@@ -33,8 +35,9 @@ pub enum BenchCommand {
     /// The matching engine on a synthetic market: build rate, latency, throughput, memory,
     /// and the same demands through SQLite FTS5 (and PostgreSQL with --postgres-url).
     Match(MatchArgs),
-    /// Recall@1/5/10 and latency of the engine and of SQLite FTS5 on a product-matching
-    /// dataset folder (walmart.csv, amazon.csv, gt.csv).
+    /// Recall@1/5/10 and latency of the engine, plain BM25 and SQLite FTS5 on a product-matching
+    /// dataset folder (walmart.csv, amazon.csv, gt.csv), and the relevance floor's curve with
+    /// absent products (table, and an SVG plot).
     Relevance(RelevanceArgs),
 }
 
@@ -98,6 +101,9 @@ pub struct RelevanceArgs {
     /// Folder with walmart.csv (queries), amazon.csv (corpus) and gt.csv (D1|D2 pairs).
     #[arg(long)]
     pub data: PathBuf,
+    /// Where to write the SVG plot of the floor curve.
+    #[arg(long, default_value = "bench-relevance.svg")]
+    pub plot: PathBuf,
 }
 
 /// Runs a bench command; `json` prints JSON instead of tables and hides progress.
@@ -114,6 +120,10 @@ pub async fn run(cmd: BenchCommand, json: bool) -> anyhow::Result<()> {
         }
         BenchCommand::Relevance(args) => {
             let report = relevance::run(&args.data, progress).await?;
+            plot::relevance_svg(&args.plot, &report)?;
+            if !json {
+                eprintln!("floor curve plotted to {}", args.plot.display());
+            }
             if json {
                 render::print_json(&report);
             } else {

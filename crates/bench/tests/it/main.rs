@@ -279,3 +279,21 @@ fn a_tiny_match_run_gives_sane_numbers() {
         .unwrap()
         .contains("throughput_per_sec"));
 }
+
+#[test]
+fn the_floor_curve_is_plotted_as_svg() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = rt
+        .block_on(relevance::run(&fixture(), Progress::hidden()))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("curve.svg");
+    symbolon_bench::plot::relevance_svg(&path, &r).unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(svg.starts_with("<svg"), "{}", &svg[..80.min(svg.len())]);
+    assert!(svg.contains("absent products: nobody contacted"));
+    assert!(svg.contains(&format!("default floor {}", r.absent.floor)));
+}
