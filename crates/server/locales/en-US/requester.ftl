@@ -66,6 +66,8 @@ demand-eliminated = { $n ->
   }
 demand-crit-query = The words of your query
 demand-crit-relevance = No pass really matches the item (only some of its words)
+demand-closest-intro = The closest passes, below the relevance floor:
+demand-closest-coverage = holds { $arg } % of what your query asks
 demand-crit-category = The category
 demand-crit-max_price = The highest price
 demand-crit-min_positive_rate = The lowest positive ratings

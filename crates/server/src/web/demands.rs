@@ -56,6 +56,8 @@ struct Explanation {
     summary: String,
     /// One line per criterion that eliminated holders.
     lines: Vec<String>,
+    /// The passes closest to the item below the relevance floor: (pass id, how much of the query each covers).
+    closest: Vec<(String, String)>,
     relaxations: Vec<Relax>,
 }
 
@@ -322,6 +324,19 @@ fn explain(w: &Web, details: &serde_json::Value, f: &HashMap<String, String>) ->
             ));
         }
     }
+    let closest = details
+        .get("closest")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| {
+                    let id = c.get("pass_id")?.as_str()?.to_string();
+                    let pct = (c.get("coverage")?.as_f64()? * 100.0).round();
+                    Some((id, w.lang.ta("demand-closest-coverage", &format!("{pct}"))))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let mut relaxations = Vec::new();
     if let Some(rel) = details.get("relaxations").and_then(|v| v.as_object()) {
         for (name, r) in rel {
@@ -403,6 +418,7 @@ fn explain(w: &Web, details: &serde_json::Value, f: &HashMap<String, String>) ->
     Explanation {
         summary,
         lines,
+        closest,
         relaxations,
     }
 }

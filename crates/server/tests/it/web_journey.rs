@@ -675,7 +675,57 @@ async fn an_offer_is_ordered_in_the_quantity_asked(backend: Backend) {
     assert_eq!(ordered.location(), format!("/orders/{}", order.id));
 }
 
+/// A demand for a model nobody holds: the pass sharing only some words is
+/// not a real match, so nobody is asked, and the page names it as the closest.
+async fn a_model_nobody_has_is_explained_with_the_closest_passes(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let (_, _, key, _) = market(&srv).await;
+    let me = web_sign_in(&srv, &key).await;
+    let form = me.get("/demands/new").await;
+    let refused = me
+        .post(
+            "/demands/new",
+            &[
+                ("csrf", &form.csrf()),
+                ("query", "Trail camera TC-50"),
+                ("min_holders", "2"),
+                ("max_holders", "5"),
+                ("ttl_seconds", "3600"),
+                ("currency", "USD"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let why = refused.element("section", "explanation");
+    assert!(
+        why.contains(
+            "No pass really matches the item (only some of its words): ruled out 2 holders"
+        ),
+        "{why}"
+    );
+    let closest = refused.element("ul", "closest");
+    assert!(closest.contains("href=\"/p/pas_"), "{closest}");
+    assert!(closest.contains("of what your query asks"), "{closest}");
+    // The model it has is still found.
+    let form = me.get("/demands/new").await;
+    let found = me
+        .post(
+            "/demands/new",
+            &[
+                ("csrf", &form.csrf()),
+                ("query", "Trail camera TC40"),
+                ("min_holders", "2"),
+                ("max_holders", "5"),
+                ("ttl_seconds", "3600"),
+                ("currency", "USD"),
+            ],
+        )
+        .await;
+    assert_eq!(found.status, 303, "{}", found.body);
+}
+
 on_both_backends!(
+    a_model_nobody_has_is_explained_with_the_closest_passes,
     an_offer_is_ordered_in_the_quantity_asked,
     the_journey,
     bad_fields_and_other_peoples_things,
