@@ -212,10 +212,15 @@ impl Exchange {
         let demand = self.store.demand(&interaction.demand_id).await?;
         let item = item_of(&demand)?;
         let doc = pass_doc_of(&holding)?;
-        // The offered pass must really match the item, as the matcher judges
-        // it with the market's statistics (floor included).
+        // The offered pass must really match the item: one the matcher chose
+        // for this request when it was sent, or — judged now, on a fresh
+        // market, with its statistics and floor — another that does.
+        let chosen = interaction.matched_pass_ids.contains(&req.pass_id);
+        if !chosen {
+            self.fresh_market().await?;
+        }
         let query = MatchQuery::new(item, Default::default());
-        if !self.engine.check(&query, &doc).passes() {
+        if !chosen && !self.engine.check(&query, &doc).passes() {
             return Err(ExchangeError::field(
                 "pass_id",
                 "the pass does not match the demand's item",

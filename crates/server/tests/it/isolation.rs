@@ -294,7 +294,68 @@ async fn no_self_dealing_and_withdrawn_requests_do_not_count(backend: Backend) {
     srv.stop().await;
 }
 
+/// A contacted holder cannot answer with a pass that does not really match
+/// the item (a TV for a kettle); the pass the matcher chose is accepted.
+async fn an_offer_with_an_unrelated_pass_is_refused(backend: Backend) {
+    let srv = TestServer::on(backend).await;
+    let (_, provider) = srv.account("Maker", &[Role::Provider]).await;
+    let (a_id, a) = srv.account("A", &[Role::Holder]).await;
+    let (b_id, _) = srv.account("B", &[Role::Holder]).await;
+    let (_, r) = srv.account("R", &[Role::Requester]).await;
+    let kettle = provider
+        .create_product(&product(
+            "Electric kettle 1.7 L",
+            "home/kitchen",
+            "40.00",
+            50,
+        ))
+        .await
+        .unwrap();
+    let tv = provider
+        .create_product(&product(
+            "OLED television 55 inch",
+            "electronics/tv",
+            "900.00",
+            5,
+        ))
+        .await
+        .unwrap();
+    let kettle_pass = provider
+        .create_pass(&shareable(&kettle.id, 500))
+        .await
+        .unwrap();
+    let tv_pass = provider.create_pass(&shareable(&tv.id, 500)).await.unwrap();
+    for h in [&a_id, &b_id] {
+        provider.grant(&kettle_pass.id, &grant(h)).await.unwrap();
+    }
+    provider.grant(&tv_pass.id, &grant(&a_id)).await.unwrap();
+    let created = r.create_demand(&demand("electric kettle")).await.unwrap();
+    assert_eq!(created.contacted.len(), 2);
+    let item = a.inbox(None, None).await.unwrap().items.remove(0);
+    assert_eq!(item.matched_pass_ids, vec![kettle_pass.id.clone()]);
+    let wrong = a
+        .offer(
+            &item.id,
+            &CreateOffer {
+                pass_id: tv_pass.id.clone(),
+                note: None,
+            },
+        )
+        .await;
+    assert_api_err(wrong, 400, "invalid_field");
+    a.offer(
+        &item.id,
+        &CreateOffer {
+            pass_id: kettle_pass.id.clone(),
+            note: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
 on_both_backends!(
+    an_offer_with_an_unrelated_pass_is_refused,
     insufficient_holders_contacts_nobody_and_counts_eliminations,
     parties_only_reach_their_own_objects,
     inbox_pages_oldest_first,
