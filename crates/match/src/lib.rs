@@ -369,8 +369,16 @@ impl ExactMatcher {
             .collect()
     }
 
-    /// The query with this market's statistics, and every pass's text.
-    fn model(&self, query: &MatchQuery) -> (score::QueryModel, HashMap<&str, score::PassText>) {
+    /// The query with this market's statistics, every pass's text, and the
+    /// market brands (spec brands of passes someone holds).
+    fn model(
+        &self,
+        query: &MatchQuery,
+    ) -> (
+        score::QueryModel,
+        HashMap<&str, score::PassText>,
+        std::collections::HashSet<String>,
+    ) {
         let terms = text::Terms::of_query(&query.item.query);
         let held = self.held_pass_ids();
         let texts: HashMap<&str, score::PassText> = self
@@ -403,25 +411,13 @@ impl ExactMatcher {
             brands.extend(t.spec_brand.clone());
         }
         let model = score::QueryModel::new(terms, &df, corpus, |b| brands.contains(b), query.floor);
-        (model, texts)
-    }
-
-    /// The market brands (spec brands of passes someone holds).
-    fn brands(&self) -> std::collections::HashSet<String> {
-        let held = self.held_pass_ids();
-        self.market
-            .passes
-            .iter()
-            .filter(|p| held.contains(p.pass_id.as_str()))
-            .filter_map(|p| text::spec_brand(&p.specs))
-            .collect()
+        (model, texts, brands)
     }
 
     /// Every holder with supply: its funnel and matching listings; and each
     /// held pass's relevance.
     fn evaluate(&self, query: &MatchQuery) -> Evaluated<'_> {
-        let (model, texts) = self.model(query);
-        let brands = self.brands();
+        let (model, texts, brands) = self.model(query);
         let checks: HashMap<&str, (ItemCheck, &PassDoc)> = self
             .market
             .passes
@@ -519,8 +515,7 @@ impl Matcher for ExactMatcher {
     }
 
     fn check(&self, query: &MatchQuery, pass: &PassDoc) -> ItemCheck {
-        let (model, _) = self.model(query);
-        let brands = self.brands();
+        let (model, _, brands) = self.model(query);
         let t = score::PassText::of(&pass.title, &pass.specs, &pass.description);
         let (category_ok, price_ok) = item_filters(&query.item, &pass.category, pass.price);
         ItemCheck {
