@@ -644,10 +644,10 @@ proptest! {
             Some(p) => p.clone(),
             None => PassDoc {
                 pass_id: format!("new{i}"),
-                title: if i % 2 == 0 { "red phone".into() } else { "blue case".into() },
+                title: if i.is_multiple_of(2) { "red phone".into() } else { "blue case".into() },
                 description: String::new(),
                 specs: vec![],
-                category: path(if i % 3 == 0 { "a/b" } else { "d" }),
+                category: path(if i.is_multiple_of(3) { "a/b" } else { "d" }),
                 price: Money::new(i as i64 + 1, usd),
             },
         };

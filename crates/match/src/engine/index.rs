@@ -159,7 +159,7 @@ impl Engine {
             doc.add_text(f.currency, p.price.currency.as_str());
             writer.add_document(doc)?;
             indexed += 1;
-            if indexed % 10_000 == 0 {
+            if indexed.is_multiple_of(10_000) {
                 progress(indexed, total);
             }
         }
