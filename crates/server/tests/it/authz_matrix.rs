@@ -1,0 +1,717 @@
+//! The authorization matrix (OWASP API1, API2, API3, API5): every API
+//! operation and web route × every actor, against the policy declared in
+//! `authz_policy.rs`.
+//!
+//! * `the_policy_names_every_route`: the policy's rows are exactly the
+//!   OpenAPI document's operations and the web router's routes — a new
+//!   route without a row fails, and so does a row whose route is gone.
+//! * `authorization_matrix` (per backend): on one set of fixtures
+//!   (`authz_world.rs`), first every refused cell — each must answer 401 or
+//!   the sign-in redirect without good credentials, 403 or 404 with them,
+//!   never a 2xx — and the owners' views and the database are compared
+//!   before and after: a refused write changes nothing. Then every allowed
+//!   cell, which must not be refused. No answer, refused or not, may show
+//!   an actor another party's private data (addresses, card, e-mails, API
+//!   keys, webhook secrets) or a stranger A's private ids. Besides: method
+//!   swaps answer 405, bodies carrying fields the caller may not set are
+//!   refused or ignored, and named views hold no private field.
+
+use crate::authz_policy::*;
+use crate::authz_world::*;
+use crate::harness::*;
+use crate::on_both_backends;
+use std::collections::BTreeSet;
+
+/// What an actor should get from a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Allowed,
+    /// No good credentials: 401 (API) or the sign-in redirect (pages).
+    Unauthenticated,
+    /// Signed in but not allowed: 403 or 404.
+    Denied,
+}
+
+fn expect(rule: &Rule, a: &Actor) -> Expect {
+    if rule.who == Who::Public {
+        return Expect::Allowed;
+    }
+    if !a.signed_in {
+        return Expect::Unauthenticated;
+    }
+    let allowed = match rule.who {
+        Who::Public | Who::SignedIn => true,
+        Who::Role(r) => a.roles.contains(&r),
+        Who::AnyRole(rs) => rs.iter().any(|r| a.roles.contains(r)),
+        Who::Parties(ps) => a.party.is_some_and(|p| ps.contains(&p)),
+    };
+    if allowed {
+        Expect::Allowed
+    } else {
+        Expect::Denied
+    }
+}
+
+struct Answer {
+    status: u16,
+    location: String,
+    body: String,
+}
+
+impl Answer {
+    fn to_sign_in(&self) -> bool {
+        self.status == 303 && self.location.starts_with("/login")
+    }
+}
+
+fn all_rules() -> Vec<Rule> {
+    let mut rules = api_rules();
+    rules.extend(web_rules());
+    rules
+}
+
+/// `{name}` placeholders replaced by the fixtures, `{actor}` by the caller's name.
+fn fill(w: &World, template: &str, actor: &Actor) -> String {
+    let mut out = template.replace("{actor}", actor.name);
+    for (k, v) in &w.ids {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+async fn call(w: &World, http: &reqwest::Client, rule: &Rule, actor: &Actor) -> Answer {
+    let path = rule.concrete_path(|n| w.id(n));
+    let method = reqwest::Method::from_bytes(rule.method.as_bytes()).unwrap();
+    let mut req = http.request(method, format!("{}{path}", w.srv.url));
+    match rule.surface {
+        Surface::Api => {
+            if let Some(a) = &actor.authorization {
+                req = req.header("authorization", a);
+            }
+            if let Some(b) = rule.body {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(fill(w, b, actor));
+            }
+        }
+        Surface::Web => {
+            req = req.header("cookie", &actor.cookie);
+            let csrf = if rule.pre_session {
+                &actor.pre_csrf
+            } else {
+                &actor.csrf
+            };
+            // The passkey ceremonies' endpoints take JSON.
+            if rule.method == "POST"
+                && (rule.path.ends_with("/start") || rule.path.ends_with("/finish"))
+            {
+                req = req.json(&serde_json::json!({ "csrf": csrf }));
+            } else if rule.method == "POST" {
+                let mut body = rule.body.map(|b| fill(w, b, actor)).unwrap_or_default();
+                if !body.is_empty() {
+                    body.push('&');
+                }
+                body.push_str("csrf=");
+                body.push_str(
+                    &form_urlencoded::byte_serialize(csrf.as_bytes()).collect::<String>(),
+                );
+                req = req
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body);
+            }
+        }
+    }
+    let r = req
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{} {path}: {e}", rule.method));
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let stream = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/event-stream"));
+    // A live stream never ends: its status is the answer.
+    let body = if stream {
+        String::new()
+    } else {
+        r.text().await.unwrap_or_default()
+    };
+    Answer {
+        status,
+        location,
+        body,
+    }
+}
+
+/// Whether `ans` is what `expect` promises; the reason if not.
+fn judge(rule: &Rule, expect: Expect, ans: &Answer) -> Result<(), String> {
+    let ok = match (expect, rule.surface) {
+        (Expect::Unauthenticated, Surface::Api) => ans.status == 401,
+        // A page sends the visitor to sign in; a fragment, stream or form
+        // that cannot come back says 401.
+        (Expect::Unauthenticated, Surface::Web) => ans.to_sign_in() || ans.status == 401,
+        (Expect::Denied, _) => matches!(ans.status, 403 | 404),
+        (Expect::Allowed, _) if !rule.answers.is_empty() => rule.answers.contains(&ans.status),
+        (Expect::Allowed, _) => {
+            ans.status < 500
+                && !matches!(ans.status, 401 | 403 | 404 | 405)
+                && !ans.to_sign_in()
+                && (rule.method != "GET" || ans.status < 400)
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        let body = excerpt(&ans.body);
+        Err(format!(
+            "{expect:?} but {} {} {body}",
+            ans.status, ans.location
+        ))
+    }
+}
+
+/// The start of an answer's text: a page's `<main>` without its tags.
+fn excerpt(body: &str) -> String {
+    let main = body.find("<main").map_or(body, |at| &body[at..]);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in main.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    text.chars().take(160).collect()
+}
+
+/// No answer shows an actor a secret it may not see, nor (to anyone who is
+/// not one of A's parties) A's private ids.
+fn leaks(w: &World, actor: &Actor, ans: &Answer) -> Vec<String> {
+    let mut found = Vec::new();
+    for (secret, allowed) in &w.secrets {
+        if ans.body.contains(secret.as_str()) && !allowed.contains(&actor.name) {
+            found.push(format!("shows {secret}"));
+        }
+    }
+    if actor.party.is_none() && (200..300).contains(&ans.status) {
+        for id in &w.private_ids {
+            if ans.body.contains(id.as_str()) {
+                found.push(format!("shows A's {id}"));
+            }
+        }
+    }
+    found
+}
+
+/// The policy's rows are exactly the OpenAPI operations and the web routes.
+#[test]
+fn the_policy_names_every_route() {
+    use utoipa::OpenApi;
+    let doc = symbolon_server::openapi::ApiDoc::openapi();
+    let mut spec = BTreeSet::new();
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+            ("HEAD", &item.head),
+            ("OPTIONS", &item.options),
+            ("TRACE", &item.trace),
+        ] {
+            if op.is_some() {
+                spec.insert((method.to_string(), path.clone()));
+            }
+        }
+    }
+    let web: BTreeSet<(String, String)> = symbolon_server::web::routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    let rows = |rules: Vec<Rule>| {
+        let mut set = BTreeSet::new();
+        for r in rules {
+            assert!(
+                set.insert((r.method.to_string(), r.path.to_string())),
+                "{} {} has two rows",
+                r.method,
+                r.path
+            );
+            // Every parameter has its fixture (panics otherwise).
+            r.concrete_path(|n| n.to_string());
+        }
+        set
+    };
+    let api = rows(api_rules());
+    let pages = rows(web_rules());
+    let missing: Vec<_> = spec.difference(&api).collect();
+    let stale: Vec<_> = api.difference(&spec).collect();
+    assert!(
+        missing.is_empty(),
+        "API operations without a policy row: {missing:?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "policy rows for no API operation: {stale:?}"
+    );
+    let missing: Vec<_> = web.difference(&pages).collect();
+    let stale: Vec<_> = pages.difference(&web).collect();
+    assert!(
+        missing.is_empty(),
+        "web routes without a policy row: {missing:?}"
+    );
+    assert!(stale.is_empty(), "policy rows for no web route: {stale:?}");
+}
+
+on_both_backends!(authorization_matrix);
+
+async fn authorization_matrix(backend: Backend) {
+    let w = World::build(backend).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let rules = all_rules();
+    let mut failures = Vec::new();
+    let mut cells = 0usize;
+
+    let before = snapshot(&w, &http).await;
+    failures.extend(private_fields(&w, &http).await);
+    failures.extend(mass_assignment(&w, &http).await);
+    let swaps = method_swaps(&w, &http, &mut failures).await;
+
+    // Refused cells first, on fresh fixtures; each must change nothing.
+    for rule in &rules {
+        for actor in &w.actors {
+            let e = expect(rule, actor);
+            if e == Expect::Allowed {
+                continue;
+            }
+            cells += 1;
+            let ans = call(&w, &http, rule, actor).await;
+            let mut why: Vec<String> = judge(rule, e, &ans).err().into_iter().collect();
+            why.extend(leaks(&w, actor, &ans));
+            for reason in why {
+                failures.push(format!(
+                    "{} {} as {}: {reason}",
+                    rule.method, rule.path, actor.name
+                ));
+            }
+        }
+    }
+    let after = snapshot(&w, &http).await;
+    for ((what, a), (_, b)) in before.iter().zip(&after) {
+        if a != b {
+            failures.push(format!(
+                "refused calls changed {what}:\n  before {a}\n  after  {b}"
+            ));
+        }
+    }
+    failures.extend(web_mass_assignment(&w, &http).await);
+
+    // Then the allowed cells, in stages (what archives, cancels, deletes
+    // or signs out comes last).
+    let mut ordered: Vec<&Rule> = rules.iter().collect();
+    ordered.sort_by_key(|r| r.stage);
+    for rule in ordered {
+        for actor in &w.actors {
+            if expect(rule, actor) != Expect::Allowed {
+                continue;
+            }
+            cells += 1;
+            let ans = call(&w, &http, rule, actor).await;
+            let mut why: Vec<String> = judge(rule, Expect::Allowed, &ans)
+                .err()
+                .into_iter()
+                .collect();
+            why.extend(leaks(&w, actor, &ans));
+            for reason in why {
+                failures.push(format!(
+                    "{} {} as {}: {reason}",
+                    rule.method, rule.path, actor.name
+                ));
+            }
+        }
+    }
+    let total = cells + swaps;
+    eprintln!(
+        "authz matrix ({backend:?}): {} rows × {} actors = {cells} cells, + {swaps} method swaps = {total}",
+        rules.len(),
+        w.actors.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        cells,
+        rules.len() * w.actors.len(),
+        "every row × every actor"
+    );
+    assert!(cells >= 140 * 12, "{cells} cells");
+    w.srv.stop().await;
+}
+
+/// What A's parties see of their objects, and the database's row counts.
+async fn snapshot(w: &World, http: &reqwest::Client) -> Vec<(String, String)> {
+    let views: [(&str, &str); 24] = [
+        ("provider_a", "/v1/products/{product}"),
+        ("provider_a", "/v1/products/{spare_product}"),
+        ("provider_a", "/v1/passes/{pass}"),
+        ("provider_a", "/v1/passes/{spare_pass}"),
+        ("provider_a", "/v1/passes/{upass}/units"),
+        ("provider_a", "/v1/passes/{pass}/seal"),
+        ("provider_a", "/v1/provider/keys"),
+        ("provider_a", "/v1/orders/{order}"),
+        ("provider_a", "/v1/balance"),
+        ("provider_a", "/v1/events?limit=500"),
+        ("holder_a", "/v1/wallet"),
+        ("holder_a", "/v1/inbox"),
+        ("holder_a", "/v1/holders/{holder}"),
+        ("holder_a", "/v1/passes/{pass}/shares"),
+        ("holder_a", "/v1/events?limit=500"),
+        ("requester_a", "/v1/demands/{demand}"),
+        ("requester_a", "/v1/orders/{order}"),
+        ("requester_a", "/v1/requester/profile"),
+        ("requester_a", "/v1/disputes/{dispute}"),
+        ("requester_a", "/v1/webhooks/{webhook}"),
+        ("requester_a", "/v1/balance"),
+        ("requester_a", "/v1/events?limit=500"),
+        ("requester_a", "/v1/passes/{upass}/units/{unit}/history"),
+        ("operator", "/v1/disputes"),
+    ];
+    let mut out = Vec::new();
+    for (who, path) in views {
+        let actor = w.actor(who);
+        let url = format!("{}{}", w.srv.url, fill(w, path, actor));
+        let r = http
+            .get(url)
+            .header("authorization", actor.authorization.clone().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{who} {path}");
+        out.push((format!("{who} {path}"), r.text().await.unwrap()));
+    }
+    for table in [
+        "accounts",
+        "api_keys",
+        "products",
+        "passes",
+        "grants",
+        "demands",
+        "interactions",
+        "offers",
+        "orders",
+        "refunds",
+        "ratings",
+        "disputes",
+        "dispute_messages",
+        "events",
+        "webhook_endpoints",
+        "sealed_shares",
+        "pass_seals",
+        "party_keys",
+        "unit_transfers",
+        "ledger_entries",
+        "web_sessions",
+        "passkeys",
+    ] {
+        let n = w
+            .srv
+            .count_sql(&format!("SELECT COUNT(*) FROM {table}"))
+            .await;
+        out.push((format!("rows of {table}"), n.to_string()));
+    }
+    out
+}
+
+/// Named views another party may legitimately read hold none of the
+/// owner's private fields (API3).
+async fn private_fields(w: &World, http: &reqwest::Client) -> Vec<String> {
+    const PRIVATE: [&str; 10] = [
+        "email",
+        "api_key",
+        "password",
+        "ship_to",
+        "payment_method",
+        "balances",
+        "available",
+        "pending",
+        "login",
+        "secret",
+    ];
+    let views: [(&str, &str, &[&str]); 10] = [
+        // A holder's public profile, to anyone.
+        ("anonymous", "/v1/holders/{holder}", &PRIVATE),
+        ("requester_b", "/v1/holders/{holder}", &PRIVATE),
+        // The offer (and its holder) as the requester sees it.
+        ("requester_a", "/v1/demands/{demand}", &PRIVATE),
+        // What the holder sees of the demand and of the orders its passes brought.
+        ("holder_a", "/v1/inbox", &PRIVATE),
+        ("holder_a", "/v1/wallet", &PRIVATE),
+        // A pass, to a holder and to anyone.
+        ("holder_b", "/v1/passes/{pass}", &PRIVATE),
+        // The order to its seller: the address to ship to, never the card.
+        (
+            "provider_a",
+            "/v1/orders/{order}",
+            &["email", "api_key", "payment_method", "balances", "secret"],
+        ),
+        // The dispute to the seller and the operator.
+        (
+            "operator",
+            "/v1/disputes/{dispute}",
+            &["email", "api_key", "payment_method", "balances", "secret"],
+        ),
+        // Another party's public keys, never private key material.
+        (
+            "requester_b",
+            "/v1/accounts/{provider}/keys",
+            &["d", "secret", "email"],
+        ),
+        // The provider's own signing keys: public parts only.
+        ("provider_a", "/v1/provider/keys", &["d", "secret", "seed"]),
+    ];
+    let mut failures = Vec::new();
+    for (who, path, private) in views {
+        let actor = w.actor(who);
+        let mut req = http.get(format!("{}{}", w.srv.url, fill(w, path, actor)));
+        if let Some(a) = &actor.authorization {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.unwrap();
+        if r.status() != 200 {
+            failures.push(format!("API3 {path} as {who}: {}", r.status()));
+            continue;
+        }
+        let v: serde_json::Value = r.json().await.unwrap();
+        let mut keys = Vec::new();
+        keys_of(&v, &mut keys);
+        for k in private {
+            if keys.iter().any(|x| x == k) {
+                failures.push(format!("API3 {path} as {who} has the field {k}: {v}"));
+            }
+        }
+    }
+    // The webhook's secret is shown once, at creation: not to its owner later.
+    let r = w.clients["requester_a"]
+        .webhook(&w.id("webhook"))
+        .await
+        .unwrap();
+    if r.secret.is_some() {
+        failures.push("API3 the webhook's secret is shown again".into());
+    }
+    // The holder's pages show neither the buyer nor its address.
+    let holder = w.actor("holder_a");
+    for page in ["/wallet", "/inbox", "/earnings"] {
+        let r = http
+            .get(format!("{}{page}", w.srv.url))
+            .header("cookie", &holder.cookie)
+            .send()
+            .await
+            .unwrap();
+        let body = r.text().await.unwrap();
+        for private in [
+            SHIP_NAME,
+            SHIP_LINE,
+            SHIP_POSTCODE,
+            "requester_a",
+            &w.id("requester"),
+        ] {
+            if body.contains(private) {
+                failures.push(format!("API3 {page} shows the holder {private}"));
+            }
+        }
+    }
+    failures
+}
+
+/// Every key of every object in `v`, recursively.
+fn keys_of(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                out.push(k.clone());
+                keys_of(x, out);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| keys_of(x, out)),
+        _ => {}
+    }
+}
+
+/// Bodies carrying fields their caller must not set are refused (400),
+/// whoever sends them — the owner included (API3, mass assignment). The
+/// snapshot around the refused cells shows that nothing changed.
+async fn mass_assignment(w: &World, http: &reqwest::Client) -> Vec<String> {
+    let cases: [(&str, &str, &str, &str); 9] = [
+        (
+            "provider_a",
+            "PATCH",
+            "/v1/products/{product}",
+            r#"{"description":"x","provider_id":"{holder_b}"}"#,
+        ),
+        (
+            "provider_a",
+            "PATCH",
+            "/v1/products/{product}",
+            r#"{"status":"archived"}"#,
+        ),
+        (
+            "provider_a",
+            "PATCH",
+            "/v1/products/{product}",
+            r#"{"id":"prd_other","revision":99}"#,
+        ),
+        (
+            "provider_b",
+            "POST",
+            "/v1/products",
+            r#"{"title":"Lamp","description":"A lamp","category":"home/lighting","specs":{},"price":{"amount":"20.00","currency":"USD"},"stock":3,"provider_id":"{provider}"}"#,
+        ),
+        (
+            "holder_a",
+            "PUT",
+            "/v1/holder/profile",
+            r#"{"fields":["home"],"positive_rate":1.0}"#,
+        ),
+        (
+            "requester_a",
+            "PUT",
+            "/v1/requester/profile",
+            r#"{"account_id":"{requester_b}"}"#,
+        ),
+        (
+            "requester_a",
+            "POST",
+            "/v1/orders",
+            r#"{"offer_id":"{offer}","quantity":1,"pay":false,"status":"delivered"}"#,
+        ),
+        (
+            "anonymous",
+            "POST",
+            "/v1/accounts",
+            r#"{"name":"Mallory","roles":["operator"]}"#,
+        ),
+        (
+            "anonymous",
+            "POST",
+            "/v1/accounts",
+            r#"{"name":"Mallory","roles":["requester"],"id":"{requester}"}"#,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (who, method, path, body) in cases {
+        let actor = w.actor(who);
+        let mut req = http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{}", w.srv.url, fill(w, path, actor)),
+            )
+            .header("content-type", "application/json")
+            .body(fill(w, body, actor));
+        if let Some(a) = &actor.authorization {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        if !matches!(status, 400 | 403 | 422) {
+            failures.push(format!(
+                "mass assignment {method} {path} {body} as {who}: {status} {}",
+                r.text().await.unwrap_or_default()
+            ));
+        }
+    }
+    failures
+}
+
+/// A web form carrying fields the page does not offer (the product's owner
+/// and status) is saved without them.
+async fn web_mass_assignment(w: &World, http: &reqwest::Client) -> Vec<String> {
+    let p = w.actor("provider_a");
+    let body = format!(
+        "csrf={}&title=Brass+desk+lamp&description=Brass+desk+lamp%2C+sold+by+the+test+provider&category=home%2Flighting&price=40.00&currency=USD&stock=25&provider_id={}&provider={}&status=archived&archived_at=2026-01-01T00%3A00%3A00Z",
+        form_urlencoded::byte_serialize(p.csrf.as_bytes()).collect::<String>(),
+        w.id("holder_b"),
+        w.id("holder_b"),
+    );
+    let r = http
+        .post(format!("{}/catalog/{}", w.srv.url, w.id("product")))
+        .header("cookie", &p.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let mut failures = Vec::new();
+    if r.status().as_u16() >= 400 {
+        let status = r.status();
+        let text = excerpt(&r.text().await.unwrap_or_default());
+        failures.push(format!(
+            "web mass assignment: the owner's save failed: {status} {text}"
+        ));
+    }
+    let product = w.clients["provider_a"]
+        .product(&w.id("product"))
+        .await
+        .unwrap();
+    let v = serde_json::to_value(&product).unwrap();
+    if v["provider_id"] != w.id("provider").as_str()
+        || !v["archived_at"].is_null()
+        || v["stock"] != 25
+    {
+        failures.push(format!("web mass assignment changed the product: {v}"));
+    }
+    failures
+}
+
+/// Every method a path does not route answers 405, never a 2xx (API5);
+/// returns how many were tried.
+async fn method_swaps(w: &World, http: &reqwest::Client, failures: &mut Vec<String>) -> usize {
+    let mut routed: std::collections::BTreeMap<&str, (Rule, BTreeSet<&str>)> = Default::default();
+    for r in all_rules() {
+        routed
+            .entry(r.path)
+            .or_insert_with(|| (r.clone(), BTreeSet::new()))
+            .1
+            .insert(r.method);
+    }
+    let mut n = 0;
+    for (path, (rule, methods)) in &routed {
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            if methods.contains(method) {
+                continue;
+            }
+            for who in ["anonymous", "multi"] {
+                n += 1;
+                let actor = w.actor(who);
+                let mut swapped = rule.clone();
+                swapped.method = method;
+                swapped.body = None;
+                let ans = call(w, http, &swapped, actor).await;
+                if ans.status != 405 {
+                    failures.push(format!("{method} {path} as {who}: {} not 405", ans.status));
+                }
+            }
+        }
+    }
+    n
+}
