@@ -294,6 +294,7 @@ async fn authorization_matrix(backend: Backend) {
     failures.extend(private_fields(&w, &http).await);
     failures.extend(mass_assignment(&w, &http).await);
     let swaps = method_swaps(&w, &http, &mut failures).await;
+    let probes = query_probes(&w, &http, &mut failures).await;
 
     // Refused cells first, on fresh fixtures; each must change nothing.
     for rule in &rules {
@@ -348,9 +349,9 @@ async fn authorization_matrix(backend: Backend) {
             }
         }
     }
-    let total = cells + swaps;
+    let total = cells + swaps + probes;
     eprintln!(
-        "authz matrix ({backend:?}): {} rows × {} actors = {cells} cells, + {swaps} method swaps = {total}",
+        "authz matrix ({backend:?}): {} rows × {} actors = {cells} cells, + {swaps} method swaps + {probes} query probes = {total}",
         rules.len(),
         w.actors.len()
     );
@@ -365,7 +366,7 @@ async fn authorization_matrix(backend: Backend) {
         rules.len() * w.actors.len(),
         "every row × every actor"
     );
-    assert!(cells >= 140 * 12, "{cells} cells");
+    assert!(cells >= 144 * 13, "{cells} cells");
     w.srv.stop().await;
 }
 
@@ -710,6 +711,56 @@ async fn method_swaps(w: &World, http: &reqwest::Client, failures: &mut Vec<Stri
                 if ans.status != 405 {
                     failures.push(format!("{method} {path} as {who}: {} not 405", ans.status));
                 }
+            }
+        }
+    }
+    n
+}
+
+/// A's ids in query strings (cursors, filters, a form's prefill) and the
+/// list filters a role picks: no actor gets a server error, and nobody who
+/// is not one of A's parties sees A's private objects (API1).
+async fn query_probes(w: &World, http: &reqwest::Client, failures: &mut Vec<String>) -> usize {
+    let probe = |surface, path: &'static str, ids: &'static [&'static str]| Rule {
+        surface,
+        method: "GET",
+        path,
+        ids,
+        body: None,
+        who: Who::SignedIn,
+        stage: Stage::Early,
+        answers: &[],
+        pre_session: false,
+    };
+    let probes = [
+        probe(Surface::Api, "/v1/orders?role=provider", &[]),
+        probe(Surface::Api, "/v1/orders?role=holder", &[]),
+        probe(
+            Surface::Api,
+            "/v1/orders?role=requester&after={id}",
+            &["order"],
+        ),
+        probe(Surface::Api, "/v1/events?after=0&limit=500", &[]),
+        probe(Surface::Api, "/v1/disputes?status=open", &[]),
+        probe(Surface::Api, "/v1/demands?after={id}", &["demand"]),
+        probe(Surface::Api, "/v1/inbox?after={id}", &["interaction"]),
+        probe(Surface::Api, "/v1/products?after={id}", &["product"]),
+        probe(Surface::Web, "/orders?as=requester", &[]),
+        probe(Surface::Web, "/orders/fragment?status=paid", &[]),
+        probe(Surface::Web, "/passes/new?product_id={id}", &["product"]),
+        probe(Surface::Web, "/catalog?after={id}", &["product"]),
+        probe(Surface::Web, "/passes/{id}?q={holder}", &["pass", "holder"]),
+    ];
+    let mut n = 0;
+    for rule in &probes {
+        for actor in &w.actors {
+            n += 1;
+            let ans = call(w, http, rule, actor).await;
+            if ans.status >= 500 {
+                failures.push(format!("{} as {}: {}", rule.path, actor.name, ans.status));
+            }
+            for reason in leaks(w, actor, &ans) {
+                failures.push(format!("{} as {}: {reason}", rule.path, actor.name));
             }
         }
     }

@@ -299,8 +299,8 @@ impl World {
             ("webhook", hook.id.clone()),
             ("party_keys", party_keys_json),
             ("seal_body", serde_json::to_string(&seal_body).unwrap()),
-            ("wrapped_to_holder", to_holder),
-            ("wrapped_to_requester", to_requester),
+            ("wrapped_to_holder", to_holder.clone()),
+            ("wrapped_to_requester", to_requester.clone()),
             ("asset", "app.css".into()),
             (
                 "login_email",
@@ -312,9 +312,10 @@ impl World {
         }
 
         let mut actors = Vec::new();
-        // Without good credentials: nobody, a revoked key and a signed-out
-        // session, an unknown key and session, and requester A's own key
-        // under another scheme with an expired session.
+        // Without good credentials: nobody; a revoked key and a signed-out
+        // session; an unknown key and session; requester A's own key under
+        // another scheme and its session past its lifetime; a bearer and a
+        // session cookie that are not even well formed.
         let (pre, pre_csrf) = visitor(&srv).await;
         let unauthenticated =
             |name, authorization: Option<String>, session: Option<String>| Actor {
@@ -355,9 +356,18 @@ impl World {
         .await;
         ids.insert("passkey", "authz-passkey".into());
         actors.push(unauthenticated(
-            "wrong_scheme",
+            "expired",
             Some(format!("Basic {}", keys["requester_a"])),
             Some(expired),
+        ));
+        actors.push(unauthenticated(
+            "malformed",
+            Some(format!(
+                "Bearer {} {}",
+                keys["requester_a"],
+                "x".repeat(600)
+            )),
+            Some("sym_session=%00%ZZ;;=".to_string()),
         ));
         let parties = [
             ("provider_a", Some(Party::Provider)),
@@ -399,6 +409,14 @@ impl World {
             ),
             (CARD.to_string(), vec![]),
             (hook_secret, vec![]),
+            // The endpoint's address is its owner's business.
+            (hook.url.clone(), vec!["requester_a"]),
+            // Wrapped shares reach only their recipients (and who sent them).
+            (to_holder.clone(), vec!["holder_a", "provider_a"]),
+            (
+                to_requester.clone(),
+                vec!["requester_a", "holder_a", "provider_a"],
+            ),
             (revoked_key, vec![]),
         ];
         for (name, key) in &keys {
