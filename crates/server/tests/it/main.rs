@@ -7,6 +7,7 @@ mod after_sale;
 mod architecture;
 mod at_rest;
 mod attacks;
+mod authz_fields;
 mod authz_matrix;
 mod authz_policy;
 mod authz_world;
