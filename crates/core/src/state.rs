@@ -282,11 +282,20 @@ impl OrderStatus {
             .map(|t| (t.to, t.by))
     }
     /// Whether `actor` may take `action` from this state; the state it leads to.
+    /// A party that may take `action` from no state at all is refused as
+    /// such (`NotBy`) whatever the state, so the order's state is never what
+    /// answers it.
     pub fn check(
         self,
         action: OrderAction,
         actor: Actor,
     ) -> Result<OrderStatus, TransitionRefused> {
+        let ever = ORDER_TRANSITIONS
+            .iter()
+            .any(|t| t.action == action && t.by.contains(&actor));
+        if !ever {
+            return Err(TransitionRefused::NotBy(actor));
+        }
         match self.after(action) {
             None => Err(TransitionRefused::FromState(self)),
             Some((_, by)) if !by.contains(&actor) => Err(TransitionRefused::NotBy(actor)),
@@ -436,6 +445,14 @@ mod tests {
             OrderStatus::Shipped.check(OrderAction::Deliver, Actor::Exchange),
             Ok(OrderStatus::Delivered)
         );
+        // A party that can never take the step: refused as such in every state.
+        for s in OrderStatus::ALL {
+            assert_eq!(
+                s.check(OrderAction::AcceptReturn, Actor::Requester),
+                Err(TransitionRefused::NotBy(Actor::Requester)),
+                "{s:?}"
+            );
+        }
         for s in OrderStatus::ALL {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
         }

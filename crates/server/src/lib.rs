@@ -192,7 +192,6 @@ pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) 
         .layer(axum::middleware::from_fn(no_store_if_authorized));
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/openapi.json", get(openapi_doc))
         .route(
             "/.well-known/jwt-vc-issuer/v1/providers/{id}",
             get(issuer_metadata),
@@ -253,7 +252,8 @@ async fn kick_after_writes(
     resp
 }
 
-async fn openapi_doc() -> impl IntoResponse {
+/// `GET /openapi.json` (routed with the web pages: [`web::routes`]).
+pub(crate) async fn openapi_doc() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
         openapi::openapi_json(),

@@ -64,10 +64,11 @@
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, Request};
+use axum::handler::Handler;
 use axum::http::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE, USER_AGENT};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -115,91 +116,123 @@ use layout::{html, Layout};
 const SESSION_COOKIE: &str = "sym_session";
 const PRE_COOKIE: &str = "sym_pre";
 
+/// One web route: its method, its path and its handler. [`router`] is built
+/// from [`table`], and [`routes`] lists the same rows, so a page added here is
+/// a page the authorization matrix test (`tests/it/authz_policy.rs`) must name.
+struct WebRoute {
+    method: Method,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn get_route<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> WebRoute {
+    WebRoute {
+        method: Method::GET,
+        path,
+        handler: get(h),
+    }
+}
+
+fn post_route<H: Handler<T, AppState>, T: 'static>(path: &'static str, h: H) -> WebRoute {
+    WebRoute {
+        method: Method::POST,
+        path,
+        handler: post(h),
+    }
+}
+
+/// Every web route (each GET also answers HEAD).
+fn table() -> Vec<WebRoute> {
+    vec![
+        get_route("/p/{id}", pass::pass_page),
+        post_route("/p/{id}/order", pass::order_from_page),
+        get_route("/", home::home_page),
+        get_route("/assets/{file}", assets::serve),
+        get_route("/demands", demands::list_page),
+        get_route("/demands/new", demands::new_page),
+        post_route("/demands/new", demands::create),
+        get_route("/demands/{id}", offers::demand_page),
+        post_route("/demands/{id}", offers::cancel),
+        get_route("/demands/{id}/offers", offers::offers_fragment),
+        get_route("/demands/{id}/live", live::demand),
+        post_route("/demands/{id}/offers/{offer}", offers::act),
+        get_route("/orders", orders::list_page),
+        get_route("/orders/live", provider_orders::live),
+        get_route("/orders/fragment", provider_orders::fragment),
+        get_route("/catalog", catalog::catalog_page),
+        post_route("/catalog", catalog::create),
+        get_route("/catalog/{id}", catalog::edit_page),
+        post_route("/catalog/{id}", catalog::save),
+        get_route("/passes/new", provider_passes::new_page),
+        post_route("/passes/new", provider_passes::issue),
+        get_route("/passes/{id}", provider_passes::admin_page),
+        post_route("/passes/{id}/grant", provider_passes::grant),
+        post_route("/passes/{id}/revoke", provider_passes::revoke),
+        get_route("/sales", sales::sales_page),
+        get_route("/orders/{id}", orders::order_page),
+        post_route("/orders/{id}", orders::act),
+        get_route("/orders/{id}/timeline", orders::timeline_fragment),
+        get_route("/orders/{id}/live", live::order),
+        get_route("/o/{id}", orders::old_link),
+        get_route("/h/{id}", holders::holder_page),
+        get_route("/balance", balance::balance_page),
+        get_route("/inbox", inbox::inbox_page),
+        get_route("/inbox/list", inbox::list_fragment),
+        get_route("/inbox/live", live::inbox),
+        post_route("/inbox/{id}", inbox::act),
+        get_route("/wallet", wallet::wallet_page),
+        get_route("/earnings", earnings::earnings_page),
+        get_route("/reputation", reputation::reputation_page),
+        post_route("/reputation", reputation::save_fields),
+        get_route("/signup", auth::signup_page),
+        post_route("/signup", auth::signup),
+        get_route("/login", auth::login_page),
+        post_route("/login", auth::login),
+        post_route("/logout", auth::logout),
+        get_route("/account", account::account_page),
+        post_route("/account/profile", account::save_profile),
+        post_route("/account/devices/revoke", account::revoke_device),
+        post_route(
+            "/account/devices/revoke-others",
+            account::revoke_other_devices,
+        ),
+        post_route("/account/keys", account::create_key),
+        post_route("/account/notifications", notify::save),
+        get_route("/unsubscribe", unsubscribe::confirm_page),
+        post_route("/unsubscribe", unsubscribe::unsubscribe),
+        post_route("/account/keys/revoke", account::revoke_key),
+        post_route("/account/passkeys/start", passkeys::add_start),
+        post_route("/account/passkeys/finish", passkeys::add_finish),
+        post_route("/account/passkeys/remove", passkeys::remove),
+        post_route("/login/passkey/start", passkeys::login_start),
+        post_route("/login/passkey/finish", passkeys::login_finish),
+        get_route("/settings/webhooks", settings::webhooks_page),
+        post_route("/settings/webhooks", settings::add_webhook),
+        post_route("/settings/webhooks/{id}/{action}", settings::webhook_action),
+        get_route("/settings/keys", settings::keys_page),
+        post_route("/settings/keys/rotate", settings::rotate_key),
+        get_route("/operator/disputes", operator::queue_page),
+        get_route("/operator/disputes/{id}", operator::dispute_page),
+        post_route("/operator/disputes/{id}", operator::resolve),
+        post_route("/operator/disputes/{id}/messages", operator::message),
+        post_route("/lang", i18n::switch_language),
+        get_route("/openapi.json", crate::openapi_doc),
+    ]
+}
+
+/// The method and path of every web route (pages, forms, fragments, streams
+/// and `/openapi.json`): everything outside `/v1` that the OpenAPI document
+/// does not list.
+pub fn routes() -> Vec<(Method, &'static str)> {
+    table().into_iter().map(|r| (r.method, r.path)).collect()
+}
+
 /// The web routes (merged into the API router). Sign-up counts against the
 /// same per-address registration limit as `POST /v1/accounts`.
 pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> Router<AppState> {
-    Router::new()
-        .route("/p/{id}", get(pass::pass_page))
-        .route("/p/{id}/order", post(pass::order_from_page))
-        .route("/", get(home::home_page))
-        .route("/assets/{file}", get(assets::serve))
-        .route("/demands", get(demands::list_page))
-        .route("/demands/new", get(demands::new_page).post(demands::create))
-        .route(
-            "/demands/{id}",
-            get(offers::demand_page).post(offers::cancel),
-        )
-        .route("/demands/{id}/offers", get(offers::offers_fragment))
-        .route("/demands/{id}/live", get(live::demand))
-        .route("/demands/{id}/offers/{offer}", post(offers::act))
-        .route("/orders", get(orders::list_page))
-        .route("/orders/live", get(provider_orders::live))
-        .route("/orders/fragment", get(provider_orders::fragment))
-        .route("/catalog", get(catalog::catalog_page).post(catalog::create))
-        .route("/catalog/{id}", get(catalog::edit_page).post(catalog::save))
-        .route(
-            "/passes/new",
-            get(provider_passes::new_page).post(provider_passes::issue),
-        )
-        .route("/passes/{id}", get(provider_passes::admin_page))
-        .route("/passes/{id}/grant", post(provider_passes::grant))
-        .route("/passes/{id}/revoke", post(provider_passes::revoke))
-        .route("/sales", get(sales::sales_page))
-        .route("/orders/{id}", get(orders::order_page).post(orders::act))
-        .route("/orders/{id}/timeline", get(orders::timeline_fragment))
-        .route("/orders/{id}/live", get(live::order))
-        .route("/o/{id}", get(orders::old_link))
-        .route("/h/{id}", get(holders::holder_page))
-        .route("/balance", get(balance::balance_page))
-        .route("/inbox", get(inbox::inbox_page))
-        .route("/inbox/list", get(inbox::list_fragment))
-        .route("/inbox/live", get(live::inbox))
-        .route("/inbox/{id}", post(inbox::act))
-        .route("/wallet", get(wallet::wallet_page))
-        .route("/earnings", get(earnings::earnings_page))
-        .route(
-            "/reputation",
-            get(reputation::reputation_page).post(reputation::save_fields),
-        )
-        .route("/signup", get(auth::signup_page).post(auth::signup))
-        .route("/login", get(auth::login_page).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/account", get(account::account_page))
-        .route("/account/profile", post(account::save_profile))
-        .route("/account/devices/revoke", post(account::revoke_device))
-        .route(
-            "/account/devices/revoke-others",
-            post(account::revoke_other_devices),
-        )
-        .route("/account/keys", post(account::create_key))
-        .route("/account/notifications", post(notify::save))
-        .route(
-            "/unsubscribe",
-            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe),
-        )
-        .route("/account/keys/revoke", post(account::revoke_key))
-        .route("/account/passkeys/start", post(passkeys::add_start))
-        .route("/account/passkeys/finish", post(passkeys::add_finish))
-        .route("/account/passkeys/remove", post(passkeys::remove))
-        .route("/login/passkey/start", post(passkeys::login_start))
-        .route("/login/passkey/finish", post(passkeys::login_finish))
-        .route(
-            "/settings/webhooks",
-            get(settings::webhooks_page).post(settings::add_webhook),
-        )
-        .route(
-            "/settings/webhooks/{id}/{action}",
-            post(settings::webhook_action),
-        )
-        .route("/settings/keys", get(settings::keys_page))
-        .route("/settings/keys/rotate", post(settings::rotate_key))
-        .route("/operator/disputes", get(operator::queue_page))
-        .route(
-            "/operator/disputes/{id}",
-            get(operator::dispute_page).post(operator::resolve),
-        )
-        .route("/operator/disputes/{id}/messages", post(operator::message))
-        .route("/lang", post(i18n::switch_language))
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, w| r.route(w.path, w.handler))
         .layer(axum::Extension(registrations))
 }
 

@@ -21,6 +21,7 @@ use symbolon_core::limits::{
     DEFAULT_MAX_HOLDERS, DEFAULT_MIN_HOLDERS, DEFAULT_TTL_SECONDS, MAX_MAX_HOLDERS,
     MAX_QUERY_CHARS, MIN_MIN_HOLDERS,
 };
+use symbolon_core::state::Role;
 use symbolon_core::ErrorCode;
 use symbolon_exchange::ExchangeError;
 
@@ -201,7 +202,7 @@ pub(super) async fn new_page(
         ),
         None => "/demands/new".to_string(),
     };
-    let (me, _, csrf) = match w.signed_in(&here).await {
+    let (me, _, csrf) = match w.signed_in_as(&here, Role::Requester).await {
         Ok(s) => s,
         Err(r) => return r,
     };
