@@ -6,7 +6,6 @@
 
 use crate::harness::*;
 use crate::web_journey::{holders_answer, market, web_sign_in, Browser, Page};
-use symbolon_client::api::*;
 use symbolon_server::headers::{HSTS, OTHER_CSP, PAGE_CSP};
 
 /// The headers every HTML response carries, and no inline code in it.
