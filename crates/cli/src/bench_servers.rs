@@ -9,7 +9,8 @@ use symbolon_bench::scratch::ScratchDb;
 use symbolon_server::ServerConfig;
 
 /// The configuration of a benchmark's embedded server: open registration,
-/// seeded ids, webhooks to 127.0.0.1 allowed.
+/// seeded ids, webhooks to 127.0.0.1 allowed, and a rate limit no
+/// benchmark reaches.
 pub(crate) fn config(seed: u64, database_url: Option<String>) -> ServerConfig {
     ServerConfig {
         registration_open: true,
@@ -17,9 +18,17 @@ pub(crate) fn config(seed: u64, database_url: Option<String>) -> ServerConfig {
         database_url,
         // Receivers and load generators are on 127.0.0.1.
         allow_private_webhooks: true,
+        // One provider key builds the whole market (thousands of calls, 16 at
+        // once), far above the default 100/s per key. The limiter stays on,
+        // so its cost is measured, at a rate no benchmark reaches.
+        rate_limit_per_second: BENCH_RATE_LIMIT,
+        rate_limit_burst: BENCH_RATE_LIMIT,
         ..Default::default()
     }
 }
+
+/// The per-key rate and burst of a benchmark's servers.
+pub(crate) const BENCH_RATE_LIMIT: u32 = symbolon_core::limits::MAX_RATE_LIMIT;
 
 /// Starts `n` replicas on the PostgreSQL database at `url`, each from
 /// `base` (with seed `seed + i` and one shared random master key).

@@ -57,7 +57,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the exchange server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Administer the exchange on its store directly (no HTTP; beside or without a server).
     #[command(subcommand)]
     Admin(Admin),
@@ -174,6 +174,25 @@ struct ServeArgs {
     /// process; behind a proxy all clients share its address. 0 = no limit. [default: 0]
     #[arg(long)]
     registrations_per_ip_per_hour: Option<u32>,
+    /// Requests one API key or web session may make per second once its burst is spent,
+    /// 0–1000000 (0 = no limit); past it 429 `rate_limited` with `Retry-After`. [default: 100]
+    #[arg(long)]
+    rate_limit_per_second: Option<u32>,
+    /// Requests one API key or web session may make at once, 0–1000000 (0 = no limit).
+    /// [default: 200]
+    #[arg(long)]
+    rate_limit_burst: Option<u32>,
+    /// Requests one client address (IPv6: per /64) may make per second, 0–1000000; off by
+    /// default, as many buyers may share one proxy's address. [default: 0]
+    #[arg(long)]
+    ip_rate_limit_per_second: Option<u32>,
+    /// Requests one client address may make at once, 0–1000000. [default: 200]
+    #[arg(long)]
+    ip_rate_limit_burst: Option<u32>,
+    /// Reverse proxies (addresses or networks, comma-separated, at most 64) whose
+    /// `X-Forwarded-For` names the client; otherwise the client is the TCP peer. [default: none]
+    #[arg(long)]
+    trusted_proxies: Option<String>,
     /// How long an unpaid order may be paid in before it expires, 1m–7 days (unpaid orders hold
     /// no stock). [default: 30m]
     #[arg(long)]
@@ -189,7 +208,9 @@ struct ServeArgs {
     /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open,
     /// seed, master_key, allow_private_webhooks, webhook_retry_schedule, event_poll,
     /// header_read_timeout, body_read_timeout, idle_timeout, max_connections, shutdown_grace,
-    /// registrations_per_ip_per_hour, unpaid_order_ttl, auto_deliver_after, return_window).
+    /// registrations_per_ip_per_hour, rate_limit_per_second, rate_limit_burst,
+    /// ip_rate_limit_per_second, ip_rate_limit_burst, trusted_proxies, unpaid_order_ttl,
+    /// auto_deliver_after, return_window, smtp_url, mail_from, mail_retry_schedule).
     #[arg(long, env = "SYMBOLON_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -256,6 +277,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             max_connections: args.max_connections,
             shutdown_grace: args.shutdown_grace,
             registrations_per_ip_per_hour: args.registrations_per_ip_per_hour,
+            rate_limit_per_second: args.rate_limit_per_second,
+            rate_limit_burst: args.rate_limit_burst,
+            ip_rate_limit_per_second: args.ip_rate_limit_per_second,
+            ip_rate_limit_burst: args.ip_rate_limit_burst,
+            trusted_proxies: args
+                .trusted_proxies
+                .map(symbolon_server::client_ip::AddressList::Text),
             unpaid_order_ttl: args.unpaid_order_ttl,
             auto_deliver_after: args.auto_deliver_after,
             return_window: args.return_window,
@@ -323,7 +351,7 @@ async fn main() {
         Err(e) => e.exit(),
     };
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Admin(cmd) => {
             init_tracing("warn");
             admin(cmd, cli.json).await

@@ -94,6 +94,7 @@ error_codes! {
     TooManyPasskeys => ("too_many_passkeys", 429, "The account already has `MAX_PASSKEYS_PER_ACCOUNT` (10) passkeys; remove one first.");
     PasskeyCeremonyInvalid => ("passkey_ceremony_invalid", 400, "The passkey ceremony is unknown, expired or already finished; start again.");
     PasskeyInvalid => ("passkey_invalid", 400, "The passkey's answer is malformed or does not verify.");
+    RateLimited => ("rate_limited", 429, "Too many requests from this API key or web session (`rate_limit_per_second`, 100 a second with bursts of 200 by default), or from this address when the server limits addresses; `Retry-After` (and `details.retry_after_seconds`) says how many seconds to wait.");
     TooManyStreams => ("too_many_streams", 429, "The account already holds `MAX_STREAMS_PER_ACCOUNT` (16) event streams open.");
     Internal => ("internal", 500, "An internal error; it has been logged.");
     Unavailable => ("unavailable", 503, "The request was stopped (it overran `IDEMPOTENT_REQUEST_TIMEOUT_SECONDS`); retry it with the same `Idempotency-Key`.");

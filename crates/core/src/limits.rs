@@ -277,6 +277,24 @@ pub const REGISTRATION_WINDOW_SECONDS: u64 = 3_600;
 /// IPv6 peers are counted per network of this prefix length for the
 /// registration limit (one host usually holds a whole /64).
 pub const REGISTRATION_IPV6_PREFIX_BITS: u32 = 64;
+/// Default `rate_limit_per_second`: requests one API key or web session may
+/// make per second, sustained (0 turns the limit off).
+pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 100;
+/// Default `rate_limit_burst`: requests one API key or web session may make at
+/// once before the sustained rate applies (0 turns the limit off).
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 200;
+/// Default `ip_rate_limit_per_second`: 0, off (many buyers share one proxy's
+/// address, and the load benchmark runs from one).
+pub const DEFAULT_IP_RATE_LIMIT_PER_SECOND: u32 = 0;
+/// Default `ip_rate_limit_burst`, used once `ip_rate_limit_per_second` is set.
+pub const DEFAULT_IP_RATE_LIMIT_BURST: u32 = 200;
+/// The largest rate (per second) and burst any rate limit accepts.
+pub const MAX_RATE_LIMIT: u32 = 1_000_000;
+/// How often (at most) a rate limiter forgets the keys whose bucket is full
+/// again, so its memory follows the clients of the last few seconds.
+pub const RATE_LIMIT_SWEEP_SECONDS: u64 = 10;
+/// The most entries `trusted_proxies` may list.
+pub const MAX_TRUSTED_PROXIES: usize = 64;
 
 /// Refunds (succeeded or in flight) one order may have: a provider cannot
 /// flood its buyer, the ledger or the event stream with cent-sized refunds.

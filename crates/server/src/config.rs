@@ -57,6 +57,17 @@ pub struct ServerConfig {
     /// 0 = no limit. Counted in each replica's memory, on the peer address
     /// (behind a proxy, every client shares the proxy's).
     pub registrations_per_ip_per_hour: u32,
+    /// Requests one API key or web session may make per second, sustained,
+    /// after a burst of `rate_limit_burst`; either 0 turns the limit off.
+    /// Counted in each replica's memory.
+    pub rate_limit_per_second: u32,
+    pub rate_limit_burst: u32,
+    /// The same per client address (IPv6: per /64); off (0) by default.
+    pub ip_rate_limit_per_second: u32,
+    pub ip_rate_limit_burst: u32,
+    /// The reverse proxies whose `X-Forwarded-For` names the client
+    /// (addresses or networks); empty: the client is the TCP peer.
+    pub trusted_proxies: Vec<crate::client_ip::IpNet>,
     /// How long an unpaid order may be paid in before it expires.
     pub unpaid_order_ttl: std::time::Duration,
     /// A shipped order counts as delivered this long after shipping.
@@ -102,6 +113,8 @@ pub const UNPAID_ORDER_TTL_RANGE_MILLIS: (u64, u64) = (
 );
 /// The largest [`ServerConfig::registrations_per_ip_per_hour`] accepted.
 pub const MAX_REGISTRATIONS_PER_IP_PER_HOUR: u32 = 1_000_000;
+/// The range of every rate limit's rate and burst (0 = off).
+pub const RATE_LIMIT_RANGE: (u32, u32) = (0, symbolon_core::limits::MAX_RATE_LIMIT);
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -132,6 +145,11 @@ impl Default for ServerConfig {
                 symbolon_core::limits::SHUTDOWN_GRACE_MILLIS,
             ),
             registrations_per_ip_per_hour: 0,
+            rate_limit_per_second: symbolon_core::limits::DEFAULT_RATE_LIMIT_PER_SECOND,
+            rate_limit_burst: symbolon_core::limits::DEFAULT_RATE_LIMIT_BURST,
+            ip_rate_limit_per_second: symbolon_core::limits::DEFAULT_IP_RATE_LIMIT_PER_SECOND,
+            ip_rate_limit_burst: symbolon_core::limits::DEFAULT_IP_RATE_LIMIT_BURST,
+            trusted_proxies: Vec::new(),
             unpaid_order_ttl: std::time::Duration::from_secs(
                 symbolon_core::limits::DEFAULT_UNPAID_ORDER_TTL_SECONDS,
             ),
@@ -227,6 +245,22 @@ impl ServerConfig {
         p
     }
 
+    /// The limit per API key or web session.
+    pub fn credential_rate(&self) -> crate::rate_limit::Rate {
+        crate::rate_limit::Rate {
+            per_second: self.rate_limit_per_second,
+            burst: self.rate_limit_burst,
+        }
+    }
+
+    /// The limit per client address.
+    pub fn address_rate(&self) -> crate::rate_limit::Rate {
+        crate::rate_limit::Rate {
+            per_second: self.ip_rate_limit_per_second,
+            burst: self.ip_rate_limit_burst,
+        }
+    }
+
     /// The mail retry schedule these settings give.
     pub fn mail_retry(&self) -> Vec<std::time::Duration> {
         if self.mail_retry_schedule.is_empty() {
@@ -282,6 +316,11 @@ impl fmt::Debug for ServerConfig {
                 "registrations_per_ip_per_hour",
                 &self.registrations_per_ip_per_hour,
             )
+            .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("ip_rate_limit_per_second", &self.ip_rate_limit_per_second)
+            .field("ip_rate_limit_burst", &self.ip_rate_limit_burst)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("unpaid_order_ttl", &self.unpaid_order_ttl)
             .field("auto_deliver_after", &self.auto_deliver_after)
             .field("return_window", &self.return_window)
@@ -319,6 +358,13 @@ pub struct ConfigLayer {
     pub shutdown_grace: Option<String>,
     /// 0 = no limit.
     pub registrations_per_ip_per_hour: Option<u32>,
+    /// 0 = no limit (either of the two).
+    pub rate_limit_per_second: Option<u32>,
+    pub rate_limit_burst: Option<u32>,
+    pub ip_rate_limit_per_second: Option<u32>,
+    pub ip_rate_limit_burst: Option<u32>,
+    /// e.g. `"10.0.0.0/8, 192.0.2.7"` or `["10.0.0.0/8", "192.0.2.7"]`.
+    pub trusted_proxies: Option<crate::client_ip::AddressList>,
     /// e.g. `"30m"`.
     pub unpaid_order_ttl: Option<String>,
     /// e.g. `"14d"`.
@@ -361,6 +407,11 @@ impl fmt::Debug for ConfigLayer {
                 "registrations_per_ip_per_hour",
                 &self.registrations_per_ip_per_hour,
             )
+            .field("rate_limit_per_second", &self.rate_limit_per_second)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("ip_rate_limit_per_second", &self.ip_rate_limit_per_second)
+            .field("ip_rate_limit_burst", &self.ip_rate_limit_burst)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("unpaid_order_ttl", &self.unpaid_order_ttl)
             .field("auto_deliver_after", &self.auto_deliver_after)
             .field("return_window", &self.return_window)
@@ -413,6 +464,11 @@ impl ConfigLayer {
                 setting,
                 message: message.to_string(),
             };
+            let whole = |v: &str, setting: &'static str| {
+                v.trim()
+                    .parse::<u32>()
+                    .map_err(|_| bad(setting, "expected a whole number (0 = off)"))
+            };
             match k.as_str() {
                 "SYMBOLON_LISTEN" => layer.listen = Some(v),
                 "SYMBOLON_DATA_DIR" => layer.data_dir = Some(v.into()),
@@ -450,6 +506,21 @@ impl ConfigLayer {
                         v.parse()
                             .map_err(|_| bad("max_connections", "expected a whole number"))?,
                     )
+                }
+                "SYMBOLON_TRUSTED_PROXIES" => {
+                    layer.trusted_proxies = Some(crate::client_ip::AddressList::Text(v))
+                }
+                "SYMBOLON_RATE_LIMIT_PER_SECOND" => {
+                    layer.rate_limit_per_second = Some(whole(&v, "rate_limit_per_second")?)
+                }
+                "SYMBOLON_RATE_LIMIT_BURST" => {
+                    layer.rate_limit_burst = Some(whole(&v, "rate_limit_burst")?)
+                }
+                "SYMBOLON_IP_RATE_LIMIT_PER_SECOND" => {
+                    layer.ip_rate_limit_per_second = Some(whole(&v, "ip_rate_limit_per_second")?)
+                }
+                "SYMBOLON_IP_RATE_LIMIT_BURST" => {
+                    layer.ip_rate_limit_burst = Some(whole(&v, "ip_rate_limit_burst")?)
                 }
                 "SYMBOLON_REGISTRATIONS_PER_IP_PER_HOUR" => {
                     layer.registrations_per_ip_per_hour = Some(v.parse().map_err(|_| {
@@ -653,6 +724,47 @@ impl ServerConfig {
                     });
                 }
                 c.registrations_per_ip_per_hour = n;
+            }
+            let rate = |n: Option<u32>, setting: &'static str, into: &mut u32| {
+                if let Some(n) = n {
+                    let (lo, hi) = RATE_LIMIT_RANGE;
+                    if !(lo..=hi).contains(&n) {
+                        return Err(ConfigError::Invalid {
+                            origin: origin.to_string(),
+                            setting,
+                            message: format!("`{n}` must be between {lo} and {hi} (0 = off)"),
+                        });
+                    }
+                    *into = n;
+                }
+                Ok(())
+            };
+            rate(
+                l.rate_limit_per_second,
+                "rate_limit_per_second",
+                &mut c.rate_limit_per_second,
+            )?;
+            rate(
+                l.rate_limit_burst,
+                "rate_limit_burst",
+                &mut c.rate_limit_burst,
+            )?;
+            rate(
+                l.ip_rate_limit_per_second,
+                "ip_rate_limit_per_second",
+                &mut c.ip_rate_limit_per_second,
+            )?;
+            rate(
+                l.ip_rate_limit_burst,
+                "ip_rate_limit_burst",
+                &mut c.ip_rate_limit_burst,
+            )?;
+            if let Some(list) = &l.trusted_proxies {
+                c.trusted_proxies = list.parse().map_err(|message| ConfigError::Invalid {
+                    origin: origin.to_string(),
+                    setting: "trusted_proxies",
+                    message,
+                })?;
             }
         }
         Ok(c)

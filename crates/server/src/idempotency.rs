@@ -82,9 +82,19 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
     let Some(bearer) = bearer else {
         return next.run(req).await;
     };
-    let Ok(account) = s.exchange.authenticate(&bearer).await else {
-        // The handler answers 401 as usual.
-        return next.run(req).await;
+    // The rate limit may have read the account already.
+    let known = req
+        .extensions()
+        .get::<crate::extract::Authenticated>()
+        .filter(|a| a.bearer == bearer)
+        .map(|a| a.account.clone());
+    let account = match known {
+        Some(a) => a,
+        None => match s.exchange.authenticate(&bearer).await {
+            Ok(a) => a,
+            // The handler answers 401 as usual.
+            Err(_) => return next.run(req).await,
+        },
     };
     let (mut parts, body) = req.into_parts();
     let bytes = match to_bytes(body, MAX_BODY_BYTES).await {

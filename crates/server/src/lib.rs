@@ -8,15 +8,18 @@
 //! until `shutdown` resolves.
 
 pub mod after_sale;
+pub mod client_ip;
 pub mod config;
 pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod headers;
 pub mod idempotency;
 pub mod mailer;
 pub mod net;
 pub mod openapi;
+pub mod rate_limit;
 pub mod registration;
 pub mod routes;
 pub mod web;
@@ -75,18 +78,33 @@ pub enum ServeError {
     Admin(#[source] symbolon_exchange::ExchangeError),
 }
 
-/// The router over an exchange, with no limit on registrations per address.
+/// The router over an exchange, with no rate limit and no limit on
+/// registrations per address.
 pub fn router(exchange: Arc<Exchange>) -> Router {
-    router_with(exchange, 0)
+    let unlimited = ServerConfig {
+        rate_limit_per_second: 0,
+        ..Default::default()
+    };
+    router_with(exchange, &unlimited)
 }
 
-/// The router over an exchange; `registrations_per_ip_per_hour` (0 = none)
-/// limits `POST /v1/accounts` per client address ([`registration`]).
-pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) -> Router {
+/// The router over an exchange with the limits of `config`:
+/// `registrations_per_ip_per_hour` on `POST /v1/accounts` ([`registration`]),
+/// the rate limits ([`rate_limit`]), the client's address from
+/// `trusted_proxies` ([`client_ip`]); and the security headers of every
+/// response ([`headers`]).
+pub fn router_with(exchange: Arc<Exchange>, config: &ServerConfig) -> Router {
     use routes::*;
     let registrations = Arc::new(registration::RegistrationLimiter::new(
-        registrations_per_ip_per_hour,
+        config.registrations_per_ip_per_hour,
     ));
+    let rate_limits = Arc::new(rate_limit::RateLimits::new(
+        exchange.clone(),
+        config.credential_rate(),
+        config.address_rate(),
+    ));
+    let trusted: Arc<[client_ip::IpNet]> = config.trusted_proxies.clone().into();
+    let security = headers::SecurityHeaders::for_public_url(&exchange.config().public_url);
     let v1 = Router::new()
         .route(
             "/accounts",
@@ -207,6 +225,15 @@ pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) 
             kick_after_writes,
         ))
         .layer(DefaultBodyLimit::max(symbolon_core::limits::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            rate_limits,
+            rate_limit::limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            trusted,
+            client_ip::resolve,
+        ))
+        .layer(axum::middleware::from_fn_with_state(security, headers::set))
         .layer(TraceLayer::new_for_http())
         .with_state(AppState { exchange })
 }
@@ -260,11 +287,24 @@ pub(crate) async fn openapi_doc() -> impl IntoResponse {
     )
 }
 
-async fn not_found() -> error::ApiError {
+/// No route: the 404 page for a browser, else the JSON error.
+async fn not_found(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/v1/") {
+        return web::not_found_page(s.exchange, &headers);
+    }
     error::ApiError::new(
         ErrorCode::RouteNotFound,
         "no such endpoint; see /openapi.json",
     )
+    .into_response()
 }
 
 async fn method_not_allowed() -> error::ApiError {
@@ -476,7 +516,8 @@ pub struct Prepared {
     listener: TcpListener,
     exchange: Arc<Exchange>,
     net: net::NetSettings,
-    registrations_per_ip_per_hour: u32,
+    /// The settings the router takes its limits from.
+    config: ServerConfig,
     /// The e-mail sender, when `smtp_url` is set, and how often it looks.
     mailer: Option<(mailer::Mailer, Duration)>,
 }
@@ -517,8 +558,8 @@ pub async fn prepare(
         listener,
         exchange,
         net: net::NetSettings::from(&config),
-        registrations_per_ip_per_hour: config.registrations_per_ip_per_hour,
         mailer,
+        config,
     })
 }
 
@@ -537,7 +578,7 @@ impl Prepared {
             listener,
             exchange,
             net,
-            registrations_per_ip_per_hour,
+            config,
             mailer,
         } = self;
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
@@ -614,7 +655,7 @@ impl Prepared {
                 }
             })
         };
-        let app = router_with(exchange.clone(), registrations_per_ip_per_hour);
+        let app = router_with(exchange.clone(), &config);
         let hub = exchange.hub().clone();
         let shutdown = async move {
             shutdown.await;

@@ -8,17 +8,19 @@
 //!
 //! The count lives in this replica's memory: with R replicas behind a load
 //! balancer an address may register up to R·N per hour, and a restart forgets
-//! it. The address is the TCP peer's, so behind a reverse proxy every client
-//! shares the proxy's address and the limit applies to all of them together.
+//! it. The address is the client's as [`crate::client_ip`] decides it: the
+//! TCP peer's, or behind a proxy listed in `trusted_proxies` the address it
+//! forwards (otherwise every client shares the proxy's address and the limit
+//! applies to all of them together).
 
 use crate::error::ApiError;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use symbolon_core::limits::{REGISTRATION_IPV6_PREFIX_BITS, REGISTRATION_WINDOW_SECONDS};
@@ -120,16 +122,15 @@ pub async fn limit(
     if limiter.is_off() {
         return next.run(req).await;
     }
-    // Every connection our accept loop serves carries its peer; a router
-    // driven another way (in-process) has none and no limit.
-    let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
+    // Every connection our accept loop serves carries its client's address;
+    // a router driven another way (in-process) has none and no limit.
+    let Some(ip) = crate::client_ip::ClientIp::of(req.extensions()) else {
         return next.run(req).await;
     };
     let now = Instant::now();
-    match limiter.try_take(peer.ip(), now) {
+    match limiter.try_take(ip, now) {
         Err(wait) => {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            let secs = secs.max(1);
+            let secs = crate::rate_limit::retry_after_seconds(wait);
             let mut r = ApiError(
                 ExchangeError::new(
                     ErrorCode::TooManyRegistrations,
@@ -149,7 +150,7 @@ pub async fn limit(
         Ok(()) => {
             let resp = next.run(req).await;
             if !resp.status().is_success() {
-                limiter.give_back(peer.ip(), now);
+                limiter.give_back(ip, now);
             }
             resp
         }

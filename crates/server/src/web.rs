@@ -63,7 +63,7 @@
 
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, Request};
+use axum::extract::{FromRequest, Request};
 use axum::handler::Handler;
 use axum::http::header::{COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -71,7 +71,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use symbolon_core::state::Role;
 use symbolon_core::ErrorCode;
@@ -236,6 +235,44 @@ pub fn router(registrations: Arc<crate::registration::RegistrationLimiter>) -> R
         .layer(axum::Extension(registrations))
 }
 
+/// The web session token a request carries (not yet checked).
+pub(crate) fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
+/// The error page of a request refused by the rate limit (429), in the
+/// visitor's language, saying how long to wait.
+pub(crate) fn rate_limited_page(
+    exchange: Arc<symbolon_exchange::Exchange>,
+    headers: &HeaderMap,
+    retry_after_seconds: u64,
+) -> Response {
+    let w = Web::new(AppState { exchange }, headers);
+    let n = i64::try_from(retry_after_seconds).unwrap_or(i64::MAX);
+    auth::error_page(
+        &w,
+        StatusCode::TOO_MANY_REQUESTS,
+        &w.tn("error-rate-limited", n),
+    )
+}
+
+/// The 404 page of a path no route serves, for a browser.
+pub(crate) fn not_found_page(
+    exchange: Arc<symbolon_exchange::Exchange>,
+    headers: &HeaderMap,
+) -> Response {
+    let w = Web::new(AppState { exchange }, headers);
+    auth::error_page(&w, StatusCode::NOT_FOUND, &w.t("error-code-not_found"))
+}
+
 fn cookies(headers: &HeaderMap) -> HashMap<String, String> {
     headers
         .get_all(COOKIE)
@@ -270,10 +307,7 @@ struct FormPairs {
 /// the request comes from another site.
 async fn form_post(req: Request, state: &AppState) -> Result<(Web, Bytes), Response> {
     let mut w = Web::new(state.clone(), req.headers());
-    w.ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(a)| crate::registration::key(a.ip()));
+    w.ip = crate::client_ip::ClientIp::of(req.extensions()).map(crate::registration::key);
     if cross_site(req.headers(), &state.exchange.config().public_url) {
         return Err(auth::error_page(
             &w,

@@ -52,6 +52,13 @@ impl Server {
             "--allow-private-webhooks".into(),
             "--webhook-retry-schedule".into(),
             "100ms,300ms,1s".into(),
+            // Every requester ships through the one provider key and holders
+            // poll their inboxes: the load may pass the default 100
+            // requests/s per key, and a 429 is not what this test is about.
+            "--rate-limit-per-second".into(),
+            "100000".into(),
+            "--rate-limit-burst".into(),
+            "100000".into(),
         ];
         if let Some(db) = &self.database_url {
             a.push("--database-url".into());

@@ -57,6 +57,7 @@ error-code-too_many_webhooks = The account has too many webhooks.
 error-code-too_many_registrations = Too many accounts were made from this address; try again later.
 error-code-too_many_sign_ins = Too many failed sign-ins; try again later.
 error-code-too_many_api_keys = The account has too many API keys; revoke one first.
+error-code-rate_limited = Too many requests at once; wait a moment and try again.
 error-code-too_many_streams = Too many live pages are open; close some tabs.
 error-code-internal = Something went wrong on our side; it has been logged.
 error-code-unavailable = The exchange is busy; try again in a moment.

@@ -8,6 +8,10 @@ layout-sign-in = Sign in
 error-internal = Something went wrong on our side; nothing was charged. Please try again.
 error-form-expired = The form expired; please try again.
 error-form-foreign = The form expired or did not come from this page; please try again.
+error-rate-limited = { $n ->
+    [one] Too many requests at once; please wait { $n } second and try again.
+   *[other] Too many requests at once; please wait { $n } seconds and try again.
+}
 
 ## Form fields
 field-quantity = Quantity

@@ -55,6 +55,7 @@ error-code-too_many_webhooks = 该账户的 webhook 过多。
 error-code-too_many_registrations = 此地址创建的账户过多，请稍后再试。
 error-code-too_many_sign_ins = 登录失败次数过多，请稍后再试。
 error-code-too_many_api_keys = 该账户的 API 密钥过多，请先撤销一个。
+error-code-rate_limited = 请求过于频繁，请稍等片刻再试。
 error-code-too_many_streams = 打开的实时页面过多，请关闭一些标签页。
 error-code-internal = 我们这边出了问题，已记录。
 error-code-unavailable = 交易所繁忙，请稍后再试。

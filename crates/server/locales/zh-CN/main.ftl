@@ -8,6 +8,7 @@ layout-sign-in = 登录
 error-internal = 我们这边出了问题，没有扣款。请重试。
 error-form-expired = 表单已过期，请重试。
 error-form-foreign = 表单已过期或并非来自本页，请重试。
+error-rate-limited = 请求过于频繁，请等待 { $n } 秒后再试。
 
 ## Form fields
 field-quantity = 数量

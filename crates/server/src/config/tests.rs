@@ -312,3 +312,90 @@ fn smtp_is_off_by_default_layered_checked_and_redacted() {
     let c = ServerConfig::layered(&[("env", off)]).unwrap();
     assert_eq!(c.smtp_url, None, "an empty URL turns mail off");
 }
+
+#[test]
+fn rate_limits_and_trusted_proxies_at_their_edges() {
+    let at = |var: &str, text: &str| {
+        ConfigLayer::from_env([(var.to_string(), text.to_string())])
+            .and_then(|env| ServerConfig::layered(&[("env", env)]))
+    };
+    let d = ServerConfig::default();
+    assert_eq!((d.rate_limit_per_second, d.rate_limit_burst), (100, 200));
+    assert_eq!(
+        (d.ip_rate_limit_per_second, d.ip_rate_limit_burst),
+        (0, 200)
+    );
+    assert!(d.trusted_proxies.is_empty());
+    let (lo, hi) = RATE_LIMIT_RANGE;
+    assert_eq!((lo, hi), (0, 1_000_000));
+    for (var, setting) in [
+        ("SYMBOLON_RATE_LIMIT_PER_SECOND", "rate_limit_per_second"),
+        ("SYMBOLON_RATE_LIMIT_BURST", "rate_limit_burst"),
+        (
+            "SYMBOLON_IP_RATE_LIMIT_PER_SECOND",
+            "ip_rate_limit_per_second",
+        ),
+        ("SYMBOLON_IP_RATE_LIMIT_BURST", "ip_rate_limit_burst"),
+    ] {
+        let get = |c: ServerConfig| match setting {
+            "rate_limit_per_second" => c.rate_limit_per_second,
+            "rate_limit_burst" => c.rate_limit_burst,
+            "ip_rate_limit_per_second" => c.ip_rate_limit_per_second,
+            _ => c.ip_rate_limit_burst,
+        };
+        assert_eq!(get(at(var, "0").unwrap()), 0, "{var}: 0 = off");
+        assert_eq!(get(at(var, &hi.to_string()).unwrap()), hi, "{var}");
+        for bad in [(u64::from(hi) + 1).to_string(), "-1".into(), "fast".into()] {
+            let e = at(var, &bad).unwrap_err().to_string();
+            assert!(e.contains(setting), "{var}={bad}: {e}");
+        }
+    }
+    // Off means no limiter.
+    let off = at("SYMBOLON_RATE_LIMIT_BURST", "0").unwrap();
+    assert_eq!(off.credential_rate().burst, 0);
+    // The TOML file: numbers, and the proxies as a string or an array.
+    let file: ConfigLayer = toml::from_str(
+        "rate_limit_per_second = 5\nrate_limit_burst = 10\nip_rate_limit_per_second = 2\n\
+         trusted_proxies = [\"10.0.0.0/8\", \"::1\"]",
+    )
+    .unwrap();
+    let c = ServerConfig::layered(&[("file", file)]).unwrap();
+    assert_eq!(
+        (
+            c.rate_limit_per_second,
+            c.rate_limit_burst,
+            c.ip_rate_limit_per_second
+        ),
+        (5, 10, 2)
+    );
+    let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+    assert_eq!(shown, ["10.0.0.0/8", "::1/128"]);
+    let file: ConfigLayer = toml::from_str("trusted_proxies = \"192.0.2.7, 10.1.0.0/16\"").unwrap();
+    assert_eq!(
+        ServerConfig::layered(&[("file", file)])
+            .unwrap()
+            .trusted_proxies
+            .len(),
+        2
+    );
+    let proxies = |t: &str| at("SYMBOLON_TRUSTED_PROXIES", t).map(|c| c.trusted_proxies.len());
+    assert_eq!(proxies("").unwrap(), 0, "empty: none trusted");
+    assert_eq!(proxies("10.0.0.1 10.0.0.2").unwrap(), 2);
+    let max = symbolon_core::limits::MAX_TRUSTED_PROXIES;
+    assert_eq!(proxies(&vec!["10.0.0.1"; max].join(",")).unwrap(), max);
+    for bad in [
+        vec!["10.0.0.1"; max + 1].join(","),
+        "10.0.0.0/33".into(),
+        "proxy.internal".into(),
+    ] {
+        let e = proxies(&bad).unwrap_err().to_string();
+        assert!(e.contains("trusted_proxies"), "{bad}: {e}");
+    }
+    // Flags: the origin named.
+    let flags = ConfigLayer {
+        rate_limit_burst: Some(hi + 1),
+        ..Default::default()
+    };
+    let e = ServerConfig::layered(&[("flags", flags)]).unwrap_err();
+    assert!(e.to_string().starts_with("flags: rate_limit_burst:"), "{e}");
+}

@@ -1,7 +1,7 @@
 //! What every page shares: the base template's data (`templates/base.html`:
 //! header with the account menu, navigation and the language switch, flash
 //! area, the stylesheet, manifest and icons), the per-language formatting
-//! templates call, and the headers of every HTML response.
+//! templates call, and the caching headers of every HTML response.
 
 use super::assets;
 use super::format;
@@ -126,35 +126,13 @@ impl<T: Rate + ?Sized> Rate for &T {
     }
 }
 
-/// The pages' Content Security Policy: scripts and styles only from this
-/// origin (the embedded assets), no inline script or style; `nonce` admits
-/// one inline data block (the pass page's JSON-LD).
-pub(super) fn csp(nonce: Option<&str>) -> String {
-    let script = match nonce {
-        Some(n) => format!("script-src 'self' 'nonce-{n}'"),
-        None => "script-src 'self'".to_string(),
-    };
-    format!(
-        "default-src 'self'; {script}; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-    )
-}
-
-/// An HTML page with the headers every page carries: no caching, the CSP,
-/// `Vary` on what picks the language.
+/// An HTML page with the headers every page carries: no caching, `Vary` on
+/// what picks the language. (The security headers — CSP, `nosniff`,
+/// `Referrer-Policy`, HSTS — are set on every response by [`crate::headers`].)
 pub(super) fn html(
     status: StatusCode,
     page: impl IntoResponse,
     set_cookies: Vec<HeaderValue>,
-) -> Response {
-    html_with_nonce(status, page, set_cookies, None)
-}
-
-/// [`html`] whose CSP admits inline scripts carrying `nonce`.
-pub(super) fn html_with_nonce(
-    status: StatusCode,
-    page: impl IntoResponse,
-    set_cookies: Vec<HeaderValue>,
-    nonce: Option<&str>,
 ) -> Response {
     let mut r = page.into_response();
     if r.status().is_success() {
@@ -163,14 +141,6 @@ pub(super) fn html_with_nonce(
     let h = r.headers_mut();
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(VARY, HeaderValue::from_static("Accept-Language, Cookie"));
-    if let Ok(v) = HeaderValue::from_str(&csp(nonce)) {
-        h.insert("content-security-policy", v);
-    }
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     for c in set_cookies {
         h.append(SET_COOKIE, c);
     }

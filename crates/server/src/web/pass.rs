@@ -3,7 +3,7 @@
 //! address and card, a short form that saves them otherwise. A visitor not
 //! signed in is sent to sign in or sign up (`/login?next=` back here).
 
-use super::layout::html_with_nonce;
+use super::layout::html;
 use super::{format, redirect, AppState, FormPost, Layout, Web, PRE_COOKIE};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -36,10 +36,9 @@ struct PassTemplate<'a> {
     link: String,
     description: String,
     category: String,
-    /// The JSON-LD, escaped for a `<script>` element.
+    /// The JSON-LD, escaped for a `<script>` element (a data block, which
+    /// browsers never run: the CSP needs no nonce or hash for it).
     ld: String,
-    /// This response's CSP nonce, which admits the JSON-LD block.
-    nonce: String,
     /// Why the pass cannot be used to order, when it cannot.
     not_orderable: Option<String>,
     valid_until: Option<String>,
@@ -259,10 +258,8 @@ async fn show_pass_page(
         None => format!("/p/{}", p.id),
     };
     let page_ref = &page;
-    let nonce = ex.nonce();
     let back: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
     let t = PassTemplate {
-        nonce: nonce.clone(),
         login_link: format!("/login?next={back}"),
         signup_link: format!("/signup?next={back}"),
         l: w.layout(product.title.clone(), me, &csrf, &here),
@@ -281,7 +278,7 @@ async fn show_pass_page(
         not_orderable,
         max_quantity: MAX_ORDER_QUANTITY,
     };
-    html_with_nonce(status, t, set_cookies, Some(&nonce))
+    html(status, t, set_cookies)
 }
 
 pub(super) async fn pass_page(

@@ -491,7 +491,14 @@ async fn holders_see_no_address(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_catalog_pages_through_every_product() {
     use symbolon_core::limits::MAX_PAGE_LIMIT;
-    let srv = TestServer::on(Backend::Sqlite).await;
+    // One key makes a page and one more of products at once: more than the
+    // default burst of 200 requests per key.
+    let srv = TestServer::configured(
+        Backend::Sqlite,
+        std::sync::Arc::new(symbolon_core::SystemClock),
+        |c| c.rate_limit_burst = 1000,
+    )
+    .await;
     let (_, p) = srv.account("Nordlicht Optics", &[Role::Provider]).await;
     let n = MAX_PAGE_LIMIT as usize + 1;
     for i in 0..n {
