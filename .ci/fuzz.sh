@@ -22,10 +22,10 @@ fi
 cargo fuzz --version
 
 # The targets of fuzz/Cargo.toml that need no feature.
-default_targets=$(awk '/^\[\[bin\]\]/ { if (name != "" && !req) print name; name = ""; req = 0 }
+default_targets=$(awk '/^\[/ { if (bin && name != "" && !req) print name; bin = ($0 == "[[bin]]"); name = ""; req = 0 }
   /^name = / { gsub(/"/, "", $3); name = $3 }
   /^required-features/ { req = 1 }
-  END { if (name != "" && !req) print name }' Cargo.toml)
+  END { if (bin && name != "" && !req) print name }' Cargo.toml)
 targets=${FUZZ_TARGETS:-$default_targets}
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
@@ -48,7 +48,7 @@ for t in $targets; do
     -print_final_stats=1 >"$log" 2>&1
   rc=$?
   set -e
-  execs=$(grep -m1 "stat::number_of_executed_units" "$log" | awk '{print $2}')
+  execs=$(awk '/stat::number_of_executed_units/ { print $2; exit }' "$log")
   printf '%-16s exit %s, %s executions in %s s\n' "$t" "$rc" "${execs:-?}" "$seconds"
   if [ "$rc" -ne 0 ]; then
     status=1

@@ -59,7 +59,12 @@ fn verify_any(jws: &str) {
     let _ = peek_header(jws);
     let _ = verify_chain(fixtures::pass_jws(), &[jws.to_string()], &keys);
     let _ = verify_chain(jws, &[], &keys);
-    let _ = check_status(&fixtures::pass_claims(fixtures::PASS_INDEX), jws, &keys, now());
+    let _ = check_status(
+        &fixtures::pass_claims(fixtures::PASS_INDEX),
+        jws,
+        &keys,
+        now(),
+    );
 }
 
 /// What a pass that passed `verify_full` must be.

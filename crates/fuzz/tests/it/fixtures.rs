@@ -28,7 +28,10 @@ fn the_real_seal_opens_with_its_shares() {
     assert_eq!(header, fx.sealed.header);
     let wrapped = symbolon_seal::wrap(party().recipient(), &fx.sealed.shares[1]).expect("wraps");
     let share = symbolon_seal::unwrap(party(), &wrapped).expect("unwraps");
-    let id = symbolon_seal::combine(&header, &[fx.sealed.shares[0].clone(), share])
-        .expect("combines");
-    assert_eq!(symbolon_seal::open(&id, &fx.sealed.payload).as_deref(), Ok(SECRET));
+    let id =
+        symbolon_seal::combine(&header, &[fx.sealed.shares[0].clone(), share]).expect("combines");
+    assert_eq!(
+        symbolon_seal::open(&id, &fx.sealed.payload).as_deref(),
+        Ok(SECRET)
+    );
 }

@@ -2,6 +2,6 @@
 //! the harnesses driven by proptest — so `cargo test` guards every crash
 //! ever found without cargo-fuzz.
 
+mod fixtures;
 mod random;
 mod replay;
-mod fixtures;

@@ -49,3 +49,100 @@ proptest! {
         run("webhook_verify", data.as_bytes());
     }
 }
+
+/// Pieces a mutation splices in: what parsers treat specially.
+const TOKENS: &[&str] = &[
+    "\"",
+    "\\",
+    "\\u0000",
+    "\\ud800",
+    "{",
+    "}",
+    "[",
+    "]",
+    ":",
+    ",",
+    "null",
+    "1e999",
+    "-0",
+    "%",
+    "%FF",
+    "%E8%80",
+    "+",
+    "&",
+    "=",
+    "/",
+    ".",
+    "-",
+    "v1,",
+    " ",
+    "\t",
+    "\u{202E}",
+    "\u{200B}",
+    "İ",
+    "ß",
+    "家电",
+    "耳机",
+    "2TB",
+    "WH-1000XM5",
+    "1.5",
+    "９",
+    "\u{0301}",
+    "\u{FEFF}",
+];
+
+/// A committed seed of `target`, with random edits.
+fn mutate(seed: &[u8], edits: &[(u16, u8, u8)]) -> Vec<u8> {
+    let mut data = seed.to_vec();
+    for &(at, op, byte) in edits {
+        let at = usize::from(at) % (data.len() + 1);
+        match op % 4 {
+            0 if at < data.len() => data[at] = byte,
+            1 if at < data.len() => {
+                data.remove(at);
+            }
+            2 => {
+                let token = TOKENS[usize::from(byte) % TOKENS.len()].as_bytes();
+                data.splice(at..at, token.iter().copied());
+            }
+            _ => data.insert(at, byte),
+        }
+    }
+    data
+}
+
+fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.expect("readable").path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .map(|f| std::fs::read(f).expect("a readable seed"))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Seeds with edits (bytes changed, removed, inserted, special tokens
+    /// spliced in), through every target: a mutation fuzzer without
+    /// coverage, for the targets CI does not run under cargo-fuzz.
+    #[test]
+    fn mutated_seeds_through_every_target(
+        pick in any::<u16>(),
+        edits in proptest::collection::vec((any::<u16>(), any::<u8>(), any::<u8>()), 1..8),
+    ) {
+        for (target, _) in symbolon_fuzz::TARGETS {
+            let seeds = seeds(target);
+            if seeds.is_empty() {
+                continue;
+            }
+            let seed = &seeds[usize::from(pick) % seeds.len()];
+            run(target, &mutate(seed, &edits));
+        }
+    }
+}
