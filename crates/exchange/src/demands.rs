@@ -17,6 +17,76 @@ use symbolon_core::{ErrorCode, TaxonomyPath, Timestamp};
 use symbolon_match::{text::Terms, MatchQuery, Matcher, RankedHolder};
 use symbolon_store::{self as store};
 
+/// A demand's request, validated: what [`Exchange::create_demand`] matches
+/// and stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidDemand {
+    pub item: ItemSpec,
+    pub criteria: HolderCriteria,
+    pub fanout: Fanout,
+    pub wait: bool,
+}
+
+/// Checks a demand's request against the limits, without the store or the
+/// market: the first bad field is the error. Pure, so the fuzz target
+/// `demand` drives it directly.
+pub fn validate_demand(req: &api::CreateDemand) -> ExchangeResult<ValidDemand> {
+    let query = validate_text("query", &req.query, MAX_QUERY_CHARS, false)?;
+    if Terms::of_query(&query).is_empty() {
+        return Err(ExchangeError::field(
+            "query",
+            "must contain at least one word",
+        ));
+    }
+    let category = req
+        .category
+        .as_deref()
+        .map(|c| TaxonomyPath::parse(c, "category"))
+        .transpose()?;
+    let max_price = req
+        .max_price
+        .as_ref()
+        .map(|m| parse_money("max_price", m))
+        .transpose()?;
+    let criteria = HolderCriteria {
+        min_positive_rate: req
+            .holder
+            .min_positive_rate
+            .map(|r| validate_rate("holder.min_positive_rate", r))
+            .transpose()?,
+        min_success_rate: req
+            .holder
+            .min_success_rate
+            .map(|r| validate_rate("holder.min_success_rate", r))
+            .transpose()?,
+        min_ratings: req
+            .holder
+            .min_ratings
+            .map(|r| {
+                validate_range(
+                    "holder.min_ratings",
+                    r.min(i64::MAX as u64) as i64,
+                    0,
+                    1_000_000_000,
+                )
+                .map(|v| v as u64)
+            })
+            .transpose()?,
+        fields: parse_fields("holder.fields", req.holder.fields.as_deref().unwrap_or(&[]))?,
+    };
+    let fanout = Fanout::new(req.min_holders, req.max_holders, req.ttl_seconds)?;
+    Ok(ValidDemand {
+        item: ItemSpec {
+            query,
+            category,
+            max_price,
+        },
+        criteria,
+        fanout,
+        wait: req.wait.unwrap_or(false),
+    })
+}
+
 impl Exchange {
     // ------------------------------------------------------------ demands
 
@@ -43,57 +113,15 @@ impl Exchange {
                 });
             }
         }
-        let query = validate_text("query", &req.query, MAX_QUERY_CHARS, false)?;
-        if Terms::of_query(&query).is_empty() {
-            return Err(ExchangeError::field(
-                "query",
-                "must contain at least one word",
-            ));
-        }
-        let category = req
-            .category
-            .as_deref()
-            .map(|c| TaxonomyPath::parse(c, "category"))
-            .transpose()?;
-        let max_price = req
-            .max_price
-            .as_ref()
-            .map(|m| parse_money("max_price", m))
-            .transpose()?;
-        let criteria = HolderCriteria {
-            min_positive_rate: req
-                .holder
-                .min_positive_rate
-                .map(|r| validate_rate("holder.min_positive_rate", r))
-                .transpose()?,
-            min_success_rate: req
-                .holder
-                .min_success_rate
-                .map(|r| validate_rate("holder.min_success_rate", r))
-                .transpose()?,
-            min_ratings: req
-                .holder
-                .min_ratings
-                .map(|r| {
-                    validate_range(
-                        "holder.min_ratings",
-                        r.min(i64::MAX as u64) as i64,
-                        0,
-                        1_000_000_000,
-                    )
-                    .map(|v| v as u64)
-                })
-                .transpose()?,
-            fields: parse_fields("holder.fields", req.holder.fields.as_deref().unwrap_or(&[]))?,
-        };
-        let fanout = Fanout::new(req.min_holders, req.max_holders, req.ttl_seconds)?;
-        let item = ItemSpec {
-            query: query.clone(),
-            category: category.clone(),
-            max_price,
-        };
+        let ValidDemand {
+            item,
+            criteria,
+            fanout,
+            wait,
+        } = validate_demand(req)?;
+        let (query, category, max_price) =
+            (item.query.clone(), item.category.clone(), item.max_price);
         let now = self.now();
-        let wait = req.wait.unwrap_or(false);
         if wait && self.store.count_waiting(&me.id, now).await? >= MAX_WAITING_DEMANDS_PER_REQUESTER
         {
             return Err(ExchangeError::new(

@@ -29,6 +29,7 @@ mod seals;
 mod service;
 
 pub use console::{CurrencySales, PassAdmin, SalesBucket, SalesReport, SalesTop};
+pub use demands::{validate_demand, ValidDemand};
 pub use error::{ExchangeError, ExchangeResult};
 pub use events::{AttemptOutcome, EventHub, OutboundWebhook, WebhookPolicy};
 pub use holders::{InboxRequest, ReputationHistory, CONSOLE_SCAN_LIMIT};

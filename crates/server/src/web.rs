@@ -290,6 +290,49 @@ fn form(body: &Bytes) -> HashMap<String, String> {
     form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// The parsing behind the web forms, as their handlers run it: a urlencoded
+/// body to the API request it becomes, or the field and the (English)
+/// message that refuse it. Pure, for the fuzz harnesses (`crates/fuzz`).
+pub mod forms {
+    use super::{catalog, demands, form, provider_passes, Lang};
+    use axum::body::Bytes;
+    use symbolon_api as api;
+
+    /// A refused field and its message.
+    pub type Refusal = (String, String);
+
+    fn fields(body: &[u8]) -> std::collections::HashMap<String, String> {
+        form(&Bytes::copy_from_slice(body))
+    }
+
+    /// `POST /demands/new`.
+    pub fn demand(body: &[u8]) -> Result<api::CreateDemand, Refusal> {
+        demands::parse(Lang::EnUs, &fields(body))
+    }
+
+    /// `POST /catalog` and `POST /catalog/{id}`.
+    pub fn product(body: &[u8]) -> Result<api::CreateProduct, Refusal> {
+        catalog::parse(
+            Lang::EnUs,
+            &catalog::ProductForm::posted(None, &fields(body)),
+        )
+    }
+
+    /// `POST /passes/new`.
+    pub fn pass(body: &[u8]) -> Result<api::CreatePass, Refusal> {
+        provider_passes::parse(Lang::EnUs, &fields(body))
+    }
+
+    /// The cookies of a `Cookie` header, as every page reads them.
+    pub fn cookies(header: &str) -> std::collections::HashMap<String, String> {
+        let mut h = super::HeaderMap::new();
+        if let Ok(v) = super::HeaderValue::from_str(header) {
+            h.insert(super::COOKIE, v);
+        }
+        super::cookies(&h)
+    }
+}
+
 /// A form POST: its request's [`Web`] and its fields (a repeated field: its
 /// last value). Refused with 403 when it comes from another site.
 struct FormPost {

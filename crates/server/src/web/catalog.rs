@@ -9,7 +9,7 @@
 //! every field as for the API; a bad one answers 422 with the form again,
 //! the message beside the field and every input kept.
 
-use super::{html, redirect, AppState, FormPost, Layout, Web};
+use super::{html, redirect, AppState, FormPost, Lang, Layout, Web};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -87,7 +87,7 @@ impl ProductForm {
     }
 
     /// The form as posted (spec rows in order, empty ones kept for more).
-    fn posted(id: Option<String>, f: &HashMap<String, String>) -> Self {
+    pub(super) fn posted(id: Option<String>, f: &HashMap<String, String>) -> Self {
         let values = FIELDS
             .iter()
             .map(|k| (k.to_string(), f.get(*k).cloned().unwrap_or_default()))
@@ -189,19 +189,19 @@ fn field_of(e: &ExchangeError) -> Option<String> {
 }
 
 /// The posted form as the API's request; a field's message otherwise.
-fn parse(w: &Web, form: &ProductForm) -> Result<api::CreateProduct, (String, String)> {
+pub(super) fn parse(l: Lang, form: &ProductForm) -> Result<api::CreateProduct, (String, String)> {
     let stock = form
         .value("stock")
         .trim()
         .parse::<i64>()
-        .map_err(|_| ("stock".to_string(), w.t("catalog-err-whole")))?;
+        .map_err(|_| ("stock".to_string(), l.t("catalog-err-whole")))?;
     let mut specs = BTreeMap::new();
     for (k, v) in &form.specs {
         if k.trim().is_empty() && v.trim().is_empty() {
             continue;
         }
         if k.trim().is_empty() {
-            return Err(("specs".into(), w.t("catalog-err-spec-key")));
+            return Err(("specs".into(), l.t("catalog-err-spec-key")));
         }
         specs.insert(k.trim().to_string(), v.trim().to_string());
     }
@@ -322,7 +322,7 @@ pub(super) async fn create(FormPost { w, f }: FormPost) -> Response {
         let msg = w.t("error-form-foreign");
         return show_catalog(&w, &me, &csrf, StatusCode::FORBIDDEN, form, Some(msg), None).await;
     }
-    let req = match parse(&w, &form) {
+    let req = match parse(w.lang, &form) {
         Ok(r) => r,
         Err((field, msg)) => {
             form.errors.insert(field, msg);
@@ -413,7 +413,7 @@ pub(super) async fn save(Path(id): Path<String>, FormPost { w, f }: FormPost) ->
         let status = StatusCode::FORBIDDEN;
         return show_edit(&w, &me, &csrf, status, product, Some(form), Some(msg)).await;
     }
-    let req = match parse(&w, &form) {
+    let req = match parse(w.lang, &form) {
         Ok(r) => r,
         Err((field, msg)) => {
             form.errors.insert(field, msg);

@@ -9,7 +9,7 @@
 //! value. A bad field answers 422 with the form again, the message beside
 //! the field and every input kept.
 
-use super::{format, html, redirect, AppState, FormPost, Layout, Web};
+use super::{format, html, redirect, AppState, FormPost, Lang, Layout, Web};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -226,9 +226,12 @@ pub(super) async fn new_page(
 }
 
 /// The form's values as the API's request; a field's error otherwise.
-fn parse(w: &Web, f: &HashMap<String, String>) -> Result<api::CreateDemand, (String, String)> {
+pub(super) fn parse(
+    l: Lang,
+    f: &HashMap<String, String>,
+) -> Result<api::CreateDemand, (String, String)> {
     let get = |k: &str| f.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let bad = |k: &str, key: &str| (k.to_string(), w.t(key));
+    let bad = |k: &str, key: &str| (k.to_string(), l.t(key));
     let number = |k: &str| -> Result<Option<f64>, (String, String)> {
         match get(k) {
             None => Ok(None),
@@ -456,7 +459,7 @@ pub(super) async fn create(FormPost { w, f }: FormPost) -> Response {
         };
         return show_form(&w, &me, &csrf, shown).await;
     }
-    let req = match parse(&w, &f) {
+    let req = match parse(w.lang, &f) {
         Ok(r) => r,
         Err((field, msg)) => {
             let shown = Shown {

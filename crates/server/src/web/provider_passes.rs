@@ -12,7 +12,7 @@
 //! checks them as for the API, and a bad one answers 422 with the message
 //! beside the field.
 
-use super::{html, redirect, AppState, FormPost, Layout, Web};
+use super::{html, redirect, AppState, FormPost, Lang, Layout, Web};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -163,9 +163,12 @@ fn valid_until(v: &str) -> String {
 }
 
 /// The form as the API's request; a field's message otherwise.
-fn parse(w: &Web, f: &HashMap<String, String>) -> Result<api::CreatePass, (String, String)> {
+pub(super) fn parse(
+    l: Lang,
+    f: &HashMap<String, String>,
+) -> Result<api::CreatePass, (String, String)> {
     let get = |k: &str| f.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let bad = |k: &str, key: &str| (k.to_string(), w.t(key));
+    let bad = |k: &str, key: &str| (k.to_string(), l.t(key));
     let mode = match get("mode") {
         Some("unique") => api::PassMode::Unique,
         Some("shareable") => api::PassMode::Shareable,
@@ -216,7 +219,7 @@ pub(super) async fn issue(FormPost { w, f }: FormPost) -> Response {
         let status = StatusCode::FORBIDDEN;
         return show_new(&w, &me, &csrf, status, values, errors, Some(msg)).await;
     }
-    let req = match parse(&w, &f) {
+    let req = match parse(w.lang, &f) {
         Ok(r) => r,
         Err((k, msg)) => {
             errors.insert(k, msg);
