@@ -19,6 +19,7 @@ pub mod net;
 pub mod openapi;
 pub mod registration;
 pub mod routes;
+pub mod transparency;
 pub mod web;
 
 pub use config::{ConfigLayer, ServerConfig};
@@ -183,6 +184,7 @@ pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) 
         .route("/webhooks/{id}/disable", post(events::disable_webhook))
         .route("/webhooks/{id}/replay", post(events::replay_webhook))
         .route("/webhooks/{id}/attempts", get(events::webhook_attempts))
+        .merge(transparency::v1_routes())
         .layer(axum::middleware::from_fn_with_state(
             AppState {
                 exchange: exchange.clone(),
@@ -198,6 +200,7 @@ pub fn router_with(exchange: Arc<Exchange>, registrations_per_ip_per_hour: u32) 
             get(issuer_metadata),
         )
         .merge(web::router(registrations))
+        .merge(transparency::public_routes())
         .nest("/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

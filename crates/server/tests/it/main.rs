@@ -26,6 +26,7 @@ mod passkeys;
 mod restart;
 mod sealed;
 mod story;
+mod transparency;
 mod web;
 mod web_browser;
 mod web_consoles;
