@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub mod events;
+pub mod tlog;
 
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;

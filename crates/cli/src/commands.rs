@@ -2,6 +2,7 @@
 //! typed client. Readable tables by default; `--json` prints the API response.
 
 mod after_sale;
+mod audit;
 mod catalog;
 mod dispatch;
 mod print;
@@ -94,6 +95,9 @@ pub enum ApiCommand {
     /// Send a sealed pass's share again (when the automatic step could not).
     #[command(subcommand)]
     Share(ShareCommand),
+    /// The exchange's transparency log of selections: verify a demand's entry.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 #[derive(Subcommand, Debug)]

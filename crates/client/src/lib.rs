@@ -13,6 +13,8 @@
 //! # Ok(()) }
 //! ```
 
+mod tlog;
+
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

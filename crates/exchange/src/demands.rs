@@ -142,30 +142,6 @@ impl Exchange {
         };
         let ranked = self.engine.rank(&match_query, fanout.max_holders as usize);
         let enough = ranked.len() as u32 >= fanout.min_holders;
-        if !enough && !wait {
-            tracing::info!(requester_id = %me.id, qualified = ranked.len(), min_holders = fanout.min_holders, "demand refused: insufficient holders");
-            let eliminations = self.engine.eliminations(&match_query);
-            let mut details =
-                serde_json::to_value(&eliminations).map_err(ExchangeError::internal)?;
-            details["min_holders"] = fanout.min_holders.into();
-            // The smallest relaxation of each criterion that alone would be enough.
-            let relaxations = symbolon_match::explain::relaxations(
-                self.engine.as_ref(),
-                &match_query,
-                fanout.min_holders as u64,
-            );
-            details["relaxations"] =
-                serde_json::to_value(&relaxations).map_err(ExchangeError::internal)?;
-            return Err(ExchangeError::new(
-                ErrorCode::InsufficientHolders,
-                format!(
-                    "{} holder(s) qualify, {} needed; nobody was contacted",
-                    ranked.len(),
-                    fanout.min_holders
-                ),
-            )
-            .with_details(details));
-        }
         let demand_id = self.new_id(prefix::DEMAND);
         let deadline = now.plus_seconds(fanout.ttl_seconds as i64);
         let record = store::DemandRecord {
@@ -192,6 +168,43 @@ impl Exchange {
             waiting: !enough,
             cancelled_at: None,
         };
+        if !enough && !wait {
+            tracing::info!(requester_id = %me.id, qualified = ranked.len(), min_holders = fanout.min_holders, "demand refused: insufficient holders");
+            let eliminations = self.engine.eliminations(&match_query);
+            let mut details =
+                serde_json::to_value(&eliminations).map_err(ExchangeError::internal)?;
+            details["min_holders"] = fanout.min_holders.into();
+            // The smallest relaxation of each criterion that alone would be enough.
+            let relaxations = symbolon_match::explain::relaxations(
+                self.engine.as_ref(),
+                &match_query,
+                fanout.min_holders as u64,
+            );
+            details["relaxations"] =
+                serde_json::to_value(&relaxations).map_err(ExchangeError::internal)?;
+            // The refusal is a selection too: logged, and its id lets the
+            // requester fetch the entry's proof.
+            let entry = crate::tlog::entry_of(
+                &record,
+                false,
+                crate::tlog::Outcome::Refused {
+                    qualified: ranked.len(),
+                    eliminations: &eliminations,
+                },
+                now,
+            )?;
+            self.store.append_log_entry(&entry).await?;
+            details["demand_id"] = demand_id.clone().into();
+            return Err(ExchangeError::new(
+                ErrorCode::InsufficientHolders,
+                format!(
+                    "{} holder(s) qualify, {} needed; nobody was contacted",
+                    ranked.len(),
+                    fanout.min_holders
+                ),
+            )
+            .with_details(details));
+        }
         if !enough {
             self.store.create_demand(&record, &[]).await?;
             tracing::info!(demand_id = %demand_id, requester_id = %me.id, qualified = ranked.len(), min_holders = fanout.min_holders, "standing demand waiting for holders");
@@ -203,7 +216,11 @@ impl Exchange {
             });
         }
         let requests = self.requests_for(&demand_id, &ranked, deadline, now);
-        self.store.create_demand(&record, &requests).await?;
+        let entry =
+            crate::tlog::entry_of(&record, wait, crate::tlog::Outcome::Contacted(&ranked), now)?;
+        self.store
+            .create_demand_logged(&record, &requests, Some(&entry))
+            .await?;
         tracing::info!(demand_id = %demand_id, requester_id = %me.id, contacted = requests.len(), "demand matched");
         let contacted = requests
             .iter()

@@ -27,6 +27,7 @@ pub mod payment;
 pub mod people;
 mod seals;
 mod service;
+pub mod tlog;
 
 pub use console::{CurrencySales, PassAdmin, SalesBucket, SalesReport, SalesTop};
 pub use demands::{validate_demand, ValidDemand};
@@ -83,6 +84,8 @@ pub struct Exchange {
     hub: Arc<events::EventHub>,
     /// The WebAuthn relying party of `public_url` (none if it cannot be one).
     webauthn: Option<webauthn_rs::Webauthn>,
+    /// This replica's view of the selection log.
+    tlog: tlog::SelectionLog,
 }
 
 /// What the engine was last synced to.
@@ -123,6 +126,7 @@ impl Exchange {
             ids,
             config,
             hub: Arc::default(),
+            tlog: Default::default(),
         }
     }
 

@@ -253,7 +253,13 @@ impl Exchange {
             }
             let deadline = Timestamp::from_millis(d.deadline);
             let requests = self.requests_for(&d.id, &ranked, deadline, now);
-            if self.store.activate_demand(&d.id, &requests, now).await? {
+            let entry =
+                crate::tlog::entry_of(d, true, crate::tlog::Outcome::Contacted(&ranked), now)?;
+            if self
+                .store
+                .activate_demand_logged(&d.id, &requests, now, Some(&entry))
+                .await?
+            {
                 activated += 1;
                 tracing::info!(demand_id = %d.id, contacted = requests.len(), version, "standing demand matched");
             }

@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod rate_limit;
 pub mod registration;
 pub mod routes;
+pub mod transparency;
 pub mod web;
 
 pub use config::{ConfigLayer, ServerConfig};
@@ -201,6 +202,7 @@ pub fn router_with(exchange: Arc<Exchange>, config: &ServerConfig) -> Router {
         .route("/webhooks/{id}/disable", post(events::disable_webhook))
         .route("/webhooks/{id}/replay", post(events::replay_webhook))
         .route("/webhooks/{id}/attempts", get(events::webhook_attempts))
+        .merge(transparency::v1_routes())
         .layer(axum::middleware::from_fn_with_state(
             AppState {
                 exchange: exchange.clone(),
@@ -215,6 +217,7 @@ pub fn router_with(exchange: Arc<Exchange>, config: &ServerConfig) -> Router {
             get(issuer_metadata),
         )
         .merge(web::router(registrations))
+        .merge(transparency::public_routes())
         .nest("/v1", v1)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -107,14 +107,16 @@ impl Modify for BodyTimeout {
         crate::after_sale::cancel_order, crate::after_sale::refund_order, crate::after_sale::confirm_delivery,
         crate::after_sale::request_return, crate::after_sale::accept_return, crate::after_sale::refuse_return,
         crate::after_sale::open_dispute, crate::after_sale::list_disputes, crate::after_sale::get_dispute,
-        crate::after_sale::dispute_message, crate::after_sale::resolve_dispute, crate::after_sale::payout
+        crate::after_sale::dispute_message, crate::after_sale::resolve_dispute, crate::after_sale::payout,
+        crate::transparency::demand_proof, crate::transparency::holder_selections, crate::transparency::consistency, crate::transparency::checkpoint, crate::transparency::log_key
     ),
     components(schemas(ErrorBody, ErrorDetail, Money, Role, PassMode)),
     tags(
         (name = "accounts"), (name = "provider"), (name = "holder"), (name = "requester"),
         (name = "orders"), (name = "operator", description = "Operators resolve disputes. The role is never open to registration: `symbolon admin create-operator` makes an operator account."), (name = "public"), (name = "meta"),
         (name = "sealed secrets", description = "A pass may carry a secret sealed on the provider's machine: zstd, then an age v1 file to an X25519 identity split k-of-n (Shamir); the exchange stores the payload, the provider-signed header and shares wrapped (age) to their recipients, and can open nothing. The requester opens it with the holder's share (sent with the offer) and the provider's (released once the order is paid)."),
-        (name = "events", description = "Every event is delivered at least once and carries one id (SSE `id`, `webhook-id`, dedupe key). Webhooks follow Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256(id.timestamp.body)>` with the `whsec_` secret. Retries: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h (±20 % jitter); 2xx succeeds, 410 disables the endpoint, 429/502/504 honour `Retry-After`; an endpoint failing for 5 days is disabled, its events kept until it is enabled again.")
+        (name = "events", description = "Every event is delivered at least once and carries one id (SSE `id`, `webhook-id`, dedupe key). Webhooks follow Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256(id.timestamp.body)>` with the `whsec_` secret. Retries: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then every 10 h (±20 % jitter); 2xx succeeds, 410 disables the endpoint, 429/502/504 honour `Retry-After`; an endpoint failing for 5 days is disabled, its events kept until it is enabled again."),
+        (name = "transparency", description = "Every demand's selection (holders contacted with their score parts, or the refusal) is an entry of an RFC 6962 Merkle-tree log whose checkpoints the exchange's Ed25519 key signs as C2SP signed notes. `symbolon audit verify --demand ID` checks an entry, its inclusion proof, the checkpoint's signature and the log's consistency with the last checkpoint it saw.")
     )
 )]
 pub struct ApiDoc;

@@ -587,6 +587,7 @@ impl PostgresStore {
         &self,
         d: &DemandRecord,
         requests: &[Interaction],
+        entry: Option<&symbolon_store::tlog::NewLogEntry>,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // The requester's row lock makes its demands take turns through the
@@ -633,6 +634,10 @@ impl PostgresStore {
             .await
             .map_err(db)?;
         insert_interactions(&mut tx, requests).await?;
+        if let Some(e) = entry {
+            // Last: the head row's lock is held only until the commit.
+            tlog_sql::append_log_entry_in(&mut tx, e).await?;
+        }
         tx.commit().await.map_err(db)
     }
 
@@ -1113,6 +1118,13 @@ symbolon_store::sql_mail_methods!(
 );
 
 symbolon_store::sql_unit_methods!(PostgresStore, read = pool, sql = sql);
+symbolon_store::sql_tlog_methods!(
+    PostgresStore,
+    write = pool,
+    read = pool,
+    sql = sql,
+    conn = sqlx::PgConnection
+);
 symbolon_store::sql_manage_methods!(
     PostgresStore,
     write = pool,
@@ -1262,8 +1274,16 @@ impl Store for PostgresStore {
         retrying("market", || self.market_tx(now)).await
     }
 
-    async fn create_demand(&self, d: &DemandRecord, requests: &[Interaction]) -> StoreResult<()> {
-        retrying("create_demand", || self.create_demand_tx(d, requests)).await
+    async fn create_demand_logged(
+        &self,
+        d: &DemandRecord,
+        requests: &[Interaction],
+        entry: Option<&symbolon_store::tlog::NewLogEntry>,
+    ) -> StoreResult<()> {
+        retrying("create_demand", || {
+            self.create_demand_tx(d, requests, entry)
+        })
+        .await
     }
 
     async fn waiting_demands(&self, now: Timestamp) -> StoreResult<Vec<DemandRecord>> {
@@ -1288,11 +1308,12 @@ impl Store for PostgresStore {
         Ok(n as u64)
     }
 
-    async fn activate_demand(
+    async fn activate_demand_logged(
         &self,
         demand_id: &str,
         requests: &[Interaction],
         now: Timestamp,
+        entry: Option<&symbolon_store::tlog::NewLogEntry>,
     ) -> StoreResult<bool> {
         retrying("activate_demand", || async {
             let mut tx = self.pool.begin().await.map_err(db)?;
@@ -1315,6 +1336,9 @@ impl Store for PostgresStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
+            if let Some(e) = entry {
+                tlog_sql::append_log_entry_in(&mut tx, e).await?;
+            }
             tx.commit().await.map_err(db)?;
             Ok(true)
         })

@@ -336,6 +336,13 @@ symbolon_store::sql_mail_methods!(
 );
 
 symbolon_store::sql_unit_methods!(SqliteStore, read = reader, sql = sql);
+symbolon_store::sql_tlog_methods!(
+    SqliteStore,
+    write = writer,
+    read = reader,
+    sql = sql,
+    conn = sqlx::SqliteConnection
+);
 symbolon_store::sql_manage_methods!(
     SqliteStore,
     write = writer,
@@ -617,7 +624,12 @@ impl Store for SqliteStore {
         Ok(MarketSnapshot { holdings, holders })
     }
 
-    async fn create_demand(&self, d: &DemandRecord, requests: &[Interaction]) -> StoreResult<()> {
+    async fn create_demand_logged(
+        &self,
+        d: &DemandRecord,
+        requests: &[Interaction],
+        entry: Option<&symbolon_store::tlog::NewLogEntry>,
+    ) -> StoreResult<()> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         // The one writer serializes these counts with the insert below.
         let row = sqlx::query(
@@ -660,6 +672,9 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         insert_interactions(&mut tx, requests).await?;
+        if let Some(e) = entry {
+            tlog_sql::append_log_entry_in(&mut tx, e).await?;
+        }
         tx.commit().await.map_err(db)
     }
 
@@ -685,11 +700,12 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
-    async fn activate_demand(
+    async fn activate_demand_logged(
         &self,
         demand_id: &str,
         requests: &[Interaction],
         now: Timestamp,
+        entry: Option<&symbolon_store::tlog::NewLogEntry>,
     ) -> StoreResult<bool> {
         let mut tx = self.writer.begin().await.map_err(db)?;
         let requester: Option<String> = sqlx::query_scalar(
@@ -711,6 +727,9 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db)?;
+        if let Some(e) = entry {
+            tlog_sql::append_log_entry_in(&mut tx, e).await?;
+        }
         tx.commit().await.map_err(db)?;
         Ok(true)
     }

@@ -206,6 +206,8 @@ macro_rules! __store_conformance_cases {
             mail_prefs_round_trip_and_opt_outs_keep_each_other,
             mail_is_queued_once_per_cursor_move,
             mail_is_leased_retried_and_sent_once,
+            selection_log_is_gapless_and_matches_the_selections,
+            log_key_is_made_once_and_checkpoints_are_kept,
         }
     };
 }
@@ -578,6 +580,50 @@ impl crate::ManageStore for GuardedStore {
 }
 
 #[async_trait::async_trait]
+impl crate::LogStore for GuardedStore {
+    async fn append_log_entry(&self, e: &crate::tlog::NewLogEntry) -> StoreResult<i64> {
+        self.inner.append_log_entry(e).await
+    }
+    async fn log_size(&self) -> StoreResult<i64> {
+        self.inner.log_size().await
+    }
+    async fn log_entries(&self, from: i64, limit: u32) -> StoreResult<Vec<crate::tlog::LogEntry>> {
+        self.inner.log_entries(from, limit).await
+    }
+    async fn log_entry_of_demand(
+        &self,
+        demand_id: &str,
+    ) -> StoreResult<Option<crate::tlog::LogEntry>> {
+        self.inner.log_entry_of_demand(demand_id).await
+    }
+    async fn log_entries_naming(
+        &self,
+        holder_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<crate::tlog::LogEntry>> {
+        self.inner
+            .log_entries_naming(holder_id, before, limit)
+            .await
+    }
+    async fn log_key(&self) -> StoreResult<Option<Vec<u8>>> {
+        self.inner.log_key().await
+    }
+    async fn init_log_key(&self, sealed: &[u8], at: Timestamp) -> StoreResult<Vec<u8>> {
+        self.inner.init_log_key(sealed, at).await
+    }
+    async fn save_checkpoint(&self, c: &crate::tlog::StoredCheckpoint) -> StoreResult<()> {
+        self.inner.save_checkpoint(c).await
+    }
+    async fn checkpoint_at(&self, size: i64) -> StoreResult<Option<crate::tlog::StoredCheckpoint>> {
+        self.inner.checkpoint_at(size).await
+    }
+    async fn latest_checkpoint(&self) -> StoreResult<Option<crate::tlog::StoredCheckpoint>> {
+        self.inner.latest_checkpoint().await
+    }
+}
+
+#[async_trait::async_trait]
 impl crate::MailStore for GuardedStore {
     async fn mail_prefs(&self, account_id: &str) -> StoreResult<Option<crate::mail::MailPrefs>> {
         self.inner.mail_prefs(account_id).await
@@ -811,6 +857,27 @@ impl Store for GuardedStore {
         requests: &[Interaction],
     ) -> StoreResult<()> {
         self.inner.create_demand(demand, requests).await
+    }
+    async fn create_demand_logged(
+        &self,
+        demand: &DemandRecord,
+        requests: &[Interaction],
+        entry: Option<&crate::tlog::NewLogEntry>,
+    ) -> StoreResult<()> {
+        self.inner
+            .create_demand_logged(demand, requests, entry)
+            .await
+    }
+    async fn activate_demand_logged(
+        &self,
+        demand_id: &str,
+        requests: &[Interaction],
+        now: Timestamp,
+        entry: Option<&crate::tlog::NewLogEntry>,
+    ) -> StoreResult<bool> {
+        self.inner
+            .activate_demand_logged(demand_id, requests, now, entry)
+            .await
     }
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord> {
         self.inner.demand(id).await
@@ -6507,3 +6574,5 @@ mod people;
 pub use people::*;
 mod mail;
 pub use mail::*;
+mod tlog;
+pub use tlog::*;

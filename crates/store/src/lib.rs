@@ -23,6 +23,7 @@ mod rows;
 #[doc(hidden)]
 pub mod seals;
 mod store;
+pub mod tlog;
 pub mod units;
 
 #[cfg(feature = "conformance")]
@@ -37,4 +38,5 @@ pub use model::*;
 pub use outbox::demand_opened;
 pub use people::PeopleStore;
 pub use store::{EventWakeups, OutboxStore, SealStore, Store};
+pub use tlog::LogStore;
 pub use units::UnitStore;

@@ -25,6 +25,7 @@ pub trait Store:
     + crate::ManageStore
     + crate::PeopleStore
     + crate::MailStore
+    + crate::LogStore
     + Send
     + Sync
     + 'static
@@ -143,6 +144,17 @@ pub trait Store:
         &self,
         demand: &DemandRecord,
         requests: &[Interaction],
+    ) -> StoreResult<()> {
+        self.create_demand_logged(demand, requests, None).await
+    }
+    /// [`Store::create_demand`], appending `entry` to the selection log
+    /// ([`crate::LogStore`]) last in the same transaction: the selection and
+    /// its entry commit together or not at all.
+    async fn create_demand_logged(
+        &self,
+        demand: &DemandRecord,
+        requests: &[Interaction],
+        entry: Option<&crate::tlog::NewLogEntry>,
     ) -> StoreResult<()>;
     async fn demand(&self, id: &str) -> StoreResult<DemandRecord>;
     /// Standing demands still waiting for holders at `now` (deadline after it), oldest first.
@@ -157,6 +169,18 @@ pub trait Store:
         demand_id: &str,
         requests: &[Interaction],
         now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.activate_demand_logged(demand_id, requests, now, None)
+            .await
+    }
+    /// [`Store::activate_demand`], appending `entry` to the selection log in
+    /// the same transaction (nothing is appended when it returns `false`).
+    async fn activate_demand_logged(
+        &self,
+        demand_id: &str,
+        requests: &[Interaction],
+        now: Timestamp,
+        entry: Option<&crate::tlog::NewLogEntry>,
     ) -> StoreResult<bool>;
     /// A number that grows with every committed change that can change
     /// matching (passes, grants, stock, units, holder fields, interactions,

@@ -8,6 +8,7 @@ use super::*;
 
 pub(super) async fn dispatch(cmd: ApiCommand, ctx: &Context) -> anyhow::Result<()> {
     match cmd {
+        ApiCommand::Audit(cmd) => super::audit::run(cmd, ctx).await?,
         ApiCommand::Account(AccountCommand::Create { name, roles, email }) => {
             let client = ctx.anon()?;
             let roles = roles.into_iter().map(api::Role::from).collect();

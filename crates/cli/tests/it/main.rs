@@ -1,6 +1,7 @@
 //! End-to-end: a real `symbolon serve` and the whole story driven through the CLI.
 
 mod after_sale;
+mod audit;
 mod connections;
 mod crash;
 mod demo;

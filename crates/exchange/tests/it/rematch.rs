@@ -98,6 +98,22 @@ async fn a_market_change_rematches_standing_demands_in_bounded_batches() {
     };
     assert_eq!(requests_per_demand.len(), ids.len());
     assert!(requests_per_demand.values().all(|n| *n == 2));
+    // Each activation is in the selection log, naming both holders; waiting logged nothing.
+    assert_eq!(x.store().log_size().await.expect("log size"), total as i64);
+    for id in &ids {
+        let e = x
+            .store()
+            .log_entry_of_demand(id)
+            .await
+            .expect("entry")
+            .expect("logged");
+        assert!(
+            e.body.contains(&h1.id) && e.body.contains(&h2.id),
+            "{}",
+            e.body
+        );
+        assert!(e.body.contains("\"standing\":true"), "{}", e.body);
+    }
 }
 
 /// Holders answering and being rated update the engine in place (no re-read

@@ -32,6 +32,7 @@ mod restart;
 mod sealed;
 mod security_headers;
 mod story;
+mod transparency;
 mod web;
 mod web_browser;
 mod web_consoles;

@@ -285,8 +285,8 @@ async fn known_schema_version_is_the_newest_migration() {
     };
     let known = known_schema_version();
     assert_eq!(
-        known, 16,
-        "migrations/0016_mail_notifications.sql is the newest migration"
+        known, 17,
+        "migrations/0017_selection_log.sql is the newest migration"
     );
     db.connect().await.close().await;
     let mut conn = db.raw().await;

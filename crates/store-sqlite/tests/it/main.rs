@@ -121,8 +121,8 @@ async fn data_survives_close_and_reopen() {
 async fn known_schema_version_is_the_newest_migration() {
     let known = known_schema_version();
     assert_eq!(
-        known, 16,
-        "migrations/0016_mail_notifications.sql is the newest migration"
+        known, 17,
+        "migrations/0017_selection_log.sql is the newest migration"
     );
     let dir = TempDir::new().expect("temp dir");
     let store = SqliteStore::open(&db_path(&dir)).await.expect("open");

@@ -1,0 +1,44 @@
+-- Symbolon schema v17 (PostgreSQL): the selection log, a Merkle-tree
+-- transparency log of every demand's selection (RFC 6962 leaves over
+-- `body`; see crates/store/src/tlog.rs).
+--
+--   * selection_log_head: the one row counting entries; an append takes
+--     its index with UPDATE … RETURNING in the transaction that records
+--     the selection, so indices are gapless and in commit order;
+--   * selection_log: one entry per demand whose selection was made (its
+--     holders contacted, or the refusal), the exact bytes hashed;
+--   * selection_log_holders: the holders an entry names;
+--   * log_checkpoints: every signed checkpoint (size, root, signed note);
+--   * log_key: the log's Ed25519 seed, sealed under the master key.
+CREATE TABLE selection_log_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    size BIGINT NOT NULL
+);
+INSERT INTO selection_log_head (id, size) VALUES (1, 0);
+
+CREATE TABLE selection_log (
+    idx          BIGINT PRIMARY KEY,
+    demand_id    TEXT NOT NULL UNIQUE,
+    requester_id TEXT NOT NULL REFERENCES accounts(id),
+    body         TEXT NOT NULL,
+    created_at   BIGINT NOT NULL
+);
+
+CREATE TABLE selection_log_holders (
+    holder_id TEXT NOT NULL REFERENCES accounts(id),
+    idx       BIGINT NOT NULL REFERENCES selection_log(idx),
+    PRIMARY KEY (holder_id, idx)
+);
+
+CREATE TABLE log_checkpoints (
+    size       BIGINT PRIMARY KEY,
+    root       BYTEA NOT NULL,
+    note       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE log_key (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    sealed     BYTEA NOT NULL,
+    created_at BIGINT NOT NULL
+);
