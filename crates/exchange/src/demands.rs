@@ -45,7 +45,7 @@ impl Exchange {
         }
         let query = validate_text("query", &req.query, MAX_QUERY_CHARS, false)?;
         if Terms::of_query(&query).is_empty() {
-            return Err(ExchangeError::field(
+            return Err(ExchangeError::value(
                 "query",
                 "must contain at least one word",
             ));

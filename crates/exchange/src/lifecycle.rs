@@ -142,7 +142,9 @@ impl Exchange {
 
     /// `amount` in the order's currency, more than zero.
     pub(crate) fn amount_in(field: &str, amount: &str, currency: &str) -> ExchangeResult<i64> {
-        let m = Money::parse(amount, currency).map_err(|e| ExchangeError::field(field, e))?;
+        // The schema states the form; how many fraction digits the order's
+        // currency allows it cannot.
+        let m = Money::parse(amount, currency).map_err(|e| ExchangeError::value(field, e))?;
         if m.minor <= 0 {
             return Err(ExchangeError::field(field, "must be more than zero"));
         }
