@@ -51,6 +51,10 @@ echo "server at $base"
 key=$(curl -fsS -X POST "$base/v1/accounts" -H 'Content-Type: application/json' \
   -d '{"name": "schemathesis", "roles": ["provider", "holder", "requester"]}' \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["api_key"])')
+# A saved address and test card, so that orders (and what follows them) can be placed and paid.
+curl -fsS -X PUT "$base/v1/requester/profile" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+  -d '{"ship_to": {"name": "Ada", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"},
+       "payment_method": {"type": "sandbox_card", "number": "4242424242424242"}}' >/dev/null
 
 set +e
 # From the temp dir, so that schemathesis's and hypothesis's caches stay out of the tree.

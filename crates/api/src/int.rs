@@ -21,7 +21,7 @@ impl Visitor<'_> for Integral {
     }
     fn visit_f64<E: Error>(self, v: f64) -> Result<Self::Value, E> {
         // 2^63: past it an f64 is no exact integer of any field's type.
-        if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.223_372_036_854_775_807e18 {
+        if v.is_finite() && v.fract() == 0.0 && v.abs() < 9_223_372_036_854_775_808.0 {
             Ok(Some(v as i128))
         } else {
             Err(E::invalid_type(Unexpected::Float(v), &self))
