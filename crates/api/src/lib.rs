@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub mod events;
+pub mod int;
 pub mod tlog;
 
 #[cfg(feature = "openapi")]
@@ -120,6 +121,7 @@ pub struct CreateProduct {
     #[serde(default)]
     pub specs: BTreeMap<String, String>,
     pub price: Money,
+    #[serde(deserialize_with = "int::required")]
     pub stock: i64,
     /// GTIN-8/12/13/14 with a valid check digit; the pass's subject then gets a GS1 Digital Link id.
     #[serde(default)]
@@ -166,7 +168,11 @@ pub struct UpdateProduct {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<Money>,
     /// Units in stock (0 takes it off the market until it is back).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "int::optional"
+    )]
     pub stock: Option<i64>,
     /// A GTIN with a valid check digit; `""` removes it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -189,9 +195,10 @@ pub struct CreatePass {
     pub product_id: String,
     pub mode: PassMode,
     /// Number of units; required for unique passes, refused for shareable ones.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "int::optional")]
     pub units: Option<i64>,
     /// Commission paid to the holder, in basis points of the order total (0–10000).
+    #[serde(deserialize_with = "int::required")]
     pub commission_bps: i64,
     /// RFC 3339; absent means no expiry.
     #[serde(default)]
@@ -229,7 +236,7 @@ pub struct Pass {
 pub struct CreateGrant {
     pub holder_id: String,
     /// Units to hand over (unique passes only).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "int::optional")]
     pub units: Option<i64>,
 }
 
@@ -345,7 +352,7 @@ pub struct HolderCriteria {
     pub min_positive_rate: Option<f64>,
     #[serde(default)]
     pub min_success_rate: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "int::optional")]
     pub min_ratings: Option<u64>,
     #[serde(default)]
     pub fields: Option<Vec<String>>,
@@ -363,13 +370,13 @@ pub struct CreateDemand {
     #[serde(default)]
     pub holder: HolderCriteria,
     /// At least 2 (default 2).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "int::optional")]
     pub min_holders: Option<u32>,
     /// Default 5, at most 20.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "int::optional")]
     pub max_holders: Option<u32>,
     /// Default 300.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "int::optional")]
     pub ttl_seconds: Option<u32>,
     /// A standing demand: when fewer than `min_holders` qualify, the demand is
     /// stored as `waiting` (nobody contacted) and matched again as supply
@@ -556,7 +563,7 @@ pub struct RequesterProfile {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
     pub offer_id: String,
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "int::required")]
     pub quantity: i64,
     /// `true`: order and pay in one click with the saved payment method.
     #[serde(default)]
@@ -1060,7 +1067,7 @@ pub struct Health {
 #[serde(deny_unknown_fields)]
 pub struct CreatePassOrder {
     /// 1–`MAX_ORDER_QUANTITY` (default 1; unique passes: 1).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "int::optional")]
     pub quantity: Option<i64>,
     /// Pay at once with the saved payment method (one click).
     #[serde(default)]

@@ -101,7 +101,9 @@ pub fn validate_rate(field: &str, v: f64) -> Result<f64, ValidationError> {
     }
 }
 
-/// Checks a free-text field: trimmed non-empty (unless `allow_empty`), at most `max` characters, no control characters but newlines and tabs.
+/// Checks a free-text field: trimmed non-empty (unless `allow_empty`), at
+/// most `max` characters as sent (blanks around it count, as the API
+/// schema's `maxLength` counts them), no control characters but newlines and tabs.
 pub fn validate_text(
     field: &str,
     s: &str,
@@ -112,7 +114,7 @@ pub fn validate_text(
     if t.is_empty() && !allow_empty {
         return Err(ValidationError::new(field, "must not be empty"));
     }
-    if t.chars().count() > max {
+    if s.chars().count() > max {
         return Err(ValidationError::new(
             field,
             format!("must be at most {max} characters"),
@@ -225,7 +227,13 @@ impl Fanout {
         }
         let max = max_holders.unwrap_or(DEFAULT_MAX_HOLDERS.max(min));
         if !(min..=MAX_MAX_HOLDERS).contains(&max) {
-            return Err(ValidationError::new(
+            // The schema states 2–20; that it is at least `min_holders` is a rule between fields.
+            let refuse = if (MIN_MIN_HOLDERS..=MAX_MAX_HOLDERS).contains(&max) {
+                ValidationError::rule
+            } else {
+                ValidationError::new
+            };
+            return Err(refuse(
                 "max_holders",
                 format!("must be between min_holders ({min}) and {MAX_MAX_HOLDERS}"),
             ));

@@ -38,6 +38,7 @@ error_codes! {
     MalformedJson => ("malformed_json", 400, "The body is not valid JSON.");
     InvalidField => ("invalid_field", 400, "A field is missing, unknown or has a bad value; `details.field` names it.");
     InvalidQuery => ("invalid_query", 400, "A query-string parameter has a bad value.");
+    InvalidValue => ("invalid_value", 422, "A field has the documented form but breaks a rule the schema cannot state (a check digit, a checksum, a relation to another field or object); `details.field` names it and the field's description states the rule.");
     Unauthorized => ("unauthorized", 401, "No API key, or an unknown one.");
     InvalidCredentials => ("invalid_credentials", 401, "Wrong email or password (one message for both: which one is not said).");
     PaymentDeclined => ("payment_declined", 402, "The payment method was declined; nothing was ordered.");
@@ -112,6 +113,10 @@ impl fmt::Display for ErrorCode {
 pub struct ValidationError {
     pub field: String,
     pub message: String,
+    /// The value has the documented form (the API schema accepts it) but
+    /// breaks a rule the schema cannot state: 422 `invalid_value` rather
+    /// than 400 `invalid_field`.
+    pub rule: bool,
 }
 
 impl ValidationError {
@@ -119,6 +124,15 @@ impl ValidationError {
         Self {
             field: field.into(),
             message: message.into(),
+            rule: false,
+        }
+    }
+
+    /// A well-formed value refused by a rule the schema cannot state (the `rule` field).
+    pub fn rule(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            rule: true,
+            ..Self::new(field, message)
         }
     }
 }

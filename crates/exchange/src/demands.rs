@@ -33,7 +33,7 @@ pub struct ValidDemand {
 pub fn validate_demand(req: &api::CreateDemand) -> ExchangeResult<ValidDemand> {
     let query = validate_text("query", &req.query, MAX_QUERY_CHARS, false)?;
     if Terms::of_query(&query).is_empty() {
-        return Err(ExchangeError::field(
+        return Err(ExchangeError::value(
             "query",
             "must contain at least one word",
         ));

@@ -34,6 +34,11 @@ impl ExchangeError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         ValidationError::new(field, message).into()
     }
+    /// 422 `invalid_value`: the field has the documented form but breaks a
+    /// rule the API schema cannot state (it says the rule in words).
+    pub fn value(field: &str, message: impl Into<String>) -> Self {
+        ValidationError::rule(field, message).into()
+    }
     /// The error of a field checked inside the object `parent`: its
     /// `details.field` (and the message's mention of it) become
     /// `parent.field`. Other errors are unchanged.
@@ -69,8 +74,12 @@ impl ExchangeError {
 
 impl From<ValidationError> for ExchangeError {
     fn from(e: ValidationError) -> Self {
-        Self::new(ErrorCode::InvalidField, e.to_string())
-            .with_details(serde_json::json!({"field": e.field}))
+        let code = if e.rule {
+            ErrorCode::InvalidValue
+        } else {
+            ErrorCode::InvalidField
+        };
+        Self::new(code, e.to_string()).with_details(serde_json::json!({"field": e.field}))
     }
 }
 

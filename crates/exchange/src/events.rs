@@ -172,7 +172,13 @@ pub fn check_webhook_url(raw: &str, allow_private: bool) -> ExchangeResult<url::
     if raw.len() > MAX_WEBHOOK_URL_BYTES {
         return Err(bad(&format!("longer than {MAX_WEBHOOK_URL_BYTES} bytes")));
     }
-    let url = url::Url::parse(raw).map_err(|e| bad(&format!("not a URL: {e}")))?;
+    if !webhook_url_form(raw) {
+        return Err(bad("an http(s) URL: a host name of letters, digits, dots and hyphens (or a bracketed IPv6 address), an optional port, then a path and query of URL characters"));
+    }
+    // The documented form, yet refused by the URL parser (e.g. a dotted
+    // host that is no IPv4 address): a rule the schema does not state.
+    let url =
+        url::Url::parse(raw).map_err(|e| ExchangeError::value("url", format!("not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("only http and https URLs are allowed"));
     }
@@ -183,12 +189,72 @@ pub fn check_webhook_url(raw: &str, allow_private: bool) -> ExchangeResult<url::
         return Err(bad("the URL has no host"));
     }
     if !allow_private && literal_host_refused(&url) {
-        return Err(bad(
+        return Err(ExchangeError::value(
+            "url",
             "loopback and private addresses are not allowed (the exchange may allow them with --allow-private-webhooks)",
         ));
     }
     Ok(url)
 }
+
+/// The documented form of a webhook URL (the API schema's `pattern` for
+/// `CreateWebhook.url`, [`WEBHOOK_URL_PATTERN`], says the same).
+pub fn webhook_url_form(raw: &str) -> bool {
+    let lower = raw.get(..8).unwrap_or(raw).to_ascii_lowercase();
+    let rest = if lower.starts_with("https://") {
+        &raw[8..]
+    } else if lower.starts_with("http://") {
+        &raw[7..]
+    } else {
+        return false;
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let url_char = |c: char| c.is_ascii_alphanumeric() || "._~%!$&'()*+,;=:@/?-".contains(c);
+    if !tail.chars().all(url_char) {
+        return false;
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else {
+            return false;
+        };
+        if addr.is_empty()
+            || !addr
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
+            return false;
+        }
+        match after {
+            "" => ("v6", None),
+            p => match p.strip_prefix(':') {
+                Some(p) => ("v6", Some(p)),
+                None => return false,
+            },
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let label_ok = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let port_ok = port.is_none_or(|p| {
+        (1..=5).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && !(p.len() == 5 && p.starts_with('0'))
+            && p.parse::<u16>().is_ok()
+    });
+    (host == "v6" || host.split('.').all(label_ok)) && port_ok
+}
+
+/// [`webhook_url_form`] as a regular expression, for the API schema.
+pub const WEBHOOK_URL_PATTERN: &str = r"^[Hh][Tt][Tt][Pp][Ss]?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?(?:[/?][A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?$";
 
 /// The registration check: [`check_webhook_url`], then (unless private
 /// endpoints are allowed) the host name resolved as a connection resolves it
@@ -201,7 +267,7 @@ pub async fn check_webhook_target(raw: &str, allow_private: bool) -> ExchangeRes
         let port = url.port_or_known_default().unwrap_or(443);
         resolve_webhook_host(name, port, false)
             .await
-            .map_err(|e| ExchangeError::field("url", e.to_string()))?;
+            .map_err(|e| ExchangeError::value("url", e.to_string()))?;
     }
     Ok(url)
 }

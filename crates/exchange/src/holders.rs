@@ -221,7 +221,7 @@ impl Exchange {
         }
         let query = MatchQuery::new(item, Default::default());
         if !chosen && !self.engine.check(&query, &doc).passes() {
-            return Err(ExchangeError::field(
+            return Err(ExchangeError::value(
                 "pass_id",
                 "the pass does not match the demand's item",
             ));

@@ -142,7 +142,17 @@ impl Exchange {
 
     /// `amount` in the order's currency, more than zero.
     pub(crate) fn amount_in(field: &str, amount: &str, currency: &str) -> ExchangeResult<i64> {
-        let m = Money::parse(amount, currency).map_err(|e| ExchangeError::field(field, e))?;
+        // The schema states the form; how many fraction digits the order's
+        // currency allows it cannot.
+        let m = Money::parse(amount, currency).map_err(|e| {
+            let (int, frac) = amount.split_once('.').unwrap_or((amount, "1"));
+            let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+            if digits(int) && digits(frac) && frac.len() <= 4 {
+                ExchangeError::value(field, e)
+            } else {
+                ExchangeError::field(field, e)
+            }
+        })?;
         if m.minor <= 0 {
             return Err(ExchangeError::field(field, "must be more than zero"));
         }

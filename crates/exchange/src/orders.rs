@@ -103,7 +103,7 @@ impl Exchange {
         on_sale(&product)?;
         let quantity = validate_range("quantity", req.quantity, 1, MAX_ORDER_QUANTITY)?;
         if pass.mode == PassMode::Unique && quantity != 1 {
-            return Err(ExchangeError::field(
+            return Err(ExchangeError::value(
                 "quantity",
                 "an accepted unique pass transfers one unit: quantity must be 1",
             ));

@@ -241,7 +241,7 @@ impl Exchange {
         let public = base64_url_32(get("x")).ok_or_else(|| bad("x: 32 bytes in base64url"))?;
         let jwk = Jwk::from_public_bytes(&public);
         if jwk.check().is_err() {
-            return Err(bad("x: not an Ed25519 public key"));
+            return Err(ExchangeError::value("jwk", "x: not an Ed25519 public key"));
         }
         let keys = self.store.provider_keys(&me.id).await?;
         if keys.iter().any(|k| k.kid == jwk.kid) {
@@ -656,11 +656,16 @@ impl Exchange {
             return Err(ExchangeError::forbidden("the unit belongs to someone else"));
         }
         if req.to == me.id {
-            return Err(ExchangeError::field("to", "the unit is already yours"));
+            return Err(ExchangeError::value("to", "the unit is already yours"));
         }
         match self.store.account(&req.to).await {
             Ok(_) => {}
-            Err(StoreError::NotFound) => return Err(ExchangeError::field("to", "no such account")),
+            Err(StoreError::NotFound) => {
+                return Err(
+                    ExchangeError::new(ErrorCode::NotFound, "to: no such account")
+                        .with_details(json!({"field": "to"})),
+                )
+            }
             Err(e) => return Err(e.into()),
         }
         let now = self.now();
@@ -726,27 +731,28 @@ impl Exchange {
             None => None,
             Some(via) => match self.store.holding(via, &pass.id).await {
                 Ok(_) if *via == me.id => {
-                    return Err(ExchangeError::field("via", "a holder cannot credit itself"))
+                    return Err(ExchangeError::value("via", "a holder cannot credit itself"))
                 }
                 Ok(_) => Some(via.clone()),
                 Err(StoreError::NotFound) => {
-                    return Err(ExchangeError::field(
-                        "via",
-                        "no holder of this pass has that id",
-                    ))
+                    return Err(ExchangeError::new(
+                        ErrorCode::NotFound,
+                        "via: no holder of this pass has that id",
+                    )
+                    .with_details(json!({"field": "via"})))
                 }
                 Err(e) => return Err(e.into()),
             },
         };
         if pass.mode == PassMode::Unique {
             if quantity != 1 {
-                return Err(ExchangeError::field(
+                return Err(ExchangeError::value(
                     "quantity",
                     "a unique pass transfers one unit per order: quantity must be 1",
                 ));
             }
             if holder.is_none() {
-                return Err(ExchangeError::field(
+                return Err(ExchangeError::value(
                     "via",
                     "units of a unique pass are sold by their holders: order through a holder's link",
                 ));

@@ -100,13 +100,16 @@ impl PaymentGateway for SandboxGateway {
             ));
         }
         let digits: String = number.chars().filter(|c| *c != ' ' && *c != '-').collect();
-        if !(12..=19).contains(&digits.len())
-            || !digits.bytes().all(|b| b.is_ascii_digit())
-            || !luhn_ok(&digits)
-        {
+        if !(12..=19).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ValidationError::new(
                 "payment_method.number",
                 "not a valid card number",
+            ));
+        }
+        if !luhn_ok(&digits) {
+            return Err(ValidationError::rule(
+                "payment_method.number",
+                "not a valid card number (its check digit is wrong)",
             ));
         }
         let outcome = match digits.as_str() {

@@ -91,7 +91,7 @@ pub fn validate_email(email: &str) -> ExchangeResult<String> {
     if e.is_empty() {
         return bad("must not be empty");
     }
-    if e.chars().count() > MAX_EMAIL_CHARS {
+    if email.chars().count() > MAX_EMAIL_CHARS {
         return bad(&format!("must be at most {MAX_EMAIL_CHARS} characters"));
     }
     if e.chars().any(|c| c.is_whitespace() || c.is_control()) {

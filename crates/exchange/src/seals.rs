@@ -63,12 +63,32 @@ impl Exchange {
         me: &store::Account,
         req: &api::SetPartyKeys,
     ) -> ExchangeResult<api::PartyKeys> {
-        seal::parse_recipient(&req.age_recipient)
-            .map_err(|e| ExchangeError::field("age_recipient", e.to_string()))?;
+        seal::parse_recipient(&req.age_recipient).map_err(|e| {
+            // A recipient of the right form whose checksum fails fits the schema.
+            let r = req.age_recipient.trim();
+            let form = r.len() == 62
+                && r.starts_with("age1")
+                && r[4..]
+                    .bytes()
+                    .all(|b| b"qpzry9x8gf2tvdw0s3jn54khce6mua7l".contains(&b));
+            let refuse = if form {
+                ExchangeError::value
+            } else {
+                ExchangeError::field
+            };
+            refuse("age_recipient", e.to_string())
+        })?;
         let jwk: symbolon_pass::Jwk = serde_json::from_value(req.signing_jwk.clone())
             .map_err(|e| ExchangeError::field("signing_jwk", e.to_string()))?;
+        if jwk.kty != "OKP" || jwk.crv != "Ed25519" {
+            return Err(ExchangeError::field(
+                "signing_jwk",
+                "only OKP/Ed25519 keys (kty OKP, crv Ed25519)",
+            ));
+        }
+        public_bytes(&jwk)?;
         jwk.check()
-            .map_err(|e| ExchangeError::field("signing_jwk", e.to_string()))?;
+            .map_err(|e| ExchangeError::value("signing_jwk", e.to_string()))?;
         let keys = store::PartyKeys {
             account_id: me.id.clone(),
             age_recipient: req.age_recipient.trim().to_string(),
@@ -184,7 +204,7 @@ impl Exchange {
             .holding(&req.holder_id, pass_id)
             .await
             .map_err(|_| {
-                ExchangeError::field("holder_id", "that account does not hold the pass")
+                ExchangeError::value("holder_id", "that account does not hold the pass")
             })?;
         let bytes = wrapped("wrapped", &req.wrapped)?;
         self.add_share(me, pass_id, &req.holder_id, "holder", None, None, bytes)

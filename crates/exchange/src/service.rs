@@ -55,14 +55,18 @@ pub(crate) fn parse_money(field: &str, m: &api::Money) -> Result<Money, Validati
     Ok(money)
 }
 
-/// A store lookup of an object the request body names: `NotFound` becomes a 400 naming the field.
+/// A store lookup of an object the request body names: `NotFound` becomes a
+/// 404 `not_found` naming the field (a well-formed id of nothing, as Stripe answers).
 pub(crate) fn referenced<T>(
     r: Result<T, StoreError>,
     field: &str,
     message: &str,
 ) -> ExchangeResult<T> {
     r.map_err(|e| match e {
-        StoreError::NotFound => ExchangeError::field(field, message),
+        StoreError::NotFound => {
+            ExchangeError::new(ErrorCode::NotFound, format!("{field}: {message}"))
+                .with_details(json!({"field": field}))
+        }
         other => other.into(),
     })
 }
@@ -72,9 +76,9 @@ pub(crate) fn units_for(mode: PassMode, units: Option<i64>) -> ExchangeResult<Op
     match (mode, units) {
         (PassMode::Unique, Some(u)) => Ok(Some(validate_range("units", u, 1, MAX_UNITS)?)),
         (PassMode::Unique, None) => {
-            Err(ExchangeError::field("units", "required for a unique pass"))
+            Err(ExchangeError::value("units", "required for a unique pass"))
         }
-        (PassMode::Shareable, Some(_)) => Err(ExchangeError::field(
+        (PassMode::Shareable, Some(_)) => Err(ExchangeError::value(
             "units",
             "only unique passes have units",
         )),
@@ -155,8 +159,14 @@ pub(crate) fn product_stock(n: i64) -> ExchangeResult<i64> {
 }
 
 pub(crate) fn product_gtin(g: &str) -> ExchangeResult<String> {
-    if symbolon_pass::valid_gtin(g.trim()) {
-        Ok(g.trim().to_string())
+    let g = g.trim();
+    if symbolon_pass::valid_gtin(g) {
+        Ok(g.to_string())
+    } else if matches!(g.len(), 8 | 12 | 13 | 14) && g.bytes().all(|b| b.is_ascii_digit()) {
+        Err(ExchangeError::value(
+            "gtin",
+            "the GTIN's check digit is wrong",
+        ))
     } else {
         Err(ExchangeError::field(
             "gtin",
@@ -519,7 +529,7 @@ impl Exchange {
         };
         let units = units_for(mode, req.units)?;
         if let Some(n) = units.filter(|n| *n > product.stock) {
-            return Err(ExchangeError::field(
+            return Err(ExchangeError::value(
                 "units",
                 format!(
                     "a unique pass cannot promise {n} units: the product has {} in stock",
@@ -536,10 +546,10 @@ impl Exchange {
                 let t = Timestamp::parse_rfc3339(s)
                     .ok_or_else(|| ExchangeError::field("valid_until", "not an RFC 3339 time"))?;
                 if t <= now {
-                    return Err(ExchangeError::field("valid_until", "must be in the future"));
+                    return Err(ExchangeError::value("valid_until", "must be in the future"));
                 }
                 if t > now.plus_seconds(MAX_PASS_VALIDITY_DAYS * 86_400) {
-                    return Err(ExchangeError::field(
+                    return Err(ExchangeError::value(
                         "valid_until",
                         format!("at most {MAX_PASS_VALIDITY_DAYS} days ahead"),
                     ));
@@ -646,7 +656,7 @@ impl Exchange {
             "no such holder",
         )?;
         if !holder.has_role(Role::Holder) {
-            return Err(ExchangeError::field(
+            return Err(ExchangeError::value(
                 "holder_id",
                 "the account is not a holder",
             ));

@@ -46,13 +46,18 @@ pub struct EventParams {
     responses(
         (status = 200, description = "A page of events (JSON), or a stream: each SSE event has `id:` = the event id, `event:` = its type and `data:` = the Event JSON.",
             content((EventPage = "application/json"), (String = "text/event-stream"))),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 429, description = "`too_many_streams`: the account already holds the most event streams open at once", body = ErrorBody)))]
 pub async fn events(
     State(s): State<AppState>,
     Caller(me): Caller,
     headers: HeaderMap,
     Query(p): Query<EventParams>,
 ) -> ApiResult<Response> {
+    // Checked whether or not a stream is asked for: a bad header is a bad request.
+    let last_event_id = headers
+        .get("last-event-id")
+        .map(|v| parse_cursor("Last-Event-ID", v.to_str().unwrap_or("?")))
+        .transpose()?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -64,8 +69,8 @@ pub async fn events(
             .await?;
         return Ok(axum::Json(page).into_response());
     }
-    let cursor = match headers.get("last-event-id") {
-        Some(v) => parse_cursor("Last-Event-ID", v.to_str().unwrap_or("?"))?,
+    let cursor = match last_event_id {
+        Some(c) => c,
         None => parse_cursor("after", p.after.as_deref().unwrap_or(""))?,
     };
     let slot = s.exchange.hub().open_stream(&me.id)?;
@@ -168,7 +173,7 @@ pub async fn set_party_keys(
 }
 
 #[utoipa::path(get, path = "/v1/accounts/{id}/keys", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = PartyKeys), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PartyKeys), (status = 409, description = "`party_keys_missing`: the account has not registered its keys", body = ErrorBody)))]
 pub async fn party_keys(
     State(s): State<AppState>,
     Caller(_me): Caller,
@@ -179,7 +184,7 @@ pub async fn party_keys(
 
 #[utoipa::path(put, path = "/v1/passes/{id}/seal", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = PassSeal,
-    responses((status = 201, body = PassSeal), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = PassSeal), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "`already_sealed`: the pass carries a sealed secret already; `party_keys_missing`: register your keys first", body = ErrorBody)))]
 pub async fn put_seal(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -193,7 +198,7 @@ pub async fn put_seal(
 }
 
 #[utoipa::path(get, path = "/v1/passes/{id}/seal", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = PassSeal), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PassSeal), (status = 409, description = "`not_sealed`: the pass carries no sealed secret", body = ErrorBody)))]
 pub async fn get_seal(
     State(s): State<AppState>,
     Caller(_me): Caller,
@@ -204,7 +209,8 @@ pub async fn get_seal(
 
 #[utoipa::path(post, path = "/v1/passes/{id}/shares", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = ShareToHolder,
-    responses((status = 201, body = SealedShare), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = SealedShare), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "`not_sealed`: the pass carries no sealed secret; `shares_already_sent`", body = ErrorBody)))]
 pub async fn share_to_holder(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -229,7 +235,8 @@ pub async fn my_shares(
 
 #[utoipa::path(post, path = "/v1/offers/{id}/shares", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = WrappedShares,
-    responses((status = 201, body = SealedShares), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = SealedShares), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "`invalid_state`: the offer is not yours or not open; `not_sealed`; `shares_already_sent`", body = ErrorBody)))]
 pub async fn share_with_offer(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -243,7 +250,7 @@ pub async fn share_with_offer(
 }
 
 #[utoipa::path(get, path = "/v1/offers/{id}/requester/keys", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = PartyKeys), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = PartyKeys), (status = 403, body = ErrorBody), (status = 409, description = "`party_keys_missing`: the requester has not registered its keys", body = ErrorBody)))]
 pub async fn offer_requester_keys(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -254,7 +261,7 @@ pub async fn offer_requester_keys(
 
 #[utoipa::path(post, path = "/v1/orders/{id}/shares", tag = "sealed secrets", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = WrappedShares,
-    responses((status = 201, body = SealedShares), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = SealedShares), (status = 403, body = ErrorBody), (status = 409, description = "`invalid_state`: the order is not paid; `not_sealed`; `shares_already_sent`", body = ErrorBody)))]
 pub async fn release_shares(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -269,7 +276,8 @@ pub async fn release_shares(
 
 #[utoipa::path(post, path = "/v1/webhooks", tag = "events", security(("bearer" = [])), request_body = CreateWebhook,
     responses((status = 201, body = Webhook, description = "The endpoint, with its `whsec_` secret (shown only here and on rotation)."),
-        (status = 400, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 429, description = "`too_many_webhooks`: the account already has the most webhook endpoints", body = ErrorBody),
+        (status = 409, description = "`idempotency_error`: also when the endpoint an `Idempotency-Key` created was deleted since (a replay never names a deleted endpoint)", body = ErrorBody)))]
 pub async fn create_webhook(
     State(s): State<AppState>,
     Caller(me): Caller,

@@ -121,6 +121,9 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
         )
         .into_response(),
         Ok(IdempotencyStart::Replay(r)) => {
+            if let Some(gone) = deleted_since(&s, &account, &parts, &r).await {
+                return gone;
+            }
             let mut resp = (
                 StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 r.body,
@@ -192,6 +195,41 @@ pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Respo
             }
             Response::from_parts(rparts, Body::from(rbytes))
         }
+    }
+}
+
+/// A replay answers what the first request answered, whatever happened
+/// since (Stripe semantics) — except that it never answers a 201 naming an
+/// object deleted since. Webhook endpoints are the only objects the API
+/// deletes, so a replayed `POST /v1/webhooks` whose endpoint is gone answers
+/// 409 `idempotency_error` (a new key creates another endpoint).
+async fn deleted_since(
+    s: &AppState,
+    account: &symbolon_store::Account,
+    parts: &axum::http::request::Parts,
+    stored: &StoredResponse,
+) -> Option<Response> {
+    // The layer runs inside the `/v1` router, which sees paths without it.
+    let path = parts.uri.path();
+    if path.strip_prefix("/v1").unwrap_or(path) != "/webhooks"
+        || stored.status != StatusCode::CREATED.as_u16()
+    {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_slice(&stored.body).ok()?;
+    let id = body.get("id")?.as_str()?;
+    match s.exchange.get_webhook(account, id).await {
+        Err(e) if e.code == ErrorCode::NotFound => Some(
+            ApiError(
+                ExchangeError::new(
+                    ErrorCode::IdempotencyError,
+                    format!("the webhook endpoint {id} this Idempotency-Key created was deleted since; use a new key to create another"),
+                )
+                .with_details(json!({"deleted": id})),
+            )
+            .into_response(),
+        ),
+        _ => None,
     }
 }
 

@@ -1,6 +1,15 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 //! `docs/openapi.json` is the committed copy; a test fails when they drift.
 
+mod constraints;
+mod errors;
+mod links;
+
+pub use constraints::constrained;
+use errors::ErrorResponses;
+pub use errors::{names_code, RATE_LIMITED};
+pub use links::LINKS;
+
 use crate::routes::*;
 use symbolon_api::*;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -43,45 +52,17 @@ impl Modify for IdempotencyHeader {
                 .parameter_in(ParameterIn::Header)
                 .required(Required::False)
                 .description(Some(
-                    "Makes the POST safe to retry (Stripe semantics): the same key with the same request replays the first answer (`Idempotent-Replayed: true`); with another request, or while the first still runs → 409 `idempotency_error`. Keys are per account, 1–255 visible ASCII characters, kept 24 h.",
+                    "Makes the POST safe to retry (Stripe semantics): the same key with the same request replays the first answer (`Idempotent-Replayed: true`), even if what it made has changed since; with another request, or while the first still runs → 409 `idempotency_error`. One exception: a replay of `POST /v1/webhooks` whose endpoint was deleted since answers 409 `idempotency_error` rather than a 201 naming an endpoint that no longer exists (use a new key to create another). Keys are per account, 1–255 visible ASCII characters (a bad one → 400 `invalid_field`), kept 24 h; an answer of 5xx is not kept.",
                 ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String).max_length(Some(255))))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(symbolon_core::limits::MAX_IDEMPOTENCY_KEY_CHARS))
+                        .pattern(Some("^[!-~]+$")),
+                ))
                 .build();
             op.parameters.get_or_insert_with(Vec::new).push(p);
-        }
-    }
-}
-
-/// Documents 408 `request_timeout` on every operation with a request body:
-/// a body that does not arrive within `body_read_timeout` is cut off.
-struct BodyTimeout;
-
-impl Modify for BodyTimeout {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        for item in openapi.paths.paths.values_mut() {
-            for op in [item.post.as_mut(), item.put.as_mut(), item.patch.as_mut()]
-                .into_iter()
-                .flatten()
-            {
-                if op.request_body.is_none() {
-                    continue;
-                }
-                let response = ResponseBuilder::new()
-                    .description(
-                        "request_timeout: the body did not arrive within the server's body read timeout (30 s by default); the connection is closed",
-                    )
-                    .content(
-                        "application/json",
-                        ContentBuilder::new()
-                            .schema(Some(Ref::from_schema_name("ErrorBody")))
-                            .build(),
-                    )
-                    .build();
-                op.responses
-                    .responses
-                    .insert("408".to_string(), response.into());
-            }
         }
     }
 }
@@ -89,7 +70,7 @@ impl Modify for BodyTimeout {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Symbolon API", version = "1", description = "The Symbolon exchange: demands to at least two qualified holders, provider-signed passes, one-click order and payment, reputation.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"?}}` with a stable code."),
-    modifiers(&BearerAuth, &IdempotencyHeader, &BodyTimeout),
+    modifiers(&BearerAuth, &IdempotencyHeader, &ErrorResponses),
     paths(
         healthz, create_account, whoami, create_product, list_products, update_product, archive_product,
         get_product, create_pass, get_pass, grant, jwks,
@@ -121,9 +102,16 @@ impl Modify for BodyTimeout {
 )]
 pub struct ApiDoc;
 
+/// The document: the annotations, the generic error answers and links,
+/// and the input constraints ([`constraints`]).
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    constraints::apply(&mut doc);
+    links::apply(&mut doc);
+    doc
+}
+
 /// The document as pretty JSON (what `/openapi.json` serves and `docs/openapi.json` holds).
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".into())
+    serde_json::to_string_pretty(&document()).unwrap_or_else(|_| "{}".into())
 }

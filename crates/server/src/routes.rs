@@ -61,7 +61,7 @@ pub async fn healthz() -> axum::Json<Health> {
 }
 
 #[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = CreateAccount,
-    responses((status = 201, body = AccountCreated), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = AccountCreated), (status = 400, body = ErrorBody), (status = 403, description = "`registration_closed`: this exchange does not accept new accounts", body = ErrorBody),
               (status = 409, description = "email_taken: `login.email` already signs in another account (compared case-insensitively)", body = ErrorBody),
               (status = 429, description = "too_many_registrations: this address reached the server's `registrations_per_ip_per_hour`; `Retry-After` says when to retry", body = ErrorBody,
                headers(("Retry-After" = u64, description = "Seconds until this address may register again")))))]
@@ -137,7 +137,8 @@ pub async fn get_product(
 }
 
 #[utoipa::path(post, path = "/v1/passes", tag = "provider", security(("bearer" = [])), request_body = CreatePass,
-    responses((status = 201, body = Pass), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = Pass), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "`product_archived`: the product is no longer sold; `product_changed`: the product changed while the pass was being signed (retry)", body = ErrorBody)))]
 pub async fn create_pass(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -157,7 +158,7 @@ pub async fn get_pass(
 
 #[utoipa::path(post, path = "/v1/passes/{id}/grants", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = CreateGrant,
-    responses((status = 201, body = Holding), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = Holding), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "`units_exhausted`: the pass has no unit left to grant; `pass_revoked`, `pass_expired`: the pass cannot be granted; `product_archived`", body = ErrorBody)))]
 pub async fn grant(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -210,7 +211,8 @@ pub async fn inbox(
 
 #[utoipa::path(post, path = "/v1/interactions/{id}/offer", tag = "holder", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = CreateOffer,
-    responses((status = 201, body = Offer), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = Offer), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "`interaction_closed`: the request was answered, declined or has expired; `pass_revoked`, `pass_expired`, `units_exhausted`, `product_archived`: the pass cannot be offered", body = ErrorBody),
+        (status = 422, description = "`pass_signature_invalid`: the pass does not verify against its provider's published keys", body = ErrorBody)))]
 pub async fn offer(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -222,7 +224,7 @@ pub async fn offer(
 
 #[utoipa::path(post, path = "/v1/interactions/{id}/decline", tag = "holder", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content = Option<DeclineInteraction>, description = "Optional: a reason the requester sees with the demand"),
-    responses((status = 200, body = InteractionState), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = InteractionState), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "`interaction_closed`: the request was already answered, declined or has expired", body = ErrorBody)))]
 pub async fn decline(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -237,7 +239,8 @@ pub async fn decline(
 
 #[utoipa::path(post, path = "/v1/demands", tag = "requester", security(("bearer" = [])), request_body = CreateDemand,
     responses((status = 201, body = DemandCreated), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-              (status = 422, description = "insufficient_holders: details count eliminations per criterion", body = ErrorBody)))]
+              (status = 422, description = "`insufficient_holders`: fewer holders qualify than `min_holders`; `details` counts the eliminations per criterion. Nobody was contacted.", body = ErrorBody),
+        (status = 429, description = "`too_many_waiting_demands`, `too_many_open_demands`: the requester's limits on standing and open demands", body = ErrorBody)))]
 pub async fn create_demand(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -282,7 +285,7 @@ pub async fn get_demand(
 }
 
 #[utoipa::path(post, path = "/v1/offers/{id}/accept", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Offer), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Offer), (status = 403, body = ErrorBody), (status = 409, description = "`offer_already_accepted`: this or another offer of the demand was accepted; `demand_cancelled`; `interaction_closed`; `pass_revoked`, `pass_expired`, `product_archived`: the pass can no longer be sold", body = ErrorBody)))]
 pub async fn accept(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -293,7 +296,7 @@ pub async fn accept(
 
 #[utoipa::path(post, path = "/v1/offers/{id}/rating", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = CreateRating,
-    responses((status = 201, body = Rating), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = Rating), (status = 403, body = ErrorBody), (status = 409, description = "`already_rated`: the offer was rated before; `rating_not_allowed`: only the requester of the accepted offer, once its order is delivered or its dispute closed", body = ErrorBody)))]
 pub async fn rate(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -314,7 +317,7 @@ pub async fn set_requester_profile(
 }
 
 #[utoipa::path(get, path = "/v1/requester/profile", tag = "requester", security(("bearer" = [])),
-    responses((status = 200, body = RequesterProfile), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RequesterProfile), (status = 404, description = "`not_found`: no requester profile saved yet", body = ErrorBody)))]
 pub async fn get_requester_profile(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -323,8 +326,9 @@ pub async fn get_requester_profile(
 }
 
 #[utoipa::path(post, path = "/v1/orders", tag = "requester", security(("bearer" = [])), request_body = CreateOrder,
-    responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 402, body = ErrorBody),
-              (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 402, description = "`payment_declined`: the card was declined; nothing was ordered", body = ErrorBody),
+              (status = 403, body = ErrorBody), (status = 409, description = "`offer_not_accepted`, `already_ordered`; `pass_revoked`, `pass_expired`, `product_archived`; `insufficient_stock`, `units_exhausted`, `unit_already_sold` (when paying at once)", body = ErrorBody), (status = 422, description = "`payment_method_missing`: `pay: true` without a saved payment method; `shipping_address_missing`: no `ship_to` given or saved", body = ErrorBody),
+        (status = 429, description = "`too_many_unpaid_orders`: the requester's unpaid orders or their quantities reached the limit", body = ErrorBody)))]
 pub async fn create_order(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -357,7 +361,8 @@ pub async fn get_order(
 }
 
 #[utoipa::path(post, path = "/v1/orders/{id}/pay", tag = "requester", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Order), (status = 402, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Order), (status = 402, description = "`payment_declined`: the card was declined; the order stays unpaid", body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "`invalid_transition`: the order is not unpaid (`details.status`); `order_expired`: it passed `pay_by`; `insufficient_stock`, `units_exhausted`, `unit_already_sold`; `product_archived`", body = ErrorBody),
+        (status = 422, description = "`payment_method_missing`: no saved payment method", body = ErrorBody)))]
 pub async fn pay_order(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -368,7 +373,7 @@ pub async fn pay_order(
 
 #[utoipa::path(post, path = "/v1/orders/{id}/ship", tag = "provider", security(("bearer" = [])), params(("id" = String, Path)),
     request_body(content = Option<ShipOrder>, description = "Optional: the carrier and tracking number, shown to the requester on the order"),
-    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Order), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "`invalid_transition`: the order is not paid (`details.status`)", body = ErrorBody)))]
 pub async fn ship_order(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -448,7 +453,8 @@ pub async fn signing_keys(
 }
 
 #[utoipa::path(post, path = "/v1/provider/keys/rotate", tag = "provider", security(("bearer" = [])),
-    responses((status = 200, description = "A new key signs from now on; retired keys stay published until their passes expire", body = SigningKeys), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "A new key signs from now on; retired keys stay published until their passes expire", body = SigningKeys), (status = 403, body = ErrorBody),
+        (status = 409, description = "`invalid_state`: the provider has reached its number of signing keys", body = ErrorBody)))]
 pub async fn rotate_key(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -484,7 +490,7 @@ pub async fn pass_units(
 #[utoipa::path(post, path = "/v1/passes/{id}/units/{unit}/transfer", tag = "requester", security(("bearer" = [])),
     params(("id" = String, Path), ("unit" = i64, Path)), request_body = TransferUnit,
     responses((status = 200, body = UnitHistory), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, description = "`invalid_state`: the unit is not yours to hand on, or has changed hands too often", body = ErrorBody)))]
 pub async fn transfer_unit(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -496,8 +502,9 @@ pub async fn transfer_unit(
 
 #[utoipa::path(post, path = "/v1/passes/{id}/orders", tag = "orders", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = CreatePassOrder,
-    responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 402, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Order), (status = 400, body = ErrorBody), (status = 402, description = "`payment_declined`: the card was declined; nothing was ordered", body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "`pass_revoked`, `pass_expired`, `product_archived`; `insufficient_stock`, `units_exhausted`, `unit_already_sold` (when paying at once)", body = ErrorBody), (status = 422, description = "`payment_method_missing`: `pay: true` without a saved payment method; `shipping_address_missing`: no `ship_to` given or saved", body = ErrorBody),
+        (status = 429, description = "`too_many_unpaid_orders`: the requester's unpaid orders or their quantities reached the limit", body = ErrorBody)))]
 pub async fn pass_order(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -509,7 +516,7 @@ pub async fn pass_order(
 
 #[utoipa::path(post, path = "/v1/provider/keys", tag = "provider", security(("bearer" = [])), request_body = RegisterSigningKey,
     responses((status = 200, description = "The key is published at once and may sign passes you upload", body = SigningKeys),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "`invalid_state`: the key is registered already, or the provider has reached its number of signing keys", body = ErrorBody)))]
 pub async fn register_key(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -520,7 +527,7 @@ pub async fn register_key(
 
 #[utoipa::path(post, path = "/v1/passes/upload", tag = "provider", security(("bearer" = [])), request_body = UploadPass,
     responses((status = 201, description = "A pass you signed yourself (`symbolon pass sign`), verified and issued", body = Pass),
-        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, description = "`invalid_state`: the signing key is not one of yours, or retired; `product_archived`", body = ErrorBody), (status = 422, description = "`pass_signature_invalid`: the pass does not verify against your published keys", body = ErrorBody)))]
 pub async fn upload_pass(
     State(s): State<AppState>,
     Caller(me): Caller,

@@ -343,7 +343,7 @@ async fn an_offer_with_an_unrelated_pass_is_refused(backend: Backend) {
             },
         )
         .await;
-    assert_api_err(wrong, 400, "invalid_field");
+    assert_api_err(wrong, 422, "invalid_value");
     a.offer(
         &item.id,
         &CreateOffer {

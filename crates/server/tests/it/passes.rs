@@ -318,8 +318,8 @@ async fn a_unit_changes_hands_three_times_and_is_never_sold_twice(backend: Backe
     assert_api_err(
         r3.transfer_unit(&pass.id, unit, &TransferUnit { to: r3_id.clone() })
             .await,
-        400,
-        "invalid_field",
+        422,
+        "invalid_value",
     );
     assert_api_err(
         r3.transfer_unit(
@@ -330,8 +330,8 @@ async fn a_unit_changes_hands_three_times_and_is_never_sold_twice(backend: Backe
             },
         )
         .await,
-        400,
-        "invalid_field",
+        404,
+        "not_found",
     );
 
     // The chain, fetched by anyone, verifies offline against the issuer's keys.
@@ -451,8 +451,8 @@ async fn a_holders_link_credits_the_holder_for_page_orders(backend: Backend) {
         buyer
             .pass_order(&pass.id, &order_req(Some(&stranger_id), true))
             .await,
-        400,
-        "invalid_field",
+        404,
+        "not_found",
     );
     let o = buyer
         .pass_order(&pass.id, &order_req(Some(&h_id), true))
@@ -507,8 +507,8 @@ async fn a_holders_link_credits_the_holder_for_page_orders(backend: Backend) {
     provider.grant(&uniq.id, &g).await.unwrap();
     assert_api_err(
         buyer.pass_order(&uniq.id, &order_req(None, true)).await,
-        400,
-        "invalid_field",
+        422,
+        "invalid_value",
     );
     let mut one = order_req(Some(&h_id), true);
     one.quantity = Some(1);

@@ -164,7 +164,7 @@ async fn the_sealed_secret_api_refuses_what_it_can_check() {
         .share_to_holder(&pass.id, &to(&stranger_id, &wrapped))
         .await;
     assert_eq!(
-        assert_api_err(err, 400, "invalid_field").unwrap()["field"],
+        assert_api_err(err, 422, "invalid_value").unwrap()["field"],
         "holder_id"
     );
     let err = provider

@@ -542,8 +542,8 @@ async fn unique_pass_transfers_one_unit_per_paid_order(backend: Backend) {
     assert_eq!(a.wallet().await.unwrap().items[0].units_left, Some(1));
     assert_api_err(
         r.create_order(&order(&oa.id, 2, true)).await,
-        400,
-        "invalid_field",
+        422,
+        "invalid_value",
     );
     // Ordered without paying, the unit stays with the holder; paying moves it.
     let o = r.create_order(&order(&oa.id, 1, false)).await.unwrap();
