@@ -368,14 +368,14 @@ impl Exchange {
         to: u64,
     ) -> ExchangeResult<api::ConsistencyProof> {
         if from > to {
-            return Err(ExchangeError::field(
+            return Err(ExchangeError::value(
                 "from",
                 "must not be greater than `to`",
             ));
         }
         let tree = self.synced_tree().await?;
         if to > tree.len() {
-            return Err(ExchangeError::field(
+            return Err(ExchangeError::value(
                 "to",
                 format!("the log has {} entries", tree.len()),
             ));

@@ -37,6 +37,7 @@ pub struct SelectionParams {
     /// The `next_before` of the previous page: entries with a smaller index.
     pub before: Option<u64>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -53,9 +54,8 @@ pub struct ConsistencyParams {
 
 #[utoipa::path(get, path = "/v1/demands/{id}/proof", tag = "transparency", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, description = "The demand's selection entry (holders contacted with their score parts, or the refusal with the holders each criterion eliminated), its inclusion proof and the signed checkpoint it leads to. For the demand's requester and for the holders the entry names.", body = SelectionProof),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, description = "no such demand, or a standing demand whose holders are not selected yet", body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 403, description = "forbidden: the demand is another requester's and its entry does not name you", body = ErrorBody),
+        (status = 404, description = "not_found: no such demand, or a standing demand whose holders are not selected yet", body = ErrorBody)))]
 pub async fn demand_proof(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -66,8 +66,8 @@ pub async fn demand_proof(
 
 #[utoipa::path(get, path = "/v1/holder/selections", tag = "transparency", security(("bearer" = [])), params(SelectionParams),
     responses((status = 200, description = "The selection entries naming you (demands you were contacted for), newest first; fetch each one's proof at `/v1/demands/{id}/proof`.", body = SelectionList),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 400, description = "`limit` out of 1–200", body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 403, description = "forbidden: the account is not a holder", body = ErrorBody),
+        (status = 400, description = "invalid_request: `limit` out of 1–200", body = ErrorBody)))]
 pub async fn holder_selections(
     State(s): State<AppState>,
     Caller(me): Caller,
@@ -80,8 +80,7 @@ pub async fn holder_selections(
 
 #[utoipa::path(get, path = "/v1/log/consistency", tag = "transparency", params(ConsistencyParams),
     responses((status = 200, description = "The RFC 9162 consistency proof from the log at size `from` to size `to`.", body = ConsistencyProof),
-        (status = 400, description = "`from` after `to`, or `to` beyond the log (`details.field`)", body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 422, description = "invalid_value: `from` after `to`, or `to` beyond the log (`details.field`)", body = ErrorBody)))]
 pub async fn consistency(
     State(s): State<AppState>,
     Query(p): Query<ConsistencyParams>,
@@ -92,8 +91,7 @@ pub async fn consistency(
 type Text = ([(header::HeaderName, &'static str); 2], String);
 
 #[utoipa::path(get, path = "/.well-known/symbolon/checkpoint", tag = "transparency",
-    responses((status = 200, description = "The selection log's newest checkpoint: a C2SP signed note (`origin\\nsize\\nbase64(root)\\n`, a blank line, `— origin base64(keyID‖Ed25519 signature)`).", body = String, content_type = "text/plain"),
-        (status = 429, body = ErrorBody)))]
+    responses((status = 200, description = "The selection log's newest checkpoint: a C2SP signed note (`origin\\nsize\\nbase64(root)\\n`, a blank line, `— origin base64(keyID‖Ed25519 signature)`).", body = String, content_type = "text/plain")))]
 pub async fn checkpoint(State(s): State<AppState>) -> ApiResult<Text> {
     Ok((
         [
@@ -105,8 +103,7 @@ pub async fn checkpoint(State(s): State<AppState>) -> ApiResult<Text> {
 }
 
 #[utoipa::path(get, path = "/.well-known/symbolon/log-key", tag = "transparency",
-    responses((status = 200, description = "The selection log's public key as a signed-note verifier key: `origin+hex(keyID)+base64(0x01‖Ed25519 public key)`.", body = String, content_type = "text/plain"),
-        (status = 429, body = ErrorBody)))]
+    responses((status = 200, description = "The selection log's public key as a signed-note verifier key: `origin+hex(keyID)+base64(0x01‖Ed25519 public key)`.", body = String, content_type = "text/plain")))]
 pub async fn log_key(State(s): State<AppState>) -> ApiResult<Text> {
     Ok((
         [

@@ -13,7 +13,6 @@ use utoipa::Modify;
 
 /// The per-API-key rate limit's code (429, with `Retry-After`).
 pub const RATE_LIMITED: &str = "rate_limited";
-const RATE_LIMITED_TEXT: &str = "Too many requests for this API key (by default 100 per second, in bursts of up to 200); `Retry-After` says how many seconds to wait.";
 
 /// Tags whose operations need a role, or act on an object that belongs to
 /// someone: they answer 403 `forbidden` to an account without the role or
@@ -68,7 +67,7 @@ struct Facts {
     post: bool,
     object_in_path: bool,
     body_refs: bool,
-    v1: bool,
+    limited: bool,
     role: bool,
 }
 
@@ -85,7 +84,9 @@ impl Facts {
                 .operation_id
                 .as_deref()
                 .is_some_and(|id| BODY_REFS.contains(&id)),
-            v1: path.starts_with("/v1/"),
+            // Per key or session on /v1; per address (when configured) on the
+            // well-known documents too. /healthz and /openapi.json are never limited.
+            limited: path.starts_with("/v1/") || path.starts_with("/.well-known/"),
             role: op
                 .tags
                 .iter()
@@ -150,8 +151,8 @@ impl Facts {
             add(415, Code::Table(E::UnsupportedMediaType));
             add(422, Code::Table(E::InvalidValue));
         }
-        if self.v1 {
-            add(429, Code::Text(RATE_LIMITED, RATE_LIMITED_TEXT));
+        if self.limited {
+            add(429, Code::Table(E::RateLimited));
         }
         add(500, Code::Table(E::Internal));
         if idempotent {

@@ -254,6 +254,14 @@ pub fn api_rules() -> Vec<Rule> {
         api("POST", "/v1/demands", requester).body(r#"{"query":"lamp"}"#),
         api("GET", "/v1/demands", requester),
         api("GET", "/v1/demands/{id}", REQUESTER).ids(&["demand"]),
+        // The selection log: the demand's requester and the holders its
+        // entry names; the log itself is public.
+        api("GET", "/v1/demands/{id}/proof", Parties(&[Requester, Holder])).ids(&["demand"]),
+        api("GET", "/v1/holder/selections", holder),
+        // Without `from` and `to` (the matrix sends no query): 400 to anyone.
+        api("GET", "/v1/log/consistency", Public).answers(&[400]),
+        api("GET", "/.well-known/symbolon/checkpoint", Public),
+        api("GET", "/.well-known/symbolon/log-key", Public),
         api("POST", "/v1/demands/{id}/cancel", REQUESTER).ids(&["demand"]).last(),
         api("POST", "/v1/offers/{id}/accept", REQUESTER).ids(&["offer"]),
         api("POST", "/v1/offers/{id}/rating", REQUESTER)

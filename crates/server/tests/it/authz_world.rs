@@ -105,9 +105,13 @@ async fn session(srv: &TestServer, api_key: &str, user_agent: &str) -> (String, 
 impl World {
     pub async fn build(backend: Backend) -> Self {
         // The matrix sends a few thousand requests, one at a time, from a
-        // dozen keys and sessions: settings that throttle clients (none yet)
-        // must be raised here so they cannot decide a cell.
-        let srv = TestServer::configured(backend, Arc::new(SystemClock), |_config| {}).await;
+        // dozen keys and sessions: the per-key rate limit is raised so that
+        // it cannot decide a cell (`rate_limits.rs` tests it).
+        let srv = TestServer::configured(backend, Arc::new(SystemClock), |config| {
+            config.rate_limit_per_second = 1_000_000;
+            config.rate_limit_burst = 1_000_000;
+        })
+        .await;
         let mut ids = BTreeMap::new();
         let mut clients = BTreeMap::new();
         let mut keys = BTreeMap::new();

@@ -142,8 +142,8 @@ async fn selections_are_logged_and_their_proofs_verify_for_their_parties_only(ba
         &second.root,
     )
     .expect("consistent");
-    assert_api_err(srv.anon().log_consistency(3, 2).await, 400, "invalid_field");
-    assert_api_err(srv.anon().log_consistency(1, 9).await, 400, "invalid_field");
+    assert_api_err(srv.anon().log_consistency(3, 2).await, 422, "invalid_value");
+    assert_api_err(srv.anon().log_consistency(1, 9).await, 422, "invalid_value");
 
     // An entry changed in the database no longer verifies.
     let changed = srv
