@@ -27,6 +27,11 @@ default_targets=$(awk '/^\[/ { if (bin && name != "" && !req) print name; bin = 
   /^required-features/ { req = 1 }
   END { if (bin && name != "" && !req) print name }' Cargo.toml)
 targets=${FUZZ_TARGETS:-$default_targets}
+# A target list that came out empty would fuzz nothing and pass.
+if [ "$(echo $targets | wc -w)" -lt 6 ] && [ -z "${FUZZ_TARGETS:-}" ]; then
+  echo "error: found only [$targets] among fuzz/Cargo.toml's targets; expected at least 6" >&2
+  exit 1
+fi
 
 if [ -n "${FUZZ_TARGETS:-}" ]; then
   for t in $targets; do cargo fuzz build -s none --debug-assertions "$t"; done

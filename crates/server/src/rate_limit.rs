@@ -167,20 +167,27 @@ pub async fn limit(State(s): State<Arc<RateLimits>>, mut req: Request, next: Nex
     if path.starts_with("/assets/") {
         return next.run(req).await;
     }
-    let bearer = bearer_key(req.headers())
-        .filter(|k| k.len() <= MAX_API_KEY_CHARS)
-        .map(str::to_string);
-    let key = if let Some(bearer) = bearer {
-        match s.exchange.authenticate(&bearer).await {
-            Ok(account) => {
-                let key = credential_key(b"api-key", &bearer);
-                // The handler's `Caller` takes the account read here.
-                req.extensions_mut()
-                    .insert(Authenticated { bearer, account });
-                Some(key)
+    // The credential the route itself reads: the API takes only the bearer
+    // key, pages only the session cookie. Counting the other would let a
+    // caller add a bad (or a second, fresh) credential to dodge its limit.
+    let api = path == "/v1" || path.starts_with("/v1/");
+    let key = if api {
+        match bearer_key(req.headers()).filter(|k| k.len() <= MAX_API_KEY_CHARS) {
+            Some(bearer) => {
+                let bearer = bearer.to_string();
+                match s.exchange.authenticate(&bearer).await {
+                    Ok(account) => {
+                        let key = credential_key(b"api-key", &bearer);
+                        // The handler's `Caller` takes the account read here.
+                        req.extensions_mut()
+                            .insert(Authenticated { bearer, account });
+                        Some(key)
+                    }
+                    // Unknown: the handler answers 401 as usual.
+                    Err(_) => None,
+                }
             }
-            // Unknown: the handler answers 401 as usual.
-            Err(_) => None,
+            None => None,
         }
     } else if let Some(token) = crate::web::session_token(req.headers()) {
         s.exchange

@@ -67,7 +67,7 @@ pub async fn demand_proof(
 #[utoipa::path(get, path = "/v1/holder/selections", tag = "transparency", security(("bearer" = [])), params(SelectionParams),
     responses((status = 200, description = "The selection entries naming you (demands you were contacted for), newest first; fetch each one's proof at `/v1/demands/{id}/proof`.", body = SelectionList),
         (status = 403, description = "forbidden: the account is not a holder", body = ErrorBody),
-        (status = 400, description = "invalid_request: `limit` out of 1–200", body = ErrorBody)))]
+        (status = 400, description = "invalid_field: `limit` out of 1–200", body = ErrorBody)))]
 pub async fn holder_selections(
     State(s): State<AppState>,
     Caller(me): Caller,

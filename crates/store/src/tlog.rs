@@ -172,6 +172,13 @@ macro_rules! sql_tlog_methods {
             impl symbolon_store::LogStore for $store {
                 async fn append_log_entry(&self, e: &NewLogEntry) -> StoreResult<i64> {
                     let mut tx = self.$w.begin().await.map_err(db)?;
+                    // Take the head row first: appends queue here, so the
+                    // check below sees a concurrent append of the same demand
+                    // (which would otherwise break the unique demand id).
+                    sqlx::query(&$sql("UPDATE selection_log_head SET size = size WHERE id = 1"))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
                     let had: Option<i64> = sqlx::query_scalar(&$sql(
                         "SELECT idx FROM selection_log WHERE demand_id = $1",
                     ))

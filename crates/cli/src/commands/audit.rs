@@ -258,8 +258,21 @@ pub(super) async fn run(cmd: AuditCommand, ctx: &Context) -> anyhow::Result<()> 
             .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?;
         let bundle: Bundle = serde_json::from_str(&text)
             .map_err(|e| anyhow!("{} is not a saved audit: {e}", path.display()))?;
-        if a.log_key.as_deref().is_some_and(|k| k != bundle.log_key) {
-            bail!("the saved audit was verified with another log key than --log-key");
+        // The file names a key, but whoever wrote the file chose it: trust
+        // only `--log-key` or the key pinned for that server on this machine.
+        let trusted = match &a.log_key {
+            Some(k) => k.clone(),
+            None => load_pinned(&bundle.server)?
+                .map(|p| p.log_key)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "no log key to trust for {}: pass --log-key, or verify one demand online first to pin it",
+                        bundle.server
+                    )
+                })?,
+        };
+        if trusted != bundle.log_key {
+            bail!("the saved audit names another log key than the one trusted ({trusted})");
         }
         verify_bundle(&bundle)?
     } else {

@@ -109,6 +109,20 @@ fn audit_verify_online_then_offline_and_a_changed_entry_fails() {
         &["--from-file", saved.to_str().unwrap()],
     );
     assert!(offline.status.success(), "{}", text(&offline));
+    // On a machine that pinned no key, the file's own key is not trusted.
+    let stranger = tempfile::tempdir().unwrap();
+    let unpinned = audit(
+        "http://127.0.0.1:9",
+        stranger.path(),
+        None,
+        &["--from-file", saved.to_str().unwrap()],
+    );
+    assert_eq!(unpinned.status.code(), Some(1), "{}", text(&unpinned));
+    assert!(
+        text(&unpinned).contains("no log key to trust"),
+        "{}",
+        text(&unpinned)
+    );
     // A changed entry does not verify.
     let bundle = std::fs::read_to_string(&saved).unwrap();
     std::fs::write(&saved, bundle.replacen("contacted", "refused", 1)).unwrap();

@@ -52,10 +52,13 @@ pub async fn selection_log_is_gapless_and_matches_the_selections(store: Arc<dyn 
                     assert!(s.create_demand_logged(&d, &[], Some(&e)).await.is_err());
                     None
                 }
-                // A refusal: the entry alone, twice (a retried request).
+                // A refusal: the entry alone, twice at once (a retried
+                // request racing the first), then once more.
                 _ => {
                     let e = entry(&id, &requester, &[], t(n));
-                    let first = s.append_log_entry(&e).await.must("refusal");
+                    let (a, b) = tokio::join!(s.append_log_entry(&e), s.append_log_entry(&e));
+                    let first = a.must("refusal");
+                    assert_eq!(b.must("at once"), first);
                     assert_eq!(s.append_log_entry(&e).await.must("again"), first);
                     Some(id)
                 }
