@@ -243,10 +243,9 @@ pub(crate) fn session_token(headers: &HeaderMap) -> Option<&str> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .filter(|(k, _)| *k == SESSION_COOKIE)
         // The last one, as the pages read cookies (`cookies`): the limiter
         // must count the session the page will use.
-        .last()
+        .rfind(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v)
         .filter(|v| !v.is_empty())
 }
