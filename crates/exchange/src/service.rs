@@ -206,9 +206,9 @@ pub(crate) fn order_amounts(
     commission_bps: i64,
 ) -> ExchangeResult<(Money, Money, Money)> {
     let unit_price = product_price(product)?;
-    let total = unit_price
-        .times(quantity)
-        .ok_or_else(|| ExchangeError::field("quantity", "the total is too large"))?;
+    let total = unit_price.times(quantity).ok_or_else(|| {
+        ExchangeError::value("quantity", "the total (unit price × quantity) is too large")
+    })?;
     Ok((unit_price, total, total.basis_points(commission_bps)))
 }
 
