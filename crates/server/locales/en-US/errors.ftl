@@ -4,6 +4,7 @@
 
 error-code-malformed_json = The request could not be read.
 error-code-invalid_field = A field is missing or has a bad value.
+error-code-invalid_value = A value is well formed but not acceptable here.
 error-code-invalid_query = The address has a bad parameter.
 error-code-unauthorized = Please sign in.
 error-code-invalid_credentials = Wrong email or password.

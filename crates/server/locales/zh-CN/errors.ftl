@@ -2,6 +2,7 @@
 
 error-code-malformed_json = 无法读取该请求。
 error-code-invalid_field = 有字段缺失或取值不正确。
+error-code-invalid_value = 某个值格式正确，但在此处不可接受。
 error-code-invalid_query = 网址中的参数不正确。
 error-code-unauthorized = 请先登录。
 error-code-invalid_credentials = 邮箱或密码错误。
