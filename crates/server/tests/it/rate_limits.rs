@@ -19,6 +19,18 @@ async fn server(tweak: impl FnOnce(&mut ServerConfig)) -> TestServer {
     TestServer::configured(Backend::Sqlite, Arc::new(SystemClock), tweak).await
 }
 
+/// One request a second per key or session, in bursts of 5.
+fn tight_per_key(c: &mut ServerConfig) {
+    c.rate_limit_per_second = 1;
+    c.rate_limit_burst = 5;
+}
+
+/// One request a second per client address, in bursts of 3.
+fn tight_per_address(c: &mut ServerConfig) {
+    c.ip_rate_limit_per_second = 1;
+    c.ip_rate_limit_burst = 3;
+}
+
 /// A fresh account's API key, made without spending any of it.
 async fn key_of(srv: &TestServer, name: &str) -> String {
     srv.anon()
@@ -98,11 +110,7 @@ fn assert_limited((status, retry, body): &(u16, Option<String>, String)) -> u64 
 
 #[tokio::test]
 async fn past_its_burst_a_key_is_refused_and_other_keys_are_not() {
-    let srv = server(|c| {
-        c.rate_limit_per_second = 1;
-        c.rate_limit_burst = 5;
-    })
-    .await;
+    let srv = server(tight_per_key).await;
     let (a, b) = (key_of(&srv, "Ada").await, key_of(&srv, "Bo").await);
     let bearer = |k: &str| format!("Bearer {k}");
     let (ha, hb) = (bearer(&a), bearer(&b));
@@ -147,11 +155,7 @@ async fn past_its_burst_a_key_is_refused_and_other_keys_are_not() {
 
 #[tokio::test]
 async fn a_web_session_is_limited_with_the_error_page() {
-    let srv = server(|c| {
-        c.rate_limit_per_second = 1;
-        c.rate_limit_burst = 5;
-    })
-    .await;
+    let srv = server(tight_per_key).await;
     let key = key_of(&srv, "Ada").await;
     let me = web_sign_in(&srv, &key).await;
     let cookie = me.cookie.clone();
@@ -174,11 +178,7 @@ async fn a_web_session_is_limited_with_the_error_page() {
 /// one (pages read the last) does not lift the limit.
 #[tokio::test]
 async fn extra_credentials_do_not_lift_a_sessions_limit() {
-    let srv = server(|c| {
-        c.rate_limit_per_second = 1;
-        c.rate_limit_burst = 5;
-    })
-    .await;
+    let srv = server(tight_per_key).await;
     let key = key_of(&srv, "Ada").await;
     let me = web_sign_in(&srv, &key).await;
     let with_bearer = [
@@ -228,11 +228,7 @@ async fn the_address_limit_is_off_by_default_and_on_when_configured() {
         assert_eq!(get(&srv, "/login", &[]).await.0, 200);
     }
     srv.stop().await;
-    let srv = server(|c| {
-        c.ip_rate_limit_per_second = 1;
-        c.ip_rate_limit_burst = 3;
-    })
-    .await;
+    let srv = server(tight_per_address).await;
     assert_limited(&exhaust(&srv, "/login", &[], 3).await);
     // The API answers in JSON, and probes still pass.
     let (_, _, body) = refused_again(&srv, "/v1/passes/pas_x", &[]).await;
@@ -244,11 +240,7 @@ async fn the_address_limit_is_off_by_default_and_on_when_configured() {
 #[tokio::test]
 async fn a_spoofed_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
     // No trusted proxy: the header names nobody; every request is 127.0.0.1's.
-    let srv = server(|c| {
-        c.ip_rate_limit_per_second = 1;
-        c.ip_rate_limit_burst = 3;
-    })
-    .await;
+    let srv = server(tight_per_address).await;
     for i in 0..3 {
         let xff = format!("198.51.100.{i}");
         assert_eq!(
@@ -262,8 +254,7 @@ async fn a_spoofed_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy()
 
     // 127.0.0.1 trusted: the rightmost address it was not told by a proxy.
     let srv = server(|c| {
-        c.ip_rate_limit_per_second = 1;
-        c.ip_rate_limit_burst = 3;
+        tight_per_address(c);
         c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
     })
     .await;
