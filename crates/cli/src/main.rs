@@ -8,9 +8,11 @@ mod bench_market;
 mod bench_plot;
 mod bench_servers;
 mod commands;
+mod config_cmd;
 mod demo;
 mod embedded;
 mod follower;
+mod healthcheck;
 mod keystore;
 mod open_loop;
 mod output;
@@ -20,6 +22,7 @@ mod verify;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use symbolon_server::config::settings::flag_help;
 use symbolon_server::{ConfigLayer, ServerConfig};
 
 #[derive(Parser, Debug)]
@@ -65,6 +68,12 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print the OpenAPI 3.1 document.
     Openapi,
+    /// Ask a server on this machine whether it is ready (`/readyz`; `--live`: alive, `/healthz`);
+    /// exits 1 when not. For container health checks.
+    Healthcheck(healthcheck::HealthcheckArgs),
+    /// The server's settings: print a commented default config file, or check one.
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
     /// Benchmarks: the matching engine against SQL full-text baselines, relevance, and
     /// event delivery.
     #[command(subcommand)]
@@ -113,104 +122,59 @@ struct StoreArgs {
     config: Option<PathBuf>,
 }
 
+/// `serve`'s flags: one per setting of the settings table that may be a flag
+/// (`symbolon_server::config::settings`), its help taken from there.
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// Listen address (`127.0.0.1:0` picks a free port). [default: 127.0.0.1:7878]
-    #[arg(long)]
+    #[arg(long, help = flag_help("listen"))]
     listen: Option<String>,
-    /// Data directory (SQLite database). [default: ./symbolon-data]
-    #[arg(long)]
+    #[arg(long, help = flag_help("data_dir"))]
     data_dir: Option<PathBuf>,
-    /// Public base URL, used in pass links and issuer ids. [default: http://<listen address>]
-    #[arg(long)]
+    #[arg(long, help = flag_help("public_url"))]
     public_url: Option<String>,
-    /// Database: `sqlite://PATH` or `postgres://USER@HOST/DB` (several replicas may share one
-    /// PostgreSQL database). [default: SQLite in --data-dir]
-    #[arg(long)]
+    #[arg(long, help = flag_help("database_url"))]
     database_url: Option<String>,
-    /// Close or open registration.
-    #[arg(long)]
+    #[arg(long, help = flag_help("registration_open"))]
     registration_open: Option<bool>,
-    /// Let webhooks reach loopback and private addresses (tests, on-premise);
-    /// also `SYMBOLON_ALLOW_PRIVATE_WEBHOOKS=1`.
-    #[arg(long)]
+    #[arg(long, help = flag_help("allow_private_webhooks"))]
     allow_private_webhooks: bool,
-    /// The `From` of e-mail notifications, e.g. `Symbolon <noreply@example.org>` (mail is on
-    /// when `SYMBOLON_SMTP_URL` or `smtp_url` in the config file is set).
-    #[arg(long)]
+    #[arg(long, help = flag_help("mail_from"))]
     mail_from: Option<String>,
-    /// Delays between attempts to send an e-mail, e.g. `10s,1m,5m` (then it is given up).
-    /// [default: 10s,1m,5m,30m,2h,6h,1d]
-    #[arg(long)]
+    #[arg(long, help = flag_help("mail_retry_schedule"))]
     mail_retry_schedule: Option<String>,
-    /// Webhook retry delays, e.g. `5s,5m,30m,2h` (the last repeats). [default: 5s,5m,30m,2h,5h,10h,10h]
-    #[arg(long)]
+    #[arg(long, help = flag_help("webhook_retry_schedule"))]
     webhook_retry_schedule: Option<String>,
-    /// How often to look for events committed by other replicas, 10ms–60s (this replica's own
-    /// writes go out at once). [default: 200ms]
-    #[arg(long)]
+    #[arg(long, help = flag_help("event_poll"))]
     event_poll: Option<String>,
-    /// A request head must arrive within this of its first byte, else the connection is closed,
-    /// 100ms–10m. [default: 10s]
-    #[arg(long)]
+    #[arg(long, help = flag_help("header_read_timeout"))]
     header_read_timeout: Option<String>,
-    /// A request body must arrive within this of its head, else 408 and the connection is
-    /// closed, 100ms–1h. [default: 30s]
-    #[arg(long)]
+    #[arg(long, help = flag_help("body_read_timeout"))]
     body_read_timeout: Option<String>,
-    /// A keep-alive connection waiting this long for its next request is closed, 100ms–1h.
-    /// [default: 60s]
-    #[arg(long)]
+    #[arg(long, help = flag_help("idle_timeout"))]
     idle_timeout: Option<String>,
-    /// Connections served at once; beyond it the server stops accepting until one closes.
-    /// Keep it below the process's open-file limit. [default: 1024]
-    #[arg(long)]
+    #[arg(long, help = flag_help("max_connections"))]
     max_connections: Option<usize>,
-    /// On SIGTERM/SIGINT, in-flight requests get this long to finish before every connection
-    /// is closed, 0s–10m. [default: 10s]
-    #[arg(long)]
+    #[arg(long, help = flag_help("shutdown_grace"))]
     shutdown_grace: Option<String>,
-    /// Accounts one client address may register per hour (IPv6: per /64), counted in this
-    /// process; behind a proxy all clients share its address. 0 = no limit. [default: 0]
-    #[arg(long)]
+    #[arg(long, help = flag_help("registrations_per_ip_per_hour"))]
     registrations_per_ip_per_hour: Option<u32>,
-    /// Requests one API key or web session may make per second once its burst is spent,
-    /// 0–1000000 (0 = no limit); past it 429 `rate_limited` with `Retry-After`. [default: 100]
-    #[arg(long)]
+    #[arg(long, help = flag_help("rate_limit_per_second"))]
     rate_limit_per_second: Option<u32>,
-    /// Requests one API key or web session may make at once, 0–1000000 (0 = no limit).
-    /// [default: 200]
-    #[arg(long)]
+    #[arg(long, help = flag_help("rate_limit_burst"))]
     rate_limit_burst: Option<u32>,
-    /// Requests one client address (IPv6: per /64) may make per second, 0–1000000; off by
-    /// default, as many buyers may share one proxy's address. [default: 0]
-    #[arg(long)]
+    #[arg(long, help = flag_help("ip_rate_limit_per_second"))]
     ip_rate_limit_per_second: Option<u32>,
-    /// Requests one client address may make at once, 0–1000000. [default: 200]
-    #[arg(long)]
+    #[arg(long, help = flag_help("ip_rate_limit_burst"))]
     ip_rate_limit_burst: Option<u32>,
-    /// Reverse proxies (addresses or networks, comma-separated, at most 64) whose
-    /// `X-Forwarded-For` names the client; otherwise the client is the TCP peer. [default: none]
-    #[arg(long)]
+    #[arg(long, help = flag_help("trusted_proxies"))]
     trusted_proxies: Option<String>,
-    /// How long an unpaid order may be paid in before it expires, 1m–7 days (unpaid orders hold
-    /// no stock). [default: 30m]
-    #[arg(long)]
+    #[arg(long, help = flag_help("unpaid_order_ttl"))]
     unpaid_order_ttl: Option<String>,
-    /// A shipped order counts as delivered this long after shipping unless its requester
-    /// confirmed earlier, 1m–365d. [default: 14d]
-    #[arg(long)]
+    #[arg(long, help = flag_help("auto_deliver_after"))]
     auto_deliver_after: Option<String>,
-    /// How long after delivery a return may be requested; the provider's and holder's money
-    /// stays pending until it has passed, 1m–365d. [default: 14d]
-    #[arg(long)]
+    #[arg(long, help = flag_help("return_window"))]
     return_window: Option<String>,
-    /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open,
-    /// seed, master_key, allow_private_webhooks, webhook_retry_schedule, event_poll,
-    /// header_read_timeout, body_read_timeout, idle_timeout, max_connections, shutdown_grace,
-    /// registrations_per_ip_per_hour, rate_limit_per_second, rate_limit_burst,
-    /// ip_rate_limit_per_second, ip_rate_limit_burst, trusted_proxies, unpaid_order_ttl,
-    /// auto_deliver_after, return_window, smtp_url, mail_from, mail_retry_schedule).
+    /// TOML config file; `symbolon config default` prints one with every setting.
     #[arg(long, env = "SYMBOLON_CONFIG")]
     config: Option<PathBuf>,
 }
@@ -257,6 +221,15 @@ fn layered_config(
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing(SERVE_LOG);
+    for var in symbolon_server::config::settings::unknown_env(std::env::vars()) {
+        let name = var.trim_start_matches("SYMBOLON_").to_ascii_lowercase();
+        match symbolon_server::config::settings::suggest(&name) {
+            Some(s) => {
+                tracing::warn!(%var, did_you_mean = %format!("SYMBOLON_{}", s.to_ascii_uppercase()), "not a setting; ignored")
+            }
+            None => tracing::warn!(%var, "not a setting; ignored"),
+        }
+    }
     let config = layered_config(
         args.config.as_deref(),
         ConfigLayer {
@@ -364,6 +337,15 @@ async fn main() {
             println!("{}", symbolon_server::openapi::openapi_json());
             Ok(())
         }
+        Command::Config(cmd) => config_cmd::run(cmd, cli.json),
+        Command::Healthcheck(args) => {
+            init_tracing("warn");
+            let file = std::env::var_os("SYMBOLON_CONFIG").map(PathBuf::from);
+            match layered_config(file.as_deref(), ConfigLayer::default()) {
+                Ok(config) => healthcheck::run(args, config.listen, cli.json).await,
+                Err(e) => Err(e),
+            }
+        }
         Command::Bench(Bench::Engine(cmd)) => {
             init_tracing("warn");
             symbolon_bench::run(cmd, cli.json).await
@@ -464,6 +446,26 @@ mod tests {
         let mut missing = Vec::new();
         walk(&Cli::command(), "symbolon", &mut missing);
         assert!(missing.is_empty(), "undocumented: {missing:#?}");
+    }
+
+    /// `serve` has one flag per setting that may be a flag, named after it.
+    #[test]
+    fn serve_flags_are_the_settings_table() {
+        use symbolon_server::config::settings::SETTINGS;
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").expect("serve");
+        let flags: std::collections::BTreeSet<String> = serve
+            .get_arguments()
+            .filter(|a| !matches!(a.get_id().as_str(), "help" | "config"))
+            .filter(|a| !a.is_global_set())
+            .map(|a| a.get_long().expect("a long flag").to_string())
+            .collect();
+        let table: std::collections::BTreeSet<String> = SETTINGS
+            .iter()
+            .filter(|s| s.flag)
+            .map(|s| s.flag_name())
+            .collect();
+        assert_eq!(flags, table);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Server configuration, layered: built-in defaults < TOML file < `SYMBOLON_*`
 //! environment variables < command-line flags.
 
+pub mod settings;
+
 use serde::Deserialize;
 use std::fmt;
 use std::net::SocketAddr;
@@ -213,14 +215,7 @@ fn parse_event_poll(text: &str) -> Result<std::time::Duration, String> {
 
 /// Parses one duration (`10s`, `500ms`) within `(lo, hi)` milliseconds.
 fn parse_duration_within(text: &str, (lo, hi): (u64, u64)) -> Result<std::time::Duration, String> {
-    let show = |ms: u64| match ms {
-        0 => "0s".to_string(),
-        ms if ms % 86_400_000 == 0 => format!("{}d", ms / 86_400_000),
-        ms if ms % 3_600_000 == 0 => format!("{}h", ms / 3_600_000),
-        ms if ms % 60_000 == 0 => format!("{}m", ms / 60_000),
-        ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
-        ms => format!("{ms}ms"),
-    };
+    let show = |ms: u64| settings::show_duration(std::time::Duration::from_millis(ms));
     match parse_durations(text, hi.max(7 * 24 * 3_600_000))?.as_slice() {
         [d] if (lo..=hi).contains(&(d.as_millis() as u64)) => Ok(*d),
         [_] => Err(format!(
@@ -447,10 +442,23 @@ impl ConfigLayer {
             path: path.to_path_buf(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let parse = |message: String| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+            message,
+        };
+        // An unknown key is named with the nearest setting (serde's own
+        // message lists all of them).
+        let table: toml::Table = toml::from_str(&text).map_err(|e| parse(e.to_string()))?;
+        if let Some(key) = table.keys().find(|k| settings::setting(k).is_none()) {
+            return Err(parse(
+                settings::CheckError::Unknown {
+                    key: key.clone(),
+                    suggestion: settings::suggest(key),
+                }
+                .to_string(),
+            ));
+        }
+        toml::from_str(&text).map_err(|e| parse(e.to_string()))
     }
 
     /// Reads `SYMBOLON_LISTEN`, `SYMBOLON_DATA_DIR`, `SYMBOLON_PUBLIC_URL`, `SYMBOLON_DATABASE_URL`,
@@ -771,5 +779,7 @@ impl ServerConfig {
     }
 }
 
+#[cfg(test)]
+mod settings_tests;
 #[cfg(test)]
 mod tests;
