@@ -218,7 +218,8 @@ async fn requester(anon: &Client, name: &str) -> (String, Client) {
 
 /// One purchase: a demand, the first holder's offer, accepted, ordered and paid in one click.
 /// Returns the paid order's id once the server has acknowledged it.
-async fn purchase(r: &Client, m: &Market) -> String {
+async fn purchase(r: &Client, m: &Market, acks: &Mutex<Vec<Instant>>) -> String {
+    let ack = || acks.lock().unwrap().push(Instant::now());
     let d = r
         .create_demand(&CreateDemand {
             query: "backup widget".into(),
@@ -232,6 +233,7 @@ async fn purchase(r: &Client, m: &Market) -> String {
         })
         .await
         .expect("demand");
+    ack();
     let (holder_id, holder) = &m.holders[0];
     let interaction = d
         .contacted
@@ -248,7 +250,9 @@ async fn purchase(r: &Client, m: &Market) -> String {
         )
         .await
         .expect("offer");
+    ack();
     r.accept(&offer.id).await.expect("accept");
+    ack();
     let o = r
         .create_order(&CreateOrder {
             offer_id: offer.id,
@@ -258,6 +262,7 @@ async fn purchase(r: &Client, m: &Market) -> String {
         })
         .await
         .expect("order");
+    ack();
     assert_eq!(o.status, "paid");
     o.id
 }
@@ -296,6 +301,9 @@ async fn unbalanced_transactions(db: &Path) -> i64 {
     n
 }
 
+/// Purchases made before the backup begins (so that it has something to copy for a while).
+const PURCHASES_BEFORE: usize = 150;
+
 /// Writers buy continuously through a real server; `symbolon backup` runs beside it; the
 /// backup, restored into a fresh directory and served, holds every purchase acknowledged before
 /// the backup began, and its ledger balances.
@@ -311,15 +319,17 @@ async fn a_backup_under_write_load_keeps_every_acknowledged_write() {
     let mut writers = Vec::new();
     // (order id, acknowledged at)
     let acked: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+    // Every acknowledged write (demand, offer, accept, order): when.
+    let writes: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     for i in 0..4 {
         let (key, r) = requester(&anon, &format!("Requester {i}")).await;
         keys.push(key.clone());
         requester_keys.push(key);
-        let (m, acked, stop) = (m.clone(), acked.clone(), stop.clone());
+        let (m, acked, writes, stop) = (m.clone(), acked.clone(), writes.clone(), stop.clone());
         writers.push(tokio::spawn(async move {
             while !stop.load(Ordering::SeqCst) {
-                let id = purchase(&r, &m).await;
+                let id = purchase(&r, &m, &writes).await;
                 acked.lock().unwrap().push((id, Instant::now()));
             }
         }));
@@ -333,7 +343,7 @@ async fn a_backup_under_write_load_keeps_every_acknowledged_write() {
             acked.lock().unwrap().len() >= n
         }
     };
-    while !wait_for(40, &writers).await {
+    while !wait_for(PURCHASES_BEFORE, &writers).await {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let file = dir.path().join("backup.db");
@@ -366,6 +376,12 @@ async fn a_backup_under_write_load_keeps_every_acknowledged_write() {
     let during = all
         .iter()
         .filter(|(_, t)| *t >= begun && *t < ended)
+        .count();
+    let writes = writes.lock().unwrap().clone();
+    let writes_before = writes.iter().filter(|t| **t < begun).count();
+    let writes_during = writes
+        .iter()
+        .filter(|t| **t >= begun && **t < ended)
         .count();
     assert_eq!(
         balance_sum(&anon, &keys).await,
@@ -412,11 +428,14 @@ async fn a_backup_under_write_load_keeps_every_acknowledged_write() {
         "the restored ledger balances"
     );
     eprintln!(
-        "backup under load: {} purchases acknowledged before the backup, {} while it ran \
-         ({} ms), {} in all; restored {}; backup file {} bytes",
+        "backup under load: before it began {} purchases ({} writes) acknowledged; while it ran \
+         ({} ms) {} purchases ({} writes) acknowledged; {} purchases in all; {} in the restored \
+         store; backup file {} bytes",
         before.len(),
-        during,
+        writes_before,
         ended.duration_since(begun).as_millis(),
+        during,
+        writes_during,
         all.len(),
         present.len(),
         report["bytes"]
@@ -424,19 +443,22 @@ async fn a_backup_under_write_load_keeps_every_acknowledged_write() {
     drop(srv2);
 }
 
-/// Flips the bytes of the second half (where the cells are) of the table leaf page nearest the
-/// middle of `file`.
+/// Flips the bytes of the rows (the cell content area) of the table leaf page with rows nearest
+/// the middle of `file`.
 fn corrupt_middle_page(file: &Path) {
     let mut bytes = std::fs::read(file).expect("read");
     let page = u16::from_be_bytes([bytes[16], bytes[17]]) as usize;
     let pages = bytes.len() / page;
-    // 0x0D: a table b-tree leaf page (page 1 starts with the file header: skipped).
+    let at =
+        |p: usize, i: usize| u16::from_be_bytes([bytes[p * page + i], bytes[p * page + i + 1]]);
+    // 0x0D: a table b-tree leaf page; bytes 3–4: its cell count; 5–6: where its cells start.
+    // (Page 1 starts with the file header: skipped.)
     let leaf = (pages / 2..pages)
         .chain(1..pages / 2)
-        .find(|p| *p > 0 && bytes[p * page] == 0x0D)
-        .expect("a table leaf page");
-    let start = leaf * page + page / 2;
-    for b in &mut bytes[start..start + page / 2] {
+        .find(|p| bytes[p * page] == 0x0D && at(*p, 3) > 0)
+        .expect("a table leaf page with rows");
+    let start = leaf * page + at(leaf, 5) as usize;
+    for b in &mut bytes[start..(leaf + 1) * page] {
         *b ^= 0x5A;
     }
     std::fs::write(file, bytes).expect("write");
@@ -449,7 +471,7 @@ async fn restore_refuses_a_bad_backup_and_leaves_the_directory_untouched() {
     let srv = Serve::start(&data);
     let m = market(&srv.client()).await;
     let (_, r) = requester(&srv.client(), "Requester").await;
-    purchase(&r, &m).await;
+    purchase(&r, &m, &Mutex::default()).await;
     let good = dir.path().join("good.db");
     // Backups are online: the server is still running.
     let out = ok(&backup(&data, &good, &[]));
