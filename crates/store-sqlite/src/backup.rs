@@ -107,7 +107,7 @@ pub async fn backup_database(db: &Path, to: &Path) -> Result<BackupInfo, BackupE
     src.close().await.map_err(sqlite(db))?;
     copied?;
     // A rollback-journal file: self-contained, no `-wal` beside it to forget.
-    let mut copy = SqliteConnectOptions::new()
+    let copy = SqliteConnectOptions::new()
         .filename(to)
         .create_if_missing(false)
         .journal_mode(SqliteJournalMode::Delete)

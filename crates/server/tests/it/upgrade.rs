@@ -552,6 +552,12 @@ async fn generate_upgrade_fixtures() {
     symbolon_store_sqlite::backup::backup_database(&tmp.path().join("symbolon.db"), &db)
         .await
         .expect("a compact copy");
+    // Smaller pages: most of the file is the empty tables and indexes of a small story.
+    run_sql(
+        &format!("sqlite://{}", db.display()),
+        "PRAGMA page_size = 1024; VACUUM",
+    )
+    .await;
 
     let srv = TestServer::configured(Backend::Postgres, manual_clock(), configure).await;
     let postgres = fixture_story(&srv).await;
