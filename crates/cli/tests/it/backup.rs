@@ -533,17 +533,23 @@ async fn restore_refuses_a_bad_backup_and_leaves_the_directory_untouched() {
         f.set_len(len / 2 + 100).expect("truncate");
     });
     let not_sqlite = bad("text.db", &|p| std::fs::write(p, "hello, world\n").unwrap());
-    let newer = bad("newer.db", &|p| {
-        let out = Command::new("sqlite3")
-            .arg(p)
-            .arg(
-                "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
-                 execution_time) VALUES (9999, 'from the future', 1, X'00', 0)",
-            )
-            .output()
-            .expect("sqlite3");
-        assert!(out.status.success(), "{out:?}");
-    });
+    let newer = bad("newer.db", &|_| {});
+    {
+        use sqlx::{ConnectOptions, Connection};
+        let mut c = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&newer)
+            .connect()
+            .await
+            .expect("open");
+        sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+             execution_time) VALUES (9999, 'from the future', 1, X'00', 0)",
+        )
+        .execute(&mut c)
+        .await
+        .expect("a migration from the future");
+        c.close().await.expect("close");
+    }
     let wrong_key = bad("wrong-key.db", &|p| {
         std::fs::write(key_of(p), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap()
     });
