@@ -299,6 +299,12 @@ pub async fn restore(args: &RestoreArgs) -> anyhow::Result<(RestoreReport, Vec<S
             )),
         }
     }
+    if symbolon_match::engine::Engine::in_use(&dir.join("index")) {
+        bail!(
+            "a server is running on {} (its search index is locked); stop it first",
+            dir.display()
+        );
+    }
     // Every check passed: now write.
     symbolon_server::ensure_data_dir(dir)?;
     let mut replaced = None;

@@ -591,4 +591,12 @@ async fn restore_refuses_a_bad_backup_and_leaves_the_directory_untouched() {
     // And the restored directory serves.
     let srv = Serve::start(&target);
     assert!(srv.client().health().await.is_ok());
+    // Not under a running server, even with --force.
+    let db = std::fs::read(target.join("symbolon.db")).expect("db");
+    refused(
+        &restore(&good, &target, &["--force"]),
+        &["a server is running on", "stop it first"],
+    );
+    assert_eq!(std::fs::read(target.join("symbolon.db")).expect("db"), db);
+    srv.stop();
 }
