@@ -1,6 +1,7 @@
 //! `symbolon`: serve the exchange, run the demo, and call every API operation.
 
 mod agent;
+mod backup;
 mod bench_delivery;
 mod bench_history;
 mod bench_load;
@@ -64,6 +65,10 @@ enum Command {
     /// Administer the exchange on its store directly (no HTTP; beside or without a server).
     #[command(subcommand)]
     Admin(Admin),
+    /// Copy a SQLite store online (a running server keeps writing) into a backup file.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a data directory, after checking its integrity and schema version.
+    Restore(backup::RestoreArgs),
     /// Start an embedded server in a temp dir and narrate the whole story.
     Demo(demo::DemoArgs),
     /// Print the OpenAPI 3.1 document.
@@ -313,6 +318,67 @@ async fn admin(cmd: Admin, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn run_backup(args: backup::BackupArgs, json: bool) -> anyhow::Result<()> {
+    let config = layered_config(
+        args.store.config.as_deref(),
+        ConfigLayer {
+            data_dir: args.store.data_dir.clone(),
+            database_url: args.store.database_url.clone(),
+            ..Default::default()
+        },
+    )?;
+    if args.include_master_key {
+        eprintln!(
+            "warning: {} will hold the master key: with the backup it opens every sealed \
+             signing key; keep it apart and as secret as the key itself",
+            backup::key_path(&args.to).display()
+        );
+    }
+    let report = backup::backup(&config, &args).await?;
+    if json {
+        output::print_json(&report);
+    } else {
+        let mut f = output::Fields::new();
+        f.add("file", &report.file)
+            .add("bytes", report.bytes.to_string())
+            .add("schema_version", report.schema_version.to_string())
+            .add("took", format!("{} ms", report.millis));
+        if let Some(k) = &report.master_key_file {
+            f.add("master_key", k);
+        }
+        f.print();
+    }
+    Ok(())
+}
+
+async fn run_restore(args: backup::RestoreArgs, json: bool) -> anyhow::Result<()> {
+    let (report, notes) = backup::restore(&args).await?;
+    for n in &notes {
+        eprintln!("{n}");
+    }
+    if json {
+        output::print_json(&report);
+    } else {
+        let mut f = output::Fields::new();
+        f.add("database", &report.database)
+            .add("bytes", report.bytes.to_string())
+            .add("schema_version", report.schema_version.to_string())
+            .add(
+                "master_key",
+                if report.master_key_restored {
+                    "restored"
+                } else {
+                    "not in the backup"
+                },
+            );
+        if let Some(r) = &report.replaced {
+            f.add("old_files", r);
+        }
+        f.print();
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() {
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
@@ -328,6 +394,14 @@ async fn main() {
         Command::Admin(cmd) => {
             init_tracing("warn");
             admin(cmd, cli.json).await
+        }
+        Command::Backup(args) => {
+            init_tracing("warn");
+            run_backup(args, cli.json).await
+        }
+        Command::Restore(args) => {
+            init_tracing("warn");
+            run_restore(args, cli.json).await
         }
         Command::Demo(args) => {
             init_tracing("warn");

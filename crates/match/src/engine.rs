@@ -101,6 +101,20 @@ impl Engine {
         Self::with_index(Index::create_in_ram(schema))
     }
 
+    /// Whether another process has the index in `dir` open for writing (a
+    /// server running on that data directory holds its writer lock). False when
+    /// `dir` holds no index. Changes nothing in `dir` but the lock file.
+    pub fn in_use(dir: &Path) -> bool {
+        use tantivy::directory::{error::LockError, Directory, INDEX_WRITER_LOCK};
+        if !dir.join("meta.json").exists() {
+            return false;
+        }
+        let Ok(d) = tantivy::directory::MmapDirectory::open(dir) else {
+            return false;
+        };
+        matches!(d.acquire_lock(&INDEX_WRITER_LOCK), Err(LockError::LockBusy))
+    }
+
     /// An engine whose index lives in `dir` (created when missing). An index
     /// with another schema is discarded and rebuilt by the next sync.
     pub fn open(dir: &Path) -> Result<Self, EngineError> {

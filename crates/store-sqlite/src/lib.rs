@@ -8,7 +8,9 @@
 //! * Migrations are embedded from `migrations/` and run at open. A database migrated by a newer
 //!   binary is refused.
 //! * Queries are checked at run time (no database is needed to build).
+//! * [`backup`]: online copies (`VACUUM INTO`) and the checks a copy passes before a restore.
 
+pub mod backup;
 mod rows;
 mod writer;
 

@@ -2,6 +2,7 @@
 
 mod after_sale;
 mod audit;
+mod backup;
 mod config;
 mod connections;
 mod crash;

@@ -192,6 +192,22 @@ impl TestServer {
         .await
     }
 
+    /// A server on `config` as given: the caller keeps its data dir and database alive (and
+    /// drops a PostgreSQL database itself).
+    pub async fn start_with(config: ServerConfig, clock: Arc<dyn Clock>) -> Self {
+        let pg = config
+            .database_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("postgres"));
+        let mut s = Self::launch(config, clock).await;
+        s.backend = if pg {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        s
+    }
+
     /// Another server (a replica) on the same PostgreSQL database and settings, with its own data dir.
     pub async fn replica(&self) -> (Self, tempfile::TempDir) {
         let tmp = tempfile::tempdir().expect("temp dir");

@@ -33,6 +33,7 @@ mod sealed;
 mod security_headers;
 mod story;
 mod transparency;
+mod upgrade;
 mod web;
 mod web_browser;
 mod web_consoles;
