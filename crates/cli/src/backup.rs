@@ -78,7 +78,7 @@ pub fn sqlite_file(config: &ServerConfig) -> anyhow::Result<PathBuf> {
     match config.database_url.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => bail!(
             "the store is PostgreSQL: back it up with `pg_dump -Fc` and restore it with \
-             `pg_restore` (see docs/operations-backup.md); `symbolon backup` copies SQLite only"
+             `pg_restore` (see docs/OPERATIONS.md); `symbolon backup` copies SQLite only"
         ),
         Some(url) => {
             let rest = url
