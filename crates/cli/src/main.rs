@@ -170,6 +170,14 @@ struct ServeArgs {
     /// is closed, 0s–10m. [default: 10s]
     #[arg(long)]
     shutdown_grace: Option<String>,
+    /// On SIGTERM/SIGINT, `/readyz` answers 503 and the server keeps serving this long before it
+    /// stops accepting, so a load balancer stops sending it traffic first, 0s–10m. [default: 5s]
+    #[arg(long)]
+    drain_delay: Option<String>,
+    /// Serve `/metrics` (Prometheus) only on this address, not on `--listen`. [default: on the
+    /// main listener]
+    #[arg(long)]
+    metrics_listen: Option<String>,
     /// Accounts one client address may register per hour (IPv6: per /64), counted in this
     /// process; behind a proxy all clients share its address. 0 = no limit. [default: 0]
     #[arg(long)]
@@ -208,6 +216,7 @@ struct ServeArgs {
     /// TOML config file (settings: listen, data_dir, database_url, public_url, registration_open,
     /// seed, master_key, allow_private_webhooks, webhook_retry_schedule, event_poll,
     /// header_read_timeout, body_read_timeout, idle_timeout, max_connections, shutdown_grace,
+    /// drain_delay, metrics_listen,
     /// registrations_per_ip_per_hour, rate_limit_per_second, rate_limit_burst,
     /// ip_rate_limit_per_second, ip_rate_limit_burst, trusted_proxies, unpaid_order_ttl,
     /// auto_deliver_after, return_window, smtp_url, mail_from, mail_retry_schedule).
@@ -276,6 +285,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             idle_timeout: args.idle_timeout,
             max_connections: args.max_connections,
             shutdown_grace: args.shutdown_grace,
+            drain_delay: args.drain_delay,
+            metrics_listen: args.metrics_listen,
             registrations_per_ip_per_hour: args.registrations_per_ip_per_hour,
             rate_limit_per_second: args.rate_limit_per_second,
             rate_limit_burst: args.rate_limit_burst,
@@ -304,6 +315,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     println!("listening on http://{}", server.local_addr()?);
+    if let Some(m) = server.metrics_addr() {
+        println!("metrics on http://{m}/metrics");
+    }
     server.run(symbolon_server::shutdown_signal()).await?;
     Ok(())
 }

@@ -1151,6 +1151,26 @@ impl Store for PostgresStore {
         PostgresStore::close(self).await
     }
 
+    async fn schema_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    fn known_schema_version(&self) -> i64 {
+        known_schema_version()
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![PoolStats {
+            name: "main",
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+            max: MAX_CONNECTIONS,
+        }]
+    }
+
     async fn event_wakeups(&self) -> StoreResult<Option<Box<dyn EventWakeups>>> {
         let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
             .await

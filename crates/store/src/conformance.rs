@@ -286,6 +286,9 @@ impl crate::OutboxStore for GuardedStore {
     async fn last_event_seq(&self) -> StoreResult<i64> {
         self.inner.last_event_seq().await
     }
+    async fn oldest_undelivered_event(&self) -> StoreResult<Option<Timestamp>> {
+        self.inner.oldest_undelivered_event().await
+    }
     async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
         self.inner.prune_events(before).await
     }
@@ -805,6 +808,15 @@ impl Store for GuardedStore {
     }
     async fn close(&self) {
         self.inner.close().await
+    }
+    async fn schema_version(&self) -> StoreResult<i64> {
+        self.inner.schema_version().await
+    }
+    fn known_schema_version(&self) -> i64 {
+        self.inner.known_schema_version()
+    }
+    fn pool_stats(&self) -> Vec<crate::PoolStats> {
+        self.inner.pool_stats()
     }
     async fn event_wakeups(&self) -> StoreResult<Option<Box<dyn crate::EventWakeups>>> {
         self.inner.event_wakeups().await
