@@ -13,8 +13,8 @@
 //! Two kinds of series:
 //! * **recorded as things happen** — counters and histograms: HTTP requests
 //!   ([`track`], by route template, never the raw path), demands, matching
-//!   latency, holders contacted, webhook attempts, shares released, the
-//!   SQLite group commits;
+//!   latency, holders contacted, webhook attempts, shares released, commits
+//!   (SQLite's group commits, PostgreSQL's transactions);
 //! * **read at scrape time** ([`render_text`]) from this server's own state:
 //!   engine counts and lag, pool use, open event streams, the outbox's
 //!   newest event and oldest undelivered one. The scrape writes these
@@ -155,12 +155,12 @@ fn describe() {
     describe_histogram!(
         "symbolon_store_commit_duration_seconds",
         Unit::Seconds,
-        "Time one SQLite group commit (COMMIT and its fsync) took."
+        "Time one commit took: a SQLite group commit (COMMIT and its fsync), a PostgreSQL transaction's COMMIT."
     );
     describe_histogram!(
         "symbolon_store_write_batch_size",
         Unit::Count,
-        "Acknowledged write transactions made durable by one SQLite group commit."
+        "Acknowledged write transactions made durable by one commit (SQLite groups them; PostgreSQL: always 1)."
     );
 }
 

@@ -102,6 +102,13 @@ fn gauge(s: &Scrape, metric: &str, labels: &[(&str, &str)]) -> f64 {
     found[0].value.value.as_f64()
 }
 
+fn srv_backend(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    }
+}
+
 /// Polls `f` until it holds; panics after 10 s.
 async fn eventually<F, Fut>(what: &str, mut f: F)
 where
@@ -293,11 +300,9 @@ async fn metrics_follow_a_story(backend: Backend) {
             &[("pool", pool.0)]
         ) >= 1.0
     );
-    if backend == Backend::Sqlite {
-        let sqlite = [("backend", "sqlite")];
-        assert!(observed("symbolon_store_commit_duration_seconds", &sqlite) >= 1.0);
-        assert!(observed("symbolon_store_write_batch_size", &sqlite) >= 1.0);
-    }
+    let store = [("backend", srv_backend(backend))];
+    assert!(observed("symbolon_store_commit_duration_seconds", &store) >= 1.0);
+    assert!(observed("symbolon_store_write_batch_size", &store) >= 1.0);
     // The process collector (Linux).
     #[cfg(target_os = "linux")]
     assert!(value(&after, "process_resident_memory_bytes", &[]) > 0.0);
