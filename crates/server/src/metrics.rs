@@ -5,7 +5,7 @@
 //! commits, …) to the one *global* recorder; a recorder local to a server
 //! would see none of it, since that work runs on tasks of its own. So the
 //! first server of a process installs a `metrics-exporter-prometheus`
-//! recorder once ([`handle`], behind a `OnceLock`) and every server of the
+//! recorder once (`installed`, behind a `OnceLock`) and every server of the
 //! process renders it. In production a process runs one server; a test
 //! process runs many, whose counters add up: tests read the change of a
 //! counter around what they do, never its absolute value.
