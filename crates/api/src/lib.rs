@@ -1059,6 +1059,28 @@ pub struct Health {
     pub status: String,
 }
 
+/// The readiness probe's answer (`GET /readyz`, 200): every check passed.
+/// When one fails the answer is 503 `not_ready`, whose `details` carry the
+/// same `checks` and name the first failing one (`failing`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Readiness {
+    /// `ready`.
+    pub status: String,
+    /// `draining`, `store`, `migrations`, `engine`, in that order.
+    pub checks: Vec<ReadinessCheck>,
+}
+
+/// One readiness check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReadinessCheck {
+    pub name: String,
+    pub ok: bool,
+    /// What was found, e.g. `schema 17 of 17`.
+    pub detail: String,
+}
+
 // ---------------------------------------------------------------- verifiable passes
 
 /// An order placed on a pass directly (the pass's `order` / `order_and_pay` actions, and its page).

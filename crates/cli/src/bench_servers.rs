@@ -23,6 +23,8 @@ pub(crate) fn config(seed: u64, database_url: Option<String>) -> ServerConfig {
         // so its cost is measured, at a rate no benchmark reaches.
         rate_limit_per_second: BENCH_RATE_LIMIT,
         rate_limit_burst: BENCH_RATE_LIMIT,
+        // No load balancer to tell: stop at once.
+        drain_delay: std::time::Duration::ZERO,
         ..Default::default()
     }
 }

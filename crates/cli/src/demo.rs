@@ -117,6 +117,8 @@ pub async fn demo(args: &DemoArgs) -> Result<DemoSummary> {
         ServerConfig {
             registration_open: true,
             seed: Some(args.seed),
+            // No load balancer to tell: stop at once.
+            drain_delay: std::time::Duration::ZERO,
             ..Default::default()
         },
     )

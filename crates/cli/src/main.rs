@@ -161,6 +161,10 @@ struct ServeArgs {
     max_connections: Option<usize>,
     #[arg(long, help = flag_help("shutdown_grace"))]
     shutdown_grace: Option<String>,
+    #[arg(long, help = flag_help("drain_delay"))]
+    drain_delay: Option<String>,
+    #[arg(long, help = flag_help("metrics_listen"))]
+    metrics_listen: Option<String>,
     #[arg(long, help = flag_help("registrations_per_ip_per_hour"))]
     registrations_per_ip_per_hour: Option<u32>,
     #[arg(long, help = flag_help("rate_limit_per_second"))]
@@ -254,6 +258,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             idle_timeout: args.idle_timeout,
             max_connections: args.max_connections,
             shutdown_grace: args.shutdown_grace,
+            drain_delay: args.drain_delay,
+            metrics_listen: args.metrics_listen,
             registrations_per_ip_per_hour: args.registrations_per_ip_per_hour,
             rate_limit_per_second: args.rate_limit_per_second,
             rate_limit_burst: args.rate_limit_burst,
@@ -282,6 +288,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )
     .await?;
     println!("listening on http://{}", server.local_addr()?);
+    if let Some(m) = server.metrics_addr() {
+        println!("metrics on http://{m}/metrics");
+    }
     server.run(symbolon_server::shutdown_signal()).await?;
     Ok(())
 }

@@ -98,6 +98,7 @@ error_codes! {
     RateLimited => ("rate_limited", 429, "Too many requests from this API key or web session (`rate_limit_per_second`, 100 a second with bursts of 200 by default), or from this address when the server limits addresses; `Retry-After` (and `details.retry_after_seconds`) says how many seconds to wait.");
     TooManyStreams => ("too_many_streams", 429, "The account already holds `MAX_STREAMS_PER_ACCOUNT` (16) event streams open.");
     Internal => ("internal", 500, "An internal error; it has been logged.");
+    NotReady => ("not_ready", 503, "The node is not ready for traffic (`GET /readyz`): `details.failing` names the first check that failed (`store`, `migrations`, `engine` or `draining`) and `details.checks` says how each went. Liveness (`/livez`) is unaffected.");
     Unavailable => ("unavailable", 503, "The request was stopped (it overran `IDEMPOTENT_REQUEST_TIMEOUT_SECONDS`); retry it with the same `Idempotency-Key`.");
 }
 

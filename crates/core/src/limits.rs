@@ -267,6 +267,13 @@ pub const MAX_CONNECTIONS: usize = 1024;
 /// Default `shutdown_grace`: on shutdown, in-flight requests get this long to
 /// finish before every connection still open is closed.
 pub const SHUTDOWN_GRACE_MILLIS: u64 = 10_000;
+/// Default `drain_delay`: on shutdown, `/readyz` answers 503 and the server
+/// keeps serving (and accepting) this long, so load balancers stop sending
+/// it traffic before it stops accepting; then `shutdown_grace` begins.
+pub const DRAIN_DELAY_MILLIS: u64 = 5_000;
+/// How long the readiness probe and a metrics scrape wait for the store
+/// before counting it as not answering.
+pub const PROBE_STORE_TIMEOUT_MILLIS: u64 = 2_000;
 /// After a failed `accept` (e.g. `EMFILE`, too many open files) the server waits
 /// this long before the next, doubling up to [`ACCEPT_BACKOFF_MAX_MILLIS`].
 pub const ACCEPT_BACKOFF_MIN_MILLIS: u64 = 10;

@@ -132,6 +132,7 @@ impl Exchange {
             ));
         }
 
+        let match_started = std::time::Instant::now();
         let names = self.fresh_market().await?;
         let match_query = MatchQuery {
             item,
@@ -142,6 +143,8 @@ impl Exchange {
         };
         let ranked = self.engine.rank(&match_query, fanout.max_holders as usize);
         let enough = ranked.len() as u32 >= fanout.min_holders;
+        metrics::histogram!(crate::metrics::MATCH_SECONDS)
+            .record(match_started.elapsed().as_secs_f64());
         let demand_id = self.new_id(prefix::DEMAND);
         let deadline = now.plus_seconds(fanout.ttl_seconds as i64);
         let record = store::DemandRecord {
@@ -194,6 +197,7 @@ impl Exchange {
                 now,
             )?;
             self.store.append_log_entry(&entry).await?;
+            crate::metrics::demand("refused");
             details["demand_id"] = demand_id.clone().into();
             return Err(ExchangeError::new(
                 ErrorCode::InsufficientHolders,
@@ -207,6 +211,7 @@ impl Exchange {
         }
         if !enough {
             self.store.create_demand(&record, &[]).await?;
+            crate::metrics::demand("waiting");
             tracing::info!(demand_id = %demand_id, requester_id = %me.id, qualified = ranked.len(), min_holders = fanout.min_holders, "standing demand waiting for holders");
             return Ok(api::DemandCreated {
                 id: demand_id,
@@ -222,6 +227,8 @@ impl Exchange {
             .create_demand_logged(&record, &requests, Some(&entry))
             .await?;
         tracing::info!(demand_id = %demand_id, requester_id = %me.id, contacted = requests.len(), "demand matched");
+        crate::metrics::demand("contacted");
+        metrics::histogram!(crate::metrics::HOLDERS_CONTACTED).record(requests.len() as f64);
         let contacted = requests
             .iter()
             .map(|i| {

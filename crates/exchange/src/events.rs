@@ -695,6 +695,7 @@ impl Exchange {
         let now = self.now();
         let jitter = 80 + self.ids.below(41);
         let (label, result) = next_step(&self.config.webhooks, outcome, job.attempts, now, jitter);
+        metrics::counter!(crate::metrics::WEBHOOK_ATTEMPTS, "outcome" => label).increment(1);
         let attempt = DeliveryAttempt {
             endpoint_id: job.endpoint.id.clone(),
             event_seq: job.event.seq,

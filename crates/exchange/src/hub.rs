@@ -161,6 +161,12 @@ impl EventHub {
         Some((out, r.upto.max(after)))
     }
 
+    /// Event streams open on this replica now.
+    pub fn open_streams(&self) -> usize {
+        let streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        streams.values().sum()
+    }
+
     /// Registers an open stream of `account`; dropped when the stream ends.
     pub fn open_stream(self: &Arc<Self>, account: &str) -> ExchangeResult<StreamSlot> {
         let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());

@@ -19,6 +19,7 @@ pub mod keyring;
 mod lifecycle;
 mod manage;
 mod market;
+pub mod metrics;
 pub mod notify;
 mod orders;
 mod passes;
@@ -86,6 +87,19 @@ pub struct Exchange {
     webauthn: Option<webauthn_rs::Webauthn>,
     /// This replica's view of the selection log.
     tlog: tlog::SelectionLog,
+    /// What the engine was last synced to, readable without waiting for a sync.
+    engine_status: std::sync::Mutex<EngineStatus>,
+}
+
+/// The matching engine's state as of its last sync, for readiness and metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EngineStatus {
+    /// The store's market version the engine reflects (`None`: never synced).
+    pub version: Option<i64>,
+    /// How many times the engine re-read the whole market.
+    pub full_syncs: u64,
+    /// How long the last full re-read (rebuild) took.
+    pub last_rebuild: Option<std::time::Duration>,
 }
 
 /// What the engine was last synced to.
@@ -127,6 +141,7 @@ impl Exchange {
             config,
             hub: Arc::default(),
             tlog: Default::default(),
+            engine_status: Default::default(),
         }
     }
 

@@ -28,6 +28,20 @@ impl Exchange {
         self.sync.lock().await.full_syncs
     }
 
+    /// The engine's state as of its last sync (never waits for one running).
+    pub fn engine_status(&self) -> crate::EngineStatus {
+        *self.engine_status.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What the engine holds now: passes indexed, listings, holders.
+    pub fn engine_counts(&self) -> symbolon_match::engine::EngineCounts {
+        self.engine.counts()
+    }
+
+    fn set_engine_status(&self, f: impl FnOnce(&mut crate::EngineStatus)) {
+        f(&mut self.engine_status.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
     /// Checks the engine's index against the store at start-up and brings it
     /// up to date (a missing index is rebuilt), logging the rate.
     pub async fn sync_index(&self) -> ExchangeResult<SyncStats> {
@@ -83,6 +97,7 @@ impl Exchange {
                         "matching engine updated in place"
                     );
                     mark.version = Some(version);
+                    self.set_engine_status(|s| s.version = Some(version));
                     return Ok((mark.names.clone(), None));
                 }
             }
@@ -108,6 +123,12 @@ impl Exchange {
         mark.version = Some(version);
         mark.synced_at = Some(now);
         mark.full_syncs += 1;
+        let (full_syncs, took) = (mark.full_syncs, started.elapsed());
+        self.set_engine_status(|s| {
+            s.version = Some(version);
+            s.full_syncs = full_syncs;
+            s.last_rebuild = Some(took);
+        });
         mark.stale_at = snapshot
             .holdings
             .iter()
@@ -261,6 +282,9 @@ impl Exchange {
                 .await?
             {
                 activated += 1;
+                metrics::counter!(crate::metrics::STANDING_MATCHED).increment(1);
+                metrics::histogram!(crate::metrics::HOLDERS_CONTACTED)
+                    .record(requests.len() as f64);
                 tracing::info!(demand_id = %d.id, contacted = requests.len(), version, "standing demand matched");
             }
         }

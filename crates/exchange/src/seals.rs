@@ -369,6 +369,9 @@ impl Exchange {
             created_at: self.now(),
         };
         self.store.add_share(&share).await?;
+        if kind == "release" {
+            metrics::counter!(crate::metrics::SHARES_RELEASED).increment(1);
+        }
         tracing::info!(pass_id, kind, to, "sealed share relayed");
         Ok(share_out(&share))
     }

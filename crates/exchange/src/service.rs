@@ -299,7 +299,8 @@ pub(crate) fn validate_address(
 }
 
 impl Exchange {
-    pub(crate) fn now(&self) -> Timestamp {
+    /// The exchange clock's now.
+    pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 

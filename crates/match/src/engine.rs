@@ -76,6 +76,19 @@ pub struct SyncStats {
     pub holders: u64,
 }
 
+/// What the engine holds, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineCounts {
+    /// Pass documents in the index (held or not).
+    pub passes: u64,
+    /// Passes with at least one holder.
+    pub held_passes: u64,
+    /// (holder, pass) pairs that can be matched.
+    pub listings: u64,
+    /// Holders with at least one matchable pass.
+    pub holders: u64,
+}
+
 /// The indexed matcher. Cheap to share (`Arc`); [`Matcher::rank`] runs
 /// concurrently with itself and with [`Engine::sync`].
 pub struct Engine {
@@ -168,6 +181,23 @@ impl Engine {
     /// Passes in the index.
     pub fn indexed_passes(&self) -> usize {
         self.docs().passes.len()
+    }
+
+    /// Passes, listings and holders as of the last change (one pass over
+    /// the holders: cheap enough for every scrape).
+    pub fn counts(&self) -> EngineCounts {
+        let state = self.state();
+        let (listings, holders) = state
+            .holder_passes
+            .iter()
+            .filter(|p| !p.is_empty())
+            .fold((0u64, 0u64), |(l, h), p| (l + p.len() as u64, h + 1));
+        EngineCounts {
+            passes: self.docs().passes.len() as u64,
+            held_passes: state.held_passes,
+            listings,
+            holders,
+        }
     }
 
     fn docs(&self) -> Arc<Docs> {

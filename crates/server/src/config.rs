@@ -55,6 +55,12 @@ pub struct ServerConfig {
     /// On shutdown, in-flight requests get this long to finish; then every
     /// connection still open is closed.
     pub shutdown_grace: std::time::Duration,
+    /// On shutdown, `/readyz` answers 503 (`draining`) and the server keeps
+    /// serving and accepting this long before it stops accepting (0: stop at once).
+    pub drain_delay: std::time::Duration,
+    /// Where `/metrics` is served: `None` on the main listener; else only on
+    /// this address (its own listener), and not on the main one.
+    pub metrics_listen: Option<SocketAddr>,
     /// Accounts one client address may register per hour (IPv6: per /64);
     /// 0 = no limit. Counted in each replica's memory, on the peer address
     /// (behind a proxy, every client shares the proxy's).
@@ -100,6 +106,8 @@ pub const BODY_READ_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 3_600_000);
 pub const IDLE_TIMEOUT_RANGE_MILLIS: (u64, u64) = (100, 3_600_000);
 /// The shortest and longest [`ServerConfig::shutdown_grace`] accepted (0: close at once).
 pub const SHUTDOWN_GRACE_RANGE_MILLIS: (u64, u64) = (0, 600_000);
+/// The shortest and longest [`ServerConfig::drain_delay`] accepted (0: none).
+pub const DRAIN_DELAY_RANGE_MILLIS: (u64, u64) = (0, 600_000);
 /// The fewest and most [`ServerConfig::max_connections`] accepted.
 pub const MAX_CONNECTIONS_RANGE: (usize, usize) = (1, 1_000_000);
 /// The shortest and longest [`ServerConfig::auto_deliver_after`] and
@@ -146,6 +154,10 @@ impl Default for ServerConfig {
             shutdown_grace: std::time::Duration::from_millis(
                 symbolon_core::limits::SHUTDOWN_GRACE_MILLIS,
             ),
+            drain_delay: std::time::Duration::from_millis(
+                symbolon_core::limits::DRAIN_DELAY_MILLIS,
+            ),
+            metrics_listen: None,
             registrations_per_ip_per_hour: 0,
             rate_limit_per_second: symbolon_core::limits::DEFAULT_RATE_LIMIT_PER_SECOND,
             rate_limit_burst: symbolon_core::limits::DEFAULT_RATE_LIMIT_BURST,
@@ -307,6 +319,8 @@ impl fmt::Debug for ServerConfig {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("drain_delay", &self.drain_delay)
+            .field("metrics_listen", &self.metrics_listen)
             .field(
                 "registrations_per_ip_per_hour",
                 &self.registrations_per_ip_per_hour,
@@ -351,6 +365,10 @@ pub struct ConfigLayer {
     pub max_connections: Option<usize>,
     /// e.g. `"10s"`; `"0s"` closes connections at once.
     pub shutdown_grace: Option<String>,
+    /// e.g. `"5s"`; `"0s"` stops accepting at once.
+    pub drain_delay: Option<String>,
+    /// e.g. `"127.0.0.1:9090"`; `""` serves `/metrics` on the main listener.
+    pub metrics_listen: Option<String>,
     /// 0 = no limit.
     pub registrations_per_ip_per_hour: Option<u32>,
     /// 0 = no limit (either of the two).
@@ -398,6 +416,8 @@ impl fmt::Debug for ConfigLayer {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_connections", &self.max_connections)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("drain_delay", &self.drain_delay)
+            .field("metrics_listen", &self.metrics_listen)
             .field(
                 "registrations_per_ip_per_hour",
                 &self.registrations_per_ip_per_hour,
@@ -503,6 +523,8 @@ impl ConfigLayer {
                 "SYMBOLON_BODY_READ_TIMEOUT" => layer.body_read_timeout = Some(v),
                 "SYMBOLON_IDLE_TIMEOUT" => layer.idle_timeout = Some(v),
                 "SYMBOLON_SHUTDOWN_GRACE" => layer.shutdown_grace = Some(v),
+                "SYMBOLON_DRAIN_DELAY" => layer.drain_delay = Some(v),
+                "SYMBOLON_METRICS_LISTEN" => layer.metrics_listen = Some(v),
                 "SYMBOLON_UNPAID_ORDER_TTL" => layer.unpaid_order_ttl = Some(v),
                 "SYMBOLON_AUTO_DELIVER_AFTER" => layer.auto_deliver_after = Some(v),
                 "SYMBOLON_RETURN_WINDOW" => layer.return_window = Some(v),
@@ -659,6 +681,24 @@ impl ServerConfig {
                 SHUTDOWN_GRACE_RANGE_MILLIS,
                 &mut c.shutdown_grace,
             )?;
+            duration(
+                &l.drain_delay,
+                "drain_delay",
+                DRAIN_DELAY_RANGE_MILLIS,
+                &mut c.drain_delay,
+            )?;
+            if let Some(m) = &l.metrics_listen {
+                let m = m.trim();
+                c.metrics_listen = if m.is_empty() {
+                    None
+                } else {
+                    Some(m.parse().map_err(|_| ConfigError::Invalid {
+                        origin: origin.to_string(),
+                        setting: "metrics_listen",
+                        message: format!("`{m}` is not an address like 127.0.0.1:9090"),
+                    })?)
+                };
+            }
             duration(
                 &l.unpaid_order_ttl,
                 "unpaid_order_ttl",

@@ -17,8 +17,10 @@ pub mod extract;
 pub mod headers;
 pub mod idempotency;
 pub mod mailer;
+pub mod metrics;
 pub mod net;
 pub mod openapi;
+pub mod probes;
 pub mod rate_limit;
 pub mod registration;
 pub mod routes;
@@ -93,8 +95,15 @@ pub fn router(exchange: Arc<Exchange>) -> Router {
 /// `registrations_per_ip_per_hour` on `POST /v1/accounts` ([`registration`]),
 /// the rate limits ([`rate_limit`]), the client's address from
 /// `trusted_proxies` ([`client_ip`]); and the security headers of every
-/// response ([`headers`]).
+/// response ([`headers`]). It never drains.
 pub fn router_with(exchange: Arc<Exchange>, config: &ServerConfig) -> Router {
+    app(exchange, config, probes::Draining::default())
+}
+
+/// [`router_with`], whose `/readyz` fails once `draining` is set; with
+/// `/metrics` unless `metrics_listen` serves it elsewhere; every request
+/// counted by route ([`metrics::track`]).
+pub fn app(exchange: Arc<Exchange>, config: &ServerConfig, draining: probes::Draining) -> Router {
     use routes::*;
     let registrations = Arc::new(registration::RegistrationLimiter::new(
         config.registrations_per_ip_per_hour,
@@ -210,8 +219,15 @@ pub fn router_with(exchange: Arc<Exchange>, config: &ServerConfig) -> Router {
             idempotency::layer,
         ))
         .layer(axum::middleware::from_fn(no_store_if_authorized));
+    let ops = probes::routes(exchange.clone(), draining);
+    let ops = if config.metrics_listen.is_none() {
+        ops.merge(metrics::route())
+    } else {
+        ops
+    };
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(ops)
         .route(
             "/.well-known/jwt-vc-issuer/v1/providers/{id}",
             get(issuer_metadata),
@@ -238,6 +254,7 @@ pub fn router_with(exchange: Arc<Exchange>, config: &ServerConfig) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(security, headers::set))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(AppState { exchange })
 }
 
@@ -523,6 +540,10 @@ pub struct Prepared {
     config: ServerConfig,
     /// The e-mail sender, when `smtp_url` is set, and how often it looks.
     mailer: Option<(mailer::Mailer, Duration)>,
+    /// `/metrics`'s own listener, when `metrics_listen` is set.
+    metrics_listener: Option<TcpListener>,
+    /// Set when shutdown begins: `/readyz` fails from then on.
+    draining: probes::Draining,
 }
 
 /// Opens the store (running migrations) so that a caller can announce
@@ -556,12 +577,23 @@ pub async fn prepare(
         None => None,
     };
     tracing::info!(mail = mailer.is_some(), "e-mail notifications");
+    metrics::install();
+    let metrics_listener = match config.metrics_listen {
+        Some(at) => {
+            let l = TcpListener::bind(at).await?;
+            tracing::info!(addr = %l.local_addr()?, "metrics listening (only /metrics)");
+            Some(l)
+        }
+        None => None,
+    };
     tracing::info!(%addr, %public_url, data_dir = %config.data_dir.display(), backend = exchange.store().backend(), "ready");
     Ok(Prepared {
         listener,
         exchange,
         net: net::NetSettings::from(&config),
         mailer,
+        metrics_listener,
+        draining: probes::Draining::default(),
         config,
     })
 }
@@ -570,6 +602,18 @@ impl Prepared {
     /// The address the server listens on.
     pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The address `/metrics` is served on when `metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+    }
+
+    /// The exchange this server serves (tests reach its store).
+    pub fn exchange(&self) -> &Arc<Exchange> {
+        &self.exchange
     }
 
     /// Serves until `shutdown` resolves, then drains in-flight requests and closes the store.
@@ -583,6 +627,8 @@ impl Prepared {
             net,
             config,
             mailer,
+            metrics_listener,
+            draining,
         } = self;
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let client = delivery::http_client(exchange.webhook_policy().allow_private)
@@ -640,6 +686,9 @@ impl Prepared {
                                 Err(e) => tracing::warn!(error = %e, "pruning web sessions failed"),
                             }
                             sweeps += 1;
+                            if sweeps.is_multiple_of(5) {
+                                metrics::upkeep();
+                            }
                             if sweeps % 60 == 1 {
                                 match exchange.prune_events().await {
                                     Ok(0) => {}
@@ -658,14 +707,41 @@ impl Prepared {
                 }
             })
         };
-        let app = router_with(exchange.clone(), &config);
+        let app = app(exchange.clone(), &config, draining.clone());
         let hub = exchange.hub().clone();
+        let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+        let drain_delay = config.drain_delay;
         let shutdown = async move {
             shutdown.await;
+            // Readiness fails first; the load balancer has `drain_delay` to
+            // notice while this server still serves and accepts.
+            draining.start();
+            if !drain_delay.is_zero() {
+                tracing::info!(
+                    drain_ms = drain_delay.as_millis() as u64,
+                    "draining: /readyz answers 503; still serving"
+                );
+                tokio::time::sleep(drain_delay).await;
+            }
+            let _ = closing_tx.send(true);
             // Open event streams would hold the graceful shutdown until its grace ran out.
             hub.close();
         };
+        let metrics_server = metrics_listener.map(|l| {
+            let mut closing = closing_rx.clone();
+            tokio::spawn(net::serve(
+                l,
+                metrics::router(exchange.clone()),
+                net,
+                async move {
+                    let _ = closing.wait_for(|c| *c).await;
+                },
+            ))
+        });
         net::serve(listener, app, net, shutdown).await;
+        if let Some(m) = metrics_server {
+            let _ = m.await;
+        }
         let _ = stop_tx.send(true);
         let _ = sweeper.await;
         let _ = poller.await;

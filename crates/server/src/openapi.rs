@@ -72,7 +72,7 @@ impl Modify for IdempotencyHeader {
     info(title = "Symbolon API", version = "1", description = "The Symbolon exchange: demands to at least two qualified holders, provider-signed passes, one-click order and payment, reputation.\n\nErrors are `{\"error\": {\"code\", \"message\", \"details\"?}}` with a stable code."),
     modifiers(&BearerAuth, &IdempotencyHeader, &ErrorResponses),
     paths(
-        healthz, create_account, whoami, create_product, list_products, update_product, archive_product,
+        healthz, crate::probes::livez, crate::probes::readyz, crate::metrics::scrape, create_account, whoami, create_product, list_products, update_product, archive_product,
         get_product, create_pass, get_pass, grant, jwks,
         holder_profile, wallet, inbox, offer, decline, create_demand, list_demands, cancel_demand,
         get_demand, accept, rate,
@@ -91,7 +91,7 @@ impl Modify for IdempotencyHeader {
         crate::after_sale::dispute_message, crate::after_sale::resolve_dispute, crate::after_sale::payout,
         crate::transparency::demand_proof, crate::transparency::holder_selections, crate::transparency::consistency, crate::transparency::checkpoint, crate::transparency::log_key
     ),
-    components(schemas(ErrorBody, ErrorDetail, Money, Role, PassMode)),
+    components(schemas(ErrorBody, ErrorDetail, Money, Role, PassMode, Readiness, ReadinessCheck)),
     tags(
         (name = "accounts"), (name = "provider"), (name = "holder"), (name = "requester"),
         (name = "orders"), (name = "operator", description = "Operators resolve disputes. The role is never open to registration: `symbolon admin create-operator` makes an operator account."), (name = "public"), (name = "meta"),

@@ -15,7 +15,8 @@
 //! the last few seconds.
 //!
 //! The counts live in this replica's memory: R replicas behind a load
-//! balancer allow up to R times the rate. `/healthz` and `/openapi.json` are
+//! balancer allow up to R times the rate. The probes (`/healthz`, `/livez`,
+//! `/readyz`), `/metrics` and `/openapi.json` are
 //! never limited, and static assets count only per address.
 
 use crate::client_ip::ClientIp;
@@ -41,7 +42,7 @@ use symbolon_core::ErrorCode;
 use symbolon_exchange::{Exchange, ExchangeError};
 
 /// Paths never limited (probes and the API description).
-const EXEMPT: [&str; 2] = ["/healthz", "/openapi.json"];
+const EXEMPT: [&str; 5] = ["/healthz", "/livez", "/readyz", "/metrics", "/openapi.json"];
 
 /// A rate and a burst; either 0 turns the limit off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -102,6 +102,52 @@ const MAX_ATTEMPTS: u32 = 4;
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The same pool, beginning write transactions whose commit is timed.
+    writer: TimedPool,
+}
+
+/// Metric: seconds one transaction's `COMMIT` took.
+const COMMIT_SECONDS: &str = "symbolon_store_commit_duration_seconds";
+/// Metric: write transactions one commit made durable (always 1 here:
+/// PostgreSQL groups concurrent commits' WAL flushes by itself).
+const BATCH_SIZE: &str = "symbolon_store_write_batch_size";
+
+/// The pool, beginning transactions whose `commit` records its latency.
+#[derive(Clone, Debug)]
+struct TimedPool(PgPool);
+
+impl TimedPool {
+    async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(Tx(self.0.begin().await?))
+    }
+}
+
+/// A write transaction: derefs to its connection; dropped without
+/// [`Tx::commit`], it rolls back.
+struct Tx(sqlx::Transaction<'static, sqlx::Postgres>);
+
+impl Tx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        let started = std::time::Instant::now();
+        self.0.commit().await?;
+        metrics::histogram!(COMMIT_SECONDS, "backend" => "postgres")
+            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!(BATCH_SIZE, "backend" => "postgres").record(1.0);
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = sqlx::PgConnection;
+    fn deref(&self) -> &sqlx::PgConnection {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut sqlx::PgConnection {
+        &mut self.0
+    }
 }
 
 impl PostgresStore {
@@ -134,7 +180,10 @@ impl PostgresStore {
             pool.close().await;
             return Err(e);
         }
-        Ok(Self { pool })
+        Ok(Self {
+            writer: TimedPool(pool.clone()),
+            pool,
+        })
     }
 
     /// Closes the pool: waits for connections in use to be returned, then closes them all.
@@ -250,8 +299,6 @@ where
         }
     }
 }
-
-type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 const HOLDING_SELECT: &str = "SELECT g.id AS g_id, g.holder_id AS g_holder, g.created_at AS g_at,
     p.id AS p_id, p.product_id, p.provider_id, p.mode, p.units, p.commission_bps, p.valid_from,
@@ -454,7 +501,7 @@ impl PostgresStore {
     // --- the transactions of the state-changing methods (run through `retrying`) ---
 
     async fn create_account_tx(&self, new: &NewAccount) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         let a = &new.account;
         sqlx::query("INSERT INTO accounts (id, name, roles, api_key_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&a.id)
@@ -475,7 +522,7 @@ impl PostgresStore {
     }
 
     async fn create_pass_tx(&self, p: &Pass, product_revision: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         // The product row lock orders this pass with a change of the product.
         lock_product_revision(&mut tx, &p.product_id, product_revision).await?;
         sqlx::query("INSERT INTO passes (id, product_id, provider_id, mode, units, commission_bps, valid_from, valid_until, jws, created_at, kid, status_index, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
@@ -507,7 +554,7 @@ impl PostgresStore {
     }
 
     async fn grant_tx(&self, g: &NewGrant) -> StoreResult<Holding> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         // The pass row lock serializes the grants of one pass: free units are picked by one
         // grant at a time.
         let mode: String =
@@ -589,7 +636,7 @@ impl PostgresStore {
         requests: &[Interaction],
         entry: Option<&symbolon_store::tlog::NewLogEntry>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         // The requester's row lock makes its demands take turns through the
         // counts below, on every replica (NO KEY UPDATE: foreign-key checks
         // of other inserts naming the account are not blocked).
@@ -642,7 +689,7 @@ impl PostgresStore {
     }
 
     async fn create_offer_tx(&self, o: &NewOffer) -> StoreResult<Offer> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         let i = Self::interaction_in(&mut *tx, &o.interaction_id, true).await?;
         if i.status != InteractionStatus::Pending
             || pending_expired(i.status, i.deadline, o.created_at)
@@ -678,7 +725,7 @@ impl PostgresStore {
         reason: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<Interaction> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         let i = Self::interaction_in(&mut *tx, interaction_id, true).await?;
         if i.status != InteractionStatus::Pending || pending_expired(i.status, i.deadline, now) {
             return Err(Conflict::InteractionClosed.into());
@@ -710,7 +757,7 @@ impl PostgresStore {
     }
 
     async fn accept_offer_tx(&self, a: &Acceptance) -> StoreResult<Offer> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         // Who may accept and which demand it is never change: read them before locking.
         let row = sqlx::query("SELECT demand_id, requester_id FROM offers WHERE id = $1")
             .bind(&a.offer_id)
@@ -805,7 +852,7 @@ impl PostgresStore {
         transfer: Option<&UnitTransfer>,
         settlement: Option<&Settlement>,
     ) -> StoreResult<Order> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         if settlement.is_none() {
             // The requester's row lock makes its unpaid orders take turns
             // through the limit below, on every replica. It is the first lock.
@@ -931,7 +978,7 @@ impl PostgresStore {
         s: &Settlement,
         transfer: Option<&UnitTransfer>,
     ) -> StoreResult<Order> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         // The order row lock makes payments of one order take turns.
         sqlx::query("SELECT id FROM orders WHERE id = $1 FOR NO KEY UPDATE")
             .bind(order_id)
@@ -988,7 +1035,7 @@ impl PostgresStore {
         tracking: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<Order> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         let done = sqlx::query("UPDATE orders SET status = 'shipped', shipped_at = $1, tracking = $2 WHERE id = $3 AND status = 'paid'")
             .bind(now.millis())
             .bind(tracking)
@@ -1010,7 +1057,7 @@ impl PostgresStore {
         // Both the offer and the rating id are unique: tell a second rating of the offer
         // (AlreadyRated) from a rating id that exists (Duplicate). A concurrent rating of the
         // same offer that commits between the check and the insert trips the named constraint.
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         let offer = Self::offer_in(&mut *tx, &r.offer_id, false).await?;
         if offer.requester_id != r.requester_id || offer.holder_id != r.holder_id {
             return Err(StoreError::NotFound);
@@ -1076,22 +1123,22 @@ const CLAIM_LOCK: &str = "SELECT pg_advisory_xact_lock(8320802056087273473)";
 // claims are short, and each counts the leases every earlier one committed.
 symbolon_store::sql_outbox_methods!(
     PostgresStore,
-    write = pool,
+    write = writer,
     read = pool,
     sql = sql,
     account_lock = Some("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE"),
     claim_lock = Some(CLAIM_LOCK)
 );
 
-symbolon_store::sql_market_change_methods!(PostgresStore, write = pool, read = pool, sql = sql);
+symbolon_store::sql_market_change_methods!(PostgresStore, write = writer, read = pool, sql = sql);
 
 symbolon_store::sql_order_helpers!(conn = sqlx::PgConnection, sql = sql);
 
-symbolon_store::sql_seal_methods!(PostgresStore, write = pool, read = pool, sql = sql);
+symbolon_store::sql_seal_methods!(PostgresStore, write = writer, read = pool, sql = sql);
 
 symbolon_store::sql_lifecycle_methods!(
     PostgresStore,
-    write = pool,
+    write = writer,
     read = pool,
     conn = sqlx::PgConnection,
     sql = sql,
@@ -1100,7 +1147,7 @@ symbolon_store::sql_lifecycle_methods!(
 
 symbolon_store::sql_people_methods!(
     PostgresStore,
-    write = pool,
+    write = writer,
     read = pool,
     conn = sqlx::PgConnection,
     sql = sql
@@ -1111,7 +1158,7 @@ const MAIL_CLAIM_LOCK: &str = "SELECT pg_advisory_xact_lock(1296124236)";
 
 symbolon_store::sql_mail_methods!(
     PostgresStore,
-    write = pool,
+    write = writer,
     read = pool,
     sql = sql,
     claim_lock = Some(MAIL_CLAIM_LOCK)
@@ -1120,14 +1167,14 @@ symbolon_store::sql_mail_methods!(
 symbolon_store::sql_unit_methods!(PostgresStore, read = pool, sql = sql);
 symbolon_store::sql_tlog_methods!(
     PostgresStore,
-    write = pool,
+    write = writer,
     read = pool,
     sql = sql,
     conn = sqlx::PgConnection
 );
 symbolon_store::sql_manage_methods!(
     PostgresStore,
-    write = pool,
+    write = writer,
     read = pool,
     conn = sqlx::PgConnection,
     sql = sql
@@ -1135,7 +1182,7 @@ symbolon_store::sql_manage_methods!(
 
 symbolon_store::sql_dispute_methods!(
     PostgresStore,
-    write = pool,
+    write = writer,
     read = pool,
     conn = sqlx::PgConnection,
     sql = sql
@@ -1149,6 +1196,26 @@ impl Store for PostgresStore {
 
     async fn close(&self) {
         PostgresStore::close(self).await
+    }
+
+    async fn schema_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    fn known_schema_version(&self) -> i64 {
+        known_schema_version()
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![PoolStats {
+            name: "main",
+            size: self.pool.size(),
+            idle: self.pool.num_idle() as u32,
+            max: MAX_CONNECTIONS,
+        }]
     }
 
     async fn event_wakeups(&self) -> StoreResult<Option<Box<dyn EventWakeups>>> {
@@ -1316,7 +1383,7 @@ impl Store for PostgresStore {
         entry: Option<&symbolon_store::tlog::NewLogEntry>,
     ) -> StoreResult<bool> {
         retrying("activate_demand", || async {
-            let mut tx = self.pool.begin().await.map_err(db)?;
+            let mut tx = self.writer.begin().await.map_err(db)?;
             let requester: Option<String> = sqlx::query_scalar(
                 "UPDATE demands SET waiting = 0 WHERE id = $1 AND waiting = 1 AND deadline > $2 RETURNING requester_id",
             )
@@ -1567,7 +1634,7 @@ impl Store for PostgresStore {
         key: &ProviderKeyRecord,
         retire_others: bool,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         lock_account(&mut tx, &key.provider_id).await?;
         let keys: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM provider_keys WHERE provider_id = $1")
@@ -1639,7 +1706,7 @@ impl Store for PostgresStore {
     }
 
     async fn revoke_pass(&self, pass_id: &str, at: Timestamp) -> StoreResult<Pass> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         sqlx::query("UPDATE passes SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(at.millis())
             .bind(pass_id)
@@ -1702,7 +1769,7 @@ impl Store for PostgresStore {
 
     async fn transfer_unit(&self, t: &UnitTransfer) -> StoreResult<()> {
         retrying("transfer_unit", || async {
-            let mut tx = self.pool.begin().await.map_err(db)?;
+            let mut tx = self.writer.begin().await.map_err(db)?;
             Self::apply_transfer(&mut tx, t).await?;
             tx.commit().await.map_err(db)
         })
@@ -1710,7 +1777,7 @@ impl Store for PostgresStore {
     }
 
     async fn pass_activity(&self, pass_id: &str, recent: u32) -> StoreResult<PassActivity> {
-        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut tx = self.writer.begin().await.map_err(db)?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .execute(&mut *tx)
             .await

@@ -34,6 +34,9 @@ use writer::{GroupWriter, WriteTx};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Connections of the read-only pool.
+const READERS: u32 = 4;
+
 /// The SQLite store.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -68,7 +71,7 @@ impl SqliteStore {
         migrate.close().await;
         let writer = GroupWriter::new(opts.connect().await.map_err(StoreError::backend)?);
         let reader = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(READERS)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts.read_only(true))
             .await
@@ -369,6 +372,26 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         SqliteStore::close(self).await
+    }
+
+    async fn schema_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.reader)
+            .await
+            .map_err(db)
+    }
+
+    fn known_schema_version(&self) -> i64 {
+        known_schema_version()
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![PoolStats {
+            name: "reader",
+            size: self.reader.size(),
+            idle: self.reader.num_idle() as u32,
+            max: READERS,
+        }]
     }
 
     async fn create_account(&self, new: &NewAccount) -> StoreResult<()> {

@@ -37,6 +37,11 @@ const SAVEPOINT: &str = "SAVEPOINT w";
 const RELEASE: &str = "RELEASE w";
 const ROLLBACK_TO: &str = "ROLLBACK TO w; RELEASE w";
 
+/// Metric: seconds one group's `COMMIT` (its fsync) took.
+pub const COMMIT_SECONDS: &str = "symbolon_store_commit_duration_seconds";
+/// Metric: acknowledged write transactions one group commit made durable.
+pub const BATCH_SIZE: &str = "symbolon_store_write_batch_size";
+
 type Waiter = oneshot::Sender<Result<(), String>>;
 
 /// The writer connection with its open group.
@@ -109,8 +114,13 @@ impl State {
         if !self.open {
             return Ok(());
         }
+        let started = std::time::Instant::now();
         match self.conn()?.execute("COMMIT").await {
             Ok(_) => {
+                metrics::histogram!(COMMIT_SECONDS, "backend" => "sqlite")
+                    .record(started.elapsed().as_secs_f64());
+                metrics::histogram!(BATCH_SIZE, "backend" => "sqlite")
+                    .record(self.waiting.len() as f64);
                 self.open = false;
                 self.groups += 1;
                 self.writes += self.waiting.len() as u64;

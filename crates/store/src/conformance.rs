@@ -182,6 +182,8 @@ macro_rules! __store_conformance_cases {
             event_wakeups_follow_commits,
             webhook_deliveries_are_leased_retried_and_never_dropped,
             webhooks_disabled_by_their_owner_keep_their_deliveries,
+            oldest_undelivered_event_counts_enabled_endpoints_only,
+            schema_version_is_the_one_this_binary_migrates_to,
             concurrent_claims_lease_each_delivery_once,
             claims_bound_sends_in_flight_and_take_turns_across_accounts,
             webhook_limit_holds_under_concurrent_registrations,
@@ -285,6 +287,9 @@ impl crate::OutboxStore for GuardedStore {
     }
     async fn last_event_seq(&self) -> StoreResult<i64> {
         self.inner.last_event_seq().await
+    }
+    async fn oldest_undelivered_event(&self) -> StoreResult<Option<Timestamp>> {
+        self.inner.oldest_undelivered_event().await
     }
     async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
         self.inner.prune_events(before).await
@@ -805,6 +810,15 @@ impl Store for GuardedStore {
     }
     async fn close(&self) {
         self.inner.close().await
+    }
+    async fn schema_version(&self) -> StoreResult<i64> {
+        self.inner.schema_version().await
+    }
+    fn known_schema_version(&self) -> i64 {
+        self.inner.known_schema_version()
+    }
+    fn pool_stats(&self) -> Vec<crate::PoolStats> {
+        self.inner.pool_stats()
     }
     async fn event_wakeups(&self) -> StoreResult<Option<Box<dyn crate::EventWakeups>>> {
         self.inner.event_wakeups().await
@@ -5997,6 +6011,64 @@ pub async fn webhooks_disabled_by_their_owner_keep_their_deliveries(store: Arc<d
         s.disable_webhook("whk_nope", at, "x").await,
         StoreError::NotFound,
         "no such endpoint"
+    );
+}
+
+/// The oldest event waiting for a webhook delivery (the outbox-age gauge):
+/// none before any, the waiting event's time while its endpoint is enabled,
+/// none while it is disabled or once delivered.
+pub async fn oldest_undelivered_event_counts_enabled_endpoints_only(store: Arc<dyn Store>) {
+    let w = World::new(store).await;
+    let s = w.store();
+    assert_eq!(s.oldest_undelivered_event().await.must("oldest"), None);
+    let e = endpoint(&w, &w.holder1);
+    s.create_webhook(&e, 10).await.must("create_webhook");
+    let requests = w.demand(&[&w.holder1]).await;
+    let at = requests[0].created_at;
+    let waiting = s.oldest_undelivered_event().await.must("oldest");
+    let written = s.events_since(0, 100).await.must("events");
+    let first = written
+        .iter()
+        .filter(|ev| ev.account_id == w.holder1)
+        .map(|ev| ev.created_at)
+        .min();
+    assert!(
+        waiting.is_some() && waiting == first,
+        "{waiting:?} {first:?}"
+    );
+    s.disable_webhook(&e.id, at, "disabled by its owner")
+        .await
+        .must("disable");
+    assert_eq!(
+        s.oldest_undelivered_event().await.must("oldest"),
+        None,
+        "a disabled endpoint's deliveries do not count"
+    );
+    s.enable_webhook(&e.id, at).await.must("enable");
+    assert_eq!(s.oldest_undelivered_event().await.must("oldest"), waiting);
+    let jobs = s
+        .claim_deliveries(at, at.plus_seconds(60), "a", 10)
+        .await
+        .must("claim");
+    assert_eq!(jobs.len(), 1);
+    let ok = attempt(&jobs[0], at.plus_seconds(1), Some(200), "delivered");
+    assert!(s
+        .finish_delivery("a", &ok, &DeliveryResult::Delivered)
+        .await
+        .must("finish"));
+    assert_eq!(s.oldest_undelivered_event().await.must("oldest"), None);
+}
+
+/// The readiness probe's read: the applied schema is the newest the
+/// binary knows (a fresh store was migrated at open).
+pub async fn schema_version_is_the_one_this_binary_migrates_to(store: Arc<dyn Store>) {
+    let applied = store.schema_version().await.must("schema_version");
+    assert!(applied > 0);
+    assert_eq!(applied, store.known_schema_version());
+    let pools = store.pool_stats();
+    assert!(
+        pools.iter().all(|p| p.idle <= p.size && p.size <= p.max),
+        "{pools:?}"
     );
 }
 

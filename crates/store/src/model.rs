@@ -852,3 +852,16 @@ pub struct SealedShare {
     pub wrapped: Vec<u8>,
     pub created_at: Timestamp,
 }
+
+/// One connection pool of a backend, as metrics show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolStats {
+    /// `reader` (SQLite's read-only pool), `main` (PostgreSQL's).
+    pub name: &'static str,
+    /// Connections open now (idle or in use).
+    pub size: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// The most the pool opens.
+    pub max: u32,
+}

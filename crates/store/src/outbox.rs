@@ -109,6 +109,19 @@ macro_rules! sql_outbox_methods {
                     .map_err(db)
             }
 
+            async fn oldest_undelivered_event(&self) -> StoreResult<Option<Timestamp>> {
+                let at: Option<i64> = sqlx::query_scalar(
+                    "SELECT ev.created_at FROM events ev WHERE ev.seq = (
+                       SELECT MIN(d.event_seq) FROM webhook_deliveries d
+                       JOIN webhook_endpoints e ON e.id = d.endpoint_id
+                       WHERE d.state = 'pending' AND e.disabled_at IS NULL)",
+                )
+                .fetch_optional(&self.$r)
+                .await
+                .map_err(db)?;
+                Ok(at.map(Timestamp::from_millis))
+            }
+
             async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
                 let mut tx = self.$w.begin().await.map_err(db)?;
                 sqlx::query(&$sql(

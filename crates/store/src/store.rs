@@ -36,6 +36,18 @@ pub trait Store:
     /// Flushes and closes connections; called once at shutdown.
     async fn close(&self) {}
 
+    /// The newest migration applied to the database: a cheap read that
+    /// answers only when the store does (the readiness probe).
+    async fn schema_version(&self) -> StoreResult<i64>;
+
+    /// The newest migration this binary knows (and runs at open).
+    fn known_schema_version(&self) -> i64;
+
+    /// The backend's connection pools, for metrics (none by default).
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        Vec::new()
+    }
+
     /// Wake-ups when any process commits events, for backends shared by
     /// several processes (PostgreSQL: `LISTEN symbolon_events`, notified by
     /// a trigger on `events` at commit). `None`: the backend has none, and
@@ -355,6 +367,9 @@ pub trait OutboxStore: Send + Sync {
     async fn events_since(&self, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>>;
     /// The highest event `seq` committed (0 if none).
     async fn last_event_seq(&self) -> StoreResult<i64>;
+    /// When the oldest event still waiting for a webhook delivery to an
+    /// enabled endpoint was written (`None`: nothing waits).
+    async fn oldest_undelivered_event(&self) -> StoreResult<Option<Timestamp>>;
     /// Deletes events created before `before` that no delivery still waits
     /// for; returns how many.
     async fn prune_events(&self, before: Timestamp) -> StoreResult<u64>;

@@ -94,7 +94,14 @@ fn sigterm_with_an_idle_client_connected_exits_within_the_grace() {
     let (mut child, addr, _) = serve(
         dir.path(),
         None,
-        &["--shutdown-grace", "1s", "--idle-timeout", "10m"],
+        &[
+            "--shutdown-grace",
+            "1s",
+            "--idle-timeout",
+            "10m",
+            "--drain-delay",
+            "0s",
+        ],
     );
     let mut idle = healthz(&addr).expect("served");
     let status = Command::new("kill")

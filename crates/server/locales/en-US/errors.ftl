@@ -61,6 +61,7 @@ error-code-too_many_api_keys = The account has too many API keys; revoke one fir
 error-code-rate_limited = Too many requests at once; wait a moment and try again.
 error-code-too_many_streams = Too many live pages are open; close some tabs.
 error-code-internal = Something went wrong on our side; it has been logged.
+error-code-not_ready = This server is not ready to serve requests; try another one or wait a moment.
 error-code-unavailable = The exchange is busy; try again in a moment.
 error-code-too_many_passkeys = The account has too many passkeys; remove one first.
 error-code-too_many_passkey_ceremonies = Too many passkey sign-ins are under way from here; try again in a few minutes.

@@ -59,6 +59,7 @@ error-code-too_many_api_keys = 该账户的 API 密钥过多，请先撤销一�
 error-code-rate_limited = 请求过于频繁，请稍等片刻再试。
 error-code-too_many_streams = 打开的实时页面过多，请关闭一些标签页。
 error-code-internal = 我们这边出了问题，已记录。
+error-code-not_ready = 此服务器尚未准备好处理请求，请换一台或稍后再试。
 error-code-unavailable = 交易所繁忙，请稍后再试。
 error-code-too_many_passkeys = 该账户的通行密钥过多，请先删除一个。
 error-code-too_many_passkey_ceremonies = 此处进行中的通行密钥登录过多，请几分钟后再试。

@@ -93,6 +93,7 @@ const CONNECTIONS: &str = "Connections";
 const ORDERS: &str = "Orders";
 const EVENTS: &str = "Events and webhooks";
 const MAIL: &str = "E-mail";
+const MONITORING: &str = "Monitoring";
 
 /// Every setting, in the order `config default` prints them.
 pub const SETTINGS: &[Setting] = &[
@@ -296,6 +297,29 @@ pub const SETTINGS: &[Setting] = &[
                connection is closed; 0s–10m.",
         example: "\"30s\"",
         default: |c| duration(c.shutdown_grace),
+        flag: true,
+        secret: false,
+    },
+    Setting {
+        name: "drain_delay",
+        section: CONNECTIONS,
+        kind: Kind::Text,
+        help: "On SIGTERM or SIGINT, `/readyz` answers 503 at once and the server keeps serving (and \
+               accepting) this long before it stops accepting, so a load balancer stops sending it \
+               traffic first; 0s–10m (`0s`: no drain).",
+        example: "\"15s\"",
+        default: |c| duration(c.drain_delay),
+        flag: true,
+        secret: false,
+    },
+    Setting {
+        name: "metrics_listen",
+        section: MONITORING,
+        kind: Kind::Text,
+        help: "Serve `/metrics` (Prometheus text format) only on this address, on a listener of its \
+               own, and not on the main listener. Unset (or empty): on the main listener.",
+        example: "\"127.0.0.1:9090\"",
+        default: |c| c.metrics_listen.map(|a| quoted(&a.to_string())),
         flag: true,
         secret: false,
     },

@@ -133,7 +133,13 @@ fn connection_timeouts_are_one_duration_within_their_ranges() {
         )
     );
     type Get = fn(&ServerConfig) -> Duration;
-    let cases: [(&str, &str, (u64, u64), Get); 4] = [
+    let cases: [(&str, &str, (u64, u64), Get); 5] = [
+        (
+            "SYMBOLON_DRAIN_DELAY",
+            "drain_delay",
+            DRAIN_DELAY_RANGE_MILLIS,
+            |c| c.drain_delay,
+        ),
         (
             "SYMBOLON_HEADER_READ_TIMEOUT",
             "header_read_timeout",
@@ -398,4 +404,31 @@ fn rate_limits_and_trusted_proxies_at_their_edges() {
     };
     let e = ServerConfig::layered(&[("flags", flags)]).unwrap_err();
     assert!(e.to_string().starts_with("flags: rate_limit_burst:"), "{e}");
+}
+
+#[test]
+fn metrics_listen_moves_metrics_off_the_main_listener_and_an_empty_value_brings_it_back() {
+    let d = ServerConfig::default();
+    assert_eq!(d.metrics_listen, None, "on the main listener by default");
+    assert_eq!(
+        d.drain_delay.as_millis() as u64,
+        symbolon_core::limits::DRAIN_DELAY_MILLIS
+    );
+    let file: ConfigLayer = toml::from_str("metrics_listen = \"127.0.0.1:9090\"").unwrap();
+    let c = ServerConfig::layered(&[("file", file.clone())]).unwrap();
+    assert_eq!(c.metrics_listen, Some("127.0.0.1:9090".parse().unwrap()));
+    // The environment overrides the file; an empty value turns it off again.
+    let env =
+        ConfigLayer::from_env([("SYMBOLON_METRICS_LISTEN".to_string(), String::new())]).unwrap();
+    let c = ServerConfig::layered(&[("file", file), ("env", env)]).unwrap();
+    assert_eq!(c.metrics_listen, None);
+    let env = ConfigLayer::from_env([(
+        "SYMBOLON_METRICS_LISTEN".to_string(),
+        "localhost".to_string(),
+    )])
+    .unwrap();
+    let e = ServerConfig::layered(&[("env", env)])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("env: metrics_listen:"), "{e}");
 }

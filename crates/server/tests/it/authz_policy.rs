@@ -183,6 +183,10 @@ pub fn api_rules() -> Vec<Rule> {
     vec![
         // Meta and public reads.
         api("GET", "/healthz", Public),
+        // Probes and metrics: no credentials, never rate limited.
+        api("GET", "/livez", Public),
+        api("GET", "/readyz", Public),
+        api("GET", "/metrics", Public),
         api("GET", "/.well-known/jwt-vc-issuer/v1/providers/{id}", Public).ids(&["provider"]),
         api("GET", "/v1/providers/{id}/jwks.json", Public).ids(&["provider"]),
         api("GET", "/v1/providers/{id}/status/revocation", Public).ids(&["provider"]),

@@ -95,6 +95,9 @@ fn rand_u64() -> u64 {
     h.finish()
 }
 
+/// Test servers stop at once unless a test asks for a drain.
+pub const NO_DRAIN: std::time::Duration = std::time::Duration::ZERO;
+
 /// A `public_url` that makes a test server call itself
 /// `http://localhost:<its port>` (and its `url` use that name).
 pub const LOCALHOST: &str = "http://localhost";
@@ -136,6 +139,7 @@ impl TestServer {
         let tmp = tempfile::tempdir().expect("temp dir");
         let mut config = ServerConfig {
             data_dir: tmp.path().to_path_buf(),
+            drain_delay: NO_DRAIN,
             ..Default::default()
         };
         tweak(&mut config);
@@ -159,6 +163,7 @@ impl TestServer {
         let tmp = tempfile::tempdir().expect("temp dir");
         let config = ServerConfig {
             data_dir: tmp.path().to_path_buf(),
+            drain_delay: NO_DRAIN,
             registration_open: false,
             ..Default::default()
         };
@@ -172,6 +177,7 @@ impl TestServer {
         let tmp = tempfile::tempdir().expect("temp dir");
         let config = ServerConfig {
             data_dir: tmp.path().to_path_buf(),
+            drain_delay: NO_DRAIN,
             public_url: Some(public_url.to_string()),
             ..Default::default()
         };
@@ -185,6 +191,7 @@ impl TestServer {
         Self::launch(
             ServerConfig {
                 data_dir: dir.to_path_buf(),
+                drain_delay: NO_DRAIN,
                 ..Default::default()
             },
             clock,
@@ -398,6 +405,26 @@ impl TestServer {
 
     pub fn anon(&self) -> Client {
         Client::new(&self.url).expect("client")
+    }
+
+    /// Resolves the server's shutdown future without waiting for it to
+    /// finish: a test then watches it drain.
+    pub fn begin_stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Ends the server task at once (after [`begin_stop`](Self::begin_stop),
+    /// a long drain need not run out).
+    pub async fn abort(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        if let Some(pg) = self.pg.take() {
+            pg.drop_db().await;
+        }
     }
 
     /// Stops gracefully, waits for the server to finish, and drops a PostgreSQL test database.

@@ -25,6 +25,7 @@ mod manage;
 mod matching;
 mod notifications;
 mod openapi;
+mod operations;
 mod passes;
 mod passkeys;
 mod rate_limits;
