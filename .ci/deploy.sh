@@ -5,6 +5,8 @@
 #    (`systemd-analyze security --offline`), then its ExecStart run for real
 #    (same flags, a temporary config and data dir) until `symbolon healthcheck`
 #    passes, and stopped with its KillSignal;
+#  - the metrics: the live exposition through `promtool check metrics`, the
+#    example alerting rules through `promtool check rules`;
 #  - the container image: hadolint (pinned), then the runtime stage's
 #    environment, CMD and HEALTHCHECK run for real against the debug binary.
 set -euo pipefail
@@ -21,6 +23,13 @@ pids=()
 cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
+# promtool (Debian's prometheus package) lints the exposition and the alerting rules.
+command -v promtool >/dev/null || {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # The package starts a Prometheus server where an init system runs; this script needs only promtool.
+  pkill -x prometheus 2>/dev/null || true
+}
 command -v systemd-analyze >/dev/null || {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq systemd >/dev/null
@@ -71,6 +80,11 @@ url=$(wait_listening "$tmp/unit.out")
 addr=${url#http://}
 wait_healthy SYMBOLON_LISTEN="$addr"
 [ -f "$tmp/state/symbolon.db" ] || { echo "error: no database in the state directory"; exit 1; }
+echo "metrics: the live exposition through promtool, and the example alerting rules"
+curl -fsS "$url/metrics" > "$tmp/metrics.txt"
+promtool check metrics < "$tmp/metrics.txt"
+grep -q '^symbolon_http_requests_total{' "$tmp/metrics.txt" || { echo "error: no HTTP series in /metrics"; exit 1; }
+promtool check rules deploy/prometheus/symbolon-alerts.yml
 kill -TERM "$pid"
 wait "$pid" || { cat "$tmp/unit.err"; echo "error: the service did not stop cleanly on SIGTERM"; exit 1; }
 echo "the unit's command served $url, was ready, and stopped on SIGTERM"

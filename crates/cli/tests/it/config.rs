@@ -107,3 +107,42 @@ fn a_bad_file_is_refused_naming_the_key() {
     );
     assert!(!data.exists(), "nothing was created");
 }
+
+/// `symbolon healthcheck`: 0 on a ready server (the address from
+/// `SYMBOLON_LISTEN`, an unspecified address as loopback, as in the
+/// container image), 1 naming the URL when nothing answers.
+#[test]
+fn healthcheck_passes_on_a_ready_server_and_fails_otherwise() {
+    let server = super::Server::start();
+    let port = server.url.rsplit(':').next().unwrap().to_string();
+    let check = |listen: &str, extra: &[&str]| {
+        command()
+            .env("SYMBOLON_LISTEN", listen)
+            .arg("healthcheck")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let ok = check(&format!("0.0.0.0:{port}"), &[]);
+    let said = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        said.contains("/readyz: 200 OK") && said.contains("\"ready\""),
+        "{said}"
+    );
+    let live = check(&format!("0.0.0.0:{port}"), &["--live"]);
+    assert!(live.status.success());
+    assert!(String::from_utf8_lossy(&live.stdout).contains("/healthz: 200 OK"));
+    // Nothing listens on a port just freed.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = free.local_addr().unwrap().to_string();
+    drop(free);
+    let out = check(&dead, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("http://{dead}/readyz")), "{err}");
+}
