@@ -36,4 +36,8 @@ grep -Eo '[0-9a-f]{40} \([0-9-]+\)' "$src/SNAPSHOT.md" | sed 's/^/snapshot: upst
 echo "advisories in the snapshot: $(find "$src/crates" -name 'RUSTSEC-*.md' | wc -l)"
 
 # Duplicate versions are warnings (deny.toml says why); only errors are shown.
+# cargo-deny reads every package of the lock file, for every target (some are
+# never built here, so never downloaded): fetch them from the registry first;
+# the advisory check itself stays offline.
+cargo fetch --locked --quiet
 cargo deny --log-level error --offline --locked check advisories licenses bans sources
