@@ -3,8 +3,13 @@
 # then only the binary on Debian slim, run as an unprivileged user.
 #
 #   docker build -t symbolon .
-#   docker run -d -p 7878:7878 -v symbolon-data:/var/lib/symbolon \
+#   docker run -d -p 7878:7878 -v symbolon-data:/var/lib/symbolon --stop-timeout 30 \
 #     -e SYMBOLON_PUBLIC_URL=https://exchange.example.org symbolon
+#
+# A stop takes drain_delay (5 s) + shutdown_grace (10 s) at most: give it --stop-timeout 30
+# (compose: stop_grace_period: 30s); Docker's default 10 s would cut requests in flight.
+# /metrics is on the main port unless SYMBOLON_METRICS_LISTEN names another (e.g. 0.0.0.0:9090,
+# published only to the monitoring network).
 #
 # The base images are arguments so that a mirror (or a local image) can stand in.
 ARG RUST_IMAGE=docker.io/library/rust:1.95-slim-bookworm

@@ -13,13 +13,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin="$PWD/target/debug/symbolon"
-[ -x "$bin" ] || cargo build -p symbolon-cli --locked
+# Always: a no-op when the binary is current, never an old one checked.
+cargo build -p symbolon-cli --locked --quiet
 unit=deploy/systemd/symbolon.service
 max_exposure=2.0
 hadolint_version=2.15.1
 
 tmp=$(mktemp -d)
 pids=()
+# Servers still running (each is removed once waited for, so no reused pid is killed).
 cleanup() { for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 
@@ -28,7 +30,7 @@ command -v promtool >/dev/null || {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
   # The package starts a Prometheus server where an init system runs; this script needs only promtool.
-  pkill -x prometheus 2>/dev/null || true
+  service prometheus stop >/dev/null 2>&1 || true
 }
 command -v systemd-analyze >/dev/null || {
   export DEBIAN_FRONTEND=noninteractive
@@ -87,6 +89,7 @@ grep -q '^symbolon_http_requests_total{' "$tmp/metrics.txt" || { echo "error: no
 promtool check rules deploy/prometheus/symbolon-alerts.yml
 kill -TERM "$pid"
 wait "$pid" || { cat "$tmp/unit.err"; echo "error: the service did not stop cleanly on SIGTERM"; exit 1; }
+pids=()
 echo "the unit's command served $url, was ready, and stopped on SIGTERM"
 
 echo "container image: hadolint $hadolint_version"
@@ -131,4 +134,5 @@ done
 SYMBOLON_LISTEN="0.0.0.0:$port" "$bin" "${health_args[@]}"
 kill -TERM "$pid"
 wait "$pid" || { cat "$tmp/image.err"; echo "error: the image's server did not stop cleanly on SIGTERM"; exit 1; }
+pids=()
 echo "the image's command served on port $port and its health check passed"

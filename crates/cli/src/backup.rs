@@ -139,6 +139,12 @@ impl Drop for Temps {
     fn drop(&mut self) {
         for p in &self.0 {
             let _ = std::fs::remove_file(p);
+            // SQLite's side files of a temporary database hold its pages too.
+            for suffix in ["-wal", "-shm", "-journal"] {
+                let mut side = p.as_os_str().to_owned();
+                side.push(suffix);
+                let _ = std::fs::remove_file(PathBuf::from(side));
+            }
         }
     }
 }
@@ -217,6 +223,12 @@ pub async fn backup(config: &ServerConfig, args: &BackupArgs) -> anyhow::Result<
     std::fs::rename(&tmp, &args.to)
         .with_context(|| format!("cannot write {}", args.to.display()))?;
     temps.0.clear();
+    if key.is_none() && args.force && key_file.exists() {
+        // A key left by an earlier backup to this name is not this backup's:
+        // restore would take it for one.
+        std::fs::remove_file(&key_file)
+            .with_context(|| format!("cannot remove the stale {}", key_file.display()))?;
+    }
     sync_dir(&parent_of(&args.to));
     Ok(BackupReport {
         file: args.to.display().to_string(),
@@ -241,6 +253,51 @@ async fn key_opens(db: &Path, key: &MasterKey) -> anyhow::Result<bool> {
     .await?;
     conn.close().await?;
     Ok(sealed.iter().all(|(kid, s)| key.open(kid, s).is_ok()))
+}
+
+/// A new directory `DIR/replaced-<unix time>[-n]/` (0700) for the files a
+/// forced restore replaces; never one that exists (two restores in one
+/// second keep both sets).
+fn unique_aside(dir: &Path) -> anyhow::Result<PathBuf> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    for n in 0..1000 {
+        let name = match n {
+            0 => format!("replaced-{secs}"),
+            n => format!("replaced-{secs}-{n}"),
+        };
+        let aside = dir.join(name);
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            b.mode(0o700);
+        }
+        match b.create(&aside) {
+            Ok(()) => return Ok(aside),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", aside.display())),
+        }
+    }
+    bail!(
+        "cannot find a free replaced-<time> directory in {}",
+        dir.display()
+    )
+}
+
+/// Moves files set aside back to their places (after a failed restore).
+fn put_back(moved: &[(PathBuf, PathBuf)]) {
+    for (place, aside) in moved.iter().rev() {
+        if let Err(e) = std::fs::rename(aside, place) {
+            eprintln!(
+                "error: could not move {} back to {}: {e}",
+                aside.display(),
+                place.display()
+            );
+        }
+    }
 }
 
 /// Restores `args.from` into `args.data_dir`, writing nothing before every check has passed.
@@ -305,44 +362,12 @@ pub async fn restore(args: &RestoreArgs) -> anyhow::Result<(RestoreReport, Vec<S
             dir.display()
         );
     }
-    // Every check passed: now write.
+    // Every check passed: now write. First the new files, beside their
+    // places, so that a failed copy (a full disk) leaves the old ones where
+    // they are.
     symbolon_server::ensure_data_dir(dir)?;
-    let mut replaced = None;
-    if args.force {
-        let mut olds: Vec<PathBuf> = ["symbolon.db", "symbolon.db-wal", "symbolon.db-shm"]
-            .iter()
-            .map(|n| dir.join(n))
-            .chain(std::iter::once(dir.join("index")))
-            .filter(|p| p.exists())
-            .collect();
-        if key.is_some() && dir_key.exists() {
-            olds.push(dir_key.clone());
-        }
-        if !olds.is_empty() {
-            let secs = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            let aside = dir.join(format!("replaced-{secs}"));
-            symbolon_server::ensure_data_dir(&aside)?;
-            for old in &olds {
-                let to = aside.join(old.file_name().unwrap_or_default());
-                std::fs::rename(old, &to).with_context(|| {
-                    format!("cannot move {} to {}", old.display(), to.display())
-                })?;
-            }
-            replaced = Some(aside.display().to_string());
-        }
-    }
-    // The key first: a key without its database is harmless, a database without its key is not.
-    if let Some(k) = &key {
-        let t = write_private_temp(&dir_key, &k.encode())?;
-        let _temps = Temps(vec![t.clone()]);
-        std::fs::rename(&t, &dir_key)
-            .with_context(|| format!("cannot write {}", dir_key.display()))?;
-    }
     let tmp = temp_beside(&db, "restore");
-    let temps = Temps(vec![tmp.clone()]);
+    let mut temps = Temps(vec![tmp.clone()]);
     {
         let mut out = create_private(&tmp)?;
         let mut src = std::fs::File::open(&args.from)
@@ -359,8 +384,54 @@ pub async fn restore(args: &RestoreArgs) -> anyhow::Result<(RestoreReport, Vec<S
             info.bytes
         );
     }
-    std::fs::rename(&tmp, &db).with_context(|| format!("cannot write {}", db.display()))?;
-    drop(temps);
+    let key_tmp = match &key {
+        Some(k) => {
+            let t = write_private_temp(&dir_key, &k.encode())?;
+            temps.0.push(t.clone());
+            Some(t)
+        }
+        None => None,
+    };
+    // Then the old files aside, into a directory of this restore's own.
+    let mut replaced = None;
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+    if args.force {
+        let mut olds: Vec<PathBuf> = ["symbolon.db", "symbolon.db-wal", "symbolon.db-shm"]
+            .iter()
+            .map(|n| dir.join(n))
+            .chain(std::iter::once(dir.join("index")))
+            .filter(|p| p.exists())
+            .collect();
+        if key.is_some() && dir_key.exists() {
+            olds.push(dir_key.clone());
+        }
+        if !olds.is_empty() {
+            let aside = unique_aside(dir)?;
+            for old in &olds {
+                let to = aside.join(old.file_name().unwrap_or_default());
+                if let Err(e) = std::fs::rename(old, &to) {
+                    put_back(&moved);
+                    return Err(e).with_context(|| {
+                        format!("cannot move {} to {}", old.display(), to.display())
+                    });
+                }
+                moved.push((old.clone(), to));
+            }
+            replaced = Some(aside.display().to_string());
+        }
+    }
+    // The key first: a key without its database is harmless, a database without its key is not.
+    if let Some(t) = &key_tmp {
+        if let Err(e) = std::fs::rename(t, &dir_key) {
+            put_back(&moved);
+            return Err(e).with_context(|| format!("cannot write {}", dir_key.display()));
+        }
+    }
+    if let Err(e) = std::fs::rename(&tmp, &db) {
+        put_back(&moved);
+        return Err(e).with_context(|| format!("cannot write {}", db.display()));
+    }
+    temps.0.clear();
     sync_dir(dir);
     Ok((
         RestoreReport {
@@ -372,4 +443,33 @@ pub async fn restore(args: &RestoreArgs) -> anyhow::Result<(RestoreReport, Vec<S
         },
         notes,
     ))
+}
+
+#[cfg(test)]
+mod aside_tests {
+    use super::*;
+
+    /// Two forced restores in one second keep both sets of old files.
+    #[test]
+    fn each_restore_sets_aside_into_a_new_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = unique_aside(dir.path()).unwrap();
+        let b = unique_aside(dir.path()).unwrap();
+        assert_ne!(a, b);
+        assert!(a.is_dir() && b.is_dir());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&b).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        // A failed restore puts what it moved back.
+        let place = dir.path().join("symbolon.db");
+        std::fs::write(&place, b"old").unwrap();
+        let aside = a.join("symbolon.db");
+        std::fs::rename(&place, &aside).unwrap();
+        put_back(&[(place.clone(), aside.clone())]);
+        assert_eq!(std::fs::read(&place).unwrap(), b"old");
+        assert!(!aside.exists());
+    }
 }

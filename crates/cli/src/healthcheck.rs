@@ -35,7 +35,9 @@ pub async fn run(args: HealthcheckArgs, listen: SocketAddr, json: bool) -> anyho
     let base = args.url.unwrap_or_else(|| local_url(listen));
     let path = if args.live { "/healthz" } else { "/readyz" };
     let url = format!("{}{path}", base.trim_end_matches('/'));
+    // Straight to the local server, whatever HTTP(S)_PROXY says.
     let client = reqwest::Client::builder()
+        .no_proxy()
         .timeout(HEALTHCHECK_TIMEOUT)
         .build()?;
     let resp = client

@@ -91,6 +91,20 @@ fn sqlite(path: &Path) -> impl FnOnce(sqlx::Error) -> BackupError + '_ {
 /// `db`; then checks the copy with [`inspect`]. `db` is only read (it must exist).
 pub async fn backup_database(db: &Path, to: &Path) -> Result<BackupInfo, BackupError> {
     std::fs::metadata(db).map_err(io(db))?;
+    // SQLite takes the target as text: a path it would change (not UTF-8)
+    // or read as a URI (`file:`) is refused, never written elsewhere.
+    let target = match to.to_str() {
+        Some(t) if !t.starts_with("file:") => t.to_string(),
+        _ => {
+            return Err(BackupError::Io {
+                path: shown(to),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "a backup path must be UTF-8 and not start with `file:`",
+                ),
+            })
+        }
+    };
     let mut src = SqliteConnectOptions::new()
         .filename(db)
         .read_only(true)
@@ -100,7 +114,7 @@ pub async fn backup_database(db: &Path, to: &Path) -> Result<BackupInfo, BackupE
         .await
         .map_err(sqlite(db))?;
     let copied = sqlx::query("VACUUM INTO ?")
-        .bind(to.to_string_lossy().into_owned())
+        .bind(target)
         .execute(&mut src)
         .await
         .map_err(sqlite(db));
