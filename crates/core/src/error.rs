@@ -157,9 +157,13 @@ mod tests {
             assert_eq!(
                 status >= 500,
                 // The payment gateway refusing a refund is upstream's answer, not the client's fault.
+                // A node that is not ready (draining, its store down) says so with 503.
                 matches!(
                     code,
-                    ErrorCode::Internal | ErrorCode::Unavailable | ErrorCode::RefundFailed
+                    ErrorCode::Internal
+                        | ErrorCode::Unavailable
+                        | ErrorCode::RefundFailed
+                        | ErrorCode::NotReady
                 ),
                 "{code}"
             );
