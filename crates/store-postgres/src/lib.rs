@@ -1199,7 +1199,7 @@ impl Store for PostgresStore {
     }
 
     async fn schema_version(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+        sqlx::query_scalar(symbolon_store::APPLIED_SCHEMA_VERSION)
             .fetch_one(&self.pool)
             .await
             .map_err(db)

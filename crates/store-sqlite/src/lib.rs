@@ -375,7 +375,7 @@ impl Store for SqliteStore {
     }
 
     async fn schema_version(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success")
+        sqlx::query_scalar(symbolon_store::APPLIED_SCHEMA_VERSION)
             .fetch_one(&self.reader)
             .await
             .map_err(db)

@@ -29,6 +29,11 @@ pub mod units;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+/// The schema version migrations have brought a database to (both backends'
+/// `Store::schema_version`; the same SQL in either dialect).
+pub const APPLIED_SCHEMA_VERSION: &str =
+    "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success";
+
 pub use disputes::DisputeStore;
 pub use error::{Conflict, StoreError, StoreResult};
 pub use lifecycle::LifecycleStore;
